@@ -1,0 +1,1 @@
+"""HMS: hospital and clinic management system."""

@@ -1,0 +1,35 @@
+"""Builds the API application; main.py mounts it at /api (docs at /api/docs)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.routing import Mount
+
+from . import problems
+from .routes import auth
+
+API_PREFIX = '/api'
+
+
+def create_api() -> FastAPI:
+    api = FastAPI(
+        title='HMS API',
+        version='1.0',
+        summary='Clinic management: accounts, scheduling, records. Authenticate with `POST /api/login`.',
+        docs_url='/docs',
+        redoc_url=None,
+        openapi_url='/openapi.json',
+    )
+    problems.install(api)
+    api.include_router(auth.router)
+    return api
+
+
+def mount(app: FastAPI) -> FastAPI:
+    """Mount a fresh API on ``app`` at /api, replacing an earlier mount (tests rebuild the app)."""
+    for route in list(app.router.routes):
+        if isinstance(route, Mount) and route.path == API_PREFIX:
+            app.router.routes.remove(route)
+    api = create_api()
+    app.mount(API_PREFIX, api)
+    return api

@@ -1,0 +1,59 @@
+"""Dependencies shared by every route: the context, the client address and the authenticated principal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from hms import context
+from hms.context import AppContext
+from hms.domain.enums import Role, SessionKind
+from hms.domain.errors import NotAllowed
+from hms.services import accounts
+from hms.services.principal import Principal
+
+_bearer = HTTPBearer(auto_error=False, description='The `access_token` from `POST /api/login`.')
+
+
+def app_context() -> AppContext:
+    return context.get()
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else 'unknown'
+
+
+def bearer_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str | None:
+    return credentials.credentials if credentials else None
+
+
+def current_user(
+    ctx: Annotated[AppContext, Depends(app_context)],
+    token: Annotated[str | None, Depends(bearer_token)],
+    ip: Annotated[str, Depends(client_ip)],
+) -> Principal:
+    """The caller, from a valid bearer token; 401 otherwise, and 403 for a blacklisted account."""
+    with ctx.uow() as uow:
+        return accounts.authenticate(uow, ctx.settings, token, kind=SessionKind.API, ip=ip)
+
+
+def require_role(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency that admits only the given roles (403 for the others)."""
+
+    def check(principal: Annotated[Principal, Depends(current_user)]) -> Principal:
+        if principal.role not in roles:
+            raise NotAllowed('Your role does not give access to this resource.')
+        return principal
+
+    return check
+
+
+CurrentUser = Annotated[Principal, Depends(current_user)]
+Context = Annotated[AppContext, Depends(app_context)]
+ClientIp = Annotated[str, Depends(client_ip)]
+AdminUser = Annotated[Principal, Depends(require_role(Role.ADMIN))]
+DoctorUser = Annotated[Principal, Depends(require_role(Role.DOCTOR))]
+PatientUser = Annotated[Principal, Depends(require_role(Role.PATIENT))]

@@ -1,0 +1,79 @@
+"""Errors as RFC 9457 problem details; a bad input is a 4xx with a clear ``detail``, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hms.domain.errors import DomainError, NotAuthenticated, TooManyAttempts
+from hms.domain.validation import field_name, readable_message
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_JSON = 'application/problem+json'
+
+
+def problem(
+    request: Request,
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    errors: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        'type': 'about:blank',
+        'title': title or HTTPStatus(status).phrase,
+        'status': status,
+        'detail': detail,
+        'instance': request.url.path,
+    }
+    if errors:
+        body['errors'] = errors
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+async def _domain_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, DomainError)
+    headers = {}
+    if isinstance(error, NotAuthenticated):
+        headers['WWW-Authenticate'] = 'Bearer'
+    if isinstance(error, TooManyAttempts):
+        headers['Retry-After'] = str(error.retry_after_seconds)
+    return problem(
+        request, error.status_code, error.message, title=error.title, errors=error.field_errors, headers=headers
+    )
+
+
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    errors: dict[str, str] = {}
+    for item in error.errors():
+        errors.setdefault(field_name(dict(item)), readable_message(dict(item)))
+    summary = '; '.join(f'{field}: {message}' for field, message in errors.items())
+    return problem(request, 422, f'The request is not valid. {summary}', title='Invalid input', errors=errors)
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
+    return problem(request, error.status_code, detail, headers=dict(error.headers or {}))
+
+
+async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    logger.exception('unexpected error on %s %s', request.method, request.url.path)
+    return problem(request, 500, 'Something went wrong on our side. The error has been logged.')
+
+
+def install(api: FastAPI) -> None:
+    api.add_exception_handler(DomainError, _domain_error)
+    api.add_exception_handler(RequestValidationError, _validation_error)
+    api.add_exception_handler(StarletteHTTPException, _http_error)
+    api.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,147 @@
+"""Command line of main.py: start everything, or one part of the system for production deployments."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from hms import context
+from hms.config import Settings
+from hms.services.bootstrap import ADMIN_CREDENTIALS_FILE, StartupError, prepare
+
+logger = logging.getLogger('hms')
+
+MAIN_FILE = Path(__file__).resolve().parents[1] / 'main.py'
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level.upper(), format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+
+
+def _announce_admin(settings: Settings, password: str | None) -> None:
+    if password is None:
+        return
+    path = settings.data_path / ADMIN_CREDENTIALS_FILE
+    # Printed once, on purpose: the operator needs it to sign in the first time. It is never logged.
+    print(
+        f'\nHMS created the administrator account.\n  email:    {settings.admin_email}\n  password: {password}\n'
+        f'  (also saved, readable only by you, in {path})\n',
+        flush=True,
+    )
+
+
+def prepare_database(settings: Settings) -> None:
+    """Migrate the schema and create the administrator once."""
+    ctx = context.init(settings)
+    _announce_admin(settings, prepare(settings, ctx.db))
+
+
+def build_web(settings: Settings) -> None:
+    """Compose the web process: context, database, API and pages (ui.run follows)."""
+    from nicegui import app
+
+    import pages
+    from hms.api.app import mount
+
+    prepare_database(settings)
+    mount(app)
+    pages.create()
+
+
+def _ui_run_options(settings: Settings) -> dict[str, object]:
+    return {
+        'title': settings.clinic_name,
+        'favicon': '🩺',
+        'storage_secret': settings.effective_storage_secret(),
+        'session_middleware_kwargs': {'same_site': 'lax', 'https_only': settings.secure_cookies},
+        'reload': False,
+        'show': False,
+    }
+
+
+def run_web(settings: Settings) -> None:
+    # NiceGUI reads its storage path when imported: keep per-browser storage in the data folder.
+    os.environ.setdefault('NICEGUI_STORAGE_PATH', str(settings.ensure_data_dir() / 'nicegui'))
+    from nicegui import ui
+
+    build_web(settings)
+    logger.info('web: http://%s:%s', settings.host, settings.port)
+    ui.run(host=settings.host, port=settings.port, show_welcome_message=False, **_ui_run_options(settings))
+
+
+def simulate_web() -> None:
+    """What main.py does under NiceGUI's user simulation (tests): build the app, no server, no children."""
+    from nicegui import ui
+
+    settings = Settings()
+    build_web(settings)
+    ui.run(**_ui_run_options(settings))
+
+
+def run_worker(settings: Settings, *, beat: bool) -> None:
+    from jobs.celery_app import create_celery, worker_argv
+
+    create_celery(settings).worker_main(worker_argv(settings, beat=beat))
+
+
+def run_beat(settings: Settings) -> None:
+    from jobs.celery_app import beat_argv, create_celery
+
+    create_celery(settings).start(beat_argv(settings))
+
+
+def run_all(settings: Settings) -> int:
+    """Everything on one machine: Redis (embedded unless configured), a worker with beat, and the web server."""
+    from hms.runtime.redis_server import EmbeddedRedis
+    from hms.runtime.supervisor import ChildSpec, Supervisor
+
+    prepare_database(settings)
+    context.get().db.dispose()  # the children open their own connections
+    redis: EmbeddedRedis | None = None
+    redis_url = settings.redis_url
+    if redis_url is None:
+        redis = EmbeddedRedis(settings.ensure_data_dir() / 'redis')
+        redis.start()
+        redis_url = redis.url
+        logger.info('redis: started on %s (pid %s)', redis.socket_path, redis.pid)
+    env = {**os.environ, 'HMS_REDIS_URL': redis_url}
+    python = sys.executable
+    children = [
+        ChildSpec('worker', [python, str(MAIN_FILE), 'worker', '--beat'], env=env),
+        ChildSpec('web', [python, str(MAIN_FILE), 'web'], env=env),
+    ]
+    return Supervisor(children).run(extra_cleanup=redis.stop if redis else None)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog='main.py', description='HMS clinic management system')
+    sub = parser.add_subparsers(dest='command')
+    sub.add_parser('all', help='start Redis (if not configured), a worker with beat, and the web server (default)')
+    sub.add_parser('web', help='the NiceGUI web server and JSON API only')
+    worker = sub.add_parser('worker', help='a Celery worker (needs HMS_REDIS_URL)')
+    worker.add_argument('--beat', action='store_true', help='also run the beat scheduler in this worker')
+    sub.add_parser('beat', help='the Celery beat scheduler alone (run exactly one)')
+    sub.add_parser('migrate', help='migrate the database and create the administrator, then exit')
+    args = parser.parse_args(argv)
+
+    settings = Settings()
+    _configure_logging(settings)
+    command = args.command or 'all'
+    try:
+        if command == 'all':
+            return run_all(settings)
+        if command == 'web':
+            run_web(settings)
+        elif command == 'worker':
+            run_worker(settings, beat=args.beat)
+        elif command == 'beat':
+            run_beat(settings)
+        elif command == 'migrate':
+            prepare_database(settings)
+    except StartupError as error:
+        print(f'hms: {error}', file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,87 @@
+"""Settings from the environment (prefix ``HMS_``) and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every operator-facing setting; README's configuration table mirrors this class."""
+
+    model_config = SettingsConfigDict(env_prefix='HMS_', env_file='.env', extra='ignore')
+
+    data_dir: Path = Path('./data')
+    database_url: str | None = None
+    redis_url: str | None = None
+    host: str = '127.0.0.1'
+    port: int = Field(default=8080, ge=1, le=65535)
+    clinic_name: str = 'HMS Clinic'
+    clinic_address: str = ''
+    timezone: str = 'UTC'
+    storage_secret: SecretStr | None = None
+    admin_email: str = 'admin@hms.local'
+    admin_password: SecretStr | None = None
+
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    mail_from: str = 'HMS Clinic <no-reply@hms.local>'
+
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_absolute_hours: int = Field(default=12, ge=1)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_max_failures_per_ip: int = Field(default=20, ge=1)
+    login_lockout_minutes: int = Field(default=15, ge=1)
+    secure_cookies: bool = False
+    log_level: str = 'INFO'
+
+    @field_validator('timezone')
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f'unknown IANA time zone {value!r}') from error
+        return value
+
+    @property
+    def data_path(self) -> Path:
+        return self.data_dir.expanduser().resolve()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f'sqlite:///{self.data_path / "hms.db"}'
+
+    def ensure_data_dir(self) -> Path:
+        """Create the data folder, readable by its owner only."""
+        self.data_path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return self.data_path
+
+    def effective_storage_secret(self) -> str:
+        """The configured secret, else one generated once and kept in the data folder."""
+        if self.storage_secret is not None:
+            return self.storage_secret.get_secret_value()
+        path = self.ensure_data_dir() / 'storage_secret'
+        if not path.exists():
+            write_private_file(path, secrets.token_urlsafe(48))
+        return path.read_text(encoding='utf-8').strip()
+
+
+def write_private_file(path: Path, content: str) -> None:
+    """Write a file that only its owner can read (created with 0600, never world-readable in between)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, 'w', encoding='utf-8') as handle:
+        handle.write(content)
+    os.chmod(path, 0o600)

@@ -1,0 +1,22 @@
+"""Schema migrations through Alembic, run programmatically at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / 'migrations'
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option('script_location', str(MIGRATIONS_DIR))
+    config.set_main_option('sqlalchemy.url', database_url.replace('%', '%%'))
+    return config
+
+
+def upgrade(database_url: str) -> None:
+    """Bring the database to the newest schema; creates it on first start."""
+    command.upgrade(alembic_config(database_url), 'head')

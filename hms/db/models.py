@@ -1,0 +1,262 @@
+"""The schema. Each profile shares its user's id as primary key, so one id names a person everywhere."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from hms.domain.enums import AppointmentStatus, Gender, Role, SessionKind
+
+from .types import UTCDateTime
+
+NAMING_CONVENTION = {
+    'ix': 'ix_%(column_0_label)s',
+    'uq': 'uq_%(table_name)s_%(column_0_name)s',
+    'ck': 'ck_%(table_name)s_%(constraint_name)s',
+    'fk': 'fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s',
+    'pk': 'pk_%(table_name)s',
+}
+
+
+def _enum(enum_class: type, name: str) -> Enum:
+    # Stored as plain strings with a CHECK, so adding a value is a small migration on every backend.
+    return Enum(enum_class, name=name, native_enum=False, values_callable=lambda e: [m.value for m in e], length=20)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class User(Base):
+    __tablename__ = 'users'
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # always stored lower-case
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(_enum(Role, 'role'), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    blocked_reason: Mapped[str | None] = mapped_column(String(500))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    patient: Mapped[PatientProfile | None] = relationship(back_populates='user', uselist=False)
+    doctor: Mapped[DoctorProfile | None] = relationship(back_populates='user', uselist=False)
+
+
+class AdminProfile(Base):
+    __tablename__ = 'admin_profiles'
+
+    user_id: Mapped[int] = mapped_column(ForeignKey('users.id', ondelete='CASCADE'), primary_key=True)
+    phone: Mapped[str | None] = mapped_column(String(32))
+
+
+class Department(Base):
+    __tablename__ = 'departments'
+    __table_args__ = (Index('uq_departments_name_lower', text('lower(name)'), unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default='')
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DoctorProfile(Base):
+    __tablename__ = 'doctor_profiles'
+    __table_args__ = (
+        CheckConstraint('consultation_minutes BETWEEN 5 AND 240', name='consultation_minutes_range'),
+        CheckConstraint('experience_years BETWEEN 0 AND 80', name='experience_years_range'),
+    )
+
+    user_id: Mapped[int] = mapped_column(ForeignKey('users.id', ondelete='CASCADE'), primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey('departments.id', ondelete='RESTRICT'), index=True)
+    experience_years: Mapped[int] = mapped_column(Integer, default=0)
+    qualifications: Mapped[str] = mapped_column(String(500), default='')
+    bio: Mapped[str] = mapped_column(Text, default='')
+    consultation_minutes: Mapped[int] = mapped_column(Integer, default=20)
+
+    user: Mapped[User] = relationship(back_populates='doctor')
+    department: Mapped[Department] = relationship()
+
+
+class PatientProfile(Base):
+    __tablename__ = 'patient_profiles'
+
+    user_id: Mapped[int] = mapped_column(ForeignKey('users.id', ondelete='CASCADE'), primary_key=True)
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    gender: Mapped[Gender] = mapped_column(_enum(Gender, 'gender'))
+    phone: Mapped[str] = mapped_column(String(32), index=True)
+    address: Mapped[str] = mapped_column(String(300), default='')
+    blood_group: Mapped[str | None] = mapped_column(String(8))
+    allergies: Mapped[str | None] = mapped_column(Text)
+    emergency_contact: Mapped[str | None] = mapped_column(String(300))
+
+    user: Mapped[User] = relationship(back_populates='patient')
+
+
+class WeeklyWindow(Base):
+    """A recurring working window of a doctor, in the clinic's local time."""
+
+    __tablename__ = 'weekly_windows'
+    __table_args__ = (
+        CheckConstraint('weekday BETWEEN 0 AND 6', name='weekday_range'),
+        CheckConstraint('start_time < end_time', name='start_before_end'),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doctor_id: Mapped[int] = mapped_column(ForeignKey('doctor_profiles.user_id', ondelete='CASCADE'), index=True)
+    weekday: Mapped[int] = mapped_column(Integer)
+    start_time: Mapped[time] = mapped_column(Time)
+    end_time: Mapped[time] = mapped_column(Time)
+
+
+class DateOverride(Base):
+    """Replaces the weekly template on one date; no windows means a day off."""
+
+    __tablename__ = 'date_overrides'
+    __table_args__ = (UniqueConstraint('doctor_id', 'date', name='uq_date_overrides_doctor_date'),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doctor_id: Mapped[int] = mapped_column(ForeignKey('doctor_profiles.user_id', ondelete='CASCADE'))
+    date: Mapped[date] = mapped_column(Date)
+
+    windows: Mapped[list[OverrideWindow]] = relationship(
+        cascade='all, delete-orphan', order_by='OverrideWindow.start_time'
+    )
+
+
+class OverrideWindow(Base):
+    __tablename__ = 'override_windows'
+    __table_args__ = (CheckConstraint('start_time < end_time', name='start_before_end'),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    override_id: Mapped[int] = mapped_column(ForeignKey('date_overrides.id', ondelete='CASCADE'), index=True)
+    start_time: Mapped[time] = mapped_column(Time)
+    end_time: Mapped[time] = mapped_column(Time)
+
+
+class Appointment(Base):
+    __tablename__ = 'appointments'
+    __table_args__ = (
+        # One active booking per doctor and start; a cancelled slot can be booked again.
+        Index(
+            'uq_appointments_doctor_start_active',
+            'doctor_id',
+            'start_at',
+            unique=True,
+            sqlite_where=text("status != 'cancelled'"),
+            postgresql_where=text("status != 'cancelled'"),
+        ),
+        Index('ix_appointments_patient_start', 'patient_id', 'start_at'),
+        Index('ix_appointments_start', 'start_at'),
+        CheckConstraint('start_at < end_at', name='start_before_end'),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doctor_id: Mapped[int] = mapped_column(ForeignKey('doctor_profiles.user_id', ondelete='RESTRICT'))
+    patient_id: Mapped[int] = mapped_column(ForeignKey('patient_profiles.user_id', ondelete='RESTRICT'))
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[AppointmentStatus] = mapped_column(
+        _enum(AppointmentStatus, 'appointment_status'), default=AppointmentStatus.BOOKED
+    )
+    reason: Mapped[str] = mapped_column(String(500), default='')
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    booked_by_id: Mapped[int | None] = mapped_column(ForeignKey('users.id'))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey('users.id'))
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    sequence: Mapped[int] = mapped_column(Integer, default=0)  # iCalendar SEQUENCE, raised on each change
+
+
+class Treatment(Base):
+    __tablename__ = 'treatments'
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey('appointments.id', ondelete='RESTRICT'), unique=True)
+    diagnosis: Mapped[str] = mapped_column(Text)
+    treatment_given: Mapped[str] = mapped_column(Text, default='')
+    prescription: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    tests_advised: Mapped[str] = mapped_column(Text, default='')
+    notes: Mapped[str] = mapped_column(Text, default='')
+    next_visit_date: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int] = mapped_column(ForeignKey('users.id'))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class AuditEntry(Base):
+    """Who did what, when and from where. Never passwords or clinical values."""
+
+    __tablename__ = 'audit_log'
+    __table_args__ = (
+        Index('ix_audit_log_at', 'at'),
+        Index('ix_audit_log_subject', 'subject_user_id', 'at'),
+        Index('ix_audit_log_actor', 'actor_id', 'at'),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_id: Mapped[int | None] = mapped_column(Integer)  # no FK: the log outlives any row it mentions
+    actor_role: Mapped[str | None] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str | None] = mapped_column(String(40))
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    subject_user_id: Mapped[int | None] = mapped_column(Integer)  # whose record it concerns
+    ip: Mapped[str | None] = mapped_column(String(64))
+    success: Mapped[bool] = mapped_column(Boolean, default=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AuthSession(Base):
+    """A server-side login: a web session or an API token. Only the token's hash is stored."""
+
+    __tablename__ = 'auth_sessions'
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey('users.id', ondelete='CASCADE'), index=True)
+    kind: Mapped[SessionKind] = mapped_column(_enum(SessionKind, 'session_kind'))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_reason: Mapped[str | None] = mapped_column(String(40))
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class LoginAttempt(Base):
+    """Recent login attempts, keyed by a hash of the email so that throttling never stores addresses."""
+
+    __tablename__ = 'login_attempts'
+    __table_args__ = (
+        Index('ix_login_attempts_email_at', 'email_key', 'at'),
+        Index('ix_login_attempts_ip_at', 'ip', 'at'),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    email_key: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str] = mapped_column(String(64))
+    succeeded: Mapped[bool] = mapped_column(Boolean)

@@ -1,0 +1,107 @@
+"""Repositories: the queries, in one place per aggregate. Services never write SQL themselves."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from hms.domain.enums import Role
+
+from .models import AuditEntry, AuthSession, LoginAttempt, User
+
+
+class UserRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, user_id: int) -> User | None:
+        return self.session.get(User, user_id)
+
+    def by_email(self, email: str) -> User | None:
+        return self.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+    def add(self, user: User) -> User:
+        self.session.add(user)
+        self.session.flush()
+        return user
+
+    def first_with_role(self, role: Role) -> User | None:
+        return self.session.scalar(select(User).where(User.role == role).order_by(User.id).limit(1))
+
+    def count_by_role(self) -> dict[Role, int]:
+        rows = self.session.execute(select(User.role, func.count()).group_by(User.role)).all()
+        return {Role(role): count for role, count in rows}
+
+
+class SessionRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, auth_session: AuthSession) -> AuthSession:
+        self.session.add(auth_session)
+        self.session.flush()
+        return auth_session
+
+    def by_token_hash(self, token_hash: str) -> AuthSession | None:
+        return self.session.scalar(select(AuthSession).where(AuthSession.token_hash == token_hash))
+
+    def active_for_user(self, user_id: int) -> Sequence[AuthSession]:
+        return self.session.scalars(
+            select(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        ).all()
+
+    def revoke_all_for_user(self, user_id: int, *, at: datetime, reason: str) -> int:
+        result = self.session.execute(
+            update(AuthSession)
+            .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=at, revoked_reason=reason)
+        )
+        return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+class AuditRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, entry: AuditEntry) -> None:
+        self.session.add(entry)
+
+    def for_subject(self, user_id: int, limit: int = 200) -> Sequence[AuditEntry]:
+        return self.session.scalars(
+            select(AuditEntry).where(AuditEntry.subject_user_id == user_id).order_by(AuditEntry.at.desc()).limit(limit)
+        ).all()
+
+    def recent(self, *, actions: Sequence[str] | None = None, limit: int = 200) -> Sequence[AuditEntry]:
+        query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+        if actions is not None:
+            query = query.where(AuditEntry.action.in_(actions))
+        return self.session.scalars(query).all()
+
+
+class LoginAttemptRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, attempt: LoginAttempt) -> None:
+        self.session.add(attempt)
+
+    def failures_for_email(self, email_key: str, since: datetime) -> list[datetime]:
+        """Failure times since ``since`` and after the account's last success, newest first."""
+        last_success = self.session.scalar(
+            select(func.max(LoginAttempt.at)).where(LoginAttempt.email_key == email_key, LoginAttempt.succeeded)
+        )
+        query = select(LoginAttempt.at).where(
+            LoginAttempt.email_key == email_key, LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False)
+        )
+        if last_success is not None:
+            query = query.where(LoginAttempt.at > last_success)
+        return list(self.session.scalars(query.order_by(LoginAttempt.at.desc())))
+
+    def failures_for_ip(self, ip: str, since: datetime) -> list[datetime]:
+        query = select(LoginAttempt.at).where(
+            LoginAttempt.ip == ip, LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False)
+        )
+        return list(self.session.scalars(query.order_by(LoginAttempt.at.desc())))

@@ -1,0 +1,53 @@
+"""Unit of work: one database session and its repositories for one use case, committed explicitly."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from .engine import make_engine, make_session_factory
+from .repositories import AuditRepository, LoginAttemptRepository, SessionRepository, UserRepository
+
+
+class UnitOfWork:
+    """Use as ``with db.uow() as uow: ...; uow.commit()``; anything not committed is rolled back."""
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._session_factory = session_factory
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self._session_factory()
+        self.users = UserRepository(self.session)
+        self.sessions = SessionRepository(self.session)
+        self.audit = AuditRepository(self.session)
+        self.login_attempts = LoginAttemptRepository(self.session)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        # close() rolls back whatever was not committed without expiring loaded objects, so results stay readable.
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+
+class Database:
+    """The engine and session factory of one database URL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = make_engine(url)
+        self._session_factory = make_session_factory(self.engine)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self._session_factory)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

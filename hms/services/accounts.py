@@ -1,0 +1,270 @@
+"""Accounts: registration, login with throttling, sessions and tokens, password changes, blacklisting."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+
+from hms import clock
+from hms.config import Settings
+from hms.db.models import AuthSession, LoginAttempt, PatientProfile, User
+from hms.db.uow import UnitOfWork
+from hms.domain.enums import Role, SessionKind
+from hms.domain.errors import (
+    AccountBlocked,
+    EmailTaken,
+    InvalidCredentials,
+    InvalidInput,
+    NotAllowed,
+    NotAuthenticated,
+    NotFound,
+    TooManyAttempts,
+)
+from hms.domain.schemas import Credentials, PasswordChange, PatientRegistration
+from hms.security.passwords import hash_password, needs_rehash, verify_password
+from hms.security.tokens import email_key, hash_token, new_token
+
+from . import audit
+from .principal import Principal
+
+WRONG_CREDENTIALS = 'Wrong email or password.'
+EMAIL_TAKEN = 'An account with this email already exists. Sign in instead, or use another email.'
+BLOCKED_MESSAGE = 'This account has been deactivated by the clinic. Please contact the clinic to restore access.'
+# Refreshing last_seen on every request would turn each read into a write; a minute's precision is plenty.
+LAST_SEEN_GRANULARITY = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    token: str
+    principal: Principal
+    expires_at: datetime
+
+
+def register_patient(uow: UnitOfWork, data: PatientRegistration, *, ip: str | None = None) -> User:
+    """Create a patient account and profile; the email is unique in any letter case."""
+    email = str(data.email).strip().lower()
+    if uow.users.by_email(email) is not None:
+        raise EmailTaken(EMAIL_TAKEN, field_errors={'email': EMAIL_TAKEN})
+    now = clock.now()
+    user = User(
+        email=email,
+        password_hash=hash_password(data.password),
+        role=Role.PATIENT,
+        name=data.name,
+        is_active=True,
+        must_change_password=False,
+        created_at=now,
+        password_changed_at=now,
+    )
+    try:
+        uow.users.add(user)
+        uow.session.add(
+            PatientProfile(
+                user_id=user.id, date_of_birth=data.dob, gender=data.gender, phone=data.phone, address=data.address
+            )
+        )
+        audit.record(
+            uow, 'account.registered', actor_id=user.id, actor_role=Role.PATIENT, ip=ip,
+            object_type='user', object_id=user.id, subject_user_id=user.id,
+        )  # fmt: skip
+        uow.commit()
+    except IntegrityError as error:  # a concurrent registration won the race for this email
+        uow.rollback()
+        raise EmailTaken(EMAIL_TAKEN, field_errors={'email': EMAIL_TAKEN}) from error
+    return user
+
+
+def _throttle_wait(uow: UnitOfWork, settings: Settings, key: str, ip: str, now: datetime) -> timedelta:
+    """How long this account or address must wait before trying again (zero when it may try now)."""
+    window = timedelta(minutes=settings.login_lockout_minutes)
+    unlock_at = now
+    account_failures = uow.login_attempts.failures_for_email(key, now - window)
+    if len(account_failures) >= settings.login_max_failures:
+        unlock_at = max(unlock_at, account_failures[settings.login_max_failures - 1] + window)
+    ip_failures = uow.login_attempts.failures_for_ip(ip, now - window)
+    if len(ip_failures) >= settings.login_max_failures_per_ip:
+        unlock_at = max(unlock_at, ip_failures[settings.login_max_failures_per_ip - 1] + window)
+    return unlock_at - now
+
+
+def login(uow: UnitOfWork, settings: Settings, credentials: Credentials, *, ip: str, kind: SessionKind) -> LoginResult:
+    """Check the credentials and open a new session (a fresh id every time)."""
+    now = clock.now()
+    key = email_key(credentials.email)
+    wait = _throttle_wait(uow, settings, key, ip, now)
+    if wait > timedelta(0):
+        minutes = max(1, math.ceil(wait.total_seconds() / 60))
+        audit.record(uow, 'login.throttled', ip=ip, success=False)
+        uow.commit()
+        unit = 'minute' if minutes == 1 else 'minutes'
+        raise TooManyAttempts(
+            f'Too many sign-in attempts. Try again in {minutes} {unit}.',
+            retry_after_seconds=math.ceil(wait.total_seconds()),
+        )
+    user = uow.users.by_email(credentials.email)
+    if not verify_password(user.password_hash if user else None, credentials.password) or user is None:
+        uow.login_attempts.add(LoginAttempt(at=now, email_key=key, ip=ip, succeeded=False))
+        audit.record(
+            uow, 'login.failed', actor_id=user.id if user else None, ip=ip, success=False,
+            subject_user_id=user.id if user else None, detail={'reason': 'bad_credentials'},
+        )  # fmt: skip
+        uow.commit()
+        raise InvalidCredentials(WRONG_CREDENTIALS)
+    if not user.is_active:
+        audit.record(
+            uow, 'login.refused', actor_id=user.id, actor_role=user.role, ip=ip, success=False,
+            subject_user_id=user.id, detail={'reason': 'blacklisted'},
+        )  # fmt: skip
+        uow.commit()
+        raise AccountBlocked(BLOCKED_MESSAGE)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(credentials.password)
+    uow.login_attempts.add(LoginAttempt(at=now, email_key=key, ip=ip, succeeded=True))
+    token, auth_session = _open_session(uow, settings, user, kind=kind, ip=ip, now=now)
+    audit.record(
+        uow, 'login.succeeded', actor_id=user.id, actor_role=user.role, ip=ip, subject_user_id=user.id,
+        object_type='session', object_id=auth_session.id, detail={'kind': str(kind)},
+    )  # fmt: skip
+    uow.commit()
+    return LoginResult(token=token, principal=_principal(user, auth_session, ip), expires_at=auth_session.expires_at)
+
+
+def _open_session(
+    uow: UnitOfWork, settings: Settings, user: User, *, kind: SessionKind, ip: str | None, now: datetime
+) -> tuple[str, AuthSession]:
+    token = new_token()
+    auth_session = uow.sessions.add(
+        AuthSession(
+            token_hash=hash_token(token),
+            user_id=user.id,
+            kind=kind,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=settings.session_absolute_hours),
+            ip=ip,
+        )
+    )
+    return token, auth_session
+
+
+def _principal(user: User, auth_session: AuthSession | None, ip: str | None) -> Principal:
+    return Principal(
+        user_id=user.id,
+        role=Role(user.role),
+        name=user.name,
+        email=user.email,
+        must_change_password=user.must_change_password,
+        session_id=auth_session.id if auth_session else None,
+        ip=ip,
+    )
+
+
+def authenticate(
+    uow: UnitOfWork,
+    settings: Settings,
+    token: str | None,
+    *,
+    kind: SessionKind,
+    ip: str | None = None,
+    touch: bool = True,
+) -> Principal:
+    """The principal behind a session token; ends sessions that are idle, too old, or whose user was blacklisted."""
+    if not token:
+        raise NotAuthenticated('Please sign in.')
+    auth_session = uow.sessions.by_token_hash(hash_token(token))
+    if auth_session is None or auth_session.kind != kind or auth_session.revoked_at is not None:
+        raise NotAuthenticated('Please sign in.')
+    now = clock.now()
+    user = uow.users.get(auth_session.user_id)
+    reason = None
+    if user is None or not user.is_active:
+        reason, message = 'blacklisted', BLOCKED_MESSAGE
+    elif now >= auth_session.expires_at:
+        reason, message = 'expired', 'Your session has ended. Please sign in again.'
+    elif now - auth_session.last_seen_at >= timedelta(minutes=settings.session_idle_minutes):
+        reason = 'idle'
+        message = f'You were signed out after {settings.session_idle_minutes} minutes without activity.'
+    if reason is not None:
+        auth_session.revoked_at, auth_session.revoked_reason = now, reason
+        audit.record(
+            uow, 'session.ended', actor_id=auth_session.user_id, ip=ip, object_type='session',
+            object_id=auth_session.id, detail={'reason': reason},
+        )  # fmt: skip
+        uow.commit()
+        raise NotAuthenticated(message)
+    assert user is not None
+    if touch and now - auth_session.last_seen_at >= LAST_SEEN_GRANULARITY:
+        auth_session.last_seen_at = now
+        uow.commit()
+    return _principal(user, auth_session, ip)
+
+
+def logout(uow: UnitOfWork, token: str | None, *, ip: str | None = None) -> None:
+    """End the session behind ``token``; unknown or already ended tokens are fine (logout is idempotent)."""
+    if not token:
+        return
+    auth_session = uow.sessions.by_token_hash(hash_token(token))
+    if auth_session is None or auth_session.revoked_at is not None:
+        return
+    auth_session.revoked_at, auth_session.revoked_reason = clock.now(), 'logout'
+    audit.record(
+        uow, 'logout', actor_id=auth_session.user_id, ip=ip, object_type='session', object_id=auth_session.id,
+        subject_user_id=auth_session.user_id,
+    )  # fmt: skip
+    uow.commit()
+
+
+def change_password(uow: UnitOfWork, principal: Principal, change: PasswordChange) -> None:
+    """Change one's own password; other sessions of the user end, the current one stays."""
+    user = uow.users.get(principal.user_id)
+    if user is None:
+        raise NotAuthenticated('Please sign in.')
+    if not verify_password(user.password_hash, change.current_password):
+        audit.record(uow, 'password.change_failed', actor=principal, subject_user_id=user.id, success=False)
+        uow.commit()
+        raise InvalidInput(
+            'The current password is not correct.',
+            field_errors={'current_password': 'This is not your current password.'},
+        )
+    if verify_password(user.password_hash, change.new_password):
+        raise InvalidInput(
+            'Choose a password different from the current one.',
+            field_errors={'new_password': 'Choose a password different from the current one.'},
+        )
+    now = clock.now()
+    user.password_hash = hash_password(change.new_password)
+    user.must_change_password = False
+    user.password_changed_at = now
+    for auth_session in uow.sessions.active_for_user(user.id):
+        if auth_session.id != principal.session_id:
+            auth_session.revoked_at, auth_session.revoked_reason = now, 'password_changed'
+    audit.record(
+        uow, 'password.changed', actor=principal, object_type='user', object_id=user.id, subject_user_id=user.id
+    )
+    uow.commit()
+
+
+def set_active(uow: UnitOfWork, actor: Principal, user_id: int, *, active: bool, reason: str = '') -> User:
+    """Blacklist (deactivate) or reactivate an account. Blacklisting ends its sessions and tokens at once."""
+    if actor.role is not Role.ADMIN:
+        raise NotAllowed('Only an administrator can change whether an account is active.')
+    user = uow.users.get(user_id)
+    if user is None:
+        raise NotFound('No such user.')
+    if user.id == actor.user_id and not active:
+        raise NotAllowed('You cannot deactivate your own account.')
+    now = clock.now()
+    user.is_active = active
+    user.blocked_reason = None if active else (reason.strip()[:500] or None)
+    if not active:
+        uow.sessions.revoke_all_for_user(user.id, at=now, reason='blacklisted')
+    audit.record(
+        uow, 'account.reactivated' if active else 'account.blacklisted', actor=actor, object_type='user',
+        object_id=user.id, subject_user_id=user.id,
+    )  # fmt: skip
+    uow.commit()
+    return user

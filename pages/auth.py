@@ -1,0 +1,153 @@
+"""Sign in, register (patients only), sign out, and the start page that sends each visitor where they belong."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi.responses import RedirectResponse
+from nicegui import run, ui
+
+from hms import context as app_context
+from hms.domain.enums import Gender
+from hms.domain.errors import DomainError
+from hms.domain.schemas import PatientRegistration
+from hms.domain.validation import parse
+from hms.services import accounts
+
+from . import forms, theme
+from .session import client_ip, current_principal, home_of, safe_next, sign_in, sign_out, take_flash
+
+GENDER_LABELS = {
+    Gender.FEMALE.value: 'Female',
+    Gender.MALE.value: 'Male',
+    Gender.OTHER.value: 'Other',
+    Gender.UNDISCLOSED.value: 'Prefer not to say',
+}
+
+
+def create() -> None:
+    @ui.page('/')
+    async def index() -> RedirectResponse:
+        principal = await current_principal()
+        return RedirectResponse(home_of(principal) if principal else '/login', status_code=303)
+
+    @ui.page('/login')
+    async def login_page(next: str | None = None) -> RedirectResponse | None:
+        principal = await current_principal()
+        if principal is not None:
+            return RedirectResponse(home_of(principal), status_code=303)
+        _login_form(safe_next(next), take_flash())
+        return None
+
+    @ui.page('/register')
+    async def register_page() -> RedirectResponse | None:
+        principal = await current_principal()
+        if principal is not None:
+            return RedirectResponse(home_of(principal), status_code=303)
+        _registration_form()
+        return None
+
+    @ui.page('/logout')
+    async def logout_page() -> RedirectResponse:
+        await sign_out()
+        return RedirectResponse('/login', status_code=303)
+
+
+def _public_frame(title: str) -> ui.card:
+    theme.apply()
+    clinic = app_context.get().settings.clinic_name
+    ui.page_title(f'{title} · {clinic}')
+    with ui.column().classes('w-full items-center pt-8 px-3 gap-2'):
+        ui.label(clinic).classes('text-3xl font-semibold text-primary text-center')
+        card = ui.card().classes(theme.FORM_CARD)
+    with card:
+        ui.label(title).classes('text-xl font-semibold').props('role=heading aria-level=1')
+    return card
+
+
+def _login_form(next_path: str | None, flash: str | None) -> None:
+    with _public_frame('Sign in'):
+        if flash:
+            forms.banner(flash, kind='info')
+        error = forms.banner()
+        email = ui.input('Email').props('type=email autocomplete=username outlined autofocus').classes('w-full')
+        password = (
+            ui.input('Password', password=True, password_toggle_button=True)
+            .props('autocomplete=current-password outlined')
+            .classes('w-full')
+        )
+
+        async def submit() -> None:
+            error.text = ''
+            if not email.value or not password.value:
+                error.text = 'Enter your email and password.'
+                return
+            button.props('loading')
+            try:
+                principal = await sign_in(email.value, password.value)
+            except DomainError as failure:
+                error.text = failure.message
+                password.value = ''
+                return
+            finally:
+                button.props(remove='loading')
+            ui.navigate.to(next_path if next_path and not principal.must_change_password else home_of(principal))
+
+        password.on('keydown.enter', submit)
+        email.on('keydown.enter', submit)
+        button = ui.button('Sign in', on_click=submit).classes('w-full')
+        with ui.row().classes('w-full justify-center gap-1 text-sm'):
+            ui.label('New patient?')
+            ui.link('Create an account', '/register')
+
+
+def _register(data: dict[str, object], ip: str) -> None:
+    registration = parse(PatientRegistration, data)
+    ctx = app_context.get()
+    with ctx.uow() as uow:
+        accounts.register_patient(uow, registration, ip=ip)
+
+
+def _registration_form() -> None:
+    with _public_frame('Create your patient account'):
+        ui.label('Clinic staff accounts are created by the clinic; this form is for patients.').classes(theme.SUBTLE)
+        error = forms.banner()
+        fields: dict[str, ui.input | ui.select] = {}
+        fields['name'] = ui.input('Full name').props('autocomplete=name outlined').classes('w-full')
+        fields['email'] = ui.input('Email').props('type=email autocomplete=email outlined').classes('w-full')
+        fields['password'] = ui.input(
+            'Password', password=True, password_toggle_button=True,
+        ).props('autocomplete=new-password outlined hint="At least 8 characters; a phrase is easy to remember."'
+                ).classes('w-full')  # fmt: skip
+        fields['dob'] = (
+            ui.input('Date of birth')
+            .props(f'type=date outlined autocomplete=bday max={date.today().isoformat()}')
+            .classes('w-full')
+        )
+        fields['phone'] = ui.input('Phone').props('type=tel autocomplete=tel outlined').classes('w-full')
+        fields['address'] = ui.input('Address').props('autocomplete=street-address outlined').classes('w-full')
+        fields['gender'] = ui.select(GENDER_LABELS, label='Gender').props('outlined').classes('w-full')
+
+        async def submit() -> None:
+            error.text = ''
+            forms.clear_errors(fields)
+            data = {name: element.value for name, element in fields.items()}
+            data = {name: (value.strip() if isinstance(value, str) else value) for name, value in data.items()}
+            data = {name: value for name, value in data.items() if value not in (None, '')}
+            button.props('loading')
+            try:
+                await run.io_bound(_register, data, client_ip())
+                await sign_in(str(data['email']), str(data['password']))
+            except DomainError as failure:
+                if not forms.show_field_errors(fields, failure):
+                    error.text = failure.message
+                return
+            finally:
+                button.props(remove='loading')
+            ui.notify('Welcome! Your account is ready.', type='positive')
+            ui.navigate.to('/patient')
+
+        button = ui.button('Create account', on_click=submit).classes('w-full')
+        with ui.row().classes('w-full justify-center gap-1 text-sm'):
+            ui.label('Already registered?')
+            ui.link('Sign in', '/login')

@@ -1,0 +1,21 @@
+"""The navigation of each role (later features add their entries here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hms.domain.enums import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    path: str
+    icon: str
+
+
+NAVIGATION: dict[Role, list[NavItem]] = {
+    Role.ADMIN: [NavItem('Dashboard', '/admin', 'dashboard'), NavItem('My account', '/profile', 'person')],
+    Role.DOCTOR: [NavItem('My day', '/doctor', 'today'), NavItem('My account', '/profile', 'person')],
+    Role.PATIENT: [NavItem('Home', '/patient', 'home'), NavItem('My account', '/profile', 'person')],
+}
