@@ -1,0 +1,69 @@
+"""The Celery application: broker and result backend on the Redis named by ``HMS_REDIS_URL``.
+
+``celery -A jobs.celery_app worker`` finds ``celery_app`` below. Without ``HMS_REDIS_URL`` the app falls back to
+in-memory transports so that importing this module (from the web process, tests, tooling) never fails, but a
+worker started that way only sees its own process: a real worker needs ``HMS_REDIS_URL`` (``python main.py`` sets it to
+its embedded Redis).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from celery import Celery
+
+from hms.config import Settings
+from hms.runtime.redis_server import celery_broker_url
+
+BEAT_SCHEDULE_NAME = 'celerybeat-schedule'
+
+
+def _beat_schedule_path(settings: Settings) -> Path:
+    return settings.data_path / BEAT_SCHEDULE_NAME
+
+
+def create_celery(settings: Settings | None = None) -> Celery:
+    """Build the ``hms`` Celery app for ``settings`` (read from the environment when not given)."""
+    settings = settings or Settings()
+    if settings.redis_url:
+        broker = backend = celery_broker_url(settings.redis_url)
+    else:
+        broker, backend = 'memory://', 'cache+memory://'
+    app = Celery('hms', broker=broker, backend=backend, include=['jobs.tasks'])
+    app.conf.update(
+        # A task is acknowledged only once it has run, so a worker killed mid-task hands it back to the queue.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        timezone=settings.timezone,
+        enable_utc=True,
+        task_serializer='json',
+        result_serializer='json',
+        accept_content=['json'],
+        broker_connection_retry_on_startup=True,
+        result_expires=3600,
+        beat_schedule_filename=str(_beat_schedule_path(settings)),
+        beat_schedule={},
+        # Keep root-logger handlers installed by HMS itself; Celery still adds its own for --loglevel.
+        worker_hijack_root_logger=False,
+    )
+    return app
+
+
+def worker_argv(settings: Settings, *, beat: bool) -> list[str]:
+    """Arguments for ``celery_app.worker_main``; with ``beat`` the worker also runs the scheduler (one process only).
+
+    The data folder must exist before a worker with beat starts (``settings.ensure_data_dir()``).
+    """
+    argv = ['worker', '--loglevel=INFO', '--concurrency=2', '--hostname=hms@%h']
+    if beat:
+        argv += ['-B', '--schedule', str(_beat_schedule_path(settings))]
+    return argv
+
+
+def beat_argv(settings: Settings) -> list[str]:
+    """Arguments for a standalone ``celery beat`` (when workers run elsewhere or on several machines)."""
+    return ['beat', '--loglevel=INFO', '--schedule', str(_beat_schedule_path(settings))]
+
+
+celery_app = create_celery()
