@@ -82,9 +82,7 @@ def _admin_panels(data: overview.AdminOverview) -> None:
         for role, label in ((Role.PATIENT, 'Patients'), (Role.DOCTOR, 'Doctors'), (Role.ADMIN, 'Administrators')):
             with ui.card().classes('min-w-[10rem] flex-1 p-4'):
                 ui.label(label).classes(theme.SUBTLE)
-                ui.label(str(data.accounts_by_role[role])).classes('text-3xl font-semibold').props(
-                    f'data-testid=count-{role.value}'
-                )
+                ui.label(str(data.accounts_by_role[role])).classes('text-3xl font-semibold').mark(f'count-{role.value}')
     with ui.card().classes(theme.CARD):
         ui.label('Recent security events').classes('text-lg font-medium')
         if not data.security_events:

@@ -33,6 +33,12 @@ from .principal import Principal
 WRONG_CREDENTIALS = 'Wrong email or password.'
 EMAIL_TAKEN = 'An account with this email already exists. Sign in instead, or use another email.'
 BLOCKED_MESSAGE = 'This account has been deactivated by the clinic. Please contact the clinic to restore access.'
+_ENDED_MESSAGES = {
+    'blacklisted': BLOCKED_MESSAGE,
+    'expired': 'Your session has ended. Please sign in again.',
+    'idle': 'You were signed out after a period without activity.',
+    'password_changed': 'Your password was changed, so you were signed out here. Please sign in again.',
+}
 # Refreshing last_seen on every request would turn each read into a write; a minute's precision is plenty.
 LAST_SEEN_GRANULARITY = timedelta(seconds=60)
 
@@ -176,15 +182,17 @@ def authenticate(
     if not token:
         raise NotAuthenticated('Please sign in.')
     auth_session = uow.sessions.by_token_hash(hash_token(token))
-    if auth_session is None or auth_session.kind != kind or auth_session.revoked_at is not None:
+    if auth_session is None or auth_session.kind != kind:
         raise NotAuthenticated('Please sign in.')
+    if auth_session.revoked_at is not None:
+        raise NotAuthenticated(_ENDED_MESSAGES.get(auth_session.revoked_reason or '', 'Please sign in.'))
     now = clock.now()
     user = uow.users.get(auth_session.user_id)
     reason = None
     if user is None or not user.is_active:
         reason, message = 'blacklisted', BLOCKED_MESSAGE
     elif now >= auth_session.expires_at:
-        reason, message = 'expired', 'Your session has ended. Please sign in again.'
+        reason, message = 'expired', _ENDED_MESSAGES['expired']
     elif now - auth_session.last_seen_at >= timedelta(minutes=settings.session_idle_minutes):
         reason = 'idle'
         message = f'You were signed out after {settings.session_idle_minutes} minutes without activity.'

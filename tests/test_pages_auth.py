@@ -1,0 +1,254 @@
+"""Sign-in, registration and role pages, driven through NiceGUI's simulated user (main.py builds the app)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from nicegui import ui
+from nicegui.testing import User
+
+from hms import context
+from hms.clock import ManualClock
+from hms.services import accounts
+
+from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from .factories import DOCTOR_PASSWORD, PATIENT_PASSWORD, make_doctor, make_patient
+
+FORBIDDEN = 'You do not have access to this page.'
+# Handlers that hash a password take a moment; poll for up to 5 s rather than NiceGUI's default 0.3 s.
+PATIENCE = 50
+
+
+async def see(user: User, target: str | None = None, **filters: object) -> None:
+    await user.should_see(target, retries=PATIENCE, **filters)  # type: ignore[arg-type]
+
+
+async def sign_in(user: User, email: str, password: str) -> None:
+    await user.open('/login')
+    user.find('Email').type(email)
+    user.find('Password').type(password)
+    user.find(kind=ui.button, content='Sign in').click()
+
+
+async def test_anonymous_visitors_are_sent_to_sign_in(user: User) -> None:
+    for path in ('/', '/admin', '/doctor', '/patient', '/profile'):
+        await user.open(path)
+        await see(user, kind=ui.button, content='Sign in')
+        await see(user, 'Create an account')
+
+
+async def test_register_lands_on_patient_home_and_can_sign_in_again(user: User) -> None:
+    await user.open('/register')
+    user.find('Full name').type('Grace Hopper')
+    user.find('Email').type('Grace@Example.com')
+    user.find('Password').type('Navy-Compiler-1952')
+    user.find('Date of birth').type('1986-12-09')
+    user.find('Phone').type('+1 212 555 0100')
+    user.find('Address').type('1 Navy Yard, Arlington')
+    user.find('Gender').click()
+    user.find('Female').click()
+    user.find(kind=ui.button, content='Create account').click()
+    await see(user, 'My health')
+    await see(user, 'Welcome, Grace Hopper')
+    await user.open('/logout')
+    await see(user, kind=ui.button, content='Sign in')
+    await sign_in(user, 'grace@example.com', 'Navy-Compiler-1952')
+    await see(user, 'Welcome, Grace Hopper')
+
+
+async def test_registration_shows_errors_next_to_fields(user: User) -> None:
+    await user.open('/register')
+    user.find('Email').type('not-an-email')
+    user.find('Password').type('password')
+    user.find(kind=ui.button, content='Create account').click()
+    await see(user, 'This field is required.')  # name, date of birth, phone, gender
+    await see(user, 'too common')
+    name = user.find('Full name').elements.pop()
+    assert isinstance(name, ui.input) and name.error == 'This field is required.'
+
+
+async def test_registration_with_a_taken_email_says_so(user: User) -> None:
+    make_patient(context.get(), 'ada@example.com')
+    await user.open('/register')
+    user.find('Full name').type('Someone Else')
+    user.find('Email').type('ADA@example.com')
+    user.find('Password').type('Another-Long-Secret-4')
+    user.find('Date of birth').type('1990-01-01')
+    user.find('Phone').type('0123456789')
+    user.find('Gender').click()
+    user.find('Male').click()
+    user.find(kind=ui.button, content='Create account').click()
+    await see(user, 'already exists')
+
+
+@pytest.mark.parametrize(
+    ('role', 'home', 'heading'),
+    [('admin', '/admin', 'Clinic overview'), ('doctor', '/doctor', 'My day'), ('patient', '/patient', 'My health')],
+)
+async def test_each_role_lands_on_its_home_and_is_refused_the_others(
+    user: User, role: str, home: str, heading: str
+) -> None:
+    ctx = context.get()
+    credentials = {
+        'admin': (ADMIN_EMAIL, ADMIN_PASSWORD),
+        'doctor': (make_doctor(ctx).email, DOCTOR_PASSWORD) if role == 'doctor' else None,
+        'patient': (make_patient(ctx).email, PATIENT_PASSWORD) if role == 'patient' else None,
+    }[role]
+    assert credentials is not None
+    await sign_in(user, *credentials)
+    await see(user, heading)
+    await user.open('/')
+    await see(user, heading)
+    for other in {'/admin', '/doctor', '/patient'} - {home}:
+        await user.open(other)
+        await see(user, FORBIDDEN)
+    await user.open(home)
+    await user.should_not_see(FORBIDDEN)
+
+
+async def test_wrong_password_shows_one_generic_message(user: User) -> None:
+    make_patient(context.get())
+    await sign_in(user, 'ada@example.com', 'not-my-password')
+    await see(user, 'Wrong email or password.')
+    await sign_in(user, 'nobody@example.com', 'not-my-password')
+    await see(user, 'Wrong email or password.')
+    await user.should_not_see('My health')
+
+
+async def test_repeated_failures_are_throttled_with_a_clear_message(user: User) -> None:
+    make_patient(context.get())
+    for _ in range(context.get().settings.login_max_failures):
+        await sign_in(user, 'ada@example.com', 'not-my-password')
+        await see(user, 'Wrong email or password.')
+    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD)
+    await see(user, 'Too many sign-in attempts. Try again in 15 minutes.')
+    await user.should_not_see('My health')
+
+
+async def test_blacklisted_user_is_refused_and_sees_why(user: User) -> None:
+    ctx = context.get()
+    patient = make_patient(ctx)
+    with ctx.uow() as uow:
+        admin = accounts.login(
+            uow, ctx.settings, accounts.Credentials(email=ADMIN_EMAIL, password=ADMIN_PASSWORD), ip='x',
+            kind=accounts.SessionKind.WEB,
+        ).principal  # fmt: skip
+        accounts.set_active(uow, admin, patient.id, active=False)
+    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD)
+    await see(user, 'deactivated by the clinic')
+    await user.should_not_see('My health')
+
+
+async def test_blacklisting_ends_an_open_session(user: User) -> None:
+    ctx = context.get()
+    patient = make_patient(ctx)
+    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD)
+    await see(user, 'My health')
+    with ctx.uow() as uow:
+        admin = accounts.login(
+            uow, ctx.settings, accounts.Credentials(email=ADMIN_EMAIL, password=ADMIN_PASSWORD), ip='x',
+            kind=accounts.SessionKind.WEB,
+        ).principal  # fmt: skip
+        accounts.set_active(uow, admin, patient.id, active=False)
+    await user.open('/patient')
+    await see(user, 'deactivated by the clinic')
+    await see(user, kind=ui.button, content='Sign in')
+
+
+async def test_session_ends_after_idle_time(user: User, clock: ManualClock) -> None:
+    make_patient(context.get())
+    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD)
+    await see(user, 'My health')
+    clock.advance(timedelta(minutes=20))
+    await user.open('/patient')
+    await see(user, 'My health')
+    clock.advance(timedelta(minutes=31))
+    await user.open('/patient')
+    await see(user, 'You were signed out after 30 minutes without activity.')
+    await see(user, kind=ui.button, content='Sign in')
+
+
+async def test_logout_ends_the_session(user: User) -> None:
+    make_patient(context.get())
+    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD)
+    await see(user, 'My health')
+    await user.open('/logout')
+    await user.open('/patient')
+    await see(user, kind=ui.button, content='Sign in')
+
+
+async def test_doctor_with_initial_password_must_change_it_first(user: User) -> None:
+    make_doctor(context.get(), must_change_password=True)
+    await sign_in(user, 'house@clinic.test', DOCTOR_PASSWORD)
+    await see(user, 'Choose your password')
+    await user.open('/doctor')
+    await see(user, 'Choose your password')  # every page waits for the change
+    user.find('Current password').type(DOCTOR_PASSWORD)
+    user.find('New password').type('Vicodin-Puzzle-Solver-7')
+    user.find('Repeat the new password').type('Vicodin-Puzzle-Solver-7')
+    user.find(kind=ui.button, content='Change password').click()
+    await see(user, 'My day')
+    await user.open('/doctor')
+    await see(user, 'My day')
+
+
+async def test_password_change_from_the_profile_page(user: User) -> None:
+    make_patient(context.get())
+    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD)
+    await see(user, 'My health')
+    await user.open('/profile')
+    user.find('Current password').type('wrong-current')
+    user.find('New password').type('Analytical-Engine-1843')
+    user.find('Repeat the new password').type('Analytical-Engine-1843')
+    user.find(kind=ui.button, content='Change password').click()
+    await see(user, 'This is not your current password.')
+    current = user.find('Current password').elements.pop()
+    assert isinstance(current, ui.input)
+    current.value = PATIENT_PASSWORD
+    user.find(kind=ui.button, content='Change password').click()
+    await see(user, 'Password changed.')
+    await user.open('/logout')
+    await sign_in(user, 'ada@example.com', 'Analytical-Engine-1843')
+    await see(user, 'My health')
+
+
+async def test_signed_in_user_visiting_login_goes_home(user: User) -> None:
+    await sign_in(user, ADMIN_EMAIL, ADMIN_PASSWORD)
+    await see(user, 'Clinic overview')
+    await user.open('/login')
+    await see(user, 'Clinic overview')
+
+
+async def test_login_follows_a_safe_next_path_only(user: User) -> None:
+    make_patient(context.get())
+    await user.open('/profile')  # redirected to /login?next=/profile
+    user.find('Email').type('ada@example.com')
+    user.find('Password').type(PATIENT_PASSWORD)
+    user.find(kind=ui.button, content='Sign in').click()
+    await see(user, 'Change password')
+    await user.open('/logout')
+    await user.open('/login?next=//evil.example.com')
+    user.find('Email').type('ada@example.com')
+    user.find('Password').type(PATIENT_PASSWORD)
+    user.find(kind=ui.button, content='Sign in').click()
+    await see(user, 'My health')
+
+
+async def test_admin_home_shows_counts_and_security_events(user: User) -> None:
+    ctx = context.get()
+    make_patient(ctx)
+    make_patient(ctx, 'bob@example.com')
+    make_doctor(ctx)
+    await sign_in(user, 'ada@example.com', 'definitely-wrong')
+    await sign_in(user, ADMIN_EMAIL, ADMIN_PASSWORD)
+    await see(user, 'Clinic overview')
+    assert user.find(marker='count-patient').elements
+    with user:
+        counts = {
+            role: next(iter(user.find(marker=f'count-{role}').elements)) for role in ('patient', 'doctor', 'admin')
+        }
+    assert [counts[role].text for role in ('patient', 'doctor', 'admin')] == ['2', '1', '1']  # type: ignore[attr-defined]
+    table = user.find(ui.table).elements.pop()
+    assert isinstance(table, ui.table)
+    assert [row['event'] for row in table.rows] == ['Failed sign-in']
