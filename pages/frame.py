@@ -43,7 +43,7 @@ def frame(principal: Principal, title: str, *, current_path: str = '') -> Iterat
                         ui.icon(item.icon)
                     ui.item_section(item.label)
     menu.on_click(drawer.toggle)
-    ui.timer(SESSION_CHECK_SECONDS, _end_if_session_expired)
+    ui.timer(SESSION_CHECK_SECONDS, _end_if_session_expired, immediate=False)  # the page build just checked
     with ui.column().classes(f'{theme.PAGE_WIDTH} p-4 gap-4'):
         ui.label(title).classes(theme.HEADING).props('role=heading aria-level=1')
         yield

@@ -169,6 +169,22 @@ async def test_session_ends_after_idle_time(user: User, clock: ManualClock) -> N
     await see(user, kind=ui.button, content='Sign in')
 
 
+async def test_an_open_page_signs_itself_out_when_idle(user: User, clock: ManualClock) -> None:
+    make_patient(context.get())
+    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD)
+    await see(user, 'My health')
+    timer = user.find(ui.timer).elements.pop()
+    assert isinstance(timer, ui.timer) and timer.callback is not None
+    with user:
+        await timer.callback()  # the periodic check, as if its interval had passed
+    await see(user, 'Welcome, Ada')  # still valid: the check neither ends nor extends the session
+    clock.advance(timedelta(minutes=31))
+    with user:
+        await timer.callback()
+    await see(user, 'without activity')
+    await see(user, kind=ui.button, content='Sign in')
+
+
 async def test_logout_ends_the_session(user: User) -> None:
     make_patient(context.get())
     await sign_in(user, 'ada@example.com', PATIENT_PASSWORD)
