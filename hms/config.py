@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_max_failures_per_ip: int = Field(default=20, ge=1)
     login_lockout_minutes: int = Field(default=15, ge=1)
+    booking_notice_minutes: int = Field(default=60, ge=0)
+    booking_horizon_days: int = Field(default=7, ge=1, le=365)
+    cancel_cutoff_hours: int = Field(default=2, ge=0)
+    max_future_bookings: int = Field(default=5, ge=1)
     secure_cookies: bool = False
     log_level: str = 'INFO'
 

@@ -260,3 +260,18 @@ class LoginAttempt(Base):
     email_key: Mapped[str] = mapped_column(String(64))
     ip: Mapped[str] = mapped_column(String(64))
     succeeded: Mapped[bool] = mapped_column(Boolean)
+
+
+class Notice(Base):
+    """A message to a user shown in the app (and, where configured, also sent by email by the jobs)."""
+
+    __tablename__ = 'notices'
+    __table_args__ = (Index('ix_notices_user_created', 'user_id', 'created_at'),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey('users.id', ondelete='CASCADE'))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default='')
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey('appointments.id', ondelete='SET NULL'))
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

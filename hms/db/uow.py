@@ -9,6 +9,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .engine import make_engine, make_session_factory
 from .repositories import AuditRepository, LoginAttemptRepository, SessionRepository, UserRepository
+from .scheduling import (
+    AppointmentRepository,
+    AvailabilityRepository,
+    DepartmentRepository,
+    DoctorRepository,
+    NoticeRepository,
+    PatientRepository,
+    people_names,
+)
 
 
 class UnitOfWork:
@@ -23,6 +32,12 @@ class UnitOfWork:
         self.sessions = SessionRepository(self.session)
         self.audit = AuditRepository(self.session)
         self.login_attempts = LoginAttemptRepository(self.session)
+        self.departments = DepartmentRepository(self.session)
+        self.doctors = DoctorRepository(self.session)
+        self.patients = PatientRepository(self.session)
+        self.availability = AvailabilityRepository(self.session)
+        self.appointments = AppointmentRepository(self.session)
+        self.notices = NoticeRepository(self.session)
         return self
 
     def __exit__(
@@ -30,6 +45,9 @@ class UnitOfWork:
     ) -> None:
         # close() rolls back whatever was not committed without expiring loaded objects, so results stay readable.
         self.session.close()
+
+    def patients_names(self, user_ids: set[int]) -> dict[int, str]:
+        return people_names(self.session, user_ids)
 
     def commit(self) -> None:
         self.session.commit()

@@ -60,3 +60,33 @@ class TooManyAttempts(DomainError):
     def __init__(self, message: str, *, retry_after_seconds: int) -> None:
         super().__init__(message)
         self.retry_after_seconds = retry_after_seconds
+
+
+class SlotTaken(Conflict):
+    title = 'Slot taken'
+
+
+class OverlappingBooking(Conflict):
+    title = 'Overlapping appointment'
+
+
+class NotBookable(InvalidInput):
+    title = 'Not bookable'
+
+
+class InvalidTransition(Conflict):
+    title = 'Invalid status change'
+
+
+class InUse(Conflict):
+    title = 'Still in use'
+
+
+class AvailabilityConflict(Conflict):
+    """Removing availability would strand booked appointments; ``affected`` lists them for the user to decide."""
+
+    title = 'Availability holds bookings'
+
+    def __init__(self, message: str, *, affected: list[dict[str, object]]) -> None:
+        super().__init__(message)
+        self.affected = affected

@@ -1,0 +1,342 @@
+"""Repositories of scheduling: departments, doctors, patients, availability, appointments and notices."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Select, String, cast, delete, func, or_, select, update
+from sqlalchemy.orm import Session, joinedload
+
+from hms.domain.enums import AppointmentStatus, Role
+
+from .models import (
+    Appointment,
+    DateOverride,
+    Department,
+    DoctorProfile,
+    Notice,
+    OverrideWindow,
+    PatientProfile,
+    User,
+    WeeklyWindow,
+)
+
+ACTIVE_STATUSES = (AppointmentStatus.BOOKED,)
+
+
+def _like(text: str) -> str:
+    escaped = text.replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_')
+    return f'%{escaped.lower()}%'
+
+
+class DepartmentRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, department_id: int) -> Department | None:
+        return self.session.get(Department, department_id)
+
+    def by_name(self, name: str) -> Department | None:
+        return self.session.scalar(select(Department).where(func.lower(Department.name) == name.strip().lower()))
+
+    def add(self, department: Department) -> Department:
+        self.session.add(department)
+        self.session.flush()
+        return department
+
+    def delete(self, department: Department) -> None:
+        self.session.delete(department)
+        self.session.flush()
+
+    def with_doctor_counts(self) -> list[tuple[Department, int]]:
+        count = func.count(DoctorProfile.user_id)
+        rows = self.session.execute(
+            select(Department, count)
+            .outerjoin(DoctorProfile, DoctorProfile.department_id == Department.id)
+            .group_by(Department.id)
+            .order_by(func.lower(Department.name))
+        ).all()
+        return [(department, int(number)) for department, number in rows]
+
+    def doctor_count(self, department_id: int) -> int:
+        return int(
+            self.session.scalar(
+                select(func.count()).select_from(DoctorProfile).where(DoctorProfile.department_id == department_id)
+            )
+            or 0
+        )
+
+
+class DoctorRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, doctor_id: int) -> DoctorProfile | None:
+        return self.session.scalar(
+            select(DoctorProfile)
+            .options(joinedload(DoctorProfile.user), joinedload(DoctorProfile.department))
+            .where(DoctorProfile.user_id == doctor_id)
+        )
+
+    def lock(self, doctor_id: int) -> None:
+        """Serialise bookings of one doctor (row lock on PostgreSQL, the write lock on SQLite)."""
+        self.session.execute(
+            update(DoctorProfile).where(DoctorProfile.user_id == doctor_id).values(user_id=DoctorProfile.user_id)
+        )
+
+    def department_names(self, doctor_ids: set[int]) -> dict[int, str]:
+        if not doctor_ids:
+            return {}
+        rows = self.session.execute(
+            select(DoctorProfile.user_id, Department.name)
+            .join(Department, Department.id == DoctorProfile.department_id)
+            .where(DoctorProfile.user_id.in_(doctor_ids))
+        ).tuples()
+        return dict(rows.all())
+
+    def add(self, profile: DoctorProfile) -> DoctorProfile:
+        self.session.add(profile)
+        self.session.flush()
+        return profile
+
+    def search(
+        self, *, text: str | None = None, department_id: int | None = None, department_text: str | None = None,
+        include_inactive: bool = False, limit: int = 200,
+    ) -> Sequence[DoctorProfile]:  # fmt: skip
+        query = (
+            select(DoctorProfile)
+            .join(User, User.id == DoctorProfile.user_id)
+            .join(Department, Department.id == DoctorProfile.department_id)
+            .options(joinedload(DoctorProfile.user), joinedload(DoctorProfile.department))
+            .order_by(func.lower(User.name))
+            .limit(limit)
+        )
+        if not include_inactive:
+            query = query.where(User.is_active.is_(True))
+        if text:
+            pattern = _like(text)
+            query = query.where(
+                or_(
+                    func.lower(User.name).like(pattern, escape='\\'),
+                    func.lower(Department.name).like(pattern, escape='\\'),
+                )
+            )
+        if department_id is not None:
+            query = query.where(DoctorProfile.department_id == department_id)
+        if department_text:
+            query = query.where(func.lower(Department.name).like(_like(department_text), escape='\\'))
+        return self.session.scalars(query).all()
+
+
+@dataclass(frozen=True)
+class PatientRow:
+    user: User
+    profile: PatientProfile
+
+
+class PatientRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, patient_id: int) -> PatientProfile | None:
+        return self.session.scalar(
+            select(PatientProfile).options(joinedload(PatientProfile.user)).where(PatientProfile.user_id == patient_id)
+        )
+
+    def lock(self, patient_id: int) -> None:
+        """Serialise a patient's bookings: a no-op write takes the row lock (PostgreSQL) or the write lock (SQLite)."""
+        self.session.execute(
+            update(PatientProfile).where(PatientProfile.user_id == patient_id).values(user_id=PatientProfile.user_id)
+        )
+
+    def search(self, text: str | None, *, limit: int, offset: int) -> tuple[Sequence[PatientProfile], int]:
+        query = select(PatientProfile).join(User, User.id == PatientProfile.user_id)
+        if text:
+            pattern = _like(text.strip())
+            digits = ''.join(ch for ch in text if ch.isdigit())
+            conditions = [
+                func.lower(User.name).like(pattern, escape='\\'),
+                func.lower(User.email).like(pattern, escape='\\'),
+                cast(User.id, String).like(pattern, escape='\\'),
+                PatientProfile.phone.like(pattern, escape='\\'),
+            ]
+            if len(digits) >= 3:  # phone numbers are typed with or without spaces and dashes
+                normalised = func.replace(func.replace(func.replace(PatientProfile.phone, ' ', ''), '-', ''), '.', '')
+                conditions.append(normalised.like(f'%{digits}%'))
+            query = query.where(or_(*conditions))
+        total = int(self.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+        rows = self.session.scalars(
+            query.options(joinedload(PatientProfile.user))
+            .order_by(func.lower(User.name), User.id)
+            .limit(limit)
+            .offset(offset)
+        ).all()
+        return rows, total
+
+
+class AvailabilityRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def weekly(self, doctor_id: int) -> Sequence[WeeklyWindow]:
+        return self.session.scalars(
+            select(WeeklyWindow)
+            .where(WeeklyWindow.doctor_id == doctor_id)
+            .order_by(WeeklyWindow.weekday, WeeklyWindow.start_time)
+        ).all()
+
+    def overrides(self, doctor_id: int, first: date, last: date) -> Sequence[DateOverride]:
+        return (
+            self.session.scalars(
+                select(DateOverride)
+                .options(joinedload(DateOverride.windows))
+                .where(DateOverride.doctor_id == doctor_id, DateOverride.date >= first, DateOverride.date <= last)
+                .order_by(DateOverride.date)
+            )
+            .unique()
+            .all()
+        )
+
+    def replace_weekly(self, doctor_id: int, windows: list[WeeklyWindow]) -> None:
+        self.session.execute(delete(WeeklyWindow).where(WeeklyWindow.doctor_id == doctor_id))
+        self.session.add_all(windows)
+
+    def delete_overrides_from(self, doctor_id: int, first: date) -> None:
+        ids = select(DateOverride.id).where(DateOverride.doctor_id == doctor_id, DateOverride.date >= first)
+        self.session.execute(delete(OverrideWindow).where(OverrideWindow.override_id.in_(ids)))
+        self.session.execute(
+            delete(DateOverride).where(DateOverride.doctor_id == doctor_id, DateOverride.date >= first)
+        )
+
+    def delete_overrides_on(self, doctor_id: int, days: Sequence[date]) -> None:
+        ids = select(DateOverride.id).where(DateOverride.doctor_id == doctor_id, DateOverride.date.in_(days))
+        self.session.execute(delete(OverrideWindow).where(OverrideWindow.override_id.in_(ids)))
+        self.session.execute(
+            delete(DateOverride).where(DateOverride.doctor_id == doctor_id, DateOverride.date.in_(days))
+        )
+
+    def add_override(self, override: DateOverride) -> None:
+        self.session.add(override)
+
+
+@dataclass(frozen=True)
+class AppointmentFilter:
+    start_from: datetime | None = None
+    start_to: datetime | None = None
+    doctor_id: int | None = None
+    patient_id: int | None = None
+    department_id: int | None = None
+    statuses: tuple[AppointmentStatus, ...] = ()
+
+
+class AppointmentRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, appointment_id: int) -> Appointment | None:
+        return self.session.get(Appointment, appointment_id)
+
+    def add(self, appointment: Appointment) -> Appointment:
+        self.session.add(appointment)
+        self.session.flush()
+        return appointment
+
+    def _filtered(self, criteria: AppointmentFilter) -> Select[tuple[Appointment]]:
+        query = select(Appointment)
+        if criteria.start_from is not None:
+            query = query.where(Appointment.start_at >= criteria.start_from)
+        if criteria.start_to is not None:
+            query = query.where(Appointment.start_at < criteria.start_to)
+        if criteria.doctor_id is not None:
+            query = query.where(Appointment.doctor_id == criteria.doctor_id)
+        if criteria.patient_id is not None:
+            query = query.where(Appointment.patient_id == criteria.patient_id)
+        if criteria.department_id is not None:
+            query = query.join(DoctorProfile, DoctorProfile.user_id == Appointment.doctor_id).where(
+                DoctorProfile.department_id == criteria.department_id
+            )
+        if criteria.statuses:
+            query = query.where(Appointment.status.in_(criteria.statuses))
+        return query
+
+    def find(
+        self, criteria: AppointmentFilter, *, limit: int | None = None, offset: int = 0, newest_first: bool = False
+    ) -> Sequence[Appointment]:
+        order = Appointment.start_at.desc() if newest_first else Appointment.start_at
+        query = self._filtered(criteria).order_by(order, Appointment.id).offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
+        return self.session.scalars(query).all()
+
+    def count(self, criteria: AppointmentFilter) -> int:
+        return int(self.session.scalar(select(func.count()).select_from(self._filtered(criteria).subquery())) or 0)
+
+    def overlapping_for_patient(self, patient_id: int, start: datetime, end: datetime, exclude_id: int | None) -> bool:
+        query = select(Appointment.id).where(
+            Appointment.patient_id == patient_id,
+            Appointment.status.in_(ACTIVE_STATUSES),
+            Appointment.start_at < end,
+            Appointment.end_at > start,
+        )
+        if exclude_id is not None:
+            query = query.where(Appointment.id != exclude_id)
+        return self.session.scalar(query.limit(1)) is not None
+
+    def taken_starts(self, doctor_id: int, start: datetime, end: datetime) -> set[datetime]:
+        return set(
+            self.session.scalars(
+                select(Appointment.start_at).where(
+                    Appointment.doctor_id == doctor_id,
+                    Appointment.status != AppointmentStatus.CANCELLED,
+                    Appointment.start_at >= start,
+                    Appointment.start_at < end,
+                )
+            )
+        )
+
+    def busy_doctors(self, doctor_ids: Sequence[int], start: datetime, end: datetime) -> dict[int, set[datetime]]:
+        rows = self.session.execute(
+            select(Appointment.doctor_id, Appointment.start_at).where(
+                Appointment.doctor_id.in_(doctor_ids),
+                Appointment.status != AppointmentStatus.CANCELLED,
+                Appointment.start_at >= start,
+                Appointment.start_at < end,
+            )
+        ).all()
+        taken: dict[int, set[datetime]] = {}
+        for doctor_id, start_at in rows:
+            taken.setdefault(doctor_id, set()).add(start_at)
+        return taken
+
+
+class NoticeRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, notice: Notice) -> None:
+        self.session.add(notice)
+
+    def for_user(self, user_id: int, limit: int = 50) -> Sequence[Notice]:
+        return self.session.scalars(
+            select(Notice)
+            .where(Notice.user_id == user_id)
+            .order_by(Notice.created_at.desc(), Notice.id.desc())
+            .limit(limit)
+        ).all()
+
+    def mark_read(self, user_id: int, at: datetime) -> None:
+        self.session.execute(
+            update(Notice).where(Notice.user_id == user_id, Notice.read_at.is_(None)).values(read_at=at)
+        )
+
+
+def people_names(session: Session, user_ids: set[int]) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    return dict(session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).tuples().all())
+
+
+def role_of(session: Session, user_id: int) -> Role | None:
+    return session.scalar(select(User.role).where(User.id == user_id))

@@ -1,0 +1,118 @@
+"""Validated commands of scheduling: departments, doctors, patients' contact details, availability, bookings."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime, EmailStr, Field, StringConstraints, model_validator
+
+from .schemas import Address, Command, Name, Phone, _no_control_chars
+from .slots import Window, validate_day
+
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), AfterValidator(_no_control_chars)
+]
+Text500 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+Text4000 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+Id = Annotated[int, Field(gt=0, lt=2**63)]
+Minutes = Annotated[int, Field(ge=5, le=240, description='consultation length in minutes')]
+Years = Annotated[int, Field(ge=0, le=80)]
+
+
+class DepartmentIn(Command):
+    name: ShortText
+    description: Text4000 = ''
+
+
+class DepartmentPatch(Command):
+    name: ShortText | None = None
+    description: Text4000 | None = None
+
+
+class DoctorIn(Command):
+    name: Name
+    email: EmailStr = Field(max_length=254)
+    department_id: Id
+    experience_years: Years = 0
+    qualifications: Text500 = ''
+    bio: Text4000 = ''
+    consultation_minutes: Minutes = 20
+
+
+class DoctorPatch(Command):
+    name: Name | None = None
+    email: EmailStr | None = Field(default=None, max_length=254)
+    department_id: Id | None = None
+    experience_years: Years | None = None
+    qualifications: Text500 | None = None
+    bio: Text4000 | None = None
+    consultation_minutes: Minutes | None = None
+
+
+class PatientContactPatch(Command):
+    name: Name | None = None
+    email: EmailStr | None = Field(default=None, max_length=254)
+    phone: Phone | None = None
+    address: Address | None = None
+    emergency_contact: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
+
+
+class WindowIn(Command):
+    start: time = Field(description='local clinic time, HH:MM')
+    end: time = Field(description='local clinic time, HH:MM')
+
+    @model_validator(mode='after')
+    def _ordered(self) -> WindowIn:
+        if self.start.tzinfo is not None or self.end.tzinfo is not None:
+            raise ValueError('give times as HH:MM in the clinic time zone, without an offset')
+        if not self.start < self.end:
+            raise ValueError(f'the window {self.start:%H:%M}-{self.end:%H:%M} must start before it ends')
+        return self
+
+    def window(self) -> Window:
+        return Window(self.start, self.end)
+
+
+class WeeklyWindowIn(WindowIn):
+    weekday: int = Field(ge=0, le=6, description='0 = Monday … 6 = Sunday')
+
+
+class OverrideIn(Command):
+    date: date
+    windows: list[WindowIn] = Field(default_factory=list, max_length=24, description='none means a day off')
+
+    @model_validator(mode='after')
+    def _no_overlap(self) -> OverrideIn:
+        validate_day(window.window() for window in self.windows)
+        return self
+
+
+class AvailabilityIn(Command):
+    weekly: list[WeeklyWindowIn] = Field(default_factory=list, max_length=7 * 24)
+    overrides: list[OverrideIn] = Field(default_factory=list, max_length=400)
+
+    @model_validator(mode='after')
+    def _consistent(self) -> AvailabilityIn:
+        for weekday in range(7):
+            validate_day(window.window() for window in self.weekly if window.weekday == weekday)
+        dates = [override.date for override in self.overrides]
+        duplicates = sorted({day for day in dates if dates.count(day) > 1})
+        if duplicates:
+            raise ValueError(f'each date may have one override; repeated: {", ".join(map(str, duplicates))}')
+        return self
+
+
+class BookingIn(Command):
+    doctor_id: Id
+    start: AwareDatetime = Field(description='ISO 8601 with offset, e.g. 2026-12-01T09:00:00+01:00')
+    reason: Reason = ''
+
+
+class RescheduleIn(Command):
+    start: AwareDatetime
+
+
+class CancelIn(Command):
+    reason: Reason = ''

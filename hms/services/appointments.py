@@ -1,0 +1,285 @@
+"""Booking, rescheduling and cancelling appointments, and reading them with object-level access checks.
+
+Never two active appointments for one doctor and start (a partial unique index), never two overlapping active
+appointments for one patient, never more than ``max_future_bookings`` ahead, and only on free published slots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+
+from hms import clock
+from hms.config import Settings
+from hms.db.models import Appointment, DoctorProfile
+from hms.db.scheduling import AppointmentFilter, role_of
+from hms.db.uow import UnitOfWork
+from hms.domain.enums import AppointmentStatus, Role
+from hms.domain.errors import (
+    InvalidInput,
+    InvalidTransition,
+    NotAllowed,
+    NotBookable,
+    NotFound,
+    OverlappingBooking,
+    SlotTaken,
+)
+from hms.domain.scheduling import BookingIn
+
+from . import audit, notices
+from .availability import require_free_slot
+from .principal import Principal, require_role
+from .views import AppointmentView, Page
+
+SLOT_TAKEN = 'This slot was just taken. Please choose another time.'
+
+
+def views(uow: UnitOfWork, appointments: Sequence[Appointment]) -> list[AppointmentView]:
+    """Appointments with the names people read next to them."""
+    people = {a.doctor_id for a in appointments} | {a.patient_id for a in appointments}
+    cancellers = {a.cancelled_by_id for a in appointments if a.cancelled_by_id}
+    names = uow.patients_names(people)
+    departments = uow.doctors.department_names({a.doctor_id for a in appointments})
+    roles = {user_id: role_of(uow.session, user_id) for user_id in cancellers}
+    return [
+        AppointmentView.of(a, names, departments, str(roles.get(a.cancelled_by_id) or '') or None) for a in appointments
+    ]
+
+
+def _visible(uow: UnitOfWork, actor: Principal, appointment_id: int) -> Appointment:
+    """The appointment if the actor may see it; otherwise NotFound (never reveal that someone else's exists)."""
+    appointment = uow.appointments.get(appointment_id)
+    if appointment is None:
+        raise NotFound('No such appointment.')
+    if actor.role is Role.ADMIN:
+        return appointment
+    if actor.role is Role.PATIENT and appointment.patient_id == actor.user_id:
+        return appointment
+    if actor.role is Role.DOCTOR and appointment.doctor_id == actor.user_id:
+        return appointment
+    raise NotFound('No such appointment.')
+
+
+def get_appointment(uow: UnitOfWork, actor: Principal, appointment_id: int) -> AppointmentView:
+    return views(uow, [_visible(uow, actor, appointment_id)])[0]
+
+
+def _bookable_doctor(uow: UnitOfWork, doctor_id: int) -> DoctorProfile:
+    doctor = uow.doctors.get(doctor_id)
+    if doctor is None or not doctor.user.is_active:
+        message = 'This doctor is not taking bookings.'
+        raise NotBookable(message, field_errors={'doctor_id': message})
+    return doctor
+
+
+def _check_patient_limits(
+    uow: UnitOfWork, settings: Settings, patient_id: int, start: datetime, end: datetime, *, moving: int | None = None
+) -> None:
+    if uow.appointments.overlapping_for_patient(patient_id, start, end, exclude_id=moving):
+        raise OverlappingBooking('You already have an appointment at this time.')
+    if moving is None:
+        upcoming = uow.appointments.count(
+            AppointmentFilter(start_from=clock.now(), patient_id=patient_id, statuses=(AppointmentStatus.BOOKED,))
+        )
+        if upcoming >= settings.max_future_bookings:
+            raise NotBookable(
+                f'You already have {upcoming} upcoming appointments, the most that can be booked at once. '
+                'Cancel one or wait until after a visit to book another.'
+            )
+
+
+def book(uow: UnitOfWork, settings: Settings, actor: Principal, data: BookingIn) -> AppointmentView:
+    """Book a free slot for the acting patient."""
+    require_role(actor, Role.PATIENT, action='book appointments')
+    patient = uow.patients.get(actor.user_id)
+    if patient is None or not patient.user.is_active:
+        raise NotAllowed('This account cannot book appointments.')
+    doctor = _bookable_doctor(uow, data.doctor_id)
+    # Lock doctor then patient (always this order): concurrent bookings of either wait here, then see each other.
+    uow.doctors.lock(doctor.user_id)
+    uow.patients.lock(patient.user_id)
+    start = data.start.astimezone(UTC)
+    slot = require_free_slot(uow, settings, doctor, start)
+    _check_patient_limits(uow, settings, patient.user_id, slot.start, slot.end)
+    now = clock.now()
+    appointment = Appointment(
+        doctor_id=doctor.user_id, patient_id=patient.user_id, start_at=slot.start, end_at=slot.end,
+        status=AppointmentStatus.BOOKED, reason=data.reason, created_at=now, updated_at=now, booked_by_id=actor.user_id,
+        sequence=0,
+    )  # fmt: skip
+    try:
+        uow.appointments.add(appointment)
+    except IntegrityError as error:  # the unique index caught a booking that raced us
+        uow.rollback()
+        raise SlotTaken(SLOT_TAKEN) from error
+    audit.record(
+        uow, 'appointment.booked', actor=actor, object_type='appointment', object_id=appointment.id,
+        subject_user_id=patient.user_id,
+    )  # fmt: skip
+    view = views(uow, [appointment])[0]
+    _commit_or_taken(uow)
+    return view
+
+
+def _commit_or_taken(uow: UnitOfWork) -> None:
+    try:
+        uow.commit()
+    except IntegrityError as error:
+        uow.rollback()
+        raise SlotTaken(SLOT_TAKEN) from error
+
+
+def _require_booked(appointment: Appointment, verb: str) -> None:
+    if appointment.status != AppointmentStatus.BOOKED:
+        status = AppointmentStatus(appointment.status).value.replace('_', '-')
+        raise InvalidTransition(f'This appointment is {status} and can no longer be {verb}.')
+
+
+def _require_before_cutoff(settings: Settings, appointment: Appointment, verb: str) -> None:
+    cutoff = appointment.start_at - timedelta(hours=settings.cancel_cutoff_hours)
+    if clock.now() > cutoff:
+        hours = settings.cancel_cutoff_hours
+        raise InvalidTransition(
+            f'Appointments can be {verb} online until {hours} hour{"s" if hours != 1 else ""} before they start. '
+            'Please call the clinic.'
+        )
+
+
+def reschedule(
+    uow: UnitOfWork, settings: Settings, actor: Principal, appointment_id: int, new_start: datetime
+) -> AppointmentView:
+    """Move a booked appointment to another free slot of the same doctor (the patient, or the admin)."""
+    appointment = _visible(uow, actor, appointment_id)
+    if actor.role not in (Role.PATIENT, Role.ADMIN):
+        raise NotAllowed('Only the patient or the clinic administrator can reschedule an appointment.')
+    _require_booked(appointment, 'rescheduled')
+    if actor.role is Role.PATIENT:
+        _require_before_cutoff(settings, appointment, 'rescheduled')
+    doctor = _bookable_doctor(uow, appointment.doctor_id)
+    uow.doctors.lock(doctor.user_id)
+    uow.patients.lock(appointment.patient_id)
+    start = new_start.astimezone(UTC)
+    if start == appointment.start_at:
+        raise NotBookable('Choose a different time from the current one.', field_errors={'start': 'Same time.'})
+    slot = require_free_slot(uow, settings, doctor, start, ignore_appointment=appointment.id)
+    _check_patient_limits(uow, settings, appointment.patient_id, slot.start, slot.end, moving=appointment.id)
+    previous = appointment.start_at
+    appointment.start_at, appointment.end_at = slot.start, slot.end
+    appointment.updated_at, appointment.sequence = clock.now(), appointment.sequence + 1
+    audit.record(
+        uow, 'appointment.rescheduled', actor=actor, object_type='appointment', object_id=appointment.id,
+        subject_user_id=appointment.patient_id,
+    )  # fmt: skip
+    if actor.role is Role.ADMIN:
+        notices.send(
+            uow, appointment.patient_id, 'Your appointment was moved',
+            f'The clinic moved your appointment with {doctor.user.name} from {notices.when(previous, settings.zone)} '
+            f'to {notices.when(slot.start, settings.zone)}.',
+            appointment_id=appointment.id,
+        )  # fmt: skip
+    try:
+        uow.session.flush()
+    except IntegrityError as error:
+        uow.rollback()
+        raise SlotTaken(SLOT_TAKEN) from error
+    view = views(uow, [appointment])[0]
+    _commit_or_taken(uow)
+    return view
+
+
+def cancel(
+    uow: UnitOfWork, settings: Settings, actor: Principal, appointment_id: int, reason: str = ''
+) -> AppointmentView:
+    """Cancel a booked appointment: the patient until the cut-off, the doctor and the admin with a reason."""
+    appointment = _visible(uow, actor, appointment_id)
+    _require_booked(appointment, 'cancelled')
+    reason = reason.strip()
+    if actor.role is Role.PATIENT:
+        _require_before_cutoff(settings, appointment, 'cancelled')
+    elif not reason:
+        raise InvalidInput('Give a reason; the patient will see it.', field_errors={'reason': 'A reason is required.'})
+    cancel_appointment(uow, settings, actor, appointment, reason or 'Cancelled by the patient.')
+    view = views(uow, [appointment])[0]
+    uow.commit()
+    return view
+
+
+def cancel_appointment(
+    uow: UnitOfWork, settings: Settings, actor: Principal, appointment: Appointment, reason: str, *, cause: str = ''
+) -> None:
+    """Mark cancelled, audit, and tell the patient when someone else cancelled (caller commits)."""
+    now = clock.now()
+    appointment.status = AppointmentStatus.CANCELLED
+    appointment.cancelled_at, appointment.cancelled_by_id, appointment.cancel_reason = now, actor.user_id, reason
+    appointment.updated_at, appointment.sequence = now, appointment.sequence + 1
+    audit.record(
+        uow, 'appointment.cancelled', actor=actor, object_type='appointment', object_id=appointment.id,
+        subject_user_id=appointment.patient_id, detail={'cause': cause} if cause else None,
+    )  # fmt: skip
+    if actor.user_id != appointment.patient_id:
+        doctor_name = uow.patients_names({appointment.doctor_id}).get(appointment.doctor_id, 'your doctor')
+        notices.send(
+            uow, appointment.patient_id, 'Your appointment was cancelled',
+            f'Your appointment with {doctor_name} on {notices.when(appointment.start_at, settings.zone)} was '
+            f'cancelled. Reason: {reason} Please book another time if you still need a visit.',
+            appointment_id=appointment.id,
+        )  # fmt: skip
+
+
+def cancel_future(
+    uow: UnitOfWork, settings: Settings, actor: Principal, *, doctor_id: int | None = None,
+    patient_id: int | None = None, reason: str, cause: str,
+) -> int:  # fmt: skip
+    """Cancel every upcoming booked appointment of a doctor or a patient (caller commits)."""
+    upcoming = uow.appointments.find(
+        AppointmentFilter(
+            start_from=clock.now(), doctor_id=doctor_id, patient_id=patient_id, statuses=(AppointmentStatus.BOOKED,)
+        )
+    )
+    for appointment in upcoming:
+        cancel_appointment(uow, settings, actor, appointment, reason, cause=cause)
+    return len(upcoming)
+
+
+def count_future(uow: UnitOfWork, *, doctor_id: int | None = None, patient_id: int | None = None) -> int:
+    return uow.appointments.count(
+        AppointmentFilter(
+            start_from=clock.now(), doctor_id=doctor_id, patient_id=patient_id, statuses=(AppointmentStatus.BOOKED,)
+        )
+    )
+
+
+def my_appointments(uow: UnitOfWork, actor: Principal, *, upcoming: bool | None = None) -> list[AppointmentView]:
+    """The acting patient's appointments (upcoming ones first in time order, past ones newest first)."""
+    require_role(actor, Role.PATIENT, action='list your appointments')
+    now = clock.now()
+    if upcoming is True:
+        found = uow.appointments.find(AppointmentFilter(start_from=now, patient_id=actor.user_id))
+    elif upcoming is False:
+        found = uow.appointments.find(AppointmentFilter(start_to=now, patient_id=actor.user_id), newest_first=True)
+    else:
+        found = uow.appointments.find(AppointmentFilter(patient_id=actor.user_id))
+    return views(uow, found)
+
+
+def doctor_appointments(
+    uow: UnitOfWork, actor: Principal, *, start_from: datetime | None = None, start_to: datetime | None = None,
+    statuses: tuple[AppointmentStatus, ...] = (),
+) -> list[AppointmentView]:  # fmt: skip
+    """The acting doctor's own schedule."""
+    require_role(actor, Role.DOCTOR, action="read a doctor's schedule")
+    criteria = AppointmentFilter(start_from=start_from, start_to=start_to, doctor_id=actor.user_id, statuses=statuses)
+    return views(uow, uow.appointments.find(criteria, limit=1000))
+
+
+def search(
+    uow: UnitOfWork, actor: Principal, criteria: AppointmentFilter, *, limit: int = 50, offset: int = 0,
+    newest_first: bool = True,
+) -> Page[AppointmentView]:  # fmt: skip
+    """Every appointment, filtered and paginated (administrator)."""
+    require_role(actor, Role.ADMIN, action='list all appointments')
+    limit = max(1, min(limit, 500))
+    found = uow.appointments.find(criteria, limit=limit, offset=max(0, offset), newest_first=newest_first)
+    return Page(items=views(uow, found), total=uow.appointments.count(criteria), limit=limit, offset=max(0, offset))

@@ -1,0 +1,88 @@
+"""Departments (specializations): listed for everyone, managed by the administrator."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+
+from hms import clock
+from hms.db.models import Department
+from hms.db.uow import UnitOfWork
+from hms.domain.enums import Role
+from hms.domain.errors import Conflict, InUse, NotFound
+from hms.domain.scheduling import DepartmentIn, DepartmentPatch
+
+from . import audit
+from .principal import Principal, require_role
+from .views import DepartmentView
+
+NAME_TAKEN = 'A department with this name already exists.'
+
+
+def list_departments(uow: UnitOfWork) -> list[DepartmentView]:
+    return [
+        DepartmentView(id=department.id, name=department.name, description=department.description, doctor_count=count)
+        for department, count in uow.departments.with_doctor_counts()
+    ]
+
+
+def _view(uow: UnitOfWork, department: Department) -> DepartmentView:
+    return DepartmentView(
+        id=department.id, name=department.name, description=department.description,
+        doctor_count=uow.departments.doctor_count(department.id),
+    )  # fmt: skip
+
+
+def get_department(uow: UnitOfWork, department_id: int) -> DepartmentView:
+    department = uow.departments.get(department_id)
+    if department is None:
+        raise NotFound('No such department.')
+    return _view(uow, department)
+
+
+def create_department(uow: UnitOfWork, actor: Principal, data: DepartmentIn) -> DepartmentView:
+    require_role(actor, Role.ADMIN, action='manage departments')
+    if uow.departments.by_name(data.name) is not None:
+        raise Conflict(NAME_TAKEN, field_errors={'name': NAME_TAKEN})
+    department = Department(name=data.name, description=data.description, created_at=clock.now())
+    try:
+        uow.departments.add(department)
+    except IntegrityError as error:
+        uow.rollback()
+        raise Conflict(NAME_TAKEN, field_errors={'name': NAME_TAKEN}) from error
+    audit.record(uow, 'department.created', actor=actor, object_type='department', object_id=department.id)
+    uow.commit()
+    return _view(uow, department)
+
+
+def update_department(uow: UnitOfWork, actor: Principal, department_id: int, patch: DepartmentPatch) -> DepartmentView:
+    require_role(actor, Role.ADMIN, action='manage departments')
+    department = uow.departments.get(department_id)
+    if department is None:
+        raise NotFound('No such department.')
+    renamed = patch.name is not None and patch.name.lower() != department.name.lower()
+    if renamed and uow.departments.by_name(patch.name or '') is not None:
+        raise Conflict(NAME_TAKEN, field_errors={'name': NAME_TAKEN})
+    if patch.name is not None:
+        department.name = patch.name
+    if patch.description is not None:
+        department.description = patch.description
+    audit.record(uow, 'department.updated', actor=actor, object_type='department', object_id=department.id)
+    uow.commit()
+    return _view(uow, department)
+
+
+def delete_department(uow: UnitOfWork, actor: Principal, department_id: int) -> None:
+    """Delete a department that no doctor belongs to (the schema forbids it too)."""
+    require_role(actor, Role.ADMIN, action='manage departments')
+    department = uow.departments.get(department_id)
+    if department is None:
+        raise NotFound('No such department.')
+    count = uow.departments.doctor_count(department_id)
+    if count:
+        doctors = 'doctor belongs' if count == 1 else 'doctors belong'
+        raise InUse(
+            f'{department.name} cannot be deleted: {count} {doctors} to it. Move them to another department first.'
+        )
+    uow.departments.delete(department)
+    audit.record(uow, 'department.deleted', actor=actor, object_type='department', object_id=department_id)
+    uow.commit()

@@ -1,0 +1,64 @@
+"""Patients as the administrator sees them: search, details with appointments, contact details."""
+
+from __future__ import annotations
+
+from hms.db.scheduling import AppointmentFilter
+from hms.db.uow import UnitOfWork
+from hms.domain.enums import Role
+from hms.domain.errors import EmailTaken, NotFound
+from hms.domain.scheduling import PatientContactPatch
+
+from . import accounts, audit
+from .appointments import views
+from .principal import Principal, require_role
+from .views import Page, PatientDetail, PatientView
+
+
+def search_patients(
+    uow: UnitOfWork, actor: Principal, text: str | None = None, *, limit: int = 50, offset: int = 0
+) -> Page[PatientView]:
+    """By name, patient ID, email or phone: partial and case-insensitive."""
+    require_role(actor, Role.ADMIN, action='search patients')
+    limit, offset = max(1, min(limit, 200)), max(0, offset)
+    rows, total = uow.patients.search((text or '').strip() or None, limit=limit, offset=offset)
+    return Page(items=[PatientView.of(row) for row in rows], total=total, limit=limit, offset=offset)
+
+
+def patient_detail(uow: UnitOfWork, actor: Principal, patient_id: int) -> PatientDetail:
+    require_role(actor, Role.ADMIN, action="read a patient's details")
+    profile = uow.patients.get(patient_id)
+    if profile is None:
+        raise NotFound('No such patient.')
+    appointments = uow.appointments.find(AppointmentFilter(patient_id=patient_id), newest_first=True, limit=500)
+    audit.record(
+        uow, 'patient.viewed', actor=actor, object_type='patient', object_id=patient_id, subject_user_id=patient_id
+    )
+    uow.commit()
+    return PatientDetail(patient=PatientView.of(profile), appointments=views(uow, appointments))
+
+
+def update_contact(uow: UnitOfWork, actor: Principal, patient_id: int, patch: PatientContactPatch) -> PatientView:
+    require_role(actor, Role.ADMIN, action="edit a patient's contact details")
+    profile = uow.patients.get(patient_id)
+    if profile is None:
+        raise NotFound('No such patient.')
+    changes = patch.model_dump(exclude_unset=True)
+    if changes.get('email') is not None:
+        email = str(changes['email']).lower()
+        other = uow.users.by_email(email)
+        if other is not None and other.id != patient_id:
+            raise EmailTaken(accounts.EMAIL_TAKEN, field_errors={'email': accounts.EMAIL_TAKEN})
+        profile.user.email = email
+    if changes.get('name') is not None:
+        profile.user.name = changes['name']
+    for field in ('phone', 'address'):
+        if changes.get(field) is not None:
+            setattr(profile, field, changes[field])
+    if 'emergency_contact' in changes:
+        profile.emergency_contact = changes['emergency_contact'] or None
+    audit.record(
+        uow, 'patient.updated', actor=actor, object_type='patient', object_id=patient_id, subject_user_id=patient_id,
+        detail={'fields': sorted(changes)},
+    )  # fmt: skip
+    uow.commit()
+    return PatientView.of(profile)
