@@ -17,8 +17,9 @@ from hms.context import AppContext
 from hms.db.migrate import upgrade
 from hms.services.bootstrap import ensure_admin
 
-ADMIN_EMAIL = 'admin@clinic.test'
-ADMIN_PASSWORD = 'Quiet-Harbour-Lantern-42'
+from .factories import ADMIN_EMAIL, ADMIN_PASSWORD
+from .scheduling_fixtures import clinic  # noqa: F401 - a fixture shared by the scheduling tests
+
 HMS_VARIABLES = (
     'HMS_DATABASE_URL', 'HMS_REDIS_URL', 'HMS_STORAGE_SECRET', 'HMS_SMTP_HOST', 'HMS_TIMEZONE', 'HMS_PORT', 'HMS_HOST',
 )  # fmt: skip

@@ -12,6 +12,8 @@ from hms.domain.schemas import PatientRegistration
 from hms.security.passwords import hash_password
 from hms.services import accounts
 
+ADMIN_EMAIL = 'admin@clinic.test'
+ADMIN_PASSWORD = 'Quiet-Harbour-Lantern-42'
 PATIENT_PASSWORD = 'Meadow-Violet-Thunder-7'
 DOCTOR_PASSWORD = 'Copper-Kettle-Orchard-9'
 

@@ -14,8 +14,7 @@ from hms.domain.scheduling import AvailabilityIn, DepartmentIn, DoctorIn
 from hms.services import availability, departments, doctors
 from hms.services.principal import Principal
 
-from .conftest import ADMIN_EMAIL
-from .factories import make_patient
+from .factories import ADMIN_EMAIL, make_patient
 
 ZONE = 'Europe/Berlin'
 # Monday 2 March 2026, 08:00 in Berlin (CET, UTC+1).

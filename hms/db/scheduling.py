@@ -93,8 +93,8 @@ class DoctorRepository:
             select(DoctorProfile.user_id, Department.name)
             .join(Department, Department.id == DoctorProfile.department_id)
             .where(DoctorProfile.user_id.in_(doctor_ids))
-        ).tuples()
-        return dict(rows.all())
+        ).all()
+        return {doctor_id: name for doctor_id, name in rows}
 
     def add(self, profile: DoctorProfile) -> DoctorProfile:
         self.session.add(profile)
@@ -335,7 +335,8 @@ class NoticeRepository:
 def people_names(session: Session, user_ids: set[int]) -> dict[int, str]:
     if not user_ids:
         return {}
-    return dict(session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).tuples().all())
+    rows = session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all()
+    return {user_id: name for user_id, name in rows}
 
 
 def role_of(session: Session, user_id: int) -> Role | None:

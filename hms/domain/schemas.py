@@ -6,6 +6,7 @@ import re
 from datetime import date
 from typing import Annotated
 
+import email_validator
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -20,6 +21,12 @@ from pydantic import (
 from hms import clock
 from hms.domain.enums import Gender
 from hms.security.passwords import MAX_LENGTH, password_problem
+
+# Clinics run staff mail on internal domains (clinic.local) and test on .test: accept those, refuse the rest of
+# the special-use names (invalid, onion, arpa, localhost) as email-validator does.
+email_validator.SPECIAL_USE_DOMAIN_NAMES[:] = [
+    name for name in email_validator.SPECIAL_USE_DOMAIN_NAMES if name not in {'local', 'test'}
+]
 
 _CONTROL_CHARS = re.compile(r'[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]')
 _PHONE = re.compile(r'^\+?[0-9 ()\-.]{6,24}$')

@@ -75,8 +75,10 @@ def update_doctor(uow: UnitOfWork, actor: Principal, doctor_id: int, patch: Doct
     if 'name' in changes:
         profile.user.name = changes['name']
     if 'department_id' in changes:
-        _department_or_error(uow, changes['department_id'])
-        profile.department_id = changes['department_id']
+        department = uow.departments.get(changes['department_id'])
+        if department is None:
+            raise InvalidInput('Choose an existing department.', field_errors={'department_id': 'No such department.'})
+        profile.department = department
     for field in ('experience_years', 'qualifications', 'bio', 'consultation_minutes'):
         if field in changes:
             setattr(profile, field, changes[field])
