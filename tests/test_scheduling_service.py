@@ -41,7 +41,6 @@ from hms.services.views import AppointmentView
 
 from .scheduling_fixtures import WORKING_WEEK, Clinic, local
 
-pytestmark = pytest.mark.usefixtures('clinic')
 
 
 def book(clinic: Clinic, when: datetime, patient: Principal | None = None, doctor: Principal | None = None,
