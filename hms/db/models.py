@@ -198,12 +198,29 @@ class Treatment(Base):
     treatment_given: Mapped[str] = mapped_column(Text, default='')
     prescription: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     tests_advised: Mapped[str] = mapped_column(Text, default='')
-    notes: Mapped[str] = mapped_column(Text, default='')
+    notes: Mapped[str] = mapped_column(Text, default='')  # meant for the patient, shown in their history
+    private_notes: Mapped[str] = mapped_column(Text, default='', server_default='')  # clinicians only
     next_visit_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int] = mapped_column(ForeignKey('users.id'))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class TreatmentVersion(Base):
+    """A treatment record as it was before an amendment: amendments never overwrite history."""
+
+    __tablename__ = 'treatment_versions'
+    __table_args__ = (UniqueConstraint('treatment_id', 'version', name='uq_treatment_versions_treatment_version'),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    treatment_id: Mapped[int] = mapped_column(ForeignKey('treatments.id', ondelete='RESTRICT'), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())  # when this version was written
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey('users.id'))
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime())  # when the amendment replaced it
+    replaced_by_id: Mapped[int] = mapped_column(ForeignKey('users.id'))
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class AuditEntry(Base):

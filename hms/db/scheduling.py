@@ -341,3 +341,12 @@ def people_names(session: Session, user_ids: set[int]) -> dict[int, str]:
 
 def role_of(session: Session, user_id: int) -> Role | None:
     return session.scalar(select(User.role).where(User.id == user_id))
+
+
+def birth_dates(session: Session, user_ids: set[int]) -> dict[int, date]:
+    if not user_ids:
+        return {}
+    rows = session.execute(
+        select(PatientProfile.user_id, PatientProfile.date_of_birth).where(PatientProfile.user_id.in_(user_ids))
+    ).all()
+    return {user_id: born for user_id, born in rows}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from types import TracebackType
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from .engine import make_engine, make_session_factory
+from .records import TreatmentRepository
 from .repositories import AuditRepository, LoginAttemptRepository, SessionRepository, UserRepository
 from .scheduling import (
     AppointmentRepository,
@@ -16,6 +18,7 @@ from .scheduling import (
     DoctorRepository,
     NoticeRepository,
     PatientRepository,
+    birth_dates,
     people_names,
 )
 
@@ -38,6 +41,7 @@ class UnitOfWork:
         self.availability = AvailabilityRepository(self.session)
         self.appointments = AppointmentRepository(self.session)
         self.notices = NoticeRepository(self.session)
+        self.treatments = TreatmentRepository(self.session)
         return self
 
     def __exit__(
@@ -48,6 +52,9 @@ class UnitOfWork:
 
     def patients_names(self, user_ids: set[int]) -> dict[int, str]:
         return people_names(self.session, user_ids)
+
+    def patients_birth_dates(self, user_ids: set[int]) -> dict[int, date]:
+        return birth_dates(self.session, user_ids)
 
     def commit(self) -> None:
         self.session.commit()

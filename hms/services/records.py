@@ -1,0 +1,356 @@
+"""The clinical record: completing visits with a treatment, amending it without losing history, no-shows, the
+doctor's day and patients, and every patient's history behind object-level access checks and audit rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from hms import clock
+from hms.config import Settings
+from hms.db.models import Appointment, Treatment, TreatmentVersion
+from hms.db.records import PatientOfDoctor
+from hms.db.scheduling import AppointmentFilter
+from hms.db.uow import UnitOfWork
+from hms.domain.enums import AppointmentStatus, Gender, Role
+from hms.domain.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from hms.domain.records import TreatmentIn
+
+from . import audit
+from .appointments import views
+from .principal import Principal, require_role
+from .views import AppointmentView
+
+CONTENT_FIELDS = ('diagnosis', 'treatment', 'prescription', 'tests', 'notes', 'private_notes', 'next_visit')
+
+
+@dataclass(frozen=True)
+class TreatmentView:
+    appointment_id: int
+    diagnosis: str
+    treatment: str
+    prescription: list[dict[str, str]]
+    tests: str
+    notes: str
+    private_notes: str | None  # None when the reader is the patient
+    next_visit: date | None
+    version: int
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class VisitView:
+    appointment: AppointmentView
+    treatment: TreatmentView | None
+
+
+@dataclass(frozen=True)
+class PatientSummary:
+    id: int
+    name: str
+    age: int
+    gender: Gender
+    blood_group: str | None
+    allergies: str | None
+
+
+@dataclass(frozen=True)
+class HistoryView:
+    patient: PatientSummary
+    visits: list[VisitView]  # completed visits across all doctors, newest first
+    upcoming: list[AppointmentView]
+
+
+@dataclass(frozen=True)
+class ScheduleEntry:
+    appointment: AppointmentView
+    patient_age: int | None
+
+
+@dataclass(frozen=True)
+class DoctorSchedule:
+    first: date
+    last: date
+    entries: list[ScheduleEntry]
+
+    def count(self, status: AppointmentStatus) -> int:
+        return sum(1 for entry in self.entries if entry.appointment.status is status)
+
+
+@dataclass(frozen=True)
+class VersionView:
+    version: int
+    recorded_at: datetime
+    replaced_at: datetime
+    replaced_by: str
+    content: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    at: datetime
+    who: str
+    role: str
+    action: str
+
+
+def age_on(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def _local_today(settings: Settings) -> date:
+    return clock.now().astimezone(settings.zone).date()
+
+
+def _content(treatment: Treatment) -> dict[str, Any]:
+    return {
+        'diagnosis': treatment.diagnosis, 'treatment': treatment.treatment_given,
+        'prescription': list(treatment.prescription), 'tests': treatment.tests_advised, 'notes': treatment.notes,
+        'private_notes': treatment.private_notes,
+        'next_visit': treatment.next_visit_date.isoformat() if treatment.next_visit_date else None,
+    }  # fmt: skip
+
+
+def _apply(treatment: Treatment, data: TreatmentIn) -> None:
+    treatment.diagnosis = data.diagnosis
+    treatment.treatment_given = data.treatment
+    treatment.prescription = [medicine.model_dump() for medicine in data.prescription]
+    treatment.tests_advised = data.tests
+    treatment.notes = data.notes
+    treatment.private_notes = data.private_notes
+    treatment.next_visit_date = data.next_visit
+
+
+def treatment_view(treatment: Treatment, *, for_patient: bool) -> TreatmentView:
+    return TreatmentView(
+        appointment_id=treatment.appointment_id, diagnosis=treatment.diagnosis, treatment=treatment.treatment_given,
+        prescription=[dict(item) for item in treatment.prescription], tests=treatment.tests_advised,
+        notes=treatment.notes, private_notes=None if for_patient else treatment.private_notes,
+        next_visit=treatment.next_visit_date, version=treatment.version, recorded_at=treatment.updated_at,
+    )  # fmt: skip
+
+
+def _own_appointment(uow: UnitOfWork, actor: Principal, appointment_id: int) -> Appointment:
+    """The acting doctor's own appointment; any other appointment is 'not found' to them."""
+    require_role(actor, Role.DOCTOR, action='write treatment records')
+    appointment = uow.appointments.get(appointment_id)
+    if appointment is None or appointment.doctor_id != actor.user_id:
+        raise NotFound('No such appointment among yours.')
+    return appointment
+
+
+def complete_visit(
+    uow: UnitOfWork, settings: Settings, actor: Principal, appointment_id: int, data: TreatmentIn
+) -> VisitView:
+    """Record the treatment and mark the appointment completed, in one transaction."""
+    appointment = _own_appointment(uow, actor, appointment_id)
+    status = AppointmentStatus(appointment.status)
+    if status is AppointmentStatus.CANCELLED:
+        raise InvalidTransition('This appointment was cancelled; a visit cannot be recorded on it.')
+    if status is AppointmentStatus.COMPLETED:
+        raise InvalidTransition('This visit is already completed. Amend its treatment record instead.')
+    if appointment.start_at.astimezone(settings.zone).date() > _local_today(settings):
+        raise InvalidTransition('This appointment is on a future day; a visit can be recorded from its day on.')
+    now = clock.now()
+    treatment = Treatment(appointment_id=appointment.id, created_at=now, created_by_id=actor.user_id, updated_at=now,
+                          version=1)  # fmt: skip
+    _apply(treatment, data)
+    uow.treatments.add(treatment)
+    appointment.status = AppointmentStatus.COMPLETED
+    appointment.updated_at, appointment.sequence = now, appointment.sequence + 1
+    audit.record(
+        uow, 'treatment.created', actor=actor, object_type='appointment', object_id=appointment.id,
+        subject_user_id=appointment.patient_id,
+    )  # fmt: skip
+    audit.record(
+        uow, 'appointment.completed', actor=actor, object_type='appointment', object_id=appointment.id,
+        subject_user_id=appointment.patient_id,
+    )  # fmt: skip
+    uow.commit()
+    return VisitView(appointment=views(uow, [appointment])[0], treatment=treatment_view(treatment, for_patient=False))
+
+
+def amend_treatment(
+    uow: UnitOfWork, settings: Settings, actor: Principal, appointment_id: int, data: TreatmentIn
+) -> VisitView:
+    """Replace the treatment record, keeping the previous version (who wrote it, who replaced it, when)."""
+    appointment = _own_appointment(uow, actor, appointment_id)
+    treatment = uow.treatments.for_appointment(appointment.id)
+    if treatment is None:
+        raise InvalidTransition('This visit has no treatment record yet; complete the visit first.')
+    before = _content(treatment)
+    candidate = Treatment()
+    _apply(candidate, data)
+    if _content(candidate) == before:
+        raise InvalidInput('Nothing changed; edit a field before saving the amendment.')
+    now = clock.now()
+    uow.treatments.add_version(
+        TreatmentVersion(
+            treatment_id=treatment.id, version=treatment.version, recorded_at=treatment.updated_at,
+            recorded_by_id=treatment.created_by_id, replaced_at=now, replaced_by_id=actor.user_id, content=before,
+        )
+    )  # fmt: skip
+    _apply(treatment, data)
+    treatment.version += 1
+    treatment.updated_at = now
+    audit.record(
+        uow, 'treatment.amended', actor=actor, object_type='appointment', object_id=appointment.id,
+        subject_user_id=appointment.patient_id, detail={'version': treatment.version},
+    )  # fmt: skip
+    uow.commit()
+    return VisitView(appointment=views(uow, [appointment])[0], treatment=treatment_view(treatment, for_patient=False))
+
+
+def treatment_versions(uow: UnitOfWork, actor: Principal, appointment_id: int) -> list[VersionView]:
+    """Earlier versions of a treatment record, oldest first (the appointment's doctor or the administrator)."""
+    appointment = uow.appointments.get(appointment_id)
+    if actor.role is Role.DOCTOR:
+        appointment = _own_appointment(uow, actor, appointment_id)
+    elif actor.role is not Role.ADMIN or appointment is None:
+        raise NotFound('No such appointment.')
+    treatment = uow.treatments.for_appointment(appointment.id)
+    if treatment is None:
+        return []
+    rows = uow.treatments.versions(treatment.id)
+    names = uow.patients_names({row.replaced_by_id for row in rows})
+    audit.record(
+        uow, 'treatment.versions_viewed', actor=actor, object_type='appointment', object_id=appointment.id,
+        subject_user_id=appointment.patient_id,
+    )  # fmt: skip
+    uow.commit()
+    return [
+        VersionView(
+            version=row.version,
+            recorded_at=row.recorded_at,
+            replaced_at=row.replaced_at,
+            replaced_by=names.get(row.replaced_by_id, ''),
+            content=dict(row.content),
+        )
+        for row in rows
+    ]
+
+
+def mark_no_show(uow: UnitOfWork, settings: Settings, actor: Principal, appointment_id: int) -> AppointmentView:
+    appointment = _own_appointment(uow, actor, appointment_id)
+    if appointment.status != AppointmentStatus.BOOKED:
+        status = AppointmentStatus(appointment.status).value.replace('_', '-')
+        raise InvalidTransition(f'This appointment is {status}; only a booked appointment can be marked no-show.')
+    if clock.now() < appointment.start_at:
+        raise InvalidTransition('A patient can be marked as not having come only after the appointment has started.')
+    appointment.status = AppointmentStatus.NO_SHOW
+    appointment.updated_at = clock.now()
+    audit.record(
+        uow, 'appointment.no_show', actor=actor, object_type='appointment', object_id=appointment.id,
+        subject_user_id=appointment.patient_id,
+    )  # fmt: skip
+    uow.commit()
+    return views(uow, [appointment])[0]
+
+
+def doctor_schedule(
+    uow: UnitOfWork, settings: Settings, actor: Principal, *, first: date | None = None, days: int = 1,
+    doctor_id: int | None = None,
+) -> DoctorSchedule:  # fmt: skip
+    """Appointments of ``days`` local days from ``first`` (today by default), in time order, with patients' ages."""
+    if actor.role is Role.DOCTOR:
+        doctor_id = actor.user_id
+    elif actor.role is not Role.ADMIN or doctor_id is None:
+        raise NotAllowed("Only doctors and the administrator read a doctor's schedule.")
+    first = first or _local_today(settings)
+    last = first + timedelta(days=max(1, days) - 1)
+    start = datetime.combine(first, time.min, tzinfo=settings.zone).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=settings.zone).astimezone(UTC)
+    found = uow.appointments.find(AppointmentFilter(start_from=start, start_to=end, doctor_id=doctor_id), limit=2000)
+    births = uow.patients_birth_dates({a.patient_id for a in found})
+    today = _local_today(settings)
+    entries = [
+        ScheduleEntry(
+            appointment=view, patient_age=age_on(births[view.patient_id], today) if view.patient_id in births else None
+        )
+        for view in views(uow, found)
+    ]
+    return DoctorSchedule(first=first, last=last, entries=entries)
+
+
+def my_patients(uow: UnitOfWork, actor: Principal, text: str | None = None) -> list[PatientOfDoctor]:
+    """Everyone who has or had an appointment with the acting doctor."""
+    require_role(actor, Role.DOCTOR, action='list your patients')
+    return uow.treatments.patients_of(actor.user_id, (text or '').strip() or None, clock.now())
+
+
+def _may_read_history(uow: UnitOfWork, actor: Principal, patient_id: int) -> None:
+    if actor.role is Role.ADMIN:
+        return
+    if actor.role is Role.PATIENT and actor.user_id == patient_id:
+        return
+    if actor.role is Role.DOCTOR and uow.treatments.has_seen(actor.user_id, patient_id):
+        return
+    raise NotFound('No such patient among yours.')
+
+
+def patient_history(uow: UnitOfWork, settings: Settings, actor: Principal, patient_id: int) -> HistoryView:
+    """Every completed visit of the patient across all doctors, newest first, plus upcoming appointments."""
+    _may_read_history(uow, actor, patient_id)
+    profile = uow.patients.get(patient_id)
+    if profile is None:
+        raise NotFound('No such patient.')
+    now = clock.now()
+    completed = uow.appointments.find(
+        AppointmentFilter(patient_id=patient_id, statuses=(AppointmentStatus.COMPLETED,)), newest_first=True
+    )
+    upcoming = uow.appointments.find(
+        AppointmentFilter(patient_id=patient_id, start_from=now, statuses=(AppointmentStatus.BOOKED,))
+    )
+    treatments = uow.treatments.for_appointments([a.id for a in completed])
+    for_patient = actor.role is Role.PATIENT
+    visits = [
+        VisitView(
+            appointment=view,
+            treatment=treatment_view(treatments[view.id], for_patient=for_patient) if view.id in treatments else None,
+        )
+        for view in views(uow, completed)
+    ]
+    audit.record(
+        uow, 'history.viewed', actor=actor, object_type='patient', object_id=patient_id, subject_user_id=patient_id
+    )
+    uow.commit()
+    summary = PatientSummary(
+        id=patient_id, name=profile.user.name, age=age_on(profile.date_of_birth, _local_today(settings)),
+        gender=Gender(profile.gender), blood_group=profile.blood_group, allergies=profile.allergies,
+    )  # fmt: skip
+    return HistoryView(patient=summary, visits=visits, upcoming=views(uow, upcoming))
+
+
+def my_history(uow: UnitOfWork, settings: Settings, actor: Principal) -> HistoryView:
+    require_role(actor, Role.PATIENT, action='read your visits')
+    return patient_history(uow, settings, actor, actor.user_id)
+
+
+ACCESS_ACTIONS = {
+    'history.viewed': 'Viewed your history',
+    'patient.viewed': 'Viewed your details',
+    'patient.updated': 'Changed your contact details',
+    'profile.updated': 'Changed your profile',
+    'profile.email_changed': 'Changed your email address',
+    'treatment.created': 'Recorded a visit',
+    'treatment.amended': 'Amended a visit record',
+    'treatment.versions_viewed': 'Viewed earlier versions of a visit record',
+    'appointment.completed': 'Completed a visit',
+}
+
+
+def access_log(uow: UnitOfWork, actor: Principal, *, limit: int = 200) -> list[AccessEntry]:
+    """Who looked at or changed the acting patient's record, newest first."""
+    require_role(actor, Role.PATIENT, action='read who looked at your record')
+    rows = [row for row in uow.treatments.access_log(actor.user_id, tuple(ACCESS_ACTIONS), limit=limit)]
+    names = uow.patients_names({row.actor_id for row in rows if row.actor_id})
+    return [
+        AccessEntry(
+            at=row.at,
+            who='You' if row.actor_id == actor.user_id else names.get(row.actor_id or 0, 'Unknown'),
+            role=row.actor_role or '',
+            action=ACCESS_ACTIONS.get(row.action, row.action),
+        )
+        for row in rows
+    ]
