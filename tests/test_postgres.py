@@ -18,6 +18,7 @@ from hms.services.bootstrap import ensure_admin
 from .postgres_server import PostgresServer, find_bin_dir
 from .test_accounts_service import *  # noqa: F403 - re-run these tests on PostgreSQL
 from .test_booking_race import *  # noqa: F403
+from .test_records_service import *  # noqa: F403
 from .test_scheduling_service import *  # noqa: F403
 
 TEMPLATE = 'hms_template'
