@@ -20,6 +20,7 @@ from .test_accounts_service import *  # noqa: F403 - re-run these tests on Postg
 from .test_booking_race import *  # noqa: F403
 from .test_records_service import *  # noqa: F403
 from .test_scheduling_service import *  # noqa: F403
+from .test_stats import *  # noqa: F403
 
 TEMPLATE = 'hms_template'
 _numbers = itertools.count()

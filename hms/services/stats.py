@@ -1,0 +1,294 @@
+"""The statistics dashboard: figures and chart series from database aggregations, shaped with pandas.
+
+Everything returned is plain JSON-ready data, so it can be cached in Redis, served by the API and drawn by the page.
+Definitions: cancellation rate = cancelled / all appointments in the period; no-show rate = no-shows / (completed +
+no-shows); utilisation = non-cancelled bookings / published slots (today's availability template and overrides
+applied to every date of the period).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from hms import clock
+from hms.config import Settings
+from hms.db.stats import Scope, StatsRepository
+from hms.db.uow import UnitOfWork
+from hms.domain.enums import AppointmentStatus, Gender, Role
+from hms.domain.errors import InvalidInput
+from hms.domain.slots import Window, day_slots
+
+from .principal import Principal, require_role
+
+STATUSES = [status.value for status in AppointmentStatus]
+WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']
+AGE_BANDS = [(0, 17, '0–17'), (18, 34, '18–34'), (35, 49, '35–49'), (50, 64, '50–64'), (65, 200, '65+')]
+TOP_DOCTORS = 10
+MAX_PERIOD_DAYS = 731
+Preset = Literal['last7', 'last30', 'last90', 'month']
+
+
+@dataclass(frozen=True)
+class StatsQuery:
+    first: date
+    last: date
+    department_id: int | None = None
+    doctor_id: int | None = None
+
+    @classmethod
+    def preset(cls, name: Preset, today: date, **filters: int | None) -> StatsQuery:
+        if name == 'month':
+            return cls(today.replace(day=1), today, **filters)
+        days = {'last7': 7, 'last30': 30, 'last90': 90}[name]
+        return cls(today - timedelta(days=days - 1), today, **filters)
+
+    def key(self) -> str:
+        """A cache key part naming exactly this filter."""
+        return f'{self.first}:{self.last}:{self.department_id or "-"}:{self.doctor_id or "-"}'
+
+
+def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+
+
+def _scope(query: StatsQuery, zone: ZoneInfo) -> Scope:
+    return Scope(
+        start=_local_midnight(query.first, zone),
+        end=_local_midnight(query.last + timedelta(days=1), zone),
+        department_id=query.department_id,
+        doctor_id=query.doctor_id,
+    )
+
+
+def _buckets_frame(rows: list[tuple[str, Any, int]], zone: ZoneInfo) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=['bucket', 'status', 'count'])
+    if frame.empty:
+        return frame.assign(local=pd.Series(dtype='datetime64[ns, UTC]'))
+    frame['status'] = frame['status'].map(lambda value: AppointmentStatus(value).value)
+    frame['local'] = pd.to_datetime(frame['bucket'], format='%Y-%m-%d %H:%M', utc=True).dt.tz_convert(zone)
+    return frame
+
+
+def _per_day(frame: pd.DataFrame, first: date, last: date) -> dict[str, Any]:
+    days = pd.date_range(first, last, freq='D').date
+    if frame.empty:
+        table = pd.DataFrame(0, index=days, columns=STATUSES)
+    else:
+        table = (
+            frame.assign(day=frame['local'].dt.date)
+            .pivot_table(index='day', columns='status', values='count', aggfunc='sum', fill_value=0)
+            .reindex(index=days, columns=STATUSES, fill_value=0)
+        )
+    return {
+        'dates': [day.isoformat() for day in days],
+        'series': {status: [int(value) for value in table[status]] for status in STATUSES},
+    }
+
+
+def _heatmap(frame: pd.DataFrame) -> dict[str, Any]:
+    grid = [[0] * 24 for _ in WEEKDAYS]
+    if not frame.empty:
+        held = frame[frame['status'] != AppointmentStatus.CANCELLED.value]
+        grouped = held.groupby([held['local'].dt.weekday, held['local'].dt.hour])['count'].sum()
+        for (weekday, hour), value in grouped.items():
+            grid[int(weekday)][int(hour)] = int(value)
+    return {'weekdays': WEEKDAYS, 'hours': list(range(24)), 'z': grid}
+
+
+def _rates(frame: pd.DataFrame) -> dict[str, Any]:
+    totals = frame.groupby('status')['count'].sum() if not frame.empty else pd.Series(dtype=int)
+    count = {status: int(totals.get(status, 0)) for status in STATUSES}
+    everything = sum(count.values())
+    due = count['completed'] + count['no_show']
+    return {
+        'appointments_period': everything,
+        'completed': count['completed'],
+        'cancelled': count['cancelled'],
+        'no_shows': count['no_show'],
+        'cancellation_rate': round(count['cancelled'] / everything, 4) if everything else None,
+        'no_show_rate': round(count['no_show'] / due, 4) if due else None,
+    }
+
+
+def _by_doctor(rows: list[tuple[int, Any, int]], doctors: dict[int, dict[str, Any]]) -> tuple[list, list]:
+    frame = pd.DataFrame(rows, columns=['doctor_id', 'status', 'count'])
+    if frame.empty:
+        return [], []
+    frame['status'] = frame['status'].map(lambda value: AppointmentStatus(value).value)
+    frame['doctor'] = frame['doctor_id'].map(lambda key: doctors.get(key, {}).get('name', f'#{key}'))
+    frame['department'] = frame['doctor_id'].map(lambda key: doctors.get(key, {}).get('department', '?'))
+    table = frame.pivot_table(index='doctor', columns='status', values='count', aggfunc='sum', fill_value=0)
+    table = table.reindex(columns=STATUSES, fill_value=0)
+    table['total'] = table.sum(axis=1)
+    table = table.sort_values(['total'], ascending=False, kind='stable')
+    if len(table) > TOP_DOCTORS:
+        rest = table.iloc[TOP_DOCTORS:].sum().rename(f'Other ({len(table) - TOP_DOCTORS} doctors)')
+        table = pd.concat([table.iloc[:TOP_DOCTORS], rest.to_frame().T])
+    by_doctor = [
+        {'doctor': str(name), **{key: int(value) for key, value in row.items()}} for name, row in table.iterrows()
+    ]
+    departments = frame.pivot_table(index='department', columns='status', values='count', aggfunc='sum', fill_value=0)
+    departments = departments.reindex(columns=STATUSES, fill_value=0)
+    departments['total'] = departments.sum(axis=1)
+    departments = departments.sort_values('total', ascending=False, kind='stable')
+    by_department = [
+        {'department': str(name), **{key: int(value) for key, value in row.items()}}
+        for name, row in departments.iterrows()
+    ]
+    return by_department, by_doctor
+
+
+def _published_slots(
+    repo: StatsRepository, doctors: dict[int, dict[str, Any]], first: date, last: date, zone: ZoneInfo
+) -> dict[int, int]:
+    ids = list(doctors)
+    weekly: dict[int, dict[int, list[Window]]] = defaultdict(lambda: defaultdict(list))
+    for row in repo.weekly_windows(ids):
+        weekly[row.doctor_id][row.weekday].append(Window(row.start_time, row.end_time))
+    overrides: dict[tuple[int, date], list[Window]] = defaultdict(list)
+    for doctor_id, day, start, end in repo.override_windows(ids, first, last):
+        windows = overrides[(doctor_id, day)]  # creates the entry: a day off when there are no windows
+        if start is not None and end is not None:
+            windows.append(Window(start, end))
+    published: dict[int, int] = {}
+    for doctor_id, doctor in doctors.items():
+        total, day = 0, first
+        while day <= last:
+            windows = overrides.get((doctor_id, day), weekly[doctor_id][day.weekday()])
+            if windows:
+                total += len(day_slots(day, windows, doctor['minutes'], zone))
+            day += timedelta(days=1)
+        published[doctor_id] = total
+    return published
+
+
+def _utilisation(
+    rows: list[tuple[int, Any, int]], doctors: dict[int, dict[str, Any]], published: dict[int, int]
+) -> list:
+    booked: dict[int, int] = defaultdict(int)
+    for doctor_id, status, count in rows:
+        if AppointmentStatus(status) is not AppointmentStatus.CANCELLED:
+            booked[doctor_id] += int(count)
+    result = [
+        {
+            'doctor': doctor['name'], 'booked': booked[doctor_id], 'published': published.get(doctor_id, 0),
+            'share': round(booked[doctor_id] / published[doctor_id], 4) if published.get(doctor_id) else None,
+        }
+        for doctor_id, doctor in doctors.items()
+        if doctor['active'] or booked[doctor_id]
+    ]  # fmt: skip
+    return sorted(result, key=lambda item: (-(item['share'] or 0), item['doctor']))
+
+
+def _registrations(rows: list[tuple[str, int]], first: date, last: date, zone: ZoneInfo) -> dict[str, Any]:
+    weeks = pd.date_range(first - timedelta(days=first.weekday()), last, freq='7D').date
+    counts = dict.fromkeys(weeks, 0)
+    if rows:
+        frame = pd.DataFrame(rows, columns=['bucket', 'count'])
+        local = pd.to_datetime(frame['bucket'], format='%Y-%m-%d %H:%M', utc=True).dt.tz_convert(zone).dt.date
+        for day, count in zip(local, frame['count'], strict=True):
+            monday = day - timedelta(days=day.weekday())
+            counts[monday] = counts.get(monday, 0) + int(count)
+    return {'weeks': [week.isoformat() for week in counts], 'counts': list(counts.values())}
+
+
+def _demographics(rows: list[tuple[Any, int, int]], today: date) -> list[dict[str, Any]]:
+    tally: dict[tuple[str, str], int] = defaultdict(int)
+    for gender, birth_year, count in rows:
+        age = today.year - int(birth_year)
+        band = next(label for low, high, label in AGE_BANDS if low <= age <= high)
+        tally[(band, Gender(gender).value)] += int(count)
+    return [
+        {'age_band': label, 'gender': gender.value, 'count': tally.get((label, gender.value), 0)}
+        for _, _, label in AGE_BANDS
+        for gender in Gender
+    ]
+
+
+def validate(query: StatsQuery) -> None:
+    if query.first > query.last:
+        raise InvalidInput('The period must start before it ends.', field_errors={'from': 'After the end date.'})
+    if (query.last - query.first).days > MAX_PERIOD_DAYS:
+        raise InvalidInput('Choose a period of at most two years.', field_errors={'to': 'Period too long.'})
+
+
+def dashboard(uow: UnitOfWork, settings: Settings, actor: Principal, query: StatsQuery) -> dict[str, Any]:
+    """Every figure and series of the admin dashboard for one filter."""
+    require_role(actor, Role.ADMIN, action='read clinic statistics')
+    validate(query)
+    zone = settings.zone
+    repo = StatsRepository(uow.session)
+    scope = _scope(query, zone)
+    today = clock.now().astimezone(zone).date()
+    monday = today - timedelta(days=today.weekday())
+    doctors = {
+        doctor_id: {
+            'name': name,
+            'department_id': department_id,
+            'department': department,
+            'active': active,
+            'minutes': minutes,
+        }
+        for doctor_id, name, department_id, department, active, minutes in repo.doctors(scope)
+    }
+    frame = _buckets_frame(list(repo.appointments_by_quarter_hour(scope)), zone)
+    doctor_rows = list(repo.appointments_by_doctor(scope))
+    by_department, by_doctor = _by_doctor(doctor_rows, doctors)
+    published = _published_slots(repo, doctors, query.first, query.last, zone)
+    headline = {
+        'doctors_active': sum(1 for doctor in doctors.values() if doctor['active']),
+        'patients': repo.patient_count(),
+        'appointments_today': repo.count_between(scope, _local_midnight(today, zone),
+                                                 _local_midnight(today + timedelta(days=1), zone)),
+        'appointments_week': repo.count_between(scope, _local_midnight(monday, zone),
+                                                _local_midnight(monday + timedelta(days=7), zone)),
+        'appointments_total': repo.count_all(scope),
+        **_rates(frame),
+    }  # fmt: skip
+    return {
+        'query': {**asdict(query), 'first': query.first.isoformat(), 'last': query.last.isoformat()},
+        'generated_at': clock.now().isoformat(),
+        'headline': headline,
+        'per_day': _per_day(frame, query.first, query.last),
+        'by_department': by_department,
+        'by_doctor': by_doctor,
+        'utilisation': _utilisation(doctor_rows, doctors, published),
+        'registrations': _registrations(
+            list(repo.registrations_by_day(scope.start, scope.end)), query.first, query.last, zone
+        ),
+        'heatmap': _heatmap(frame),
+        'demographics': _demographics(list(repo.patients_seen(scope)), today),
+    }
+
+
+def doctor_numbers(uow: UnitOfWork, settings: Settings, actor: Principal) -> dict[str, Any]:
+    """The acting doctor's month so far and visits per week over the last 13 weeks."""
+    require_role(actor, Role.DOCTOR, action='read your numbers')
+    zone = settings.zone
+    today = clock.now().astimezone(zone).date()
+    repo = StatsRepository(uow.session)
+    month = StatsQuery(today.replace(day=1), today, doctor_id=actor.user_id)
+    month_frame = _buckets_frame(list(repo.appointments_by_quarter_hour(_scope(month, zone))), zone)
+    rates = _rates(month_frame)
+    due = rates['completed'] + rates['no_shows']
+    first_week = today - timedelta(days=today.weekday()) - timedelta(weeks=12)
+    weeks = StatsQuery(first_week, today, doctor_id=actor.user_id)
+    frame = _buckets_frame(list(repo.appointments_by_quarter_hour(_scope(weeks, zone))), zone)
+    per_week = dict.fromkeys([first_week + timedelta(weeks=n) for n in range(13)], 0)
+    if not frame.empty:
+        done = frame[frame['status'] == AppointmentStatus.COMPLETED.value]
+        for day, count in zip(done['local'].dt.date, done['count'], strict=True):
+            per_week[day - timedelta(days=day.weekday())] += int(count)
+    return {
+        'month_visits': rates['completed'],
+        'completion_rate': round(rates['completed'] / due, 4) if due else None,
+        'no_show_rate': rates['no_show_rate'],
+        'weeks': [week.isoformat() for week in per_week],
+        'visits_per_week': list(per_week.values()),
+    }
