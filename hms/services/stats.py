@@ -95,7 +95,7 @@ def _heatmap(frame: pd.DataFrame) -> dict[str, Any]:
     grid = [[0] * 24 for _ in WEEKDAYS]
     if not frame.empty:
         held = frame[frame['status'] != AppointmentStatus.CANCELLED.value]
-        grouped = held.groupby([held['local'].dt.weekday, held['local'].dt.hour])['count'].sum()
+        grouped = held.groupby([held['local'].dt.day_of_week, held['local'].dt.hour])['count'].sum()
         for (weekday, hour), value in grouped.items():
             grid[int(weekday)][int(hour)] = int(value)
     return {'weekdays': WEEKDAYS, 'hours': list(range(24)), 'z': grid}
