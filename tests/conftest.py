@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 
 from hms import clock as hms_clock
 from hms import context
@@ -15,6 +16,7 @@ from hms.clock import ManualClock
 from hms.config import Settings
 from hms.context import AppContext
 from hms.db.migrate import upgrade
+from hms.security import passwords
 from hms.services.bootstrap import ensure_admin
 
 from .factories import ADMIN_EMAIL, ADMIN_PASSWORD
@@ -23,6 +25,15 @@ from .scheduling_fixtures import clinic  # noqa: F401 - a fixture shared by the 
 HMS_VARIABLES = (
     'HMS_DATABASE_URL', 'HMS_REDIS_URL', 'HMS_STORAGE_SECRET', 'HMS_SMTP_HOST', 'HMS_TIMEZONE', 'HMS_PORT', 'HMS_HOST',
 )  # fmt: skip
+
+
+@pytest.fixture(scope='session', autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2id with minimal cost: hashing is exercised, not timed, and the suite hashes thousands of times."""
+    production = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    passwords._hasher = production
 
 
 @pytest.fixture(scope='session')

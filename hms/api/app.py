@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from starlette.routing import Mount
 
 from . import problems
-from .routes import auth
+from .routes import admin, appointments, auth, departments, doctor, doctors
 
 API_PREFIX = '/api'
 
@@ -22,6 +22,8 @@ def create_api() -> FastAPI:
     )
     problems.install(api)
     api.include_router(auth.router)
+    for router in (departments.router, doctors.router, appointments.router, doctor.router, admin.router):
+        api.include_router(router)
     return api
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any, Literal, Self
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
+from fastapi import Path
+from pydantic import BaseModel, Field
 
-from hms.domain.enums import Role
+from hms.domain.enums import AppointmentStatus, Gender, Role
+from hms.domain.errors import InvalidInput
+from hms.services.availability import AvailabilityView
+from hms.services.views import AppointmentView, DepartmentView, DoctorView, Page, PatientView, SlotView
 
 
 class TokenOut(BaseModel):
@@ -35,3 +40,237 @@ class RegisteredOut(BaseModel):
 
 class Message(BaseModel):
     detail: str
+
+
+# --- Problems (documentation of the error bodies every route may answer) ---------------------------------------------
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem: `detail` is meant for people, `errors` names the invalid fields."""
+
+    type: str = 'about:blank'
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: dict[str, str] | None = None
+
+
+class AffectedAppointment(BaseModel):
+    id: int
+    start: datetime
+    patient: str
+
+
+class AvailabilityProblem(Problem):
+    """409 when new availability would strand bookings; repeat with `confirm_cancel=true` to cancel them."""
+
+    affected: list[AffectedAppointment]
+
+
+_PROBLEM_DESCRIPTIONS = {
+    401: 'Not signed in, or the session ended',
+    403: 'Your role does not give access to this resource',
+    404: 'No such resource (or not yours to see)',
+    409: 'Conflict with the current state',
+    422: 'Invalid input; `errors` names the fields',
+}
+
+
+def problem_responses(*codes: int, described: dict[int, str] | None = None) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route: a problem body for each status code, with the usual or the given description."""
+    descriptions = {**_PROBLEM_DESCRIPTIONS, **(described or {})}
+    return {code: {'model': Problem, 'description': descriptions.get(code, 'Error')} for code in codes}
+
+
+# --- Parameters shared by the routes ---------------------------------------------------------------------------------
+
+IdPath = Annotated[int, Path(gt=0, lt=2**63, description='a positive integer id')]
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
+
+def check_days(first: date | None, last: date | None, *, first_name: str = 'from', last_name: str = 'to') -> None:
+    """Refuse (422) dates outside 1900-2999 and a range that ends before it starts."""
+    errors = {
+        name: f'Choose a date between {EARLIEST_DAY} and {LATEST_DAY}.'
+        for name, day in ((first_name, first), (last_name, last))
+        if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY
+    }
+    if not errors and first is not None and last is not None and last < first:
+        errors[last_name] = f'`{last_name}` must not be before `{first_name}`.'
+    if errors:
+        raise InvalidInput('The date range is not valid. ' + ' '.join(errors.values()), field_errors=errors)
+
+
+def day_bounds(first: date | None, last: date | None, zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
+    """Local dates (both included) as the instants [start of ``first``, start of the day after ``last``)."""
+    check_days(first, last)
+    start = datetime.combine(first, time.min, tzinfo=zone) if first else None
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone) if last else None
+    return start, end
+
+
+# --- Scheduling -----------------------------------------------------------------------------------------------------
+
+
+class DepartmentOut(BaseModel):
+    id: int
+    name: str
+    description: str
+    doctor_count: int
+
+    @classmethod
+    def of(cls, view: DepartmentView) -> DepartmentOut:
+        return cls(id=view.id, name=view.name, description=view.description, doctor_count=view.doctor_count)
+
+
+class DoctorOut(BaseModel):
+    id: int
+    name: str
+    department_id: int
+    department_name: str
+    experience_years: int
+    qualifications: str
+    bio: str
+    consultation_minutes: int
+
+    @classmethod
+    def of(cls, view: DoctorView) -> Self:
+        fields = {name: getattr(view, name) for name in cls.model_fields}
+        return cls(**fields)
+
+
+class AdminDoctorOut(DoctorOut):
+    email: str
+    is_active: bool
+
+
+class NewDoctorOut(BaseModel):
+    doctor: AdminDoctorOut
+    initial_password: str = Field(description='shown once; the doctor must change it at first sign-in')
+
+
+class DoctorDeactivatedOut(BaseModel):
+    doctor: AdminDoctorOut
+    cancelled: int = Field(description='upcoming appointments cancelled (their patients were notified)')
+
+
+class DeactivationImpactOut(BaseModel):
+    upcoming_appointments: int
+
+
+class SlotOut(BaseModel):
+    start: datetime = Field(description="ISO 8601 with the offset of the clinic's time zone")
+    end: datetime
+
+    @classmethod
+    def of(cls, view: SlotView, zone: ZoneInfo) -> SlotOut:
+        return cls(start=view.start.astimezone(zone), end=view.end.astimezone(zone))
+
+
+class AppointmentOut(BaseModel):
+    id: int
+    doctor_id: int
+    patient_id: int
+    start: datetime = Field(description="ISO 8601 with the offset of the clinic's time zone")
+    end: datetime
+    status: AppointmentStatus
+    reason: str
+    doctor_name: str = ''
+    department_name: str = ''
+    patient_name: str = ''
+    cancel_reason: str | None = None
+    cancelled_by_role: str | None = None
+
+    @classmethod
+    def of(cls, view: AppointmentView, zone: ZoneInfo) -> AppointmentOut:
+        return cls(
+            id=view.id, doctor_id=view.doctor_id, patient_id=view.patient_id, start=view.start.astimezone(zone),
+            end=view.end.astimezone(zone), status=view.status, reason=view.reason, doctor_name=view.doctor_name,
+            department_name=view.department_name, patient_name=view.patient_name, cancel_reason=view.cancel_reason,
+            cancelled_by_role=view.cancelled_by_role,
+        )  # fmt: skip
+
+
+class AppointmentPage(BaseModel):
+    items: list[AppointmentOut]
+    total: int
+    limit: int
+    offset: int
+
+    @classmethod
+    def of(cls, page: Page[AppointmentView], zone: ZoneInfo) -> AppointmentPage:
+        items = [AppointmentOut.of(view, zone) for view in page.items]
+        return cls(items=items, total=page.total, limit=page.limit, offset=page.offset)
+
+
+class WindowOut(BaseModel):
+    start: str = Field(description='local clinic time, HH:MM', examples=['09:00'])
+    end: str = Field(description='local clinic time, HH:MM', examples=['13:00'])
+
+
+class WeeklyWindowOut(WindowOut):
+    weekday: int = Field(description='0 = Monday … 6 = Sunday')
+
+
+class OverrideOut(BaseModel):
+    date: date
+    windows: list[WindowOut] = Field(description='none means a day off')
+
+
+class AvailabilityOut(BaseModel):
+    weekly: list[WeeklyWindowOut]
+    overrides: list[OverrideOut]
+
+    @classmethod
+    def of(cls, view: AvailabilityView) -> AvailabilityOut:
+        return cls(
+            weekly=[WeeklyWindowOut(weekday=day, start=_hhmm(w.start), end=_hhmm(w.end)) for day, w in view.weekly],
+            overrides=[
+                OverrideOut(date=day, windows=[WindowOut(start=_hhmm(w.start), end=_hhmm(w.end)) for w in windows])
+                for day, windows in view.overrides
+            ],
+        )
+
+
+class AvailabilityUpdatedOut(AvailabilityOut):
+    cancelled: list[int] = Field(description='ids of the appointments cancelled because confirm_cancel was given')
+
+
+def _hhmm(moment: time) -> str:
+    return f'{moment:%H:%M}'
+
+
+class PatientOut(BaseModel):
+    id: int
+    name: str
+    email: str
+    phone: str
+    address: str
+    date_of_birth: date
+    gender: Gender
+    emergency_contact: str | None
+    is_active: bool
+    blocked_reason: str | None
+
+    @classmethod
+    def of(cls, view: PatientView) -> PatientOut:
+        return cls(**{name: getattr(view, name) for name in cls.model_fields})
+
+
+class PatientPage(BaseModel):
+    items: list[PatientOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class PatientDetailOut(BaseModel):
+    patient: PatientOut
+    appointments: list[AppointmentOut] = Field(description='newest first')
+
+
+class AccountStatusOut(BaseModel):
+    user_id: int
+    is_active: bool
+    cancelled: int = Field(description='upcoming appointments cancelled by this change')

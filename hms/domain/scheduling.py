@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, EmailStr, Field, StringConstraints, model_validator
 
 from .schemas import Address, Command, Name, Phone, _no_control_chars
 from .slots import Window, validate_day
+
+# Far enough to never limit a clinic, near enough that time-zone arithmetic cannot overflow.
+MIN_YEAR, MAX_YEAR = 1900, 2999
 
 ShortText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), AfterValidator(_no_control_chars)
@@ -80,7 +83,7 @@ class WeeklyWindowIn(WindowIn):
 
 
 class OverrideIn(Command):
-    date: date
+    date: Day
     windows: list[WindowIn] = Field(default_factory=list, max_length=24, description='none means a day off')
 
     @model_validator(mode='after')
@@ -104,14 +107,30 @@ class AvailabilityIn(Command):
         return self
 
 
+def _plausible_moment(value: datetime) -> datetime:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f'give a time between the years {MIN_YEAR} and {MAX_YEAR}')
+    return value
+
+
+def _plausible_day(value: date) -> date:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f'give a date between the years {MIN_YEAR} and {MAX_YEAR}')
+    return value
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_plausible_moment)]
+Day = Annotated[date, AfterValidator(_plausible_day)]
+
+
 class BookingIn(Command):
     doctor_id: Id
-    start: AwareDatetime = Field(description='ISO 8601 with offset, e.g. 2026-12-01T09:00:00+01:00')
+    start: Moment = Field(description='ISO 8601 with offset, e.g. 2026-12-01T09:00:00+01:00')
     reason: Reason = ''
 
 
 class RescheduleIn(Command):
-    start: AwareDatetime
+    start: Moment
 
 
 class CancelIn(Command):

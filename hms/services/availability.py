@@ -13,7 +13,7 @@ from hms.db.scheduling import AppointmentFilter
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import AppointmentStatus, Role
 from hms.domain.errors import AvailabilityConflict, NotAllowed, NotBookable, NotFound, SlotTaken
-from hms.domain.scheduling import AvailabilityIn, WindowIn
+from hms.domain.scheduling import MAX_YEAR, AvailabilityIn, WindowIn
 from hms.domain.slots import Slot, Window, day_slots
 
 from . import audit, notices
@@ -87,7 +87,7 @@ def get_availability(
     weekly = [(row.weekday, Window(row.start_time, row.end_time)) for row in uow.availability.weekly(doctor.user_id)]
     overrides = [
         (row.date, [Window(w.start_time, w.end_time) for w in row.windows])
-        for row in uow.availability.overrides(doctor.user_id, today, today + timedelta(days=3650))
+        for row in uow.availability.overrides(doctor.user_id, today, date(MAX_YEAR, 12, 31))
     ]
     return AvailabilityView(weekly=weekly, overrides=overrides)
 

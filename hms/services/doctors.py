@@ -110,7 +110,8 @@ def search_doctors(
     free_on: date | None = None, include_inactive: bool = False,
 ) -> list[DoctorView]:  # fmt: skip
     """Doctors by name or department (partial, any case); optionally only those with a free slot on ``free_on``."""
-    department_id = int(specialization) if specialization and specialization.isdigit() else None
+    is_id = bool(specialization) and specialization.isascii() and specialization.isdigit() and len(specialization) < 19
+    department_id = int(specialization) if is_id and specialization else None
     department_text = specialization if specialization and department_id is None else None
     found = uow.doctors.search(
         text=(text or '').strip() or None, department_id=department_id, department_text=department_text,

@@ -1,0 +1,59 @@
+"""Doctors as patients browse them: search, profile and free slots (the administrator's view is in admin.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from hms.api.deps import Context, CurrentUser
+from hms.api.schemas import DoctorOut, IdPath, SlotOut, check_days, problem_responses
+from hms.services import availability, doctors
+
+router = APIRouter(prefix='/doctors', tags=['doctors'])
+
+
+@router.get('', response_model=list[DoctorOut], summary='Search active doctors', responses=problem_responses(401, 422))
+def search_doctors(
+    principal: CurrentUser,
+    ctx: Context,
+    q: Annotated[str | None, Query(max_length=120, description='part of the name or department, any case')] = None,
+    specialization: Annotated[str | None, Query(max_length=120, description='department id or name')] = None,
+    free_on: Annotated[
+        date | None, Query(alias='date', description='YYYY-MM-DD: only doctors with a free slot that day')
+    ] = None,
+) -> list[DoctorOut]:
+    """Active doctors by name, ordered by name."""
+    check_days(free_on, None, first_name='date')
+    with ctx.uow() as uow:
+        found = doctors.search_doctors(uow, ctx.settings, text=q, specialization=specialization, free_on=free_on)
+        return [DoctorOut.of(view) for view in found]
+
+
+@router.get('/{doctor_id}', response_model=DoctorOut, summary='One doctor', responses=problem_responses(401, 404, 422))
+def get_doctor(doctor_id: IdPath, principal: CurrentUser, ctx: Context) -> DoctorOut:
+    """An active doctor's profile (404 for an unknown or deactivated doctor)."""
+    with ctx.uow() as uow:
+        return DoctorOut.of(doctors.get_doctor(uow, doctor_id))
+
+
+@router.get(
+    '/{doctor_id}/slots',
+    response_model=list[SlotOut],
+    summary="A doctor's free slots",
+    responses=problem_responses(401, 404, 422),
+)
+def free_slots(
+    doctor_id: IdPath,
+    principal: CurrentUser,
+    ctx: Context,
+    first: Annotated[date | None, Query(alias='from', description='first local date, YYYY-MM-DD')] = None,
+    last: Annotated[date | None, Query(alias='to', description='last local date (included), YYYY-MM-DD')] = None,
+) -> list[SlotOut]:
+    """Bookable slots in time order, within the booking horizon (without a range: all of it, the next 7 days by
+    default). Times are ISO 8601 with the offset of the clinic's time zone."""
+    check_days(first, last)
+    with ctx.uow() as uow:
+        slots = availability.free_slots(uow, ctx.settings, doctor_id, first, last)
+    return [SlotOut.of(slot, ctx.settings.zone) for slot in slots]
