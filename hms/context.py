@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hms.cache import Cache
 from hms.config import Settings
 from hms.db.uow import Database, UnitOfWork
+from hms.events import LocalPublisher, Publisher, RedisPublisher
 
 
 @dataclass
 class AppContext:
     settings: Settings
     db: Database
+    cache: Cache
+    publisher: Publisher
 
     def uow(self) -> UnitOfWork:
         return self.db.uow()
@@ -25,7 +29,13 @@ def init(settings: Settings) -> AppContext:
     global _current  # noqa: PLW0603 - the composition root sets this once per process
     if _current is not None:
         _current.db.dispose()
-    _current = AppContext(settings=settings, db=Database(settings.effective_database_url))
+    publisher: Publisher = RedisPublisher(settings.redis_url) if settings.redis_url else LocalPublisher()
+    _current = AppContext(
+        settings=settings,
+        db=Database(settings.effective_database_url, publisher),
+        cache=Cache(settings.redis_url),
+        publisher=publisher,
+    )
     return _current
 
 

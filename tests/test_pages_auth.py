@@ -257,6 +257,7 @@ async def test_admin_home_shows_counts_and_security_events(user: User) -> None:
     make_patient(ctx, 'bob@example.com')
     make_doctor(ctx)
     await sign_in(user, 'ada@example.com', 'definitely-wrong')
+    await see(user, 'Wrong email or password.')  # recorded before the admin looks
     await sign_in(user, ADMIN_EMAIL, ADMIN_PASSWORD)
     await see(user, 'Clinic overview')
     assert user.find(marker='count-patient').elements

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+
+from hms.events import Event, Publisher
 
 from .engine import make_engine, make_session_factory
 from .records import TreatmentRepository
@@ -26,8 +29,10 @@ from .scheduling import (
 class UnitOfWork:
     """Use as ``with db.uow() as uow: ...; uow.commit()``; anything not committed is rolled back."""
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], publisher: Publisher | None = None) -> None:
         self._session_factory = session_factory
+        self._publisher = publisher
+        self._pending: list[Event] = []
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()
@@ -56,23 +61,32 @@ class UnitOfWork:
     def patients_birth_dates(self, user_ids: set[int]) -> dict[int, date]:
         return birth_dates(self.session, user_ids)
 
+    def emit(self, kind: str, **data: Any) -> None:
+        """Announce a change; it is published only if and when the unit of work commits."""
+        self._pending.append(Event(kind, data))
+
     def commit(self) -> None:
         self.session.commit()
+        pending, self._pending = self._pending, []
+        if pending and self._publisher is not None:
+            self._publisher.publish(pending)
 
     def rollback(self) -> None:
         self.session.rollback()
+        self._pending.clear()
 
 
 class Database:
     """The engine and session factory of one database URL."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, publisher: Publisher | None = None) -> None:
         self.url = url
         self.engine: Engine = make_engine(url)
         self._session_factory = make_session_factory(self.engine)
+        self.publisher = publisher
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self._session_factory)
+        return UnitOfWork(self._session_factory, self.publisher)
 
     def dispose(self) -> None:
         self.engine.dispose()

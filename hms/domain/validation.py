@@ -17,7 +17,8 @@ def readable_message(error: dict[str, Any]) -> str:
     message = str(error.get('msg', 'Invalid value'))
     for prefix in _PREFIXES:
         message = message.removeprefix(prefix)
-    if error.get('type') == 'missing':
+    too_short = error.get('type') == 'string_too_short' and (error.get('ctx') or {}).get('min_length') == 1
+    if error.get('type') == 'missing' or too_short:
         message = 'This field is required.'
     elif error.get('type') == 'extra_forbidden':
         message = 'This field is not expected here.'

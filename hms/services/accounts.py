@@ -73,6 +73,7 @@ def register_patient(uow: UnitOfWork, data: PatientRegistration, *, ip: str | No
                 user_id=user.id, date_of_birth=data.dob, gender=data.gender, phone=data.phone, address=data.address
             )
         )
+        uow.emit('patient.registered', patient_id=user.id)
         audit.record(
             uow, 'account.registered', actor_id=user.id, actor_role=Role.PATIENT, ip=ip,
             object_type='user', object_id=user.id, subject_user_id=user.id,

@@ -114,6 +114,7 @@ def book(uow: UnitOfWork, settings: Settings, actor: Principal, data: BookingIn)
     except IntegrityError as error:  # the unique index caught a booking that raced us
         uow.rollback()
         raise SlotTaken(SLOT_TAKEN) from error
+    uow.emit('appointment.booked', appointment_id=appointment.id, doctor_id=doctor.user_id, patient_id=patient.user_id)
     audit.record(
         uow, 'appointment.booked', actor=actor, object_type='appointment', object_id=appointment.id,
         subject_user_id=patient.user_id,
@@ -168,6 +169,12 @@ def reschedule(
     previous = appointment.start_at
     appointment.start_at, appointment.end_at = slot.start, slot.end
     appointment.updated_at, appointment.sequence = clock.now(), appointment.sequence + 1
+    uow.emit(
+        'appointment.rescheduled',
+        appointment_id=appointment.id,
+        doctor_id=appointment.doctor_id,
+        patient_id=appointment.patient_id,
+    )
     audit.record(
         uow, 'appointment.rescheduled', actor=actor, object_type='appointment', object_id=appointment.id,
         subject_user_id=appointment.patient_id,
@@ -214,6 +221,12 @@ def cancel_appointment(
     appointment.status = AppointmentStatus.CANCELLED
     appointment.cancelled_at, appointment.cancelled_by_id, appointment.cancel_reason = now, actor.user_id, reason
     appointment.updated_at, appointment.sequence = now, appointment.sequence + 1
+    uow.emit(
+        'appointment.cancelled',
+        appointment_id=appointment.id,
+        doctor_id=appointment.doctor_id,
+        patient_id=appointment.patient_id,
+    )
     audit.record(
         uow, 'appointment.cancelled', actor=actor, object_type='appointment', object_id=appointment.id,
         subject_user_id=appointment.patient_id, detail={'cause': cause} if cause else None,

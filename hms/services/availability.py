@@ -173,6 +173,12 @@ def _settle(
         appointment.cancelled_at, appointment.cancelled_by_id = now, actor.user_id
         appointment.cancel_reason = AVAILABILITY_CANCEL_REASON
         appointment.updated_at, appointment.sequence = now, appointment.sequence + 1
+        uow.emit(
+            'appointment.cancelled',
+            appointment_id=appointment.id,
+            doctor_id=appointment.doctor_id,
+            patient_id=appointment.patient_id,
+        )
         audit.record(
             uow, 'appointment.cancelled', actor=actor, object_type='appointment', object_id=appointment.id,
             subject_user_id=appointment.patient_id, detail={'cause': 'availability'},
@@ -183,6 +189,7 @@ def _settle(
             f'cancelled: {AVAILABILITY_CANCEL_REASON} Please book another time.',
             appointment_id=appointment.id,
         )  # fmt: skip
+    uow.emit('availability.updated', doctor_id=doctor.user_id)
     audit.record(uow, action, actor=actor, object_type='doctor', object_id=doctor.user_id,
                  detail={'cancelled': len(stranded)})  # fmt: skip
     uow.commit()

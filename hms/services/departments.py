@@ -49,6 +49,7 @@ def create_department(uow: UnitOfWork, actor: Principal, data: DepartmentIn) -> 
     except IntegrityError as error:
         uow.rollback()
         raise Conflict(NAME_TAKEN, field_errors={'name': NAME_TAKEN}) from error
+    uow.emit('department.created', department_id=department.id)
     audit.record(uow, 'department.created', actor=actor, object_type='department', object_id=department.id)
     uow.commit()
     return _view(uow, department)
@@ -66,6 +67,7 @@ def update_department(uow: UnitOfWork, actor: Principal, department_id: int, pat
         department.name = patch.name
     if patch.description is not None:
         department.description = patch.description
+    uow.emit('department.updated', department_id=department.id)
     audit.record(uow, 'department.updated', actor=actor, object_type='department', object_id=department.id)
     uow.commit()
     return _view(uow, department)
@@ -84,5 +86,6 @@ def delete_department(uow: UnitOfWork, actor: Principal, department_id: int) -> 
             f'{department.name} cannot be deleted: {count} {doctors} to it. Move them to another department first.'
         )
     uow.departments.delete(department)
+    uow.emit('department.deleted', department_id=department_id)
     audit.record(uow, 'department.deleted', actor=actor, object_type='department', object_id=department_id)
     uow.commit()

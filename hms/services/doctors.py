@@ -55,6 +55,7 @@ def add_doctor(uow: UnitOfWork, actor: Principal, data: DoctorIn) -> NewDoctor:
             qualifications=data.qualifications, bio=data.bio, consultation_minutes=data.consultation_minutes,
         )
     )  # fmt: skip
+    uow.emit('doctor.created', doctor_id=user.id)
     audit.record(uow, 'doctor.created', actor=actor, object_type='user', object_id=user.id, subject_user_id=user.id)
     uow.commit()
     return NewDoctor(doctor=get_doctor(uow, user.id, include_inactive=True), initial_password=initial_password)
@@ -82,6 +83,7 @@ def update_doctor(uow: UnitOfWork, actor: Principal, doctor_id: int, patch: Doct
     for field in ('experience_years', 'qualifications', 'bio', 'consultation_minutes'):
         if field in changes:
             setattr(profile, field, changes[field])
+    uow.emit('doctor.updated', doctor_id=doctor_id)
     audit.record(
         uow, 'doctor.updated', actor=actor, object_type='user', object_id=doctor_id, subject_user_id=doctor_id,
         detail={'fields': sorted(changes)},
@@ -138,5 +140,7 @@ def set_active(
         cause = 'doctor_deactivated' if user.role is Role.DOCTOR else 'patient_blacklisted'
         why = DEACTIVATION_REASON if user.role is Role.DOCTOR else 'The account was deactivated by the clinic.'
         cancelled = cancel_future(uow, settings, actor, reason=why, cause=cause, **{field: user_id})
+    if user.role is Role.DOCTOR:
+        uow.emit('doctor.updated', doctor_id=user_id)
     accounts.set_active(uow, actor, user_id, active=active, reason=reason)  # commits, with the cancellations
     return cancelled

@@ -163,6 +163,12 @@ def complete_visit(
         uow, 'treatment.created', actor=actor, object_type='appointment', object_id=appointment.id,
         subject_user_id=appointment.patient_id,
     )  # fmt: skip
+    uow.emit(
+        'appointment.completed',
+        appointment_id=appointment.id,
+        doctor_id=appointment.doctor_id,
+        patient_id=appointment.patient_id,
+    )
     audit.record(
         uow, 'appointment.completed', actor=actor, object_type='appointment', object_id=appointment.id,
         subject_user_id=appointment.patient_id,
@@ -194,6 +200,7 @@ def amend_treatment(
     _apply(treatment, data)
     treatment.version += 1
     treatment.updated_at = now
+    uow.emit('treatment.amended', appointment_id=appointment.id, patient_id=appointment.patient_id)
     audit.record(
         uow, 'treatment.amended', actor=actor, object_type='appointment', object_id=appointment.id,
         subject_user_id=appointment.patient_id, detail={'version': treatment.version},
@@ -240,6 +247,12 @@ def mark_no_show(uow: UnitOfWork, settings: Settings, actor: Principal, appointm
         raise InvalidTransition('A patient can be marked as not having come only after the appointment has started.')
     appointment.status = AppointmentStatus.NO_SHOW
     appointment.updated_at = clock.now()
+    uow.emit(
+        'appointment.no_show',
+        appointment_id=appointment.id,
+        doctor_id=appointment.doctor_id,
+        patient_id=appointment.patient_id,
+    )
     audit.record(
         uow, 'appointment.no_show', actor=actor, object_type='appointment', object_id=appointment.id,
         subject_user_id=appointment.patient_id,
