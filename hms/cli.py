@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
@@ -41,12 +42,20 @@ def prepare_database(settings: Settings) -> None:
 
 def build_web(settings: Settings) -> None:
     """Compose the web process: context, database, API and pages (ui.run follows)."""
-    from nicegui import app
+    from nicegui import app, background_tasks
 
     import pages
     from hms.api.app import mount
 
     prepare_database(settings)
+    hub = context.get().hub
+
+    async def start_listener() -> None:
+        hub.bind(asyncio.get_running_loop())
+        if settings.redis_url:
+            background_tasks.create(hub.listen(settings.redis_url), name='event-listener')
+
+    app.on_startup(start_listener)
     mount(app)
     pages.create()
 

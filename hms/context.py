@@ -8,6 +8,7 @@ from hms.cache import Cache
 from hms.config import Settings
 from hms.db.uow import Database, UnitOfWork
 from hms.events import LocalPublisher, Publisher, RedisPublisher
+from hms.runtime.listener import EventHub, hub
 
 
 @dataclass
@@ -16,6 +17,7 @@ class AppContext:
     db: Database
     cache: Cache
     publisher: Publisher
+    hub: EventHub
 
     def uow(self) -> UnitOfWork:
         return self.db.uow()
@@ -29,12 +31,18 @@ def init(settings: Settings) -> AppContext:
     global _current  # noqa: PLW0603 - the composition root sets this once per process
     if _current is not None:
         _current.db.dispose()
-    publisher: Publisher = RedisPublisher(settings.redis_url) if settings.redis_url else LocalPublisher()
+    publisher: Publisher
+    if settings.redis_url:
+        publisher = RedisPublisher(settings.redis_url)  # the hub hears it back through Redis, as every process does
+    else:
+        publisher = LocalPublisher()  # one process, no Redis: hand events straight to this process's hub
+        publisher.listeners.append(hub.deliver_threadsafe)
     _current = AppContext(
         settings=settings,
         db=Database(settings.effective_database_url, publisher),
         cache=Cache(settings.redis_url),
         publisher=publisher,
+        hub=hub,
     )
     return _current
 

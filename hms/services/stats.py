@@ -9,6 +9,7 @@ applied to every date of the period).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from hms import clock
+from hms.cache import Cache
 from hms.config import Settings
 from hms.db.stats import Scope, StatsRepository
 from hms.db.uow import UnitOfWork
@@ -265,6 +267,25 @@ def dashboard(uow: UnitOfWork, settings: Settings, actor: Principal, query: Stat
         'heatmap': _heatmap(frame),
         'demographics': _demographics(list(repo.patients_seen(scope)), today),
     }
+
+
+STATS_NAMESPACES = ('appointment', 'availability', 'doctor', 'department', 'patient')
+
+
+def dashboard_cached(
+    cache: Cache, uow_factory: Callable[[], UnitOfWork], settings: Settings, actor: Principal, query: StatsQuery
+) -> tuple[dict[str, Any], bool]:
+    """The dashboard through the Redis cache (keyed by filter, expired by any relevant change); with a hit flag."""
+    require_role(actor, Role.ADMIN, action='read clinic statistics')  # before the cache: it holds clinic-wide data
+    validate(query)
+    today = clock.now().astimezone(settings.zone).date()
+
+    def compute() -> dict[str, Any]:
+        with uow_factory() as uow:
+            return dashboard(uow, settings, actor, query)
+
+    scope = f'{settings.timezone}:{today}:{query.key()}'
+    return cache.get_or_compute('dashboard', compute, namespaces=STATS_NAMESPACES, scope=scope)
 
 
 def doctor_numbers(uow: UnitOfWork, settings: Settings, actor: Principal) -> dict[str, Any]:

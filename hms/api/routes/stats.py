@@ -1,0 +1,42 @@
+"""Clinic statistics: the admin dashboard's figures and series as JSON (read through the Redis cache)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from hms import clock
+from hms.api.deps import AdminUser, Context
+from hms.api.schemas import check_days, problem_responses
+from hms.services import stats
+from hms.services.stats import StatsQuery
+
+router = APIRouter(prefix='/admin/stats', tags=['statistics'])
+PositiveId = Annotated[int | None, Query(gt=0, lt=2**63)]
+
+
+@router.get('', summary='Dashboard figures and series', responses=problem_responses(401, 403, 422))
+def dashboard(
+    principal: AdminUser,
+    ctx: Context,
+    response: Response,
+    first: Annotated[
+        date | None, Query(alias='from', description='first local date (default: 29 days before `to`)')
+    ] = None,
+    last: Annotated[date | None, Query(alias='to', description='last local date, included (default: today)')] = None,
+    department_id: PositiveId = None,
+    doctor_id: PositiveId = None,
+) -> dict[str, Any]:
+    """Headline figures (doctors, patients, appointments today / this week / all time, completed, cancellation and
+    no-show rates) and every chart's series for the period. `X-Cache` says whether it came from the cache."""
+    check_days(first, last)
+    today = clock.now().astimezone(ctx.settings.zone).date()
+    last = last or today
+    first = first or last - timedelta(days=29)
+    check_days(first, last)
+    query = StatsQuery(first, last, department_id, doctor_id)
+    data, hit = stats.dashboard_cached(ctx.cache, ctx.uow, ctx.settings, principal, query)
+    response.headers['X-Cache'] = 'HIT' if hit else 'MISS'
+    return data
