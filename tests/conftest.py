@@ -20,6 +20,7 @@ from hms.security import passwords
 from hms.services.bootstrap import ensure_admin
 
 from .factories import ADMIN_EMAIL, ADMIN_PASSWORD
+from .redis_server import redis_server, redis_url  # noqa: F401 - fixtures shared by the tests that need Redis
 from .scheduling_fixtures import clinic  # noqa: F401 - a fixture shared by the scheduling tests
 
 HMS_VARIABLES = (
