@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from starlette.routing import Mount
 
 from . import problems
-from .routes import admin, appointments, auth, departments, doctor, doctors
+from .routes import admin, appointments, auth, departments, doctor, doctors, patient, records, stats
 
 API_PREFIX = '/api'
 
@@ -22,8 +22,9 @@ def create_api() -> FastAPI:
     )
     problems.install(api)
     api.include_router(auth.router)
-    for router in (departments.router, doctors.router, appointments.router, doctor.router, admin.router):
-        api.include_router(router)
+    routers = (departments, doctors, appointments, doctor, records, patient, admin, stats)
+    for module in routers:
+        api.include_router(module.router)
     return api
 
 

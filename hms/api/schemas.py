@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo
 
 from fastapi import Path
 from pydantic import BaseModel, Field
 
+from hms.db.records import PatientOfDoctor
 from hms.domain.enums import AppointmentStatus, Gender, Role
 from hms.domain.errors import InvalidInput
 from hms.services.availability import AvailabilityView
+from hms.services.notices import NoticeView
+from hms.services.profile import ProfileView
+from hms.services.records import (
+    AccessEntry,
+    DoctorSchedule,
+    HistoryView,
+    PatientSummary,
+    TreatmentView,
+    VersionView,
+    VisitView,
+)
 from hms.services.views import AppointmentView, DepartmentView, DoctorView, Page, PatientView, SlotView
 
 
@@ -274,3 +286,184 @@ class AccountStatusOut(BaseModel):
     user_id: int
     is_active: bool
     cancelled: int = Field(description='upcoming appointments cancelled by this change')
+
+
+# --- Clinical records -----------------------------------------------------------------------------------------------
+
+
+def _in_zone(moment: datetime, zone: ZoneInfo) -> datetime:
+    """An instant in the clinic's zone (stored instants are UTC; a naive one is read as UTC)."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone)
+
+
+class MyPatientOut(BaseModel):
+    id: int
+    name: str
+    last_visit: datetime | None = Field(description='start of the latest completed visit with you')
+    next_visit: datetime | None = Field(description='start of the next booked appointment with you')
+    appointments: int = Field(description='appointments with you, of any status')
+
+    @classmethod
+    def of(cls, row: PatientOfDoctor, zone: ZoneInfo) -> MyPatientOut:
+        return cls(
+            id=row.patient_id, name=row.name, appointments=row.appointments,
+            last_visit=_in_zone(row.last_visit, zone) if row.last_visit else None,
+            next_visit=_in_zone(row.next_visit, zone) if row.next_visit else None,
+        )  # fmt: skip
+
+
+class MedicineOut(BaseModel):
+    name: str
+    dose: str = ''
+    frequency: str = ''
+    duration: str = ''
+    instructions: str = ''
+
+    @classmethod
+    def of(cls, item: dict[str, Any]) -> MedicineOut:
+        return cls(**{name: str(item.get(name) or '') for name in cls.model_fields})
+
+
+class TreatmentOut(BaseModel):
+    diagnosis: str
+    treatment: str
+    prescription: list[MedicineOut]
+    tests: str
+    notes: str = Field(description='notes meant for the patient')
+    private_notes: str | None = Field(description='for clinicians only; always null when the patient reads it')
+    next_visit: date | None = Field(description='suggested date of the next visit')
+    version: int = Field(description='1 for the first record, +1 per amendment')
+    recorded_at: datetime = Field(description='when this version was written')
+
+    @classmethod
+    def of(cls, view: TreatmentView, zone: ZoneInfo, *, for_patient: bool = False) -> TreatmentOut:
+        return cls(
+            diagnosis=view.diagnosis, treatment=view.treatment,
+            prescription=[MedicineOut.of(item) for item in view.prescription], tests=view.tests, notes=view.notes,
+            private_notes=None if for_patient else view.private_notes, next_visit=view.next_visit,
+            version=view.version, recorded_at=_in_zone(view.recorded_at, zone),
+        )  # fmt: skip
+
+
+class VisitOut(BaseModel):
+    appointment: AppointmentOut
+    treatment: TreatmentOut | None
+
+    @classmethod
+    def of(cls, view: VisitView, zone: ZoneInfo, *, for_patient: bool = False) -> VisitOut:
+        treatment = TreatmentOut.of(view.treatment, zone, for_patient=for_patient) if view.treatment else None
+        return cls(appointment=AppointmentOut.of(view.appointment, zone), treatment=treatment)
+
+
+class PatientSummaryOut(BaseModel):
+    id: int
+    name: str
+    age: int
+    gender: Gender
+    blood_group: str | None
+    allergies: str | None
+
+    @classmethod
+    def of(cls, view: PatientSummary) -> PatientSummaryOut:
+        return cls(**{name: getattr(view, name) for name in cls.model_fields})
+
+
+class HistoryOut(BaseModel):
+    patient: PatientSummaryOut
+    visits: list[VisitOut] = Field(description='completed visits with every doctor, newest first')
+    upcoming: list[AppointmentOut] = Field(description='booked appointments from now on, in time order')
+
+    @classmethod
+    def of(cls, view: HistoryView, zone: ZoneInfo, *, for_patient: bool = False) -> HistoryOut:
+        return cls(
+            patient=PatientSummaryOut.of(view.patient),
+            visits=[VisitOut.of(visit, zone, for_patient=for_patient) for visit in view.visits],
+            upcoming=[AppointmentOut.of(appointment, zone) for appointment in view.upcoming],
+        )
+
+
+class TreatmentVersionOut(BaseModel):
+    version: int
+    recorded_at: datetime = Field(description='when this version was written')
+    replaced_at: datetime = Field(description='when an amendment replaced it')
+    replaced_by: str = Field(description='who amended it')
+    content: dict[str, Any] = Field(description='the record as it was: the fields of the treatment body')
+
+    @classmethod
+    def of(cls, view: VersionView, zone: ZoneInfo) -> TreatmentVersionOut:
+        return cls(
+            version=view.version, recorded_at=_in_zone(view.recorded_at, zone),
+            replaced_at=_in_zone(view.replaced_at, zone), replaced_by=view.replaced_by, content=dict(view.content),
+        )  # fmt: skip
+
+
+class ScheduleCountsOut(BaseModel):
+    booked: int
+    completed: int
+    cancelled: int
+    no_show: int
+
+
+class ScheduleEntryOut(BaseModel):
+    appointment: AppointmentOut
+    patient_age: int | None = Field(description="the patient's age today")
+
+
+class DoctorScheduleOut(BaseModel):
+    first: date
+    last: date
+    counts: ScheduleCountsOut
+    entries: list[ScheduleEntryOut] = Field(description='in time order')
+
+    @classmethod
+    def of(cls, view: DoctorSchedule, zone: ZoneInfo) -> DoctorScheduleOut:
+        counts = ScheduleCountsOut(**{status.value: view.count(status) for status in AppointmentStatus})
+        entries = [
+            ScheduleEntryOut(appointment=AppointmentOut.of(entry.appointment, zone), patient_age=entry.patient_age)
+            for entry in view.entries
+        ]
+        return cls(first=view.first, last=view.last, counts=counts, entries=entries)
+
+
+class ProfileOut(BaseModel):
+    id: int
+    name: str
+    email: str
+    dob: date
+    gender: Gender
+    phone: str
+    address: str
+    blood_group: str | None
+    allergies: str | None
+    emergency_contact: str | None
+
+    @classmethod
+    def of(cls, view: ProfileView) -> ProfileOut:
+        return cls(**{name: getattr(view, name) for name in cls.model_fields})
+
+
+class AccessEntryOut(BaseModel):
+    at: datetime
+    who: str = Field(description='"You", or the name of the person')
+    role: str
+    action: str
+
+    @classmethod
+    def of(cls, view: AccessEntry, zone: ZoneInfo) -> AccessEntryOut:
+        return cls(at=_in_zone(view.at, zone), who=view.who, role=view.role, action=view.action)
+
+
+class NoticeOut(BaseModel):
+    id: int
+    created_at: datetime
+    subject: str
+    body: str
+    appointment_id: int | None
+    read: bool
+
+    @classmethod
+    def of(cls, view: NoticeView, zone: ZoneInfo) -> NoticeOut:
+        return cls(
+            id=view.id, created_at=_in_zone(view.created_at, zone), subject=view.subject, body=view.body,
+            appointment_id=view.appointment_id, read=view.read,
+        )  # fmt: skip

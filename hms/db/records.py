@@ -63,7 +63,7 @@ class TreatmentRepository:
     def patients_of(self, doctor_id: int, text: str | None, now: datetime, limit: int = 200) -> list[PatientOfDoctor]:
         completed = Appointment.status == AppointmentStatus.COMPLETED
         booked = Appointment.status == AppointmentStatus.BOOKED
-        last_visit = func.max(Appointment.start_at).filter(completed, Appointment.start_at <= now)
+        last_visit = func.max(Appointment.start_at).filter(completed)  # visits may be completed a little early
         next_visit = func.min(Appointment.start_at).filter(booked, Appointment.start_at > now)
         query = (
             select(Appointment.patient_id, User.name, last_visit, next_visit, func.count(Appointment.id))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated
 
 from pydantic import EmailStr, Field, StringConstraints, field_validator
@@ -40,10 +40,12 @@ class TreatmentIn(Command):
 
     @field_validator('next_visit')
     @classmethod
-    def _not_in_the_past(cls, value: date | None) -> date | None:
-        if value is not None and value < clock.now().date():
+    def _plausible_next_visit(cls, value: date | None) -> date | None:
+        # 'Not in the past' needs the clinic's calendar, so the service checks it; this only bounds the value.
+        now = clock.now().date()
+        if value is not None and value < now - timedelta(days=1):
             raise ValueError('the suggested next visit cannot be in the past')
-        if value is not None and value.year > clock.now().year + 5:
+        if value is not None and value.year > now.year + 5:
             raise ValueError('suggest a next visit within five years')
         return value
 

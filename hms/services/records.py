@@ -103,6 +103,13 @@ def _local_today(settings: Settings) -> date:
     return clock.now().astimezone(settings.zone).date()
 
 
+def _check_next_visit(settings: Settings, data: TreatmentIn) -> None:
+    """The suggested next visit may not lie in the past of the clinic's calendar."""
+    if data.next_visit is not None and data.next_visit < _local_today(settings):
+        message = 'The suggested next visit cannot be in the past.'
+        raise InvalidInput(message, field_errors={'next_visit': message})
+
+
 def _content(treatment: Treatment) -> dict[str, Any]:
     return {
         'diagnosis': treatment.diagnosis, 'treatment': treatment.treatment_given,
@@ -150,6 +157,9 @@ def complete_visit(
         raise InvalidTransition('This appointment was cancelled; a visit cannot be recorded on it.')
     if status is AppointmentStatus.COMPLETED:
         raise InvalidTransition('This visit is already completed. Amend its treatment record instead.')
+    if status is AppointmentStatus.NO_SHOW:
+        raise InvalidTransition('This appointment was marked as a no-show, which is final; book a new visit.')
+    _check_next_visit(settings, data)
     if appointment.start_at.astimezone(settings.zone).date() > _local_today(settings):
         raise InvalidTransition('This appointment is on a future day; a visit can be recorded from its day on.')
     now = clock.now()
@@ -185,6 +195,7 @@ def amend_treatment(
     treatment = uow.treatments.for_appointment(appointment.id)
     if treatment is None:
         raise InvalidTransition('This visit has no treatment record yet; complete the visit first.')
+    _check_next_visit(settings, data)
     before = _content(treatment)
     candidate = Treatment()
     _apply(candidate, data)

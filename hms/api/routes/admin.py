@@ -20,11 +20,15 @@ from hms.api.schemas import (
     DeactivationImpactOut,
     DepartmentOut,
     DoctorDeactivatedOut,
+    DoctorScheduleOut,
+    HistoryOut,
     IdPath,
     NewDoctorOut,
     PatientDetailOut,
     PatientOut,
     PatientPage,
+    TreatmentVersionOut,
+    check_days,
     day_bounds,
     problem_responses,
 )
@@ -41,9 +45,10 @@ from hms.domain.scheduling import (
     Reason,
 )
 from hms.domain.schemas import Command
-from hms.services import appointments, availability, departments, doctors, patients
+from hms.services import appointments, availability, departments, doctors, patients, records
 
 from .doctor import AVAILABILITY_PUT_RESPONSES, ConfirmCancel, availability_conflict
+from .records import ScheduleDay, ScheduleDays
 
 router = APIRouter(prefix='/admin', tags=['admin'])
 
@@ -247,6 +252,23 @@ def set_doctor_availability(
     return AvailabilityUpdatedOut(cancelled=cancelled, weekly=current.weekly, overrides=current.overrides)
 
 
+@router.get(
+    '/doctors/{doctor_id}/schedule',
+    response_model=DoctorScheduleOut,
+    summary="A doctor's schedule",
+    responses=_responses(404, 422),
+)
+def doctor_schedule(
+    doctor_id: IdPath, principal: AdminUser, ctx: Context, first: ScheduleDay = None, days: ScheduleDays = 1
+) -> DoctorScheduleOut:
+    """As `GET /api/doctor/schedule`, for any doctor (read-only)."""
+    check_days(first, None, first_name='date')
+    with ctx.uow() as uow:
+        doctors.get_doctor(uow, doctor_id, include_inactive=True)  # 404 unless the id is a doctor's
+        view = records.doctor_schedule(uow, ctx.settings, principal, first=first, days=days, doctor_id=doctor_id)
+    return DoctorScheduleOut.of(view, ctx.settings.zone)
+
+
 # --- Patients and accounts -------------------------------------------------------------------------------------------
 
 
@@ -324,6 +346,20 @@ def reactivate(user_id: IdPath, principal: AdminUser, ctx: Context) -> AccountSt
     return AccountStatusOut(user_id=user_id, is_active=True, cancelled=cancelled)
 
 
+@router.get(
+    '/patients/{patient_id}/history',
+    response_model=HistoryOut,
+    summary="A patient's history",
+    responses=_responses(404, 422),
+)
+def patient_history(patient_id: IdPath, principal: AdminUser, ctx: Context) -> HistoryOut:
+    """Every completed visit of the patient with any doctor (newest first, private notes included) and their
+    upcoming appointments. The view is audited and shown in the patient's access log."""
+    with ctx.uow() as uow:
+        view = records.patient_history(uow, ctx.settings, principal, patient_id)
+    return HistoryOut.of(view, ctx.settings.zone)
+
+
 # --- Appointments ----------------------------------------------------------------------------------------------------
 
 
@@ -352,3 +388,16 @@ def search_appointments(
     with ctx.uow() as uow:
         page = appointments.search(uow, principal, criteria, limit=limit, offset=offset, newest_first=newest_first)
     return AppointmentPage.of(page, ctx.settings.zone)
+
+
+@router.get(
+    '/appointments/{appointment_id}/treatment/versions',
+    response_model=list[TreatmentVersionOut],
+    summary='Earlier versions of a treatment record',
+    responses=_responses(404, 422),
+)
+def treatment_versions(appointment_id: IdPath, principal: AdminUser, ctx: Context) -> list[TreatmentVersionOut]:
+    """The versions amendments replaced, oldest first (empty if the record was never amended)."""
+    with ctx.uow() as uow:
+        versions = records.treatment_versions(uow, principal, appointment_id)
+    return [TreatmentVersionOut.of(version, ctx.settings.zone) for version in versions]
