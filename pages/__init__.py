@@ -1,10 +1,30 @@
 """The NiceGUI pages. Each module has one public ``create()`` that registers its pages."""
 
-from . import account, auth, homes
+from . import (
+    account,
+    admin_appointments,
+    admin_dashboard,
+    admin_departments,
+    admin_doctors,
+    admin_patients,
+    auth,
+    doctor_availability,
+    homes,
+    patient_appointments,
+    patient_booking,
+)
 
 
 def create() -> None:
     """Register every page (called by main.py; safe to call again after NiceGUI resets, as tests do)."""
     auth.create()
     homes.create()
+    admin_dashboard.create()
     account.create()
+    admin_departments.create()
+    admin_doctors.create()
+    admin_patients.create()
+    admin_appointments.create()
+    doctor_availability.create()
+    patient_booking.create()
+    patient_appointments.create()

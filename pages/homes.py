@@ -1,14 +1,21 @@
-"""Each role's home page."""
+"""The doctor's and the patient's home pages, and the admin dashboard's security panel."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from itertools import groupby
 
 from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
+from hms import clock
 from hms import context as app_context
-from hms.domain.enums import Role
-from hms.services import overview
+from hms.domain.enums import AppointmentStatus, Role
+from hms.services import appointments, doctors, notices, overview
+from hms.services.notices import NoticeView
 from hms.services.principal import Principal
+from hms.services.views import AppointmentView, DoctorView
 
 from . import theme
 from .frame import forbidden, frame
@@ -21,23 +28,11 @@ ACTION_LABELS = {
     'account.blacklisted': 'Account blacklisted',
     'account.reactivated': 'Account reactivated',
 }
+BOOKING = '/patient/doctors'
+QUICK_DOCTORS = 6  # doctors linked from the patient's home, so that booking takes home → doctor → time
 
 
 def create() -> None:
-    @ui.page('/admin')
-    async def admin_home() -> RedirectResponse | None:
-        access = await page_access('/admin', Role.ADMIN)
-        if access.redirect:
-            return access.redirect
-        assert access.principal is not None
-        if access.forbidden:
-            forbidden(access.principal)
-            return None
-        data = await run.io_bound(_admin_overview, access.principal)
-        with frame(access.principal, 'Clinic overview', current_path='/admin'):
-            _admin_panels(data)
-        return None
-
     @ui.page('/doctor')
     async def doctor_home() -> RedirectResponse | None:
         access = await page_access('/doctor', Role.DOCTOR)
@@ -47,8 +42,10 @@ def create() -> None:
         if access.forbidden:
             forbidden(access.principal)
             return None
+        week = await run.io_bound(_doctor_week, access.principal)
         with frame(access.principal, 'My day', current_path='/doctor'):
-            _welcome(access.principal, 'Your appointments for today and this week will be listed here.')
+            _welcome(access.principal, 'Your booked appointments of the next 7 days.')
+            _doctor_week_panel(week)
         return None
 
     @ui.page('/patient')
@@ -60,14 +57,36 @@ def create() -> None:
         if access.forbidden:
             forbidden(access.principal)
             return None
+        data = await run.io_bound(_patient_overview, access.principal)
         with frame(access.principal, 'My health', current_path='/patient'):
-            _welcome(access.principal, 'Your upcoming appointments and past visits will be listed here.')
+            _welcome(access.principal, 'Book a visit, and see your upcoming appointments and messages from the clinic.')
+            _patient_panels(data)
         return None
 
 
-def _admin_overview(principal: Principal) -> overview.AdminOverview:
+def _doctor_week(principal: Principal) -> list[AppointmentView]:
+    now = clock.now()
     with app_context.get().uow() as uow:
-        return overview.admin_overview(uow, principal)
+        return appointments.doctor_appointments(
+            uow, principal, start_from=now, start_to=now + timedelta(days=7), statuses=(AppointmentStatus.BOOKED,)
+        )
+
+
+@dataclass(frozen=True)
+class _PatientOverview:
+    upcoming: list[AppointmentView]
+    unread: list[NoticeView]
+    doctors: list[DoctorView]
+
+
+def _patient_overview(principal: Principal) -> _PatientOverview:
+    ctx = app_context.get()
+    with ctx.uow() as uow:
+        upcoming = appointments.my_appointments(uow, principal, upcoming=True)
+        unread = [notice for notice in notices.my_notices(uow, principal) if not notice.read]
+        found = doctors.search_doctors(uow, ctx.settings)
+    booked = [a for a in upcoming if a.status is AppointmentStatus.BOOKED]
+    return _PatientOverview(upcoming=booked, unread=unread, doctors=found[:QUICK_DOCTORS])
 
 
 def _welcome(principal: Principal, what_next: str) -> None:
@@ -76,13 +95,57 @@ def _welcome(principal: Principal, what_next: str) -> None:
         ui.label(what_next).classes(theme.SUBTLE)
 
 
-def _admin_panels(data: overview.AdminOverview) -> None:
+def _doctor_week_panel(week: list[AppointmentView]) -> None:
     zone = app_context.get().settings.zone
-    with ui.row().classes('w-full gap-4'):
-        for role, label in ((Role.PATIENT, 'Patients'), (Role.DOCTOR, 'Doctors'), (Role.ADMIN, 'Administrators')):
-            with ui.card().classes('min-w-[10rem] flex-1 p-4'):
-                ui.label(label).classes(theme.SUBTLE)
-                ui.label(str(data.accounts_by_role[role])).classes('text-3xl font-semibold').mark(f'count-{role.value}')
+    with ui.card().classes(theme.CARD).mark('doctor-week'):
+        ui.label('The next 7 days').classes('text-lg font-medium').props('role=heading aria-level=2')
+        if not week:
+            message = 'No appointments booked in the next 7 days. Check your availability so that patients can book.'
+            ui.label(message).classes(theme.SUBTLE)
+        for day, day_appointments in groupby(week, key=lambda a: a.start.astimezone(zone).date()):
+            ui.label(f'{day:%A} {day.day} {day:%B}').classes('font-medium pt-2').props('role=heading aria-level=3')
+            for appointment in day_appointments:
+                with ui.row().classes('w-full gap-3 items-baseline').mark(f'appointment-{appointment.id}'):
+                    ui.label(f'{appointment.start.astimezone(zone):%H:%M}').classes('font-medium w-12')
+                    ui.label(appointment.patient_name)
+                    if appointment.reason:
+                        ui.label(appointment.reason).classes(theme.SUBTLE)
+        ui.link('Manage my availability', '/doctor/availability')
+
+
+def _patient_panels(data: _PatientOverview) -> None:
+    zone = app_context.get().settings.zone
+    with ui.card().classes(theme.CARD).mark('book'):
+        book = ui.button('Book an appointment', icon='event_available', on_click=lambda: ui.navigate.to(BOOKING))
+        book.props('size=lg').mark('book-appointment')
+        if data.doctors:
+            ui.label('Or go straight to a doctor:').classes(theme.SUBTLE)
+            with ui.row().classes('gap-2'):
+                for doctor in data.doctors:
+                    ui.link(f'{doctor.name} ({doctor.department_name})', f'/patient/doctors/{doctor.id}')
+    if data.unread:
+        with ui.card().classes(theme.CARD + ' border-l-4 border-amber-600').mark('unread-notices'):
+            ui.label('New messages from the clinic').classes('text-lg font-medium').props('role=heading aria-level=2')
+            for notice in data.unread:
+                ui.label(notice.subject).classes('font-medium')
+                ui.label(notice.body)
+            ui.link('Open my appointments', '/patient/appointments')
+    with ui.card().classes(theme.CARD).mark('upcoming'):
+        ui.label('Upcoming appointments').classes('text-lg font-medium').props('role=heading aria-level=2')
+        if not data.upcoming:
+            message = 'Nothing booked yet. Use "Book an appointment" to find a doctor and a free time.'
+            ui.label(message).classes(theme.SUBTLE)
+        for appointment in data.upcoming:
+            with ui.row().classes('w-full gap-3 items-baseline').mark(f'appointment-{appointment.id}'):
+                ui.label(notices.when(appointment.start, zone)).classes('font-medium')
+                ui.label(f'{appointment.doctor_name} · {appointment.department_name}')
+        if data.upcoming:
+            ui.link('Reschedule or cancel in My appointments', '/patient/appointments')
+
+
+def security_events(data: overview.AdminOverview) -> None:
+    """Recent failed, throttled and blocked sign-ins, for the admin's dashboard."""
+    zone = app_context.get().settings.zone
     with ui.card().classes(theme.CARD):
         ui.label('Recent security events').classes('text-lg font-medium')
         if not data.security_events:

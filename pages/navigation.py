@@ -15,7 +15,23 @@ class NavItem:
 
 
 NAVIGATION: dict[Role, list[NavItem]] = {
-    Role.ADMIN: [NavItem('Dashboard', '/admin', 'dashboard'), NavItem('My account', '/profile', 'person')],
-    Role.DOCTOR: [NavItem('My day', '/doctor', 'today'), NavItem('My account', '/profile', 'person')],
-    Role.PATIENT: [NavItem('Home', '/patient', 'home'), NavItem('My account', '/profile', 'person')],
+    Role.ADMIN: [
+        NavItem('Dashboard', '/admin', 'dashboard'),
+        NavItem('Departments', '/admin/departments', 'apartment'),
+        NavItem('Doctors', '/admin/doctors', 'medical_services'),
+        NavItem('Patients', '/admin/patients', 'groups'),
+        NavItem('Appointments', '/admin/appointments', 'event'),
+        NavItem('My account', '/profile', 'person'),
+    ],
+    Role.DOCTOR: [
+        NavItem('My day', '/doctor', 'today'),
+        NavItem('Availability', '/doctor/availability', 'event_available'),
+        NavItem('My account', '/profile', 'person'),
+    ],
+    Role.PATIENT: [
+        NavItem('Home', '/patient', 'home'),
+        NavItem('Find a doctor', '/patient/doctors', 'search'),
+        NavItem('My appointments', '/patient/appointments', 'event'),
+        NavItem('My account', '/profile', 'person'),
+    ],
 }

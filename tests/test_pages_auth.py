@@ -84,7 +84,7 @@ async def test_registration_with_a_taken_email_says_so(user: User) -> None:
 
 @pytest.mark.parametrize(
     ('role', 'home', 'heading'),
-    [('admin', '/admin', 'Clinic overview'), ('doctor', '/doctor', 'My day'), ('patient', '/patient', 'My health')],
+    [('admin', '/admin', 'Clinic dashboard'), ('doctor', '/doctor', 'My day'), ('patient', '/patient', 'My health')],
 )
 async def test_each_role_lands_on_its_home_and_is_refused_the_others(
     user: User, role: str, home: str, heading: str
@@ -231,9 +231,9 @@ async def test_password_change_from_the_profile_page(user: User) -> None:
 
 async def test_signed_in_user_visiting_login_goes_home(user: User) -> None:
     await sign_in(user, ADMIN_EMAIL, ADMIN_PASSWORD)
-    await see(user, 'Clinic overview')
+    await see(user, 'Clinic dashboard')
     await user.open('/login')
-    await see(user, 'Clinic overview')
+    await see(user, 'Clinic dashboard')
 
 
 async def test_login_follows_a_safe_next_path_only(user: User) -> None:
@@ -259,13 +259,12 @@ async def test_admin_home_shows_counts_and_security_events(user: User) -> None:
     await sign_in(user, 'ada@example.com', 'definitely-wrong')
     await see(user, 'Wrong email or password.')  # recorded before the admin looks
     await sign_in(user, ADMIN_EMAIL, ADMIN_PASSWORD)
-    await see(user, 'Clinic overview')
-    assert user.find(marker='count-patient').elements
-    with user:
-        counts = {
-            role: next(iter(user.find(marker=f'count-{role}').elements)) for role in ('patient', 'doctor', 'admin')
-        }
-    assert [counts[role].text for role in ('patient', 'doctor', 'admin')] == ['2', '1', '1']  # type: ignore[attr-defined]
+    await see(user, 'Clinic dashboard')
+    figures = {key: user.find(marker=f'figure-{key}').elements.pop() for key in ('patients', 'doctors_active')}
+    assert {key: label.text for key, label in figures.items() if isinstance(label, ui.label)} == {
+        'patients': '2',
+        'doctors_active': '1',
+    }
     table = user.find(ui.table).elements.pop()
     assert isinstance(table, ui.table)
     assert [row['event'] for row in table.rows] == ['Failed sign-in']

@@ -42,7 +42,6 @@ from hms.services.views import AppointmentView
 from .scheduling_fixtures import WORKING_WEEK, Clinic, local
 
 
-
 def book(clinic: Clinic, when: datetime, patient: Principal | None = None, doctor: Principal | None = None,
          reason: str = 'Check-up') -> AppointmentView:  # fmt: skip
     with clinic.ctx.uow() as uow:

@@ -1,0 +1,219 @@
+"""The admin's live statistics dashboard at /admin: headline figures and Plotly charts under shared filters,
+refreshed within moments of any change anywhere (change events via the process's event hub)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi.responses import RedirectResponse
+from nicegui import app, background_tasks, run, ui
+from nicegui.client import Client
+
+from hms import clock
+from hms import context as app_context
+from hms.domain.enums import Role, SessionKind
+from hms.domain.errors import DomainError
+from hms.events import Event
+from hms.services import accounts, departments, doctors, overview, stats
+from hms.services.principal import Principal
+from hms.services.stats import StatsQuery
+from hms.services.tabular import to_csv
+
+from . import charts, theme
+from .frame import forbidden, frame
+from .homes import security_events
+from .session import TOKEN_KEY, current_principal, page_access
+
+PRESETS = {'last7': 'Last 7 days', 'last30': 'Last 30 days', 'last90': 'Last 90 days', 'month': 'This month',
+           'custom': 'Custom range'}  # fmt: skip
+LIVE_NAMESPACES = set(stats.STATS_NAMESPACES)
+REFRESH_DELAY = 0.3  # seconds: a burst of changes becomes one refresh
+HEADLINE = [
+    ('doctors_active', 'Active doctors', '{:,}'),
+    ('patients', 'Patients', '{:,}'),
+    ('appointments_today', 'Appointments today', '{:,}'),
+    ('appointments_week', 'This week', '{:,}'),
+    ('appointments_total', 'All time', '{:,}'),
+    ('completed', 'Completed (period)', '{:,}'),
+    ('cancellation_rate', 'Cancellation rate', '{:.1%}'),
+    ('no_show_rate', 'No-show rate', '{:.1%}'),
+]
+
+
+@dataclass(frozen=True)
+class Filters:
+    preset: str = 'last30'
+    first: date | None = None
+    last: date | None = None
+    department_id: int | None = None
+    doctor_id: int | None = None
+
+    def query(self, today: date) -> StatsQuery:
+        if self.preset == 'custom' and self.first and self.last:
+            return StatsQuery(self.first, self.last, self.department_id, self.doctor_id)
+        preset = self.preset if self.preset in ('last7', 'last30', 'last90', 'month') else 'last30'
+        return StatsQuery.preset(preset, today, department_id=self.department_id, doctor_id=self.doctor_id)  # type: ignore[arg-type]
+
+
+def _today() -> date:
+    return clock.now().astimezone(app_context.get().settings.zone).date()
+
+
+def _load(token: str, query: StatsQuery) -> dict[str, Any]:
+    """Check the session again (live refreshes come without a request), then read through the cache."""
+    ctx = app_context.get()
+    with ctx.uow() as uow:
+        principal = accounts.authenticate(uow, ctx.settings, token, kind=SessionKind.WEB, touch=False)
+    data, _ = stats.dashboard_cached(ctx.cache, ctx.uow, ctx.settings, principal, query)
+    return data
+
+
+def _options(principal: Principal) -> tuple[dict[int, str], dict[int, str], overview.AdminOverview]:
+    ctx = app_context.get()
+    with ctx.uow() as uow:
+        department_options = {d.id: d.name for d in departments.list_departments(uow)}
+        doctor_options = {
+            d.id: f'{d.name} ({d.department_name})'
+            for d in doctors.search_doctors(uow, ctx.settings, include_inactive=True)
+        }
+        return department_options, doctor_options, overview.admin_overview(uow, principal)
+
+
+def _format(key: str, pattern: str, value: Any) -> str:
+    return '–' if value is None else pattern.format(value)
+
+
+def create() -> None:
+    @ui.page('/admin')
+    async def dashboard_page(client: Client) -> RedirectResponse | None:
+        access = await page_access('/admin', Role.ADMIN)
+        if access.redirect:
+            return access.redirect
+        principal = access.principal
+        assert principal is not None
+        if access.forbidden:
+            forbidden(principal)
+            return None
+        filters = Filters()
+        token = app.storage.user.get(TOKEN_KEY, '')
+        department_options, doctor_options, security = await run.io_bound(_options, principal)
+        data = await run.io_bound(_load, token, filters.query(_today()))
+        with frame(principal, 'Clinic dashboard', current_path='/admin'):
+            view = _Dashboard(token, filters, data, department_options, doctor_options)
+            security_events(security)
+        unsubscribe = app_context.get().hub.subscribe(view.on_event)
+        client.on_delete(unsubscribe)
+        return None
+
+
+class _Dashboard:
+    """One admin's dashboard: its filters, figures and charts, and the refresh they share."""
+
+    def __init__(
+        self, token: str, filters: Filters, data: dict[str, Any], department_options: dict[int, str],
+        doctor_options: dict[int, str],
+    ) -> None:  # fmt: skip
+        self.token, self.filters, self.data = token, filters, data
+        self.refresh_pending = False
+        self.figures: dict[str, ui.label] = {}
+        self.plots: list[tuple[ui.plotly, Any]] = []
+        self._filters_row(department_options, doctor_options)
+        self.error = ui.label('').classes('w-full rounded bg-red-50 text-red-800 p-3 text-sm').props('role=alert')
+        self.error.bind_visibility_from(self.error, 'text', backward=bool)
+        self.period = ui.label('').classes(theme.SUBTLE).mark('period')
+        with ui.element('div').classes('w-full grid grid-cols-2 sm:grid-cols-4 gap-3'):
+            for key, label, _ in HEADLINE:
+                with ui.card().classes('p-3 gap-0'):
+                    ui.label(label).classes(theme.SUBTLE)
+                    self.figures[key] = ui.label('').classes('text-2xl font-semibold').mark(f'figure-{key}')
+        with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-2 gap-4'):
+            for title, build, table, stem in charts.CHARTS:
+                with ui.card().classes('w-full p-3 gap-1'):
+                    with ui.row().classes('w-full items-center justify-between'):
+                        ui.label(title).classes('text-base font-medium')
+                        ui.button(
+                            'CSV', icon='download', on_click=lambda table=table, stem=stem: self.download(table, stem)
+                        ).props(f'flat dense no-caps aria-label="Download the data of {title} as CSV"').mark(
+                            f'csv-{stem}'
+                        )
+                    plot = ui.plotly(build(data)).classes('w-full h-72').mark(f'chart-{stem}')
+                    self.plots.append((plot, build))
+        self.show(data)
+
+    def _filters_row(self, department_options: dict[int, str], doctor_options: dict[int, str]) -> None:
+        with ui.row().classes('w-full items-end gap-3'):
+            ui.select(
+                PRESETS, value=self.filters.preset, label='Period', on_change=lambda e: self.apply(preset=e.value)
+            ).classes('min-w-[10rem]').mark('filter-period')
+            self.first = ui.input('From', on_change=lambda e: self.apply_dates()).props('type=date dense')
+            self.last = ui.input('To', on_change=lambda e: self.apply_dates()).props('type=date dense')
+            for element in (self.first, self.last):
+                element.bind_visibility_from(self, 'filters', backward=lambda f: f.preset == 'custom')
+            ui.select({0: 'All departments', **department_options}, value=0, label='Department',
+                      on_change=lambda e: self.apply(department_id=e.value or None)).classes(
+                'min-w-[12rem]').mark('filter-department')  # fmt: skip
+            ui.select({0: 'All doctors', **doctor_options}, value=0, label='Doctor', with_input=True,
+                      on_change=lambda e: self.apply(doctor_id=e.value or None)).classes(
+                'min-w-[14rem]').mark('filter-doctor')  # fmt: skip
+
+    def show(self, data: dict[str, Any]) -> None:
+        self.data = data
+        query = data['query']
+        self.period.text = f'{query["first"]} to {query["last"]} · updated {data["generated_at"][11:19]} UTC'
+        for key, _, pattern in HEADLINE:
+            self.figures[key].text = _format(key, pattern, data['headline'][key])
+        for plot, build in self.plots:
+            plot.update_figure(build(data))
+
+    async def reload(self) -> None:
+        if await current_principal() is None:  # a user action: it counts as activity
+            ui.navigate.to('/login')
+            return
+        try:
+            data = await run.io_bound(_load, self.token, self.filters.query(_today()))
+        except DomainError as failure:
+            self.error.text = failure.message
+            return
+        self.error.text = ''
+        self.show(data)
+
+    async def apply(self, **changes: Any) -> None:
+        self.filters = replace(self.filters, **changes)
+        if self.filters.preset == 'custom' and not (self.filters.first and self.filters.last):
+            today = _today()
+            self.first.value, self.last.value = (today - timedelta(days=29)).isoformat(), today.isoformat()
+            return  # apply_dates() runs from the inputs' change events
+        await self.reload()
+
+    async def apply_dates(self) -> None:
+        try:
+            first, last = date.fromisoformat(self.first.value or ''), date.fromisoformat(self.last.value or '')
+        except ValueError:
+            self.error.text = 'Enter both dates of the custom range.'
+            return
+        self.filters = replace(self.filters, first=first, last=last)
+        await self.reload()
+
+    def on_event(self, event: Event) -> None:
+        """Called by the event hub for every change in the clinic; refreshes once per burst of changes."""
+        if event.namespace not in LIVE_NAMESPACES or self.refresh_pending:
+            return
+        self.refresh_pending = True
+        background_tasks.create(self._refresh_soon(), name='dashboard-refresh')
+
+    async def _refresh_soon(self) -> None:
+        await asyncio.sleep(REFRESH_DELAY)
+        self.refresh_pending = False
+        try:
+            data = await run.io_bound(_load, self.token, self.filters.query(_today()))
+        except DomainError:  # the session ended: the page's own session check will sign it out
+            return
+        self.show(data)
+
+    def download(self, table: Any, stem: str) -> None:
+        header, rows = table(self.data)
+        query = self.data['query']
+        ui.download(to_csv(header, rows), f'hms-{stem}-{query["first"]}-{query["last"]}.csv', 'text/csv')

@@ -1,0 +1,370 @@
+"""The doctor's availability: the next 7 days (edit a day, day off, back to the template) and the weekly template."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+
+from fastapi.responses import RedirectResponse
+from nicegui import run, ui
+
+from hms import context as app_context
+from hms.domain.enums import Role
+from hms.domain.errors import AvailabilityConflict, DomainError, InvalidInput
+from hms.domain.scheduling import AvailabilityIn, OverrideIn, WindowIn
+from hms.domain.slots import Window
+from hms.domain.validation import parse
+from hms.services import availability, notices
+from hms.services.availability import DayPlan
+from hms.services.principal import Principal
+
+from . import forms, theme
+from .frame import forbidden, frame
+from .session import current_principal, page_access
+
+PATH = '/doctor/availability'
+DAYS = 7
+WEEKDAYS = ('Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday')
+
+
+def create() -> None:
+    @ui.page(PATH)
+    async def availability_page() -> RedirectResponse | None:
+        access = await page_access(PATH, Role.DOCTOR)
+        if access.redirect:
+            return access.redirect
+        assert access.principal is not None
+        if access.forbidden:
+            forbidden(access.principal)
+            return None
+        principal = access.principal
+        template = await run.io_bound(_template, principal)
+        with frame(principal, 'My availability', current_path=PATH):
+            ui.label(
+                'Patients can book the free times of the next 7 days. Change a single day here, or the weekly '
+                'template that every week follows.'
+            ).classes(theme.SUBTLE)
+            error = forms.banner()
+
+            @ui.refreshable
+            async def week() -> None:
+                plan = await run.io_bound(_week, principal)
+                _week_grid(plan, edit=edit_day, day_off=day_off, reset=reset)
+
+            async def apply(change: Callable[[bool], list[int]], shown_in: ui.label | None = None) -> bool:
+                banner = shown_in or error
+                error.text = banner.text = ''
+                try:
+                    saved = await _save(change)
+                except DomainError as failure:
+                    banner.text = failure.message
+                    return False
+                if saved:
+                    await week.refresh()
+                return saved
+
+            def edit_day(plan: DayPlan) -> None:
+                async def save(windows: list[WindowIn], shown_in: ui.label) -> bool:
+                    return await apply(_set_day_change(principal, plan.date, windows), shown_in)
+
+                _day_dialog(plan, save=save)
+
+            async def day_off(plan: DayPlan) -> None:
+                await apply(_set_day_change(principal, plan.date, []))
+
+            async def reset(plan: DayPlan) -> None:
+                await apply(_set_day_change(principal, plan.date, None))
+
+            with ui.card().classes(theme.CARD):
+                ui.label('The next 7 days').classes('text-lg font-medium').props('role=heading aria-level=2')
+                await week()
+            await _template_card(template, apply=apply, principal=principal)
+        return None
+
+
+async def _signed_in() -> Principal | None:
+    """The session is checked again before every change (it may have ended while the page was open)."""
+    principal = await current_principal()
+    if principal is None:
+        ui.navigate.to('/login')
+    return principal
+
+
+# --- Service calls, each in a worker thread with its own unit of work ------------------------------------------------
+
+
+def _week(principal: Principal) -> list[DayPlan]:
+    ctx = app_context.get()
+    with ctx.uow() as uow:
+        return availability.week_plan(uow, ctx.settings, principal, days=DAYS)
+
+
+def _template(principal: Principal) -> list[tuple[int, Window]]:
+    ctx = app_context.get()
+    with ctx.uow() as uow:
+        return availability.get_availability(uow, ctx.settings, principal).weekly
+
+
+def _set_day_change(principal: Principal, day: date, windows: list[WindowIn] | None) -> Callable[[bool], list[int]]:
+    def change(confirm: bool) -> list[int]:
+        ctx = app_context.get()
+        with ctx.uow() as uow:
+            return availability.set_day(uow, ctx.settings, principal, day, windows, confirm_cancel=confirm)
+
+    return change
+
+
+def _copy_template_change(principal: Principal) -> Callable[[bool], list[int]]:
+    def change(confirm: bool) -> list[int]:
+        ctx = app_context.get()
+        with ctx.uow() as uow:
+            return availability.apply_template(uow, ctx.settings, principal, days=DAYS, confirm_cancel=confirm)
+
+    return change
+
+
+def _template_change(principal: Principal, weekly: list[dict[str, object]]) -> Callable[[bool], list[int]]:
+    """Replace the weekly template, keeping every date override the doctor already has."""
+
+    def change(confirm: bool) -> list[int]:
+        ctx = app_context.get()
+        with ctx.uow() as uow:
+            current = availability.get_availability(uow, ctx.settings, principal)
+            overrides = [
+                {'date': day, 'windows': [{'start': w.start, 'end': w.end} for w in windows]}
+                for day, windows in current.overrides
+            ]
+            data = parse(AvailabilityIn, {'weekly': weekly, 'overrides': overrides})
+            return availability.set_availability(uow, ctx.settings, principal, data, confirm_cancel=confirm)
+
+    return change
+
+
+async def _save(change: Callable[[bool], list[int]]) -> bool:
+    """Run a change; when it would strand bookings, ask first and repeat it confirmed. Returns whether it was saved."""
+    if await _signed_in() is None:
+        return False
+    try:
+        cancelled = await run.io_bound(change, False)
+    except AvailabilityConflict as conflict:
+        if not await _confirm_cancellations(conflict):
+            return False
+        cancelled = await run.io_bound(change, True)
+    count = len(cancelled)
+    if count:
+        appointments = f'{count} appointment{"s" if count != 1 else ""}'
+        ui.notify(f'Saved. {appointments} cancelled; the patients were notified.', type='warning')
+    else:
+        ui.notify('Availability saved.', type='positive')
+    return True
+
+
+# --- Parts of the page ------------------------------------------------------------------------------------------------
+
+
+def _day_label(day: date) -> str:
+    return f'{day:%a} {day.day} {day:%b}'
+
+
+def _hours(windows: list[Window]) -> str:
+    return ', '.join(f'{w.start:%H:%M}\N{EN DASH}{w.end:%H:%M}' for w in windows) or 'Day off'
+
+
+def _week_grid(plan: list[DayPlan], *, edit: Callable, day_off: Callable, reset: Callable) -> None:
+    for day in plan:
+        with ui.card().classes('w-full p-3 gap-1').props('flat bordered').mark(f'day-{day.date.isoformat()}'):
+            with ui.row().classes('w-full items-center gap-x-4 gap-y-1'):
+                ui.label(_day_label(day.date)).classes('font-medium min-w-[6rem]')
+                ui.label(_hours(day.windows)).classes('min-w-[12rem]').mark(f'hours-{day.date.isoformat()}')
+                if day.source == 'template':
+                    ui.badge('Weekly template', color='grey-7').props('outline')
+                else:
+                    ui.badge('Changed for this day', color='accent').props('outline')
+                bookings = f'{day.booked} booking{"s" if day.booked != 1 else ""}' if day.booked else 'No bookings'
+                ui.label(bookings).classes(theme.SUBTLE)
+            with ui.row().classes('gap-2'):
+                name = _day_label(day.date)
+                ui.button('Edit hours', icon='edit', on_click=lambda d=day: edit(d)).props(
+                    f'flat dense no-caps aria-label="Edit hours of {name}"'
+                ).mark('edit-day')
+                if day.windows:
+                    ui.button('Make it a day off', icon='event_busy', on_click=lambda d=day: day_off(d)).props(
+                        f'flat dense no-caps aria-label="Make it a day off: {name}"'
+                    ).mark('day-off')
+                if day.source == 'override':
+                    ui.button('Reset to template', icon='undo', on_click=lambda d=day: reset(d)).props(
+                        f'flat dense no-caps aria-label="Reset to template: {name}"'
+                    ).mark('reset-day')
+
+
+async def _template_card(template: list[tuple[int, Window]], *, apply: Callable, principal: Principal) -> None:
+    with ui.card().classes(theme.CARD):
+        ui.label('Weekly template').classes('text-lg font-medium').props('role=heading aria-level=2')
+        ui.label(
+            'The hours of a normal week. Saving changes every future week, except the days you changed one by one.'
+        ).classes(theme.SUBTLE)
+        error = forms.banner()
+        editors: list[_WindowsEditor] = []
+        for weekday, name in enumerate(WEEKDAYS):
+            with ui.row().classes('w-full items-start gap-2').mark(f'template-{weekday}'):
+                ui.label(name).classes('font-medium w-28 pt-2')
+                with ui.column().classes('flex-1 gap-1'):
+                    editors.append(_WindowsEditor([w for day, w in template if day == weekday], day_name=name))
+
+        async def save() -> None:
+            error.text = ''
+            weekly: list[dict[str, object]] = []
+            rows: list[tuple[_WindowsEditor, int]] = []
+            for weekday, editor in enumerate(editors):
+                for index, window in enumerate(editor.values()):
+                    weekly.append({'weekday': weekday, **window})
+                    rows.append((editor, index))
+            if not all([editor.check() for editor in editors]):  # a list: flag every editor, not just the first
+                return
+            try:
+                parse(AvailabilityIn, {'weekly': weekly})
+            except InvalidInput as failure:
+                error.text = _show_window_errors(failure, 'weekly', lambda i: rows[i]) or failure.message
+                return
+            await apply(_template_change(principal, weekly))
+
+        async def copy_forward() -> None:
+            await apply(_copy_template_change(principal))
+
+        with ui.row().classes('gap-2'):
+            ui.button('Save weekly template', icon='save', on_click=save).mark('save-template')
+            ui.button('Copy template to the next 7 days', icon='content_copy', on_click=copy_forward).props(
+                'outline'
+            ).mark('copy-template')
+
+
+def _show_window_errors(failure: InvalidInput, prefix: str, locate: Callable[[int], tuple[_WindowsEditor, int]]) -> str:
+    """Put each window's message under its input; returns the messages that belong to no single window."""
+    general: list[str] = []
+    for name, message in failure.field_errors.items():
+        parts = name.split('.')
+        if len(parts) >= 2 and parts[0] == prefix and parts[1].isdigit():
+            editor, index = locate(int(parts[1]))
+            editor.flag(index, 'start' if parts[-1] == 'start' else 'end', message)
+        else:
+            general.append(message)
+    return ' '.join(general)
+
+
+def _day_dialog(plan: DayPlan, *, save: Callable) -> None:
+    with ui.dialog() as dialog, ui.card().classes('w-full max-w-lg p-4 gap-3').mark('day-dialog'):
+        ui.label(f'Hours on {_day_label(plan.date)}').classes('text-lg font-medium').props('role=heading aria-level=2')
+        ui.label(
+            'To block some hours, shorten or split a window; remove every window for a day off. '
+            'This changes this day only.'
+        ).classes(theme.SUBTLE)
+        error = forms.banner()
+        editor = _WindowsEditor(plan.windows, day_name=_day_label(plan.date))
+
+        async def submit() -> None:
+            error.text = ''
+            values = editor.values()
+            if not editor.check():
+                return
+            try:
+                override = parse(OverrideIn, {'date': plan.date, 'windows': values})
+            except InvalidInput as failure:
+                error.text = _show_window_errors(failure, 'windows', lambda i: (editor, i)) or failure.message
+                return
+            if await save(override.windows, error):
+                _discard(dialog)
+
+        with ui.row().classes('w-full justify-end gap-2'):
+            ui.button('Close without saving', on_click=lambda: _discard(dialog)).props('flat no-caps')
+            ui.button('Save hours', icon='save', on_click=submit).mark('save-day')
+    dialog.on('hide', lambda: _discard(dialog))
+    dialog.open()
+
+
+def _discard(dialog: ui.dialog) -> None:
+    """Remove a dialog once it is done with (a closed dialog would otherwise stay in the page, hidden)."""
+    if not dialog.is_deleted:
+        dialog.delete()
+
+
+async def _confirm_cancellations(conflict: AvailabilityConflict) -> bool:
+    """Show the appointments the change would cancel; True when the doctor confirms."""
+    zone = app_context.get().settings.zone
+    with (
+        ui.dialog().props('persistent') as dialog,
+        ui.card().classes('w-full max-w-lg p-4 gap-3').mark('conflict-dialog'),
+    ):
+        ui.label('These appointments would be cancelled and the patients notified').classes(
+            'text-lg font-medium'
+        ).props('role=heading aria-level=2')
+        ui.label(conflict.message).classes(theme.SUBTLE)
+        with ui.column().classes('w-full gap-1 max-h-64 overflow-auto'):
+            for item in conflict.affected:
+                start = datetime.fromisoformat(str(item['start']))
+                ui.label(f'{notices.when(start, zone)} — {item["patient"]}').mark('affected')
+        with ui.row().classes('w-full justify-end gap-2'):
+            keep = ui.button('Go back, keep them', on_click=lambda: dialog.submit(False))
+            keep.props('flat no-caps').mark('keep-appointments')
+            confirm = ui.button('Cancel these appointments and save', on_click=lambda: dialog.submit(True))
+            confirm.props('no-caps color=negative').mark('confirm-cancel')
+    confirmed = await dialog
+    _discard(dialog)
+    return bool(confirmed)
+
+
+class _WindowsEditor(ui.column):
+    """Rows of From/Until time inputs with Remove buttons, and a button that adds a row."""
+
+    def __init__(self, windows: list[Window], *, day_name: str) -> None:
+        super().__init__()
+        self.classes('w-full gap-1')
+        self.day_name = day_name
+        self.rows = [{'start': f'{w.start:%H:%M}', 'end': f'{w.end:%H:%M}'} for w in sorted(windows)]
+        self.inputs: list[dict[str, ui.input]] = []
+        with self:
+            self.container = ui.column().classes('w-full gap-1')
+            ui.button('Add hours', icon='add', on_click=self._add).props(
+                f'flat dense no-caps aria-label="Add hours on {day_name}"'
+            ).mark('add-window')
+        self._render()
+
+    def values(self) -> list[dict[str, str]]:
+        return [{'start': row['start'] or '', 'end': row['end'] or ''} for row in self.rows]
+
+    def check(self) -> bool:
+        """Clear old messages and flag empty times; True when every time is filled in."""
+        complete = True
+        for index, row in enumerate(self.rows):
+            for part in ('start', 'end'):
+                self.inputs[index][part].error = None
+                if not row[part]:
+                    self.flag(index, part, 'Enter a time.')
+                    complete = False
+        return complete
+
+    def flag(self, index: int, part: str, message: str) -> None:
+        if 0 <= index < len(self.inputs):
+            self.inputs[index][part].error = message
+
+    def _add(self) -> None:
+        self.rows.append({'start': '', 'end': ''} if self.rows else {'start': '09:00', 'end': '17:00'})
+        self._render()
+
+    def _remove(self, index: int) -> None:
+        del self.rows[index]
+        self._render()
+
+    def _render(self) -> None:
+        self.container.clear()
+        self.inputs = []
+        with self.container:
+            if not self.rows:
+                ui.label('Day off — no hours').classes(theme.SUBTLE)
+            for index, row in enumerate(self.rows):
+                with ui.row().classes('items-start gap-2 no-wrap').mark(f'window-{index}'):
+                    start = ui.input('From').bind_value(row, 'start').props('type=time outlined dense')
+                    end = ui.input('Until').bind_value(row, 'end').props('type=time outlined dense')
+                    ui.button('Remove', icon='delete', on_click=lambda i=index: self._remove(i)).props(
+                        f'flat dense no-caps aria-label="Remove these hours on {self.day_name}"'
+                    ).mark('remove-window')
+                self.inputs.append({'start': start.mark('from'), 'end': end.mark('until')})
