@@ -10,6 +10,7 @@ GENDER_COLOURS = {'female': '#db2777', 'male': '#2563eb', 'other': '#7c3aed', 'u
 GENDER_LABELS = {'female': 'Female', 'male': 'Male', 'other': 'Other', 'undisclosed': 'Not said'}
 INK = '#64748b'  # readable on light and dark backgrounds alike
 GRID = 'rgba(148, 163, 184, 0.25)'
+HEAT = [[0, '#f0fdfa'], [0.5, '#2dd4bf'], [1, '#0f766e']]  # teal, the clinic's colour
 
 Figure = dict[str, Any]
 Table = tuple[list[str], list[list[Any]]]
@@ -136,7 +137,7 @@ def heatmap(data: dict[str, Any]) -> Figure:
     hours = list(range(min(first, 8), max(last, 18) + 1))
     trace = {
         'type': 'heatmap', 'x': [f'{hour:02d}:00' for hour in hours], 'y': grid['weekdays'],
-        'z': [[row[hour] for hour in hours] for row in grid['z']], 'colorscale': 'Teal',
+        'z': [[row[hour] for hour in hours] for row in grid['z']], 'colorscale': HEAT,
         'hovertemplate': '%{y} %{x}: %{z} appointments<extra></extra>',
     }  # fmt: skip
     return _figure('busiest-hours', [trace], yaxis={'autorange': 'reversed', 'gridcolor': GRID})
