@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 from hms import context
@@ -125,6 +126,38 @@ def run_all(settings: Settings) -> int:
     return Supervisor(children).run(extra_cleanup=redis.stop if redis else None)
 
 
+def seed_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from hms.seed import seed
+
+    prepare_database(settings)
+    if args.demo:
+        args.doctors, args.patients, args.appointments = 5, 50, 400
+    for name in ('doctors', 'patients', 'appointments'):
+        if getattr(args, name) < 0:
+            print(f'hms: --{name} must not be negative', file=sys.stderr)
+            return 2
+    started = time.monotonic()
+    result = seed(
+        context.get().db,
+        settings,
+        doctors=args.doctors,
+        patients=args.patients,
+        appointments=args.appointments,
+        seed=args.seed,
+        password=args.password,
+    )
+    print(
+        f'seeded {result.departments} departments, {result.doctors} doctors, {result.patients} patients, '
+        f'{result.appointments} appointments and {result.treatments} treatments in {time.monotonic() - started:.1f} s'
+    )
+    print(f'accounts (email,role,id): {result.accounts_file}')
+    if result.password:
+        print(f'password of every demo account: {result.password} (also in {settings.data_path / "demo-password.txt"})')
+    if args.demo:
+        print('try: doctor1@demo.hms.test (doctor), patient1@demo.hms.test (patient)')
+    return 0
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog='main.py', description='HMS clinic management system')
     sub = parser.add_subparsers(dest='command')
@@ -134,6 +167,13 @@ def main(argv: list[str]) -> int:
     worker.add_argument('--beat', action='store_true', help='also run the beat scheduler in this worker')
     sub.add_parser('beat', help='the Celery beat scheduler alone (run exactly one)')
     sub.add_parser('migrate', help='migrate the database and create the administrator, then exit')
+    demo = sub.add_parser('seed-demo', help='fill the database with realistic, reproducible demo data')
+    demo.add_argument('--doctors', type=int, default=20)
+    demo.add_argument('--patients', type=int, default=2000)
+    demo.add_argument('--appointments', type=int, default=20000)
+    demo.add_argument('--seed', type=int, default=1, help='the random seed (same seed, same data)')
+    demo.add_argument('--password', help='password of every generated account (default: generated and printed)')
+    demo.add_argument('--demo', action='store_true', help='a small clinic to try right away (5 doctors, 50 patients)')
     args = parser.parse_args(argv)
 
     settings = Settings()
@@ -150,6 +190,8 @@ def main(argv: list[str]) -> int:
             run_beat(settings)
         elif command == 'migrate':
             prepare_database(settings)
+        elif command == 'seed-demo':
+            return seed_demo(settings, args)
     except StartupError as error:
         print(f'hms: {error}', file=sys.stderr)
         return 2
