@@ -146,6 +146,27 @@ def _by_doctor(rows: list[tuple[int, Any, int]], doctors: dict[int, dict[str, An
     return by_department, by_doctor
 
 
+def _day_shape(day: date, zone: ZoneInfo) -> tuple[Any, Any]:
+    """The UTC offsets at the start and the end of a local day: equal except on daylight-saving change days."""
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    return start.utcoffset(), datetime.combine(day, time(23, 59), tzinfo=zone).utcoffset()
+
+
+_slot_counts: dict[tuple[Any, ...], int] = {}
+
+
+def _slot_count(windows: tuple[Window, ...], minutes: int, shape: tuple[Any, Any], day: date, zone: ZoneInfo) -> int:
+    """How many slots the windows hold on a day; every ordinary day of the same shape holds the same number."""
+    if shape[0] != shape[1]:  # a daylight-saving change day: count it for real
+        return len(day_slots(day, list(windows), minutes, zone))
+    key = (windows, minutes, str(zone), shape)
+    if key not in _slot_counts:
+        if len(_slot_counts) > 10_000:
+            _slot_counts.clear()
+        _slot_counts[key] = len(day_slots(day, list(windows), minutes, zone))
+    return _slot_counts[key]
+
+
 def _published_slots(
     repo: StatsRepository, doctors: dict[int, dict[str, Any]], first: date, last: date, zone: ZoneInfo
 ) -> dict[int, int]:
@@ -164,7 +185,7 @@ def _published_slots(
         while day <= last:
             windows = overrides.get((doctor_id, day), weekly[doctor_id][day.weekday()])
             if windows:
-                total += len(day_slots(day, windows, doctor['minutes'], zone))
+                total += _slot_count(tuple(sorted(windows)), doctor['minutes'], _day_shape(day, zone), day, zone)
             day += timedelta(days=1)
         published[doctor_id] = total
     return published
