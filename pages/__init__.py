@@ -9,9 +9,14 @@ from . import (
     admin_patients,
     auth,
     doctor_availability,
+    doctor_home,
+    doctor_patients,
+    doctor_visit,
     homes,
     patient_appointments,
     patient_booking,
+    patient_profile,
+    patient_visits,
 )
 
 
@@ -19,6 +24,7 @@ def create() -> None:
     """Register every page (called by main.py; safe to call again after NiceGUI resets, as tests do)."""
     auth.create()
     homes.create()
+    doctor_home.create()
     admin_dashboard.create()
     account.create()
     admin_departments.create()
@@ -28,3 +34,7 @@ def create() -> None:
     doctor_availability.create()
     patient_booking.create()
     patient_appointments.create()
+    doctor_visit.create()
+    doctor_patients.create()
+    patient_visits.create()
+    patient_profile.create()

@@ -1,25 +1,33 @@
-"""The administrator's doctors: search, add (with a one-time password), edit, deactivate and reactivate."""
+"""The administrator's doctors: search, add (with a one-time password), edit, deactivate and reactivate; one doctor's
+profile, schedule (day or week) and recent activity, read-only."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from fastapi.responses import RedirectResponse
 from nicegui import events, run, ui
 
+from hms import clock
 from hms import context as app_context
-from hms.domain.enums import Role
-from hms.domain.errors import DomainError
+from hms.domain.enums import AppointmentStatus, Role
+from hms.domain.errors import DomainError, NotFound
 from hms.domain.scheduling import DoctorIn, DoctorPatch
 from hms.domain.validation import parse
-from hms.services import departments, doctors
+from hms.services import departments, doctors, notices, records
 from hms.services.doctors import NewDoctor
 from hms.services.principal import Principal
+from hms.services.records import DoctorSchedule
 from hms.services.views import DepartmentView, DoctorView
 
 from . import forms, theme
+from .doctor_home import ScheduleView
+from .doctor_patients import STATUS_LABELS
 from .frame import forbidden, frame
 from .session import current_principal, page_access
 
@@ -42,7 +50,27 @@ ACTIONS_SLOT = r"""
          @click="() => $parent.$emit('reactivate', props.row)" />
 </q-td>
 """
+NAME_SLOT = r"""
+<q-td :props="props">
+  <a :href="'/admin/doctors/' + props.row.id" class="text-primary font-medium">{{ props.value }}</a>
+</q-td>
+"""
 CLEARABLE = ('qualifications', 'bio')  # may be emptied when editing
+DOCTOR_ID = re.compile(r'[0-9]{1,18}')
+RECENT_DAYS = 7
+ACTIVITY_COLUMNS = [
+    {'name': 'when', 'label': 'When', 'field': 'when', 'align': 'left'},
+    {'name': 'patient', 'label': 'Patient', 'field': 'patient', 'align': 'left'},
+    {'name': 'status', 'label': 'Status', 'field': 'status', 'align': 'left'},
+    {'name': 'reason', 'label': 'Reason for visit', 'field': 'reason', 'align': 'left'},
+]
+
+
+@dataclass(frozen=True)
+class _DoctorPage:
+    doctor: DoctorView
+    today: DoctorSchedule
+    recent: DoctorSchedule
 
 
 def create() -> None:
@@ -58,6 +86,38 @@ def create() -> None:
         listed = await run.io_bound(_search, '', False)
         with frame(access.principal, 'Doctors', current_path=PATH):
             _DoctorsPanel(listed)
+        return None
+
+    @ui.page(PATH + '/{doctor_id}')
+    async def doctor_page(doctor_id: str) -> RedirectResponse | None:
+        access = await page_access(f'{PATH}/{doctor_id}', Role.ADMIN)
+        if access.redirect:
+            return access.redirect
+        assert access.principal is not None
+        if access.forbidden:
+            forbidden(access.principal)
+            return None
+        found = None
+        if DOCTOR_ID.fullmatch(doctor_id):
+            try:
+                found = await run.io_bound(_doctor_page, access.principal, int(doctor_id))
+            except NotFound:
+                found = None
+        with frame(access.principal, found.doctor.name if found else 'No such doctor', current_path=PATH):
+            ui.link('Back to the doctors', PATH)
+            if found is None:
+                ui.label(f'No such doctor: there is no doctor with the ID "{doctor_id}".').classes(
+                    theme.ERROR_BANNER
+                ).mark('no-such-doctor')
+                return None
+            _doctor_profile(found.doctor)
+            ScheduleView(
+                found.today,
+                lambda days: _load_schedule(found.doctor.id, days),
+                visit_links=False,
+                empty_hint='The doctor sets their own availability.',
+            )
+            _recent_activity(found.recent)
         return None
 
 
@@ -89,17 +149,42 @@ def _impact(actor: Principal, doctor_id: int) -> int:
         return doctors.deactivation_impact(uow, actor, doctor_id)
 
 
+def _doctor_page(actor: Principal, doctor_id: int) -> _DoctorPage:
+    ctx = app_context.get()
+    today = clock.now().astimezone(ctx.settings.zone).date()
+    with ctx.uow() as uow:
+        doctor = doctors.get_doctor(uow, doctor_id, include_inactive=True)
+        schedule = records.doctor_schedule(uow, ctx.settings, actor, days=1, doctor_id=doctor_id)
+        recent = records.doctor_schedule(
+            uow, ctx.settings, actor, first=today - timedelta(days=RECENT_DAYS), days=RECENT_DAYS, doctor_id=doctor_id
+        )
+    return _DoctorPage(doctor=doctor, today=schedule, recent=recent)
+
+
+def _schedule(actor: Principal, doctor_id: int, days: int) -> DoctorSchedule:
+    ctx = app_context.get()
+    with ctx.uow() as uow:
+        return records.doctor_schedule(uow, ctx.settings, actor, days=days, doctor_id=doctor_id)
+
+
+async def _load_schedule(doctor_id: int, days: int) -> DoctorSchedule | None:
+    actor = await _actor(f'{PATH}/{doctor_id}')
+    if actor is None:
+        return None
+    return await run.io_bound(_schedule, actor, doctor_id, days)
+
+
 def _set_active(actor: Principal, doctor_id: int, active: bool, cancel_upcoming: bool) -> int:
     ctx = app_context.get()
     with ctx.uow() as uow:
         return doctors.set_active(uow, ctx.settings, actor, doctor_id, active=active, cancel_upcoming=cancel_upcoming)
 
 
-async def _actor() -> Principal | None:
+async def _actor(path: str = PATH) -> Principal | None:
     """The signed-in user at the moment of an action (the session may have ended since the page was built)."""
     principal = await current_principal()
     if principal is None:
-        ui.navigate.to(f'/login?next={PATH}')
+        ui.navigate.to(f'/login?next={path}')
     return principal
 
 
@@ -143,6 +228,7 @@ class _DoctorsPanel:
             self.empty = ui.label('').classes(theme.INFO_BANNER).mark('doctors-empty')
             self.table = ui.table(columns=COLUMNS, rows=[], row_key='id').classes('w-full').props('flat bordered')
             self.table.mark('doctors-table')
+            self.table.add_slot('body-cell-name', NAME_SLOT)
             self.table.add_slot('body-cell-actions', ACTIONS_SLOT)
             self.table.on('edit', self.open_edit)
             self.table.on('deactivate', self.open_deactivate)
@@ -302,6 +388,53 @@ class _DoctorsPanel:
             return
         ui.notify(f'{doctor.name} reactivated and can sign in again.', type='positive')
         await self.reload()
+
+
+def _doctor_profile(doctor: DoctorView) -> None:
+    with ui.card().classes(theme.CARD):
+        ui.label('Profile').classes('text-lg font-medium').props('role=heading aria-level=2')
+        with ui.grid(columns='auto 1fr').classes('gap-x-6 gap-y-1').mark('doctor-profile'):
+            for label, value in (
+                ('Doctor ID', str(doctor.id)),
+                ('Email', doctor.email),
+                ('Department', doctor.department_name),
+                ('Experience', f'{doctor.experience_years} years'),
+                ('Qualifications', doctor.qualifications or '-'),
+                ('Consultation length', f'{doctor.consultation_minutes} minutes'),
+                ('Status', 'Active' if doctor.is_active else 'Deactivated'),
+                ('Biography', doctor.bio or '-'),
+            ):
+                ui.label(label).classes(theme.SUBTLE)
+                ui.label(value).classes('whitespace-pre-line')
+        ui.label('Edit, deactivate or reactivate the doctor from the doctors table.').classes(theme.SUBTLE)
+
+
+def _recent_activity(recent: DoctorSchedule) -> None:
+    """The appointments of the last days, newest first, with how each ended."""
+    zone = app_context.get().settings.zone
+    with ui.card().classes(theme.CARD).mark('recent-activity'):
+        ui.label(f'Recent activity: the last {RECENT_DAYS} days').classes('text-lg font-medium').props(
+            'role=heading aria-level=2'
+        )
+        counts = ', '.join(
+            f'{recent.count(status)} {STATUS_LABELS[status][0].lower()}'
+            for status in (AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW, AppointmentStatus.CANCELLED)
+        )
+        ui.label(f'{len(recent.entries)} appointments: {counts}.').classes(theme.SUBTLE).mark('recent-counts')
+        if not recent.entries:
+            ui.label('No appointments in these days.').classes(theme.SUBTLE)
+            return
+        rows = [
+            {
+                'id': e.appointment.id, 'when': notices.when(e.appointment.start, zone),
+                'patient': e.appointment.patient_name, 'status': STATUS_LABELS[e.appointment.status][0],
+                'reason': e.appointment.reason or '-',
+            }
+            for e in reversed(recent.entries)
+        ]  # fmt: skip
+        ui.table(columns=ACTIVITY_COLUMNS, rows=rows, row_key='id', pagination=25).classes('w-full').props(
+            'flat dense'
+        ).mark('doctor-activity')
 
 
 def _doctor_fields(options: dict[int, str], doctor: DoctorView | None) -> dict[str, ui.input | ui.select]:

@@ -1,4 +1,5 @@
-"""The administrator's patients: search with pages, and one patient's details, appointments, contact and status."""
+"""The administrator's patients: search with pages, and one patient's details, appointments, contact, status and
+history of visits (read-only)."""
 
 from __future__ import annotations
 
@@ -16,12 +17,14 @@ from hms.domain.enums import AppointmentStatus, Role
 from hms.domain.errors import DomainError, NotFound
 from hms.domain.scheduling import PatientContactPatch
 from hms.domain.validation import parse
-from hms.services import doctors, notices, patients
+from hms.services import doctors, notices, patients, records
 from hms.services.principal import Principal
+from hms.services.records import HistoryView
 from hms.services.views import AppointmentView, Page, PatientDetail, PatientView
 
 from . import forms, theme
 from .auth import GENDER_LABELS
+from .doctor_patients import visit_history
 from .frame import forbidden, frame
 from .session import current_principal, page_access
 
@@ -79,10 +82,11 @@ def create() -> None:
         if access.forbidden:
             forbidden(access.principal)
             return None
-        detail = None
+        detail = history = None
         if PATIENT_ID.fullmatch(patient_id):
             try:
                 detail = await run.io_bound(_detail, access.principal, int(patient_id))
+                history = await run.io_bound(_history, access.principal, int(patient_id))
             except NotFound:
                 detail = None
         with frame(access.principal, detail.patient.name if detail else 'No such patient', current_path=PATH):
@@ -93,6 +97,8 @@ def create() -> None:
                 ui.link('Back to the patient search', PATH)
             else:
                 _PatientPanel(detail)
+                if history is not None:
+                    _history_section(history)
         return None
 
 
@@ -104,6 +110,13 @@ def _search(actor: Principal, text: str, offset: int) -> Page[PatientView]:
 def _detail(actor: Principal, patient_id: int) -> PatientDetail:
     with app_context.get().uow() as uow:
         return patients.patient_detail(uow, actor, patient_id)
+
+
+def _history(actor: Principal, patient_id: int) -> HistoryView:
+    """Every completed visit with its treatment record (the view is audited: the patient sees it in the access log)."""
+    ctx = app_context.get()
+    with ctx.uow() as uow:
+        return records.patient_history(uow, ctx.settings, actor, patient_id)
 
 
 def _update_contact(actor: Principal, patient_id: int, data: dict[str, Any]) -> PatientView:
@@ -381,6 +394,16 @@ def _appointments(appointments: list[AppointmentView]) -> None:
         ]  # fmt: skip
         table = ui.table(columns=APPOINTMENT_COLUMNS, rows=rows, row_key='id', pagination=PAGE_SIZE)
         table.classes('w-full').props('flat dense').mark('patient-appointments')
+
+
+def _history_section(history: HistoryView) -> None:
+    """The patient's completed visits across all doctors, newest first, read-only."""
+    visit_history(
+        history.visits,
+        private=True,
+        title='History',
+        empty='No completed visits yet. A visit appears here once the doctor records it.',
+    )
 
 
 def _buttons(dialog: ui.dialog, label: str, action: Callable[[], Awaitable[None]], *, color: str = 'primary') -> None:

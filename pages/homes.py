@@ -1,15 +1,12 @@
-"""The doctor's and the patient's home pages, and the admin dashboard's security panel."""
+"""The patient's home page, and the admin dashboard's security panel (the doctor's is in doctor_home.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
-from itertools import groupby
 
 from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
-from hms import clock
 from hms import context as app_context
 from hms.domain.enums import AppointmentStatus, Role
 from hms.services import appointments, doctors, notices, overview
@@ -33,21 +30,6 @@ QUICK_DOCTORS = 6  # doctors linked from the patient's home, so that booking tak
 
 
 def create() -> None:
-    @ui.page('/doctor')
-    async def doctor_home() -> RedirectResponse | None:
-        access = await page_access('/doctor', Role.DOCTOR)
-        if access.redirect:
-            return access.redirect
-        assert access.principal is not None
-        if access.forbidden:
-            forbidden(access.principal)
-            return None
-        week = await run.io_bound(_doctor_week, access.principal)
-        with frame(access.principal, 'My day', current_path='/doctor'):
-            _welcome(access.principal, 'Your booked appointments of the next 7 days.')
-            _doctor_week_panel(week)
-        return None
-
     @ui.page('/patient')
     async def patient_home() -> RedirectResponse | None:
         access = await page_access('/patient', Role.PATIENT)
@@ -62,14 +44,6 @@ def create() -> None:
             _welcome(access.principal, 'Book a visit, and see your upcoming appointments and messages from the clinic.')
             _patient_panels(data)
         return None
-
-
-def _doctor_week(principal: Principal) -> list[AppointmentView]:
-    now = clock.now()
-    with app_context.get().uow() as uow:
-        return appointments.doctor_appointments(
-            uow, principal, start_from=now, start_to=now + timedelta(days=7), statuses=(AppointmentStatus.BOOKED,)
-        )
 
 
 @dataclass(frozen=True)
@@ -93,24 +67,6 @@ def _welcome(principal: Principal, what_next: str) -> None:
     with ui.card().classes(theme.CARD):
         ui.label(f'Welcome, {principal.name}').classes('text-lg font-medium')
         ui.label(what_next).classes(theme.SUBTLE)
-
-
-def _doctor_week_panel(week: list[AppointmentView]) -> None:
-    zone = app_context.get().settings.zone
-    with ui.card().classes(theme.CARD).mark('doctor-week'):
-        ui.label('The next 7 days').classes('text-lg font-medium').props('role=heading aria-level=2')
-        if not week:
-            message = 'No appointments booked in the next 7 days. Check your availability so that patients can book.'
-            ui.label(message).classes(theme.SUBTLE)
-        for day, day_appointments in groupby(week, key=lambda a: a.start.astimezone(zone).date()):
-            ui.label(f'{day:%A} {day.day} {day:%B}').classes('font-medium pt-2').props('role=heading aria-level=3')
-            for appointment in day_appointments:
-                with ui.row().classes('w-full gap-3 items-baseline').mark(f'appointment-{appointment.id}'):
-                    ui.label(f'{appointment.start.astimezone(zone):%H:%M}').classes('font-medium w-12')
-                    ui.label(appointment.patient_name)
-                    if appointment.reason:
-                        ui.label(appointment.reason).classes(theme.SUBTLE)
-        ui.link('Manage my availability', '/doctor/availability')
 
 
 def _patient_panels(data: _PatientOverview) -> None:

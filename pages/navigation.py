@@ -25,6 +25,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
     ],
     Role.DOCTOR: [
         NavItem('My day', '/doctor', 'today'),
+        NavItem('My patients', '/doctor/patients', 'groups'),
         NavItem('Availability', '/doctor/availability', 'event_available'),
         NavItem('My account', '/profile', 'person'),
     ],
@@ -32,6 +33,9 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         NavItem('Home', '/patient', 'home'),
         NavItem('Find a doctor', '/patient/doctors', 'search'),
         NavItem('My appointments', '/patient/appointments', 'event'),
+        NavItem('My visits', '/patient/visits', 'medical_information'),
+        NavItem('Profile', '/patient/profile', 'badge'),
+        NavItem('Who looked at my record', '/patient/access-log', 'visibility'),
         NavItem('My account', '/profile', 'person'),
     ],
 }

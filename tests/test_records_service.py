@@ -223,3 +223,27 @@ def test_patient_profile_edit_and_email_change(clinic: Clinic) -> None:
     assert changed.email == 'ada@new.example.com'
     with clinic.ctx.uow() as uow, pytest.raises(NotAllowed):
         profile.get_profile(uow, clinic.doctor)
+
+
+def test_a_visit_record_is_read_with_its_versions_and_audited(clinic: Clinic) -> None:
+    booked = book(clinic, local(2, 9))
+    complete(clinic, booked.id)
+    with clinic.ctx.uow() as uow:
+        record = records.get_visit(uow, clinic.doctor, booked.id)
+        with pytest.raises(NotFound):
+            records.get_visit(uow, clinic.other_doctor, booked.id)
+        with pytest.raises(NotFound):
+            records.get_visit(uow, clinic.patient, booked.id)
+    assert record.visit.treatment is not None and record.visit.treatment.diagnosis == 'Seasonal influenza'
+    assert record.versions == []
+    with clinic.ctx.uow() as uow:
+        log = records.access_log(uow, clinic.patient)
+    assert ('Meredith Grey', 'Viewed a visit record') in [(entry.who, entry.action) for entry in log]
+
+
+def test_a_visit_under_way_is_still_upcoming(clinic: Clinic, clock: ManualClock) -> None:
+    booked = book(clinic, local(2, 9))
+    clock.set(local(2, 9, 10).astimezone(UTC))
+    with clinic.ctx.uow() as uow:
+        history = records.patient_history(uow, clinic.ctx.settings, clinic.doctor, clinic.patient.user_id)
+    assert [a.id for a in history.upcoming] == [booked.id]

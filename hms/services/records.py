@@ -220,6 +220,49 @@ def amend_treatment(
     return VisitView(appointment=views(uow, [appointment])[0], treatment=treatment_view(treatment, for_patient=False))
 
 
+@dataclass(frozen=True)
+class VisitRecord:
+    visit: VisitView
+    versions: list[VersionView]
+
+
+def get_visit(uow: UnitOfWork, actor: Principal, appointment_id: int) -> VisitRecord:
+    """One appointment with its treatment record and earlier versions (its doctor, or the administrator)."""
+    if actor.role is Role.DOCTOR:
+        appointment = _own_appointment(uow, actor, appointment_id)
+    elif actor.role is Role.ADMIN:
+        found = uow.appointments.get(appointment_id)
+        if found is None:
+            raise NotFound('No such appointment.')
+        appointment = found
+    else:
+        raise NotFound('No such appointment.')
+    treatment = uow.treatments.for_appointment(appointment.id)
+    versions: list[VersionView] = []
+    if treatment is not None:
+        rows = uow.treatments.versions(treatment.id)
+        names = uow.patients_names({row.replaced_by_id for row in rows})
+        versions = [
+            VersionView(version=row.version, recorded_at=row.recorded_at, replaced_at=row.replaced_at,
+                        replaced_by=names.get(row.replaced_by_id, ''), content=dict(row.content))
+            for row in rows
+        ]  # fmt: skip
+        audit.record(
+            uow,
+            'treatment.viewed',
+            actor=actor,
+            object_type='appointment',
+            object_id=appointment.id,
+            subject_user_id=appointment.patient_id,
+        )
+        uow.commit()
+    view = VisitView(
+        appointment=views(uow, [appointment])[0],
+        treatment=treatment_view(treatment, for_patient=False) if treatment is not None else None,
+    )
+    return VisitRecord(visit=view, versions=versions)
+
+
 def treatment_versions(uow: UnitOfWork, actor: Principal, appointment_id: int) -> list[VersionView]:
     """Earlier versions of a treatment record, oldest first (the appointment's doctor or the administrator)."""
     appointment = uow.appointments.get(appointment_id)
@@ -323,9 +366,15 @@ def patient_history(uow: UnitOfWork, settings: Settings, actor: Principal, patie
     completed = uow.appointments.find(
         AppointmentFilter(patient_id=patient_id, statuses=(AppointmentStatus.COMPLETED,)), newest_first=True
     )
-    upcoming = uow.appointments.find(
-        AppointmentFilter(patient_id=patient_id, start_from=now, statuses=(AppointmentStatus.BOOKED,))
-    )
+    upcoming = [
+        appointment
+        for appointment in uow.appointments.find(
+            AppointmentFilter(
+                patient_id=patient_id, start_from=now - timedelta(days=1), statuses=(AppointmentStatus.BOOKED,)
+            )
+        )
+        if appointment.end_at > now  # a visit under way is still upcoming until it is completed or ends
+    ]
     treatments = uow.treatments.for_appointments([a.id for a in completed])
     for_patient = actor.role is Role.PATIENT
     visits = [
@@ -353,6 +402,7 @@ def my_history(uow: UnitOfWork, settings: Settings, actor: Principal) -> History
 
 ACCESS_ACTIONS = {
     'history.viewed': 'Viewed your history',
+    'treatment.viewed': 'Viewed a visit record',
     'patient.viewed': 'Viewed your details',
     'patient.updated': 'Changed your contact details',
     'profile.updated': 'Changed your profile',

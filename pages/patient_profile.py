@@ -1,0 +1,227 @@
+"""The patient's own profile (view and edit; a new email needs the password again) and who looked at the record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.responses import RedirectResponse
+from nicegui import run, ui
+
+from hms import clock
+from hms import context as app_context
+from hms.domain.enums import Role
+from hms.domain.errors import DomainError
+from hms.domain.records import BLOOD_GROUPS, EmailChange, ProfilePatch
+from hms.domain.validation import parse
+from hms.services import notices, profile, records
+from hms.services.principal import Principal
+from hms.services.profile import ProfileView
+from hms.services.records import AccessEntry
+
+from . import forms, theme
+from .auth import GENDER_LABELS
+from .frame import forbidden, frame
+from .session import current_principal, page_access
+
+PATH = '/patient/profile'
+ACCESS_PATH = '/patient/access-log'
+BLOOD_GROUP_OPTIONS = {'': 'Not known', **{group: group for group in BLOOD_GROUPS}}
+REQUIRED = ('name', 'dob', 'gender', 'phone')
+ROLE_LABELS = {Role.ADMIN.value: 'Clinic administrator', Role.DOCTOR.value: 'Doctor', Role.PATIENT.value: 'Patient'}
+ACCESS_COLUMNS = [
+    {'name': 'at', 'label': 'When', 'field': 'at', 'align': 'left'},
+    {'name': 'who', 'label': 'Who', 'field': 'who', 'align': 'left'},
+    {'name': 'role', 'label': 'Role', 'field': 'role', 'align': 'left'},
+    {'name': 'action', 'label': 'What', 'field': 'action', 'align': 'left'},
+]
+
+
+def create() -> None:
+    @ui.page(PATH)
+    async def profile_page() -> RedirectResponse | None:
+        access = await page_access(PATH, Role.PATIENT)
+        if access.redirect:
+            return access.redirect
+        assert access.principal is not None
+        if access.forbidden:
+            forbidden(access.principal)
+            return None
+        mine = await run.io_bound(_profile, access.principal)
+        with frame(access.principal, 'My profile', current_path=PATH):
+            email = _email_card(mine)
+            _profile_form(mine)
+            _email_form(email)
+            ui.link('See who looked at my record', ACCESS_PATH)
+        return None
+
+    @ui.page(ACCESS_PATH)
+    async def access_log_page() -> RedirectResponse | None:
+        access = await page_access(ACCESS_PATH, Role.PATIENT)
+        if access.redirect:
+            return access.redirect
+        assert access.principal is not None
+        if access.forbidden:
+            forbidden(access.principal)
+            return None
+        entries = await run.io_bound(_access_log, access.principal)
+        with frame(access.principal, 'Who looked at my record', current_path=ACCESS_PATH):
+            _access_table(entries)
+        return None
+
+
+# --- Service calls, each in a worker thread with its own unit of work ------------------------------------------------
+
+
+def _profile(actor: Principal) -> ProfileView:
+    with app_context.get().uow() as uow:
+        return profile.get_profile(uow, actor)
+
+
+def _update(actor: Principal, data: dict[str, Any]) -> ProfileView:
+    patch = parse(ProfilePatch, data)
+    with app_context.get().uow() as uow:
+        return profile.update_profile(uow, actor, patch)
+
+
+def _change_email(actor: Principal, new_email: str, password: str) -> ProfileView:
+    change = parse(EmailChange, {'new_email': new_email, 'password': password})
+    with app_context.get().uow() as uow:
+        return profile.change_email(uow, actor, change)
+
+
+def _access_log(actor: Principal) -> list[AccessEntry]:
+    with app_context.get().uow() as uow:
+        return records.access_log(uow, actor)
+
+
+async def _actor(path: str) -> Principal | None:
+    """The signed-in user at the moment of an action (the session may have ended since the page was built)."""
+    principal = await current_principal()
+    if principal is None:
+        ui.navigate.to(f'/login?next={path}')
+    return principal
+
+
+# --- Parts of the page ------------------------------------------------------------------------------------------------
+
+
+def _email_card(mine: ProfileView) -> ui.label:
+    with ui.card().classes(theme.CARD):
+        ui.label('Sign-in email').classes('text-lg font-medium').props('role=heading aria-level=2')
+        email = ui.label(mine.email).mark('current-email')
+        ui.label('You sign in with this address; change it below.').classes(theme.SUBTLE)
+    return email
+
+
+def _profile_form(mine: ProfileView) -> None:
+    today = clock.now().date().isoformat()
+    with ui.card().classes(theme.CARD).mark('profile-form'):
+        ui.label('Personal details').classes('text-lg font-medium').props('role=heading aria-level=2')
+        error = forms.banner()
+        fields: dict[str, ui.input | ui.select] = {
+            'name': ui.input('Full name', value=mine.name).props('outlined maxlength=120 autocomplete=name'),
+            'dob': ui.input('Date of birth', value=mine.dob.isoformat())
+            .props(f'outlined type=date max={today} autocomplete=bday'),
+            'gender': ui.select(GENDER_LABELS, label='Gender', value=mine.gender.value).props('outlined'),
+            'phone': ui.input('Phone', value=mine.phone).props('outlined type=tel autocomplete=tel'),
+            'address': ui.input('Address', value=mine.address)
+            .props('outlined maxlength=300 autocomplete=street-address'),
+            'blood_group': ui.select(BLOOD_GROUP_OPTIONS, label='Blood group', value=mine.blood_group or '')
+            .props('outlined'),
+            'allergies': ui.textarea('Allergies', value=mine.allergies or '')
+            .props('outlined autogrow maxlength=2000 hint="Medicines, foods or materials; leave empty if none."'),
+            'emergency_contact': ui.input('Emergency contact', value=mine.emergency_contact or '')
+            .props('outlined maxlength=300 hint="Name and phone of someone to call; optional."'),
+        }  # fmt: skip
+        for element in fields.values():
+            element.classes('w-full')
+
+        async def save() -> None:
+            error.text = ''
+            forms.clear_errors(fields)
+            data = {
+                name: (element.value.strip() if isinstance(element.value, str) else element.value)
+                for name, element in fields.items()
+            }
+            missing = [name for name in REQUIRED if data.get(name) in (None, '')]
+            for name in missing:
+                fields[name].error = 'This field is required.'
+            if missing:
+                return
+            actor = await _actor(PATH)
+            if actor is None:
+                return
+            try:
+                saved = await run.io_bound(_update, actor, data)
+            except DomainError as failure:
+                if not forms.show_field_errors(fields, failure):
+                    error.text = failure.message
+                return
+            fields['blood_group'].value = saved.blood_group or ''
+            ui.notify('Your details are saved.', type='positive')
+
+        ui.button('Save my details', icon='save', on_click=save).props('no-caps').mark('save-profile')
+
+
+def _email_form(current: ui.label) -> None:
+    with ui.card().classes(theme.CARD).mark('email-form'):
+        ui.label('Change email').classes('text-lg font-medium').props('role=heading aria-level=2')
+        ui.label('For your safety, confirm the change with your current password.').classes(theme.SUBTLE)
+        error = forms.banner()
+        fields: dict[str, ui.input | ui.select] = {
+            'new_email': ui.input('New email').props('outlined type=email autocomplete=email'),
+            'password': ui.input('Current password', password=True, password_toggle_button=True)
+            .props('outlined autocomplete=current-password'),
+        }  # fmt: skip
+        for element in fields.values():
+            element.classes('w-full')
+
+        async def change() -> None:
+            error.text = ''
+            forms.clear_errors(fields)
+            new_email = (fields['new_email'].value or '').strip()
+            password = fields['password'].value or ''
+            if not new_email:
+                fields['new_email'].error = 'This field is required.'
+            if not password:
+                fields['password'].error = 'This field is required.'
+            if not new_email or not password:
+                return
+            actor = await _actor(PATH)
+            if actor is None:
+                return
+            try:
+                changed = await run.io_bound(_change_email, actor, new_email, password)
+            except DomainError as failure:
+                fields['password'].value = ''
+                if not forms.show_field_errors(fields, failure):
+                    error.text = failure.message
+                return
+            fields['new_email'].value = ''
+            fields['password'].value = ''
+            current.text = changed.email
+            ui.notify(f'Your sign-in email is now {changed.email}.', type='positive')
+
+        ui.button('Change email', icon='alternate_email', on_click=change).props('no-caps').mark('change-email')
+
+
+def _access_table(entries: list[AccessEntry]) -> None:
+    zone = app_context.get().settings.zone
+    ui.label(
+        'Every time someone opened or changed your medical record, newest first: the doctors who treat you, the '
+        'clinic administrator, and you.'
+    ).classes(theme.SUBTLE)
+    if not entries:
+        ui.label(
+            'Nobody has opened your record yet. Entries appear here when a doctor or the clinic looks at your history.'
+        ).classes(theme.INFO_BANNER).mark('access-empty')
+        return
+    rows = [
+        {
+            'id': index, 'at': notices.when(entry.at, zone), 'who': entry.who,
+            'role': ROLE_LABELS.get(entry.role, entry.role or '-'), 'action': entry.action,
+        }
+        for index, entry in enumerate(entries)
+    ]  # fmt: skip
+    table = ui.table(columns=ACCESS_COLUMNS, rows=rows, row_key='id', pagination=25).classes('w-full')
+    table.props('flat bordered').mark('access-log')
