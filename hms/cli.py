@@ -105,6 +105,7 @@ def run_beat(settings: Settings) -> None:
 
 def run_all(settings: Settings) -> int:
     """Everything on one machine: Redis (embedded unless configured), a worker with beat, and the web server."""
+    from hms.notify.sink import SmtpSink
     from hms.runtime.redis_server import EmbeddedRedis
     from hms.runtime.supervisor import ChildSpec, Supervisor
 
@@ -117,13 +118,24 @@ def run_all(settings: Settings) -> int:
         redis.start()
         redis_url = redis.url
         logger.info('redis: started on %s (pid %s)', redis.socket_path, redis.pid)
+    sink = None
+    if settings.sends_through_sink:  # development default: mail goes to a local SMTP sink and the admin's Outbox
+        sink = SmtpSink(settings.ensure_data_dir())
+        logger.info('mail: no HMS_SMTP_HOST, local SMTP sink on 127.0.0.1:%s (see the Outbox page)', sink.start())
     env = {**os.environ, 'HMS_REDIS_URL': redis_url}
     python = sys.executable
     children = [
         ChildSpec('worker', [python, str(MAIN_FILE), 'worker', '--beat'], env=env),
         ChildSpec('web', [python, str(MAIN_FILE), 'web'], env=env),
     ]
-    return Supervisor(children).run(extra_cleanup=redis.stop if redis else None)
+
+    def cleanup() -> None:
+        if sink is not None:
+            sink.stop()
+        if redis is not None:
+            redis.stop()
+
+    return Supervisor(children).run(extra_cleanup=cleanup)
 
 
 def seed_demo(settings: Settings, args: argparse.Namespace) -> int:

@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = True
     mail_from: str = 'HMS Clinic <no-reply@hms.local>'
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    chat_webhook_url: str | None = None  # Google Chat style: JSON {"text": ...} POSTed to this URL
+    sms_gateway_url: str | None = None  # a URL template with {phone} and {text}, called with GET
+    reminder_time: str = Field(default='08:00', pattern=r'^([01]\d|2[0-3]):[0-5]\d$')
+    report_time: str = Field(default='07:00', pattern=r'^([01]\d|2[0-3]):[0-5]\d$')
+    export_retention_days: int = Field(default=7, ge=1)
 
     session_idle_minutes: int = Field(default=30, ge=1)
     session_absolute_hours: int = Field(default=12, ge=1)
@@ -55,6 +61,19 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise ValueError(f'unknown IANA time zone {value!r}') from error
         return value
+
+    @property
+    def sends_through_sink(self) -> bool:
+        """No SMTP server configured: development mail goes to the local sink and the admin's Outbox."""
+        return not self.smtp_host
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.data_path / 'outbox'
+
+    @property
+    def exports_path(self) -> Path:
+        return self.data_path / 'exports'
 
     @property
     def data_path(self) -> Path:

@@ -15,7 +15,10 @@ from celery import Celery
 from hms.config import Settings
 from hms.runtime.redis_server import celery_broker_url
 
+from .schedule import beat_schedule
+
 BEAT_SCHEDULE_NAME = 'celerybeat-schedule'
+TASK_MODULES = ['jobs.tasks', 'jobs.reminders', 'jobs.exports', 'jobs.reports']
 
 
 def _beat_schedule_path(settings: Settings) -> Path:
@@ -29,7 +32,7 @@ def create_celery(settings: Settings | None = None) -> Celery:
         broker = backend = celery_broker_url(settings.redis_url)
     else:
         broker, backend = 'memory://', 'cache+memory://'
-    app = Celery('hms', broker=broker, backend=backend, include=['jobs.tasks'])
+    app = Celery('hms', broker=broker, backend=backend, include=TASK_MODULES)
     app.conf.update(
         # A task is acknowledged only once it has run, so a worker killed mid-task hands it back to the queue.
         task_acks_late=True,
@@ -43,7 +46,7 @@ def create_celery(settings: Settings | None = None) -> Celery:
         broker_connection_retry_on_startup=True,
         result_expires=3600,
         beat_schedule_filename=str(_beat_schedule_path(settings)),
-        beat_schedule={},
+        beat_schedule=beat_schedule(settings),
         # Keep root-logger handlers installed by HMS itself; Celery still adds its own for --loglevel.
         worker_hijack_root_logger=False,
     )

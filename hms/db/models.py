@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from hms.domain.enums import AppointmentStatus, Gender, Role, SessionKind
+from hms.domain.enums import AppointmentStatus, Channel, DeliveryStatus, ExportStatus, Gender, Role, SessionKind
 
 from .types import UTCDateTime
 
@@ -294,3 +294,64 @@ class Notice(Base):
     body: Mapped[str] = mapped_column(Text, default='')
     appointment_id: Mapped[int | None] = mapped_column(ForeignKey('appointments.id', ondelete='SET NULL'))
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Delivery(Base):
+    """One message on one channel, claimed by its unique key before it is sent: exactly once, even if a job re-runs
+    or overlaps with itself. The subject never carries clinical detail; errors are technical, never message text."""
+
+    __tablename__ = 'deliveries'
+    __table_args__ = (Index('ix_deliveries_created', 'created_at'), Index('ix_deliveries_status', 'status'))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # e.g. 'reminder:2026-03-02:appointment:17:email'
+    kind: Mapped[str] = mapped_column(String(30))  # reminder, confirmation, report, export
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, 'channel'))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey('users.id', ondelete='SET NULL'))
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey('appointments.id', ondelete='SET NULL'))
+    recipient: Mapped[str] = mapped_column(String(254))  # email address, phone number or 'webhook'
+    subject: Mapped[str] = mapped_column(String(200))
+    status: Mapped[DeliveryStatus] = mapped_column(_enum(DeliveryStatus, 'delivery_status'))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class JobRun(Base):
+    """A run of a scheduled job (when, how long, how many sent, failures), for the admin's Jobs page."""
+
+    __tablename__ = 'job_runs'
+    __table_args__ = (Index('ix_job_runs_job_started', 'job', 'started_at'),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(40))  # daily-reminders, monthly-reports, export-cleanup
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(20), default='running')  # running, done, failed
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # e.g. {"day": "2026-03-02"}
+    triggered_by_id: Mapped[int | None] = mapped_column(ForeignKey('users.id', ondelete='SET NULL'))
+
+
+class Export(Base):
+    """A user-triggered CSV export: the row the worker updates and the page reads when it opens later."""
+
+    __tablename__ = 'exports'
+    __table_args__ = (Index('ix_exports_owner_created', 'owner_id', 'created_at'),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey('users.id', ondelete='CASCADE'))
+    kind: Mapped[str] = mapped_column(String(30))  # my-history, my-appointments, appointments, doctors, patients
+    first_day: Mapped[date | None] = mapped_column(Date)
+    last_day: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[ExportStatus] = mapped_column(_enum(ExportStatus, 'export_status'))
+    rows: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(500))
+    file_name: Mapped[str | None] = mapped_column(String(200))  # inside the exports folder; random, never guessable
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -26,3 +26,22 @@ class AppointmentStatus(StrEnum):
 class SessionKind(StrEnum):
     WEB = 'web'
     API = 'api'
+
+
+class Channel(StrEnum):
+    EMAIL = 'email'
+    CHAT = 'chat'
+    SMS = 'sms'
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = 'pending'  # claimed, being sent (or its sender died: a re-run picks it up again)
+    SENT = 'sent'
+    FAILED = 'failed'  # permanent: shown to the admin, retried only on request
+
+
+class ExportStatus(StrEnum):
+    QUEUED = 'queued'
+    RUNNING = 'running'
+    DONE = 'done'
+    FAILED = 'failed'

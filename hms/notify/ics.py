@@ -1,0 +1,38 @@
+"""iCalendar (.ics) for an appointment: a stable UID per appointment and SEQUENCE raised on each change."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from icalendar import Calendar, Event, vCalAddress, vText
+
+PRODID = '-//HMS//Clinic appointments//EN'
+
+
+def appointment_ics(
+    *, appointment_id: int, sequence: int, start: datetime, end: datetime, summary: str, location: str,
+    organizer_email: str, organizer_name: str, attendee_email: str, attendee_name: str, cancelled: bool,
+    domain: str = 'hms.local', stamp: datetime,
+) -> bytes:  # fmt: skip
+    calendar = Calendar()
+    calendar.add('prodid', PRODID)
+    calendar.add('version', '2.0')
+    calendar.add('method', 'CANCEL' if cancelled else 'REQUEST')
+    event = Event()
+    event.add('uid', f'appointment-{appointment_id}@{domain}')
+    event.add('sequence', sequence)
+    event.add('dtstamp', stamp)
+    event.add('dtstart', start)
+    event.add('dtend', end)
+    event.add('summary', summary)  # 'Appointment with Dr X' - never the reason or any clinical detail
+    event.add('location', vText(location))
+    event.add('status', 'CANCELLED' if cancelled else 'CONFIRMED')
+    organizer = vCalAddress(f'mailto:{organizer_email}')
+    organizer.params['cn'] = vText(organizer_name)
+    event['organizer'] = organizer
+    attendee = vCalAddress(f'mailto:{attendee_email}')
+    attendee.params['cn'] = vText(attendee_name)
+    attendee.params['role'] = vText('REQ-PARTICIPANT')
+    event.add('attendee', attendee, encode=0)
+    calendar.add_component(event)
+    return calendar.to_ical()

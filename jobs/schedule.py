@@ -1,0 +1,30 @@
+"""The beat schedule, in the clinic's time zone (Celery's `timezone` setting is the clinic's)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery.schedules import crontab
+
+from hms.config import Settings
+
+
+def _at(clock_time: str) -> tuple[int, int]:
+    hour, minute = clock_time.split(':')
+    return int(hour), int(minute)
+
+
+def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    reminder_hour, reminder_minute = _at(settings.reminder_time)
+    report_hour, report_minute = _at(settings.report_time)
+    return {
+        'daily-reminders': {
+            'task': 'hms.daily_reminders',
+            'schedule': crontab(hour=reminder_hour, minute=reminder_minute),
+        },
+        'monthly-reports': {
+            'task': 'hms.monthly_reports',
+            'schedule': crontab(hour=report_hour, minute=report_minute, day_of_month=1),
+        },
+        'export-cleanup': {'task': 'hms.cleanup_exports', 'schedule': crontab(minute=17)},
+    }

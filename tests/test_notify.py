@@ -1,0 +1,134 @@
+"""Channels against real peers: the aiosmtpd sink, a refusing SMTP server, a local HTTP server for webhooks."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from icalendar import Calendar
+
+from hms.config import Settings
+from hms.notify import email, webhooks
+from hms.notify.ics import appointment_ics
+from hms.notify.message import Attachment, DeliveryError, Message
+from hms.notify.sink import SmtpSink, free_port, read_outbox, sink_port
+
+STAMP = datetime(2026, 3, 2, 7, tzinfo=UTC)
+
+
+def message(**changes: Any) -> Message:
+    values: dict[str, Any] = {
+        'to_email': 'ada@example.com', 'to_name': 'Ada Lovelace', 'subject': 'Your appointment today',
+        'text': 'See you at 09:00.', 'html': '<p>See you at <b>09:00</b>.</p>', 'short_text': 'Appointment 09:00',
+    }  # fmt: skip
+    values.update(changes)
+    return Message(**values)
+
+
+@pytest.fixture
+def sink(tmp_path: Path) -> Iterator[SmtpSink]:
+    server = SmtpSink(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_the_sink_keeps_multipart_mail_with_attachments(sink: SmtpSink, tmp_path: Path) -> None:
+    ics = appointment_ics(
+        appointment_id=17, sequence=2, start=STAMP, end=STAMP + timedelta(minutes=30), summary='Appointment',
+        location='1 Clinic Road', organizer_email='no-reply@hms.local', organizer_name='HMS Clinic',
+        attendee_email='ada@example.com', attendee_name='Ada Lovelace', cancelled=False, stamp=STAMP,
+    )  # fmt: skip
+    settings = Settings(_env_file=None, data_dir=tmp_path, clinic_name='Riverside Clinic')  # type: ignore[call-arg]
+    email.send(
+        message(attachments=(Attachment('appointment.ics', ics, 'text/calendar; method=REQUEST'),)), settings,
+        sink_port=sink_port(tmp_path),
+    )  # fmt: skip
+    [kept] = read_outbox(tmp_path / 'outbox')
+    assert (kept.to, kept.subject) == ('Ada Lovelace <ada@example.com>', 'Your appointment today')
+    assert '<b>09:00</b>' in kept.html and 'See you at 09:00.' in kept.text
+    assert kept.attachments == ['appointment.ics']
+    assert sink.port is not None and sink_port(tmp_path) == sink.port
+
+
+def test_ics_has_a_stable_uid_and_the_method(tmp_path: Path) -> None:
+    common = {
+        'appointment_id': 17, 'start': STAMP, 'end': STAMP + timedelta(minutes=30), 'summary': 'Appointment',
+        'location': 'Clinic', 'organizer_email': 'a@hms.local', 'organizer_name': 'HMS', 'attendee_email': 'b@x.org',
+        'attendee_name': 'B', 'stamp': STAMP,
+    }  # fmt: skip
+    booked = Calendar.from_ical(appointment_ics(sequence=0, cancelled=False, **common))
+    cancelled = Calendar.from_ical(appointment_ics(sequence=3, cancelled=True, **common))
+    first, last = booked.walk('VEVENT')[0], cancelled.walk('VEVENT')[0]
+    assert str(first['UID']) == str(last['UID']) == 'appointment-17@hms.local'
+    assert (booked['METHOD'], cancelled['METHOD']) == ('REQUEST', 'CANCEL')
+    assert (int(first['SEQUENCE']), int(last['SEQUENCE'])) == (0, 3)
+
+
+class _Refuse:
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        return '550 5.1.1 No such user here'
+
+
+def test_smtp_5xx_is_a_permanent_failure(tmp_path: Path) -> None:
+    port = free_port()
+    controller = Controller(_Refuse(), hostname='127.0.0.1', port=port)
+    controller.start()
+    try:
+        settings = Settings(_env_file=None, data_dir=tmp_path, smtp_host='127.0.0.1', smtp_port=port,  # type: ignore[call-arg]
+                            smtp_starttls=False)  # fmt: skip
+        with pytest.raises(DeliveryError) as caught:
+            email.send(message(), settings)
+        assert caught.value.permanent
+    finally:
+        controller.stop()
+
+
+def test_an_unreachable_server_is_a_temporary_failure(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path, smtp_host='127.0.0.1', smtp_port=1,  # type: ignore[call-arg]
+                        smtp_starttls=False, smtp_timeout_seconds=2)  # fmt: skip
+    with pytest.raises(DeliveryError) as caught:
+        email.send(message(), settings)
+    assert not caught.value.permanent
+
+
+@pytest.fixture
+def http_server() -> Iterator[tuple[str, list[tuple[str, str, bytes]]]]:
+    seen: list[tuple[str, str, bytes]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            length = int(self.headers.get('Content-Length') or 0)
+            seen.append((self.command, self.path, self.rfile.read(length)))
+            self.send_response(404 if 'broken' in self.path else 200)
+            self.end_headers()
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(('127.0.0.1', 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f'http://127.0.0.1:{server.server_address[1]}', seen
+    server.shutdown()
+    thread.join()
+
+
+def test_chat_webhook_and_sms_gateway(http_server: tuple[str, list[tuple[str, str, bytes]]]) -> None:
+    base, seen = http_server
+    webhooks.post_chat(f'{base}/chat', 'Reminder: 09:00 with Dr Grey')
+    webhooks.send_sms(f'{base}/sms?to={{phone}}&text={{text}}', '+44 20 7946 0000', 'See you at 09:00')
+    assert seen[0][0] == 'POST' and json.loads(seen[0][2]) == {'text': 'Reminder: 09:00 with Dr Grey'}
+    assert seen[1][0] == 'GET' and seen[1][1] == '/sms?to=%2B44%2020%207946%200000&text=See%20you%20at%2009%3A00'
+    with pytest.raises(DeliveryError) as caught:
+        webhooks.post_chat(f'{base}/broken', 'x')
+    assert caught.value.permanent
