@@ -55,7 +55,7 @@ def test_configuration_without_redis_never_fails(folder: Path) -> None:
     assert list(app.conf.accept_content) == ['json']
     assert app.conf.result_expires == 3600
     assert app.conf.beat_schedule_filename == str(folder / 'celerybeat-schedule')
-    assert app.conf.beat_schedule == {}
+    assert app.conf.beat_schedule['daily-reminders']['task'] == 'hms.daily_reminders'
     assert 'jobs.tasks' in app.conf.include
 
 
