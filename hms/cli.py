@@ -94,6 +94,7 @@ def simulate_web() -> None:
 def run_worker(settings: Settings, *, beat: bool) -> None:
     from jobs.celery_app import create_celery, worker_argv
 
+    context.init(settings)  # tasks use the same services, units of work and publishers as the web process
     create_celery(settings).worker_main(worker_argv(settings, beat=beat))
 
 

@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = True
-    mail_from: str = 'HMS Clinic <no-reply@hms.local>'
+    mail_from: str | None = None  # default: '<clinic name> <no-reply@hms.local>'
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     chat_webhook_url: str | None = None  # Google Chat style: JSON {"text": ...} POSTed to this URL
     sms_gateway_url: str | None = None  # a URL template with {phone} and {text}, called with GET
@@ -61,6 +61,11 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise ValueError(f'unknown IANA time zone {value!r}') from error
         return value
+
+    @property
+    def sender(self) -> str:
+        """The From of every email: HMS_MAIL_FROM, or the clinic's name at a no-reply address."""
+        return self.mail_from or f'{self.clinic_name} <no-reply@hms.local>'
 
     @property
     def sends_through_sink(self) -> bool:

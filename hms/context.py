@@ -8,6 +8,7 @@ from hms.cache import Cache
 from hms.config import Settings
 from hms.db.uow import Database, UnitOfWork
 from hms.events import LocalPublisher, Publisher, RedisPublisher
+from hms.runtime.dispatch import CompositePublisher, TaskPublisher
 from hms.runtime.listener import EventHub, hub
 
 
@@ -31,10 +32,13 @@ def init(settings: Settings) -> AppContext:
     global _current  # noqa: PLW0603 - the composition root sets this once per process
     if _current is not None:
         _current.db.dispose()
+        if isinstance(_current.publisher, CompositePublisher):
+            _current.publisher.close()
     publisher: Publisher
     if settings.redis_url:
-        publisher = RedisPublisher(settings.redis_url)  # the hub hears it back through Redis, as every process does
-    else:
+        # The hub hears events back through Redis, as every process does; the worker gets confirmation tasks.
+        publisher = CompositePublisher([RedisPublisher(settings.redis_url), TaskPublisher(settings)])
+    else:  # no worker can run without Redis, so nothing is queued
         publisher = LocalPublisher()  # one process, no Redis: hand events straight to this process's hub
         publisher.listeners.append(hub.deliver_threadsafe)
     _current = AppContext(

@@ -1,1 +1,205 @@
-"""Celery tasks of the exports feature."""
+"""Celery tasks of the exports feature, and the web side's way of starting one.
+
+``hms.run_export`` builds one export's CSV (idempotent: a finished export is never redone, a re-delivered one after
+a worker died is simply run again); ``hms.export_email`` tells the owner it is ready, exactly once (a delivery claimed
+by key); ``hms.cleanup_exports`` (hourly, from beat) removes expired files.
+
+``start_export`` is what pages and the API call: the service records the export, then the task is sent by name to
+the broker. Without Redis no worker can exist, so it refuses at once (``ExportsUnavailable``, a 503) instead of
+queueing forever.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import date
+from typing import Any
+
+from celery import Celery, shared_task
+from kombu.exceptions import OperationalError
+
+from hms import context
+from hms.config import Settings
+from hms.context import AppContext
+from hms.db.models import JobRun
+from hms.db.uow import UnitOfWork
+from hms.domain.enums import Channel, ExportStatus
+from hms.notify import email
+from hms.notify.message import DeliveryError
+from hms.notify.sink import sink_port
+from hms.services import deliveries, exports, job_runs
+from hms.services.exports import ExportsUnavailable, ExportView
+from hms.services.principal import Principal
+
+logger = logging.getLogger(__name__)
+
+RUN_EXPORT = 'hms.run_export'
+EXPORT_EMAIL = 'hms.export_email'
+CLEANUP_EXPORTS = 'hms.cleanup_exports'
+EMAIL_RETRIES = deliveries.MAX_ATTEMPTS - 1
+EMAIL_BACKOFF_SECONDS = 30
+_PUBLISH_RETRY = {'max_retries': 2, 'interval_start': 0, 'interval_step': 0.5, 'interval_max': 1}
+
+_lock = threading.Lock()
+_producers: dict[str, Celery] = {}
+
+
+def _context() -> AppContext:
+    """The process's context; a worker started on its own (``python main.py worker``) sets it up on first use."""
+    try:
+        return context.get()
+    except RuntimeError:
+        with _lock:
+            try:
+                return context.get()
+            except RuntimeError:
+                return context.init(Settings())
+
+
+# --- The web side: record, then enqueue -------------------------------------------------------------------------------
+
+
+def _producer(settings: Settings) -> Celery:
+    """One Celery app per broker URL in this process, used only to send tasks by name."""
+    from jobs.celery_app import create_celery
+
+    assert settings.redis_url
+    with _lock:
+        app = _producers.get(settings.redis_url)
+        if app is None:
+            app = _producers[settings.redis_url] = create_celery(settings)
+        return app
+
+
+def enqueue(settings: Settings, export_id: int) -> None:
+    if not settings.redis_url:
+        raise ExportsUnavailable(exports.NO_WORKER)
+    _producer(settings).send_task(RUN_EXPORT, kwargs={'export_id': export_id}, retry=True, retry_policy=_PUBLISH_RETRY)
+
+
+def start_export(ctx: AppContext, actor: Principal, kind: str, first: date | None, last: date | None) -> ExportView:
+    """Record the export and hand it to the worker; the answer comes back at once (status queued)."""
+    exports.validate_request(actor, kind, first, last)  # a refusal says why, whatever the worker's state
+    if not ctx.settings.redis_url:
+        raise ExportsUnavailable(exports.NO_WORKER)
+    with ctx.uow() as uow:
+        view = exports.request_export(uow, ctx.settings, actor, kind, first, last)
+    try:
+        enqueue(ctx.settings, view.id)
+    except (OperationalError, OSError) as error:
+        logger.warning('export %s: the broker is unreachable (%s)', view.id, type(error).__name__)
+        with ctx.uow() as uow:
+            exports.fail(uow, view.id, exports.QUEUE_DOWN)
+        raise ExportsUnavailable(exports.QUEUE_DOWN) from error
+    return view
+
+
+# --- The tasks --------------------------------------------------------------------------------------------------------
+
+
+@shared_task(name=RUN_EXPORT, bind=True, acks_late=True)
+def run_export(self: Any, export_id: int) -> str:
+    """Build, write and announce one export; returns its final status."""
+    ctx = _context()
+    settings = ctx.settings
+    with ctx.uow() as uow:
+        job = exports.begin(uow, export_id)
+        status = exports.status_of(uow, export_id) if job is None else None
+    if job is None:  # done before (a re-delivered task), failed, or unknown: never redone
+        if status is ExportStatus.DONE:
+            self.app.send_task(EXPORT_EMAIL, kwargs={'export_id': export_id})  # the claim keeps it to one email
+        return status.value if status else 'unknown'
+    try:
+        with ctx.uow() as uow:
+            content, rows = exports.build_csv(uow, settings, job)
+    except Exception:
+        logger.exception('export %s (%s): building the rows failed', export_id, job.kind.value)
+        _fail(ctx, export_id, exports.BUILD_FAILED)
+        return ExportStatus.FAILED.value
+    try:
+        file_name = exports.store_file(settings, content)
+    except OSError as error:
+        logger.error('export %s: writing the file failed (%s)', export_id, type(error).__name__)
+        _fail(ctx, export_id, exports.WRITE_FAILED)
+        return ExportStatus.FAILED.value
+    with ctx.uow() as uow:
+        finished = exports.finish(uow, export_id, file_name, rows)
+    if not finished:  # another delivery of this task finished first: keep its file
+        exports.discard_file(settings, file_name)
+        return ExportStatus.DONE.value
+    logger.info('export %s (%s): %s rows', export_id, job.kind.value, rows)
+    self.app.send_task(EXPORT_EMAIL, kwargs={'export_id': export_id})
+    return ExportStatus.DONE.value
+
+
+def _fail(ctx: AppContext, export_id: int, message: str) -> None:
+    with ctx.uow() as uow:
+        exports.fail(uow, export_id, message)
+
+
+@shared_task(name=EXPORT_EMAIL, bind=True, acks_late=True, max_retries=EMAIL_RETRIES)
+def export_email(self: Any, export_id: int, delivery_id: int | None = None) -> str:
+    """'Your export is ready', sent once; temporary failures are retried with exponential back-off."""
+    ctx = _context()
+    settings = ctx.settings
+    with ctx.uow() as uow:
+        ready = exports.ready_message(uow, settings, export_id)
+        if ready is None:
+            return 'nothing to send'
+        owner_id, message = ready
+        if delivery_id is None:
+            claim = deliveries.claim(
+                uow, f'export:{export_id}:email', kind='export', channel=Channel.EMAIL, recipient=message.to_email,
+                subject=message.subject, user_id=owner_id,
+            )  # fmt: skip
+        else:
+            claim = deliveries.reclaim_for_retry(uow, delivery_id)
+    if claim is None:
+        return 'already sent'
+    try:
+        email.send(message, settings, sink_port=sink_port(settings.data_path))
+    except DeliveryError as error:
+        with ctx.uow() as uow:
+            deliveries.mark_failed(uow, claim.delivery_id, str(error), permanent=error.permanent)
+        if error.permanent or self.request.retries >= EMAIL_RETRIES:
+            logger.warning('export %s: email failed for good (%s)', export_id, error)
+            return 'failed'
+        countdown = EMAIL_BACKOFF_SECONDS * 2**self.request.retries
+        raise self.retry(
+            kwargs={'export_id': export_id, 'delivery_id': claim.delivery_id}, countdown=countdown, exc=error
+        ) from error
+    with ctx.uow() as uow:
+        deliveries.mark_sent(uow, claim.delivery_id)
+    return 'sent'
+
+
+@shared_task(name=CLEANUP_EXPORTS, acks_late=True)
+def cleanup_exports() -> dict[str, int]:
+    """Remove expired export files (hourly); recorded as a run of the 'export-cleanup' job."""
+    ctx = _context()
+    with ctx.uow() as uow:
+        run_id = job_runs.start_run(uow, 'export-cleanup')
+    try:
+        with ctx.uow() as uow:
+            result = exports.cleanup(uow, ctx.settings)
+    except Exception:
+        logger.exception('export cleanup failed')
+        with ctx.uow() as uow:
+            job_runs.finish_run(uow, run_id, sent=0, failed=1, skipped=0, status='failed')
+        raise
+    counts = {'expired': result.expired, 'orphans': result.orphans, 'abandoned': result.abandoned,
+              'errors': result.errors}  # fmt: skip
+    with ctx.uow() as uow:
+        _record_detail(uow, run_id, counts)
+        job_runs.finish_run(
+            uow, run_id, sent=result.expired + result.orphans, failed=result.errors, skipped=0,
+            status='failed' if result.errors else 'done',
+        )  # fmt: skip
+    return counts
+
+
+def _record_detail(uow: UnitOfWork, run_id: int, counts: dict[str, int]) -> None:
+    run = uow.session.get(JobRun, run_id)
+    if run is not None:
+        run.detail = {**(run.detail or {}), **counts}

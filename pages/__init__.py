@@ -6,12 +6,15 @@ from . import (
     admin_dashboard,
     admin_departments,
     admin_doctors,
+    admin_jobs,
+    admin_outbox,
     admin_patients,
     auth,
     doctor_availability,
     doctor_home,
     doctor_patients,
     doctor_visit,
+    exports,
     homes,
     patient_appointments,
     patient_booking,
@@ -38,3 +41,6 @@ def create() -> None:
     doctor_patients.create()
     patient_visits.create()
     patient_profile.create()
+    exports.create()
+    admin_jobs.create()
+    admin_outbox.create()

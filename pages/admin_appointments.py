@@ -16,10 +16,12 @@ from hms.db.scheduling import AppointmentFilter
 from hms.domain.enums import AppointmentStatus, Role
 from hms.domain.errors import DomainError
 from hms.services import appointments, availability, departments, doctors, notices, patients
+from hms.services.exports import ExportKind
 from hms.services.principal import Principal
 from hms.services.views import AppointmentView, Page, SlotView
 
 from . import forms, theme
+from .exports import export_panel
 from .frame import forbidden, frame
 from .session import current_principal, page_access
 
@@ -84,6 +86,7 @@ def create() -> None:
         first = await run.io_bound(_find, access.principal, _Criteria(), 0)
         with frame(access.principal, 'Appointments', current_path=PATH):
             _AppointmentsPanel(choices, first)
+            await export_panel(access.principal, [ExportKind.APPOINTMENTS], title='Export appointments')
         return None
 
 

@@ -21,6 +21,7 @@ from hms.domain.scheduling import DoctorIn, DoctorPatch
 from hms.domain.validation import parse
 from hms.services import departments, doctors, notices, records
 from hms.services.doctors import NewDoctor
+from hms.services.exports import ExportKind
 from hms.services.principal import Principal
 from hms.services.records import DoctorSchedule
 from hms.services.views import DepartmentView, DoctorView
@@ -28,6 +29,7 @@ from hms.services.views import DepartmentView, DoctorView
 from . import forms, theme
 from .doctor_home import ScheduleView
 from .doctor_patients import STATUS_LABELS
+from .exports import export_panel
 from .frame import forbidden, frame
 from .session import current_principal, page_access
 
@@ -86,6 +88,7 @@ def create() -> None:
         listed = await run.io_bound(_search, '', False)
         with frame(access.principal, 'Doctors', current_path=PATH):
             _DoctorsPanel(listed)
+            await export_panel(access.principal, [ExportKind.DOCTORS], title='Export doctors')
         return None
 
     @ui.page(PATH + '/{doctor_id}')

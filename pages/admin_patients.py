@@ -18,6 +18,7 @@ from hms.domain.errors import DomainError, NotFound
 from hms.domain.scheduling import PatientContactPatch
 from hms.domain.validation import parse
 from hms.services import doctors, notices, patients, records
+from hms.services.exports import ExportKind
 from hms.services.principal import Principal
 from hms.services.records import HistoryView
 from hms.services.views import AppointmentView, Page, PatientDetail, PatientView
@@ -25,6 +26,7 @@ from hms.services.views import AppointmentView, Page, PatientDetail, PatientView
 from . import forms, theme
 from .auth import GENDER_LABELS
 from .doctor_patients import visit_history
+from .exports import export_panel
 from .frame import forbidden, frame
 from .session import current_principal, page_access
 
@@ -71,6 +73,7 @@ def create() -> None:
         first = await run.io_bound(_search, access.principal, '', 0)
         with frame(access.principal, 'Patients', current_path=PATH):
             _PatientList(first)
+            await export_panel(access.principal, [ExportKind.PATIENTS], title='Export patients')
         return None
 
     @ui.page(PATH + '/{patient_id}')

@@ -18,11 +18,13 @@ from hms import clock
 from hms import context as app_context
 from hms.domain.enums import AppointmentStatus, Role
 from hms.services import records, stats
+from hms.services.exports import ExportKind
 from hms.services.principal import Principal
 from hms.services.records import DoctorSchedule, ScheduleEntry
 
 from . import charts, theme
 from .doctor_patients import status_badge
+from .exports import export_panel
 from .frame import forbidden, frame
 from .session import current_principal, page_access
 
@@ -62,6 +64,7 @@ def create() -> None:
             ScheduleView(data.today, _load_own, visit_links=True)
             _coming(data.coming)
             _numbers(data.numbers)
+            await export_panel(access.principal, [ExportKind.MY_APPOINTMENTS], title='Export my appointments')
         return None
 
 

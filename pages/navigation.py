@@ -21,6 +21,8 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         NavItem('Doctors', '/admin/doctors', 'medical_services'),
         NavItem('Patients', '/admin/patients', 'groups'),
         NavItem('Appointments', '/admin/appointments', 'event'),
+        NavItem('Jobs', '/admin/jobs', 'schedule'),
+        NavItem('Outbox', '/admin/outbox', 'outbox'),
         NavItem('My account', '/profile', 'person'),
     ],
     Role.DOCTOR: [

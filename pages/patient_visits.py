@@ -8,11 +8,13 @@ from nicegui import run, ui
 from hms import context as app_context
 from hms.domain.enums import Role
 from hms.services import records
+from hms.services.exports import ExportKind
 from hms.services.principal import Principal
 from hms.services.records import HistoryView
 
 from . import theme
 from .doctor_patients import upcoming_appointments, visit_history
+from .exports import export_panel
 from .frame import forbidden, frame
 from .session import page_access
 
@@ -44,6 +46,7 @@ def create() -> None:
                 title='Past visits',
                 empty='No completed visits yet. After a visit, the record your doctor writes appears here.',
             )
+            await export_panel(access.principal, [ExportKind.MY_HISTORY], title='Download my treatment history')
         return None
 
 

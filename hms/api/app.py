@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from starlette.routing import Mount
 
 from . import problems
-from .routes import admin, appointments, auth, departments, doctor, doctors, patient, records, stats
+from .routes import admin, appointments, auth, departments, doctor, doctors, exports, jobs, patient, records, stats
 
 API_PREFIX = '/api'
 
@@ -22,7 +22,7 @@ def create_api() -> FastAPI:
     )
     problems.install(api)
     api.include_router(auth.router)
-    routers = (departments, doctors, appointments, doctor, records, patient, admin, stats)
+    routers = (departments, doctors, appointments, doctor, records, patient, admin, stats, exports, jobs)
     for module in routers:
         api.include_router(module.router)
     return api

@@ -10,9 +10,11 @@ from fastapi import Path
 from pydantic import BaseModel, Field
 
 from hms.db.records import PatientOfDoctor
-from hms.domain.enums import AppointmentStatus, Gender, Role
+from hms.domain.enums import AppointmentStatus, ExportStatus, Gender, Role
 from hms.domain.errors import InvalidInput
 from hms.services.availability import AvailabilityView
+from hms.services.exports import ExportView
+from hms.services.jobs_admin import DeliveryView, Health, RunView
 from hms.services.notices import NoticeView
 from hms.services.profile import ProfileView
 from hms.services.records import (
@@ -467,3 +469,133 @@ class NoticeOut(BaseModel):
             id=view.id, created_at=_in_zone(view.created_at, zone), subject=view.subject, body=view.body,
             appointment_id=view.appointment_id, read=view.read,
         )  # fmt: skip
+
+
+# --- Exports ----------------------------------------------------------------------------------------------------------
+
+
+class ExportCreatedOut(BaseModel):
+    id: int
+    status: ExportStatus = Field(description='`queued`: follow it with `GET /api/exports/{id}`')
+
+
+class ExportOut(BaseModel):
+    id: int
+    kind: str = Field(description='my-history, my-appointments, appointments, doctors or patients')
+    status: ExportStatus = Field(description='queued, running, done or failed')
+    rows: int | None = Field(description='data rows in the file (the header not counted) once done')
+    error: str | None = Field(description='why it failed (never patient data)')
+    first: date | None = Field(serialization_alias='from', description='first local date of the period, if any')
+    last: date | None = Field(serialization_alias='to', description='last local date of the period, if any')
+    created_at: datetime
+    finished_at: datetime | None
+    expires_at: datetime = Field(description='the file is deleted after this; downloads then answer 410')
+    expired: bool
+    download: str | None = Field(description='the download path while the file is available')
+
+    @classmethod
+    def of(cls, view: ExportView, zone: ZoneInfo) -> ExportOut:
+        return cls(
+            id=view.id, kind=view.kind, status=view.status, rows=view.rows, error=view.error, first=view.first,
+            last=view.last, created_at=_in_zone(view.created_at, zone),
+            finished_at=_in_zone(view.finished_at, zone) if view.finished_at else None,
+            expires_at=_in_zone(view.expires_at, zone), expired=view.expired,
+            download=f'/api/exports/{view.id}/download' if view.downloadable else None,
+        )  # fmt: skip
+
+
+# --- Background jobs (admin) -----------------------------------------------------------------------------------------
+
+
+class JobRunOut(BaseModel):
+    id: int
+    job: str
+    started_at: datetime
+    finished_at: datetime | None
+    seconds: float | None = Field(description='how long the run took; null while it runs')
+    status: str = Field(description='running, done or failed')
+    sent: int
+    failed: int
+    skipped: int = Field(description='already sent earlier, failed for good earlier, or being sent elsewhere')
+    detail: dict[str, Any] = Field(description='e.g. {"month": "2026-03"} or {"day": "2026-03-02"}')
+    triggered_by: str | None = Field(description='who ran it by hand; null for the schedule')
+
+    @classmethod
+    def of(cls, view: RunView, zone: ZoneInfo) -> JobRunOut:
+        return cls(
+            id=view.id, job=view.job, started_at=_in_zone(view.started_at, zone),
+            finished_at=_in_zone(view.finished_at, zone) if view.finished_at else None, seconds=view.seconds,
+            status=view.status, sent=view.sent, failed=view.failed, skipped=view.skipped, detail=view.detail,
+            triggered_by=view.triggered_by,
+        )  # fmt: skip
+
+
+class JobOut(BaseModel):
+    name: str
+    can_run_now: bool = Field(description='`POST /api/admin/jobs/{name}/run` starts it')
+    runs: list[JobRunOut] = Field(description='the latest runs, newest first')
+
+
+class ReachabilityOut(BaseModel):
+    redis_configured: bool
+    redis_reachable: bool
+    worker_reachable: bool
+    workers: list[str] = Field(description='the workers that answered a ping')
+
+    @classmethod
+    def of(cls, health: Health) -> ReachabilityOut:
+        return cls(**{name: getattr(health, name) for name in cls.model_fields})
+
+
+class CacheStatsOut(BaseModel):
+    hits: int
+    misses: int
+    available: bool
+
+
+class JobsOut(BaseModel):
+    jobs: list[JobOut]
+    reachability: ReachabilityOut
+    failed_deliveries: int = Field(description='deliveries that failed for good (retry them one by one)')
+    cache: CacheStatsOut = Field(description="this web process's cache counters")
+
+
+class JobStartedOut(BaseModel):
+    id: int = Field(description='the run; follow it at `GET /api/admin/jobs/runs/{id}`')
+    job: str
+    task: str
+    detail: dict[str, Any]
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    key: str
+    kind: str
+    channel: str
+    recipient: str
+    subject: str
+    status: str = Field(description='pending, sent or failed')
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+    @classmethod
+    def of(cls, view: DeliveryView, zone: ZoneInfo) -> DeliveryOut:
+        values = {name: getattr(view, name) for name in cls.model_fields}
+        values['created_at'] = _in_zone(view.created_at, zone)
+        values['sent_at'] = _in_zone(view.sent_at, zone) if view.sent_at else None
+        return cls(**values)
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliveryOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class DeliveryRetryOut(BaseModel):
+    delivery_id: int
+    task: str = Field(description='the task that sends it again')
+    run_id: int | None = Field(description='the job run that covers the retry, if any')

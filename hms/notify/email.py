@@ -14,7 +14,7 @@ from .message import DeliveryError, Message
 
 def compose(message: Message, settings: Settings) -> EmailMessage:
     email = EmailMessage()
-    sender_name, sender_address = parseaddr(settings.mail_from)
+    sender_name, sender_address = parseaddr(settings.sender)
     email['From'] = formataddr((sender_name or settings.clinic_name, sender_address))
     email['To'] = str(Address(display_name=message.to_name, addr_spec=message.to_email))
     email['Subject'] = message.subject
@@ -44,8 +44,12 @@ def smtp_endpoint(settings: Settings, sink_port: int | None) -> tuple[str, int, 
 
 def send(message: Message, settings: Settings, *, sink_port: int | None = None) -> None:
     """Deliver one email; raises DeliveryError (permanent for 5xx answers and refused recipients)."""
+    send_composed(compose(message, settings), settings, sink_port=sink_port)
+
+
+def send_composed(email: EmailMessage, settings: Settings, *, sink_port: int | None = None) -> None:
+    """Deliver an already composed email (e.g. with inline images); errors classified as in ``send``."""
     host, port, starttls = smtp_endpoint(settings, sink_port)
-    email = compose(message, settings)
     try:
         with smtplib.SMTP(host, port, timeout=settings.smtp_timeout_seconds) as smtp:
             smtp.ehlo()

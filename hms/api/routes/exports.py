@@ -1,0 +1,93 @@
+"""CSV exports over the API: request one (built in the background), follow it, download it. Each export belongs to
+the person who requested it; nobody else, the administrator included, can see or download it."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import FileResponse
+from pydantic import ConfigDict, Field
+
+from hms.api.deps import Context, CurrentUser
+from hms.api.schemas import ExportCreatedOut, ExportOut, IdPath, problem_responses
+from hms.domain.schemas import Command
+from hms.services import exports
+from hms.services.exports import ExportKind
+from jobs.exports import start_export
+
+router = APIRouter(prefix='/exports', tags=['exports'])
+
+_DESCRIBED = {
+    403: 'Your role does not allow this kind of export',
+    404: 'No such export among yours',
+    409: 'Not ready yet, failed, or too many exports in progress',
+    410: 'The export expired and its file was removed',
+    503: 'No background worker can run exports (Redis not configured or unreachable)',
+}
+NO_STORE = {'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff'}
+
+
+def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return problem_responses(401, *codes, described=_DESCRIBED)
+
+
+class ExportIn(Command):
+    """`from`/`to` are local clinic dates, both included: required for `my-appointments` and `appointments` (at most
+    366 days); optional for `my-history` (visit date) and for `doctors`/`patients` (registration date)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    kind: ExportKind = Field(description='my-history (patient), my-appointments (doctor), appointments, doctors or '
+                             'patients (administrator)')  # fmt: skip
+    first: date | None = Field(default=None, alias='from')
+    last: date | None = Field(default=None, alias='to')
+
+
+@router.post(
+    '',
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ExportCreatedOut,
+    summary='Request an export',
+    responses=_responses(403, 409, 422, 503),
+)
+def request_export(body: ExportIn, principal: CurrentUser, ctx: Context, response: Response) -> ExportCreatedOut:
+    """Starts building the CSV in the background and answers at once. Follow it with `GET /api/exports/{id}`; an
+    email tells you when it is ready. Files are kept for the clinic's retention period (7 days by default)."""
+    view = start_export(ctx, principal, body.kind.value, body.first, body.last)
+    response.headers['Location'] = f'/api/exports/{view.id}'
+    return ExportCreatedOut(id=view.id, status=view.status)
+
+
+@router.get('', response_model=list[ExportOut], summary='My exports', responses=_responses(422))
+def my_exports(
+    principal: CurrentUser,
+    ctx: Context,
+    limit: Annotated[int, Query(ge=1, le=100, description='most recent exports')] = 20,
+) -> list[ExportOut]:
+    with ctx.uow() as uow:
+        found = exports.list_exports(uow, principal, limit=limit)
+    return [ExportOut.of(view, ctx.settings.zone) for view in found]
+
+
+@router.get('/{export_id}', response_model=ExportOut, summary='One of my exports', responses=_responses(404, 422))
+def get_export(export_id: IdPath, principal: CurrentUser, ctx: Context) -> ExportOut:
+    with ctx.uow() as uow:
+        view = exports.get_export(uow, principal, export_id)
+    return ExportOut.of(view, ctx.settings.zone)
+
+
+@router.get(
+    '/{export_id}/download',
+    response_class=FileResponse,
+    summary='Download my export',
+    responses={
+        200: {'content': {'text/csv': {}}, 'description': 'RFC 4180 CSV in UTF-8 with a byte order mark'},
+        **_responses(404, 409, 410, 422),
+    },
+)
+def download_export(export_id: IdPath, principal: CurrentUser, ctx: Context) -> FileResponse:
+    with ctx.uow() as uow:
+        found = exports.open_download(uow, ctx.settings, principal, export_id)
+    return FileResponse(found.path, media_type='text/csv; charset=utf-8', filename=found.filename, headers=NO_STORE)

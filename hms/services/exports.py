@@ -1,0 +1,625 @@
+"""User-triggered CSV exports: who may export what, the rows of each kind, the file's life (queued, running, done or
+failed, expired after ``export_retention_days``) and owner-only downloads.
+
+The request is answered at once; a worker builds the file (``jobs/exports.py``). Files are written atomically under
+``settings.exports_path`` with a random name that is never shown to anyone: downloads go through an authenticated
+route that looks the export up by id and owner.
+
+Periods are local clinic dates, both included. ``my-history`` takes an optional period (the appointment date);
+``my-appointments`` and ``appointments`` need one (at most ``MAX_PERIOD_DAYS``); ``doctors`` and ``patients`` take an
+optional period that filters by the date the account was registered (no period: everyone).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import tempfile
+import time as time_module
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from html import escape
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import aliased
+
+from hms import clock
+from hms.config import Settings
+from hms.db.models import Appointment, Department, DoctorProfile, Export, PatientProfile, Treatment, User
+from hms.db.uow import UnitOfWork
+from hms.domain.enums import AppointmentStatus, ExportStatus, Gender, Role
+from hms.domain.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
+from hms.notify.message import Message
+
+from . import audit
+from .principal import Principal
+from .tabular import to_csv
+
+logger = logging.getLogger(__name__)
+
+MAX_PERIOD_DAYS = 366
+MAX_ACTIVE_PER_USER = 3  # queued or running at once: a user cannot flood the worker
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+PART_SUFFIX = '.part'
+ORPHAN_AGE = timedelta(hours=1)  # files no row points to (a worker died between writing and committing)
+BATCH = 1000
+
+# Errors stored on failed exports and shown to their owner: technical, never a patient's data.
+BUILD_FAILED = 'The export could not be built because of an internal error. Please try again.'
+WRITE_FAILED = 'The export file could not be written on the server. Please try again later.'
+QUEUE_DOWN = 'The background worker could not be reached. Please try again in a few minutes.'
+NO_WORKER = (
+    'Exports run in the background worker, which is not configured on this server (no HMS_REDIS_URL). '
+    'Please ask the administrator.'
+)
+EMAIL_SUBJECT = 'Your export is ready'
+
+
+class ExportKind(StrEnum):
+    MY_HISTORY = 'my-history'
+    MY_APPOINTMENTS = 'my-appointments'
+    APPOINTMENTS = 'appointments'
+    DOCTORS = 'doctors'
+    PATIENTS = 'patients'
+
+
+@dataclass(frozen=True)
+class KindInfo:
+    label: str
+    role: Role
+    period: str  # 'required' or 'optional'
+    period_meaning: str
+
+
+KINDS: dict[ExportKind, KindInfo] = {
+    ExportKind.MY_HISTORY: KindInfo('My treatment history', Role.PATIENT, 'optional', 'visit date'),
+    ExportKind.MY_APPOINTMENTS: KindInfo('My appointments', Role.DOCTOR, 'required', 'appointment date'),
+    ExportKind.APPOINTMENTS: KindInfo('Appointments', Role.ADMIN, 'required', 'appointment date'),
+    ExportKind.DOCTORS: KindInfo('Doctors', Role.ADMIN, 'optional', 'registration date'),
+    ExportKind.PATIENTS: KindInfo('Patients', Role.ADMIN, 'optional', 'registration date'),
+}
+STATUS_LABELS = {
+    AppointmentStatus.BOOKED: 'Booked',
+    AppointmentStatus.COMPLETED: 'Completed',
+    AppointmentStatus.CANCELLED: 'Cancelled',
+    AppointmentStatus.NO_SHOW: 'No-show',
+}
+
+
+class ExportsUnavailable(DomainError):
+    """No worker can run exports (no Redis configured, or the queue is unreachable)."""
+
+    status_code = 503
+    title = 'Exports unavailable'
+
+
+class ExportExpired(DomainError):
+    status_code = 410
+    title = 'Export expired'
+
+
+@dataclass(frozen=True)
+class ExportView:
+    id: int
+    owner_id: int
+    kind: str
+    label: str
+    status: ExportStatus
+    rows: int | None
+    error: str | None
+    first: date | None
+    last: date | None
+    created_at: datetime
+    finished_at: datetime | None
+    expires_at: datetime
+    expired: bool
+
+    @property
+    def downloadable(self) -> bool:
+        return self.status is ExportStatus.DONE and not self.expired
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)
+
+    @classmethod
+    def of(cls, export: Export, now: datetime) -> ExportView:
+        kind = ExportKind(export.kind)
+        status = ExportStatus(export.status)
+        expired = now >= export.expires_at or (status is ExportStatus.DONE and not export.file_name)
+        return cls(
+            id=export.id, owner_id=export.owner_id, kind=kind.value, label=KINDS[kind].label, status=status,
+            rows=export.rows, error=export.error, first=export.first_day, last=export.last_day,
+            created_at=export.created_at, finished_at=export.finished_at, expires_at=export.expires_at,
+            expired=expired,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ExportJob:
+    """What the worker needs to build one export."""
+
+    id: int
+    owner_id: int
+    kind: ExportKind
+    first: date | None
+    last: date | None
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    path: Path
+    filename: str  # what the browser saves it as (never the stored name)
+
+
+@dataclass(frozen=True)
+class CleanupResult:
+    expired: int  # files of expired exports removed
+    orphans: int  # temporary or unreferenced files removed
+    abandoned: int  # exports that never ran before they expired, marked failed
+    errors: int
+
+
+# --- Requesting and reading -------------------------------------------------------------------------------------------
+
+
+def kinds_for(role: Role) -> list[ExportKind]:
+    return [kind for kind, info in KINDS.items() if info.role is role]
+
+
+def _kind(value: str) -> ExportKind:
+    try:
+        return ExportKind(value)
+    except ValueError:
+        choices = ', '.join(kind.value for kind in ExportKind)
+        message = f'Unknown export kind; choose one of {choices}.'
+        raise InvalidInput(message, field_errors={'kind': message}) from None
+
+
+def _check_period(kind: ExportKind, first: date | None, last: date | None) -> None:
+    info = KINDS[kind]
+    errors = {
+        name: f'Choose a date between {EARLIEST_DAY} and {LATEST_DAY}.'
+        for name, day in (('from', first), ('to', last))
+        if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY
+    }
+    if info.period == 'required':
+        for name, day in (('from', first), ('to', last)):
+            if day is None:
+                errors.setdefault(name, f'Choose the period to export ({info.period_meaning}).')
+    if not errors and first is not None and last is not None:
+        if last < first:
+            errors['to'] = 'The end date is before the start date.'
+        elif info.period == 'required' and (last - first).days + 1 > MAX_PERIOD_DAYS:
+            errors['to'] = f'Export at most {MAX_PERIOD_DAYS} days at a time.'
+    if errors:
+        raise InvalidInput('The period is not valid. ' + ' '.join(errors.values()), field_errors=errors)
+
+
+def validate_request(actor: Principal, kind: str, first: date | None, last: date | None) -> ExportKind:
+    """Refuse a kind the actor's role may not export (403) or an invalid period (422)."""
+    export_kind = _kind(kind)
+    if actor.role is not KINDS[export_kind].role:
+        raise NotAllowed(f'Your role does not allow the "{export_kind.value}" export.')
+    _check_period(export_kind, first, last)
+    return export_kind
+
+
+def request_export(
+    uow: UnitOfWork, settings: Settings, actor: Principal, kind: str, first: date | None, last: date | None
+) -> ExportView:
+    """Record a queued export of ``kind`` for the actor; the caller then hands its id to the worker."""
+    export_kind = validate_request(actor, kind, first, last)
+    active = uow.session.scalar(
+        select(func.count())
+        .select_from(Export)
+        .where(Export.owner_id == actor.user_id, Export.status.in_((ExportStatus.QUEUED, ExportStatus.RUNNING)))
+    )
+    if (active or 0) >= MAX_ACTIVE_PER_USER:
+        raise Conflict(f'You already have {active} exports in progress. Wait until one finishes, then try again.')
+    now = clock.now()
+    export = Export(
+        owner_id=actor.user_id, kind=export_kind.value, first_day=first, last_day=last, status=ExportStatus.QUEUED,
+        created_at=now, expires_at=now + timedelta(days=settings.export_retention_days),
+    )  # fmt: skip
+    uow.session.add(export)
+    uow.session.flush()
+    uow.emit('export.requested', export_id=export.id, owner_id=actor.user_id)
+    audit.record(
+        uow, 'export.requested', actor=actor, object_type='export', object_id=export.id,
+        subject_user_id=actor.user_id if export_kind is ExportKind.MY_HISTORY else None,
+        detail={'kind': export_kind.value, 'from': first.isoformat() if first else None,
+                'to': last.isoformat() if last else None},
+    )  # fmt: skip
+    uow.commit()
+    return ExportView.of(export, now)
+
+
+def _own(uow: UnitOfWork, actor: Principal, export_id: int) -> Export:
+    """The actor's own export; anybody else's (the administrator's included) does not exist for them."""
+    export = uow.session.get(Export, export_id)
+    if export is None or export.owner_id != actor.user_id:
+        raise NotFound('No such export among yours.')
+    return export
+
+
+def get_export(uow: UnitOfWork, actor: Principal, export_id: int) -> ExportView:
+    return ExportView.of(_own(uow, actor, export_id), clock.now())
+
+
+def list_exports(
+    uow: UnitOfWork, actor: Principal, *, kinds: Sequence[str] | None = None, limit: int = 20
+) -> list[ExportView]:
+    """The actor's most recent exports, newest first (optionally only of ``kinds``)."""
+    query = select(Export).where(Export.owner_id == actor.user_id)
+    if kinds:
+        query = query.where(Export.kind.in_(list(kinds)))
+    found = uow.session.scalars(query.order_by(Export.created_at.desc(), Export.id.desc()).limit(limit))
+    now = clock.now()
+    return [ExportView.of(export, now) for export in found]
+
+
+def _stored_path(settings: Settings, file_name: str) -> Path:
+    folder = settings.exports_path
+    path = folder / file_name
+    if Path(file_name).name != file_name or path.resolve().parent != folder.resolve():
+        raise NotFound('No such export among yours.')  # a corrupted row never reaches outside the folder
+    return path
+
+
+def open_download(uow: UnitOfWork, settings: Settings, actor: Principal, export_id: int) -> ExportFile:
+    """The owner's finished export file; 404 for anyone else, 409 while not done, 410 once expired."""
+    export = _own(uow, actor, export_id)
+    view = ExportView.of(export, clock.now())
+    if view.in_progress:
+        raise Conflict('This export is not ready yet. It will be available here when it is done.')
+    if view.status is ExportStatus.FAILED:
+        raise Conflict('This export failed. Please request a new one.')
+    expired = ExportExpired(
+        f'This export has expired: files are kept for {settings.export_retention_days} days. Please request a new one.'
+    )
+    if view.expired or export.file_name is None:
+        raise expired
+    path = _stored_path(settings, export.file_name)
+    if not path.is_file():
+        logger.warning('export %s: its file is missing', export.id)
+        raise expired
+    audit.record(
+        uow, 'export.downloaded', actor=actor, object_type='export', object_id=export.id,
+        subject_user_id=actor.user_id if export.kind == ExportKind.MY_HISTORY else None,
+    )  # fmt: skip
+    uow.commit()
+    local_day = export.created_at.astimezone(settings.zone).date()
+    return ExportFile(path=path, filename=f'hms-{export.kind}-{local_day.isoformat()}-{export.id}.csv')
+
+
+# --- The worker's side ------------------------------------------------------------------------------------------------
+
+
+def begin(uow: UnitOfWork, export_id: int) -> ExportJob | None:
+    """Mark the export running; None when there is nothing to do (unknown, already done or failed).
+
+    A 'running' export is taken again: its previous worker died mid-run (tasks are acknowledged late).
+    """
+    export = uow.session.get(Export, export_id)
+    if export is None or export.status in (ExportStatus.DONE, ExportStatus.FAILED):
+        return None
+    export.status = ExportStatus.RUNNING
+    uow.emit('export.running', export_id=export.id, owner_id=export.owner_id)
+    uow.commit()
+    return ExportJob(export.id, export.owner_id, ExportKind(export.kind), export.first_day, export.last_day)
+
+
+def status_of(uow: UnitOfWork, export_id: int) -> ExportStatus | None:
+    export = uow.session.get(Export, export_id)
+    return None if export is None else ExportStatus(export.status)
+
+
+def finish(uow: UnitOfWork, export_id: int, file_name: str, rows: int) -> bool:
+    """Record the written file; False (the caller removes its file) when another run finished it first."""
+    export = uow.session.get(Export, export_id)
+    if export is None or export.status in (ExportStatus.DONE, ExportStatus.FAILED):
+        return False
+    export.status, export.file_name, export.rows = ExportStatus.DONE, file_name, rows
+    export.error, export.finished_at = None, clock.now()
+    uow.emit('export.done', export_id=export.id, owner_id=export.owner_id)
+    uow.commit()
+    return True
+
+
+def fail(uow: UnitOfWork, export_id: int, message: str) -> None:
+    """Record a failure with a message for the owner (technical, never clinical)."""
+    export = uow.session.get(Export, export_id)
+    if export is None or export.status is ExportStatus.DONE:
+        return
+    export.status, export.error, export.finished_at = ExportStatus.FAILED, message[:500], clock.now()
+    uow.emit('export.failed', export_id=export.id, owner_id=export.owner_id)
+    uow.commit()
+
+
+def build_csv(uow: UnitOfWork, settings: Settings, job: ExportJob) -> tuple[bytes, int]:
+    """The CSV of one export (RFC 4180, UTF-8 with BOM, formula-safe cells) and its number of data rows."""
+    header, rows = _TABLES[job.kind](uow, settings, job)
+    counted = _Counter(rows)
+    return to_csv(header, counted), counted.count
+
+
+def store_file(settings: Settings, content: bytes) -> str:
+    """Write ``content`` atomically (a temporary file in the same folder, then a rename) under a random name."""
+    folder = settings.exports_path
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    name = f'{secrets.token_urlsafe(24)}.csv'
+    fd, temporary = tempfile.mkstemp(dir=folder, prefix='.', suffix=PART_SUFFIX)  # created 0600
+    try:
+        with os.fdopen(fd, 'wb') as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, folder / name)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return name
+
+
+def discard_file(settings: Settings, file_name: str) -> None:
+    (settings.exports_path / file_name).unlink(missing_ok=True)
+
+
+def ready_message(uow: UnitOfWork, settings: Settings, export_id: int) -> tuple[int, Message] | None:
+    """The 'your export is ready' email of a finished export (no clinical data: it points to the Exports page)."""
+    export = uow.session.get(Export, export_id)
+    if export is None or export.status is not ExportStatus.DONE:
+        return None
+    owner = uow.users.get(export.owner_id)
+    if owner is None or not owner.is_active:
+        return None
+    until = f'{export.expires_at.astimezone(settings.zone):%A %d %B %Y, %H:%M}'
+    clinic = settings.clinic_name
+    text = (
+        f'Hello {owner.name},\n\n'
+        f'Your CSV export (number {export.id}) is ready.\n'
+        f'Sign in to {clinic} and open /exports to download it. It can be downloaded until {until}.\n\n'
+        f'If you did not request it, please tell the clinic.\n\n{clinic}\n'
+    )
+    html = (
+        f'<p>Hello {escape(owner.name)},</p>'
+        f'<p>Your CSV export (number {export.id}) is ready.</p>'
+        f'<p>Sign in to {escape(clinic)} and open <b>/exports</b> to download it. '
+        f'It can be downloaded until {escape(until)}.</p>'
+        f'<p>If you did not request it, please tell the clinic.</p><p>{escape(clinic)}</p>'
+    )
+    message = Message(to_email=owner.email, to_name=owner.name, subject=EMAIL_SUBJECT, text=text, html=html)
+    return owner.id, message
+
+
+def cleanup(uow: UnitOfWork, settings: Settings) -> CleanupResult:
+    """Remove the files of expired exports (the rows stay, downloads then answer 'expired'), abandoned exports and
+    files that no export points to."""
+    now = clock.now()
+    expired = errors = abandoned = orphans = 0
+    due = uow.session.scalars(select(Export).where(Export.expires_at <= now, Export.file_name.is_not(None))).all()
+    for export in due:
+        assert export.file_name is not None
+        try:
+            _stored_path(settings, export.file_name).unlink(missing_ok=True)
+        except (OSError, NotFound):
+            logger.exception('export %s: could not remove its file', export.id)
+            errors += 1
+            continue
+        export.file_name = None
+        expired += 1
+    stale = uow.session.scalars(
+        select(Export).where(Export.expires_at <= now, Export.status.in_((ExportStatus.QUEUED, ExportStatus.RUNNING)))
+    ).all()
+    for export in stale:
+        export.status, export.error, export.finished_at = ExportStatus.FAILED, QUEUE_DOWN, now
+        uow.emit('export.failed', export_id=export.id, owner_id=export.owner_id)
+        abandoned += 1
+    uow.commit()
+    folder = settings.exports_path
+    if folder.is_dir():
+        referenced = set(uow.session.scalars(select(Export.file_name).where(Export.file_name.is_not(None))))
+        threshold = time_module.time() - ORPHAN_AGE.total_seconds()  # file times are the system's, not the clock's
+        for path in folder.iterdir():
+            if not path.is_file() or path.name in referenced:
+                continue
+            try:
+                if path.stat().st_mtime < threshold:
+                    path.unlink(missing_ok=True)
+                    orphans += 1
+            except OSError:
+                logger.exception('exports: could not remove %s', path.name)
+                errors += 1
+    return CleanupResult(expired=expired, orphans=orphans, abandoned=abandoned, errors=errors)
+
+
+# --- The tables -------------------------------------------------------------------------------------------------------
+
+
+class _Counter:
+    def __init__(self, rows: Iterable[Sequence[Any]]) -> None:
+        self.rows, self.count = rows, 0
+
+    def __iter__(self) -> Iterator[Sequence[Any]]:
+        for row in self.rows:
+            self.count += 1
+            yield row
+
+
+Table = tuple[list[str], Iterable[Sequence[Any]]]
+
+
+def _bounds(first: date | None, last: date | None, zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
+    """Local dates (both included) as UTC instants [start of ``first``, start of the day after ``last``)."""
+    start = datetime.combine(first, time.min, tzinfo=zone).astimezone(UTC) if first else None
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC) if last else None
+    return start, end
+
+
+def _within(query: Select[Any], column: Any, job: ExportJob, zone: ZoneInfo) -> Select[Any]:
+    start, end = _bounds(job.first, job.last, zone)
+    if start is not None:
+        query = query.where(column >= start)
+    if end is not None:
+        query = query.where(column < end)
+    return query
+
+
+def _local(moment: datetime, zone: ZoneInfo, pattern: str = '%Y-%m-%d %H:%M') -> str:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone).strftime(pattern)
+
+
+def prescription_text(prescription: Sequence[dict[str, Any]] | None) -> str:
+    """Medicines as people read them: 'Paracetamol 500 mg, every 6 hours, 5 days (after meals); Ibuprofen …'."""
+    medicines = []
+    for item in prescription or []:
+        name = ' '.join(str(item.get(key) or '').strip() for key in ('name', 'dose')).strip()
+        details = [str(item.get(key) or '').strip() for key in ('frequency', 'duration')]
+        text = ', '.join(part for part in (name, *details) if part)
+        instructions = str(item.get('instructions') or '').strip()
+        medicines.append(f'{text} ({instructions})' if instructions else text)
+    return '; '.join(medicine for medicine in medicines if medicine)
+
+
+def _appointments_query(job: ExportJob, zone: ZoneInfo) -> Select[Any]:
+    doctor, patient = aliased(User), aliased(User)
+    query = (
+        select(
+            Appointment.id, Appointment.start_at, Appointment.end_at, Appointment.status, Appointment.reason,
+            Appointment.cancel_reason, Appointment.doctor_id, doctor.name, Department.name, Appointment.patient_id,
+            patient.name,
+        )
+        .join(doctor, doctor.id == Appointment.doctor_id)
+        .join(DoctorProfile, DoctorProfile.user_id == Appointment.doctor_id)
+        .join(Department, Department.id == DoctorProfile.department_id)
+        .join(patient, patient.id == Appointment.patient_id)
+        .order_by(Appointment.start_at, Appointment.id)
+    )  # fmt: skip
+    return _within(query, Appointment.start_at, job, zone)
+
+
+def _my_history(uow: UnitOfWork, settings: Settings, job: ExportJob) -> Table:
+    zone = settings.zone
+    doctor, patient = aliased(User), aliased(User)
+    query = (
+        select(
+            Appointment.patient_id, patient.name, doctor.name, Department.name, Appointment.start_at,
+            Treatment.diagnosis, Treatment.treatment_given, Treatment.prescription, Treatment.tests_advised,
+            Treatment.next_visit_date, Treatment.notes,
+        )
+        .join(doctor, doctor.id == Appointment.doctor_id)
+        .join(DoctorProfile, DoctorProfile.user_id == Appointment.doctor_id)
+        .join(Department, Department.id == DoctorProfile.department_id)
+        .join(patient, patient.id == Appointment.patient_id)
+        .outerjoin(Treatment, Treatment.appointment_id == Appointment.id)
+        .where(Appointment.patient_id == job.owner_id, Appointment.status == AppointmentStatus.COMPLETED)
+        .order_by(Appointment.start_at, Appointment.id)
+    )  # fmt: skip
+    query = _within(query, Appointment.start_at, job, zone)
+    header = [
+        'Patient ID', 'Patient name', 'Consulting doctor', 'Department', 'Appointment date', 'Diagnosis', 'Treatment',
+        'Prescription', 'Tests advised', 'Next visit suggested', 'Notes from the doctor',
+    ]  # fmt: skip
+    # Private clinical notes are for clinicians only: never selected, so never exported.
+    rows = (
+        [
+            patient_id, patient_name, doctor_name, department, _local(start, zone), diagnosis or '', given or '',
+            prescription_text(prescription), tests or '', next_visit.isoformat() if next_visit else '', notes or '',
+        ]
+        for (patient_id, patient_name, doctor_name, department, start, diagnosis, given, prescription, tests,
+             next_visit, notes) in uow.session.execute(query).yield_per(BATCH)
+    )  # fmt: skip
+    return header, rows
+
+
+def _appointment_rows(uow: UnitOfWork, query: Select[Any], zone: ZoneInfo, *, doctor: bool) -> Iterator[list[Any]]:
+    for (appointment_id, start, end, status, reason, cancel_reason, doctor_id, doctor_name, department, patient_id,
+         patient_name) in uow.session.execute(query).yield_per(BATCH):  # fmt: skip
+        row: list[Any] = [appointment_id, _local(start, zone, '%Y-%m-%d'), _local(start, zone, '%H:%M'),
+                          _local(end, zone, '%H:%M')]  # fmt: skip
+        if doctor:
+            row += [doctor_id, doctor_name, department]
+        row += [patient_id, patient_name, STATUS_LABELS[AppointmentStatus(status)], reason or '', cancel_reason or '']
+        yield row
+
+
+def _my_appointments(uow: UnitOfWork, settings: Settings, job: ExportJob) -> Table:
+    query = _appointments_query(job, settings.zone).where(Appointment.doctor_id == job.owner_id)
+    header = ['Appointment ID', 'Date', 'Start', 'End', 'Patient ID', 'Patient name', 'Status', 'Reason for visit',
+              'Cancellation reason']  # fmt: skip
+    return header, _appointment_rows(uow, query, settings.zone, doctor=False)
+
+
+def _appointments(uow: UnitOfWork, settings: Settings, job: ExportJob) -> Table:
+    query = _appointments_query(job, settings.zone)
+    header = ['Appointment ID', 'Date', 'Start', 'End', 'Doctor ID', 'Doctor', 'Department', 'Patient ID',
+              'Patient name', 'Status', 'Reason for visit', 'Cancellation reason']  # fmt: skip
+    return header, _appointment_rows(uow, query, settings.zone, doctor=True)
+
+
+def _active(user_active: bool) -> str:
+    return 'Active' if user_active else 'Deactivated'
+
+
+def _doctors(uow: UnitOfWork, settings: Settings, job: ExportJob) -> Table:
+    zone = settings.zone
+    query = (
+        select(
+            User.id, User.name, User.email, Department.name, DoctorProfile.qualifications,
+            DoctorProfile.experience_years, DoctorProfile.consultation_minutes, User.is_active, User.created_at,
+        )
+        .join(DoctorProfile, DoctorProfile.user_id == User.id)
+        .join(Department, Department.id == DoctorProfile.department_id)
+        .order_by(func.lower(User.name), User.id)
+    )  # fmt: skip
+    query = _within(query, User.created_at, job, zone)
+    header = ['Doctor ID', 'Name', 'Email', 'Department', 'Qualifications', 'Experience (years)',
+              'Consultation (minutes)', 'Status', 'Registered']  # fmt: skip
+    rows = (
+        [doctor_id, name, email, department, qualifications or '', years, minutes, _active(active),
+         _local(created, zone, '%Y-%m-%d')]
+        for doctor_id, name, email, department, qualifications, years, minutes, active, created
+        in uow.session.execute(query).yield_per(BATCH)
+    )  # fmt: skip
+    return header, rows
+
+
+GENDER_LABELS = {Gender.FEMALE: 'Female', Gender.MALE: 'Male', Gender.OTHER: 'Other', Gender.UNDISCLOSED: 'Undisclosed'}
+
+
+def _patients(uow: UnitOfWork, settings: Settings, job: ExportJob) -> Table:
+    zone = settings.zone
+    query = (
+        select(
+            User.id, User.name, User.email, PatientProfile.phone, PatientProfile.date_of_birth, PatientProfile.gender,
+            PatientProfile.address, PatientProfile.emergency_contact, User.is_active, User.created_at,
+        )
+        .join(PatientProfile, PatientProfile.user_id == User.id)
+        .order_by(func.lower(User.name), User.id)
+    )  # fmt: skip
+    query = _within(query, User.created_at, job, zone)
+    header = ['Patient ID', 'Name', 'Email', 'Phone', 'Date of birth', 'Gender', 'Address', 'Emergency contact',
+              'Status', 'Registered']  # fmt: skip
+    rows = (
+        [patient_id, name, email, phone, born.isoformat(), GENDER_LABELS.get(Gender(gender), str(gender)),
+         address or '', emergency or '', _active(active), _local(created, zone, '%Y-%m-%d')]
+        for patient_id, name, email, phone, born, gender, address, emergency, active, created
+        in uow.session.execute(query).yield_per(BATCH)
+    )  # fmt: skip
+    return header, rows
+
+
+_TABLES = {
+    ExportKind.MY_HISTORY: _my_history,
+    ExportKind.MY_APPOINTMENTS: _my_appointments,
+    ExportKind.APPOINTMENTS: _appointments,
+    ExportKind.DOCTORS: _doctors,
+    ExportKind.PATIENTS: _patients,
+}

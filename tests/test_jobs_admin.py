@@ -1,0 +1,595 @@
+"""The admin's Jobs (API and page) and Outbox: runs, run now, the delivery log, retries, reachability, and a mail
+sink's message shown only inside a sandboxed frame.
+
+In page tests ``user`` comes first (main.py initialises the context), then ``clinic`` re-initialises it over the same
+database, with the clock and the Berlin time zone; ``redis_url`` comes before both when Redis should be configured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from nicegui import ui
+from nicegui.testing import User
+from sqlalchemy import select
+
+from hms import context
+from hms.api.app import mount
+from hms.clock import ManualClock
+from hms.config import Settings
+from hms.db.models import Appointment, Delivery, Export, JobRun, Treatment
+from hms.domain.enums import AppointmentStatus, Channel, DeliveryStatus, ExportStatus
+from hms.notify.email import send_composed
+from hms.notify.sink import SmtpSink, sink_port
+from hms.services import jobs_admin, reports
+from hms.services.bootstrap import ensure_admin
+from hms.services.jobs_admin import DeliveryView
+from hms.services.reports import Month, Recipient
+
+from .factories import ADMIN_EMAIL, ADMIN_PASSWORD, PATIENT_PASSWORD, make_patient
+from .scheduling_fixtures import Clinic, local
+
+PATIENCE = 50  # handlers run in threads: poll for up to 5 s
+NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # Monday 2 March 2026, 08:00 in Berlin (the clinic fixture's clock)
+
+
+def add_delivery(
+    key: str,
+    kind: str,
+    status: DeliveryStatus,
+    *,
+    channel: Channel = Channel.EMAIL,
+    recipient: str = 'grey@clinic.test',
+    error: str | None = None,
+    created: datetime = NOW,
+    user_id: int | None = None,
+) -> int:
+    with context.get().uow() as uow:
+        delivery = Delivery(
+            key=key,
+            kind=kind,
+            channel=channel,
+            recipient=recipient,
+            subject='Your report',
+            status=status,
+            attempts=1,
+            last_error=error,
+            created_at=created,
+            claimed_at=created,
+            sent_at=created if status is DeliveryStatus.SENT else None,
+            user_id=user_id,
+        )
+        uow.session.add(delivery)
+        uow.commit()
+        return delivery.id
+
+
+def delivery_status(delivery_id: int) -> DeliveryStatus:
+    with context.get().uow() as uow:
+        delivery = uow.session.get(Delivery, delivery_id)
+        assert delivery is not None
+        return DeliveryStatus(delivery.status)
+
+
+def job_runs() -> list[JobRun]:
+    with context.get().uow() as uow:
+        return list(uow.session.scalars(select(JobRun).order_by(JobRun.id)))
+
+
+def queued_tasks(url: str) -> list[tuple[str, dict[str, Any]]]:
+    """The tasks waiting in Redis (no worker runs in these tests): (name, kwargs)."""
+    client = redis.Redis.from_url(url)
+    try:
+        raw = client.lrange('celery', 0, -1)
+    finally:
+        client.close()
+    found = []
+    for item in reversed(raw):  # LPUSHed: the oldest is last
+        message = json.loads(item)
+        _, kwargs, _ = json.loads(base64.b64decode(message['body']))
+        found.append((message['headers']['task'], kwargs))
+    return found
+
+
+# --- The retry mapping ------------------------------------------------------------------------------------------------
+
+
+def view(kind: str, key: str, delivery_id: int = 7) -> DeliveryView:
+    return DeliveryView(
+        id=delivery_id,
+        key=key,
+        kind=kind,
+        channel='email',
+        recipient='x@example.com',
+        subject='S',
+        status='failed',
+        attempts=1,
+        last_error='SMTP 550',
+        created_at=NOW,
+        sent_at=None,
+    )
+
+
+ALL_TASKS = {'hms.redeliver', 'hms.export_email', 'hms.daily_reminders', 'hms.monthly_reports'}
+TODAY = date(2026, 3, 2)
+
+
+@pytest.mark.parametrize(
+    ('delivery', 'tasks', 'expected'),
+    [
+        (
+            view('reminder', 'reminder:2026-03-01:appointment:4:email'),
+            ALL_TASKS,
+            ('hms.redeliver', {'delivery_id': 7}, ''),
+        ),
+        (
+            view('confirmation', 'confirmation:appointment:4:seq:1:booked:email'),
+            ALL_TASKS,
+            ('hms.redeliver', {'delivery_id': 7}, ''),
+        ),
+        (
+            view('reminder', 'reminder:2026-03-02:appointment:4:sms'),
+            set(),
+            ('hms.daily_reminders', {}, 'daily-reminders'),
+        ),  # no redeliver task: today's reminders run again
+        (view('reminder', 'reminder:2026-03-01:appointment:4:email'), set(), None),  # yesterday's: not any more
+        (view('confirmation', 'confirmation:appointment:4:seq:1:booked:email'), set(), None),
+        (
+            view('report', 'report:2026-02:doctor:5:email'),
+            ALL_TASKS,
+            ('hms.monthly_reports', {'month': '2026-02', 'delivery_ids': [7]}, 'monthly-reports'),
+        ),
+        (
+            view('report', 'report:2026-02:clinic:email:rerun:12'),
+            set(),
+            ('hms.monthly_reports', {'month': '2026-02', 'delivery_ids': [7]}, 'monthly-reports'),
+        ),
+        (view('export', 'export:31:email'), ALL_TASKS, ('hms.export_email', {'export_id': 31, 'delivery_id': 7}, '')),
+        (view('export', 'export:31:email'), set(), None),
+        (view('newsletter', 'newsletter:1'), ALL_TASKS, None),
+    ],
+)
+def test_which_task_retries_which_delivery(delivery: DeliveryView, tasks: set[str], expected: Any) -> None:
+    assert jobs_admin.retry_plan(delivery, tasks, TODAY) == expected
+
+
+# --- API --------------------------------------------------------------------------------------------------------------
+
+
+def make_api(settings: Settings) -> Iterator[TestClient]:
+    ctx = context.init(settings)
+    ensure_admin(ctx.db, ctx.settings)
+    app = FastAPI()
+    mount(app)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+    ctx.db.dispose()
+
+
+@pytest.fixture
+def api(redis_url: str, settings: Settings, clock: ManualClock) -> Iterator[TestClient]:
+    clock.set(NOW)
+    yield from make_api(settings.model_copy(update={'redis_url': redis_url, 'timezone': 'Europe/Berlin'}))
+
+
+@pytest.fixture
+def api_without_redis(settings: Settings, clock: ManualClock) -> Iterator[TestClient]:
+    clock.set(NOW)
+    yield from make_api(settings.model_copy(update={'timezone': 'Europe/Berlin'}))
+
+
+def bearer(api: TestClient, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD) -> dict[str, str]:
+    token = api.post('/api/login', json={'email': email, 'password': password}).json()['access_token']
+    return {'Authorization': f'Bearer {token}'}
+
+
+def test_jobs_are_for_the_administrator_only(api: TestClient) -> None:
+    make_patient(context.get())
+    patient = bearer(api, 'ada@example.com', PATIENT_PASSWORD)
+    calls: list[tuple[str, str]] = [
+        ('GET', '/api/admin/jobs'),
+        ('POST', '/api/admin/jobs/monthly-reports/run'),
+        ('GET', '/api/admin/deliveries'),
+        ('POST', '/api/admin/deliveries/1/retry'),
+        ('GET', '/api/admin/jobs/runs/1'),
+    ]
+    for method, path in calls:
+        assert api.request(method, path, headers=patient).status_code == 403, path
+        assert api.request(method, path).status_code == 401, path
+    assert job_runs() == []
+
+
+def test_run_now_answers_202_and_the_run_appears(api: TestClient, redis_url: str) -> None:
+    admin = bearer(api)
+    started = api.post('/api/admin/jobs/monthly-reports/run', headers=admin)
+    assert started.status_code == 202, started.text
+    body = started.json()
+    assert (body['job'], body['task'], body['detail']) == (
+        'monthly-reports',
+        'hms.monthly_reports',
+        {'month': '2026-02', 'rerun': False},
+    )
+    reminders = api.post('/api/admin/jobs/daily-reminders/run', headers=admin)
+    assert reminders.status_code == 202 and reminders.json()['detail'] == {'day': '2026-03-02'}
+    again = api.post('/api/admin/jobs/monthly-reports/run', headers=admin, params={'month': '2025-11', 'rerun': True})
+    assert again.status_code == 202 and again.json()['detail'] == {'month': '2025-11', 'rerun': True}
+    assert queued_tasks(redis_url) == [
+        ('hms.monthly_reports', {'run_id': body['id'], 'month': '2026-02', 'rerun': False}),
+        ('hms.daily_reminders', {'run_id': reminders.json()['id']}),
+        ('hms.monthly_reports', {'run_id': again.json()['id'], 'month': '2025-11', 'rerun': True}),
+    ]
+    overview = api.get('/api/admin/jobs', headers=admin)
+    assert overview.status_code == 200
+    jobs = {job['name']: job for job in overview.json()['jobs']}
+    assert set(jobs) == {'daily-reminders', 'monthly-reports', 'export-cleanup'}
+    assert not jobs['export-cleanup']['can_run_now'] and jobs['monthly-reports']['can_run_now']
+    [newest, first] = jobs['monthly-reports']['runs']
+    assert (first['id'], first['status'], first['triggered_by']) == (body['id'], 'running', 'Administrator')
+    assert first['started_at'] == '2026-03-02T08:00:00+01:00' and first['seconds'] is None
+    assert newest['detail']['month'] == '2025-11'
+    assert overview.json()['reachability'] == {
+        'redis_configured': True,
+        'redis_reachable': True,
+        'worker_reachable': False,
+        'workers': [],
+    }
+    assert overview.json()['failed_deliveries'] == 0 and set(overview.json()['cache']) == {
+        'hits',
+        'misses',
+        'available',
+    }
+    run = api.get(f'/api/admin/jobs/runs/{body["id"]}', headers=admin)
+    assert run.status_code == 200 and run.json()['job'] == 'monthly-reports'
+    assert api.get('/api/admin/jobs/runs/999', headers=admin).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ('path', 'params', 'status'),
+    [
+        ('/api/admin/jobs/export-cleanup/run', {}, 404),
+        ('/api/admin/jobs/backup/run', {}, 404),
+        ('/api/admin/jobs/monthly-reports/run', {'month': '2026-13'}, 422),
+        ('/api/admin/jobs/monthly-reports/run', {'month': 'March'}, 422),
+        ('/api/admin/jobs/monthly-reports/run', {'month': '2026-04'}, 422),  # has not begun yet
+        ('/api/admin/jobs/daily-reminders/run', {'month': '2026-02'}, 422),  # reminders cover today
+    ],
+)
+def test_bad_runs_are_refused(api: TestClient, path: str, params: dict[str, str], status: int) -> None:
+    response = api.post(path, headers=bearer(api), params=params)
+    assert response.status_code == status, response.text
+    assert response.headers['content-type'] == 'application/problem+json'
+    assert job_runs() == []
+
+
+def test_without_redis_jobs_cannot_run(api_without_redis: TestClient) -> None:
+    api = api_without_redis
+    admin = bearer(api)
+    response = api.post('/api/admin/jobs/monthly-reports/run', headers=admin)
+    assert response.status_code == 503 and response.headers['content-type'] == 'application/problem+json'
+    assert response.json()['detail'] == 'Redis not configured: jobs cannot run.'
+    failed = add_delivery('report:2026-02:clinic:email', 'report', DeliveryStatus.FAILED)
+    assert api.post(f'/api/admin/deliveries/{failed}/retry', headers=admin).status_code == 503
+    assert delivery_status(failed) is DeliveryStatus.FAILED and job_runs() == []
+    overview = api.get('/api/admin/jobs', headers=admin).json()
+    assert overview['reachability'] == {
+        'redis_configured': False,
+        'redis_reachable': False,
+        'worker_reachable': False,
+        'workers': [],
+    }
+
+
+def test_the_delivery_log_filters_and_pages(api: TestClient) -> None:
+    admin = bearer(api)
+    berlin_day = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)  # 2 March in Berlin
+    add_delivery('reminder:2026-03-02:appointment:1:email', 'reminder', DeliveryStatus.SENT, created=berlin_day)
+    add_delivery(
+        'reminder:2026-03-02:appointment:1:sms',
+        'reminder',
+        DeliveryStatus.FAILED,
+        channel=Channel.SMS,
+        recipient='+49 30 1234',
+        error='SMS gateway answered HTTP 400',
+        created=berlin_day,
+    )
+    for doctor in range(3):
+        add_delivery(
+            f'report:2026-02:doctor:{doctor}:email',
+            'report',
+            DeliveryStatus.SENT,
+            created=NOW - timedelta(days=2, minutes=doctor),
+        )
+    everything = api.get('/api/admin/deliveries', headers=admin).json()
+    assert everything['total'] == 5 and everything['items'][0]['key'] == 'reminder:2026-03-02:appointment:1:sms'
+    failed = api.get('/api/admin/deliveries', headers=admin, params={'status': 'failed'}).json()
+    assert [(d['channel'], d['last_error']) for d in failed['items']] == [('sms', 'SMS gateway answered HTTP 400')]
+    page = api.get('/api/admin/deliveries', headers=admin, params={'kind': 'report', 'limit': 2, 'offset': 2}).json()
+    assert (page['total'], [d['key'] for d in page['items']]) == (3, ['report:2026-02:doctor:2:email'])
+    today = api.get('/api/admin/deliveries', headers=admin, params={'from': '2026-03-02', 'to': '2026-03-02'}).json()
+    assert today['total'] == 2  # created 23:30 UTC on 1 March: 2 March in the clinic's zone
+    assert api.get('/api/admin/deliveries', headers=admin, params={'channel': 'sms'}).json()['total'] == 1
+    for bad in ({'status': 'lost'}, {'from': 'yesterday'}, {'from': '2026-03-02', 'to': '2026-03-01'}, {'limit': 0}):
+        assert api.get('/api/admin/deliveries', headers=admin, params=bad).status_code == 422, bad
+
+
+def test_retrying_a_failed_delivery_reopens_it_and_queues_its_task(api: TestClient, redis_url: str) -> None:
+    admin = bearer(api)
+    failed = add_delivery('report:2026-02:clinic:email', 'report', DeliveryStatus.FAILED, error='SMTP 550')
+    sent = add_delivery('report:2026-02:doctor:3:email', 'report', DeliveryStatus.SENT)
+    reminder = add_delivery('reminder:2026-03-01:appointment:4:email', 'reminder', DeliveryStatus.FAILED)
+    response = api.post(f'/api/admin/deliveries/{failed}/retry', headers=admin)
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert (body['delivery_id'], body['task']) == (failed, 'hms.monthly_reports') and body['run_id']
+    assert delivery_status(failed) is DeliveryStatus.PENDING
+    assert api.post(f'/api/admin/deliveries/{failed}/retry', headers=admin).status_code == 409  # not failed now
+    assert api.post(f'/api/admin/deliveries/{sent}/retry', headers=admin).status_code == 409
+    assert api.post('/api/admin/deliveries/9999/retry', headers=admin).status_code == 404
+    assert api.post(f'/api/admin/deliveries/{reminder}/retry', headers=admin).status_code == 202
+    assert queued_tasks(redis_url) == [
+        ('hms.monthly_reports', {'month': '2026-02', 'delivery_ids': [failed], 'run_id': body['run_id']}),
+        ('hms.redeliver', {'delivery_id': reminder}),
+    ]
+    [run] = job_runs()
+    assert (run.job, run.detail, run.status) == ('monthly-reports', {'retry': [failed]}, 'running')
+
+
+# --- Pages ------------------------------------------------------------------------------------------------------------
+
+
+async def see(user: User, target: str | None = None, **filters: object) -> None:
+    await user.should_see(target, retries=PATIENCE, **filters)  # type: ignore[arg-type]
+
+
+async def eventually(check: Callable[[], bool], what: str) -> None:
+    for _ in range(PATIENCE):
+        if check():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f'timed out waiting for: {what}')
+
+
+async def sign_in(user: User, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD) -> None:
+    await user.open('/login')
+    user.find('Email').type(email)
+    user.find('Password').type(password)
+    user.find(kind=ui.button, content='Sign in').click()
+    await see(user, 'Clinic dashboard' if email == ADMIN_EMAIL else 'Sign out')
+
+
+def table(user: User, marker: str) -> ui.table:
+    assert user.client is not None
+    return next(e for e in user.client.layout.descendants() if isinstance(e, ui.table) and marker in e._markers)
+
+
+def rows(user: User, marker: str) -> list[dict[str, Any]]:
+    element = table(user, marker)
+    return list(element.rows) if element.visible else []
+
+
+def label(user: User, marker: str) -> str:
+    element = next(iter(user.find(marker=marker).elements))
+    assert isinstance(element, ui.label)
+    return element.text
+
+
+async def test_the_jobs_page_without_redis_says_jobs_cannot_run(user: User, clinic: Clinic) -> None:
+    await sign_in(user)
+    await user.open('/admin/jobs')
+    await see(user, 'Redis not configured: jobs cannot run.')
+    await eventually(lambda: label(user, 'redis-state') == 'Redis: not configured', 'the reachability')
+    button = next(iter(user.find(marker='run-monthly-reports').elements))
+    assert not button.enabled
+
+
+async def test_the_jobs_page_is_for_the_administrator(user: User, clinic: Clinic) -> None:
+    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD)
+    await user.open('/admin/jobs')
+    await see(user, 'You do not have access to this page.')
+    await user.open('/admin/outbox')
+    await see(user, 'You do not have access to this page.')
+
+
+async def test_the_jobs_page_shows_runs_and_deliveries_and_retries(redis_url: str, user: User, clinic: Clinic) -> None:
+    with clinic.ctx.uow() as uow:
+        uow.session.add(
+            JobRun(
+                job='daily-reminders',
+                started_at=NOW - timedelta(days=1),
+                finished_at=NOW - timedelta(days=1) + timedelta(seconds=3),
+                status='done',
+                sent=4,
+                failed=1,
+                skipped=2,
+                detail={'day': '2026-03-01'},
+            )
+        )
+        uow.session.add(
+            Export(
+                owner_id=clinic.admin.user_id,
+                kind='appointments',
+                status=ExportStatus.DONE,
+                rows=12,
+                first_day=date(2026, 2, 1),
+                last_day=date(2026, 2, 28),
+                created_at=NOW,
+                finished_at=NOW,
+                expires_at=NOW + timedelta(days=7),
+            )
+        )
+        uow.commit()
+    failed = add_delivery(
+        f'report:2026-02:doctor:{clinic.doctor.user_id}:email',
+        'report',
+        DeliveryStatus.FAILED,
+        error='SMTP 550',
+        user_id=clinic.doctor.user_id,
+    )
+    add_delivery(
+        'reminder:2026-03-02:appointment:1:email',
+        'reminder',
+        DeliveryStatus.SENT,
+        recipient='ada@x.org',
+        created=NOW - timedelta(hours=1),
+    )
+    await sign_in(user)
+    await user.open('/admin/jobs')
+    await see(user, 'Delivery log')
+    [run] = rows(user, 'runs-table')
+    assert (run['job'], run['status'], run['sent'], run['failed'], run['skipped']) == (
+        'Daily reminders',
+        'done',
+        4,
+        1,
+        2,
+    )
+    assert (run['took'], run['covers'], run['by'], run['started']) == (
+        '3.0 s',
+        '2026-03-01',
+        'schedule',
+        'Sun 1 Mar 2026, 08:00',
+    )
+    log = rows(user, 'deliveries-table')
+    assert [(row['kind'], row['status'], row['failed']) for row in log] == [
+        ('report', 'Failed', True),
+        ('reminder', 'Sent', False),
+    ]
+    assert log[0]['error'] == 'SMTP 550'
+    assert label(user, 'failed-state') == 'Failed deliveries: 1'
+    [export] = rows(user, 'exports-table')
+    assert (export['kind'], export['owner'], export['status'], export['rows']) == (
+        'appointments',
+        'Administrator',
+        'done',
+        12,
+    )
+    await eventually(lambda: label(user, 'redis-state') == 'Redis: reachable', 'Redis answers')
+    assert label(user, 'worker-state') == 'Worker: none answering'
+
+    with user:
+        next(iter(user.find(marker='filter-status').elements)).value = 'sent'  # type: ignore[attr-defined]
+    await eventually(lambda: [row['kind'] for row in rows(user, 'deliveries-table')] == ['reminder'], 'the filter')
+    with user:
+        next(iter(user.find(marker='filter-status').elements)).value = None  # type: ignore[attr-defined]
+    await eventually(lambda: len(rows(user, 'deliveries-table')) == 2, 'no filter')
+
+    # The failed row's Retry button emits 'retry' with its row.
+    user.find(kind=ui.table, marker='deliveries-table').trigger('retry', rows(user, 'deliveries-table')[0])
+    await eventually(lambda: delivery_status(failed) is DeliveryStatus.PENDING, 'the delivery reopened')
+    await see(user, 'Sending to grey@clinic.test again.')
+    await eventually(lambda: rows(user, 'deliveries-table')[0]['status'] == 'Pending', 'the log updated')
+    assert queued_tasks(redis_url)[-1][0] == 'hms.monthly_reports'
+
+    user.find(marker='run-monthly-reports').click()  # the month picker defaults to the previous month
+    await see(
+        user,
+        'Monthly reports for February 2026: queued as run',
+    )
+    await eventually(
+        lambda: any(
+            row['covers'] == 'February 2026' and row['by'] == 'Administrator' for row in rows(user, 'runs-table')
+        ),
+        'the new run',
+    )
+
+
+# --- Outbox -----------------------------------------------------------------------------------------------------------
+
+SCRIPT_NAME = '<script>x</script>'
+
+
+@pytest.fixture
+def sink(hms_env: Path) -> Iterator[SmtpSink]:
+    server = SmtpSink(hms_env)
+    server.start()
+    yield server
+    server.stop()
+
+
+def send_report_to_sink(clinic: Clinic) -> None:
+    """A real February report for Dr Grey, listing a patient whose name is markup, through the local sink."""
+    script = make_patient(clinic.ctx, 'script@example.com', name=SCRIPT_NAME)
+    start = local(2, 9, month=2)
+    with clinic.ctx.uow() as uow:
+        appointment = Appointment(
+            doctor_id=clinic.doctor.user_id,
+            patient_id=script.id,
+            start_at=start,
+            end_at=start + timedelta(minutes=30),
+            status=AppointmentStatus.COMPLETED,
+            reason='',
+            created_at=start,
+            updated_at=start,
+            sequence=0,
+        )
+        uow.session.add(appointment)
+        uow.session.flush()
+        uow.session.add(
+            Treatment(
+                appointment_id=appointment.id,
+                diagnosis='Migraine',
+                prescription=[],
+                created_at=start,
+                created_by_id=clinic.doctor.user_id,
+                updated_at=start,
+            )
+        )
+        uow.commit()
+    settings = context.get().settings
+    grey = Recipient(clinic.doctor.user_id, 'grey@clinic.test', 'Meredith Grey', clinic=False)
+    with context.get().uow() as uow:
+        email = reports.build_email(uow, settings, grey, Month(2026, 2))
+    send_composed(email, settings, sink_port=sink_port(settings.data_path))
+
+
+async def test_the_outbox_shows_a_message_only_inside_a_sandboxed_frame(
+    user: User, clinic: Clinic, sink: SmtpSink
+) -> None:
+    send_report_to_sink(clinic)
+    await sign_in(user)
+    await user.open('/admin/outbox')
+    await see(user, '1 message, newest first')
+    [row] = rows(user, 'outbox-table')
+    assert row['subject'] == 'Your activity report for February 2026'
+    assert (row['to'], row['attachments']) == ('Meredith Grey <grey@clinic.test>', 'activity-report-2026-02.pdf')
+    assert re.fullmatch(r'\w{3} \d{1,2} \w{3} \d{4}, \d{2}:\d{2}', row['received'])  # the sink's clock: real time
+    assert user.client is not None
+    frame = next(e for e in user.client.layout.descendants() if 'outbox-frame' in e._markers)  # hidden for now
+    assert frame.tag == 'iframe' and frame.props['sandbox'] == '' and 'srcdoc' not in frame.props
+    user.find(kind=ui.table, marker='outbox-table').trigger('show', row)
+    await eventually(lambda: 'srcdoc' in frame.props, 'the message in the frame')
+    srcdoc = frame.props['srcdoc']
+    assert '&lt;script&gt;x&lt;/script&gt;' in srcdoc and SCRIPT_NAME not in srcdoc
+    assert 'cid:' not in srcdoc and srcdoc.count('src="data:image/png;base64,') == 2  # the charts, inlined
+    assert frame.props['sandbox'] == ''  # no allow-scripts, no allow-same-origin
+    assert user.client is not None
+    assert not [e for e in user.client.layout.descendants() if isinstance(e, ui.html)]  # never injected in the page
+    assert all(SCRIPT_NAME not in getattr(e, 'text', '') for e in user.client.layout.descendants())
+
+
+@pytest.fixture
+def smtp_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv('HMS_SMTP_HOST', 'mail.example.org')
+
+
+async def test_the_outbox_names_the_server_when_one_is_configured(
+    smtp_configured: None, user: User, clinic: Clinic
+) -> None:
+    await sign_in(user)
+    await user.open('/admin/outbox')
+    await see(
+        user,
+        'Mail goes to the configured SMTP server (mail.example.org:587); there is no local outbox. '
+        'The Jobs page shows every delivery.',
+    )
