@@ -23,12 +23,14 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         NavItem('Appointments', '/admin/appointments', 'event'),
         NavItem('Jobs', '/admin/jobs', 'schedule'),
         NavItem('Outbox', '/admin/outbox', 'outbox'),
+        NavItem('Exports', '/exports', 'download'),
         NavItem('My account', '/profile', 'person'),
     ],
     Role.DOCTOR: [
         NavItem('My day', '/doctor', 'today'),
         NavItem('My patients', '/doctor/patients', 'groups'),
         NavItem('Availability', '/doctor/availability', 'event_available'),
+        NavItem('Exports', '/exports', 'download'),
         NavItem('My account', '/profile', 'person'),
     ],
     Role.PATIENT: [
@@ -38,6 +40,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         NavItem('My visits', '/patient/visits', 'medical_information'),
         NavItem('Profile', '/patient/profile', 'badge'),
         NavItem('Who looked at my record', '/patient/access-log', 'visibility'),
+        NavItem('Exports', '/exports', 'download'),
         NavItem('My account', '/profile', 'person'),
     ],
 }
