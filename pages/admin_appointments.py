@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -21,9 +20,10 @@ from hms.services.principal import Principal
 from hms.services.views import AppointmentView, Page, SlotView
 
 from . import forms, theme
+from .actions import acting, open_dialog
 from .exports import export_panel
 from .frame import forbidden, frame
-from .session import current_principal, page_access
+from .session import page_access
 
 PATH = '/admin/appointments'
 PAGE_SIZE = 25
@@ -151,24 +151,6 @@ def _reschedule(actor: Principal, appointment_id: int, start: datetime) -> Appoi
         return appointments.reschedule(uow, ctx.settings, actor, appointment_id, start)
 
 
-async def _actor() -> Principal | None:
-    """The signed-in user at the moment of an action (the session may have ended since the page was built)."""
-    principal = await current_principal()
-    if principal is None:
-        ui.navigate.to(f'/login?next={PATH}')
-    return principal
-
-
-@contextmanager
-def _dialog(title: str) -> Iterator[ui.dialog]:
-    """A dialog built on demand and removed once closed (so a closed dialog leaves nothing behind)."""
-    with ui.dialog() as dialog, ui.card().classes('w-full max-w-xl p-6 gap-4'):
-        ui.label(title).classes('text-lg font-semibold').props('role=heading aria-level=2')
-        yield dialog
-    dialog.on_value_change(lambda event: None if event.value else dialog.delete())
-    dialog.open()
-
-
 def _parse_day(element: ui.input) -> tuple[date | None, bool]:
     """The date typed into a date field (None when empty) and whether it was readable."""
     text = (element.value or '').strip()
@@ -265,7 +247,7 @@ class _AppointmentsPanel:
 
     async def load(self, offset: int) -> None:
         criteria = self.criteria()
-        actor = await _actor()
+        actor = await acting(PATH)
         if criteria is None or actor is None:
             return
         self.generation += 1
@@ -298,7 +280,7 @@ class _AppointmentsPanel:
         appointment = self._picked(event)
         if appointment is None:
             return
-        with _dialog('Cancel appointment') as dialog:
+        with open_dialog('Cancel appointment') as dialog:
             ui.label(self._describe(appointment))
             ui.label('The patient is notified with your reason, and the time becomes free for others.').classes(
                 theme.SUBTLE
@@ -318,7 +300,7 @@ class _AppointmentsPanel:
                 if not reason:
                     fields['reason'].error = 'A reason is required.'
                     return
-                actor = await _actor()
+                actor = await acting(PATH)
                 if actor is None:
                     return
                 try:
@@ -345,7 +327,7 @@ class _AppointmentsPanel:
             return
         zone = app_context.get().settings.zone
         chosen: dict[str, datetime] = {}
-        with _dialog('Reschedule appointment') as dialog:
+        with open_dialog('Reschedule appointment') as dialog:
             ui.label(self._describe(appointment))
             error = forms.banner()
             if not slots:
@@ -376,7 +358,7 @@ class _AppointmentsPanel:
 
             async def confirm() -> None:
                 error.text = ''
-                actor = await _actor()
+                actor = await acting(PATH)
                 if actor is None or 'start' not in chosen:
                     return
                 try:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi.responses import RedirectResponse
@@ -19,8 +18,9 @@ from hms.services.principal import Principal
 from hms.services.views import DepartmentView
 
 from . import forms, theme
+from .actions import acting, open_dialog
 from .frame import forbidden, frame
-from .session import current_principal, page_access
+from .session import page_access
 
 PATH = '/admin/departments'
 COLUMNS = [
@@ -78,24 +78,6 @@ def _delete(actor: Principal, department_id: int) -> None:
         departments.delete_department(uow, actor, department_id)
 
 
-async def _actor() -> Principal | None:
-    """The signed-in user at the moment of an action (the session may have ended since the page was built)."""
-    principal = await current_principal()
-    if principal is None:
-        ui.navigate.to(f'/login?next={PATH}')
-    return principal
-
-
-@contextmanager
-def _dialog(title: str) -> Iterator[ui.dialog]:
-    """A dialog built on demand and removed once closed (so a closed dialog leaves nothing behind)."""
-    with ui.dialog() as dialog, ui.card().classes('w-full max-w-lg p-6 gap-4'):
-        ui.label(title).classes('text-lg font-semibold').props('role=heading aria-level=2')
-        yield dialog
-    dialog.on_value_change(lambda event: None if event.value else dialog.delete())
-    dialog.open()
-
-
 class _DepartmentsPanel:
     """The table, its empty state and the dialogs that change it."""
 
@@ -137,14 +119,14 @@ class _DepartmentsPanel:
         return department
 
     def open_create(self) -> None:
-        with _dialog('Add department') as dialog:
+        with open_dialog('Add department') as dialog:
             error = forms.banner()
             fields = _department_fields(None)
 
             async def save() -> None:
                 error.text = ''
                 forms.clear_errors(fields)
-                actor = await _actor()
+                actor = await acting(PATH)
                 if actor is None:
                     return
                 data = {name: (element.value or '').strip() for name, element in fields.items()}
@@ -167,14 +149,14 @@ class _DepartmentsPanel:
         department = self._picked(event)
         if department is None:
             return
-        with _dialog(f'Edit {department.name}') as dialog:
+        with open_dialog(f'Edit {department.name}') as dialog:
             error = forms.banner()
             fields = _department_fields(department)
 
             async def save() -> None:
                 error.text = ''
                 forms.clear_errors(fields)
-                actor = await _actor()
+                actor = await acting(PATH)
                 if actor is None:
                     return
                 data = {name: (element.value or '').strip() for name, element in fields.items()}
@@ -197,7 +179,7 @@ class _DepartmentsPanel:
         department = self._picked(event)
         if department is None:
             return
-        with _dialog(f'Delete {department.name}?') as dialog:
+        with open_dialog(f'Delete {department.name}?') as dialog:
             ui.label(
                 f'The department {department.name} will be removed for good; patients will no longer find it. '
                 'Only a department without doctors can be deleted: move its doctors to another department first.'
@@ -206,7 +188,7 @@ class _DepartmentsPanel:
 
             async def confirm() -> None:
                 error.text = ''
-                actor = await _actor()
+                actor = await acting(PATH)
                 if actor is None:
                     return
                 try:

@@ -4,8 +4,7 @@ profile, schedule (day or week) and recent activity, read-only."""
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -27,11 +26,12 @@ from hms.services.records import DoctorSchedule
 from hms.services.views import DepartmentView, DoctorView
 
 from . import forms, theme
+from .actions import acting, open_dialog
 from .doctor_home import ScheduleView
 from .doctor_patients import STATUS_LABELS
 from .exports import export_panel
 from .frame import forbidden, frame
-from .session import current_principal, page_access
+from .session import page_access
 
 PATH = '/admin/doctors'
 COLUMNS = [
@@ -171,7 +171,7 @@ def _schedule(actor: Principal, doctor_id: int, days: int) -> DoctorSchedule:
 
 
 async def _load_schedule(doctor_id: int, days: int) -> DoctorSchedule | None:
-    actor = await _actor(f'{PATH}/{doctor_id}')
+    actor = await acting(f'{PATH}/{doctor_id}')
     if actor is None:
         return None
     return await run.io_bound(_schedule, actor, doctor_id, days)
@@ -181,26 +181,6 @@ def _set_active(actor: Principal, doctor_id: int, active: bool, cancel_upcoming:
     ctx = app_context.get()
     with ctx.uow() as uow:
         return doctors.set_active(uow, ctx.settings, actor, doctor_id, active=active, cancel_upcoming=cancel_upcoming)
-
-
-async def _actor(path: str = PATH) -> Principal | None:
-    """The signed-in user at the moment of an action (the session may have ended since the page was built)."""
-    principal = await current_principal()
-    if principal is None:
-        ui.navigate.to(f'/login?next={path}')
-    return principal
-
-
-@contextmanager
-def _dialog(title: str, *, persistent: bool = False) -> Iterator[ui.dialog]:
-    """A dialog built on demand and removed once closed (so a closed dialog leaves nothing behind)."""
-    with ui.dialog() as dialog, ui.card().classes('w-full max-w-xl p-6 gap-4'):
-        ui.label(title).classes('text-lg font-semibold').props('role=heading aria-level=2')
-        yield dialog
-    if persistent:
-        dialog.props('persistent')
-    dialog.on_value_change(lambda event: None if event.value else dialog.delete())
-    dialog.open()
 
 
 def _impact_text(count: int) -> str:
@@ -274,7 +254,7 @@ class _DoctorsPanel:
 
     async def open_add(self) -> None:
         options = {department.id: department.name for department in await run.io_bound(_departments)}
-        with _dialog('Add doctor') as dialog:
+        with open_dialog('Add doctor') as dialog:
             if not options:
                 ui.label('There are no departments yet. Every doctor belongs to one: add a department first.')
                 with ui.row().classes('w-full justify-end gap-2'):
@@ -291,7 +271,7 @@ class _DoctorsPanel:
             async def save() -> None:
                 error.text = ''
                 forms.clear_errors(fields)
-                actor = await _actor()
+                actor = await acting(PATH)
                 if actor is None:
                     return
                 try:
@@ -313,14 +293,14 @@ class _DoctorsPanel:
         if doctor is None:
             return
         options = {department.id: department.name for department in await run.io_bound(_departments)}
-        with _dialog(f'Edit {doctor.name}') as dialog:
+        with open_dialog(f'Edit {doctor.name}') as dialog:
             error = forms.banner()
             fields = _doctor_fields(options, doctor)
 
             async def save() -> None:
                 error.text = ''
                 forms.clear_errors(fields)
-                actor = await _actor()
+                actor = await acting(PATH)
                 if actor is None:
                     return
                 data = _values(fields, clearable=CLEARABLE)
@@ -341,7 +321,7 @@ class _DoctorsPanel:
 
     async def open_deactivate(self, event: events.GenericEventArguments) -> None:
         doctor = self._picked(event)
-        actor = await _actor()
+        actor = await acting(PATH)
         if doctor is None or actor is None:
             return
         try:
@@ -349,7 +329,7 @@ class _DoctorsPanel:
         except DomainError as failure:
             ui.notify(failure.message, type='negative')
             return
-        with _dialog(f'Deactivate {doctor.name}?') as dialog:
+        with open_dialog(f'Deactivate {doctor.name}?') as dialog:
             ui.label(
                 f'{doctor.name} will be signed out at once, can no longer sign in, and is no longer offered to '
                 'patients for booking. You can reactivate the account later.'
@@ -361,7 +341,7 @@ class _DoctorsPanel:
 
             async def confirm() -> None:
                 error.text = ''
-                current = await _actor()
+                current = await acting(PATH)
                 if current is None:
                     return
                 try:
@@ -381,7 +361,7 @@ class _DoctorsPanel:
 
     async def reactivate(self, event: events.GenericEventArguments) -> None:
         doctor = self._picked(event)
-        actor = await _actor()
+        actor = await acting(PATH)
         if doctor is None or actor is None:
             return
         try:
@@ -476,7 +456,7 @@ def _values(fields: dict[str, ui.input | ui.select], *, clearable: tuple[str, ..
 
 def _show_initial_password(new: NewDoctor) -> None:
     """The one-time password, shown once: it is kept nowhere else and disappears when the dialog closes."""
-    with _dialog('Doctor account created', persistent=True) as dialog:
+    with open_dialog('Doctor account created', persistent=True) as dialog:
         ui.label(f'{new.doctor.name} signs in with {new.doctor.email} and this one-time password:')
         ui.label(new.initial_password).classes(
             'font-mono text-xl select-all rounded bg-gray-100 px-3 py-2 text-gray-900'

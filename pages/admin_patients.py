@@ -4,8 +4,7 @@ history of visits (read-only)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi.responses import RedirectResponse
@@ -24,11 +23,12 @@ from hms.services.records import HistoryView
 from hms.services.views import AppointmentView, Page, PatientDetail, PatientView
 
 from . import forms, theme
+from .actions import acting, open_dialog
 from .auth import GENDER_LABELS
 from .doctor_patients import visit_history
 from .exports import export_panel
 from .frame import forbidden, frame
-from .session import current_principal, page_access
+from .session import page_access
 
 PATH = '/admin/patients'
 PAGE_SIZE = 25
@@ -134,24 +134,6 @@ def _set_active(actor: Principal, patient_id: int, active: bool, reason: str) ->
         return doctors.set_active(uow, ctx.settings, actor, patient_id, active=active, reason=reason)
 
 
-async def _actor(path: str) -> Principal | None:
-    """The signed-in user at the moment of an action (the session may have ended since the page was built)."""
-    principal = await current_principal()
-    if principal is None:
-        ui.navigate.to(f'/login?next={path}')
-    return principal
-
-
-@contextmanager
-def _dialog(title: str) -> Iterator[ui.dialog]:
-    """A dialog built on demand and removed once closed (so a closed dialog leaves nothing behind)."""
-    with ui.dialog() as dialog, ui.card().classes('w-full max-w-lg p-6 gap-4'):
-        ui.label(title).classes('text-lg font-semibold').props('role=heading aria-level=2')
-        yield dialog
-    dialog.on_value_change(lambda event: None if event.value else dialog.delete())
-    dialog.open()
-
-
 def _status(patient: PatientView) -> str:
     return 'Active' if patient.is_active else 'Blacklisted'
 
@@ -202,7 +184,7 @@ class _PatientList:
         self.next.set_enabled(last < page.total)
 
     async def load(self, offset: int) -> None:
-        actor = await _actor(PATH)
+        actor = await acting(PATH)
         if actor is None:
             return
         self.generation += 1
@@ -230,7 +212,7 @@ class _PatientPanel:
 
     async def reload(self) -> None:
         with self.anchor:
-            actor = await _actor(self.path)
+            actor = await acting(self.path)
             if actor is None:
                 return
             try:
@@ -266,7 +248,7 @@ class _PatientPanel:
             async def save() -> None:
                 error.text = ''
                 forms.clear_errors(fields)
-                actor = await _actor(self.path)
+                actor = await acting(self.path)
                 if actor is None:
                     return
                 data = {name: (element.value or '').strip() for name, element in fields.items()}
@@ -301,7 +283,7 @@ class _PatientPanel:
                 ).mark('reactivate')
 
     def _open_blacklist(self, patient: PatientView, upcoming: int) -> None:
-        with _dialog(f'Blacklist {patient.name}?') as dialog:
+        with open_dialog(f'Blacklist {patient.name}?') as dialog:
             ui.label(
                 f'{patient.name} is signed out everywhere at once and can no longer sign in or book. '
                 'You can reactivate the account later.'
@@ -326,7 +308,7 @@ class _PatientPanel:
                 if not text:
                     reason.error = 'Give a reason for the record.'
                     return
-                actor = await _actor(self.path)
+                actor = await acting(self.path)
                 if actor is None:
                     return
                 try:
@@ -345,7 +327,7 @@ class _PatientPanel:
             _buttons(dialog, 'Blacklist patient', confirm, color='negative')
 
     async def _reactivate(self) -> None:
-        actor = await _actor(self.path)
+        actor = await acting(self.path)
         if actor is None:
             return
         try:

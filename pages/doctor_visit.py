@@ -4,8 +4,7 @@ version), cancel the appointment or mark a no-show."""
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +24,7 @@ from hms.services.records import TreatmentView, VersionView
 from hms.services.views import AppointmentView
 
 from . import forms, theme
+from .actions import open_dialog
 from .doctor_patients import MEDICINE_KEYS, day_text, prescription_table, status_badge, treatment_details
 from .frame import forbidden, frame
 from .session import current_principal, page_access
@@ -116,16 +116,6 @@ def _no_show(actor: Principal, appointment_id: int) -> None:
     ctx = app_context.get()
     with ctx.uow() as uow:
         records.mark_no_show(uow, ctx.settings, actor, appointment_id)
-
-
-@contextmanager
-def _dialog(title: str) -> Iterator[ui.dialog]:
-    """A dialog built on demand and removed once closed (so a closed dialog leaves nothing behind)."""
-    with ui.dialog() as dialog, ui.card().classes('w-full max-w-lg p-6 gap-4'):
-        ui.label(title).classes('text-lg font-semibold').props('role=heading aria-level=2')
-        yield dialog
-    dialog.on_value_change(lambda event: None if event.value else dialog.delete())
-    dialog.open()
 
 
 # --- The treatment form -----------------------------------------------------------------------------------------------
@@ -372,7 +362,7 @@ class _VisitPanel:
 
     def _open_cancel(self, appointment: AppointmentView) -> None:
         zone = app_context.get().settings.zone
-        with _dialog('Cancel this appointment?') as dialog:
+        with open_dialog('Cancel this appointment?', width='max-w-lg') as dialog:
             ui.label(f'{notices.when(appointment.start, zone)} with {appointment.patient_name}')
             ui.label('The patient is told, with your reason.').classes(theme.SUBTLE)
             error = forms.banner()
@@ -406,7 +396,7 @@ class _VisitPanel:
 
     def _open_no_show(self, appointment: AppointmentView) -> None:
         zone = app_context.get().settings.zone
-        with _dialog('Mark as a no-show?') as dialog:
+        with open_dialog('Mark as a no-show?', width='max-w-lg') as dialog:
             when = notices.when(appointment.start, zone)
             ui.label(f'{appointment.patient_name} did not come to the appointment of {when}. This is final.')
             error = forms.banner()

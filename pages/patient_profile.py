@@ -19,9 +19,10 @@ from hms.services.profile import ProfileView
 from hms.services.records import AccessEntry
 
 from . import forms, theme
+from .actions import acting
 from .auth import GENDER_LABELS
 from .frame import forbidden, frame
-from .session import current_principal, page_access
+from .session import page_access
 
 PATH = '/patient/profile'
 ACCESS_PATH = '/patient/access-log'
@@ -94,14 +95,6 @@ def _access_log(actor: Principal) -> list[AccessEntry]:
         return records.access_log(uow, actor)
 
 
-async def _actor(path: str) -> Principal | None:
-    """The signed-in user at the moment of an action (the session may have ended since the page was built)."""
-    principal = await current_principal()
-    if principal is None:
-        ui.navigate.to(f'/login?next={path}')
-    return principal
-
-
 # --- Parts of the page ------------------------------------------------------------------------------------------------
 
 
@@ -148,7 +141,7 @@ def _profile_form(mine: ProfileView) -> None:
                 fields[name].error = 'This field is required.'
             if missing:
                 return
-            actor = await _actor(PATH)
+            actor = await acting(PATH)
             if actor is None:
                 return
             try:
@@ -187,7 +180,7 @@ def _email_form(current: ui.label) -> None:
                 fields['password'].error = 'This field is required.'
             if not new_email or not password:
                 return
-            actor = await _actor(PATH)
+            actor = await acting(PATH)
             if actor is None:
                 return
             try:
