@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import smtplib
 import socket
 import subprocess
 import sys
@@ -122,6 +123,11 @@ def test_one_command_starts_everything_and_ctrl_c_stops_it(system: tuple[subproc
     )
     assert login.status_code == 200 and login.json()['role'] == 'admin'
 
+    # No SMTP server configured: a local sink answers a real SMTP conversation and keeps mail for the Outbox.
+    port = int((data_dir / 'smtp-sink.port').read_text())
+    with smtplib.SMTP('127.0.0.1', port, timeout=10) as smtp:
+        assert smtp.noop()[0] == 250
+
     children = descendants(process.pid)
     assert len(children) >= 3  # redis-server, the worker (and its pool), the web server
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
@@ -130,3 +136,4 @@ def test_one_command_starts_everything_and_ctrl_c_stops_it(system: tuple[subproc
     left = [pid for pid in children if alive(pid)]
     assert left == [], f'still running: {left}'
     assert not socket_path.exists()
+    assert not (data_dir / 'smtp-sink.port').exists()  # the sink stopped with its owner
