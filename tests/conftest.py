@@ -19,6 +19,7 @@ from hms.db.migrate import upgrade
 from hms.security import passwords
 from hms.services.bootstrap import ensure_admin
 
+from .api_fixtures import api, people  # noqa: F401 - the API client and everyone signed in
 from .celery_fixtures import celery_app, celery_worker, worker_context  # noqa: F401 - real worker thread
 from .factories import ADMIN_EMAIL, ADMIN_PASSWORD
 from .redis_server import redis_server, redis_url  # noqa: F401 - fixtures shared by the tests that need Redis

@@ -3,26 +3,19 @@ administrator's read-only views; and every refusal in between."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from functools import cache, cached_property
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from hms.api.app import mount
 from hms.clock import ManualClock
 from hms.domain.enums import Role
-from hms.security.passwords import hash_password
-from hms.services.principal import Principal
 
-from .factories import ADMIN_EMAIL, ADMIN_PASSWORD, DOCTOR_PASSWORD, PATIENT_PASSWORD
-from .scheduling_fixtures import Clinic, local
+from .api_fixtures import Headers, People, assert_problem, login
+from .factories import PATIENT_PASSWORD
+from .scheduling_fixtures import local
 
-PROBLEM = 'application/problem+json'
-Headers = dict[str, str]
 PRIVATE = 'Suspect early pneumonia; recheck lungs.'
 TREATMENT: dict[str, Any] = {
     'diagnosis': 'Acute bronchitis',
@@ -41,83 +34,6 @@ TREATMENT: dict[str, Any] = {
 TREATMENT_KEYS = {
     'diagnosis', 'treatment', 'prescription', 'tests', 'notes', 'private_notes', 'next_visit', 'version', 'recorded_at',
 }  # fmt: skip
-
-
-class People:
-    """Bearer headers of everyone in the clinic fixture, each signed in when first used."""
-
-    def __init__(self, api: TestClient, clinic: Clinic) -> None:
-        self.api, self.clinic = api, clinic
-
-    @cached_property
-    def admin(self) -> Headers:
-        return login(self.api, ADMIN_EMAIL, ADMIN_PASSWORD)
-
-    @cached_property
-    def ada(self) -> Headers:
-        return login(self.api, self.clinic.patient.email, PATIENT_PASSWORD)
-
-    @cached_property
-    def bob(self) -> Headers:
-        return login(self.api, self.clinic.other_patient.email, PATIENT_PASSWORD)
-
-    @cached_property
-    def grey(self) -> Headers:
-        return login(self.api, self.clinic.doctor.email, DOCTOR_PASSWORD)
-
-    @cached_property
-    def shepherd(self) -> Headers:
-        return login(self.api, self.clinic.other_doctor.email, DOCTOR_PASSWORD)
-
-    def relogin(self) -> None:
-        """Sign everyone in again (moving the clock past the idle timeout ends their sessions)."""
-        for name in ('admin', 'ada', 'bob', 'grey', 'shepherd'):
-            self.__dict__.pop(name, None)
-
-
-@pytest.fixture
-def api(clinic: Clinic) -> Iterator[TestClient]:
-    app = FastAPI()
-    mount(app)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield client
-
-
-@cache
-def _doctor_password_hash() -> str:
-    return hash_password(DOCTOR_PASSWORD)
-
-
-def give_password(clinic: Clinic, person: Principal) -> None:
-    """The fixture throws the doctors' initial passwords away: set DOCTOR_PASSWORD, as if already changed."""
-    with clinic.ctx.uow() as uow:
-        user = uow.users.get(person.user_id)
-        assert user is not None
-        user.password_hash, user.must_change_password = _doctor_password_hash(), False
-        uow.commit()
-
-
-@pytest.fixture
-def people(api: TestClient, clinic: Clinic) -> People:
-    for doctor in (clinic.doctor, clinic.other_doctor):
-        give_password(clinic, doctor)
-    return People(api, clinic)
-
-
-def login(api: TestClient, email: str, password: str) -> Headers:
-    response = api.post('/api/login', json={'email': email, 'password': password})
-    assert response.status_code == 200, response.text
-    return {'Authorization': f'Bearer {response.json()["access_token"]}'}
-
-
-def assert_problem(response: Any, status: int, *fragments: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers['content-type'].startswith(PROBLEM)
-    body = response.json()
-    assert body['status'] == status and body['detail']
-    for fragment in fragments:
-        assert fragment in body['detail'], body['detail']
-    return body
 
 
 def booked(api: TestClient, headers: Headers, doctor_id: int, start: datetime, reason: str = 'Cough') -> dict[str, Any]:

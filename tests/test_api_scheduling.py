@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from functools import cache, cached_property
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from hms.api.app import mount
 from hms.clock import ManualClock
-from hms.security.passwords import hash_password
-from hms.services.principal import Principal
 
-from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD
-from .factories import DOCTOR_PASSWORD, PATIENT_PASSWORD
+from .api_fixtures import Headers, People, assert_problem, login
+from .factories import PATIENT_PASSWORD
 from .scheduling_fixtures import Clinic, clinic, local  # noqa: F401
 
-PROBLEM = 'application/problem+json'
-Headers = dict[str, str]
 DOCTOR_KEYS = {
     'id', 'name', 'department_id', 'department_name', 'experience_years', 'qualifications', 'bio',
     'consultation_minutes',
@@ -32,68 +24,6 @@ WORKING_WEEK = [
     for day in range(5)
     for start, end in (('09:00', '13:00'), ('14:00', '17:00'))
 ]
-
-
-class People:
-    """Bearer headers of everyone in the clinic fixture, each signed in when first used (hashing is slow)."""
-
-    def __init__(self, api: TestClient, clinic: Clinic) -> None:  # noqa: F811
-        self.api, self.clinic = api, clinic
-
-    @cached_property
-    def admin(self) -> Headers:
-        return login(self.api, ADMIN_EMAIL, ADMIN_PASSWORD)
-
-    @cached_property
-    def ada(self) -> Headers:
-        return login(self.api, self.clinic.patient.email, PATIENT_PASSWORD)
-
-    @cached_property
-    def bob(self) -> Headers:
-        return login(self.api, self.clinic.other_patient.email, PATIENT_PASSWORD)
-
-    @cached_property
-    def grey(self) -> Headers:
-        return login(self.api, self.clinic.doctor.email, DOCTOR_PASSWORD)
-
-    @cached_property
-    def shepherd(self) -> Headers:
-        return login(self.api, self.clinic.other_doctor.email, DOCTOR_PASSWORD)
-
-
-@pytest.fixture
-def api(clinic: Clinic) -> Iterator[TestClient]:  # noqa: F811 - the fixture imported above
-    app = FastAPI()
-    mount(app)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield client
-
-
-def login(api: TestClient, email: str, password: str) -> Headers:
-    response = api.post('/api/login', json={'email': email, 'password': password})
-    assert response.status_code == 200, response.text
-    return {'Authorization': f'Bearer {response.json()["access_token"]}'}
-
-
-@cache
-def _doctor_password_hash() -> str:
-    return hash_password(DOCTOR_PASSWORD)
-
-
-def give_password(clinic: Clinic, person: Principal) -> None:  # noqa: F811
-    """The fixture throws the doctors' initial passwords away: set DOCTOR_PASSWORD, as if already changed."""
-    with clinic.ctx.uow() as uow:
-        user = uow.users.get(person.user_id)
-        assert user is not None
-        user.password_hash, user.must_change_password = _doctor_password_hash(), False
-        uow.commit()
-
-
-@pytest.fixture
-def people(api: TestClient, clinic: Clinic) -> People:  # noqa: F811
-    for doctor in (clinic.doctor, clinic.other_doctor):
-        give_password(clinic, doctor)
-    return People(api, clinic)
 
 
 def iso(moment: datetime) -> str:
@@ -110,16 +40,6 @@ def booked(api: TestClient, headers: Headers, doctor_id: int, start: datetime) -
     response = book(api, headers, doctor_id, start)
     assert response.status_code == 201, response.text
     return response.json()
-
-
-def assert_problem(response: Any, status: int, *fragments: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers['content-type'].startswith(PROBLEM)
-    body = response.json()
-    assert body['status'] == status and body['detail']
-    for fragment in fragments:
-        assert fragment in body['detail'], body['detail']
-    return body
 
 
 # --- Access: anonymous, wrong roles, invalid ids ------------------------------------------------------------------
