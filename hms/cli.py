@@ -47,6 +47,7 @@ def build_web(settings: Settings) -> None:
 
     import pages
     from hms.api.app import mount
+    from hms.runtime.headers import SecurityHeaders
 
     prepare_database(settings)
     hub = context.get().hub
@@ -57,6 +58,7 @@ def build_web(settings: Settings) -> None:
             background_tasks.create(hub.listen(settings.redis_url), name='event-listener')
 
     app.on_startup(start_listener)
+    app.add_middleware(SecurityHeaders)
     mount(app)
     pages.create()
 

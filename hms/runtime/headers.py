@@ -1,0 +1,65 @@
+"""Security headers on every response of the web process (pages, API, downloads).
+
+Personal data must not linger in shared caches or the back/forward cache, so everything but NiceGUI's own versioned
+static assets is `no-store`. The Content-Security-Policy is the strictest NiceGUI runs under: Vue compiles the
+page templates in the browser ('unsafe-eval') and NiceGUI writes inline scripts and styles ('unsafe-inline').
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+CSP = '; '.join([
+    "default-src 'self'",
+    "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    "connect-src 'self' ws: wss:",
+    "frame-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])  # fmt: skip
+# Swagger UI at /api/docs loads its script and styles from a CDN; that page holds no personal data.
+DOCS_CSP = (
+    CSP.replace("script-src 'self'", "script-src 'self' https://cdn.jsdelivr.net")
+    .replace("style-src 'self'", "style-src 'self' https://cdn.jsdelivr.net")
+    .replace("img-src 'self'", "img-src 'self' https://fastapi.tiangolo.com")
+)
+CACHEABLE_PREFIXES = ('/_nicegui/', '/favicon')  # versioned framework assets: no personal data
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware (works for HTTP responses and leaves websockets alone)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope['type'] != 'http':
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get('path', '')
+
+        async def send_with_headers(message: Message) -> None:
+            if message['type'] == 'http.response.start':
+                cacheable = path.startswith(CACHEABLE_PREFIXES)
+                replaced = _REPLACED if cacheable else _REPLACED | {b'cache-control'}
+                headers = [(k, v) for k, v in message.get('headers', []) if k.lower() not in replaced]
+                headers += [
+                    (b'x-content-type-options', b'nosniff'),
+                    (b'referrer-policy', b'same-origin'),
+                    (b'x-frame-options', b'DENY'),
+                    (b'content-security-policy', (DOCS_CSP if path == '/api/docs' else CSP).encode()),
+                ]
+                if not cacheable:
+                    headers.append((b'cache-control', b'no-store'))
+                message = {**message, 'headers': headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+_REPLACED = {b'x-frame-options', b'content-security-policy', b'referrer-policy', b'x-content-type-options'}
