@@ -27,12 +27,7 @@ from .session import page_access
 
 PATH = '/admin/appointments'
 PAGE_SIZE = 25
-STATUS_LABELS = {
-    AppointmentStatus.BOOKED.value: 'Booked',
-    AppointmentStatus.COMPLETED.value: 'Completed',
-    AppointmentStatus.CANCELLED.value: 'Cancelled',
-    AppointmentStatus.NO_SHOW.value: 'No-show',
-}
+STATUS_LABELS = theme.STATUS_LABELS
 COLUMNS = [
     {'name': 'when', 'label': 'When', 'field': 'when', 'align': 'left'},
     {'name': 'doctor', 'label': 'Doctor', 'field': 'doctor', 'align': 'left'},

@@ -33,12 +33,7 @@ from .session import page_access
 PATH = '/admin/patients'
 PAGE_SIZE = 25
 PATIENT_ID = re.compile(r'[0-9]{1,18}')
-STATUS_LABELS = {
-    AppointmentStatus.BOOKED: 'Booked',
-    AppointmentStatus.COMPLETED: 'Completed',
-    AppointmentStatus.CANCELLED: 'Cancelled',
-    AppointmentStatus.NO_SHOW: 'No-show',
-}
+STATUS_LABELS = theme.STATUS_LABELS
 LIST_COLUMNS = [
     {'name': 'id', 'label': 'Patient ID', 'field': 'id', 'align': 'left'},
     {'name': 'name', 'label': 'Name', 'field': 'name', 'align': 'left'},

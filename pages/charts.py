@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .theme import STATUS_LABELS
+
 STATUS_COLOURS = {'booked': '#0284c7', 'completed': '#15803d', 'cancelled': '#94a3b8', 'no_show': '#d97706'}
-STATUS_LABELS = {'booked': 'Booked', 'completed': 'Completed', 'cancelled': 'Cancelled', 'no_show': 'No-show'}
 GENDER_COLOURS = {'female': '#db2777', 'male': '#2563eb', 'other': '#7c3aed', 'undisclosed': '#94a3b8'}
 GENDER_LABELS = {'female': 'Female', 'male': 'Male', 'other': 'Other', 'undisclosed': 'Not said'}
 INK = '#64748b'  # readable on light and dark backgrounds alike

@@ -22,3 +22,7 @@ def apply() -> None:
     ui.colors(
         primary=PRIMARY, secondary=SECONDARY, accent=ACCENT, positive=POSITIVE, negative=NEGATIVE, warning=WARNING
     )
+
+
+# How each appointment status reads on every page and chart (keys are the stored values; enum members match too).
+STATUS_LABELS = {'booked': 'Booked', 'completed': 'Completed', 'cancelled': 'Cancelled', 'no_show': 'No-show'}

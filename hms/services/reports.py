@@ -493,6 +493,20 @@ def _bar_chart(labels: list[str], values: list[int], xlabel: str) -> bytes:
     return _png(figure)
 
 
+def _headline(figures: DoctorFigures | ClinicFigures) -> list[tuple[str, str]]:
+    """The figures that open both the doctor's and the clinic's report."""
+    return [
+        ('Visits completed', str(figures.completed)),
+        ('Cancelled', str(figures.cancelled)),
+        ('No-shows', str(figures.no_shows)),
+        ('Patients seen', str(figures.patients_seen)),
+        ('New patients', str(figures.new_patients)),
+        ('Returning patients', str(figures.returning_patients)),
+        ('Utilisation', _percent(figures.utilisation)),
+        ('Booked of published slots', f'{figures.booked} of {figures.published}'),
+    ]
+
+
 def _percent(value: float | None) -> str:
     return '–' if value is None else f'{value:.1%}'
 
@@ -558,16 +572,7 @@ def _doctor_document(figures: DoctorFigures, clinic: str) -> _Document:
     return _Document(
         title=f'Your activity in {month.label}',
         intro=f'{figures.name} · {figures.department} · {clinic}',
-        figures=[
-            ('Visits completed', str(figures.completed)),
-            ('Cancelled', str(figures.cancelled)),
-            ('No-shows', str(figures.no_shows)),
-            ('Patients seen', str(figures.patients_seen)),
-            ('New patients', str(figures.new_patients)),
-            ('Returning patients', str(figures.returning_patients)),
-            ('Utilisation', _percent(figures.utilisation)),
-            ('Booked of published slots', f'{figures.booked} of {figures.published}'),
-        ],
+        figures=_headline(figures),
         charts=charts,
         tables=[
             _Table('Busiest days', ['Day', 'Visits'], [[_day(day), str(n)] for day, n in figures.busiest_days]),
@@ -616,16 +621,7 @@ def _clinic_document(figures: ClinicFigures, clinic: str) -> _Document:
     return _Document(
         title=f'Clinic activity in {month.label}',
         intro=clinic,
-        figures=[
-            ('Visits completed', str(figures.completed)),
-            ('Cancelled', str(figures.cancelled)),
-            ('No-shows', str(figures.no_shows)),
-            ('Patients seen', str(figures.patients_seen)),
-            ('New patients', str(figures.new_patients)),
-            ('Returning patients', str(figures.returning_patients)),
-            ('Utilisation', _percent(figures.utilisation)),
-            ('Booked of published slots', f'{figures.booked} of {figures.published}'),
-        ],
+        figures=_headline(figures),
         charts=charts,
         tables=[
             _Table(
