@@ -59,6 +59,12 @@ class User(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Optional second factor (admins and doctors): the base32 secret, set once enrolment is confirmed.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Display preferences, remembered per user rather than per browser.
+    theme: Mapped[str] = mapped_column(String(8), default='auto', server_default='auto')  # auto | light | dark
+    language: Mapped[str] = mapped_column(String(8), default='en', server_default='en')
 
     patient: Mapped[PatientProfile | None] = relationship(back_populates='user', uselist=False)
     doctor: Mapped[DoctorProfile | None] = relationship(back_populates='user', uselist=False)
@@ -246,6 +252,21 @@ class AuditEntry(Base):
     ip: Mapped[str | None] = mapped_column(String(64))
     success: Mapped[bool] = mapped_column(Boolean, default=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Tamper evidence: each row's hash covers its content and the previous row's hash.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    row_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class RecoveryCode(Base):
+    """One-time codes that stand in for a lost authenticator; only their hashes are kept."""
+
+    __tablename__ = 'recovery_codes'
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey('users.id', ondelete='CASCADE'), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class AuthSession(Base):
