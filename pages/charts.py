@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from .theme import STATUS_LABELS
+from .theme import CHART_INK, STATUS_LABELS
 
 STATUS_COLOURS = {'booked': '#0284c7', 'completed': '#15803d', 'cancelled': '#94a3b8', 'no_show': '#d97706'}
 GENDER_COLOURS = {'female': '#db2777', 'male': '#2563eb', 'other': '#7c3aed', 'undisclosed': '#94a3b8'}
 GENDER_LABELS = {'female': 'Female', 'male': 'Male', 'other': 'Other', 'undisclosed': 'Not said'}
-INK = '#64748b'  # readable on light and dark backgrounds alike
+# Text is drawn in CHART_INK; on dark pages theme.CSS recolours it (the same figure serves both modes, and 'auto'
+# mode is only known to the browser). Backgrounds stay transparent, grid lines and the heat map's empty cells are
+# translucent, and hover labels are white with dark text, so every part reads on light and dark surfaces alike.
+INK = CHART_INK
 GRID = 'rgba(148, 163, 184, 0.25)'
-HEAT = [[0, '#f0fdfa'], [0.5, '#2dd4bf'], [1, '#0f766e']]  # teal, the clinic's colour
+HEAT = [[0, 'rgba(45, 212, 191, 0.08)'], [0.5, '#2dd4bf'], [1, '#0f766e']]  # teal, the clinic's colour
+HOVER = {'bgcolor': '#ffffff', 'bordercolor': '#94a3b8', 'font': {'color': '#0f172a'}}
 
 Figure = dict[str, Any]
 Table = tuple[list[str], list[list[Any]]]
@@ -21,7 +25,7 @@ def _layout(**extra: Any) -> dict[str, Any]:
     layout: dict[str, Any] = {
         'paper_bgcolor': 'rgba(0,0,0,0)', 'plot_bgcolor': 'rgba(0,0,0,0)', 'font': {'color': INK, 'size': 12},
         'margin': {'l': 48, 'r': 12, 't': 8, 'b': 40}, 'autosize': True,
-        'legend': {'orientation': 'h', 'y': -0.22, 'x': 0}, 'hovermode': 'closest',
+        'legend': {'orientation': 'h', 'y': -0.22, 'x': 0}, 'hovermode': 'closest', 'hoverlabel': HOVER,
         'xaxis': {'gridcolor': GRID, 'zerolinecolor': GRID}, 'yaxis': {'gridcolor': GRID, 'zerolinecolor': GRID},
     }  # fmt: skip
     layout.update(extra)

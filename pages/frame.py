@@ -5,17 +5,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from nicegui import ui
+from nicegui import app, run, ui
 
 from hms import context as app_context
+from hms.domain.errors import DomainError
+from hms.services import preferences
 from hms.services.principal import Principal
 
 from . import theme
+from .actions import acting
 from .navigation import NAVIGATION
 from .session import current_principal
 
 # How often an open page checks that its session is still valid (automatic logoff when idle or blacklisted).
 SESSION_CHECK_SECONDS = 60
+# The last known colour theme of the signed-in user, kept in this browser so that pages open in it at once; the
+# database (preferences service) is the truth, read again after every page load.
+THEME_CACHE_KEY = 'display_theme'
+DARK_VALUES: dict[str, bool | None] = {'auto': None, 'light': False, 'dark': True}  # None: follow the OS
+THEME_ICONS = {'auto': 'brightness_auto', 'light': 'light_mode', 'dark': 'dark_mode'}
 
 
 @contextmanager
@@ -24,11 +32,13 @@ def frame(principal: Principal, title: str, *, current_path: str = '') -> Iterat
     theme.apply()
     clinic = app_context.get().settings.clinic_name
     ui.page_title(f'{title} · {clinic}')
+    display = _ThemeChoice(principal, current_path)
     with ui.header(elevated=True).classes('items-center gap-2 px-3 py-2 bg-primary'):
         menu = ui.button(icon='menu').props('flat round color=white aria-label="Open navigation"').classes('lg:hidden')
         ui.link(clinic, '/').classes('text-lg font-semibold text-white no-underline')
         ui.space()
         ui.label(principal.name).classes('text-white text-sm max-sm:hidden').props('data-testid=user-name')
+        display.button()
         ui.button('Sign out', icon='logout', on_click=lambda: ui.navigate.to('/logout')).props(
             'flat color=white no-caps'
         )
@@ -47,6 +57,69 @@ def frame(principal: Principal, title: str, *, current_path: str = '') -> Iterat
     with ui.column().classes(f'{theme.PAGE_WIDTH} p-4 gap-4'):
         ui.label(title).classes(theme.HEADING).props('role=heading aria-level=1')
         yield
+
+
+class _ThemeChoice:
+    """The page's dark mode, set from the user's remembered theme, and the header menu that changes it."""
+
+    def __init__(self, principal: Principal, current_path: str) -> None:
+        self.principal, self.path = principal, current_path or '/'
+        cached = app.storage.user.get(THEME_CACHE_KEY) or {}
+        self.theme = cached.get('theme', 'auto') if cached.get('user_id') == principal.user_id else 'auto'
+        self.dark = ui.dark_mode(DARK_VALUES[self.theme]).mark('dark-mode')
+        ui.timer(0, self._load, once=True)
+
+    def button(self) -> None:
+        self.menu_button = ui.button(icon=THEME_ICONS[self.theme]).props('flat round color=white').mark('theme-menu')
+        with self.menu_button:
+            self.tip = ui.tooltip('')
+            with ui.menu().mark('theme-options'):
+                for value, label in preferences.THEMES.items():
+                    ui.menu_item(label, on_click=lambda value=value: self.choose(value)).mark(f'theme-{value}')
+        self._label()
+
+    def _label(self) -> None:
+        name = preferences.THEMES[self.theme]
+        self.menu_button.props(f'aria-label="Colour theme: {name}. Change"')
+        self.tip.text = f'Colour theme: {name}'
+
+    def show(self, theme_name: str) -> None:
+        self.theme = theme_name
+        self.dark.value = DARK_VALUES[theme_name]
+        self.menu_button.icon = THEME_ICONS[theme_name]
+        self._label()
+        app.storage.user[THEME_CACHE_KEY] = {'user_id': self.principal.user_id, 'theme': theme_name}
+
+    async def _load(self) -> None:
+        try:
+            remembered = await run.io_bound(_read_preferences, self.principal)
+        except DomainError:  # the account is gone: the session check signs the page out
+            return
+        if remembered.theme != self.theme or app.storage.user.get(THEME_CACHE_KEY) is None:
+            self.show(remembered.theme)
+
+    async def choose(self, theme_name: str) -> None:
+        actor = await acting(self.path)
+        if actor is None:
+            return
+        try:
+            saved = await run.io_bound(_save_theme, actor, theme_name)
+        except DomainError as error:
+            ui.notify(error.message, type='negative')
+            return
+        self.show(saved.theme)
+        ui.notify(f'Colour theme: {preferences.THEMES[saved.theme]}. We will remember it when you sign in again.',
+                  type='positive')  # fmt: skip
+
+
+def _read_preferences(principal: Principal) -> preferences.Preferences:
+    with app_context.get().uow() as uow:
+        return preferences.get(uow, principal)
+
+
+def _save_theme(principal: Principal, theme_name: str) -> preferences.Preferences:
+    with app_context.get().uow() as uow:
+        return preferences.set_theme(uow, principal, theme_name)
 
 
 async def _end_if_session_expired() -> None:

@@ -1,27 +1,63 @@
-"""Design tokens: colours and shared classes, in one place."""
+"""Design tokens: colours and shared classes, in one place, for light and dark mode."""
+
+from __future__ import annotations
 
 from nicegui import ui
 
-PRIMARY = '#0f766e'  # teal 700: calm, clinical, AA contrast on white
+PRIMARY = '#0f766e'  # teal 700: calm, clinical, AA contrast on white (and white text on it)
+PRIMARY_ON_DARK = '#5eead4'  # teal 300: links and active items on dark surfaces (teal 700 is too dim there)
 SECONDARY = '#334155'
 ACCENT = '#0284c7'
 POSITIVE = '#15803d'
 NEGATIVE = '#b91c1c'
 WARNING = '#b45309'
 
+# The surfaces text sits on (Quasar's own dark page and card colours), for the contrast checks in the tests.
+LIGHT_SURFACES = ('#ffffff', '#f8fafc')
+DARK_SURFACES = ('#121212', '#1d1d1d')
+CHART_INK = '#475569'  # slate 600: axis and legend text on light surfaces
+CHART_INK_ON_DARK = '#cbd5e1'  # slate 300: the same on dark surfaces
+SUBTLE_INK = ('#4b5563', '#d1d5db')  # gray 600 / gray 300: what SUBTLE resolves to in light / dark mode
+
 PAGE_WIDTH = 'w-full max-w-5xl mx-auto'
 CARD = 'w-full p-4 gap-3'
 FORM_CARD = 'w-full max-w-md mx-auto p-6 gap-4'
 HEADING = 'text-2xl font-semibold'
 SUBTLE = 'text-sm text-gray-600 dark:text-gray-300'
-ERROR_BANNER = 'w-full rounded bg-red-50 text-red-800 p-3 text-sm'
-INFO_BANNER = 'w-full rounded bg-sky-50 text-sky-900 p-3 text-sm'
+ERROR_BANNER = 'w-full rounded bg-red-50 text-red-800 dark:bg-red-950 dark:text-red-100 p-3 text-sm'
+INFO_BANNER = 'w-full rounded bg-sky-50 text-sky-900 dark:bg-sky-950 dark:text-sky-100 p-3 text-sm'
+SUCCESS_BANNER = 'w-full rounded bg-green-50 text-green-900 dark:bg-green-950 dark:text-green-100 p-3 text-sm'
+ERROR_TEXT = 'text-red-800 dark:text-red-300'
+MUTED_BOX = 'bg-gray-100 text-gray-900 dark:bg-gray-800 dark:text-gray-100'
+
+# Rules Quasar and NiceGUI leave to the app: link colour with AA contrast, primary text readable in dark mode,
+# and Plotly's SVG text (drawn with inline fills) recoloured on dark pages; hover labels stay dark on white.
+CSS = f"""
+.nicegui-link {{ color: {PRIMARY}; }}
+.body--dark .nicegui-link, .body--dark .text-primary {{ color: {PRIMARY_ON_DARK} !important; }}
+.body--dark .js-plotly-plot .main-svg text {{ fill: {CHART_INK_ON_DARK} !important; }}
+.body--dark .js-plotly-plot .hoverlayer text {{ fill: #0f172a !important; }}
+.body--dark .js-plotly-plot .modebar-btn path {{ fill: #94a3b8 !important; }}
+"""
 
 
 def apply() -> None:
     ui.colors(
         primary=PRIMARY, secondary=SECONDARY, accent=ACCENT, positive=POSITIVE, negative=NEGATIVE, warning=WARNING
     )
+    ui.add_css(CSS)
+
+
+def contrast(foreground: str, background: str) -> float:
+    """WCAG 2 contrast ratio of two '#rrggbb' colours (4.5 is the AA minimum for body text)."""
+    lighter, darker = sorted((_luminance(foreground), _luminance(background)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour.lstrip('#')[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
 
 # How each appointment status reads on every page and chart (keys are the stored values; enum members match too).
