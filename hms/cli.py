@@ -173,6 +173,26 @@ def seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def audit_verify(settings: Settings) -> int:
+    """Walk the audit hash chain; exit 0 when intact, 1 with the first broken link otherwise."""
+    from hms.db.uow import Database
+    from hms.services import audit
+
+    database = Database(settings.effective_database_url)
+    try:
+        with database.uow() as uow:
+            report = audit.verify(uow.session)
+    finally:
+        database.dispose()
+    legacy = f' ({report.legacy_rows} rows from before the chain are not covered)' if report.legacy_rows else ''
+    if report.ok:
+        print(f'audit chain OK: {report.rows} rows{legacy}; head {report.head_hash or "(empty)"}')
+        return 0
+    print(f'audit chain BROKEN at row {report.broken_id}: {report.problem}', file=sys.stderr)
+    print(f'{report.rows - 1} rows before it verified{legacy}', file=sys.stderr)
+    return 1
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog='main.py', description='HMS clinic management system')
     sub = parser.add_subparsers(dest='command')
@@ -189,6 +209,7 @@ def main(argv: list[str]) -> int:
     demo.add_argument('--seed', type=int, default=1, help='the random seed (same seed, same data)')
     demo.add_argument('--password', help='password of every generated account (default: generated and printed)')
     demo.add_argument('--demo', action='store_true', help='a small clinic to try right away (5 doctors, 50 patients)')
+    sub.add_parser('audit-verify', help='check the audit log hash chain; non-zero exit at the first broken link')
     args = parser.parse_args(argv)
 
     settings = Settings()
@@ -207,6 +228,8 @@ def main(argv: list[str]) -> int:
             prepare_database(settings)
         elif command == 'seed-demo':
             return seed_demo(settings, args)
+        elif command == 'audit-verify':
+            return audit_verify(settings)
     except StartupError as error:
         print(f'hms: {error}', file=sys.stderr)
         return 2

@@ -1,0 +1,56 @@
+"""Reading the audit log for the administrator's browser: filters, newest first, paginated. Reads only."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from .models import AuditEntry
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    actor_id: int | None = None
+    action: str | None = None  # an exact action, or a prefix ending in '.' such as 'login.'
+    subject_user_id: int | None = None
+    since: datetime | None = None  # inclusive
+    until: datetime | None = None  # exclusive
+    success: bool | None = None
+
+
+def _filtered(query: Select[tuple[AuditEntry]] | Select[tuple[int]], where: AuditFilter) -> Select:  # type: ignore[type-arg]
+    if where.actor_id is not None:
+        query = query.where(AuditEntry.actor_id == where.actor_id)
+    if where.action:
+        if where.action.endswith('.'):
+            escaped = where.action.replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_')
+            query = query.where(AuditEntry.action.like(f'{escaped}%', escape='\\'))
+        else:
+            query = query.where(AuditEntry.action == where.action)
+    if where.subject_user_id is not None:
+        query = query.where(AuditEntry.subject_user_id == where.subject_user_id)
+    if where.since is not None:
+        query = query.where(AuditEntry.at >= where.since)
+    if where.until is not None:
+        query = query.where(AuditEntry.at < where.until)
+    if where.success is not None:
+        query = query.where(AuditEntry.success.is_(where.success))
+    return query
+
+
+def search(session: Session, where: AuditFilter, *, limit: int, offset: int) -> tuple[Sequence[AuditEntry], int]:
+    """One page of matching rows (newest first) and the number of all matching rows."""
+    total = session.scalar(_filtered(select(func.count(AuditEntry.id)), where)) or 0
+    rows = session.scalars(
+        _filtered(select(AuditEntry), where).order_by(AuditEntry.id.desc()).limit(limit).offset(offset)
+    ).all()
+    return rows, total
+
+
+def actions(session: Session) -> list[str]:
+    """Every distinct action name (for the filter's choices)."""
+    return list(session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)))
