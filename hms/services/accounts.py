@@ -27,7 +27,7 @@ from hms.domain.schemas import Credentials, PasswordChange, PatientRegistration
 from hms.security.passwords import hash_password, needs_rehash, verify_password
 from hms.security.tokens import email_key, hash_token, new_token
 
-from . import audit
+from . import audit, two_factor
 from .principal import Principal
 
 WRONG_CREDENTIALS = 'Wrong email or password.'
@@ -98,11 +98,10 @@ def _throttle_wait(uow: UnitOfWork, settings: Settings, key: str, ip: str, now: 
     return unlock_at - now
 
 
-def login(uow: UnitOfWork, settings: Settings, credentials: Credentials, *, ip: str, kind: SessionKind) -> LoginResult:
-    """Check the credentials and open a new session (a fresh id every time)."""
+def ensure_not_throttled(uow: UnitOfWork, settings: Settings, email: str, ip: str) -> None:
+    """Refuse (and audit) an attempt while this account or address is locked out by recent failures."""
     now = clock.now()
-    key = email_key(credentials.email)
-    wait = _throttle_wait(uow, settings, key, ip, now)
+    wait = _throttle_wait(uow, settings, email_key(email), ip, now)
     if wait > timedelta(0):
         minutes = max(1, math.ceil(wait.total_seconds() / 60))
         audit.record(uow, 'login.throttled', ip=ip, success=False)
@@ -112,6 +111,27 @@ def login(uow: UnitOfWork, settings: Settings, credentials: Credentials, *, ip: 
             f'Too many sign-in attempts. Try again in {minutes} {unit}.',
             retry_after_seconds=math.ceil(wait.total_seconds()),
         )
+
+
+def record_failed_attempt(uow: UnitOfWork, email: str, ip: str) -> None:
+    """Count a failed attempt (wrong password or wrong second-factor code) towards the throttling."""
+    uow.login_attempts.add(LoginAttempt(at=clock.now(), email_key=email_key(email), ip=ip, succeeded=False))
+
+
+def login(
+    uow: UnitOfWork,
+    settings: Settings,
+    credentials: Credentials,
+    *,
+    ip: str,
+    kind: SessionKind,
+    totp_code: str | None = None,
+    recovery_code: str | None = None,
+) -> LoginResult:
+    """Check the credentials (and the second factor when the user has one) and open a new session."""
+    now = clock.now()
+    key = email_key(credentials.email)
+    ensure_not_throttled(uow, settings, credentials.email, ip)
     user = uow.users.by_email(credentials.email)
     if not verify_password(user.password_hash if user else None, credentials.password) or user is None:
         uow.login_attempts.add(LoginAttempt(at=now, email_key=key, ip=ip, succeeded=False))
@@ -128,6 +148,8 @@ def login(uow: UnitOfWork, settings: Settings, credentials: Credentials, *, ip: 
         )  # fmt: skip
         uow.commit()
         raise AccountBlocked(BLOCKED_MESSAGE)
+    if two_factor.required(user):
+        two_factor.check_login(uow, user, totp_code=totp_code, recovery_code=recovery_code, ip=ip)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(credentials.password)
     uow.login_attempts.add(LoginAttempt(at=now, email_key=key, ip=ip, succeeded=True))

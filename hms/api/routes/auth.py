@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Depends, status
+from pydantic import BaseModel, Field
 
 from hms.api.deps import ClientIp, Context, CurrentUser, bearer_token
 from hms.api.schemas import MeOut, Message, RegisteredOut, TokenOut
 from hms.domain.enums import SessionKind
-from hms.domain.schemas import Credentials, PasswordChange, PatientRegistration
-from hms.services import accounts
+from hms.domain.schemas import Command, Credentials, PasswordChange, PatientRegistration
+from hms.services import accounts, two_factor
 
 router = APIRouter(tags=['account'])
 
@@ -28,11 +31,30 @@ def register(body: PatientRegistration, ctx: Context, ip: ClientIp) -> Registere
         return RegisteredOut(user_id=user.id, email=user.email, role=user.role, name=user.name)
 
 
-@router.post('/login', response_model=TokenOut, responses={**_PROBLEMS, 429: {'description': 'Too many attempts'}})
-def login(body: Credentials, ctx: Context, ip: ClientIp) -> TokenOut:
-    """Exchange email and password for an opaque bearer token."""
+Code = Field(min_length=1, max_length=64)
+
+
+class LoginIn(Credentials):
+    totp_code: str | None = Field(default=None, max_length=64, description='6-digit code, when the account has 2FA')
+    recovery_code: str | None = Field(default=None, max_length=64, description='a one-time recovery code instead')
+
+
+_LOGIN_PROBLEMS = {
+    401: {'description': 'Wrong credentials, or a second-factor code is required (title "Second factor required")'},
+    403: {'description': 'Account deactivated'},
+    429: {'description': 'Too many attempts'},
+}
+
+
+@router.post('/login', response_model=TokenOut, responses=_LOGIN_PROBLEMS)
+def login(body: LoginIn, ctx: Context, ip: ClientIp) -> TokenOut:
+    """Exchange email and password (and the second-factor code, if the account has one) for a bearer token."""
+    credentials = Credentials(email=body.email, password=body.password)
     with ctx.uow() as uow:
-        result = accounts.login(uow, ctx.settings, body, ip=ip, kind=SessionKind.API)
+        result = accounts.login(
+            uow, ctx.settings, credentials, ip=ip, kind=SessionKind.API,
+            totp_code=body.totp_code, recovery_code=body.recovery_code,
+        )  # fmt: skip
     return TokenOut(
         access_token=result.token,
         role=result.principal.role,
@@ -66,3 +88,89 @@ def change_password(body: PasswordChange, principal: CurrentUser, ctx: Context) 
     with ctx.uow() as uow:
         accounts.change_password(uow, principal, body)
     return Message(detail='Password changed.')
+
+
+# --- Second factor (administrators and doctors) ---------------------------------------------------------------------
+
+_TOTP_PROBLEMS = {**_PROBLEMS, 403: {'description': 'Not available to this role'}, 409: {'description': 'State'}}
+
+
+class TotpStatusOut(BaseModel):
+    eligible: bool
+    enabled: bool
+    pending: bool
+    enabled_at: datetime | None
+    recovery_codes_left: int
+
+
+class TotpSetupOut(BaseModel):
+    secret: str = Field(description='base32, for typing into the app when the QR code cannot be scanned')
+    otpauth_uri: str
+    qr_svg_data_uri: str
+
+
+class CodeIn(Command):
+    code: str = Code
+
+
+class DisableIn(Command):
+    password: str = Field(min_length=1, max_length=512)
+    code: str = Field(min_length=1, max_length=64, description='a current 6-digit code or a recovery code')
+
+
+class RecoveryCodesOut(BaseModel):
+    recovery_codes: list[str] = Field(description='shown this once only; each works once')
+    detail: str
+
+
+@router.get('/auth/totp', response_model=TotpStatusOut, responses=_PROBLEMS, tags=['two-factor'])
+def totp_status(principal: CurrentUser, ctx: Context) -> TotpStatusOut:
+    with ctx.uow() as uow:
+        state = two_factor.status(uow, principal)
+    return TotpStatusOut(**state.__dict__)
+
+
+@router.post('/auth/totp/setup', response_model=TotpSetupOut, responses=_TOTP_PROBLEMS, tags=['two-factor'])
+def totp_setup(principal: CurrentUser, ctx: Context) -> TotpSetupOut:
+    """Start enrolment: add the secret to an authenticator app, then confirm with a code."""
+    with ctx.uow() as uow:
+        enrolment = two_factor.begin(uow, ctx.settings, principal)
+    return TotpSetupOut(secret=enrolment.secret, otpauth_uri=enrolment.uri, qr_svg_data_uri=enrolment.qr_data_uri)
+
+
+@router.post(
+    '/auth/totp/confirm',
+    response_model=RecoveryCodesOut,
+    responses={**_TOTP_PROBLEMS, 422: {'description': 'Wrong code'}},
+    tags=['two-factor'],
+)
+def totp_confirm(body: CodeIn, principal: CurrentUser, ctx: Context) -> RecoveryCodesOut:
+    """Turn two-step verification on with the first code the app shows."""
+    with ctx.uow() as uow:
+        codes = two_factor.confirm(uow, ctx.settings, principal, body.code)
+    return RecoveryCodesOut(recovery_codes=codes, detail='Two-step verification is on. Keep these codes safe.')
+
+
+@router.post(
+    '/auth/totp/disable',
+    response_model=Message,
+    responses={**_TOTP_PROBLEMS, 422: {'description': 'Wrong password or code'}},
+    tags=['two-factor'],
+)
+def totp_disable(body: DisableIn, principal: CurrentUser, ctx: Context) -> Message:
+    with ctx.uow() as uow:
+        two_factor.disable(uow, ctx.settings, principal, body.password, body.code)
+    return Message(detail='Two-step verification is off.')
+
+
+@router.post(
+    '/auth/totp/recovery-codes',
+    response_model=RecoveryCodesOut,
+    responses={**_TOTP_PROBLEMS, 422: {'description': 'Wrong code'}},
+    tags=['two-factor'],
+)
+def totp_recovery_codes(body: CodeIn, principal: CurrentUser, ctx: Context) -> RecoveryCodesOut:
+    """Replace all recovery codes; the old ones stop working."""
+    with ctx.uow() as uow:
+        codes = two_factor.regenerate_recovery_codes(uow, ctx.settings, principal, body.code)
+    return RecoveryCodesOut(recovery_codes=codes, detail='New recovery codes; the old ones no longer work.')
