@@ -1,0 +1,246 @@
+"""The access rule matrix: who may do what to whose object, over every API route and every page.
+
+This table is the single source: tests/test_access_matrix.py walks it against the running app (every cell) and checks
+that every registered route and page has a row, and docs/access-matrix.md is generated from it
+(`python -m tests.access_matrix > docs/access-matrix.md`; a test fails when the document is stale).
+
+Actors: anonymous (no credentials), patient A and patient B, doctor X and doctor Y, the administrator, and a
+blacklisted patient (signed in before the administrator blacklisted them). A is X's patient (A has appointments with
+X); B is Y's patient and never saw X; A never saw Y.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ANON, PATIENT_A, PATIENT_B, DOCTOR_X, DOCTOR_Y, ADMIN, BLACKLISTED = (
+    'anonymous', 'patient A', 'patient B', 'doctor X', 'doctor Y', 'admin', 'blacklisted',
+)  # fmt: skip
+ACTORS = (ANON, PATIENT_A, PATIENT_B, DOCTOR_X, DOCTOR_Y, ADMIN, BLACKLISTED)
+
+EVERYONE = frozenset(ACTORS)
+SIGNED_IN = frozenset({PATIENT_A, PATIENT_B, DOCTOR_X, DOCTOR_Y, ADMIN})
+PATIENTS = frozenset({PATIENT_A, PATIENT_B})
+DOCTORS = frozenset({DOCTOR_X, DOCTOR_Y})
+STAFF_AND_PATIENTS = PATIENTS | DOCTORS
+ADMIN_ONLY = frozenset({ADMIN})
+NOBODY: frozenset[str] = frozenset()
+
+REFUSED = (401, 403, 404)  # a denied API cell answers one of these
+REFUSED_OR_INVALID = (*REFUSED, 422)  # forged fields in a body: refused by role first, else by validation
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row: a route (method and path as registered) applied to one kind of object, and who may do it.
+
+    ``ok`` is what an allowed cell answers (for pages: 200 = the page is shown, 303 = a redirect is the page's job);
+    ``refused`` is what a denied API cell may answer (pages: a redirect to /login or a refusal on the page)."""
+
+    method: str
+    path: str
+    object: str
+    allowed: frozenset[str]
+    case: str = ''
+    ok: tuple[int, ...] = (200,)
+    refused: tuple[int, ...] = REFUSED
+    note: str = ''
+
+    @property
+    def key(self) -> str:
+        return f'{self.method} {self.path}' + (f' [{self.case}]' if self.case else '')
+
+
+def api(method: str, path: str, obj: str, allowed: frozenset[str], **extra: object) -> Rule:
+    return Rule(method, '/api' + path, obj, allowed, **extra)  # type: ignore[arg-type]
+
+
+def page(path: str, obj: str, allowed: frozenset[str], **extra: object) -> Rule:
+    return Rule('GET', path, obj, allowed, **extra)  # type: ignore[arg-type]
+
+
+NO_WORKER = 'the test runs without Redis: an allowed caller gets 503 (no worker), a refused one 401/403 first'
+
+API_RULES: tuple[Rule, ...] = (
+    # --- public -------------------------------------------------------------------------------------------------------
+    api('GET', '/openapi.json', 'the API description', EVERYONE),
+    api('GET', '/docs', 'the API documentation page', EVERYONE),
+    api('GET', '/docs/oauth2-redirect', 'Swagger UI helper page', EVERYONE),
+    api('GET', '/health', 'liveness', EVERYONE),
+    api('POST', '/register', 'a new patient account', EVERYONE, ok=(201,)),
+    api('POST', '/login', 'own credentials', SIGNED_IN, note='anonymous: unknown email; blacklisted: refused'),
+    # --- own account ----------------------------------------------------------------------------------------------
+    api('GET', '/me', 'own account', SIGNED_IN),
+    # --- directory --------------------------------------------------------------------------------------------------
+    api('GET', '/departments', 'all departments', SIGNED_IN),
+    api('GET', '/departments/{department_id}', 'a department', SIGNED_IN),
+    api('GET', '/doctors', 'active doctors', SIGNED_IN),
+    api('GET', '/doctors/{doctor_id}', 'doctor X', SIGNED_IN),
+    api('GET', '/doctors/{doctor_id}/slots', "doctor X's free slots", SIGNED_IN),
+    # --- appointments ---------------------------------------------------------------------------------------------
+    api('POST', '/appointments', 'a free slot of doctor X, for oneself', PATIENTS, ok=(201,)),
+    api('POST', '/appointments', "a slot, with patient B's id in the body", NOBODY, case='forged patient_id',
+        refused=REFUSED_OR_INVALID),
+    api('POST', '/appointments', "a slot, with a status in the body", NOBODY, case='forged status',
+        refused=REFUSED_OR_INVALID),
+    api('GET', '/appointments', 'own appointments', STAFF_AND_PATIENTS, note='admin lists at /api/admin/appointments'),
+    api('GET', '/appointments/{appointment_id}', "A's appointment with X", frozenset({PATIENT_A, DOCTOR_X, ADMIN})),
+    api('PATCH', '/appointments/{appointment_id}', "A's booked appointment with X", frozenset({PATIENT_A, ADMIN})),
+    api('PATCH', '/appointments/{appointment_id}', "A's appointment, with a status in the body", NOBODY,
+        case='forged status', refused=REFUSED_OR_INVALID),
+    api('POST', '/appointments/{appointment_id}/cancel', "A's booked appointment with X",
+        frozenset({PATIENT_A, DOCTOR_X, ADMIN})),
+    # --- the doctor's own -----------------------------------------------------------------------------------------
+    api('GET', '/doctor/availability', 'own availability', DOCTORS),
+    api('PUT', '/doctor/availability', 'own availability', DOCTORS),
+    api('GET', '/doctor/appointments', 'own schedule', DOCTORS),
+    api('GET', '/doctor/patients', 'own patients', DOCTORS),
+    api('GET', '/doctor/patients/{patient_id}/history', 'patient A (saw X, never Y)', frozenset({DOCTOR_X})),
+    api('GET', '/doctor/patients/{patient_id}/history', 'patient B (never saw X)', frozenset({DOCTOR_Y}),
+        case='patient B'),
+    api('GET', '/doctor/schedule', 'own day', DOCTORS),
+    api('POST', '/doctor/appointments/{appointment_id}/complete', "A's started appointment with X",
+        frozenset({DOCTOR_X})),
+    api('PUT', '/doctor/appointments/{appointment_id}/treatment', "A's completed visit with X", frozenset({DOCTOR_X})),
+    api('GET', '/doctor/appointments/{appointment_id}/treatment/versions', "A's completed visit with X",
+        frozenset({DOCTOR_X})),
+    api('POST', '/doctor/appointments/{appointment_id}/cancel', "A's booked appointment with X",
+        frozenset({DOCTOR_X})),
+    api('POST', '/doctor/appointments/{appointment_id}/no-show', "A's started appointment with X",
+        frozenset({DOCTOR_X})),
+    # --- the patient's own ----------------------------------------------------------------------------------------
+    api('GET', '/patient/history', 'own history', PATIENTS),
+    api('GET', '/patient/profile', 'own profile', PATIENTS),
+    api('PATCH', '/patient/profile', 'own profile', PATIENTS),
+    api('PATCH', '/patient/profile', "own profile, with patient B's id in the body", NOBODY, case='forged patient_id',
+        refused=REFUSED_OR_INVALID),
+    api('GET', '/patient/access-log', "own record's access log", PATIENTS),
+    api('GET', '/patient/notices', 'own notices', PATIENTS),
+    api('POST', '/patient/notices/read', 'own notices', PATIENTS),
+    # --- exports --------------------------------------------------------------------------------------------------
+    api('POST', '/exports', "an export of the caller's role", SIGNED_IN, ok=(503,), note=NO_WORKER),
+    api('POST', '/exports', "another role's export (patients' contact details)", ADMIN_ONLY, case='other kind',
+        ok=(503,), note=NO_WORKER),
+    api('GET', '/exports', 'own exports', SIGNED_IN),
+    api('GET', '/exports/{export_id}', "A's export", frozenset({PATIENT_A}), note='the admin included: 404'),
+    api('GET', '/exports/{export_id}/download', "A's export", frozenset({PATIENT_A})),
+    # --- administration -------------------------------------------------------------------------------------------
+    api('GET', '/admin/departments', 'all departments', ADMIN_ONLY),
+    api('POST', '/admin/departments', 'a new department', ADMIN_ONLY, ok=(201,)),
+    api('GET', '/admin/departments/{department_id}', 'a department', ADMIN_ONLY),
+    api('PATCH', '/admin/departments/{department_id}', 'a department', ADMIN_ONLY),
+    api('DELETE', '/admin/departments/{department_id}', 'an empty department', ADMIN_ONLY, ok=(204,)),
+    api('GET', '/admin/doctors', 'all doctors', ADMIN_ONLY),
+    api('POST', '/admin/doctors', 'a new doctor', ADMIN_ONLY, ok=(201,)),
+    api('GET', '/admin/doctors/{doctor_id}', 'doctor X', ADMIN_ONLY),
+    api('PATCH', '/admin/doctors/{doctor_id}', 'a doctor', ADMIN_ONLY),
+    api('GET', '/admin/doctors/{doctor_id}/deactivation-impact', 'doctor X', ADMIN_ONLY),
+    api('DELETE', '/admin/doctors/{doctor_id}', 'a doctor', ADMIN_ONLY),
+    api('GET', '/admin/doctors/{doctor_id}/availability', "doctor X's availability", ADMIN_ONLY),
+    api('PUT', '/admin/doctors/{doctor_id}/availability', "doctor X's availability", ADMIN_ONLY),
+    api('GET', '/admin/doctors/{doctor_id}/schedule', "doctor X's schedule", ADMIN_ONLY),
+    api('GET', '/admin/patients', 'all patients', ADMIN_ONLY),
+    api('GET', '/admin/patients/{patient_id}', 'patient A', ADMIN_ONLY),
+    api('PATCH', '/admin/patients/{patient_id}', "a patient's contact details", ADMIN_ONLY),
+    api('POST', '/admin/users/{user_id}/blacklist', 'a patient account', ADMIN_ONLY),
+    api('POST', '/admin/users/{user_id}/reactivate', 'a blacklisted account', ADMIN_ONLY),
+    api('GET', '/admin/patients/{patient_id}/history', "patient A's history", ADMIN_ONLY),
+    api('GET', '/admin/appointments', 'every appointment', ADMIN_ONLY),
+    api('GET', '/admin/appointments/{appointment_id}/treatment/versions', "A's completed visit with X", ADMIN_ONLY),
+    api('GET', '/admin/stats', 'clinic statistics', ADMIN_ONLY),
+    api('GET', '/admin/jobs', 'background jobs', ADMIN_ONLY),
+    api('POST', '/admin/jobs/{name}/run', 'the daily reminders job', ADMIN_ONLY, ok=(503,), note=NO_WORKER),
+    api('GET', '/admin/jobs/runs/{run_id}', 'a job run', ADMIN_ONLY),
+    api('GET', '/admin/deliveries', 'the delivery log', ADMIN_ONLY),
+    api('POST', '/admin/deliveries/{delivery_id}/retry', 'a failed delivery', ADMIN_ONLY, ok=(503,), note=NO_WORKER),
+    # --- last: these end or change the caller's credentials -------------------------------------------------------
+    api('POST', '/logout', 'own token (a fresh one)', SIGNED_IN),
+    api('POST', '/patient/profile/email', 'own email', PATIENTS),
+    api('POST', '/me/password', 'own password', SIGNED_IN),
+)  # fmt: skip
+
+PAGE_RULES: tuple[Rule, ...] = (
+    page('/', 'the entry point: home by role, else sign-in', EVERYONE, ok=(303,)),
+    page('/login', 'the sign-in form (signed-in users go home)', EVERYONE, ok=(200, 303)),
+    page('/register', 'the registration form (signed-in users go home)', EVERYONE, ok=(200, 303)),
+    page('/profile', 'own account', SIGNED_IN),
+    page('/change-password', 'own password', SIGNED_IN),
+    page('/exports', 'own exports', SIGNED_IN),
+    page('/exports/{export_id}/download', "A's export (file download)", frozenset({PATIENT_A})),
+    page('/patient', 'own home', PATIENTS),
+    page('/patient/doctors', 'doctor search', PATIENTS),
+    page('/patient/doctors/{doctor_id}', "doctor X's slots", PATIENTS),
+    page('/patient/appointments', 'own appointments', PATIENTS),
+    page('/patient/visits', 'own visits', PATIENTS),
+    page('/patient/profile', 'own profile', PATIENTS),
+    page('/patient/access-log', "own record's access log", PATIENTS),
+    page('/doctor', 'own day', DOCTORS),
+    page('/doctor/availability', 'own availability', DOCTORS),
+    page('/doctor/patients', 'own patients', DOCTORS),
+    page('/doctor/patients/{patient_id}', 'patient A (saw X, never Y)', frozenset({DOCTOR_X})),
+    page('/doctor/patients/{patient_id}', 'patient B (never saw X)', frozenset({DOCTOR_Y}), case='patient B'),
+    page('/doctor/appointments/{appointment_id}', "A's appointment with X", frozenset({DOCTOR_X})),
+    page('/admin', 'clinic dashboard', ADMIN_ONLY),
+    page('/admin/departments', 'departments', ADMIN_ONLY),
+    page('/admin/doctors', 'doctors', ADMIN_ONLY),
+    page('/admin/doctors/{doctor_id}', 'doctor X', ADMIN_ONLY),
+    page('/admin/patients', 'patients', ADMIN_ONLY),
+    page('/admin/patients/{patient_id}', 'patient A', ADMIN_ONLY),
+    page('/admin/appointments', 'every appointment', ADMIN_ONLY),
+    page('/admin/jobs', 'background jobs', ADMIN_ONLY),
+    page('/admin/outbox', 'the local mail sink', ADMIN_ONLY),
+    page('/logout', 'own session (ends it; everyone lands on /login)', EVERYONE, ok=(303,)),
+)  # fmt: skip
+
+ALL_RULES = API_RULES + PAGE_RULES
+
+
+def cells(rules: tuple[Rule, ...] = ALL_RULES) -> int:
+    return len(rules) * len(ACTORS)
+
+
+def _table(rules: tuple[Rule, ...]) -> list[str]:
+    header = '| route | object | ' + ' | '.join(ACTORS) + ' |'
+    lines = [header, '|' + '---|' * (2 + len(ACTORS))]
+    for rule in rules:
+        marks = ' | '.join('✅' if actor in rule.allowed else '—' for actor in ACTORS)
+        note = f' ({rule.note})' if rule.note else ''
+        lines.append(f'| `{rule.method} {rule.path}` | {rule.object}{note} | {marks} |')
+    return lines
+
+
+def render() -> str:
+    """The Markdown document, exactly as committed in docs/access-matrix.md."""
+    lines = [
+        '# Access rule matrix',
+        '',
+        'Generated from `tests/access_matrix.py` by `python -m tests.access_matrix > docs/access-matrix.md`;',
+        '`tests/test_access_matrix.py` walks every cell against the running app and fails when a route or page has',
+        'no row, or when this document is stale.',
+        '',
+        f'{len(API_RULES)} API rows and {len(PAGE_RULES)} page rows × {len(ACTORS)} actors = **{cells()} cells**.',
+        '',
+        '- Actors: *anonymous* (no credentials); *patient A*, *patient B*; *doctor X*, *doctor Y*; *admin*;',
+        '  *blacklisted* (a patient signed in before the administrator blacklisted them: their sessions end at once).',
+        '- A has appointments with X; B with Y. B never saw X, A never saw Y.',
+        '- ✅ allowed: the API answers the `ok` status (2xx), a page is shown.',
+        '- — refused: the API answers 401 (not signed in, or the session ended), 403 (wrong role, deactivated) or',
+        "  404 (another person's object does not exist for the caller); forged fields in a body (a status, another",
+        "  patient's id) are refused with 422: unknown fields are never accepted. A refused page redirects to /login",
+        "  (not signed in) or shows a refusal (another role's page, or an object that is not the caller's).",
+        '- Every check is made in the service layer, so the pages and the API apply the same rules.',
+        '',
+        '## API (`/api`)',
+        '',
+        *_table(API_RULES),
+        '',
+        '## Pages',
+        '',
+        *_table(PAGE_RULES),
+        '',
+    ]
+    return '\n'.join(lines)
+
+
+if __name__ == '__main__':
+    print(render(), end='')

@@ -1,0 +1,616 @@
+"""Walks the whole access rule matrix (tests/access_matrix.py) against the running app, and keeps it complete.
+
+Each actor gets a fresh clinic (``world``): A's and B's appointments with X and Y (some started today, one completed,
+some ahead), A's finished export, a job run, a failed delivery, and a blacklisted patient whose session and token
+were issued before the administrator blacklisted them. The clock stands at Monday 2 March 2026, 12:05 in Berlin.
+Cells that change things get fresh objects of their own, so the order of the walk does not matter (except the last
+rows, which end or change the caller's credentials).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from nicegui import ui
+from nicegui.testing import User
+
+from hms.api.app import API_PREFIX, create_api, mount
+from hms.clock import ManualClock
+from hms.db.models import Delivery, JobRun
+from hms.domain.enums import Channel, DeliveryStatus, Role, SessionKind
+from hms.domain.records import TreatmentIn
+from hms.domain.scheduling import BookingIn, DepartmentIn, DoctorIn
+from hms.domain.schemas import Credentials
+from hms.services import accounts, appointments, departments, doctors, exports, records
+from hms.services.principal import Principal
+
+from . import access_matrix as matrix
+from .access_matrix import ACTORS, ADMIN, ANON, BLACKLISTED, DOCTOR_X, DOCTOR_Y, PATIENT_A, PATIENT_B
+from .api_fixtures import give_password
+from .factories import ADMIN_PASSWORD, DOCTOR_PASSWORD, PATIENT_PASSWORD, make_patient, patient_data
+from .scheduling_fixtures import WORKING_WEEK, Clinic, local
+
+DOC = Path(__file__).resolve().parents[1] / 'docs' / 'access-matrix.md'
+WALK_TIME = local(2, 12, 5)  # Monday, after the morning's appointments started
+NEW_PASSWORD = 'Granite-Willow-Compass-31'
+FORBIDDEN_TEXTS = ('You do not have access to this page.', 'No such patient among yours.', 'No such appointment')
+TREATMENT = {'diagnosis': 'Seasonal influenza', 'treatment': 'Rest and fluids'}
+
+
+# --- The world every actor is tested in -------------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    clinic: Clinic
+    carol: Principal  # the patient who is blacklisted
+    ids: dict[str, int] = field(default_factory=dict)
+    _slots: Iterator[datetime] = field(init=False)
+    _serial: Iterator[int] = field(default_factory=itertools.count)
+
+    def __post_init__(self) -> None:
+        # Future slots, Tuesday to Friday, each used once whatever the doctor: a patient never overlaps herself.
+        self._slots = (
+            local(day, hour, minute)
+            for day in range(3, 7)
+            for hour in (9, 10, 11, 12, 14, 15, 16)
+            for minute in (0, 30)
+        )
+
+    @property
+    def ctx(self) -> Any:
+        return self.clinic.ctx
+
+    def person(self, actor: str) -> Principal:
+        c = self.clinic
+        return {PATIENT_A: c.patient, PATIENT_B: c.other_patient, DOCTOR_X: c.doctor, DOCTOR_Y: c.other_doctor,
+                ADMIN: c.admin, BLACKLISTED: self.carol}[actor]  # fmt: skip
+
+    def password(self, actor: str) -> str:
+        return {ADMIN: ADMIN_PASSWORD, DOCTOR_X: DOCTOR_PASSWORD, DOCTOR_Y: DOCTOR_PASSWORD}.get(
+            actor, PATIENT_PASSWORD
+        )
+
+    def unique(self, prefix: str) -> str:
+        return f'{prefix}{next(self._serial)}'
+
+    def next_slot(self) -> datetime:
+        return next(self._slots)
+
+    def book(self, patient: Principal, doctor: Principal, start: datetime | None = None) -> int:
+        with self.ctx.uow() as uow:
+            data = BookingIn(doctor_id=doctor.user_id, start=start or self.next_slot(), reason='Check-up')
+            return appointments.book(uow, self.ctx.settings, patient, data).id
+
+    def fresh_patient(self) -> int:
+        return make_patient(self.ctx, self.unique('someone') + '@example.com').id
+
+    def fresh_doctor(self) -> int:
+        with self.ctx.uow() as uow:
+            data = DoctorIn(name='Temp Doctor', email=self.unique('temp') + '@clinic.test',
+                            department_id=self.clinic.department_id, consultation_minutes=30)  # fmt: skip
+            return doctors.add_doctor(uow, self.clinic.admin, data).doctor.id
+
+    def fresh_department(self) -> int:
+        with self.ctx.uow() as uow:
+            return departments.create_department(uow, self.clinic.admin, DepartmentIn(name=self.unique('Ward '))).id
+
+    def blacklist(self, user_id: int) -> None:
+        with self.ctx.uow() as uow:
+            doctors.set_active(uow, self.ctx.settings, self.clinic.admin, user_id, active=False, reason='test')
+
+    def api_token(self, actor: str) -> str:
+        person = self.person(actor)
+        with self.ctx.uow() as uow:
+            credentials = Credentials(email=person.email, password=self.password(actor))
+            return accounts.login(uow, self.ctx.settings, credentials, ip='testclient', kind=SessionKind.API).token
+
+
+def build_world(clinic: Clinic, clock: ManualClock) -> World:
+    """Everything the matrix names; the clock ends at WALK_TIME. Carol is not blacklisted yet (the caller signs her
+    in first)."""
+    ctx = clinic.ctx
+    ctx.settings = ctx.settings.model_copy(update={'max_future_bookings': 1000, 'redis_url': None})
+    for doctor in (clinic.doctor, clinic.other_doctor):
+        give_password(clinic, doctor)
+    carol_user = make_patient(ctx, 'carol@example.com', name='Carol Danvers')
+    carol = Principal(user_id=carol_user.id, role=Role.PATIENT, name=carol_user.name, email=carol_user.email,
+                      must_change_password=False)  # fmt: skip
+    world = World(clinic, carol)
+    a, b, x, y = clinic.patient, clinic.other_patient, clinic.doctor, clinic.other_doctor
+    ids = world.ids
+    # This morning (booked at 08:00, started by the walk's 12:05).
+    ids['started'] = world.book(a, x, local(2, 9))
+    ids['started_2'] = world.book(a, x, local(2, 9, 30))
+    ids['completed'] = world.book(a, x, local(2, 10))
+    world.book(b, y, local(2, 10, 30))
+    world.book(carol, x, local(2, 11))
+    clock.set(WALK_TIME)
+    ids['booked'] = world.book(a, x)
+    with ctx.uow() as uow:
+        records.complete_visit(uow, ctx.settings, x, ids['completed'], TreatmentIn.model_validate(TREATMENT))
+    with ctx.uow() as uow:
+        records.amend_treatment(
+            uow, ctx.settings, x, ids['completed'], TreatmentIn.model_validate({**TREATMENT, 'treatment': 'Rest'})
+        )
+    ids['export'] = _finished_export(world, a)
+    now = clock.now()
+    with ctx.uow() as uow:
+        run = JobRun(
+            job='daily-reminders', started_at=now, finished_at=now, status='done', detail={'day': '2026-03-02'}
+        )
+        delivery = Delivery(
+            key='reminder:2026-03-02:appointment:1:email', kind='reminder', channel=Channel.EMAIL,
+            user_id=a.user_id, appointment_id=ids['started'], recipient=a.email, subject='Your appointment',
+            status=DeliveryStatus.FAILED, attempts=5, last_error='SMTP 550', created_at=now, claimed_at=now,
+        )  # fmt: skip
+        uow.session.add_all([run, delivery])
+        uow.session.flush()
+        ids['run'], ids['delivery'] = run.id, delivery.id
+        uow.commit()
+    return world
+
+
+def _finished_export(world: World, owner: Principal) -> int:
+    ctx = world.ctx
+    with ctx.uow() as uow:
+        view = exports.request_export(uow, ctx.settings, owner, 'my-history', None, None)
+    with ctx.uow() as uow:
+        job = exports.begin(uow, view.id)
+        assert job is not None
+        content, rows = exports.build_csv(uow, ctx.settings, job)
+    name = exports.store_file(ctx.settings, content)
+    with ctx.uow() as uow:
+        assert exports.finish(uow, view.id, name, rows)
+    return view.id
+
+
+# --- One request per API cell -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Call:
+    path: str
+    json: Any = None
+    params: dict[str, Any] | None = None
+    headers: dict[str, str] | None = None  # replaces the actor's own (logout uses a fresh token)
+
+
+Build = Callable[[World, str], Call]
+BUILDERS: dict[str, Build] = {}
+
+
+def builds(*keys: str) -> Callable[[Build], Build]:
+    def register(function: Build) -> Build:
+        for key in keys:
+            BUILDERS[key] = function
+        return function
+
+    return register
+
+
+def _simple(path: str, **ids: str) -> Build:
+    def build(world: World, actor: str) -> Call:
+        return Call(path.format(**{name: world.ids[key] for name, key in ids.items()}))
+
+    return build
+
+
+for _key, _build in {
+    'GET /api/openapi.json': _simple('/api/openapi.json'),
+    'GET /api/docs': _simple('/api/docs'),
+    'GET /api/docs/oauth2-redirect': _simple('/api/docs/oauth2-redirect'),
+    'GET /api/health': _simple('/api/health'),
+    'GET /api/me': _simple('/api/me'),
+    'GET /api/departments': _simple('/api/departments'),
+    'GET /api/doctors': _simple('/api/doctors'),
+    'GET /api/appointments': _simple('/api/appointments'),
+    'GET /api/doctor/availability': _simple('/api/doctor/availability'),
+    'GET /api/doctor/appointments': _simple('/api/doctor/appointments'),
+    'GET /api/doctor/patients': _simple('/api/doctor/patients'),
+    'GET /api/doctor/schedule': _simple('/api/doctor/schedule'),
+    'GET /api/patient/history': _simple('/api/patient/history'),
+    'GET /api/patient/profile': _simple('/api/patient/profile'),
+    'GET /api/patient/access-log': _simple('/api/patient/access-log'),
+    'GET /api/patient/notices': _simple('/api/patient/notices'),
+    'POST /api/patient/notices/read': _simple('/api/patient/notices/read'),
+    'GET /api/exports': _simple('/api/exports'),
+    'GET /api/exports/{export_id}': _simple('/api/exports/{e}', e='export'),
+    'GET /api/exports/{export_id}/download': _simple('/api/exports/{e}/download', e='export'),
+    'GET /api/appointments/{appointment_id}': _simple('/api/appointments/{a}', a='booked'),
+    'GET /api/doctor/appointments/{appointment_id}/treatment/versions': _simple(
+        '/api/doctor/appointments/{a}/treatment/versions', a='completed'
+    ),
+    'POST /api/doctor/appointments/{appointment_id}/complete': lambda w, _: Call(
+        f'/api/doctor/appointments/{w.ids["started"]}/complete', json=TREATMENT
+    ),
+    'POST /api/doctor/appointments/{appointment_id}/no-show': _simple(
+        '/api/doctor/appointments/{a}/no-show', a='started_2'
+    ),
+    'PUT /api/doctor/appointments/{appointment_id}/treatment': lambda w, _: Call(
+        f'/api/doctor/appointments/{w.ids["completed"]}/treatment', json={**TREATMENT, 'tests': w.unique('test ')}
+    ),
+    'PUT /api/doctor/availability': lambda w, _: Call('/api/doctor/availability', json=WORKING_WEEK),
+    'GET /api/admin/departments': _simple('/api/admin/departments'),
+    'GET /api/admin/doctors': _simple('/api/admin/doctors'),
+    'GET /api/admin/patients': _simple('/api/admin/patients'),
+    'GET /api/admin/appointments': _simple('/api/admin/appointments'),
+    'GET /api/admin/appointments/{appointment_id}/treatment/versions': _simple(
+        '/api/admin/appointments/{a}/treatment/versions', a='completed'
+    ),
+    'GET /api/admin/stats': _simple('/api/admin/stats'),
+    'GET /api/admin/jobs': _simple('/api/admin/jobs'),
+    'GET /api/admin/jobs/runs/{run_id}': _simple('/api/admin/jobs/runs/{r}', r='run'),
+    'GET /api/admin/deliveries': _simple('/api/admin/deliveries'),
+    'POST /api/admin/deliveries/{delivery_id}/retry': _simple('/api/admin/deliveries/{d}/retry', d='delivery'),
+    'POST /api/admin/jobs/{name}/run': _simple('/api/admin/jobs/daily-reminders/run'),
+}.items():
+    BUILDERS[_key] = _build
+
+
+@builds('GET /api/doctors/{doctor_id}')
+def _doctor(world: World, actor: str) -> Call:
+    return Call(f'/api/doctors/{world.clinic.doctor.user_id}')
+
+
+@builds('GET /api/doctors/{doctor_id}/slots')
+def _slots(world: World, actor: str) -> Call:
+    return Call(f'/api/doctors/{world.clinic.doctor.user_id}/slots')
+
+
+@builds('POST /api/register')
+def _register(world: World, actor: str) -> Call:
+    return Call('/api/register', json=patient_data(world.unique('newcomer') + '@example.com'))
+
+
+@builds('POST /api/login')
+def _login(world: World, actor: str) -> Call:
+    if actor == ANON:
+        return Call('/api/login', json={'email': 'nobody@example.com', 'password': PATIENT_PASSWORD})
+    return Call('/api/login', json={'email': world.person(actor).email, 'password': world.password(actor)})
+
+
+@builds('POST /api/logout')
+def _logout(world: World, actor: str) -> Call:
+    if actor in matrix.SIGNED_IN:
+        return Call('/api/logout', headers={'Authorization': f'Bearer {world.api_token(actor)}'})
+    return Call('/api/logout')
+
+
+@builds('POST /api/me/password')
+def _password(world: World, actor: str) -> Call:
+    return Call('/api/me/password', json={'current_password': world.password(actor), 'new_password': NEW_PASSWORD})
+
+
+@builds('POST /api/patient/profile/email')
+def _email(world: World, actor: str) -> Call:
+    new = world.unique('moved') + '@example.com'
+    return Call('/api/patient/profile/email', json={'new_email': new, 'password': world.password(actor)})
+
+
+@builds('PATCH /api/patient/profile')
+def _profile(world: World, actor: str) -> Call:
+    return Call('/api/patient/profile', json={'allergies': 'Penicillin'})
+
+
+@builds('PATCH /api/patient/profile [forged patient_id]')
+def _profile_forged(world: World, actor: str) -> Call:
+    return Call('/api/patient/profile', json={'allergies': 'None', 'patient_id': world.clinic.other_patient.user_id})
+
+
+@builds('POST /api/appointments')
+def _book(world: World, actor: str) -> Call:
+    start = world.next_slot()
+    return Call('/api/appointments', json={'doctor_id': world.clinic.doctor.user_id, 'start': start.isoformat()})
+
+
+@builds('POST /api/appointments [forged patient_id]')
+def _book_forged_patient(world: World, actor: str) -> Call:
+    call = _book(world, actor)
+    call.json['patient_id'] = world.clinic.other_patient.user_id
+    return call
+
+
+@builds('POST /api/appointments [forged status]')
+def _book_forged_status(world: World, actor: str) -> Call:
+    call = _book(world, actor)
+    call.json['status'] = 'completed'
+    return call
+
+
+@builds('PATCH /api/appointments/{appointment_id}')
+def _reschedule(world: World, actor: str) -> Call:
+    appointment = world.book(world.clinic.patient, world.clinic.doctor)
+    return Call(f'/api/appointments/{appointment}', json={'start': world.next_slot().isoformat()})
+
+
+@builds('PATCH /api/appointments/{appointment_id} [forged status]')
+def _reschedule_forged(world: World, actor: str) -> Call:
+    return Call(f'/api/appointments/{world.ids["booked"]}', json={'start': world.next_slot().isoformat(),
+                                                                 'status': 'completed'})  # fmt: skip
+
+
+@builds('POST /api/appointments/{appointment_id}/cancel')
+def _cancel(world: World, actor: str) -> Call:
+    appointment = world.book(world.clinic.patient, world.clinic.doctor)
+    return Call(f'/api/appointments/{appointment}/cancel', json={'reason': 'Plans changed'})
+
+
+@builds('POST /api/doctor/appointments/{appointment_id}/cancel')
+def _doctor_cancel(world: World, actor: str) -> Call:
+    appointment = world.book(world.clinic.patient, world.clinic.doctor)
+    return Call(f'/api/doctor/appointments/{appointment}/cancel', json={'reason': 'Doctor unwell'})
+
+
+@builds('GET /api/doctor/patients/{patient_id}/history')
+def _doctor_history_a(world: World, actor: str) -> Call:
+    return Call(f'/api/doctor/patients/{world.clinic.patient.user_id}/history')
+
+
+@builds('GET /api/doctor/patients/{patient_id}/history [patient B]')
+def _doctor_history_b(world: World, actor: str) -> Call:
+    return Call(f'/api/doctor/patients/{world.clinic.other_patient.user_id}/history')
+
+
+EXPORT_KIND = {Role.PATIENT: 'my-history', Role.DOCTOR: 'my-appointments', Role.ADMIN: 'appointments'}
+
+
+@builds('POST /api/exports')
+def _export(world: World, actor: str) -> Call:
+    role = world.person(actor).role if actor != ANON else Role.PATIENT
+    body: dict[str, Any] = {'kind': EXPORT_KIND[role]}
+    if role is not Role.PATIENT:
+        body |= {'from': '2026-03-01', 'to': '2026-03-31'}
+    return Call('/api/exports', json=body)
+
+
+@builds('POST /api/exports [other kind]')
+def _export_patients(world: World, actor: str) -> Call:
+    return Call('/api/exports', json={'kind': 'patients'})
+
+
+@builds('POST /api/admin/departments')
+def _new_department(world: World, actor: str) -> Call:
+    return Call('/api/admin/departments', json={'name': world.unique('Ward ')})
+
+
+@builds('PATCH /api/admin/departments/{department_id}')
+def _patch_department(world: World, actor: str) -> Call:
+    return Call(f'/api/admin/departments/{world.fresh_department()}', json={'description': 'Renovated'})
+
+
+@builds('DELETE /api/admin/departments/{department_id}')
+def _delete_department(world: World, actor: str) -> Call:
+    return Call(f'/api/admin/departments/{world.fresh_department()}')
+
+
+@builds('POST /api/admin/doctors')
+def _new_doctor(world: World, actor: str) -> Call:
+    return Call('/api/admin/doctors', json={'name': 'New Doctor', 'email': world.unique('new') + '@clinic.test',
+                                            'department_id': world.clinic.department_id})  # fmt: skip
+
+
+@builds('PATCH /api/admin/doctors/{doctor_id}')
+def _patch_doctor(world: World, actor: str) -> Call:
+    return Call(f'/api/admin/doctors/{world.fresh_doctor()}', json={'experience_years': 3})
+
+
+@builds('DELETE /api/admin/doctors/{doctor_id}')
+def _delete_doctor(world: World, actor: str) -> Call:
+    return Call(f'/api/admin/doctors/{world.fresh_doctor()}')
+
+
+@builds('PUT /api/admin/doctors/{doctor_id}/availability')
+def _admin_availability(world: World, actor: str) -> Call:
+    return Call(f'/api/admin/doctors/{world.clinic.doctor.user_id}/availability', json=WORKING_WEEK)
+
+
+@builds('PATCH /api/admin/patients/{patient_id}')
+def _patch_patient(world: World, actor: str) -> Call:
+    return Call(f'/api/admin/patients/{world.fresh_patient()}', json={'phone': '+49 30 555 0101'})
+
+
+@builds('POST /api/admin/users/{user_id}/blacklist')
+def _blacklist(world: World, actor: str) -> Call:
+    return Call(f'/api/admin/users/{world.fresh_patient()}/blacklist', json={'reason': 'Abusive messages'})
+
+
+@builds('POST /api/admin/users/{user_id}/reactivate')
+def _reactivate(world: World, actor: str) -> Call:
+    patient = world.fresh_patient()
+    world.blacklist(patient)
+    return Call(f'/api/admin/users/{patient}/reactivate')
+
+
+def _by_path(template: str, **objects: Callable[[World], int]) -> Build:
+    def build(world: World, actor: str) -> Call:
+        return Call(template.format(**{name: get(world) for name, get in objects.items()}))
+
+    return build
+
+
+_X: Callable[[World], int] = lambda w: w.clinic.doctor.user_id  # noqa: E731
+_A: Callable[[World], int] = lambda w: w.clinic.patient.user_id  # noqa: E731
+BUILDERS.update({
+    'GET /api/departments/{department_id}': _by_path('/api/departments/{d}', d=lambda w: w.clinic.department_id),
+    'GET /api/admin/departments/{department_id}': _by_path(
+        '/api/admin/departments/{d}', d=lambda w: w.clinic.department_id
+    ),
+    'GET /api/admin/doctors/{doctor_id}': _by_path('/api/admin/doctors/{x}', x=_X),
+    'GET /api/admin/doctors/{doctor_id}/deactivation-impact': _by_path(
+        '/api/admin/doctors/{x}/deactivation-impact', x=_X
+    ),
+    'GET /api/admin/doctors/{doctor_id}/availability': _by_path('/api/admin/doctors/{x}/availability', x=_X),
+    'GET /api/admin/doctors/{doctor_id}/schedule': _by_path('/api/admin/doctors/{x}/schedule', x=_X),
+    'GET /api/admin/patients/{patient_id}': _by_path('/api/admin/patients/{a}', a=_A),
+    'GET /api/admin/patients/{patient_id}/history': _by_path('/api/admin/patients/{a}/history', a=_A),
+})  # fmt: skip
+
+
+# --- The API walk -----------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(clinic: Clinic, clock: ManualClock) -> World:
+    return build_world(clinic, clock)
+
+
+def _api_client() -> Iterator[TestClient]:
+    app = FastAPI()
+    mount(app)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.mark.parametrize('actor', ACTORS)
+def test_every_api_cell_of_the_matrix(world: World, actor: str) -> None:
+    """Every API row for one actor: allowed cells answer their `ok` status, refused ones 401/403/404 (422 for forged
+    fields), and never anything else."""
+    headers: dict[str, str] = {}
+    if actor != ANON:
+        headers = {'Authorization': f'Bearer {world.api_token(actor)}'}
+        if actor == BLACKLISTED:
+            world.blacklist(world.carol.user_id)
+    failures = []
+    client_iter = _api_client()
+    client = next(client_iter)
+    try:
+        for rule in matrix.API_RULES:
+            call = BUILDERS[rule.key](world, actor)
+            response = client.request(
+                rule.method, call.path, json=call.json, params=call.params, headers=call.headers or headers
+            )
+            expected = rule.ok if actor in rule.allowed else rule.refused
+            if response.status_code not in expected:
+                verdict = 'allowed' if actor in rule.allowed else 'refused'
+                failures.append(f'{rule.key} ({rule.object}): {verdict} expected {expected}, got '
+                                f'{response.status_code} {response.text[:160]}')  # fmt: skip
+    finally:
+        client_iter.close()
+    assert not failures, f'{actor}: {len(failures)} cells wrong:\n' + '\n'.join(failures)
+
+
+# --- The page walk ----------------------------------------------------------------------------------------------------
+
+PAGE_OBJECTS: dict[str, Callable[[World], dict[str, int]]] = {
+    '/exports/{export_id}/download': lambda w: {'export_id': w.ids['export']},
+    '/patient/doctors/{doctor_id}': lambda w: {'doctor_id': w.clinic.doctor.user_id},
+    '/doctor/patients/{patient_id}': lambda w: {'patient_id': w.clinic.patient.user_id},
+    '/doctor/patients/{patient_id} [patient B]': lambda w: {'patient_id': w.clinic.other_patient.user_id},
+    '/doctor/appointments/{appointment_id}': lambda w: {'appointment_id': w.ids['booked']},
+    '/admin/doctors/{doctor_id}': lambda w: {'doctor_id': w.clinic.doctor.user_id},
+    '/admin/patients/{patient_id}': lambda w: {'patient_id': w.clinic.patient.user_id},
+}
+HOME_HEADINGS = {PATIENT_A: 'My health', PATIENT_B: 'My health', DOCTOR_X: 'My day', DOCTOR_Y: 'My day',
+                 ADMIN: 'Clinic dashboard', BLACKLISTED: 'My health'}  # fmt: skip
+
+
+async def _sign_in(user: User, world: World, actor: str) -> None:
+    await user.open('/login')
+    user.find('Email').type(world.person(actor).email)
+    user.find('Password').type(world.password(actor))
+    user.find(kind=ui.button, content='Sign in').click()
+    await user.should_see(HOME_HEADINGS[actor], retries=50)
+
+
+def page_outcome(status: int, location: str, body: str) -> str:
+    """What a visitor got: 'login' (sent to sign in), 'refused' (told no), 'redirect' (sent elsewhere), 'shown'."""
+    if status in (301, 302, 303, 307):
+        return 'login' if location.startswith('/login') else 'redirect'
+    if status in (401, 403, 404) or any(text in body for text in FORBIDDEN_TEXTS):
+        return 'refused'
+    return 'shown' if status == 200 else f'status {status}'
+
+
+@pytest.mark.parametrize('actor', ACTORS)
+async def test_every_page_cell_of_the_matrix(user: User, clinic: Clinic, clock: ManualClock, actor: str) -> None:
+    """Every page for one actor: allowed pages are shown (or do their redirect), refused ones send the visitor to
+    /login or show a refusal, never the page."""
+    world = build_world(clinic, clock)
+    if actor != ANON:
+        await _sign_in(user, world, actor)
+        if actor == BLACKLISTED:
+            world.blacklist(world.carol.user_id)
+    failures = []
+    for rule in matrix.PAGE_RULES:
+        objects = PAGE_OBJECTS.get(rule.key.removeprefix('GET '), lambda w: {})(world)
+        response = await user.http_client.get(rule.path.format(**objects), follow_redirects=False)
+        outcome = page_outcome(response.status_code, response.headers.get('location', ''), response.text)
+        if actor in rule.allowed:
+            good = outcome in ('shown', 'redirect') or (rule.ok == (303,) and outcome == 'login')
+            good = good and response.status_code in rule.ok
+        else:
+            good = outcome in ('login', 'refused')
+        if not good:
+            verdict = 'allowed' if actor in rule.allowed else 'refused'
+            failures.append(f'{rule.key} ({rule.object}): {verdict} expected, got {outcome} ({response.status_code})')
+    assert not failures, f'{actor}: {len(failures)} page cells wrong:\n' + '\n'.join(failures)
+
+
+# --- Completeness: every route and page has a row, and the document is current ---------------------------------------
+
+
+def _api_routes(routes: list[Any]) -> set[str]:
+    """`METHOD /api/path` of every route of the API, through FastAPI's included routers."""
+    found: set[str] = set()
+    for route in routes:
+        if hasattr(route, 'effective_candidates'):  # an included router (FastAPI >= 0.16x)
+            found |= _api_routes(route.effective_candidates())
+            continue
+        original = getattr(route, 'original_route', route)
+        for method in getattr(original, 'methods', None) or ():
+            if method != 'HEAD':
+                found.add(f'{method} {API_PREFIX}{route.path}')
+    return found
+
+
+def test_every_api_route_has_a_row_and_every_row_a_route() -> None:
+    routes = _api_routes(create_api().routes)
+    rows = {f'{rule.method} {rule.path}' for rule in matrix.API_RULES}
+    assert not routes - rows, f'API routes without a row in tests/access_matrix.py: {sorted(routes - rows)}'
+    assert not rows - routes, f'rows for API routes that do not exist: {sorted(rows - routes)}'
+    assert all(rule.key in BUILDERS for rule in matrix.API_RULES), 'every API row needs a request builder here'
+
+
+def _page_routes() -> set[str]:
+    from nicegui import app
+
+    return {
+        f'{method} {route.path}'
+        for route in app.routes
+        if isinstance(route, APIRoute) and not route.path.startswith(('/_nicegui', API_PREFIX))
+        for method in route.methods
+        if method != 'HEAD'
+    }
+
+
+async def test_every_page_has_a_row_and_every_row_a_page(user: User) -> None:
+    await user.open('/login')  # main.py has registered every page
+    pages = _page_routes()
+    rows = {f'{rule.method} {rule.path}' for rule in matrix.PAGE_RULES}
+    assert not pages - rows, f'pages without a row in tests/access_matrix.py: {sorted(pages - rows)}'
+    assert not rows - pages, f'rows for pages that do not exist: {sorted(rows - pages)}'
+
+
+def test_the_document_is_generated_from_the_matrix() -> None:
+    assert DOC.read_text(encoding='utf-8') == matrix.render(), (
+        'docs/access-matrix.md is stale: run `python -m tests.access_matrix > docs/access-matrix.md`'
+    )
+
+
+def test_every_actor_is_refused_somewhere_and_allowed_somewhere() -> None:
+    """A sanity check of the table itself: nobody is all-powerful, and the blacklisted user reaches only public
+    routes."""
+    for actor in ACTORS:
+        assert any(actor not in rule.allowed for rule in matrix.ALL_RULES), actor
+    assert all(BLACKLISTED not in rule.allowed or rule.allowed == matrix.EVERYONE for rule in matrix.ALL_RULES)
+    assert matrix.cells() == len(matrix.ALL_RULES) * len(ACTORS)
