@@ -1,8 +1,9 @@
-"""How long the admin dashboard's aggregation takes on the current database (no cache), per filter.
+"""The admin dashboard's data: build time with a cold cache and a warm one, and re-filtering, in this process through
+the services (as the page does) and through GET /api/admin/stats on the running server.
+
+Alone, on any data folder (no server, no cache: the aggregation itself, per filter):
 
     HMS_DATA_DIR=/path/to/seeded/data .venv/bin/python -m bench.dashboard --runs 5
-
-Prints a markdown table of median and worst times over the runs.
 """
 
 from __future__ import annotations
@@ -10,48 +11,144 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
 
+import httpx
 from sqlalchemy import func, select
 
 from hms import clock, context
 from hms.config import Settings
+from hms.context import AppContext
 from hms.db.models import Appointment, User
 from hms.domain.enums import Role
 from hms.services import stats
 from hms.services.principal import Principal
 from hms.services.stats import StatsQuery
 
+from .measure import percentile
+
+
+def _admin(ctx: AppContext) -> tuple[Principal, list[int]]:
+    with ctx.uow() as uow:
+        admin = uow.users.first_with_role(Role.ADMIN)
+        doctor_ids = list(uow.session.scalars(select(User.id).where(User.role == Role.DOCTOR).order_by(User.id)))
+    assert admin is not None, 'the database has no administrator'
+    return Principal(admin.id, Role.ADMIN, admin.name, admin.email, False), doctor_ids
+
+
+def _today(settings: Settings) -> date:
+    return clock.now().astimezone(settings.zone).date()
+
+
+def _timed(action: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    action()
+    return (time.perf_counter() - started) * 1000
+
+
+def _row(name: str, times: list[float]) -> dict[str, Any]:
+    return {'what': name, 'runs': len(times), 'median_ms': statistics.median(times), 'p95_ms': percentile(times, 95),
+            'max_ms': max(times)}  # fmt: skip
+
+
+def filter_cases(settings: Settings, doctor_id: int | None) -> dict[str, StatsQuery]:
+    today = _today(settings)
+    return {
+        'last 7 days': StatsQuery.preset('last7', today),
+        'last 30 days': StatsQuery.preset('last30', today),
+        'last 90 days': StatsQuery.preset('last90', today),
+        'last 30 days, one doctor': StatsQuery.preset('last30', today, doctor_id=doctor_id),
+    }
+
+
+def aggregation_times(ctx: AppContext, runs: int) -> list[dict[str, Any]]:
+    """The uncached aggregation per filter (what bench/dashboard.py measured first)."""
+    principal, doctor_ids = _admin(ctx)
+    rows = []
+    for name, query in filter_cases(ctx.settings, doctor_ids[0] if doctor_ids else None).items():
+        times = []
+        for _ in range(runs):
+
+            def build(query: StatsQuery = query) -> None:
+                with ctx.uow() as uow:
+                    stats.dashboard(uow, ctx.settings, principal, query)
+
+            times.append(_timed(build))
+        rows.append(_row(f'aggregation, {name}', times))
+    return rows
+
+
+def cold_ranges(today: date, runs: int) -> list[tuple[date, date]]:
+    """30-day ranges in the seeded past year not asked for before (another offset each bench run): cold for the
+    cache even on a reused data folder, as heavy as the default 'last 30 days'."""
+    offset = 30 + int(time.time() * 1000) % 300
+    return [(today - timedelta(days=offset + run + 29), today - timedelta(days=offset + run)) for run in range(runs)]
+
+
+def page_data_times(ctx: AppContext, runs: int) -> list[dict[str, Any]]:
+    """What the page does: read through the cache. Cold: a range not cached yet; warm: the same range again;
+    re-filter: the same range for one doctor (not cached yet either)."""
+    principal, doctor_ids = _admin(ctx)
+    hits: list[bool] = []
+
+    def cached(query: StatsQuery) -> None:
+        hits.append(stats.dashboard_cached(ctx.cache, ctx.uow, ctx.settings, principal, query)[1])
+
+    cold, warm, refilter = [], [], []
+    for run, (first, last) in enumerate(cold_ranges(_today(ctx.settings), runs)):
+        query = StatsQuery(first, last)
+        cold.append(_timed(lambda q=query: cached(q)))
+        warm.append(_timed(lambda q=query: cached(q)))
+        doctor = doctor_ids[(run + 1) % len(doctor_ids)] if doctor_ids else None
+        by_doctor = StatsQuery(first, last, None, doctor)
+        refilter.append(_timed(lambda q=by_doctor: cached(q)))
+    rows = [_row('page data, cold cache', cold), _row('page data, warm cache', warm),
+            _row('page data, re-filter (one doctor)', refilter)]  # fmt: skip
+    rows[1]['note'] = f'cache hits {sum(hits)} of {len(hits)} reads (only the warm ones should hit)'
+    return rows
+
+
+async def api_times(
+    http: httpx.AsyncClient, admin_token: str, runs: int, doctor_ids: list[int], today: date
+) -> list[dict[str, Any]]:
+    """GET /api/admin/stats one at a time: cold (a range not cached yet: X-Cache MISS), warm (HIT), re-filter."""
+    headers = {'Authorization': f'Bearer {admin_token}'}
+    cold, warm, refilter = [], [], []
+    misses = hits = 0
+    for run, (first, last) in enumerate(cold_ranges(today, runs)):
+        path = f'/api/admin/stats?from={first}&to={last}'
+        for bucket in (cold, warm):
+            started = time.perf_counter()
+            response = await http.get(path, headers=headers)
+            bucket.append((time.perf_counter() - started) * 1000)
+            response.raise_for_status()
+            misses += response.headers.get('X-Cache') == 'MISS'
+            hits += response.headers.get('X-Cache') == 'HIT'
+        doctor = doctor_ids[(run + 7) % len(doctor_ids)]
+        started = time.perf_counter()
+        (await http.get(f'{path}&doctor_id={doctor}', headers=headers)).raise_for_status()
+        refilter.append((time.perf_counter() - started) * 1000)
+    rows = [_row('API /admin/stats, cold', cold), _row('API /admin/stats, warm', warm),
+            _row('API /admin/stats, re-filter (one doctor)', refilter)]  # fmt: skip
+    rows[0]['note'] = f'X-Cache MISS {misses}, HIT {hits} of {2 * runs}'
+    return rows
+
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--runs', type=int, default=5)
     args = parser.parse_args()
     settings = Settings()
     ctx = context.init(settings)
     with ctx.uow() as uow:
-        admin = uow.users.first_with_role(Role.ADMIN)
-        some_doctor = uow.session.scalar(select(User.id).where(User.role == Role.DOCTOR).order_by(User.id).limit(1))
         appointments = uow.session.scalar(select(func.count()).select_from(Appointment))
-    assert admin is not None
-    principal = Principal(admin.id, Role.ADMIN, admin.name, admin.email, False)
-    today = clock.now().astimezone(settings.zone).date()
-    cases = {
-        'last 7 days': StatsQuery.preset('last7', today),
-        'last 30 days': StatsQuery.preset('last30', today),
-        'last 90 days': StatsQuery.preset('last90', today),
-        'last 30 days, one doctor': StatsQuery.preset('last30', today, doctor_id=some_doctor),
-    }
     print(f'{appointments:,} appointments, {args.runs} runs each, database: {settings.effective_database_url}\n')
     print('| filter | median ms | max ms |')
     print('|---|---:|---:|')
-    for name, query in cases.items():
-        times = []
-        for _ in range(args.runs):
-            started = time.perf_counter()
-            with ctx.uow() as uow:
-                stats.dashboard(uow, settings, principal, query)
-            times.append((time.perf_counter() - started) * 1000)
-        print(f'| {name} | {statistics.median(times):.0f} | {max(times):.0f} |')
+    for row in aggregation_times(ctx, args.runs):
+        print(f'| {row["what"].removeprefix("aggregation, ")} | {row["median_ms"]:.0f} | {row["max_ms"]:.0f} |')
 
 
 if __name__ == '__main__':

@@ -6,7 +6,20 @@ from fastapi import FastAPI
 from starlette.routing import Mount
 
 from . import problems
-from .routes import admin, appointments, auth, departments, doctor, doctors, exports, jobs, patient, records, stats
+from .routes import (
+    admin,
+    appointments,
+    auth,
+    departments,
+    doctor,
+    doctors,
+    exports,
+    health,
+    jobs,
+    patient,
+    records,
+    stats,
+)
 
 API_PREFIX = '/api'
 
@@ -21,6 +34,7 @@ def create_api() -> FastAPI:
         openapi_url='/openapi.json',
     )
     problems.install(api)
+    api.include_router(health.router)
     api.include_router(auth.router)
     routers = (departments, doctors, appointments, doctor, records, patient, admin, stats, exports, jobs)
     for module in routers:

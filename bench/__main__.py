@@ -1,0 +1,89 @@
+"""Run the HMS benchmark suite against a real `python main.py` and print the results as markdown.
+
+    .venv/bin/python -m bench --scale small            # 20 doctors / 2 000 patients / 20 000 appointments
+    .venv/bin/python -m bench --scale large --data-dir /tmp/hmsb-large   # 200 / 100 000 / 1 000 000, seeded once
+    .venv/bin/python -m bench --scale both --runs 3 --out /tmp/bench-results
+
+Results are also written to --out (results.md and results.json; default: a new temporary folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from . import report
+from .runner import SECTIONS, Options, run_scale
+
+
+def _data_dirs(values: list[str], scales: list[str]) -> dict[str, Path]:
+    """`--data-dir PATH` (one scale) or `--data-dir small=PATH --data-dir large=PATH`."""
+    found: dict[str, Path] = {}
+    for value in values:
+        name, sep, path = value.partition('=')
+        if sep and name in ('small', 'large'):
+            found[name] = Path(path)
+        elif len(scales) == 1:
+            found[scales[0]] = Path(value)
+        else:
+            raise SystemExit('with --scale both, give --data-dir small=PATH and/or --data-dir large=PATH')
+    return found
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops the servers like Ctrl-C does
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog='python -m bench', description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument('--scale', choices=['small', 'large', 'both'], default='small')
+    parser.add_argument('--runs', type=int, default=3, help='repetitions of each measurement (default 3)')
+    parser.add_argument('--clients', type=int, default=20, help='concurrent API clients (default 20)')
+    parser.add_argument('--requests', type=int, default=400, help='requests per endpoint and run (default 400)')
+    parser.add_argument('--race-clients', type=int, default=50)
+    parser.add_argument('--race-slots', type=int, default=3)
+    parser.add_argument('--reminders', type=int, default=5_000, help='booked appointments on the reminder day')
+    parser.add_argument('--export-rows', type=int, default=100_000, help='rows the CSV export should hold (about)')
+    parser.add_argument('--levels', default='5,10,20,40', help='connected dashboards to ramp through')
+    parser.add_argument('--data-dir', action='append', default=[], help='a seeded data folder to reuse (see above)')
+    parser.add_argument('--database-url', help='run on this database (e.g. postgresql+psycopg://…) instead of SQLite')
+    parser.add_argument('--only', help=f'comma-separated sections to run (default all: {",".join(SECTIONS)})')
+    parser.add_argument('--out', type=Path, help='folder for results.md and results.json (default: a temp folder)')
+    args = parser.parse_args(argv)
+    scales = ['small', 'large'] if args.scale == 'both' else [args.scale]
+    sections = tuple(args.only.split(',')) if args.only else SECTIONS
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f'unknown sections: {", ".join(sorted(unknown))}')
+    options = Options(
+        runs=args.runs, clients=args.clients, requests=args.requests, race_clients=args.race_clients,
+        race_slots=args.race_slots, reminders=args.reminders, export_rows=args.export_rows,
+        levels=tuple(int(level) for level in args.levels.split(',')), database_url=args.database_url,
+        sections=sections,
+    )  # fmt: skip
+    data_dirs = _data_dirs(args.data_dir, scales)
+    out = args.out or Path(tempfile.mkdtemp(prefix='hms-bench-'))
+    signal.signal(signal.SIGTERM, _interrupt)
+    results = []
+    try:
+        for scale in scales:
+            results.append(run_scale(scale, data_dirs.get(scale), options))
+            report.write(out, results)  # each finished scale is kept even if a later one is interrupted
+    except KeyboardInterrupt:
+        print('interrupted: every process the bench started was stopped', file=sys.stderr)
+        if results:
+            report.write(out, results)
+        return 130
+    print()
+    print('\n'.join(report.scale_markdown(result) for result in results))
+    print(f'results: {out / "results.md"} and {out / "results.json"}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""API throughput and latency under concurrent clients, each endpoint next to the bare /api/health baseline, and the
+booking race (many clients, the same few slots)."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from hms.seed import DEPARTMENTS, LAST_NAMES
+
+from .data import DEMO_PASSWORD, Accounts
+from .load import Call, drive, sign_in_many
+from .measure import Summary
+from .server import ADMIN_EMAIL, ADMIN_PASSWORD
+from .slots import partition, race_targets
+
+
+@dataclass
+class Tokens:
+    admin: str
+    readers: list[str]  # one signed-in patient per client: search, slots, history
+
+
+@dataclass(frozen=True)
+class RaceResult:
+    clients: int
+    slots: int
+    accepted_per_slot: list[int]
+    rejected: int
+    server_errors: int
+    status_counts: dict[int, int]
+
+    @property
+    def ok(self) -> bool:
+        return all(count == 1 for count in self.accepted_per_slot) and self.server_errors == 0
+
+
+class Patients:
+    """Hands out patients not used before in this bench run (bookings use a fresh patient each: per-patient limits
+    and overlaps never turn a booking away)."""
+
+    def __init__(self, accounts: Accounts, rng: random.Random) -> None:
+        self._pool = [email for email, _ in accounts.patients]
+        rng.shuffle(self._pool)
+
+    def take(self, count: int) -> list[str]:
+        if count > len(self._pool):
+            raise RuntimeError(f'not enough demo patients left ({len(self._pool)} for {count})')
+        taken, self._pool = self._pool[:count], self._pool[count:]
+        return taken
+
+
+async def sign_in_readers(http: httpx.AsyncClient, patients: Patients, clients: int) -> Tokens:
+    admin = (await sign_in_many(http, [ADMIN_EMAIL], ADMIN_PASSWORD))[0]
+    readers = await sign_in_many(http, patients.take(clients), DEMO_PASSWORD)
+    return Tokens(admin, readers)
+
+
+def _spread(calls: Sequence[Call], clients: int) -> list[list[Call]]:
+    return partition(list(calls), clients)
+
+
+def read_plans(tokens: Tokens, accounts: Accounts, clients: int, requests: int, rng: random.Random) -> dict[str, Any]:
+    """The read scenarios: name -> one list of calls per client (``requests`` calls in all)."""
+    terms = [name.lower()[:4] for name in LAST_NAMES] + [name.split()[0] for name, _ in DEPARTMENTS]
+    doctor_ids = [doctor_id for _, doctor_id in accounts.doctors]
+
+    def per_client(make: Any) -> list[list[Call]]:
+        return [[make(index, tokens.readers[index]) for _ in range(max(1, requests // clients))] for index in
+                range(clients)]  # fmt: skip
+
+    return {
+        'baseline GET /api/health': per_client(lambda i, t: Call('GET', '/api/health')),
+        'doctor search': per_client(lambda i, t: Call('GET', f'/api/doctors?q={rng.choice(terms)}', t)),
+        'free slots of a doctor': per_client(
+            lambda i, t: Call('GET', f'/api/doctors/{rng.choice(doctor_ids)}/slots', t)
+        ),
+        "patient's history": per_client(lambda i, t: Call('GET', '/api/patient/history', t)),
+        'admin stats (last 30 days)': per_client(lambda i, t: Call('GET', '/api/admin/stats', tokens.admin)),
+    }
+
+
+async def free_slots(http: httpx.AsyncClient, token: str, doctor_ids: Sequence[int]) -> list[tuple[int, str]]:
+    """Every free (doctor, start) within the booking horizon."""
+    found: list[tuple[int, str]] = []
+    for doctor_id in doctor_ids:
+        response = await http.get(f'/api/doctors/{doctor_id}/slots', headers={'Authorization': f'Bearer {token}'})
+        response.raise_for_status()
+        found.extend((doctor_id, slot['start']) for slot in response.json())
+    return found
+
+
+async def booking_plans(
+    http: httpx.AsyncClient, tokens: Tokens, accounts: Accounts, patients: Patients, clients: int, requests: int,
+    rng: random.Random,
+) -> tuple[list[list[Call]], list[tuple[int, str]]]:  # fmt: skip
+    """Distinct free slots dealt among the clients, each booked by its own fresh patient; the slots left over."""
+    slots = await free_slots(http, tokens.readers[0], [doctor_id for _, doctor_id in accounts.doctors])
+    rng.shuffle(slots)
+    per_client = max(1, requests // clients)
+    dealt = partition(slots, clients, per_part=per_client)
+    used = sum(len(part) for part in dealt)
+    booking_tokens = iter(await sign_in_many(http, patients.take(used), DEMO_PASSWORD))
+    plans = [
+        [Call('POST', '/api/appointments', next(booking_tokens), {'doctor_id': d, 'start': s, 'reason': 'Bench'})
+         for d, s in part]
+        for part in dealt
+    ]  # fmt: skip
+    return plans, slots[used:]
+
+
+async def race(
+    http: httpx.AsyncClient, spare_slots: Sequence[tuple[int, str]], patients: Patients, clients: int, slot_count: int
+) -> RaceResult:
+    """``clients`` patients released at the same moment at ``slot_count`` slots: exactly one booking each."""
+    chosen = list(spare_slots[:slot_count])
+    if len(chosen) < slot_count:
+        raise RuntimeError('not enough free slots left for the booking race')
+    tokens = await sign_in_many(http, patients.take(clients), DEMO_PASSWORD)
+    targets = race_targets(clients, chosen)
+    plans = [
+        [Call('POST', '/api/appointments', token, {'doctor_id': d, 'start': s, 'reason': 'Race'}, tag=(d, s))]
+        for token, (d, s) in zip(tokens, targets, strict=True)
+    ]
+    outcome = await drive(http, plans, together=True)
+    accepted = Counter(tag for tag, status in outcome.statuses if status == 201)
+    statuses = Counter(status for _, status in outcome.statuses)
+    return RaceResult(
+        clients=clients,
+        slots=slot_count,
+        accepted_per_slot=[accepted.get(slot, 0) for slot in chosen],
+        rejected=sum(count for status, count in statuses.items() if 400 <= status < 500),
+        server_errors=sum(count for status, count in statuses.items() if status == 0 or status >= 500),
+        status_counts=dict(statuses),
+    )
+
+
+async def throughput(
+    http: httpx.AsyncClient, accounts: Accounts, patients: Patients, clients: int, requests: int, rng: random.Random
+) -> tuple[dict[str, Summary], list[tuple[int, str]]]:
+    """One round of every scenario (the baseline first); the free slots no booking used, for the race."""
+    tokens = await sign_in_readers(http, patients, clients)
+    results: dict[str, Summary] = {}
+    for name, plans in read_plans(tokens, accounts, clients, requests, rng).items():
+        await drive(http, [plan[:1] for plan in plans])  # warm-up: connections, first imports, first cache fill
+        results[name] = (await drive(http, plans)).summary()
+    plans, spare = await booking_plans(http, tokens, accounts, patients, clients, requests, rng)
+    results['booking (distinct free slots)'] = (await drive(http, plans)).summary()
+    return results, spare

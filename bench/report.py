@@ -1,0 +1,103 @@
+"""The results as markdown (printed, and written with the JSON into the output folder)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .measure import ratio
+from .table import markdown_table
+
+BASELINE = 'baseline GET /api/health'
+
+
+def _api(api: dict[str, dict[str, Any]]) -> str:
+    base = api.get(BASELINE, {})
+    rows = []
+    for name, s in api.items():
+        rows.append([name, s['requests'], s['median_ms'], s['p95_ms'], s['per_second'],
+                     ratio(s['median_ms'], base.get('median_ms', 0)), ratio(base.get('per_second', 0), s['per_second']),
+                     s['errors'], s['rejected']])  # fmt: skip
+    headers = ['endpoint', 'requests', 'median ms', 'p95 ms', 'req/s', 'median × baseline', 'req/s ÷ baseline',
+               '5xx', '4xx']  # fmt: skip
+    return markdown_table(headers, rows, numeric=[False, *[True] * 8])
+
+
+def _race(races: list[dict[str, Any]]) -> str:
+    rows = [[r['clients'], r['slots'], ', '.join(map(str, r['accepted_per_slot'])), r['rejected'], r['server_errors'],
+             r['ok']] for r in races]  # fmt: skip
+    return markdown_table(['clients', 'slots', 'accepted per slot', '409/4xx', '5xx', 'ok'], rows)
+
+
+def _timings(rows: list[dict[str, Any]]) -> str:
+    body = [[r['what'], r['runs'], r['median_ms'], r.get('p95_ms'), r['max_ms'], r.get('note', '')] for r in rows]
+    return markdown_table(['what', 'runs', 'median ms', 'p95 ms', 'max ms', 'note'], body,
+                          numeric=[False, True, True, True, True, False])  # fmt: skip
+
+
+def _jobs(rows: list[dict[str, Any]]) -> str:
+    body = []
+    for r in rows:
+        note = ', '.join(f'{k} {v}' for k, v in r.items() if k not in ('what', 'rows', 'wall_s', 'rows_per_s'))
+        body.append([r['what'], r['rows'], r['wall_s'], r['rows_per_s'], note])
+    return markdown_table(['job', 'rows', 'wall s', 'rows/s', 'note'], body,
+                          numeric=[False, True, True, True, False])  # fmt: skip
+
+
+def _browser(browser: dict[str, Any]) -> str:
+    pages = markdown_table(['page usable', 'runs', 'median ms', 'max ms'],
+                           [[r['what'], r['runs'], r['median_ms'], r['max_ms']] for r in browser['pages']])  # fmt: skip
+    ramp = markdown_table(['connected dashboards', 'interactions', 'median ms', 'p95 ms', 'failed clients'],
+                          [[r['clients'], r['interactions'], r['median_ms'], r['p95_ms'], r['failed_clients']]
+                           for r in browser['ramp']])  # fmt: skip
+    held = (
+        f'One web process held **{browser["held"]}** connected dashboards with interaction p95 < '
+        f'{browser["limit_ms"]:g} ms.'
+    )
+    return f'{pages}\n\n{ramp}\n\n{held}'
+
+
+def _targets(rows: list[dict[str, Any]]) -> str:
+    body = [[r['target'], r['measured'], {True: 'yes', False: '**no**', None: '–'}[r['met']]] for r in rows]
+    return markdown_table(['target', 'measured', 'met'], body, numeric=[False, True, False])
+
+
+def scale_markdown(result: dict[str, Any]) -> str:
+    meta = result['meta']
+    parts = [
+        f'## Scale: {meta["scale"]} ({meta["doctors"]:,} doctors / {meta["patients"]:,} patients / '
+        f'{meta["appointments"]:,} appointments)',
+        f'{meta["date"]} · {meta["machine"]} · database {meta["database"]} · load average before '
+        f'{meta["load_before"]}, after {meta["load_after"]} · {meta["clients"]} clients, {meta["runs"]} runs',
+    ]
+    memory = result.get('memory') or {}
+    parts.append(markdown_table(
+        ['cold start of python main.py to /login (s)', 'web peak RSS MB', 'worker peak RSS MB', 'seed s'],
+        [[meta.get('cold_start_s'), memory.get('web_mb'), memory.get('worker_mb'), meta.get('seed_s')]],
+        numeric=[True] * 4,
+    ))  # fmt: skip
+    if result.get('api'):
+        parts += ['### API under concurrent clients (median over runs; ratios to the baseline)', _api(result['api'])]
+    if result.get('race'):
+        parts += ['### Booking race', _race(result['race'])]
+    if result.get('dashboard'):
+        parts += ['### Admin dashboard data', _timings(result['dashboard'])]
+    if result.get('jobs'):
+        parts += ['### Jobs (real worker, mail to the local SMTP sink)', _jobs(result['jobs'])]
+    if result.get('browser'):
+        parts += ['### Headless Chromium', _browser(result['browser'])]
+    if result.get('targets'):
+        parts += ['### Targets', _targets(result['targets'])]
+    if result.get('failures'):
+        failed = '\n'.join(f'- {name}: {error}' for name, error in result['failures'].items())
+        parts += ['### Sections that failed', failed]
+    return '\n\n'.join(parts) + '\n'
+
+
+def write(out: Path, results: list[dict[str, Any]]) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / 'results.json').write_text(json.dumps(results, indent=2, default=str), encoding='utf-8')
+    markdown = out / 'results.md'
+    markdown.write_text('# HMS benchmark\n\n' + '\n'.join(scale_markdown(r) for r in results), encoding='utf-8')
+    return markdown
