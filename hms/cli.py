@@ -175,13 +175,22 @@ def seed_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 def audit_verify(settings: Settings) -> int:
     """Walk the audit hash chain; exit 0 when intact, 1 with the first broken link otherwise."""
-    from hms.db.uow import Database
-    from hms.services import audit
+    from sqlalchemy.exc import SQLAlchemyError
 
+    from hms.db.uow import Database
+    from hms.services import audit, backup
+
+    path = backup.sqlite_path(settings)
+    if path is not None and not path.is_file():
+        print(f'hms: there is no database at {path}', file=sys.stderr)
+        return 2
     database = Database(settings.effective_database_url)
     try:
         with database.uow() as uow:
             report = audit.verify(uow.session)
+    except SQLAlchemyError as error:
+        print(f'hms: cannot read the audit log ({type(error).__name__}); run: python main.py migrate', file=sys.stderr)
+        return 2
     finally:
         database.dispose()
     legacy = f' ({report.legacy_rows} rows from before the chain are not covered)' if report.legacy_rows else ''
@@ -191,6 +200,66 @@ def audit_verify(settings: Settings) -> int:
     print(f'audit chain BROKEN at row {report.broken_id}: {report.problem}', file=sys.stderr)
     print(f'{report.rows - 1} rows before it verified{legacy}', file=sys.stderr)
     return 1
+
+
+def run_backup(settings: Settings, folder: str | None) -> int:
+    from hms.services import backup
+
+    try:
+        result = backup.backup(settings, Path(folder) if folder else None)
+    except backup.BackupError as error:
+        print(f'hms: backup failed: {error}', file=sys.stderr)
+        return 1
+    check = 'passed PRAGMA integrity_check' if result.engine == 'sqlite' else 'pg_dump custom format'
+    print(f'backup written: {result.path} ({result.size:,} bytes, readable by you only; {check})')
+    if result.engine == 'postgresql':
+        print(f'restore it with: pg_restore --clean --if-exists --no-owner -d "$DATABASE_URL" {result.path}')
+    else:
+        print(f'restore it with: python main.py restore {result.path} --yes')
+    return 0
+
+
+def run_restore(settings: Settings, file: str, *, yes: bool, force: bool) -> int:
+    from hms.services import audit, backup
+
+    if backup.web_seems_running(settings) and not force:
+        print(
+            f'hms: something answers on {settings.host}:{settings.port}: stop HMS before restoring '
+            '(or pass --force if that is not HMS).',
+            file=sys.stderr,
+        )
+        return 2
+    problem = backup.integrity_problem(Path(file).expanduser().resolve())
+    if problem:
+        print(f'hms: refusing to restore: {problem}', file=sys.stderr)
+        return 1
+    if not yes:
+        if not sys.stdin.isatty():
+            print('hms: restoring replaces the database: pass --yes to confirm.', file=sys.stderr)
+            return 2
+        answer = input(f'Replace the database of {settings.data_path} with {file}? Type "restore" to confirm: ')
+        if answer.strip() != 'restore':
+            print('hms: nothing restored.', file=sys.stderr)
+            return 2
+    try:
+        result = backup.restore(settings, Path(file))
+    except backup.BackupError as error:
+        print(f'hms: restore failed: {error}', file=sys.stderr)
+        return 1
+    if result.previous:
+        print(f'the replaced database is kept as {result.previous}')
+    print(f'restored {file} into {result.database} and migrated it to the current schema')
+    from hms.db.uow import Database
+
+    database = Database(settings.effective_database_url)
+    try:
+        with database.uow() as uow:
+            report = audit.verify(uow.session)
+    finally:
+        database.dispose()
+    state = 'OK' if report.ok else f'BROKEN at row {report.broken_id}: {report.problem}'
+    print(f'audit chain {state} ({report.rows} rows)')
+    return 0 if report.ok else 1
 
 
 def main(argv: list[str]) -> int:
@@ -210,6 +279,12 @@ def main(argv: list[str]) -> int:
     demo.add_argument('--password', help='password of every generated account (default: generated and printed)')
     demo.add_argument('--demo', action='store_true', help='a small clinic to try right away (5 doctors, 50 patients)')
     sub.add_parser('audit-verify', help='check the audit log hash chain; non-zero exit at the first broken link')
+    backup_parser = sub.add_parser('backup', help='back the database up (SQLite online backup, or pg_dump)')
+    backup_parser.add_argument('--to', metavar='FOLDER', help='where to write it (default: <data folder>/backups)')
+    restore_parser = sub.add_parser('restore', help='replace the database with a backup file, then migrate it')
+    restore_parser.add_argument('file', help='an SQLite backup written by "backup"')
+    restore_parser.add_argument('--yes', action='store_true', help='do not ask for confirmation')
+    restore_parser.add_argument('--force', action='store_true', help='restore even if the web port answers')
     args = parser.parse_args(argv)
 
     settings = Settings()
@@ -230,6 +305,10 @@ def main(argv: list[str]) -> int:
             return seed_demo(settings, args)
         elif command == 'audit-verify':
             return audit_verify(settings)
+        elif command == 'backup':
+            return run_backup(settings, args.to)
+        elif command == 'restore':
+            return run_restore(settings, args.file, yes=args.yes, force=args.force)
     except StartupError as error:
         print(f'hms: {error}', file=sys.stderr)
         return 2

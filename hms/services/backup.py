@@ -1,0 +1,202 @@
+"""Backups and restores of the database.
+
+SQLite: the online backup API copies a consistent snapshot while the app keeps running (WAL included), into a
+timestamped single-file database readable by its owner only, then checked with ``PRAGMA integrity_check``.
+PostgreSQL: ``pg_dump -Fc`` when it is on PATH (restore with ``pg_restore``); otherwise the instructions.
+A restore checks the file first, keeps the database it replaces as ``*.before-restore-<time>``, copies the backup
+in through the same backup API, and migrates it, so an older backup comes back at the current schema.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from hms.config import Settings
+from hms.db.migrate import upgrade
+
+SQLITE_HEADER = b'SQLite format 3\x00'
+BACKUP_FOLDER = 'backups'
+# Tables every HMS database has; a file without them is some other SQLite database.
+_HMS_TABLES = {'alembic_version', 'users', 'audit_log'}
+
+PG_INSTRUCTIONS = """PostgreSQL backups use the PostgreSQL tools:
+  back up:  pg_dump -Fc --no-owner -f hms-YYYYmmdd.dump "$DATABASE_URL"
+  restore:  pg_restore --clean --if-exists --no-owner -d "$DATABASE_URL" hms-YYYYmmdd.dump
+            then: python main.py migrate && python main.py audit-verify
+Install the PostgreSQL client (pg_dump/pg_restore of the server's major version) to let HMS run pg_dump for you."""
+
+
+class BackupError(Exception):
+    """A backup or restore that cannot be done; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class BackupResult:
+    path: Path
+    size: int
+    engine: str  # 'sqlite' | 'postgresql'
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    database: Path
+    previous: Path | None  # the replaced database, kept
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')
+
+
+def sqlite_path(settings: Settings) -> Path | None:
+    """The database file when the database is SQLite, else None."""
+    url = make_url(settings.effective_database_url)
+    if url.get_backend_name() != 'sqlite':
+        return None
+    if not url.database or url.database == ':memory:':
+        raise BackupError('An in-memory SQLite database cannot be backed up.')
+    return Path(url.database).expanduser().resolve()
+
+
+def _private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 (never briefly readable by others)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.close(fd)
+
+
+def _copy_sqlite(source: sqlite3.Connection, target: Path) -> None:
+    """A consistent copy of ``source`` into ``target`` as one self-contained file (rollback journal, not WAL)."""
+    destination = sqlite3.connect(target)
+    try:
+        source.backup(destination)
+        destination.execute('PRAGMA journal_mode=DELETE')
+    finally:
+        destination.close()
+
+
+def integrity_problem(path: Path) -> str | None:
+    """Why ``path`` is not a sound HMS SQLite database, or None when it is."""
+    if not path.is_file():
+        return f'{path} does not exist or is not a file.'
+    with path.open('rb') as handle:
+        if handle.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+            return f'{path} is not an SQLite database (a PostgreSQL dump is restored with pg_restore).'
+    try:
+        connection = sqlite3.connect(f'{path.as_uri()}?mode=ro', uri=True)
+        try:
+            result = [row[0] for row in connection.execute('PRAGMA integrity_check')]
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as error:
+        return f'{path} is damaged: {error}.'
+    if result != ['ok']:
+        return f'{path} failed the integrity check: {"; ".join(result[:3])}.'
+    missing = _HMS_TABLES - tables
+    if missing:
+        return f'{path} is an SQLite database but not an HMS one (no {", ".join(sorted(missing))} table).'
+    return None
+
+
+def backup(settings: Settings, folder: Path | None = None) -> BackupResult:
+    """Back the database up into ``folder`` (default: <data>/backups)."""
+    target_folder = (folder or settings.data_path / BACKUP_FOLDER).expanduser().resolve()
+    target_folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    database = sqlite_path(settings)
+    if database is None:
+        return _pg_dump(settings, target_folder)
+    if not database.is_file():
+        raise BackupError(f'There is no database at {database} yet (run: python main.py migrate).')
+    target = target_folder / f'hms-{_stamp()}.db'
+    _private_file(target)
+    try:
+        source = sqlite3.connect(database, timeout=30)  # read-only opens of a WAL file fail without its -shm
+        try:
+            _copy_sqlite(source, target)
+        finally:
+            source.close()
+        problem = integrity_problem(target)
+        if problem:
+            raise BackupError(f'The backup did not pass its check: {problem}')
+    except (sqlite3.Error, BackupError):
+        target.unlink(missing_ok=True)
+        raise
+    return BackupResult(path=target, size=target.stat().st_size, engine='sqlite')
+
+
+def _libpq(settings: Settings) -> tuple[str, dict[str, str]]:
+    """A libpq connection URL without the password, and the environment that carries it (not the command line)."""
+    url = make_url(settings.effective_database_url).set(drivername='postgresql')
+    env = dict(os.environ)
+    if url.password:
+        env['PGPASSWORD'] = str(url.password)
+    return url.set(password=None).render_as_string(hide_password=False), env
+
+
+def _pg_dump(settings: Settings, folder: Path) -> BackupResult:
+    executable = shutil.which('pg_dump')
+    if executable is None:
+        raise BackupError(f'pg_dump is not on PATH.\n{PG_INSTRUCTIONS}')
+    target = folder / f'hms-{_stamp()}.dump'
+    _private_file(target)
+    url, env = _libpq(settings)
+    completed = subprocess.run(  # noqa: S603 - fixed argv, no shell
+        [executable, '-Fc', '--no-owner', '-f', str(target), '--dbname', url],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if completed.returncode != 0:
+        target.unlink(missing_ok=True)
+        raise BackupError(f'pg_dump failed: {completed.stderr.strip()[:500]}')
+    return BackupResult(path=target, size=target.stat().st_size, engine='postgresql')
+
+
+def web_seems_running(settings: Settings) -> bool:
+    """Whether something answers on the configured web address (then a restore would pull the floor away)."""
+    try:
+        with socket.create_connection((settings.host, settings.port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def restore(settings: Settings, file: Path, *, migrate: Callable[[str], None] = upgrade) -> RestoreResult:
+    """Replace the SQLite database with the backup in ``file`` (checked first), then migrate it."""
+    database = sqlite_path(settings)
+    if database is None:
+        raise BackupError(f'The database is PostgreSQL: restore a pg_dump file with pg_restore.\n{PG_INSTRUCTIONS}')
+    source_file = file.expanduser().resolve()
+    problem = integrity_problem(source_file)
+    if problem:
+        raise BackupError(f'Refusing to restore: {problem}')
+    if source_file == database:
+        raise BackupError('That file is the current database itself.')
+    database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    previous = None
+    if database.exists():
+        previous = database.with_name(f'{database.name}.before-restore-{_stamp()}')
+        _private_file(previous)
+        current = sqlite3.connect(database, timeout=30)
+        try:
+            _copy_sqlite(current, previous)  # the live file and its WAL, consistently
+        finally:
+            current.close()
+    else:
+        _private_file(database)
+    source = sqlite3.connect(f'{source_file.as_uri()}?mode=ro', uri=True)
+    target = sqlite3.connect(database, timeout=30)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+    migrate(settings.effective_database_url)
+    return RestoreResult(database=database, previous=previous)
