@@ -23,6 +23,7 @@ SIGNED_IN = frozenset({PATIENT_A, PATIENT_B, DOCTOR_X, DOCTOR_Y, ADMIN})
 PATIENTS = frozenset({PATIENT_A, PATIENT_B})
 DOCTORS = frozenset({DOCTOR_X, DOCTOR_Y})
 STAFF_AND_PATIENTS = PATIENTS | DOCTORS
+STAFF = DOCTORS | {ADMIN}
 ADMIN_ONLY = frozenset({ADMIN})
 NOBODY: frozenset[str] = frozenset()
 
@@ -153,6 +154,14 @@ API_RULES: tuple[Rule, ...] = (
     api('GET', '/admin/jobs/runs/{run_id}', 'a job run', ADMIN_ONLY),
     api('GET', '/admin/deliveries', 'the delivery log', ADMIN_ONLY),
     api('POST', '/admin/deliveries/{delivery_id}/retry', 'a failed delivery', ADMIN_ONLY, ok=(503,), note=NO_WORKER),
+    # --- second factor (staff only); these rows run in this order ---------------------------------------------------
+    api('GET', '/auth/totp', 'own second-factor status', SIGNED_IN),
+    api('POST', '/auth/totp/setup', 'own second factor: start enrolment', STAFF),
+    api('POST', '/auth/totp/confirm', 'own second factor: turn on with a code', STAFF),
+    api('POST', '/auth/totp/recovery-codes', 'own recovery codes: replace', STAFF, refused=(*REFUSED, 409),
+        note='patients: 409, they have no second factor'),
+    api('POST', '/auth/totp/disable', 'own second factor: turn off', STAFF, refused=(*REFUSED, 409),
+        note='patients: 409, they have no second factor'),
     # --- last: these end or change the caller's credentials -------------------------------------------------------
     api('POST', '/logout', 'own token (a fresh one)', SIGNED_IN),
     api('POST', '/patient/profile/email', 'own email', PATIENTS),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,8 @@ from hms.domain.enums import Channel, DeliveryStatus, Role, SessionKind
 from hms.domain.records import TreatmentIn
 from hms.domain.scheduling import BookingIn, DepartmentIn, DoctorIn
 from hms.domain.schemas import Credentials
-from hms.services import accounts, appointments, departments, doctors, exports, records
+from hms.security import totp
+from hms.services import accounts, appointments, departments, doctors, exports, records, two_factor
 from hms.services.principal import Principal
 
 from . import access_matrix as matrix
@@ -52,6 +53,7 @@ TREATMENT = {'diagnosis': 'Seasonal influenza', 'treatment': 'Rest and fluids'}
 @dataclass
 class World:
     clinic: Clinic
+    clock: ManualClock
     carol: Principal  # the patient who is blacklisted
     ids: dict[str, int] = field(default_factory=dict)
     _slots: Iterator[datetime] = field(init=False)
@@ -108,6 +110,34 @@ class World:
         with self.ctx.uow() as uow:
             doctors.set_active(uow, self.ctx.settings, self.clinic.admin, user_id, active=False, reason='test')
 
+    def totp_code(self, actor: str) -> str:
+        """A code of the actor's authenticator, in a time step of its own (a code is never accepted twice)."""
+        self.clock.advance(timedelta(seconds=30))
+        if actor == ANON:
+            return '123456'
+        with self.ctx.uow() as uow:
+            user = uow.users.get(self.person(actor).user_id)
+            assert user is not None
+            secret = user.totp_secret
+        return totp.code_at(secret, self.clock.now()) if secret else '123456'
+
+    def totp_pending(self, actor: str) -> None:
+        if actor == ANON:
+            return
+        with self.ctx.uow() as uow:
+            user = uow.users.get(self.person(actor).user_id)
+            if user is not None and user.role is not Role.PATIENT and user.totp_secret is None:
+                two_factor.begin(uow, self.ctx.settings, self.person(actor))
+
+    def totp_on(self, actor: str) -> None:
+        self.totp_pending(actor)
+        if actor == ANON:
+            return
+        with self.ctx.uow() as uow:
+            user = uow.users.get(self.person(actor).user_id)
+            if user is not None and user.totp_secret is not None and user.totp_enabled_at is None:
+                two_factor.confirm(uow, self.ctx.settings, self.person(actor), self.totp_code(actor))
+
     def api_token(self, actor: str) -> str:
         person = self.person(actor)
         with self.ctx.uow() as uow:
@@ -125,7 +155,7 @@ def build_world(clinic: Clinic, clock: ManualClock) -> World:
     carol_user = make_patient(ctx, 'carol@example.com', name='Carol Danvers')
     carol = Principal(user_id=carol_user.id, role=Role.PATIENT, name=carol_user.name, email=carol_user.email,
                       must_change_password=False)  # fmt: skip
-    world = World(clinic, carol)
+    world = World(clinic, clock, carol)
     a, b, x, y = clinic.patient, clinic.other_patient, clinic.doctor, clinic.other_doctor
     ids = world.ids
     # This morning (booked at 08:00, started by the walk's 12:05).
@@ -210,6 +240,8 @@ for _key, _build in {
     'GET /api/docs': _simple('/api/docs'),
     'GET /api/docs/oauth2-redirect': _simple('/api/docs/oauth2-redirect'),
     'GET /api/health': _simple('/api/health'),
+    'GET /api/auth/totp': _simple('/api/auth/totp'),
+    'POST /api/auth/totp/setup': _simple('/api/auth/totp/setup'),
     'GET /api/me': _simple('/api/me'),
     'GET /api/departments': _simple('/api/departments'),
     'GET /api/doctors': _simple('/api/doctors'),
@@ -289,6 +321,24 @@ def _logout(world: World, actor: str) -> Call:
 @builds('POST /api/me/password')
 def _password(world: World, actor: str) -> Call:
     return Call('/api/me/password', json={'current_password': world.password(actor), 'new_password': NEW_PASSWORD})
+
+
+@builds('POST /api/auth/totp/confirm')
+def _totp_confirm(world: World, actor: str) -> Call:
+    world.totp_pending(actor)
+    return Call('/api/auth/totp/confirm', json={'code': world.totp_code(actor)})
+
+
+@builds('POST /api/auth/totp/recovery-codes')
+def _totp_recovery(world: World, actor: str) -> Call:
+    world.totp_on(actor)
+    return Call('/api/auth/totp/recovery-codes', json={'code': world.totp_code(actor)})
+
+
+@builds('POST /api/auth/totp/disable')
+def _totp_disable(world: World, actor: str) -> Call:
+    world.totp_on(actor)
+    return Call('/api/auth/totp/disable', json={'password': world.password(actor), 'code': world.totp_code(actor)})
 
 
 @builds('POST /api/patient/profile/email')
