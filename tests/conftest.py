@@ -22,6 +22,7 @@ from hms.services.bootstrap import ensure_admin
 from .api_fixtures import api, people  # noqa: F401 - the API client and everyone signed in
 from .celery_fixtures import celery_app, celery_worker, worker_context  # noqa: F401 - real worker thread
 from .factories import ADMIN_EMAIL, ADMIN_PASSWORD
+from .postgres_server import ON_POSTGRES, PostgresServer, find_bin_dir, start_with_template
 from .redis_server import redis_server, redis_url  # noqa: F401 - fixtures shared by the tests that need Redis
 from .scheduling_fixtures import clinic  # noqa: F401 - a fixture shared by the scheduling tests
 
@@ -39,27 +40,74 @@ def cheap_password_hashing() -> Iterator[None]:
     passwords._hasher = production
 
 
+# On PostgreSQL, test_postgres.py (the SQLite run's PostgreSQL smoke) would only repeat tests the whole run makes.
+collect_ignore = ['test_postgres.py'] if ON_POSTGRES else []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line('markers', 'sqlite_only(reason): the test is about SQLite itself; skipped on PostgreSQL')
+    if ON_POSTGRES and find_bin_dir() is None:
+        raise pytest.UsageError('HMS_TEST_POSTGRES=1 needs PostgreSQL installed (apt-get install postgresql)')
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not ON_POSTGRES:
+        return
+    for item in items:
+        marker = item.get_closest_marker('sqlite_only')
+        if marker is not None:
+            reason = marker.kwargs.get('reason') or (marker.args[0] if marker.args else 'SQLite only')
+            item.add_marker(pytest.mark.skip(reason=f'HMS_TEST_POSTGRES=1: {reason}'))
+
+
+@pytest.fixture(scope='session')
+def postgres_server() -> Iterator[PostgresServer | None]:
+    """In PostgreSQL mode, the session's server with the migrated template; stopped by PID however the run ends."""
+    if not ON_POSTGRES:
+        yield None
+        return
+    server = start_with_template()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope='session')
 def template_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, copied for each test (migrating once keeps the suite fast)."""
     path = tmp_path_factory.mktemp('template') / 'hms.db'
-    upgrade(f'sqlite:///{path}')
+    if not ON_POSTGRES:
+        upgrade(f'sqlite:///{path}')
     return path
 
 
 @pytest.fixture(autouse=True)
-def hms_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, template_database: Path) -> Path:
-    """HMS_ settings pointing at a fresh data folder; main.py (user fixture) and Settings() both read them."""
+def hms_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, template_database: Path, postgres_server: PostgresServer | None
+) -> Iterator[Path]:
+    """HMS_ settings pointing at a fresh data folder; main.py (user fixture) and Settings() both read them.
+
+    On PostgreSQL, HMS_DATABASE_URL names a database cloned from the template, dropped after the test.
+    """
     data_dir = tmp_path / 'data'
     data_dir.mkdir()
-    shutil.copy(template_database, data_dir / 'hms.db')
     for name in HMS_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv('HMS_DATA_DIR', str(data_dir))
     monkeypatch.setenv('HMS_ADMIN_EMAIL', ADMIN_EMAIL)
     monkeypatch.setenv('HMS_ADMIN_PASSWORD', ADMIN_PASSWORD)
     monkeypatch.setenv('HMS_CLINIC_NAME', 'Riverside Clinic')
-    return data_dir
+    if postgres_server is None:
+        shutil.copy(template_database, data_dir / 'hms.db')
+        yield data_dir
+        return
+    database = postgres_server.clone_template()
+    monkeypatch.setenv('HMS_DATABASE_URL', postgres_server.url(database))
+    try:
+        yield data_dir
+    finally:
+        postgres_server.drop(database)
 
 
 @pytest.fixture

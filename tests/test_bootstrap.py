@@ -73,7 +73,7 @@ def test_storage_secret_is_generated_once_into_the_data_folder(settings: Setting
 
 
 def test_settings_defaults_and_validation(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ('HMS_DATA_DIR', 'HMS_ADMIN_EMAIL', 'HMS_ADMIN_PASSWORD'):
+    for name in ('HMS_DATA_DIR', 'HMS_DATABASE_URL', 'HMS_ADMIN_EMAIL', 'HMS_ADMIN_PASSWORD'):
         monkeypatch.delenv(name, raising=False)
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert settings.port == 8080
