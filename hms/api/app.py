@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.routing import Mount
 
+from hms.runtime.api_guard import ApiGuard
+
 from . import problems
 from .routes import (
     admin,
@@ -34,6 +36,7 @@ def create_api() -> FastAPI:
         openapi_url='/openapi.json',
     )
     problems.install(api)
+    api.add_middleware(ApiGuard)  # body size limit, no state change from other sites
     api.include_router(health.router)
     api.include_router(auth.router)
     routers = (departments, doctors, appointments, doctor, records, patient, admin, stats, exports, jobs)
