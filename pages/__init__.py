@@ -2,7 +2,9 @@
 
 from . import (
     account,
+    account_security,
     admin_appointments,
+    admin_audit,
     admin_dashboard,
     admin_departments,
     admin_doctors,
@@ -44,3 +46,5 @@ def create() -> None:
     exports.create()
     admin_jobs.create()
     admin_outbox.create()
+    account_security.create()
+    admin_audit.create()

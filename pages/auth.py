@@ -5,17 +5,19 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi.responses import RedirectResponse
-from nicegui import run, ui
+from nicegui import app, run, ui
 
 from hms import context as app_context
-from hms.domain.enums import Gender
+from hms.domain.enums import Gender, SessionKind
 from hms.domain.errors import DomainError
-from hms.domain.schemas import PatientRegistration
+from hms.domain.schemas import Credentials, PatientRegistration
 from hms.domain.validation import parse
 from hms.services import accounts
+from hms.services.principal import Principal
+from hms.services.two_factor import SecondFactorRequired
 
 from . import forms, theme
-from .session import client_ip, current_principal, home_of, safe_next, sign_in, sign_out, take_flash
+from .session import TOKEN_KEY, client_ip, current_principal, home_of, safe_next, sign_in, sign_out, take_flash
 
 GENDER_LABELS = {
     Gender.FEMALE.value: 'Female',
@@ -65,29 +67,89 @@ def _public_frame(title: str) -> ui.card:
     return card
 
 
+def _login(
+    email: str, password: str, totp_code: str | None, recovery_code: str | None, ip: str
+) -> accounts.LoginResult:
+    ctx = app_context.get()
+    with ctx.uow() as uow:
+        return accounts.login(
+            uow, ctx.settings, Credentials(email=email, password=password), ip=ip, kind=SessionKind.WEB,
+            totp_code=totp_code, recovery_code=recovery_code,
+        )  # fmt: skip
+
+
+async def _sign_in_with_code(email: str, password: str, code: str | None, recovery: bool) -> Principal:
+    """Like session.sign_in, with the second step's code (or recovery code) when the account has one."""
+    totp_code, recovery_code = (None, code) if recovery else (code, None)
+    result = await run.io_bound(_login, email, password, totp_code, recovery_code, client_ip())
+    app.storage.user[TOKEN_KEY] = result.token
+    return result.principal
+
+
 def _login_form(next_path: str | None, flash: str | None) -> None:
     with _public_frame('Sign in'):
         if flash:
             forms.banner(flash, kind='info')
         error = forms.banner()
-        email = ui.input('Email').props('type=email autocomplete=username outlined autofocus').classes('w-full')
-        password = (
-            ui.input('Password', password=True, password_toggle_button=True)
-            .props('autocomplete=current-password outlined')
-            .classes('w-full')
-        )
+        credentials = ui.column().classes('w-full gap-4 p-0')
+        with credentials:
+            email = ui.input('Email').props('type=email autocomplete=username outlined autofocus').classes('w-full')
+            password = (
+                ui.input('Password', password=True, password_toggle_button=True)
+                .props('autocomplete=current-password outlined')
+                .classes('w-full')
+            )
+        # The second step, for accounts with two-step verification: shown once the password was right.
+        second = ui.column().classes('w-full gap-2 p-0').mark('second-factor')
+        second.set_visibility(False)
+        with second:
+            prompt = ui.label('Enter the 6-digit code from your authenticator app.').classes(theme.SUBTLE)
+            code = (
+                ui.input('Verification code')
+                .props('autocomplete=one-time-code inputmode=numeric outlined maxlength=64')
+                .classes('w-full')
+                .mark('totp-code')
+            )
+            use_recovery = ui.checkbox('Use a recovery code instead').mark('use-recovery')
+
+            def switch_kind() -> None:
+                recovery = bool(use_recovery.value)
+                code.label = 'Recovery code' if recovery else 'Verification code'
+                code.props(f'inputmode={"text" if recovery else "numeric"}')
+                prompt.text = (
+                    'Enter one of the recovery codes you saved when you set up two-step verification.'
+                    if recovery
+                    else 'Enter the 6-digit code from your authenticator app.'
+                )
+
+            use_recovery.on_value_change(switch_kind)
 
         async def submit() -> None:
             error.text = ''
             if not email.value or not password.value:
                 error.text = 'Enter your email and password.'
                 return
+            in_second_step = second.visible
+            if in_second_step and not (code.value or '').strip():
+                error.text = 'Enter the code, or tick "Use a recovery code instead".'
+                return
             button.props('loading')
             try:
-                principal = await sign_in(email.value, password.value)
+                principal = await _sign_in_with_code(
+                    email.value, password.value, code.value if in_second_step else None, bool(use_recovery.value)
+                )
+            except SecondFactorRequired:
+                credentials.set_visibility(False)
+                second.set_visibility(True)
+                button.text = 'Verify'
+                code.run_method('focus')
+                return
             except DomainError as failure:
                 error.text = failure.message
-                password.value = ''
+                if in_second_step:
+                    code.value = ''
+                else:
+                    password.value = ''
                 return
             finally:
                 button.props(remove='loading')
@@ -95,7 +157,8 @@ def _login_form(next_path: str | None, flash: str | None) -> None:
 
         password.on('keydown.enter', submit)
         email.on('keydown.enter', submit)
-        button = ui.button('Sign in', on_click=submit).classes('w-full')
+        code.on('keydown.enter', submit)
+        button = ui.button('Sign in', on_click=submit).classes('w-full').mark('sign-in')
         with ui.row().classes('w-full justify-center gap-1 text-sm'):
             ui.label('New patient?')
             ui.link('Create an account', '/register')

@@ -23,8 +23,10 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         NavItem('Appointments', '/admin/appointments', 'event'),
         NavItem('Jobs', '/admin/jobs', 'schedule'),
         NavItem('Outbox', '/admin/outbox', 'outbox'),
+        NavItem('Audit log', '/admin/audit', 'policy'),
         NavItem('Exports', '/exports', 'download'),
         NavItem('My account', '/profile', 'person'),
+        NavItem('Sign-in security', '/account/security', 'security'),
     ],
     Role.DOCTOR: [
         NavItem('My day', '/doctor', 'today'),
@@ -32,6 +34,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         NavItem('Availability', '/doctor/availability', 'event_available'),
         NavItem('Exports', '/exports', 'download'),
         NavItem('My account', '/profile', 'person'),
+        NavItem('Sign-in security', '/account/security', 'security'),
     ],
     Role.PATIENT: [
         NavItem('Home', '/patient', 'home'),

@@ -9,8 +9,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
+from nicegui import ui
+from nicegui.testing import User
 from sqlalchemy import delete, func, select, text, update
 
+from hms import context
 from hms.cli import main
 from hms.clock import ManualClock
 from hms.context import AppContext
@@ -20,6 +24,10 @@ from hms.domain.enums import Role
 from hms.domain.errors import NotAllowed
 from hms.services import audit
 from hms.services.principal import Principal
+
+from .api_fixtures import People, assert_problem
+from .factories import ADMIN_EMAIL, ADMIN_PASSWORD, PATIENT_PASSWORD, make_patient
+from .scheduling_fixtures import Clinic
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN = Principal(user_id=1, role=Role.ADMIN, name='Admin', email='a@x.test', must_change_password=False)
@@ -215,3 +223,80 @@ def test_browse_filters_and_pages_for_the_admin_only(clock: ManualClock, ctx: Ap
         assert {item.action for item in recent.items} == {'login.succeeded', 'appointment.booked'}
         with pytest.raises(NotAllowed):
             audit.browse(uow, PATIENT, AuditFilter(), limit=10, offset=0)
+
+
+# --- API and page ---------------------------------------------------------------------------------------------------
+
+
+def test_api_audit_filters_pages_and_is_admin_only(api: TestClient, people: People, clinic: Clinic) -> None:
+    wrong = api.post('/api/login', json={'email': clinic.patient.email, 'password': 'not-the-password'})
+    assert wrong.status_code == 401
+    assert_problem(api.get('/api/admin/audit', headers=people.ada), 403)
+    assert_problem(api.get('/api/admin/audit'), 401)
+    everything = api.get('/api/admin/audit', headers=people.admin, params={'limit': 2})
+    assert everything.status_code == 200, everything.text
+    body = everything.json()
+    assert len(body['items']) == 2 and body['total'] > 2 and body['items'][0]['id'] > body['items'][1]['id']
+    failed = api.get(
+        '/api/admin/audit',
+        headers=people.admin,
+        params={'success': 'false', 'subject_user_id': clinic.patient.user_id, 'action': 'login.'},
+    ).json()
+    assert [item['action'] for item in failed['items']] == ['login.failed']
+    assert failed['items'][0]['detail'] == {'reason': 'bad_credentials'}
+    assert 'row_hash' not in failed['items'][0]
+    today = api.get('/api/admin/audit', headers=people.admin, params={'from': '2026-03-02', 'to': '2026-03-02'})
+    later = api.get('/api/admin/audit', headers=people.admin, params={'from': '2026-03-03'})
+    # The clinic's day (Berlin) and everything after it (the administrator was created at the real time) add up.
+    assert today.json()['total'] > 0 and today.json()['total'] + later.json()['total'] == body['total']
+    assert_problem(
+        api.get('/api/admin/audit', headers=people.admin, params={'from': '2026-03-03', 'to': '2026-03-01'}), 422
+    )
+    assert_problem(api.get('/api/admin/audit', headers=people.admin, params={'limit': 100000}), 422)
+
+
+PATIENCE = 50
+
+
+async def see(user: User, target: str | None = None, **filters: object) -> None:
+    await user.should_see(target, retries=PATIENCE, **filters)  # type: ignore[arg-type]
+
+
+async def sign_in(user: User, email: str, password: str) -> None:
+    await user.open('/login')
+    user.find('Email').type(email)
+    user.find('Password').type(password)
+    user.find(kind=ui.button, content='Sign in').click()
+
+
+async def test_admin_audit_page_lists_filters_and_verifies(user: User) -> None:
+    ctx = context.get()
+    make_patient(ctx)
+    await sign_in(user, 'ada@example.com', 'not-the-password')
+    await see(user, 'Wrong email or password.')
+    await sign_in(user, ADMIN_EMAIL, ADMIN_PASSWORD)
+    await see(user, 'Clinic dashboard')
+    await user.open('/admin/audit')
+    await see(user, marker='audit-table')
+    table = user.find(marker='audit-table').elements.pop()
+    assert isinstance(table, ui.table)
+    actions = [row['action'] for row in table.rows]
+    assert {'login.failed', 'account.registered', 'login.succeeded'} <= set(actions)
+    assert any(row['subject'].startswith('Ada Lovelace (#') for row in table.rows)
+    user.find(marker='filter-subject').type('nobody@example.com')
+    await see(user, 'No account with this email.')
+    user.find(marker='filter-subject').clear().type('ada@example.com')
+    user.find(marker='filter-result').click()
+    user.find('Failed or refused').click()
+    await see(user, '1 to 1 of 1, newest first')
+    assert [row['action'] for row in table.rows] == ['login.failed']
+    user.find(marker='verify-chain').click()
+    await see(user, 'Chain intact')
+
+
+async def test_admin_audit_page_is_refused_to_others(user: User) -> None:
+    make_patient(context.get())
+    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD)
+    await see(user, 'My health')
+    await user.open('/admin/audit')
+    await see(user, 'You do not have access to this page.')

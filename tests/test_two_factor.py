@@ -7,8 +7,11 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from nicegui import ui
+from nicegui.testing import User
 from sqlalchemy import select
 
+from hms import context
 from hms.clock import ManualClock
 from hms.context import AppContext
 from hms.db.models import AuditEntry, RecoveryCode
@@ -250,3 +253,78 @@ def test_api_patient_is_refused_and_anonymous_needs_sign_in(api: TestClient, peo
     assert_problem(api.post('/api/auth/totp/setup', headers=people.ada), 403, 'staff')
     assert_problem(api.post('/api/auth/totp/setup'), 401)
     assert_problem(api.post('/api/auth/totp/confirm', json={'code': '123456'}), 401)
+
+
+# --- Pages ----------------------------------------------------------------------------------------------------------
+
+PATIENCE = 50  # handlers that hash a password take a moment
+
+
+async def see(user: User, target: str | None = None, **filters: object) -> None:
+    await user.should_see(target, retries=PATIENCE, **filters)  # type: ignore[arg-type]
+
+
+async def password_step(user: User, email: str, password: str) -> None:
+    await user.open('/login')
+    user.find('Email').type(email)
+    user.find('Password').type(password)
+    user.find(kind=ui.button, content='Sign in').click()
+
+
+def enrol_admin(clock: ManualClock) -> tuple[str, list[str]]:
+    ctx = context.get()
+    return enrol(ctx, clock, sign_in(ctx).principal)
+
+
+async def test_sign_in_page_asks_for_the_code_in_a_second_step(user: User, clock: ManualClock) -> None:
+    secret, _ = enrol_admin(clock)
+    await password_step(user, ADMIN_EMAIL, ADMIN_PASSWORD)
+    await see(user, 'Enter the 6-digit code from your authenticator app.')
+    await user.should_not_see('Clinic dashboard')
+    user.find(marker='totp-code').type(wrong_code(secret, clock))
+    user.find(marker='sign-in').click()
+    await see(user, 'not valid')
+    user.find(marker='totp-code').type(totp.code_at(secret, clock.now()))
+    user.find(marker='sign-in').click()
+    await see(user, 'Clinic dashboard')
+
+
+async def test_sign_in_page_takes_a_recovery_code(user: User, clock: ManualClock) -> None:
+    _, codes = enrol_admin(clock)
+    await password_step(user, ADMIN_EMAIL, ADMIN_PASSWORD)
+    await see(user, 'Use a recovery code instead')
+    user.find(marker='use-recovery').click()
+    await see(user, 'Enter one of the recovery codes')
+    user.find(marker='totp-code').type(codes[0])
+    user.find(marker='sign-in').click()
+    await see(user, 'Clinic dashboard')
+
+
+async def test_security_page_enrols_a_doctor_and_shows_recovery_codes_once(user: User, clock: ManualClock) -> None:
+    doctor = make_doctor(context.get())
+    await password_step(user, doctor.email, DOCTOR_PASSWORD)
+    await see(user, 'My day')
+    await user.open('/account/security')
+    await see(user, marker='totp-off')
+    user.find(marker='totp-setup').click()
+    await see(user, 'Scan this QR code')
+    secret_label = user.find(marker='totp-secret').elements.pop()
+    assert isinstance(secret_label, ui.label)
+    secret = secret_label.text.replace(' ', '')
+    assert secret == secret_of(context.get(), doctor.id)
+    user.find(marker='confirm-code').type(totp.code_at(secret, clock.now()))
+    user.find(marker='totp-confirm').click()
+    await see(user, 'shown only this once')
+    await see(user, marker='totp-on')
+    await user.open('/account/security')  # a reload: the codes are gone, the state stays
+    await see(user, marker='totp-on')
+    await user.should_not_see('shown only this once')
+
+
+async def test_security_page_tells_patients_it_is_for_staff(user: User) -> None:
+    make_patient(context.get())
+    await password_step(user, 'ada@example.com', PATIENT_PASSWORD)
+    await see(user, 'My health')
+    await user.open('/account/security')
+    await see(user, marker='staff-only')
+    await user.should_not_see(marker='totp-setup')

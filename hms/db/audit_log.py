@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from .models import AuditEntry
+from .models import AuditEntry, User
 
 
 @dataclass(frozen=True)
@@ -54,3 +54,10 @@ def search(session: Session, where: AuditFilter, *, limit: int, offset: int) -> 
 def actions(session: Session) -> list[str]:
     """Every distinct action name (for the filter's choices)."""
     return list(session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)))
+
+
+def user_names(session: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = session.execute(select(User.id, User.name).where(User.id.in_(ids))).all()
+    return {user_id: name for user_id, name in rows}

@@ -202,6 +202,24 @@ def action_names(uow: UnitOfWork, principal: Principal) -> list[str]:
     return audit_log.actions(uow.session)
 
 
+def people(uow: UnitOfWork, principal: Principal, ids: set[int]) -> dict[int, str]:
+    """Names of the accounts a page of the log mentions (ids that no longer exist are left out)."""
+    if principal.role != Role.ADMIN:
+        raise NotAllowed('Only the administrator can read the audit log.')
+    return audit_log.user_names(uow.session, ids)
+
+
+def user_id_for(uow: UnitOfWork, principal: Principal, text: str) -> int | None:
+    """An account id typed as a number or as an email address; None when no such account."""
+    if principal.role != Role.ADMIN:
+        raise NotAllowed('Only the administrator can read the audit log.')
+    text = text.strip()
+    if text.isdigit() and len(text) < 19:
+        return int(text)
+    user = uow.users.by_email(text)
+    return user.id if user else None
+
+
 # ---- verification -------------------------------------------------------------------------------------------
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response, status
 from fastapi.responses import JSONResponse
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from hms.api.deps import AdminUser, Context
 from hms.api.schemas import (
@@ -32,6 +32,7 @@ from hms.api.schemas import (
     day_bounds,
     problem_responses,
 )
+from hms.db.audit_log import AuditFilter
 from hms.db.scheduling import AppointmentFilter
 from hms.domain.enums import AppointmentStatus
 from hms.domain.errors import AvailabilityConflict
@@ -45,7 +46,7 @@ from hms.domain.scheduling import (
     Reason,
 )
 from hms.domain.schemas import Command
-from hms.services import appointments, availability, departments, doctors, patients, records
+from hms.services import appointments, audit, availability, departments, doctors, patients, records
 
 from .doctor import AVAILABILITY_PUT_RESPONSES, ConfirmCancel, availability_conflict
 from .records import ScheduleDay, ScheduleDays
@@ -401,3 +402,52 @@ def treatment_versions(appointment_id: IdPath, principal: AdminUser, ctx: Contex
     with ctx.uow() as uow:
         versions = records.treatment_versions(uow, principal, appointment_id)
     return [TreatmentVersionOut.of(version, ctx.settings.zone) for version in versions]
+
+
+# --- Audit log ------------------------------------------------------------------------------------------------------
+
+
+class AuditEntryOut(BaseModel):
+    id: int
+    at: datetime = Field(description="ISO 8601 with the offset of the clinic's time zone")
+    actor_id: int | None
+    actor_role: str | None
+    action: str
+    object_type: str | None
+    object_id: int | None
+    subject_user_id: int | None
+    ip: str | None
+    success: bool
+    detail: dict[str, Any] = Field(description='codes and counts only; never clinical values or secrets')
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntryOut]
+    total: int
+    limit: int
+    offset: int
+
+
+@router.get('/audit', response_model=AuditPage, summary='The audit log, newest first', responses=_responses(422))
+def audit_log(
+    principal: AdminUser,
+    ctx: Context,
+    actor_id: QueryId = None,
+    subject_user_id: QueryId = None,
+    action: Annotated[str | None, Query(max_length=64, description="exact, or a prefix ending in '.'")] = None,
+    first: Annotated[date | None, Query(alias='from', description='first local date, YYYY-MM-DD')] = None,
+    last: Annotated[date | None, Query(alias='to', description='last local date (included), YYYY-MM-DD')] = None,
+    success: Annotated[bool | None, Query(description='only successes (true) or failures (false)')] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> AuditPage:
+    since, until = day_bounds(first, last, ctx.settings.zone)
+    where = AuditFilter(
+        actor_id=actor_id, subject_user_id=subject_user_id, action=action or None, since=since, until=until,
+        success=success,
+    )  # fmt: skip
+    with ctx.uow() as uow:
+        page = audit.browse(uow, principal, where, limit=limit, offset=offset)
+    zone = ctx.settings.zone
+    items = [AuditEntryOut(**{**item.__dict__, 'at': item.at.astimezone(zone)}) for item in page.items]
+    return AuditPage(items=items, total=page.total, limit=page.limit, offset=page.offset)

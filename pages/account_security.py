@@ -1,0 +1,209 @@
+"""/account/security: two-step verification (TOTP) for administrators and doctors; patients are told it is for staff.
+
+Setting up shows a QR code (inline SVG) and the secret once; turning it on shows ten recovery codes once.
+"""
+
+from __future__ import annotations
+
+from fastapi.responses import RedirectResponse
+from nicegui import run, ui
+
+from hms import context as app_context
+from hms.domain.errors import DomainError
+from hms.services import two_factor
+from hms.services.principal import Principal
+from hms.services.two_factor import Enrolment, TwoFactorStatus
+
+from . import forms, theme
+from .frame import frame
+from .session import current_principal, page_access
+
+PATH = '/account/security'
+STAFF_ONLY = (
+    'Two-step verification is offered to clinic staff (administrators and doctors), whose accounts reach many '
+    "patients' records. Your account is protected by your password and signs you out after a period without activity."
+)
+
+
+def _status(principal: Principal) -> TwoFactorStatus:
+    with app_context.get().uow() as uow:
+        return two_factor.status(uow, principal)
+
+
+def _begin(principal: Principal) -> Enrolment:
+    ctx = app_context.get()
+    with ctx.uow() as uow:
+        return two_factor.begin(uow, ctx.settings, principal)
+
+
+def _confirm(principal: Principal, code: str) -> list[str]:
+    ctx = app_context.get()
+    with ctx.uow() as uow:
+        return two_factor.confirm(uow, ctx.settings, principal, code)
+
+
+def _regenerate(principal: Principal, code: str) -> list[str]:
+    ctx = app_context.get()
+    with ctx.uow() as uow:
+        return two_factor.regenerate_recovery_codes(uow, ctx.settings, principal, code)
+
+
+def _disable(principal: Principal, password: str, code: str) -> None:
+    ctx = app_context.get()
+    with ctx.uow() as uow:
+        two_factor.disable(uow, ctx.settings, principal, password, code)
+
+
+def create() -> None:
+    @ui.page(PATH)
+    async def security_page() -> RedirectResponse | None:
+        access = await page_access(PATH)
+        if access.redirect:
+            return access.redirect
+        principal = access.principal
+        assert principal is not None
+        state = await run.io_bound(_status, principal)
+        with frame(principal, 'Sign-in security', current_path=PATH):
+            _SecurityPanel(principal, state)
+        return None
+
+
+class _SecurityPanel:
+    def __init__(self, principal: Principal, state: TwoFactorStatus) -> None:
+        self.principal = principal
+        self.card = ui.card().classes(theme.CARD)
+        self.render(state)
+
+    async def _fresh_principal(self) -> Principal | None:
+        principal = await current_principal()
+        if principal is None:
+            ui.navigate.to(f'/login?next={PATH}')
+        return principal
+
+    def render(self, state: TwoFactorStatus, recovery_codes: list[str] | None = None) -> None:
+        self.card.clear()
+        with self.card:
+            ui.label('Two-step verification').classes('text-lg font-medium').props('role=heading aria-level=2')
+            if not state.eligible:
+                ui.label(STAFF_ONLY).classes(theme.INFO_BANNER).mark('staff-only')
+                return
+            if recovery_codes:
+                self._show_codes(recovery_codes)
+            if state.enabled:
+                self._enabled(state)
+            else:
+                self._disabled(state)
+
+    def _show_codes(self, codes: list[str]) -> None:
+        with ui.column().classes(theme.SUCCESS_BANNER + ' gap-2').mark('recovery-codes'):
+            ui.label('Your recovery codes: save them now, they are shown only this once.').classes('font-medium')
+            ui.label('Each code signs you in once if you lose your phone. Keep them somewhere safe, offline.')
+            with ui.grid(columns=2).classes('gap-x-8 gap-y-1 font-mono text-base'):
+                for code in codes:
+                    ui.label(code)
+
+    def _enabled(self, state: TwoFactorStatus) -> None:
+        since = (
+            state.enabled_at.astimezone(app_context.get().settings.zone).strftime('%d %b %Y')
+            if state.enabled_at
+            else ''
+        )
+        ui.label(f'On since {since}. Signing in asks for a code from your authenticator app.').mark('totp-on')
+        ui.label(f'Recovery codes left: {state.recovery_codes_left} of 10.').classes(theme.SUBTLE)
+
+        ui.separator()
+        ui.label('New recovery codes').classes('font-medium')
+        ui.label('Replaces all your recovery codes; the old ones stop working.').classes(theme.SUBTLE)
+        regen_error = forms.banner()
+        regen_code = ui.input('Current 6-digit code').props('autocomplete=one-time-code inputmode=numeric outlined')
+        regen_code.classes('max-w-xs').mark('regen-code')
+
+        async def regenerate() -> None:
+            regen_error.text = ''
+            principal = await self._fresh_principal()
+            if principal is None:
+                return
+            try:
+                codes = await run.io_bound(_regenerate, principal, regen_code.value or '')
+            except DomainError as failure:
+                regen_error.text = failure.message
+                return
+            self.render(await run.io_bound(_status, principal), codes)
+
+        ui.button('Make new recovery codes', on_click=regenerate).props('no-caps outline').mark('regenerate')
+
+        ui.separator()
+        ui.label('Turn off').classes('font-medium')
+        off_error = forms.banner()
+        password = ui.input('Password', password=True, password_toggle_button=True)
+        password.props('autocomplete=current-password outlined').classes('max-w-xs').mark('off-password')
+        code = ui.input('6-digit code or a recovery code').props('autocomplete=one-time-code outlined')
+        code.classes('max-w-xs').mark('off-code')
+
+        async def turn_off() -> None:
+            off_error.text = ''
+            principal = await self._fresh_principal()
+            if principal is None:
+                return
+            try:
+                await run.io_bound(_disable, principal, password.value or '', code.value or '')
+            except DomainError as failure:
+                off_error.text = failure.message
+                return
+            ui.notify('Two-step verification is off.', type='info')
+            self.render(await run.io_bound(_status, principal))
+
+        ui.button('Turn off two-step verification', on_click=turn_off).props('no-caps color=negative outline').mark(
+            'turn-off'
+        )
+
+    def _disabled(self, state: TwoFactorStatus) -> None:
+        ui.label(
+            'Off. With it on, signing in needs your password and a 6-digit code from an authenticator app on your '
+            'phone (for example Aegis, Google Authenticator, Microsoft Authenticator or 1Password).'
+        ).mark('totp-off')
+        area = ui.column().classes('w-full gap-3 p-0')
+
+        async def start() -> None:
+            principal = await self._fresh_principal()
+            if principal is None:
+                return
+            try:
+                enrolment = await run.io_bound(_begin, principal)
+            except DomainError as failure:
+                ui.notify(failure.message, type='negative')
+                return
+            area.clear()
+            with area:
+                self._enrolment(enrolment)
+
+        with area:
+            label = 'Continue setting up' if state.pending else 'Set up two-step verification'
+            ui.button(label, icon='qr_code_2', on_click=start).props('no-caps').mark('totp-setup')
+
+    def _enrolment(self, enrolment: Enrolment) -> None:
+        ui.label('1. Scan this QR code with your authenticator app.').classes('font-medium')
+        ui.image(enrolment.qr_data_uri).classes('w-56 h-56 bg-white').props('alt="QR code to add HMS to your app"')
+        ui.label('Cannot scan it? Enter this key in the app instead:').classes(theme.SUBTLE)
+        grouped = ' '.join(enrolment.secret[i : i + 4] for i in range(0, len(enrolment.secret), 4))
+        ui.label(grouped).classes('font-mono text-base select-all').mark('totp-secret')
+        ui.label('2. Enter the 6-digit code the app shows.').classes('font-medium')
+        error = forms.banner()
+        code = ui.input('6-digit code').props('autocomplete=one-time-code inputmode=numeric outlined autofocus')
+        code.classes('max-w-xs').mark('confirm-code')
+
+        async def confirm() -> None:
+            error.text = ''
+            principal = await self._fresh_principal()
+            if principal is None:
+                return
+            try:
+                codes = await run.io_bound(_confirm, principal, code.value or '')
+            except DomainError as failure:
+                error.text = failure.message
+                return
+            ui.notify('Two-step verification is on.', type='positive')
+            self.render(await run.io_bound(_status, principal), codes)
+
+        code.on('keydown.enter', confirm)
+        ui.button('Turn on', on_click=confirm).props('no-caps').mark('totp-confirm')
