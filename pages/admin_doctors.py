@@ -460,7 +460,7 @@ def _show_initial_password(new: NewDoctor) -> None:
         ui.label(f'{new.doctor.name} signs in with {new.doctor.email} and this one-time password:')
         ui.label(new.initial_password).classes(
             'font-mono text-xl select-all rounded bg-gray-100 px-3 py-2 text-gray-900'
-        ).mark('initial-password')
+        ).props('data-testid=initial-password').mark('initial-password')
         ui.label(
             'It is shown only this once: give it to the doctor now, in person or through a secure channel. '
             'The doctor must change it at first sign-in.'

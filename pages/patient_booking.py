@@ -300,9 +300,10 @@ def _confirm(
                 else:
                     error.text = failure.message
                 return
-            _discard(dialog)
+            # Tell and move on before the dialog goes: this handler runs in the dialog's context.
             ui.notify(f'Booked: {notices.when(booked.start, zone)} with {booked.doctor_name}.', type='positive')
             ui.navigate.to('/patient/appointments')
+            _discard(dialog)
 
         with ui.row().classes('w-full justify-end gap-2'):
             ui.button('Back', on_click=lambda: _discard(dialog)).props('flat no-caps')
