@@ -1,17 +1,30 @@
 """Read-through caching in Redis: keys carry the generation of the data they depend on, so any change event in that
 namespace makes them unreachable at once (and they expire on their own). Without Redis, or while it is down, every
-read goes to the database; the outage is logged once, never shown to a user."""
+read goes to the database; the outage is logged once, never shown to a user.
+
+Key scheme: ``hms:cache:{name}:{generations}:{scope}``. ``name`` says what is cached (``departments``, ``doctors``,
+``doctor``, ``slots``, ``dashboard``), ``generations`` are the counters ``hms:gen:{namespace}`` of every namespace the
+value depends on, and ``scope`` names the exact query (never a person's data; a per-user value must put the user's id
+in it). A value may also carry the instant after which it is no longer true (free slots stop being bookable as the
+clock moves), checked against ``hms.clock`` on every read.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
-from typing import Any, TypeVar
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, Generic, TypeVar
 
 import redis
+from pydantic import TypeAdapter
 
+from . import clock
 from .events import GENERATION_KEY, RETRY_AFTER_SECONDS
 
 logger = logging.getLogger(__name__)
@@ -19,12 +32,68 @@ T = TypeVar('T')
 PREFIX = 'hms:cache:'
 
 
+class Codec(Generic[T]):
+    """JSON for one type (dataclasses, pydantic models, lists of them), round-tripping aware datetimes exactly."""
+
+    def __init__(self, kind: Any) -> None:
+        self._adapter: TypeAdapter[T] = TypeAdapter(kind)
+        # In the key: a value written by a version of the code with another shape is never read back.
+        self.tag = digest(json.dumps(self._adapter.json_schema(), sort_keys=True))[:8]
+
+    def dumps(self, value: T) -> bytes:
+        return self._adapter.dump_json(value)
+
+    def loads(self, raw: bytes) -> T:
+        return _exact(self._adapter.validate_json(raw))
+
+
+def _exact(value: Any) -> Any:
+    """pydantic gives aware datetimes its own tzinfo class; put back the standard one (UTC stays ``datetime.UTC``)."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        offset = value.utcoffset()
+        return value.astimezone(UTC if not offset else timezone(offset or timedelta(0)))
+    if isinstance(value, list):
+        return [_exact(item) for item in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changed = {f.name: _exact(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return dataclasses.replace(value, **changed)
+    return value
+
+
+class _Json(Codec[Any]):
+    """Plain JSON data as is (the dashboard's figures), dates written as strings."""
+
+    def __init__(self) -> None:
+        self.tag = ''
+
+    def dumps(self, value: Any) -> bytes:
+        return json.dumps(value, default=str, separators=(',', ':')).encode()
+
+    def loads(self, raw: bytes) -> Any:
+        return json.loads(raw)
+
+
+JSON: Codec[Any] = _Json()
+
+
+def digest(*parts: object) -> str:
+    """A short, fixed-length key part for free text (search words), so keys stay bounded and never hold input."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:24]
+
+
 class Cache:
     def __init__(self, url: str | None) -> None:
         self.client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1) if url else None
         self._down_since: float | None = None
-        self.hits = 0
-        self.misses = 0
+        self.counts: dict[str, Counter[str]] = {}
+
+    @property
+    def hits(self) -> int:
+        return sum(count['hits'] for count in self.counts.values())
+
+    @property
+    def misses(self) -> int:
+        return sum(count['misses'] for count in self.counts.values())
 
     @property
     def available(self) -> bool:
@@ -36,6 +105,9 @@ class Cache:
         if self._down_since is None:
             logger.warning('cache: Redis unreachable (%s); reading from the database until it is back', error)
         self._down_since = time.monotonic()
+
+    def _count(self, name: str, outcome: str) -> None:
+        self.counts.setdefault(name, Counter())[outcome] += 1
 
     def key(self, name: str, *, namespaces: tuple[str, ...], scope: str = '') -> str | None:
         """The cache key of ``name`` for ``scope`` at the current generations of ``namespaces`` (None if no cache)."""
@@ -49,35 +121,70 @@ class Cache:
         except redis.RedisError as error:
             self._failed(error)
             return None
+        if self._down_since is not None:
+            logger.info('cache: Redis reachable again')
         self._down_since = None
         versions = '.'.join((value or b'0').decode() for value in generations)
         return f'{PREFIX}{name}:{versions}:{scope}'
 
     def get_or_compute(
-        self, name: str, compute: Callable[[], T], *, namespaces: tuple[str, ...], scope: str = '', ttl: int = 600
-    ) -> tuple[T, bool]:
-        """The cached value, or ``compute()`` stored for next time; the flag says whether it was a hit."""
-        key = self.key(name, namespaces=namespaces, scope=scope)
+        self, name: str, compute: Callable[[], T], *, namespaces: tuple[str, ...], scope: str = '', ttl: int = 600,
+        codec: Codec[T] = JSON, valid_until: Callable[[T], datetime | None] | None = None,
+    ) -> tuple[T, bool]:  # fmt: skip
+        """The cached value, or ``compute()`` stored for next time; the flag says whether it was a hit.
+
+        ``valid_until`` gives the instant after which a computed value is no longer true; it is then read as a miss.
+        """
+        key = self.key(f'{name}.{codec.tag}' if codec.tag else name, namespaces=namespaces, scope=scope)
         if key is not None:
             assert self.client is not None
             try:
                 raw = self.client.get(key)
-                if raw is not None:
-                    self.hits += 1
-                    return json.loads(raw), True
             except redis.RedisError as error:
                 self._failed(error)
-                key = None
-        self.misses += 1
+                key, raw = None, None
+            if raw is not None:
+                found = _decode(bytes(raw), codec)
+                if found is not None:
+                    self._count(name, 'hits')
+                    return found[0], True
+        self._count(name, 'misses')
         value = compute()
         if key is not None:
             assert self.client is not None
+            until_at = valid_until(value) if valid_until is not None else None
+            head = until_at.isoformat().encode() if until_at is not None else b''
             try:
-                self.client.set(key, json.dumps(value, default=str, separators=(',', ':')), ex=ttl)
-            except (redis.RedisError, TypeError) as error:
-                if isinstance(error, redis.RedisError):
-                    self._failed(error)
+                self.client.set(key, head + b'\n' + codec.dumps(value), ex=ttl)
+            except redis.RedisError as error:
+                self._failed(error)
         return value, False
 
     def stats(self) -> dict[str, Any]:
-        return {'hits': self.hits, 'misses': self.misses, 'available': self.available}
+        """This process's hits and misses, in all and per cached read, and whether Redis is in use right now."""
+        by_name = {name: {'hits': c['hits'], 'misses': c['misses']} for name, c in sorted(self.counts.items())}
+        return {'hits': self.hits, 'misses': self.misses, 'available': self.available, 'by_name': by_name}
+
+
+def _decode(raw: bytes, codec: Codec[T]) -> tuple[T] | None:
+    """The stored value if it is still true now; None for an expired or unreadable one (then it is recomputed)."""
+    until, _, payload = raw.partition(b'\n')
+    try:
+        if until and clock.now() > datetime.fromisoformat(until.decode()):
+            return None
+        return (codec.loads(payload),)
+    except ValueError:  # written by an older version, or damaged: not worth an error
+        return None
+
+
+def read_through(
+    cache: Cache | None, name: str, compute: Callable[[], T], *, namespaces: tuple[str, ...], scope: str = '',
+    ttl: int = 600, codec: Codec[T] = JSON, valid_until: Callable[[T], datetime | None] | None = None,
+) -> tuple[T, bool]:  # fmt: skip
+    """``cache.get_or_compute``, or a plain read when there is no cache to use (``UnitOfWork.read_cache`` is None
+    while the unit of work holds uncommitted changes, which must never be cached)."""
+    if cache is None:
+        return compute(), False
+    return cache.get_or_compute(
+        name, compute, namespaces=namespaces, scope=scope, ttl=ttl, codec=codec, valid_until=valid_until
+    )

@@ -41,10 +41,11 @@ def init(settings: Settings) -> AppContext:
     else:  # no worker can run without Redis, so nothing is queued
         publisher = LocalPublisher()  # one process, no Redis: hand events straight to this process's hub
         publisher.listeners.append(hub.deliver_threadsafe)
+    cache = Cache(settings.redis_url)
     _current = AppContext(
         settings=settings,
-        db=Database(settings.effective_database_url, publisher),
-        cache=Cache(settings.redis_url),
+        db=Database(settings.effective_database_url, publisher, cache),
+        cache=cache,
         publisher=publisher,
         hub=hub,
     )

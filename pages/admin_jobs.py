@@ -314,8 +314,7 @@ class _JobsPanel:
         self.exports.set_visibility(bool(snapshot.exports))
         self.no_exports.set_visibility(not snapshot.exports)
         self.failed_state.text = f'Failed deliveries: {snapshot.failed}'
-        stats = app_context.get().cache.stats()
-        self.cache_state.text = f'Cache: {stats["hits"]} hits, {stats["misses"]} misses'
+        self.cache_state.text = _cache_text(app_context.get().cache.stats())
 
     def show_deliveries(self, page: Page[DeliveryView]) -> None:
         self.offset = page.offset
@@ -435,3 +434,10 @@ class _JobsPanel:
             return
         ui.notify(f'Sending to {row.get("recipient", "the recipient")} again.', type='positive')
         await self.refresh()
+
+
+def _cache_text(stats: dict[str, Any]) -> str:
+    """This process's cache counters in all, then per cached read (departments, doctors, slots, dashboard, ...)."""
+    parts = [f'{name} {counts["hits"]}/{counts["misses"]}' for name, counts in stats.get('by_name', {}).items()]
+    detail = f' (hits/misses: {", ".join(parts)})' if parts else ''
+    return f'Cache: {stats["hits"]} hits, {stats["misses"]} misses{detail}'

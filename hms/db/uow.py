@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from hms.cache import Cache
 from hms.events import Event, Publisher
 
 from .engine import make_engine, make_session_factory
@@ -29,9 +30,12 @@ from .scheduling import (
 class UnitOfWork:
     """Use as ``with db.uow() as uow: ...; uow.commit()``; anything not committed is rolled back."""
 
-    def __init__(self, session_factory: sessionmaker[Session], publisher: Publisher | None = None) -> None:
+    def __init__(
+        self, session_factory: sessionmaker[Session], publisher: Publisher | None = None, cache: Cache | None = None
+    ) -> None:
         self._session_factory = session_factory
         self._publisher = publisher
+        self._cache = cache
         self._pending: list[Event] = []
 
     def __enter__(self) -> UnitOfWork:
@@ -61,6 +65,14 @@ class UnitOfWork:
     def patients_birth_dates(self, user_ids: set[int]) -> dict[int, date]:
         return birth_dates(self.session, user_ids)
 
+    @property
+    def read_cache(self) -> Cache | None:
+        """The read-through cache, or None while this unit of work holds changes not yet committed (never cached)."""
+        session = self.session
+        if self._pending or session.new or session.dirty or session.deleted:
+            return None
+        return self._cache
+
     def emit(self, kind: str, **data: Any) -> None:
         """Announce a change; it is published only if and when the unit of work commits."""
         self._pending.append(Event(kind, data))
@@ -79,14 +91,15 @@ class UnitOfWork:
 class Database:
     """The engine and session factory of one database URL."""
 
-    def __init__(self, url: str, publisher: Publisher | None = None) -> None:
+    def __init__(self, url: str, publisher: Publisher | None = None, cache: Cache | None = None) -> None:
         self.url = url
         self.engine: Engine = make_engine(url)
         self._session_factory = make_session_factory(self.engine)
         self.publisher = publisher
+        self.cache = cache
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self._session_factory, self.publisher)
+        return UnitOfWork(self._session_factory, self.publisher, self.cache)
 
     def dispose(self) -> None:
         self.engine.dispose()

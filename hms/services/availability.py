@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Literal
 
 from hms import clock
+from hms.cache import Codec, read_through
 from hms.config import Settings
 from hms.db.models import Appointment, DateOverride, DoctorProfile, OverrideWindow, WeeklyWindow
 from hms.db.scheduling import AppointmentFilter
@@ -21,6 +22,10 @@ from .principal import Principal
 from .views import SlotView
 
 AVAILABILITY_CANCEL_REASON = 'The doctor is no longer available at this time.'
+# Free slots change with bookings (any status change), availability and the doctor (deactivation, slot length).
+SLOTS_NAMESPACES = ('appointment', 'availability', 'doctor')
+SLOTS_CACHE_SECONDS = 300
+_SLOTS: Codec[list[SlotView]] = Codec(list[SlotView])
 
 
 @dataclass(frozen=True)
@@ -292,14 +297,41 @@ def free_slots(
     uow: UnitOfWork, settings: Settings, doctor_id: int, first: date | None = None, last: date | None = None
 ) -> list[SlotView]:
     """The doctor's free slots; without dates, the whole booking horizon (the next 7 days by default)."""
-    doctor = _bookable_doctor(uow, doctor_id)
-    horizon_first, horizon_last = booking_days(settings)
-    slots = open_slots(uow, settings, doctor, first or horizon_first, last or horizon_last)
-    return [SlotView(start=slot.start, end=slot.end) for slot in slots]
+    return free_slots_cached(uow, settings, doctor_id, first, last)[0]
 
 
-def has_free_slot_on(uow: UnitOfWork, settings: Settings, doctor: DoctorProfile, day: date) -> bool:
-    return bool(open_slots(uow, settings, doctor, day, day))
+def free_slots_cached(
+    uow: UnitOfWork, settings: Settings, doctor_id: int, first: date | None = None, last: date | None = None
+) -> tuple[list[SlotView], bool]:
+    """``free_slots`` through the cache, with a hit flag: the same for every reader, expired by any booking change,
+    availability change or doctor change, and read as a miss once its earliest slot is no longer bookable (so
+    the clock moving on never shows a past slot). Today's date is in the key: the horizon moves with it."""
+
+    def compute() -> list[SlotView]:
+        doctor = _bookable_doctor(uow, doctor_id)
+        horizon_first, horizon_last = booking_days(settings)
+        slots = open_slots(uow, settings, doctor, first or horizon_first, last or horizon_last)
+        return [SlotView(start=slot.start, end=slot.end) for slot in slots]
+
+    def valid_until(slots: list[SlotView]) -> datetime | None:
+        return slots[0].start - timedelta(minutes=settings.booking_notice_minutes) if slots else None
+
+    return read_through(
+        uow.read_cache, 'slots', compute, namespaces=SLOTS_NAMESPACES,
+        scope=f'{doctor_id}:{first or "-"}:{last or "-"}:{slot_rules(settings)}', ttl=SLOTS_CACHE_SECONDS,
+        codec=_SLOTS, valid_until=valid_until,
+    )  # fmt: skip
+
+
+def slot_rules(settings: Settings) -> str:
+    """What free slots depend on besides the data (a cache key part): today's date and the booking rules in force."""
+    rules = (local_today(settings), settings.timezone, settings.booking_notice_minutes, settings.booking_horizon_days)
+    return ':'.join(map(str, rules))
+
+
+def first_free_slot(uow: UnitOfWork, settings: Settings, doctor: DoctorProfile, day: date) -> Slot | None:
+    slots = open_slots(uow, settings, doctor, day, day)
+    return slots[0] if slots else None
 
 
 def require_free_slot(

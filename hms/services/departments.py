@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 
 from hms import clock
+from hms.cache import Codec, read_through
 from hms.db.models import Department
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import Role
@@ -16,13 +17,28 @@ from .principal import Principal, require_role
 from .views import DepartmentView
 
 NAME_TAKEN = 'A department with this name already exists.'
+# The same for every reader; doctor counts change with the doctors (created, moved to another department).
+CACHE_NAMESPACES = ('department', 'doctor')
+CACHE_SECONDS = 600
+_DEPARTMENTS: Codec[list[DepartmentView]] = Codec(list[DepartmentView])
 
 
 def list_departments(uow: UnitOfWork) -> list[DepartmentView]:
-    return [
-        DepartmentView(id=department.id, name=department.name, description=department.description, doctor_count=count)
-        for department, count in uow.departments.with_doctor_counts()
-    ]
+    return list_departments_cached(uow)[0]
+
+
+def list_departments_cached(uow: UnitOfWork) -> tuple[list[DepartmentView], bool]:
+    """Every department with its doctor count, by name, through the cache; with a hit flag."""
+
+    def compute() -> list[DepartmentView]:
+        return [
+            DepartmentView(id=d.id, name=d.name, description=d.description, doctor_count=count)
+            for d, count in uow.departments.with_doctor_counts()
+        ]
+
+    return read_through(
+        uow.read_cache, 'departments', compute, namespaces=CACHE_NAMESPACES, ttl=CACHE_SECONDS, codec=_DEPARTMENTS
+    )
 
 
 def _view(uow: UnitOfWork, department: Department) -> DepartmentView:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from hms import clock
+from hms.cache import Codec, digest, read_through
 from hms.config import Settings
 from hms.db.models import DoctorProfile, User
 from hms.db.uow import UnitOfWork
@@ -17,11 +18,17 @@ from hms.security.passwords import hash_password
 
 from . import accounts, audit
 from .appointments import cancel_future, count_future
-from .availability import has_free_slot_on
+from .availability import first_free_slot, slot_rules
 from .principal import Principal, require_role
 from .views import DoctorView
 
 DEACTIVATION_REASON = 'The doctor is no longer available at the clinic.'
+# Doctor views show the department's name; a search for free slots on a day also depends on bookings and availability.
+CACHE_NAMESPACES = ('doctor', 'department')
+FREE_ON_NAMESPACES = (*CACHE_NAMESPACES, 'appointment', 'availability')
+CACHE_SECONDS = 600
+_DOCTORS: Codec[list[DoctorView]] = Codec(list[DoctorView])
+_DOCTOR: Codec[DoctorView] = Codec(DoctorView)
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,20 @@ def deactivation_impact(uow: UnitOfWork, actor: Principal, doctor_id: int) -> in
 
 
 def get_doctor(uow: UnitOfWork, doctor_id: int, *, include_inactive: bool = False) -> DoctorView:
+    if not include_inactive:  # the administrator's reads (any doctor, right after a change) go to the database
+        return get_doctor_cached(uow, doctor_id)[0]
+    return _doctor(uow, doctor_id, include_inactive=True)
+
+
+def get_doctor_cached(uow: UnitOfWork, doctor_id: int) -> tuple[DoctorView, bool]:
+    """An active doctor's profile through the cache (NotFound is never cached); with a hit flag."""
+    return read_through(
+        uow.read_cache, 'doctor', lambda: _doctor(uow, doctor_id, include_inactive=False),
+        namespaces=CACHE_NAMESPACES, scope=str(doctor_id), ttl=CACHE_SECONDS, codec=_DOCTOR,
+    )  # fmt: skip
+
+
+def _doctor(uow: UnitOfWork, doctor_id: int, *, include_inactive: bool) -> DoctorView:
     profile = uow.doctors.get(doctor_id)
     if profile is None or (not include_inactive and not profile.user.is_active):
         raise NotFound('No such doctor.')
@@ -112,16 +133,55 @@ def search_doctors(
     free_on: date | None = None, include_inactive: bool = False,
 ) -> list[DoctorView]:  # fmt: skip
     """Doctors by name or department (partial, any case); optionally only those with a free slot on ``free_on``."""
+    return search_doctors_cached(
+        uow, settings, text=text, specialization=specialization, free_on=free_on, include_inactive=include_inactive
+    )[0]
+
+
+def search_doctors_cached(
+    uow: UnitOfWork, settings: Settings, *, text: str | None = None, specialization: str | None = None,
+    free_on: date | None = None, include_inactive: bool = False,
+) -> tuple[list[DoctorView], bool]:  # fmt: skip
+    """``search_doctors`` through the cache, with a hit flag. The result is the same for every reader; the search
+    words are hashed into the key. With ``free_on`` it lasts only until the earliest first free slot among the
+    doctors found stops being bookable, and today's date is in the key (the booking horizon moves with it)."""
+    text = (text or '').strip() or None
+    firsts: list[datetime] = []
+
+    def compute() -> list[DoctorView]:
+        firsts.clear()
+        found = _search(uow, text, specialization, include_inactive)
+        if free_on is None:
+            return [DoctorView.of(profile) for profile in found]
+        views = []
+        for profile in found:
+            slot = first_free_slot(uow, settings, profile, free_on)
+            if slot is not None:
+                views.append(DoctorView.of(profile))
+                firsts.append(slot.start)
+        return views
+
+    def valid_until(_: list[DoctorView]) -> datetime | None:
+        return min(firsts) - timedelta(minutes=settings.booking_notice_minutes) if firsts else None
+
+    day_part = '' if free_on is None else slot_rules(settings)
+    return read_through(
+        uow.read_cache, 'doctors', compute,
+        namespaces=CACHE_NAMESPACES if free_on is None else FREE_ON_NAMESPACES,
+        scope=digest(text, specialization, include_inactive, free_on, day_part), ttl=CACHE_SECONDS, codec=_DOCTORS,
+        valid_until=valid_until,
+    )  # fmt: skip
+
+
+def _search(
+    uow: UnitOfWork, text: str | None, specialization: str | None, include_inactive: bool
+) -> list[DoctorProfile]:
     is_id = bool(specialization) and specialization.isascii() and specialization.isdigit() and len(specialization) < 19
     department_id = int(specialization) if is_id and specialization else None
     department_text = specialization if specialization and department_id is None else None
-    found = uow.doctors.search(
-        text=(text or '').strip() or None, department_id=department_id, department_text=department_text,
-        include_inactive=include_inactive,
-    )  # fmt: skip
-    if free_on is not None:
-        found = [profile for profile in found if has_free_slot_on(uow, settings, profile, free_on)]
-    return [DoctorView.of(profile) for profile in found]
+    return uow.doctors.search(
+        text=text, department_id=department_id, department_text=department_text, include_inactive=include_inactive
+    )
 
 
 def set_active(

@@ -1,11 +1,14 @@
-"""Doctors as patients browse them: search, profile and free slots (the administrator's view is in admin.py)."""
+"""Doctors as patients browse them: search, profile and free slots (the administrator's view is in admin.py).
+
+Each read goes through the Redis cache and says so in `X-Cache`: `HIT`, or `MISS` (also whenever the cache is not
+configured or unreachable; the answer is then read from the database as usual)."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from hms.api.deps import Context, CurrentUser
 from hms.api.schemas import DoctorOut, IdPath, SlotOut, check_days, problem_responses
@@ -18,24 +21,31 @@ router = APIRouter(prefix='/doctors', tags=['doctors'])
 def search_doctors(
     principal: CurrentUser,
     ctx: Context,
+    response: Response,
     q: Annotated[str | None, Query(max_length=120, description='part of the name or department, any case')] = None,
     specialization: Annotated[str | None, Query(max_length=120, description='department id or name')] = None,
     free_on: Annotated[
         date | None, Query(alias='date', description='YYYY-MM-DD: only doctors with a free slot that day')
     ] = None,
 ) -> list[DoctorOut]:
-    """Active doctors by name, ordered by name."""
+    """Active doctors by name, ordered by name. `X-Cache` says whether it came from the cache."""
     check_days(free_on, None, first_name='date')
     with ctx.uow() as uow:
-        found = doctors.search_doctors(uow, ctx.settings, text=q, specialization=specialization, free_on=free_on)
-        return [DoctorOut.of(view) for view in found]
+        found, hit = doctors.search_doctors_cached(
+            uow, ctx.settings, text=q, specialization=specialization, free_on=free_on
+        )
+    response.headers['X-Cache'] = 'HIT' if hit else 'MISS'
+    return [DoctorOut.of(view) for view in found]
 
 
 @router.get('/{doctor_id}', response_model=DoctorOut, summary='One doctor', responses=problem_responses(401, 404, 422))
-def get_doctor(doctor_id: IdPath, principal: CurrentUser, ctx: Context) -> DoctorOut:
-    """An active doctor's profile (404 for an unknown or deactivated doctor)."""
+def get_doctor(doctor_id: IdPath, principal: CurrentUser, ctx: Context, response: Response) -> DoctorOut:
+    """An active doctor's profile (404 for an unknown or deactivated doctor). `X-Cache` says whether it came from
+    the cache."""
     with ctx.uow() as uow:
-        return DoctorOut.of(doctors.get_doctor(uow, doctor_id))
+        view, hit = doctors.get_doctor_cached(uow, doctor_id)
+    response.headers['X-Cache'] = 'HIT' if hit else 'MISS'
+    return DoctorOut.of(view)
 
 
 @router.get(
@@ -48,12 +58,15 @@ def free_slots(
     doctor_id: IdPath,
     principal: CurrentUser,
     ctx: Context,
+    response: Response,
     first: Annotated[date | None, Query(alias='from', description='first local date, YYYY-MM-DD')] = None,
     last: Annotated[date | None, Query(alias='to', description='last local date (included), YYYY-MM-DD')] = None,
 ) -> list[SlotOut]:
     """Bookable slots in time order, within the booking horizon (without a range: all of it, the next 7 days by
-    default). Times are ISO 8601 with the offset of the clinic's time zone."""
+    default). Times are ISO 8601 with the offset of the clinic's time zone. `X-Cache` says whether it came from the
+    cache (a cached list never holds a slot that is no longer bookable)."""
     check_days(first, last)
     with ctx.uow() as uow:
-        slots = availability.free_slots(uow, ctx.settings, doctor_id, first, last)
+        slots, hit = availability.free_slots_cached(uow, ctx.settings, doctor_id, first, last)
+    response.headers['X-Cache'] = 'HIT' if hit else 'MISS'
     return [SlotOut.of(slot, ctx.settings.zone) for slot in slots]
