@@ -144,7 +144,7 @@ def test_a_row_written_past_the_chain_is_found(ctx: AppContext) -> None:
     write(ctx, 2)
     raw(
         ctx,
-        "INSERT INTO audit_log (at, action, success, detail) VALUES ('2026-01-01 00:00:00', 'forged', 1, '{}')",
+        "INSERT INTO audit_log (at, action, success, detail) VALUES ('2026-01-01 00:00:00', 'forged', TRUE, '{}')",
     )
     report = verify(ctx)
     assert not report.ok and report.problem.startswith('not hashed')
@@ -152,7 +152,7 @@ def test_a_row_written_past_the_chain_is_found(ctx: AppContext) -> None:
 
 def test_legacy_rows_before_the_chain_are_counted_not_failed(ctx: AppContext) -> None:
     raw(ctx, 'DELETE FROM audit_log')
-    raw(ctx, "INSERT INTO audit_log (at, action, success, detail) VALUES ('2025-01-01 00:00:00', 'old', 1, '{}')")
+    raw(ctx, "INSERT INTO audit_log (at, action, success, detail) VALUES ('2025-01-01 00:00:00', 'old', TRUE, '{}')")
     write(ctx, 3)
     report = verify(ctx)
     assert report.ok and report.legacy_rows == 1 and report.rows == 4

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import sqlite3
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,15 +15,17 @@ from alembic import command
 from hms import context
 from hms.cli import main
 from hms.config import Settings
+from hms.context import AppContext
 from hms.db.migrate import alembic_config
 from hms.domain.records import TreatmentIn
 from hms.domain.scheduling import BookingIn
 from hms.services import appointments, audit, records
 
 from .factories import make_patient
+from .postgres_server import ON_POSTGRES
 from .scheduling_fixtures import Clinic, local
 
-pytestmark = pytest.mark.sqlite_only('the SQLite online backup API and file restores')
+SQLITE_ONLY = pytest.mark.sqlite_only('the SQLite online backup API and file restores')
 
 TREATMENT = {
     'diagnosis': 'Seasonal influenza',
@@ -77,6 +81,7 @@ def take_backup(folder: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     return files[0]
 
 
+@SQLITE_ONLY
 def test_a_backup_restored_into_a_fresh_folder_has_every_record(
     filled: Clinic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -105,6 +110,7 @@ def test_a_backup_restored_into_a_fresh_folder_has_every_record(
     assert main(['audit-verify']) == 0
 
 
+@SQLITE_ONLY
 def test_restore_keeps_the_replaced_database(
     filled: Clinic, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -124,6 +130,7 @@ def test_restore_keeps_the_replaced_database(
     assert 'late@example.com' in emails(kept[0])
 
 
+@SQLITE_ONLY
 @pytest.mark.parametrize(
     ('content', 'message'),
     [
@@ -142,6 +149,7 @@ def test_a_file_that_is_not_a_database_is_refused(
     assert snapshot(filled.ctx.settings.data_path / 'hms.db') == before
 
 
+@SQLITE_ONLY
 def test_a_damaged_or_foreign_database_is_refused(
     filled: Clinic, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -159,6 +167,7 @@ def test_a_damaged_or_foreign_database_is_refused(
     assert main(['restore', str(tmp_path / 'missing.db'), '--yes']) == 1
 
 
+@SQLITE_ONLY
 def test_restore_asks_for_confirmation_and_refuses_while_the_web_port_answers(
     filled: Clinic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -175,6 +184,7 @@ def test_restore_asks_for_confirmation_and_refuses_while_the_web_port_answers(
     assert list(data_dir.glob('hms.db.before-restore-*')) == []
 
 
+@SQLITE_ONLY
 def test_an_older_backup_is_migrated_on_restore(
     hms_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -189,7 +199,19 @@ def test_an_older_backup_is_migrated_on_restore(
     assert 'totp_secret' in columns and version >= '0006'
 
 
+@SQLITE_ONLY
 def test_backup_of_a_missing_database_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     monkeypatch.setenv('HMS_DATA_DIR', str(tmp_path / 'empty'))
     assert main(['backup']) == 1
     assert 'no database' in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason='needs the PostgreSQL test server (HMS_TEST_POSTGRES=1)')
+@pytest.mark.skipif(shutil.which('pg_dump') is None, reason='pg_dump is not installed')
+def test_postgres_backup_runs_pg_dump(ctx: AppContext, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(['backup', '--to', str(tmp_path)]) == 0
+    assert 'pg_restore' in capsys.readouterr().out
+    dumps = list(tmp_path.glob('hms-*.dump'))
+    assert len(dumps) == 1 and stat.S_IMODE(dumps[0].stat().st_mode) == 0o600
+    listing = subprocess.run(['pg_restore', '--list', str(dumps[0])], capture_output=True, text=True, check=True)
+    assert 'TABLE DATA public audit_log' in listing.stdout and 'TABLE DATA public users' in listing.stdout
