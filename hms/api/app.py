@@ -7,7 +7,7 @@ from starlette.routing import Mount
 
 from hms.runtime.api_guard import ApiGuard
 
-from . import problems
+from . import openapi, problems
 from .routes import (
     admin,
     appointments,
@@ -36,6 +36,7 @@ def create_api() -> FastAPI:
         openapi_url='/openapi.json',
     )
     problems.install(api)
+    openapi.install(api)  # errors documented as problem details, as they are answered
     api.add_middleware(ApiGuard)  # body size limit, no state change from other sites
     api.include_router(health.router)
     api.include_router(auth.router)
