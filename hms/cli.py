@@ -262,6 +262,23 @@ def run_restore(settings: Settings, file: str, *, yes: bool, force: bool) -> int
     return 0 if report.ok else 1
 
 
+def totp_reset(settings: Settings, email: str) -> int:
+    from hms.db.uow import Database
+    from hms.services import two_factor
+
+    database = Database(settings.effective_database_url)
+    try:
+        with database.uow() as uow:
+            done = two_factor.reset_by_operator(uow, email)
+    finally:
+        database.dispose()
+    if not done:
+        print(f'hms: no account {email!r} with two-step verification on', file=sys.stderr)
+        return 1
+    print(f'two-step verification is off for {email}; they sign in with their password and can set it up again')
+    return 0
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog='main.py', description='HMS clinic management system')
     sub = parser.add_subparsers(dest='command')
@@ -285,6 +302,8 @@ def main(argv: list[str]) -> int:
     restore_parser.add_argument('file', help='an SQLite backup written by "backup"')
     restore_parser.add_argument('--yes', action='store_true', help='do not ask for confirmation')
     restore_parser.add_argument('--force', action='store_true', help='restore even if the web port answers')
+    reset = sub.add_parser('totp-reset', help="turn off an account's two-step verification (lost phone and codes)")
+    reset.add_argument('email')
     args = parser.parse_args(argv)
 
     settings = Settings()
@@ -305,6 +324,8 @@ def main(argv: list[str]) -> int:
             return seed_demo(settings, args)
         elif command == 'audit-verify':
             return audit_verify(settings)
+        elif command == 'totp-reset':
+            return totp_reset(settings, args.email)
         elif command == 'backup':
             return run_backup(settings, args.to)
         elif command == 'restore':

@@ -12,6 +12,7 @@ from nicegui.testing import User
 from sqlalchemy import select
 
 from hms import context
+from hms.cli import main
 from hms.clock import ManualClock
 from hms.context import AppContext
 from hms.db.models import AuditEntry, RecoveryCode
@@ -328,3 +329,17 @@ async def test_security_page_tells_patients_it_is_for_staff(user: User) -> None:
     await user.open('/account/security')
     await see(user, marker='staff-only')
     await user.should_not_see(marker='totp-setup')
+
+
+def test_operator_reset_turns_it_off_and_is_audited(
+    ctx: AppContext, clock: ManualClock, admin, capsys: pytest.CaptureFixture[str]
+) -> None:
+    enrol(ctx, clock, admin)
+    assert main(['totp-reset', ADMIN_EMAIL]) == 0
+    assert sign_in(ctx).principal.user_id == admin.user_id
+    assert main(['totp-reset', ADMIN_EMAIL]) == 1  # nothing left to reset
+    assert 'no account' in capsys.readouterr().err
+    with ctx.uow() as uow:
+        reset = uow.session.scalars(select(AuditEntry).where(AuditEntry.action == 'totp.reset')).one()
+        assert reset.subject_user_id == admin.user_id and reset.actor_role == 'operator'
+        assert two_factor.status(uow, admin).recovery_codes_left == 0

@@ -234,3 +234,19 @@ def check_login(uow: UnitOfWork, user: User, *, totp_code: str | None, recovery_
     )  # fmt: skip
     uow.commit()
     raise InvalidCredentials(message)
+
+
+def reset_by_operator(uow: UnitOfWork, email: str) -> bool:
+    """Turn the factor off for an account whose owner lost phone and codes (``python main.py totp-reset``).
+
+    Run by someone with shell access to the server, after checking the person's identity out of band; audited.
+    """
+    user = uow.users.by_email(email)
+    if user is None or user.totp_secret is None:
+        return False
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    RecoveryCodeRepository(uow.session).remove_all(user.id)
+    audit.record(uow, 'totp.reset', actor_role='operator', subject_user_id=user.id, detail={'via': 'cli'})
+    uow.commit()
+    return True
