@@ -63,14 +63,21 @@ class RedisPublisher:
     def __init__(self, url: str) -> None:
         self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._down_since: float | None = None
+        # Namespaces whose generation could not be raised (Redis was down): raised with the next publish that gets
+        # through, so that cache entries from before the outage do not outlive a change made during it.
+        self._owed: set[str] = set()
 
     def publish(self, events: Iterable[Event]) -> None:
         events = list(events)
-        if not events or (self._down_since and time.monotonic() - self._down_since < RETRY_AFTER_SECONDS):
+        if not events:
+            return
+        changed = {event.namespace for event in events} | self._owed
+        if self._down_since and time.monotonic() - self._down_since < RETRY_AFTER_SECONDS:
+            self._owed = changed
             return
         try:
             pipe = self.client.pipeline(transaction=False)
-            for namespace in sorted({event.namespace for event in events}):
+            for namespace in sorted(changed):
                 pipe.incr(GENERATION_KEY.format(namespace=namespace))
             for event in events:
                 pipe.publish(CHANNEL, event.to_json())
@@ -78,7 +85,9 @@ class RedisPublisher:
             if self._down_since is not None:
                 logger.info('events: Redis reachable again')
             self._down_since = None
+            self._owed = set()
         except redis.RedisError as error:
+            self._owed = changed
             if self._down_since is None:
                 logger.warning('events: Redis unreachable (%s); live updates pause until it is back', error)
             self._down_since = time.monotonic()

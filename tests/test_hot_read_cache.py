@@ -23,6 +23,7 @@ from nicegui.testing import User
 
 from hms.cache import PREFIX, Cache, Codec
 from hms.clock import ManualClock
+from hms.events import Event, RedisPublisher
 from hms.runtime.redis_server import EmbeddedRedis
 from hms.services import availability, departments, doctors
 from hms.services.views import DepartmentView, SlotView
@@ -433,3 +434,17 @@ async def test_the_jobs_page_shows_hits_and_misses_per_cached_read(redis_url: st
     await user.should_see('Cache: ', retries=50)
     await user.should_see('slots 0/1', retries=50)  # hits/misses per cached read
     await user.should_see('departments ', retries=50)
+
+
+def test_a_change_made_while_redis_was_down_still_expires_older_entries(
+    own_redis: EmbeddedRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr('hms.events.RETRY_AFTER_SECONDS', 0.0)  # retry at once instead of after 30 s
+    cache, publisher = Cache(own_redis.url), RedisPublisher(own_redis.url)
+    values = iter(['before', 'after'])
+    assert cache.get_or_compute('doctors', lambda: next(values), namespaces=('doctor',)) == ('before', False)
+    own_redis.stop()
+    publisher.publish([Event('doctor.updated')])  # a rename while Redis is down: the counter cannot be raised
+    own_redis.start()  # back, with the entry from before the rename still stored
+    publisher.publish([Event('appointment.booked')])  # the next change that gets through raises the owed counter too
+    assert cache.get_or_compute('doctors', lambda: next(values), namespaces=('doctor',)) == ('after', False)
