@@ -92,8 +92,8 @@ def _canonical_at(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec='microseconds')
 
 
-def content(entry: AuditEntry) -> dict[str, Any]:
-    """The fields a row's hash covers (everything but its id and the hashes themselves)."""
+def content(entry: Any) -> dict[str, Any]:
+    """The fields a row's hash covers (everything but its id and the hashes themselves), of an entry or a row."""
     return {
         'at': _canonical_at(entry.at),
         'actor_id': entry.actor_id,
@@ -108,7 +108,7 @@ def content(entry: AuditEntry) -> dict[str, Any]:
     }
 
 
-def compute_hash(entry: AuditEntry, prev_hash: str) -> str:
+def compute_hash(entry: Any, prev_hash: str) -> str:
     canonical = json.dumps(
         {'content': content(entry), 'prev_hash': prev_hash},
         sort_keys=True,
@@ -235,19 +235,19 @@ class ChainReport:
     problem: str | None = None
 
 
-def _rows(session: Session, batch: int = 2000) -> Iterator[AuditEntry]:
+def _rows(session: Session, batch: int = 5000) -> Iterator[Any]:
+    """Every row in id order as plain column tuples (no ORM objects: a long log verifies several times faster)."""
+    table = AuditEntry.__table__
     last_id = 0
     while True:
-        chunk = session.scalars(select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch))
-        rows = list(chunk)
+        rows = session.execute(select(*table.c).where(table.c.id > last_id).order_by(table.c.id).limit(batch)).all()
         if not rows:
             return
         yield from rows
         last_id = rows[-1].id
-        session.expunge_all()  # keep memory flat on long logs
 
 
-def _link_problem(session: Session, entry: AuditEntry, expected_prev: str) -> str:
+def _link_problem(session: Session, entry: Any, expected_prev: str) -> str:
     """Tell a reordered row (its predecessor exists elsewhere) from a removed one (its predecessor is gone)."""
     if entry.prev_hash == GENESIS:
         return 'rows before it were removed: it claims to start the chain, but hashed rows precede it'
