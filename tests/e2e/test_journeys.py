@@ -13,7 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from .conftest import Browsing, Clinic
 
@@ -120,7 +120,8 @@ def test_clinic_journey(browsing: Browsing, clinic: Clinic, shoot: Shoot, reques
     dialog(admin).get_by_label('Name', exact=True).fill(people.department)
     dialog(admin).get_by_label('Description', exact=True).fill('Skin, hair and nails.')
     dialog(admin).get_by_role('button', name='Add department').click()
-    expect(admin.get_by_role('cell', name=people.department, exact=True)).to_be_visible()
+    row = admin.get_by_role('row').filter(has=admin.get_by_role('cell', name=people.department, exact=True))
+    reachable(row.get_by_role('button', name='Edit'))  # the row's actions can be scrolled to on a phone, too
     step(admin, shoot, 'admin-department-added')
 
     go(admin, 'Doctors')
@@ -187,7 +188,8 @@ def test_clinic_journey(browsing: Browsing, clinic: Clinic, shoot: Shoot, reques
     booking.get_by_label('Reason for the visit (optional)', exact=True).fill('Itchy rash on the forearm')
     reachable(booking.get_by_role('button', name='Book this time')).click()
     patient.wait_for_url(re.compile(r'/patient/appointments$'))
-    expect(patient.get_by_text('08:00').first).to_be_visible()
+    upcoming = patient.locator('.q-card').filter(has=patient.get_by_role('heading', name='Upcoming'))
+    expect(upcoming).to_contain_text(re.compile(r'08:00.*Booked'))
     step(patient, shoot, 'patient-booked')
 
     # Live: the dashboard counts the booking without a reload.
@@ -203,6 +205,8 @@ def test_clinic_journey(browsing: Browsing, clinic: Clinic, shoot: Shoot, reques
     step(patient, shoot, 'patient-reschedule')
     reachable(moving.get_by_role('button', name='Move appointment')).click()
     expect(patient.get_by_text(re.compile(r'Moved to .*09:00'))).to_be_visible()
+    expect(upcoming).to_contain_text(re.compile(r'09:00.*Booked'))
+    expect(upcoming).not_to_contain_text('08:00')
 
     # The doctor opens the visit from their day and completes it with a prescription.
     go(doctor, 'My day')
@@ -240,3 +244,15 @@ def test_clinic_journey(browsing: Browsing, clinic: Clinic, shoot: Shoot, reques
     content = Path(download.path()).read_text(encoding='utf-8-sig')
     assert download.suggested_filename.endswith('.csv')
     assert 'Contact dermatitis' in content and 'Hydrocortisone cream 1%' in content
+
+
+def test_a_javascript_error_is_caught(browser: Browser, clinic: Clinic) -> None:
+    """The journeys' guard works: an error in the page's console or an uncaught exception is recorded."""
+    session = Browsing(browser=browser, base_url=clinic.url, device={})
+    page = session.page('anyone')
+    page.goto('/login')
+    with page.expect_event('pageerror'):
+        page.evaluate("() => { console.error('broken on purpose'); setTimeout(() => { throw Error('uncaught'); }); }")
+    session.contexts.pop().close()
+    assert any('broken on purpose' in error for error in session.errors)
+    assert any('uncaught' in error for error in session.errors)
