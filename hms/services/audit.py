@@ -128,7 +128,8 @@ def _last_hash(session: Session) -> str:
 
 @event.listens_for(Session, 'before_flush')
 def _chain_new_entries(session: Session, _context: Any, _instances: Any) -> None:
-    entries = [obj for obj in session.new if isinstance(obj, AuditEntry) and obj.row_hash is None]
+    # Every pending row is (re)hashed: one re-added after a rolled-back flush must link to the chain as it is now.
+    entries = [obj for obj in session.new if isinstance(obj, AuditEntry)]
     if not entries:
         return
     # The unit of work inserts rows of one mapper in the order they were added: chain them in that order.
