@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, Field
 
 from hms.api.deps import ClientIp, Context, CurrentUser, bearer_token
-from hms.api.schemas import MeOut, Message, RegisteredOut, TokenOut
+from hms.api.schemas import MeOut, Message, RegisteredOut, TokenOut, problem_responses
 from hms.domain.enums import SessionKind
 from hms.domain.schemas import Command, Credentials, PasswordChange, PatientRegistration
 from hms.services import accounts, two_factor
@@ -39,11 +39,14 @@ class LoginIn(Credentials):
     recovery_code: str | None = Field(default=None, max_length=64, description='a one-time recovery code instead')
 
 
-_LOGIN_PROBLEMS = {
-    401: {'description': 'Wrong credentials, or a second-factor code is required (title "Second factor required")'},
-    403: {'description': 'Account deactivated'},
-    429: {'description': 'Too many attempts'},
-}
+_LOGIN_PROBLEMS = problem_responses(
+    401, 403, 422, 429,
+    described={
+        401: 'Wrong credentials or code, or a second-factor code is required (title "Second factor required")',
+        403: 'Account deactivated',
+        429: 'Too many attempts; see Retry-After',
+    },
+)  # fmt: skip
 
 
 @router.post('/login', response_model=TokenOut, responses=_LOGIN_PROBLEMS)
@@ -92,7 +95,15 @@ def change_password(body: PasswordChange, principal: CurrentUser, ctx: Context) 
 
 # --- Second factor (administrators and doctors) ---------------------------------------------------------------------
 
-_TOTP_PROBLEMS = {**_PROBLEMS, 403: {'description': 'Not available to this role'}, 409: {'description': 'State'}}
+_TOTP_DESCRIPTIONS = {
+    403: 'Two-step verification is for administrators and doctors',
+    409: 'Not possible in the current state (already on, already off, not started)',
+    422: 'Wrong code or password; `errors` names the field',
+    429: 'Too many wrong codes or passwords; see Retry-After',
+}
+_TOTP_STATUS = problem_responses(401)
+_TOTP_SETUP = problem_responses(401, 403, 409, described=_TOTP_DESCRIPTIONS)
+_TOTP_WITH_CODE = problem_responses(401, 403, 409, 422, 429, described=_TOTP_DESCRIPTIONS)
 
 
 class TotpStatusOut(BaseModel):
@@ -123,14 +134,14 @@ class RecoveryCodesOut(BaseModel):
     detail: str
 
 
-@router.get('/auth/totp', response_model=TotpStatusOut, responses=_PROBLEMS, tags=['two-factor'])
+@router.get('/auth/totp', response_model=TotpStatusOut, responses=_TOTP_STATUS, tags=['two-factor'])
 def totp_status(principal: CurrentUser, ctx: Context) -> TotpStatusOut:
     with ctx.uow() as uow:
         state = two_factor.status(uow, principal)
     return TotpStatusOut(**state.__dict__)
 
 
-@router.post('/auth/totp/setup', response_model=TotpSetupOut, responses=_TOTP_PROBLEMS, tags=['two-factor'])
+@router.post('/auth/totp/setup', response_model=TotpSetupOut, responses=_TOTP_SETUP, tags=['two-factor'])
 def totp_setup(principal: CurrentUser, ctx: Context) -> TotpSetupOut:
     """Start enrolment: add the secret to an authenticator app, then confirm with a code."""
     with ctx.uow() as uow:
@@ -141,7 +152,7 @@ def totp_setup(principal: CurrentUser, ctx: Context) -> TotpSetupOut:
 @router.post(
     '/auth/totp/confirm',
     response_model=RecoveryCodesOut,
-    responses={**_TOTP_PROBLEMS, 422: {'description': 'Wrong code'}},
+    responses=_TOTP_WITH_CODE,
     tags=['two-factor'],
 )
 def totp_confirm(body: CodeIn, principal: CurrentUser, ctx: Context) -> RecoveryCodesOut:
@@ -154,7 +165,7 @@ def totp_confirm(body: CodeIn, principal: CurrentUser, ctx: Context) -> Recovery
 @router.post(
     '/auth/totp/disable',
     response_model=Message,
-    responses={**_TOTP_PROBLEMS, 422: {'description': 'Wrong password or code'}},
+    responses=_TOTP_WITH_CODE,
     tags=['two-factor'],
 )
 def totp_disable(body: DisableIn, principal: CurrentUser, ctx: Context) -> Message:
@@ -166,7 +177,7 @@ def totp_disable(body: DisableIn, principal: CurrentUser, ctx: Context) -> Messa
 @router.post(
     '/auth/totp/recovery-codes',
     response_model=RecoveryCodesOut,
-    responses={**_TOTP_PROBLEMS, 422: {'description': 'Wrong code'}},
+    responses=_TOTP_WITH_CODE,
     tags=['two-factor'],
 )
 def totp_recovery_codes(body: CodeIn, principal: CurrentUser, ctx: Context) -> RecoveryCodesOut:
