@@ -18,7 +18,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timezone
 from typing import Any, Generic, TypeVar
 
 import redis
@@ -51,7 +51,7 @@ def _exact(value: Any) -> Any:
     """pydantic gives aware datetimes its own tzinfo class; put back the standard one (UTC stays ``datetime.UTC``)."""
     if isinstance(value, datetime) and value.tzinfo is not None:
         offset = value.utcoffset()
-        return value.astimezone(UTC if not offset else timezone(offset or timedelta(0)))
+        return value.astimezone(UTC if not offset else timezone(offset))
     if isinstance(value, list):
         return [_exact(item) for item in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):

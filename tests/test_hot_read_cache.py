@@ -448,3 +448,10 @@ def test_a_change_made_while_redis_was_down_still_expires_older_entries(
     own_redis.start()  # back, with the entry from before the rename still stored
     publisher.publish([Event('appointment.booked')])  # the next change that gets through raises the owed counter too
     assert cache.get_or_compute('doctors', lambda: next(values), namespaces=('doctor',)) == ('after', False)
+
+
+def test_the_api_description_names_the_x_cache_header(api: TestClient) -> None:
+    paths = api.get('/api/openapi.json').json()['paths']
+    for path in ('/departments', '/doctors', '/doctors/{doctor_id}', '/doctors/{doctor_id}/slots'):
+        header = paths[path]['get']['responses']['200']['headers']['X-Cache']
+        assert header['schema']['enum'] == ['HIT', 'MISS'], path

@@ -8,10 +8,12 @@ from hms.api.deps import Context, CurrentUser
 from hms.api.schemas import DepartmentOut, IdPath, problem_responses
 from hms.services import departments
 
+from .doctors import cached_responses
+
 router = APIRouter(prefix='/departments', tags=['departments'])
 
 
-@router.get('', response_model=list[DepartmentOut], summary='List departments', responses=problem_responses(401))
+@router.get('', response_model=list[DepartmentOut], summary='List departments', responses=cached_responses(401))
 def list_departments(principal: CurrentUser, ctx: Context, response: Response) -> list[DepartmentOut]:
     """Every department with how many doctors belong to it, by name. `X-Cache: HIT` when it came from the cache
     (`MISS` otherwise, also whenever the cache is not configured or unreachable)."""

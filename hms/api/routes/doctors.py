@@ -6,7 +6,7 @@ configured or unreachable; the answer is then read from the database as usual)."
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
@@ -15,9 +15,18 @@ from hms.api.schemas import DoctorOut, IdPath, SlotOut, check_days, problem_resp
 from hms.services import availability, doctors
 
 router = APIRouter(prefix='/doctors', tags=['doctors'])
+X_CACHE: dict[str, Any] = {
+    'description': 'HIT when the answer came from the cache, MISS when it was read from the database',
+    'schema': {'type': 'string', 'enum': ['HIT', 'MISS']},
+}
 
 
-@router.get('', response_model=list[DoctorOut], summary='Search active doctors', responses=problem_responses(401, 422))
+def cached_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The problem responses of ``codes`` and the 200 answer's `X-Cache` header, for the OpenAPI document."""
+    return {200: {'headers': {'X-Cache': X_CACHE}}, **problem_responses(*codes)}
+
+
+@router.get('', response_model=list[DoctorOut], summary='Search active doctors', responses=cached_responses(401, 422))
 def search_doctors(
     principal: CurrentUser,
     ctx: Context,
@@ -38,7 +47,7 @@ def search_doctors(
     return [DoctorOut.of(view) for view in found]
 
 
-@router.get('/{doctor_id}', response_model=DoctorOut, summary='One doctor', responses=problem_responses(401, 404, 422))
+@router.get('/{doctor_id}', response_model=DoctorOut, summary='One doctor', responses=cached_responses(401, 404, 422))
 def get_doctor(doctor_id: IdPath, principal: CurrentUser, ctx: Context, response: Response) -> DoctorOut:
     """An active doctor's profile (404 for an unknown or deactivated doctor). `X-Cache` says whether it came from
     the cache."""
@@ -52,7 +61,7 @@ def get_doctor(doctor_id: IdPath, principal: CurrentUser, ctx: Context, response
     '/{doctor_id}/slots',
     response_model=list[SlotOut],
     summary="A doctor's free slots",
-    responses=problem_responses(401, 404, 422),
+    responses=cached_responses(401, 404, 422),
 )
 def free_slots(
     doctor_id: IdPath,
