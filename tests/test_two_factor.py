@@ -343,3 +343,30 @@ def test_operator_reset_turns_it_off_and_is_audited(
         reset = uow.session.scalars(select(AuditEntry).where(AuditEntry.action == 'totp.reset')).one()
         assert reset.subject_user_id == admin.user_id and reset.actor_role == 'operator'
         assert two_factor.status(uow, admin).recovery_codes_left == 0
+
+
+async def test_security_page_makes_new_codes_and_turns_it_off(user: User, clock: ManualClock) -> None:
+    secret, codes = enrol_admin(clock)
+    await password_step(user, ADMIN_EMAIL, ADMIN_PASSWORD)
+    await see(user, 'Use a recovery code instead')
+    user.find(marker='use-recovery').click()
+    user.find(marker='totp-code').type(codes[0])
+    user.find(marker='sign-in').click()
+    await see(user, 'Clinic dashboard')
+    await user.open('/account/security')
+    await see(user, 'Recovery codes left: 9 of 10.')
+    user.find(marker='regen-code').type(totp.code_at(secret, clock.now()))
+    user.find(marker='regenerate').click()
+    await see(user, 'shown only this once')
+    await see(user, 'Recovery codes left: 10 of 10.')
+    user.find(marker='off-password').type('not my password')
+    user.find(marker='off-code').type(codes[1])
+    user.find(marker='turn-off').click()
+    await see(user, 'The password is not correct.')
+    user.find(marker='off-password').clear().type(ADMIN_PASSWORD)
+    user.find(marker='turn-off').click()
+    await see(user, 'not valid or was already used')  # codes[1] was retired by the new set
+    clock.advance(STEP)
+    user.find(marker='off-code').clear().type(totp.code_at(secret, clock.now()))
+    user.find(marker='turn-off').click()
+    await see(user, marker='totp-off')
