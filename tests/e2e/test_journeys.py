@@ -72,13 +72,20 @@ def sign_in(page: Page, email: str, password: str) -> None:
     page.wait_for_url(re.compile(r'/(admin|doctor|patient|change-password)$'))
 
 
-def go(page: Page, label: str) -> None:
-    """Follow the main navigation (behind the menu button when the screen is narrow)."""
+def go(page: Page, label: str, heading: str | None = None) -> None:
+    """Follow the main navigation (behind the menu button when the screen is narrow) and wait for the page."""
     navigation = page.get_by_role('navigation', name='Main navigation')
     item = navigation.get_by_text(label, exact=True)
     if not item.is_visible():
         page.get_by_role('button', name='Open navigation').click()
     item.click()
+    arrived(page, heading or label)
+
+
+def arrived(page: Page, heading: str) -> None:
+    """The new page is there (its main heading), so that checks of the whole page see the page that was opened."""
+    expect(page.get_by_role('heading', name=heading, exact=True, level=1)).to_be_visible()
+    page.wait_for_load_state()
 
 
 def dialog(page: Page) -> Locator:
@@ -153,7 +160,7 @@ def test_clinic_journey(browsing: Browsing, clinic: Clinic, shoot: Shoot, reques
     step(doctor, shoot, 'doctor-change-password')
     reachable(doctor.get_by_role('button', name='Change password')).click()
     doctor.wait_for_url(re.compile(r'/doctor$'))
-    go(doctor, 'Availability')
+    go(doctor, 'Availability', 'My availability')
     reachable(doctor.get_by_role('button', name=f'Edit hours of {day_name}')).click()
     hours = dialog(doctor)
     hours.get_by_role('button', name=f'Add hours on {day_name}').click()
@@ -179,9 +186,12 @@ def test_clinic_journey(browsing: Browsing, clinic: Clinic, shoot: Shoot, reques
     reachable(patient.get_by_role('button', name='Create account')).click()
     patient.wait_for_url(re.compile(r'/patient$'))
     reachable(patient.get_by_role('button', name='Book an appointment')).click()
+    arrived(patient, 'Find a doctor')
     patient.get_by_label('Name or specialization', exact=True).fill(people.doctor)
     patient.get_by_role('button', name='Search').click()
+    expect(patient.get_by_text('1 doctor', exact=True)).to_be_visible()  # the search has answered
     reachable(patient.get_by_role('button', name=f'See free times of {people.doctor}')).click()
+    arrived(patient, people.doctor)
     step(patient, shoot, 'patient-free-times')
     reachable(patient.get_by_role('button', name=f'{day_name}, 08:00')).click()
     booking = dialog(patient)
@@ -211,6 +221,7 @@ def test_clinic_journey(browsing: Browsing, clinic: Clinic, shoot: Shoot, reques
     # The doctor opens the visit from their day and completes it with a prescription.
     go(doctor, 'My day')
     reachable(doctor.get_by_role('button', name=f'Open the appointment of 09:00 with {people.patient}')).click()
+    arrived(doctor, f'Visit: {people.patient}')
     doctor.get_by_label('Diagnosis', exact=True).fill('Contact dermatitis')
     doctor.get_by_label('Treatment given', exact=True).fill('Cleaned and dressed the skin')
     reachable(doctor.get_by_role('button', name='Add medicine')).click()
