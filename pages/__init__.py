@@ -22,11 +22,13 @@ from . import (
     patient_booking,
     patient_profile,
     patient_visits,
+    pwa,
 )
 
 
 def create() -> None:
     """Register every page (called by main.py; safe to call again after NiceGUI resets, as tests do)."""
+    pwa.create()
     auth.create()
     homes.create()
     doctor_home.create()

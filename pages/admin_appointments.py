@@ -19,7 +19,7 @@ from hms.services.exports import ExportKind
 from hms.services.principal import Principal
 from hms.services.views import AppointmentView, Page, SlotView
 
-from . import forms, theme
+from . import formats, forms, theme
 from .actions import acting, open_dialog
 from .exports import export_panel
 from .frame import forbidden, frame
@@ -342,7 +342,7 @@ class _AppointmentsPanel:
 
             with ui.column().classes('w-full gap-2 max-h-[50vh] overflow-auto'):
                 for day, day_slots in _by_day(slots, zone):
-                    ui.label(f'{day:%a} {day.day} {day:%b}').classes('text-sm font-medium')
+                    ui.label(formats.day(day)).classes('text-sm font-medium')
                     with ui.row().classes('gap-1'):
                         for slot in day_slots:
                             local = slot.start.astimezone(zone)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from fastapi.responses import RedirectResponse
@@ -22,7 +22,7 @@ from hms.services.principal import Principal
 from hms.services.stats import StatsQuery
 from hms.services.tabular import to_csv
 
-from . import charts, theme
+from . import charts, formats, theme
 from .frame import forbidden, frame
 from .homes import security_events
 from .session import TOKEN_KEY, current_principal, page_access
@@ -121,8 +121,10 @@ class _Dashboard:
         self.figures: dict[str, ui.label] = {}
         self.plots: list[tuple[ui.plotly, Any]] = []
         self._filters_row(department_options, doctor_options)
-        self.error = ui.label('').classes('w-full rounded bg-red-50 text-red-800 p-3 text-sm').props('role=alert')
+        self.error = ui.label('').classes(theme.ERROR_BANNER).props('role=alert')
         self.error.bind_visibility_from(self.error, 'text', backward=bool)
+        self.loading = ui.linear_progress(show_value=False).props('indeterminate aria-label="Loading the figures"')
+        self.loading.classes('w-full').mark('loading').set_visibility(False)
         self.period = ui.label('').classes(theme.SUBTLE).mark('period')
         with ui.element('div').classes('w-full grid grid-cols-2 sm:grid-cols-4 gap-3'):
             for key, label, _ in HEADLINE:
@@ -162,7 +164,9 @@ class _Dashboard:
     def show(self, data: dict[str, Any]) -> None:
         self.data = data
         query = data['query']
-        self.period.text = f'{query["first"]} to {query["last"]} · updated {data["generated_at"][11:19]} UTC'
+        first, last = date.fromisoformat(query['first']), date.fromisoformat(query['last'])
+        updated = formats.time_of_day(datetime.fromisoformat(data['generated_at']))
+        self.period.text = f'{formats.date_only(first)} to {formats.date_only(last)} · updated {updated}'
         for key, _, pattern in HEADLINE:
             self.figures[key].text = _format(key, pattern, data['headline'][key])
         for plot, build in self.plots:
@@ -172,11 +176,14 @@ class _Dashboard:
         if await current_principal() is None:  # a user action: it counts as activity
             ui.navigate.to('/login')
             return
+        self.loading.set_visibility(True)
         try:
             data = await run.io_bound(_load, self.token, self.filters.query(_today()))
         except DomainError as failure:
             self.error.text = failure.message
             return
+        finally:
+            self.loading.set_visibility(False)
         self.error.text = ''
         self.show(data)
 

@@ -22,7 +22,7 @@ from hms.services.principal import Principal
 from hms.services.records import HistoryView
 from hms.services.views import AppointmentView, Page, PatientDetail, PatientView
 
-from . import forms, theme
+from . import formats, forms, theme
 from .actions import acting, open_dialog
 from .auth import GENDER_LABELS
 from .doctor_patients import visit_history
@@ -349,7 +349,7 @@ def _summary(patient: PatientView) -> None:
                 ('Phone', patient.phone),
                 ('Address', patient.address or '-'),
                 ('Emergency contact', patient.emergency_contact or '-'),
-                ('Date of birth', f'{born.day} {born:%b %Y}'),
+                ('Date of birth', formats.date_only(born)),
                 ('Gender', GENDER_LABELS.get(patient.gender.value, patient.gender.value)),
                 ('Status', _status(patient)),
             ):

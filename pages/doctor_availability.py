@@ -18,7 +18,7 @@ from hms.services import availability, notices
 from hms.services.availability import DayPlan
 from hms.services.principal import Principal
 
-from . import forms, theme
+from . import formats, forms, theme
 from .frame import forbidden, frame
 from .session import current_principal, page_access
 
@@ -163,7 +163,7 @@ async def _save(change: Callable[[bool], list[int]]) -> bool:
 
 
 def _day_label(day: date) -> str:
-    return f'{day:%a} {day.day} {day:%b}'
+    return formats.day(day)
 
 
 def _hours(windows: list[Window]) -> str:

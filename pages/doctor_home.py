@@ -22,7 +22,7 @@ from hms.services.exports import ExportKind
 from hms.services.principal import Principal
 from hms.services.records import DoctorSchedule, ScheduleEntry
 
-from . import charts, theme
+from . import charts, formats, theme
 from .doctor_patients import status_badge
 from .exports import export_panel
 from .frame import forbidden, frame
@@ -123,8 +123,8 @@ def _counts(today: DoctorSchedule) -> None:
 def _range_text(schedule: DoctorSchedule) -> str:
     first, last = schedule.first, schedule.last
     if first == last:
-        return f'{first:%A} {first.day} {first:%B %Y}'
-    return f'{first:%a} {first.day} {first:%b} – {last:%a} {last.day} {last:%b %Y}'
+        return formats.day(first, year=True, long=True)
+    return f'{formats.day(first)} – {formats.day(last, year=True)}'
 
 
 class ScheduleView(ui.card):
@@ -171,7 +171,7 @@ class ScheduleView(ui.card):
             by_day = groupby(schedule.entries, key=lambda e: e.appointment.start.astimezone(zone).date())
             for day, entries in by_day:
                 if week:
-                    heading = f'{day:%A} {day.day} {day:%B}'
+                    heading = formats.day(day, long=True)
                     ui.label(heading).classes('font-medium pt-2').props('role=heading aria-level=3')
                 for entry in entries:
                     self._row(entry)
@@ -205,11 +205,11 @@ def _coming(coming: list[ScheduleEntry]) -> None:
             message = 'No appointments booked in the next 7 days. Check your availability so that patients can book.'
             ui.label(message).classes(theme.SUBTLE)
         for day, entries in groupby(coming, key=lambda e: e.appointment.start.astimezone(zone).date()):
-            ui.label(f'{day:%A} {day.day} {day:%B}').classes('font-medium pt-2').props('role=heading aria-level=3')
+            ui.label(formats.day(day, long=True)).classes('font-medium pt-2').props('role=heading aria-level=3')
             for entry in entries:
                 appointment = entry.appointment
                 with ui.row().classes('w-full gap-3 items-baseline').mark(f'appointment-{appointment.id}'):
-                    ui.label(f'{appointment.start.astimezone(zone):%H:%M}').classes('font-medium w-12')
+                    ui.label(formats.time_of_day(appointment.start)).classes('font-medium w-12')
                     ui.link(appointment.patient_name, f'/doctor/appointments/{appointment.id}')
                     if appointment.reason:
                         ui.label(appointment.reason).classes(theme.SUBTLE)

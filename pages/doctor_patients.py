@@ -22,7 +22,7 @@ from hms.services.principal import Principal
 from hms.services.records import HistoryView, PatientSummary, TreatmentView, VisitView
 from hms.services.views import AppointmentView
 
-from . import theme
+from . import formats, theme
 from .auth import GENDER_LABELS
 from .frame import forbidden, frame
 from .session import current_principal, page_access
@@ -175,7 +175,7 @@ class _PatientList:
 
 
 def day_text(day: date) -> str:
-    return f'{day:%a} {day.day} {day:%b %Y}'
+    return formats.day(day, year=True)
 
 
 def _section_heading(text: str) -> None:

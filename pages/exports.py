@@ -27,7 +27,7 @@ from hms.services.exports import KINDS, ExportExpired, ExportFile, ExportKind, E
 from hms.services.principal import Principal
 from jobs.exports import start_export
 
-from . import forms, theme
+from . import formats, forms, theme
 from .frame import frame
 from .session import TOKEN_KEY, current_principal, page_access
 
@@ -35,6 +35,7 @@ PATH = '/exports'
 DOWNLOAD_PATH = '/exports/{export_id}/download'
 NO_STORE = {'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff'}
 LISTED = 10
+STAGES = {ExportStatus.QUEUED: 1, ExportStatus.RUNNING: 2, ExportStatus.DONE: 3}
 STATUS_TEXT = {
     ExportStatus.QUEUED: 'Waiting to start…',
     ExportStatus.RUNNING: 'Being prepared…',
@@ -132,17 +133,16 @@ def _start(principal: Principal, kind: str, first: date | None, last: date | Non
 
 def _period_text(view: ExportView) -> str:
     if view.first and view.last:
-        return f'{view.first:%d %b %Y} – {view.last:%d %b %Y}'
+        return f'{formats.date_only(view.first)} – {formats.date_only(view.last)}'
     if view.first:
-        return f'from {view.first:%d %b %Y}'
+        return f'from {formats.date_only(view.first)}'
     if view.last:
-        return f'until {view.last:%d %b %Y}'
+        return f'until {formats.date_only(view.last)}'
     return 'all dates'
 
 
 def _when(moment: datetime) -> str:
-    local = moment.astimezone(app_context.get().settings.zone)
-    return f'{local:%a} {local.day} {local:%b}, {local:%H:%M}'
+    return formats.moment(moment)
 
 
 class ExportPanel(ui.card):
@@ -177,7 +177,7 @@ class ExportPanel(ui.card):
             self.hint = ui.label('').classes(theme.SUBTLE).mark('export-period-hint')
             self.error = forms.banner()
             self.error.mark('export-error')
-            self.ready = ui.row().classes('w-full items-center gap-3 rounded bg-green-50 text-green-900 p-3')
+            self.ready = ui.row().classes(f'{theme.SUCCESS_BANNER} items-center gap-3')
             self.ready.props('role=status aria-live=polite').mark('export-ready')
             self.ready.set_visibility(False)
             self.list = ui.column().classes('w-full gap-0').mark('export-list')
@@ -297,9 +297,14 @@ class ExportPanel(ui.card):
                 ui.label(f'Requested {_when(view.created_at)}').classes(theme.SUBTLE)
             if view.in_progress:
                 ui.spinner(size='sm').props(f'aria-label="{STATUS_TEXT[view.status]}"')
-                ui.label(STATUS_TEXT[view.status]).mark(f'export-status-{view.id}')
+                with ui.column().classes('gap-1 min-w-[10rem]'):
+                    ui.label(STATUS_TEXT[view.status]).mark(f'export-status-{view.id}')
+                    stage = STAGES[view.status]  # the worker reports stages, not rows: show how far along it is
+                    ui.linear_progress(value=stage / len(STAGES), show_value=False).props(
+                        f'rounded size=6px aria-label="Export step {stage} of {len(STAGES)}"'
+                    ).mark(f'export-progress-{view.id}')
             elif view.status is ExportStatus.FAILED:
-                ui.label(f'Failed: {view.error or "please try again."}').classes('text-red-800').mark(
+                ui.label(f'Failed: {view.error or "please try again."}').classes(theme.ERROR_TEXT).mark(
                     f'export-status-{view.id}'
                 )
             elif view.expired:

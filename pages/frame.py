@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from nicegui import app, run, ui
+from nicegui import app, background_tasks, run, ui
 
 from hms import context as app_context
 from hms.domain.errors import DomainError
@@ -64,10 +64,13 @@ class _ThemeChoice:
 
     def __init__(self, principal: Principal, current_path: str) -> None:
         self.principal, self.path = principal, current_path or '/'
-        cached = app.storage.user.get(THEME_CACHE_KEY) or {}
+        self.storage = app.storage.user  # kept: the check below runs outside the page's request
+        cached = self.storage.get(THEME_CACHE_KEY) or {}
         self.theme = cached.get('theme', 'auto') if cached.get('user_id') == principal.user_id else 'auto'
         self.dark = ui.dark_mode(DARK_VALUES[self.theme]).mark('dark-mode')
-        ui.timer(0, self._load, once=True)
+        # Not a ui.timer: a timer waits for the browser's connection, which makes NiceGUI deliver the page before
+        # the rest of its builder has run.
+        background_tasks.create(self._load(), name='theme-check')
 
     def button(self) -> None:
         self.menu_button = ui.button(icon=THEME_ICONS[self.theme]).props('flat round color=white').mark('theme-menu')
@@ -88,14 +91,16 @@ class _ThemeChoice:
         self.dark.value = DARK_VALUES[theme_name]
         self.menu_button.icon = THEME_ICONS[theme_name]
         self._label()
-        app.storage.user[THEME_CACHE_KEY] = {'user_id': self.principal.user_id, 'theme': theme_name}
+        self.storage[THEME_CACHE_KEY] = {'user_id': self.principal.user_id, 'theme': theme_name}
 
     async def _load(self) -> None:
         try:
             remembered = await run.io_bound(_read_preferences, self.principal)
         except DomainError:  # the account is gone: the session check signs the page out
             return
-        if remembered.theme != self.theme or app.storage.user.get(THEME_CACHE_KEY) is None:
+        if remembered is None or self.dark.is_deleted:  # the app is stopping, or the page is gone
+            return
+        if remembered.theme != self.theme or self.storage.get(THEME_CACHE_KEY) is None:
             self.show(remembered.theme)
 
     async def choose(self, theme_name: str) -> None:

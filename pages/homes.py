@@ -14,7 +14,7 @@ from hms.services.notices import NoticeView
 from hms.services.principal import Principal
 from hms.services.views import AppointmentView, DoctorView
 
-from . import theme
+from . import formats, theme
 from .frame import forbidden, frame
 from .session import page_access
 
@@ -26,7 +26,7 @@ ACTION_LABELS = {
     'account.reactivated': 'Account reactivated',
 }
 BOOKING = '/patient/doctors'
-QUICK_DOCTORS = 6  # doctors linked from the patient's home, so that booking takes home → doctor → time
+QUICK_DOCTORS = 6  # doctors linked from the patient's home (every doctor is in its picker): home → doctor → time
 
 
 def create() -> None:
@@ -60,7 +60,7 @@ def _patient_overview(principal: Principal) -> _PatientOverview:
         unread = [notice for notice in notices.my_notices(uow, principal) if not notice.read]
         found = doctors.search_doctors(uow, ctx.settings)
     booked = [a for a in upcoming if a.status is AppointmentStatus.BOOKED]
-    return _PatientOverview(upcoming=booked, unread=unread, doctors=found[:QUICK_DOCTORS])
+    return _PatientOverview(upcoming=booked, unread=unread, doctors=found)
 
 
 def _welcome(principal: Principal, what_next: str) -> None:
@@ -75,10 +75,17 @@ def _patient_panels(data: _PatientOverview) -> None:
         book = ui.button('Book an appointment', icon='event_available', on_click=lambda: ui.navigate.to(BOOKING))
         book.props('size=lg').mark('book-appointment')
         if data.doctors:
-            ui.label('Or go straight to a doctor:').classes(theme.SUBTLE)
+            ui.label('Or go straight to a doctor and pick a time:').classes(theme.SUBTLE)
+            ui.select(
+                {doctor.id: f'{doctor.name} ({doctor.department_name})' for doctor in data.doctors},
+                label='Doctor', with_input=True,
+                on_change=lambda event: ui.navigate.to(f'{BOOKING}/{event.value}') if event.value else None,
+            ).props('outlined clearable').classes('w-full max-w-md').mark('pick-doctor')  # fmt: skip
             with ui.row().classes('gap-2'):
-                for doctor in data.doctors:
-                    ui.link(f'{doctor.name} ({doctor.department_name})', f'/patient/doctors/{doctor.id}')
+                for doctor in data.doctors[:QUICK_DOCTORS]:
+                    ui.link(f'{doctor.name} ({doctor.department_name})', f'{BOOKING}/{doctor.id}')
+        else:
+            ui.label('No doctors are taking bookings yet. Please call the clinic.').classes(theme.SUBTLE)
     if data.unread:
         with ui.card().classes(theme.CARD + ' border-l-4 border-amber-600').mark('unread-notices'):
             ui.label('New messages from the clinic').classes('text-lg font-medium').props('role=heading aria-level=2')
@@ -101,7 +108,6 @@ def _patient_panels(data: _PatientOverview) -> None:
 
 def security_events(data: overview.AdminOverview) -> None:
     """Recent failed, throttled and blocked sign-ins, for the admin's dashboard."""
-    zone = app_context.get().settings.zone
     with ui.card().classes(theme.CARD):
         ui.label('Recent security events').classes('text-lg font-medium')
         if not data.security_events:
@@ -109,7 +115,7 @@ def security_events(data: overview.AdminOverview) -> None:
             return
         rows = [
             {
-                'at': event.at.astimezone(zone).strftime('%d %b %Y %H:%M'),
+                'at': formats.moment(event.at),
                 'event': ACTION_LABELS.get(event.action, event.action),
                 'role': event.actor_role or '-',
                 'ip': event.ip or '-',

@@ -221,11 +221,14 @@ async def _reschedule_dialog(appointment: AppointmentView, page_error: ui.label,
             chosen['slot'] = None
             choice.text = 'No new time chosen yet.'
             move.disable()
+            loading = ui.spinner(size='lg').props('aria-label="Loading free times"').mark('loading-slots')
             try:
                 slots = await run.io_bound(_free_slots, appointment.doctor_id)
             except NotFound as failure:
                 error.text = failure.message
                 return
+            finally:
+                loading.delete()
             empty = 'No other free times in the next days. Keep this appointment, or cancel it and book another doctor.'
             SlotPicker(slots, choose, empty=empty)
 
@@ -254,8 +257,8 @@ async def _reschedule_dialog(appointment: AppointmentView, page_error: ui.label,
             except DomainError as failure:
                 error.text = failure.message
                 return
-            ui.notify(f'Moved to {notices.when(moved.start, zone)}.', type='positive')  # while the dialog exists
             _discard(dialog)
+            ui.notify(f'Moved to {notices.when(moved.start, zone)}.', type='positive')
             await refresh()
 
         choice = ui.label().classes('font-medium').mark('new-time')
@@ -275,6 +278,10 @@ def _cancel_dialog(appointment: AppointmentView, page_error: ui.label, refresh: 
     with ui.dialog() as dialog, ui.card().classes('w-full max-w-lg p-4 gap-3').mark('cancel-dialog'):
         ui.label('Cancel this appointment?').classes('text-lg font-medium').props('role=heading aria-level=2')
         ui.label(f'{notices.when(appointment.start, zone)} with {appointment.doctor_name}')
+        ui.label(
+            'The time is given back for other patients and the doctor sees the cancellation. This cannot be undone; '
+            'you can book a new time afterwards.'
+        ).classes(theme.SUBTLE).mark('cancel-explanation')
         error = forms.banner()
         reason = ui.textarea('Reason (optional)').props('outlined autogrow maxlength=500 counter').classes('w-full')
 
@@ -293,8 +300,8 @@ def _cancel_dialog(appointment: AppointmentView, page_error: ui.label, refresh: 
             except DomainError as failure:
                 error.text = failure.message
                 return
-            ui.notify('Appointment cancelled.', type='positive')  # while the dialog (its context) exists
             _discard(dialog)
+            ui.notify('Appointment cancelled.', type='positive')
             await refresh()
 
         with ui.row().classes('w-full justify-end gap-2'):

@@ -19,7 +19,7 @@ from hms.services import appointments, availability, departments, doctors, notic
 from hms.services.principal import Principal
 from hms.services.views import AppointmentView, DepartmentView, DoctorView, SlotView
 
-from . import forms, theme
+from . import formats, forms, theme
 from .frame import forbidden, frame
 from .session import current_principal, page_access
 
@@ -77,7 +77,7 @@ class SlotPicker(ui.column):
                 ui.label(empty).classes(theme.SUBTLE).mark('no-slots')
                 return
             for day, day_slots in groupby(sorted(slots, key=lambda s: s.start), key=lambda s: _local_day(s, zone)):
-                heading = f'{day:%a} {day.day} {day:%b}'
+                heading = formats.day(day)
                 with ui.column().classes('w-full gap-1').mark(f'slots-{day.isoformat()}'):
                     ui.label(heading).classes('font-medium').props('role=heading aria-level=3')
                     with ui.row().classes('gap-2'):
@@ -174,6 +174,7 @@ async def _search_panel(all_departments: list[DepartmentView]) -> None:
             )
             ui.button('Search', icon='search', on_click=search).classes('mt-2')
         text.on('keydown.enter', search)
+        day.on('keydown.enter', search)
 
     @ui.refreshable
     async def results() -> None:
@@ -185,7 +186,11 @@ async def _search_panel(all_departments: list[DepartmentView]) -> None:
             except ValueError:
                 day.error = 'Enter a date like 2026-03-03.'
                 return
-        found = await run.io_bound(_search, (text.value or '').strip(), state['department'], free_on)
+        searching.set_visibility(True)
+        try:
+            found = await run.io_bound(_search, (text.value or '').strip(), state['department'], free_on)
+        finally:
+            searching.set_visibility(False)
         _doctor_list(found, filtered=bool(text.value or state['department'] or free_on))
 
     async def choose(value: str | None) -> None:
@@ -193,6 +198,8 @@ async def _search_panel(all_departments: list[DepartmentView]) -> None:
         chips.refresh()
         await results.refresh()
 
+    searching = ui.linear_progress(show_value=False).props('indeterminate aria-label="Searching"').classes('w-full')
+    searching.mark('searching').set_visibility(False)
     with ui.column().classes('w-full gap-3').props('aria-live=polite'):
         await results()
 

@@ -41,11 +41,20 @@ CSS = f"""
 """
 
 
+MANIFEST_PATH = '/manifest.webmanifest'
+APPLE_TOUCH_ICON = ''  # set by pwa.create() to the served icon's URL
+
+
 def apply() -> None:
+    """Colours, the app's own CSS and the head tags that make the site installable; every page calls it first."""
     ui.colors(
         primary=PRIMARY, secondary=SECONDARY, accent=ACCENT, positive=POSITIVE, negative=NEGATIVE, warning=WARNING
     )
     ui.add_css(CSS)
+    head = f'<link rel="manifest" href="{MANIFEST_PATH}"><meta name="theme-color" content="{PRIMARY}">'
+    if APPLE_TOUCH_ICON:
+        head += f'<link rel="apple-touch-icon" href="{APPLE_TOUCH_ICON}">'
+    ui.add_head_html(head)
 
 
 def contrast(foreground: str, background: str) -> float:

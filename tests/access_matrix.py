@@ -172,6 +172,7 @@ PAGE_RULES: tuple[Rule, ...] = (
     page('/', 'the entry point: home by role, else sign-in', EVERYONE, ok=(303,)),
     page('/login', 'the sign-in form (signed-in users go home)', EVERYONE, ok=(200, 303)),
     page('/register', 'the registration form (signed-in users go home)', EVERYONE, ok=(200, 303)),
+    page('/manifest.webmanifest', 'the web app manifest (no personal data)', EVERYONE),
     page('/profile', 'own account', SIGNED_IN),
     page('/change-password', 'own password', SIGNED_IN),
     page('/exports', 'own exports', SIGNED_IN),

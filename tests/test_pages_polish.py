@@ -10,20 +10,26 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 from nicegui import ui
 from nicegui.testing import User
 
+from hms.domain.enums import AppointmentStatus
 from hms.domain.errors import InvalidInput
-from hms.services import preferences, stats
+from hms.domain.scheduling import BookingIn, DepartmentIn
+from hms.security.passwords import hash_password
+from hms.services import appointments, departments, preferences, stats
+from hms.services.principal import Principal
 from hms.services.stats import StatsQuery
+from hms.services.views import AppointmentView
 from pages import charts, theme
 
 from . import scheduling_fixtures
-from .factories import PATIENT_PASSWORD
-from .scheduling_fixtures import Clinic
+from .factories import ADMIN_EMAIL, ADMIN_PASSWORD, DOCTOR_PASSWORD, PATIENT_PASSWORD
+from .scheduling_fixtures import Clinic, local
 
 clinic = scheduling_fixtures.clinic  # the fixture
 PATIENCE = 50  # handlers run in threads: poll for up to 5 s
@@ -42,6 +48,7 @@ async def eventually(check: Callable[[], bool], what: str) -> None:
 
 
 async def sign_in(user: User, email: str, password: str, landing: str) -> None:
+    await user.open('/logout')
     await user.open('/login')
     user.find('Email').type(email)
     user.find('Password').type(password)
@@ -138,3 +145,262 @@ def test_charts_draw_on_transparent_backgrounds_with_readable_hover_labels(clini
         assert theme.contrast(hover['font']['color'], hover['bgcolor']) >= 4.5, title
     empty_cell = charts.HEAT[0][1]
     assert empty_cell.startswith('rgba(') and float(empty_cell.rstrip(')').split(',')[-1]) < 0.2  # no white blocks
+
+
+# --- confirmations before destructive actions: they say what happens, and backing out changes nothing -------------
+
+
+def book(clinic: Clinic, patient: Principal, day: int, hour: int) -> AppointmentView:
+    with clinic.ctx.uow() as uow:
+        return appointments.book(
+            uow, clinic.ctx.settings, patient, BookingIn(doctor_id=clinic.doctor.user_id, start=local(day, hour))
+        )
+
+
+def status_of(clinic: Clinic, appointment_id: int) -> AppointmentStatus:
+    with clinic.ctx.uow() as uow:
+        return appointments.get_appointment(uow, clinic.admin, appointment_id).status
+
+
+def is_active(clinic: Clinic, who: Principal) -> bool:
+    with clinic.ctx.uow() as uow:
+        account = uow.users.get(who.user_id)
+        return account is not None and account.is_active
+
+
+def table_rows(user: User, marker: str) -> list[dict[str, Any]]:
+    assert user.client is not None
+    found = next(e for e in user.client.layout.descendants() if isinstance(e, ui.table) and marker in e._markers)
+    return list(found.rows)
+
+
+async def dismiss(user: User, label: str) -> None:
+    user.find(kind=ui.button, content=label).click()
+    await eventually(lambda: not any(isinstance(e, ui.dialog) for e in user.client.layout.descendants()), 'closed')
+
+
+async def test_patient_cancel_asks_first_and_keeping_it_changes_nothing(user: User, clinic: Clinic) -> None:
+    visit = book(clinic, clinic.patient, 3, 10)
+    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD, 'My health')
+    await user.open('/patient/appointments')
+    await see(user, marker='cancel')
+    user.find(marker='cancel').click()
+    await see(user, 'Cancel this appointment?')
+    await see(user, 'The time is given back for other patients')
+    assert unnamed(user) == []
+    await dismiss(user, 'Keep the appointment')
+    assert status_of(clinic, visit.id) is AppointmentStatus.BOOKED
+    await see(user, 'Cancel', kind=ui.button, marker='cancel')
+
+
+async def test_admin_confirmations_explain_and_backing_out_changes_nothing(user: User, clinic: Clinic) -> None:
+    visit = book(clinic, clinic.patient, 3, 10)
+    with clinic.ctx.uow() as uow:
+        departments.create_department(uow, clinic.admin, DepartmentIn(name='Dermatology'))
+    await sign_in(user, ADMIN_EMAIL, ADMIN_PASSWORD, 'Clinic dashboard')
+
+    await user.open('/admin/departments')
+    await eventually(lambda: len(table_rows(user, 'departments-table')) == 2, 'departments listed')
+    row = next(r for r in table_rows(user, 'departments-table') if r['name'] == 'Dermatology')
+    user.find(kind=ui.table, marker='departments-table').trigger('delete', row)
+    await see(user, 'will be removed for good')
+    assert unnamed(user) == []
+    await dismiss(user, 'Cancel')
+    with clinic.ctx.uow() as uow:
+        assert 'Dermatology' in [d.name for d in departments.list_departments(uow)]
+
+    await user.open('/admin/doctors')
+    await eventually(lambda: len(table_rows(user, 'doctors-table')) == 2, 'doctors listed')
+    row = next(r for r in table_rows(user, 'doctors-table') if r['name'] == 'Meredith Grey')
+    user.find(kind=ui.table, marker='doctors-table').trigger('deactivate', row)
+    await see(user, 'can no longer sign in')
+    await see(user, '1 upcoming appointment will be cancelled and the patient notified.')
+    await dismiss(user, 'Cancel')
+    assert is_active(clinic, clinic.doctor)
+
+    await user.open(f'/admin/patients/{clinic.patient.user_id}')
+    await see(user, marker='blacklist')
+    user.find(marker='blacklist').click()
+    await see(user, 'can no longer sign in or book')
+    assert unnamed(user) == []
+    await see(user, '1 upcoming appointment will be cancelled and the patient notified.')
+    await dismiss(user, 'Cancel')
+    assert is_active(clinic, clinic.patient)
+
+    await user.open('/admin/appointments')
+    await eventually(lambda: len(table_rows(user, 'appointments-table')) == 1, 'the appointment listed')
+    user.find(kind=ui.table, marker='appointments-table').trigger('cancel', table_rows(user, 'appointments-table')[0])
+    await see(user, 'The patient is notified with your reason, and the time becomes free for others.')
+    await dismiss(user, 'Keep appointment')
+    assert status_of(clinic, visit.id) is AppointmentStatus.BOOKED
+
+
+# --- empty states say what to do next ------------------------------------------------------------------------------
+
+
+async def test_empty_states_say_what_to_do_next(user: User, clinic: Clinic) -> None:
+    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD, 'My health')
+    await see(user, 'Nothing booked yet. Use "Book an appointment" to find a doctor and a free time.')
+    await user.open('/patient/appointments')
+    await see(user, 'No upcoming appointments. Use "Book an appointment" to find a doctor and a time.')
+    await see(user, 'Book an appointment', kind=ui.button)
+    await user.open('/patient/doctors')
+    user.find('Name or specialization').type('nobody-like-this').trigger('keydown.enter')
+    await see(user, 'No doctors match your search. Try another name or specialization')
+
+    can_sign_in(clinic, clinic.doctor)
+    await sign_in(user, clinic.doctor.email, DOCTOR_PASSWORD, 'My day')
+    await see(user, 'No appointments booked in the next 7 days. Check your availability so that patients can book.')
+
+
+# --- the booking flow: at most three steps from the patient's home -------------------------------------------------
+
+
+def can_sign_in(clinic: Clinic, doctor: Principal) -> None:
+    """Doctors are created with a one-time password; give this one a known, already changed password."""
+    with clinic.ctx.uow() as uow:
+        account = uow.users.get(doctor.user_id)
+        assert account is not None
+        account.password_hash = hash_password(DOCTOR_PASSWORD)
+        account.must_change_password = False
+        uow.commit()
+
+
+def first_slot_marker(user: User) -> str:
+    assert user.client is not None
+    for element in user.client.layout.descendants():
+        if isinstance(element, ui.button):
+            found = [m for m in element._markers if m.startswith('slot-')]
+            if found:
+                return found[0]
+    raise AssertionError('no free time offered')
+
+
+async def test_a_patient_books_in_three_steps_from_home(user: User, clinic: Clinic) -> None:
+    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD, 'My health')
+    steps = 0
+
+    steps += 1  # 1: the doctor, straight from the home page
+    user.find(kind=ui.link, content='Meredith Grey (Cardiology)').click()
+    await see(user, 'Free times in the next 7 days')
+
+    steps += 1  # 2: the time
+    user.find(kind=ui.button, marker=first_slot_marker(user)).click()
+    await see(user, 'Confirm your appointment')
+    assert unnamed(user) == []
+
+    steps += 1  # 3: confirm
+    user.find(marker='confirm-booking').click()
+    await see(user, 'Booked:')
+    with clinic.ctx.uow() as uow:
+        booked = appointments.my_appointments(uow, clinic.patient, upcoming=True)
+    assert [a.doctor_name for a in booked] == ['Meredith Grey'] and steps <= 3
+
+
+async def test_every_doctor_is_one_choice_away_from_the_patients_home(user: User, clinic: Clinic) -> None:
+    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD, 'My health')
+    picker = next(iter(user.find(kind=ui.select, marker='pick-doctor').elements))
+    assert sorted(picker.options.values()) == ['Derek Shepherd (Cardiology)', 'Meredith Grey (Cardiology)']
+    with user:
+        picker.value = clinic.other_doctor.user_id
+    await see(user, 'Free times in the next 7 days')
+    await see(user, 'Derek Shepherd')
+
+
+# --- accessible basics: every field labelled, every button named ----------------------------------------------------
+
+FIELDS = (ui.input, ui.select, ui.number, ui.textarea)  # ui.textarea is a ui.input; listed for clarity
+
+
+def unnamed(user: User) -> list[str]:
+    """Fields without a label and buttons without text or aria-label on the current page."""
+    assert user.client is not None
+    problems = []
+    for element in user.client.layout.descendants():
+        props = element.props
+        named = bool(props.get('label') or props.get('aria-label'))
+        if isinstance(element, FIELDS) and not named:
+            problems.append(f'field {element}')
+        elif isinstance(element, ui.button) and not (named or element.text):
+            problems.append(f'button {element}')
+    return problems
+
+
+async def test_the_accessibility_check_finds_unnamed_controls(user: User) -> None:
+    @ui.page('/polish-unnamed')
+    def unnamed_page() -> None:
+        ui.input()
+        ui.button(icon='close')
+        ui.input('Labelled')
+        ui.button(icon='close').props('aria-label="Dismiss"')
+
+    await user.open('/polish-unnamed')
+    assert [problem.split()[0] for problem in unnamed(user)] == ['field', 'button']
+
+
+async def walk(user: User, paths: list[str]) -> dict[str, list[str]]:
+    found = {}
+    for path in paths:
+        await user.open(path)
+        await asyncio.sleep(0.2)  # let parts built after the first paint arrive
+        if problems := unnamed(user):
+            found[path] = problems
+    return found
+
+
+async def test_main_pages_label_every_field_and_name_every_button(user: User, clinic: Clinic) -> None:
+    visit = book(clinic, clinic.patient, 3, 10)
+    assert await walk(user, ['/login', '/register']) == {}
+
+    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD, 'My health')
+    patient_pages = ['/patient', '/patient/doctors', f'/patient/doctors/{clinic.doctor.user_id}',
+                     '/patient/appointments', '/patient/visits', '/patient/profile', '/patient/access-log', '/exports',
+                     '/profile']  # fmt: skip
+    assert await walk(user, patient_pages) == {}
+
+    can_sign_in(clinic, clinic.doctor)
+    await sign_in(user, clinic.doctor.email, DOCTOR_PASSWORD, 'My day')
+    doctor_pages = ['/doctor', '/doctor/patients', '/doctor/availability', f'/doctor/appointments/{visit.id}',
+                    f'/doctor/patients/{clinic.patient.user_id}', '/exports', '/profile']  # fmt: skip
+    assert await walk(user, doctor_pages) == {}
+
+    await sign_in(user, ADMIN_EMAIL, ADMIN_PASSWORD, 'Clinic dashboard')
+    admin_pages = ['/admin', '/admin/departments', '/admin/doctors', f'/admin/doctors/{clinic.doctor.user_id}',
+                   '/admin/patients', f'/admin/patients/{clinic.patient.user_id}', '/admin/appointments',
+                   '/admin/jobs', '/admin/outbox', '/exports', '/profile']  # fmt: skip
+    assert await walk(user, admin_pages) == {}
+
+
+def test_dates_and_times_are_formatted_in_one_place() -> None:
+    """Pages format dates through pages/formats.py (the clinic's zone and format), never by hand."""
+    pages = Path(charts.__file__).parent
+    stray = []
+    for source in sorted(pages.glob('*.py')):
+        if source.name == 'formats.py':
+            continue
+        text = source.read_text()
+        for pattern in ('strftime(', ':%a}', ':%b', ':%A}', ':%B', ':%d ', 'astimezone(timezone.utc)'):
+            if pattern in text:
+                stray.append(f'{source.name}: {pattern}')
+    assert stray == []
+
+
+# --- installable web app --------------------------------------------------------------------------------------------
+
+
+async def test_the_app_is_installable_with_a_manifest_and_icons(user: User) -> None:
+    page = await user.http_client.get('/login')
+    assert '<link rel="manifest" href="/manifest.webmanifest">' in page.text
+    response = await user.http_client.get('/manifest.webmanifest')
+    assert response.status_code == 200
+    assert response.headers['content-type'].startswith('application/manifest+json')
+    manifest = response.json()
+    assert manifest['name'] == 'Riverside Clinic' and manifest['display'] == 'standalone'
+    assert manifest['start_url'] == '/'
+    sizes = set()
+    for icon in manifest['icons']:
+        image = await user.http_client.get(icon['src'])
+        assert image.status_code == 200 and image.content.startswith(b'\x89PNG'), icon
+        sizes.add(icon['sizes'])
+    assert {'192x192', '512x512'} <= sizes
+    assert any(icon['purpose'] == 'maskable' for icon in manifest['icons'])
