@@ -172,21 +172,36 @@ def _published_slots(
 ) -> dict[int, int]:
     ids = list(doctors)
     weekly: dict[int, dict[int, list[Window]]] = defaultdict(lambda: defaultdict(list))
-    for row in repo.weekly_windows(ids):
-        weekly[row.doctor_id][row.weekday].append(Window(row.start_time, row.end_time))
+    for doctor_id, weekday, start, end in repo.weekly_windows(ids):
+        weekly[doctor_id][weekday].append(Window(start, end))
     overrides: dict[tuple[int, date], list[Window]] = defaultdict(list)
     for doctor_id, day, start, end in repo.override_windows(ids, first, last):
         windows = overrides[(doctor_id, day)]  # creates the entry: a day off when there are no windows
         if start is not None and end is not None:
             windows.append(Window(start, end))
+    period = (first + timedelta(days=offset) for offset in range((last - first).days + 1))
+    days = [(day, _day_shape(day, zone)) for day in period]  # once per day, not once per doctor and day
     published: dict[int, int] = {}
     for doctor_id, doctor in doctors.items():
-        total, day = 0, first
-        while day <= last:
-            windows = overrides.get((doctor_id, day), weekly[doctor_id][day.weekday()])
-            if windows:
-                total += _slot_count(tuple(sorted(windows)), doctor['minutes'], _day_shape(day, zone), day, zone)
-            day += timedelta(days=1)
+        minutes = doctor['minutes']
+        week = {weekday: tuple(sorted(windows)) for weekday, windows in weekly[doctor_id].items()}
+        per_kind: dict[tuple[int, Any], int] = {}  # (weekday, day shape) -> slots: ordinary days counted once
+        total = 0
+        for day, shape in days:
+            override = overrides.get((doctor_id, day))
+            if override is not None:
+                total += _slot_count(tuple(sorted(override)), minutes, shape, day, zone) if override else 0
+                continue
+            windows = week.get(day.weekday())
+            if not windows:
+                continue
+            if shape[0] != shape[1]:  # a daylight-saving change day is counted for itself
+                total += _slot_count(windows, minutes, shape, day, zone)
+                continue
+            kind = (day.weekday(), shape)
+            if kind not in per_kind:
+                per_kind[kind] = _slot_count(windows, minutes, shape, day, zone)
+            total += per_kind[kind]
         published[doctor_id] = total
     return published
 
