@@ -14,7 +14,7 @@ from hms.services import two_factor
 from hms.services.principal import Principal
 from hms.services.two_factor import Enrolment, TwoFactorStatus
 
-from . import forms, theme
+from . import formats, forms, theme
 from .frame import frame
 from .session import current_principal, page_access
 
@@ -103,11 +103,7 @@ class _SecurityPanel:
                     ui.label(code)
 
     def _enabled(self, state: TwoFactorStatus) -> None:
-        since = (
-            state.enabled_at.astimezone(app_context.get().settings.zone).strftime('%d %b %Y')
-            if state.enabled_at
-            else ''
-        )
+        since = formats.date_only(formats.local(state.enabled_at).date()) if state.enabled_at else ''
         ui.label(f'On since {since}. Signing in asks for a code from your authenticator app.').mark('totp-on')
         ui.label(f'Recovery codes left: {state.recovery_codes_left} of 10.').classes(theme.SUBTLE)
 
