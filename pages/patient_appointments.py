@@ -257,8 +257,8 @@ async def _reschedule_dialog(appointment: AppointmentView, page_error: ui.label,
             except DomainError as failure:
                 error.text = failure.message
                 return
+            ui.notify(f'Moved to {notices.when(moved.start, zone)}.', type='positive')  # while the dialog exists
             _discard(dialog)
-            ui.notify(f'Moved to {notices.when(moved.start, zone)}.', type='positive')
             await refresh()
 
         choice = ui.label().classes('font-medium').mark('new-time')
@@ -300,8 +300,8 @@ def _cancel_dialog(appointment: AppointmentView, page_error: ui.label, refresh: 
             except DomainError as failure:
                 error.text = failure.message
                 return
+            ui.notify('Appointment cancelled.', type='positive')  # while the dialog (its context) exists
             _discard(dialog)
-            ui.notify('Appointment cancelled.', type='positive')
             await refresh()
 
         with ui.row().classes('w-full justify-end gap-2'):

@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from .conftest import Browsing, Clinic
 
 Shoot = Callable[[Page, str], Path]
+UNNAMED_CONTROLS = (Path(__file__).parent / 'unnamed_controls.js').read_text(encoding='utf-8')
 EXPORT_LIMIT_MS = 60_000  # the worker writes the file; generous on a busy machine
 
 
@@ -59,8 +60,15 @@ def reachable(button: Locator) -> Locator:
     return button
 
 
+def named(page: Page) -> None:
+    """Every visible button and link has a name and every input a label (what a screen reader announces)."""
+    problems = page.evaluate(UNNAMED_CONTROLS)
+    assert problems == [], f'{page.url}:\n' + '\n'.join(problems)
+
+
 def step(page: Page, shoot: Shoot, name: str) -> None:
     fits(page)
+    named(page)
     shoot(page, name)
 
 
