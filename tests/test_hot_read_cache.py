@@ -455,3 +455,11 @@ def test_the_api_description_names_the_x_cache_header(api: TestClient) -> None:
     for path in ('/departments', '/doctors', '/doctors/{doctor_id}', '/doctors/{doctor_id}/slots'):
         header = paths[path]['get']['responses']['200']['headers']['X-Cache']
         assert header['schema']['enum'] == ['HIT', 'MISS'], path
+
+
+def test_the_administrators_lists_are_cached_too(redis_url: str, api: TestClient, people: People) -> None:
+    public = hit_after_miss(api, '/api/departments', people.ada)
+    assert read(api, '/api/admin/departments', people.admin) == (public, 'HIT')  # the same list: one shared entry
+    everyone = hit_after_miss(api, '/api/admin/doctors', people.admin, include_inactive='true')
+    assert {d['email'] for d in everyone} == {'grey@clinic.test', 'shepherd@clinic.test'}
+    assert read(api, '/api/admin/doctors', people.admin)[1] == 'MISS'  # without deactivated doctors: its own entry
