@@ -2,11 +2,12 @@
 namespace makes them unreachable at once (and they expire on their own). Without Redis, or while it is down, every
 read goes to the database; the outage is logged once, never shown to a user.
 
-Key scheme: ``hms:cache:{name}:{generations}:{scope}``. ``name`` says what is cached (``departments``, ``doctors``,
-``doctor``, ``slots``, ``dashboard``), ``generations`` are the counters ``hms:gen:{namespace}`` of every namespace the
-value depends on, and ``scope`` names the exact query (never a person's data; a per-user value must put the user's id
-in it). A value may also carry the instant after which it is no longer true (free slots stop being bookable as the
-clock moves), checked against ``hms.clock`` on every read.
+Key scheme: ``hms:cache:{name}[.{shape}]:{generations}:{scope}``. ``name`` says what is cached (``departments``,
+``doctors``, ``doctor``, ``slots``, ``dashboard``), ``shape`` fingerprints the cached type, ``generations`` are the
+counters ``hms:gen:{namespace}`` of the process-start ``epoch`` and of every namespace the value depends on, and
+``scope`` names the exact query (never a person's data; a per-user value must put the user's id in it). A value may
+also carry the instant after which it is no longer true (free slots stop being bookable as the clock moves),
+checked against ``hms.clock`` on every read.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from .events import GENERATION_KEY, RETRY_AFTER_SECONDS
 logger = logging.getLogger(__name__)
 T = TypeVar('T')
 PREFIX = 'hms:cache:'
+# In every key. Each process raises it when it first reaches Redis, so nothing cached before a (re)start is read
+# back: the data may have been changed offline meanwhile (seed-demo, a restore, a write whose event was lost).
+EPOCH = 'epoch'
 
 
 class Codec(Generic[T]):
@@ -88,6 +92,7 @@ class Cache:
     def __init__(self, url: str | None) -> None:
         self.client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1) if url else None
         self._down_since: float | None = None
+        self._started = False
         self.counts: dict[str, Counter[str]] = {}
 
     @property
@@ -118,9 +123,10 @@ class Cache:
             return None
         assert self.client is not None
         try:
-            generations = (
-                self.client.mget([GENERATION_KEY.format(namespace=n) for n in namespaces]) if namespaces else []
-            )
+            if not self._started:  # what this process finds cached may predate offline changes (seed, restore)
+                self.client.incr(GENERATION_KEY.format(namespace=EPOCH))
+                self._started = True
+            generations = self.client.mget([GENERATION_KEY.format(namespace=n) for n in (EPOCH, *namespaces)])
         except redis.RedisError as error:
             self._failed(error)
             return None

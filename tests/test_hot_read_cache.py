@@ -463,3 +463,16 @@ def test_the_administrators_lists_are_cached_too(redis_url: str, api: TestClient
     everyone = hit_after_miss(api, '/api/admin/doctors', people.admin, include_inactive='true')
     assert {d['email'] for d in everyone} == {'grey@clinic.test', 'shepherd@clinic.test'}
     assert read(api, '/api/admin/doctors', people.admin)[1] == 'MISS'  # without deactivated doctors: its own entry
+
+
+def test_a_restarted_process_never_reads_what_was_cached_before_it_started(redis_url: str) -> None:
+    values = iter(['before the restart', 'after a seed or restore'])
+    before = Cache(redis_url)
+    assert before.get_or_compute('departments', lambda: next(values), namespaces=('department',))[1] is False
+    assert before.get_or_compute('departments', lambda: next(values), namespaces=('department',))[1] is True
+    # Data changed offline (no events), then the app starts again: its first read recomputes.
+    again = Cache(redis_url)
+    assert again.get_or_compute('departments', lambda: next(values), namespaces=('department',)) == (
+        'after a seed or restore',
+        False,
+    )
