@@ -15,10 +15,11 @@ from celery import Celery
 from hms.config import Settings
 from hms.runtime.redis_server import celery_broker_url
 
+from . import recovery  # noqa: F401 - connects the worker's start-up recovery to Celery's signals
 from .schedule import beat_schedule
 
 BEAT_SCHEDULE_NAME = 'celerybeat-schedule'
-TASK_MODULES = ['jobs.tasks', 'jobs.reminders', 'jobs.exports', 'jobs.reports']
+TASK_MODULES = ['jobs.tasks', 'jobs.reminders', 'jobs.exports', 'jobs.reports', 'jobs.outbox', 'jobs.recovery']
 
 
 def _beat_schedule_path(settings: Settings) -> Path:
@@ -49,6 +50,9 @@ def create_celery(settings: Settings | None = None) -> Celery:
         beat_schedule=beat_schedule(settings),
         # Keep root-logger handlers installed by HMS itself; Celery still adds its own for --loglevel.
         worker_hijack_root_logger=False,
+        # A dead Redis must fail a connection attempt quickly, never freeze a web request or a task for long.
+        broker_transport_options={'socket_connect_timeout': 2},
+        redis_socket_connect_timeout=2,
     )
     return app
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from celery import Celery, shared_task
 from kombu.exceptions import OperationalError
+from redis.exceptions import RedisError
 
 from hms import context
 from hms.config import Settings
@@ -28,6 +29,7 @@ from hms.domain.enums import Channel, ExportStatus
 from hms.notify import email
 from hms.notify.message import DeliveryError
 from hms.notify.sink import sink_port
+from hms.runtime.dispatch import BROKER_TIMEOUTS
 from hms.services import deliveries, exports, job_runs
 from hms.services.exports import ExportsUnavailable, ExportView
 from hms.services.principal import Principal
@@ -69,13 +71,18 @@ def _producer(settings: Settings) -> Celery:
         app = _producers.get(settings.redis_url)
         if app is None:
             app = _producers[settings.redis_url] = create_celery(settings)
+            # A request waits a few seconds at most on a Redis that is down or hangs, then hears why (a 503).
+            app.conf.broker_transport_options = {**(app.conf.broker_transport_options or {}), **BROKER_TIMEOUTS}
         return app
 
 
 def enqueue(settings: Settings, export_id: int) -> None:
     if not settings.redis_url:
         raise ExportsUnavailable(exports.NO_WORKER)
-    _producer(settings).send_task(RUN_EXPORT, kwargs={'export_id': export_id}, retry=True, retry_policy=_PUBLISH_RETRY)
+    # The outcome lives on the export row: no result is kept, so the result store is never waited on either.
+    _producer(settings).send_task(
+        RUN_EXPORT, kwargs={'export_id': export_id}, retry=True, retry_policy=_PUBLISH_RETRY, ignore_result=True
+    )
 
 
 def start_export(ctx: AppContext, actor: Principal, kind: str, first: date | None, last: date | None) -> ExportView:
@@ -87,7 +94,7 @@ def start_export(ctx: AppContext, actor: Principal, kind: str, first: date | Non
         view = exports.request_export(uow, ctx.settings, actor, kind, first, last)
     try:
         enqueue(ctx.settings, view.id)
-    except (OperationalError, OSError) as error:
+    except (OperationalError, OSError, RedisError) as error:
         logger.warning('export %s: the broker is unreachable (%s)', view.id, type(error).__name__)
         with ctx.uow() as uow:
             exports.fail(uow, view.id, exports.QUEUE_DOWN)

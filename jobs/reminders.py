@@ -63,6 +63,8 @@ def daily_reminders(
     settings = ctx.settings
     the_day = date.fromisoformat(day) if day else reminders.today(settings)
     detail: dict[str, Any] = {'day': the_day.isoformat()}
+    if self.request.hostname:  # the node's restart resumes a run it was killed in (jobs.recovery)
+        detail['node'] = self.request.hostname
     if follow_up:
         detail['follow_up'] = follow_up
     with ctx.uow() as uow:
@@ -103,11 +105,15 @@ def daily_reminders(
 
 
 @shared_task(name='hms.appointment_email', bind=True)
-def appointment_email(self: Task, appointment_id: int, kind: str) -> str:
-    """The patient's confirmation of a booking, a move or a cancellation (with the .ics), once per change."""
+def appointment_email(self: Task, appointment_id: int, kind: str, sequence: int | None = None) -> str:
+    """The patient's confirmation of a booking, a move or a cancellation (with the .ics), once per change.
+
+    ``sequence`` is the appointment's as the change left it (from the outbox): a newer change supersedes this one."""
     ctx = _context()
     with ctx.uow() as uow:
         plan = reminders.plan_confirmation(uow, ctx.settings, appointment_id, kind)
+        if plan is not None and sequence is not None and plan.sequence != sequence:
+            plan = None
         if plan is None:
             logger.info(
                 'confirmation: appointment %s changed again before its %s email; not sent', appointment_id, kind
@@ -170,6 +176,8 @@ def deliver(
         delivery = uow.session.get(Delivery, delivery_id)
         if delivery is None or delivery.status != DeliveryStatus.PENDING or delivery.attempts != attempt:
             return 'not ours'  # sent, failed for good, or taken over after this message was held up too long
+        if not deliveries.take(uow, deliveries.Claim(delivery_id, attempt)):  # now held by this node
+            return 'not ours'
         message = reminders.compose(
             uow, settings, appointment_id=appointment_id, channel=on, kind=kind,
             day=date.fromisoformat(day) if day else None, sequence=sequence,

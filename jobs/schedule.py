@@ -27,4 +27,6 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             'schedule': crontab(hour=report_hour, minute=report_minute, day_of_month=1),
         },
         'export-cleanup': {'task': 'hms.cleanup_exports', 'schedule': crontab(minute=17)},
+        # Confirmations whose hand-over to the broker failed at commit time (Redis was down) wait in the outbox.
+        'outbox-drain': {'task': 'hms.drain_outbox', 'schedule': crontab()},
     }

@@ -337,6 +337,8 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The Celery node holding the claim: when that node starts again, its earlier claims are known to be abandoned.
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
@@ -376,3 +378,21 @@ class Export(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OutboxMessage(Base):
+    """A task a committed change calls for (the patient's confirmation), written in that change's own transaction and
+    handed to the broker afterwards: a broker that is down at commit time delays the task, it never loses it."""
+
+    __tablename__ = 'outbox'
+    __table_args__ = (Index('ix_outbox_pending', 'dispatched_at', 'id'),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task: Mapped[str] = mapped_column(String(100))  # the Celery task name, e.g. 'hms.appointment_email'
+    kwargs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # ids only, never personal data
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey('appointments.id', ondelete='CASCADE'))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # being handed over right now (or abandoned)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -78,6 +78,9 @@ class UnitOfWork:
         self._pending.append(Event(kind, data))
 
     def commit(self) -> None:
+        stage = getattr(self._publisher, 'stage', None)
+        if self._pending and stage is not None:
+            stage(self.session, self._pending)  # a transactional outbox commits with the change, or not at all
         self.session.commit()
         pending, self._pending = self._pending, []
         if pending and self._publisher is not None:

@@ -1,6 +1,10 @@
 """Change events that start background work: a booking, a move or a cancellation queues the patient's confirmation
-email on Celery, after the change was committed. ``CompositePublisher`` hands the same events to several publishers
-(Redis pub/sub for the open pages, Celery for the worker), so that one failing never stops the others.
+email on Celery. ``CompositePublisher`` hands the same events to several publishers (Redis pub/sub for the open pages,
+Celery for the worker), so that one failing never stops the others.
+
+The confirmation goes through a transactional outbox (``hms.services.outbox``): ``stage`` writes it in the change's
+own transaction (the unit of work calls it just before committing), ``publish`` hands it to the broker right after the
+commit. A broker that is down then leaves the row waiting for the worker's periodic drain; nothing is lost.
 
 The Celery app is imported lazily (``jobs`` is the outer layer; ``hms`` never imports it at module level), and only
 the task's name and ids cross the broker (JSON), never an object.
@@ -10,14 +14,20 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from hms.config import Settings
 from hms.events import Event, Publisher
 
 if TYPE_CHECKING:
     from celery import Celery
+
+    from hms.db.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
 
@@ -28,18 +38,22 @@ CONFIRMED_EVENTS = {
     'appointment.cancelled': 'cancelled',
 }
 # A change was already committed when its events are published: never hold the request up for long on a broker
-# that is down (the confirmation is then lost and logged; the daily reminder still goes out).
+# that is down (its outbox row waits for the worker's drain instead).
 PUBLISH_RETRY_POLICY = {'max_retries': 2, 'interval_start': 0, 'interval_step': 0.2, 'interval_max': 0.5}
 BROKER_TIMEOUTS = {'socket_connect_timeout': 2, 'socket_timeout': 5}
+# After the broker failed, requests stop trying it at once for this long (their rows wait for the drain).
+BROKER_PAUSE_SECONDS = 10.0
 
 
 class TaskPublisher:
-    """Queues ``hms.appointment_email`` for each booked, rescheduled or cancelled appointment."""
+    """Queues ``hms.appointment_email`` for each booked, rescheduled or cancelled appointment, through the outbox."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._app: Celery | None = None
         self._lock = threading.Lock()
+        self._staged = threading.local()  # rows staged by this thread's unit of work, until it publishes
+        self._paused_until = 0.0
 
     def _celery(self) -> Celery:
         if self._app is None:
@@ -47,7 +61,7 @@ class TaskPublisher:
 
             app = create_celery(self.settings)
             options = dict(app.conf.broker_transport_options or {})
-            app.conf.broker_transport_options = {**BROKER_TIMEOUTS, **options}
+            app.conf.broker_transport_options = {**options, **BROKER_TIMEOUTS}
             self._app = app
         return self._app
 
@@ -62,16 +76,50 @@ class TaskPublisher:
                 found.append({'appointment_id': appointment_id, 'kind': kind})
         return found
 
+    def stage(self, session: Session, events: Iterable[Event]) -> None:
+        """Write the confirmations into the change's own transaction (called just before it commits)."""
+        from hms.db.models import Appointment
+        from hms.services import outbox
+
+        rows: list[OutboxMessage] = []
+        for kwargs in self.confirmations(events):
+            appointment = session.get(Appointment, kwargs['appointment_id'])
+            if appointment is not None:  # the sequence lets a late confirmation see that a newer change superseded it
+                kwargs['sequence'] = appointment.sequence
+            rows.append(outbox.stage(session, CONFIRMATION_TASK, kwargs, appointment_id=kwargs['appointment_id']))
+        self._staged.rows, self._staged.bind = rows, session.get_bind()
+
     def publish(self, events: Iterable[Event]) -> None:
-        queued = self.confirmations(events)
-        if not queued:
+        rows, bind = getattr(self._staged, 'rows', None), getattr(self._staged, 'bind', None)
+        self._staged.rows = self._staged.bind = None
+        if rows is None or not isinstance(bind, Engine):  # not staged (no unit of work): send directly, best effort
+            for kwargs in self.confirmations(events):
+                self.send(CONFIRMATION_TASK, kwargs)
             return
+        if not rows or time.monotonic() < self._paused_until:
+            return
+        self.dispatch(bind, ids=[row.id for row in rows if row.id is not None])
+
+    def dispatch(self, bind: Engine, *, ids: list[int] | None = None) -> None:
+        """Hand these rows to the broker now; once that works, also those left waiting by an earlier outage."""
+        from sqlalchemy.orm import sessionmaker
+
+        from hms.db.uow import UnitOfWork
+        from hms.services import outbox
+
+        with UnitOfWork(sessionmaker(bind, expire_on_commit=False)) as uow:
+            drained = outbox.dispatch(uow, self.send, ids=ids)
+            if drained.failed:
+                self._paused_until = time.monotonic() + BROKER_PAUSE_SECONDS
+                logger.warning('outbox: the broker is unreachable; %d task(s) wait for the worker', drained.left)
+                return
+            if ids is not None and drained.left:  # the broker is back: catch up on what waited meanwhile
+                outbox.dispatch(uow, self.send)
+
+    def send(self, task: str, kwargs: dict[str, Any]) -> None:
         with self._lock:  # one producer set-up per process; sending is quick
             app = self._celery()
-            for kwargs in queued:
-                app.send_task(
-                    CONFIRMATION_TASK, kwargs=kwargs, ignore_result=True, retry=True, retry_policy=PUBLISH_RETRY_POLICY
-                )
+        app.send_task(task, kwargs=kwargs, ignore_result=True, retry=True, retry_policy=PUBLISH_RETRY_POLICY)
 
     def close(self) -> None:
         with self._lock:
@@ -86,6 +134,14 @@ class CompositePublisher:
     def __init__(self, publishers: Sequence[Publisher]) -> None:
         self.publishers = list(publishers)
         self._failing: set[int] = set()
+
+    def stage(self, session: Session, events: Iterable[Event]) -> None:
+        """Let publishers that keep an outbox write it into the transaction about to commit (errors fail the commit)."""
+        events = list(events)
+        for publisher in self.publishers:
+            stage = getattr(publisher, 'stage', None)
+            if callable(stage):
+                stage(session, events)
 
     def publish(self, events: Iterable[Event]) -> None:
         events = list(events)
