@@ -16,6 +16,7 @@ from . import (
     doctor_home,
     doctor_patients,
     doctor_visit,
+    errors,
     exports,
     homes,
     patient_appointments,
@@ -28,6 +29,7 @@ from . import (
 
 def create() -> None:
     """Register every page (called by main.py; safe to call again after NiceGUI resets, as tests do)."""
+    errors.create()
     pwa.create()
     auth.create()
     homes.create()

@@ -9,8 +9,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from hms.db import faults
 from hms.domain.errors import DomainError, NotAuthenticated, TooManyAttempts
 from hms.domain.validation import field_name, readable_message
 
@@ -67,6 +69,17 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     return problem(request, error.status_code, detail, headers=dict(error.headers or {}))
 
 
+async def _database_error(request: Request, error: Exception) -> JSONResponse:
+    """A read-only or full disk, a database locked too long, a database server down: 503, never a traceback."""
+    if not faults.is_unavailable(error):
+        return await _unexpected_error(request, error)
+    faults.log(error, f'{request.method} {request.url.path}')
+    return problem(
+        request, 503, faults.user_message(error), title='Database unavailable',
+        headers={'Retry-After': str(faults.RETRY_AFTER_SECONDS)},
+    )  # fmt: skip
+
+
 async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
     logger.exception('unexpected error on %s %s', request.method, request.url.path)
     return problem(request, 500, 'Something went wrong on our side. The error has been logged.')
@@ -76,4 +89,5 @@ def install(api: FastAPI) -> None:
     api.add_exception_handler(DomainError, _domain_error)
     api.add_exception_handler(RequestValidationError, _validation_error)
     api.add_exception_handler(StarletteHTTPException, _http_error)
+    api.add_exception_handler(DBAPIError, _database_error)
     api.add_exception_handler(Exception, _unexpected_error)

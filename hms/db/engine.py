@@ -21,6 +21,7 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite connections get WAL, foreign keys and a busy timeout."""
+    kwargs.setdefault('hide_parameters', True)  # a logged database error never carries names, notes or emails
     if url.startswith('sqlite'):
         engine = create_engine(url, connect_args={'check_same_thread': False, 'timeout': 30}, **kwargs)
         event.listen(engine, 'connect', _tune_sqlite)
