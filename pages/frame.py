@@ -12,7 +12,7 @@ from hms.domain.errors import DomainError
 from hms.services import preferences
 from hms.services.principal import Principal
 
-from . import theme
+from . import status_banner, theme
 from .actions import acting
 from .navigation import NAVIGATION
 from .session import current_principal
@@ -56,6 +56,7 @@ def frame(principal: Principal, title: str, *, current_path: str = '') -> Iterat
     ui.timer(SESSION_CHECK_SECONDS, _end_if_session_expired, immediate=False)  # the page build just checked
     with ui.column().classes(f'{theme.PAGE_WIDTH} p-4 gap-4'):
         ui.label(title).classes(theme.HEADING).props('role=heading aria-level=1')
+        status_banner.show()
         yield
 
 
