@@ -476,3 +476,26 @@ def test_a_restarted_process_never_reads_what_was_cached_before_it_started(redis
         'after a seed or restore',
         False,
     )
+
+
+def test_a_patient_changing_birth_date_expires_the_cached_dashboard(
+    redis_url: str, api: TestClient, people: People
+) -> None:
+    visit = {'diagnosis': 'Cold', 'treatment': 'Rest', 'prescription': [], 'tests': '', 'notes': ''}
+    appointment = book(api, people.ada, people.clinic.doctor.user_id, local(2, 9))
+    done = api.post(f'/api/doctor/appointments/{appointment["id"]}/complete', headers=people.grey, json=visit)
+    assert done.status_code == 200, done.text
+
+    def seen() -> tuple[dict[tuple[str, str], int], str]:
+        response = api.get('/api/admin/stats', headers=people.admin)
+        assert response.status_code == 200, response.text
+        counts = {(row['age_band'], row['gender']): row['count'] for row in response.json()['demographics']}
+        return {band: count for band, count in counts.items() if count}, response.headers['x-cache']
+
+    before, _ = seen()
+    assert seen() == (before, 'HIT')
+    assert api.patch('/api/patient/profile', headers=people.ada, json={'name': 'Ada King'}).status_code == 200
+    assert seen() == (before, 'HIT')  # a new name changes no figure: the entry stays
+    assert api.patch('/api/patient/profile', headers=people.ada, json={'dob': '1950-05-01'}).status_code == 200
+    after, state = seen()
+    assert state == 'MISS' and after != before and sum(after.values()) == 1 and ('65+', 'female') in after

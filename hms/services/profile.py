@@ -66,6 +66,8 @@ def update_profile(uow: UnitOfWork, actor: Principal, patch: ProfilePatch) -> Pr
     for field in ('blood_group', 'allergies', 'emergency_contact'):
         if field in changes:
             setattr(profile, field, changes[field] or None)
+    if changes.get('dob') or changes.get('gender'):  # the dashboard's demographics count them: expire its cache
+        uow.emit('patient.updated', patient_id=actor.user_id)
     audit.record(
         uow,
         'profile.updated',
