@@ -62,6 +62,15 @@ NewPassword = Annotated[str, Field(max_length=MAX_LENGTH), AfterValidator(_stron
 class Command(BaseModel):
     model_config = ConfigDict(extra='forbid', str_max_length=10_000)
 
+    @field_validator('*', mode='after')
+    @classmethod
+    def _no_control_characters(cls, value: object, info: ValidationInfo) -> object:
+        """Free text keeps line breaks and tabs, never other control characters (NUL breaks PostgreSQL, escape
+        codes garble terminals and logs). Passwords are exempt: they are only ever hashed."""
+        if isinstance(value, str) and 'password' not in (info.field_name or '') and _CONTROL_CHARS.search(value):
+            raise ValueError('must not contain control characters (line breaks and tabs are fine)')
+        return value
+
 
 class PatientRegistration(Command):
     name: Name

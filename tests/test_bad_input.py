@@ -1,0 +1,292 @@
+"""Bad input never gives a 500: oversized bodies, wrong types, broken JSON, unicode and control characters, HTML and
+script in every text field, CSV formula prefixes. Each is refused with a clear problem detail naming the field, or
+stored exactly as typed and shown back as text (JSON values, page labels, formula-safe CSV cells).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from nicegui import ui
+from nicegui.testing import User
+
+from hms import context
+from hms.domain.enums import Role
+from hms.runtime.api_guard import MAX_BODY_BYTES
+from hms.services import exports
+
+from .api_fixtures import PROBLEM, People, assert_problem
+from .factories import PATIENT_PASSWORD, patient_data
+from .scheduling_fixtures import local
+
+SCRIPT = '<script>alert("x")</script>'
+IMG = '<img src=x onerror=alert(1)>'
+MARKUP = [SCRIPT, IMG, '"><svg onload=alert(1)>', "'; DROP TABLE users; --", '{{ 7*7 }} ${7*7}']
+UNICODE = [
+    'Zoë Ñandú-Łukasiewicz',
+    '王秀英',
+    'محمد',
+    'Ｆｕｌｌｗｉｄｔｈ',
+    'e\u0301clair',
+    'Kid 👩\u200d⚕️ Doc',
+    'abc\u202edef',
+]
+CONTROL = ['\x00', '\x07', '\x1b[31m', '\x7f', '\x0c']
+FORMULAS = ['=HYPERLINK("http://evil.example","x")', '+1+1', '-2+3', '@SUM(A1)', '=cmd|" /C calc"!A0']
+
+
+def _not_a_crash(response: Any) -> None:
+    assert response.status_code < 500, response.text
+    assert 'Traceback' not in response.text and 'File "' not in response.text
+
+
+# --- Oversized bodies ------------------------------------------------------------------------------------------------
+
+
+def test_an_oversized_body_is_refused_with_413_and_nothing_is_stored(api: TestClient, people: People) -> None:
+    body = patient_data('big@example.com', address='x' * (MAX_BODY_BYTES + 10))
+    response = api.post('/api/register', json=body)
+    problem = assert_problem(response, 413, 'too large', 'KiB')
+    assert problem['title'] == 'Content Too Large'
+    response = api.post('/api/login', json={'email': 'big@example.com', 'password': PATIENT_PASSWORD})
+    assert response.status_code == 401
+
+
+def test_a_streamed_body_without_a_length_is_cut_off_at_the_limit(api: TestClient, people: People) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"reason": "'
+        for _ in range(MAX_BODY_BYTES // 65_536 + 2):
+            yield b'y' * 65_536
+        yield b'"}'
+
+    response = api.post(
+        f'/api/appointments/{1}/cancel', content=chunks(), headers={**people.ada, 'Content-Type': 'application/json'}
+    )
+    assert_problem(response, 413, 'too large')
+
+
+def test_a_large_body_under_the_limit_is_judged_on_its_fields(api: TestClient, people: People) -> None:
+    response = api.post('/api/register', json=patient_data('long@example.com', address='x' * 500_000))
+    body = assert_problem(response, 422, 'address')
+    assert 'address' in body['errors']
+
+
+# --- Wrong types and broken JSON -------------------------------------------------------------------------------------
+
+WRONG = [
+    ('POST', '/api/register', patient_data('t@example.com', dob='yesterday'), 'dob'),
+    ('POST', '/api/register', {**patient_data(), 'email': 42}, 'email'),
+    ('POST', '/api/register', patient_data('t@example.com', name=['Ada']), 'name'),
+    ('POST', '/api/appointments', {'doctor_id': 'abc', 'start': '2026-03-03T09:00:00+01:00'}, 'doctor_id'),
+    ('POST', '/api/appointments', {'doctor_id': 1, 'start': ['tomorrow']}, 'start'),
+    ('POST', '/api/appointments', {'doctor_id': 2**70, 'start': '2026-03-03T09:00:00+01:00'}, 'doctor_id'),
+    ('POST', '/api/appointments', {'doctor_id': 1, 'start': '2026-02-30T09:00:00'}, 'start'),
+    ('PATCH', '/api/patient/profile', {'gender': 'robot'}, 'gender'),
+    ('PATCH', '/api/patient/profile', {'dob': '1990-13-01'}, 'dob'),
+    ('GET', '/api/patient/notices?limit=-1', None, 'limit'),
+    ('GET', '/api/patient/notices?limit=1e99', None, 'limit'),
+    ('GET', '/api/doctors?date=2026-99-99', None, 'date'),
+    ('GET', '/api/appointments/0', None, 'appointment_id'),
+    ('GET', '/api/appointments/99999999999999999999999', None, 'appointment_id'),
+]
+
+
+@pytest.mark.parametrize(('method', 'path', 'body', 'field'), WRONG)
+def test_wrong_types_are_refused_naming_the_field(
+    api: TestClient, people: People, method: str, path: str, body: Any, field: str
+) -> None:
+    response = api.request(method, path, json=body, headers=people.ada)
+    _not_a_crash(response)
+    problem = assert_problem(response, 422)
+    assert any(field in name for name in problem['errors']), problem
+
+
+@pytest.mark.parametrize(
+    'content', [b'{', b'[]', b'"text"', b'null', b'{"doctor_id": 1,}', b'\xff\xfe\x00', b''], ids=repr
+)
+def test_a_body_that_is_not_the_expected_json_object_is_a_clear_422(
+    api: TestClient, people: People, content: bytes
+) -> None:
+    headers = {**people.ada, 'Content-Type': 'application/json'}
+    response = api.post('/api/appointments', content=content, headers=headers)
+    _not_a_crash(response)
+    assert_problem(response, 400 if content.startswith(b'\xff') else 422)  # not UTF-8: not JSON at all
+
+
+def test_a_body_of_another_media_type_is_refused(api: TestClient, people: People) -> None:
+    response = api.post('/api/appointments', content=b'doctor_id=1', headers={**people.ada,
+                        'Content-Type': 'application/x-www-form-urlencoded'})  # fmt: skip
+    _not_a_crash(response)
+    assert response.status_code in (415, 422)
+    assert response.headers['content-type'].startswith(PROBLEM)
+
+
+# --- Unicode and control characters ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize('name', UNICODE)
+def test_names_in_any_script_are_kept_exactly(api: TestClient, people: People, name: str) -> None:
+    response = api.post('/api/register', json=patient_data('u@example.com', name=name, address=name))
+    assert response.status_code == 201, response.text
+    assert response.json()['name'] == name
+    headers = {'Authorization': 'Bearer ' + api.post('/api/login', json={
+        'email': 'u@example.com', 'password': PATIENT_PASSWORD}).json()['access_token']}  # fmt: skip
+    profile = api.get('/api/patient/profile', headers=headers).json()
+    assert profile['name'] == name and profile['address'] == name
+
+
+@pytest.mark.parametrize('control', CONTROL, ids=repr)
+@pytest.mark.parametrize(
+    ('method', 'path', 'field', 'body'),
+    [
+        ('POST', '/api/register', 'name', lambda text: patient_data('c@example.com', name=f'Ada{text}Lovelace')),
+        ('PATCH', '/api/patient/profile', 'allergies', lambda text: {'allergies': f'Nuts{text}and more'}),
+        ('PATCH', '/api/patient/profile', 'emergency_contact', lambda text: {'emergency_contact': f'Mum{text}Dad'}),
+        ('POST', '/api/appointments', 'reason', lambda text: {'reason': text}),
+    ],
+)
+def test_control_characters_are_refused_in_text_fields(
+    api: TestClient, people: People, control: str, method: str, path: str, field: str, body: Any
+) -> None:
+    if path == '/api/appointments':
+        body = lambda text: {'doctor_id': people.clinic.doctor.user_id,  # noqa: E731
+                             'start': local(3, 9).isoformat(), 'reason': f'Ache{text}here'}  # fmt: skip
+    response = api.request(method, path, json=body(control), headers=people.ada)
+    _not_a_crash(response)
+    problem = assert_problem(response, 422)
+    assert 'control characters' in problem['errors'][field]
+
+
+def test_line_breaks_and_tabs_stay_allowed_in_free_text(api: TestClient, people: People) -> None:
+    text = 'Penicillin:\n\trash\r\nLatex'
+    response = api.patch('/api/patient/profile', json={'allergies': text}, headers=people.ada)
+    assert response.status_code == 200, response.text
+    assert response.json()['allergies'] == text
+
+
+# --- HTML and script in every text field -----------------------------------------------------------------------------
+
+
+def _text_fields(api: TestClient, people: People, text: str) -> list[tuple[str, Any]]:
+    """Every text field a person types, sent with ``text``; returns (what, the JSON that came back)."""
+    clinic = people.clinic
+    answers: list[tuple[str, Any]] = []
+
+    def send(what: str, method: str, path: str, body: Any, headers: dict[str, str]) -> Any:
+        response = api.request(method, path, json=body, headers=headers)
+        assert response.status_code in (200, 201), (what, response.text)
+        assert response.headers['content-type'].startswith('application/json')
+        answers.append((what, response.json()))
+        return response.json()
+
+    send('registration', 'POST', '/api/register', patient_data('m@example.com', name=f'M {text}',
+         address=text), {})  # fmt: skip
+    send('profile', 'PATCH', '/api/patient/profile', {'allergies': text, 'emergency_contact': text}, people.ada)
+    booked = send('booking', 'POST', '/api/appointments', {'doctor_id': clinic.doctor.user_id,
+                  'start': local(2, 9).isoformat(), 'reason': text}, people.ada)  # fmt: skip
+    other = send('booking', 'POST', '/api/appointments', {'doctor_id': clinic.doctor.user_id,
+                 'start': local(3, 9).isoformat(), 'reason': text}, people.ada)  # fmt: skip
+    send('cancel', 'POST', f'/api/appointments/{other["id"]}/cancel', {'reason': text}, people.grey)
+    medicine = {'name': text, 'dose': text[:100], 'frequency': text[:100], 'duration': text[:100],
+                'instructions': text}  # fmt: skip
+    treatment = {'diagnosis': text, 'treatment': text, 'tests': text, 'notes': text, 'private_notes': text,
+                 'prescription': [medicine]}  # fmt: skip
+    send('treatment', 'POST', f'/api/doctor/appointments/{booked["id"]}/complete', treatment, people.grey)
+    send('department', 'POST', '/api/admin/departments', {'name': f'D {text}'[:120], 'description': text},
+         people.admin)  # fmt: skip
+    send('doctor', 'POST', '/api/admin/doctors', {'name': f'Dr {text}'[:120], 'email': 'dr@clinic.test',
+         'department_id': clinic.department_id, 'qualifications': text, 'bio': text}, people.admin)  # fmt: skip
+    return answers
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+@pytest.mark.parametrize('text', MARKUP)
+def test_markup_in_every_text_field_is_stored_and_returned_as_plain_text(
+    api: TestClient, people: People, text: str
+) -> None:
+    for what, answer in _text_fields(api, people, text):
+        strings = list(_strings(answer))
+        assert any(text in value for value in strings), (what, answer)
+        assert not any('&lt;' in value or '&gt;' in value for value in strings), 'stored as typed, not escaped twice'
+    visits = api.get('/api/patient/history', headers=people.ada).json()
+    assert text in list(_strings(visits))  # and read back from the database unchanged
+
+
+# --- CSV formula prefixes --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize('formula', FORMULAS)
+def test_formulas_are_stored_as_typed_and_exported_as_text(api: TestClient, people: People, formula: str) -> None:
+    response = api.post('/api/register', json=patient_data('f@example.com', name=f'{formula}'[:120], address=formula))
+    assert response.status_code == 201, response.text
+    assert response.json()['name'] == formula[:120]
+    ctx, admin = people.clinic.ctx, people.clinic.admin
+    assert admin.role is Role.ADMIN
+    with ctx.uow() as uow:
+        view = exports.request_export(uow, ctx.settings, admin, 'patients', None, None)
+    with ctx.uow() as uow:
+        job = exports.begin(uow, view.id)
+        assert job is not None
+        content, _ = exports.build_csv(uow, ctx.settings, job)
+    rows = list(csv.reader(io.StringIO(content.decode('utf-8-sig'))))
+    cells = [cell for row in rows for cell in row]
+    assert f"'{formula[:120]}" in cells, 'the cell is prefixed so that a spreadsheet shows it as text'
+    assert not any(cell.startswith(('=', '+', '@')) for cell in cells)
+
+
+# --- The main page forms ---------------------------------------------------------------------------------------------
+
+PATIENCE = 50
+
+
+async def _register(user: User, name: str, address: str = '1 Main Street') -> None:
+    await user.open('/register')
+    user.find('Full name').type(name)
+    user.find('Email').type('page@example.com')
+    user.find('Password').type(PATIENT_PASSWORD)
+    user.find('Date of birth').type('1990-01-01')
+    user.find('Phone').type('+44 20 7946 0001')
+    user.find('Address').type(address)
+    user.find('Gender').click()
+    user.find('Female').click()
+    user.find(kind=ui.button, content='Create account').click()
+
+
+async def test_markup_typed_in_the_registration_form_is_shown_as_text(user: User) -> None:
+    await _register(user, f'Eve {SCRIPT}', address=IMG)
+    await user.should_see(f'Welcome, Eve {SCRIPT}', retries=PATIENCE)  # a label: the text itself, never markup
+    await user.open('/patient/profile')
+    await user.should_see(IMG, retries=PATIENCE)
+    assert user.client is not None
+    html = [element for element in user.client.layout.descendants() if isinstance(element, ui.html)]
+    assert not any(SCRIPT in str(element.content) or IMG in str(element.content) for element in html)
+    with context.get().uow() as uow:
+        stored = uow.users.by_email('page@example.com')
+        assert stored is not None and stored.name == f'Eve {SCRIPT}'
+
+
+@pytest.mark.parametrize(
+    ('name', 'message'), [('Ada\x07Lovelace', 'control characters'), ('A' * 121, '120 characters')], ids=repr
+)
+async def test_the_registration_form_explains_a_bad_name_under_the_field(user: User, name: str, message: str) -> None:
+    await _register(user, name)
+    await user.should_see(message, retries=PATIENCE)
+    field = user.find('Full name').elements.pop()
+    assert isinstance(field, ui.input) and field.error and message in field.error
+    with context.get().uow() as uow:
+        assert uow.users.by_email('page@example.com') is None
