@@ -97,11 +97,11 @@ class Cache:
 
     @property
     def hits(self) -> int:
-        return sum(count['hits'] for count in self.counts.values())
+        return sum(count['hits'] for count in list(self.counts.values()))  # a copy: request threads add names
 
     @property
     def misses(self) -> int:
-        return sum(count['misses'] for count in self.counts.values())
+        return sum(count['misses'] for count in list(self.counts.values()))
 
     @property
     def available(self) -> bool:
@@ -171,7 +171,7 @@ class Cache:
 
     def stats(self) -> dict[str, Any]:
         """This process's hits and misses, in all and per cached read, and whether Redis is in use right now."""
-        by_name = {name: {'hits': c['hits'], 'misses': c['misses']} for name, c in sorted(self.counts.items())}
+        by_name = {name: {'hits': c['hits'], 'misses': c['misses']} for name, c in sorted(list(self.counts.items()))}
         return {'hits': self.hits, 'misses': self.misses, 'available': self.available, 'by_name': by_name}
 
 
