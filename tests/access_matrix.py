@@ -149,6 +149,7 @@ API_RULES: tuple[Rule, ...] = (
     api('GET', '/admin/appointments', 'every appointment', ADMIN_ONLY),
     api('GET', '/admin/appointments/{appointment_id}/treatment/versions', "A's completed visit with X", ADMIN_ONLY),
     api('GET', '/admin/stats', 'clinic statistics', ADMIN_ONLY),
+    api('GET', '/admin/audit', 'the audit log', ADMIN_ONLY),
     api('GET', '/admin/jobs', 'background jobs', ADMIN_ONLY),
     api('POST', '/admin/jobs/{name}/run', 'the daily reminders job', ADMIN_ONLY, ok=(503,), note=NO_WORKER),
     api('GET', '/admin/jobs/runs/{run_id}', 'a job run', ADMIN_ONLY),
@@ -175,6 +176,7 @@ PAGE_RULES: tuple[Rule, ...] = (
     page('/manifest.webmanifest', 'the web app manifest (no personal data)', EVERYONE),
     page('/profile', 'own account', SIGNED_IN),
     page('/change-password', 'own password', SIGNED_IN),
+    page('/account/security', 'own sign-in security (patients are told it is for staff)', SIGNED_IN),
     page('/exports', 'own exports', SIGNED_IN),
     page('/exports/{export_id}/download', "A's export (file download)", frozenset({PATIENT_A})),
     page('/patient', 'own home', PATIENTS),
@@ -199,6 +201,7 @@ PAGE_RULES: tuple[Rule, ...] = (
     page('/admin/appointments', 'every appointment', ADMIN_ONLY),
     page('/admin/jobs', 'background jobs', ADMIN_ONLY),
     page('/admin/outbox', 'the local mail sink', ADMIN_ONLY),
+    page('/admin/audit', 'the audit log', ADMIN_ONLY),
     page('/logout', 'own session (ends it; everyone lands on /login)', EVERYONE, ok=(303,)),
 )  # fmt: skip
 

@@ -280,6 +280,7 @@ for _key, _build in {
         '/api/admin/appointments/{a}/treatment/versions', a='completed'
     ),
     'GET /api/admin/stats': _simple('/api/admin/stats'),
+    'GET /api/admin/audit': _simple('/api/admin/audit'),
     'GET /api/admin/jobs': _simple('/api/admin/jobs'),
     'GET /api/admin/jobs/runs/{run_id}': _simple('/api/admin/jobs/runs/{r}', r='run'),
     'GET /api/admin/deliveries': _simple('/api/admin/deliveries'),
