@@ -247,7 +247,8 @@ class _AppointmentsPanel:
             return
         self.generation += 1
         generation = self.generation
-        result = await run.io_bound(_find, actor, criteria, offset)
+        with forms.loading(self.table):
+            result = await run.io_bound(_find, actor, criteria, offset)
         if generation == self.generation:  # a later search superseded this one
             self.show(result)
 
@@ -382,6 +383,4 @@ def _buttons(
     dialog: ui.dialog, label: str, action: Callable[[], Awaitable[None]], *, dismiss: str = 'Cancel',
     color: str = 'primary',
 ) -> ui.button:  # fmt: skip
-    with ui.row().classes('w-full justify-end gap-2'):
-        ui.button(dismiss, on_click=dialog.close).props('flat no-caps')
-        return ui.button(label, on_click=action).props(f'color={color} no-caps').mark('dialog-confirm')
+    return forms.dialog_buttons(dialog, label, action, dismiss=dismiss, color=color)

@@ -216,9 +216,7 @@ def _department_fields(department: DepartmentView | None) -> dict[str, ui.input 
 
 
 def _buttons(dialog: ui.dialog, label: str, action: Callable[[], Awaitable[None]], *, color: str = 'primary') -> None:
-    with ui.row().classes('w-full justify-end gap-2'):
-        ui.button('Cancel', on_click=dialog.close).props('flat no-caps')
-        ui.button(label, on_click=action).props(f'color={color} no-caps').mark('dialog-confirm')
+    forms.dialog_buttons(dialog, label, action, color=color)
 
 
 def _missing(fields: dict[str, ui.input | ui.select], data: dict[str, Any], names: tuple[str, ...]) -> bool:

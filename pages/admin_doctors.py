@@ -241,7 +241,8 @@ class _DoctorsPanel:
     async def reload(self) -> None:
         self.generation += 1
         generation = self.generation
-        listed = await run.io_bound(_search, (self.text.value or '').strip(), bool(self.inactive.value))
+        with forms.loading(self.table):
+            listed = await run.io_bound(_search, (self.text.value or '').strip(), bool(self.inactive.value))
         if generation == self.generation:  # a later search superseded this one
             self.show(listed)
 
@@ -459,7 +460,7 @@ def _show_initial_password(new: NewDoctor) -> None:
     with open_dialog('Doctor account created', persistent=True) as dialog:
         ui.label(f'{new.doctor.name} signs in with {new.doctor.email} and this one-time password:')
         ui.label(new.initial_password).classes(
-            'font-mono text-xl select-all rounded bg-gray-100 px-3 py-2 text-gray-900'
+            f'font-mono text-xl select-all rounded px-3 py-2 {theme.MUTED_BOX}'
         ).props('data-testid=initial-password').mark('initial-password')
         ui.label(
             'It is shown only this once: give it to the doctor now, in person or through a secure channel. '
@@ -470,9 +471,7 @@ def _show_initial_password(new: NewDoctor) -> None:
 
 
 def _buttons(dialog: ui.dialog, label: str, action: Callable[[], Awaitable[None]], *, color: str = 'primary') -> None:
-    with ui.row().classes('w-full justify-end gap-2'):
-        ui.button('Cancel', on_click=dialog.close).props('flat no-caps')
-        ui.button(label, on_click=action).props(f'color={color} no-caps').mark('dialog-confirm')
+    forms.dialog_buttons(dialog, label, action, color=color)
 
 
 def _missing(fields: dict[str, ui.input | ui.select], data: dict[str, Any], names: tuple[str, ...]) -> bool:

@@ -22,7 +22,7 @@ from hms.services.reports import Month
 from hms.services.views import Page
 from jobs.celery_app import create_celery
 
-from . import theme
+from . import forms, theme
 from .frame import forbidden, frame
 from .session import current_principal, page_access
 
@@ -383,7 +383,8 @@ class _JobsPanel:
         self.generation += 1
         generation = self.generation
         try:
-            snapshot = await run.io_bound(_snapshot, actor, criteria, offset)
+            with forms.loading(self.deliveries):
+                snapshot = await run.io_bound(_snapshot, actor, criteria, offset)
         except DomainError as failure:
             ui.notify(failure.message, type='negative')
             return

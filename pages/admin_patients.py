@@ -184,7 +184,8 @@ class _PatientList:
             return
         self.generation += 1
         generation = self.generation
-        page = await run.io_bound(_search, actor, (self.text.value or '').strip(), offset)
+        with forms.loading(self.table):
+            page = await run.io_bound(_search, actor, (self.text.value or '').strip(), offset)
         if generation == self.generation:  # a later search superseded this one
             self.show(page)
 
@@ -387,9 +388,7 @@ def _history_section(history: HistoryView) -> None:
 
 
 def _buttons(dialog: ui.dialog, label: str, action: Callable[[], Awaitable[None]], *, color: str = 'primary') -> None:
-    with ui.row().classes('w-full justify-end gap-2'):
-        ui.button('Cancel', on_click=dialog.close).props('flat no-caps')
-        ui.button(label, on_click=action).props(f'color={color} no-caps').mark('dialog-confirm')
+    forms.dialog_buttons(dialog, label, action, color=color)
 
 
 def _missing(fields: dict[str, ui.input | ui.select], data: dict[str, Any], names: tuple[str, ...]) -> bool:

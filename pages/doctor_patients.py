@@ -22,7 +22,7 @@ from hms.services.principal import Principal
 from hms.services.records import HistoryView, PatientSummary, TreatmentView, VisitView
 from hms.services.views import AppointmentView
 
-from . import formats, theme
+from . import formats, forms, theme
 from .auth import GENDER_LABELS
 from .frame import forbidden, frame
 from .session import current_principal, page_access
@@ -166,7 +166,8 @@ class _PatientList:
             return
         self.generation += 1
         generation = self.generation
-        found = await run.io_bound(_patients, principal, (self.text.value or '').strip())
+        with forms.loading(self.table):
+            found = await run.io_bound(_patients, principal, (self.text.value or '').strip())
         if generation == self.generation:  # a later search superseded this one
             self.show(found)
 

@@ -174,6 +174,7 @@ class ExportPanel(ui.card):
                 self.period_fields = {'from': self.first, 'to': self.last}
                 self.start_button = ui.button('Export', icon='file_download', on_click=self.start)
                 self.start_button.props('no-caps').mark('export-start')
+                forms.enter_submits(self, self.start)
             self.hint = ui.label('').classes(theme.SUBTLE).mark('export-period-hint')
             self.error = forms.banner()
             self.error.mark('export-error')

@@ -108,7 +108,7 @@ def _email_card(mine: ProfileView) -> ui.label:
 
 def _profile_form(mine: ProfileView) -> None:
     today = clock.now().date().isoformat()
-    with ui.card().classes(theme.CARD).mark('profile-form'):
+    with ui.card().classes(theme.CARD).mark('profile-form') as card:
         ui.label('Personal details').classes('text-lg font-medium').props('role=heading aria-level=2')
         error = forms.banner()
         fields: dict[str, ui.input | ui.select] = {
@@ -154,10 +154,11 @@ def _profile_form(mine: ProfileView) -> None:
             ui.notify('Your details are saved.', type='positive')
 
         ui.button('Save my details', icon='save', on_click=save).props('no-caps').mark('save-profile')
+        forms.enter_submits(card, save)
 
 
 def _email_form(current: ui.label) -> None:
-    with ui.card().classes(theme.CARD).mark('email-form'):
+    with ui.card().classes(theme.CARD).mark('email-form') as card:
         ui.label('Change email').classes('text-lg font-medium').props('role=heading aria-level=2')
         ui.label('For your safety, confirm the change with your current password.').classes(theme.SUBTLE)
         error = forms.banner()
@@ -196,6 +197,7 @@ def _email_form(current: ui.label) -> None:
             ui.notify(f'Your sign-in email is now {changed.email}.', type='positive')
 
         ui.button('Change email', icon='alternate_email', on_click=change).props('no-caps').mark('change-email')
+        forms.enter_submits(card, change)
 
 
 def _access_table(entries: list[AccessEntry]) -> None:

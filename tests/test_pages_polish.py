@@ -25,7 +25,7 @@ from hms.services import appointments, departments, preferences, stats
 from hms.services.principal import Principal
 from hms.services.stats import StatsQuery
 from hms.services.views import AppointmentView
-from pages import charts, theme
+from pages import charts, forms, theme
 
 from . import scheduling_fixtures
 from .factories import ADMIN_EMAIL, ADMIN_PASSWORD, DOCTOR_PASSWORD, PATIENT_PASSWORD
@@ -404,3 +404,39 @@ async def test_the_app_is_installable_with_a_manifest_and_icons(user: User) -> N
         sizes.add(icon['sizes'])
     assert {'192x192', '512x512'} <= sizes
     assert any(icon['purpose'] == 'maskable' for icon in manifest['icons'])
+
+
+# --- keyboard: Enter submits -----------------------------------------------------------------------------------------
+
+
+async def test_enter_submits_dialogs_and_forms(user: User, clinic: Clinic) -> None:
+    await sign_in(user, ADMIN_EMAIL, ADMIN_PASSWORD, 'Clinic dashboard')
+    await user.open('/admin/departments')
+    await see(user, marker='add-department')
+    user.find(marker='add-department').click()
+    await see(user, 'Add department', kind=ui.label)
+    user.find(kind=ui.input, content='Name').type('Neurology').trigger('keydown.enter')
+    await see(user, 'Department Neurology added.')
+
+    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD, 'My health')
+    await user.open('/patient/profile')
+    await see(user, marker='save-profile')
+    phone = next(e for e in user.find(kind=ui.input).elements if e.props.get('label') == 'Phone')
+    with user:
+        phone.value = '+49 30 5555-0100'
+    user.find(kind=ui.input, marker=None, content='Phone').trigger('keydown.enter')
+    await see(user, 'Your details are saved.')
+    with clinic.ctx.uow() as uow:
+        assert uow.patients.get(clinic.patient.user_id).phone == '+49 30 5555-0100'
+
+
+async def test_slow_lists_show_a_loading_state_while_they_load(user: User, clinic: Clinic) -> None:
+    await sign_in(user, ADMIN_EMAIL, ADMIN_PASSWORD, 'Clinic dashboard')
+    with user:
+        table = ui.table(columns=[], rows=[])
+        with forms.loading(table):
+            assert table.props.get('loading') is True
+        assert 'loading' not in table.props
+    await see(user, marker='figure-patients')
+    bars = [e for e in user.client.layout.descendants() if 'loading' in e._markers]
+    assert [type(e) for e in bars] == [ui.linear_progress] and not bars[0].visible  # shown while filters reload
