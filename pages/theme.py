@@ -11,6 +11,10 @@ ACCENT = '#0284c7'
 POSITIVE = '#15803d'
 NEGATIVE = '#b91c1c'
 WARNING = '#b45309'
+# The same colours as text on dark surfaces (the 700 shades above read at under 3:1 there): the 300 shades.
+NEGATIVE_ON_DARK = '#fca5a5'
+POSITIVE_ON_DARK = '#86efac'
+WARNING_ON_DARK = '#fcd34d'
 
 # The surfaces text sits on (Quasar's own dark page and card colours), for the contrast checks in the tests.
 LIGHT_SURFACES = ('#ffffff', '#f8fafc')
@@ -32,9 +36,17 @@ MUTED_BOX = 'bg-gray-100 text-gray-900 dark:bg-gray-800 dark:text-gray-100'
 
 # Rules Quasar and NiceGUI leave to the app: link colour with AA contrast, primary text readable in dark mode,
 # and Plotly's SVG text (drawn with inline fills) recoloured on dark pages; hover labels stay dark on white.
+# Quasar's '.text-primary' is !important inside a cascade layer, which beats any unlayered !important rule: the
+# dark-mode override goes into the first layer ('theme'), whose !important rules win over later layers'.
 CSS = f"""
 .nicegui-link {{ color: {PRIMARY}; }}
-.body--dark .nicegui-link, .body--dark .text-primary {{ color: {PRIMARY_ON_DARK} !important; }}
+.body--dark .nicegui-link {{ color: {PRIMARY_ON_DARK} !important; }}
+@layer theme {{
+  .body--dark .text-primary {{ color: {PRIMARY_ON_DARK} !important; }}
+  .body--dark .text-negative {{ color: {NEGATIVE_ON_DARK} !important; }}
+  .body--dark .text-positive {{ color: {POSITIVE_ON_DARK} !important; }}
+  .body--dark .text-warning {{ color: {WARNING_ON_DARK} !important; }}
+}}
 .body--dark .js-plotly-plot .main-svg text {{ fill: {CHART_INK_ON_DARK} !important; }}
 .body--dark .js-plotly-plot .hoverlayer text {{ fill: #0f172a !important; }}
 .body--dark .js-plotly-plot .modebar-btn path {{ fill: #94a3b8 !important; }}

@@ -19,6 +19,7 @@ from .conftest import Browsing, Clinic
 
 Shoot = Callable[[Page, str], Path]
 UNNAMED_CONTROLS = (Path(__file__).parent / 'unnamed_controls.js').read_text(encoding='utf-8')
+LOW_CONTRAST_CONTROLS = (Path(__file__).parent / 'low_contrast_controls.js').read_text(encoding='utf-8')
 EXPORT_LIMIT_MS = 60_000  # the worker writes the file; generous on a busy machine
 
 
@@ -66,9 +67,16 @@ def named(page: Page) -> None:
     assert problems == [], f'{page.url}:\n' + '\n'.join(problems)
 
 
+def legible(page: Page) -> None:
+    """Every visible, enabled button and link reads with WCAG AA contrast against what it is drawn on."""
+    problems = page.evaluate(LOW_CONTRAST_CONTROLS)
+    assert problems == [], f'{page.url}:\n' + '\n'.join(problems)
+
+
 def step(page: Page, shoot: Shoot, name: str) -> None:
     fits(page)
     named(page)
+    legible(page)
     shoot(page, name)
 
 
@@ -123,6 +131,8 @@ def test_clinic_journey(browsing: Browsing, clinic: Clinic, shoot: Shoot, reques
     dashboard = browsing.page('dashboard')
     sign_in(dashboard, clinic.admin_email, clinic.admin_password)
     expect(dashboard.get_by_role('heading', name='Clinic dashboard')).to_be_visible()
+    dark = browsing.device.get('color_scheme') == 'dark'
+    expect(dashboard.locator('body')).to_have_class(re.compile(r'\bbody--dark\b' if dark else r'\bbody--light\b'))
     today_before = figure_value(dashboard, 'Appointments today')
     completed_before = figure_value(dashboard, 'Completed (period)')
     step(dashboard, shoot, 'dashboard-before')
