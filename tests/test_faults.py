@@ -22,18 +22,21 @@ import pytest
 from celery import Celery
 from nicegui import ui
 from nicegui.testing import User
-from sqlalchemy import event, select, text
+from sqlalchemy import event, select, text, update
+from sqlalchemy.exc import IntegrityError
 
+from hms import clock as hms_clock
 from hms import context
 from hms.config import Settings
 from hms.context import AppContext
 from hms.db.models import Appointment, Delivery, JobRun, OutboxMessage
 from hms.db.uow import Database
-from hms.domain.enums import DeliveryStatus, Role
+from hms.domain.enums import Channel, DeliveryStatus, Role
 from hms.domain.scheduling import AvailabilityIn, BookingIn, DepartmentIn, DoctorIn
+from hms.runtime.dispatch import CompositePublisher, TaskPublisher
 from hms.runtime.redis_server import EmbeddedRedis
 from hms.security.passwords import hash_password
-from hms.services import accounts, appointments, availability, departments, doctors, reminders
+from hms.services import accounts, appointments, availability, deliveries, departments, doctors, reminders
 from hms.services.principal import Principal
 from jobs.celery_app import create_celery
 from pages import status_banner
@@ -516,3 +519,161 @@ def test_the_database_survives_a_failed_write_intact(ctx: AppContext) -> None:
     connection = sqlite3.connect(ctx.settings.data_path / 'hms.db')
     assert connection.execute("SELECT name FROM users WHERE email = 'ada@example.com'").fetchone()[0] != 'X'
     connection.close()
+
+
+# --- the outbox and the claims, piece by piece (in process) ----------------------------------------------------
+
+
+def dead_redis(settings: Settings) -> Settings:
+    return settings.model_copy(update={'redis_url': f'redis://127.0.0.1:{free_port()}/0'})
+
+
+def outbox_rows(ctx: AppContext) -> list[OutboxMessage]:
+    with ctx.uow() as uow:
+        return list(uow.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def test_the_confirmation_commits_with_the_booking_or_not_at_all(clinic: Clinic) -> None:
+    settings = dead_redis(clinic.ctx.settings)
+    publisher = TaskPublisher(settings)
+    database = Database(settings.effective_database_url, CompositePublisher([publisher]))
+    try:
+        with database.uow() as uow:
+            view = appointments.book(uow, settings, clinic.patient, BookingIn(doctor_id=clinic.doctor.user_id,
+                                                                               start=local(3, 9)))  # fmt: skip
+        [row] = outbox_rows(clinic.ctx)
+        assert row.kwargs == {'appointment_id': view.id, 'kind': 'booked', 'sequence': 0}
+        assert row.dispatched_at is None and row.last_error  # Redis was down: it waits, with the reason
+
+        with pytest.raises(IntegrityError), database.uow() as uow:  # a change whose commit fails ...
+            uow.emit('appointment.cancelled', appointment_id=view.id)
+            for _ in range(2):  # the same delivery key twice: the commit fails on the unique index
+                now = hms_clock.now()
+                uow.session.add(
+                    Delivery(
+                        key='taken',
+                        kind='x',
+                        channel=Channel.EMAIL,
+                        recipient='r',
+                        subject='s',
+                        status=DeliveryStatus.PENDING,
+                        attempts=1,
+                        created_at=now,
+                        claimed_at=now,
+                    )
+                )
+            uow.commit()
+        assert len(outbox_rows(clinic.ctx)) == 1  # ... leaves no confirmation behind
+    finally:
+        publisher.close()
+        database.dispose()
+
+
+def test_outbox_rows_are_handed_over_once_and_wait_while_the_broker_fails(ctx: AppContext, clock: Any) -> None:
+    from hms.services import outbox
+
+    with ctx.uow() as uow:
+        for number in range(3):
+            outbox.stage(uow.session, 'hms.ping', {'n': number})
+        uow.commit()
+    sent: list[int] = []
+
+    def broker_fails_on_the_second(task: str, kwargs: dict[str, Any]) -> None:
+        if kwargs['n'] == 1 and not sent.count(-1):
+            sent.append(-1)
+            raise ConnectionError('broker down')
+        sent.append(kwargs['n'])
+
+    with ctx.uow() as uow:
+        first = outbox.dispatch(uow, broker_fails_on_the_second)
+    assert (first.dispatched, first.failed, first.left) == (1, 2, 2)
+    with ctx.uow() as uow:
+        second = outbox.dispatch(uow, broker_fails_on_the_second)
+    assert (second.dispatched, second.left) == (2, 0)
+    assert [n for n in sent if n >= 0] == [0, 1, 2]  # each once, in order
+    with ctx.uow() as uow:
+        assert outbox.dispatch(uow, broker_fails_on_the_second).dispatched == 0  # nothing twice
+
+    with ctx.uow() as uow:  # a row claimed by a process that died before handing it over ...
+        row = outbox.stage(uow.session, 'hms.ping', {'n': 3})
+        uow.commit()
+        uow.session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(claimed_at=clock.now()))
+        uow.commit()
+    with ctx.uow() as uow:
+        assert outbox.dispatch(uow, broker_fails_on_the_second).dispatched == 0  # ... is left alone for a while
+    clock.advance(outbox.STALE_DISPATCH + timedelta(seconds=1))
+    with ctx.uow() as uow:
+        assert outbox.dispatch(uow, broker_fails_on_the_second).dispatched == 1  # ... then taken over
+    clock.advance(outbox.KEEP_DISPATCHED + timedelta(days=1))
+    with ctx.uow() as uow:
+        assert outbox.purge(uow) == 4 and outbox.pending_count(uow) == 0
+
+
+def test_a_restarted_node_releases_only_its_own_earlier_claims(ctx: AppContext, clock: Any) -> None:
+    def claim(key: str, node: str) -> deliveries.Claim:
+        deliveries.set_owner(node)
+        with ctx.uow() as uow:
+            made = deliveries.claim(uow, key, kind='reminder', channel=Channel.EMAIL, recipient='a@b.c', subject='s')
+        assert made is not None
+        return made
+
+    try:
+        old = claim('dead-node-claim', 'hms@a')
+        other = claim('live-node-claim', 'hms@b')
+        clock.advance(timedelta(seconds=5))
+        restarted_at = clock.now()
+        clock.advance(timedelta(seconds=1))
+        new = claim('after-restart', 'hms@a')
+        with ctx.uow() as uow:
+            released = deliveries.release_claims_of(uow, 'hms@a', restarted_at)
+        assert [item.key for item in released] == ['dead-node-claim']
+        deliveries.set_owner('hms@a')
+        with ctx.uow() as uow:
+            taken = deliveries.claim(uow, 'dead-node-claim', kind='reminder', channel=Channel.EMAIL,
+                                     recipient='a@b.c', subject='s')  # fmt: skip
+            assert taken is not None and taken.attempt == 2  # claimable at once, without the stale wait
+            assert not deliveries.take(uow, old)  # a copy of the old task, handed back by Redis later: not ours
+            assert deliveries.claim(uow, 'live-node-claim', kind='reminder', channel=Channel.EMAIL,
+                                    recipient='a@b.c', subject='s') is None  # another node's claim stays  # fmt: skip
+            assert deliveries.take(uow, other) and deliveries.take(uow, new)
+    finally:
+        deliveries.set_owner(None)
+
+
+def test_beat_drains_the_outbox_every_minute(settings: Settings) -> None:
+    from jobs.schedule import beat_schedule
+
+    entry = beat_schedule(settings)['outbox-drain']
+    assert entry['task'] == 'hms.drain_outbox'
+    assert entry['schedule'].minute == set(range(60)) and entry['schedule'].hour == set(range(24))
+
+
+def test_the_periodic_drain_sends_what_waited_in_the_outbox_once(
+    clinic: Clinic, celery_worker: Celery, mailbox: Mailbox
+) -> None:
+    from jobs.outbox import DRAIN_TASK
+
+    ctx = context.init(context.get().settings.model_copy(update={
+        'smtp_host': '127.0.0.1', 'smtp_port': mailbox.port, 'smtp_starttls': False, 'smtp_timeout_seconds': 5.0,
+    }))  # fmt: skip
+    down = dead_redis(ctx.settings)
+    publisher = TaskPublisher(down)
+    database = Database(down.effective_database_url, CompositePublisher([publisher]))
+    try:
+        for who, hour in ((clinic.patient, 9), (clinic.other_patient, 10)):
+            with database.uow() as uow:  # booked while Redis was down: both confirmations wait in the outbox
+                appointments.book(uow, ctx.settings, who, BookingIn(doctor_id=clinic.doctor.user_id,
+                                                                     start=local(3, hour)))  # fmt: skip
+        assert len([row for row in outbox_rows(ctx) if row.dispatched_at is None]) == 2
+        drain = celery_worker.tasks[DRAIN_TASK]  # the task of the worker's app (a producer made another current)
+        assert drain.apply().get()['dispatched'] == 2  # the beat's drain, once Redis is reachable
+        expected = {clinic.patient.email: 1, clinic.other_patient.email: 1}
+        wait_until(lambda: mailbox.count_by(CONFIRMED) == expected, 'both confirmations')
+        assert drain.apply().get()['dispatched'] == 0
+        celery_worker.send_task('hms.ping').get(timeout=LIMIT)
+        assert mailbox.count_by(CONFIRMED) == expected
+    finally:
+        publisher.close()
+        database.dispose()
+        if isinstance(ctx.publisher, CompositePublisher):
+            ctx.publisher.close()
