@@ -104,6 +104,11 @@ def shots(browser: Browser, url: str, out: Path, doctor: tuple[str, int]) -> lis
     expect(patient.get_by_role('button', name='Book this time')).to_be_visible()
     take(patient, 'patient-booking')
 
+    night = context({**DESKTOP, 'color_scheme': 'dark'})  # the users' theme follows the device unless chosen
+    sign_in(night, email)
+    expect(night.locator('body')).to_have_class(re.compile(r'\bbody--dark\b'))
+    take(night, 'doctor-day-dark')
+
     phone = context(PHONE)
     sign_in(phone, 'patient2@demo.hms.test')
     phone.goto('/patient/doctors')
