@@ -21,6 +21,13 @@ logger = logging.getLogger(__name__)
 CHANNEL = 'hms:events'
 GENERATION_KEY = 'hms:gen:{namespace}'
 RETRY_AFTER_SECONDS = 30.0
+ANY_DOCTOR = 'any'
+
+
+def doctor_namespaces(namespace: str, doctor_id: int) -> tuple[str, str]:
+    """The counters a read about one doctor depends on within ``namespace``: that doctor's changes, and changes
+    that name no doctor (they may concern anyone). A booking with one doctor then leaves the others' slots cached."""
+    return f'{namespace}@doctor:{doctor_id}', f'{namespace}@doctor:{ANY_DOCTOR}'
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,13 @@ class Event:
     @property
     def namespace(self) -> str:
         return self.kind.split('.', 1)[0]
+
+    @property
+    def generations(self) -> set[str]:
+        """The counters this change raises: its namespace's, and its doctor's within it (or "any doctor")."""
+        doctor_id = self.data.get('doctor_id')
+        scoped = doctor_namespaces(self.namespace, doctor_id)[0] if isinstance(doctor_id, int) else None
+        return {self.namespace, scoped or f'{self.namespace}@doctor:{ANY_DOCTOR}'}
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(',', ':'))
@@ -71,7 +85,7 @@ class RedisPublisher:
         events = list(events)
         if not events:
             return
-        changed = {event.namespace for event in events} | self._owed
+        changed = set().union(*(event.generations for event in events)) | self._owed
         if self._down_since and time.monotonic() - self._down_since < RETRY_AFTER_SECONDS:
             self._owed = changed
             return

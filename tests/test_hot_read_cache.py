@@ -499,3 +499,28 @@ def test_a_patient_changing_birth_date_expires_the_cached_dashboard(
     assert api.patch('/api/patient/profile', headers=people.ada, json={'dob': '1950-05-01'}).status_code == 200
     after, state = seen()
     assert state == 'MISS' and after != before and sum(after.values()) == 1 and ('65+', 'female') in after
+
+
+def test_a_change_for_one_doctor_leaves_the_other_doctors_slots_cached(
+    redis_url: str, api: TestClient, people: People
+) -> None:
+    grey, shepherd = people.clinic.doctor.user_id, people.clinic.other_doctor.user_id
+    greys, shepherds = f'/api/doctors/{grey}/slots', f'/api/doctors/{shepherd}/slots'
+    hit_after_miss(api, greys, people.ada)
+    theirs = hit_after_miss(api, shepherds, people.ada)
+    book(api, people.ada, grey, local(3, 9))
+    assert read(api, greys, people.bob)[1] == 'MISS'
+    assert read(api, shepherds, people.bob) == (theirs, 'HIT')
+    hit_after_miss(api, f'/api/doctors/{shepherd}', people.ada)
+    assert api.patch(f'/api/admin/doctors/{grey}', headers=people.admin, json={'bio': 'New'}).status_code == 200
+    assert read(api, f'/api/doctors/{shepherd}', people.ada)[1] == 'HIT'
+    assert read(api, f'/api/doctors/{grey}', people.ada)[1] == 'MISS'
+    # A change that names no doctor may concern any of them: every doctor's slots are read again.
+    RedisPublisher(redis_url).publish([Event('availability.updated')])
+    assert read(api, shepherds, people.bob) == (theirs, 'MISS')
+
+
+def test_events_raise_their_namespace_and_their_doctors_counter() -> None:
+    assert Event('appointment.booked', {'doctor_id': 5}).generations == {'appointment', 'appointment@doctor:5'}
+    assert Event('availability.updated').generations == {'availability', 'availability@doctor:any'}
+    assert Event('department.created', {'department_id': 2}).generations == {'department', 'department@doctor:any'}

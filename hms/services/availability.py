@@ -16,13 +16,15 @@ from hms.domain.enums import AppointmentStatus, Role
 from hms.domain.errors import AvailabilityConflict, NotAllowed, NotBookable, NotFound, SlotTaken
 from hms.domain.scheduling import MAX_YEAR, AvailabilityIn, WindowIn
 from hms.domain.slots import Slot, Window, day_slots
+from hms.events import doctor_namespaces
 
 from . import audit, notices
 from .principal import Principal
 from .views import SlotView
 
 AVAILABILITY_CANCEL_REASON = 'The doctor is no longer available at this time.'
-# Free slots change with bookings (any status change), availability and the doctor (deactivation, slot length).
+# Free slots change with bookings (any status change), availability and the doctor (deactivation, slot length):
+# the doctor's own changes of each, so that a booking with one doctor leaves the other doctors' slots cached.
 SLOTS_NAMESPACES = ('appointment', 'availability', 'doctor')
 SLOTS_CACHE_SECONDS = 300
 _SLOTS: Codec[list[SlotView]] = Codec(list[SlotView])
@@ -317,7 +319,8 @@ def free_slots_cached(
         return slots[0].start - timedelta(minutes=settings.booking_notice_minutes) if slots else None
 
     return read_through(
-        uow.read_cache, 'slots', compute, namespaces=SLOTS_NAMESPACES,
+        uow.read_cache, 'slots', compute,
+        namespaces=tuple(key for namespace in SLOTS_NAMESPACES for key in doctor_namespaces(namespace, doctor_id)),
         scope=f'{doctor_id}:{first or "-"}:{last or "-"}:{slot_rules(settings)}', ttl=SLOTS_CACHE_SECONDS,
         codec=_SLOTS, valid_until=valid_until,
     )  # fmt: skip

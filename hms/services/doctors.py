@@ -14,6 +14,7 @@ from hms.db.uow import UnitOfWork
 from hms.domain.enums import Role
 from hms.domain.errors import EmailTaken, InvalidInput, NotFound
 from hms.domain.scheduling import DoctorIn, DoctorPatch
+from hms.events import doctor_namespaces
 from hms.security.passwords import hash_password
 
 from . import accounts, audit
@@ -117,7 +118,8 @@ def get_doctor_cached(uow: UnitOfWork, doctor_id: int) -> tuple[DoctorView, bool
     """An active doctor's profile through the cache (NotFound is never cached); with a hit flag."""
     return read_through(
         uow.read_cache, 'doctor', lambda: _doctor(uow, doctor_id, include_inactive=False),
-        namespaces=CACHE_NAMESPACES, scope=str(doctor_id), ttl=CACHE_SECONDS, codec=_DOCTOR,
+        namespaces=(*doctor_namespaces('doctor', doctor_id), 'department'), scope=str(doctor_id), ttl=CACHE_SECONDS,
+        codec=_DOCTOR,
     )  # fmt: skip
 
 
