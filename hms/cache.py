@@ -4,7 +4,8 @@ read goes to the database; the outage is logged once, never shown to a user.
 
 Key scheme: ``hms:cache:{name}[.{shape}]:{generations}:{scope}``. ``name`` says what is cached (``departments``,
 ``doctors``, ``doctor``, ``slots``, ``dashboard``), ``shape`` fingerprints the cached type, ``generations`` are the
-counters ``hms:gen:{namespace}`` of the process-start ``epoch`` and of every namespace the value depends on, and
+counters ``hms:gen:{namespace}`` of the process-start ``epoch`` and of every namespace the value depends on (for a
+read about one doctor, ``{namespace}@doctor:{id}`` and ``{namespace}@doctor:any``: see ``events``), and
 ``scope`` names the exact query (never a person's data; a per-user value must put the user's id in it). A value may
 also carry the instant after which it is no longer true (free slots stop being bookable as the clock moves),
 checked against ``hms.clock`` on every read.

@@ -1,8 +1,9 @@
 """Change events: services emit them into the unit of work, which publishes them after a successful commit.
 
 Events carry identifiers only (never names or clinical values). With Redis they go out on one pub/sub channel and
-also raise a generation counter per namespace, which cache keys include, so a change expires the cached reads of
-its namespace at once. Without Redis they are dispatched inside this process only.
+also raise a generation counter per namespace (and per doctor within it, when the event names one), which cache
+keys include, so a change expires the cached reads that depend on it at once. Without Redis they are dispatched
+inside this process only.
 """
 
 from __future__ import annotations
