@@ -47,6 +47,7 @@ def build_web(settings: Settings) -> None:
 
     import pages
     from hms.api.app import mount
+    from hms.runtime.api_guard import SameSiteSockets
     from hms.runtime.headers import SecurityHeaders
 
     prepare_database(settings)
@@ -59,6 +60,7 @@ def build_web(settings: Settings) -> None:
 
     app.on_startup(start_listener)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(SameSiteSockets)  # the pages' socket is never opened by another site
     mount(app)
     pages.create()
 

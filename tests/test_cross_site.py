@@ -1,4 +1,4 @@
-"""Cross-site protection of the API and the session cookie's flags.
+"""Cross-site protection of the API and of the pages' socket, and the session cookie's flags.
 
 The API reads credentials only from the Authorization header (a cookie never signs anybody in), refuses unsafe
 methods that a browser marks as caused by another site, and never answers CORS preflights; the page session cookie is
@@ -10,6 +10,13 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 from nicegui.testing import User
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from hms.runtime.api_guard import SameSiteSockets
 
 from .api_fixtures import People, assert_problem
 from .scheduling_fixtures import local
@@ -103,3 +110,46 @@ async def test_the_session_cookie_is_secure_when_served_over_https(secure_cookie
     response = await user.http_client.get('/login')
     cookie = _session_cookie(response.headers.get_list('set-cookie'))
     assert '; secure' in cookie and '; httponly' in cookie and '; samesite=lax' in cookie
+
+
+# --- The pages' socket -----------------------------------------------------------------------------------------------
+
+
+def _socket_app() -> TestClient:
+    async def echo(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text('hello')
+        await websocket.close()
+
+    async def poll(request: Request) -> PlainTextResponse:
+        return PlainTextResponse('polled')
+
+    app = Starlette(routes=[WebSocketRoute('/_nicegui_ws/socket.io/', echo), Route('/_nicegui_ws/poll', poll)])
+    return TestClient(SameSiteSockets(app))
+
+
+@pytest.mark.parametrize('headers', [{'Sec-Fetch-Site': 'cross-site'}, {'Origin': EVIL}], ids=['fetch', 'origin'])
+def test_another_site_cannot_open_the_pages_socket(headers: dict[str, str]) -> None:
+    client = _socket_app()
+    with pytest.raises(WebSocketDisconnect) as refused:
+        with client.websocket_connect('/_nicegui_ws/socket.io/', headers=headers):
+            pass
+    assert refused.value.code == 1008
+    assert_problem(client.get('/_nicegui_ws/poll', headers=headers), 403, 'other sites')
+
+
+@pytest.mark.parametrize('headers', [{}, {'Sec-Fetch-Site': 'same-origin'}, {'Origin': SITE}])
+def test_the_own_site_opens_the_pages_socket(headers: dict[str, str]) -> None:
+    client = _socket_app()
+    with client.websocket_connect('/_nicegui_ws/socket.io/', headers=headers) as socket:
+        assert socket.receive_text() == 'hello'
+    assert client.get('/_nicegui_ws/poll', headers=headers).text == 'polled'
+
+
+async def test_the_web_app_guards_its_socket(user: User) -> None:
+    """main.py puts the guard in front of NiceGUI's socket (long polling shown; the websocket shares the path)."""
+    path = '/_nicegui_ws/socket.io/?EIO=4&transport=polling'
+    refused = await user.http_client.get(path, headers={'Sec-Fetch-Site': 'cross-site'})
+    assert refused.status_code == 403
+    allowed = await user.http_client.get(path, headers={'Sec-Fetch-Site': 'same-origin'})
+    assert allowed.status_code != 403

@@ -1,4 +1,5 @@
-"""Guards in front of the JSON API: a request body size limit, and no state change from another site.
+"""Guards in front of the JSON API (a request body size limit, no state change from another site) and of the
+pages' socket (not opened by another site).
 
 The API authenticates only with the `Authorization: Bearer` header, never with cookies, so a forged cross-site request
 carries no credentials; refusing unsafe methods that a browser marks as cross-site (`Sec-Fetch-Site`, else `Origin`)
@@ -101,3 +102,22 @@ class ApiGuard:
             if started:
                 raise
             await _problem(scope, send, 413, 'Content Too Large', TOO_LARGE)
+
+
+class SameSiteSockets:
+    """Refuses NiceGUI's socket (websocket or long polling under ``path_prefix``) when a browser says another site
+    opened it. The per-page client id it needs is unreadable from another origin already; this is the second lock."""
+
+    def __init__(self, app: ASGIApp, path_prefix: str = '/_nicegui_ws') -> None:
+        self.app = app
+        self.path_prefix = path_prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        guarded = scope['type'] in ('http', 'websocket') and scope.get('path', '').startswith(self.path_prefix)
+        if not guarded or not is_cross_site(scope):
+            await self.app(scope, receive, send)
+            return
+        if scope['type'] == 'websocket':
+            await send({'type': 'websocket.close', 'code': 1008})  # before accept: the handshake answers 403
+            return
+        await _problem(scope, send, 403, 'Cross-site request refused', CROSS_SITE)
