@@ -658,6 +658,11 @@ def test_the_document_is_generated_from_the_matrix() -> None:
     )
 
 
+def test_security_md_states_the_current_number_of_cells() -> None:
+    security = (DOC.parents[1] / 'SECURITY.md').read_text(encoding='utf-8')
+    assert f'**{matrix.cells()}**' in security, f'SECURITY.md should say the matrix has {matrix.cells()} cells'
+
+
 def test_every_actor_is_refused_somewhere_and_allowed_somewhere() -> None:
     """A sanity check of the table itself: nobody is all-powerful, and the blacklisted user reaches only public
     routes."""

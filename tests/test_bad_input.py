@@ -18,11 +18,11 @@ from nicegui.testing import User
 from hms import context
 from hms.domain.enums import Role
 from hms.runtime.api_guard import MAX_BODY_BYTES
-from hms.services import exports
+from hms.services import appointments, exports
 
 from .api_fixtures import PROBLEM, People, assert_problem
 from .factories import PATIENT_PASSWORD, patient_data
-from .scheduling_fixtures import local
+from .scheduling_fixtures import Clinic, local
 
 SCRIPT = '<script>alert("x")</script>'
 IMG = '<img src=x onerror=alert(1)>'
@@ -290,3 +290,22 @@ async def test_the_registration_form_explains_a_bad_name_under_the_field(user: U
     assert isinstance(field, ui.input) and field.error and message in field.error
     with context.get().uow() as uow:
         assert uow.users.by_email('page@example.com') is None
+
+
+async def test_markup_typed_as_a_booking_reason_is_shown_as_text(user: User, clinic: Clinic) -> None:
+    await user.open('/login')
+    user.find('Email').type(clinic.patient.email)
+    user.find('Password').type(PATIENT_PASSWORD)
+    user.find(kind=ui.button, content='Sign in').click()
+    await user.should_see('My health', retries=PATIENCE)
+    await user.open(f'/patient/doctors/{clinic.doctor.user_id}')
+    await user.should_see(marker='slot-2026-03-03T10:00', retries=PATIENCE)
+    user.find(marker='slot-2026-03-03T10:00').click()
+    with user.scope(marker='booking-dialog'):
+        await user.should_see('Tue 3 Mar 2026, 10:00', retries=PATIENCE)
+        user.find('Reason for the visit (optional)').type(IMG)
+        user.find(marker='confirm-booking').click()
+    await user.should_see(f'Reason: {IMG}', retries=PATIENCE)
+    with clinic.ctx.uow() as uow:
+        (booked,) = appointments.my_appointments(uow, clinic.patient, upcoming=True)
+    assert booked.reason == IMG
