@@ -1,7 +1,8 @@
 """The whole clinic in a real browser against a real server (`python main.py`): the admin sets up a department and
 a doctor, the doctor takes over the account and publishes hours, a patient registers, books and reschedules, the
 doctor records the visit with a prescription, the patient reads and exports it, and an admin dashboard open in a
-second browser the whole time follows along live. Once at a desktop size and once at a phone's."""
+second browser the whole time follows along live. Once at a desktop size and once at a phone's (in dark mode); at
+each key step the page must fit the screen's width, name every control and keep AA contrast."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from .conftest import Browsing, Clinic
+from .browsing import Browsing, Clinic
 
 Shoot = Callable[[Page, str], Path]
 UNNAMED_CONTROLS = (Path(__file__).parent / 'unnamed_controls.js').read_text(encoding='utf-8')
@@ -54,7 +55,7 @@ def fits(page: Page) -> None:
 def reachable(button: Locator) -> Locator:
     """The control can be scrolled to and lies fully inside the viewport's width (not cut off)."""
     expect(button).to_be_visible()
-    button.scroll_into_view_if_needed()
+    button.click(trial=True)  # scrolls it into view, unobscured and enabled (re-found if the page redrew it)
     box = button.bounding_box()
     width = button.page.evaluate('() => window.innerWidth')
     assert box is not None and box['x'] >= 0 and box['x'] + box['width'] <= width + 0.5, f'cut off: {box}'
