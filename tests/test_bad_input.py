@@ -20,8 +20,8 @@ from hms.domain.enums import Role
 from hms.runtime.api_guard import MAX_BODY_BYTES
 from hms.services import appointments, exports
 
-from .api_fixtures import PROBLEM, People, assert_problem
-from .factories import PATIENT_PASSWORD, patient_data
+from .api_fixtures import PROBLEM, People, assert_problem, give_password
+from .factories import ADMIN_PASSWORD, DOCTOR_PASSWORD, PATIENT_PASSWORD, patient_data
 from .scheduling_fixtures import Clinic, local
 
 SCRIPT = '<script>alert("x")</script>'
@@ -309,3 +309,31 @@ async def test_markup_typed_as_a_booking_reason_is_shown_as_text(user: User, cli
     with clinic.ctx.uow() as uow:
         (booked,) = appointments.my_appointments(uow, clinic.patient, upcoming=True)
     assert booked.reason == IMG
+
+
+ODD_IDS = ['abc', '0', '-1', '99999999999999999999999', '9223372036854775808', '1e3', "1'--", '%00', '%E2%80%AE1', '١٢']
+ID_PAGES = [
+    '/admin/doctors/{}', '/admin/patients/{}', '/doctor/patients/{}', '/doctor/appointments/{}',
+    '/patient/doctors/{}', '/exports/{}/download',
+]  # fmt: skip
+HOMES = {'admin': '/admin', 'doctor': '/doctor', 'patient': '/patient'}
+
+
+@pytest.mark.parametrize('role', ['admin', 'doctor', 'patient'])
+async def test_odd_ids_in_page_addresses_never_break_a_page(user: User, clinic: Clinic, role: str) -> None:
+    """Whoever asks, a page with a malformed, huge or foreign id answers (a refusal, a 'no such' page, a 4xx), never
+    a server error."""
+    person = {'admin': clinic.admin, 'doctor': clinic.doctor, 'patient': clinic.patient}[role]
+    if role == 'doctor':
+        give_password(clinic, person)
+    password = {'admin': ADMIN_PASSWORD, 'doctor': DOCTOR_PASSWORD, 'patient': PATIENT_PASSWORD}[role]
+    await user.open('/login')
+    user.find('Email').type(person.email)
+    user.find('Password').type(password)
+    user.find(kind=ui.button, content='Sign in').click()
+    await user.should_see(person.name, retries=PATIENCE)
+    for template in ID_PAGES:
+        for odd in ODD_IDS:
+            response = await user.http_client.get(template.format(odd), follow_redirects=False)
+            assert response.status_code < 500, (template, odd, response.status_code)
+            assert 'Traceback' not in response.text, (template, odd)

@@ -243,6 +243,8 @@ def request_export(
 
 def _own(uow: UnitOfWork, actor: Principal, export_id: int) -> Export:
     """The actor's own export; anybody else's (the administrator's included) does not exist for them."""
+    if not 0 < export_id < 2**63:  # a typed-in address can hold any integer; the database holds 64 bits
+        raise NotFound('No such export among yours.')
     export = uow.session.get(Export, export_id)
     if export is None or export.owner_id != actor.user_id:
         raise NotFound('No such export among yours.')
