@@ -89,6 +89,18 @@ def sign_in(page: Page, email: str, password: str) -> None:
     page.wait_for_url(re.compile(r'/(admin|doctor|patient|change-password)$'))
 
 
+def sign_in_by_keyboard(page: Page, email: str, password: str) -> None:
+    """The sign-in form without a pointer: the email field has the focus, Tab moves on, Enter submits."""
+    page.goto('/login')
+    expect(page.get_by_label('Email', exact=True)).to_be_focused()
+    page.keyboard.type(email)
+    page.keyboard.press('Tab')
+    expect(page.get_by_label('Password', exact=True)).to_be_focused()
+    page.keyboard.type(password)
+    page.keyboard.press('Enter')
+    page.wait_for_url(re.compile(r'/(admin|doctor|patient|change-password)$'))
+
+
 def go(page: Page, label: str, heading: str | None = None) -> None:
     """Follow the main navigation (behind the menu button when the screen is narrow) and wait for the page."""
     navigation = page.get_by_role('navigation', name='Main navigation')
@@ -171,7 +183,7 @@ def test_clinic_journey(browsing: Browsing, clinic: Clinic, shoot: Shoot, reques
 
     # The doctor signs in with it, must choose their own password, and publishes today's hours.
     doctor = browsing.page('doctor')
-    sign_in(doctor, people.doctor_email, initial_password)
+    sign_in_by_keyboard(doctor, people.doctor_email, initial_password)
     expect(doctor).to_have_url(re.compile(r'/change-password$'))
     doctor.get_by_label('Current password', exact=True).fill(initial_password)
     doctor.get_by_label('New password', exact=True).fill(DOCTOR_PASSWORD)
