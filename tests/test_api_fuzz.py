@@ -2,8 +2,9 @@
 
 Every operation of the schema gets EXAMPLES generated requests per role (valid and invalid data, deterministic so a
 failure repeats). No answer may be a server error (a 503 only where the operation documents it: no background worker
-in this test), and every answer must match the schema: its status code is documented, its content type and body
-conform. The routes that end the caller's token run last, so the rest is fuzzed signed in.
+in this test), every answer must match the schema (its status code is documented, its content type and body
+conform), and a success that needed the token must turn into a refusal when sent again without it or with a wrong one
+(schemathesis' ignored_auth). The routes that end the caller's token run last, so the rest is fuzzed signed in.
 """
 
 from __future__ import annotations
@@ -24,7 +25,10 @@ from .api_fixtures import People
 
 EXAMPLES = 5  # per operation and role: 72 operations x 3 roles, at most 5 each (1 068 requests in all)
 LAST = ('POST /logout', 'POST /me/password', 'POST /patient/profile/email')
-CHECKS = [checks.response_schema_conformance, checks.status_code_conformance, checks.content_type_conformance]
+CHECKS = [
+    checks.response_schema_conformance, checks.status_code_conformance, checks.content_type_conformance,
+    checks.ignored_auth,
+]  # fmt: skip
 FUZZ_SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
