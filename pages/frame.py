@@ -8,12 +8,14 @@ from contextlib import contextmanager
 from nicegui import app, background_tasks, run, ui
 
 from hms import context as app_context
+from hms.domain.enums import Role
 from hms.domain.errors import DomainError
 from hms.services import preferences
 from hms.services.principal import Principal
 
 from . import status_banner, theme
 from .actions import acting
+from .i18n import LANGUAGE_KEY, t
 from .navigation import NAVIGATION
 from .session import current_principal
 
@@ -31,19 +33,23 @@ def frame(principal: Principal, title: str, *, current_path: str = '') -> Iterat
     """Enter to build a page inside the frame; the caller has already checked access."""
     theme.apply()
     clinic = app_context.get().settings.clinic_name
+    title = t(title)
     ui.page_title(f'{title} · {clinic}')
     display = _ThemeChoice(principal, current_path)
     with ui.header(elevated=True).classes('items-center gap-2 px-3 py-2 bg-primary'):
-        menu = ui.button(icon='menu').props('flat round color=white aria-label="Open navigation"').classes('lg:hidden')
+        menu = ui.button(icon='menu').props(f'flat round color=white aria-label="{t("Open navigation")}"')
+        menu.classes('lg:hidden')
         ui.link(clinic, '/').classes('text-lg font-semibold text-white no-underline')
         ui.space()
         ui.label(principal.name).classes('text-white text-sm max-sm:hidden').props('data-testid=user-name')
+        if principal.role is Role.PATIENT:  # the pages translated so far are the patient's
+            display.language_button()
         display.button()
-        ui.button('Sign out', icon='logout', on_click=lambda: ui.navigate.to('/logout')).props(
+        ui.button(t('Sign out'), icon='logout', on_click=lambda: ui.navigate.to('/logout')).props(
             'flat color=white no-caps'
         )
     with ui.left_drawer(bordered=True).props('breakpoint=1024 width=220').classes('p-0') as drawer:
-        with ui.list().classes('w-full').props('role=navigation aria-label="Main navigation"'):
+        with ui.list().classes('w-full').props(f'role=navigation aria-label="{t("Main navigation")}"'):
             for item in NAVIGATION[principal.role]:
                 active = item.path == current_path
                 with ui.item(on_click=lambda path=item.path: ui.navigate.to(path)).props(
@@ -51,7 +57,7 @@ def frame(principal: Principal, title: str, *, current_path: str = '') -> Iterat
                 ):
                     with ui.item_section().props('avatar'):
                         ui.icon(item.icon)
-                    ui.item_section(item.label)
+                    ui.item_section(t(item.label))
     menu.on_click(drawer.toggle)
     ui.timer(SESSION_CHECK_SECONDS, _end_if_session_expired, immediate=False)  # the page build just checked
     with ui.column().classes(f'{theme.PAGE_WIDTH} p-4 gap-4'):
@@ -79,13 +85,26 @@ class _ThemeChoice:
             self.tip = ui.tooltip('')
             with ui.menu().mark('theme-options'):
                 for value, label in preferences.THEMES.items():
-                    ui.menu_item(label, on_click=lambda value=value: self.choose(value)).mark(f'theme-{value}')
+                    ui.menu_item(t(label), on_click=lambda value=value: self.choose(value)).mark(f'theme-{value}')
         self._label()
 
+    def language_button(self) -> None:
+        name = preferences.LANGUAGES[self.storage.get(LANGUAGE_KEY, 'en')]
+        with (
+            ui.button(icon='translate')
+            .props(f'flat round color=white aria-label="{t("Language: {name}. Change", name=name)}"')
+            .mark('language-menu')
+        ):
+            ui.tooltip(t('Language'))
+            with ui.menu():
+                for value, label in preferences.LANGUAGES.items():
+                    item = ui.menu_item(label, on_click=lambda value=value: self.choose_language(value))
+                    item.props(f'lang={value}').mark(f'language-{value}')
+
     def _label(self) -> None:
-        name = preferences.THEMES[self.theme]
-        self.menu_button.props(f'aria-label="Colour theme: {name}. Change"')
-        self.tip.text = f'Colour theme: {name}'
+        name = t(preferences.THEMES[self.theme])
+        self.menu_button.props(f'aria-label="{t("Colour theme: {name}. Change", name=name)}"')
+        self.tip.text = t('Colour theme: {name}', name=name)
 
     def show(self, theme_name: str) -> None:
         self.theme = theme_name
@@ -103,6 +122,10 @@ class _ThemeChoice:
             return
         if remembered.theme != self.theme or self.storage.get(THEME_CACHE_KEY) is None:
             self.show(remembered.theme)
+        if remembered.language != self.storage.get(LANGUAGE_KEY, 'en'):  # first page in this browser: rebuild it
+            self.storage[LANGUAGE_KEY] = remembered.language
+            with self.dark:
+                ui.navigate.reload()
 
     async def choose(self, theme_name: str) -> None:
         actor = await acting(self.path)
@@ -114,8 +137,20 @@ class _ThemeChoice:
             ui.notify(error.message, type='negative')
             return
         self.show(saved.theme)
-        ui.notify(f'Colour theme: {preferences.THEMES[saved.theme]}. We will remember it when you sign in again.',
-                  type='positive')  # fmt: skip
+        name = t(preferences.THEMES[saved.theme])
+        ui.notify(t('Colour theme: {name}. We will remember it when you sign in again.', name=name), type='positive')
+
+    async def choose_language(self, language: str) -> None:
+        actor = await acting(self.path)
+        if actor is None:
+            return
+        try:
+            saved = await run.io_bound(_save_language, actor, language)
+        except DomainError as error:
+            ui.notify(error.message, type='negative')
+            return
+        self.storage[LANGUAGE_KEY] = saved.language
+        ui.navigate.reload()  # every text of the page in the new language
 
 
 def _read_preferences(principal: Principal) -> preferences.Preferences:
@@ -128,6 +163,11 @@ def _save_theme(principal: Principal, theme_name: str) -> preferences.Preference
         return preferences.set_theme(uow, principal, theme_name)
 
 
+def _save_language(principal: Principal, language: str) -> preferences.Preferences:
+    with app_context.get().uow() as uow:
+        return preferences.set_language(uow, principal, language)
+
+
 async def _end_if_session_expired() -> None:
     if await current_principal(touch=False) is None:
         ui.navigate.to('/login')
@@ -136,8 +176,8 @@ async def _end_if_session_expired() -> None:
 def forbidden(principal: Principal) -> None:
     """The 403 page: signed in, but this page belongs to another role."""
     with frame(principal, 'Not allowed'):
-        ui.label('You do not have access to this page.').classes('text-lg')
-        ui.label('This page belongs to another role. Use the navigation to get back to your own pages.').classes(
+        ui.label(t('You do not have access to this page.')).classes('text-lg')
+        ui.label(t('This page belongs to another role. Use the navigation to get back to your own pages.')).classes(
             theme.SUBTLE
         )
-        ui.button('Go to my home page', on_click=lambda: ui.navigate.to('/'))
+        ui.button(t('Go to my home page'), on_click=lambda: ui.navigate.to('/'))

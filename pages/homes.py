@@ -16,6 +16,7 @@ from hms.services.views import AppointmentView, DoctorView
 
 from . import formats, theme
 from .frame import forbidden, frame
+from .i18n import t
 from .session import page_access
 
 ACTION_LABELS = {
@@ -41,7 +42,9 @@ def create() -> None:
             return None
         data = await run.io_bound(_patient_overview, access.principal)
         with frame(access.principal, 'My health', current_path='/patient'):
-            _welcome(access.principal, 'Book a visit, and see your upcoming appointments and messages from the clinic.')
+            _welcome(
+                access.principal, t('Book a visit, and see your upcoming appointments and messages from the clinic.')
+            )
             _patient_panels(data)
         return None
 
@@ -65,45 +68,46 @@ def _patient_overview(principal: Principal) -> _PatientOverview:
 
 def _welcome(principal: Principal, what_next: str) -> None:
     with ui.card().classes(theme.CARD):
-        ui.label(f'Welcome, {principal.name}').classes('text-lg font-medium')
+        ui.label(t('Welcome, {name}', name=principal.name)).classes('text-lg font-medium')
         ui.label(what_next).classes(theme.SUBTLE)
 
 
 def _patient_panels(data: _PatientOverview) -> None:
-    zone = app_context.get().settings.zone
     with ui.card().classes(theme.CARD).mark('book'):
-        book = ui.button('Book an appointment', icon='event_available', on_click=lambda: ui.navigate.to(BOOKING))
+        book = ui.button(t('Book an appointment'), icon='event_available', on_click=lambda: ui.navigate.to(BOOKING))
         book.props('size=lg').mark('book-appointment')
         if data.doctors:
-            ui.label('Or go straight to a doctor and pick a time:').classes(theme.SUBTLE)
+            ui.label(t('Or go straight to a doctor and pick a time:')).classes(theme.SUBTLE)
             ui.select(
                 {doctor.id: f'{doctor.name} ({doctor.department_name})' for doctor in data.doctors},
-                label='Doctor', with_input=True,
+                label=t('Doctor'), with_input=True,
                 on_change=lambda event: ui.navigate.to(f'{BOOKING}/{event.value}') if event.value else None,
             ).props('outlined clearable').classes('w-full max-w-md').mark('pick-doctor')  # fmt: skip
             with ui.row().classes('gap-2'):
                 for doctor in data.doctors[:QUICK_DOCTORS]:
                     ui.link(f'{doctor.name} ({doctor.department_name})', f'{BOOKING}/{doctor.id}')
         else:
-            ui.label('No doctors are taking bookings yet. Please call the clinic.').classes(theme.SUBTLE)
+            ui.label(t('No doctors are taking bookings yet. Please call the clinic.')).classes(theme.SUBTLE)
     if data.unread:
         with ui.card().classes(theme.CARD + ' border-l-4 border-amber-600').mark('unread-notices'):
-            ui.label('New messages from the clinic').classes('text-lg font-medium').props('role=heading aria-level=2')
+            ui.label(t('New messages from the clinic')).classes('text-lg font-medium').props(
+                'role=heading aria-level=2'
+            )
             for notice in data.unread:
                 ui.label(notice.subject).classes('font-medium')
                 ui.label(notice.body)
-            ui.link('Open my appointments', '/patient/appointments')
+            ui.link(t('Open my appointments'), '/patient/appointments')
     with ui.card().classes(theme.CARD).mark('upcoming'):
-        ui.label('Upcoming appointments').classes('text-lg font-medium').props('role=heading aria-level=2')
+        ui.label(t('Upcoming appointments')).classes('text-lg font-medium').props('role=heading aria-level=2')
         if not data.upcoming:
-            message = 'Nothing booked yet. Use "Book an appointment" to find a doctor and a free time.'
+            message = t('Nothing booked yet. Use "Book an appointment" to find a doctor and a free time.')
             ui.label(message).classes(theme.SUBTLE)
         for appointment in data.upcoming:
             with ui.row().classes('w-full gap-3 items-baseline').mark(f'appointment-{appointment.id}'):
-                ui.label(notices.when(appointment.start, zone)).classes('font-medium')
+                ui.label(formats.moment(appointment.start)).classes('font-medium')
                 ui.label(f'{appointment.doctor_name} · {appointment.department_name}')
         if data.upcoming:
-            ui.link('Reschedule or cancel in My appointments', '/patient/appointments')
+            ui.link(t('Reschedule or cancel in My appointments'), '/patient/appointments')
 
 
 def security_events(data: overview.AdminOverview) -> None:

@@ -21,8 +21,9 @@ from hms.services.notices import NoticeView
 from hms.services.principal import Principal
 from hms.services.views import AppointmentView, SlotView
 
-from . import forms, theme
+from . import formats, forms, theme
 from .frame import forbidden, frame
+from .i18n import t
 from .patient_booking import SEARCH_PATH, SlotPicker
 from .session import current_principal, page_access
 
@@ -36,6 +37,19 @@ STATUS = {
 }
 
 Refresh = Callable[[], Awaitable[None]]
+CUTOFF_ONE = (
+    'Appointments can be changed or cancelled online until 1 hour before they start. Please call the clinic to '
+    'change this one.'
+)
+CUTOFF_MANY = (
+    'Appointments can be changed or cancelled online until {hours} hours before they start. Please call the clinic '
+    'to change this one.'
+)
+NO_OTHER_TIMES = 'No other free times in the next days. Keep this appointment, or cancel it and book another doctor.'
+CANCEL_EXPLAINED = (
+    'The time is given back for other patients and the doctor sees the cancellation. This cannot be undone; you can '
+    'book a new time afterwards.'
+)
 
 
 @dataclass(frozen=True)
@@ -66,7 +80,7 @@ def create() -> None:
                 _past(data.past)
 
             with ui.row().classes('w-full justify-end'):
-                ui.button('Book an appointment', icon='add', on_click=lambda: ui.navigate.to(SEARCH_PATH))
+                ui.button(t('Book an appointment'), icon='add', on_click=lambda: ui.navigate.to(SEARCH_PATH))
             error = forms.banner()
             await lists()
         return None
@@ -129,11 +143,17 @@ def _notices(messages: list[NoticeView]) -> None:
     earlier = [notice for notice in messages if notice.read]
     if new:
         with ui.card().classes(theme.CARD + ' border-l-4 border-amber-600').mark('new-notices'):
-            ui.label('New messages from the clinic').classes('text-lg font-medium').props('role=heading aria-level=2')
+            ui.label(t('New messages from the clinic')).classes('text-lg font-medium').props(
+                'role=heading aria-level=2'
+            )
             for notice in new:
                 _notice(notice, zone)
     if earlier:
-        with ui.expansion(f'Earlier messages ({len(earlier)})', icon='mail').classes('w-full').mark('old-notices'):
+        with (
+            ui.expansion(t('Earlier messages ({count})', count=len(earlier)), icon='mail')
+            .classes('w-full')
+            .mark('old-notices')
+        ):
             for notice in earlier:
                 _notice(notice, zone)
 
@@ -141,7 +161,7 @@ def _notices(messages: list[NoticeView]) -> None:
 def _notice(notice: NoticeView, zone: ZoneInfo) -> None:
     with ui.column().classes('w-full gap-0 py-1'):
         ui.label(notice.subject).classes('font-medium')
-        ui.label(notices.when(notice.created_at, zone)).classes(theme.SUBTLE)
+        ui.label(formats.moment(notice.created_at)).classes(theme.SUBTLE)
         ui.label(notice.body)
 
 
@@ -152,9 +172,9 @@ def _cutoff_passed(appointment: AppointmentView) -> bool:
 
 def _upcoming(found: list[AppointmentView], *, error: ui.label, refresh: Refresh) -> None:
     with ui.card().classes(theme.CARD).mark('upcoming'):
-        ui.label('Upcoming').classes('text-lg font-medium').props('role=heading aria-level=2')
+        ui.label(t('Upcoming')).classes('text-lg font-medium').props('role=heading aria-level=2')
         if not found:
-            ui.label('No upcoming appointments. Use "Book an appointment" to find a doctor and a time.').classes(
+            ui.label(t('No upcoming appointments. Use "Book an appointment" to find a doctor and a time.')).classes(
                 theme.SUBTLE
             ).mark('no-upcoming')
             return
@@ -164,64 +184,69 @@ def _upcoming(found: list[AppointmentView], *, error: ui.label, refresh: Refresh
                 if appointment.status is not AppointmentStatus.BOOKED:
                     continue
                 if _cutoff_passed(appointment):
-                    ui.label(
-                        f'Appointments can be changed or cancelled online until {hours} hour'
-                        f'{"s" if hours != 1 else ""} before they start. Please call the clinic to change this one.'
-                    ).classes(theme.SUBTLE).mark('too-late')
+                    ui.label(t(CUTOFF_ONE) if hours == 1 else t(CUTOFF_MANY, hours=hours)).classes(theme.SUBTLE).mark(
+                        'too-late'
+                    )
                     continue
-                when = notices.when(appointment.start, app_context.get().settings.zone)
+                when = formats.moment(appointment.start)
                 with ui.row().classes('gap-2'):
-                    move = ui.button('Reschedule', icon='schedule',
+                    move = ui.button(t('Reschedule'), icon='schedule',
                                      on_click=lambda a=appointment: _reschedule_dialog(a, error, refresh))  # fmt: skip
-                    move.props(f'outline no-caps aria-label="Reschedule the appointment of {when}"').mark('reschedule')
-                    cancel = ui.button('Cancel', icon='event_busy',
+                    move.props(
+                        f'outline no-caps aria-label="{t("Reschedule the appointment of {when}", when=when)}"'
+                    ).mark('reschedule')
+                    cancel = ui.button(t('Cancel'), icon='event_busy',
                                        on_click=lambda a=appointment: _cancel_dialog(a, error, refresh))  # fmt: skip
-                    cancel.props(f'flat no-caps color=negative aria-label="Cancel the appointment of {when}"')
+                    cancel.props(
+                        f'flat no-caps color=negative aria-label="{t("Cancel the appointment of {when}", when=when)}"'
+                    )
                     cancel.mark('cancel')
 
 
 def _past(found: list[AppointmentView]) -> None:
     with ui.card().classes(theme.CARD).mark('past'):
-        ui.label('Past appointments').classes('text-lg font-medium').props('role=heading aria-level=2')
+        ui.label(t('Past appointments')).classes('text-lg font-medium').props('role=heading aria-level=2')
         if not found:
-            ui.label('No past appointments yet.').classes(theme.SUBTLE)
+            ui.label(t('No past appointments yet.')).classes(theme.SUBTLE)
             return
         for appointment in found[:PAST_SHOWN]:
             _appointment_card(appointment)
         if len(found) > PAST_SHOWN:
-            ui.label(f'Showing the latest {PAST_SHOWN} of {len(found)}.').classes(theme.SUBTLE)
+            ui.label(t('Showing the latest {shown} of {total}.', shown=PAST_SHOWN, total=len(found))).classes(
+                theme.SUBTLE
+            )
 
 
 def _appointment_card(appointment: AppointmentView) -> ui.column:
-    zone = app_context.get().settings.zone
     label, color = STATUS[appointment.status]
     with ui.column().classes('w-full gap-1 border-t pt-2').mark(f'appointment-{appointment.id}') as card:
         with ui.row().classes('w-full items-center gap-2'):
-            ui.label(notices.when(appointment.start, zone)).classes('font-medium')
-            ui.badge(label, color=color).mark('status')
+            ui.label(formats.moment(appointment.start)).classes('font-medium')
+            ui.badge(t(label), color=color).mark('status')
         ui.label(f'{appointment.doctor_name} · {appointment.department_name}')
         if appointment.reason:
-            ui.label(f'Reason: {appointment.reason}').classes(theme.SUBTLE)
+            ui.label(t('Reason: {reason}', reason=appointment.reason)).classes(theme.SUBTLE)
         if appointment.status is AppointmentStatus.CANCELLED and appointment.cancel_reason:
-            ui.label(f'Cancelled: {appointment.cancel_reason}').classes(theme.SUBTLE)
+            ui.label(t('Cancelled: {reason}', reason=appointment.cancel_reason)).classes(theme.SUBTLE)
     return card
 
 
 async def _reschedule_dialog(appointment: AppointmentView, page_error: ui.label, refresh: Refresh) -> None:
-    zone = app_context.get().settings.zone
     page_error.text = ''
     chosen: dict[str, SlotView | None] = {'slot': None}
     with ui.dialog() as dialog, ui.card().classes('w-full max-w-2xl p-4 gap-3').mark('reschedule-dialog'):
-        ui.label('Choose a new time').classes('text-lg font-medium').props('role=heading aria-level=2')
-        ui.label(f'Now: {notices.when(appointment.start, zone)} with {appointment.doctor_name}').classes(theme.SUBTLE)
+        ui.label(t('Choose a new time')).classes('text-lg font-medium').props('role=heading aria-level=2')
+        ui.label(
+            t('Now: {when} with {doctor}', when=formats.moment(appointment.start), doctor=appointment.doctor_name)
+        ).classes(theme.SUBTLE)
         error = forms.banner()
 
         @ui.refreshable
         async def picker() -> None:
             chosen['slot'] = None
-            choice.text = 'No new time chosen yet.'
+            choice.text = t('No new time chosen yet.')
             move.disable()
-            loading = ui.spinner(size='lg').props('aria-label="Loading free times"').mark('loading-slots')
+            loading = ui.spinner(size='lg').props(f'aria-label="{t("Loading free times")}"').mark('loading-slots')
             try:
                 slots = await run.io_bound(_free_slots, appointment.doctor_id)
             except NotFound as failure:
@@ -229,12 +254,12 @@ async def _reschedule_dialog(appointment: AppointmentView, page_error: ui.label,
                 return
             finally:
                 loading.delete()
-            empty = 'No other free times in the next days. Keep this appointment, or cancel it and book another doctor.'
+            empty = t(NO_OTHER_TIMES)
             SlotPicker(slots, choose, empty=empty)
 
         def choose(slot: SlotView) -> None:
             chosen['slot'] = slot
-            choice.text = f'New time: {notices.when(slot.start, zone)}'
+            choice.text = t('New time: {when}', when=formats.moment(slot.start))
             move.enable()
 
         async def submit() -> None:
@@ -257,15 +282,17 @@ async def _reschedule_dialog(appointment: AppointmentView, page_error: ui.label,
             except DomainError as failure:
                 error.text = failure.message
                 return
-            ui.notify(f'Moved to {notices.when(moved.start, zone)}.', type='positive')  # while the dialog exists
+            ui.notify(
+                t('Moved to {when}.', when=formats.moment(moved.start)), type='positive'
+            )  # while the dialog exists
             _discard(dialog)
             await refresh()
 
         choice = ui.label().classes('font-medium').mark('new-time')
         slots_area = ui.scroll_area().classes('w-full h-72')
         with ui.row().classes('w-full justify-end gap-2'):
-            ui.button('Keep the current time', on_click=lambda: _discard(dialog)).props('flat no-caps')
-            move = ui.button('Move appointment', icon='check', on_click=submit).mark('confirm-reschedule')
+            ui.button(t('Keep the current time'), on_click=lambda: _discard(dialog)).props('flat no-caps')
+            move = ui.button(t('Move appointment'), icon='check', on_click=submit).mark('confirm-reschedule')
     dialog.on('hide', lambda: _discard(dialog))
     dialog.open()
     with slots_area:
@@ -273,17 +300,13 @@ async def _reschedule_dialog(appointment: AppointmentView, page_error: ui.label,
 
 
 def _cancel_dialog(appointment: AppointmentView, page_error: ui.label, refresh: Refresh) -> None:
-    zone = app_context.get().settings.zone
     page_error.text = ''
     with ui.dialog() as dialog, ui.card().classes('w-full max-w-lg p-4 gap-3').mark('cancel-dialog'):
-        ui.label('Cancel this appointment?').classes('text-lg font-medium').props('role=heading aria-level=2')
-        ui.label(f'{notices.when(appointment.start, zone)} with {appointment.doctor_name}')
-        ui.label(
-            'The time is given back for other patients and the doctor sees the cancellation. This cannot be undone; '
-            'you can book a new time afterwards.'
-        ).classes(theme.SUBTLE).mark('cancel-explanation')
+        ui.label(t('Cancel this appointment?')).classes('text-lg font-medium').props('role=heading aria-level=2')
+        ui.label(t('{when} with {doctor}', when=formats.moment(appointment.start), doctor=appointment.doctor_name))
+        ui.label(t(CANCEL_EXPLAINED)).classes(theme.SUBTLE).mark('cancel-explanation')
         error = forms.banner()
-        reason = ui.textarea('Reason (optional)').props('outlined autogrow maxlength=500 counter').classes('w-full')
+        reason = ui.textarea(t('Reason (optional)')).props('outlined autogrow maxlength=500 counter').classes('w-full')
 
         async def submit() -> None:
             principal = await _signed_in()
@@ -300,13 +323,13 @@ def _cancel_dialog(appointment: AppointmentView, page_error: ui.label, refresh: 
             except DomainError as failure:
                 error.text = failure.message
                 return
-            ui.notify('Appointment cancelled.', type='positive')  # while the dialog (its context) exists
+            ui.notify(t('Appointment cancelled.'), type='positive')  # while the dialog (its context) exists
             _discard(dialog)
             await refresh()
 
         with ui.row().classes('w-full justify-end gap-2'):
-            ui.button('Keep the appointment', on_click=lambda: _discard(dialog)).props('flat no-caps')
-            ui.button('Yes, cancel it', color='negative', on_click=submit).props('no-caps').mark('confirm-cancel')
+            ui.button(t('Keep the appointment'), on_click=lambda: _discard(dialog)).props('flat no-caps')
+            ui.button(t('Yes, cancel it'), color='negative', on_click=submit).props('no-caps').mark('confirm-cancel')
     dialog.on('hide', lambda: _discard(dialog))
     dialog.open()
 

@@ -15,16 +15,18 @@ from hms.domain.enums import Role
 from hms.domain.errors import DomainError, InvalidInput, NotFound, SlotTaken
 from hms.domain.scheduling import BookingIn
 from hms.domain.validation import parse
-from hms.services import appointments, availability, departments, doctors, notices
+from hms.services import appointments, availability, departments, doctors
 from hms.services.principal import Principal
 from hms.services.views import AppointmentView, DepartmentView, DoctorView, SlotView
 
 from . import formats, forms, theme
 from .frame import forbidden, frame
+from .i18n import t
 from .session import current_principal, page_access
 
 SEARCH_PATH = '/patient/doctors'
 NO_SUCH_DOCTOR = 'No such doctor: this doctor does not exist or is not taking bookings.'
+NO_MATCH = 'No doctors match your search. Try another name or specialization, another date, or "All specializations".'
 
 
 def create() -> None:
@@ -54,8 +56,8 @@ def create() -> None:
         doctor = await run.io_bound(_doctor, doctor_id)
         if doctor is None:
             with frame(access.principal, 'No such doctor', current_path=SEARCH_PATH):
-                forms.banner(NO_SUCH_DOCTOR)
-                ui.button('Find a doctor', icon='search', on_click=lambda: ui.navigate.to(SEARCH_PATH))
+                forms.banner(t(NO_SUCH_DOCTOR))
+                ui.button(t('Find a doctor'), icon='search', on_click=lambda: ui.navigate.to(SEARCH_PATH))
             return None
         with frame(access.principal, doctor.name, current_path=SEARCH_PATH):
             _profile(doctor)
@@ -83,8 +85,8 @@ class SlotPicker(ui.column):
                     with ui.row().classes('gap-2'):
                         for slot in day_slots:
                             local = slot.start.astimezone(zone)
-                            ui.button(f'{local:%H:%M}', on_click=lambda s=slot: on_pick(s)).props(
-                                f'outline no-caps aria-label="{heading}, {local:%H:%M}"'
+                            ui.button(formats.time_of_day(slot.start), on_click=lambda s=slot: on_pick(s)).props(
+                                f'outline no-caps aria-label="{heading}, {formats.time_of_day(slot.start)}"'
                             ).mark(f'slot-{local:%Y-%m-%dT%H:%M}')
 
 
@@ -138,12 +140,12 @@ async def _search_panel(all_departments: list[DepartmentView]) -> None:
     state: dict[str, str | None] = {'department': None}
 
     with ui.card().classes(theme.CARD):
-        ui.label('Specializations').classes('text-lg font-medium').props('role=heading aria-level=2')
+        ui.label(t('Specializations')).classes('text-lg font-medium').props('role=heading aria-level=2')
 
         @ui.refreshable
         def chips() -> None:
             with ui.row().classes('gap-2'):
-                options = [(None, 'All specializations')] + [
+                options = [(None, t('All specializations'))] + [
                     (str(d.id), f'{d.name} ({d.doctor_count})') for d in all_departments
                 ]
                 for value, label in options:
@@ -162,17 +164,17 @@ async def _search_panel(all_departments: list[DepartmentView]) -> None:
 
         chips()
         with ui.row().classes('w-full items-start gap-2'):
-            text = ui.input('Name or specialization').props('outlined clearable type=search')
+            text = ui.input(t('Name or specialization')).props('outlined clearable type=search')
             text.classes('flex-1 min-w-[14rem]')
             day = (
-                ui.input('Has a free slot on')
+                ui.input(t('Has a free slot on'))
                 .props(
                     f'type=date outlined clearable min={first.isoformat()} max={last.isoformat()} '
-                    f'hint="Any day of the next {settings.booking_horizon_days} days"'
+                    f'hint="{t("Any day of the next {days} days", days=settings.booking_horizon_days)}"'
                 )
                 .classes('min-w-[12rem]')
             )
-            ui.button('Search', icon='search', on_click=search).classes('mt-2')
+            ui.button(t('Search'), icon='search', on_click=search).classes('mt-2')
         text.on('keydown.enter', search)
         day.on('keydown.enter', search)
 
@@ -184,7 +186,7 @@ async def _search_panel(all_departments: list[DepartmentView]) -> None:
             try:
                 free_on = date.fromisoformat(day.value)
             except ValueError:
-                day.error = 'Enter a date like 2026-03-03.'
+                day.error = t('Enter a date like 2026-03-03.')
                 return
         searching.set_visibility(True)
         try:
@@ -198,7 +200,8 @@ async def _search_panel(all_departments: list[DepartmentView]) -> None:
         chips.refresh()
         await results.refresh()
 
-    searching = ui.linear_progress(show_value=False).props('indeterminate aria-label="Searching"').classes('w-full')
+    searching = ui.linear_progress(show_value=False).props(f'indeterminate aria-label="{t("Searching")}"')
+    searching.classes('w-full')
     searching.mark('searching').set_visibility(False)
     with ui.column().classes('w-full gap-3').props('aria-live=polite'):
         await results()
@@ -206,23 +209,21 @@ async def _search_panel(all_departments: list[DepartmentView]) -> None:
 
 def _doctor_list(found: list[DoctorView], *, filtered: bool) -> None:
     if not found:
-        ui.label(
-            'No doctors match your search. Try another name or specialization, another date, or "All specializations".'
-            if filtered
-            else 'No doctors are taking bookings yet. Please call the clinic.'
-        ).classes(theme.SUBTLE).mark('no-doctors')
+        ui.label(t(NO_MATCH) if filtered else t('No doctors are taking bookings yet. Please call the clinic.')).classes(
+            theme.SUBTLE
+        ).mark('no-doctors')
         return
-    ui.label(f'{len(found)} doctor{"s" if len(found) != 1 else ""}').classes(theme.SUBTLE)
+    ui.label(t('1 doctor') if len(found) == 1 else t('{count} doctors', count=len(found))).classes(theme.SUBTLE)
     for doctor in found:
         with ui.card().classes('w-full p-3 gap-1').mark(f'doctor-{doctor.id}'):
             ui.link(doctor.name, f'{SEARCH_PATH}/{doctor.id}').classes('text-lg font-medium')
-            years = f'{doctor.experience_years} year{"s" if doctor.experience_years != 1 else ""} of experience'
+            years = t('{years} years of experience', years=doctor.experience_years)
             ui.label(f'{doctor.department_name} · {years}')
             if doctor.qualifications:
                 ui.label(doctor.qualifications).classes(theme.SUBTLE)
             path = f'{SEARCH_PATH}/{doctor.id}'
-            ui.button('See free times', icon='event', on_click=lambda p=path: ui.navigate.to(p)).props(
-                f'outline no-caps aria-label="See free times of {doctor.name}"'
+            ui.button(t('See free times'), icon='event', on_click=lambda p=path: ui.navigate.to(p)).props(
+                f'outline no-caps aria-label="{t("See free times of {name}", name=doctor.name)}"'
             )
 
 
@@ -233,11 +234,11 @@ def _profile(doctor: DoctorView) -> None:
     with ui.card().classes(theme.CARD).mark('doctor-profile'):
         ui.label(doctor.department_name).classes('text-lg font-medium')
         with ui.grid(columns='auto 1fr').classes('gap-x-6 gap-y-1'):
-            years = f'{doctor.experience_years} year{"s" if doctor.experience_years != 1 else ""}'
+            years = t('{years} years', years=doctor.experience_years)
             facts = (
-                ('Qualifications', doctor.qualifications or '-'),
-                ('Experience', years),
-                ('Consultation', f'{doctor.consultation_minutes} minutes'),
+                (t('Qualifications'), doctor.qualifications or '-'),
+                (t('Experience'), years),
+                (t('Consultation'), t('{minutes} minutes', minutes=doctor.consultation_minutes)),
             )
             for label, value in facts:
                 ui.label(label).classes(theme.SUBTLE)
@@ -249,10 +250,10 @@ def _profile(doctor: DoctorView) -> None:
 async def _booking_panel(doctor: DoctorView) -> None:
     horizon = app_context.get().settings.booking_horizon_days
     with ui.card().classes(theme.CARD):
-        ui.label(f'Free times in the next {horizon} days').classes('text-lg font-medium').props(
+        ui.label(t('Free times in the next {days} days', days=horizon)).classes('text-lg font-medium').props(
             'role=heading aria-level=2'
         )
-        ui.label('Choose a time to book it; you can add a reason before confirming.').classes(theme.SUBTLE)
+        ui.label(t('Choose a time to book it; you can add a reason before confirming.')).classes(theme.SUBTLE)
         error = forms.banner()
 
         @ui.refreshable
@@ -260,12 +261,12 @@ async def _booking_panel(doctor: DoctorView) -> None:
             try:
                 found = await run.io_bound(_free_slots, doctor.id)
             except NotFound:
-                error.text = NO_SUCH_DOCTOR
+                error.text = t(NO_SUCH_DOCTOR)
                 return
-            empty = f'No free slots in the next {horizon} days — try another doctor.'
+            empty = t('No free slots in the next {days} days — try another doctor.', days=horizon)
             SlotPicker(found, lambda slot: _confirm(doctor, slot, error, slots.refresh), empty=empty)
             if not found:
-                ui.link('Find another doctor', SEARCH_PATH)
+                ui.link(t('Find another doctor'), SEARCH_PATH)
 
         await slots()
 
@@ -274,15 +275,15 @@ def _confirm(
     doctor: DoctorView, slot: SlotView, page_error: ui.label, refresh_slots: Callable[[], Awaitable[None]]
 ) -> None:
     """The confirmation dialog: the chosen time, an optional reason, then the booking."""
-    zone = app_context.get().settings.zone
     page_error.text = ''
     with ui.dialog() as dialog, ui.card().classes('w-full max-w-lg p-4 gap-3').mark('booking-dialog'):
-        ui.label('Confirm your appointment').classes('text-lg font-medium').props('role=heading aria-level=2')
-        ui.label(notices.when(slot.start, zone)).classes('text-base font-medium')
+        ui.label(t('Confirm your appointment')).classes('text-lg font-medium').props('role=heading aria-level=2')
+        ui.label(formats.moment(slot.start)).classes('text-base font-medium')
         minutes = int((slot.end - slot.start) / timedelta(minutes=1))
-        ui.label(f'{doctor.name} · {doctor.department_name} · {minutes} minutes').classes(theme.SUBTLE)
+        length = t('{minutes} minutes', minutes=minutes)
+        ui.label(f'{doctor.name} · {doctor.department_name} · {length}').classes(theme.SUBTLE)
         error = forms.banner()
-        reason = ui.textarea('Reason for the visit (optional)').props('outlined autogrow maxlength=500 counter')
+        reason = ui.textarea(t('Reason for the visit (optional)')).props('outlined autogrow maxlength=500 counter')
         reason.classes('w-full').mark('reason')
 
         async def book() -> None:
@@ -308,13 +309,14 @@ def _confirm(
                     error.text = failure.message
                 return
             # Tell and move on before the dialog goes: this handler runs in the dialog's context.
-            ui.notify(f'Booked: {notices.when(booked.start, zone)} with {booked.doctor_name}.', type='positive')
+            when = formats.moment(booked.start)
+            ui.notify(t('Booked: {when} with {doctor}.', when=when, doctor=booked.doctor_name), type='positive')
             ui.navigate.to('/patient/appointments')
             _discard(dialog)
 
         with ui.row().classes('w-full justify-end gap-2'):
-            ui.button('Back', on_click=lambda: _discard(dialog)).props('flat no-caps')
-            button = ui.button('Book this time', icon='check', on_click=book).mark('confirm-booking')
+            ui.button(t('Back'), on_click=lambda: _discard(dialog)).props('flat no-caps')
+            button = ui.button(t('Book this time'), icon='check', on_click=book).mark('confirm-booking')
     dialog.on('hide', lambda: _discard(dialog))
     dialog.open()
 
