@@ -17,6 +17,8 @@ GRID = 'rgba(148, 163, 184, 0.25)'
 HEAT = [[0, 'rgba(45, 212, 191, 0.08)'], [0.5, '#2dd4bf'], [1, '#0f766e']]  # teal, the clinic's colour
 HOVER = {'bgcolor': '#ffffff', 'bordercolor': '#94a3b8', 'font': {'color': '#0f172a'}}
 
+EMPTY = 'Nothing to show for this period yet. Try a longer period, or other filters.'
+
 Figure = dict[str, Any]
 Table = tuple[list[str], list[list[Any]]]
 
@@ -32,7 +34,23 @@ def _layout(**extra: Any) -> dict[str, Any]:
     return layout
 
 
+def _is_empty(data: list[dict[str, Any]]) -> bool:
+    for trace in data:
+        values = trace.get('z') or (trace.get('x') if trace.get('orientation') == 'h' else trace.get('y')) or []
+        values = [*values, *(trace.get('customdata') or [])]  # e.g. 0 % booked of 40 published slots is news
+        flat = [v for row in values for v in (row if isinstance(row, list) else [row])]
+        if any(flat):
+            return False
+    return True
+
+
 def _figure(name: str, data: list[dict[str, Any]], **layout: Any) -> Figure:
+    if _is_empty(data):  # an empty state that says what to do, instead of bare axes
+        layout['annotations'] = [{'text': EMPTY, 'showarrow': False, 'xref': 'paper', 'yref': 'paper',
+                                  'x': 0.5, 'y': 0.5, 'font': {'size': 13}}]  # fmt: skip
+        layout['xaxis'] = {**layout.get('xaxis', {}), 'visible': False}
+        layout['yaxis'] = {**layout.get('yaxis', {}), 'visible': False}
+        layout['showlegend'] = False
     return {
         'data': data,
         'layout': _layout(**layout),

@@ -504,3 +504,17 @@ def test_every_translated_text_has_its_german() -> None:
     missing += [label for label in labels if label not in i18n.GERMAN]
     missing += [label for label, _ in patient_appointments.STATUS.values() if label not in i18n.GERMAN]
     assert missing == []
+
+
+def test_empty_charts_say_what_to_do_instead_of_showing_bare_axes(clinic: Clinic) -> None:
+    query = StatsQuery.preset('last30', date(2026, 3, 2))
+    with clinic.ctx.uow() as uow:
+        empty = stats.dashboard(uow, clinic.ctx.settings, clinic.admin, query)
+    layout = charts.per_day(empty)['layout']
+    assert layout['annotations'][0]['text'] == charts.EMPTY and layout['xaxis']['visible'] is False
+
+    book(clinic, clinic.patient, 2, 10)
+    with clinic.ctx.uow() as uow:
+        busy = stats.dashboard(uow, clinic.ctx.settings, clinic.admin, StatsQuery.preset('last7', date(2026, 3, 2)))
+    assert 'annotations' not in charts.per_day(busy)['layout']
+    assert 'annotations' not in charts.utilisation(busy)['layout']
