@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 from hms import clock
 from hms.config import Settings, write_private_file
@@ -223,7 +223,8 @@ def _appointments(
     first_day = today - timedelta(days=past_days)
     span = past_days + future_days
     created = treatments = 0
-    next_id = 1 + (db.engine.connect().exec_driver_sql('SELECT COALESCE(MAX(id), 0) FROM appointments').scalar() or 0)
+    with db.engine.connect() as connection:
+        next_id = 1 + (connection.exec_driver_sql('SELECT COALESCE(MAX(id), 0) FROM appointments').scalar() or 0)
     attempts = 0
     with db.uow() as uow:
         appointment_rows: list[dict] = []
@@ -291,5 +292,9 @@ def _appointments(
             if len(appointment_rows) >= CHUNK:
                 flush()
         flush()
+        if db.engine.dialect.name == 'postgresql':  # explicit ids leave the sequence behind: the next booking collides
+            uow.session.execute(
+                text("SELECT setval(pg_get_serial_sequence('appointments', 'id'), MAX(id)) FROM appointments")
+            )
         uow.commit()
     return created, treatments

@@ -197,7 +197,9 @@ async def test_a_patient_books_on_the_doctors_page_and_the_doctor_sees_it_in_the
 ) -> None:
     await as_patient(user)
     await user.open(f'/patient/doctors/{clinic.doctor.user_id}')
+    await see(user, marker='slot-2026-03-03T10:00')  # the free times load after the page answers
     user.find(marker='slot-2026-03-03T10:00').click()
+    await see(user, marker='booking-dialog')
     with user.scope(marker='booking-dialog'):
         user.find('Reason for the visit (optional)').type('Chest pain on stairs')
         user.find(marker='confirm-booking').click()

@@ -115,7 +115,7 @@ async def test_pages_use_the_clinic_context_that_replaced_main_pys(user: User, c
 async def test_doctor_makes_a_day_off_and_copies_the_template_back(user: User, clinic: Clinic) -> None:
     await as_doctor(user, clinic)
     await user.open('/doctor/availability')
-    await see(user, 'The next 7 days')
+    await see(user, marker=f'hours-{TUESDAY}')  # the week is loaded after the page answers
     assert text_of(user, f'hours-{TUESDAY}') == FULL_DAY
     assert text_of(user, 'hours-2026-03-07') == 'Day off'  # Saturday, from the template
     with user.scope(marker=f'day-{TUESDAY}'):
@@ -132,7 +132,7 @@ async def test_doctor_makes_a_day_off_and_copies_the_template_back(user: User, c
 
     await as_doctor(user, clinic)
     await user.open('/doctor/availability')
-    await see(user, 'The next 7 days')
+    await see(user, marker=f'hours-{TUESDAY}')
     assert text_of(user, f'hours-{TUESDAY}') == 'Day off'
     user.find(marker='copy-template').click()
     await eventually(lambda: text_of(user, f'hours-{TUESDAY}') == FULL_DAY, 'Tuesday back to the template')
@@ -143,7 +143,7 @@ async def test_doctor_makes_a_day_off_and_copies_the_template_back(user: User, c
 async def test_doctor_edits_a_day_and_resets_it(user: User, clinic: Clinic) -> None:
     await as_doctor(user, clinic)
     await user.open('/doctor/availability')
-    await see(user, 'The next 7 days')
+    await see(user, marker=f'day-{TUESDAY}')  # the week is loaded after the page answers
     with user.scope(marker=f'day-{TUESDAY}'):
         user.find(marker='edit-day').click()
     await see(user, marker='day-dialog')
@@ -175,7 +175,7 @@ async def test_removing_hours_that_hold_a_booking_asks_first_and_cancels_when_co
     booked = book(clinic, 3, 10)
     await as_doctor(user, clinic)
     await user.open('/doctor/availability')
-    await see(user, 'The next 7 days')
+    await see(user, marker=f'day-{TUESDAY}')  # the week is loaded after the page answers
     with user.scope(marker=f'day-{TUESDAY}'):
         await see(user, '1 booking')
         user.find(marker='edit-day').click()
@@ -255,6 +255,7 @@ async def test_patient_finds_a_doctor_books_reschedules_and_cancels(user: User, 
     await see(user, 'Cardiologist')
     await see(user, '30 minutes')
     for day, heading in (('2026-03-02', 'Mon 2 Mar'), (TUESDAY, 'Tue 3 Mar'), ('2026-03-06', 'Fri 6 Mar')):
+        await see(user, marker=f'slots-{day}')  # the free times load after the page answers
         with user.scope(marker=f'slots-{day}'):
             await see(user, heading)
             await see(user, kind=ui.button, content='09:00')
@@ -347,6 +348,7 @@ async def test_cancelling_inside_the_cutoff_says_why(user: User, clinic: Clinic,
 async def test_a_slot_taken_meanwhile_says_so_and_disappears(user: User, clinic: Clinic) -> None:
     await as_patient(user)
     await user.open(f'/patient/doctors/{clinic.doctor.user_id}')
+    await see(user, marker='slot-2026-03-03T09:00')  # the free times load after the page answers
     user.find(marker='slot-2026-03-03T09:00').click()
     await see(user, marker='booking-dialog')
     book(clinic, 3, 9, patient=clinic.other_patient)  # Bob is quicker

@@ -11,10 +11,14 @@ from sqlalchemy import select
 from hms.clock import ManualClock
 from hms.context import AppContext
 from hms.db.models import Appointment, DoctorProfile, Treatment, WeeklyWindow
-from hms.domain.enums import AppointmentStatus, SessionKind
+from hms.domain.enums import AppointmentStatus, Role, SessionKind
+from hms.domain.scheduling import BookingIn
 from hms.domain.schemas import Credentials
 from hms.seed import seed
-from hms.services import accounts, availability
+from hms.services import accounts, appointments, availability
+from hms.services.principal import Principal
+
+from .factories import make_patient
 
 
 def run(ctx: AppContext, number: int = 1) -> object:
@@ -61,6 +65,24 @@ def test_future_bookings_lie_on_the_slot_grid(ctx: AppContext, clock: ManualCloc
                                                                   clock.now().date() + timedelta(days=30))}  # fmt: skip
     mine = [a.start_at for a in upcoming if a.doctor_id == doctor.user_id]
     assert mine and not (set(mine) & starts)  # booked starts are grid slots that are no longer free
+
+
+def test_booking_still_works_after_seeding(ctx: AppContext, clock: ManualClock) -> None:
+    """Bulk inserts with explicit ids must leave the database's id sequence ahead of them (PostgreSQL)."""
+    run(ctx)
+    patient = make_patient(ctx, 'after-seed@example.com')
+    actor = Principal(user_id=patient.id, role=Role.PATIENT, name=patient.name, email=patient.email,
+                      must_change_password=False)  # fmt: skip
+    with ctx.uow() as uow:
+        doctor = uow.session.scalars(select(DoctorProfile).order_by(DoctorProfile.user_id)).first()
+        assert doctor is not None
+        today = clock.now().astimezone(ctx.settings.zone).date()
+        slot = availability.open_slots(uow, ctx.settings, doctor, today, today + timedelta(days=7))[0]
+        booking = BookingIn(doctor_id=doctor.user_id, start=slot.start)
+    with ctx.uow() as uow:
+        view = appointments.book(uow, ctx.settings, actor, booking)
+    with ctx.uow() as uow:
+        assert uow.session.get(Appointment, view.id) is not None
 
 
 def test_accounts_are_listed_and_can_sign_in(ctx: AppContext, clock: ManualClock) -> None:

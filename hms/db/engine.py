@@ -1,10 +1,10 @@
-"""Engine creation: SQLite tuned for a web app with workers beside it, PostgreSQL as is."""
+"""Engine creation: SQLite tuned for a web app with workers beside it, PostgreSQL (almost) as is."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Integer, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -26,7 +26,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={'check_same_thread': False, 'timeout': 30}, **kwargs)
         event.listen(engine, 'connect', _tune_sqlite)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    if engine.dialect.driver == 'psycopg':
+        # Integers bound without an ::INTEGER cast (as psycopg2 did): an id beyond the 32-bit columns (the API takes
+        # any 64-bit id) then finds no row, as on SQLite, instead of failing with 'integer out of range'.
+        engine.dialect.colspecs = {**engine.dialect.colspecs, Integer: Integer}
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
