@@ -283,7 +283,9 @@ class ExportPanel(ui.card):
         self.list.clear()
         with self.list:
             if not listed:
-                ui.label('No exports yet.').classes(theme.SUBTLE).mark('export-none')
+                ui.label('No exports yet. Choose what to export above, then press Export.').classes(theme.SUBTLE).mark(
+                    'export-none'
+                )
             for view in listed:
                 self._row(view)
         for view in listed:
