@@ -525,13 +525,16 @@ def _api_client() -> Iterator[TestClient]:
 @pytest.mark.parametrize('actor', ACTORS)
 def test_every_api_cell_of_the_matrix(world: World, actor: str) -> None:
     """Every API row for one actor: allowed cells answer their `ok` status, refused ones 401/403/404 (422 for forged
-    fields), and never anything else."""
+    fields) without a trace of patient A's identity or record, and never anything else."""
     headers: dict[str, str] = {}
     if actor != ANON:
         headers = {'Authorization': f'Bearer {world.api_token(actor)}'}
         if actor == BLACKLISTED:
             world.blacklist(world.carol.user_id)
     failures = []
+    # What a refusal must never show: patient A's identity and clinical record.
+    a = world.clinic.patient
+    secrets = (a.name, a.email, TREATMENT['diagnosis'], TREATMENT['treatment'], 'Check-up')
     client_iter = _api_client()
     client = next(client_iter)
     try:
@@ -545,6 +548,8 @@ def test_every_api_cell_of_the_matrix(world: World, actor: str) -> None:
                 verdict = 'allowed' if actor in rule.allowed else 'refused'
                 failures.append(f'{rule.key} ({rule.object}): {verdict} expected {expected}, got '
                                 f'{response.status_code} {response.text[:160]}')  # fmt: skip
+            elif actor not in rule.allowed and (leaked := [s for s in secrets if s in response.text]):
+                failures.append(f'{rule.key} ({rule.object}): refused, but the answer shows {leaked}')
     finally:
         client_iter.close()
     assert not failures, f'{actor}: {len(failures)} cells wrong:\n' + '\n'.join(failures)
@@ -592,6 +597,9 @@ async def test_every_page_cell_of_the_matrix(user: User, clinic: Clinic, clock: 
         if actor == BLACKLISTED:
             world.blacklist(world.carol.user_id)
     failures = []
+    # What a refusal must never show: patient A's record, and her identity to anyone but herself.
+    a = world.clinic.patient
+    secrets = (TREATMENT['diagnosis'], TREATMENT['treatment']) + (() if actor == PATIENT_A else (a.name, a.email))
     for rule in matrix.PAGE_RULES:
         objects = PAGE_OBJECTS.get(rule.key.removeprefix('GET '), lambda w: {})(world)
         response = await user.http_client.get(rule.path.format(**objects), follow_redirects=False)
@@ -600,7 +608,7 @@ async def test_every_page_cell_of_the_matrix(user: User, clinic: Clinic, clock: 
             good = outcome in ('shown', 'redirect') or (rule.ok == (303,) and outcome == 'login')
             good = good and response.status_code in rule.ok
         else:
-            good = outcome in ('login', 'refused')
+            good = outcome in ('login', 'refused') and not any(secret in response.text for secret in secrets)
         if not good:
             verdict = 'allowed' if actor in rule.allowed else 'refused'
             failures.append(f'{rule.key} ({rule.object}): {verdict} expected, got {outcome} ({response.status_code})')
