@@ -698,3 +698,25 @@ def test_the_periodic_drain_sends_what_waited_in_the_outbox_once(
         database.dispose()
         if isinstance(ctx.publisher, CompositePublisher):
             ctx.publisher.close()
+
+
+@pytest.mark.parametrize(
+    ('driver_message', 'said'),
+    [
+        ('attempt to write a readonly database', 'read-only'),
+        ('database or disk is full', 'out of disk space'),
+        ('database is locked', 'busy'),
+        ('disk I/O error', 'cannot write to its disk'),
+        ('could not connect to server: Connection refused', 'cannot be reached'),
+    ],
+)
+def test_each_database_fault_is_explained_in_plain_words(driver_message: str, said: str) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from hms.db import faults
+
+    error = OperationalError('UPDATE users SET name=? WHERE id=?', ('Ada', 1), sqlite3.OperationalError(driver_message))
+    assert faults.is_unavailable(error)
+    assert said in faults.user_message(error) and 'Nothing was changed' in faults.user_message(error)
+    assert faults.reason(error) == driver_message  # the log line: no statement, no parameters
+    assert not faults.is_unavailable(IntegrityError('INSERT', {}, sqlite3.IntegrityError('UNIQUE failed')))
