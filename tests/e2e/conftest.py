@@ -1,4 +1,4 @@
-"""Fixtures of the browser journeys: one real server per module, Chromium, and pages that fail on JS errors."""
+"""Fixtures of the browser tests: one real server for the whole package, Chromium, pages that fail on JS errors."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from .browsing import DESKTOP, PHONE, Browsing, Clinic
 from .server import BROWSER_ARGS, CHROMIUM, Server, early_morning_zone
 
 
-@pytest.fixture(scope='module')
+@pytest.fixture(scope='package')
 def clinic() -> Iterator[Clinic]:
     """`python main.py` as an operator starts it, with settings that let a journey book and complete a visit today."""
     zone = early_morning_zone()
@@ -33,13 +33,13 @@ def clinic() -> Iterator[Clinic]:
         server.stop()
 
 
-@pytest.fixture(scope='module')
+@pytest.fixture(scope='package')
 def playwright_driver() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope='module')
+@pytest.fixture(scope='package')
 def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():  # .ci/run installs Debian's Chromium; browsers are never downloaded
         pytest.skip(f'no Chromium at {CHROMIUM}')

@@ -2,26 +2,22 @@
 a doctor, the doctor takes over the account and publishes hours, a patient registers, books and reschedules, the
 doctor records the visit with a prescription, the patient reads and exports it, and an admin dashboard open in a
 second browser the whole time follows along live. Once at a desktop size and once at a phone's (in dark mode); at
-each key step the page must fit the screen's width, name every control and keep AA contrast."""
+each key step the page must fit the screen's width, name every control and keep AA contrast (checks.py)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from .browsing import Browsing, Clinic
+from .checks import DOCTOR_PASSWORD, PATIENT_PASSWORD, Shoot, arrived, go, reachable, sign_in, sign_in_by_keyboard, step
 
-Shoot = Callable[[Page, str], Path]
-UNNAMED_CONTROLS = (Path(__file__).parent / 'unnamed_controls.js').read_text(encoding='utf-8')
-LOW_CONTRAST_CONTROLS = (Path(__file__).parent / 'low_contrast_controls.js').read_text(encoding='utf-8')
 EXPORT_LIMIT_MS = 60_000  # the worker writes the file; generous on a busy machine
 
 
@@ -40,86 +36,9 @@ PEOPLE = {
     'phone': People('Neurology', 'Iris Okafor', 'iris.okafor@riverside.test', 'Tomas Berg',
                     'tomas.berg@example.test'),
 }  # fmt: skip
-DOCTOR_PASSWORD = 'amber-violin-harbour-42'
-PATIENT_PASSWORD = 'quiet-lantern-meadow-77'
 
 
 # --- Helpers ------------------------------------------------------------------------------------------------------
-
-
-def fits(page: Page) -> None:
-    """Nothing sticks out sideways: the page never scrolls horizontally."""
-    width = page.evaluate('() => [document.documentElement.scrollWidth, window.innerWidth]')
-    assert width[0] <= width[1], f'{page.url} is {width[0]} px wide in a {width[1]} px viewport'
-
-
-def reachable(button: Locator) -> Locator:
-    """The control can be scrolled to and lies fully inside the viewport's width (not cut off)."""
-    expect(button).to_be_visible()
-    button.click(trial=True)  # scrolls it into view, unobscured and enabled (re-found if the page redrew it)
-    box = button.bounding_box()
-    width = button.page.evaluate('() => window.innerWidth')
-    assert box is not None and box['x'] >= 0 and box['x'] + box['width'] <= width + 0.5, f'cut off: {box}'
-    return button
-
-
-def named(page: Page) -> None:
-    """Every visible button and link has a name and every input a label (what a screen reader announces)."""
-    problems = page.evaluate(UNNAMED_CONTROLS)
-    assert problems == [], f'{page.url}:\n' + '\n'.join(problems)
-
-
-def legible(page: Page) -> None:
-    """Every visible, enabled button and link reads with WCAG AA contrast against what it is drawn on."""
-    problems = page.evaluate(LOW_CONTRAST_CONTROLS)
-    assert problems == [], f'{page.url}:\n' + '\n'.join(problems)
-
-
-def usable(page: Page) -> None:
-    fits(page)
-    named(page)
-    legible(page)
-
-
-def step(page: Page, shoot: Shoot, name: str) -> None:
-    usable(page)
-    shoot(page, name)
-
-
-def sign_in(page: Page, email: str, password: str) -> None:
-    page.goto('/login')
-    page.get_by_label('Email', exact=True).fill(email)
-    page.get_by_label('Password', exact=True).fill(password)
-    reachable(page.get_by_role('button', name='Sign in')).click()
-    page.wait_for_url(re.compile(r'/(admin|doctor|patient|change-password)$'))
-
-
-def sign_in_by_keyboard(page: Page, email: str, password: str) -> None:
-    """The sign-in form without a pointer: the email field has the focus, Tab moves on, Enter submits."""
-    page.goto('/login')
-    expect(page.get_by_label('Email', exact=True)).to_be_focused()
-    page.keyboard.type(email)
-    page.keyboard.press('Tab')
-    expect(page.get_by_label('Password', exact=True)).to_be_focused()
-    page.keyboard.type(password)
-    page.keyboard.press('Enter')
-    page.wait_for_url(re.compile(r'/(admin|doctor|patient|change-password)$'))
-
-
-def go(page: Page, label: str, heading: str | None = None) -> None:
-    """Follow the main navigation (behind the menu button when the screen is narrow) and wait for the page."""
-    navigation = page.get_by_role('navigation', name='Main navigation')
-    item = navigation.get_by_text(label, exact=True)
-    if not item.is_visible():
-        page.get_by_role('button', name='Open navigation').click()
-    item.click()
-    arrived(page, heading or label)
-
-
-def arrived(page: Page, heading: str) -> None:
-    """The new page is there (its main heading), so that checks of the whole page see the page that was opened."""
-    expect(page.get_by_role('heading', name=heading, exact=True, level=1)).to_be_visible()
-    page.wait_for_load_state()
 
 
 def dialog(page: Page) -> Locator:
@@ -303,68 +222,3 @@ def test_a_javascript_error_is_caught(browser: Browser, clinic: Clinic) -> None:
     session.contexts.pop().close()
     assert any('broken on purpose' in error for error in session.errors)
     assert any('uncaught' in error for error in session.errors)
-
-
-# --- Every page of every role -----------------------------------------------------------------------------------------
-
-
-def accounts(clinic: Clinic, tag: str) -> dict[str, tuple[str, str]]:
-    """A doctor (own password already chosen) and a patient of their own, made through the API; email and password
-    of each role."""
-    api = f'{clinic.url}/api'
-    with httpx.Client(base_url=api, timeout=30) as client:
-        login = client.post('/login', json={'email': clinic.admin_email, 'password': clinic.admin_password})
-        admin = {'Authorization': f'Bearer {login.raise_for_status().json()["access_token"]}'}
-        department = client.post('/admin/departments', json={'name': f'Tour {tag}'}, headers=admin)
-        doctor_email = f'tour.doctor.{tag}@riverside.test'
-        added = client.post(
-            '/admin/doctors', headers=admin,
-            json={'name': f'Tour Doctor {tag.title()}', 'email': doctor_email,
-                  'department_id': department.raise_for_status().json()['id']},
-        )  # fmt: skip
-        initial = added.raise_for_status().json()['initial_password']
-        login = client.post('/login', json={'email': doctor_email, 'password': initial})
-        doctor = {'Authorization': f'Bearer {login.raise_for_status().json()["access_token"]}'}
-        changed = client.post(
-            '/me/password', json={'current_password': initial, 'new_password': DOCTOR_PASSWORD}, headers=doctor
-        )
-        changed.raise_for_status()
-        patient_email = f'tour.patient.{tag}@example.test'
-        client.post('/register', json={
-            'name': f'Tour Patient {tag.title()}', 'email': patient_email, 'password': PATIENT_PASSWORD,
-            'dob': '1990-01-01', 'phone': '+49 30 7654321', 'address': '1 Quay', 'gender': 'female',
-        }).raise_for_status()  # fmt: skip
-    return {
-        'admin': (clinic.admin_email, clinic.admin_password),
-        'doctor': (doctor_email, DOCTOR_PASSWORD),
-        'patient': (patient_email, PATIENT_PASSWORD),
-    }
-
-
-def visit(page: Page, label: str) -> None:
-    """Open one entry of the main navigation and wait for its page."""
-    item = page.get_by_role('navigation', name='Main navigation').get_by_text(label, exact=True)
-    if not item.is_visible():
-        page.get_by_role('button', name='Open navigation').click()
-    with page.expect_navigation():
-        item.click()
-    expect(page.get_by_role('heading', level=1).first).to_be_visible()
-    page.wait_for_load_state()
-
-
-def test_every_page_of_each_role_opens_cleanly(
-    browsing: Browsing, clinic: Clinic, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    """Each role's every page (as the navigation offers them) fits the screen, names its controls, keeps AA
-    contrast and logs no JavaScript error, with a new account's empty states."""
-    tag = str(request.node.callspec.params['browsing'])
-    for role, (email, password) in accounts(clinic, tag).items():
-        page = browsing.page(role)
-        sign_in(page, email, password)
-        navigation = page.get_by_role('navigation', name='Main navigation', include_hidden=True)  # a phone hides it
-        labels = navigation.locator('.q-item__section--main').all_text_contents()
-        assert labels, f'no navigation for the {role}'
-        for label in [text.strip() for text in labels]:
-            visit(page, label)
-            usable(page)
-            page.screenshot(path=str(tmp_path / f'{role}-{label.lower().replace(" ", "-")}.png'))  # the first screen
