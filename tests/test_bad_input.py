@@ -337,3 +337,12 @@ async def test_odd_ids_in_page_addresses_never_break_a_page(user: User, clinic: 
             response = await user.http_client.get(template.format(odd), follow_redirects=False)
             assert response.status_code < 500, (template, odd, response.status_code)
             assert 'Traceback' not in response.text, (template, odd)
+
+
+async def test_the_registration_form_refuses_an_oversized_field_clearly(user: User) -> None:
+    await _register(user, 'Ada Lovelace', address='Flat 1, ' * 5_000)  # 40 000 characters pasted
+    await user.should_see('300 characters', retries=PATIENCE)
+    field = user.find('Address').elements.pop()
+    assert isinstance(field, ui.input) and field.error and '300 characters' in field.error
+    with context.get().uow() as uow:
+        assert uow.users.by_email('page@example.com') is None
