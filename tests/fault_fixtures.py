@@ -173,6 +173,8 @@ def stack(settings: Settings) -> Iterator[Stack]:
         'HMS_DATA_DIR': str(settings.data_path), 'HMS_HOST': '127.0.0.1', 'HMS_ADMIN_EMAIL': ADMIN_EMAIL,
         'HMS_ADMIN_PASSWORD': ADMIN_PASSWORD, 'HMS_CLINIC_NAME': settings.clinic_name, 'HMS_LOG_LEVEL': 'INFO',
     })  # fmt: skip
+    if settings.database_url:  # HMS_TEST_POSTGRES=1: the test's PostgreSQL database
+        env['HMS_DATABASE_URL'] = settings.database_url
     env['NICEGUI_STORAGE_PATH'] = str(settings.data_path / 'nicegui')
     found = Stack(settings.data_path, env)
     try:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 logger = logging.getLogger('hms.db')
 
 RETRY_AFTER_SECONDS = 60
+READ_ONLY_SQLSTATE = '25006'
 _REASONS = (
     ('readonly', 'The database is read-only at the moment, so nothing can be saved.'),
     ('read-only', 'The database is read-only at the moment, so nothing can be saved.'),
@@ -24,7 +25,12 @@ ADVICE = 'Nothing was changed. Please try again in a few minutes; the error has 
 
 def is_unavailable(error: BaseException) -> bool:
     """An error of the database server or its disk (503), as opposed to a bug (500)."""
-    return isinstance(error, OperationalError) or (isinstance(error, DBAPIError) and error.connection_invalidated)
+    if isinstance(error, OperationalError):
+        return True
+    # PostgreSQL read-only (a hot standby, default_transaction_read_only) raises 25006 as an InternalError.
+    return isinstance(error, DBAPIError) and (
+        error.connection_invalidated or getattr(error.orig, 'sqlstate', None) == READ_ONLY_SQLSTATE
+    )
 
 
 def reason(error: BaseException) -> str:
