@@ -65,6 +65,8 @@ def system(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[subprocess.Popen[s
         if not key.startswith(('HMS_', 'PYTEST_', 'NICEGUI_'))  # a child must not think it runs under pytest
     }  # fmt: skip
     env.update({'HMS_DATA_DIR': str(data_dir), 'HMS_PORT': str(port), 'HMS_HOST': '127.0.0.1'})
+    if 'HMS_DATABASE_URL' in os.environ:  # HMS_TEST_POSTGRES=1: the test's PostgreSQL database
+        env['HMS_DATABASE_URL'] = os.environ['HMS_DATABASE_URL']
     env.pop('HMS_ADMIN_PASSWORD', None)
     log = (data_dir / 'main.log').open('w')
     process = subprocess.Popen(
