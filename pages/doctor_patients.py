@@ -25,6 +25,7 @@ from hms.services.views import AppointmentView
 from . import formats, forms, theme
 from .auth import GENDER_LABELS
 from .frame import forbidden, frame
+from .i18n import t
 from .session import current_principal, page_access
 
 PATH = '/doctor/patients'
@@ -210,77 +211,77 @@ def patient_summary(patient: PatientSummary) -> None:
 
 def status_badge(status: AppointmentStatus) -> ui.badge:
     label, color = STATUS_LABELS[status]
-    return ui.badge(label, color=color).mark('status')
+    return ui.badge(t(label), color=color).mark('status')
 
 
 def upcoming_appointments(
     found: list[AppointmentView], *, visit_links_for: int | None = None, empty: str = 'No upcoming appointments.'
 ) -> None:
     """Booked appointments ahead; the signed-in doctor's own link to their visit page."""
-    zone = app_context.get().settings.zone
     with ui.card().classes(theme.CARD).mark('upcoming'):
-        _section_heading('Upcoming appointments')
+        _section_heading(t('Upcoming appointments'))
         if not found:
-            ui.label(empty).classes(theme.SUBTLE).mark('no-upcoming')
+            ui.label(t(empty)).classes(theme.SUBTLE).mark('no-upcoming')
             return
         for appointment in found:
             with ui.row().classes('w-full items-center gap-3').mark(f'upcoming-{appointment.id}'):
-                ui.label(notices.when(appointment.start, zone)).classes('font-medium')
+                ui.label(formats.moment(appointment.start)).classes('font-medium')
                 ui.label(f'{appointment.doctor_name} · {appointment.department_name}')
                 status_badge(appointment.status)
                 if appointment.reason:
-                    ui.label(f'Reason: {appointment.reason}').classes(theme.SUBTLE)
+                    ui.label(t('Reason: {reason}', reason=appointment.reason)).classes(theme.SUBTLE)
                 if visit_links_for is not None and appointment.doctor_id == visit_links_for:
                     ui.link('Open the visit', f'/doctor/appointments/{appointment.id}')
 
 
 def prescription_table(prescription: list[dict[str, Any]], *, marker: str) -> None:
     if not prescription:
-        ui.label('No medicines prescribed.').classes(theme.SUBTLE).mark(marker)
+        ui.label(t('No medicines prescribed.')).classes(theme.SUBTLE).mark(marker)
         return
     rows = [
         {'id': index, **{key: str(item.get(key) or '') for key in MEDICINE_KEYS}}
         for index, item in enumerate(prescription)
     ]
-    table = ui.table(columns=PRESCRIPTION_COLUMNS, rows=rows, row_key='id').classes('w-full')
+    columns = [{**column, 'label': t(column['label'])} for column in PRESCRIPTION_COLUMNS]
+    table = ui.table(columns=columns, rows=rows, row_key='id').classes('w-full')
     table.props('flat dense bordered wrap-cells').mark(marker)
 
 
 def treatment_details(treatment: TreatmentView, *, private: bool, marker: str = '') -> None:
     """The treatment record: what the doctor found and advised; private notes only for clinicians."""
-    pairs = [('Diagnosis', treatment.diagnosis)]
+    pairs = [(t('Diagnosis'), treatment.diagnosis)]
     if treatment.treatment:
-        pairs.append(('Treatment given', treatment.treatment))
+        pairs.append((t('Treatment given'), treatment.treatment))
     _pairs(pairs, marker=f'diagnosis-{marker}' if marker else None)
-    ui.label('Prescription').classes('font-medium')
+    ui.label(t('Prescription')).classes('font-medium')
     prescription_table(treatment.prescription, marker=f'prescription-{marker}' if marker else 'prescription')
+    none = t('None')
     more = [
-        ('Tests advised', treatment.tests or 'None'),
-        ('Notes for the patient', treatment.notes or 'None'),
+        (t('Tests advised'), treatment.tests or none),
+        (t('Notes for the patient'), treatment.notes or none),
     ]
     if private and treatment.private_notes is not None:
-        more.append(('Private notes', treatment.private_notes or 'None'))
-    more.append(('Suggested next visit', day_text(treatment.next_visit) if treatment.next_visit else 'None'))
+        more.append(('Private notes', treatment.private_notes or none))  # clinicians only: English
+    more.append((t('Suggested next visit'), day_text(treatment.next_visit) if treatment.next_visit else none))
     _pairs(more)
 
 
 def visit_card(visit: VisitView, *, private: bool, visit_links_for: int | None = None) -> None:
-    zone = app_context.get().settings.zone
     appointment = visit.appointment
     with ui.column().classes('w-full gap-2 border-t pt-3').mark(f'visit-{appointment.id}'):
         with ui.row().classes('w-full items-center gap-3'):
-            ui.label(notices.when(appointment.start, zone)).classes('font-medium').props('role=heading aria-level=3')
+            ui.label(formats.moment(appointment.start)).classes('font-medium').props('role=heading aria-level=3')
             ui.label(f'{appointment.doctor_name} · {appointment.department_name}')
             if visit_links_for is not None and appointment.doctor_id == visit_links_for:
                 ui.link('Open the visit', f'/doctor/appointments/{appointment.id}')
         if appointment.reason:
-            ui.label(f'Reason for the visit: {appointment.reason}').classes(theme.SUBTLE)
+            ui.label(t('Reason for the visit: {reason}', reason=appointment.reason)).classes(theme.SUBTLE)
         if visit.treatment is None:
-            ui.label('No treatment record was written for this visit.').classes(theme.SUBTLE)
+            ui.label(t('No treatment record was written for this visit.')).classes(theme.SUBTLE)
         else:
             treatment_details(visit.treatment, private=private, marker=str(appointment.id))
             if visit.treatment.version > 1:
-                ui.label(f'Amended: version {visit.treatment.version}').classes(theme.SUBTLE)
+                ui.label(t('Amended: version {version}', version=visit.treatment.version)).classes(theme.SUBTLE)
 
 
 def visit_history(
@@ -288,9 +289,9 @@ def visit_history(
 ) -> None:
     """Completed visits, newest first, each with its treatment record."""
     with ui.card().classes(theme.CARD).mark('visits'):
-        _section_heading(title)
+        _section_heading(t(title))
         if not visits:
-            ui.label(empty).classes(theme.SUBTLE).mark('no-visits')
+            ui.label(t(empty)).classes(theme.SUBTLE).mark('no-visits')
             return
         for visit in visits:
             visit_card(visit, private=private, visit_links_for=visit_links_for)

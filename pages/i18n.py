@@ -135,6 +135,35 @@ GERMAN: dict[str, str] = {
     'Appointment cancelled.': 'Termin abgesagt.',
     'Keep the appointment': 'Termin behalten',
     'Yes, cancel it': 'Ja, absagen',
+    # the patient's visits (the shared history helpers)
+    'What your doctors found, prescribed and advised at each visit. To change or cancel an upcoming appointment, '
+    'use My appointments.': 'Was Ihre Ärztinnen und Ärzte bei jedem Besuch festgestellt, verschrieben und geraten '
+    'haben. Termine ändern oder absagen Sie unter „Meine Termine“.',
+    'No upcoming appointments.': 'Keine anstehenden Termine.',
+    'No upcoming appointments. Use "Find a doctor" in the menu to book one.':
+        'Keine anstehenden Termine. Über „Arzt finden“ im Menü buchen Sie einen.',
+    'Past visits': 'Frühere Besuche',
+    'Visits': 'Besuche',
+    'No completed visits yet. After a visit, the record your doctor writes appears here.':
+        'Noch keine abgeschlossenen Besuche. Nach einem Besuch erscheint hier, was Ihre Ärztin oder Ihr Arzt '
+        'festhält.',
+    'No-show': 'Nicht erschienen',
+    'No medicines prescribed.': 'Keine Medikamente verschrieben.',
+    'Medicine': 'Medikament',
+    'Dose': 'Dosis',
+    'Frequency': 'Häufigkeit',
+    'Duration': 'Dauer',
+    'Instructions': 'Hinweise',
+    'Diagnosis': 'Diagnose',
+    'Treatment given': 'Behandlung',
+    'Prescription': 'Verschreibung',
+    'None': 'Keine',
+    'Tests advised': 'Empfohlene Untersuchungen',
+    'Notes for the patient': 'Hinweise für Sie',
+    'Suggested next visit': 'Vorgeschlagener nächster Besuch',
+    'Reason for the visit: {reason}': 'Grund des Besuchs: {reason}',
+    'No treatment record was written for this visit.': 'Zu diesem Besuch wurde kein Behandlungsbericht geschrieben.',
+    'Amended: version {version}': 'Geändert: Fassung {version}',
 }  # fmt: skip
 CATALOGUES = {'de': GERMAN}
 

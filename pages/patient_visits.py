@@ -16,9 +16,14 @@ from . import theme
 from .doctor_patients import upcoming_appointments, visit_history
 from .exports import export_panel
 from .frame import forbidden, frame
+from .i18n import t
 from .session import page_access
 
 PATH = '/patient/visits'
+INTRO = (
+    'What your doctors found, prescribed and advised at each visit. To change or cancel an upcoming appointment, '
+    'use My appointments.'
+)
 
 
 def create() -> None:
@@ -33,10 +38,7 @@ def create() -> None:
             return None
         history = await run.io_bound(_history, access.principal)
         with frame(access.principal, 'My visits', current_path=PATH):
-            ui.label(
-                'What your doctors found, prescribed and advised at each visit. To change or cancel an upcoming '
-                'appointment, use My appointments.'
-            ).classes(theme.SUBTLE)
+            ui.label(t(INTRO)).classes(theme.SUBTLE)
             empty = 'No upcoming appointments. Use "Find a doctor" in the menu to book one.'
             upcoming_appointments(history.upcoming, empty=empty)
             # The service leaves private notes out for the patient (None); they are never shown here either.

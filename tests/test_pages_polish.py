@@ -462,6 +462,9 @@ async def test_a_patient_switches_to_german_and_it_follows_them(
     await see(user, 'Mo., 2. Mär')  # the clinic's days, named in German
     user.find(kind=ui.button, marker=first_slot_marker(user)).click()
     await see(user, 'Termin bestätigen')
+    await user.open('/patient/visits')
+    await see(user, 'Frühere Besuche')
+    await see(user, 'Keine anstehenden Termine. Über „Arzt finden“ im Menü buchen Sie einen.')
 
     elsewhere = create_user()
     await sign_in(elsewhere, 'ada@example.com', PATIENT_PASSWORD, 'Ada Lovelace')  # in either language
