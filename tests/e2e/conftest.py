@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -14,8 +15,9 @@ from .server import BROWSER_ARGS, CHROMIUM, Server, early_morning_zone
 
 
 @pytest.fixture(scope='package')
-def clinic() -> Iterator[Clinic]:
-    """`python main.py` as an operator starts it, with settings that let a journey book and complete a visit today."""
+def clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
+    """`python main.py` as an operator starts it, with settings that let a journey book and complete a visit today;
+    its data folder is removed at the end, its log kept among pytest's temporary folders."""
     zone = early_morning_zone()
     server = Server({
         'HMS_ADMIN_EMAIL': ADMIN_EMAIL,
@@ -31,6 +33,9 @@ def clinic() -> Iterator[Clinic]:
         yield Clinic(server=server, zone=zone)
     finally:
         server.stop()
+        if server.log_path.exists():
+            shutil.copy(server.log_path, tmp_path_factory.mktemp('server') / 'main.log')
+        shutil.rmtree(server.data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope='package')
