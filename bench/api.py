@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -140,15 +140,27 @@ async def race(
     )
 
 
+async def _measured(http: httpx.AsyncClient, plans: list[list[Call]], cpu: Callable[[], float]) -> Summary:
+    before = cpu()
+    summary = (await drive(http, plans)).summary()
+    return replace(summary, server_cpu_ms=(cpu() - before) * 1000 / max(1, summary.requests))
+
+
 async def throughput(
-    http: httpx.AsyncClient, accounts: Accounts, patients: Patients, clients: int, requests: int, rng: random.Random
+    http: httpx.AsyncClient,
+    accounts: Accounts,
+    patients: Patients,
+    clients: int,
+    requests: int,
+    rng: random.Random,
+    cpu: Callable[[], float],
 ) -> tuple[dict[str, Summary], list[tuple[int, str]]]:
     """One round of every scenario (the baseline first); the free slots no booking used, for the race."""
     tokens = await sign_in_readers(http, patients, clients)
     results: dict[str, Summary] = {}
     for name, plans in read_plans(tokens, accounts, clients, requests, rng).items():
         await drive(http, [plan[:1] for plan in plans])  # warm-up: connections, first imports, first cache fill
-        results[name] = (await drive(http, plans)).summary()
+        results[name] = await _measured(http, plans, cpu)
     plans, spare = await booking_plans(http, tokens, accounts, patients, clients, requests, rng)
-    results['booking (distinct free slots)'] = (await drive(http, plans)).summary()
+    results['booking (distinct free slots)'] = await _measured(http, plans, cpu)
     return results, spare

@@ -32,6 +32,8 @@ class Summary:
     per_second: float
     errors: int  # server errors (5xx) and transport failures
     rejected: int = 0  # 4xx answers (e.g. 409 for a slot taken in between), counted apart from errors
+    # CPU the web process spent per request: unlike latency, hardly moved by other load on a shared machine
+    server_cpu_ms: float = math.nan
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

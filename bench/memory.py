@@ -27,6 +27,8 @@ class PeakSampler:
         self.targets = targets
         self.interval = interval
         self.peaks: dict[str, int] = dict.fromkeys(targets, 0)
+        self.phase = 'start'
+        self.phase_peaks: dict[str, dict[str, int]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name='rss-sampler', daemon=True)
 
@@ -35,11 +37,23 @@ class PeakSampler:
             self.sample()
             self._stop.wait(self.interval)
 
+    def mark(self, phase: str) -> None:
+        """Peaks from now on are also kept under ``phase`` (idle, under API load, with browsers connected...)."""
+        self.sample()
+        self.phase = phase
+
     def sample(self) -> None:
+        phase = self.phase_peaks.setdefault(self.phase, dict.fromkeys(self.targets, 0))
         for name, find in self.targets.items():
             process = find()
             if process is not None:
-                self.peaks[name] = max(self.peaks[name], tree_rss(process))
+                rss = tree_rss(process)
+                self.peaks[name] = max(self.peaks[name], rss)
+                phase[name] = max(phase[name], rss)
+
+    def phases_mb(self) -> dict[str, dict[str, float]]:
+        phases = self.phase_peaks.items()
+        return {phase: {name: peak / 2**20 for name, peak in peaks.items()} for phase, peaks in phases}
 
     def start(self) -> PeakSampler:
         self._thread.start()

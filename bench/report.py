@@ -18,10 +18,10 @@ def _api(api: dict[str, dict[str, Any]]) -> str:
     for name, s in api.items():
         rows.append([name, s['requests'], s['median_ms'], s['p95_ms'], s['per_second'],
                      ratio(s['median_ms'], base.get('median_ms', 0)), ratio(base.get('per_second', 0), s['per_second']),
-                     s['errors'], s['rejected']])  # fmt: skip
+                     s.get('server_cpu_ms'), s['errors'], s['rejected']])  # fmt: skip
     headers = ['endpoint', 'requests', 'median ms', 'p95 ms', 'req/s', 'median × baseline', 'req/s ÷ baseline',
-               '5xx', '4xx']  # fmt: skip
-    return markdown_table(headers, rows, numeric=[False, *[True] * 8])
+               'server CPU ms/req', '5xx', '4xx']  # fmt: skip
+    return markdown_table(headers, rows, numeric=[False, *[True] * 9])
 
 
 def _race(races: list[dict[str, Any]]) -> str:
@@ -31,9 +31,10 @@ def _race(races: list[dict[str, Any]]) -> str:
 
 
 def _timings(rows: list[dict[str, Any]]) -> str:
-    body = [[r['what'], r['runs'], r['median_ms'], r.get('p95_ms'), r['max_ms'], r.get('note', '')] for r in rows]
-    return markdown_table(['what', 'runs', 'median ms', 'p95 ms', 'max ms', 'note'], body,
-                          numeric=[False, True, True, True, True, False])  # fmt: skip
+    body = [[r['what'], r['runs'], r['median_ms'], r.get('p95_ms'), r['max_ms'], r.get('cpu_ms'), r.get('note', '')]
+            for r in rows]  # fmt: skip
+    return markdown_table(['what', 'runs', 'median ms', 'p95 ms', 'max ms', 'CPU ms (median)', 'note'], body,
+                          numeric=[False, True, True, True, True, True, False])  # fmt: skip
 
 
 def _jobs(rows: list[dict[str, Any]]) -> str:
@@ -48,9 +49,10 @@ def _jobs(rows: list[dict[str, Any]]) -> str:
 def _browser(browser: dict[str, Any]) -> str:
     pages = markdown_table(['page usable', 'runs', 'median ms', 'max ms'],
                            [[r['what'], r['runs'], r['median_ms'], r['max_ms']] for r in browser['pages']])  # fmt: skip
-    ramp = markdown_table(['connected dashboards', 'interactions', 'median ms', 'p95 ms', 'failed clients'],
-                          [[r['clients'], r['interactions'], r['median_ms'], r['p95_ms'], r['failed_clients']]
-                           for r in browser['ramp']])  # fmt: skip
+    ramp = markdown_table(['connected dashboards', 'interactions', 'median ms', 'p95 ms', 'failed clients', 'error'],
+                          [[r['clients'], r['interactions'], r['median_ms'], r['p95_ms'], r['failed_clients'],
+                            r.get('error', '')] for r in browser['ramp']],
+                          numeric=[True, True, True, True, True, False])  # fmt: skip
     held = (
         f'One web process held **{browser["held"]}** connected dashboards with interaction p95 < '
         f'{browser["limit_ms"]:g} ms.'
@@ -77,6 +79,10 @@ def scale_markdown(result: dict[str, Any]) -> str:
         [[meta.get('cold_start_s'), memory.get('web_mb'), memory.get('worker_mb'), meta.get('seed_s')]],
         numeric=[True] * 4,
     ))  # fmt: skip
+    if memory.get('phases'):
+        rows = [[phase, peaks.get('web'), peaks.get('worker')] for phase, peaks in memory['phases'].items()]
+        parts += ['### Peak RSS by phase (MB, process and its children)',
+                  markdown_table(['phase', 'web', 'worker'], rows, numeric=[False, True, True])]  # fmt: skip
     if result.get('api'):
         parts += ['### API under concurrent clients (median over runs; ratios to the baseline)', _api(result['api'])]
     if result.get('race'):
@@ -85,7 +91,7 @@ def scale_markdown(result: dict[str, Any]) -> str:
         parts += ['### Admin dashboard data', _timings(result['dashboard'])]
     if result.get('jobs'):
         parts += ['### Jobs (real worker, mail to the local SMTP sink)', _jobs(result['jobs'])]
-    if result.get('browser'):
+    if (result.get('browser') or {}).get('pages'):
         parts += ['### Headless Chromium', _browser(result['browser'])]
     if result.get('targets'):
         parts += ['### Targets', _targets(result['targets'])]

@@ -66,7 +66,9 @@ async def _http_sections(server: Server, ctx: context.AppContext, accounts: Acco
             runs: dict[str, list[Summary]] = {}
             races = []
             for _ in range(options.runs):
-                found, spare = await api.throughput(http, accounts, patients, options.clients, options.requests, rng)
+                found, spare = await api.throughput(
+                    http, accounts, patients, options.clients, options.requests, rng, server.cpu_seconds
+                )
                 for name, summary in found.items():
                     runs.setdefault(name, []).append(summary)
                 if 'race' in options.sections:
@@ -80,13 +82,22 @@ async def _http_sections(server: Server, ctx: context.AppContext, accounts: Acco
         today = clock.now().astimezone(ctx.settings.zone).date()
         if 'dashboard' in options.sections:
             doctor_ids = [doctor_id for _, doctor_id in accounts.doctors]
-            result['dashboard'] = await dashboard.api_times(http, admin, options.runs, doctor_ids, today)
+            result['dashboard'] = await dashboard.api_times(
+                http, admin, options.runs, doctor_ids, today, server.cpu_seconds
+            )
             result['dashboard'] += await asyncio.to_thread(dashboard.page_data_times, ctx, options.runs)
             result['dashboard'] += await asyncio.to_thread(dashboard.aggregation_times, ctx, options.runs)
         if 'jobs' in options.sections:
-            result['jobs'] = [await asyncio.to_thread(jobs.reminders, ctx, accounts, options.reminders)]
-            result['jobs'].append(await jobs.monthly_report(http, admin, today))
-            result['jobs'].append(await jobs.export(http, ctx, admin, options.export_rows, today))
+            result['jobs'] = []
+            for job in (
+                lambda: asyncio.to_thread(jobs.reminders, ctx, accounts, options.reminders),
+                lambda: jobs.monthly_report(http, admin, today),
+                lambda: jobs.export(http, ctx, admin, options.export_rows, today),
+            ):
+                before = server.cpu_seconds('worker')
+                row = await job()
+                row['worker_cpu_s'] = round(server.cpu_seconds('worker') - before, 1)  # both pool processes
+                result['jobs'].append(row)
 
 
 def _guarded(result: dict[str, Any], name: str, action: Any) -> None:
@@ -118,27 +129,24 @@ def run_scale(scale_name: str, data_dir: Path | None, options: Options) -> dict[
         print(f'[{scale_name}] starting python main.py on {server.base_url} (data {data_dir})…', flush=True)
         result['meta']['cold_start_s'] = server.start()
         sampler = PeakSampler({'web': lambda: server.part('web'), 'worker': lambda: server.part('worker')}).start()
+        sampler.mark('idle after start')
+        time.sleep(3)
+        sampler.mark('API, race, dashboard, jobs')
         ctx = context.init(Settings(data_dir=data_dir, database_url=options.database_url, redis_url=server.redis_url))
         print(f'[{scale_name}] API, race, dashboard, jobs…', flush=True)
         _guarded(result, 'http', lambda: asyncio.run(_http_sections(server, ctx, accounts, options, result)))
         if 'browser' in options.sections:
+            sampler.mark('headless Chromium (up to the largest ramp level)')
             print(f'[{scale_name}] headless Chromium…', flush=True)
-            _guarded(
-                result,
-                'browser',
-                lambda: result.__setitem__(
-                    'browser',
-                    asyncio.run(
-                        browser.run(
-                            server.base_url, accounts, options.runs, list(options.levels), options.interaction_limit_ms
-                        )
-                    ),
-                ),
-            )
+            found = result['browser'] = {}
+            levels = list(options.levels)
+            _guarded(result, 'browser', lambda: asyncio.run(
+                browser.run(server.base_url, accounts, options.runs, levels, options.interaction_limit_ms, found)
+            ))  # fmt: skip
     finally:
         if sampler is not None:
             peaks = sampler.stop()
-            result['memory'] = {'web_mb': peaks['web'], 'worker_mb': peaks['worker']}
+            result['memory'] = {'web_mb': peaks['web'], 'worker_mb': peaks['worker'], 'phases': sampler.phases_mb()}
         server.stop()
         if ctx is not None:
             ctx.db.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import signal
 import socket
@@ -97,6 +98,19 @@ class Server:
                     if name in argv[2:3]:
                         return child
         return None
+
+    def cpu_seconds(self, name: str = 'web') -> float:
+        """CPU time (user + system) the part and its children (the worker's pool) have used so far."""
+        process = self.part(name)
+        if process is None:
+            return math.nan
+        total = 0.0
+        with contextlib.suppress(psutil.Error):
+            for member in [process, *process.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    times = member.cpu_times()
+                    total += times.user + times.system
+        return total
 
     def stop(self) -> None:
         """SIGINT to the supervisor (it stops its children), then SIGKILL to whatever we saw it start."""
