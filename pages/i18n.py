@@ -164,6 +164,49 @@ GERMAN: dict[str, str] = {
     'Reason for the visit: {reason}': 'Grund des Besuchs: {reason}',
     'No treatment record was written for this visit.': 'Zu diesem Besuch wurde kein Behandlungsbericht geschrieben.',
     'Amended: version {version}': 'Geändert: Fassung {version}',
+    # the patient's profile and access log
+    'My profile': 'Mein Profil',
+    'See who looked at my record': 'Sehen, wer meine Akte angesehen hat',
+    'Sign-in email': 'E-Mail für die Anmeldung',
+    'You sign in with this address; change it below.':
+        'Mit dieser Adresse melden Sie sich an; ändern können Sie sie unten.',
+    'Personal details': 'Persönliche Angaben',
+    'Full name': 'Vollständiger Name',
+    'Date of birth': 'Geburtsdatum',
+    'Gender': 'Geschlecht',
+    'Female': 'Weiblich',
+    'Male': 'Männlich',
+    'Other': 'Divers',
+    'Prefer not to say': 'Keine Angabe',
+    'Phone': 'Telefon',
+    'Address': 'Adresse',
+    'Blood group': 'Blutgruppe',
+    'Not known': 'Unbekannt',
+    'Allergies': 'Allergien',
+    'Medicines, foods or materials; leave empty if none.':
+        'Medikamente, Lebensmittel oder Materialien; leer lassen, wenn keine.',
+    'Emergency contact': 'Notfallkontakt',
+    'Name and phone of someone to call; optional.': 'Name und Telefonnummer einer Kontaktperson; freiwillig.',
+    'This field is required.': 'Dieses Feld ist erforderlich.',
+    'Your details are saved.': 'Ihre Angaben sind gespeichert.',
+    'Save my details': 'Meine Angaben speichern',
+    'Change email': 'E-Mail ändern',
+    'For your safety, confirm the change with your current password.':
+        'Bestätigen Sie die Änderung zu Ihrer Sicherheit mit Ihrem aktuellen Passwort.',
+    'New email': 'Neue E-Mail',
+    'Current password': 'Aktuelles Passwort',
+    'Your sign-in email is now {email}.': 'Sie melden sich jetzt mit {email} an.',
+    'Every time someone opened or changed your medical record, newest first: the doctors who treat you, the clinic '
+    'administrator, and you.': 'Jedes Öffnen oder Ändern Ihrer Akte, das neueste zuerst: durch Ihre behandelnden '
+    'Ärztinnen und Ärzte, die Praxisverwaltung und Sie selbst.',
+    'Nobody has opened your record yet. Entries appear here when a doctor or the clinic looks at your history.':
+        'Noch hat niemand Ihre Akte geöffnet. Einträge erscheinen hier, sobald die Praxis sie ansieht.',
+    'When': 'Wann',
+    'Who': 'Wer',
+    'Role': 'Rolle',
+    'What': 'Was',
+    'Clinic administrator': 'Praxisverwaltung',
+    'Patient': 'Patient/in',
 }  # fmt: skip
 CATALOGUES = {'de': GERMAN}
 

@@ -13,18 +13,26 @@ from hms.domain.enums import Role
 from hms.domain.errors import DomainError
 from hms.domain.records import BLOOD_GROUPS, EmailChange, ProfilePatch
 from hms.domain.validation import parse
-from hms.services import notices, profile, records
+from hms.services import profile, records
 from hms.services.principal import Principal
 from hms.services.profile import ProfileView
 from hms.services.records import AccessEntry
 
-from . import forms, theme
+from . import formats, forms, theme
 from .actions import acting
 from .auth import GENDER_LABELS
 from .frame import forbidden, frame
+from .i18n import t
 from .session import page_access
 
 PATH = '/patient/profile'
+ACCESS_INTRO = (
+    'Every time someone opened or changed your medical record, newest first: the doctors who treat you, the clinic '
+    'administrator, and you.'
+)
+ACCESS_EMPTY = (
+    'Nobody has opened your record yet. Entries appear here when a doctor or the clinic looks at your history.'
+)
 ACCESS_PATH = '/patient/access-log'
 BLOOD_GROUP_OPTIONS = {'': 'Not known', **{group: group for group in BLOOD_GROUPS}}
 REQUIRED = ('name', 'dob', 'gender', 'phone')
@@ -52,7 +60,7 @@ def create() -> None:
             email = _email_card(mine)
             _profile_form(mine)
             _email_form(email)
-            ui.link('See who looked at my record', ACCESS_PATH)
+            ui.link(t('See who looked at my record'), ACCESS_PATH)
         return None
 
     @ui.page(ACCESS_PATH)
@@ -100,31 +108,35 @@ def _access_log(actor: Principal) -> list[AccessEntry]:
 
 def _email_card(mine: ProfileView) -> ui.label:
     with ui.card().classes(theme.CARD):
-        ui.label('Sign-in email').classes('text-lg font-medium').props('role=heading aria-level=2')
+        ui.label(t('Sign-in email')).classes('text-lg font-medium').props('role=heading aria-level=2')
         email = ui.label(mine.email).mark('current-email')
-        ui.label('You sign in with this address; change it below.').classes(theme.SUBTLE)
+        ui.label(t('You sign in with this address; change it below.')).classes(theme.SUBTLE)
     return email
 
 
 def _profile_form(mine: ProfileView) -> None:
     today = clock.now().date().isoformat()
     with ui.card().classes(theme.CARD).mark('profile-form') as card:
-        ui.label('Personal details').classes('text-lg font-medium').props('role=heading aria-level=2')
+        ui.label(t('Personal details')).classes('text-lg font-medium').props('role=heading aria-level=2')
         error = forms.banner()
+        genders = {value: t(label) for value, label in GENDER_LABELS.items()}
+        blood_groups = {value: t(label) for value, label in BLOOD_GROUP_OPTIONS.items()}
+        allergy_hint = t('Medicines, foods or materials; leave empty if none.')
+        contact_hint = t('Name and phone of someone to call; optional.')
         fields: dict[str, ui.input | ui.select] = {
-            'name': ui.input('Full name', value=mine.name).props('outlined maxlength=120 autocomplete=name'),
-            'dob': ui.input('Date of birth', value=mine.dob.isoformat())
+            'name': ui.input(t('Full name'), value=mine.name).props('outlined maxlength=120 autocomplete=name'),
+            'dob': ui.input(t('Date of birth'), value=mine.dob.isoformat())
             .props(f'outlined type=date max={today} autocomplete=bday'),
-            'gender': ui.select(GENDER_LABELS, label='Gender', value=mine.gender.value).props('outlined'),
-            'phone': ui.input('Phone', value=mine.phone).props('outlined type=tel autocomplete=tel'),
-            'address': ui.input('Address', value=mine.address)
+            'gender': ui.select(genders, label=t('Gender'), value=mine.gender.value).props('outlined'),
+            'phone': ui.input(t('Phone'), value=mine.phone).props('outlined type=tel autocomplete=tel'),
+            'address': ui.input(t('Address'), value=mine.address)
             .props('outlined maxlength=300 autocomplete=street-address'),
-            'blood_group': ui.select(BLOOD_GROUP_OPTIONS, label='Blood group', value=mine.blood_group or '')
+            'blood_group': ui.select(blood_groups, label=t('Blood group'), value=mine.blood_group or '')
             .props('outlined'),
-            'allergies': ui.textarea('Allergies', value=mine.allergies or '')
-            .props('outlined autogrow maxlength=2000 hint="Medicines, foods or materials; leave empty if none."'),
-            'emergency_contact': ui.input('Emergency contact', value=mine.emergency_contact or '')
-            .props('outlined maxlength=300 hint="Name and phone of someone to call; optional."'),
+            'allergies': ui.textarea(t('Allergies'), value=mine.allergies or '')
+            .props(f'outlined autogrow maxlength=2000 hint="{allergy_hint}"'),
+            'emergency_contact': ui.input(t('Emergency contact'), value=mine.emergency_contact or '')
+            .props(f'outlined maxlength=300 hint="{contact_hint}"'),
         }  # fmt: skip
         for element in fields.values():
             element.classes('w-full')
@@ -138,7 +150,7 @@ def _profile_form(mine: ProfileView) -> None:
             }
             missing = [name for name in REQUIRED if data.get(name) in (None, '')]
             for name in missing:
-                fields[name].error = 'This field is required.'
+                fields[name].error = t('This field is required.')
             if missing:
                 return
             actor = await acting(PATH)
@@ -151,20 +163,20 @@ def _profile_form(mine: ProfileView) -> None:
                     error.text = failure.message
                 return
             fields['blood_group'].value = saved.blood_group or ''
-            ui.notify('Your details are saved.', type='positive')
+            ui.notify(t('Your details are saved.'), type='positive')
 
-        ui.button('Save my details', icon='save', on_click=save).props('no-caps').mark('save-profile')
+        ui.button(t('Save my details'), icon='save', on_click=save).props('no-caps').mark('save-profile')
         forms.enter_submits(card, save)
 
 
 def _email_form(current: ui.label) -> None:
     with ui.card().classes(theme.CARD).mark('email-form') as card:
-        ui.label('Change email').classes('text-lg font-medium').props('role=heading aria-level=2')
-        ui.label('For your safety, confirm the change with your current password.').classes(theme.SUBTLE)
+        ui.label(t('Change email')).classes('text-lg font-medium').props('role=heading aria-level=2')
+        ui.label(t('For your safety, confirm the change with your current password.')).classes(theme.SUBTLE)
         error = forms.banner()
         fields: dict[str, ui.input | ui.select] = {
-            'new_email': ui.input('New email').props('outlined type=email autocomplete=email'),
-            'password': ui.input('Current password', password=True, password_toggle_button=True)
+            'new_email': ui.input(t('New email')).props('outlined type=email autocomplete=email'),
+            'password': ui.input(t('Current password'), password=True, password_toggle_button=True)
             .props('outlined autocomplete=current-password'),
         }  # fmt: skip
         for element in fields.values():
@@ -176,9 +188,9 @@ def _email_form(current: ui.label) -> None:
             new_email = (fields['new_email'].value or '').strip()
             password = fields['password'].value or ''
             if not new_email:
-                fields['new_email'].error = 'This field is required.'
+                fields['new_email'].error = t('This field is required.')
             if not password:
-                fields['password'].error = 'This field is required.'
+                fields['password'].error = t('This field is required.')
             if not new_email or not password:
                 return
             actor = await acting(PATH)
@@ -194,29 +206,24 @@ def _email_form(current: ui.label) -> None:
             fields['new_email'].value = ''
             fields['password'].value = ''
             current.text = changed.email
-            ui.notify(f'Your sign-in email is now {changed.email}.', type='positive')
+            ui.notify(t('Your sign-in email is now {email}.', email=changed.email), type='positive')
 
-        ui.button('Change email', icon='alternate_email', on_click=change).props('no-caps').mark('change-email')
+        ui.button(t('Change email'), icon='alternate_email', on_click=change).props('no-caps').mark('change-email')
         forms.enter_submits(card, change)
 
 
 def _access_table(entries: list[AccessEntry]) -> None:
-    zone = app_context.get().settings.zone
-    ui.label(
-        'Every time someone opened or changed your medical record, newest first: the doctors who treat you, the '
-        'clinic administrator, and you.'
-    ).classes(theme.SUBTLE)
+    ui.label(t(ACCESS_INTRO)).classes(theme.SUBTLE)
     if not entries:
-        ui.label(
-            'Nobody has opened your record yet. Entries appear here when a doctor or the clinic looks at your history.'
-        ).classes(theme.INFO_BANNER).mark('access-empty')
+        ui.label(t(ACCESS_EMPTY)).classes(theme.INFO_BANNER).mark('access-empty')
         return
     rows = [
         {
-            'id': index, 'at': notices.when(entry.at, zone), 'who': entry.who,
-            'role': ROLE_LABELS.get(entry.role, entry.role or '-'), 'action': entry.action,
+            'id': index, 'at': formats.moment(entry.at), 'who': entry.who,
+            'role': t(ROLE_LABELS.get(entry.role, entry.role or '-')), 'action': entry.action,
         }
         for index, entry in enumerate(entries)
     ]  # fmt: skip
-    table = ui.table(columns=ACCESS_COLUMNS, rows=rows, row_key='id', pagination=25).classes('w-full')
+    columns = [{**column, 'label': t(column['label'])} for column in ACCESS_COLUMNS]
+    table = ui.table(columns=columns, rows=rows, row_key='id', pagination=25).classes('w-full')
     table.props('flat bordered').mark('access-log')

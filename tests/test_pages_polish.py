@@ -465,6 +465,9 @@ async def test_a_patient_switches_to_german_and_it_follows_them(
     await user.open('/patient/visits')
     await see(user, 'Frühere Besuche')
     await see(user, 'Keine anstehenden Termine. Über „Arzt finden“ im Menü buchen Sie einen.')
+    await user.open('/patient/profile')
+    await see(user, 'Persönliche Angaben')
+    await see(user, 'Meine Angaben speichern', kind=ui.button)
 
     elsewhere = create_user()
     await sign_in(elsewhere, 'ada@example.com', PATIENT_PASSWORD, 'Ada Lovelace')  # in either language
