@@ -1,4 +1,5 @@
-"""The OpenAPI document says what the API really answers: every error is `application/problem+json`.
+"""The OpenAPI document says what the API really answers: every error is `application/problem+json`, and a body
+that cannot be read at all is a 400.
 
 FastAPI documents error responses as `application/json` and its own 422 body (`HTTPValidationError`), while
 hms/api/problems.py answers RFC 9457 problem details; clients and contract tests (schemathesis) read the document, so
@@ -15,6 +16,7 @@ from .problems import PROBLEM_JSON
 
 PROBLEM_REF = '#/components/schemas/Problem'
 _FASTAPI_VALIDATION = ('#/components/schemas/HTTPValidationError',)
+UNREADABLE_BODY = 'The body could not be read (it is not UTF-8 encoded JSON)'
 
 
 def _problem_schema() -> dict[str, Any]:
@@ -30,6 +32,8 @@ def problem_content(document: dict[str, Any]) -> dict[str, Any]:
         for operation in path.values():
             if not isinstance(operation, dict):
                 continue
+            if 'requestBody' in operation:  # bytes that are not UTF-8 never reach JSON parsing: FastAPI says 400
+                operation.setdefault('responses', {}).setdefault('400', {'description': UNREADABLE_BODY})
             for status, response in operation.get('responses', {}).items():
                 if str(status)[:1] not in ('4', '5'):
                     continue
