@@ -55,12 +55,16 @@ def browser(playwright_driver: Playwright) -> Iterator[Browser]:
 
 @pytest.fixture(params=['desktop', 'phone'])
 def browsing(request: pytest.FixtureRequest, browser: Browser, clinic: Clinic, tmp_path: Path) -> Iterator[Browsing]:
-    """Browser contexts at the journey's device; the test fails if any page logged a JavaScript error."""
+    """Browser contexts at the journey's device; the test fails if any page logged a JavaScript error or the server
+    logged an error (e.g. an exception in a click handler, which the browser never sees) meanwhile."""
     device = PHONE if request.param == 'phone' else DESKTOP
     session = Browsing(browser=browser, base_url=clinic.url, device=device)
+    log_offset = clinic.server.log_size()
     yield session
     session.close(tmp_path)
     assert session.errors == [], '\n'.join(session.errors)
+    server_errors = clinic.server.errors_since(log_offset)
+    assert server_errors == [], '\n\n'.join(server_errors)
 
 
 @pytest.fixture

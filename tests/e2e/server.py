@@ -20,6 +20,9 @@ ROOT = Path(__file__).resolve().parents[2]
 STARTUP_LIMIT = 120.0  # a liveness bound for slow machines, not a performance assertion
 BROWSER_ARGS = ['--no-sandbox', '--disable-dev-shm-usage']
 CHROMIUM = '/usr/bin/chromium'
+# NiceGUI's left drawer asks a newly connected browser whether it is open and logs this error when the answer takes
+# over a second (a loaded machine); nothing depends on the answer (the drawer follows Quasar's show-if-above).
+BENIGN = 'JavaScript did not respond within 1.0 s'
 
 
 def free_port() -> int:
@@ -114,6 +117,22 @@ class Server:
 
     def log(self) -> str:
         return self.log_path.read_text(errors='replace') if self.log_path.exists() else ''
+
+    def log_size(self) -> int:
+        return self.log_path.stat().st_size if self.log_path.exists() else 0
+
+    def errors_since(self, offset: int) -> list[str]:
+        """Lines of the server's log after ``offset`` that report an error or a traceback (with what follows)."""
+        with self.log_path.open('rb') as log:
+            log.seek(offset)
+            lines = log.read().decode(errors='replace').splitlines()
+        found = []
+        for index, line in enumerate(lines):
+            if ' ERROR ' in line or ' CRITICAL ' in line:
+                if BENIGN in line:
+                    continue
+                found.append('\n'.join(lines[index : index + 30]))
+        return found
 
     def stop(self) -> None:
         """SIGTERM to the supervisor (it stops its children), then SIGKILL to anything left, each by PID."""
