@@ -77,8 +77,7 @@ def postgres_server() -> Iterator[PostgresServer | None]:
 def template_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, copied for each test (migrating once keeps the suite fast)."""
     path = tmp_path_factory.mktemp('template') / 'hms.db'
-    if not ON_POSTGRES:
-        upgrade(f'sqlite:///{path}')
+    upgrade(f'sqlite:///{path}')  # also on PostgreSQL, for tests that build SQLite databases of their own
     return path
 
 
