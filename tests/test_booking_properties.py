@@ -19,7 +19,6 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
@@ -247,7 +246,6 @@ class BookingMachine(RuleBasedStateMachine):
                 assert len(theirs) == sum(row.doctor_id == doctor.user_id for row in rows)
 
 
-@pytest.mark.sqlite_only(reason='each example builds its own SQLite database from the template file')
 def test_random_booking_sequences_keep_the_invariants(
     template_database: Path, tmp_path: Path, clock: ManualClock
 ) -> None:
