@@ -97,13 +97,14 @@ async def free_slots(http: httpx.AsyncClient, token: str, doctor_ids: Sequence[i
 
 async def booking_plans(
     http: httpx.AsyncClient, tokens: Tokens, accounts: Accounts, patients: Patients, clients: int, requests: int,
-    rng: random.Random,
+    rng: random.Random, reserve: int,
 ) -> tuple[list[list[Call]], list[tuple[int, str]]]:  # fmt: skip
-    """Distinct free slots dealt among the clients, each booked by its own fresh patient; the slots left over."""
+    """Distinct free slots dealt among the clients, each booked by its own fresh patient; the slots left over (at
+    least ``reserve`` are kept for the race: a reused data folder runs out of free slots after many runs)."""
     slots = await free_slots(http, tokens.readers[0], [doctor_id for _, doctor_id in accounts.doctors])
     rng.shuffle(slots)
     per_client = max(1, requests // clients)
-    dealt = partition(slots, clients, per_part=per_client)
+    dealt = partition(slots[: max(0, len(slots) - reserve)], clients, per_part=per_client)
     used = sum(len(part) for part in dealt)
     booking_tokens = iter(await sign_in_many(http, patients.take(used), DEMO_PASSWORD))
     plans = [
@@ -154,6 +155,7 @@ async def throughput(
     requests: int,
     rng: random.Random,
     cpu: Callable[[], float],
+    reserve: int = 0,
 ) -> tuple[dict[str, Summary], list[tuple[int, str]]]:
     """One round of every scenario (the baseline first); the free slots no booking used, for the race."""
     tokens = await sign_in_readers(http, patients, clients)
@@ -161,6 +163,6 @@ async def throughput(
     for name, plans in read_plans(tokens, accounts, clients, requests, rng).items():
         await drive(http, [plan[:1] for plan in plans])  # warm-up: connections, first imports, first cache fill
         results[name] = await _measured(http, plans, cpu)
-    plans, spare = await booking_plans(http, tokens, accounts, patients, clients, requests, rng)
+    plans, spare = await booking_plans(http, tokens, accounts, patients, clients, requests, rng, reserve)
     results['booking (distinct free slots)'] = await _measured(http, plans, cpu)
     return results, spare

@@ -67,7 +67,14 @@ async def _http_sections(server: Server, ctx: context.AppContext, accounts: Acco
             races = []
             for _ in range(options.runs):
                 found, spare = await api.throughput(
-                    http, accounts, patients, options.clients, options.requests, rng, server.cpu_seconds
+                    http,
+                    accounts,
+                    patients,
+                    options.clients,
+                    options.requests,
+                    rng,
+                    server.cpu_seconds,
+                    reserve=options.race_slots,
                 )
                 for name, summary in found.items():
                     runs.setdefault(name, []).append(summary)
