@@ -45,9 +45,12 @@ def frame(principal: Principal, title: str, *, current_path: str = '') -> Iterat
         if principal.role is Role.PATIENT:  # the pages translated so far are the patient's
             display.language_button()
         display.button()
-        ui.button(t('Sign out'), icon='logout', on_click=lambda: ui.navigate.to('/logout')).props(
-            'flat color=white no-caps'
-        )
+        # On a phone only the icon: with the language and theme buttons the label would push the header to two rows.
+        sign_out = t('Sign out')
+        with ui.button(icon='logout', on_click=lambda: ui.navigate.to('/logout')).props(
+            f'flat color=white no-caps aria-label="{sign_out}"'
+        ):
+            ui.label(sign_out).classes('pl-2 max-sm:hidden')
     with ui.left_drawer(bordered=True).props('breakpoint=1024 width=220').classes('p-0') as drawer:
         with ui.list().classes('w-full').props(f'role=navigation aria-label="{t("Main navigation")}"'):
             for item in NAVIGATION[principal.role]:

@@ -15,10 +15,15 @@ DOCTOR_PASSWORD = 'amber-violin-harbour-42'
 PATIENT_PASSWORD = 'quiet-lantern-meadow-77'
 
 
+HEADER_ROW_PX = 72  # one row of the header: 48 px buttons and padding; a second row would take 40 px more
+
+
 def fits(page: Page) -> None:
-    """Nothing sticks out sideways: the page never scrolls horizontally."""
+    """Nothing sticks out sideways (the page never scrolls horizontally) and the header keeps to one row."""
     width = page.evaluate('() => [document.documentElement.scrollWidth, window.innerWidth]')
     assert width[0] <= width[1], f'{page.url} is {width[0]} px wide in a {width[1]} px viewport'
+    header = page.evaluate("() => document.querySelector('header')?.getBoundingClientRect().height ?? 0")
+    assert header <= HEADER_ROW_PX, f'{page.url}: the header wraps ({header} px high)'
 
 
 def reachable(button: Locator) -> Locator:

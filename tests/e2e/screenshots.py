@@ -58,12 +58,13 @@ def sign_in(page: Page, email: str) -> None:
 
 
 def settle(page: Page) -> None:
-    """Wait until the page has drawn: network quiet, fonts loaded, charts (if any) rendered, no notification."""
+    """Wait until the page has drawn: network quiet, fonts loaded, charts (if any) rendered, no transition running."""
     page.wait_for_load_state('networkidle')
     page.evaluate('() => document.fonts.ready')
     charts = page.locator('.js-plotly-plot .main-svg')
     if charts.count():
         expect(charts.first).to_be_visible()
+    page.wait_for_function('() => !document.querySelector(\'[class*="-enter-active"], [class*="-leave-active"]\')')
     page.mouse.move(0, 0)
 
 
