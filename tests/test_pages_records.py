@@ -253,6 +253,7 @@ async def test_the_doctor_completes_a_visit_with_two_medicines_and_the_patient_r
     fill(user, '2026-03-16', marker='next_visit')
     user.find(marker='save-treatment').click()
     await see(user, 'Visit completed and the record saved.')
+    await see(user, marker='treatment-record')  # the visit reloads after the notification
     with user.scope(marker='treatment-record'):
         await see(user, 'Acute bronchitis')
         await see(user, 'Smoker: discuss quitting.')
