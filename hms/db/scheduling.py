@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, String, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
@@ -288,6 +288,19 @@ class AppointmentRepository:
         query = select(Appointment.id).where(
             Appointment.patient_id == patient_id,
             Appointment.status.in_(ACTIVE_STATUSES),
+            Appointment.start_at < end,
+            Appointment.end_at > start,
+        )
+        if exclude_id is not None:
+            query = query.where(Appointment.id != exclude_id)
+        return self.session.scalar(query.limit(1)) is not None
+
+    def overlapping_for_doctor(self, doctor_id: int, start: datetime, end: datetime, exclude_id: int | None) -> bool:
+        # Bounded below on start_at so the (doctor_id, start_at) index does the work; no visit lasts a day.
+        query = select(Appointment.id).where(
+            Appointment.doctor_id == doctor_id,
+            Appointment.status != AppointmentStatus.CANCELLED,
+            Appointment.start_at >= start - timedelta(days=1),
             Appointment.start_at < end,
             Appointment.end_at > start,
         )

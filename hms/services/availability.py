@@ -363,6 +363,7 @@ def require_free_slot(
     if slot is None:
         message = "This time is not one of the doctor's slots. Choose one of the listed free slots."
         raise NotBookable(message, field_errors={'start': message})
-    if slot not in open_slots(uow, settings, doctor, day, day, ignore_appointment=ignore_appointment):
+    # One indexed query for this slot instead of recomputing the doctor's whole day of free slots.
+    if uow.appointments.overlapping_for_doctor(doctor.user_id, slot.start, slot.end, ignore_appointment):
         raise SlotTaken('This slot was just taken. Please choose another time.')
     return slot
