@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,15 +34,10 @@ from hms.domain.enums import DeliveryStatus
 from hms.runtime.redis_server import EmbeddedRedis
 
 from .factories import ADMIN_EMAIL, ADMIN_PASSWORD
+from .processes import alive, descendants, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMIT = 60.0  # liveness bound of every wait (slow CI machines), never a performance assertion
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_until(condition: Callable[[], Any], what: str, timeout: float = LIMIT, every: float = 0.1) -> Any:
@@ -54,31 +48,6 @@ def wait_until(condition: Callable[[], Any], what: str, timeout: float = LIMIT, 
             return value
         time.sleep(every)
     raise AssertionError(f'timed out waiting for {what}')
-
-
-def descendants(pid: int) -> set[int]:
-    found: set[int] = set()
-    pending = [pid]
-    while pending:
-        current = pending.pop()
-        for task in Path(f'/proc/{current}/task').glob('*'):
-            try:
-                children = (task / 'children').read_text().split()
-            except OSError:
-                continue
-            for child in map(int, children):
-                if child not in found:
-                    found.add(child)
-                    pending.append(child)
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != 'Z'
 
 
 # --- processes --------------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from hms.services import appointments, audit, records
 
 from .factories import make_patient
 from .postgres_server import ON_POSTGRES
+from .processes import free_port
 from .scheduling_fixtures import Clinic, local
 
 SQLITE_ONLY = pytest.mark.sqlite_only('the SQLite online backup API and file restores')
@@ -33,12 +34,6 @@ TREATMENT = {
     'prescription': [{'name': 'Paracetamol', 'dose': '500 mg', 'frequency': 'every 6 hours', 'duration': '5 days'}],
     'notes': 'Stay home until the fever is gone.',
 }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        return probe.getsockname()[1]
 
 
 def snapshot(database: Path) -> dict[str, list[tuple[object, ...]]]:

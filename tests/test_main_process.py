@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import smtplib
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,40 +19,10 @@ import redis
 from hms.config import Settings
 from jobs.celery_app import create_celery
 
+from .processes import alive, descendants, free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 STARTUP_LIMIT = 90.0  # generous: CI machines are slow; this is a liveness bound, not a performance assertion
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        return int(probe.getsockname()[1])
-
-
-def descendants(pid: int) -> set[int]:
-    """Every process below ``pid``, read from /proc (children of each thread)."""
-    found: set[int] = set()
-    pending = [pid]
-    while pending:
-        current = pending.pop()
-        for task in Path(f'/proc/{current}/task').glob('*'):
-            try:
-                children = (task / 'children').read_text().split()
-            except OSError:
-                continue
-            for child in map(int, children):
-                if child not in found:
-                    found.add(child)
-                    pending.append(child)
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != 'Z'
 
 
 @pytest.fixture

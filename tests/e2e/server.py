@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,6 +15,8 @@ from pathlib import Path
 
 import httpx
 
+from ..processes import alive, descendants, free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_LIMIT = 120.0  # a liveness bound for slow machines, not a performance assertion
 BROWSER_ARGS = ['--no-sandbox', '--disable-dev-shm-usage']
@@ -23,12 +24,6 @@ CHROMIUM = '/usr/bin/chromium'
 # NiceGUI's left drawer asks a newly connected browser whether it is open and logs this error when the answer takes
 # over a second (a loaded machine); nothing depends on the answer (the drawer follows Quasar's show-if-above).
 BENIGN = 'JavaScript did not respond within 1.0 s'
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        return int(probe.getsockname()[1])
 
 
 def early_morning_zone(now: datetime | None = None) -> str:
@@ -43,31 +38,6 @@ def early_morning_zone(now: datetime | None = None) -> str:
         offset -= 24
     # POSIX-style names: 'Etc/GMT-3' is three hours *ahead* of UTC.
     return 'Etc/UTC' if offset == 0 else f'Etc/GMT{"-" if offset > 0 else "+"}{abs(offset)}'
-
-
-def _descendants(pid: int) -> set[int]:
-    found: set[int] = set()
-    pending = [pid]
-    while pending:
-        current = pending.pop()
-        for task in Path(f'/proc/{current}/task').glob('*'):
-            try:
-                children = (task / 'children').read_text().split()
-            except OSError:
-                continue
-            for child in map(int, children):
-                if child not in found:
-                    found.add(child)
-                    pending.append(child)
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != 'Z'
 
 
 class Server:
@@ -139,13 +109,13 @@ class Server:
         process, self.process = self.process, None
         if process is None:
             return
-        children = _descendants(process.pid)
+        children = descendants(process.pid)
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=30)
         for pid in [*children, process.pid]:
-            if _alive(pid):
+            if alive(pid):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
         process.wait(timeout=30)
