@@ -30,10 +30,10 @@ def _status(principal: Principal) -> TwoFactorStatus:
         return two_factor.status(uow, principal)
 
 
-def _begin(principal: Principal) -> Enrolment:
+def _begin(principal: Principal, password: str) -> Enrolment:
     ctx = app_context.get()
     with ctx.uow() as uow:
-        return two_factor.begin(uow, ctx.settings, principal)
+        return two_factor.begin(uow, ctx.settings, principal, password)
 
 
 def _confirm(principal: Principal, code: str) -> list[str]:
@@ -161,19 +161,24 @@ class _SecurityPanel:
         area = ui.column().classes('w-full gap-3 p-0')
 
         async def start() -> None:
+            setup_error.text = ''
             principal = await self._fresh_principal()
             if principal is None:
                 return
             try:
-                enrolment = await run.io_bound(_begin, principal)
+                enrolment = await run.io_bound(_begin, principal, password.value or '')
             except DomainError as failure:
-                ui.notify(failure.message, type='negative')
+                setup_error.text = failure.message
                 return
             area.clear()
             with area:
                 self._enrolment(enrolment)
 
         with area:
+            setup_error = forms.banner()
+            password = ui.input('Your password', password=True, password_toggle_button=True)
+            password.props('autocomplete=current-password outlined').classes('max-w-xs').mark('setup-password')
+            password.on('keydown.enter', start)
             label = 'Continue setting up' if state.pending else 'Set up two-step verification'
             ui.button(label, icon='qr_code_2', on_click=start).props('no-caps').mark('totp-setup')
 

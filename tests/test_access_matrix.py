@@ -127,7 +127,7 @@ class World:
         with self.ctx.uow() as uow:
             user = uow.users.get(self.person(actor).user_id)
             if user is not None and user.role is not Role.PATIENT and user.totp_secret is None:
-                two_factor.begin(uow, self.ctx.settings, self.person(actor))
+                two_factor.begin(uow, self.ctx.settings, self.person(actor), self.password(actor))
 
     def totp_on(self, actor: str) -> None:
         self.totp_pending(actor)
@@ -241,7 +241,6 @@ for _key, _build in {
     'GET /api/docs/oauth2-redirect': _simple('/api/docs/oauth2-redirect'),
     'GET /api/health': _simple('/api/health'),
     'GET /api/auth/totp': _simple('/api/auth/totp'),
-    'POST /api/auth/totp/setup': _simple('/api/auth/totp/setup'),
     'GET /api/me': _simple('/api/me'),
     'GET /api/departments': _simple('/api/departments'),
     'GET /api/doctors': _simple('/api/doctors'),
@@ -322,6 +321,11 @@ def _logout(world: World, actor: str) -> Call:
 @builds('POST /api/me/password')
 def _password(world: World, actor: str) -> Call:
     return Call('/api/me/password', json={'current_password': world.password(actor), 'new_password': NEW_PASSWORD})
+
+
+@builds('POST /api/auth/totp/setup')
+def _totp_setup(world: World, actor: str) -> Call:
+    return Call('/api/auth/totp/setup', json={'password': world.password(actor)})
 
 
 @builds('POST /api/auth/totp/confirm')

@@ -16,7 +16,7 @@ from hms.cli import main
 from hms.clock import ManualClock
 from hms.context import AppContext
 from hms.db.models import AuditEntry, RecoveryCode
-from hms.domain.enums import SessionKind
+from hms.domain.enums import Role, SessionKind
 from hms.domain.errors import Conflict, InvalidCredentials, InvalidInput, NotAllowed, TooManyAttempts
 from hms.domain.schemas import Credentials
 from hms.security import totp
@@ -45,9 +45,13 @@ def secret_of(ctx: AppContext, user_id: int) -> str:
         return user.totp_secret
 
 
+def password_of(principal: Principal) -> str:
+    return ADMIN_PASSWORD if principal.role is Role.ADMIN else DOCTOR_PASSWORD
+
+
 def enrol(ctx: AppContext, clock: ManualClock, principal: Principal) -> tuple[str, list[str]]:
     with ctx.uow() as uow:
-        enrolment = two_factor.begin(uow, ctx.settings, principal)
+        enrolment = two_factor.begin(uow, ctx.settings, principal, password_of(principal))
     with ctx.uow() as uow:
         codes = two_factor.confirm(uow, ctx.settings, principal, totp.code_at(enrolment.secret, clock.now()))
     clock.advance(STEP)  # the confirmation spent this step's code
@@ -66,7 +70,7 @@ def admin(clock: ManualClock, ctx: AppContext) -> Principal:
 
 def test_enrolment_shows_a_qr_code_and_needs_a_confirming_code(ctx: AppContext, clock: ManualClock, admin) -> None:
     with ctx.uow() as uow:
-        enrolment = two_factor.begin(uow, ctx.settings, admin)
+        enrolment = two_factor.begin(uow, ctx.settings, admin, ADMIN_PASSWORD)
     assert enrolment.uri.startswith('otpauth://totp/') and 'issuer=Riverside' in enrolment.uri
     assert enrolment.qr_data_uri.startswith('data:image/svg+xml')
     # Pending: not yet required at sign-in.
@@ -82,7 +86,7 @@ def test_enrolment_shows_a_qr_code_and_needs_a_confirming_code(ctx: AppContext, 
     assert state.enabled and state.recovery_codes_left == 10
     assert set(stored) == {totp.hash_recovery_code(code) for code in codes}  # only hashes are kept
     with ctx.uow() as uow, pytest.raises(Conflict):
-        two_factor.begin(uow, ctx.settings, admin)
+        two_factor.begin(uow, ctx.settings, admin, ADMIN_PASSWORD)
 
 
 def test_sign_in_needs_the_code_once_enabled(ctx: AppContext, clock: ManualClock, admin) -> None:
@@ -190,7 +194,7 @@ def test_doctors_may_enrol_patients_may_not(ctx: AppContext, clock: ManualClock)
     with pytest.raises(two_factor.SecondFactorRequired):
         sign_in(ctx, 'house@clinic.test', DOCTOR_PASSWORD)
     with ctx.uow() as uow, pytest.raises(NotAllowed, match='staff'):
-        two_factor.begin(uow, ctx.settings, patient)
+        two_factor.begin(uow, ctx.settings, patient, PATIENT_PASSWORD)
 
 
 def test_audit_rows_never_hold_the_secret_or_codes(ctx: AppContext, clock: ManualClock, admin) -> None:
@@ -212,7 +216,10 @@ def test_audit_rows_never_hold_the_secret_or_codes(ctx: AppContext, clock: Manua
 
 def test_api_enrol_sign_in_and_disable(api: TestClient, people: People, clinic: Clinic, clock: ManualClock) -> None:
     doctor_email = clinic.doctor.email
-    setup = api.post('/api/auth/totp/setup', headers=people.grey)
+    wrong = api.post('/api/auth/totp/setup', headers=people.grey, json={'password': 'not-the-password'})
+    assert_problem(wrong, 422, 'password')
+    assert api.get('/api/auth/totp', headers=people.grey).json()['pending'] is False  # nothing was started
+    setup = api.post('/api/auth/totp/setup', headers=people.grey, json={'password': DOCTOR_PASSWORD})
     assert setup.status_code == 200, setup.text
     secret = setup.json()['secret']
     assert setup.json()['qr_svg_data_uri'].startswith('data:image/svg+xml')
@@ -251,8 +258,10 @@ def test_api_enrol_sign_in_and_disable(api: TestClient, people: People, clinic: 
 
 
 def test_api_patient_is_refused_and_anonymous_needs_sign_in(api: TestClient, people: People) -> None:
-    assert_problem(api.post('/api/auth/totp/setup', headers=people.ada), 403, 'staff')
-    assert_problem(api.post('/api/auth/totp/setup'), 401)
+    assert_problem(
+        api.post('/api/auth/totp/setup', headers=people.ada, json={'password': PATIENT_PASSWORD}), 403, 'staff'
+    )
+    assert_problem(api.post('/api/auth/totp/setup', json={'password': PATIENT_PASSWORD}), 401)
     assert_problem(api.post('/api/auth/totp/confirm', json={'code': '123456'}), 401)
 
 
@@ -307,6 +316,11 @@ async def test_security_page_enrols_a_doctor_and_shows_recovery_codes_once(user:
     await see(user, 'My day')
     await user.open('/account/security')
     await see(user, marker='totp-off')
+    user.find(marker='setup-password').type('not-my-password')
+    user.find(marker='totp-setup').click()
+    await see(user, 'The password is not correct.')
+    user.find(marker='setup-password').clear()
+    user.find(marker='setup-password').type(DOCTOR_PASSWORD)
     user.find(marker='totp-setup').click()
     await see(user, 'Scan this QR code')
     secret_label = user.find(marker='totp-secret').elements.pop()

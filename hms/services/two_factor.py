@@ -88,12 +88,16 @@ def status(uow: UnitOfWork, principal: Principal) -> TwoFactorStatus:
     )
 
 
-def begin(uow: UnitOfWork, settings: Settings, principal: Principal) -> Enrolment:
-    """Start (or restart) enrolment: a new secret, its otpauth URI and QR code. Nothing is required yet."""
+def begin(uow: UnitOfWork, settings: Settings, principal: Principal, password: str) -> Enrolment:
+    """Start (or restart) enrolment: a new secret, its otpauth URI and QR code. Nothing is required yet.
+
+    The password is asked again so that a session left open cannot tie the account to someone else's phone.
+    """
     user = _user(uow, principal)
     _eligible(user)
     if required(user):
         raise Conflict('Two-step verification is already on. Turn it off first to set up another authenticator.')
+    _require_password(uow, settings, principal, user, password, 'totp.enrolment_started')
     user.totp_secret = totp.new_secret()
     audit.record(uow, 'totp.enrolment_started', actor=principal, subject_user_id=user.id)
     uow.commit()
@@ -111,6 +115,22 @@ def _spend_code(uow: UnitOfWork, user: User, code: str) -> int | str:
     if last is not None and step <= last:
         return USED_CODE
     return step
+
+
+def _require_password(
+    uow: UnitOfWork, settings: Settings, principal: Principal, user: User, password: str, action: str
+) -> None:
+    """Re-authentication before a change to the sign-in factors; a wrong password counts like a failed sign-in."""
+    ip = principal.ip or 'unknown'
+    accounts.ensure_not_throttled(uow, settings, user.email, ip)
+    if not verify_password(user.password_hash, password):
+        accounts.record_failed_attempt(uow, user.email, ip)
+        audit.record(
+            uow, action, actor=principal, subject_user_id=user.id, success=False, detail={'reason': 'password'}
+        )
+        uow.commit()
+        message = 'The password is not correct.'
+        raise InvalidInput(message, field_errors={'password': message})
 
 
 def _checked_code(uow: UnitOfWork, settings: Settings, principal: Principal, user: User, code: str, action: str) -> int:
@@ -169,16 +189,7 @@ def disable(uow: UnitOfWork, settings: Settings, principal: Principal, password:
     if user.totp_secret is None:
         raise Conflict('Two-step verification is already off.')
     ip = principal.ip or 'unknown'
-    accounts.ensure_not_throttled(uow, settings, user.email, ip)
-    if not verify_password(user.password_hash, password):
-        accounts.record_failed_attempt(uow, user.email, ip)
-        audit.record(
-            uow, 'totp.disabled', actor=principal, subject_user_id=user.id, success=False,
-            detail={'reason': 'password'},
-        )  # fmt: skip
-        uow.commit()
-        message = 'The password is not correct.'
-        raise InvalidInput(message, field_errors={'password': message})
+    _require_password(uow, settings, principal, user, password, 'totp.disabled')
     detail: dict[str, object]
     if not required(user):  # an unfinished enrolment: the password is enough to drop it
         detail = {'pending': True}

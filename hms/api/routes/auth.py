@@ -102,7 +102,7 @@ _TOTP_DESCRIPTIONS = {
     429: 'Too many wrong codes or passwords; see Retry-After',
 }
 _TOTP_STATUS = problem_responses(401)
-_TOTP_SETUP = problem_responses(401, 403, 409, described=_TOTP_DESCRIPTIONS)
+_TOTP_SETUP = problem_responses(401, 403, 409, 422, 429, described=_TOTP_DESCRIPTIONS)
 _TOTP_WITH_CODE = problem_responses(401, 403, 409, 422, 429, described=_TOTP_DESCRIPTIONS)
 
 
@@ -124,6 +124,10 @@ class CodeIn(Command):
     code: str = Code
 
 
+class SetupIn(Command):
+    password: str = Field(min_length=1, max_length=512, description='the account password, asked again')
+
+
 class DisableIn(Command):
     password: str = Field(min_length=1, max_length=512)
     code: str = Field(min_length=1, max_length=64, description='a current 6-digit code or a recovery code')
@@ -142,10 +146,10 @@ def totp_status(principal: CurrentUser, ctx: Context) -> TotpStatusOut:
 
 
 @router.post('/auth/totp/setup', response_model=TotpSetupOut, responses=_TOTP_SETUP, tags=['two-factor'])
-def totp_setup(principal: CurrentUser, ctx: Context) -> TotpSetupOut:
-    """Start enrolment: add the secret to an authenticator app, then confirm with a code."""
+def totp_setup(body: SetupIn, principal: CurrentUser, ctx: Context) -> TotpSetupOut:
+    """Start enrolment (the password again): add the secret to an authenticator app, then confirm with a code."""
     with ctx.uow() as uow:
-        enrolment = two_factor.begin(uow, ctx.settings, principal)
+        enrolment = two_factor.begin(uow, ctx.settings, principal, body.password)
     return TotpSetupOut(secret=enrolment.secret, otpauth_uri=enrolment.uri, qr_svg_data_uri=enrolment.qr_data_uri)
 
 
