@@ -35,9 +35,17 @@ def _announce_admin(settings: Settings, password: str | None) -> None:
     )
 
 
+def compose(settings: Settings) -> context.AppContext:
+    """The composition root: plug the job system (Celery, from ``jobs``) into ``hms`` and create the context."""
+    from jobs.celery_app import open_queue
+
+    context.plug_task_queue(open_queue)
+    return context.init(settings)
+
+
 def prepare_database(settings: Settings) -> None:
     """Migrate the schema and create the administrator once."""
-    ctx = context.init(settings)
+    ctx = compose(settings)
     _announce_admin(settings, prepare(settings, ctx.db))
 
 
@@ -98,7 +106,7 @@ def simulate_web() -> None:
 def run_worker(settings: Settings, *, beat: bool) -> None:
     from jobs.celery_app import create_celery, worker_argv
 
-    context.init(settings)  # tasks use the same services, units of work and publishers as the web process
+    compose(settings)  # tasks use the same services, units of work and publishers as the web process
     create_celery(settings).worker_main(worker_argv(settings, beat=beat))
 
 

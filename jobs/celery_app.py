@@ -13,6 +13,7 @@ from pathlib import Path
 from celery import Celery
 
 from hms.config import Settings
+from hms.runtime.dispatch import BROKER_TIMEOUTS
 from hms.runtime.redis_server import celery_broker_url
 
 from . import recovery  # noqa: F401 - connects the worker's start-up recovery to Celery's signals
@@ -54,6 +55,14 @@ def create_celery(settings: Settings | None = None) -> Celery:
         broker_transport_options={'socket_connect_timeout': 2},
         redis_socket_connect_timeout=2,
     )
+    return app
+
+
+def open_queue(settings: Settings) -> Celery:
+    """This package's implementation of ``hms.ports.QueueFactory``: a Celery app to send tasks by name, that waits a
+    few seconds at most on a Redis that is down or hangs (the caller then hears why)."""
+    app = create_celery(settings)
+    app.conf.broker_transport_options = {**(app.conf.broker_transport_options or {}), **BROKER_TIMEOUTS}
     return app
 
 

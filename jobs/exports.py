@@ -1,27 +1,17 @@
-"""Celery tasks of the exports feature, and the web side's way of starting one.
+"""Celery tasks of the exports feature (pages and the API start one through ``hms.services.exports.start_export``).
 
 ``hms.run_export`` builds one export's CSV (idempotent: a finished export is never redone, a re-delivered one after
 a worker died is simply run again); ``hms.export_email`` tells the owner it is ready, exactly once (a delivery claimed
 by key); ``hms.cleanup_exports`` (hourly, from beat) removes expired files.
-
-``start_export`` is what pages and the API call: the service records the export, then the task is sent by name to
-the broker. Without Redis no worker can exist, so it refuses at once (``ExportsUnavailable``, a 503) instead of
-queueing forever.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from datetime import date
 from typing import Any
 
-from celery import Celery, shared_task
-from kombu.exceptions import OperationalError
-from redis.exceptions import RedisError
+from celery import shared_task
 
-from hms import context
-from hms.config import Settings
 from hms.context import AppContext
 from hms.db.models import JobRun
 from hms.db.uow import UnitOfWork
@@ -29,77 +19,17 @@ from hms.domain.enums import Channel, ExportStatus
 from hms.notify import email
 from hms.notify.message import DeliveryError
 from hms.notify.sink import sink_port
-from hms.runtime.dispatch import BROKER_TIMEOUTS
 from hms.services import deliveries, exports, job_runs
-from hms.services.exports import ExportsUnavailable, ExportView
-from hms.services.principal import Principal
+
+from .worker import worker_context
 
 logger = logging.getLogger(__name__)
 
-RUN_EXPORT = 'hms.run_export'
+RUN_EXPORT = exports.RUN_EXPORT_TASK
 EXPORT_EMAIL = 'hms.export_email'
 CLEANUP_EXPORTS = 'hms.cleanup_exports'
 EMAIL_RETRIES = deliveries.MAX_ATTEMPTS - 1
 EMAIL_BACKOFF_SECONDS = 30
-_PUBLISH_RETRY = {'max_retries': 2, 'interval_start': 0, 'interval_step': 0.5, 'interval_max': 1}
-
-_lock = threading.Lock()
-_producers: dict[str, Celery] = {}
-
-
-def _context() -> AppContext:
-    """The process's context; a worker started on its own (``python main.py worker``) sets it up on first use."""
-    try:
-        return context.get()
-    except RuntimeError:
-        with _lock:
-            try:
-                return context.get()
-            except RuntimeError:
-                return context.init(Settings())
-
-
-# --- The web side: record, then enqueue -------------------------------------------------------------------------------
-
-
-def _producer(settings: Settings) -> Celery:
-    """One Celery app per broker URL in this process, used only to send tasks by name."""
-    from jobs.celery_app import create_celery
-
-    assert settings.redis_url
-    with _lock:
-        app = _producers.get(settings.redis_url)
-        if app is None:
-            app = _producers[settings.redis_url] = create_celery(settings)
-            # A request waits a few seconds at most on a Redis that is down or hangs, then hears why (a 503).
-            app.conf.broker_transport_options = {**(app.conf.broker_transport_options or {}), **BROKER_TIMEOUTS}
-        return app
-
-
-def enqueue(settings: Settings, export_id: int) -> None:
-    if not settings.redis_url:
-        raise ExportsUnavailable(exports.NO_WORKER)
-    # The outcome lives on the export row: no result is kept, so the result store is never waited on either.
-    _producer(settings).send_task(
-        RUN_EXPORT, kwargs={'export_id': export_id}, retry=True, retry_policy=_PUBLISH_RETRY, ignore_result=True
-    )
-
-
-def start_export(ctx: AppContext, actor: Principal, kind: str, first: date | None, last: date | None) -> ExportView:
-    """Record the export and hand it to the worker; the answer comes back at once (status queued)."""
-    exports.validate_request(actor, kind, first, last)  # a refusal says why, whatever the worker's state
-    if not ctx.settings.redis_url:
-        raise ExportsUnavailable(exports.NO_WORKER)
-    with ctx.uow() as uow:
-        view = exports.request_export(uow, ctx.settings, actor, kind, first, last)
-    try:
-        enqueue(ctx.settings, view.id)
-    except (OperationalError, OSError, RedisError) as error:
-        logger.warning('export %s: the broker is unreachable (%s)', view.id, type(error).__name__)
-        with ctx.uow() as uow:
-            exports.fail(uow, view.id, exports.QUEUE_DOWN)
-        raise ExportsUnavailable(exports.QUEUE_DOWN) from error
-    return view
 
 
 # --- The tasks --------------------------------------------------------------------------------------------------------
@@ -108,7 +38,7 @@ def start_export(ctx: AppContext, actor: Principal, kind: str, first: date | Non
 @shared_task(name=RUN_EXPORT, bind=True, acks_late=True)
 def run_export(self: Any, export_id: int) -> str:
     """Build, write and announce one export; returns its final status."""
-    ctx = _context()
+    ctx = worker_context()
     settings = ctx.settings
     with ctx.uow() as uow:
         job = exports.begin(uow, export_id)
@@ -148,7 +78,7 @@ def _fail(ctx: AppContext, export_id: int, message: str) -> None:
 @shared_task(name=EXPORT_EMAIL, bind=True, acks_late=True, max_retries=EMAIL_RETRIES)
 def export_email(self: Any, export_id: int, delivery_id: int | None = None) -> str:
     """'Your export is ready', sent once; temporary failures are retried with exponential back-off."""
-    ctx = _context()
+    ctx = worker_context()
     settings = ctx.settings
     with ctx.uow() as uow:
         ready = exports.ready_message(uow, settings, export_id)
@@ -184,7 +114,7 @@ def export_email(self: Any, export_id: int, delivery_id: int | None = None) -> s
 @shared_task(name=CLEANUP_EXPORTS, acks_late=True)
 def cleanup_exports() -> dict[str, int]:
     """Remove expired export files (hourly); recorded as a run of the 'export-cleanup' job."""
-    ctx = _context()
+    ctx = worker_context()
     with ctx.uow() as uow:
         run_id = job_runs.start_run(uow, 'export-cleanup')
     try:

@@ -10,7 +10,7 @@ from celery import Task, shared_task
 
 from hms.services import outbox
 
-from .reminders import _context
+from .worker import worker_context
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ MAX_BATCHES = 10  # a minute's drain hands over at most this many batches; the n
 @shared_task(name=DRAIN_TASK, bind=True, ignore_result=True)
 def drain_outbox(self: Task) -> dict[str, int]:
     """Hand waiting outbox rows to the broker; forget rows dispatched long ago."""
-    ctx = _context()
+    ctx = worker_context()
 
     def send(task: str, kwargs: dict[str, Any]) -> None:
         self.app.send_task(task, kwargs=kwargs, ignore_result=True)

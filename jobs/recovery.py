@@ -54,9 +54,9 @@ def _recover_on_ready(sender: Any = None, **_: Any) -> None:
 def recover(app: Celery, node: str, started_at: datetime) -> dict[str, int]:
     """Release ``node``'s claims from before ``started_at``, queue them again, re-run its interrupted runs."""
     from .outbox import DRAIN_TASK
-    from .reminders import _context
+    from .worker import worker_context
 
-    ctx = _context()
+    ctx = worker_context()
     with ctx.uow() as uow:
         released = deliveries.release_claims_of(uow, node, started_at)
         runs = list(

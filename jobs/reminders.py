@@ -18,13 +18,13 @@ from typing import Any
 
 from celery import Task, shared_task
 
-from hms import context
-from hms.config import Settings
 from hms.context import AppContext
 from hms.db.models import Delivery
 from hms.domain.enums import Channel, DeliveryStatus
 from hms.notify.message import DeliveryError
 from hms.services import deliveries, job_runs, reminders
+
+from .worker import worker_context
 
 logger = logging.getLogger(__name__)
 
@@ -37,18 +37,6 @@ MAX_FOLLOW_UPS = 3
 _context_lock = threading.Lock()
 
 
-def _context() -> AppContext:
-    """The worker's context: set up by tests and by whoever embeds the worker, else once from the environment."""
-    try:
-        return context.get()
-    except RuntimeError:
-        with _context_lock:
-            try:
-                return context.get()
-            except RuntimeError:
-                return context.init(Settings())
-
-
 def backoff(attempt: int) -> float:
     """Seconds before the retry that follows failed attempt ``attempt`` (1-based)."""
     return BACKOFF_SECONDS * 2 ** (attempt - 1)
@@ -59,7 +47,7 @@ def daily_reminders(
     self: Task, run_id: int | None = None, day: str | None = None, follow_up: int = 0
 ) -> dict[str, Any]:
     """Remind every patient with a booked appointment on ``day`` (ISO date; default today in the clinic's zone)."""
-    ctx = _context()
+    ctx = worker_context()
     settings = ctx.settings
     the_day = date.fromisoformat(day) if day else reminders.today(settings)
     detail: dict[str, Any] = {'day': the_day.isoformat()}
@@ -109,7 +97,7 @@ def appointment_email(self: Task, appointment_id: int, kind: str, sequence: int 
     """The patient's confirmation of a booking, a move or a cancellation (with the .ics), once per change.
 
     ``sequence`` is the appointment's as the change left it (from the outbox): a newer change supersedes this one."""
-    ctx = _context()
+    ctx = worker_context()
     with ctx.uow() as uow:
         plan = reminders.plan_confirmation(uow, ctx.settings, appointment_id, kind)
         if plan is not None and sequence is not None and plan.sequence != sequence:
@@ -132,7 +120,7 @@ def appointment_email(self: Task, appointment_id: int, kind: str, sequence: int 
 @shared_task(name='hms.redeliver', bind=True)
 def redeliver(self: Task, delivery_id: int) -> str:
     """Send a reminder or confirmation again after ``deliveries.reopen`` (the admin's retry of a failed one)."""
-    ctx = _context()
+    ctx = worker_context()
     with ctx.uow() as uow:
         delivery = uow.session.get(Delivery, delivery_id)
         if delivery is None or delivery.appointment_id is None or delivery.kind not in (reminders.REMINDER,
@@ -169,7 +157,7 @@ def deliver(
     run_id: int | None = None, day: str | None = None, sequence: int | None = None,
 ) -> str:  # fmt: skip
     """Send one claimed delivery: compose its message from the ids, send it, record the outcome or retry."""
-    ctx = _context()
+    ctx = worker_context()
     settings = ctx.settings
     on = Channel(channel)
     with ctx.uow() as uow:

@@ -13,13 +13,12 @@ from typing import Any
 from celery import shared_task
 
 from hms import clock
-from hms import context as app_context
-from hms.config import Settings
-from hms.context import AppContext
 from hms.notify.email import send_composed
 from hms.notify.sink import sink_port
 from hms.services import deliveries, job_runs, reports
 from hms.services.reports import Month
+
+from .worker import worker_context
 
 logger = logging.getLogger(__name__)
 
@@ -29,14 +28,6 @@ MAX_RETRIES = deliveries.MAX_ATTEMPTS  # a delivery fails for good after that ma
 # Claims found unfinished are looked at again once they count as abandoned (and taken over then); a few times at most.
 FOLLOW_UP_SECONDS = deliveries.STALE_CLAIM.total_seconds() + 60
 MAX_FOLLOW_UPS = 3
-
-
-def _context() -> AppContext:
-    """The process's context: set up by the web process and tests; a worker process sets it up on first use."""
-    try:
-        return app_context.get()
-    except RuntimeError:
-        return app_context.init(Settings())
 
 
 def backoff(retries: int) -> int:
@@ -61,7 +52,7 @@ def monthly_reports(
     temporary failures, which carries the counts so far in ``carried``). A run that finds reports claimed but
     unfinished (a worker died while sending them, or another run is at it) looks again once such claims count as
     abandoned, and takes those over (``follow_up`` counts these looks)."""
-    ctx = _context()
+    ctx = worker_context()
     settings = ctx.settings
     target = Month.parse(month) if month else Month.previous(clock.now(), settings.zone)
     if carried is None or run_id is None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import partial
 from typing import Any
 
 from fastapi.responses import RedirectResponse
@@ -15,12 +14,12 @@ from hms import clock
 from hms import context as app_context
 from hms.domain.enums import Channel, DeliveryStatus, Role
 from hms.domain.errors import DomainError
+from hms.ports import OpenQueue
 from hms.services import jobs_admin, notices
 from hms.services.jobs_admin import DeliveryFilter, DeliveryView, ExportJobView, Health, RunView
 from hms.services.principal import Principal
 from hms.services.reports import Month
 from hms.services.views import Page
-from jobs.celery_app import create_celery
 
 from . import forms, theme
 from .frame import forbidden, frame
@@ -84,8 +83,8 @@ RETRY_SLOT = r"""
 """
 
 
-def _open_queue() -> jobs_admin.OpenQueue:
-    return partial(create_celery, app_context.get().settings)
+def _open_queue() -> OpenQueue | None:
+    return app_context.get().open_queue
 
 
 @dataclass(frozen=True)

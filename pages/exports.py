@@ -25,7 +25,6 @@ from hms.events import Event
 from hms.services import accounts, exports
 from hms.services.exports import KINDS, ExportExpired, ExportFile, ExportKind, ExportView
 from hms.services.principal import Principal
-from jobs.exports import start_export
 
 from . import formats, forms, theme
 from .frame import frame
@@ -125,7 +124,8 @@ def _list_for_token(token: str, kinds: list[str]) -> list[ExportView]:
 
 
 def _start(principal: Principal, kind: str, first: date | None, last: date | None) -> ExportView:
-    return start_export(app_context.get(), principal, kind, first, last)
+    ctx = app_context.get()
+    return exports.start_export(ctx.uow, ctx.settings, ctx.tasks, principal, kind, first, last)
 
 
 # --- The panel --------------------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from hms.context import AppContext
 from hms.db.migrate import upgrade
 from hms.security import passwords
 from hms.services.bootstrap import ensure_admin
+from jobs.celery_app import open_queue
 
 from .api_fixtures import api, people  # noqa: F401 - the API client and everyone signed in
 from .celery_fixtures import celery_app, celery_worker, worker_context  # noqa: F401 - real worker thread
@@ -29,6 +30,12 @@ from .scheduling_fixtures import clinic  # noqa: F401 - a fixture shared by the 
 HMS_VARIABLES = (
     'HMS_DATABASE_URL', 'HMS_REDIS_URL', 'HMS_STORAGE_SECRET', 'HMS_SMTP_HOST', 'HMS_TIMEZONE', 'HMS_PORT', 'HMS_HOST',
 )  # fmt: skip
+
+
+@pytest.fixture(scope='session', autouse=True)
+def task_queue_plugged_in() -> None:
+    """What the composition root does: the job system (Celery, from ``jobs``) plugged into ``hms.context``."""
+    context.plug_task_queue(open_queue)
 
 
 @pytest.fixture(scope='session', autouse=True)

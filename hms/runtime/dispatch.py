@@ -6,8 +6,8 @@ The confirmation goes through a transactional outbox (``hms.services.outbox``): 
 own transaction (the unit of work calls it just before committing), ``publish`` hands it to the broker right after the
 commit. A broker that is down then leaves the row waiting for the worker's periodic drain; nothing is lost.
 
-The Celery app is imported lazily (``jobs`` is the outer layer; ``hms`` never imports it at module level), and only
-the task's name and ids cross the broker (JSON), never an object.
+Tasks reach the job system through ``hms.ports.TaskQueue``, which the composition root plugs in (``hms`` never
+imports ``jobs``); only the task's name and ids cross the broker (JSON), never an object.
 """
 
 from __future__ import annotations
@@ -25,10 +25,9 @@ from sqlalchemy.orm import Session
 
 from hms.config import Settings
 from hms.events import Event, Publisher
+from hms.ports import OpenQueue, TaskQueue
 
 if TYPE_CHECKING:
-    from celery import Celery
-
     from hms.db.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -47,26 +46,47 @@ BROKER_TIMEOUTS = {'socket_connect_timeout': 2, 'socket_timeout': 2}  # a hung R
 PROBE_TIMEOUT_SECONDS = 0.5
 
 
+class Producer:
+    """This process's one connection for sending tasks by name, opened on first use through the plugged-in port."""
+
+    def __init__(self, open_queue: OpenQueue | None) -> None:
+        self._open = open_queue
+        self._queue: TaskQueue | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def available(self) -> bool:
+        """Whether a job system is plugged in at all (no Redis, no worker: nothing can be queued)."""
+        return self._open is not None
+
+    def send(self, task: str, kwargs: dict[str, Any], *, retry_policy: dict[str, float] | None = None) -> None:
+        """Send ``task`` with ``kwargs``; broker errors propagate (the caller decides what waiting means)."""
+        if self._open is None:
+            raise RuntimeError('no task queue is plugged in')
+        with self._lock:  # one producer set-up per process; sending is quick
+            if self._queue is None:
+                self._queue = self._open()
+            queue = self._queue
+        queue.send_task(
+            task, kwargs=kwargs, ignore_result=True, retry=True, retry_policy=retry_policy or PUBLISH_RETRY_POLICY
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            if self._queue is not None:
+                self._queue.close()
+                self._queue = None
+
+
 class TaskPublisher:
     """Queues ``hms.appointment_email`` for each booked, rescheduled or cancelled appointment, through the outbox."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, producer: Producer) -> None:
         self.settings = settings
-        self._app: Celery | None = None
-        self._lock = threading.Lock()
+        self.producer = producer
         self._staged = threading.local()  # rows staged by this thread's unit of work, until it publishes
         self._probe: redis.Redis | None = None
         self._down = False
-
-    def _celery(self) -> Celery:
-        if self._app is None:
-            from jobs.celery_app import create_celery
-
-            app = create_celery(self.settings)
-            options = dict(app.conf.broker_transport_options or {})
-            app.conf.broker_transport_options = {**options, **BROKER_TIMEOUTS}
-            self._app = app
-        return self._app
 
     @staticmethod
     def confirmations(events: Iterable[Event]) -> list[dict[str, Any]]:
@@ -139,18 +159,13 @@ class TaskPublisher:
                 outbox.dispatch(uow, self.send)
 
     def send(self, task: str, kwargs: dict[str, Any]) -> None:
-        with self._lock:  # one producer set-up per process; sending is quick
-            app = self._celery()
-        app.send_task(task, kwargs=kwargs, ignore_result=True, retry=True, retry_policy=PUBLISH_RETRY_POLICY)
+        self.producer.send(task, kwargs)
 
     def close(self) -> None:
-        with self._lock:
-            if self._app is not None:
-                self._app.close()
-                self._app = None
-            if self._probe is not None:
-                self._probe.close()
-                self._probe = None
+        self.producer.close()
+        if self._probe is not None:
+            self._probe.close()
+            self._probe = None
 
 
 class CompositePublisher:

@@ -17,7 +17,7 @@ import os
 import secrets
 import tempfile
 import time as time_module
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from kombu.exceptions import OperationalError
+from redis.exceptions import RedisError
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased
 
@@ -36,6 +38,7 @@ from hms.db.uow import UnitOfWork
 from hms.domain.enums import AppointmentStatus, ExportStatus, Gender, Role
 from hms.domain.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
 from hms.notify.message import Message
+from hms.runtime.dispatch import Producer
 
 from . import audit
 from .principal import Principal
@@ -59,6 +62,8 @@ NO_WORKER = (
     'Please ask the administrator.'
 )
 EMAIL_SUBJECT = 'Your export is ready'
+RUN_EXPORT_TASK = 'hms.run_export'
+PUBLISH_RETRY = {'max_retries': 2, 'interval_start': 0, 'interval_step': 0.5, 'interval_max': 1}
 
 
 class ExportKind(StrEnum):
@@ -239,6 +244,34 @@ def request_export(
     )  # fmt: skip
     uow.commit()
     return ExportView.of(export, now)
+
+
+def start_export(
+    open_uow: Callable[[], UnitOfWork],
+    settings: Settings,
+    tasks: Producer,
+    actor: Principal,
+    kind: str,
+    first: date | None,
+    last: date | None,
+) -> ExportView:
+    """Record the export and hand it to the worker; the answer comes back at once (status queued).
+
+    Without a job system no worker can exist, so this refuses at once (a 503) instead of queueing forever."""
+    validate_request(actor, kind, first, last)  # a refusal says why, whatever the worker's state
+    if not tasks.available:
+        raise ExportsUnavailable(NO_WORKER)
+    with open_uow() as uow:
+        view = request_export(uow, settings, actor, kind, first, last)
+    try:
+        # The outcome lives on the export row: no result is kept, so the result store is never waited on either.
+        tasks.send(RUN_EXPORT_TASK, {'export_id': view.id}, retry_policy=PUBLISH_RETRY)
+    except (OperationalError, OSError, RedisError) as error:
+        logger.warning('export %s: the broker is unreachable (%s)', view.id, type(error).__name__)
+        with open_uow() as uow:
+            fail(uow, view.id, QUEUE_DOWN)
+        raise ExportsUnavailable(QUEUE_DOWN) from error
+    return view
 
 
 def _own(uow: UnitOfWork, actor: Principal, export_id: int) -> Export:

@@ -1,21 +1,21 @@
 """The administrator's view of background work: the last runs of each job, the delivery log and retries of failed
 deliveries, 'run now', the export jobs, whether Redis and a worker answer, and the development Outbox.
 
-Celery stays out of this module: the page and the API pass a way to open the Celery app
-(``functools.partial(jobs.celery_app.create_celery, settings)``), used as a ``TaskQueue`` and closed after use.
+Celery stays out of this module: the page and the API pass the context's way to open the job system
+(``hms.ports.OpenQueue``), used as a ``TaskQueue`` and closed after use.
 """
 
 from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from typing import Any, Protocol
+from typing import Any
 
 import redis
 from sqlalchemy import ColumnElement, func, select
@@ -27,6 +27,7 @@ from hms.db.uow import UnitOfWork
 from hms.domain.enums import Channel, DeliveryStatus, Role
 from hms.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from hms.notify.sink import OutboxMessage, read_outbox
+from hms.ports import OpenQueue, TaskQueue
 
 from . import deliveries, job_runs, reports
 from .principal import Principal, require_role
@@ -48,24 +49,9 @@ class JobsUnavailable(DomainError):
     title = 'Service unavailable'
 
 
-class TaskQueue(Protocol):
-    """What this module needs of the Celery app."""
-
-    control: Any
-    tasks: Mapping[str, Any]
-    loader: Any
-
-    def send_task(self, name: str, args: Any = None, kwargs: dict[str, Any] | None = None, **options: Any) -> Any: ...
-
-    def close(self) -> None: ...
-
-
-OpenQueue = Callable[[], TaskQueue]
-
-
 @contextmanager
-def _opened(settings: Settings, open_queue: OpenQueue) -> Iterator[TaskQueue]:
-    if not settings.redis_url:
+def _opened(settings: Settings, open_queue: OpenQueue | None) -> Iterator[TaskQueue]:
+    if not settings.redis_url or open_queue is None:
         raise JobsUnavailable(NO_REDIS)
     queue = open_queue()
     try:
@@ -256,7 +242,7 @@ def recent_exports(uow: UnitOfWork, actor: Principal, limit: int = 20) -> list[E
     ]
 
 
-def health(settings: Settings, open_queue: OpenQueue) -> Health:
+def health(settings: Settings, open_queue: OpenQueue | None) -> Health:
     """Whether Redis answers PING and a worker answers Celery's ping (each within about a second)."""
     if not settings.redis_url:
         return Health(redis_configured=False, redis_reachable=False, worker_reachable=False, workers=[])
@@ -338,7 +324,7 @@ def run_now(
     uow_factory: Callable[[], UnitOfWork],
     settings: Settings,
     actor: Principal,
-    open_queue: OpenQueue,
+    open_queue: OpenQueue | None,
     job: str,
     *,
     month: str | None = None,
@@ -378,7 +364,7 @@ def retry_delivery(
     uow_factory: Callable[[], UnitOfWork],
     settings: Settings,
     actor: Principal,
-    open_queue: OpenQueue,
+    open_queue: OpenQueue | None,
     delivery_id: int,
 ) -> Enqueued:
     """An admin's retry of a failed delivery: reopened, then handed to the task that sends it (see retry_plan)."""

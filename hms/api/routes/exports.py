@@ -15,7 +15,6 @@ from hms.api.schemas import ExportCreatedOut, ExportOut, IdPath, problem_respons
 from hms.domain.schemas import Command
 from hms.services import exports
 from hms.services.exports import ExportKind
-from jobs.exports import start_export
 
 router = APIRouter(prefix='/exports', tags=['exports'])
 
@@ -55,7 +54,7 @@ class ExportIn(Command):
 def request_export(body: ExportIn, principal: CurrentUser, ctx: Context, response: Response) -> ExportCreatedOut:
     """Starts building the CSV in the background and answers at once. Follow it with `GET /api/exports/{id}`; an
     email tells you when it is ready. Files are kept for the clinic's retention period (7 days by default)."""
-    view = start_export(ctx, principal, body.kind.value, body.first, body.last)
+    view = exports.start_export(ctx.uow, ctx.settings, ctx.tasks, principal, body.kind.value, body.first, body.last)
     response.headers['Location'] = f'/api/exports/{view.id}'
     return ExportCreatedOut(id=view.id, status=view.status)
 

@@ -4,7 +4,6 @@ and retries of failed deliveries."""
 from __future__ import annotations
 
 from datetime import date
-from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
@@ -26,9 +25,9 @@ from hms.api.schemas import (
 )
 from hms.context import AppContext
 from hms.domain.enums import Channel, DeliveryStatus
+from hms.ports import OpenQueue
 from hms.services import jobs_admin
 from hms.services.jobs_admin import DeliveryFilter
-from jobs.celery_app import create_celery
 
 router = APIRouter(prefix='/admin', tags=['jobs'])
 
@@ -40,8 +39,8 @@ def _responses(*codes: int) -> dict[int | str, dict]:
     return problem_responses(401, 403, *codes, described=_DESCRIBED)
 
 
-def _open_queue(ctx: AppContext) -> jobs_admin.OpenQueue:
-    return partial(create_celery, ctx.settings)
+def _open_queue(ctx: AppContext) -> OpenQueue | None:
+    return ctx.open_queue
 
 
 @router.get('/jobs', response_model=JobsOut, summary='Jobs, their last runs, Redis and worker', responses=_responses())
