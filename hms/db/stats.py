@@ -104,7 +104,7 @@ class StatsRepository:
             select(Appointment.doctor_id, Appointment.status, func.count())
             .where(*_scoped(scope))
             .group_by(Appointment.doctor_id, Appointment.status)
-        ).all()  # type: ignore[return-value]
+        ).all()
 
     def count_between(self, scope: Scope, start: datetime, end: datetime) -> int:
         conditions = [*_scoped(scope, within_period=False), Appointment.start_at >= start, Appointment.start_at < end]
@@ -117,16 +117,22 @@ class StatsRepository:
     def doctors(self, scope: Scope) -> Sequence[tuple[int, str, int, str, bool, int]]:
         """(id, name, department id, department name, active, consultation minutes) of the doctors in scope."""
         query = (
-            select(DoctorProfile.user_id, User.name, Department.id, Department.name, User.is_active,
-                   DoctorProfile.consultation_minutes)
+            select(
+                DoctorProfile.user_id,
+                User.name,
+                Department.id,
+                Department.name,
+                User.is_active,
+                DoctorProfile.consultation_minutes,
+            )
             .join(User, User.id == DoctorProfile.user_id)
             .join(Department, Department.id == DoctorProfile.department_id)
-        )  # fmt: skip
+        )
         if scope.doctor_id is not None:
             query = query.where(DoctorProfile.user_id == scope.doctor_id)
         if scope.department_id is not None:
             query = query.where(DoctorProfile.department_id == scope.department_id)
-        return self.session.execute(query).all()  # type: ignore[return-value]
+        return self.session.execute(query).all()
 
     def patient_count(self) -> int:
         return int(self.session.scalar(select(func.count()).select_from(PatientProfile)) or 0)
@@ -137,7 +143,7 @@ class StatsRepository:
             select(bucket, func.count())
             .where(User.role == Role.PATIENT, User.created_at >= start, User.created_at < end)
             .group_by(bucket)
-        ).all()  # type: ignore[return-value]
+        ).all()
 
     def patients_seen(self, scope: Scope) -> Sequence[tuple[str, int, int]]:
         """(gender, birth year, count) of the distinct patients with a completed visit in scope."""
@@ -148,7 +154,7 @@ class StatsRepository:
             select(PatientProfile.gender, year, func.count())
             .where(PatientProfile.user_id.in_(seen))
             .group_by(PatientProfile.gender, year)
-        ).all()  # type: ignore[return-value]
+        ).all()
 
     def weekly_windows(self, doctor_ids: Sequence[int]) -> Sequence[tuple[int, int, Any, Any]]:
         """(doctor id, weekday, start, end) of the weekly windows: plain rows, not entities (a tenth of the time)."""
@@ -156,7 +162,7 @@ class StatsRepository:
             select(WeeklyWindow.doctor_id, WeeklyWindow.weekday, WeeklyWindow.start_time, WeeklyWindow.end_time).where(
                 WeeklyWindow.doctor_id.in_(doctor_ids)
             )
-        ).all()  # type: ignore[return-value]
+        ).all()
 
     def override_windows(
         self, doctor_ids: Sequence[int], first: date, last: date
@@ -166,4 +172,4 @@ class StatsRepository:
             select(DateOverride.doctor_id, DateOverride.date, OverrideWindow.start_time, OverrideWindow.end_time)
             .outerjoin(OverrideWindow, and_(OverrideWindow.override_id == DateOverride.id))
             .where(DateOverride.doctor_id.in_(doctor_ids), DateOverride.date >= first, DateOverride.date <= last)
-        ).all()  # type: ignore[return-value]
+        ).all()

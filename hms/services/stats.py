@@ -4,6 +4,9 @@ Everything returned is plain JSON-ready data, so it can be cached in Redis, serv
 Definitions: cancellation rate = cancelled / all appointments in the period; no-show rate = no-shows / (completed +
 no-shows); utilisation = non-cancelled bookings / published slots (today's availability template and overrides
 applied to every date of the period).
+
+The period helpers (``buckets_frame``, ``per_day_series``, ``status_rates``, ``published_slots``) are public: the
+monthly report (hms.services.reports) computes its figures with them, so that both agree.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs among the dev dependencies
 
 from hms import clock
 from hms.cache import Cache
@@ -68,7 +71,9 @@ def _scope(query: StatsQuery, zone: ZoneInfo) -> Scope:
     )
 
 
-def _buckets_frame(rows: list[tuple[str, Any, int]], zone: ZoneInfo) -> pd.DataFrame:
+def buckets_frame(rows: list[tuple[str, Any, int]], zone: ZoneInfo) -> pd.DataFrame:
+    """The quarter-hour rows of ``StatsRepository.appointments_by_quarter_hour`` as a frame (bucket, status, count,
+    local: the bucket in the clinic's zone)."""
     frame = pd.DataFrame(rows, columns=['bucket', 'status', 'count'])
     if frame.empty:
         return frame.assign(local=pd.Series(dtype='datetime64[ns, UTC]'))
@@ -77,7 +82,8 @@ def _buckets_frame(rows: list[tuple[str, Any, int]], zone: ZoneInfo) -> pd.DataF
     return frame
 
 
-def _per_day(frame: pd.DataFrame, first: date, last: date) -> dict[str, Any]:
+def per_day_series(frame: pd.DataFrame, first: date, last: date) -> dict[str, Any]:
+    """Every date from first to last, and per status one count for each of them."""
     days = pd.date_range(first, last, freq='D').date
     if frame.empty:
         table = pd.DataFrame(0, index=days, columns=STATUSES)
@@ -103,7 +109,8 @@ def _heatmap(frame: pd.DataFrame) -> dict[str, Any]:
     return {'weekdays': WEEKDAYS, 'hours': list(range(24)), 'z': grid}
 
 
-def _rates(frame: pd.DataFrame) -> dict[str, Any]:
+def status_rates(frame: pd.DataFrame) -> dict[str, Any]:
+    """The period's counts per status, its cancellation rate and its no-show rate."""
     totals = frame.groupby('status')['count'].sum() if not frame.empty else pd.Series(dtype=int)
     count = {status: int(totals.get(status, 0)) for status in STATUSES}
     everything = sum(count.values())
@@ -118,7 +125,9 @@ def _rates(frame: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def _by_doctor(rows: list[tuple[int, Any, int]], doctors: dict[int, dict[str, Any]]) -> tuple[list, list]:
+def _by_doctor(
+    rows: list[tuple[int, Any, int]], doctors: dict[int, dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     frame = pd.DataFrame(rows, columns=['doctor_id', 'status', 'count'])
     if frame.empty:
         return [], []
@@ -167,9 +176,11 @@ def _slot_count(windows: tuple[Window, ...], minutes: int, shape: tuple[Any, Any
     return _slot_counts[key]
 
 
-def _published_slots(
+def published_slots(
     repo: StatsRepository, doctors: dict[int, dict[str, Any]], first: date, last: date, zone: ZoneInfo
 ) -> dict[int, int]:
+    """The slots each doctor (``doctors``: id -> at least {'minutes': consultation length}) publishes from first to
+    last: the current weekly template, with the date overrides of the period applied."""
     ids = list(doctors)
     weekly: dict[int, dict[int, list[Window]]] = defaultdict(lambda: defaultdict(list))
     for doctor_id, weekday, start, end in repo.weekly_windows(ids):
@@ -192,15 +203,15 @@ def _published_slots(
             if override is not None:
                 total += _slot_count(tuple(sorted(override)), minutes, shape, day, zone) if override else 0
                 continue
-            windows = week.get(day.weekday())
-            if not windows:
+            usual = week.get(day.weekday())
+            if not usual:
                 continue
             if shape[0] != shape[1]:  # a daylight-saving change day is counted for itself
-                total += _slot_count(windows, minutes, shape, day, zone)
+                total += _slot_count(usual, minutes, shape, day, zone)
                 continue
             kind = (day.weekday(), shape)
             if kind not in per_kind:
-                per_kind[kind] = _slot_count(windows, minutes, shape, day, zone)
+                per_kind[kind] = _slot_count(usual, minutes, shape, day, zone)
             total += per_kind[kind]
         published[doctor_id] = total
     return published
@@ -208,19 +219,21 @@ def _published_slots(
 
 def _utilisation(
     rows: list[tuple[int, Any, int]], doctors: dict[int, dict[str, Any]], published: dict[int, int]
-) -> list:
+) -> list[dict[str, Any]]:
     booked: dict[int, int] = defaultdict(int)
     for doctor_id, status, count in rows:
         if AppointmentStatus(status) is not AppointmentStatus.CANCELLED:
             booked[doctor_id] += int(count)
     result = [
         {
-            'doctor': doctor['name'], 'booked': booked[doctor_id], 'published': published.get(doctor_id, 0),
+            'doctor': doctor['name'],
+            'booked': booked[doctor_id],
+            'published': published.get(doctor_id, 0),
             'share': round(booked[doctor_id] / published[doctor_id], 4) if published.get(doctor_id) else None,
         }
         for doctor_id, doctor in doctors.items()
         if doctor['active'] or booked[doctor_id]
-    ]  # fmt: skip
+    ]
     return sorted(result, key=lambda item: (-(item['share'] or 0), item['doctor']))
 
 
@@ -275,25 +288,27 @@ def dashboard(uow: UnitOfWork, settings: Settings, actor: Principal, query: Stat
         }
         for doctor_id, name, department_id, department, active, minutes in repo.doctors(scope)
     }
-    frame = _buckets_frame(list(repo.appointments_by_quarter_hour(scope)), zone)
+    frame = buckets_frame(list(repo.appointments_by_quarter_hour(scope)), zone)
     doctor_rows = list(repo.appointments_by_doctor(scope))
     by_department, by_doctor = _by_doctor(doctor_rows, doctors)
-    published = _published_slots(repo, doctors, query.first, query.last, zone)
+    published = published_slots(repo, doctors, query.first, query.last, zone)
     headline = {
         'doctors_active': sum(1 for doctor in doctors.values() if doctor['active']),
         'patients': repo.patient_count(),
-        'appointments_today': repo.count_between(scope, _local_midnight(today, zone),
-                                                 _local_midnight(today + timedelta(days=1), zone)),
-        'appointments_week': repo.count_between(scope, _local_midnight(monday, zone),
-                                                _local_midnight(monday + timedelta(days=7), zone)),
+        'appointments_today': repo.count_between(
+            scope, _local_midnight(today, zone), _local_midnight(today + timedelta(days=1), zone)
+        ),
+        'appointments_week': repo.count_between(
+            scope, _local_midnight(monday, zone), _local_midnight(monday + timedelta(days=7), zone)
+        ),
         'appointments_total': repo.count_all(scope),
-        **_rates(frame),
-    }  # fmt: skip
+        **status_rates(frame),
+    }
     return {
         'query': {**asdict(query), 'first': query.first.isoformat(), 'last': query.last.isoformat()},
         'generated_at': clock.now().isoformat(),
         'headline': headline,
-        'per_day': _per_day(frame, query.first, query.last),
+        'per_day': per_day_series(frame, query.first, query.last),
         'by_department': by_department,
         'by_doctor': by_doctor,
         'utilisation': _utilisation(doctor_rows, doctors, published),
@@ -331,12 +346,12 @@ def doctor_numbers(uow: UnitOfWork, settings: Settings, actor: Principal) -> dic
     today = clock.now().astimezone(zone).date()
     repo = StatsRepository(uow.session)
     month = StatsQuery(today.replace(day=1), today, doctor_id=actor.user_id)
-    month_frame = _buckets_frame(list(repo.appointments_by_quarter_hour(_scope(month, zone))), zone)
-    rates = _rates(month_frame)
+    month_frame = buckets_frame(list(repo.appointments_by_quarter_hour(_scope(month, zone))), zone)
+    rates = status_rates(month_frame)
     due = rates['completed'] + rates['no_shows']
     first_week = today - timedelta(days=today.weekday()) - timedelta(weeks=12)
     weeks = StatsQuery(first_week, today, doctor_id=actor.user_id)
-    frame = _buckets_frame(list(repo.appointments_by_quarter_hour(_scope(weeks, zone))), zone)
+    frame = buckets_frame(list(repo.appointments_by_quarter_hour(_scope(weeks, zone))), zone)
     per_week = dict.fromkeys([first_week + timedelta(weeks=n) for n in range(13)], 0)
     if not frame.empty:
         done = frame[frame['status'] == AppointmentStatus.COMPLETED.value]

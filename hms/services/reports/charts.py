@@ -1,0 +1,58 @@
+"""The report's charts, drawn with matplotlib (Agg, no display) as PNG images."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from .month import Month
+
+COLOURS = {'completed': '#0f766e', 'no_show': '#b45309', 'cancelled': '#94a3b8'}
+
+
+def _new_figure(width: float = 7.0, height: float = 2.8) -> Any:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), dpi=100, layout='constrained')
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _png(figure: Any) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format='png', metadata={'Software': None})
+    return buffer.getvalue()
+
+
+def per_day_chart(per_day: dict[str, list[int]], month: Month) -> bytes:
+    """Appointments per day of the month, stacked by status."""
+    figure = _new_figure()
+    axes = figure.add_subplot()
+    days = list(range(1, len(per_day['completed']) + 1))
+    bottom = [0] * len(days)
+    for status, label in (('completed', 'Completed'), ('no_show', 'No-show'), ('cancelled', 'Cancelled')):
+        axes.bar(days, per_day[status], bottom=bottom, color=COLOURS[status], label=label, width=0.8)
+        bottom = [a + b for a, b in zip(bottom, per_day[status], strict=True)]
+    axes.set_xlim(0.4, len(days) + 0.6)
+    axes.set_ylim(0, max(*bottom, 1) * 1.25)  # room for the legend
+    axes.set_xticks([day for day in days if day == 1 or day % 5 == 0])
+    axes.set_xlabel(f'Day of {month.label}')
+    axes.yaxis.get_major_locator().set_params(integer=True)
+    axes.legend(loc='upper right', fontsize=8, frameon=False, ncols=3)
+    axes.spines[['top', 'right']].set_visible(False)
+    return _png(figure)
+
+
+def bar_chart(labels: list[str], values: list[int], xlabel: str) -> bytes:
+    """Horizontal bars, the first label on top; long labels shortened."""
+    height = max(1.6, 0.35 * len(labels) + 0.8)
+    figure = _new_figure(7.0, height)
+    axes = figure.add_subplot()
+    shown = [label if len(label) <= 40 else label[:39] + '…' for label in labels]
+    axes.barh(list(range(len(values)))[::-1], values, color=COLOURS['completed'])
+    axes.set_yticks(list(range(len(values)))[::-1], shown, fontsize=8)
+    axes.set_xlabel(xlabel)
+    axes.xaxis.get_major_locator().set_params(integer=True)
+    axes.spines[['top', 'right']].set_visible(False)
+    return _png(figure)
