@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs among the dev dependencies
+import pandas as pd
 
 from hms import clock
 from hms.cache import Cache
