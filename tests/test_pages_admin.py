@@ -6,10 +6,6 @@ re-initialises it over the same database and sets the clock and the Berlin time 
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 from nicegui import ui
 from nicegui.testing import User
@@ -25,75 +21,24 @@ from hms.services.views import AppointmentView
 from . import scheduling_fixtures
 from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 from .factories import DOCTOR_PASSWORD, PATIENT_PASSWORD, make_doctor, make_patient
+from .page_steps import (
+    FORBIDDEN,
+    PATIENCE,
+    column,
+    element,
+    eventually,
+    fill,
+    row_action,
+    rows,
+    see,
+    sign_in,
+    sign_in_admin,
+    text_of,
+)
 from .scheduling_fixtures import Clinic, local
 
 clinic = scheduling_fixtures.clinic  # the fixture (the conftest may share it too)
-FORBIDDEN = 'You do not have access to this page.'
-PATIENCE = 50  # handlers run in threads: poll for up to 5 s
 ADMIN_PAGES = ('/admin/departments', '/admin/doctors', '/admin/patients', '/admin/patients/1', '/admin/appointments')
-
-
-async def see(user: User, target: str | None = None, **filters: object) -> None:
-    await user.should_see(target, retries=PATIENCE, **filters)  # type: ignore[arg-type]
-
-
-async def eventually(check: Callable[[], bool], what: str) -> None:
-    for _ in range(PATIENCE):
-        if check():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f'timed out waiting for: {what}')
-
-
-async def sign_in(user: User, email: str, password: str, landing: str) -> None:
-    await user.open('/login')
-    user.find('Email').type(email)
-    user.find('Password').type(password)
-    user.find(kind=ui.button, content='Sign in').click()
-    await see(user, landing)
-
-
-async def sign_in_admin(user: User) -> None:
-    await sign_in(user, ADMIN_EMAIL, ADMIN_PASSWORD, 'Clinic dashboard')
-
-
-def table(user: User, marker: str) -> ui.table:
-    assert user.client is not None
-    return next(e for e in user.client.layout.descendants() if isinstance(e, ui.table) and marker in e._markers)
-
-
-def rows(user: User, marker: str) -> list[dict[str, Any]]:
-    element = table(user, marker)
-    return list(element.rows) if element.visible else []
-
-
-def column(user: User, marker: str, name: str) -> list[Any]:
-    return [row[name] for row in rows(user, marker)]
-
-
-def row_action(user: User, marker: str, event: str, **match: object) -> None:
-    """Click a row's action button: the table slot emits ``event`` with the row."""
-    row = next(row for row in rows(user, marker) if all(row[key] == value for key, value in match.items()))
-    user.find(kind=ui.table, marker=marker).trigger(event, row)
-
-
-def element(user: User, *, marker: str | None = None, label: str | None = None) -> Any:
-    """One input or select, by marker or by its label."""
-    if marker is not None:
-        return next(iter(user.find(marker=marker).elements))
-    assert user.client is not None
-    found = [
-        e for e in user.client.layout.descendants()
-        if isinstance(e, ui.input | ui.select) and e.props.get('label') == label
-    ]  # fmt: skip
-    assert len(found) == 1, f'expected one field labelled {label!r}, found {len(found)}'
-    return found[0]
-
-
-def fill(user: User, value: Any, *, marker: str | None = None, label: str | None = None) -> None:
-    """Replace a field's value (as a person selecting all and typing would)."""
-    with user:
-        element(user, marker=marker, label=label).value = value
 
 
 def confirm(user: User) -> None:
@@ -145,7 +90,7 @@ async def test_admin_adds_a_department_then_a_doctor_and_sees_the_one_time_passw
     confirm(user)
     await see(user, 'Doctor account created')
     await see(user, 'must change it at first sign-in')
-    password = next(iter(user.find(marker='initial-password').elements)).text  # type: ignore[attr-defined]
+    password = text_of(user, 'initial-password')
     assert len(password) >= 12
     user.find(marker='password-done').click()
     await user.should_not_see(marker='initial-password', retries=PATIENCE)

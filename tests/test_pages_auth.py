@@ -10,25 +10,38 @@ from nicegui.testing import User
 
 from hms import context
 from hms.clock import ManualClock
+from hms.context import AppContext
 from hms.services import accounts
 
 from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 from .factories import DOCTOR_PASSWORD, PATIENT_PASSWORD, make_doctor, make_patient
-
-FORBIDDEN = 'You do not have access to this page.'
-# Handlers that hash a password take a moment; poll for up to 5 s rather than NiceGUI's default 0.3 s.
-PATIENCE = 50
+from .page_steps import FORBIDDEN, see, sign_in, submit_credentials
 
 
-async def see(user: User, target: str | None = None, **filters: object) -> None:
-    await user.should_see(target, retries=PATIENCE, **filters)  # type: ignore[arg-type]
+async def register(user: User, fields: dict[str, str], gender: str | None = None) -> None:
+    """Fill in the registration form (each field by its label, then the gender) and press Create account."""
+    await user.open('/register')
+    for label, value in fields.items():
+        user.find(label).type(value)
+    if gender is not None:
+        user.find('Gender').click()
+        user.find(gender).click()
+    user.find(kind=ui.button, content='Create account').click()
 
 
-async def sign_in(user: User, email: str, password: str) -> None:
-    await user.open('/login')
-    user.find('Email').type(email)
-    user.find('Password').type(password)
-    user.find(kind=ui.button, content='Sign in').click()
+def change_password(user: User, current: str, new: str) -> None:
+    user.find('Current password').type(current)
+    user.find('New password').type(new)
+    user.find('Repeat the new password').type(new)
+    user.find(kind=ui.button, content='Change password').click()
+
+
+def deactivate(ctx: AppContext, user_id: int) -> None:
+    """The administrator blocks the account (through the service, signed in on the side)."""
+    with ctx.uow() as uow:
+        credentials = accounts.Credentials(email=ADMIN_EMAIL, password=ADMIN_PASSWORD)
+        admin = accounts.login(uow, ctx.settings, credentials, ip='x', kind=accounts.SessionKind.WEB).principal
+        accounts.set_active(uow, admin, user_id, active=False)
 
 
 async def test_anonymous_visitors_are_sent_to_sign_in(user: User) -> None:
@@ -39,16 +52,15 @@ async def test_anonymous_visitors_are_sent_to_sign_in(user: User) -> None:
 
 
 async def test_register_lands_on_patient_home_and_can_sign_in_again(user: User) -> None:
-    await user.open('/register')
-    user.find('Full name').type('Grace Hopper')
-    user.find('Email').type('Grace@Example.com')
-    user.find('Password').type('Navy-Compiler-1952')
-    user.find('Date of birth').type('1986-12-09')
-    user.find('Phone').type('+1 212 555 0100')
-    user.find('Address').type('1 Navy Yard, Arlington')
-    user.find('Gender').click()
-    user.find('Female').click()
-    user.find(kind=ui.button, content='Create account').click()
+    grace = {
+        'Full name': 'Grace Hopper',
+        'Email': 'Grace@Example.com',
+        'Password': 'Navy-Compiler-1952',
+        'Date of birth': '1986-12-09',
+        'Phone': '+1 212 555 0100',
+        'Address': '1 Navy Yard, Arlington',
+    }
+    await register(user, grace, 'Female')
     await see(user, 'My health')
     await see(user, 'Welcome, Grace Hopper')
     await user.open('/logout')
@@ -58,10 +70,7 @@ async def test_register_lands_on_patient_home_and_can_sign_in_again(user: User) 
 
 
 async def test_registration_shows_errors_next_to_fields(user: User) -> None:
-    await user.open('/register')
-    user.find('Email').type('not-an-email')
-    user.find('Password').type('password')
-    user.find(kind=ui.button, content='Create account').click()
+    await register(user, {'Email': 'not-an-email', 'Password': 'password'})
     await see(user, 'This field is required.')  # name, date of birth, phone, gender
     await see(user, 'too common')
     name = user.find('Full name').elements.pop()
@@ -70,15 +79,14 @@ async def test_registration_shows_errors_next_to_fields(user: User) -> None:
 
 async def test_registration_with_a_taken_email_says_so(user: User) -> None:
     make_patient(context.get(), 'ada@example.com')
-    await user.open('/register')
-    user.find('Full name').type('Someone Else')
-    user.find('Email').type('ADA@example.com')
-    user.find('Password').type('Another-Long-Secret-4')
-    user.find('Date of birth').type('1990-01-01')
-    user.find('Phone').type('0123456789')
-    user.find('Gender').click()
-    user.find('Male').click()
-    user.find(kind=ui.button, content='Create account').click()
+    someone = {
+        'Full name': 'Someone Else',
+        'Email': 'ADA@example.com',
+        'Password': 'Another-Long-Secret-4',
+        'Date of birth': '1990-01-01',
+        'Phone': '0123456789',
+    }
+    await register(user, someone, 'Male')
     await see(user, 'already exists')
 
 
@@ -129,12 +137,7 @@ async def test_repeated_failures_are_throttled_with_a_clear_message(user: User) 
 async def test_blacklisted_user_is_refused_and_sees_why(user: User) -> None:
     ctx = context.get()
     patient = make_patient(ctx)
-    with ctx.uow() as uow:
-        admin = accounts.login(
-            uow, ctx.settings, accounts.Credentials(email=ADMIN_EMAIL, password=ADMIN_PASSWORD), ip='x',
-            kind=accounts.SessionKind.WEB,
-        ).principal  # fmt: skip
-        accounts.set_active(uow, admin, patient.id, active=False)
+    deactivate(ctx, patient.id)
     await sign_in(user, 'ada@example.com', PATIENT_PASSWORD)
     await see(user, 'deactivated by the clinic')
     await user.should_not_see('My health')
@@ -145,12 +148,7 @@ async def test_blacklisting_ends_an_open_session(user: User) -> None:
     patient = make_patient(ctx)
     await sign_in(user, 'ada@example.com', PATIENT_PASSWORD)
     await see(user, 'My health')
-    with ctx.uow() as uow:
-        admin = accounts.login(
-            uow, ctx.settings, accounts.Credentials(email=ADMIN_EMAIL, password=ADMIN_PASSWORD), ip='x',
-            kind=accounts.SessionKind.WEB,
-        ).principal  # fmt: skip
-        accounts.set_active(uow, admin, patient.id, active=False)
+    deactivate(ctx, patient.id)
     await user.open('/patient')
     await see(user, 'deactivated by the clinic')
     await see(user, kind=ui.button, content='Sign in')
@@ -200,10 +198,7 @@ async def test_doctor_with_initial_password_must_change_it_first(user: User) -> 
     await see(user, 'Choose your password')
     await user.open('/doctor')
     await see(user, 'Choose your password')  # every page waits for the change
-    user.find('Current password').type(DOCTOR_PASSWORD)
-    user.find('New password').type('Vicodin-Puzzle-Solver-7')
-    user.find('Repeat the new password').type('Vicodin-Puzzle-Solver-7')
-    user.find(kind=ui.button, content='Change password').click()
+    change_password(user, DOCTOR_PASSWORD, 'Vicodin-Puzzle-Solver-7')
     await see(user, 'My day')
     await user.open('/doctor')
     await see(user, 'My day')
@@ -214,10 +209,7 @@ async def test_password_change_from_the_profile_page(user: User) -> None:
     await sign_in(user, 'ada@example.com', PATIENT_PASSWORD)
     await see(user, 'My health')
     await user.open('/profile')
-    user.find('Current password').type('wrong-current')
-    user.find('New password').type('Analytical-Engine-1843')
-    user.find('Repeat the new password').type('Analytical-Engine-1843')
-    user.find(kind=ui.button, content='Change password').click()
+    change_password(user, 'wrong-current', 'Analytical-Engine-1843')
     await see(user, 'This is not your current password.')
     current = user.find('Current password').elements.pop()
     assert isinstance(current, ui.input)
@@ -239,15 +231,11 @@ async def test_signed_in_user_visiting_login_goes_home(user: User) -> None:
 async def test_login_follows_a_safe_next_path_only(user: User) -> None:
     make_patient(context.get())
     await user.open('/profile')  # redirected to /login?next=/profile
-    user.find('Email').type('ada@example.com')
-    user.find('Password').type(PATIENT_PASSWORD)
-    user.find(kind=ui.button, content='Sign in').click()
+    submit_credentials(user, 'ada@example.com', PATIENT_PASSWORD)
     await see(user, 'Change password')
     await user.open('/logout')
     await user.open('/login?next=//evil.example.com')
-    user.find('Email').type('ada@example.com')
-    user.find('Password').type(PATIENT_PASSWORD)
-    user.find(kind=ui.button, content='Sign in').click()
+    submit_credentials(user, 'ada@example.com', PATIENT_PASSWORD)
     await see(user, 'My health')
 
 
