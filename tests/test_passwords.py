@@ -1,6 +1,7 @@
 import pytest
 
-from hms.security.passwords import hash_password, password_problem, verify_password
+from hms.domain.passwords import password_problem
+from hms.security.passwords import hash_password, verify_password
 
 
 def test_hashes_are_argon2id_and_verify() -> None:

@@ -7,14 +7,14 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, EmailStr, Field, StringConstraints, model_validator
 
-from .schemas import Address, Command, Name, Phone, _no_control_chars
+from .schemas import Address, Command, Name, Phone, no_control_chars
 from .slots import Window, validate_day
 
 # Far enough to never limit a clinic, near enough that time-zone arithmetic cannot overflow.
 MIN_YEAR, MAX_YEAR = 1900, 2999
 
 ShortText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), AfterValidator(_no_control_chars)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), AfterValidator(no_control_chars)
 ]
 Text500 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 Text4000 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]

@@ -20,7 +20,7 @@ from pydantic import (
 
 from hms import clock
 from hms.domain.enums import Gender
-from hms.security.passwords import MAX_LENGTH, password_problem
+from hms.domain.passwords import MAX_LENGTH, password_problem
 
 # Clinics run staff mail on internal domains (clinic.local) and test on .test: accept those, refuse the rest of
 # the special-use names (invalid, onion, arpa, localhost) as email-validator does.
@@ -32,7 +32,8 @@ _CONTROL_CHARS = re.compile(r'[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]')
 _PHONE = re.compile(r'^\+?[0-9 ()\-.]{6,24}$')
 
 
-def _no_control_chars(value: str) -> str:
+def no_control_chars(value: str) -> str:
+    """A validator for names and addresses: refuses control characters other than tabs and line breaks."""
     if _CONTROL_CHARS.search(value):
         raise ValueError('must not contain control characters')
     return value
@@ -52,10 +53,10 @@ def _strong_password(value: str) -> str:
 
 
 Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), AfterValidator(_no_control_chars)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), AfterValidator(no_control_chars)
 ]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), AfterValidator(_phone)]
-Address = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300), AfterValidator(_no_control_chars)]
+Address = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300), AfterValidator(no_control_chars)]
 NewPassword = Annotated[str, Field(max_length=MAX_LENGTH), AfterValidator(_strong_password)]
 
 

@@ -10,7 +10,8 @@ from hms.db.migrate import upgrade
 from hms.db.models import AdminProfile, User
 from hms.db.uow import Database
 from hms.domain.enums import Role
-from hms.security.passwords import hash_password, password_problem
+from hms.domain.passwords import password_problem
+from hms.security.passwords import hash_password
 
 from . import audit
 
