@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from hms.clock import ManualClock
 from hms.context import AppContext
-from hms.domain.enums import Role
+from hms.db.models import Appointment, Treatment
+from hms.domain.enums import AppointmentStatus, Role
 from hms.domain.scheduling import AvailabilityIn, DepartmentIn, DoctorIn
 from hms.services import availability, departments, doctors
 from hms.services.principal import Principal
@@ -79,3 +80,44 @@ def local(day: int, hour: int, minute: int = 0, month: int = 3) -> datetime:
     from zoneinfo import ZoneInfo
 
     return datetime(2026, month, day, hour, minute, tzinfo=ZoneInfo(ZONE))
+
+
+def insert_appointment(
+    clinic: Clinic,
+    doctor_id: int,
+    patient_id: int,
+    start: datetime,
+    status: AppointmentStatus = AppointmentStatus.COMPLETED,
+    diagnosis: str | None = None,
+) -> int:
+    """A half-hour appointment (and, with a diagnosis, its treatment record) inserted directly, as history: no
+    booking rules, no notices."""
+    with clinic.ctx.uow() as uow:
+        appointment = Appointment(
+            doctor_id=doctor_id,
+            patient_id=patient_id,
+            start_at=start,
+            end_at=start + timedelta(minutes=30),
+            status=status,
+            reason='',
+            created_at=start,
+            updated_at=start,
+            sequence=0,
+        )
+        uow.session.add(appointment)
+        uow.session.flush()
+        appointment_id = appointment.id
+        if diagnosis is not None:
+            uow.session.add(
+                Treatment(
+                    appointment_id=appointment_id,
+                    diagnosis=diagnosis,
+                    prescription=[],
+                    created_at=start,
+                    created_by_id=doctor_id,
+                    updated_at=start,
+                    version=1,
+                )
+            )
+        uow.commit()
+    return appointment_id

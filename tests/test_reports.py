@@ -22,7 +22,7 @@ from hms import context
 from hms.clock import ManualClock
 from hms.config import Settings
 from hms.context import AppContext
-from hms.db.models import Appointment, Delivery, JobRun, Treatment, User
+from hms.db.models import Delivery, JobRun, User
 from hms.domain.enums import AppointmentStatus, Channel, DeliveryStatus
 from hms.domain.errors import InvalidInput
 from hms.domain.scheduling import DepartmentIn, DoctorIn
@@ -34,48 +34,11 @@ from jobs.celery_app import create_celery
 
 from .factories import make_patient
 from .scheduling_fixtures import ZONE, Clinic, local
+from .scheduling_fixtures import insert_appointment as add
 
 BERLIN = ZoneInfo(ZONE)
 FEBRUARY = Month(2026, 2)
 SCRIPT_NAME = '<script>x</script>'
-
-
-def add(
-    clinic: Clinic,
-    doctor_id: int,
-    patient_id: int,
-    start: datetime,
-    status: AppointmentStatus,
-    diagnosis: str | None = None,
-) -> None:
-    """An appointment (and, with a diagnosis, its treatment record) inserted directly, as history."""
-    with clinic.ctx.uow() as uow:
-        appointment = Appointment(
-            doctor_id=doctor_id,
-            patient_id=patient_id,
-            start_at=start,
-            end_at=start + timedelta(minutes=30),
-            status=status,
-            reason='',
-            created_at=start,
-            updated_at=start,
-            sequence=0,
-        )
-        uow.session.add(appointment)
-        uow.session.flush()
-        if diagnosis is not None:
-            uow.session.add(
-                Treatment(
-                    appointment_id=appointment.id,
-                    diagnosis=diagnosis,
-                    prescription=[],
-                    created_at=start,
-                    created_by_id=doctor_id,
-                    updated_at=start,
-                    version=1,
-                )
-            )
-        uow.commit()
 
 
 @dataclass

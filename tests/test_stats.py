@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 
 import pytest
 
-from hms.db.models import Appointment
 from hms.domain.enums import AppointmentStatus
 from hms.domain.errors import InvalidInput, NotAllowed
 from hms.domain.scheduling import DepartmentIn, DoctorIn
@@ -14,26 +13,9 @@ from hms.services import departments, doctors, stats
 from hms.services.stats import StatsQuery
 
 from .scheduling_fixtures import Clinic, local
+from .scheduling_fixtures import insert_appointment as add
 
 WEEK = StatsQuery(date(2026, 2, 23), date(2026, 3, 1))
-
-
-def add(clinic: Clinic, doctor_id: int, patient_id: int, start: datetime, status: AppointmentStatus) -> None:
-    with clinic.ctx.uow() as uow:
-        uow.session.add(
-            Appointment(
-                doctor_id=doctor_id,
-                patient_id=patient_id,
-                start_at=start,
-                end_at=start + timedelta(minutes=30),
-                status=status,
-                reason='',
-                created_at=start,
-                updated_at=start,
-                sequence=0,
-            )
-        )
-        uow.commit()
 
 
 @pytest.fixture
