@@ -13,6 +13,7 @@ from hms.cache import Cache
 from hms.events import Event, Publisher
 
 from .engine import make_engine, make_session_factory
+from .exports import ExportRepository
 from .records import TreatmentRepository
 from .repositories import AuditRepository, LoginAttemptRepository, SessionRepository, UserRepository
 from .scheduling import (
@@ -51,6 +52,7 @@ class UnitOfWork:
         self.appointments = AppointmentRepository(self.session)
         self.notices = NoticeRepository(self.session)
         self.treatments = TreatmentRepository(self.session)
+        self.exports = ExportRepository(self.session)
         return self
 
     def __exit__(

@@ -28,12 +28,11 @@ from zoneinfo import ZoneInfo
 
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import aliased
 
 from hms import clock
 from hms.config import Settings
-from hms.db.models import Appointment, Department, DoctorProfile, Export, PatientProfile, Treatment, User
+from hms.db.exports import AppointmentRow
+from hms.db.models import Export
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import AppointmentStatus, ExportStatus, Gender, Role
 from hms.domain.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
@@ -51,7 +50,6 @@ MAX_ACTIVE_PER_USER = 3  # queued or running at once: a user cannot flood the wo
 EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 PART_SUFFIX = '.part'
 ORPHAN_AGE = timedelta(hours=1)  # files no row points to (a worker died between writing and committing)
-BATCH = 1000
 
 # Errors stored on failed exports and shown to their owner: technical, never a patient's data.
 BUILD_FAILED = 'The export could not be built because of an internal error. Please try again.'
@@ -139,11 +137,20 @@ class ExportView:
         status = ExportStatus(export.status)
         expired = now >= export.expires_at or (status is ExportStatus.DONE and not export.file_name)
         return cls(
-            id=export.id, owner_id=export.owner_id, kind=kind.value, label=KINDS[kind].label, status=status,
-            rows=export.rows, error=export.error, first=export.first_day, last=export.last_day,
-            created_at=export.created_at, finished_at=export.finished_at, expires_at=export.expires_at,
+            id=export.id,
+            owner_id=export.owner_id,
+            kind=kind.value,
+            label=KINDS[kind].label,
+            status=status,
+            rows=export.rows,
+            error=export.error,
+            first=export.first_day,
+            last=export.last_day,
+            created_at=export.created_at,
+            finished_at=export.finished_at,
+            expires_at=export.expires_at,
             expired=expired,
-        )  # fmt: skip
+        )
 
 
 @dataclass(frozen=True)
@@ -221,27 +228,34 @@ def request_export(
 ) -> ExportView:
     """Record a queued export of ``kind`` for the actor; the caller then hands its id to the worker."""
     export_kind = validate_request(actor, kind, first, last)
-    active = uow.session.scalar(
-        select(func.count())
-        .select_from(Export)
-        .where(Export.owner_id == actor.user_id, Export.status.in_((ExportStatus.QUEUED, ExportStatus.RUNNING)))
-    )
-    if (active or 0) >= MAX_ACTIVE_PER_USER:
+    active = uow.exports.in_progress_count(actor.user_id)
+    if active >= MAX_ACTIVE_PER_USER:
         raise Conflict(f'You already have {active} exports in progress. Wait until one finishes, then try again.')
     now = clock.now()
     export = Export(
-        owner_id=actor.user_id, kind=export_kind.value, first_day=first, last_day=last, status=ExportStatus.QUEUED,
-        created_at=now, expires_at=now + timedelta(days=settings.export_retention_days),
-    )  # fmt: skip
-    uow.session.add(export)
-    uow.session.flush()
+        owner_id=actor.user_id,
+        kind=export_kind.value,
+        first_day=first,
+        last_day=last,
+        status=ExportStatus.QUEUED,
+        created_at=now,
+        expires_at=now + timedelta(days=settings.export_retention_days),
+    )
+    uow.exports.add(export)
     uow.emit('export.requested', export_id=export.id, owner_id=actor.user_id)
     audit.record(
-        uow, 'export.requested', actor=actor, object_type='export', object_id=export.id,
+        uow,
+        'export.requested',
+        actor=actor,
+        object_type='export',
+        object_id=export.id,
         subject_user_id=actor.user_id if export_kind is ExportKind.MY_HISTORY else None,
-        detail={'kind': export_kind.value, 'from': first.isoformat() if first else None,
-                'to': last.isoformat() if last else None},
-    )  # fmt: skip
+        detail={
+            'kind': export_kind.value,
+            'from': first.isoformat() if first else None,
+            'to': last.isoformat() if last else None,
+        },
+    )
     uow.commit()
     return ExportView.of(export, now)
 
@@ -278,7 +292,7 @@ def _own(uow: UnitOfWork, actor: Principal, export_id: int) -> Export:
     """The actor's own export; anybody else's (the administrator's included) does not exist for them."""
     if not 0 < export_id < 2**63:  # a typed-in address can hold any integer; the database holds 64 bits
         raise NotFound('No such export among yours.')
-    export = uow.session.get(Export, export_id)
+    export = uow.exports.get(export_id)
     if export is None or export.owner_id != actor.user_id:
         raise NotFound('No such export among yours.')
     return export
@@ -292,10 +306,7 @@ def list_exports(
     uow: UnitOfWork, actor: Principal, *, kinds: Sequence[str] | None = None, limit: int = 20
 ) -> list[ExportView]:
     """The actor's most recent exports, newest first (optionally only of ``kinds``)."""
-    query = select(Export).where(Export.owner_id == actor.user_id)
-    if kinds:
-        query = query.where(Export.kind.in_(list(kinds)))
-    found = uow.session.scalars(query.order_by(Export.created_at.desc(), Export.id.desc()).limit(limit))
+    found = uow.exports.of_owner(actor.user_id, kinds=kinds, limit=limit)
     now = clock.now()
     return [ExportView.of(export, now) for export in found]
 
@@ -326,9 +337,13 @@ def open_download(uow: UnitOfWork, settings: Settings, actor: Principal, export_
         logger.warning('export %s: its file is missing', export.id)
         raise expired
     audit.record(
-        uow, 'export.downloaded', actor=actor, object_type='export', object_id=export.id,
+        uow,
+        'export.downloaded',
+        actor=actor,
+        object_type='export',
+        object_id=export.id,
         subject_user_id=actor.user_id if export.kind == ExportKind.MY_HISTORY else None,
-    )  # fmt: skip
+    )
     uow.commit()
     local_day = export.created_at.astimezone(settings.zone).date()
     return ExportFile(path=path, filename=f'hms-{export.kind}-{local_day.isoformat()}-{export.id}.csv')
@@ -342,7 +357,7 @@ def begin(uow: UnitOfWork, export_id: int) -> ExportJob | None:
 
     A 'running' export is taken again: its previous worker died mid-run (tasks are acknowledged late).
     """
-    export = uow.session.get(Export, export_id)
+    export = uow.exports.get(export_id)
     if export is None or export.status in (ExportStatus.DONE, ExportStatus.FAILED):
         return None
     export.status = ExportStatus.RUNNING
@@ -352,13 +367,13 @@ def begin(uow: UnitOfWork, export_id: int) -> ExportJob | None:
 
 
 def status_of(uow: UnitOfWork, export_id: int) -> ExportStatus | None:
-    export = uow.session.get(Export, export_id)
+    export = uow.exports.get(export_id)
     return None if export is None else ExportStatus(export.status)
 
 
 def finish(uow: UnitOfWork, export_id: int, file_name: str, rows: int) -> bool:
     """Record the written file; False (the caller removes its file) when another run finished it first."""
-    export = uow.session.get(Export, export_id)
+    export = uow.exports.get(export_id)
     if export is None or export.status in (ExportStatus.DONE, ExportStatus.FAILED):
         return False
     export.status, export.file_name, export.rows = ExportStatus.DONE, file_name, rows
@@ -370,7 +385,7 @@ def finish(uow: UnitOfWork, export_id: int, file_name: str, rows: int) -> bool:
 
 def fail(uow: UnitOfWork, export_id: int, message: str) -> None:
     """Record a failure with a message for the owner (technical, never clinical)."""
-    export = uow.session.get(Export, export_id)
+    export = uow.exports.get(export_id)
     if export is None or export.status is ExportStatus.DONE:
         return
     export.status, export.error, export.finished_at = ExportStatus.FAILED, message[:500], clock.now()
@@ -409,7 +424,7 @@ def discard_file(settings: Settings, file_name: str) -> None:
 
 def ready_message(uow: UnitOfWork, settings: Settings, export_id: int) -> tuple[int, Message] | None:
     """The 'your export is ready' email of a finished export (no clinical data: it points to the Exports page)."""
-    export = uow.session.get(Export, export_id)
+    export = uow.exports.get(export_id)
     if export is None or export.status is not ExportStatus.DONE:
         return None
     owner = uow.users.get(export.owner_id)
@@ -439,8 +454,7 @@ def cleanup(uow: UnitOfWork, settings: Settings) -> CleanupResult:
     files that no export points to."""
     now = clock.now()
     expired = errors = abandoned = orphans = 0
-    due = uow.session.scalars(select(Export).where(Export.expires_at <= now, Export.file_name.is_not(None))).all()
-    for export in due:
+    for export in uow.exports.expired_with_files(now):
         assert export.file_name is not None
         try:
             _stored_path(settings, export.file_name).unlink(missing_ok=True)
@@ -450,17 +464,14 @@ def cleanup(uow: UnitOfWork, settings: Settings) -> CleanupResult:
             continue
         export.file_name = None
         expired += 1
-    stale = uow.session.scalars(
-        select(Export).where(Export.expires_at <= now, Export.status.in_((ExportStatus.QUEUED, ExportStatus.RUNNING)))
-    ).all()
-    for export in stale:
+    for export in uow.exports.expired_in_progress(now):
         export.status, export.error, export.finished_at = ExportStatus.FAILED, QUEUE_DOWN, now
         uow.emit('export.failed', export_id=export.id, owner_id=export.owner_id)
         abandoned += 1
     uow.commit()
     folder = settings.exports_path
     if folder.is_dir():
-        referenced = set(uow.session.scalars(select(Export.file_name).where(Export.file_name.is_not(None))))
+        referenced = uow.exports.file_names()
         threshold = time_module.time() - ORPHAN_AGE.total_seconds()  # file times are the system's, not the clock's
         for path in folder.iterdir():
             if not path.is_file() or path.name in referenced:
@@ -498,15 +509,6 @@ def _bounds(first: date | None, last: date | None, zone: ZoneInfo) -> tuple[date
     return start, end
 
 
-def _within(query: Select[Any], column: Any, job: ExportJob, zone: ZoneInfo) -> Select[Any]:
-    start, end = _bounds(job.first, job.last, zone)
-    if start is not None:
-        query = query.where(column >= start)
-    if end is not None:
-        query = query.where(column < end)
-    return query
-
-
 def _local(moment: datetime, zone: ZoneInfo, pattern: str = '%Y-%m-%d %H:%M') -> str:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone).strftime(pattern)
 
@@ -523,60 +525,67 @@ def prescription_text(prescription: Sequence[dict[str, Any]] | None) -> str:
     return '; '.join(medicine for medicine in medicines if medicine)
 
 
-def _appointments_query(job: ExportJob, zone: ZoneInfo) -> Select[Any]:
-    doctor, patient = aliased(User), aliased(User)
-    query = (
-        select(
-            Appointment.id, Appointment.start_at, Appointment.end_at, Appointment.status, Appointment.reason,
-            Appointment.cancel_reason, Appointment.doctor_id, doctor.name, Department.name, Appointment.patient_id,
-            patient.name,
-        )
-        .join(doctor, doctor.id == Appointment.doctor_id)
-        .join(DoctorProfile, DoctorProfile.user_id == Appointment.doctor_id)
-        .join(Department, Department.id == DoctorProfile.department_id)
-        .join(patient, patient.id == Appointment.patient_id)
-        .order_by(Appointment.start_at, Appointment.id)
-    )  # fmt: skip
-    return _within(query, Appointment.start_at, job, zone)
-
-
 def _my_history(uow: UnitOfWork, settings: Settings, job: ExportJob) -> Table:
     zone = settings.zone
-    doctor, patient = aliased(User), aliased(User)
-    query = (
-        select(
-            Appointment.patient_id, patient.name, doctor.name, Department.name, Appointment.start_at,
-            Treatment.diagnosis, Treatment.treatment_given, Treatment.prescription, Treatment.tests_advised,
-            Treatment.next_visit_date, Treatment.notes,
-        )
-        .join(doctor, doctor.id == Appointment.doctor_id)
-        .join(DoctorProfile, DoctorProfile.user_id == Appointment.doctor_id)
-        .join(Department, Department.id == DoctorProfile.department_id)
-        .join(patient, patient.id == Appointment.patient_id)
-        .outerjoin(Treatment, Treatment.appointment_id == Appointment.id)
-        .where(Appointment.patient_id == job.owner_id, Appointment.status == AppointmentStatus.COMPLETED)
-        .order_by(Appointment.start_at, Appointment.id)
-    )  # fmt: skip
-    query = _within(query, Appointment.start_at, job, zone)
+    found = uow.exports.history_rows(job.owner_id, *_bounds(job.first, job.last, zone))
     header = [
-        'Patient ID', 'Patient name', 'Consulting doctor', 'Department', 'Appointment date', 'Diagnosis', 'Treatment',
-        'Prescription', 'Tests advised', 'Next visit suggested', 'Notes from the doctor',
-    ]  # fmt: skip
-    # Private clinical notes are for clinicians only: never selected, so never exported.
+        'Patient ID',
+        'Patient name',
+        'Consulting doctor',
+        'Department',
+        'Appointment date',
+        'Diagnosis',
+        'Treatment',
+        'Prescription',
+        'Tests advised',
+        'Next visit suggested',
+        'Notes from the doctor',
+    ]
     rows = (
         [
-            patient_id, patient_name, doctor_name, department, _local(start, zone), diagnosis or '', given or '',
-            prescription_text(prescription), tests or '', next_visit.isoformat() if next_visit else '', notes or '',
+            patient_id,
+            patient_name,
+            doctor_name,
+            department,
+            _local(start, zone),
+            diagnosis or '',
+            given or '',
+            prescription_text(prescription),
+            tests or '',
+            next_visit.isoformat() if next_visit else '',
+            notes or '',
         ]
-        for (patient_id, patient_name, doctor_name, department, start, diagnosis, given, prescription, tests,
-             next_visit, notes) in uow.session.execute(query).yield_per(BATCH)
-    )  # fmt: skip
+        for (
+            patient_id,
+            patient_name,
+            doctor_name,
+            department,
+            start,
+            diagnosis,
+            given,
+            prescription,
+            tests,
+            next_visit,
+            notes,
+        ) in found
+    )
     return header, rows
 
 
-def _appointment_rows(uow: UnitOfWork, query: Select[Any], zone: ZoneInfo, *, doctor: bool) -> Iterator[list[Any]]:
-    for (appointment_id, start, end, status, reason, cancel_reason, doctor_id, doctor_name, department, patient_id,
-         patient_name) in uow.session.execute(query).yield_per(BATCH):  # fmt: skip
+def _appointment_rows(found: Iterable[AppointmentRow], zone: ZoneInfo, *, doctor: bool) -> Iterator[list[Any]]:
+    for (
+        appointment_id,
+        start,
+        end,
+        status,
+        reason,
+        cancel_reason,
+        doctor_id,
+        doctor_name,
+        department,
+        patient_id,
+        patient_name,
+    ) in found:
         # isoformat() slices rather than three strftime calls: a third of the CPU of a 100 000-row export
         local_start = start.astimezone(zone).isoformat()
         row: list[Any] = [appointment_id, local_start[:10], local_start[11:16], end.astimezone(zone).isoformat()[11:16]]
@@ -587,17 +596,40 @@ def _appointment_rows(uow: UnitOfWork, query: Select[Any], zone: ZoneInfo, *, do
 
 
 def _my_appointments(uow: UnitOfWork, settings: Settings, job: ExportJob) -> Table:
-    query = _appointments_query(job, settings.zone).where(Appointment.doctor_id == job.owner_id)
-    header = ['Appointment ID', 'Date', 'Start', 'End', 'Patient ID', 'Patient name', 'Status', 'Reason for visit',
-              'Cancellation reason']  # fmt: skip
-    return header, _appointment_rows(uow, query, settings.zone, doctor=False)
+    zone = settings.zone
+    found = uow.exports.appointment_rows(*_bounds(job.first, job.last, zone), doctor_id=job.owner_id)
+    header = [
+        'Appointment ID',
+        'Date',
+        'Start',
+        'End',
+        'Patient ID',
+        'Patient name',
+        'Status',
+        'Reason for visit',
+        'Cancellation reason',
+    ]
+    return header, _appointment_rows(found, zone, doctor=False)
 
 
 def _appointments(uow: UnitOfWork, settings: Settings, job: ExportJob) -> Table:
-    query = _appointments_query(job, settings.zone)
-    header = ['Appointment ID', 'Date', 'Start', 'End', 'Doctor ID', 'Doctor', 'Department', 'Patient ID',
-              'Patient name', 'Status', 'Reason for visit', 'Cancellation reason']  # fmt: skip
-    return header, _appointment_rows(uow, query, settings.zone, doctor=True)
+    zone = settings.zone
+    found = uow.exports.appointment_rows(*_bounds(job.first, job.last, zone))
+    header = [
+        'Appointment ID',
+        'Date',
+        'Start',
+        'End',
+        'Doctor ID',
+        'Doctor',
+        'Department',
+        'Patient ID',
+        'Patient name',
+        'Status',
+        'Reason for visit',
+        'Cancellation reason',
+    ]
+    return header, _appointment_rows(found, zone, doctor=True)
 
 
 def _active(user_active: bool) -> str:
@@ -606,24 +638,32 @@ def _active(user_active: bool) -> str:
 
 def _doctors(uow: UnitOfWork, settings: Settings, job: ExportJob) -> Table:
     zone = settings.zone
-    query = (
-        select(
-            User.id, User.name, User.email, Department.name, DoctorProfile.qualifications,
-            DoctorProfile.experience_years, DoctorProfile.consultation_minutes, User.is_active, User.created_at,
-        )
-        .join(DoctorProfile, DoctorProfile.user_id == User.id)
-        .join(Department, Department.id == DoctorProfile.department_id)
-        .order_by(func.lower(User.name), User.id)
-    )  # fmt: skip
-    query = _within(query, User.created_at, job, zone)
-    header = ['Doctor ID', 'Name', 'Email', 'Department', 'Qualifications', 'Experience (years)',
-              'Consultation (minutes)', 'Status', 'Registered']  # fmt: skip
+    found = uow.exports.doctor_rows(*_bounds(job.first, job.last, zone))
+    header = [
+        'Doctor ID',
+        'Name',
+        'Email',
+        'Department',
+        'Qualifications',
+        'Experience (years)',
+        'Consultation (minutes)',
+        'Status',
+        'Registered',
+    ]
     rows = (
-        [doctor_id, name, email, department, qualifications or '', years, minutes, _active(active),
-         _local(created, zone, '%Y-%m-%d')]
-        for doctor_id, name, email, department, qualifications, years, minutes, active, created
-        in uow.session.execute(query).yield_per(BATCH)
-    )  # fmt: skip
+        [
+            doctor_id,
+            name,
+            email,
+            department,
+            qualifications or '',
+            years,
+            minutes,
+            _active(active),
+            _local(created, zone, '%Y-%m-%d'),
+        ]
+        for doctor_id, name, email, department, qualifications, years, minutes, active, created in found
+    )
     return header, rows
 
 
@@ -632,23 +672,34 @@ GENDER_LABELS = {Gender.FEMALE: 'Female', Gender.MALE: 'Male', Gender.OTHER: 'Ot
 
 def _patients(uow: UnitOfWork, settings: Settings, job: ExportJob) -> Table:
     zone = settings.zone
-    query = (
-        select(
-            User.id, User.name, User.email, PatientProfile.phone, PatientProfile.date_of_birth, PatientProfile.gender,
-            PatientProfile.address, PatientProfile.emergency_contact, User.is_active, User.created_at,
-        )
-        .join(PatientProfile, PatientProfile.user_id == User.id)
-        .order_by(func.lower(User.name), User.id)
-    )  # fmt: skip
-    query = _within(query, User.created_at, job, zone)
-    header = ['Patient ID', 'Name', 'Email', 'Phone', 'Date of birth', 'Gender', 'Address', 'Emergency contact',
-              'Status', 'Registered']  # fmt: skip
+    found = uow.exports.patient_rows(*_bounds(job.first, job.last, zone))
+    header = [
+        'Patient ID',
+        'Name',
+        'Email',
+        'Phone',
+        'Date of birth',
+        'Gender',
+        'Address',
+        'Emergency contact',
+        'Status',
+        'Registered',
+    ]
     rows = (
-        [patient_id, name, email, phone, born.isoformat(), GENDER_LABELS.get(Gender(gender), str(gender)),
-         address or '', emergency or '', _active(active), _local(created, zone, '%Y-%m-%d')]
-        for patient_id, name, email, phone, born, gender, address, emergency, active, created
-        in uow.session.execute(query).yield_per(BATCH)
-    )  # fmt: skip
+        [
+            patient_id,
+            name,
+            email,
+            phone,
+            born.isoformat(),
+            GENDER_LABELS.get(Gender(gender), str(gender)),
+            address or '',
+            emergency or '',
+            _active(active),
+            _local(created, zone, '%Y-%m-%d'),
+        ]
+        for patient_id, name, email, phone, born, gender, address, emergency, active, created in found
+    )
     return header, rows
 
 
