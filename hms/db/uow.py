@@ -14,6 +14,7 @@ from hms.events import Event, Publisher
 
 from .engine import make_engine, make_session_factory
 from .exports import ExportRepository
+from .jobs import JobsLog
 from .records import TreatmentRepository
 from .repositories import AuditRepository, LoginAttemptRepository, SessionRepository, UserRepository
 from .scheduling import (
@@ -53,6 +54,7 @@ class UnitOfWork:
         self.notices = NoticeRepository(self.session)
         self.treatments = TreatmentRepository(self.session)
         self.exports = ExportRepository(self.session)
+        self.jobs = JobsLog(self.session)
         return self
 
     def __exit__(

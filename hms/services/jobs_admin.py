@@ -18,11 +18,11 @@ from email.message import EmailMessage
 from typing import Any
 
 import redis
-from sqlalchemy import ColumnElement, func, select
 
 from hms import clock
 from hms.config import Settings
-from hms.db.models import Delivery, Export, JobRun, User
+from hms.db.jobs import DeliveryCriteria
+from hms.db.models import Delivery, JobRun
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import Channel, DeliveryStatus, Role
 from hms.domain.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -154,7 +154,7 @@ def last_runs(uow: UnitOfWork, actor: Principal, per_job: int = 5) -> dict[str, 
 
 def get_run(uow: UnitOfWork, actor: Principal, run_id: int) -> RunView:
     require_role(actor, Role.ADMIN, action='see the jobs')
-    run = uow.session.get(JobRun, run_id)
+    run = uow.jobs.run(run_id)
     if run is None:
         raise NotFound('No such job run.')
     return _run_view(run, _names(uow, {run.triggered_by_id} if run.triggered_by_id else set()))
@@ -190,43 +190,25 @@ def find_deliveries(
     if criteria.first and criteria.last and criteria.last < criteria.first:
         message = 'The end date is before the start date.'
         raise InvalidInput(message, field_errors={'to': message})
-    conditions: list[ColumnElement[bool]] = []
-    if criteria.status is not None:
-        conditions.append(Delivery.status == criteria.status)
-    if criteria.kind:
-        conditions.append(Delivery.kind == criteria.kind)
-    if criteria.channel is not None:
-        conditions.append(Delivery.channel == criteria.channel)
     zone = settings.zone
-    if criteria.first:
-        conditions.append(Delivery.created_at >= datetime.combine(criteria.first, time.min, zone))
-    if criteria.last:
-        conditions.append(Delivery.created_at < datetime.combine(criteria.last + timedelta(days=1), time.min, zone))
-    total = int(uow.session.scalar(select(func.count()).select_from(Delivery).where(*conditions)) or 0)
-    rows = uow.session.scalars(
-        select(Delivery)
-        .where(*conditions)
-        .order_by(Delivery.created_at.desc(), Delivery.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
+    where = DeliveryCriteria(
+        status=criteria.status,
+        kind=criteria.kind,
+        channel=criteria.channel,
+        created_from=datetime.combine(criteria.first, time.min, zone) if criteria.first else None,
+        created_before=datetime.combine(criteria.last + timedelta(days=1), time.min, zone) if criteria.last else None,
+    )
+    rows, total = uow.jobs.deliveries(where, limit=limit, offset=offset)
     return Page(items=[_delivery_view(row) for row in rows], total=total, limit=limit, offset=offset)
 
 
 def failed_count(uow: UnitOfWork, actor: Principal) -> int:
     require_role(actor, Role.ADMIN, action='see the delivery log')
-    query = select(func.count()).select_from(Delivery).where(Delivery.status == DeliveryStatus.FAILED)
-    return int(uow.session.scalar(query) or 0)
+    return uow.jobs.delivery_count(DeliveryCriteria(status=DeliveryStatus.FAILED))
 
 
 def recent_exports(uow: UnitOfWork, actor: Principal, limit: int = 20) -> list[ExportJobView]:
     require_role(actor, Role.ADMIN, action='see the export jobs')
-    rows = uow.session.execute(
-        select(Export, User.name)
-        .join(User, User.id == Export.owner_id)
-        .order_by(Export.created_at.desc(), Export.id.desc())
-        .limit(limit)
-    ).all()
     return [
         ExportJobView(
             id=export.id,
@@ -238,7 +220,7 @@ def recent_exports(uow: UnitOfWork, actor: Principal, limit: int = 20) -> list[E
             created_at=export.created_at,
             finished_at=export.finished_at,
         )
-        for export, name in rows
+        for export, name in uow.exports.recent_with_owners(limit)
     ]
 
 
@@ -370,7 +352,7 @@ def retry_delivery(
     """An admin's retry of a failed delivery: reopened, then handed to the task that sends it (see retry_plan)."""
     require_role(actor, Role.ADMIN, action='retry deliveries')
     with uow_factory() as uow:
-        delivery = uow.session.get(Delivery, delivery_id)
+        delivery = uow.jobs.delivery(delivery_id)
         if delivery is None:
             raise NotFound('No such delivery.')
         view = _delivery_view(delivery)
