@@ -16,10 +16,12 @@ from hms.config import Settings
 from hms.runtime.dispatch import BROKER_TIMEOUTS
 from hms.runtime.redis_server import celery_broker_url
 
-from . import recovery  # noqa: F401 - connects the worker's start-up recovery to Celery's signals
 from .schedule import beat_schedule
 
 BEAT_SCHEDULE_NAME = 'celerybeat-schedule'
+# What a worker imports before it starts (and before Celery's ``worker_init`` signal): the task modules, and
+# ``jobs.recovery``, which connects the node's start-up recovery to the worker's signals. Named, not imported here:
+# those modules import the worker's context, which imports this module.
 TASK_MODULES = ['jobs.tasks', 'jobs.reminders', 'jobs.exports', 'jobs.reports', 'jobs.outbox', 'jobs.recovery']
 
 

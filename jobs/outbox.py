@@ -8,7 +8,7 @@ from typing import Any
 
 from celery import Task, shared_task
 
-from hms.services import outbox
+from hms.runtime import outbox
 
 from .worker import worker_context
 

@@ -42,16 +42,18 @@ from hms.security.passwords import hash_password
 from hms.services import accounts, appointments, availability, deliveries, departments, doctors, reminders
 from hms.services.principal import Principal
 from jobs.celery_app import create_celery
-from pages import status_banner
+from pages.ui import status_banner
 
+from . import page_steps
+from .api_fixtures import assert_problem
 from .factories import ADMIN_EMAIL, DOCTOR_PASSWORD, PATIENT_PASSWORD, make_patient
-from .fault_fixtures import *  # noqa: F403 - the fixtures of real processes, Redis and SMTP
-from .fault_fixtures import LIMIT, Mailbox, Stack, deliveries_by_status, free_port, wait_until
+from .fault_fixtures import *  # noqa: F403 - the fixtures of real processes and Redis
+from .fault_fixtures import LIMIT, Stack, deliveries_by_status, free_port, wait_until
+from .peers import Mailbox
 from .scheduling_fixtures import Clinic, local
 
 pytestmark = pytest.mark.faults
 
-PROBLEM = 'application/problem+json'
 ALL_DAY = {'weekly': [{'weekday': day, 'start': '00:00', 'end': '23:30'} for day in range(7)]}
 
 
@@ -111,15 +113,6 @@ def free_slots(base: str, headers: dict[str, str], doctor_id: int) -> list[str]:
 def book(base: str, headers: dict[str, str], doctor_id: int, start: str, **options: Any) -> httpx.Response:
     body = {'doctor_id': doctor_id, 'start': start, 'reason': 'Check-up'}
     return httpx.post(f'{base}/api/appointments', json=body, headers=headers, timeout=options.get('timeout', 15))
-
-
-def assert_problem(response: httpx.Response, status: int, *fragments: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers['content-type'].startswith(PROBLEM)
-    body = response.json()
-    for fragment in fragments:
-        assert fragment in body['detail'], body['detail']
-    return body
 
 
 def producer(settings: Settings, redis_url: str) -> Celery:
@@ -212,11 +205,7 @@ def test_redis_outage_keeps_the_app_working_and_loses_no_confirmation(
 async def test_pages_show_a_banner_while_background_jobs_are_delayed(user: User, redis_url: str) -> None:
     ctx = context.get()
     make_patient(ctx, 'ada@example.com')
-    await user.open('/login')
-    user.find('Email').type('ada@example.com')
-    user.find('Password').type(PATIENT_PASSWORD)
-    user.find(kind=ui.button, content='Sign in').click()
-    await user.should_see('Sign out', retries=50)
+    await page_steps.sign_in(user, 'ada@example.com', PATIENT_PASSWORD, 'Sign out')
     await user.should_not_see(marker='jobs-delayed')  # no Redis configured: no jobs to delay
 
     ctx.settings = ctx.settings.model_copy(update={'redis_url': f'redis://127.0.0.1:{free_port()}/0'})  # dead
@@ -507,11 +496,7 @@ async def test_a_page_that_cannot_load_shows_the_database_error_page(
 ) -> None:
     ctx = context.get()
     make_patient(ctx, 'ada@example.com')
-    await user.open('/login')
-    user.find('Email').type('ada@example.com')
-    user.find('Password').type(PATIENT_PASSWORD)
-    user.find(kind=ui.button, content='Sign in').click()
-    await user.should_see('Sign out', retries=50)
+    await page_steps.sign_in(user, 'ada@example.com', PATIENT_PASSWORD, 'Sign out')
     monkeypatch.setattr(accounts, 'LAST_SEEN_GRANULARITY', timedelta(0))
     read_only(ctx.db)  # the next page load must record the session's activity, and cannot
     response = await user.http_client.get('/patient/appointments')  # the page as the browser receives it
@@ -602,7 +587,7 @@ def test_the_confirmation_commits_with_the_booking_or_not_at_all(clinic: Clinic)
 
 
 def test_outbox_rows_are_handed_over_once_and_wait_while_the_broker_fails(ctx: AppContext, clock: Any) -> None:
-    from hms.services import outbox
+    from hms.runtime import outbox
 
     with ctx.uow() as uow:
         for number in range(3):

@@ -6,11 +6,20 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from hms.domain.enums import Role
 
 from .models import AuditEntry, AuthSession, LoginAttempt, User
+
+
+def rowcount(result: object) -> int:
+    """The rows an UPDATE or DELETE touched (``Session.execute`` is typed as returning any ``Result``; for these
+    statements it is a ``CursorResult``, which counts them)."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f'no row count on {type(result).__name__}: not the result of an UPDATE or DELETE')
+    return result.rowcount or 0
 
 
 class UserRepository:
@@ -59,7 +68,7 @@ class SessionRepository:
             .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
             .values(revoked_at=at, revoked_reason=reason)
         )
-        return result.rowcount or 0  # type: ignore[attr-defined]
+        return rowcount(result)
 
 
 class AuditRepository:

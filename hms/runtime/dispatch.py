@@ -2,7 +2,7 @@
 email on Celery. ``CompositePublisher`` hands the same events to several publishers (Redis pub/sub for the open pages,
 Celery for the worker), so that one failing never stops the others.
 
-The confirmation goes through a transactional outbox (``hms.services.outbox``): ``stage`` writes it in the change's
+The confirmation goes through a transactional outbox (``hms.runtime.outbox``): ``stage`` writes it in the change's
 own transaction (the unit of work calls it just before committing), ``publish`` hands it to the broker right after the
 commit. A broker that is down then leaves the row waiting for the worker's periodic drain; nothing is lost.
 
@@ -15,20 +15,21 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from hms.config import Settings
+from hms.db.models import Appointment, OutboxMessage
+from hms.db.uow import UnitOfWork
 from hms.events import Event, Publisher
 from hms.ports import OpenQueue, TaskQueue
 
-if TYPE_CHECKING:
-    from hms.db.models import OutboxMessage
+from . import outbox
 
 logger = logging.getLogger(__name__)
 
@@ -79,11 +80,13 @@ class Producer:
 
 
 class TaskPublisher:
-    """Queues ``hms.appointment_email`` for each booked, rescheduled or cancelled appointment, through the outbox."""
+    """Queues ``hms.appointment_email`` for each booked, rescheduled or cancelled appointment, through the outbox.
 
-    def __init__(self, settings: Settings, producer: Producer) -> None:
+    Without a ``producer`` (no job system plugged in) the rows only wait in the outbox, for a worker's drain."""
+
+    def __init__(self, settings: Settings, producer: Producer | None = None) -> None:
         self.settings = settings
-        self.producer = producer
+        self.producer = producer or Producer(None)
         self._staged = threading.local()  # rows staged by this thread's unit of work, until it publishes
         self._probe: redis.Redis | None = None
         self._down = False
@@ -101,9 +104,6 @@ class TaskPublisher:
 
     def stage(self, session: Session, events: Iterable[Event]) -> None:
         """Write the confirmations into the change's own transaction (called just before it commits)."""
-        from hms.db.models import Appointment
-        from hms.services import outbox
-
         rows: list[OutboxMessage] = []
         for kwargs in self.confirmations(events):
             appointment = session.get(Appointment, kwargs['appointment_id'])
@@ -128,9 +128,11 @@ class TaskPublisher:
             return False
         if self._probe is None:
             self._probe = redis.Redis.from_url(
-                self.settings.redis_url, socket_connect_timeout=PROBE_TIMEOUT_SECONDS,
-                socket_timeout=PROBE_TIMEOUT_SECONDS, retry=Retry(NoBackoff(), 0),
-            )  # fmt: skip
+                self.settings.redis_url,
+                socket_connect_timeout=PROBE_TIMEOUT_SECONDS,
+                socket_timeout=PROBE_TIMEOUT_SECONDS,
+                retry=Retry(NoBackoff(), 0),
+            )
         try:
             self._probe.ping()
         except (redis.RedisError, OSError) as error:
@@ -145,11 +147,6 @@ class TaskPublisher:
 
     def dispatch(self, bind: Engine, *, ids: list[int] | None = None) -> None:
         """Hand these rows to the broker now; once that works, also those left waiting by an earlier outage."""
-        from sqlalchemy.orm import sessionmaker
-
-        from hms.db.uow import UnitOfWork
-        from hms.services import outbox
-
         with UnitOfWork(sessionmaker(bind, expire_on_commit=False)) as uow:
             drained = outbox.dispatch(uow, self.send, ids=ids)
             if drained.failed:

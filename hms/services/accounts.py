@@ -1,8 +1,7 @@
-"""Accounts: registration, login with throttling, sessions and tokens, password changes, blacklisting."""
+"""Accounts: registration, login (throttled by ``throttling``), sessions and tokens, password changes, blacklisting."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -10,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hms import clock
 from hms.config import Settings
-from hms.db.models import AuthSession, LoginAttempt, PatientProfile, User
+from hms.db.models import AuthSession, PatientProfile, User
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import Role, SessionKind
 from hms.domain.errors import (
@@ -21,13 +20,12 @@ from hms.domain.errors import (
     NotAllowed,
     NotAuthenticated,
     NotFound,
-    TooManyAttempts,
 )
 from hms.domain.schemas import Credentials, PasswordChange, PatientRegistration
 from hms.security.passwords import hash_password, needs_rehash, verify_password
-from hms.security.tokens import email_key, hash_token, new_token
+from hms.security.tokens import hash_token, new_token
 
-from . import audit, two_factor
+from . import audit, throttling, two_factor
 from .principal import Principal
 
 WRONG_CREDENTIALS = 'Wrong email or password.'
@@ -85,39 +83,6 @@ def register_patient(uow: UnitOfWork, data: PatientRegistration, *, ip: str | No
     return user
 
 
-def _throttle_wait(uow: UnitOfWork, settings: Settings, key: str, ip: str, now: datetime) -> timedelta:
-    """How long this account or address must wait before trying again (zero when it may try now)."""
-    window = timedelta(minutes=settings.login_lockout_minutes)
-    unlock_at = now
-    account_failures = uow.login_attempts.failures_for_email(key, now - window)
-    if len(account_failures) >= settings.login_max_failures:
-        unlock_at = max(unlock_at, account_failures[settings.login_max_failures - 1] + window)
-    ip_failures = uow.login_attempts.failures_for_ip(ip, now - window)
-    if len(ip_failures) >= settings.login_max_failures_per_ip:
-        unlock_at = max(unlock_at, ip_failures[settings.login_max_failures_per_ip - 1] + window)
-    return unlock_at - now
-
-
-def ensure_not_throttled(uow: UnitOfWork, settings: Settings, email: str, ip: str) -> None:
-    """Refuse (and audit) an attempt while this account or address is locked out by recent failures."""
-    now = clock.now()
-    wait = _throttle_wait(uow, settings, email_key(email), ip, now)
-    if wait > timedelta(0):
-        minutes = max(1, math.ceil(wait.total_seconds() / 60))
-        audit.record(uow, 'login.throttled', ip=ip, success=False)
-        uow.commit()
-        unit = 'minute' if minutes == 1 else 'minutes'
-        raise TooManyAttempts(
-            f'Too many sign-in attempts. Try again in {minutes} {unit}.',
-            retry_after_seconds=math.ceil(wait.total_seconds()),
-        )
-
-
-def record_failed_attempt(uow: UnitOfWork, email: str, ip: str) -> None:
-    """Count a failed attempt (wrong password or wrong second-factor code) towards the throttling."""
-    uow.login_attempts.add(LoginAttempt(at=clock.now(), email_key=email_key(email), ip=ip, succeeded=False))
-
-
 def login(
     uow: UnitOfWork,
     settings: Settings,
@@ -130,11 +95,10 @@ def login(
 ) -> LoginResult:
     """Check the credentials (and the second factor when the user has one) and open a new session."""
     now = clock.now()
-    key = email_key(credentials.email)
-    ensure_not_throttled(uow, settings, credentials.email, ip)
+    throttling.ensure_not_throttled(uow, settings, credentials.email, ip)
     user = uow.users.by_email(credentials.email)
     if not verify_password(user.password_hash if user else None, credentials.password) or user is None:
-        uow.login_attempts.add(LoginAttempt(at=now, email_key=key, ip=ip, succeeded=False))
+        throttling.record_failed_attempt(uow, credentials.email, ip, at=now)
         audit.record(
             uow, 'login.failed', actor_id=user.id if user else None, ip=ip, success=False,
             subject_user_id=user.id if user else None, detail={'reason': 'bad_credentials'},
@@ -152,7 +116,7 @@ def login(
         two_factor.check_login(uow, user, totp_code=totp_code, recovery_code=recovery_code, ip=ip)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(credentials.password)
-    uow.login_attempts.add(LoginAttempt(at=now, email_key=key, ip=ip, succeeded=True))
+    throttling.record_success(uow, credentials.email, ip, at=now)
     token, auth_session = _open_session(uow, settings, user, kind=kind, ip=ip, now=now)
     audit.record(
         uow, 'login.succeeded', actor_id=user.id, actor_role=user.role, ip=ip, subject_user_id=user.id,

@@ -23,7 +23,7 @@ from hms.domain.errors import Conflict, InvalidCredentials, InvalidInput, NotAll
 from hms.security import totp
 from hms.security.passwords import verify_password
 
-from . import accounts, audit
+from . import audit, throttling
 from .principal import Principal
 
 ELIGIBLE_ROLES = frozenset({Role.ADMIN, Role.DOCTOR})
@@ -122,9 +122,9 @@ def _require_password(
 ) -> None:
     """Re-authentication before a change to the sign-in factors; a wrong password counts like a failed sign-in."""
     ip = principal.ip or 'unknown'
-    accounts.ensure_not_throttled(uow, settings, user.email, ip)
+    throttling.ensure_not_throttled(uow, settings, user.email, ip)
     if not verify_password(user.password_hash, password):
-        accounts.record_failed_attempt(uow, user.email, ip)
+        throttling.record_failed_attempt(uow, user.email, ip)
         audit.record(
             uow, action, actor=principal, subject_user_id=user.id, success=False, detail={'reason': 'password'}
         )
@@ -136,11 +136,11 @@ def _require_password(
 def _checked_code(uow: UnitOfWork, settings: Settings, principal: Principal, user: User, code: str, action: str) -> int:
     """Throttle, lock, verify; a wrong code is audited and counted like a wrong password."""
     ip = principal.ip or 'unknown'
-    accounts.ensure_not_throttled(uow, settings, user.email, ip)
+    throttling.ensure_not_throttled(uow, settings, user.email, ip)
     audit.lock(uow.session)
     outcome = _spend_code(uow, user, code)
     if isinstance(outcome, str):
-        accounts.record_failed_attempt(uow, user.email, ip)
+        throttling.record_failed_attempt(uow, user.email, ip)
         audit.record(uow, action, actor=principal, subject_user_id=user.id, success=False, detail={'reason': 'code'})
         uow.commit()
         raise InvalidInput(outcome, field_errors={'code': outcome})
@@ -196,7 +196,7 @@ def disable(uow: UnitOfWork, settings: Settings, principal: Principal, password:
     elif totp.clean_code(code) is None and totp.looks_like_recovery_code(code):
         audit.lock(uow.session)
         if not RecoveryCodeRepository(uow.session).spend(user.id, totp.hash_recovery_code(code), at=clock.now()):
-            accounts.record_failed_attempt(uow, user.email, ip)
+            throttling.record_failed_attempt(uow, user.email, ip)
             audit.record(
                 uow, 'totp.disabled', actor=principal, subject_user_id=user.id, success=False,
                 detail={'reason': 'recovery_code'},
@@ -238,7 +238,7 @@ def check_login(uow: UnitOfWork, user: User, *, totp_code: str | None, recovery_
             )  # fmt: skip
             return
         message, reason = WRONG_RECOVERY_CODE, 'recovery_code'
-    accounts.record_failed_attempt(uow, user.email, ip)
+    throttling.record_failed_attempt(uow, user.email, ip)
     audit.record(
         uow, 'login.failed', actor_id=user.id, actor_role=role, ip=ip, subject_user_id=user.id, success=False,
         detail={'reason': reason},

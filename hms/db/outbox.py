@@ -1,0 +1,76 @@
+"""Queries of the transactional outbox (the relay that hands rows to the broker is ``hms.runtime.outbox``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from .models import OutboxMessage
+from .repositories import rowcount
+
+
+def _claimable(stale_before: datetime) -> tuple[ColumnElement[bool], ...]:
+    """Not dispatched, and not claimed, or claimed before ``stale_before`` (by a process that died since)."""
+    return (
+        OutboxMessage.dispatched_at.is_(None),
+        or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at < stale_before),
+    )
+
+
+class OutboxRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, task: str, kwargs: dict[str, Any], *, appointment_id: int | None, at: datetime) -> OutboxMessage:
+        """A row in the session's open transaction (committed with it, or not at all)."""
+        row = OutboxMessage(task=task, kwargs=kwargs, appointment_id=appointment_id, created_at=at, attempts=0)
+        self.session.add(row)
+        return row
+
+    def claim(self, ids: Iterable[int] | None, *, limit: int, at: datetime, stale_before: datetime) -> list[int]:
+        """Claim up to ``limit`` claimable rows (of ``ids`` only, when given), oldest first; the ids claimed.
+
+        Each claim is a conditional UPDATE, so two claimers never both get a row. The caller commits."""
+        query = select(OutboxMessage.id).where(*_claimable(stale_before)).order_by(OutboxMessage.id).limit(limit)
+        if ids is not None:
+            query = query.where(OutboxMessage.id.in_(list(ids)))
+        claimed = []
+        for row_id in self.session.scalars(query).all():
+            result = self.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row_id, *_claimable(stale_before))
+                .values(claimed_at=at, attempts=OutboxMessage.attempts + 1)
+            )
+            if rowcount(result):
+                claimed.append(row_id)
+        return claimed
+
+    def by_ids(self, ids: Iterable[int]) -> list[OutboxMessage]:
+        ids = list(ids)
+        if not ids:
+            return []
+        query = select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
+        return list(self.session.scalars(query).all())
+
+    def mark_dispatched(self, ids: Iterable[int], *, at: datetime) -> None:
+        self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(list(ids))).values(dispatched_at=at, last_error=None)
+        )
+
+    def release(self, ids: Iterable[int], *, error: str) -> None:
+        """Give claimed rows back (the broker failed), noting why."""
+        self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(list(ids))).values(claimed_at=None, last_error=error[:200])
+        )
+
+    def pending_count(self) -> int:
+        """Rows not handed to the broker yet."""
+        return int(self.session.scalar(select(func.count()).where(OutboxMessage.dispatched_at.is_(None))) or 0)
+
+    def purge_dispatched_before(self, before: datetime) -> int:
+        """Forget rows dispatched before ``before``; how many."""
+        return rowcount(self.session.execute(delete(OutboxMessage).where(OutboxMessage.dispatched_at < before)))

@@ -1,0 +1,79 @@
+"""Transactional outbox: a task that a change calls for (the patient's confirmation email) is written as a row in the
+change's own transaction, so the two commit or roll back together. Handing rows to the broker comes after: at once
+(right after the commit, ``hms.runtime.dispatch.TaskPublisher``) and again from a periodic drain (``jobs.outbox``)
+until the broker took each one. A broker that is down at commit time therefore delays the task instead of losing it.
+
+A row is claimed before it is handed over (a conditional UPDATE, like the deliveries' claims), so the immediate
+attempt and the drain, or two drains, never hand the same row over at the same time. A process that dies between
+handing a row over and marking it dispatched leaves it to be handed over once more after ``STALE_DISPATCH``: the
+tasks fed from here are idempotent (each email is claimed by its delivery key), so that copy sends nothing twice.
+The queries are ``hms.db.outbox``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from hms import clock
+from hms.db.models import OutboxMessage
+from hms.db.outbox import OutboxRepository
+from hms.db.uow import UnitOfWork
+
+STALE_DISPATCH = timedelta(minutes=2)  # a row claimed for hand-over longer ago than this was abandoned
+KEEP_DISPATCHED = timedelta(days=7)  # dispatched rows are kept this long, for the admin and for debugging
+BATCH = 200
+
+Send = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Drained:
+    dispatched: int
+    failed: int
+    left: int  # rows still waiting (the broker failed, or more than one batch was waiting)
+
+
+def stage(session: Session, task: str, kwargs: dict[str, Any], *, appointment_id: int | None = None) -> OutboxMessage:
+    """Add a row to the caller's open transaction (committed with it, or not at all)."""
+    return OutboxRepository(session).add(task, kwargs, appointment_id=appointment_id, at=clock.now())
+
+
+def dispatch(uow: UnitOfWork, send: Send, *, ids: Iterable[int] | None = None, limit: int = BATCH) -> Drained:
+    """Hand the waiting rows (or only ``ids``) to ``send``; stop at the first broker failure and leave the rest."""
+    rows = OutboxRepository(uow.session)
+    now = clock.now()
+    claimed = rows.claim(ids, limit=limit, at=now, stale_before=now - STALE_DISPATCH)
+    uow.commit()
+    messages = rows.by_ids(claimed)
+    done: list[int] = []
+    error: Exception | None = None
+    for message in messages:
+        try:
+            send(message.task, dict(message.kwargs or {}))
+        except Exception as failure:  # the broker is down or refuses: every row left waits for the next attempt
+            error = failure
+            break
+        done.append(message.id)
+        rows.mark_dispatched([message.id], at=clock.now())  # one at a time: a crash after sending re-sends little
+        uow.commit()
+    if error is not None:
+        rows.release([message.id for message in messages if message.id not in done], error=type(error).__name__)
+        uow.commit()
+    return Drained(dispatched=len(done), failed=len(messages) - len(done), left=rows.pending_count())
+
+
+def pending_count(uow: UnitOfWork) -> int:
+    """Rows not handed to the broker yet."""
+    return OutboxRepository(uow.session).pending_count()
+
+
+def purge(uow: UnitOfWork) -> int:
+    """Forget rows dispatched more than ``KEEP_DISPATCHED`` ago."""
+    purged = OutboxRepository(uow.session).purge_dispatched_before(clock.now() - KEEP_DISPATCHED)
+    uow.commit()
+    return purged
