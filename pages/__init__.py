@@ -1,54 +1,43 @@
-"""The NiceGUI pages. Each module has one public ``create()`` that registers its pages."""
+"""The NiceGUI pages, by role: ``admin/``, ``doctor/``, ``patient/`` and ``account/`` (signing in, the own account
+and exports, for every role); ``components/`` holds the reusable pieces and ``ui/`` the frame, theme, navigation,
+formats, translations and session. Each page module has one public ``create()`` that registers its pages."""
 
-from . import (
-    account,
-    account_security,
-    admin_appointments,
-    admin_audit,
-    admin_dashboard,
-    admin_departments,
-    admin_doctors,
-    admin_jobs,
-    admin_outbox,
-    admin_patients,
-    auth,
-    doctor_availability,
-    doctor_home,
-    doctor_patients,
-    doctor_visit,
-    errors,
-    exports,
-    homes,
-    patient_appointments,
-    patient_booking,
-    patient_profile,
-    patient_visits,
-    pwa,
-)
+from .account import exports, profile, security, sign_in
+from .admin import appointments as admin_appointments
+from .admin import audit, dashboard, departments, doctors, jobs, outbox
+from .admin import patients as admin_patients
+from .doctor import availability, visit
+from .doctor import home as doctor_home
+from .doctor import patients as doctor_patients
+from .patient import appointments as patient_appointments
+from .patient import booking, visits
+from .patient import home as patient_home
+from .patient import profile as patient_profile
+from .ui import errors, pwa
 
 
 def create() -> None:
     """Register every page (called by main.py; safe to call again after NiceGUI resets, as tests do)."""
     errors.create()
     pwa.create()
-    auth.create()
-    homes.create()
+    sign_in.create()
+    patient_home.create()
     doctor_home.create()
-    admin_dashboard.create()
-    account.create()
-    admin_departments.create()
-    admin_doctors.create()
+    dashboard.create()
+    profile.create()
+    departments.create()
+    doctors.create()
     admin_patients.create()
     admin_appointments.create()
-    doctor_availability.create()
-    patient_booking.create()
+    availability.create()
+    booking.create()
     patient_appointments.create()
-    doctor_visit.create()
+    visit.create()
     doctor_patients.create()
-    patient_visits.create()
+    visits.create()
     patient_profile.create()
     exports.create()
-    admin_jobs.create()
-    admin_outbox.create()
-    account_security.create()
-    admin_audit.create()
+    jobs.create()
+    outbox.create()
+    security.create()
+    audit.create()

@@ -88,7 +88,7 @@ async def test_every_chart_is_drawn_from_the_data(user: User, clinic: Clinic) ->
 
 
 def _charts() -> list:
-    from pages.charts import CHARTS
+    from pages.components.charts import CHARTS
 
     return CHARTS
 

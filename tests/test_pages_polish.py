@@ -27,8 +27,10 @@ from hms.services import appointments, departments, preferences, stats
 from hms.services.principal import Principal
 from hms.services.stats import StatsQuery
 from hms.services.views import AppointmentView
-from pages import charts, forms, i18n, patient_appointments, theme
-from pages.navigation import NAVIGATION
+from pages.components import charts, forms
+from pages.patient import appointments as patient_appointments
+from pages.ui import i18n, theme
+from pages.ui.navigation import NAVIGATION
 
 from . import scheduling_fixtures
 from .factories import ADMIN_EMAIL, ADMIN_PASSWORD, DOCTOR_PASSWORD, PATIENT_PASSWORD
@@ -376,9 +378,9 @@ async def test_main_pages_label_every_field_and_name_every_button(user: User, cl
 
 def test_dates_and_times_are_formatted_in_one_place() -> None:
     """Pages format dates through pages/formats.py (the clinic's zone and format), never by hand."""
-    pages = Path(charts.__file__).parent
+    pages = Path(charts.__file__).parents[1]  # every module below pages/
     stray = []
-    for source in sorted(pages.glob('*.py')):
+    for source in sorted(pages.rglob('*.py')):
         if source.name == 'formats.py':
             continue
         text = source.read_text()
@@ -494,7 +496,7 @@ async def test_a_patient_switches_to_german_and_it_follows_them(
 def test_every_translated_text_has_its_german() -> None:
     """Each literal given to t() on the pages (and each patient navigation label) is in the German catalogue."""
     missing = []
-    for source in sorted(Path(charts.__file__).parent.glob('*.py')):
+    for source in sorted(Path(charts.__file__).parents[1].rglob('*.py')):
         tree = ast.parse(source.read_text())
         constants = {
             target.id: node.value.value

@@ -14,9 +14,10 @@ from hms.services import two_factor
 from hms.services.principal import Principal
 from hms.services.two_factor import Enrolment, TwoFactorStatus
 
-from . import formats, forms, theme
-from .frame import frame
-from .session import current_principal, page_access
+from ..components import forms
+from ..ui import formats, theme
+from ..ui.frame import frame
+from ..ui.session import current_principal, page_access
 
 PATH = '/account/security'
 STAFF_ONLY = (

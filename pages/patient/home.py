@@ -14,10 +14,10 @@ from hms.services.notices import NoticeView
 from hms.services.principal import Principal
 from hms.services.views import AppointmentView, DoctorView
 
-from . import formats, theme
-from .frame import forbidden, frame
-from .i18n import t
-from .session import page_access
+from ..ui import formats, theme
+from ..ui.frame import forbidden, frame
+from ..ui.i18n import t
+from ..ui.session import page_access
 
 ACTION_LABELS = {
     'login.failed': 'Failed sign-in',

@@ -11,7 +11,7 @@ from nicegui import ui
 
 from hms.domain.errors import DomainError
 
-from . import theme
+from ..ui import theme
 
 
 def show_field_errors(fields: dict[str, ui.input | ui.select], error: DomainError) -> bool:

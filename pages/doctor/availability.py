@@ -18,9 +18,10 @@ from hms.services import availability, notices
 from hms.services.availability import DayPlan
 from hms.services.principal import Principal
 
-from . import formats, forms, theme
-from .frame import forbidden, frame
-from .session import current_principal, page_access
+from ..components import forms
+from ..ui import formats, theme
+from ..ui.frame import forbidden, frame
+from ..ui.session import current_principal, page_access
 
 PATH = '/doctor/availability'
 DAYS = 7

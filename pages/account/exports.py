@@ -26,9 +26,10 @@ from hms.services import accounts, exports
 from hms.services.exports import KINDS, ExportExpired, ExportFile, ExportKind, ExportView
 from hms.services.principal import Principal
 
-from . import formats, forms, theme
-from .frame import frame
-from .session import TOKEN_KEY, current_principal, page_access
+from ..components import forms
+from ..ui import formats, theme
+from ..ui.frame import frame
+from ..ui.session import TOKEN_KEY, current_principal, page_access
 
 PATH = '/exports'
 DOWNLOAD_PATH = '/exports/{export_id}/download'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .theme import CHART_INK, STATUS_LABELS
+from ..ui.theme import CHART_INK, STATUS_LABELS
 
 STATUS_COLOURS = {'booked': '#0284c7', 'completed': '#15803d', 'cancelled': '#94a3b8', 'no_show': '#d97706'}
 GENDER_COLOURS = {'female': '#db2777', 'male': '#2563eb', 'other': '#7c3aed', 'undisclosed': '#94a3b8'}

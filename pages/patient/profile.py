@@ -18,12 +18,13 @@ from hms.services.principal import Principal
 from hms.services.profile import ProfileView
 from hms.services.records import AccessEntry
 
-from . import formats, forms, theme
-from .actions import acting
-from .auth import GENDER_LABELS
-from .frame import forbidden, frame
-from .i18n import t
-from .session import page_access
+from ..account.sign_in import GENDER_LABELS
+from ..components import forms
+from ..ui import formats, theme
+from ..ui.actions import acting
+from ..ui.frame import forbidden, frame
+from ..ui.i18n import t
+from ..ui.session import page_access
 
 PATH = '/patient/profile'
 ACCESS_INTRO = (

@@ -17,10 +17,11 @@ from hms.services import departments
 from hms.services.principal import Principal
 from hms.services.views import DepartmentView
 
-from . import forms, theme
-from .actions import acting, open_dialog
-from .frame import forbidden, frame
-from .session import page_access
+from ..components import forms
+from ..ui import theme
+from ..ui.actions import acting, open_dialog
+from ..ui.frame import forbidden, frame
+from ..ui.session import page_access
 
 PATH = '/admin/departments'
 COLUMNS = [

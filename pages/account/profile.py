@@ -14,9 +14,10 @@ from hms.domain.validation import parse
 from hms.services import accounts
 from hms.services.principal import Principal
 
-from . import forms, theme
-from .frame import frame
-from .session import current_principal, home_of, page_access
+from ..components import forms
+from ..ui import theme
+from ..ui.frame import frame
+from ..ui.session import current_principal, home_of, page_access
 
 
 def create() -> None:

@@ -21,9 +21,9 @@ from hms.services.audit import AuditView, ChainReport
 from hms.services.principal import Principal
 from hms.services.views import Page
 
-from . import theme
-from .frame import forbidden, frame
-from .session import current_principal, page_access
+from ..ui import theme
+from ..ui.frame import forbidden, frame
+from ..ui.session import current_principal, page_access
 
 PATH = '/admin/audit'
 PAGE_SIZE = 50

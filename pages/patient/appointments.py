@@ -21,11 +21,12 @@ from hms.services.notices import NoticeView
 from hms.services.principal import Principal
 from hms.services.views import AppointmentView, SlotView
 
-from . import formats, forms, theme
-from .frame import forbidden, frame
-from .i18n import t
-from .patient_booking import SEARCH_PATH, SlotPicker
-from .session import current_principal, page_access
+from ..components import forms
+from ..ui import formats, theme
+from ..ui.frame import forbidden, frame
+from ..ui.i18n import t
+from ..ui.session import current_principal, page_access
+from .booking import SEARCH_PATH, SlotPicker
 
 PATH = '/patient/appointments'
 PAST_SHOWN = 20

@@ -16,8 +16,9 @@ from hms.services import accounts
 from hms.services.principal import Principal
 from hms.services.two_factor import SecondFactorRequired
 
-from . import forms, theme
-from .session import TOKEN_KEY, client_ip, current_principal, home_of, safe_next, sign_in, sign_out, take_flash
+from ..components import forms
+from ..ui import theme
+from ..ui.session import TOKEN_KEY, client_ip, current_principal, home_of, safe_next, sign_in, sign_out, take_flash
 
 GENDER_LABELS = {
     Gender.FEMALE.value: 'Female',

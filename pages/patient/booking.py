@@ -19,10 +19,11 @@ from hms.services import appointments, availability, departments, doctors
 from hms.services.principal import Principal
 from hms.services.views import AppointmentView, DepartmentView, DoctorView, SlotView
 
-from . import formats, forms, theme
-from .frame import forbidden, frame
-from .i18n import t
-from .session import current_principal, page_access
+from ..components import forms
+from ..ui import formats, theme
+from ..ui.frame import forbidden, frame
+from ..ui.i18n import t
+from ..ui.session import current_principal, page_access
 
 SEARCH_PATH = '/patient/doctors'
 NO_SUCH_DOCTOR = 'No such doctor: this doctor does not exist or is not taking bookings.'

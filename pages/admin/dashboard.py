@@ -22,10 +22,11 @@ from hms.services.principal import Principal
 from hms.services.stats import StatsQuery
 from hms.services.tabular import to_csv
 
-from . import charts, formats, theme
-from .frame import forbidden, frame
-from .homes import security_events
-from .session import TOKEN_KEY, current_principal, page_access
+from ..components import charts
+from ..patient.home import security_events
+from ..ui import formats, theme
+from ..ui.frame import forbidden, frame
+from ..ui.session import TOKEN_KEY, current_principal, page_access
 
 PRESETS = {'last7': 'Last 7 days', 'last30': 'Last 30 days', 'last90': 'Last 90 days', 'month': 'This month',
            'custom': 'Custom range'}  # fmt: skip

@@ -19,11 +19,12 @@ from hms.services.exports import ExportKind
 from hms.services.principal import Principal
 from hms.services.views import AppointmentView, Page, SlotView
 
-from . import formats, forms, theme
-from .actions import acting, open_dialog
-from .exports import export_panel
-from .frame import forbidden, frame
-from .session import page_access
+from ..account.exports import export_panel
+from ..components import forms
+from ..ui import formats, theme
+from ..ui.actions import acting, open_dialog
+from ..ui.frame import forbidden, frame
+from ..ui.session import page_access
 
 PATH = '/admin/appointments'
 PAGE_SIZE = 25

@@ -17,9 +17,9 @@ from hms.notify.sink import OutboxMessage
 from hms.services import jobs_admin, notices
 from hms.services.principal import Principal
 
-from . import theme
-from .frame import forbidden, frame
-from .session import current_principal, page_access
+from ..ui import theme
+from ..ui.frame import forbidden, frame
+from ..ui.session import current_principal, page_access
 
 PATH = '/admin/outbox'
 COLUMNS = [

@@ -22,11 +22,12 @@ from hms.services.principal import Principal
 from hms.services.records import HistoryView, PatientSummary, TreatmentView, VisitView
 from hms.services.views import AppointmentView
 
-from . import formats, forms, theme
-from .auth import GENDER_LABELS
-from .frame import forbidden, frame
-from .i18n import t
-from .session import current_principal, page_access
+from ..account.sign_in import GENDER_LABELS
+from ..components import forms
+from ..ui import formats, theme
+from ..ui.frame import forbidden, frame
+from ..ui.i18n import t
+from ..ui.session import current_principal, page_access
 
 PATH = '/doctor/patients'
 PATIENT_ID = re.compile(r'[0-9]{1,18}')

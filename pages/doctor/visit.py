@@ -23,11 +23,12 @@ from hms.services.principal import Principal
 from hms.services.records import TreatmentView, VersionView
 from hms.services.views import AppointmentView
 
-from . import forms, theme
-from .actions import open_dialog
-from .doctor_patients import MEDICINE_KEYS, day_text, prescription_table, status_badge, treatment_details
-from .frame import forbidden, frame
-from .session import current_principal, page_access
+from ..components import forms
+from ..ui import theme
+from ..ui.actions import open_dialog
+from ..ui.frame import forbidden, frame
+from ..ui.session import current_principal, page_access
+from .patients import MEDICINE_KEYS, day_text, prescription_table, status_badge, treatment_details
 
 PATH = '/doctor/appointments'
 APPOINTMENT_ID = re.compile(r'[0-9]{1,18}')

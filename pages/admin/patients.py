@@ -22,13 +22,14 @@ from hms.services.principal import Principal
 from hms.services.records import HistoryView
 from hms.services.views import AppointmentView, Page, PatientDetail, PatientView
 
-from . import formats, forms, theme
-from .actions import acting, open_dialog
-from .auth import GENDER_LABELS
-from .doctor_patients import visit_history
-from .exports import export_panel
-from .frame import forbidden, frame
-from .session import page_access
+from ..account.exports import export_panel
+from ..account.sign_in import GENDER_LABELS
+from ..components import forms
+from ..doctor.patients import visit_history
+from ..ui import formats, theme
+from ..ui.actions import acting, open_dialog
+from ..ui.frame import forbidden, frame
+from ..ui.session import page_access
 
 PATH = '/admin/patients'
 PAGE_SIZE = 25

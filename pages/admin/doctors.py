@@ -25,13 +25,14 @@ from hms.services.principal import Principal
 from hms.services.records import DoctorSchedule
 from hms.services.views import DepartmentView, DoctorView
 
-from . import forms, theme
-from .actions import acting, open_dialog
-from .doctor_home import ScheduleView
-from .doctor_patients import STATUS_LABELS
-from .exports import export_panel
-from .frame import forbidden, frame
-from .session import page_access
+from ..account.exports import export_panel
+from ..components import forms
+from ..doctor.home import ScheduleView
+from ..doctor.patients import STATUS_LABELS
+from ..ui import theme
+from ..ui.actions import acting, open_dialog
+from ..ui.frame import forbidden, frame
+from ..ui.session import page_access
 
 PATH = '/admin/doctors'
 COLUMNS = [

@@ -22,11 +22,12 @@ from hms.services.exports import ExportKind
 from hms.services.principal import Principal
 from hms.services.records import DoctorSchedule, ScheduleEntry
 
-from . import charts, formats, theme
-from .doctor_patients import status_badge
-from .exports import export_panel
-from .frame import forbidden, frame
-from .session import current_principal, page_access
+from ..account.exports import export_panel
+from ..components import charts
+from ..ui import formats, theme
+from ..ui.frame import forbidden, frame
+from ..ui.session import current_principal, page_access
+from .patients import status_badge
 
 PATH = '/doctor'
 RANGES = {1: 'Day', 7: 'Week'}

@@ -21,9 +21,10 @@ from hms.services.principal import Principal
 from hms.services.reports import Month
 from hms.services.views import Page
 
-from . import forms, theme
-from .frame import forbidden, frame
-from .session import current_principal, page_access
+from ..components import forms
+from ..ui import theme
+from ..ui.frame import forbidden, frame
+from ..ui.session import current_principal, page_access
 
 PATH = '/admin/jobs'
 PAGE_SIZE = 25

@@ -12,12 +12,12 @@ from hms.services.exports import ExportKind
 from hms.services.principal import Principal
 from hms.services.records import HistoryView
 
-from . import theme
-from .doctor_patients import upcoming_appointments, visit_history
-from .exports import export_panel
-from .frame import forbidden, frame
-from .i18n import t
-from .session import page_access
+from ..account.exports import export_panel
+from ..doctor.patients import upcoming_appointments, visit_history
+from ..ui import theme
+from ..ui.frame import forbidden, frame
+from ..ui.i18n import t
+from ..ui.session import page_access
 
 PATH = '/patient/visits'
 INTRO = (

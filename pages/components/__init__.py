@@ -1,0 +1,1 @@
+"""Reusable pieces of the pages: charts, forms, tables, dialogs and panels shared by several roles."""
