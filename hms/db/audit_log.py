@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVarTuple
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from .models import AuditEntry, User
+from .models import AuditEntry
+from .scheduling import people_names
+
+Ts = TypeVarTuple('Ts')
 
 
 @dataclass(frozen=True)
@@ -22,7 +26,7 @@ class AuditFilter:
     success: bool | None = None
 
 
-def _filtered(query: Select[tuple[AuditEntry]] | Select[tuple[int]], where: AuditFilter) -> Select:  # type: ignore[type-arg]
+def _filtered(query: Select[*Ts], where: AuditFilter) -> Select[*Ts]:
     if where.actor_id is not None:
         query = query.where(AuditEntry.actor_id == where.actor_id)
     if where.action:
@@ -57,7 +61,4 @@ def actions(session: Session) -> list[str]:
 
 
 def user_names(session: Session, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = session.execute(select(User.id, User.name).where(User.id.in_(ids))).all()
-    return {user_id: name for user_id, name in rows}
+    return people_names(session, ids)

@@ -1,28 +1,18 @@
-"""Writing audit rows. Callers pass identifiers and outcomes only: never passwords or clinical values.
+"""Writing and reading audit rows. Callers pass identifiers and outcomes only: never passwords or clinical values.
 
-The log is append-only and tamper-evident: every row carries ``prev_hash`` (the ``row_hash`` of the row before it,
-by id) and ``row_hash`` = sha256 of a canonical JSON of its content and ``prev_hash``. The hashes are filled in
-just before the rows are flushed, while the writer holds a lock that serialises all audit writers, so the chain
-stays linear with several processes writing at once. Updating or deleting an audit row through the ORM raises.
-Rows written before the chain existed (``row_hash`` NULL, before migration 0006) are legacy: the chain starts at
-the first hashed row, whose ``prev_hash`` is GENESIS.
+The log is append-only and tamper-evident: rows are linked in a hash chain that ``hms.db.audit_chain`` fills in as
+they are flushed, guards against changes and verifies (``verify``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-
-from sqlalchemy import event, select, text
-from sqlalchemy.orm import ORMExecuteState, Session
-from sqlalchemy.orm.attributes import instance_state
 
 from hms import clock
 from hms.db import audit_log
+from hms.db.audit_chain import GENESIS, AuditLogIsAppendOnly, ChainReport, compute_hash, content, lock, verify
 from hms.db.audit_log import AuditFilter
 from hms.db.models import AuditEntry
 from hms.db.uow import UnitOfWork
@@ -32,13 +22,22 @@ from hms.domain.errors import NotAllowed
 from .principal import Principal
 from .views import Page
 
-GENESIS = '0' * 64
-# Any constant shared by every process: PostgreSQL advisory lock key for "appending to the audit chain".
-_PG_LOCK_KEY = 0x61756469  # 'audi'
-
-
-class AuditLogIsAppendOnly(RuntimeError):
-    """Raised when code tries to change or remove an audit row."""
+# The public names, the hash chain's among them (they live in hms.db.audit_chain).
+__all__ = [
+    'GENESIS',
+    'AuditLogIsAppendOnly',
+    'AuditView',
+    'ChainReport',
+    'action_names',
+    'browse',
+    'compute_hash',
+    'content',
+    'lock',
+    'people',
+    'record',
+    'user_id_for',
+    'verify',
+]
 
 
 def record(
@@ -72,97 +71,6 @@ def record(
     )
 
 
-def lock(session: Session) -> None:
-    """Take the lock that serialises audit writers until this transaction ends (re-entrant within it).
-
-    SQLite has one writer at a time: a transaction that already wrote holds it; otherwise BEGIN IMMEDIATE takes it
-    now (waiting up to the busy timeout). PostgreSQL: a transaction-scoped advisory lock.
-    """
-    connection = session.connection()
-    if connection.dialect.name == 'sqlite':
-        driver = connection.connection.driver_connection
-        # pysqlite opens a transaction only before the first write, so "in a transaction" means "holds the lock".
-        if driver is not None and not driver.in_transaction:
-            connection.exec_driver_sql('BEGIN IMMEDIATE')
-    elif connection.dialect.name == 'postgresql':
-        connection.execute(text('SELECT pg_advisory_xact_lock(:key)'), {'key': _PG_LOCK_KEY})
-
-
-def _canonical_at(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec='microseconds')
-
-
-def content(entry: Any) -> dict[str, Any]:
-    """The fields a row's hash covers (everything but its id and the hashes themselves), of an entry or a row."""
-    return {
-        'at': _canonical_at(entry.at),
-        'actor_id': entry.actor_id,
-        'actor_role': str(entry.actor_role) if entry.actor_role is not None else None,
-        'action': entry.action,
-        'object_type': entry.object_type,
-        'object_id': entry.object_id,
-        'subject_user_id': entry.subject_user_id,
-        'ip': entry.ip,
-        'success': bool(entry.success),
-        'detail': entry.detail or {},
-    }
-
-
-def compute_hash(entry: Any, prev_hash: str) -> str:
-    canonical = json.dumps(
-        {'content': content(entry), 'prev_hash': prev_hash},
-        sort_keys=True,
-        separators=(',', ':'),
-        ensure_ascii=False,
-        default=str,
-    )
-    return hashlib.sha256(canonical.encode('utf-8')).hexdigest()
-
-
-def _last_hash(session: Session) -> str:
-    last = session.scalar(
-        select(AuditEntry.row_hash).where(AuditEntry.row_hash.is_not(None)).order_by(AuditEntry.id.desc()).limit(1)
-    )
-    return last or GENESIS
-
-
-@event.listens_for(Session, 'before_flush')
-def _chain_new_entries(session: Session, _context: Any, _instances: Any) -> None:
-    # Every pending row is (re)hashed: one re-added after a rolled-back flush must link to the chain as it is now.
-    entries = [obj for obj in session.new if isinstance(obj, AuditEntry)]
-    if not entries:
-        return
-    # The unit of work inserts rows of one mapper in the order they were added: chain them in that order.
-    entries.sort(key=lambda obj: instance_state(obj).insert_order)
-    with session.no_autoflush:
-        lock(session)
-        prev = _last_hash(session)
-        for entry in entries:
-            if entry.success is None:
-                entry.success = True
-            if entry.detail is None:
-                entry.detail = {}
-            entry.prev_hash = prev
-            entry.row_hash = prev = compute_hash(entry, prev)
-
-
-@event.listens_for(AuditEntry, 'before_update')
-def _refuse_update(_mapper: Any, _connection: Any, target: AuditEntry) -> None:
-    raise AuditLogIsAppendOnly(f'audit row {target.id} cannot be changed: the audit log is append-only')
-
-
-@event.listens_for(AuditEntry, 'before_delete')
-def _refuse_delete(_mapper: Any, _connection: Any, target: AuditEntry) -> None:
-    raise AuditLogIsAppendOnly(f'audit row {target.id} cannot be deleted: the audit log is append-only')
-
-
-@event.listens_for(Session, 'do_orm_execute')
-def _refuse_bulk_changes(state: ORMExecuteState) -> None:
-    mapper = state.bind_mapper
-    if (state.is_update or state.is_delete) and mapper is not None and mapper.class_ is AuditEntry:
-        raise AuditLogIsAppendOnly('audit rows cannot be changed or deleted: the audit log is append-only')
-
-
 # ---- browsing (administrator) ------------------------------------------------------------------------------
 
 
@@ -183,101 +91,48 @@ class AuditView:
 
 def _view(entry: AuditEntry) -> AuditView:
     return AuditView(
-        id=entry.id, at=entry.at, actor_id=entry.actor_id, actor_role=entry.actor_role, action=entry.action,
-        object_type=entry.object_type, object_id=entry.object_id, subject_user_id=entry.subject_user_id,
-        ip=entry.ip, success=bool(entry.success), detail=dict(entry.detail or {}),
-    )  # fmt: skip
+        id=entry.id,
+        at=entry.at,
+        actor_id=entry.actor_id,
+        actor_role=entry.actor_role,
+        action=entry.action,
+        object_type=entry.object_type,
+        object_id=entry.object_id,
+        subject_user_id=entry.subject_user_id,
+        ip=entry.ip,
+        success=bool(entry.success),
+        detail=dict(entry.detail or {}),
+    )
+
+
+def _admin_only(principal: Principal) -> None:
+    if principal.role != Role.ADMIN:
+        raise NotAllowed('Only the administrator can read the audit log.')
 
 
 def browse(uow: UnitOfWork, principal: Principal, where: AuditFilter, *, limit: int, offset: int) -> Page[AuditView]:
     """A page of the log for the administrator, newest first. Rows hold ids and outcomes, no clinical values."""
-    if principal.role != Role.ADMIN:
-        raise NotAllowed('Only the administrator can read the audit log.')
+    _admin_only(principal)
     rows, total = audit_log.search(uow.session, where, limit=limit, offset=offset)
     return Page(items=[_view(row) for row in rows], total=total, limit=limit, offset=offset)
 
 
 def action_names(uow: UnitOfWork, principal: Principal) -> list[str]:
-    if principal.role != Role.ADMIN:
-        raise NotAllowed('Only the administrator can read the audit log.')
+    _admin_only(principal)
     return audit_log.actions(uow.session)
 
 
 def people(uow: UnitOfWork, principal: Principal, ids: set[int]) -> dict[int, str]:
     """Names of the accounts a page of the log mentions (ids that no longer exist are left out)."""
-    if principal.role != Role.ADMIN:
-        raise NotAllowed('Only the administrator can read the audit log.')
+    _admin_only(principal)
     return audit_log.user_names(uow.session, ids)
 
 
 def user_id_for(uow: UnitOfWork, principal: Principal, text: str) -> int | None:
     """An account id typed as a number or as an email address; None when no such account."""
-    if principal.role != Role.ADMIN:
-        raise NotAllowed('Only the administrator can read the audit log.')
+    _admin_only(principal)
     text = text.strip()
     if text.isdigit() and len(text) < 19:
         return int(text)
     user = uow.users.by_email(text)
     return user.id if user else None
-
-
-# ---- verification -------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    """The outcome of walking the chain: ``ok``, counts, and the first broken link if any."""
-
-    ok: bool
-    rows: int
-    legacy_rows: int
-    head_hash: str | None
-    broken_id: int | None = None
-    problem: str | None = None
-
-
-def _rows(session: Session, batch: int = 5000) -> Iterator[Any]:
-    """Every row in id order as plain column tuples (no ORM objects: a long log verifies several times faster)."""
-    table = AuditEntry.__table__
-    last_id = 0
-    while True:
-        rows = session.execute(select(*table.c).where(table.c.id > last_id).order_by(table.c.id).limit(batch)).all()
-        if not rows:
-            return
-        yield from rows
-        last_id = rows[-1].id
-
-
-def _link_problem(session: Session, entry: Any, expected_prev: str) -> str:
-    """Tell a reordered row (its predecessor exists elsewhere) from a removed one (its predecessor is gone)."""
-    if entry.prev_hash == GENESIS:
-        return 'rows before it were removed: it claims to start the chain, but hashed rows precede it'
-    elsewhere = session.scalar(select(AuditEntry.id).where(AuditEntry.row_hash == entry.prev_hash).limit(1))
-    if elsewhere is not None:
-        return f'reordered: it follows row {elsewhere} in the chain, not the row before it'
-    if expected_prev == GENESIS:
-        return 'rows before it were removed: it is the first hashed row but does not start the chain'
-    return 'removed: the row it follows in the chain is missing (deleted), or its prev_hash was altered'
-
-
-def verify(session: Session) -> ChainReport:
-    """Walk the whole log in id order and report the first broken link."""
-    rows = legacy = 0
-    expected_prev = GENESIS
-    started = False
-    for entry in _rows(session):
-        rows += 1
-        if entry.row_hash is None:
-            if started:
-                return ChainReport(False, rows, legacy, expected_prev, entry.id, 'not hashed: written past the chain')
-            legacy += 1
-            continue
-        started = True
-        if entry.prev_hash is None or compute_hash(entry, entry.prev_hash) != entry.row_hash:
-            return ChainReport(False, rows, legacy, expected_prev, entry.id, 'altered: its content no longer matches')
-        if entry.prev_hash != expected_prev:
-            return ChainReport(
-                False, rows, legacy, expected_prev, entry.id, _link_problem(session, entry, expected_prev)
-            )
-        expected_prev = entry.row_hash
-    return ChainReport(True, rows, legacy, expected_prev if started else None)
