@@ -12,16 +12,14 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import sqlite3
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 from hms.config import Settings
+from hms.db import backup as db
 from hms.db.migrate import upgrade
 
 SQLITE_HEADER = b'SQLite format 3\x00'
@@ -59,28 +57,18 @@ def _stamp() -> str:
 
 def sqlite_path(settings: Settings) -> Path | None:
     """The database file when the database is SQLite, else None."""
-    url = make_url(settings.effective_database_url)
-    if url.get_backend_name() != 'sqlite':
+    database = db.sqlite_database(settings.effective_database_url)
+    if database is None:
         return None
-    if not url.database or url.database == ':memory:':
+    if not database or database == ':memory:':
         raise BackupError('An in-memory SQLite database cannot be backed up.')
-    return Path(url.database).expanduser().resolve()
+    return Path(database).expanduser().resolve()
 
 
 def _private_file(path: Path) -> None:
     """Create ``path`` empty with mode 0600 (never briefly readable by others)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     os.close(fd)
-
-
-def _copy_sqlite(source: sqlite3.Connection, target: Path) -> None:
-    """A consistent copy of ``source`` into ``target`` as one self-contained file (rollback journal, not WAL)."""
-    destination = sqlite3.connect(target)
-    try:
-        source.backup(destination)
-        destination.execute('PRAGMA journal_mode=DELETE')
-    finally:
-        destination.close()
 
 
 def integrity_problem(path: Path) -> str | None:
@@ -91,13 +79,8 @@ def integrity_problem(path: Path) -> str | None:
         if handle.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
             return f'{path} is not an SQLite database (a PostgreSQL dump is restored with pg_restore).'
     try:
-        connection = sqlite3.connect(f'{path.as_uri()}?mode=ro', uri=True)
-        try:
-            result = [row[0] for row in connection.execute('PRAGMA integrity_check')]
-            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        finally:
-            connection.close()
-    except sqlite3.DatabaseError as error:
+        result, tables = db.examine(path)
+    except db.DatabaseError as error:
         return f'{path} is damaged: {error}.'
     if result != ['ok']:
         return f'{path} failed the integrity check: {"; ".join(result[:3])}.'
@@ -119,15 +102,11 @@ def backup(settings: Settings, folder: Path | None = None) -> BackupResult:
     target = target_folder / f'hms-{_stamp()}.db'
     _private_file(target)
     try:
-        source = sqlite3.connect(database, timeout=30)  # read-only opens of a WAL file fail without its -shm
-        try:
-            _copy_sqlite(source, target)
-        finally:
-            source.close()
+        db.snapshot(database, target)
         problem = integrity_problem(target)
         if problem:
             raise BackupError(f'The backup did not pass its check: {problem}')
-    except (sqlite3.Error, BackupError):
+    except (db.Error, BackupError):
         target.unlink(missing_ok=True)
         raise
     return BackupResult(path=target, size=target.stat().st_size, engine='sqlite')
@@ -135,11 +114,11 @@ def backup(settings: Settings, folder: Path | None = None) -> BackupResult:
 
 def _libpq(settings: Settings) -> tuple[str, dict[str, str]]:
     """A libpq connection URL without the password, and the environment that carries it (not the command line)."""
-    url = make_url(settings.effective_database_url).set(drivername='postgresql')
+    url, password = db.libpq_url(settings.effective_database_url)
     env = dict(os.environ)
-    if url.password:
-        env['PGPASSWORD'] = str(url.password)
-    return url.set(password=None).render_as_string(hide_password=False), env
+    if password:
+        env['PGPASSWORD'] = password
+    return url, env
 
 
 def _pg_dump(settings: Settings, folder: Path) -> BackupResult:
@@ -151,8 +130,11 @@ def _pg_dump(settings: Settings, folder: Path) -> BackupResult:
     url, env = _libpq(settings)
     completed = subprocess.run(  # noqa: S603 - fixed argv, no shell
         [executable, '-Fc', '--no-owner', '-f', str(target), '--dbname', url],
-        env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if completed.returncode != 0:
         target.unlink(missing_ok=True)
         raise BackupError(f'pg_dump failed: {completed.stderr.strip()[:500]}')
@@ -184,19 +166,9 @@ def restore(settings: Settings, file: Path, *, migrate: Callable[[str], None] = 
     if database.exists():
         previous = database.with_name(f'{database.name}.before-restore-{_stamp()}')
         _private_file(previous)
-        current = sqlite3.connect(database, timeout=30)
-        try:
-            _copy_sqlite(current, previous)  # the live file and its WAL, consistently
-        finally:
-            current.close()
+        db.snapshot(database, previous)  # the live file and its WAL, consistently
     else:
         _private_file(database)
-    source = sqlite3.connect(f'{source_file.as_uri()}?mode=ro', uri=True)
-    target = sqlite3.connect(database, timeout=30)
-    try:
-        source.backup(target)
-    finally:
-        target.close()
-        source.close()
+    db.overwrite(database, source_file)
     migrate(settings.effective_database_url)
     return RestoreResult(database=database, previous=previous)
