@@ -46,7 +46,7 @@ class DepartmentRepository:
         self.session.flush()
         return department
 
-    def delete(self, department: Department) -> None:
+    def remove(self, department: Department) -> None:
         self.session.delete(department)
         self.session.flush()
 
@@ -108,9 +108,14 @@ class DoctorRepository:
         return profile
 
     def search(
-        self, *, text: str | None = None, department_id: int | None = None, department_text: str | None = None,
-        include_inactive: bool = False, limit: int = 200,
-    ) -> Sequence[DoctorProfile]:  # fmt: skip
+        self,
+        *,
+        text: str | None = None,
+        department_id: int | None = None,
+        department_text: str | None = None,
+        include_inactive: bool = False,
+        limit: int = 200,
+    ) -> Sequence[DoctorProfile]:
         query = (
             select(DoctorProfile)
             .join(User, User.id == DoctorProfile.user_id)
@@ -254,7 +259,7 @@ class AppointmentRepository:
         self.session.flush()
         return appointment
 
-    def _filtered(self, criteria: AppointmentFilter) -> Select[tuple[Appointment]]:
+    def _filtered(self, criteria: AppointmentFilter) -> Select[Appointment]:
         query = select(Appointment)
         if criteria.start_from is not None:
             query = query.where(Appointment.start_at >= criteria.start_from)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
-
 from hms import clock
 from hms.cache import Codec, read_through
+from hms.db.errors import CONSTRAINT_VIOLATION
 from hms.db.models import Department
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import Role
@@ -43,16 +42,22 @@ def list_departments_cached(uow: UnitOfWork) -> tuple[list[DepartmentView], bool
 
 def _view(uow: UnitOfWork, department: Department) -> DepartmentView:
     return DepartmentView(
-        id=department.id, name=department.name, description=department.description,
+        id=department.id,
+        name=department.name,
+        description=department.description,
         doctor_count=uow.departments.doctor_count(department.id),
-    )  # fmt: skip
+    )
 
 
-def get_department(uow: UnitOfWork, department_id: int) -> DepartmentView:
+def _existing(uow: UnitOfWork, department_id: int) -> Department:
     department = uow.departments.get(department_id)
     if department is None:
         raise NotFound('No such department.')
-    return _view(uow, department)
+    return department
+
+
+def get_department(uow: UnitOfWork, department_id: int) -> DepartmentView:
+    return _view(uow, _existing(uow, department_id))
 
 
 def create_department(uow: UnitOfWork, actor: Principal, data: DepartmentIn) -> DepartmentView:
@@ -62,7 +67,7 @@ def create_department(uow: UnitOfWork, actor: Principal, data: DepartmentIn) -> 
     department = Department(name=data.name, description=data.description, created_at=clock.now())
     try:
         uow.departments.add(department)
-    except IntegrityError as error:
+    except CONSTRAINT_VIOLATION as error:
         uow.rollback()
         raise Conflict(NAME_TAKEN, field_errors={'name': NAME_TAKEN}) from error
     uow.emit('department.created', department_id=department.id)
@@ -73,9 +78,7 @@ def create_department(uow: UnitOfWork, actor: Principal, data: DepartmentIn) -> 
 
 def update_department(uow: UnitOfWork, actor: Principal, department_id: int, patch: DepartmentPatch) -> DepartmentView:
     require_role(actor, Role.ADMIN, action='manage departments')
-    department = uow.departments.get(department_id)
-    if department is None:
-        raise NotFound('No such department.')
+    department = _existing(uow, department_id)
     renamed = patch.name is not None and patch.name.lower() != department.name.lower()
     if renamed and uow.departments.by_name(patch.name or '') is not None:
         raise Conflict(NAME_TAKEN, field_errors={'name': NAME_TAKEN})
@@ -92,16 +95,14 @@ def update_department(uow: UnitOfWork, actor: Principal, department_id: int, pat
 def delete_department(uow: UnitOfWork, actor: Principal, department_id: int) -> None:
     """Delete a department that no doctor belongs to (the schema forbids it too)."""
     require_role(actor, Role.ADMIN, action='manage departments')
-    department = uow.departments.get(department_id)
-    if department is None:
-        raise NotFound('No such department.')
+    department = _existing(uow, department_id)
     count = uow.departments.doctor_count(department_id)
     if count:
         doctors = 'doctor belongs' if count == 1 else 'doctors belong'
         raise InUse(
             f'{department.name} cannot be deleted: {count} {doctors} to it. Move them to another department first.'
         )
-    uow.departments.delete(department)
+    uow.departments.remove(department)
     uow.emit('department.deleted', department_id=department_id)
     audit.record(uow, 'department.deleted', actor=actor, object_type='department', object_id=department_id)
     uow.commit()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from hms import clock
 from hms.cache import Codec, digest, read_through
 from hms.config import Settings
-from hms.db.models import DoctorProfile, User
+from hms.db.models import Department, DoctorProfile, User
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import Role
 from hms.domain.errors import EmailTaken, InvalidInput, NotFound
@@ -38,9 +39,11 @@ class NewDoctor:
     initial_password: str  # shown once to the administrator; the doctor must change it at first sign-in
 
 
-def _department_or_error(uow: UnitOfWork, department_id: int) -> None:
-    if uow.departments.get(department_id) is None:
+def _department_or_error(uow: UnitOfWork, department_id: int) -> Department:
+    department = uow.departments.get(department_id)
+    if department is None:
         raise InvalidInput('Choose an existing department.', field_errors={'department_id': 'No such department.'})
+    return department
 
 
 def add_doctor(uow: UnitOfWork, actor: Principal, data: DoctorIn) -> NewDoctor:
@@ -53,16 +56,26 @@ def add_doctor(uow: UnitOfWork, actor: Principal, data: DoctorIn) -> NewDoctor:
     now = clock.now()
     user = uow.users.add(
         User(
-            email=email, password_hash=hash_password(initial_password), role=Role.DOCTOR, name=data.name,
-            is_active=True, must_change_password=True, created_at=now, password_changed_at=now,
+            email=email,
+            password_hash=hash_password(initial_password),
+            role=Role.DOCTOR,
+            name=data.name,
+            is_active=True,
+            must_change_password=True,
+            created_at=now,
+            password_changed_at=now,
         )
-    )  # fmt: skip
+    )
     uow.doctors.add(
         DoctorProfile(
-            user_id=user.id, department_id=data.department_id, experience_years=data.experience_years,
-            qualifications=data.qualifications, bio=data.bio, consultation_minutes=data.consultation_minutes,
+            user_id=user.id,
+            department_id=data.department_id,
+            experience_years=data.experience_years,
+            qualifications=data.qualifications,
+            bio=data.bio,
+            consultation_minutes=data.consultation_minutes,
         )
-    )  # fmt: skip
+    )
     uow.emit('doctor.created', doctor_id=user.id)
     audit.record(uow, 'doctor.created', actor=actor, object_type='user', object_id=user.id, subject_user_id=user.id)
     uow.commit()
@@ -84,18 +97,20 @@ def update_doctor(uow: UnitOfWork, actor: Principal, doctor_id: int, patch: Doct
     if 'name' in changes:
         profile.user.name = changes['name']
     if 'department_id' in changes:
-        department = uow.departments.get(changes['department_id'])
-        if department is None:
-            raise InvalidInput('Choose an existing department.', field_errors={'department_id': 'No such department.'})
-        profile.department = department
+        profile.department = _department_or_error(uow, changes['department_id'])
     for field in ('experience_years', 'qualifications', 'bio', 'consultation_minutes'):
         if field in changes:
             setattr(profile, field, changes[field])
     uow.emit('doctor.updated', doctor_id=doctor_id)
     audit.record(
-        uow, 'doctor.updated', actor=actor, object_type='user', object_id=doctor_id, subject_user_id=doctor_id,
+        uow,
+        'doctor.updated',
+        actor=actor,
+        object_type='user',
+        object_id=doctor_id,
+        subject_user_id=doctor_id,
         detail={'fields': sorted(changes)},
-    )  # fmt: skip
+    )
     uow.commit()
     return get_doctor(uow, doctor_id, include_inactive=True)
 
@@ -117,10 +132,14 @@ def get_doctor(uow: UnitOfWork, doctor_id: int, *, include_inactive: bool = Fals
 def get_doctor_cached(uow: UnitOfWork, doctor_id: int) -> tuple[DoctorView, bool]:
     """An active doctor's profile through the cache (NotFound is never cached); with a hit flag."""
     return read_through(
-        uow.read_cache, 'doctor', lambda: _doctor(uow, doctor_id, include_inactive=False),
-        namespaces=(*doctor_namespaces('doctor', doctor_id), 'department'), scope=str(doctor_id), ttl=CACHE_SECONDS,
+        uow.read_cache,
+        'doctor',
+        lambda: _doctor(uow, doctor_id, include_inactive=False),
+        namespaces=(*doctor_namespaces('doctor', doctor_id), 'department'),
+        scope=str(doctor_id),
+        ttl=CACHE_SECONDS,
         codec=_DOCTOR,
-    )  # fmt: skip
+    )
 
 
 def _doctor(uow: UnitOfWork, doctor_id: int, *, include_inactive: bool) -> DoctorView:
@@ -131,9 +150,14 @@ def _doctor(uow: UnitOfWork, doctor_id: int, *, include_inactive: bool) -> Docto
 
 
 def search_doctors(
-    uow: UnitOfWork, settings: Settings, *, text: str | None = None, specialization: str | None = None,
-    free_on: date | None = None, include_inactive: bool = False,
-) -> list[DoctorView]:  # fmt: skip
+    uow: UnitOfWork,
+    settings: Settings,
+    *,
+    text: str | None = None,
+    specialization: str | None = None,
+    free_on: date | None = None,
+    include_inactive: bool = False,
+) -> list[DoctorView]:
     """Doctors by name or department (partial, any case); optionally only those with a free slot on ``free_on``."""
     return search_doctors_cached(
         uow, settings, text=text, specialization=specialization, free_on=free_on, include_inactive=include_inactive
@@ -141,9 +165,14 @@ def search_doctors(
 
 
 def search_doctors_cached(
-    uow: UnitOfWork, settings: Settings, *, text: str | None = None, specialization: str | None = None,
-    free_on: date | None = None, include_inactive: bool = False,
-) -> tuple[list[DoctorView], bool]:  # fmt: skip
+    uow: UnitOfWork,
+    settings: Settings,
+    *,
+    text: str | None = None,
+    specialization: str | None = None,
+    free_on: date | None = None,
+    include_inactive: bool = False,
+) -> tuple[list[DoctorView], bool]:
     """``search_doctors`` through the cache, with a hit flag. The result is the same for every reader; the search
     words are hashed into the key. With ``free_on`` it lasts only until the earliest first free slot among the
     doctors found stops being bookable, and today's date is in the key (the booking horizon moves with it)."""
@@ -168,17 +197,26 @@ def search_doctors_cached(
 
     day_part = '' if free_on is None else slot_rules(settings)
     return read_through(
-        uow.read_cache, 'doctors', compute,
+        uow.read_cache,
+        'doctors',
+        compute,
         namespaces=CACHE_NAMESPACES if free_on is None else FREE_ON_NAMESPACES,
-        scope=digest(text, specialization, include_inactive, free_on, day_part), ttl=CACHE_SECONDS, codec=_DOCTORS,
+        scope=digest(text, specialization, include_inactive, free_on, day_part),
+        ttl=CACHE_SECONDS,
+        codec=_DOCTORS,
         valid_until=valid_until,
-    )  # fmt: skip
+    )
 
 
 def _search(
     uow: UnitOfWork, text: str | None, specialization: str | None, include_inactive: bool
-) -> list[DoctorProfile]:
-    is_id = bool(specialization) and specialization.isascii() and specialization.isdigit() and len(specialization) < 19
+) -> Sequence[DoctorProfile]:
+    is_id = (
+        specialization is not None
+        and specialization.isascii()
+        and specialization.isdigit()
+        and len(specialization) < 19
+    )
     department_id = int(specialization) if is_id and specialization else None
     department_text = specialization if specialization and department_id is None else None
     return uow.doctors.search(
@@ -187,9 +225,15 @@ def _search(
 
 
 def set_active(
-    uow: UnitOfWork, settings: Settings, actor: Principal, user_id: int, *, active: bool, reason: str = '',
+    uow: UnitOfWork,
+    settings: Settings,
+    actor: Principal,
+    user_id: int,
+    *,
+    active: bool,
+    reason: str = '',
     cancel_upcoming: bool = True,
-) -> int:  # fmt: skip
+) -> int:
     """Blacklist/deactivate or reactivate anyone; a deactivated doctor's or patient's upcoming bookings are cancelled
     (by default), each patient told. Returns how many appointments were cancelled."""
     require_role(actor, Role.ADMIN, action='change whether an account is active')
