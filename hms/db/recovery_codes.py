@@ -30,6 +30,7 @@ class RecoveryCodeRepository:
             .where(RecoveryCode.user_id == user_id, RecoveryCode.code_hash == code_hash, RecoveryCode.used_at.is_(None))
             .values(used_at=at)
         )
+        # An UPDATE answers with a CursorResult (rowcount); Session.execute is typed as returning any Result.
         return (result.rowcount or 0) > 0  # type: ignore[attr-defined]
 
     def unused_count(self, user_id: int) -> int:

@@ -57,8 +57,13 @@ def update_contact(uow: UnitOfWork, actor: Principal, patient_id: int, patch: Pa
     if 'emergency_contact' in changes:
         profile.emergency_contact = changes['emergency_contact'] or None
     audit.record(
-        uow, 'patient.updated', actor=actor, object_type='patient', object_id=patient_id, subject_user_id=patient_id,
+        uow,
+        'patient.updated',
+        actor=actor,
+        object_type='patient',
+        object_id=patient_id,
+        subject_user_id=patient_id,
         detail={'fields': sorted(changes)},
-    )  # fmt: skip
+    )
     uow.commit()
     return PatientView.of(profile)

@@ -112,11 +112,14 @@ def _check_next_visit(settings: Settings, data: TreatmentIn) -> None:
 
 def _content(treatment: Treatment) -> dict[str, Any]:
     return {
-        'diagnosis': treatment.diagnosis, 'treatment': treatment.treatment_given,
-        'prescription': list(treatment.prescription), 'tests': treatment.tests_advised, 'notes': treatment.notes,
+        'diagnosis': treatment.diagnosis,
+        'treatment': treatment.treatment_given,
+        'prescription': list(treatment.prescription),
+        'tests': treatment.tests_advised,
+        'notes': treatment.notes,
         'private_notes': treatment.private_notes,
         'next_visit': treatment.next_visit_date.isoformat() if treatment.next_visit_date else None,
-    }  # fmt: skip
+    }
 
 
 def _apply(treatment: Treatment, data: TreatmentIn) -> None:
@@ -131,11 +134,62 @@ def _apply(treatment: Treatment, data: TreatmentIn) -> None:
 
 def treatment_view(treatment: Treatment, *, for_patient: bool) -> TreatmentView:
     return TreatmentView(
-        appointment_id=treatment.appointment_id, diagnosis=treatment.diagnosis, treatment=treatment.treatment_given,
-        prescription=[dict(item) for item in treatment.prescription], tests=treatment.tests_advised,
-        notes=treatment.notes, private_notes=None if for_patient else treatment.private_notes,
-        next_visit=treatment.next_visit_date, version=treatment.version, recorded_at=treatment.updated_at,
-    )  # fmt: skip
+        appointment_id=treatment.appointment_id,
+        diagnosis=treatment.diagnosis,
+        treatment=treatment.treatment_given,
+        prescription=[dict(item) for item in treatment.prescription],
+        tests=treatment.tests_advised,
+        notes=treatment.notes,
+        private_notes=None if for_patient else treatment.private_notes,
+        next_visit=treatment.next_visit_date,
+        version=treatment.version,
+        recorded_at=treatment.updated_at,
+    )
+
+
+def _audit(
+    uow: UnitOfWork, actor: Principal, appointment: Appointment, action: str, detail: dict[str, Any] | None = None
+) -> None:
+    """An audit row about one appointment's record, naming its patient as the subject."""
+    audit.record(
+        uow,
+        action,
+        actor=actor,
+        object_type='appointment',
+        object_id=appointment.id,
+        subject_user_id=appointment.patient_id,
+        detail=detail,
+    )
+
+
+def _status_changed(uow: UnitOfWork, actor: Principal, appointment: Appointment, kind: str) -> None:
+    """Announce the appointment's new status and audit it under the same name."""
+    uow.emit(kind, appointment_id=appointment.id, doctor_id=appointment.doctor_id, patient_id=appointment.patient_id)
+    _audit(uow, actor, appointment, kind)
+
+
+def _visit(uow: UnitOfWork, appointment: Appointment, treatment: Treatment | None) -> VisitView:
+    """The appointment and its treatment record as its doctor (or the administrator) reads them."""
+    return VisitView(
+        appointment=views(uow, [appointment])[0],
+        treatment=treatment_view(treatment, for_patient=False) if treatment is not None else None,
+    )
+
+
+def _versions(uow: UnitOfWork, treatment: Treatment) -> list[VersionView]:
+    """The treatment record's earlier versions, oldest first, with who replaced each."""
+    rows = uow.treatments.versions(treatment.id)
+    names = uow.patients_names({row.replaced_by_id for row in rows})
+    return [
+        VersionView(
+            version=row.version,
+            recorded_at=row.recorded_at,
+            replaced_at=row.replaced_at,
+            replaced_by=names.get(row.replaced_by_id, ''),
+            content=dict(row.content),
+        )
+        for row in rows
+    ]
 
 
 def _own_appointment(uow: UnitOfWork, actor: Principal, appointment_id: int) -> Appointment:
@@ -163,28 +217,17 @@ def complete_visit(
     if appointment.start_at.astimezone(settings.zone).date() > _local_today(settings):
         raise InvalidTransition('This appointment is on a future day; a visit can be recorded from its day on.')
     now = clock.now()
-    treatment = Treatment(appointment_id=appointment.id, created_at=now, created_by_id=actor.user_id, updated_at=now,
-                          version=1)  # fmt: skip
+    treatment = Treatment(
+        appointment_id=appointment.id, created_at=now, created_by_id=actor.user_id, updated_at=now, version=1
+    )
     _apply(treatment, data)
     uow.treatments.add(treatment)
     appointment.status = AppointmentStatus.COMPLETED
     appointment.updated_at, appointment.sequence = now, appointment.sequence + 1
-    audit.record(
-        uow, 'treatment.created', actor=actor, object_type='appointment', object_id=appointment.id,
-        subject_user_id=appointment.patient_id,
-    )  # fmt: skip
-    uow.emit(
-        'appointment.completed',
-        appointment_id=appointment.id,
-        doctor_id=appointment.doctor_id,
-        patient_id=appointment.patient_id,
-    )
-    audit.record(
-        uow, 'appointment.completed', actor=actor, object_type='appointment', object_id=appointment.id,
-        subject_user_id=appointment.patient_id,
-    )  # fmt: skip
+    _audit(uow, actor, appointment, 'treatment.created')
+    _status_changed(uow, actor, appointment, 'appointment.completed')
     uow.commit()
-    return VisitView(appointment=views(uow, [appointment])[0], treatment=treatment_view(treatment, for_patient=False))
+    return _visit(uow, appointment, treatment)
 
 
 def amend_treatment(
@@ -204,20 +247,22 @@ def amend_treatment(
     now = clock.now()
     uow.treatments.add_version(
         TreatmentVersion(
-            treatment_id=treatment.id, version=treatment.version, recorded_at=treatment.updated_at,
-            recorded_by_id=treatment.created_by_id, replaced_at=now, replaced_by_id=actor.user_id, content=before,
+            treatment_id=treatment.id,
+            version=treatment.version,
+            recorded_at=treatment.updated_at,
+            recorded_by_id=treatment.created_by_id,
+            replaced_at=now,
+            replaced_by_id=actor.user_id,
+            content=before,
         )
-    )  # fmt: skip
+    )
     _apply(treatment, data)
     treatment.version += 1
     treatment.updated_at = now
     uow.emit('treatment.amended', appointment_id=appointment.id, patient_id=appointment.patient_id)
-    audit.record(
-        uow, 'treatment.amended', actor=actor, object_type='appointment', object_id=appointment.id,
-        subject_user_id=appointment.patient_id, detail={'version': treatment.version},
-    )  # fmt: skip
+    _audit(uow, actor, appointment, 'treatment.amended', detail={'version': treatment.version})
     uow.commit()
-    return VisitView(appointment=views(uow, [appointment])[0], treatment=treatment_view(treatment, for_patient=False))
+    return _visit(uow, appointment, treatment)
 
 
 @dataclass(frozen=True)
@@ -240,27 +285,10 @@ def get_visit(uow: UnitOfWork, actor: Principal, appointment_id: int) -> VisitRe
     treatment = uow.treatments.for_appointment(appointment.id)
     versions: list[VersionView] = []
     if treatment is not None:
-        rows = uow.treatments.versions(treatment.id)
-        names = uow.patients_names({row.replaced_by_id for row in rows})
-        versions = [
-            VersionView(version=row.version, recorded_at=row.recorded_at, replaced_at=row.replaced_at,
-                        replaced_by=names.get(row.replaced_by_id, ''), content=dict(row.content))
-            for row in rows
-        ]  # fmt: skip
-        audit.record(
-            uow,
-            'treatment.viewed',
-            actor=actor,
-            object_type='appointment',
-            object_id=appointment.id,
-            subject_user_id=appointment.patient_id,
-        )
+        versions = _versions(uow, treatment)
+        _audit(uow, actor, appointment, 'treatment.viewed')
         uow.commit()
-    view = VisitView(
-        appointment=views(uow, [appointment])[0],
-        treatment=treatment_view(treatment, for_patient=False) if treatment is not None else None,
-    )
-    return VisitRecord(visit=view, versions=versions)
+    return VisitRecord(visit=_visit(uow, appointment, treatment), versions=versions)
 
 
 def treatment_versions(uow: UnitOfWork, actor: Principal, appointment_id: int) -> list[VersionView]:
@@ -273,23 +301,10 @@ def treatment_versions(uow: UnitOfWork, actor: Principal, appointment_id: int) -
     treatment = uow.treatments.for_appointment(appointment.id)
     if treatment is None:
         return []
-    rows = uow.treatments.versions(treatment.id)
-    names = uow.patients_names({row.replaced_by_id for row in rows})
-    audit.record(
-        uow, 'treatment.versions_viewed', actor=actor, object_type='appointment', object_id=appointment.id,
-        subject_user_id=appointment.patient_id,
-    )  # fmt: skip
+    versions = _versions(uow, treatment)
+    _audit(uow, actor, appointment, 'treatment.versions_viewed')
     uow.commit()
-    return [
-        VersionView(
-            version=row.version,
-            recorded_at=row.recorded_at,
-            replaced_at=row.replaced_at,
-            replaced_by=names.get(row.replaced_by_id, ''),
-            content=dict(row.content),
-        )
-        for row in rows
-    ]
+    return versions
 
 
 def mark_no_show(uow: UnitOfWork, settings: Settings, actor: Principal, appointment_id: int) -> AppointmentView:
@@ -301,24 +316,20 @@ def mark_no_show(uow: UnitOfWork, settings: Settings, actor: Principal, appointm
         raise InvalidTransition('A patient can be marked as not having come only after the appointment has started.')
     appointment.status = AppointmentStatus.NO_SHOW
     appointment.updated_at = clock.now()
-    uow.emit(
-        'appointment.no_show',
-        appointment_id=appointment.id,
-        doctor_id=appointment.doctor_id,
-        patient_id=appointment.patient_id,
-    )
-    audit.record(
-        uow, 'appointment.no_show', actor=actor, object_type='appointment', object_id=appointment.id,
-        subject_user_id=appointment.patient_id,
-    )  # fmt: skip
+    _status_changed(uow, actor, appointment, 'appointment.no_show')
     uow.commit()
     return views(uow, [appointment])[0]
 
 
 def doctor_schedule(
-    uow: UnitOfWork, settings: Settings, actor: Principal, *, first: date | None = None, days: int = 1,
+    uow: UnitOfWork,
+    settings: Settings,
+    actor: Principal,
+    *,
+    first: date | None = None,
+    days: int = 1,
     doctor_id: int | None = None,
-) -> DoctorSchedule:  # fmt: skip
+) -> DoctorSchedule:
     """Appointments of ``days`` local days from ``first`` (today by default), in time order, with patients' ages."""
     if actor.role is Role.DOCTOR:
         doctor_id = actor.user_id
@@ -389,9 +400,13 @@ def patient_history(uow: UnitOfWork, settings: Settings, actor: Principal, patie
     )
     uow.commit()
     summary = PatientSummary(
-        id=patient_id, name=profile.user.name, age=age_on(profile.date_of_birth, _local_today(settings)),
-        gender=Gender(profile.gender), blood_group=profile.blood_group, allergies=profile.allergies,
-    )  # fmt: skip
+        id=patient_id,
+        name=profile.user.name,
+        age=age_on(profile.date_of_birth, _local_today(settings)),
+        gender=Gender(profile.gender),
+        blood_group=profile.blood_group,
+        allergies=profile.allergies,
+    )
     return HistoryView(patient=summary, visits=visits, upcoming=views(uow, upcoming))
 
 

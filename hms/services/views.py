@@ -102,8 +102,13 @@ class AppointmentView:
     cancelled_by_role: str | None = None
 
     @classmethod
-    def of(cls, appointment: Appointment, names: dict[int, str], departments: dict[int, str],
-           cancelled_by_role: str | None = None) -> AppointmentView:  # fmt: skip
+    def of(
+        cls,
+        appointment: Appointment,
+        names: dict[int, str],
+        departments: dict[int, str],
+        cancelled_by_role: str | None = None,
+    ) -> AppointmentView:
         return cls(
             id=appointment.id,
             doctor_id=appointment.doctor_id,
