@@ -13,8 +13,6 @@ from typing import Any
 from celery import shared_task
 
 from hms.context import AppContext
-from hms.db.models import JobRun
-from hms.db.uow import UnitOfWork
 from hms.domain.enums import Channel, ExportStatus
 from hms.notify import email
 from hms.notify.message import DeliveryError
@@ -128,15 +126,13 @@ def cleanup_exports() -> dict[str, int]:
     counts = {'expired': result.expired, 'orphans': result.orphans, 'abandoned': result.abandoned,
               'errors': result.errors}  # fmt: skip
     with ctx.uow() as uow:
-        _record_detail(uow, run_id, counts)
         job_runs.finish_run(
-            uow, run_id, sent=result.expired + result.orphans, failed=result.errors, skipped=0,
+            uow,
+            run_id,
+            sent=result.expired + result.orphans,
+            failed=result.errors,
+            skipped=0,
             status='failed' if result.errors else 'done',
-        )  # fmt: skip
+            detail=dict(counts),
+        )
     return counts
-
-
-def _record_detail(uow: UnitOfWork, run_id: int, counts: dict[str, int]) -> None:
-    run = uow.session.get(JobRun, run_id)
-    if run is not None:
-        run.detail = {**(run.detail or {}), **counts}

@@ -15,11 +15,9 @@ from typing import Any
 
 from celery import Celery
 from celery.signals import task_prerun, worker_init, worker_ready
-from sqlalchemy import select
 
 from hms import clock
-from hms.db.models import JobRun
-from hms.services import deliveries, reminders
+from hms.services import deliveries, job_runs, reminders
 
 logger = logging.getLogger(__name__)
 
@@ -59,20 +57,10 @@ def recover(app: Celery, node: str, started_at: datetime) -> dict[str, int]:
     ctx = worker_context()
     with ctx.uow() as uow:
         released = deliveries.release_claims_of(uow, node, started_at)
-        runs = list(
-            uow.session.scalars(
-                select(JobRun).where(
-                    JobRun.job == reminders.JOB, JobRun.status == 'running', JobRun.started_at < started_at
-                )
-            )
+        interrupted = job_runs.fail_interrupted(
+            uow, reminders.JOB, node=node, started_before=started_at, error=INTERRUPTED
         )
-        days = []
-        for run in runs:
-            if (run.detail or {}).get('node') == node:
-                run.status, run.finished_at = 'failed', clock.now()
-                run.detail = {**(run.detail or {}), 'error': INTERRUPTED}
-                days.append(str(run.detail.get('day')))
-        uow.commit()
+    days = [str(detail.get('day')) for detail in interrupted]
     for item in released:
         if item.kind in (reminders.REMINDER, 'confirmation'):
             app.send_task('hms.redeliver', kwargs={'delivery_id': item.delivery_id}, ignore_result=True)

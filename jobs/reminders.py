@@ -19,8 +19,7 @@ from typing import Any
 from celery import Task, shared_task
 
 from hms.context import AppContext
-from hms.db.models import Delivery
-from hms.domain.enums import Channel, DeliveryStatus
+from hms.domain.enums import Channel
 from hms.notify.message import DeliveryError
 from hms.services import deliveries, job_runs, reminders
 
@@ -69,7 +68,7 @@ def daily_reminders(
                 )  # fmt: skip
                 if claim is None:
                     skipped += 1
-                    in_flight += int(reminders.delivery_in_flight(uow, item.key))
+                    in_flight += int(deliveries.in_flight(uow, item.key))
                     continue
                 _queue(self, claim, appointment_id=item.appointment_id, channel=item.channel,
                        kind=reminders.REMINDER, run_id=run_id, day=the_day.isoformat())  # fmt: skip
@@ -122,11 +121,11 @@ def redeliver(self: Task, delivery_id: int) -> str:
     """Send a reminder or confirmation again after ``deliveries.reopen`` (the admin's retry of a failed one)."""
     ctx = worker_context()
     with ctx.uow() as uow:
-        delivery = uow.session.get(Delivery, delivery_id)
+        delivery = deliveries.record(uow, delivery_id)
         if delivery is None or delivery.appointment_id is None or delivery.kind not in (reminders.REMINDER,
                                                                                          'confirmation'):  # fmt: skip
             return 'unknown'
-        key, channel, appointment_id = delivery.key, Channel(delivery.channel), delivery.appointment_id
+        key, channel, appointment_id = delivery.key, delivery.channel, delivery.appointment_id
         claim = deliveries.claim(
             uow, key, kind=delivery.kind, channel=channel, recipient=delivery.recipient, subject=delivery.subject
         )
@@ -161,10 +160,9 @@ def deliver(
     settings = ctx.settings
     on = Channel(channel)
     with ctx.uow() as uow:
-        delivery = uow.session.get(Delivery, delivery_id)
-        if delivery is None or delivery.status != DeliveryStatus.PENDING or delivery.attempts != attempt:
-            return 'not ours'  # sent, failed for good, or taken over after this message was held up too long
-        if not deliveries.take(uow, deliveries.Claim(delivery_id, attempt)):  # now held by this node
+        # Held by this node from now on, unless it was sent, failed for good, or taken over after this message was
+        # held up too long (then its attempt moved on).
+        if not deliveries.take(uow, deliveries.Claim(delivery_id, attempt)):
             return 'not ours'
         message = reminders.compose(
             uow, settings, appointment_id=appointment_id, channel=on, kind=kind,

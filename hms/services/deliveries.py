@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from hms import clock
+from hms.db.deliveries import DeliveryRepository
 from hms.db.models import Delivery
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import Channel, DeliveryStatus
@@ -36,39 +36,53 @@ class Claim:
 
 
 def claim(
-    uow: UnitOfWork, key: str, *, kind: str, channel: Channel, recipient: str, subject: str,
-    user_id: int | None = None, appointment_id: int | None = None,
-) -> Claim | None:  # fmt: skip
+    uow: UnitOfWork,
+    key: str,
+    *,
+    kind: str,
+    channel: Channel,
+    recipient: str,
+    subject: str,
+    user_id: int | None = None,
+    appointment_id: int | None = None,
+) -> Claim | None:
     """Claim the right to send ``key``; None when it was sent, failed for good, or is being sent right now."""
+    rows = DeliveryRepository(uow.session)
     now = clock.now()
     try:
-        delivery = Delivery(
-            key=key, kind=kind, channel=channel, recipient=recipient, subject=subject, user_id=user_id,
-            appointment_id=appointment_id, status=DeliveryStatus.PENDING, attempts=1, created_at=now, claimed_at=now,
-            claimed_by=_owner,
-        )  # fmt: skip
-        uow.session.add(delivery)
+        delivery = rows.add(
+            Delivery(
+                key=key,
+                kind=kind,
+                channel=channel,
+                recipient=recipient,
+                subject=subject,
+                user_id=user_id,
+                appointment_id=appointment_id,
+                status=DeliveryStatus.PENDING,
+                attempts=1,
+                created_at=now,
+                claimed_at=now,
+                claimed_by=_owner,
+            )
+        )
         uow.commit()
         return Claim(delivery.id, 1)
     except IntegrityError:
         uow.rollback()
     # Someone claimed it before: take it over only if it is a retry of ours or a claim abandoned by a dead worker.
-    result = uow.session.execute(
-        update(Delivery)
-        .where(Delivery.key == key, Delivery.status == DeliveryStatus.PENDING, Delivery.claimed_at < now - STALE_CLAIM)
-        .values(claimed_at=now, claimed_by=_owner, attempts=Delivery.attempts + 1)
-    )
+    taken = rows.take_over_stale(key, at=now, stale_before=now - STALE_CLAIM, owner=_owner)
     uow.commit()
-    if not result.rowcount:  # type: ignore[attr-defined]
+    if not taken:
         return None
-    delivery = uow.session.scalar(select(Delivery).where(Delivery.key == key))
-    assert delivery is not None
-    return Claim(delivery.id, delivery.attempts)
+    current = rows.by_key(key)
+    assert current is not None
+    return Claim(current.id, current.attempts)
 
 
 def reclaim_for_retry(uow: UnitOfWork, delivery_id: int) -> Claim | None:
     """The same sender retrying after a temporary failure (its own claim, so no staleness wait)."""
-    delivery = uow.session.get(Delivery, delivery_id)
+    delivery = DeliveryRepository(uow.session).get(delivery_id)
     if delivery is None or delivery.status != DeliveryStatus.PENDING:
         return None
     delivery.attempts += 1
@@ -79,17 +93,9 @@ def reclaim_for_retry(uow: UnitOfWork, delivery_id: int) -> Claim | None:
 
 def take(uow: UnitOfWork, claim: Claim) -> bool:
     """The sender starting on ``claim``: True if it is still that claim (then held by this node, from now)."""
-    result = uow.session.execute(
-        update(Delivery)
-        .where(
-            Delivery.id == claim.delivery_id,
-            Delivery.status == DeliveryStatus.PENDING,
-            Delivery.attempts == claim.attempt,
-        )
-        .values(claimed_at=clock.now(), claimed_by=_owner)
-    )
+    taken = DeliveryRepository(uow.session).take(claim.delivery_id, claim.attempt, at=clock.now(), owner=_owner)
     uow.commit()
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return taken
 
 
 @dataclass(frozen=True)
@@ -102,25 +108,54 @@ class Released:
 def release_claims_of(uow: UnitOfWork, node: str, started_at: datetime) -> list[Released]:
     """Claims ``node`` made before it (re)started at ``started_at``: abandoned by its previous life, so made
     claimable again at once (a new claim bumps the attempt, which turns any copy of the old task into a no-op)."""
-    rows = uow.session.execute(
-        select(Delivery.id, Delivery.key, Delivery.kind).where(
-            Delivery.claimed_by == node, Delivery.status == DeliveryStatus.PENDING, Delivery.claimed_at < started_at
-        )
-    ).all()
-    if rows:
-        uow.session.execute(
-            update(Delivery)
-            .where(
-                Delivery.id.in_([row.id for row in rows]), Delivery.claimed_by == node, Delivery.claimed_at < started_at
-            )
-            .values(claimed_at=clock.now() - STALE_CLAIM - timedelta(seconds=1), claimed_by=None)
-        )
+    rows = DeliveryRepository(uow.session)
+    held = rows.claims_of(node, started_at)
+    if held:
+        stale = clock.now() - STALE_CLAIM - timedelta(seconds=1)
+        rows.release([item.delivery_id for item in held], node, started_at, claimed_at=stale)
     uow.commit()
-    return [Released(row.id, row.key, row.kind) for row in rows]
+    return [Released(item.delivery_id, item.key, item.kind) for item in held]
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    """What a delivery row says: enough to claim and send it again."""
+
+    id: int
+    key: str
+    kind: str
+    channel: Channel
+    recipient: str
+    subject: str
+    appointment_id: int | None
+    status: DeliveryStatus
+    attempts: int
+
+
+def record(uow: UnitOfWork, delivery_id: int) -> DeliveryRecord | None:
+    delivery = DeliveryRepository(uow.session).get(delivery_id)
+    if delivery is None:
+        return None
+    return DeliveryRecord(
+        id=delivery.id,
+        key=delivery.key,
+        kind=delivery.kind,
+        channel=Channel(delivery.channel),
+        recipient=delivery.recipient,
+        subject=delivery.subject,
+        appointment_id=delivery.appointment_id,
+        status=DeliveryStatus(delivery.status),
+        attempts=delivery.attempts,
+    )
+
+
+def in_flight(uow: UnitOfWork, key: str) -> bool:
+    """Whether a claimed delivery has no outcome yet (being sent, retrying, or abandoned by a dead worker)."""
+    return DeliveryRepository(uow.session).status_of(key) == DeliveryStatus.PENDING
 
 
 def mark_sent(uow: UnitOfWork, delivery_id: int) -> None:
-    delivery = uow.session.get(Delivery, delivery_id)
+    delivery = DeliveryRepository(uow.session).get(delivery_id)
     if delivery is not None:
         delivery.status, delivery.sent_at, delivery.last_error = DeliveryStatus.SENT, clock.now(), None
         uow.commit()
@@ -128,7 +163,7 @@ def mark_sent(uow: UnitOfWork, delivery_id: int) -> None:
 
 def mark_failed(uow: UnitOfWork, delivery_id: int, error: str, *, permanent: bool) -> None:
     """Record a failure; a temporary one stays pending (to be retried), a permanent one is final."""
-    delivery = uow.session.get(Delivery, delivery_id)
+    delivery = DeliveryRepository(uow.session).get(delivery_id)
     if delivery is not None:
         delivery.last_error = error[:500]
         if permanent or delivery.attempts >= MAX_ATTEMPTS:
@@ -138,7 +173,7 @@ def mark_failed(uow: UnitOfWork, delivery_id: int, error: str, *, permanent: boo
 
 def reopen(uow: UnitOfWork, delivery_id: int) -> Delivery | None:
     """An admin's explicit retry of a failed delivery: it becomes claimable again at once."""
-    delivery = uow.session.get(Delivery, delivery_id)
+    delivery = DeliveryRepository(uow.session).get(delivery_id)
     if delivery is None or delivery.status != DeliveryStatus.FAILED:
         return None
     delivery.status = DeliveryStatus.PENDING

@@ -16,14 +16,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parseaddr
 from typing import Any
 
-from sqlalchemy import Select, select, update
-from sqlalchemy.orm import aliased
-
 from hms import clock
 from hms.config import Settings
-from hms.db.models import Appointment, Delivery, Department, DoctorProfile, JobRun, PatientProfile, User
+from hms.db.job_runs import JobRunRepository
+from hms.db.reminders import AppointmentFacts, AppointmentFactsRepository
 from hms.db.uow import UnitOfWork
-from hms.domain.enums import AppointmentStatus, Channel, DeliveryStatus
+from hms.domain.enums import AppointmentStatus, Channel
 from hms.notify import email, webhooks
 from hms.notify.ics import appointment_ics
 from hms.notify.message import Attachment, DeliveryError, Message
@@ -33,23 +31,6 @@ JOB = 'daily-reminders'
 REMINDER = 'reminder'
 CONFIRMATION_KINDS = ('booked', 'rescheduled', 'cancelled')
 CHAT_RECIPIENT = 'webhook'
-
-
-@dataclass(frozen=True)
-class AppointmentFacts:
-    """What a message says about one appointment (read in one query)."""
-
-    id: int
-    sequence: int
-    status: AppointmentStatus
-    start: datetime
-    end: datetime
-    patient_id: int
-    patient_name: str
-    patient_email: str
-    patient_phone: str
-    doctor_name: str
-    department: str
 
 
 @dataclass(frozen=True)
@@ -103,31 +84,8 @@ def day_bounds(day: date, settings: Settings) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _facts_query() -> Select[Any]:
-    patient, doctor = aliased(User), aliased(User)
-    return (
-        select(Appointment, patient.name, patient.email, PatientProfile.phone, doctor.name, Department.name)
-        .join(patient, patient.id == Appointment.patient_id)
-        .join(PatientProfile, PatientProfile.user_id == Appointment.patient_id)
-        .join(doctor, doctor.id == Appointment.doctor_id)
-        .join(DoctorProfile, DoctorProfile.user_id == Appointment.doctor_id)
-        .join(Department, Department.id == DoctorProfile.department_id)
-    )
-
-
-def _facts(row: Any) -> AppointmentFacts:
-    appointment, patient_name, patient_email, phone, doctor_name, department = row
-    return AppointmentFacts(
-        id=appointment.id, sequence=appointment.sequence, status=AppointmentStatus(appointment.status),
-        start=appointment.start_at, end=appointment.end_at, patient_id=appointment.patient_id,
-        patient_name=patient_name, patient_email=patient_email, patient_phone=(phone or '').strip(),
-        doctor_name=doctor_name, department=department,
-    )  # fmt: skip
-
-
 def appointment_facts(uow: UnitOfWork, appointment_id: int) -> AppointmentFacts | None:
-    row = uow.session.execute(_facts_query().where(Appointment.id == appointment_id)).first()
-    return _facts(row) if row is not None else None
+    return AppointmentFactsRepository(uow.session).get(appointment_id)
 
 
 def channels(settings: Settings, facts: AppointmentFacts) -> list[tuple[Channel, str]]:
@@ -143,12 +101,8 @@ def channels(settings: Settings, facts: AppointmentFacts) -> list[tuple[Channel,
 def due_reminders(uow: UnitOfWork, settings: Settings, day: date) -> list[DueReminder]:
     """One reminder per booked appointment of the clinic's local ``day`` and per channel, in time order."""
     start, end = day_bounds(day, settings)
-    query = _facts_query().where(
-        Appointment.status == AppointmentStatus.BOOKED, Appointment.start_at >= start, Appointment.start_at < end
-    )
     due = []
-    for row in uow.session.execute(query.order_by(Appointment.start_at, Appointment.id)):
-        facts = _facts(row)
+    for facts in AppointmentFactsRepository(uow.session).booked_between(start, end):
         subject = reminder_subject(settings, facts)
         for channel, recipient in channels(settings, facts):
             due.append(DueReminder(day, facts.id, facts.patient_id, channel, recipient, subject))
@@ -329,8 +283,7 @@ def send_on(channel: Channel, message: Message, settings: Settings) -> None:
 
 
 def _finish_if_complete(uow: UnitOfWork, run_id: int) -> None:
-    run = uow.session.execute(select(JobRun).where(JobRun.id == run_id).execution_options(populate_existing=True))
-    found = run.scalar_one_or_none()
+    found = JobRunRepository(uow.session).fresh(run_id)
     if found is None or found.status != 'running':
         return
     queued = (found.detail or {}).get('queued')
@@ -340,7 +293,7 @@ def _finish_if_complete(uow: UnitOfWork, run_id: int) -> None:
 
 def settle_run(uow: UnitOfWork, run_id: int, *, queued: int, skipped: int, detail: dict[str, Any]) -> None:
     """Record what the run queued and skipped; it is done at once when nothing is left to send."""
-    run = uow.session.get(JobRun, run_id)
+    run = JobRunRepository(uow.session).get(run_id)
     if run is None:
         return
     run.skipped = skipped
@@ -354,21 +307,14 @@ def count_outcome(uow: UnitOfWork, run_id: int | None, *, sent: bool) -> None:
     """Add one delivery's outcome (sent, or failed for good) to its run."""
     if run_id is None:
         return
-    column = JobRun.sent if sent else JobRun.failed
-    uow.session.execute(update(JobRun).where(JobRun.id == run_id).values({column: column + 1}))
+    JobRunRepository(uow.session).count_outcome(run_id, sent=sent)
     _finish_if_complete(uow, run_id)
     uow.commit()
 
 
 def fail_run(uow: UnitOfWork, run_id: int, error: str) -> None:
-    run = uow.session.get(JobRun, run_id)
+    run = JobRunRepository(uow.session).get(run_id)
     if run is not None:
         run.status, run.finished_at = 'failed', clock.now()
         run.detail = {**(run.detail or {}), 'error': error[:500]}
         uow.commit()
-
-
-def delivery_in_flight(uow: UnitOfWork, key: str) -> bool:
-    """Whether a claimed delivery has no outcome yet (being sent, retrying, or abandoned by a dead worker)."""
-    status = uow.session.scalar(select(Delivery.status).where(Delivery.key == key))
-    return status == DeliveryStatus.PENDING
