@@ -30,6 +30,7 @@ from hms.domain.scheduling import BookingIn
 
 from . import audit, notices
 from .availability import require_free_slot
+from .cancellation import cancel_appointment
 from .principal import Principal, require_role
 from .views import AppointmentView, Page
 
@@ -211,34 +212,6 @@ def cancel(
     view = views(uow, [appointment])[0]
     uow.commit()
     return view
-
-
-def cancel_appointment(
-    uow: UnitOfWork, settings: Settings, actor: Principal, appointment: Appointment, reason: str, *, cause: str = ''
-) -> None:
-    """Mark cancelled, audit, and tell the patient when someone else cancelled (caller commits)."""
-    now = clock.now()
-    appointment.status = AppointmentStatus.CANCELLED
-    appointment.cancelled_at, appointment.cancelled_by_id, appointment.cancel_reason = now, actor.user_id, reason
-    appointment.updated_at, appointment.sequence = now, appointment.sequence + 1
-    uow.emit(
-        'appointment.cancelled',
-        appointment_id=appointment.id,
-        doctor_id=appointment.doctor_id,
-        patient_id=appointment.patient_id,
-    )
-    audit.record(
-        uow, 'appointment.cancelled', actor=actor, object_type='appointment', object_id=appointment.id,
-        subject_user_id=appointment.patient_id, detail={'cause': cause} if cause else None,
-    )  # fmt: skip
-    if actor.user_id != appointment.patient_id:
-        doctor_name = uow.patients_names({appointment.doctor_id}).get(appointment.doctor_id, 'your doctor')
-        notices.send(
-            uow, appointment.patient_id, 'Your appointment was cancelled',
-            f'Your appointment with {doctor_name} on {notices.when(appointment.start_at, settings.zone)} was '
-            f'cancelled. Reason: {reason} Please book another time if you still need a visit.',
-            appointment_id=appointment.id,
-        )  # fmt: skip
 
 
 def cancel_future(

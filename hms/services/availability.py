@@ -18,7 +18,8 @@ from hms.domain.scheduling import MAX_YEAR, AvailabilityIn, WindowIn
 from hms.domain.slots import Slot, Window, day_slots
 from hms.events import doctor_namespaces
 
-from . import audit, notices
+from . import audit
+from .cancellation import AVAILABILITY_CAUSE, cancel_appointment
 from .principal import Principal
 from .views import SlotView
 
@@ -174,28 +175,8 @@ def _settle(
             'Keep the time open, or confirm to cancel them and notify the patients.',
             affected=affected,
         )
-    now = clock.now()
     for appointment in stranded:
-        appointment.status = AppointmentStatus.CANCELLED
-        appointment.cancelled_at, appointment.cancelled_by_id = now, actor.user_id
-        appointment.cancel_reason = AVAILABILITY_CANCEL_REASON
-        appointment.updated_at, appointment.sequence = now, appointment.sequence + 1
-        uow.emit(
-            'appointment.cancelled',
-            appointment_id=appointment.id,
-            doctor_id=appointment.doctor_id,
-            patient_id=appointment.patient_id,
-        )
-        audit.record(
-            uow, 'appointment.cancelled', actor=actor, object_type='appointment', object_id=appointment.id,
-            subject_user_id=appointment.patient_id, detail={'cause': 'availability'},
-        )  # fmt: skip
-        notices.send(
-            uow, appointment.patient_id, 'Your appointment was cancelled',
-            f'Your appointment with {doctor.user.name} on {notices.when(appointment.start_at, settings.zone)} was '
-            f'cancelled: {AVAILABILITY_CANCEL_REASON} Please book another time.',
-            appointment_id=appointment.id,
-        )  # fmt: skip
+        cancel_appointment(uow, settings, actor, appointment, AVAILABILITY_CANCEL_REASON, cause=AVAILABILITY_CAUSE)
     uow.emit('availability.updated', doctor_id=doctor.user_id)
     audit.record(uow, action, actor=actor, object_type='doctor', object_id=doctor.user_id,
                  detail={'cancelled': len(stranded)})  # fmt: skip

@@ -1,0 +1,64 @@
+"""Cancelling one appointment: the one rule behind every cancellation (by the patient, the doctor or the clinic, one
+at a time or in bulk, or because the doctor's availability no longer covers it). Its callers check who may cancel and
+when; this marks it cancelled, announces and audits the change, and tells the patient when someone else cancelled.
+
+Its own module because both ``appointments`` (which books on ``availability``'s slots) and ``availability`` (which
+cancels what a change of hours strands) need it.
+"""
+
+from __future__ import annotations
+
+from hms import clock
+from hms.config import Settings
+from hms.db.models import Appointment
+from hms.db.uow import UnitOfWork
+from hms.domain.enums import AppointmentStatus
+
+from . import audit, notices
+from .principal import Principal
+
+AVAILABILITY_CAUSE = 'availability'  # the doctor's hours changed: the reason then says it all
+CANCELLED_SUBJECT = 'Your appointment was cancelled'
+
+
+def cancel_appointment(
+    uow: UnitOfWork, settings: Settings, actor: Principal, appointment: Appointment, reason: str, *, cause: str = ''
+) -> None:
+    """Mark cancelled, audit, and tell the patient when someone else cancelled (caller commits)."""
+    now = clock.now()
+    appointment.status = AppointmentStatus.CANCELLED
+    appointment.cancelled_at, appointment.cancelled_by_id, appointment.cancel_reason = now, actor.user_id, reason
+    appointment.updated_at, appointment.sequence = now, appointment.sequence + 1
+    uow.emit(
+        'appointment.cancelled',
+        appointment_id=appointment.id,
+        doctor_id=appointment.doctor_id,
+        patient_id=appointment.patient_id,
+    )
+    audit.record(
+        uow,
+        'appointment.cancelled',
+        actor=actor,
+        object_type='appointment',
+        object_id=appointment.id,
+        subject_user_id=appointment.patient_id,
+        detail={'cause': cause} if cause else None,
+    )
+    if actor.user_id != appointment.patient_id:
+        doctor_name = uow.patients_names({appointment.doctor_id}).get(appointment.doctor_id, 'your doctor')
+        notices.send(
+            uow,
+            appointment.patient_id,
+            CANCELLED_SUBJECT,
+            _notice_text(doctor_name, notices.when(appointment.start_at, settings.zone), reason, cause),
+            appointment_id=appointment.id,
+        )
+
+
+def _notice_text(doctor_name: str, when: str, reason: str, cause: str) -> str:
+    if cause == AVAILABILITY_CAUSE:
+        return f'Your appointment with {doctor_name} on {when} was cancelled: {reason} Please book another time.'
+    return (
+        f'Your appointment with {doctor_name} on {when} was cancelled. Reason: {reason} '
+        'Please book another time if you still need a visit.'
+    )
