@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from .models import AuditEntry, RecoveryCode
+from .repositories import rowcount
 
 
 class RecoveryCodeRepository:
@@ -30,8 +31,7 @@ class RecoveryCodeRepository:
             .where(RecoveryCode.user_id == user_id, RecoveryCode.code_hash == code_hash, RecoveryCode.used_at.is_(None))
             .values(used_at=at)
         )
-        # An UPDATE answers with a CursorResult (rowcount); Session.execute is typed as returning any Result.
-        return (result.rowcount or 0) > 0  # type: ignore[attr-defined]
+        return rowcount(result) > 0
 
     def unused_count(self, user_id: int) -> int:
         query = select(func.count()).where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
