@@ -134,13 +134,20 @@ class Cache:
         if self._down_since is not None:
             logger.info('cache: Redis reachable again')
         self._down_since = None
-        versions = '.'.join((value or b'0').decode() for value in generations)
+        versions = '.'.join(_text(value or b'0') for value in generations)
         return f'{PREFIX}{name}:{versions}:{scope}'
 
     def get_or_compute(
-        self, name: str, compute: Callable[[], T], *, namespaces: tuple[str, ...], scope: str = '', ttl: int = 600,
-        codec: Codec[T] = JSON, valid_until: Callable[[T], datetime | None] | None = None,
-    ) -> tuple[T, bool]:  # fmt: skip
+        self,
+        name: str,
+        compute: Callable[[], T],
+        *,
+        namespaces: tuple[str, ...],
+        scope: str = '',
+        ttl: int = 600,
+        codec: Codec[T] = JSON,
+        valid_until: Callable[[T], datetime | None] | None = None,
+    ) -> tuple[T, bool]:
         """The cached value, or ``compute()`` stored for next time; the flag says whether it was a hit.
 
         ``valid_until`` gives the instant after which a computed value is no longer true; it is then read as a miss.
@@ -154,7 +161,7 @@ class Cache:
                 self._failed(error)
                 key, raw = None, None
             if raw is not None:
-                found = _decode(bytes(raw), codec)
+                found = _decode(raw if isinstance(raw, bytes) else raw.encode(), codec)
                 if found is not None:
                     self._count(name, 'hits')
                     return found[0], True
@@ -176,6 +183,11 @@ class Cache:
         return {'hits': self.hits, 'misses': self.misses, 'available': self.available, 'by_name': by_name}
 
 
+def _text(value: bytes | str) -> str:
+    """A Redis reply as text (this client answers bytes; the stubs allow str too)."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def _decode(raw: bytes, codec: Codec[T]) -> tuple[T] | None:
     """The stored value if it is still true now; None for an expired or unreadable one (then it is recomputed)."""
     until, _, payload = raw.partition(b'\n')
@@ -188,9 +200,16 @@ def _decode(raw: bytes, codec: Codec[T]) -> tuple[T] | None:
 
 
 def read_through(
-    cache: Cache | None, name: str, compute: Callable[[], T], *, namespaces: tuple[str, ...], scope: str = '',
-    ttl: int = 600, codec: Codec[T] = JSON, valid_until: Callable[[T], datetime | None] | None = None,
-) -> tuple[T, bool]:  # fmt: skip
+    cache: Cache | None,
+    name: str,
+    compute: Callable[[], T],
+    *,
+    namespaces: tuple[str, ...],
+    scope: str = '',
+    ttl: int = 600,
+    codec: Codec[T] = JSON,
+    valid_until: Callable[[T], datetime | None] | None = None,
+) -> tuple[T, bool]:
     """``cache.get_or_compute``, or a plain read when there is no cache to use (``UnitOfWork.read_cache`` is None
     while the unit of work holds uncommitted changes, which must never be cached)."""
     if cache is None:

@@ -9,6 +9,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any, TypedDict
 
 from hms import context
 from hms.config import Settings
@@ -73,7 +74,16 @@ def build_web(settings: Settings) -> None:
     pages.create()
 
 
-def _ui_run_options(settings: Settings) -> dict[str, object]:
+class _UiRunOptions(TypedDict):
+    title: str
+    favicon: str
+    storage_secret: str
+    session_middleware_kwargs: dict[str, Any]
+    reload: bool
+    show: bool
+
+
+def _ui_run_options(settings: Settings) -> _UiRunOptions:
     return {
         'title': settings.clinic_name,
         'favicon': '🩺',

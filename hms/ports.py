@@ -15,9 +15,17 @@ from hms.config import Settings
 class TaskQueue(Protocol):
     """A connection to the job system: send a task by name with JSON arguments (ids only, never objects)."""
 
-    control: Any  # the workers' remote control (ping), for the admin's health view
-    tasks: Mapping[str, Any]  # the task names the project registers
-    loader: Any
+    @property
+    def control(self) -> Any:
+        """The workers' remote control (ping), for the admin's health view."""
+
+    @property
+    def tasks(self) -> Mapping[str, Any]:
+        """The tasks the project registers, by name."""
+
+    @property
+    def loader(self) -> Any:
+        """Imports the task modules (so that ``tasks`` lists them all)."""
 
     def send_task(self, name: str, args: Any = None, kwargs: dict[str, Any] | None = None, **options: Any) -> Any: ...
 

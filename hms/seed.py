@@ -10,10 +10,12 @@ from __future__ import annotations
 import csv
 import random
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, text
 
@@ -30,7 +32,7 @@ from hms.db.models import (
 )
 from hms.db.uow import Database
 from hms.domain.enums import AppointmentStatus, Gender, Role
-from hms.domain.slots import Window, day_slots
+from hms.domain.slots import Slot, Window, day_slots
 from hms.security.passwords import hash_password
 
 DEPARTMENTS = [
@@ -48,26 +50,110 @@ DEPARTMENTS = [
     ('Gastroenterology', 'Stomach, bowel and liver.'),
 ]
 FIRST_NAMES = [
-    'Amelia', 'Oliver', 'Isla', 'Noah', 'Ava', 'Leo', 'Mia', 'Arthur', 'Sofia', 'Luca', 'Grace', 'Omar', 'Zoë', 'Mateo',
-    'Freya', 'Yusuf', 'Aisha', 'Elias', 'Chloé', 'Ravi', 'Hana', 'Jonas', 'Priya', 'Tomás', 'Ingrid', 'Kwame', 'Lena',
-    'Dmitri', 'Nadia', 'Sven', 'Mei', 'Hugo', 'Fatima', 'Idris', 'Maja', 'Kenji', 'Rosa', 'Ibrahim', 'Elif', 'Pablo',
-]  # fmt: skip
+    'Amelia',
+    'Oliver',
+    'Isla',
+    'Noah',
+    'Ava',
+    'Leo',
+    'Mia',
+    'Arthur',
+    'Sofia',
+    'Luca',
+    'Grace',
+    'Omar',
+    'Zoë',
+    'Mateo',
+    'Freya',
+    'Yusuf',
+    'Aisha',
+    'Elias',
+    'Chloé',
+    'Ravi',
+    'Hana',
+    'Jonas',
+    'Priya',
+    'Tomás',
+    'Ingrid',
+    'Kwame',
+    'Lena',
+    'Dmitri',
+    'Nadia',
+    'Sven',
+    'Mei',
+    'Hugo',
+    'Fatima',
+    'Idris',
+    'Maja',
+    'Kenji',
+    'Rosa',
+    'Ibrahim',
+    'Elif',
+    'Pablo',
+]
 LAST_NAMES = [
-    'Smith', 'García', 'Müller', 'Rossi', 'Novak', 'Kowalski', 'Jensen', 'Okafor', 'Haddad', 'Tanaka', 'Silva', 'Khan',
-    'Dubois', 'Andersson', 'Nguyen', 'Papadopoulos', 'Cohen', 'Ivanova', 'Murphy', 'Fernández', 'Yilmaz', 'Schmidt',
-    'Patel', 'Lindqvist', 'Moreau', 'Costa', 'Horvath', 'Mensah', 'Sato', 'Byrne', 'Kaur', 'Hansen', 'Bianchi',
-]  # fmt: skip
+    'Smith',
+    'García',
+    'Müller',
+    'Rossi',
+    'Novak',
+    'Kowalski',
+    'Jensen',
+    'Okafor',
+    'Haddad',
+    'Tanaka',
+    'Silva',
+    'Khan',
+    'Dubois',
+    'Andersson',
+    'Nguyen',
+    'Papadopoulos',
+    'Cohen',
+    'Ivanova',
+    'Murphy',
+    'Fernández',
+    'Yilmaz',
+    'Schmidt',
+    'Patel',
+    'Lindqvist',
+    'Moreau',
+    'Costa',
+    'Horvath',
+    'Mensah',
+    'Sato',
+    'Byrne',
+    'Kaur',
+    'Hansen',
+    'Bianchi',
+]
 DIAGNOSES = [
-    'Upper respiratory tract infection', 'Hypertension, follow-up', 'Type 2 diabetes review', 'Atopic dermatitis',
-    'Lower back pain', 'Migraine', 'Gastritis', 'Allergic rhinitis', 'Iron deficiency anaemia', 'Anxiety disorder',
-    'Otitis media', 'Conjunctivitis', 'Sprained ankle', 'Hypothyroidism', 'Seasonal influenza', 'Routine check-up',
-]  # fmt: skip
+    'Upper respiratory tract infection',
+    'Hypertension, follow-up',
+    'Type 2 diabetes review',
+    'Atopic dermatitis',
+    'Lower back pain',
+    'Migraine',
+    'Gastritis',
+    'Allergic rhinitis',
+    'Iron deficiency anaemia',
+    'Anxiety disorder',
+    'Otitis media',
+    'Conjunctivitis',
+    'Sprained ankle',
+    'Hypothyroidism',
+    'Seasonal influenza',
+    'Routine check-up',
+]
 MEDICINES = [
-    ('Paracetamol', '500 mg', 'every 6 hours', '5 days'), ('Ibuprofen', '400 mg', 'three times a day', '7 days'),
-    ('Amoxicillin', '500 mg', 'three times a day', '7 days'), ('Metformin', '500 mg', 'twice a day', '3 months'),
-    ('Amlodipine', '5 mg', 'once a day', '3 months'), ('Cetirizine', '10 mg', 'once a day', '14 days'),
-    ('Levothyroxine', '50 µg', 'once a day', '3 months'), ('Omeprazole', '20 mg', 'once a day', '4 weeks'),
-]  # fmt: skip
+    ('Paracetamol', '500 mg', 'every 6 hours', '5 days'),
+    ('Ibuprofen', '400 mg', 'three times a day', '7 days'),
+    ('Amoxicillin', '500 mg', 'three times a day', '7 days'),
+    ('Metformin', '500 mg', 'twice a day', '3 months'),
+    ('Amlodipine', '5 mg', 'once a day', '3 months'),
+    ('Cetirizine', '10 mg', 'once a day', '14 days'),
+    ('Levothyroxine', '50 µg', 'once a day', '3 months'),
+    ('Omeprazole', '20 mg', 'once a day', '4 weeks'),
+]
 REASONS = ['', '', 'Check-up', 'Follow-up', 'Pain', 'Prescription renewal', 'Test results', 'Fever', 'Rash']
 WORKING_WEEKS = [
     [(time(9), time(13)), (time(14), time(17))],
@@ -75,6 +161,9 @@ WORKING_WEEKS = [
     [(time(10), time(14)), (time(15), time(19))],
 ]
 CHUNK = 20_000
+GRID_ZONE = ZoneInfo('UTC')  # the slot grid of a working week is laid out once, in UTC, then placed on local days
+
+T = TypeVar('T')
 
 
 @dataclass(frozen=True)
@@ -88,8 +177,8 @@ class SeedResult:
     accounts_file: Path
 
 
-def _chunks(rows: Iterator[dict], size: int = CHUNK) -> Iterator[list[dict]]:
-    batch: list[dict] = []
+def _chunks(rows: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
+    batch: list[T] = []
     for row in rows:
         batch.append(row)
         if len(batch) >= size:
@@ -114,9 +203,17 @@ def _name(rng: random.Random) -> str:
 
 
 def seed(
-    db: Database, settings: Settings, *, doctors: int, patients: int, appointments: int, seed: int = 1,
-    password: str | None = None, past_days: int = 365, future_days: int = 21,
-) -> SeedResult:  # fmt: skip
+    db: Database,
+    settings: Settings,
+    *,
+    doctors: int,
+    patients: int,
+    appointments: int,
+    seed: int = 1,
+    password: str | None = None,
+    past_days: int = 365,
+    future_days: int = 21,
+) -> SeedResult:
     """Fill the database (which must hold no demo accounts yet) and list the accounts in demo-accounts.csv."""
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
     generated = None if password else secrets.token_urlsafe(10)
@@ -137,10 +234,15 @@ def seed(
         doctor_rows = []
         for number in range(doctors):
             user = User(
-                email=f'doctor{number + 1}@demo.hms.test', password_hash=shared_hash, role=Role.DOCTOR,
-                name=f'Dr {_name(rng)}', is_active=True, must_change_password=False,
-                created_at=now - timedelta(days=400), password_changed_at=now,
-            )  # fmt: skip
+                email=f'doctor{number + 1}@demo.hms.test',
+                password_hash=shared_hash,
+                role=Role.DOCTOR,
+                name=f'Dr {_name(rng)}',
+                is_active=True,
+                must_change_password=False,
+                created_at=now - timedelta(days=400),
+                password_changed_at=now,
+            )
             session.add(user)
             doctor_rows.append(user)
         session.flush()
@@ -166,7 +268,7 @@ def seed(
                     session.add(WeeklyWindow(doctor_id=doctor_id, weekday=weekday, start_time=start, end_time=end))
 
         patient_ids: list[int] = []
-        for batch in _chunks(iter(range(patients)), 5_000):
+        for batch in _chunks(range(patients), 5_000):
             users = [
                 User(
                     email=f'patient{number + 1}@demo.hms.test',
@@ -186,12 +288,15 @@ def seed(
                 age = min(99, max(0, int(rng.gauss(42, 20))))
                 session.add(
                     PatientProfile(
-                        user_id=user.id, date_of_birth=date(today.year - age, rng.randint(1, 12), rng.randint(1, 28)),
-                        gender=rng.choice([Gender.FEMALE, Gender.MALE, Gender.FEMALE, Gender.MALE, Gender.OTHER,
-                                           Gender.UNDISCLOSED]),
-                        phone=f'+44 20 7{rng.randint(100, 999)} {rng.randint(1000, 9999)}', address='',
+                        user_id=user.id,
+                        date_of_birth=date(today.year - age, rng.randint(1, 12), rng.randint(1, 28)),
+                        gender=rng.choice(
+                            [Gender.FEMALE, Gender.MALE, Gender.FEMALE, Gender.MALE, Gender.OTHER, Gender.UNDISCLOSED]
+                        ),
+                        phone=f'+44 20 7{rng.randint(100, 999)} {rng.randint(1000, 9999)}',
+                        address='',
                     )
-                )  # fmt: skip
+                )
                 patient_ids.append(user.id)
                 accounts.append((user.email, 'patient', user.id))
             session.flush()
@@ -211,13 +316,21 @@ def seed(
 
 
 def _appointments(
-    db: Database, rng: random.Random, doctor_plans: dict[int, tuple[int, list[tuple[time, time]]]],
-    patient_ids: list[int], wanted: int, today: date, past_days: int, future_days: int, now: datetime, zone,
-) -> tuple[int, int]:  # fmt: skip
+    db: Database,
+    rng: random.Random,
+    doctor_plans: dict[int, tuple[int, list[tuple[time, time]]]],
+    patient_ids: list[int],
+    wanted: int,
+    today: date,
+    past_days: int,
+    future_days: int,
+    now: datetime,
+    zone: ZoneInfo,
+) -> tuple[int, int]:
     if not doctor_plans or not patient_ids or wanted <= 0:
         return 0, 0
     doctor_ids = list(doctor_plans)
-    grids: dict[tuple[int, int], list] = {}  # (minutes, week index) -> slot offsets per day, computed once
+    grids: dict[tuple[int, int], list[Slot]] = {}  # (minutes, week index) -> slot offsets per day, computed once
     taken: set[tuple[int, datetime]] = set()  # active (doctor, start)
     busy: set[tuple[int, datetime]] = set()  # (patient, quarter-hour) covered by an active appointment
     first_day = today - timedelta(days=past_days)
@@ -227,8 +340,8 @@ def _appointments(
         next_id = 1 + (connection.exec_driver_sql('SELECT COALESCE(MAX(id), 0) FROM appointments').scalar() or 0)
     attempts = 0
     with db.uow() as uow:
-        appointment_rows: list[dict] = []
-        treatment_rows: list[dict] = []
+        appointment_rows: list[dict[str, Any]] = []
+        treatment_rows: list[dict[str, Any]] = []
 
         def flush() -> None:
             if appointment_rows:
@@ -247,7 +360,7 @@ def _appointments(
                 continue
             key = (minutes, WORKING_WEEKS.index(week))
             if key not in grids:
-                grids[key] = day_slots(date(2026, 1, 5), [Window(s, e) for s, e in week], minutes, UTC)
+                grids[key] = day_slots(date(2026, 1, 5), [Window(s, e) for s, e in week], minutes, GRID_ZONE)
             template = rng.choice(grids[key])
             local_start = datetime.combine(day, template.start.time(), tzinfo=zone)
             start = local_start.astimezone(UTC)
@@ -268,24 +381,45 @@ def _appointments(
                 taken.add((doctor_id, start))
                 busy.update((patient_id, q) for q in quarters)
             created_at = start - timedelta(days=rng.randint(1, 20))
-            appointment_rows.append({
-                'id': next_id, 'doctor_id': doctor_id, 'patient_id': patient_id, 'start_at': start, 'end_at': end,
-                'status': status, 'reason': rng.choice(REASONS), 'created_at': created_at, 'updated_at': created_at,
-                'booked_by_id': patient_id, 'sequence': 0,
-                'cancelled_at': created_at if status is AppointmentStatus.CANCELLED else None,
-                'cancelled_by_id': patient_id if status is AppointmentStatus.CANCELLED else None,
-                'cancel_reason': 'Cancelled by the patient.' if status is AppointmentStatus.CANCELLED else None,
-            })  # fmt: skip
+            appointment_rows.append(
+                {
+                    'id': next_id,
+                    'doctor_id': doctor_id,
+                    'patient_id': patient_id,
+                    'start_at': start,
+                    'end_at': end,
+                    'status': status,
+                    'reason': rng.choice(REASONS),
+                    'created_at': created_at,
+                    'updated_at': created_at,
+                    'booked_by_id': patient_id,
+                    'sequence': 0,
+                    'cancelled_at': created_at if status is AppointmentStatus.CANCELLED else None,
+                    'cancelled_by_id': patient_id if status is AppointmentStatus.CANCELLED else None,
+                    'cancel_reason': 'Cancelled by the patient.' if status is AppointmentStatus.CANCELLED else None,
+                }
+            )
             if status is AppointmentStatus.COMPLETED:
                 medicines = rng.sample(MEDICINES, rng.randint(0, 2))
-                treatment_rows.append({
-                    'appointment_id': next_id, 'diagnosis': rng.choice(DIAGNOSES), 'treatment_given': 'Advice given.',
-                    'prescription': [{'name': n, 'dose': d, 'frequency': f, 'duration': u, 'instructions': ''}
-                                     for n, d, f, u in medicines],
-                    'tests_advised': '', 'notes': 'Rest and plenty of fluids.', 'private_notes': '',
-                    'next_visit_date': None, 'created_at': end, 'created_by_id': doctor_id, 'updated_at': end,
-                    'version': 1,
-                })  # fmt: skip
+                treatment_rows.append(
+                    {
+                        'appointment_id': next_id,
+                        'diagnosis': rng.choice(DIAGNOSES),
+                        'treatment_given': 'Advice given.',
+                        'prescription': [
+                            {'name': n, 'dose': d, 'frequency': f, 'duration': u, 'instructions': ''}
+                            for n, d, f, u in medicines
+                        ],
+                        'tests_advised': '',
+                        'notes': 'Rest and plenty of fluids.',
+                        'private_notes': '',
+                        'next_visit_date': None,
+                        'created_at': end,
+                        'created_by_id': doctor_id,
+                        'updated_at': end,
+                        'version': 1,
+                    }
+                )
                 treatments += 1
             next_id += 1
             created += 1

@@ -85,9 +85,14 @@ def export_email(self: Any, export_id: int, delivery_id: int | None = None) -> s
         owner_id, message = ready
         if delivery_id is None:
             claim = deliveries.claim(
-                uow, f'export:{export_id}:email', kind='export', channel=Channel.EMAIL, recipient=message.to_email,
-                subject=message.subject, user_id=owner_id,
-            )  # fmt: skip
+                uow,
+                f'export:{export_id}:email',
+                kind='export',
+                channel=Channel.EMAIL,
+                recipient=message.to_email,
+                subject=message.subject,
+                user_id=owner_id,
+            )
         else:
             claim = deliveries.reclaim_for_retry(uow, delivery_id)
     if claim is None:
@@ -123,8 +128,12 @@ def cleanup_exports() -> dict[str, int]:
         with ctx.uow() as uow:
             job_runs.finish_run(uow, run_id, sent=0, failed=1, skipped=0, status='failed')
         raise
-    counts = {'expired': result.expired, 'orphans': result.orphans, 'abandoned': result.abandoned,
-              'errors': result.errors}  # fmt: skip
+    counts = {
+        'expired': result.expired,
+        'orphans': result.orphans,
+        'abandoned': result.abandoned,
+        'errors': result.errors,
+    }
     with ctx.uow() as uow:
         job_runs.finish_run(
             uow,

@@ -71,6 +71,10 @@ def recover(app: Celery, node: str, started_at: datetime) -> dict[str, int]:
         app.send_task('hms.daily_reminders', kwargs={'day': day}, ignore_result=True)
     app.send_task(DRAIN_TASK, ignore_result=True)
     if released or days:
-        logger.warning('recovery of %s: %d abandoned deliveries queued again, reminder runs resumed for %s',
-                       node, len(released), ', '.join(sorted(set(days))) or 'no day')  # fmt: skip
+        logger.warning(
+            'recovery of %s: %d abandoned deliveries queued again, reminder runs resumed for %s',
+            node,
+            len(released),
+            ', '.join(sorted(set(days))) or 'no day',
+        )
     return {'released': len(released), 'runs': len(days)}

@@ -63,15 +63,28 @@ def daily_reminders(
             due = reminders.due_reminders(uow, settings, the_day)
             for item in due:
                 claim = deliveries.claim(
-                    uow, item.key, kind=reminders.REMINDER, channel=item.channel, recipient=item.recipient,
-                    subject=item.subject, user_id=item.patient_id, appointment_id=item.appointment_id,
-                )  # fmt: skip
+                    uow,
+                    item.key,
+                    kind=reminders.REMINDER,
+                    channel=item.channel,
+                    recipient=item.recipient,
+                    subject=item.subject,
+                    user_id=item.patient_id,
+                    appointment_id=item.appointment_id,
+                )
                 if claim is None:
                     skipped += 1
                     in_flight += int(deliveries.in_flight(uow, item.key))
                     continue
-                _queue(self, claim, appointment_id=item.appointment_id, channel=item.channel,
-                       kind=reminders.REMINDER, run_id=run_id, day=the_day.isoformat())  # fmt: skip
+                _queue(
+                    self,
+                    claim,
+                    appointment_id=item.appointment_id,
+                    channel=item.channel,
+                    kind=reminders.REMINDER,
+                    run_id=run_id,
+                    day=the_day.isoformat(),
+                )
                 queued += 1
             reminders.settle_run(uow, run_id, queued=queued, skipped=skipped, detail={'in_flight': in_flight})
     except Exception as error:
@@ -85,9 +98,11 @@ def daily_reminders(
         logger.info('reminders %s: %s queued, %s already claimed', the_day, queued, skipped)
     if in_flight and follow_up < MAX_FOLLOW_UPS:
         self.app.send_task(
-            'hms.daily_reminders', kwargs={'day': the_day.isoformat(), 'follow_up': follow_up + 1},
-            countdown=FOLLOW_UP_SECONDS, ignore_result=True,
-        )  # fmt: skip
+            'hms.daily_reminders',
+            kwargs={'day': the_day.isoformat(), 'follow_up': follow_up + 1},
+            countdown=FOLLOW_UP_SECONDS,
+            ignore_result=True,
+        )
     return {'run_id': run_id, 'day': the_day.isoformat(), 'queued': queued, 'skipped': skipped}
 
 
@@ -107,9 +122,15 @@ def appointment_email(self: Task, appointment_id: int, kind: str, sequence: int 
             )
             return 'superseded'
         claim = deliveries.claim(
-            uow, plan.key, kind='confirmation', channel=Channel.EMAIL, recipient=plan.recipient,
-            subject=plan.subject, user_id=plan.patient_id, appointment_id=appointment_id,
-        )  # fmt: skip
+            uow,
+            plan.key,
+            kind='confirmation',
+            channel=Channel.EMAIL,
+            recipient=plan.recipient,
+            subject=plan.subject,
+            user_id=plan.patient_id,
+            appointment_id=appointment_id,
+        )
     if claim is None:
         return 'skipped'
     _queue(self, claim, appointment_id=appointment_id, channel=Channel.EMAIL, kind=kind, sequence=plan.sequence)
@@ -122,8 +143,11 @@ def redeliver(self: Task, delivery_id: int) -> str:
     ctx = worker_context()
     with ctx.uow() as uow:
         delivery = deliveries.record(uow, delivery_id)
-        if delivery is None or delivery.appointment_id is None or delivery.kind not in (reminders.REMINDER,
-                                                                                         'confirmation'):  # fmt: skip
+        if (
+            delivery is None
+            or delivery.appointment_id is None
+            or delivery.kind not in (reminders.REMINDER, 'confirmation')
+        ):
             return 'unknown'
         key, channel, appointment_id = delivery.key, delivery.channel, delivery.appointment_id
         claim = deliveries.claim(
@@ -140,21 +164,41 @@ def redeliver(self: Task, delivery_id: int) -> str:
 
 
 def _queue(
-    task: Task, claim: deliveries.Claim, *, appointment_id: int, channel: Channel, kind: str,
-    run_id: int | None = None, day: str | None = None, sequence: int | None = None,
-) -> None:  # fmt: skip
+    task: Task,
+    claim: deliveries.Claim,
+    *,
+    appointment_id: int,
+    channel: Channel,
+    kind: str,
+    run_id: int | None = None,
+    day: str | None = None,
+    sequence: int | None = None,
+) -> None:
     kwargs = {
-        'delivery_id': claim.delivery_id, 'attempt': claim.attempt, 'appointment_id': appointment_id,
-        'channel': channel.value, 'kind': kind, 'run_id': run_id, 'day': day, 'sequence': sequence,
-    }  # fmt: skip
+        'delivery_id': claim.delivery_id,
+        'attempt': claim.attempt,
+        'appointment_id': appointment_id,
+        'channel': channel.value,
+        'kind': kind,
+        'run_id': run_id,
+        'day': day,
+        'sequence': sequence,
+    }
     task.app.send_task(DELIVER_TASK, kwargs=kwargs, ignore_result=True)  # outcomes live on the delivery row
 
 
 @shared_task(name=DELIVER_TASK, bind=True, acks_late=True, max_retries=deliveries.MAX_ATTEMPTS)
 def deliver(
-    self: Task, delivery_id: int, attempt: int, appointment_id: int, channel: str, kind: str,
-    run_id: int | None = None, day: str | None = None, sequence: int | None = None,
-) -> str:  # fmt: skip
+    self: Task,
+    delivery_id: int,
+    attempt: int,
+    appointment_id: int,
+    channel: str,
+    kind: str,
+    run_id: int | None = None,
+    day: str | None = None,
+    sequence: int | None = None,
+) -> str:
     """Send one claimed delivery: compose its message from the ids, send it, record the outcome or retry."""
     ctx = worker_context()
     settings = ctx.settings
@@ -165,9 +209,14 @@ def deliver(
         if not deliveries.take(uow, deliveries.Claim(delivery_id, attempt)):
             return 'not ours'
         message = reminders.compose(
-            uow, settings, appointment_id=appointment_id, channel=on, kind=kind,
-            day=date.fromisoformat(day) if day else None, sequence=sequence,
-        )  # fmt: skip
+            uow,
+            settings,
+            appointment_id=appointment_id,
+            channel=on,
+            kind=kind,
+            day=date.fromisoformat(day) if day else None,
+            sequence=sequence,
+        )
     if message is None:
         return _failed(ctx, delivery_id, run_id, 'not sent: the appointment changed before sending')
     try:
@@ -190,9 +239,10 @@ def deliver(
                 return 'failed'
         logger.info('delivery %s (%s): attempt %s failed (%s); retrying', delivery_id, on, attempt, error)
         raise self.retry(
-            kwargs={**self.request.kwargs, 'attempt': retry.attempt}, countdown=backoff(attempt),
+            kwargs={**(self.request.kwargs or {}), 'attempt': retry.attempt},
+            countdown=backoff(attempt),
             max_retries=deliveries.MAX_ATTEMPTS,
-        ) from error  # fmt: skip
+        ) from error
     with ctx.uow() as uow:
         deliveries.mark_sent(uow, delivery_id)
         reminders.count_outcome(uow, run_id, sent=True)

@@ -60,9 +60,13 @@ def day_slots(day: date, windows: Iterable[Window], minutes: int, zone: ZoneInfo
 
 
 def slots_between(
-    windows_by_day: Mapping[date, Iterable[Window]], minutes: int, zone: ZoneInfo, *, earliest: datetime,
+    windows_by_day: Mapping[date, Iterable[Window]],
+    minutes: int,
+    zone: ZoneInfo,
+    *,
+    earliest: datetime,
     latest: datetime,
-) -> list[Slot]:  # fmt: skip
+) -> list[Slot]:
     """Every slot of the given days that starts at or after ``earliest`` and no later than ``latest``."""
     found: list[Slot] = []
     for day in sorted(windows_by_day):

@@ -10,10 +10,21 @@ PRODID = '-//HMS//Clinic appointments//EN'
 
 
 def appointment_ics(
-    *, appointment_id: int, sequence: int, start: datetime, end: datetime, summary: str, location: str,
-    organizer_email: str, organizer_name: str, attendee_email: str, attendee_name: str, cancelled: bool,
-    domain: str = 'hms.local', stamp: datetime,
-) -> bytes:  # fmt: skip
+    *,
+    appointment_id: int,
+    sequence: int,
+    start: datetime,
+    end: datetime,
+    summary: str,
+    location: str,
+    organizer_email: str,
+    organizer_name: str,
+    attendee_email: str,
+    attendee_name: str,
+    cancelled: bool,
+    domain: str = 'hms.local',
+    stamp: datetime,
+) -> bytes:
     calendar = Calendar()
     calendar.add('prodid', PRODID)
     calendar.add('version', '2.0')
@@ -33,6 +44,7 @@ def appointment_ics(
     attendee = vCalAddress(f'mailto:{attendee_email}')
     attendee.params['cn'] = vText(attendee_name)
     attendee.params['role'] = vText('REQ-PARTICIPANT')
-    event.add('attendee', attendee, encode=0)
+    event.add('attendee', attendee, encode=False)
     calendar.add_component(event)
-    return calendar.to_ical()
+    content: bytes = calendar.to_ical()  # icalendar leaves it untyped
+    return content

@@ -31,7 +31,8 @@ class BodyTooLarge(HTTPException):
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get('headers', []):
+    headers: list[tuple[bytes, bytes]] = scope.get('headers', [])
+    for key, value in headers:
         if key.lower() == name:
             return value.decode('latin-1')
     return None
@@ -51,9 +52,15 @@ def is_cross_site(scope: Scope) -> bool:
 
 
 async def _problem(scope: Scope, send: Send, status: int, title: str, detail: str) -> None:
-    body = json.dumps({
-        'type': 'about:blank', 'title': title, 'status': status, 'detail': detail, 'instance': scope.get('path', ''),
-    }).encode()  # fmt: skip
+    body = json.dumps(
+        {
+            'type': 'about:blank',
+            'title': title,
+            'status': status,
+            'detail': detail,
+            'instance': scope.get('path', ''),
+        }
+    ).encode()
     headers = [(b'content-type', b'application/problem+json'), (b'content-length', str(len(body)).encode())]
     if status == 413:
         headers.append((b'connection', b'close'))  # the rest of the body is not read

@@ -139,17 +139,27 @@ class EmbeddedRedis:
     def _argv(self, executable: str) -> list[str]:
         return [
             executable,
-            '--port', '0',  # no TCP listener at all
-            '--unixsocket', str(self._socket_path),
-            '--unixsocketperm', '700',
-            '--dir', str(self.folder),
-            '--daemonize', 'no',
-            '--appendonly', 'yes',
-            '--appendfilename', AOF_NAME,
-            '--appendfsync', 'everysec',
-            '--save', '',  # the AOF is the persistence; no RDB snapshots on top
-            '--logfile', str(self.log_path),
-        ]  # fmt: skip
+            '--port',
+            '0',  # no TCP listener at all
+            '--unixsocket',
+            str(self._socket_path),
+            '--unixsocketperm',
+            '700',
+            '--dir',
+            str(self.folder),
+            '--daemonize',
+            'no',
+            '--appendonly',
+            'yes',
+            '--appendfilename',
+            AOF_NAME,
+            '--appendfsync',
+            'everysec',
+            '--save',
+            '',  # the AOF is the persistence; no RDB snapshots on top
+            '--logfile',
+            str(self.log_path),
+        ]
 
     def log_tail(self, lines: int = 20) -> str:
         """The last lines of redis.log, for error messages."""

@@ -73,9 +73,15 @@ def register_patient(uow: UnitOfWork, data: PatientRegistration, *, ip: str | No
         )
         uow.emit('patient.registered', patient_id=user.id)
         audit.record(
-            uow, 'account.registered', actor_id=user.id, actor_role=Role.PATIENT, ip=ip,
-            object_type='user', object_id=user.id, subject_user_id=user.id,
-        )  # fmt: skip
+            uow,
+            'account.registered',
+            actor_id=user.id,
+            actor_role=Role.PATIENT,
+            ip=ip,
+            object_type='user',
+            object_id=user.id,
+            subject_user_id=user.id,
+        )
         uow.commit()
     except IntegrityError as error:  # a concurrent registration won the race for this email
         uow.rollback()
@@ -100,16 +106,27 @@ def login(
     if not verify_password(user.password_hash if user else None, credentials.password) or user is None:
         throttling.record_failed_attempt(uow, credentials.email, ip, at=now)
         audit.record(
-            uow, 'login.failed', actor_id=user.id if user else None, ip=ip, success=False,
-            subject_user_id=user.id if user else None, detail={'reason': 'bad_credentials'},
-        )  # fmt: skip
+            uow,
+            'login.failed',
+            actor_id=user.id if user else None,
+            ip=ip,
+            success=False,
+            subject_user_id=user.id if user else None,
+            detail={'reason': 'bad_credentials'},
+        )
         uow.commit()
         raise InvalidCredentials(WRONG_CREDENTIALS)
     if not user.is_active:
         audit.record(
-            uow, 'login.refused', actor_id=user.id, actor_role=user.role, ip=ip, success=False,
-            subject_user_id=user.id, detail={'reason': 'blacklisted'},
-        )  # fmt: skip
+            uow,
+            'login.refused',
+            actor_id=user.id,
+            actor_role=user.role,
+            ip=ip,
+            success=False,
+            subject_user_id=user.id,
+            detail={'reason': 'blacklisted'},
+        )
         uow.commit()
         raise AccountBlocked(BLOCKED_MESSAGE)
     if two_factor.required(user):
@@ -119,9 +136,16 @@ def login(
     throttling.record_success(uow, credentials.email, ip, at=now)
     token, auth_session = _open_session(uow, settings, user, kind=kind, ip=ip, now=now)
     audit.record(
-        uow, 'login.succeeded', actor_id=user.id, actor_role=user.role, ip=ip, subject_user_id=user.id,
-        object_type='session', object_id=auth_session.id, detail={'kind': str(kind)},
-    )  # fmt: skip
+        uow,
+        'login.succeeded',
+        actor_id=user.id,
+        actor_role=user.role,
+        ip=ip,
+        subject_user_id=user.id,
+        object_type='session',
+        object_id=auth_session.id,
+        detail={'kind': str(kind)},
+    )
     uow.commit()
     return LoginResult(token=token, principal=_principal(user, auth_session, ip), expires_at=auth_session.expires_at)
 
@@ -186,9 +210,14 @@ def authenticate(
     if reason is not None:
         auth_session.revoked_at, auth_session.revoked_reason = now, reason
         audit.record(
-            uow, 'session.ended', actor_id=auth_session.user_id, ip=ip, object_type='session',
-            object_id=auth_session.id, detail={'reason': reason},
-        )  # fmt: skip
+            uow,
+            'session.ended',
+            actor_id=auth_session.user_id,
+            ip=ip,
+            object_type='session',
+            object_id=auth_session.id,
+            detail={'reason': reason},
+        )
         uow.commit()
         raise NotAuthenticated(message)
     assert user is not None
@@ -207,9 +236,14 @@ def logout(uow: UnitOfWork, token: str | None, *, ip: str | None = None) -> None
         return
     auth_session.revoked_at, auth_session.revoked_reason = clock.now(), 'logout'
     audit.record(
-        uow, 'logout', actor_id=auth_session.user_id, ip=ip, object_type='session', object_id=auth_session.id,
+        uow,
+        'logout',
+        actor_id=auth_session.user_id,
+        ip=ip,
+        object_type='session',
+        object_id=auth_session.id,
         subject_user_id=auth_session.user_id,
-    )  # fmt: skip
+    )
     uow.commit()
 
 
@@ -258,8 +292,12 @@ def set_active(uow: UnitOfWork, actor: Principal, user_id: int, *, active: bool,
     if not active:
         uow.sessions.revoke_all_for_user(user.id, at=now, reason='blacklisted')
     audit.record(
-        uow, 'account.reactivated' if active else 'account.blacklisted', actor=actor, object_type='user',
-        object_id=user.id, subject_user_id=user.id,
-    )  # fmt: skip
+        uow,
+        'account.reactivated' if active else 'account.blacklisted',
+        actor=actor,
+        object_type='user',
+        object_id=user.id,
+        subject_user_id=user.id,
+    )
     uow.commit()
     return user

@@ -43,9 +43,10 @@ def views(uow: UnitOfWork, appointments: Sequence[Appointment]) -> list[Appointm
     cancellers = {a.cancelled_by_id for a in appointments if a.cancelled_by_id}
     names = uow.patients_names(people)
     departments = uow.doctors.department_names({a.doctor_id for a in appointments})
-    roles = {user_id: role_of(uow.session, user_id) for user_id in cancellers}
+    roles = {user_id: str(role_of(uow.session, user_id) or '') or None for user_id in cancellers}
     return [
-        AppointmentView.of(a, names, departments, str(roles.get(a.cancelled_by_id) or '') or None) for a in appointments
+        AppointmentView.of(a, names, departments, roles.get(a.cancelled_by_id) if a.cancelled_by_id else None)
+        for a in appointments
     ]
 
 
@@ -106,10 +107,17 @@ def book(uow: UnitOfWork, settings: Settings, actor: Principal, data: BookingIn)
     _check_patient_limits(uow, settings, patient.user_id, slot.start, slot.end)
     now = clock.now()
     appointment = Appointment(
-        doctor_id=doctor.user_id, patient_id=patient.user_id, start_at=slot.start, end_at=slot.end,
-        status=AppointmentStatus.BOOKED, reason=data.reason, created_at=now, updated_at=now, booked_by_id=actor.user_id,
+        doctor_id=doctor.user_id,
+        patient_id=patient.user_id,
+        start_at=slot.start,
+        end_at=slot.end,
+        status=AppointmentStatus.BOOKED,
+        reason=data.reason,
+        created_at=now,
+        updated_at=now,
+        booked_by_id=actor.user_id,
         sequence=0,
-    )  # fmt: skip
+    )
     try:
         uow.appointments.add(appointment)
     except IntegrityError as error:  # the unique index caught a booking that raced us
@@ -117,9 +125,13 @@ def book(uow: UnitOfWork, settings: Settings, actor: Principal, data: BookingIn)
         raise SlotTaken(SLOT_TAKEN) from error
     uow.emit('appointment.booked', appointment_id=appointment.id, doctor_id=doctor.user_id, patient_id=patient.user_id)
     audit.record(
-        uow, 'appointment.booked', actor=actor, object_type='appointment', object_id=appointment.id,
+        uow,
+        'appointment.booked',
+        actor=actor,
+        object_type='appointment',
+        object_id=appointment.id,
         subject_user_id=patient.user_id,
-    )  # fmt: skip
+    )
     view = views(uow, [appointment])[0]
     _commit_or_taken(uow)
     return view
@@ -177,16 +189,22 @@ def reschedule(
         patient_id=appointment.patient_id,
     )
     audit.record(
-        uow, 'appointment.rescheduled', actor=actor, object_type='appointment', object_id=appointment.id,
+        uow,
+        'appointment.rescheduled',
+        actor=actor,
+        object_type='appointment',
+        object_id=appointment.id,
         subject_user_id=appointment.patient_id,
-    )  # fmt: skip
+    )
     if actor.role is Role.ADMIN:
         notices.send(
-            uow, appointment.patient_id, 'Your appointment was moved',
+            uow,
+            appointment.patient_id,
+            'Your appointment was moved',
             f'The clinic moved your appointment with {doctor.user.name} from {notices.when(previous, settings.zone)} '
             f'to {notices.when(slot.start, settings.zone)}.',
             appointment_id=appointment.id,
-        )  # fmt: skip
+        )
     try:
         uow.session.flush()
     except IntegrityError as error:
@@ -215,9 +233,15 @@ def cancel(
 
 
 def cancel_future(
-    uow: UnitOfWork, settings: Settings, actor: Principal, *, doctor_id: int | None = None,
-    patient_id: int | None = None, reason: str, cause: str,
-) -> int:  # fmt: skip
+    uow: UnitOfWork,
+    settings: Settings,
+    actor: Principal,
+    *,
+    doctor_id: int | None = None,
+    patient_id: int | None = None,
+    reason: str,
+    cause: str,
+) -> int:
     """Cancel every upcoming booked appointment of a doctor or a patient (caller commits)."""
     upcoming = uow.appointments.find(
         AppointmentFilter(
@@ -251,9 +275,13 @@ def my_appointments(uow: UnitOfWork, actor: Principal, *, upcoming: bool | None 
 
 
 def doctor_appointments(
-    uow: UnitOfWork, actor: Principal, *, start_from: datetime | None = None, start_to: datetime | None = None,
+    uow: UnitOfWork,
+    actor: Principal,
+    *,
+    start_from: datetime | None = None,
+    start_to: datetime | None = None,
     statuses: tuple[AppointmentStatus, ...] = (),
-) -> list[AppointmentView]:  # fmt: skip
+) -> list[AppointmentView]:
     """The acting doctor's own schedule."""
     require_role(actor, Role.DOCTOR, action="read a doctor's schedule")
     criteria = AppointmentFilter(start_from=start_from, start_to=start_to, doctor_id=actor.user_id, statuses=statuses)
@@ -261,9 +289,14 @@ def doctor_appointments(
 
 
 def search(
-    uow: UnitOfWork, actor: Principal, criteria: AppointmentFilter, *, limit: int = 50, offset: int = 0,
+    uow: UnitOfWork,
+    actor: Principal,
+    criteria: AppointmentFilter,
+    *,
+    limit: int = 50,
+    offset: int = 0,
     newest_first: bool = True,
-) -> Page[AppointmentView]:  # fmt: skip
+) -> Page[AppointmentView]:
     """Every appointment, filtered and paginated (administrator)."""
     require_role(actor, Role.ADMIN, action='list all appointments')
     limit = max(1, min(limit, 500))

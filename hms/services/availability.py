@@ -77,8 +77,10 @@ def effective_windows(uow: UnitOfWork, doctor_id: int, first: date, last: date) 
     weekly: dict[int, list[Window]] = {}
     for row in uow.availability.weekly(doctor_id):
         weekly.setdefault(row.weekday, []).append(Window(row.start_time, row.end_time))
-    overrides = {row.date: [Window(w.start_time, w.end_time) for w in row.windows] for row in
-                 uow.availability.overrides(doctor_id, first, last)}  # fmt: skip
+    overrides = {
+        row.date: [Window(w.start_time, w.end_time) for w in row.windows]
+        for row in uow.availability.overrides(doctor_id, first, last)
+    }
     days: dict[date, list[Window]] = {}
     day = first
     while day <= last:
@@ -105,9 +107,14 @@ def _to_rows(windows: list[WindowIn]) -> list[OverrideWindow]:
 
 
 def set_availability(
-    uow: UnitOfWork, settings: Settings, actor: Principal, data: AvailabilityIn, *, doctor_id: int | None = None,
+    uow: UnitOfWork,
+    settings: Settings,
+    actor: Principal,
+    data: AvailabilityIn,
+    *,
+    doctor_id: int | None = None,
     confirm_cancel: bool = False,
-) -> list[int]:  # fmt: skip
+) -> list[int]:
     """Replace the weekly template and every override from today on. Returns the ids of appointments cancelled."""
     doctor = _doctor_for(uow, actor, doctor_id)
     today = local_today(settings)
@@ -128,9 +135,15 @@ def set_availability(
 
 
 def set_day(
-    uow: UnitOfWork, settings: Settings, actor: Principal, day: date, windows: list[WindowIn] | None, *,
-    doctor_id: int | None = None, confirm_cancel: bool = False,
-) -> list[int]:  # fmt: skip
+    uow: UnitOfWork,
+    settings: Settings,
+    actor: Principal,
+    day: date,
+    windows: list[WindowIn] | None,
+    *,
+    doctor_id: int | None = None,
+    confirm_cancel: bool = False,
+) -> list[int]:
     """Set one date's windows (an empty list is a day off; None returns the date to the weekly template)."""
     doctor = _doctor_for(uow, actor, doctor_id)
     if day < local_today(settings):
@@ -142,9 +155,14 @@ def set_day(
 
 
 def apply_template(
-    uow: UnitOfWork, settings: Settings, actor: Principal, *, days: int = 7, doctor_id: int | None = None,
+    uow: UnitOfWork,
+    settings: Settings,
+    actor: Principal,
+    *,
+    days: int = 7,
+    doctor_id: int | None = None,
     confirm_cancel: bool = False,
-) -> list[int]:  # fmt: skip
+) -> list[int]:
     """Copy the weekly template onto the next ``days`` dates, replacing their overrides."""
     doctor = _doctor_for(uow, actor, doctor_id)
     today = local_today(settings)
@@ -178,8 +196,9 @@ def _settle(
     for appointment in stranded:
         cancel_appointment(uow, settings, actor, appointment, AVAILABILITY_CANCEL_REASON, cause=AVAILABILITY_CAUSE)
     uow.emit('availability.updated', doctor_id=doctor.user_id)
-    audit.record(uow, action, actor=actor, object_type='doctor', object_id=doctor.user_id,
-                 detail={'cancelled': len(stranded)})  # fmt: skip
+    audit.record(
+        uow, action, actor=actor, object_type='doctor', object_id=doctor.user_id, detail={'cancelled': len(stranded)}
+    )
     uow.commit()
     return [appointment.id for appointment in stranded]
 
@@ -197,9 +216,10 @@ def stranded_appointments(uow: UnitOfWork, settings: Settings, doctor: DoctorPro
     last = max(a.start_at for a in upcoming).astimezone(zone).date()
     windows = effective_windows(uow, doctor.user_id, first, last)
     starts = {
-        slot.start for day, day_windows in windows.items()
+        slot.start
+        for day, day_windows in windows.items()
         for slot in day_slots(day, [Window(w.start, w.end) for w in day_windows], doctor.consultation_minutes, zone)
-    }  # fmt: skip
+    }
     return [appointment for appointment in upcoming if appointment.start_at not in starts]
 
 
@@ -216,10 +236,12 @@ def week_plan(
     booked: dict[date, int] = {}
     for appointment in uow.appointments.find(
         AppointmentFilter(
-            start_from=_local_midnight(today, settings), start_to=_local_midnight(last + timedelta(days=1), settings),
-            doctor_id=doctor.user_id, statuses=(AppointmentStatus.BOOKED,),
+            start_from=_local_midnight(today, settings),
+            start_to=_local_midnight(last + timedelta(days=1), settings),
+            doctor_id=doctor.user_id,
+            statuses=(AppointmentStatus.BOOKED,),
         )
-    ):  # fmt: skip
+    ):
         day = appointment.start_at.astimezone(zone).date()
         booked[day] = booked.get(day, 0) + 1
     return [
@@ -245,9 +267,14 @@ def _bookable_doctor(uow: UnitOfWork, doctor_id: int) -> DoctorProfile:
 
 
 def open_slots(
-    uow: UnitOfWork, settings: Settings, doctor: DoctorProfile, first: date, last: date, *,
+    uow: UnitOfWork,
+    settings: Settings,
+    doctor: DoctorProfile,
+    first: date,
+    last: date,
+    *,
     ignore_appointment: int | None = None,
-) -> list[Slot]:  # fmt: skip
+) -> list[Slot]:
     """Free slots of ``doctor`` between two local dates, inside the notice period and the booking horizon."""
     horizon_first, horizon_last = booking_days(settings)
     first, last = max(first, horizon_first), min(last, horizon_last)
@@ -262,12 +289,12 @@ def open_slots(
             AppointmentFilter(
                 start_from=_local_midnight(first, settings) - timedelta(days=1),
                 start_to=_local_midnight(last + timedelta(days=1), settings),
-                doctor_id=doctor.user_id, statuses=(AppointmentStatus.BOOKED, AppointmentStatus.COMPLETED,
-                                                    AppointmentStatus.NO_SHOW),
+                doctor_id=doctor.user_id,
+                statuses=(AppointmentStatus.BOOKED, AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW),
             )
         )
         if a.id != ignore_appointment
-    ]  # fmt: skip
+    ]
     slots: list[Slot] = []
     for day, day_windows in windows.items():
         for slot in day_slots(day, day_windows, doctor.consultation_minutes, zone):
@@ -300,11 +327,15 @@ def free_slots_cached(
         return slots[0].start - timedelta(minutes=settings.booking_notice_minutes) if slots else None
 
     return read_through(
-        uow.read_cache, 'slots', compute,
+        uow.read_cache,
+        'slots',
+        compute,
         namespaces=tuple(key for namespace in SLOTS_NAMESPACES for key in doctor_namespaces(namespace, doctor_id)),
-        scope=f'{doctor_id}:{first or "-"}:{last or "-"}:{slot_rules(settings)}', ttl=SLOTS_CACHE_SECONDS,
-        codec=_SLOTS, valid_until=valid_until,
-    )  # fmt: skip
+        scope=f'{doctor_id}:{first or "-"}:{last or "-"}:{slot_rules(settings)}',
+        ttl=SLOTS_CACHE_SECONDS,
+        codec=_SLOTS,
+        valid_until=valid_until,
+    )
 
 
 def slot_rules(settings: Settings) -> str:

@@ -119,9 +119,13 @@ def plan_confirmation(
     if facts is None or not _still_current(facts, kind):
         return None
     return PlannedConfirmation(
-        appointment_id=facts.id, patient_id=facts.patient_id, kind=kind, sequence=facts.sequence,
-        recipient=facts.patient_email, subject=confirmation_subject(settings, facts, kind),
-    )  # fmt: skip
+        appointment_id=facts.id,
+        patient_id=facts.patient_id,
+        kind=kind,
+        sequence=facts.sequence,
+        recipient=facts.patient_email,
+        subject=confirmation_subject(settings, facts, kind),
+    )
 
 
 def _still_current(facts: AppointmentFacts, kind: str) -> bool:
@@ -164,17 +168,33 @@ def confirmation_subject(settings: Settings, facts: AppointmentFacts, kind: str)
 def _ics(settings: Settings, facts: AppointmentFacts, *, cancelled: bool) -> Attachment:
     sender_name, sender_address = parseaddr(settings.sender)
     content = appointment_ics(
-        appointment_id=facts.id, sequence=facts.sequence, start=facts.start, end=facts.end,
-        summary=f'Appointment with {facts.doctor_name}', location=_location(settings),
-        organizer_email=sender_address or 'no-reply@hms.local', organizer_name=settings.clinic_name or sender_name,
-        attendee_email=facts.patient_email, attendee_name=facts.patient_name, cancelled=cancelled, stamp=clock.now(),
-    )  # fmt: skip
+        appointment_id=facts.id,
+        sequence=facts.sequence,
+        start=facts.start,
+        end=facts.end,
+        summary=f'Appointment with {facts.doctor_name}',
+        location=_location(settings),
+        organizer_email=sender_address or 'no-reply@hms.local',
+        organizer_name=settings.clinic_name or sender_name,
+        attendee_email=facts.patient_email,
+        attendee_name=facts.patient_name,
+        cancelled=cancelled,
+        stamp=clock.now(),
+    )
     method = 'CANCEL' if cancelled else 'REQUEST'
     return Attachment('appointment.ics', content, f'text/calendar; method={method}')
 
 
-def _email(settings: Settings, facts: AppointmentFacts, *, subject: str, lead: str, closing: str,
-           cancelled: bool, short_text: str = '') -> Message:  # fmt: skip
+def _email(
+    settings: Settings,
+    facts: AppointmentFacts,
+    *,
+    subject: str,
+    lead: str,
+    closing: str,
+    cancelled: bool,
+    short_text: str = '',
+) -> Message:
     rows = [
         ('When', _span(facts, settings)),
         ('Doctor', facts.doctor_name),
@@ -182,9 +202,18 @@ def _email(settings: Settings, facts: AppointmentFacts, *, subject: str, lead: s
         ('Where', _location(settings)),
     ]
     text = '\n'.join(
-        [f'Dear {facts.patient_name},', '', lead, '', *(f'{label}: {value}' for label, value in rows), '', closing,
-         '', settings.clinic_name]
-    )  # fmt: skip
+        [
+            f'Dear {facts.patient_name},',
+            '',
+            lead,
+            '',
+            *(f'{label}: {value}' for label, value in rows),
+            '',
+            closing,
+            '',
+            settings.clinic_name,
+        ]
+    )
     cells = ''.join(
         f'<tr><th align="left" style="padding:2px 12px 2px 0">{html.escape(label)}</th>'
         f'<td>{html.escape(value)}</td></tr>'
@@ -195,18 +224,29 @@ def _email(settings: Settings, facts: AppointmentFacts, *, subject: str, lead: s
         f'<p>{html.escape(closing)}</p><p>{html.escape(settings.clinic_name)}</p>'
     )
     return Message(
-        to_email=facts.patient_email, to_name=facts.patient_name, subject=subject, text=text + '\n', html=body,
-        attachments=(_ics(settings, facts, cancelled=cancelled),), short_text=short_text, phone=facts.patient_phone,
-    )  # fmt: skip
+        to_email=facts.patient_email,
+        to_name=facts.patient_name,
+        subject=subject,
+        text=text + '\n',
+        html=body,
+        attachments=(_ics(settings, facts, cancelled=cancelled),),
+        short_text=short_text,
+        phone=facts.patient_phone,
+    )
 
 
 def reminder_message(settings: Settings, facts: AppointmentFacts) -> Message:
     """The reminder (email with the .ics; ``short_text`` for SMS)."""
     closing = 'The calendar file attached keeps your calendar up to date. If you cannot come, please cancel or call.'
     return _email(
-        settings, facts, subject=reminder_subject(settings, facts), lead='This is a reminder of your appointment:',
-        closing=closing, cancelled=False, short_text=sms_text(settings, facts),
-    )  # fmt: skip
+        settings,
+        facts,
+        subject=reminder_subject(settings, facts),
+        lead='This is a reminder of your appointment:',
+        closing=closing,
+        cancelled=False,
+        short_text=sms_text(settings, facts),
+    )
 
 
 def sms_text(settings: Settings, facts: AppointmentFacts) -> str:
@@ -235,15 +275,25 @@ def confirmation_message(settings: Settings, facts: AppointmentFacts, kind: str)
         lead = 'Your appointment was cancelled:'
         closing = 'The attached file removes it from your calendar. Please book another time if you still need a visit.'
     return _email(
-        settings, facts, subject=confirmation_subject(settings, facts, kind), lead=lead, closing=closing,
+        settings,
+        facts,
+        subject=confirmation_subject(settings, facts, kind),
+        lead=lead,
+        closing=closing,
         cancelled=kind == 'cancelled',
-    )  # fmt: skip
+    )
 
 
 def compose(
-    uow: UnitOfWork, settings: Settings, *, appointment_id: int, channel: Channel, kind: str,
-    day: date | None = None, sequence: int | None = None,
-) -> Message | None:  # fmt: skip
+    uow: UnitOfWork,
+    settings: Settings,
+    *,
+    appointment_id: int,
+    channel: Channel,
+    kind: str,
+    day: date | None = None,
+    sequence: int | None = None,
+) -> Message | None:
     """The message of one delivery, rebuilt from ids; None when the appointment no longer warrants it."""
     facts = appointment_facts(uow, appointment_id)
     if facts is None:

@@ -198,9 +198,13 @@ def disable(uow: UnitOfWork, settings: Settings, principal: Principal, password:
         if not RecoveryCodeRepository(uow.session).spend(user.id, totp.hash_recovery_code(code), at=clock.now()):
             throttling.record_failed_attempt(uow, user.email, ip)
             audit.record(
-                uow, 'totp.disabled', actor=principal, subject_user_id=user.id, success=False,
+                uow,
+                'totp.disabled',
+                actor=principal,
+                subject_user_id=user.id,
+                success=False,
                 detail={'reason': 'recovery_code'},
-            )  # fmt: skip
+            )
             uow.commit()
             raise InvalidInput(WRONG_RECOVERY_CODE, field_errors={'code': WRONG_RECOVERY_CODE})
         detail = {'method': 'recovery_code'}
@@ -224,25 +228,41 @@ def check_login(uow: UnitOfWork, user: User, *, totp_code: str | None, recovery_
         outcome = _spend_code(uow, user, totp_code)
         if not isinstance(outcome, str):
             audit.record(
-                uow, 'login.totp', actor_id=user.id, actor_role=role, ip=ip, subject_user_id=user.id,
+                uow,
+                'login.totp',
+                actor_id=user.id,
+                actor_role=role,
+                ip=ip,
+                subject_user_id=user.id,
                 detail={'step': outcome},
-            )  # fmt: skip
+            )
             return
         message, reason = (outcome if outcome == USED_CODE else WRONG_LOGIN_CODE), 'totp'
     else:
         repository = RecoveryCodeRepository(uow.session)
         if repository.spend(user.id, totp.hash_recovery_code(recovery_code), at=clock.now()):
             audit.record(
-                uow, 'login.recovery_code', actor_id=user.id, actor_role=role, ip=ip, subject_user_id=user.id,
+                uow,
+                'login.recovery_code',
+                actor_id=user.id,
+                actor_role=role,
+                ip=ip,
+                subject_user_id=user.id,
                 detail={'left': repository.unused_count(user.id)},
-            )  # fmt: skip
+            )
             return
         message, reason = WRONG_RECOVERY_CODE, 'recovery_code'
     throttling.record_failed_attempt(uow, user.email, ip)
     audit.record(
-        uow, 'login.failed', actor_id=user.id, actor_role=role, ip=ip, subject_user_id=user.id, success=False,
+        uow,
+        'login.failed',
+        actor_id=user.id,
+        actor_role=role,
+        ip=ip,
+        subject_user_id=user.id,
+        success=False,
         detail={'reason': reason},
-    )  # fmt: skip
+    )
     uow.commit()
     raise InvalidCredentials(message)
 
