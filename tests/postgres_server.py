@@ -25,6 +25,8 @@ import psycopg
 
 from hms.db.migrate import upgrade
 
+from .processes import stop_process
+
 TEMPLATE = 'hms_template'
 # HMS_TEST_POSTGRES=1 runs the whole suite on PostgreSQL: one server per session, a fresh database per test.
 ON_POSTGRES = os.environ.get('HMS_TEST_POSTGRES') == '1'
@@ -145,13 +147,7 @@ class PostgresServer:
     def stop(self) -> None:
         process, self.process = self.process, None
         if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGINT)  # SIGINT is PostgreSQL's fast shutdown
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+            stop_process(process, signal.SIGINT, 30, group=True)  # SIGINT is PostgreSQL's fast shutdown
         watchdog, self._watchdog = self._watchdog, None
         if watchdog is not None:
             with contextlib.suppress(ProcessLookupError):

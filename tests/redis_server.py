@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
+from contextlib import contextmanager
 
 import pytest
 import redis
 
 from hms.runtime.redis_server import EmbeddedRedis
 
+from .processes import short_folder
+
+
+@contextmanager
+def embedded_redis(prefix: str) -> Iterator[EmbeddedRedis]:
+    """An embedded Redis in a new short folder (for the unix socket path limit), stopped and removed afterwards."""
+    with short_folder(prefix) as folder:
+        server = EmbeddedRedis(folder)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
 
 @pytest.fixture(scope='session')
 def redis_server() -> Iterator[EmbeddedRedis]:
-    folder = Path(tempfile.mkdtemp(prefix='hms-r-', dir='/tmp'))
-    server = EmbeddedRedis(folder)
-    server.start()
-    try:
+    with embedded_redis('hms-r-') as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,12 +15,9 @@ from hms.config import Settings
 from hms.runtime.redis_server import EmbeddedRedis
 from jobs.celery_app import beat_argv, create_celery, worker_argv
 
+from .processes import assert_gone, short_folder, stop_process
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def assert_gone(pid: int) -> None:
-    with pytest.raises(ProcessLookupError):
-        os.kill(pid, 0)
 
 
 def make_settings(**values: object) -> Settings:
@@ -33,11 +27,8 @@ def make_settings(**values: object) -> Settings:
 
 @pytest.fixture
 def folder() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix='hms-', dir='/tmp'))
-    try:
+    with short_folder() as path:
         yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
 
 
 def test_configuration_without_redis_never_fails(folder: Path) -> None:
@@ -103,14 +94,7 @@ def test_real_worker_answers_ping_over_the_embedded_redis(folder: Path) -> None:
             app.close()
     finally:
         if worker is not None:
-            if worker.poll() is None:
-                os.kill(worker.pid, signal.SIGTERM)  # warm shutdown
-            try:
-                worker.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(worker.pid, signal.SIGKILL)
-                worker.wait()
+            stop_process(worker, signal.SIGTERM, 60)  # warm shutdown
         redis.stop()
 
     assert worker is not None

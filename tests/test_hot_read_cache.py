@@ -8,11 +8,8 @@ uses it."""
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,6 +27,7 @@ from hms.services.views import DepartmentView, SlotView
 
 from .api_fixtures import Headers, People
 from .factories import ADMIN_EMAIL, ADMIN_PASSWORD
+from .redis_server import embedded_redis
 from .scheduling_fixtures import WORKING_WEEK, Clinic, local
 
 DEAD_URL = 'unix:///tmp/hms-no-such-redis.sock'
@@ -365,15 +363,9 @@ def test_counts_per_cached_read_on_the_jobs_api(redis_url: str, api: TestClient,
 @pytest.fixture
 def own_redis(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmbeddedRedis]:
     """A Redis of this test's own (stopping the session's would break the other tests), the HMS_REDIS_URL."""
-    folder = Path(tempfile.mkdtemp(prefix='hms-c-', dir='/tmp'))
-    server = EmbeddedRedis(folder)
-    server.start()
-    monkeypatch.setenv('HMS_REDIS_URL', server.url)
-    try:
+    with embedded_redis('hms-c-') as server:
+        monkeypatch.setenv('HMS_REDIS_URL', server.url)
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_redis_going_down_degrades_to_direct_reads_logged_once(

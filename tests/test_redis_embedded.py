@@ -7,9 +7,9 @@ import shutil
 import signal
 import socket
 import stat
-import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import redis
@@ -17,20 +17,15 @@ import redis
 from hms.runtime import redis_server
 from hms.runtime.redis_server import EmbeddedRedis, celery_broker_url, find_redis_server
 
+from .processes import assert_gone, short_folder
 
-def assert_gone(pid: int) -> None:
-    with pytest.raises(ProcessLookupError):
-        os.kill(pid, 0)
+T = TypeVar('T')
 
 
 @pytest.fixture
 def folder() -> Iterator[Path]:
-    # Short path under /tmp: unix socket paths are limited to about 104 bytes.
-    path = Path(tempfile.mkdtemp(prefix='hms-', dir='/tmp'))
-    try:
+    with short_folder() as path:
         yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture
@@ -48,6 +43,20 @@ def server(folder: Path) -> Iterator[EmbeddedRedis]:
 
 def client(embedded: EmbeddedRedis) -> redis.Redis:
     return redis.Redis.from_url(embedded.url, decode_responses=True)
+
+
+def run_once(folder: Path, action: Callable[[redis.Redis], T]) -> T:
+    """Start a Redis in ``folder``, do ``action`` over a connection to it and stop it: its process is gone after."""
+    with EmbeddedRedis(folder) as embedded:
+        connection = client(embedded)
+        try:
+            result = action(connection)
+        finally:
+            connection.close()
+        pid = embedded.pid
+    assert pid is not None
+    assert_gone(pid)
+    return result
 
 
 def test_serves_only_a_private_unix_socket(server: EmbeddedRedis, folder: Path) -> None:
@@ -86,24 +95,9 @@ def test_stop_ends_the_process_and_is_idempotent(folder: Path) -> None:
 
 
 def test_data_survives_a_restart(folder: Path) -> None:
-    with EmbeddedRedis(folder) as first:
-        connection = client(first)
-        connection.set('hms:kept', '42')
-        connection.close()
-        first_pid = first.pid
-    assert first_pid is not None
-    assert_gone(first_pid)
+    run_once(folder, lambda connection: connection.set('hms:kept', '42'))
     assert (folder / 'appendonly.aof').is_file()
-
-    with EmbeddedRedis(folder) as second:
-        connection = client(second)
-        try:
-            assert connection.get('hms:kept') == '42'
-        finally:
-            connection.close()
-        second_pid = second.pid
-    assert second_pid is not None
-    assert_gone(second_pid)
+    assert run_once(folder, lambda connection: connection.get('hms:kept')) == '42'
 
 
 def test_second_server_on_the_same_folder_is_refused(server: EmbeddedRedis, folder: Path) -> None:
@@ -126,13 +120,7 @@ def test_stale_socket_file_is_removed(folder: Path) -> None:
     sock.close()
     assert stale.exists()
 
-    with EmbeddedRedis(folder) as embedded:
-        connection = client(embedded)
-        assert connection.ping() is True
-        connection.close()
-        pid = embedded.pid
-    assert pid is not None
-    assert_gone(pid)
+    assert run_once(folder, lambda connection: connection.ping()) is True
 
 
 def test_killed_server_leaves_a_socket_that_the_next_start_cleans(folder: Path) -> None:
@@ -147,13 +135,7 @@ def test_killed_server_leaves_a_socket_that_the_next_start_cleans(folder: Path) 
     assert_gone(pid)
     assert embedded.socket_path.exists()
 
-    with EmbeddedRedis(folder) as again:
-        connection = client(again)
-        assert connection.ping() is True
-        connection.close()
-        again_pid = again.pid
-    assert again_pid is not None
-    assert_gone(again_pid)
+    assert run_once(folder, lambda connection: connection.ping()) is True
 
 
 def test_too_long_socket_path_is_refused(folder: Path) -> None:

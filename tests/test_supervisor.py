@@ -5,11 +5,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from hms.runtime.supervisor import ChildSpec, Supervisor
+
+from .processes import short_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -83,15 +83,14 @@ def kill_if_ours(pid: int, ready: Path) -> None:
 
 @pytest.fixture
 def folder() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix='hms-', dir='/tmp'))
-    try:
-        yield path
-    finally:
-        # Whatever happened, leave no child behind: each one recorded its pid in its ready file.
-        for ready in path.glob('*.ready'):
-            with contextlib.suppress(ValueError, OSError):
-                kill_if_ours(int(ready.read_text()), ready)
-        shutil.rmtree(path, ignore_errors=True)
+    with short_folder() as path:
+        try:
+            yield path
+        finally:
+            # Whatever happened, leave no child behind: each one recorded its pid in its ready file.
+            for ready in path.glob('*.ready'):
+                with contextlib.suppress(ValueError, OSError):
+                    kill_if_ours(int(ready.read_text()), ready)
 
 
 def child(folder: Path, name: str, mode: str = 'sleep') -> ChildSpec:
