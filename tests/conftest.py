@@ -23,6 +23,7 @@ from jobs.celery_app import open_queue
 from .api_fixtures import api, people  # noqa: F401 - the API client and everyone signed in
 from .celery_fixtures import celery_app, celery_worker, worker_context  # noqa: F401 - real worker thread
 from .factories import ADMIN_EMAIL, ADMIN_PASSWORD
+from .peers import http_peer, mail_sink, mailbox  # noqa: F401 - mail and webhook peers in the test process
 from .postgres_server import ON_POSTGRES, PostgresServer, find_bin_dir, start_with_template
 from .redis_server import redis_server, redis_url  # noqa: F401 - fixtures shared by the tests that need Redis
 from .scheduling_fixtures import clinic  # noqa: F401 - a fixture shared by the scheduling tests

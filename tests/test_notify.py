@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +17,8 @@ from hms.notify.ics import appointment_ics
 from hms.notify.message import Attachment, DeliveryError, Message
 from hms.notify.sink import SmtpSink, free_port, read_outbox, sink_port
 
+from .peers import HttpPeer
+
 STAMP = datetime(2026, 3, 2, 7, tzinfo=UTC)
 
 
@@ -32,30 +31,20 @@ def message(**changes: Any) -> Message:
     return Message(**values)
 
 
-@pytest.fixture
-def sink(tmp_path: Path) -> Iterator[SmtpSink]:
-    server = SmtpSink(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
-def test_the_sink_keeps_multipart_mail_with_attachments(sink: SmtpSink, tmp_path: Path) -> None:
+def test_the_sink_keeps_multipart_mail_with_attachments(mail_sink: SmtpSink, hms_env: Path) -> None:
     ics = appointment_ics(
         appointment_id=17, sequence=2, start=STAMP, end=STAMP + timedelta(minutes=30), summary='Appointment',
         location='1 Clinic Road', organizer_email='no-reply@hms.local', organizer_name='HMS Clinic',
         attendee_email='ada@example.com', attendee_name='Ada Lovelace', cancelled=False, stamp=STAMP,
     )  # fmt: skip
-    settings = Settings(_env_file=None, data_dir=tmp_path, clinic_name='Riverside Clinic')  # type: ignore[call-arg]
-    email.send(
-        message(attachments=(Attachment('appointment.ics', ics, 'text/calendar; method=REQUEST'),)), settings,
-        sink_port=sink_port(tmp_path),
-    )  # fmt: skip
-    [kept] = read_outbox(tmp_path / 'outbox')
+    settings = Settings(_env_file=None, data_dir=hms_env, clinic_name='Riverside Clinic')
+    invitation = Attachment('appointment.ics', ics, 'text/calendar; method=REQUEST')
+    email.send(message(attachments=(invitation,)), settings, sink_port=sink_port(hms_env))
+    [kept] = read_outbox(hms_env / 'outbox')
     assert (kept.to, kept.subject) == ('Ada Lovelace <ada@example.com>', 'Your appointment today')
     assert '<b>09:00</b>' in kept.html and 'See you at 09:00.' in kept.text
     assert kept.attachments == ['appointment.ics']
-    assert sink.port is not None and sink_port(tmp_path) == sink.port
+    assert mail_sink.port is not None and sink_port(hms_env) == mail_sink.port
 
 
 def test_ics_has_a_stable_uid_and_the_method(tmp_path: Path) -> None:
@@ -99,32 +88,8 @@ def test_an_unreachable_server_is_a_temporary_failure(tmp_path: Path) -> None:
     assert not caught.value.permanent
 
 
-@pytest.fixture
-def http_server() -> Iterator[tuple[str, list[tuple[str, str, bytes]]]]:
-    seen: list[tuple[str, str, bytes]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            length = int(self.headers.get('Content-Length') or 0)
-            seen.append((self.command, self.path, self.rfile.read(length)))
-            self.send_response(404 if 'broken' in self.path else 200)
-            self.end_headers()
-
-        do_GET = do_POST = _answer
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = HTTPServer(('127.0.0.1', 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f'http://127.0.0.1:{server.server_address[1]}', seen
-    server.shutdown()
-    thread.join()
-
-
-def test_chat_webhook_and_sms_gateway(http_server: tuple[str, list[tuple[str, str, bytes]]]) -> None:
-    base, seen = http_server
+def test_chat_webhook_and_sms_gateway(http_peer: HttpPeer) -> None:
+    base, seen = http_peer.base, http_peer.requests
     webhooks.post_chat(f'{base}/chat', 'Reminder: 09:00 with Dr Grey')
     webhooks.send_sms(f'{base}/sms?to={{phone}}&text={{text}}', '+44 20 7946 0000', 'See you at 09:00')
     assert seen[0][0] == 'POST' and json.loads(seen[0][2]) == {'text': 'Reminder: 09:00 with Dr Grey'}

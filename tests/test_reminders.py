@@ -12,16 +12,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from email import message_from_bytes, policy
 from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
 from celery import Celery, current_app
 from icalendar import Calendar
 from sqlalchemy import select
@@ -35,7 +32,6 @@ from hms.db.uow import Database
 from hms.domain.enums import Channel, DeliveryStatus
 from hms.domain.scheduling import BookingIn
 from hms.events import Event, LocalPublisher, RedisPublisher
-from hms.notify.sink import free_port
 from hms.runtime.dispatch import CompositePublisher, TaskPublisher
 from hms.services import appointments, deliveries, job_runs
 from hms.services.reminders import confirmation_key, reminder_key
@@ -43,99 +39,12 @@ from jobs import reminders as reminder_jobs
 from jobs.celery_app import create_celery
 from jobs.schedule import beat_schedule
 
+from .peers import HttpPeer, Mailbox
 from .scheduling_fixtures import Clinic, local
 
 ADDRESS = '1 River Road, 10115 Berlin'
 REASON = 'Recurring chest pain'  # must never reach a subject, a chat message or an SMS
 MONDAY, TUESDAY = '2026-03-02', '2026-03-03'
-
-
-# --- peers ----------------------------------------------------------------------------------------------------
-
-
-class _Recorder:
-    def __init__(self, mailbox: Mailbox) -> None:
-        self.mailbox = mailbox
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
-        if self.mailbox.refuse:
-            return '550 5.1.1 No such user here'
-        envelope.rcpt_tos.append(address)
-        return '250 OK'
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(parsed, EmailMessage)
-        with self.mailbox.lock:
-            self.mailbox.messages.append(parsed)
-        return '250 Message accepted for delivery'
-
-
-@dataclass
-class Mailbox:
-    """An SMTP server that records what it receives; it can be stopped and started again on the same port."""
-
-    port: int = field(default_factory=free_port)
-    refuse: bool = False
-    messages: list[EmailMessage] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    _controller: Controller | None = None
-
-    def start(self) -> None:
-        self._controller = Controller(_Recorder(self), hostname='127.0.0.1', port=self.port)
-        self._controller.start()
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
-
-    def received(self, subject_prefix: str = '') -> list[EmailMessage]:
-        with self.lock:
-            return [m for m in self.messages if subject(m).startswith(subject_prefix)]
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox()
-    box.start()
-    yield box
-    box.stop()
-
-
-@dataclass
-class HttpPeer:
-    base: str
-    requests: list[tuple[str, str, bytes]]
-
-    def paths(self, prefix: str) -> list[tuple[str, str, bytes]]:
-        return [request for request in list(self.requests) if request[1].startswith(prefix)]
-
-
-@pytest.fixture
-def http_peer() -> Iterator[HttpPeer]:
-    """A chat webhook and an SMS gateway: answers 200, or 404 on paths with 'broken' in them."""
-    seen: list[tuple[str, str, bytes]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            length = int(self.headers.get('Content-Length') or 0)
-            seen.append((self.command, self.path, self.rfile.read(length)))
-            self.send_response(404 if 'broken' in self.path else 200)
-            self.end_headers()
-
-        do_GET = do_POST = _answer
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = HTTPServer(('127.0.0.1', 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield HttpPeer(f'http://127.0.0.1:{server.server_address[1]}', seen)
-    server.shutdown()
-    server.server_close()
-    thread.join()
 
 
 # --- the worker's context ---------------------------------------------------------------------------------------
@@ -381,7 +290,7 @@ def test_backoff_doubles_from_the_base() -> None:
 
 
 def test_an_smtp_5xx_is_recorded_as_failed(celery_worker: Celery, week: Week, mailbox: Mailbox) -> None:
-    mailbox.refuse = True
+    mailbox.unknown_recipients = True
     result = run_reminders(celery_worker, day=MONDAY)
     run = finished_run(result['run_id'])
     assert (run.status, run.sent, run.failed) == ('done', 0, 2)
@@ -392,7 +301,7 @@ def test_an_smtp_5xx_is_recorded_as_failed(celery_worker: Celery, week: Week, ma
     assert mailbox.received() == []
 
     # The admin's retry once the server accepts the address again: reopened, then sent by hms.redeliver.
-    mailbox.refuse = False
+    mailbox.unknown_recipients = False
     ada = next(row for row in rows if row.appointment_id == week.ada_monday)
     with context.get().uow() as uow:
         assert deliveries.reopen(uow, ada.id) is not None

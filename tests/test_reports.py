@@ -3,10 +3,9 @@ exactly-once sending through a real Celery worker thread, real Redis and a real 
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -14,7 +13,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 from celery import Celery
 from sqlalchemy import select
 
@@ -26,13 +24,13 @@ from hms.db.models import Delivery, JobRun, User
 from hms.domain.enums import AppointmentStatus, Channel, DeliveryStatus
 from hms.domain.errors import InvalidInput
 from hms.domain.scheduling import DepartmentIn, DoctorIn
-from hms.notify.sink import free_port
 from hms.services import deliveries, departments, doctors, jobs_admin, reports
 from hms.services.reports import Month
 from jobs import reports as report_tasks
 from jobs.celery_app import create_celery
 
 from .factories import make_patient
+from .peers import Mailbox
 from .scheduling_fixtures import ZONE, Clinic, local
 from .scheduling_fixtures import insert_appointment as add
 
@@ -220,41 +218,10 @@ def test_the_email_shows_charts_inline_and_attaches_the_pdf(data: Data) -> None:
 # --- Through a real worker, Redis and SMTP server ---------------------------------------------------------------
 
 
-@dataclass
-class Inbox:
-    """An SMTP server in the test process: keeps what it accepts; can answer 451 or 550 for a while."""
-
-    port: int = 0
-    messages: list[EmailMessage] = field(default_factory=list)
-    refuse: list[str] = field(default_factory=list)  # answers to give to the next DATA commands, in order
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        with self.lock:
-            if self.refuse:
-                return self.refuse.pop(0)
-            parsed = message_from_bytes(envelope.content, policy=policy.default)
-            assert isinstance(parsed, EmailMessage)
-            self.messages.append(parsed)
-        return '250 OK'
-
-    def to(self) -> list[str]:
-        return sorted(str(message['To']) for message in self.messages)
-
-
 @pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    box = Inbox(port=free_port())
-    controller = Controller(box, hostname='127.0.0.1', port=box.port)
-    controller.start()
-    yield box
-    controller.stop()
-
-
-@pytest.fixture
-def worker_context(data: Data, redis_url: str, inbox: Inbox) -> AppContext:
+def worker_context(data: Data, redis_url: str, mailbox: Mailbox) -> AppContext:
     """The worker's context: the test's data (Berlin time), the real Redis, mail to the test's SMTP server."""
-    update = {'redis_url': redis_url, 'smtp_host': '127.0.0.1', 'smtp_port': inbox.port, 'smtp_starttls': False}
+    update = {'redis_url': redis_url, 'smtp_host': '127.0.0.1', 'smtp_port': mailbox.port, 'smtp_starttls': False}
     return context.init(data.clinic.ctx.settings.model_copy(update=update))
 
 
@@ -304,14 +271,16 @@ def report_deliveries() -> dict[str, DeliveryStatus]:
         return {d.key: d.status for d in uow.session.scalars(select(Delivery).where(Delivery.kind == 'report'))}
 
 
-def test_every_active_doctor_and_the_admin_get_one_report_once(celery_worker: Celery, inbox: Inbox, data: Data) -> None:
+def test_every_active_doctor_and_the_admin_get_one_report_once(
+    celery_worker: Celery, mailbox: Mailbox, data: Data
+) -> None:
     result = run_reports(celery_worker)  # the clock says 2 March: the previous month is February
     assert result['month'] == '2026-02' and (result['sent'], result['failed'], result['skipped']) == (3, 0, 0)
-    assert inbox.to() == EVERYONE  # Gregory House is deactivated: no report for him
-    subjects = {str(message['To']): str(message['Subject']) for message in inbox.messages}
+    assert mailbox.to() == EVERYONE  # Gregory House is deactivated: no report for him
+    subjects = {str(message['To']): str(message['Subject']) for message in mailbox.messages}
     assert subjects['Meredith Grey <grey@clinic.test>'] == 'Your activity report for February 2026'
     assert subjects['Administrator <admin@clinic.test>'] == 'Clinic activity report for February 2026'
-    grey = next(m for m in inbox.messages if 'grey@' in str(m['To']))
+    grey = next(m for m in mailbox.messages if 'grey@' in str(m['To']))
     html_part = grey.get_body(preferencelist=('html',))
     assert html_part is not None and '&lt;script&gt;x&lt;/script&gt;' in html_part.get_content()
     assert [part.get_filename() for part in grey.iter_attachments()] == ['activity-report-2026-02.pdf']
@@ -323,10 +292,10 @@ def test_every_active_doctor_and_the_admin_get_one_report_once(celery_worker: Ce
     }
 
     again = run_reports(celery_worker, month='2026-02')
-    assert (again['sent'], again['skipped']) == (0, 3) and len(inbox.messages) == 3  # nothing sent twice
+    assert (again['sent'], again['skipped']) == (0, 3) and len(mailbox.messages) == 3  # nothing sent twice
 
     run_id = run_reports(celery_worker, month='2026-02', rerun=True)['run_id']  # an explicit re-run: sent again
-    assert inbox.to() == sorted(EVERYONE * 2)
+    assert mailbox.to() == sorted(EVERYONE * 2)
     assert f'report:2026-02:doctor:{grey_id}:email:rerun:{run_id}' in report_deliveries()
     assert [(r.job, r.detail['month'], r.status, r.sent, r.failed, r.skipped) for r in runs()] == [
         ('monthly-reports', '2026-02', 'done', 3, 0, 0),
@@ -337,14 +306,14 @@ def test_every_active_doctor_and_the_admin_get_one_report_once(celery_worker: Ce
 
 
 def test_a_temporary_failure_is_retried_and_a_permanent_one_recorded(
-    celery_worker: Celery, inbox: Inbox, data: Data, monkeypatch: pytest.MonkeyPatch
+    celery_worker: Celery, mailbox: Mailbox, data: Data, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(report_tasks, 'RETRY_BASE_SECONDS', 0)  # back-off without the wait
-    inbox.refuse[:] = ['451 4.3.0 Try again later', '550 5.7.1 Rejected', '451 4.3.0 Still busy']
+    mailbox.refuse[:] = ['451 4.3.0 Try again later', '550 5.7.1 Rejected', '451 4.3.0 Still busy']
     result = run_reports(celery_worker)
     # Order: Grey (451, retried), Shepherd (550, failed for good), the admin (451, retried); the retry sends both.
     assert (result['sent'], result['failed'], result['skipped']) == (2, 1, 0)
-    assert inbox.to() == ['Administrator <admin@clinic.test>', 'Meredith Grey <grey@clinic.test>']
+    assert mailbox.to() == ['Administrator <admin@clinic.test>', 'Meredith Grey <grey@clinic.test>']
     statuses = sorted(report_deliveries().values())
     assert statuses == sorted([DeliveryStatus.SENT, DeliveryStatus.SENT, DeliveryStatus.FAILED])
     with context.get().uow() as uow:
@@ -354,7 +323,7 @@ def test_a_temporary_failure_is_retried_and_a_permanent_one_recorded(
     assert attempts == [1, 2, 2]
     [run] = runs()
     assert (run.status, run.sent, run.failed, run.skipped) == ('done', 2, 1, 0)
-    assert run_reports(celery_worker)['skipped'] == 3 and len(inbox.messages) == 2  # failed: shown, not resent
+    assert run_reports(celery_worker)['skipped'] == 3 and len(mailbox.messages) == 2  # failed: shown, not resent
 
     # The admin's retry from the Jobs page: reopened, then sent by the report task limited to that delivery.
     enqueued = jobs_admin.retry_delivery(
@@ -363,11 +332,11 @@ def test_a_temporary_failure_is_retried_and_a_permanent_one_recorded(
     assert (enqueued.task, enqueued.kwargs['delivery_ids']) == ('hms.monthly_reports', [failed.id])
     wait_for(lambda: runs()[-1].status == 'done', 'the retry run')
     assert (runs()[-1].sent, runs()[-1].detail['retry']) == (1, [failed.id])
-    assert inbox.to() == EVERYONE and report_deliveries()[failed.key] is DeliveryStatus.SENT
+    assert mailbox.to() == EVERYONE and report_deliveries()[failed.key] is DeliveryStatus.SENT
 
 
 def test_reports_left_unfinished_by_a_dead_worker_are_taken_over_later(
-    celery_worker: Celery, inbox: Inbox, data: Data, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+    celery_worker: Celery, mailbox: Mailbox, data: Data, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     grey = data.clinic.doctor.user_id
     with context.get().uow() as uow:  # a worker claimed Grey's report, then died before sending it
@@ -382,11 +351,11 @@ def test_reports_left_unfinished_by_a_dead_worker_are_taken_over_later(
     monkeypatch.setattr(report_tasks, 'FOLLOW_UP_SECONDS', 1.5)
     first = run_reports(celery_worker)
     clock.advance(deliveries.STALE_CLAIM + timedelta(minutes=1))  # the follow-up's countdown, as the clock sees it
-    assert (first['sent'], first['skipped']) == (2, 1) and 'grey@' not in ' '.join(inbox.to())
+    assert (first['sent'], first['skipped']) == (2, 1) and 'grey@' not in ' '.join(mailbox.to())
     wait_for(lambda: len(runs()) == 2 and runs()[1].status == 'done', 'the follow-up run')
     follow_up = runs()[1]
     assert (follow_up.detail['follow_up'], follow_up.sent, follow_up.skipped) == (1, 1, 2)
-    assert inbox.to() == EVERYONE  # Grey's report taken over and sent, once
+    assert mailbox.to() == EVERYONE  # Grey's report taken over and sent, once
     with context.get().uow() as uow:
         taken_over = uow.session.scalars(select(Delivery).where(Delivery.user_id.is_(None))).one()
         assert (taken_over.status, taken_over.attempts) == (DeliveryStatus.SENT, 2)
