@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import cache, cached_property
 from typing import Any
 
@@ -10,8 +10,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from hms import context
 from hms.api.app import mount
+from hms.config import Settings
 from hms.security.passwords import hash_password
+from hms.services.bootstrap import ensure_admin
 from hms.services.principal import Principal
 
 from .factories import ADMIN_EMAIL, ADMIN_PASSWORD, DOCTOR_PASSWORD, PATIENT_PASSWORD
@@ -69,6 +72,35 @@ class People:
             self.__dict__.pop(name, None)
 
 
+def assert_refused_anonymously(api: TestClient, method: str, path: str) -> None:
+    """Without a token the route answers 401, a problem, and says which scheme to use."""
+    response = api.request(method, path, json={})
+    assert_problem(response, 401)
+    assert response.headers['www-authenticate'] == 'Bearer'
+
+
+def openapi_path(paths: Iterable[str], path: str) -> str:
+    """The OpenAPI path that a concrete API path (numbers where its parameters go) is documented under."""
+    parts = path.removeprefix('/api').split('/')
+
+    def fits(pattern: str) -> bool:
+        documented = pattern.split('/')
+        return len(documented) == len(parts) and all(
+            a == b or (a.startswith('{') and b.isdigit()) for a, b in zip(documented, parts, strict=True)
+        )
+
+    matches = [pattern for pattern in paths if fits(pattern)]
+    assert matches, path
+    return matches[0]
+
+
+def add_doctor(people: People, body: dict[str, Any]) -> dict[str, Any]:
+    """The administrator adds a doctor through the API: the answer (the doctor and the one-time password)."""
+    response = people.api.post('/api/admin/doctors', headers=people.admin, json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
 @cache
 def _doctor_password_hash() -> str:
     return hash_password(DOCTOR_PASSWORD)
@@ -83,12 +115,25 @@ def give_password(clinic: Clinic, person: Principal) -> None:
         uow.commit()
 
 
-@pytest.fixture
-def api(clinic: Clinic) -> Iterator[TestClient]:
+def mounted_api() -> Iterator[TestClient]:
+    """A client of the API mounted on a new app, over the current application context."""
     app = FastAPI()
     mount(app)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
+
+
+def api_over(settings: Settings) -> Iterator[TestClient]:
+    """A client of the API over a new application context on ``settings``, with the administrator created."""
+    ctx = context.init(settings)
+    ensure_admin(ctx.db, ctx.settings)
+    yield from mounted_api()
+    ctx.db.dispose()
+
+
+@pytest.fixture
+def api(clinic: Clinic) -> Iterator[TestClient]:
+    yield from mounted_api()
 
 
 @pytest.fixture

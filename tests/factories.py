@@ -1,4 +1,4 @@
-"""Builders of people for tests (the services for staff accounts arrive with the scheduling feature)."""
+"""Builders of test data: people, a treatment record, finished exports."""
 
 from __future__ import annotations
 
@@ -10,12 +10,31 @@ from hms.db.models import Department, DoctorProfile, User
 from hms.domain.enums import Gender, Role
 from hms.domain.schemas import PatientRegistration
 from hms.security.passwords import hash_password
-from hms.services import accounts
+from hms.services import accounts, exports
+from hms.services.principal import Principal
 
 ADMIN_EMAIL = 'admin@clinic.test'
 ADMIN_PASSWORD = 'Quiet-Harbour-Lantern-42'
 PATIENT_PASSWORD = 'Meadow-Violet-Thunder-7'
 DOCTOR_PASSWORD = 'Copper-Kettle-Orchard-9'
+# A visit's treatment record as the doctor fills it in (the fields of TreatmentIn).
+TREATMENT = {
+    'diagnosis': 'Seasonal influenza',
+    'treatment': 'Rest and fluids',
+    'prescription': [
+        {
+            'name': 'Paracetamol',
+            'dose': '500 mg',
+            'frequency': 'every 6 hours',
+            'duration': '5 days',
+            'instructions': 'after meals',
+        },
+    ],
+    'tests': 'None',
+    'notes': 'Stay home until the fever is gone.',
+    'private_notes': 'Watch for secondary infection.',
+    'next_visit': '2026-03-16',
+}
 
 
 def patient_data(email: str = 'ada@example.com', **overrides: object) -> dict[str, object]:
@@ -61,3 +80,23 @@ def make_doctor(
 def birthday(years_ago: int) -> date:
     today = clock.now().date()
     return today.replace(year=today.year - years_ago)
+
+
+def build_export(ctx: AppContext, owner: Principal, kind: str) -> tuple[int, bytes, int]:
+    """An export requested and built by the worker's steps, run here (not stored yet): its id, CSV and row count."""
+    with ctx.uow() as uow:
+        view = exports.request_export(uow, ctx.settings, owner, kind, None, None)
+    with ctx.uow() as uow:
+        job = exports.begin(uow, view.id)
+        assert job is not None
+        content, rows = exports.build_csv(uow, ctx.settings, job)
+    return view.id, content, rows
+
+
+def finished_export(ctx: AppContext, owner: Principal, kind: str = 'my-history') -> int:
+    """An export finished by the worker's steps, run here, its file stored: its id."""
+    export_id, content, rows = build_export(ctx, owner, kind)
+    name = exports.store_file(ctx.settings, content)
+    with ctx.uow() as uow:
+        assert exports.finish(uow, export_id, name, rows)
+    return export_id

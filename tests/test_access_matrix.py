@@ -31,13 +31,13 @@ from hms.domain.records import TreatmentIn
 from hms.domain.scheduling import BookingIn, DepartmentIn, DoctorIn
 from hms.domain.schemas import Credentials
 from hms.security import totp
-from hms.services import accounts, appointments, departments, doctors, exports, records, two_factor
+from hms.services import accounts, appointments, departments, doctors, records, two_factor
 from hms.services.principal import Principal
 
 from . import access_matrix as matrix
 from .access_matrix import ACTORS, ADMIN, ANON, BLACKLISTED, DOCTOR_X, DOCTOR_Y, PATIENT_A, PATIENT_B
 from .api_fixtures import give_password
-from .factories import ADMIN_PASSWORD, DOCTOR_PASSWORD, PATIENT_PASSWORD, make_patient, patient_data
+from .factories import ADMIN_PASSWORD, DOCTOR_PASSWORD, PATIENT_PASSWORD, finished_export, make_patient, patient_data
 from .scheduling_fixtures import WORKING_WEEK, Clinic, local
 
 DOC = Path(__file__).resolve().parents[1] / 'docs' / 'access-matrix.md'
@@ -172,7 +172,7 @@ def build_world(clinic: Clinic, clock: ManualClock) -> World:
         records.amend_treatment(
             uow, ctx.settings, x, ids['completed'], TreatmentIn.model_validate({**TREATMENT, 'treatment': 'Rest'})
         )
-    ids['export'] = _finished_export(world, a)
+    ids['export'] = finished_export(world.ctx, a)
     now = clock.now()
     with ctx.uow() as uow:
         run = JobRun(
@@ -188,20 +188,6 @@ def build_world(clinic: Clinic, clock: ManualClock) -> World:
         ids['run'], ids['delivery'] = run.id, delivery.id
         uow.commit()
     return world
-
-
-def _finished_export(world: World, owner: Principal) -> int:
-    ctx = world.ctx
-    with ctx.uow() as uow:
-        view = exports.request_export(uow, ctx.settings, owner, 'my-history', None, None)
-    with ctx.uow() as uow:
-        job = exports.begin(uow, view.id)
-        assert job is not None
-        content, rows = exports.build_csv(uow, ctx.settings, job)
-    name = exports.store_file(ctx.settings, content)
-    with ctx.uow() as uow:
-        assert exports.finish(uow, view.id, name, rows)
-    return view.id
 
 
 # --- One request per API cell -----------------------------------------------------------------------------------------

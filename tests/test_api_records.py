@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from hms.clock import ManualClock
 from hms.domain.enums import Role
 
-from .api_fixtures import Headers, People, assert_problem, login
+from .api_fixtures import Headers, People, add_doctor, assert_problem, assert_refused_anonymously, login, openapi_path
 from .factories import PATIENT_PASSWORD
 from .scheduling_fixtures import local
 
@@ -66,9 +66,7 @@ def test_admin_adds_a_doctor_who_then_exists_in_the_database(api: TestClient, pe
         'name': 'Miranda Bailey', 'email': 'Bailey@Clinic.test', 'department_id': people.clinic.department_id,
         'experience_years': 15, 'qualifications': 'MD, FACS', 'bio': 'General surgeon', 'consultation_minutes': 30,
     }  # fmt: skip
-    response = api.post('/api/admin/doctors', headers=people.admin, json=body)
-    assert response.status_code == 201, response.text
-    created = response.json()
+    created = add_doctor(people, body)
     doctor_id = created['doctor']['id']
     assert created['initial_password']
     with people.clinic.ctx.uow() as uow:
@@ -164,28 +162,16 @@ ROUTES = DOCTOR_ROUTES + PATIENT_ROUTES + ADMIN_ROUTES
 
 @pytest.mark.parametrize(('method', 'path'), ROUTES)
 def test_anonymous_callers_get_401(api: TestClient, method: str, path: str) -> None:
-    response = api.request(method, path, json={})
-    assert_problem(response, 401)
-    assert response.headers['www-authenticate'] == 'Bearer'
+    assert_refused_anonymously(api, method, path)
 
 
 def test_every_route_is_in_the_openapi_schema(api: TestClient) -> None:
     paths = api.get('/api/openapi.json').json()['paths']
     for method, path in ROUTES:
-        template = path.removeprefix('/api')
-        matches = [p for p in paths if _same_shape(p, template)]
-        assert matches, path
-        operation = paths[matches[0]][method.lower()]
+        operation = paths[openapi_path(paths, path)][method.lower()]
         assert {'401', '403'} <= set(operation['responses']), path
     complete_responses = paths['/doctor/appointments/{appointment_id}/complete']['post']['responses']
     assert {'200', '404', '409', '422'} <= set(complete_responses)
-
-
-def _same_shape(pattern: str, path: str) -> bool:
-    left, right = pattern.split('/'), path.split('/')
-    return len(left) == len(right) and all(
-        a == b or (a.startswith('{') and b.isdigit()) for a, b in zip(left, right, strict=True)
-    )
 
 
 def test_patients_get_403_on_doctor_and_admin_routes(api: TestClient, people: People) -> None:

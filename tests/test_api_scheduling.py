@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from hms.clock import ManualClock
 
-from .api_fixtures import Headers, People, assert_problem, login
+from .api_fixtures import Headers, People, add_doctor, assert_problem, assert_refused_anonymously, login, openapi_path
 from .factories import PATIENT_PASSWORD
 from .scheduling_fixtures import Clinic, clinic, local  # noqa: F401
 
@@ -83,31 +83,17 @@ ADMIN_ROUTES = [(method, path) for method, path in ROUTES if path.startswith('/a
 
 @pytest.mark.parametrize(('method', 'path'), ROUTES)
 def test_anonymous_callers_get_401(api: TestClient, method: str, path: str) -> None:
-    response = api.request(method, path, json={})
-    assert_problem(response, 401)
-    assert response.headers['www-authenticate'] == 'Bearer'
+    assert_refused_anonymously(api, method, path)
 
 
 def test_every_route_is_in_the_openapi_schema(api: TestClient) -> None:
     schema = api.get('/api/openapi.json').json()
     for method, path in ROUTES:
-        template = path.removeprefix('/api')
-        for name in ('1', '2', '4'):
-            template = template.replace(f'/{name}', '/{id}')
-        matches = [p for p in schema['paths'] if _same_shape(p, template)]
-        assert matches, path
-        assert method.lower() in schema['paths'][matches[0]], path
+        assert method.lower() in schema['paths'][openapi_path(schema['paths'], path)], path
     booking = schema['paths']['/appointments']['post']
     assert {'201', '401', '403', '409', '422'} <= set(booking['responses'])
     assert 'affected' in schema['components']['schemas']['AvailabilityProblem']['properties']
     assert 'from' in {p['name'] for p in schema['paths']['/doctors/{doctor_id}/slots']['get']['parameters']}
-
-
-def _same_shape(pattern: str, path: str) -> bool:
-    left, right = pattern.split('/'), path.split('/')
-    return len(left) == len(right) and all(
-        a == b or (a.startswith('{') and b == '{id}') for a, b in zip(left, right, strict=True)
-    )
 
 
 def test_patients_and_doctors_get_403_on_admin_routes(api: TestClient, people: People) -> None:
@@ -610,9 +596,7 @@ def test_admin_adds_a_doctor_who_signs_in_with_the_initial_password(api: TestCli
         'name': 'Cristina Yang', 'email': 'Yang@Clinic.test', 'department_id': people.clinic.department_id,
         'experience_years': 8, 'qualifications': 'MD, PhD', 'bio': 'Cardiothoracic surgeon', 'consultation_minutes': 45,
     }  # fmt: skip
-    response = api.post('/api/admin/doctors', headers=people.admin, json=data)
-    assert response.status_code == 201, response.text
-    created = response.json()
+    created = add_doctor(people, data)
     assert created['initial_password'] and len(created['initial_password']) >= 12
     doctor = created['doctor']
     assert doctor['email'] == 'yang@clinic.test' and doctor['is_active'] is True

@@ -5,35 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from hms import context
-from hms.api.app import mount
 from hms.config import Settings
-from hms.services.bootstrap import ensure_admin
 
+from .api_fixtures import api_over, login
 from .factories import ADMIN_EMAIL, ADMIN_PASSWORD, PATIENT_PASSWORD, make_patient
 
 
 @pytest.fixture
 def api(redis_url: str, settings: Settings) -> Iterator[TestClient]:
-    ctx = context.init(settings.model_copy(update={'redis_url': redis_url}))
-    ensure_admin(ctx.db, ctx.settings)
-    app = FastAPI()
-    mount(app)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield client
-    ctx.db.dispose()
-
-
-def bearer(api: TestClient, email: str, password: str) -> dict[str, str]:
-    token = api.post('/api/login', json={'email': email, 'password': password}).json()['access_token']
-    return {'Authorization': f'Bearer {token}'}
+    yield from api_over(settings.model_copy(update={'redis_url': redis_url}))
 
 
 def test_stats_are_cached_until_a_change(api: TestClient) -> None:
-    admin = bearer(api, ADMIN_EMAIL, ADMIN_PASSWORD)
+    admin = login(api, ADMIN_EMAIL, ADMIN_PASSWORD)
     first = api.get('/api/admin/stats', headers=admin, params={'from': '2026-01-01', 'to': '2026-01-31'})
     assert first.status_code == 200 and first.headers['x-cache'] == 'MISS'
     assert set(first.json()) >= {'headline', 'per_day', 'by_department', 'by_doctor', 'utilisation', 'registrations',
@@ -48,7 +35,7 @@ def test_stats_are_cached_until_a_change(api: TestClient) -> None:
 
 def test_stats_are_for_admins_only(api: TestClient) -> None:
     make_patient(context.get())
-    patient = bearer(api, 'ada@example.com', PATIENT_PASSWORD)
+    patient = login(api, 'ada@example.com', PATIENT_PASSWORD)
     assert api.get('/api/admin/stats', headers=patient).status_code == 403
     assert api.get('/api/admin/stats').status_code == 401
 
@@ -57,5 +44,5 @@ def test_stats_are_for_admins_only(api: TestClient) -> None:
     'params', [{'from': '2026-02-01', 'to': '2026-01-01'}, {'from': '0001-01-01'}, {'doctor_id': 0}, {'to': 'soon'}]
 )
 def test_bad_filters_are_422(api: TestClient, params: dict[str, object]) -> None:
-    response = api.get('/api/admin/stats', headers=bearer(api, ADMIN_EMAIL, ADMIN_PASSWORD), params=params)
+    response = api.get('/api/admin/stats', headers=login(api, ADMIN_EMAIL, ADMIN_PASSWORD), params=params)
     assert response.status_code == 422 and response.json()['detail']

@@ -18,10 +18,10 @@ from nicegui.testing import User
 from hms import context
 from hms.domain.enums import Role
 from hms.runtime.api_guard import MAX_BODY_BYTES
-from hms.services import appointments, exports
+from hms.services import appointments
 
 from .api_fixtures import PROBLEM, People, assert_problem, give_password
-from .factories import ADMIN_PASSWORD, DOCTOR_PASSWORD, PATIENT_PASSWORD, patient_data
+from .factories import ADMIN_PASSWORD, DOCTOR_PASSWORD, PATIENT_PASSWORD, build_export, patient_data
 from .scheduling_fixtures import Clinic, local
 
 SCRIPT = '<script>alert("x")</script>'
@@ -237,12 +237,7 @@ def test_formulas_are_stored_as_typed_and_exported_as_text(api: TestClient, peop
     assert response.json()['name'] == formula[:120]
     ctx, admin = people.clinic.ctx, people.clinic.admin
     assert admin.role is Role.ADMIN
-    with ctx.uow() as uow:
-        view = exports.request_export(uow, ctx.settings, admin, 'patients', None, None)
-    with ctx.uow() as uow:
-        job = exports.begin(uow, view.id)
-        assert job is not None
-        content, _ = exports.build_csv(uow, ctx.settings, job)
+    _, content, _ = build_export(ctx, admin, 'patients')
     rows = list(csv.reader(io.StringIO(content.decode('utf-8-sig'))))
     cells = [cell for row in rows for cell in row]
     assert f"'{formula[:120]}" in cells, 'the cell is prefixed so that a spreadsheet shows it as text'

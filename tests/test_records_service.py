@@ -18,21 +18,8 @@ from hms.services import appointments, profile, records
 from hms.services.principal import Principal
 from hms.services.views import AppointmentView
 
-from .factories import PATIENT_PASSWORD
+from .factories import PATIENT_PASSWORD, TREATMENT
 from .scheduling_fixtures import Clinic, local
-
-TREATMENT = {
-    'diagnosis': 'Seasonal influenza',
-    'treatment': 'Rest and fluids',
-    'prescription': [
-        {'name': 'Paracetamol', 'dose': '500 mg', 'frequency': 'every 6 hours', 'duration': '5 days',
-         'instructions': 'after meals'},
-    ],
-    'tests': 'None',
-    'notes': 'Stay home until the fever is gone.',
-    'private_notes': 'Watch for secondary infection.',
-    'next_visit': '2026-03-16',
-}  # fmt: skip
 
 
 def book(clinic: Clinic, when, patient: Principal | None = None, doctor: Principal | None = None) -> AppointmentView:
