@@ -7,7 +7,8 @@ from starlette.routing import Mount
 
 from hms.runtime.api_guard import ApiGuard
 
-from . import openapi, problems
+from . import problems
+from .openapi import DocumentedAPI
 from .routes import (
     admin,
     appointments,
@@ -27,7 +28,7 @@ API_PREFIX = '/api'
 
 
 def create_api() -> FastAPI:
-    api = FastAPI(
+    api = DocumentedAPI(  # errors documented as problem details, as they are answered
         title='HMS API',
         version='1.0',
         summary='Clinic management: accounts, scheduling, records. Authenticate with `POST /api/login`.',
@@ -36,7 +37,6 @@ def create_api() -> FastAPI:
         openapi_url='/openapi.json',
     )
     problems.install(api)
-    openapi.install(api)  # errors documented as problem details, as they are answered
     api.add_middleware(ApiGuard)  # body size limit, no state change from other sites
     api.include_router(health.router)
     api.include_router(auth.router)

@@ -1,11 +1,12 @@
-"""Dependencies shared by every route: the context, the client address and the authenticated principal."""
+"""Dependencies shared by every route: the context, the client address and the authenticated principal; and the
+steps many routes take alike."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from hms import context
@@ -14,6 +15,8 @@ from hms.domain.enums import Role, SessionKind
 from hms.domain.errors import NotAllowed
 from hms.services import accounts
 from hms.services.principal import Principal
+
+T = TypeVar('T')
 
 _bearer = HTTPBearer(auto_error=False, description='The `access_token` from `POST /api/login`.')
 
@@ -57,3 +60,10 @@ ClientIp = Annotated[str, Depends(client_ip)]
 AdminUser = Annotated[Principal, Depends(require_role(Role.ADMIN))]
 DoctorUser = Annotated[Principal, Depends(require_role(Role.DOCTOR))]
 PatientUser = Annotated[Principal, Depends(require_role(Role.PATIENT))]
+
+
+def from_cache(response: Response, found: tuple[T, bool]) -> T:
+    """The answer of a cached read, saying in `X-Cache` whether it came from the cache (HIT) or not (MISS)."""
+    value, hit = found
+    response.headers['X-Cache'] = 'HIT' if hit else 'MISS'
+    return value

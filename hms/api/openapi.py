@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from .problems import PROBLEM_JSON
+from .problems import PROBLEM_JSON, Problem
 
 PROBLEM_REF = '#/components/schemas/Problem'
 _FASTAPI_VALIDATION = ('#/components/schemas/HTTPValidationError',)
@@ -20,8 +20,6 @@ UNREADABLE_BODY = 'The body could not be read (it is not UTF-8 encoded JSON)'
 
 
 def _problem_schema() -> dict[str, Any]:
-    from .schemas import Problem
-
     return Problem.model_json_schema(ref_template='#/components/schemas/{model}')
 
 
@@ -49,11 +47,8 @@ def problem_content(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def install(api: FastAPI) -> None:
-    """Serve the corrected document at the API's `openapi_url` (FastAPI builds it once; the rewrite is idempotent)."""
-    build = api.openapi
+class DocumentedAPI(FastAPI):
+    """A FastAPI application whose document (served at its `openapi_url`) says errors are problem details."""
 
-    def openapi() -> dict[str, Any]:
-        return problem_content(build())
-
-    api.openapi = openapi  # type: ignore[method-assign]
+    def openapi(self) -> dict[str, Any]:
+        return problem_content(super().openapi())  # FastAPI builds it once; the rewrite is idempotent

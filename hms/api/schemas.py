@@ -1,35 +1,72 @@
-"""Response bodies of the API (request bodies are the domain's commands)."""
+"""Response bodies of the API (request bodies are the domain's commands).
+
+A model declares what the API publishes of a service's view, as an allow-list: a field added to a view stays private
+until it is added here, and the published document only grows (tests/test_api_contract.py). Nothing is copied by
+hand: ``Model.from_view(view, zone)`` reads the view's attributes by name (nested views too) and shows every instant
+(`ClinicTime`) with the offset of the clinic's time zone. A model that maps more than that says why, next to it.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any, Literal, Self
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 from zoneinfo import ZoneInfo
 
-from fastapi import Path
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
 
-from hms.db.records import PatientOfDoctor
 from hms.domain.enums import AppointmentStatus, ExportStatus, Gender, Role
-from hms.domain.errors import InvalidInput
-from hms.services.availability import AvailabilityView
 from hms.services.exports import ExportView
-from hms.services.jobs_admin import DeliveryView, Health, RunView
-from hms.services.notices import NoticeView
-from hms.services.profile import ProfileView
-from hms.services.records import (
-    AccessEntry,
-    DoctorSchedule,
-    HistoryView,
-    PatientSummary,
-    TreatmentView,
-    VersionView,
-    VisitView,
-)
-from hms.services.views import AppointmentView, DepartmentView, DoctorView, Page, PatientView, SlotView
+from hms.services.records import DoctorSchedule
+
+
+def _clinic_time(moment: datetime, info: ValidationInfo) -> datetime:
+    """An instant in the clinic's zone (stored instants are UTC; a naive one is read as UTC)."""
+    zone = info.context.get('zone') if isinstance(info.context, dict) else None
+    if not isinstance(zone, ZoneInfo):
+        raise ValueError('an instant is shown in the clinic time zone: read it with from_view(view, zone)')
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone)
+
+
+def _hour_minute(moment: object) -> object:
+    return f'{moment:%H:%M}' if isinstance(moment, time) else moment
+
+
+ClinicTime = Annotated[datetime, AfterValidator(_clinic_time)]
+HourMinute = Annotated[str, BeforeValidator(_hour_minute)]
+
+
+class ViewModel(BaseModel):
+    """A response body read from a service view's attributes."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    @classmethod
+    def from_view(cls, view: object, zone: ZoneInfo | None = None) -> Self:
+        return cls.model_validate(view, context={'zone': zone})
+
+    @classmethod
+    def from_views(cls, views: Iterable[object], zone: ZoneInfo | None = None) -> list[Self]:
+        return [cls.from_view(view, zone) for view in views]
+
+
+ItemT = TypeVar('ItemT', bound=ViewModel)
+
+
+class PageOut(ViewModel, Generic[ItemT]):
+    """One page of a longer list (each page model names its items)."""
+
+    items: list[ItemT]
+    total: int
+    limit: int
+    offset: int
+
+
+# --- Accounts ---------------------------------------------------------------------------------------------------------
 
 
 class TokenOut(BaseModel):
+    # Differs: the OAuth 2 token response (RFC 6749 names), made of the sign-in's token and principal.
     access_token: str
     token_type: Literal['bearer'] = 'bearer'  # noqa: S105 - the OAuth token type, not a secret
     role: Role
@@ -37,108 +74,34 @@ class TokenOut(BaseModel):
     expires_at: datetime
 
 
-class MeOut(BaseModel):
-    user_id: int
+class RegisteredOut(ViewModel):
+    user_id: int = Field(validation_alias='id')  # read from the new account, whose key is `id`
     email: str
     role: Role
     name: str
+
+
+class MeOut(RegisteredOut):
+    user_id: int  # read from the principal
     must_change_password: bool
-
-
-class RegisteredOut(BaseModel):
-    user_id: int
-    email: str
-    role: Role
-    name: str
 
 
 class Message(BaseModel):
     detail: str
 
 
-# --- Problems (documentation of the error bodies every route may answer) ---------------------------------------------
+# --- Scheduling -------------------------------------------------------------------------------------------------------
 
 
-class Problem(BaseModel):
-    """An RFC 9457 problem: `detail` is meant for people, `errors` names the invalid fields."""
-
-    type: str = 'about:blank'
-    title: str
-    status: int
-    detail: str
-    instance: str | None = None
-    errors: dict[str, str] | None = None
-
-
-class AffectedAppointment(BaseModel):
-    id: int
-    start: datetime
-    patient: str
-
-
-class AvailabilityProblem(Problem):
-    """409 when new availability would strand bookings; repeat with `confirm_cancel=true` to cancel them."""
-
-    affected: list[AffectedAppointment]
-
-
-_PROBLEM_DESCRIPTIONS = {
-    401: 'Not signed in, or the session ended',
-    403: 'Your role does not give access to this resource',
-    404: 'No such resource (or not yours to see)',
-    409: 'Conflict with the current state',
-    422: 'Invalid input; `errors` names the fields',
-}
-
-
-def problem_responses(*codes: int, described: dict[int, str] | None = None) -> dict[int | str, dict[str, Any]]:
-    """The `responses=` of a route: a problem body for each status code, with the usual or the given description."""
-    descriptions = {**_PROBLEM_DESCRIPTIONS, **(described or {})}
-    return {code: {'model': Problem, 'description': descriptions.get(code, 'Error')} for code in codes}
-
-
-# --- Parameters shared by the routes ---------------------------------------------------------------------------------
-
-IdPath = Annotated[int, Path(gt=0, lt=2**63, description='a positive integer id')]
-EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2999, 12, 31)
-
-
-def check_days(first: date | None, last: date | None, *, first_name: str = 'from', last_name: str = 'to') -> None:
-    """Refuse (422) dates outside 1900-2999 and a range that ends before it starts."""
-    errors = {
-        name: f'Choose a date between {EARLIEST_DAY} and {LATEST_DAY}.'
-        for name, day in ((first_name, first), (last_name, last))
-        if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY
-    }
-    if not errors and first is not None and last is not None and last < first:
-        errors[last_name] = f'`{last_name}` must not be before `{first_name}`.'
-    if errors:
-        raise InvalidInput('The date range is not valid. ' + ' '.join(errors.values()), field_errors=errors)
-
-
-def day_bounds(first: date | None, last: date | None, zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
-    """Local dates (both included) as the instants [start of ``first``, start of the day after ``last``)."""
-    check_days(first, last)
-    start = datetime.combine(first, time.min, tzinfo=zone) if first else None
-    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone) if last else None
-    return start, end
-
-
-# --- Scheduling -----------------------------------------------------------------------------------------------------
-
-
-class DepartmentOut(BaseModel):
+class DepartmentOut(ViewModel):
     id: int
     name: str
     description: str
     doctor_count: int
 
-    @classmethod
-    def of(cls, view: DepartmentView) -> DepartmentOut:
-        return cls(id=view.id, name=view.name, description=view.description, doctor_count=view.doctor_count)
 
-
-class DoctorOut(BaseModel):
+class DoctorOut(ViewModel):
+    # Differs: the public profile leaves out the view's email and is_active (AdminDoctorOut has them).
     id: int
     name: str
     department_id: int
@@ -148,18 +111,13 @@ class DoctorOut(BaseModel):
     bio: str
     consultation_minutes: int
 
-    @classmethod
-    def of(cls, view: DoctorView) -> Self:
-        fields = {name: getattr(view, name) for name in cls.model_fields}
-        return cls(**fields)
-
 
 class AdminDoctorOut(DoctorOut):
     email: str
     is_active: bool
 
 
-class NewDoctorOut(BaseModel):
+class NewDoctorOut(ViewModel):
     doctor: AdminDoctorOut
     initial_password: str = Field(description='shown once; the doctor must change it at first sign-in')
 
@@ -173,21 +131,17 @@ class DeactivationImpactOut(BaseModel):
     upcoming_appointments: int
 
 
-class SlotOut(BaseModel):
-    start: datetime = Field(description="ISO 8601 with the offset of the clinic's time zone")
-    end: datetime
-
-    @classmethod
-    def of(cls, view: SlotView, zone: ZoneInfo) -> SlotOut:
-        return cls(start=view.start.astimezone(zone), end=view.end.astimezone(zone))
+class SlotOut(ViewModel):
+    start: ClinicTime = Field(description="ISO 8601 with the offset of the clinic's time zone")
+    end: ClinicTime
 
 
-class AppointmentOut(BaseModel):
+class AppointmentOut(ViewModel):
     id: int
     doctor_id: int
     patient_id: int
-    start: datetime = Field(description="ISO 8601 with the offset of the clinic's time zone")
-    end: datetime
+    start: ClinicTime = Field(description="ISO 8601 with the offset of the clinic's time zone")
+    end: ClinicTime
     status: AppointmentStatus
     reason: str
     doctor_name: str = ''
@@ -196,66 +150,53 @@ class AppointmentOut(BaseModel):
     cancel_reason: str | None = None
     cancelled_by_role: str | None = None
 
-    @classmethod
-    def of(cls, view: AppointmentView, zone: ZoneInfo) -> AppointmentOut:
-        return cls(
-            id=view.id, doctor_id=view.doctor_id, patient_id=view.patient_id, start=view.start.astimezone(zone),
-            end=view.end.astimezone(zone), status=view.status, reason=view.reason, doctor_name=view.doctor_name,
-            department_name=view.department_name, patient_name=view.patient_name, cancel_reason=view.cancel_reason,
-            cancelled_by_role=view.cancelled_by_role,
-        )  # fmt: skip
+
+class AppointmentPage(PageOut[AppointmentOut]):
+    pass
 
 
-class AppointmentPage(BaseModel):
-    items: list[AppointmentOut]
-    total: int
-    limit: int
-    offset: int
-
-    @classmethod
-    def of(cls, page: Page[AppointmentView], zone: ZoneInfo) -> AppointmentPage:
-        items = [AppointmentOut.of(view, zone) for view in page.items]
-        return cls(items=items, total=page.total, limit=page.limit, offset=page.offset)
-
-
-class WindowOut(BaseModel):
-    start: str = Field(description='local clinic time, HH:MM', examples=['09:00'])
-    end: str = Field(description='local clinic time, HH:MM', examples=['13:00'])
+class WindowOut(ViewModel):
+    start: HourMinute = Field(description='local clinic time, HH:MM', examples=['09:00'])
+    end: HourMinute = Field(description='local clinic time, HH:MM', examples=['13:00'])
 
 
 class WeeklyWindowOut(WindowOut):
     weekday: int = Field(description='0 = Monday … 6 = Sunday')
 
+    @model_validator(mode='before')
+    @classmethod
+    def _from_pair(cls, item: Any) -> Any:
+        # Differs: the view pairs a weekday with a window; the API sends one object.
+        if isinstance(item, tuple):
+            weekday, window = item
+            return {'weekday': weekday, 'start': window.start, 'end': window.end}
+        return item
 
-class OverrideOut(BaseModel):
+
+class OverrideOut(ViewModel):
     date: date
     windows: list[WindowOut] = Field(description='none means a day off')
 
+    @model_validator(mode='before')
+    @classmethod
+    def _from_pair(cls, item: Any) -> Any:
+        # Differs: the view pairs a date with its windows; the API names both.
+        if isinstance(item, tuple):
+            day, windows = item
+            return {'date': day, 'windows': windows}
+        return item
 
-class AvailabilityOut(BaseModel):
+
+class AvailabilityOut(ViewModel):
     weekly: list[WeeklyWindowOut]
     overrides: list[OverrideOut]
-
-    @classmethod
-    def of(cls, view: AvailabilityView) -> AvailabilityOut:
-        return cls(
-            weekly=[WeeklyWindowOut(weekday=day, start=_hhmm(w.start), end=_hhmm(w.end)) for day, w in view.weekly],
-            overrides=[
-                OverrideOut(date=day, windows=[WindowOut(start=_hhmm(w.start), end=_hhmm(w.end)) for w in windows])
-                for day, windows in view.overrides
-            ],
-        )
 
 
 class AvailabilityUpdatedOut(AvailabilityOut):
     cancelled: list[int] = Field(description='ids of the appointments cancelled because confirm_cancel was given')
 
 
-def _hhmm(moment: time) -> str:
-    return f'{moment:%H:%M}'
-
-
-class PatientOut(BaseModel):
+class PatientOut(ViewModel):
     id: int
     name: str
     email: str
@@ -267,19 +208,12 @@ class PatientOut(BaseModel):
     is_active: bool
     blocked_reason: str | None
 
-    @classmethod
-    def of(cls, view: PatientView) -> PatientOut:
-        return cls(**{name: getattr(view, name) for name in cls.model_fields})
+
+class PatientPage(PageOut[PatientOut]):
+    pass
 
 
-class PatientPage(BaseModel):
-    items: list[PatientOut]
-    total: int
-    limit: int
-    offset: int
-
-
-class PatientDetailOut(BaseModel):
+class PatientDetailOut(ViewModel):
     patient: PatientOut
     appointments: list[AppointmentOut] = Field(description='newest first')
 
@@ -290,43 +224,34 @@ class AccountStatusOut(BaseModel):
     cancelled: int = Field(description='upcoming appointments cancelled by this change')
 
 
-# --- Clinical records -----------------------------------------------------------------------------------------------
+# --- Clinical records -------------------------------------------------------------------------------------------------
 
 
-def _in_zone(moment: datetime, zone: ZoneInfo) -> datetime:
-    """An instant in the clinic's zone (stored instants are UTC; a naive one is read as UTC)."""
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone)
-
-
-class MyPatientOut(BaseModel):
-    id: int
+class MyPatientOut(ViewModel):
+    id: int = Field(validation_alias='patient_id')  # the row's `patient_id`
     name: str
-    last_visit: datetime | None = Field(description='start of the latest completed visit with you')
-    next_visit: datetime | None = Field(description='start of the next booked appointment with you')
+    last_visit: ClinicTime | None = Field(description='start of the latest completed visit with you')
+    next_visit: ClinicTime | None = Field(description='start of the next booked appointment with you')
     appointments: int = Field(description='appointments with you, of any status')
 
-    @classmethod
-    def of(cls, row: PatientOfDoctor, zone: ZoneInfo) -> MyPatientOut:
-        return cls(
-            id=row.patient_id, name=row.name, appointments=row.appointments,
-            last_visit=_in_zone(row.last_visit, zone) if row.last_visit else None,
-            next_visit=_in_zone(row.next_visit, zone) if row.next_visit else None,
-        )  # fmt: skip
 
-
-class MedicineOut(BaseModel):
+class MedicineOut(ViewModel):
     name: str
     dose: str = ''
     frequency: str = ''
     duration: str = ''
     instructions: str = ''
 
+    @model_validator(mode='before')
     @classmethod
-    def of(cls, item: dict[str, Any]) -> MedicineOut:
-        return cls(**{name: str(item.get(name) or '') for name in cls.model_fields})
+    def _lenient(cls, item: Any) -> Any:
+        # Differs: a stored prescription is free JSON; a missing or empty entry reads as ''.
+        if isinstance(item, Mapping):
+            return {name: str(item.get(name) or '') for name in cls.model_fields}
+        return item
 
 
-class TreatmentOut(BaseModel):
+class TreatmentOut(ViewModel):
     diagnosis: str
     treatment: str
     prescription: list[MedicineOut]
@@ -335,29 +260,15 @@ class TreatmentOut(BaseModel):
     private_notes: str | None = Field(description='for clinicians only; always null when the patient reads it')
     next_visit: date | None = Field(description='suggested date of the next visit')
     version: int = Field(description='1 for the first record, +1 per amendment')
-    recorded_at: datetime = Field(description='when this version was written')
-
-    @classmethod
-    def of(cls, view: TreatmentView, zone: ZoneInfo, *, for_patient: bool = False) -> TreatmentOut:
-        return cls(
-            diagnosis=view.diagnosis, treatment=view.treatment,
-            prescription=[MedicineOut.of(item) for item in view.prescription], tests=view.tests, notes=view.notes,
-            private_notes=None if for_patient else view.private_notes, next_visit=view.next_visit,
-            version=view.version, recorded_at=_in_zone(view.recorded_at, zone),
-        )  # fmt: skip
+    recorded_at: ClinicTime = Field(description='when this version was written')
 
 
-class VisitOut(BaseModel):
+class VisitOut(ViewModel):
     appointment: AppointmentOut
     treatment: TreatmentOut | None
 
-    @classmethod
-    def of(cls, view: VisitView, zone: ZoneInfo, *, for_patient: bool = False) -> VisitOut:
-        treatment = TreatmentOut.of(view.treatment, zone, for_patient=for_patient) if view.treatment else None
-        return cls(appointment=AppointmentOut.of(view.appointment, zone), treatment=treatment)
 
-
-class PatientSummaryOut(BaseModel):
+class PatientSummaryOut(ViewModel):
     id: int
     name: str
     age: int
@@ -365,69 +276,50 @@ class PatientSummaryOut(BaseModel):
     blood_group: str | None
     allergies: str | None
 
-    @classmethod
-    def of(cls, view: PatientSummary) -> PatientSummaryOut:
-        return cls(**{name: getattr(view, name) for name in cls.model_fields})
 
-
-class HistoryOut(BaseModel):
+class HistoryOut(ViewModel):
     patient: PatientSummaryOut
     visits: list[VisitOut] = Field(description='completed visits with every doctor, newest first')
     upcoming: list[AppointmentOut] = Field(description='booked appointments from now on, in time order')
 
-    @classmethod
-    def of(cls, view: HistoryView, zone: ZoneInfo, *, for_patient: bool = False) -> HistoryOut:
-        return cls(
-            patient=PatientSummaryOut.of(view.patient),
-            visits=[VisitOut.of(visit, zone, for_patient=for_patient) for visit in view.visits],
-            upcoming=[AppointmentOut.of(appointment, zone) for appointment in view.upcoming],
-        )
 
-
-class TreatmentVersionOut(BaseModel):
+class TreatmentVersionOut(ViewModel):
     version: int
-    recorded_at: datetime = Field(description='when this version was written')
-    replaced_at: datetime = Field(description='when an amendment replaced it')
+    recorded_at: ClinicTime = Field(description='when this version was written')
+    replaced_at: ClinicTime = Field(description='when an amendment replaced it')
     replaced_by: str = Field(description='who amended it')
     content: dict[str, Any] = Field(description='the record as it was: the fields of the treatment body')
 
-    @classmethod
-    def of(cls, view: VersionView, zone: ZoneInfo) -> TreatmentVersionOut:
-        return cls(
-            version=view.version, recorded_at=_in_zone(view.recorded_at, zone),
-            replaced_at=_in_zone(view.replaced_at, zone), replaced_by=view.replaced_by, content=dict(view.content),
-        )  # fmt: skip
 
-
-class ScheduleCountsOut(BaseModel):
+class ScheduleCountsOut(ViewModel):
     booked: int
     completed: int
     cancelled: int
     no_show: int
 
 
-class ScheduleEntryOut(BaseModel):
+class ScheduleEntryOut(ViewModel):
     appointment: AppointmentOut
     patient_age: int | None = Field(description="the patient's age today")
 
 
-class DoctorScheduleOut(BaseModel):
+class DoctorScheduleOut(ViewModel):
     first: date
     last: date
     counts: ScheduleCountsOut
     entries: list[ScheduleEntryOut] = Field(description='in time order')
 
+    @model_validator(mode='before')
     @classmethod
-    def of(cls, view: DoctorSchedule, zone: ZoneInfo) -> DoctorScheduleOut:
-        counts = ScheduleCountsOut(**{status.value: view.count(status) for status in AppointmentStatus})
-        entries = [
-            ScheduleEntryOut(appointment=AppointmentOut.of(entry.appointment, zone), patient_age=entry.patient_age)
-            for entry in view.entries
-        ]
-        return cls(first=view.first, last=view.last, counts=counts, entries=entries)
+    def _counted(cls, view: Any) -> Any:
+        # Differs: the view counts on demand; the API sends the count of each status.
+        if isinstance(view, DoctorSchedule):
+            counts = {status.value: view.count(status) for status in AppointmentStatus}
+            return {'first': view.first, 'last': view.last, 'counts': counts, 'entries': view.entries}
+        return view
 
 
-class ProfileOut(BaseModel):
+class ProfileOut(ViewModel):
     id: int
     name: str
     email: str
@@ -439,47 +331,32 @@ class ProfileOut(BaseModel):
     allergies: str | None
     emergency_contact: str | None
 
-    @classmethod
-    def of(cls, view: ProfileView) -> ProfileOut:
-        return cls(**{name: getattr(view, name) for name in cls.model_fields})
 
-
-class AccessEntryOut(BaseModel):
-    at: datetime
+class AccessEntryOut(ViewModel):
+    at: ClinicTime
     who: str = Field(description='"You", or the name of the person')
     role: str
     action: str
 
-    @classmethod
-    def of(cls, view: AccessEntry, zone: ZoneInfo) -> AccessEntryOut:
-        return cls(at=_in_zone(view.at, zone), who=view.who, role=view.role, action=view.action)
 
-
-class NoticeOut(BaseModel):
+class NoticeOut(ViewModel):
     id: int
-    created_at: datetime
+    created_at: ClinicTime
     subject: str
     body: str
     appointment_id: int | None
     read: bool
 
-    @classmethod
-    def of(cls, view: NoticeView, zone: ZoneInfo) -> NoticeOut:
-        return cls(
-            id=view.id, created_at=_in_zone(view.created_at, zone), subject=view.subject, body=view.body,
-            appointment_id=view.appointment_id, read=view.read,
-        )  # fmt: skip
-
 
 # --- Exports ----------------------------------------------------------------------------------------------------------
 
 
-class ExportCreatedOut(BaseModel):
+class ExportCreatedOut(ViewModel):
     id: int
     status: ExportStatus = Field(description='`queued`: follow it with `GET /api/exports/{id}`')
 
 
-class ExportOut(BaseModel):
+class ExportOut(ViewModel):
     id: int
     kind: str = Field(description='my-history, my-appointments, appointments, doctors or patients')
     status: ExportStatus = Field(description='queued, running, done or failed')
@@ -487,31 +364,29 @@ class ExportOut(BaseModel):
     error: str | None = Field(description='why it failed (never patient data)')
     first: date | None = Field(serialization_alias='from', description='first local date of the period, if any')
     last: date | None = Field(serialization_alias='to', description='last local date of the period, if any')
-    created_at: datetime
-    finished_at: datetime | None
-    expires_at: datetime = Field(description='the file is deleted after this; downloads then answer 410')
+    created_at: ClinicTime
+    finished_at: ClinicTime | None
+    expires_at: ClinicTime = Field(description='the file is deleted after this; downloads then answer 410')
     expired: bool
     download: str | None = Field(description='the download path while the file is available')
 
+    @model_validator(mode='before')
     @classmethod
-    def of(cls, view: ExportView, zone: ZoneInfo) -> ExportOut:
-        return cls(
-            id=view.id, kind=view.kind, status=view.status, rows=view.rows, error=view.error, first=view.first,
-            last=view.last, created_at=_in_zone(view.created_at, zone),
-            finished_at=_in_zone(view.finished_at, zone) if view.finished_at else None,
-            expires_at=_in_zone(view.expires_at, zone), expired=view.expired,
-            download=f'/api/exports/{view.id}/download' if view.downloadable else None,
-        )  # fmt: skip
+    def _with_link(cls, view: Any) -> Any:
+        # Differs: the API gives the download path of the route that serves the file, while there is one.
+        if isinstance(view, ExportView):
+            return {**vars(view), 'download': f'/api/exports/{view.id}/download' if view.downloadable else None}
+        return view
 
 
-# --- Background jobs (admin) -----------------------------------------------------------------------------------------
+# --- Background jobs (admin) ------------------------------------------------------------------------------------------
 
 
-class JobRunOut(BaseModel):
+class JobRunOut(ViewModel):
     id: int
     job: str
-    started_at: datetime
-    finished_at: datetime | None
+    started_at: ClinicTime
+    finished_at: ClinicTime | None
     seconds: float | None = Field(description='how long the run took; null while it runs')
     status: str = Field(description='running, done or failed')
     sent: int
@@ -520,15 +395,6 @@ class JobRunOut(BaseModel):
     detail: dict[str, Any] = Field(description='e.g. {"month": "2026-03"} or {"day": "2026-03-02"}')
     triggered_by: str | None = Field(description='who ran it by hand; null for the schedule')
 
-    @classmethod
-    def of(cls, view: RunView, zone: ZoneInfo) -> JobRunOut:
-        return cls(
-            id=view.id, job=view.job, started_at=_in_zone(view.started_at, zone),
-            finished_at=_in_zone(view.finished_at, zone) if view.finished_at else None, seconds=view.seconds,
-            status=view.status, sent=view.sent, failed=view.failed, skipped=view.skipped, detail=view.detail,
-            triggered_by=view.triggered_by,
-        )  # fmt: skip
-
 
 class JobOut(BaseModel):
     name: str
@@ -536,15 +402,11 @@ class JobOut(BaseModel):
     runs: list[JobRunOut] = Field(description='the latest runs, newest first')
 
 
-class ReachabilityOut(BaseModel):
+class ReachabilityOut(ViewModel):
     redis_configured: bool
     redis_reachable: bool
     worker_reachable: bool
     workers: list[str] = Field(description='the workers that answered a ping')
-
-    @classmethod
-    def of(cls, health: Health) -> ReachabilityOut:
-        return cls(**{name: getattr(health, name) for name in cls.model_fields})
 
 
 class CacheStatsOut(BaseModel):
@@ -567,7 +429,7 @@ class JobStartedOut(BaseModel):
     detail: dict[str, Any]
 
 
-class DeliveryOut(BaseModel):
+class DeliveryOut(ViewModel):
     id: int
     key: str
     kind: str
@@ -577,22 +439,12 @@ class DeliveryOut(BaseModel):
     status: str = Field(description='pending, sent or failed')
     attempts: int
     last_error: str | None
-    created_at: datetime
-    sent_at: datetime | None
-
-    @classmethod
-    def of(cls, view: DeliveryView, zone: ZoneInfo) -> DeliveryOut:
-        values = {name: getattr(view, name) for name in cls.model_fields}
-        values['created_at'] = _in_zone(view.created_at, zone)
-        values['sent_at'] = _in_zone(view.sent_at, zone) if view.sent_at else None
-        return cls(**values)
+    created_at: ClinicTime
+    sent_at: ClinicTime | None
 
 
-class DeliveryPage(BaseModel):
-    items: list[DeliveryOut]
-    total: int
-    limit: int
-    offset: int
+class DeliveryPage(PageOut[DeliveryOut]):
+    pass
 
 
 class DeliveryRetryOut(BaseModel):

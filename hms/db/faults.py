@@ -10,6 +10,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 logger = logging.getLogger('hms.db')
 
+DRIVER_ERROR: type[Exception] = DBAPIError
+"""What the database driver raises, wrapped (``is_unavailable`` sorts it): for an error handler registered without
+importing SQLAlchemy."""
+
 RETRY_AFTER_SECONDS = 60
 READ_ONLY_SQLSTATE = '25006'
 _REASONS = (

@@ -11,21 +11,33 @@ from fastapi import APIRouter, Body, Query, Request, Response, status
 
 from hms import clock
 from hms.api.deps import Context, CurrentUser, PatientUser
-from hms.api.schemas import AppointmentOut, IdPath, problem_responses
+from hms.api.params import IdPath
+from hms.api.problems import problem_responses
+from hms.api.schemas import AppointmentOut
+from hms.context import AppContext
 from hms.domain.enums import Role
 from hms.domain.errors import NotAllowed
 from hms.domain.scheduling import BookingIn, CancelIn, RescheduleIn
 from hms.services import appointments
+from hms.services.principal import Principal
 
 router = APIRouter(prefix='/appointments', tags=['appointments'])
 
 ADMIN_LISTS_ELSEWHERE = 'Administrators list appointments at /api/admin/appointments.'
 
 
+def cancel_appointment(
+    ctx: AppContext, principal: Principal, appointment_id: int, body: CancelIn | None
+) -> AppointmentOut:
+    """Cancel with the body's reason (none: an empty one, which only a patient may give)."""
+    with ctx.uow() as uow:
+        view = appointments.cancel(uow, ctx.settings, principal, appointment_id, body.reason if body else '')
+    return AppointmentOut.from_view(view, ctx.settings.zone)
+
+
 @router.post(
     '',
     status_code=status.HTTP_201_CREATED,
-    response_model=AppointmentOut,
     summary='Book a slot',
     responses=problem_responses(
         401,
@@ -44,12 +56,11 @@ def book(body: BookingIn, principal: PatientUser, ctx: Context, request: Request
     with ctx.uow() as uow:
         view = appointments.book(uow, ctx.settings, principal, body)
     response.headers['Location'] = str(request.url_for('get_appointment', appointment_id=view.id))
-    return AppointmentOut.of(view, ctx.settings.zone)
+    return AppointmentOut.from_view(view, ctx.settings.zone)
 
 
 @router.get(
     '',
-    response_model=list[AppointmentOut],
     summary='My appointments',
     responses=problem_responses(401, 403, described={403: 'Administrators use /api/admin/appointments'}),
 )
@@ -73,24 +84,19 @@ def my_appointments(
             )
             if upcoming is False:
                 views.reverse()
-    return [AppointmentOut.of(view, ctx.settings.zone) for view in views]
+    return AppointmentOut.from_views(views, ctx.settings.zone)
 
 
-@router.get(
-    '/{appointment_id}',
-    response_model=AppointmentOut,
-    summary='One appointment',
-    responses=problem_responses(401, 404, 422),
-)
+@router.get('/{appointment_id}', summary='One appointment', responses=problem_responses(401, 404, 422))
 def get_appointment(appointment_id: IdPath, principal: CurrentUser, ctx: Context) -> AppointmentOut:
     """An appointment of the caller's (the admin sees all); someone else's answers 404."""
     with ctx.uow() as uow:
-        return AppointmentOut.of(appointments.get_appointment(uow, principal, appointment_id), ctx.settings.zone)
+        view = appointments.get_appointment(uow, principal, appointment_id)
+    return AppointmentOut.from_view(view, ctx.settings.zone)
 
 
 @router.patch(
     '/{appointment_id}',
-    response_model=AppointmentOut,
     summary='Reschedule',
     responses=problem_responses(
         401,
@@ -109,12 +115,11 @@ def reschedule(appointment_id: IdPath, body: RescheduleIn, principal: CurrentUse
     """Move a booked appointment to another free slot of the same doctor."""
     with ctx.uow() as uow:
         view = appointments.reschedule(uow, ctx.settings, principal, appointment_id, body.start)
-    return AppointmentOut.of(view, ctx.settings.zone)
+    return AppointmentOut.from_view(view, ctx.settings.zone)
 
 
 @router.post(
     '/{appointment_id}/cancel',
-    response_model=AppointmentOut,
     summary='Cancel',
     responses=problem_responses(
         401,
@@ -134,7 +139,4 @@ def cancel(
     body: Annotated[CancelIn | None, Body(description='optional for patients; the reason the patient will see')] = None,
 ) -> AppointmentOut:
     """Cancel a booked appointment: the patient until the cut-off, the doctor or the administrator with a reason."""
-    reason = body.reason if body else ''
-    with ctx.uow() as uow:
-        view = appointments.cancel(uow, ctx.settings, principal, appointment_id, reason)
-    return AppointmentOut.of(view, ctx.settings.zone)
+    return cancel_appointment(ctx, principal, appointment_id, body)

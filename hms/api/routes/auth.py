@@ -8,27 +8,26 @@ from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, Field
 
 from hms.api.deps import ClientIp, Context, CurrentUser, bearer_token
-from hms.api.schemas import MeOut, Message, RegisteredOut, TokenOut, problem_responses
+from hms.api.problems import Responses, problem_responses
+from hms.api.schemas import MeOut, Message, RegisteredOut, TokenOut, ViewModel
 from hms.domain.enums import SessionKind
 from hms.domain.schemas import Command, Credentials, PasswordChange, PatientRegistration
 from hms.services import accounts, two_factor
 
 router = APIRouter(tags=['account'])
 
-_PROBLEMS = {401: {'description': 'Not signed in'}, 403: {'description': 'Account deactivated'}}
+_PROBLEMS: Responses = {401: {'description': 'Not signed in'}, 403: {'description': 'Account deactivated'}}
 
 
 @router.post(
     '/register',
     status_code=status.HTTP_201_CREATED,
-    response_model=RegisteredOut,
     responses={409: {'description': 'Email already registered'}, 422: {'description': 'Invalid fields'}},
 )
 def register(body: PatientRegistration, ctx: Context, ip: ClientIp) -> RegisteredOut:
     """Register a new patient (staff accounts are created by the administrator)."""
     with ctx.uow() as uow:
-        user = accounts.register_patient(uow, body, ip=ip)
-        return RegisteredOut(user_id=user.id, email=user.email, role=user.role, name=user.name)
+        return RegisteredOut.from_view(accounts.register_patient(uow, body, ip=ip))
 
 
 Code = Field(min_length=1, max_length=64)
@@ -40,33 +39,37 @@ class LoginIn(Credentials):
 
 
 _LOGIN_PROBLEMS = problem_responses(
-    401, 403, 422, 429,
+    401,
+    403,
+    422,
+    429,
     described={
         401: 'Wrong credentials or code, or a second-factor code is required (title "Second factor required")',
         403: 'Account deactivated',
         429: 'Too many attempts; see Retry-After',
     },
-)  # fmt: skip
+)
 
 
-@router.post('/login', response_model=TokenOut, responses=_LOGIN_PROBLEMS)
+@router.post('/login', responses=_LOGIN_PROBLEMS)
 def login(body: LoginIn, ctx: Context, ip: ClientIp) -> TokenOut:
     """Exchange email and password (and the second-factor code, if the account has one) for a bearer token."""
     credentials = Credentials(email=body.email, password=body.password)
     with ctx.uow() as uow:
         result = accounts.login(
-            uow, ctx.settings, credentials, ip=ip, kind=SessionKind.API,
-            totp_code=body.totp_code, recovery_code=body.recovery_code,
-        )  # fmt: skip
-    return TokenOut(
-        access_token=result.token,
-        role=result.principal.role,
-        user_id=result.principal.user_id,
-        expires_at=result.expires_at,
-    )
+            uow,
+            ctx.settings,
+            credentials,
+            ip=ip,
+            kind=SessionKind.API,
+            totp_code=body.totp_code,
+            recovery_code=body.recovery_code,
+        )
+    user = result.principal
+    return TokenOut(access_token=result.token, role=user.role, user_id=user.user_id, expires_at=result.expires_at)
 
 
-@router.post('/logout', response_model=Message, responses=_PROBLEMS)
+@router.post('/logout', responses=_PROBLEMS)
 def logout(principal: CurrentUser, ctx: Context, ip: ClientIp, token: str | None = Depends(bearer_token)) -> Message:
     """Revoke the token used for this call."""
     with ctx.uow() as uow:
@@ -74,18 +77,12 @@ def logout(principal: CurrentUser, ctx: Context, ip: ClientIp, token: str | None
     return Message(detail='Signed out.')
 
 
-@router.get('/me', response_model=MeOut, responses=_PROBLEMS)
+@router.get('/me', responses=_PROBLEMS)
 def me(principal: CurrentUser) -> MeOut:
-    return MeOut(
-        user_id=principal.user_id,
-        email=principal.email,
-        role=principal.role,
-        name=principal.name,
-        must_change_password=principal.must_change_password,
-    )
+    return MeOut.from_view(principal)
 
 
-@router.post('/me/password', response_model=Message, responses={**_PROBLEMS, 422: {'description': 'Invalid fields'}})
+@router.post('/me/password', responses={**_PROBLEMS, 422: {'description': 'Invalid fields'}})
 def change_password(body: PasswordChange, principal: CurrentUser, ctx: Context) -> Message:
     """Change the caller's password; their other sessions and tokens end."""
     with ctx.uow() as uow:
@@ -101,12 +98,11 @@ _TOTP_DESCRIPTIONS = {
     422: 'Wrong code or password; `errors` names the field',
     429: 'Too many wrong codes or passwords; see Retry-After',
 }
-_TOTP_STATUS = problem_responses(401)
-_TOTP_SETUP = problem_responses(401, 403, 409, 422, 429, described=_TOTP_DESCRIPTIONS)
-_TOTP_WITH_CODE = problem_responses(401, 403, 409, 422, 429, described=_TOTP_DESCRIPTIONS)
+_TOTP_CHANGE = problem_responses(401, 403, 409, 422, 429, described=_TOTP_DESCRIPTIONS)
+totp = APIRouter(prefix='/auth/totp', tags=['two-factor'])
 
 
-class TotpStatusOut(BaseModel):
+class TotpStatusOut(ViewModel):
     eligible: bool
     enabled: bool
     pending: bool
@@ -114,10 +110,11 @@ class TotpStatusOut(BaseModel):
     recovery_codes_left: int
 
 
-class TotpSetupOut(BaseModel):
+class TotpSetupOut(ViewModel):
+    # Differs: the enrolment's `uri` and `qr_data_uri`, named for what they hold.
     secret: str = Field(description='base32, for typing into the app when the QR code cannot be scanned')
-    otpauth_uri: str
-    qr_svg_data_uri: str
+    otpauth_uri: str = Field(validation_alias='uri')
+    qr_svg_data_uri: str = Field(validation_alias='qr_data_uri')
 
 
 class CodeIn(Command):
@@ -138,27 +135,20 @@ class RecoveryCodesOut(BaseModel):
     detail: str
 
 
-@router.get('/auth/totp', response_model=TotpStatusOut, responses=_TOTP_STATUS, tags=['two-factor'])
+@totp.get('', responses=problem_responses(401))
 def totp_status(principal: CurrentUser, ctx: Context) -> TotpStatusOut:
     with ctx.uow() as uow:
-        state = two_factor.status(uow, principal)
-    return TotpStatusOut(**state.__dict__)
+        return TotpStatusOut.from_view(two_factor.status(uow, principal))
 
 
-@router.post('/auth/totp/setup', response_model=TotpSetupOut, responses=_TOTP_SETUP, tags=['two-factor'])
+@totp.post('/setup', responses=_TOTP_CHANGE)
 def totp_setup(body: SetupIn, principal: CurrentUser, ctx: Context) -> TotpSetupOut:
     """Start enrolment (the password again): add the secret to an authenticator app, then confirm with a code."""
     with ctx.uow() as uow:
-        enrolment = two_factor.begin(uow, ctx.settings, principal, body.password)
-    return TotpSetupOut(secret=enrolment.secret, otpauth_uri=enrolment.uri, qr_svg_data_uri=enrolment.qr_data_uri)
+        return TotpSetupOut.from_view(two_factor.begin(uow, ctx.settings, principal, body.password))
 
 
-@router.post(
-    '/auth/totp/confirm',
-    response_model=RecoveryCodesOut,
-    responses=_TOTP_WITH_CODE,
-    tags=['two-factor'],
-)
+@totp.post('/confirm', responses=_TOTP_CHANGE)
 def totp_confirm(body: CodeIn, principal: CurrentUser, ctx: Context) -> RecoveryCodesOut:
     """Turn two-step verification on with the first code the app shows."""
     with ctx.uow() as uow:
@@ -166,26 +156,19 @@ def totp_confirm(body: CodeIn, principal: CurrentUser, ctx: Context) -> Recovery
     return RecoveryCodesOut(recovery_codes=codes, detail='Two-step verification is on. Keep these codes safe.')
 
 
-@router.post(
-    '/auth/totp/disable',
-    response_model=Message,
-    responses=_TOTP_WITH_CODE,
-    tags=['two-factor'],
-)
+@totp.post('/disable', responses=_TOTP_CHANGE)
 def totp_disable(body: DisableIn, principal: CurrentUser, ctx: Context) -> Message:
     with ctx.uow() as uow:
         two_factor.disable(uow, ctx.settings, principal, body.password, body.code)
     return Message(detail='Two-step verification is off.')
 
 
-@router.post(
-    '/auth/totp/recovery-codes',
-    response_model=RecoveryCodesOut,
-    responses=_TOTP_WITH_CODE,
-    tags=['two-factor'],
-)
+@totp.post('/recovery-codes', responses=_TOTP_CHANGE)
 def totp_recovery_codes(body: CodeIn, principal: CurrentUser, ctx: Context) -> RecoveryCodesOut:
     """Replace all recovery codes; the old ones stop working."""
     with ctx.uow() as uow:
         codes = two_factor.regenerate_recovery_codes(uow, ctx.settings, principal, body.code)
     return RecoveryCodesOut(recovery_codes=codes, detail='New recovery codes; the old ones no longer work.')
+
+
+router.include_router(totp)

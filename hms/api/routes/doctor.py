@@ -2,32 +2,25 @@
 
 from __future__ import annotations
 
-import json
-from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from hms.api import problems
 from hms.api.deps import Context, DoctorUser
-from hms.api.schemas import (
-    AppointmentOut,
-    AvailabilityOut,
-    AvailabilityProblem,
-    AvailabilityUpdatedOut,
-    day_bounds,
-    problem_responses,
-)
-from hms.domain.enums import AppointmentStatus
+from hms.api.params import FirstDay, LastDay, Statuses, day_bounds
+from hms.api.problems import AvailabilityProblem, Responses, problem, problem_responses
+from hms.api.schemas import AppointmentOut, AvailabilityOut, AvailabilityUpdatedOut
+from hms.context import AppContext
 from hms.domain.errors import AvailabilityConflict
 from hms.domain.scheduling import AvailabilityIn
 from hms.services import appointments, availability
+from hms.services.principal import Principal
 
 router = APIRouter(prefix='/doctor', tags=['doctor'])
 
 _DOCTOR_ONLY = {403: 'Only doctors have their own availability and schedule'}
-AVAILABILITY_PUT_RESPONSES: dict[int | str, dict[str, Any]] = {
+AVAILABILITY_PUT_RESPONSES: Responses = {
     **problem_responses(401, 403, 404, 422, described=_DOCTOR_ONLY),
     409: {
         'model': AvailabilityProblem,
@@ -40,23 +33,38 @@ ConfirmCancel = Annotated[
 ]
 
 
-def availability_conflict(request: Request, error: AvailabilityConflict) -> JSONResponse:
-    """The 409 problem of a refused availability change, with the bookings it would cancel under `affected`."""
-    body = json.loads(problems.problem(request, 409, error.message, title=error.title).body)
-    body['affected'] = error.affected
-    return JSONResponse(body, status_code=409, media_type=problems.PROBLEM_JSON)
+def availability_of(ctx: AppContext, principal: Principal, doctor_id: int | None = None) -> AvailabilityOut:
+    """The availability of ``doctor_id`` (by default the caller's own)."""
+    with ctx.uow() as uow:
+        return AvailabilityOut.from_view(availability.get_availability(uow, ctx.settings, principal, doctor_id))
 
 
-@router.get(
-    '/availability',
-    response_model=AvailabilityOut,
-    summary='My availability',
-    responses=problem_responses(401, 403, described=_DOCTOR_ONLY),
-)
+def replace_availability(
+    ctx: AppContext,
+    principal: Principal,
+    request: Request,
+    body: AvailabilityIn,
+    *,
+    confirm_cancel: bool,
+    doctor_id: int | None = None,
+) -> AvailabilityUpdatedOut | JSONResponse:
+    """Replace the availability, or answer the 409 AvailabilityProblem whose `affected` lists the bookings it would
+    cancel without ``confirm_cancel``."""
+    try:
+        with ctx.uow() as uow:
+            cancelled = availability.set_availability(
+                uow, ctx.settings, principal, body, doctor_id=doctor_id, confirm_cancel=confirm_cancel
+            )
+    except AvailabilityConflict as error:
+        return problem(request, 409, error.message, title=error.title, extra={'affected': error.affected})
+    current = availability_of(ctx, principal, doctor_id)
+    return AvailabilityUpdatedOut(cancelled=cancelled, weekly=current.weekly, overrides=current.overrides)
+
+
+@router.get('/availability', summary='My availability', responses=problem_responses(401, 403, described=_DOCTOR_ONLY))
 def get_availability(principal: DoctorUser, ctx: Context) -> AvailabilityOut:
     """The weekly template and the date overrides from today on (times HH:MM, clinic time)."""
-    with ctx.uow() as uow:
-        return AvailabilityOut.of(availability.get_availability(uow, ctx.settings, principal))
+    return availability_of(ctx, principal)
 
 
 @router.put(
@@ -70,30 +78,12 @@ def set_availability(
 ) -> AvailabilityUpdatedOut | JSONResponse:
     """Replace the weekly template (weekday 0 = Monday) and every override from today on; an override without
     windows is a day off. Bookings the new availability no longer covers are refused (409) unless confirmed."""
-    try:
-        with ctx.uow() as uow:
-            cancelled = availability.set_availability(uow, ctx.settings, principal, body, confirm_cancel=confirm_cancel)
-    except AvailabilityConflict as error:
-        return availability_conflict(request, error)
-    with ctx.uow() as uow:
-        current = AvailabilityOut.of(availability.get_availability(uow, ctx.settings, principal))
-    return AvailabilityUpdatedOut(cancelled=cancelled, weekly=current.weekly, overrides=current.overrides)
+    return replace_availability(ctx, principal, request, body, confirm_cancel=confirm_cancel)
 
 
-@router.get(
-    '/appointments',
-    response_model=list[AppointmentOut],
-    summary='My schedule',
-    responses=problem_responses(401, 403, 422, described=_DOCTOR_ONLY),
-)
+@router.get('/appointments', summary='My schedule', responses=problem_responses(401, 403, 422, described=_DOCTOR_ONLY))
 def schedule(
-    principal: DoctorUser,
-    ctx: Context,
-    first: Annotated[date | None, Query(alias='from', description='first local date, YYYY-MM-DD')] = None,
-    last: Annotated[date | None, Query(alias='to', description='last local date (included), YYYY-MM-DD')] = None,
-    statuses: Annotated[
-        list[AppointmentStatus] | None, Query(alias='status', description='repeat to allow several')
-    ] = None,
+    principal: DoctorUser, ctx: Context, first: FirstDay = None, last: LastDay = None, statuses: Statuses = None
 ) -> list[AppointmentOut]:
     """The doctor's appointments in time order, optionally between two local dates and of some statuses."""
     start_from, start_to = day_bounds(first, last, ctx.settings.zone)
@@ -101,4 +91,4 @@ def schedule(
         views = appointments.doctor_appointments(
             uow, principal, start_from=start_from, start_to=start_to, statuses=tuple(statuses or ())
         )
-    return [AppointmentOut.of(view, ctx.settings.zone) for view in views]
+    return AppointmentOut.from_views(views, ctx.settings.zone)

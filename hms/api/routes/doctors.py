@@ -10,8 +10,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from hms.api.deps import Context, CurrentUser
-from hms.api.schemas import DoctorOut, IdPath, SlotOut, check_days, problem_responses
+from hms.api.deps import Context, CurrentUser, from_cache
+from hms.api.params import FirstDay, IdPath, LastDay, check_days
+from hms.api.problems import Responses, problem_responses
+from hms.api.schemas import DoctorOut, SlotOut
 from hms.services import availability, doctors
 
 router = APIRouter(prefix='/doctors', tags=['doctors'])
@@ -21,12 +23,12 @@ X_CACHE: dict[str, Any] = {
 }
 
 
-def cached_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+def cached_responses(*codes: int) -> Responses:
     """The problem responses of ``codes`` and the 200 answer's `X-Cache` header, for the OpenAPI document."""
     return {200: {'headers': {'X-Cache': X_CACHE}}, **problem_responses(*codes)}
 
 
-@router.get('', response_model=list[DoctorOut], summary='Search active doctors', responses=cached_responses(401, 422))
+@router.get('', summary='Search active doctors', responses=cached_responses(401, 422))
 def search_doctors(
     principal: CurrentUser,
     ctx: Context,
@@ -40,42 +42,31 @@ def search_doctors(
     """Active doctors by name, ordered by name. `X-Cache` says whether it came from the cache."""
     check_days(free_on, None, first_name='date')
     with ctx.uow() as uow:
-        found, hit = doctors.search_doctors_cached(
-            uow, ctx.settings, text=q, specialization=specialization, free_on=free_on
-        )
-    response.headers['X-Cache'] = 'HIT' if hit else 'MISS'
-    return [DoctorOut.of(view) for view in found]
+        found = doctors.search_doctors_cached(uow, ctx.settings, text=q, specialization=specialization, free_on=free_on)
+    return DoctorOut.from_views(from_cache(response, found))
 
 
-@router.get('/{doctor_id}', response_model=DoctorOut, summary='One doctor', responses=cached_responses(401, 404, 422))
+@router.get('/{doctor_id}', summary='One doctor', responses=cached_responses(401, 404, 422))
 def get_doctor(doctor_id: IdPath, principal: CurrentUser, ctx: Context, response: Response) -> DoctorOut:
     """An active doctor's profile (404 for an unknown or deactivated doctor). `X-Cache` says whether it came from
     the cache."""
     with ctx.uow() as uow:
-        view, hit = doctors.get_doctor_cached(uow, doctor_id)
-    response.headers['X-Cache'] = 'HIT' if hit else 'MISS'
-    return DoctorOut.of(view)
+        return DoctorOut.from_view(from_cache(response, doctors.get_doctor_cached(uow, doctor_id)))
 
 
-@router.get(
-    '/{doctor_id}/slots',
-    response_model=list[SlotOut],
-    summary="A doctor's free slots",
-    responses=cached_responses(401, 404, 422),
-)
+@router.get('/{doctor_id}/slots', summary="A doctor's free slots", responses=cached_responses(401, 404, 422))
 def free_slots(
     doctor_id: IdPath,
     principal: CurrentUser,
     ctx: Context,
     response: Response,
-    first: Annotated[date | None, Query(alias='from', description='first local date, YYYY-MM-DD')] = None,
-    last: Annotated[date | None, Query(alias='to', description='last local date (included), YYYY-MM-DD')] = None,
+    first: FirstDay = None,
+    last: LastDay = None,
 ) -> list[SlotOut]:
     """Bookable slots in time order, within the booking horizon (without a range: all of it, the next 7 days by
     default). Times are ISO 8601 with the offset of the clinic's time zone. `X-Cache` says whether it came from the
     cache (a cached list never holds a slot that is no longer bookable)."""
     check_days(first, last)
     with ctx.uow() as uow:
-        slots, hit = availability.free_slots_cached(uow, ctx.settings, doctor_id, first, last)
-    response.headers['X-Cache'] = 'HIT' if hit else 'MISS'
-    return [SlotOut.of(slot, ctx.settings.zone) for slot in slots]
+        slots = availability.free_slots_cached(uow, ctx.settings, doctor_id, first, last)
+    return SlotOut.from_views(from_cache(response, slots), ctx.settings.zone)

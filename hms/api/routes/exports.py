@@ -4,32 +4,33 @@ the person who requested it; nobody else, the administrator included, can see or
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import FileResponse
 from pydantic import ConfigDict, Field
 
 from hms.api.deps import Context, CurrentUser
-from hms.api.schemas import ExportCreatedOut, ExportOut, IdPath, problem_responses
+from hms.api.params import IdPath
+from hms.api.problems import ProblemFamily
+from hms.api.schemas import ExportCreatedOut, ExportOut
 from hms.domain.schemas import Command
 from hms.services import exports
 from hms.services.exports import ExportKind
 
 router = APIRouter(prefix='/exports', tags=['exports'])
 
-_DESCRIBED = {
-    403: 'Your role does not allow this kind of export',
-    404: 'No such export among yours',
-    409: 'Not ready yet, failed, or too many exports in progress',
-    410: 'The export expired and its file was removed',
-    503: 'No background worker can run exports (Redis not configured or unreachable)',
-}
+_responses = ProblemFamily(
+    401,
+    described={
+        403: 'Your role does not allow this kind of export',
+        404: 'No such export among yours',
+        409: 'Not ready yet, failed, or too many exports in progress',
+        410: 'The export expired and its file was removed',
+        503: 'No background worker can run exports (Redis not configured or unreachable)',
+    },
+)
 NO_STORE = {'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff'}
-
-
-def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return problem_responses(401, *codes, described=_DESCRIBED)
 
 
 class ExportIn(Command):
@@ -38,8 +39,9 @@ class ExportIn(Command):
 
     model_config = ConfigDict(populate_by_name=True)
 
-    kind: ExportKind = Field(description='my-history (patient), my-appointments (doctor), appointments, doctors or '
-                             'patients (administrator)')  # fmt: skip
+    kind: ExportKind = Field(
+        description='my-history (patient), my-appointments (doctor), appointments, doctors or patients (administrator)'
+    )
     first: date | None = Field(default=None, alias='from')
     last: date | None = Field(default=None, alias='to')
 
@@ -47,7 +49,6 @@ class ExportIn(Command):
 @router.post(
     '',
     status_code=status.HTTP_202_ACCEPTED,
-    response_model=ExportCreatedOut,
     summary='Request an export',
     responses=_responses(403, 409, 422, 503),
 )
@@ -56,25 +57,23 @@ def request_export(body: ExportIn, principal: CurrentUser, ctx: Context, respons
     email tells you when it is ready. Files are kept for the clinic's retention period (7 days by default)."""
     view = exports.start_export(ctx.uow, ctx.settings, ctx.tasks, principal, body.kind.value, body.first, body.last)
     response.headers['Location'] = f'/api/exports/{view.id}'
-    return ExportCreatedOut(id=view.id, status=view.status)
+    return ExportCreatedOut.from_view(view)
 
 
-@router.get('', response_model=list[ExportOut], summary='My exports', responses=_responses(422))
+@router.get('', summary='My exports', responses=_responses(422))
 def my_exports(
     principal: CurrentUser,
     ctx: Context,
     limit: Annotated[int, Query(ge=1, le=100, description='most recent exports')] = 20,
 ) -> list[ExportOut]:
     with ctx.uow() as uow:
-        found = exports.list_exports(uow, principal, limit=limit)
-    return [ExportOut.of(view, ctx.settings.zone) for view in found]
+        return ExportOut.from_views(exports.list_exports(uow, principal, limit=limit), ctx.settings.zone)
 
 
-@router.get('/{export_id}', response_model=ExportOut, summary='One of my exports', responses=_responses(404, 422))
+@router.get('/{export_id}', summary='One of my exports', responses=_responses(404, 422))
 def get_export(export_id: IdPath, principal: CurrentUser, ctx: Context) -> ExportOut:
     with ctx.uow() as uow:
-        view = exports.get_export(uow, principal, export_id)
-    return ExportOut.of(view, ctx.settings.zone)
+        return ExportOut.from_view(exports.get_export(uow, principal, export_id), ctx.settings.zone)
 
 
 @router.get(

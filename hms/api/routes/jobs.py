@@ -9,41 +9,33 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, status
 
 from hms.api.deps import AdminUser, Context
+from hms.api.params import IdPath, check_days
+from hms.api.problems import ProblemFamily
 from hms.api.schemas import (
     CacheStatsOut,
-    DeliveryOut,
     DeliveryPage,
     DeliveryRetryOut,
-    IdPath,
     JobOut,
     JobRunOut,
     JobsOut,
     JobStartedOut,
     ReachabilityOut,
-    check_days,
-    problem_responses,
 )
-from hms.context import AppContext
 from hms.domain.enums import Channel, DeliveryStatus
-from hms.ports import OpenQueue
 from hms.services import jobs_admin
 from hms.services.jobs_admin import DeliveryFilter
 
 router = APIRouter(prefix='/admin', tags=['jobs'])
 
-_DESCRIBED = {403: 'Only the administrator', 503: 'Redis is not configured or does not answer: jobs cannot run'}
+_responses = ProblemFamily(
+    401,
+    403,
+    described={403: 'Only the administrator', 503: 'Redis is not configured or does not answer: jobs cannot run'},
+)
 Month = Annotated[str | None, Query(description='YYYY-MM (monthly-reports only; default: the previous month)')]
 
 
-def _responses(*codes: int) -> dict[int | str, dict]:
-    return problem_responses(401, 403, *codes, described=_DESCRIBED)
-
-
-def _open_queue(ctx: AppContext) -> OpenQueue | None:
-    return ctx.open_queue
-
-
-@router.get('/jobs', response_model=JobsOut, summary='Jobs, their last runs, Redis and worker', responses=_responses())
+@router.get('/jobs', summary='Jobs, their last runs, Redis and worker', responses=_responses())
 def jobs_overview(principal: AdminUser, ctx: Context) -> JobsOut:
     """The last runs of each job (daily-reminders, monthly-reports, export-cleanup), whether Redis answers PING and a
     worker answers a ping (about a second each), the number of failed deliveries and this process's cache counters."""
@@ -51,13 +43,13 @@ def jobs_overview(principal: AdminUser, ctx: Context) -> JobsOut:
     with ctx.uow() as uow:
         runs = jobs_admin.last_runs(uow, principal)
         failed = jobs_admin.failed_count(uow, principal)
-    health = jobs_admin.health(ctx.settings, _open_queue(ctx))
+    health = jobs_admin.health(ctx.settings, ctx.open_queue)
     return JobsOut(
         jobs=[
-            JobOut(name=job, can_run_now=job in jobs_admin.RUNNABLE, runs=[JobRunOut.of(run, zone) for run in found])
+            JobOut(name=job, can_run_now=job in jobs_admin.RUNNABLE, runs=JobRunOut.from_views(found, zone))
             for job, found in runs.items()
         ],
-        reachability=ReachabilityOut.of(health),
+        reachability=ReachabilityOut.from_view(health),
         failed_deliveries=failed,
         cache=CacheStatsOut(**ctx.cache.stats()),
     )
@@ -66,7 +58,6 @@ def jobs_overview(principal: AdminUser, ctx: Context) -> JobsOut:
 @router.post(
     '/jobs/{name}/run',
     status_code=status.HTTP_202_ACCEPTED,
-    response_model=JobStartedOut,
     summary='Run a job now',
     responses=_responses(404, 422, 503),
 )
@@ -79,20 +70,20 @@ def run_job(
 ) -> JobStartedOut:
     """`daily-reminders` (today, in the clinic's zone) or `monthly-reports` (`month`, default the previous month;
     each report once, unless `rerun=true`). Answers at once with the run's id; the worker does the rest."""
-    enqueued = jobs_admin.run_now(ctx.uow, ctx.settings, principal, _open_queue(ctx), name, month=month, rerun=rerun)
+    enqueued = jobs_admin.run_now(ctx.uow, ctx.settings, principal, ctx.open_queue, name, month=month, rerun=rerun)
     assert enqueued.run_id is not None
     with ctx.uow() as uow:
         run = jobs_admin.get_run(uow, principal, enqueued.run_id)
     return JobStartedOut(id=run.id, job=run.job, task=enqueued.task, detail=run.detail)
 
 
-@router.get('/jobs/runs/{run_id}', response_model=JobRunOut, summary='One job run', responses=_responses(404, 422))
+@router.get('/jobs/runs/{run_id}', summary='One job run', responses=_responses(404, 422))
 def get_run(run_id: IdPath, principal: AdminUser, ctx: Context) -> JobRunOut:
     with ctx.uow() as uow:
-        return JobRunOut.of(jobs_admin.get_run(uow, principal, run_id), ctx.settings.zone)
+        return JobRunOut.from_view(jobs_admin.get_run(uow, principal, run_id), ctx.settings.zone)
 
 
-@router.get('/deliveries', response_model=DeliveryPage, summary='The delivery log', responses=_responses(422))
+@router.get('/deliveries', summary='The delivery log', responses=_responses(422))
 def list_deliveries(
     principal: AdminUser,
     ctx: Context,
@@ -109,21 +100,17 @@ def list_deliveries(
     criteria = DeliveryFilter(status=status_, kind=kind, channel=channel, first=first, last=last)
     with ctx.uow() as uow:
         page = jobs_admin.find_deliveries(uow, ctx.settings, principal, criteria, limit=limit, offset=offset)
-    zone = ctx.settings.zone
-    return DeliveryPage(
-        items=[DeliveryOut.of(view, zone) for view in page.items], total=page.total, limit=limit, offset=offset
-    )
+    return DeliveryPage.from_view(page, ctx.settings.zone)
 
 
 @router.post(
     '/deliveries/{delivery_id}/retry',
     status_code=status.HTTP_202_ACCEPTED,
-    response_model=DeliveryRetryOut,
     summary='Retry a failed delivery',
     responses=_responses(404, 409, 422, 503),
 )
 def retry_delivery(delivery_id: IdPath, principal: AdminUser, ctx: Context) -> DeliveryRetryOut:
     """Reopen a failed delivery and hand it to the task that sends it (409 when it did not fail, or when no task
     sends that kind of message again)."""
-    enqueued = jobs_admin.retry_delivery(ctx.uow, ctx.settings, principal, _open_queue(ctx), delivery_id)
+    enqueued = jobs_admin.retry_delivery(ctx.uow, ctx.settings, principal, ctx.open_queue, delivery_id)
     return DeliveryRetryOut(delivery_id=delivery_id, task=enqueued.task, run_id=enqueued.run_id)

@@ -5,51 +5,45 @@ No route here takes a patient id: each answers about the caller only.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from hms.api.deps import Context, PatientUser
-from hms.api.schemas import AccessEntryOut, HistoryOut, Message, NoticeOut, ProfileOut, problem_responses
+from hms.api.problems import ProblemFamily
+from hms.api.schemas import AccessEntryOut, HistoryOut, Message, NoticeOut, ProfileOut
 from hms.domain.records import EmailChange, ProfilePatch
 from hms.services import notices, profile, records
 
 router = APIRouter(prefix='/patient', tags=['patient'])
 
-_PATIENT_ONLY = {403: 'Only patients have their own record'}
+_responses = ProblemFamily(401, 403, described={403: 'Only patients have their own record'})
 
 
-def _responses(*codes: int, described: dict[int, str] | None = None) -> dict[int | str, dict[str, Any]]:
-    """401 and 403 (not a patient), plus ``codes``."""
-    return problem_responses(401, 403, *codes, described={**_PATIENT_ONLY, **(described or {})})
-
-
-@router.get('/history', response_model=HistoryOut, summary='My visits', responses=_responses())
+@router.get('/history', summary='My visits', responses=_responses())
 def my_history(principal: PatientUser, ctx: Context) -> HistoryOut:
     """Your completed visits with every doctor, newest first (diagnosis, treatment, prescription, tests and the
     doctor's notes for you), and your upcoming appointments. `private_notes` is always null here."""
     with ctx.uow() as uow:
-        view = records.my_history(uow, ctx.settings, principal)
-    return HistoryOut.of(view, ctx.settings.zone, for_patient=True)
+        return HistoryOut.from_view(records.my_history(uow, ctx.settings, principal), ctx.settings.zone)
 
 
-@router.get('/profile', response_model=ProfileOut, summary='My profile', responses=_responses())
+@router.get('/profile', summary='My profile', responses=_responses())
 def get_profile(principal: PatientUser, ctx: Context) -> ProfileOut:
     with ctx.uow() as uow:
-        return ProfileOut.of(profile.get_profile(uow, principal))
+        return ProfileOut.from_view(profile.get_profile(uow, principal))
 
 
-@router.patch('/profile', response_model=ProfileOut, summary='Edit my profile', responses=_responses(422))
+@router.patch('/profile', summary='Edit my profile', responses=_responses(422))
 def update_profile(body: ProfilePatch, principal: PatientUser, ctx: Context) -> ProfileOut:
     """Change any of the given fields; `null` or an empty text clears blood group, allergies and emergency contact.
     The email is changed with `POST /api/patient/profile/email`."""
     with ctx.uow() as uow:
-        return ProfileOut.of(profile.update_profile(uow, principal, body))
+        return ProfileOut.from_view(profile.update_profile(uow, principal, body))
 
 
 @router.post(
     '/profile/email',
-    response_model=ProfileOut,
     summary='Change my email',
     responses=_responses(
         409, 422, described={409: 'The email is already registered', 422: 'Invalid email, or a wrong password'}
@@ -58,15 +52,10 @@ def update_profile(body: ProfilePatch, principal: PatientUser, ctx: Context) -> 
 def change_email(body: EmailChange, principal: PatientUser, ctx: Context) -> ProfileOut:
     """Change the email you sign in with; your current password is asked again."""
     with ctx.uow() as uow:
-        return ProfileOut.of(profile.change_email(uow, principal, body))
+        return ProfileOut.from_view(profile.change_email(uow, principal, body))
 
 
-@router.get(
-    '/access-log',
-    response_model=list[AccessEntryOut],
-    summary='Who looked at my record',
-    responses=_responses(422),
-)
+@router.get('/access-log', summary='Who looked at my record', responses=_responses(422))
 def access_log(
     principal: PatientUser,
     ctx: Context,
@@ -74,11 +63,10 @@ def access_log(
 ) -> list[AccessEntryOut]:
     """Every view or change of your record (history, details, treatments), newest first, with who and their role."""
     with ctx.uow() as uow:
-        entries = records.access_log(uow, principal, limit=limit)
-    return [AccessEntryOut.of(entry, ctx.settings.zone) for entry in entries]
+        return AccessEntryOut.from_views(records.access_log(uow, principal, limit=limit), ctx.settings.zone)
 
 
-@router.get('/notices', response_model=list[NoticeOut], summary='My notices', responses=_responses(422))
+@router.get('/notices', summary='My notices', responses=_responses(422))
 def my_notices(
     principal: PatientUser,
     ctx: Context,
@@ -86,11 +74,10 @@ def my_notices(
 ) -> list[NoticeOut]:
     """Messages from the clinic (e.g. an appointment the doctor cancelled), newest first."""
     with ctx.uow() as uow:
-        found = notices.my_notices(uow, principal, limit)
-    return [NoticeOut.of(notice, ctx.settings.zone) for notice in found]
+        return NoticeOut.from_views(notices.my_notices(uow, principal, limit), ctx.settings.zone)
 
 
-@router.post('/notices/read', response_model=Message, summary='Mark my notices read', responses=_responses())
+@router.post('/notices/read', summary='Mark my notices read', responses=_responses())
 def mark_notices_read(principal: PatientUser, ctx: Context) -> Message:
     with ctx.uow() as uow:
         notices.mark_all_read(uow, principal)

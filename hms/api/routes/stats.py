@@ -8,13 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from hms import clock
-from hms.api.deps import AdminUser, Context
-from hms.api.schemas import check_days, problem_responses
+from hms.api.deps import AdminUser, Context, from_cache
+from hms.api.params import QueryId, check_days
+from hms.api.problems import problem_responses
 from hms.services import stats
 from hms.services.stats import StatsQuery
 
 router = APIRouter(prefix='/admin/stats', tags=['statistics'])
-PositiveId = Annotated[int | None, Query(gt=0, lt=2**63)]
 
 
 @router.get('', summary='Dashboard figures and series', responses=problem_responses(401, 403, 422))
@@ -26,8 +26,8 @@ def dashboard(
         date | None, Query(alias='from', description='first local date (default: 29 days before `to`)')
     ] = None,
     last: Annotated[date | None, Query(alias='to', description='last local date, included (default: today)')] = None,
-    department_id: PositiveId = None,
-    doctor_id: PositiveId = None,
+    department_id: QueryId = None,
+    doctor_id: QueryId = None,
 ) -> dict[str, Any]:
     """Headline figures (doctors, patients, appointments today / this week / all time, completed, cancellation and
     no-show rates) and every chart's series for the period. `X-Cache` says whether it came from the cache."""
@@ -37,6 +37,4 @@ def dashboard(
     first = first or last - timedelta(days=29)
     check_days(first, last)
     query = StatsQuery(first, last, department_id, doctor_id)
-    data, hit = stats.dashboard_cached(ctx.cache, ctx.uow, ctx.settings, principal, query)
-    response.headers['X-Cache'] = 'HIT' if hit else 'MISS'
-    return data
+    return from_cache(response, stats.dashboard_cached(ctx.cache, ctx.uow, ctx.settings, principal, query))
