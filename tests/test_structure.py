@@ -148,10 +148,12 @@ def _sqlalchemy_names(tree: ast.AST) -> tuple[set[str], set[str]]:
     builders: set[str] = set()
     modules: set[str] = set()
     for node in _imports(tree):
-        if isinstance(node, ast.ImportFrom) and (node.module or '').partition('.')[0] == 'sqlalchemy' and not node.level:
-            builders |= {alias.asname or alias.name for alias in node.names if alias.name in SQL_BUILDERS}
-            modules |= {alias.asname or alias.name for alias in node.names if alias.name not in SQL_BUILDERS}
-        elif isinstance(node, ast.Import):
+        if isinstance(node, ast.ImportFrom):
+            if node.level or (node.module or '').partition('.')[0] != 'sqlalchemy':
+                continue
+            for alias in node.names:
+                (builders if alias.name in SQL_BUILDERS else modules).add(alias.asname or alias.name)
+        else:
             for alias in node.names:
                 if alias.name.partition('.')[0] == 'sqlalchemy':
                     modules.add(alias.asname or alias.name.partition('.')[0])
@@ -263,9 +265,7 @@ def test_jobs_build_no_sql_and_read_no_models() -> None:
     for source in _sources('jobs'):
         for node in _imports(source.tree):
             modules = (
-                [alias.name for alias in node.names]
-                if isinstance(node, ast.Import)
-                else [_imported_from(source, node)]
+                [alias.name for alias in node.names] if isinstance(node, ast.Import) else [_imported_from(source, node)]
             )
             problems += [
                 f'{source.where}:{node.lineno}: imports {module}'
@@ -286,10 +286,7 @@ def test_the_import_contracts_hold() -> None:
 
 def test_only_the_composition_root_imports_jobs_or_pages() -> None:
     problems = [
-        problem
-        for source in _sources('hms')
-        if source.module != 'hms.cli'
-        for problem in entry_point_imports(source)
+        problem for source in _sources('hms') if source.module != 'hms.cli' for problem in entry_point_imports(source)
     ]
     assert not problems, 'hms/ reaches jobs/ or pages/ only through hms/cli.py (ports for the rest):\n' + '\n'.join(
         problems
