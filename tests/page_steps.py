@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from nicegui import ui
 from nicegui.testing import User
@@ -23,8 +23,6 @@ from .scheduling_fixtures import Clinic
 # Handlers run in worker threads and some hash a password: poll for up to 5 s rather than NiceGUI's default 0.3 s.
 PATIENCE = 50
 FORBIDDEN = 'You do not have access to this page.'
-# What a check raises while a panel is being rebuilt (it is briefly empty): with ``tolerate=``, not yet rather than no.
-REBUILDING: tuple[type[Exception], ...] = (AssertionError, StopIteration)
 
 
 async def see(
@@ -135,6 +133,18 @@ def fill(user: User, value: Any, *, marker: str | None = None, label: str | None
     """Replace a field's value (as a person selecting all and typing would)."""
     with user:
         element(user, marker=marker, label=label).value = value
+
+
+def fill_in(user: User, values: dict[str, Any], *, by: Literal['label', 'marker'] = 'label') -> None:
+    """Fill several fields in turn, each found by its label (or its marker)."""
+    for key, value in values.items():
+        fill(user, value, **{by: key})
+
+
+def pick(user: User, select: str, option: str) -> None:
+    """Open the labelled select and choose an option."""
+    user.find(kind=ui.select, content=select).click()
+    user.find(option).click()
 
 
 def text_of(user: User, marker: str) -> str:

@@ -20,7 +20,6 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from nicegui import ui
 from nicegui.testing import User
 
 from hms.api.app import API_PREFIX, create_api, mount
@@ -38,6 +37,7 @@ from . import access_matrix as matrix
 from .access_matrix import ACTORS, ADMIN, ANON, BLACKLISTED, DOCTOR_X, DOCTOR_Y, PATIENT_A, PATIENT_B
 from .api_fixtures import give_password
 from .factories import ADMIN_PASSWORD, DOCTOR_PASSWORD, PATIENT_PASSWORD, finished_export, make_patient, patient_data
+from .page_steps import sign_in
 from .scheduling_fixtures import WORKING_WEEK, Clinic, local
 
 DOC = Path(__file__).resolve().parents[1] / 'docs' / 'access-matrix.md'
@@ -561,11 +561,7 @@ HOME_HEADINGS = {PATIENT_A: 'My health', PATIENT_B: 'My health', DOCTOR_X: 'My d
 
 
 async def _sign_in(user: User, world: World, actor: str) -> None:
-    await user.open('/login')
-    user.find('Email').type(world.person(actor).email)
-    user.find('Password').type(world.password(actor))
-    user.find(kind=ui.button, content='Sign in').click()
-    await user.should_see(HOME_HEADINGS[actor], retries=50)
+    await sign_in(user, world.person(actor).email, world.password(actor), HOME_HEADINGS[actor])
 
 
 def page_outcome(status: int, location: str, body: str) -> str:

@@ -6,32 +6,20 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from hms.api.app import mount
 from hms.clock import ManualClock
 from hms.context import AppContext
 from hms.services import accounts
 
+from .api_fixtures import PROBLEM, login, mounted_api
 from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 from .factories import DOCTOR_PASSWORD, PATIENT_PASSWORD, make_doctor, patient_data
-
-PROBLEM = 'application/problem+json'
 
 
 @pytest.fixture
 def api(ctx: AppContext) -> Iterator[TestClient]:
-    app = FastAPI()
-    mount(app)  # as main.py does: the API lives under /api
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield client
-
-
-def token_for(api: TestClient, email: str, password: str) -> dict[str, str]:
-    response = api.post('/api/login', json={'email': email, 'password': password})
-    assert response.status_code == 200, response.text
-    return {'Authorization': f'Bearer {response.json()["access_token"]}'}
+    yield from mounted_api()  # as main.py does: the API lives under /api
 
 
 def test_register_then_login_then_me(api: TestClient, clock: ManualClock) -> None:
@@ -96,7 +84,7 @@ def test_throttled_login_is_429_with_retry_after(api: TestClient, ctx: AppContex
 
 def test_blacklisted_user_gets_403_and_loses_tokens(api: TestClient, ctx: AppContext) -> None:
     user_id = api.post('/api/register', json=patient_data()).json()['user_id']
-    headers = token_for(api, 'ada@example.com', PATIENT_PASSWORD)
+    headers = login(api, 'ada@example.com', PATIENT_PASSWORD)
     admin_login = api.post('/api/login', json={'email': ADMIN_EMAIL, 'password': ADMIN_PASSWORD}).json()
     with ctx.uow() as uow:
         admin = accounts.authenticate(uow, ctx.settings, admin_login['access_token'], kind=accounts.SessionKind.API)
@@ -109,7 +97,7 @@ def test_blacklisted_user_gets_403_and_loses_tokens(api: TestClient, ctx: AppCon
 
 def test_logout_revokes_the_token(api: TestClient) -> None:
     api.post('/api/register', json=patient_data())
-    headers = token_for(api, 'ada@example.com', PATIENT_PASSWORD)
+    headers = login(api, 'ada@example.com', PATIENT_PASSWORD)
     assert api.post('/api/logout', headers=headers).status_code == 200
     response = api.get('/api/me', headers=headers)
     assert response.status_code == 401
@@ -125,14 +113,14 @@ def test_me_requires_a_valid_token(api: TestClient, header: str | None) -> None:
 
 def test_token_expires_when_idle(api: TestClient, clock: ManualClock) -> None:
     api.post('/api/register', json=patient_data())
-    headers = token_for(api, 'ada@example.com', PATIENT_PASSWORD)
+    headers = login(api, 'ada@example.com', PATIENT_PASSWORD)
     clock.advance(timedelta(minutes=31))
     assert api.get('/api/me', headers=headers).status_code == 401
 
 
 def test_password_change(api: TestClient) -> None:
     api.post('/api/register', json=patient_data())
-    headers = token_for(api, 'ada@example.com', PATIENT_PASSWORD)
+    headers = login(api, 'ada@example.com', PATIENT_PASSWORD)
     wrong = api.post(
         '/api/me/password', headers=headers, json={'current_password': 'nope', 'new_password': 'Fresh-Pine-88'}
     )
@@ -147,13 +135,13 @@ def test_password_change(api: TestClient) -> None:
         json={'current_password': PATIENT_PASSWORD, 'new_password': 'Fresh-Pine-88'},
     )
     assert ok.status_code == 200
-    token_for(api, 'ada@example.com', 'Fresh-Pine-88')
+    login(api, 'ada@example.com', 'Fresh-Pine-88')
 
 
 def test_doctor_with_initial_password_is_flagged(api: TestClient, ctx: AppContext) -> None:
     make_doctor(ctx, must_change_password=True)
 
-    me = api.get('/api/me', headers=token_for(api, 'house@clinic.test', DOCTOR_PASSWORD)).json()
+    me = api.get('/api/me', headers=login(api, 'house@clinic.test', DOCTOR_PASSWORD)).json()
     assert me['role'] == 'doctor' and me['must_change_password'] is True
 
 

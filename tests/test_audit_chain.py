@@ -27,6 +27,7 @@ from hms.services.principal import Principal
 
 from .api_fixtures import People, assert_problem
 from .factories import ADMIN_EMAIL, ADMIN_PASSWORD, PATIENT_PASSWORD, make_patient
+from .page_steps import see, sign_in
 from .scheduling_fixtures import Clinic
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -255,27 +256,11 @@ def test_api_audit_filters_pages_and_is_admin_only(api: TestClient, people: Peop
     assert_problem(api.get('/api/admin/audit', headers=people.admin, params={'limit': 100000}), 422)
 
 
-PATIENCE = 50
-
-
-async def see(user: User, target: str | None = None, **filters: object) -> None:
-    await user.should_see(target, retries=PATIENCE, **filters)  # type: ignore[arg-type]
-
-
-async def sign_in(user: User, email: str, password: str) -> None:
-    await user.open('/login')
-    user.find('Email').type(email)
-    user.find('Password').type(password)
-    user.find(kind=ui.button, content='Sign in').click()
-
-
 async def test_admin_audit_page_lists_filters_and_verifies(user: User) -> None:
     ctx = context.get()
     make_patient(ctx)
-    await sign_in(user, 'ada@example.com', 'not-the-password')
-    await see(user, 'Wrong email or password.')
-    await sign_in(user, ADMIN_EMAIL, ADMIN_PASSWORD)
-    await see(user, 'Clinic dashboard')
+    await sign_in(user, 'ada@example.com', 'not-the-password', 'Wrong email or password.')
+    await sign_in(user, ADMIN_EMAIL, ADMIN_PASSWORD, 'Clinic dashboard')
     await user.open('/admin/audit')
     await see(user, marker='audit-table')
     table = user.find(marker='audit-table').elements.pop()
@@ -296,7 +281,6 @@ async def test_admin_audit_page_lists_filters_and_verifies(user: User) -> None:
 
 async def test_admin_audit_page_is_refused_to_others(user: User) -> None:
     make_patient(context.get())
-    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD)
-    await see(user, 'My health')
+    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD, 'My health')
     await user.open('/admin/audit')
     await see(user, 'You do not have access to this page.')

@@ -22,6 +22,7 @@ from hms.services import appointments
 
 from .api_fixtures import PROBLEM, People, assert_problem, give_password
 from .factories import ADMIN_PASSWORD, DOCTOR_PASSWORD, PATIENT_PASSWORD, build_export, patient_data
+from .page_steps import see, sign_in
 from .scheduling_fixtures import Clinic, local
 
 SCRIPT = '<script>alert("x")</script>'
@@ -246,8 +247,6 @@ def test_formulas_are_stored_as_typed_and_exported_as_text(api: TestClient, peop
 
 # --- The main page forms ---------------------------------------------------------------------------------------------
 
-PATIENCE = 50
-
 
 async def _register(user: User, name: str, address: str = '1 Main Street') -> None:
     await user.open('/register')
@@ -264,9 +263,9 @@ async def _register(user: User, name: str, address: str = '1 Main Street') -> No
 
 async def test_markup_typed_in_the_registration_form_is_shown_as_text(user: User) -> None:
     await _register(user, f'Eve {SCRIPT}', address=IMG)
-    await user.should_see(f'Welcome, Eve {SCRIPT}', retries=PATIENCE)  # a label: the text itself, never markup
+    await see(user, f'Welcome, Eve {SCRIPT}')  # a label: the text itself, never markup
     await user.open('/patient/profile')
-    await user.should_see(IMG, retries=PATIENCE)
+    await see(user, IMG)
     assert user.client is not None
     html = [element for element in user.client.layout.descendants() if isinstance(element, ui.html)]
     assert not any(SCRIPT in str(element.content) or IMG in str(element.content) for element in html)
@@ -280,7 +279,7 @@ async def test_markup_typed_in_the_registration_form_is_shown_as_text(user: User
 )
 async def test_the_registration_form_explains_a_bad_name_under_the_field(user: User, name: str, message: str) -> None:
     await _register(user, name)
-    await user.should_see(message, retries=PATIENCE)
+    await see(user, message)
     field = user.find('Full name').elements.pop()
     assert isinstance(field, ui.input) and field.error and message in field.error
     with context.get().uow() as uow:
@@ -288,19 +287,15 @@ async def test_the_registration_form_explains_a_bad_name_under_the_field(user: U
 
 
 async def test_markup_typed_as_a_booking_reason_is_shown_as_text(user: User, clinic: Clinic) -> None:
-    await user.open('/login')
-    user.find('Email').type(clinic.patient.email)
-    user.find('Password').type(PATIENT_PASSWORD)
-    user.find(kind=ui.button, content='Sign in').click()
-    await user.should_see('My health', retries=PATIENCE)
+    await sign_in(user, clinic.patient.email, PATIENT_PASSWORD, 'My health')
     await user.open(f'/patient/doctors/{clinic.doctor.user_id}')
-    await user.should_see(marker='slot-2026-03-03T10:00', retries=PATIENCE)
+    await see(user, marker='slot-2026-03-03T10:00')
     user.find(marker='slot-2026-03-03T10:00').click()
     with user.scope(marker='booking-dialog'):
-        await user.should_see('Tue 3 Mar 2026, 10:00', retries=PATIENCE)
+        await see(user, 'Tue 3 Mar 2026, 10:00')
         user.find('Reason for the visit (optional)').type(IMG)
         user.find(marker='confirm-booking').click()
-    await user.should_see(f'Reason: {IMG}', retries=PATIENCE)
+    await see(user, f'Reason: {IMG}')
     with clinic.ctx.uow() as uow:
         (booked,) = appointments.my_appointments(uow, clinic.patient, upcoming=True)
     assert booked.reason == IMG
@@ -322,11 +317,7 @@ async def test_odd_ids_in_page_addresses_never_break_a_page(user: User, clinic: 
     if role == 'doctor':
         give_password(clinic, person)
     password = {'admin': ADMIN_PASSWORD, 'doctor': DOCTOR_PASSWORD, 'patient': PATIENT_PASSWORD}[role]
-    await user.open('/login')
-    user.find('Email').type(person.email)
-    user.find('Password').type(password)
-    user.find(kind=ui.button, content='Sign in').click()
-    await user.should_see(person.name, retries=PATIENCE)
+    await sign_in(user, person.email, password, person.name)
     for template in ID_PAGES:
         for odd in ODD_IDS:
             response = await user.http_client.get(template.format(odd), follow_redirects=False)
@@ -336,7 +327,7 @@ async def test_odd_ids_in_page_addresses_never_break_a_page(user: User, clinic: 
 
 async def test_the_registration_form_refuses_an_oversized_field_clearly(user: User) -> None:
     await _register(user, 'Ada Lovelace', address='Flat 1, ' * 5_000)  # 40 000 characters pasted
-    await user.should_see('300 characters', retries=PATIENCE)
+    await see(user, '300 characters')
     field = user.find('Address').elements.pop()
     assert isinstance(field, ui.input) and field.error and '300 characters' in field.error
     with context.get().uow() as uow:

@@ -15,14 +15,13 @@ import stat
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from functools import cache
+from functools import partial
 from typing import Any
 
 import pytest
 from celery import Celery
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from nicegui import ui
 from nicegui.testing import User
 from sqlalchemy import func, select
 
@@ -34,17 +33,16 @@ from hms.domain.records import TreatmentIn
 from hms.domain.scheduling import BookingIn
 from hms.events import Event
 from hms.notify.sink import SmtpSink, read_outbox
-from hms.security.passwords import hash_password
 from hms.services import appointments, exports, records
 from hms.services.exports import ExportKind
 from hms.services.principal import Principal
 
-from .factories import ADMIN_EMAIL, ADMIN_PASSWORD, DOCTOR_PASSWORD, PATIENT_PASSWORD, make_patient
+from . import api_fixtures, page_steps
+from .api_fixtures import Headers, assert_problem, give_password, login, mounted_api
+from .factories import ADMIN_PASSWORD, PATIENT_PASSWORD, finished_export, make_patient
 from .scheduling_fixtures import Clinic, local
 
 PATIENCE_SECONDS = 30.0  # an export takes a fraction of a second; slack for a loaded machine
-PROBLEM = 'application/problem+json'
-Headers = dict[str, str]
 TREATMENT: dict[str, Any] = {
     'diagnosis': 'Grippe saisonnière',
     'treatment': 'Rest and fluids',
@@ -66,20 +64,6 @@ PRESCRIPTION = 'Paracetamol 500 mg, every 6 hours, 5 days (after meals); Ibuprof
 
 
 # --- Data and helpers -------------------------------------------------------------------------------------------------
-
-
-@cache
-def _doctor_password_hash() -> str:
-    return hash_password(DOCTOR_PASSWORD)
-
-
-def give_password(clinic: Clinic, person: Principal) -> None:
-    """The fixture throws the doctors' initial passwords away: set DOCTOR_PASSWORD, as if already changed."""
-    with clinic.ctx.uow() as uow:
-        user = uow.users.get(person.user_id)
-        assert user is not None
-        user.password_hash, user.must_change_password = _doctor_password_hash(), False
-        uow.commit()
 
 
 def book(clinic: Clinic, patient: Principal, doctor: Principal, day: int, hour: int) -> int:
@@ -113,21 +97,6 @@ def export_row(clinic: Clinic, export_id: int) -> Export:
         return found
 
 
-def login(api: TestClient, email: str, password: str) -> Headers:
-    response = api.post('/api/login', json={'email': email, 'password': password})
-    assert response.status_code == 200, response.text
-    return {'Authorization': f'Bearer {response.json()["access_token"]}'}
-
-
-def assert_problem(response: Any, status: int, *fragments: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers['content-type'].startswith(PROBLEM)
-    body = response.json()
-    for fragment in fragments:
-        assert fragment in body['detail'], body['detail']
-    return body
-
-
 def eventually(check: Callable[[], Any], what: str, timeout: float = PATIENCE_SECONDS) -> Any:
     deadline = time.monotonic() + timeout
     while True:
@@ -139,19 +108,20 @@ def eventually(check: Callable[[], Any], what: str, timeout: float = PATIENCE_SE
         time.sleep(0.05)
 
 
-class People:
+class People(api_fixtures.People):
+    """Ada, Bob, Dr Grey and the administrator signed in at once (and again by ``relogin``), and the export steps."""
+
     def __init__(self, api: TestClient, clinic: Clinic) -> None:
-        self.api, self.clinic = api, clinic
         give_password(clinic, clinic.doctor)
         give_password(clinic, clinic.other_doctor)
+        super().__init__(api, clinic)
         self.relogin()
 
     def relogin(self) -> None:
         """Sign everyone in (again: moving the clock past the idle timeout ends their sessions)."""
-        self.ada = login(self.api, self.clinic.patient.email, PATIENT_PASSWORD)
-        self.bob = login(self.api, self.clinic.other_patient.email, PATIENT_PASSWORD)
-        self.grey = login(self.api, self.clinic.doctor.email, DOCTOR_PASSWORD)
-        self.admin = login(self.api, ADMIN_EMAIL, ADMIN_PASSWORD)
+        super().relogin()
+        for name in ('ada', 'bob', 'grey', 'admin'):
+            getattr(self, name)
 
     def request(self, headers: Headers, kind: str, first: str | None = None, last: str | None = None) -> int:
         body: dict[str, Any] = {'kind': kind}
@@ -184,12 +154,7 @@ class People:
 @pytest.fixture
 def api(clinic: Clinic, celery_worker: Celery) -> Iterator[TestClient]:
     """The API over the worker's context (real Redis); the worker thread runs the export tasks."""
-    app = FastAPI()
-    from hms.api.app import mount
-
-    mount(app)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield client
+    yield from mounted_api()
 
 
 @pytest.fixture
@@ -197,20 +162,11 @@ def people(api: TestClient, clinic: Clinic) -> People:
     return People(api, clinic)
 
 
-@pytest.fixture
-def outbox(hms_env: Any) -> Iterator[SmtpSink]:
-    """The development mail sink on this test's data folder (the worker finds its port there)."""
-    sink = SmtpSink(hms_env)
-    sink.start()
-    yield sink
-    sink.stop()
-
-
 # --- The API with the real worker -------------------------------------------------------------------------------------
 
 
 def test_a_patient_exports_their_treatment_history(
-    people: People, clinic: Clinic, outbox: SmtpSink, celery_worker: Celery
+    people: People, clinic: Clinic, mail_sink: SmtpSink, celery_worker: Celery
 ) -> None:
     visit(clinic)
     book(clinic, clinic.patient, clinic.other_doctor, 3, 10)  # booked, not a visit yet: not in the history
@@ -402,17 +358,9 @@ def test_a_build_error_is_recorded_without_patient_data(people: People, clinic: 
 # --- Pages ------------------------------------------------------------------------------------------------------------
 
 
-async def see(user: User, target: str | None = None, **filters: object) -> None:
-    await user.should_see(target, retries=int(PATIENCE_SECONDS * 10), **filters)  # type: ignore[arg-type]
-
-
-async def sign_in(user: User, email: str, password: str, heading: str) -> None:
-    await user.open('/logout')
-    await user.open('/login')
-    user.find('Email').type(email)
-    user.find('Password').type(password)
-    user.find(kind=ui.button, content='Sign in').click()
-    await see(user, heading)
+# The page steps, waiting as long as an export may take (NiceGUI looks again every 0.1 s).
+see = partial(page_steps.see, retries=int(PATIENCE_SECONDS * 10))
+switch_to = partial(page_steps.switch_to, retries=int(PATIENCE_SECONDS * 10))
 
 
 async def wait_for(check: Callable[[], Any], what: str) -> Any:
@@ -434,7 +382,7 @@ async def test_the_finished_export_is_pushed_to_the_open_page(
     redis_url: str, user: User, clinic: Clinic, celery_worker: Celery
 ) -> None:
     visit(clinic)
-    await sign_in(user, clinic.patient.email, PATIENT_PASSWORD, 'My health')
+    await switch_to(user, clinic.patient.email, PATIENT_PASSWORD, 'My health')
     await user.open('/patient/visits')
     await see(user, 'Download my treatment history')
     await see(user, 'No exports yet.')
@@ -469,7 +417,7 @@ async def test_the_finished_export_is_pushed_to_the_open_page(
 
 
 async def test_a_page_ignores_other_peoples_export_events(user: User, clinic: Clinic) -> None:
-    await sign_in(user, clinic.patient.email, PATIENT_PASSWORD, 'My health')
+    await switch_to(user, clinic.patient.email, PATIENT_PASSWORD, 'My health')
     await user.open('/patient/visits')
     await see(user, 'No exports yet.')
     panel = next(iter(user.find(marker='export-panel').elements))
@@ -485,7 +433,7 @@ async def test_a_page_ignores_other_peoples_export_events(user: User, clinic: Cl
 
 async def test_the_page_says_when_no_worker_can_run_exports(user: User, clinic: Clinic) -> None:
     visit(clinic)
-    await sign_in(user, clinic.admin.email, ADMIN_PASSWORD, 'Clinic dashboard')
+    await switch_to(user, clinic.admin.email, ADMIN_PASSWORD, 'Clinic dashboard')
     await user.open('/admin/appointments')
     await see(user, 'Export appointments')
     user.find(marker='export-start').click()
@@ -495,27 +443,20 @@ async def test_the_page_says_when_no_worker_can_run_exports(user: User, clinic: 
 
 async def test_the_page_download_route_checks_the_session_and_the_owner(user: User, clinic: Clinic) -> None:
     visit(clinic)
-    with clinic.ctx.uow() as uow:  # an export finished by the worker's steps, run here
-        view = exports.request_export(uow, clinic.ctx.settings, clinic.patient, 'my-history', None, None)
-    with clinic.ctx.uow() as uow:
-        job = exports.begin(uow, view.id)
-        assert job is not None
-        content, rows = exports.build_csv(uow, clinic.ctx.settings, job)
-    with clinic.ctx.uow() as uow:
-        assert exports.finish(uow, view.id, exports.store_file(clinic.ctx.settings, content), rows)
-    path = f'/exports/{view.id}/download'
+    export_id = finished_export(clinic.ctx, clinic.patient)
+    path = f'/exports/{export_id}/download'
 
     anonymous = await user.http_client.get(path)
     assert anonymous.status_code == 303 and anonymous.headers['location'].startswith('/login')
-    await sign_in(user, clinic.other_patient.email, PATIENT_PASSWORD, 'My health')
+    await switch_to(user, clinic.other_patient.email, PATIENT_PASSWORD, 'My health')
     assert (await user.http_client.get(path)).status_code == 404  # Bob: not his
-    await sign_in(user, clinic.admin.email, ADMIN_PASSWORD, 'Clinic dashboard')
+    await switch_to(user, clinic.admin.email, ADMIN_PASSWORD, 'Clinic dashboard')
     assert (await user.http_client.get(path)).status_code == 404  # the administrator: not theirs either
-    await sign_in(user, clinic.patient.email, PATIENT_PASSWORD, 'My health')
+    await switch_to(user, clinic.patient.email, PATIENT_PASSWORD, 'My health')
     owned = await user.http_client.get(path)
     assert owned.status_code == 200 and owned.headers['cache-control'] == 'no-store'
     assert parse_csv(owned.content)[1][1] == 'Ada Lovelace'
 
     await user.open('/patient/visits')  # opened later: the finished export is listed with its Download button
-    await see(user, marker=f'export-download-{view.id}')
+    await see(user, marker=f'export-download-{export_id}')
     await see(user, 'Ready · 1 row')

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 import redis
 from fastapi.testclient import TestClient
-from nicegui import ui
 from nicegui.testing import User
 
 from hms.cache import PREFIX, Cache, Codec
@@ -26,7 +25,7 @@ from hms.services import availability, departments, doctors
 from hms.services.views import DepartmentView, SlotView
 
 from .api_fixtures import Headers, People
-from .factories import ADMIN_EMAIL, ADMIN_PASSWORD
+from .page_steps import see, sign_in_admin
 from .redis_server import embedded_redis
 from .scheduling_fixtures import WORKING_WEEK, Clinic, local
 
@@ -417,15 +416,11 @@ async def test_the_jobs_page_shows_hits_and_misses_per_cached_read(redis_url: st
     with clinic.ctx.uow() as uow:
         departments.list_departments(uow)
         availability.free_slots(uow, clinic.ctx.settings, clinic.doctor.user_id)
-    await user.open('/login')
-    user.find('Email').type(ADMIN_EMAIL)
-    user.find('Password').type(ADMIN_PASSWORD)
-    user.find(kind=ui.button, content='Sign in').click()
-    await user.should_see('Clinic dashboard', retries=50)
+    await sign_in_admin(user)
     await user.open('/admin/jobs')
-    await user.should_see('Cache: ', retries=50)
-    await user.should_see('slots 0/1', retries=50)  # hits/misses per cached read
-    await user.should_see('departments ', retries=50)
+    await see(user, 'Cache: ')
+    await see(user, 'slots 0/1')  # hits/misses per cached read
+    await see(user, 'departments ')
 
 
 def test_a_change_made_while_redis_was_down_still_expires_older_entries(

@@ -7,40 +7,36 @@ database, with the clock and the Berlin time zone; ``redis_url`` comes before bo
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from nicegui import ui
 from nicegui.testing import User
 from sqlalchemy import select
 
 from hms import context
-from hms.api.app import mount
 from hms.clock import ManualClock
 from hms.config import Settings
-from hms.db.models import Appointment, Delivery, Export, JobRun, Treatment
+from hms.db.models import Delivery, Export, JobRun
 from hms.domain.enums import AppointmentStatus, Channel, DeliveryStatus, ExportStatus
 from hms.notify.email import send_composed
 from hms.notify.sink import SmtpSink, sink_port
 from hms.services import jobs_admin, reports
-from hms.services.bootstrap import ensure_admin
 from hms.services.jobs_admin import DeliveryView
 from hms.services.reports import Month, Recipient
 
+from .api_fixtures import api_over, login
 from .factories import ADMIN_EMAIL, ADMIN_PASSWORD, PATIENT_PASSWORD, make_patient
-from .scheduling_fixtures import Clinic, local
+from .page_steps import eventually, label_text, rows, see, sign_in, sign_in_admin
+from .scheduling_fixtures import Clinic, insert_appointment, local
 
-PATIENCE = 50  # handlers run in threads: poll for up to 5 s
 NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # Monday 2 March 2026, 08:00 in Berlin (the clinic fixture's clock)
 
 
@@ -167,36 +163,21 @@ def test_which_task_retries_which_delivery(delivery: DeliveryView, tasks: set[st
 # --- API --------------------------------------------------------------------------------------------------------------
 
 
-def make_api(settings: Settings) -> Iterator[TestClient]:
-    ctx = context.init(settings)
-    ensure_admin(ctx.db, ctx.settings)
-    app = FastAPI()
-    mount(app)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield client
-    ctx.db.dispose()
-
-
 @pytest.fixture
 def api(redis_url: str, settings: Settings, clock: ManualClock) -> Iterator[TestClient]:
     clock.set(NOW)
-    yield from make_api(settings.model_copy(update={'redis_url': redis_url, 'timezone': 'Europe/Berlin'}))
+    yield from api_over(settings.model_copy(update={'redis_url': redis_url, 'timezone': 'Europe/Berlin'}))
 
 
 @pytest.fixture
 def api_without_redis(settings: Settings, clock: ManualClock) -> Iterator[TestClient]:
     clock.set(NOW)
-    yield from make_api(settings.model_copy(update={'timezone': 'Europe/Berlin'}))
-
-
-def bearer(api: TestClient, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD) -> dict[str, str]:
-    token = api.post('/api/login', json={'email': email, 'password': password}).json()['access_token']
-    return {'Authorization': f'Bearer {token}'}
+    yield from api_over(settings.model_copy(update={'timezone': 'Europe/Berlin'}))
 
 
 def test_jobs_are_for_the_administrator_only(api: TestClient) -> None:
     make_patient(context.get())
-    patient = bearer(api, 'ada@example.com', PATIENT_PASSWORD)
+    patient = login(api, 'ada@example.com', PATIENT_PASSWORD)
     calls: list[tuple[str, str]] = [
         ('GET', '/api/admin/jobs'),
         ('POST', '/api/admin/jobs/monthly-reports/run'),
@@ -211,7 +192,7 @@ def test_jobs_are_for_the_administrator_only(api: TestClient) -> None:
 
 
 def test_run_now_answers_202_and_the_run_appears(api: TestClient, redis_url: str) -> None:
-    admin = bearer(api)
+    admin = login(api, ADMIN_EMAIL, ADMIN_PASSWORD)
     started = api.post('/api/admin/jobs/monthly-reports/run', headers=admin)
     assert started.status_code == 202, started.text
     body = started.json()
@@ -266,7 +247,7 @@ def test_run_now_answers_202_and_the_run_appears(api: TestClient, redis_url: str
     ],
 )
 def test_bad_runs_are_refused(api: TestClient, path: str, params: dict[str, str], status: int) -> None:
-    response = api.post(path, headers=bearer(api), params=params)
+    response = api.post(path, headers=login(api, ADMIN_EMAIL, ADMIN_PASSWORD), params=params)
     assert response.status_code == status, response.text
     assert response.headers['content-type'] == 'application/problem+json'
     assert job_runs() == []
@@ -274,7 +255,7 @@ def test_bad_runs_are_refused(api: TestClient, path: str, params: dict[str, str]
 
 def test_without_redis_jobs_cannot_run(api_without_redis: TestClient) -> None:
     api = api_without_redis
-    admin = bearer(api)
+    admin = login(api, ADMIN_EMAIL, ADMIN_PASSWORD)
     response = api.post('/api/admin/jobs/monthly-reports/run', headers=admin)
     assert response.status_code == 503 and response.headers['content-type'] == 'application/problem+json'
     assert response.json()['detail'] == 'Redis not configured: jobs cannot run.'
@@ -291,7 +272,7 @@ def test_without_redis_jobs_cannot_run(api_without_redis: TestClient) -> None:
 
 
 def test_the_delivery_log_filters_and_pages(api: TestClient) -> None:
-    admin = bearer(api)
+    admin = login(api, ADMIN_EMAIL, ADMIN_PASSWORD)
     berlin_day = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)  # 2 March in Berlin
     add_delivery('reminder:2026-03-02:appointment:1:email', 'reminder', DeliveryStatus.SENT, created=berlin_day)
     add_delivery(
@@ -324,7 +305,7 @@ def test_the_delivery_log_filters_and_pages(api: TestClient) -> None:
 
 
 def test_retrying_a_failed_delivery_reopens_it_and_queues_its_task(api: TestClient, redis_url: str) -> None:
-    admin = bearer(api)
+    admin = login(api, ADMIN_EMAIL, ADMIN_PASSWORD)
     failed = add_delivery('report:2026-02:clinic:email', 'report', DeliveryStatus.FAILED, error='SMTP 550')
     sent = add_delivery('report:2026-02:doctor:3:email', 'report', DeliveryStatus.SENT)
     reminder = add_delivery('reminder:2026-03-01:appointment:4:email', 'reminder', DeliveryStatus.FAILED)
@@ -348,53 +329,17 @@ def test_retrying_a_failed_delivery_reopens_it_and_queues_its_task(api: TestClie
 # --- Pages ------------------------------------------------------------------------------------------------------------
 
 
-async def see(user: User, target: str | None = None, **filters: object) -> None:
-    await user.should_see(target, retries=PATIENCE, **filters)  # type: ignore[arg-type]
-
-
-async def eventually(check: Callable[[], bool], what: str) -> None:
-    for _ in range(PATIENCE):
-        if check():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f'timed out waiting for: {what}')
-
-
-async def sign_in(user: User, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD) -> None:
-    await user.open('/login')
-    user.find('Email').type(email)
-    user.find('Password').type(password)
-    user.find(kind=ui.button, content='Sign in').click()
-    await see(user, 'Clinic dashboard' if email == ADMIN_EMAIL else 'Sign out')
-
-
-def table(user: User, marker: str) -> ui.table:
-    assert user.client is not None
-    return next(e for e in user.client.layout.descendants() if isinstance(e, ui.table) and marker in e._markers)
-
-
-def rows(user: User, marker: str) -> list[dict[str, Any]]:
-    element = table(user, marker)
-    return list(element.rows) if element.visible else []
-
-
-def label(user: User, marker: str) -> str:
-    element = next(iter(user.find(marker=marker).elements))
-    assert isinstance(element, ui.label)
-    return element.text
-
-
 async def test_the_jobs_page_without_redis_says_jobs_cannot_run(user: User, clinic: Clinic) -> None:
-    await sign_in(user)
+    await sign_in_admin(user)
     await user.open('/admin/jobs')
     await see(user, 'Redis not configured: jobs cannot run.')
-    await eventually(lambda: label(user, 'redis-state') == 'Redis: not configured', 'the reachability')
+    await eventually(lambda: label_text(user, 'redis-state') == 'Redis: not configured', 'the reachability')
     button = next(iter(user.find(marker='run-monthly-reports').elements))
     assert not button.enabled
 
 
 async def test_the_jobs_page_is_for_the_administrator(user: User, clinic: Clinic) -> None:
-    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD)
+    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD, 'Sign out')
     await user.open('/admin/jobs')
     await see(user, 'You do not have access to this page.')
     await user.open('/admin/outbox')
@@ -443,7 +388,7 @@ async def test_the_jobs_page_shows_runs_and_deliveries_and_retries(redis_url: st
         recipient='ada@x.org',
         created=NOW - timedelta(hours=1),
     )
-    await sign_in(user)
+    await sign_in_admin(user)
     await user.open('/admin/jobs')
     await see(user, 'Delivery log')
     [run] = rows(user, 'runs-table')
@@ -466,7 +411,7 @@ async def test_the_jobs_page_shows_runs_and_deliveries_and_retries(redis_url: st
         ('reminder', 'Sent', False),
     ]
     assert log[0]['error'] == 'SMTP 550'
-    assert label(user, 'failed-state') == 'Failed deliveries: 1'
+    assert label_text(user, 'failed-state') == 'Failed deliveries: 1'
     [export] = rows(user, 'exports-table')
     assert (export['kind'], export['owner'], export['status'], export['rows']) == (
         'appointments',
@@ -474,8 +419,8 @@ async def test_the_jobs_page_shows_runs_and_deliveries_and_retries(redis_url: st
         'done',
         12,
     )
-    await eventually(lambda: label(user, 'redis-state') == 'Redis: reachable', 'Redis answers')
-    assert label(user, 'worker-state') == 'Worker: none answering'
+    await eventually(lambda: label_text(user, 'redis-state') == 'Redis: reachable', 'Redis answers')
+    assert label_text(user, 'worker-state') == 'Worker: none answering'
 
     with user:
         next(iter(user.find(marker='filter-status').elements)).value = 'sent'  # type: ignore[attr-defined]
@@ -509,43 +454,11 @@ async def test_the_jobs_page_shows_runs_and_deliveries_and_retries(redis_url: st
 SCRIPT_NAME = '<script>x</script>'
 
 
-@pytest.fixture
-def sink(hms_env: Path) -> Iterator[SmtpSink]:
-    server = SmtpSink(hms_env)
-    server.start()
-    yield server
-    server.stop()
-
-
 def send_report_to_sink(clinic: Clinic) -> None:
     """A real February report for Dr Grey, listing a patient whose name is markup, through the local sink."""
     script = make_patient(clinic.ctx, 'script@example.com', name=SCRIPT_NAME)
     start = local(2, 9, month=2)
-    with clinic.ctx.uow() as uow:
-        appointment = Appointment(
-            doctor_id=clinic.doctor.user_id,
-            patient_id=script.id,
-            start_at=start,
-            end_at=start + timedelta(minutes=30),
-            status=AppointmentStatus.COMPLETED,
-            reason='',
-            created_at=start,
-            updated_at=start,
-            sequence=0,
-        )
-        uow.session.add(appointment)
-        uow.session.flush()
-        uow.session.add(
-            Treatment(
-                appointment_id=appointment.id,
-                diagnosis='Migraine',
-                prescription=[],
-                created_at=start,
-                created_by_id=clinic.doctor.user_id,
-                updated_at=start,
-            )
-        )
-        uow.commit()
+    insert_appointment(clinic, clinic.doctor.user_id, script.id, start, AppointmentStatus.COMPLETED, 'Migraine')
     settings = context.get().settings
     grey = Recipient(clinic.doctor.user_id, 'grey@clinic.test', 'Meredith Grey', clinic=False)
     with context.get().uow() as uow:
@@ -554,10 +467,10 @@ def send_report_to_sink(clinic: Clinic) -> None:
 
 
 async def test_the_outbox_shows_a_message_only_inside_a_sandboxed_frame(
-    user: User, clinic: Clinic, sink: SmtpSink
+    user: User, clinic: Clinic, mail_sink: SmtpSink
 ) -> None:
     send_report_to_sink(clinic)
-    await sign_in(user)
+    await sign_in_admin(user)
     await user.open('/admin/outbox')
     await see(user, '1 message, newest first')
     [row] = rows(user, 'outbox-table')
@@ -586,7 +499,7 @@ def smtp_configured(monkeypatch: pytest.MonkeyPatch) -> None:
 async def test_the_outbox_names_the_server_when_one_is_configured(
     smtp_configured: None, user: User, clinic: Clinic
 ) -> None:
-    await sign_in(user)
+    await sign_in_admin(user)
     await user.open('/admin/outbox')
     await see(
         user,

@@ -28,6 +28,8 @@ from .page_steps import (
     element,
     eventually,
     fill,
+    fill_in,
+    pick,
     row_action,
     rows,
     see,
@@ -68,8 +70,7 @@ async def test_admin_adds_a_department_then_a_doctor_and_sees_the_one_time_passw
     await see(user, 'No departments yet')
     user.find(marker='add-department').click()
     await see(user, 'Add department', kind=ui.label)
-    fill(user, 'Neurology', label='Name')
-    fill(user, 'Brain and nerves', label='Description')
+    fill_in(user, {'Name': 'Neurology', 'Description': 'Brain and nerves'})
     confirm(user)
     await see(user, 'Department Neurology added.')
     await eventually(lambda: column(user, 'departments-table', 'name') == ['Neurology'], 'the new department')
@@ -79,14 +80,17 @@ async def test_admin_adds_a_department_then_a_doctor_and_sees_the_one_time_passw
     await see(user, 'No doctors yet')
     user.find(marker='add-doctor').click()
     await see(user, 'Full name')
-    fill(user, 'Gregory House', label='Full name')
-    fill(user, 'House@Clinic.test', label='Email')
-    user.find(kind=ui.select, content='Department').click()
-    user.find('Neurology').click()
-    fill(user, '21', label='Years of experience')
-    fill(user, 'MD, nephrology and infectious diseases', label='Qualifications')
-    fill(user, 'Diagnostician.', label='Short biography')
-    fill(user, '40', label='Consultation length (minutes)')
+    fill_in(user, {'Full name': 'Gregory House', 'Email': 'House@Clinic.test'})
+    pick(user, 'Department', 'Neurology')
+    fill_in(
+        user,
+        {
+            'Years of experience': '21',
+            'Qualifications': 'MD, nephrology and infectious diseases',
+            'Short biography': 'Diagnostician.',
+            'Consultation length (minutes)': '40',
+        },
+    )
     confirm(user)
     await see(user, 'Doctor account created')
     await see(user, 'must change it at first sign-in')
@@ -123,8 +127,7 @@ async def test_add_doctor_form_shows_errors_next_to_fields(user: User) -> None:
     await user.open('/admin/doctors')
     user.find(marker='add-doctor').click()
     await see(user, 'Full name')
-    fill(user, 'not-an-email', label='Email')
-    fill(user, '2', label='Consultation length (minutes)')
+    fill_in(user, {'Email': 'not-an-email', 'Consultation length (minutes)': '2'})
     confirm(user)
     await eventually(lambda: bool(element(user, label='Department').error), 'the department error')
     assert element(user, label='Full name').error == 'This field is required.'
@@ -166,8 +169,7 @@ async def test_department_can_be_renamed_and_described(user: User, clinic: Clini
     await eventually(lambda: bool(rows(user, 'departments-table')), 'the table')
     row_action(user, 'departments-table', 'edit', name='Cardiology')
     await see(user, 'Edit Cardiology')
-    fill(user, 'Cardiology and Vascular Medicine', label='Name')
-    fill(user, 'Hearts and vessels', label='Description')
+    fill_in(user, {'Name': 'Cardiology and Vascular Medicine', 'Description': 'Hearts and vessels'})
     confirm(user)
     await see(user, 'Department Cardiology and Vascular Medicine saved.')
     await eventually(
@@ -216,8 +218,7 @@ async def test_doctor_search_and_edit(user: User, clinic: Clinic) -> None:
     await eventually(lambda: len(rows(user, 'doctors-table')) == 2, 'both doctors again')
     row_action(user, 'doctors-table', 'edit', name='Derek Shepherd')
     await see(user, 'Edit Derek Shepherd')
-    fill(user, '15', label='Consultation length (minutes)')
-    fill(user, 'Neurosurgeon and cardiologist', label='Short biography')
+    fill_in(user, {'Consultation length (minutes)': '15', 'Short biography': 'Neurosurgeon and cardiologist'})
     confirm(user)
     await see(user, 'Derek Shepherd saved.')
     with clinic.ctx.uow() as uow:
@@ -247,10 +248,10 @@ async def test_patient_list_has_pages_of_25(user: User, clinic: Clinic, monkeypa
     await user.open('/admin/patients')
     await eventually(lambda: len(rows(user, 'patients-table')) == 25, 'the first page')
     await see(user, '1 to 25 of 27')
-    user.find(marker='patients-next').click()
+    user.find(marker='patients-table').trigger('request', {'pagination': {'page': 2, 'rowsPerPage': 25}})  # Next
     await eventually(lambda: len(rows(user, 'patients-table')) == 2, 'the second page')
     await see(user, '26 to 27 of 27')
-    user.find(marker='patients-previous').click()
+    user.find(marker='patients-table').trigger('request', {'pagination': {'page': 1, 'rowsPerPage': 25}})  # Previous
     await eventually(lambda: len(rows(user, 'patients-table')) == 25, 'back to the first page')
 
 
@@ -271,8 +272,7 @@ async def test_patient_detail_edit_shows_inline_errors_then_saves(user: User, cl
     assert 'phone number' in element(user, label='Phone').error
     await user.should_not_see('Contact details saved.')
 
-    fill(user, '+49 30 5555 1234', label='Phone')
-    fill(user, 'Charles Babbage, +44 20 7946 0001', label='Emergency contact')
+    fill_in(user, {'Phone': '+49 30 5555 1234', 'Emergency contact': 'Charles Babbage, +44 20 7946 0001'})
     user.find(marker='save-contact').click()
     await see(user, 'Contact details saved.')
     with clinic.ctx.uow() as uow:
@@ -368,8 +368,7 @@ async def test_appointments_filter_by_dates_doctor_department_and_patient(user: 
 
     fill(user, clinic.doctor.user_id, label='Doctor')
     await eventually(lambda: column(user, 'appointments-table', 'id') == [ada_visit.id], "Grey's appointments")
-    fill(user, None, label='Doctor')
-    fill(user, clinic.department_id, label='Department')
+    fill_in(user, {'Doctor': None, 'Department': clinic.department_id})
     await eventually(lambda: len(rows(user, 'appointments-table')) == 2, 'the department')
     fill(user, None, label='Department')
 

@@ -65,8 +65,7 @@ async def test_register_lands_on_patient_home_and_can_sign_in_again(user: User) 
     await see(user, 'Welcome, Grace Hopper')
     await user.open('/logout')
     await see(user, kind=ui.button, content='Sign in')
-    await sign_in(user, 'grace@example.com', 'Navy-Compiler-1952')
-    await see(user, 'Welcome, Grace Hopper')
+    await sign_in(user, 'grace@example.com', 'Navy-Compiler-1952', 'Welcome, Grace Hopper')
 
 
 async def test_registration_shows_errors_next_to_fields(user: User) -> None:
@@ -117,20 +116,16 @@ async def test_each_role_lands_on_its_home_and_is_refused_the_others(
 
 async def test_wrong_password_shows_one_generic_message(user: User) -> None:
     make_patient(context.get())
-    await sign_in(user, 'ada@example.com', 'not-my-password')
-    await see(user, 'Wrong email or password.')
-    await sign_in(user, 'nobody@example.com', 'not-my-password')
-    await see(user, 'Wrong email or password.')
+    await sign_in(user, 'ada@example.com', 'not-my-password', 'Wrong email or password.')
+    await sign_in(user, 'nobody@example.com', 'not-my-password', 'Wrong email or password.')
     await user.should_not_see('My health')
 
 
 async def test_repeated_failures_are_throttled_with_a_clear_message(user: User) -> None:
     make_patient(context.get())
     for _ in range(context.get().settings.login_max_failures):
-        await sign_in(user, 'ada@example.com', 'not-my-password')
-        await see(user, 'Wrong email or password.')
-    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD)
-    await see(user, 'Too many sign-in attempts. Try again in 15 minutes.')
+        await sign_in(user, 'ada@example.com', 'not-my-password', 'Wrong email or password.')
+    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD, 'Too many sign-in attempts. Try again in 15 minutes.')
     await user.should_not_see('My health')
 
 
@@ -138,16 +133,14 @@ async def test_blacklisted_user_is_refused_and_sees_why(user: User) -> None:
     ctx = context.get()
     patient = make_patient(ctx)
     deactivate(ctx, patient.id)
-    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD)
-    await see(user, 'deactivated by the clinic')
+    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD, 'deactivated by the clinic')
     await user.should_not_see('My health')
 
 
 async def test_blacklisting_ends_an_open_session(user: User) -> None:
     ctx = context.get()
     patient = make_patient(ctx)
-    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD)
-    await see(user, 'My health')
+    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD, 'My health')
     deactivate(ctx, patient.id)
     await user.open('/patient')
     await see(user, 'deactivated by the clinic')
@@ -156,8 +149,7 @@ async def test_blacklisting_ends_an_open_session(user: User) -> None:
 
 async def test_session_ends_after_idle_time(user: User, clock: ManualClock) -> None:
     make_patient(context.get())
-    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD)
-    await see(user, 'My health')
+    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD, 'My health')
     clock.advance(timedelta(minutes=20))
     await user.open('/patient')
     await see(user, 'My health')
@@ -169,8 +161,7 @@ async def test_session_ends_after_idle_time(user: User, clock: ManualClock) -> N
 
 async def test_an_open_page_signs_itself_out_when_idle(user: User, clock: ManualClock) -> None:
     make_patient(context.get())
-    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD)
-    await see(user, 'My health')
+    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD, 'My health')
     timer = user.find(ui.timer).elements.pop()
     assert isinstance(timer, ui.timer) and timer.callback is not None
     with user:
@@ -185,8 +176,7 @@ async def test_an_open_page_signs_itself_out_when_idle(user: User, clock: Manual
 
 async def test_logout_ends_the_session(user: User) -> None:
     make_patient(context.get())
-    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD)
-    await see(user, 'My health')
+    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD, 'My health')
     await user.open('/logout')
     await user.open('/patient')
     await see(user, kind=ui.button, content='Sign in')
@@ -194,8 +184,7 @@ async def test_logout_ends_the_session(user: User) -> None:
 
 async def test_doctor_with_initial_password_must_change_it_first(user: User) -> None:
     make_doctor(context.get(), must_change_password=True)
-    await sign_in(user, 'house@clinic.test', DOCTOR_PASSWORD)
-    await see(user, 'Choose your password')
+    await sign_in(user, 'house@clinic.test', DOCTOR_PASSWORD, 'Choose your password')
     await user.open('/doctor')
     await see(user, 'Choose your password')  # every page waits for the change
     change_password(user, DOCTOR_PASSWORD, 'Vicodin-Puzzle-Solver-7')
@@ -206,8 +195,7 @@ async def test_doctor_with_initial_password_must_change_it_first(user: User) -> 
 
 async def test_password_change_from_the_profile_page(user: User) -> None:
     make_patient(context.get())
-    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD)
-    await see(user, 'My health')
+    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD, 'My health')
     await user.open('/profile')
     change_password(user, 'wrong-current', 'Analytical-Engine-1843')
     await see(user, 'This is not your current password.')
@@ -217,13 +205,11 @@ async def test_password_change_from_the_profile_page(user: User) -> None:
     user.find(kind=ui.button, content='Change password').click()
     await see(user, 'Password changed.')
     await user.open('/logout')
-    await sign_in(user, 'ada@example.com', 'Analytical-Engine-1843')
-    await see(user, 'My health')
+    await sign_in(user, 'ada@example.com', 'Analytical-Engine-1843', 'My health')
 
 
 async def test_signed_in_user_visiting_login_goes_home(user: User) -> None:
-    await sign_in(user, ADMIN_EMAIL, ADMIN_PASSWORD)
-    await see(user, 'Clinic dashboard')
+    await sign_in(user, ADMIN_EMAIL, ADMIN_PASSWORD, 'Clinic dashboard')
     await user.open('/login')
     await see(user, 'Clinic dashboard')
 
@@ -244,10 +230,9 @@ async def test_admin_home_shows_counts_and_security_events(user: User) -> None:
     make_patient(ctx)
     make_patient(ctx, 'bob@example.com')
     make_doctor(ctx)
-    await sign_in(user, 'ada@example.com', 'definitely-wrong')
-    await see(user, 'Wrong email or password.')  # recorded before the admin looks
-    await sign_in(user, ADMIN_EMAIL, ADMIN_PASSWORD)
-    await see(user, 'Clinic dashboard')
+    # The failed sign-in is recorded before the administrator looks.
+    await sign_in(user, 'ada@example.com', 'definitely-wrong', 'Wrong email or password.')
+    await sign_in(user, ADMIN_EMAIL, ADMIN_PASSWORD, 'Clinic dashboard')
     figures = {key: user.find(marker=f'figure-{key}').elements.pop() for key in ('patients', 'doctors_active')}
     assert {key: label.text for key, label in figures.items() if isinstance(label, ui.label)} == {
         'patients': '2',

@@ -8,33 +8,17 @@ from datetime import timedelta
 from nicegui import ui
 from nicegui.testing import User
 
-from hms.db.models import Appointment
-from hms.domain.enums import AppointmentStatus
-
-from .factories import ADMIN_EMAIL, ADMIN_PASSWORD, PATIENT_PASSWORD
-from .scheduling_fixtures import Clinic, local
+from .factories import PATIENT_PASSWORD
+from .page_steps import label_text, sign_in_admin
+from .scheduling_fixtures import Clinic, insert_appointment, local
 
 # Waiting is bounded by the product's promise (a change shows within 2 s) plus slack for a loaded CI machine;
 # how fast it really is belongs to bench/, not to a test.
 PATIENCE_SECONDS = 5.0
 
 
-async def see(user: User, target: str | None = None, **filters: object) -> None:
-    await user.should_see(target, retries=50, **filters)  # type: ignore[arg-type]
-
-
-async def sign_in_admin(user: User) -> None:
-    await user.open('/login')
-    user.find('Email').type(ADMIN_EMAIL)
-    user.find('Password').type(ADMIN_PASSWORD)
-    user.find(kind=ui.button, content='Sign in').click()
-    await see(user, 'Clinic dashboard')
-
-
 def figure(user: User, key: str) -> str:
-    label = user.find(marker=f'figure-{key}').elements.pop()
-    assert isinstance(label, ui.label)
-    return label.text
+    return label_text(user, f'figure-{key}')
 
 
 async def shows(user: User, key: str, expected: str) -> None:
@@ -53,21 +37,7 @@ def chart(user: User, stem: str) -> dict:
 
 def add_completed(clinic: Clinic, days_ago: int) -> None:
     start = local(2, 10) - timedelta(days=days_ago)
-    with clinic.ctx.uow() as uow:
-        uow.session.add(
-            Appointment(
-                doctor_id=clinic.doctor.user_id,
-                patient_id=clinic.patient.user_id,
-                start_at=start,
-                end_at=start + timedelta(minutes=30),
-                status=AppointmentStatus.COMPLETED,
-                reason='',
-                created_at=start,
-                updated_at=start,
-                sequence=0,
-            )
-        )
-        uow.commit()
+    insert_appointment(clinic, clinic.doctor.user_id, clinic.patient.user_id, start)
 
 
 async def test_every_chart_is_drawn_from_the_data(user: User, clinic: Clinic) -> None:

@@ -22,7 +22,6 @@ from nicegui.testing import User
 from hms.domain.enums import AppointmentStatus, Role
 from hms.domain.errors import InvalidInput
 from hms.domain.scheduling import BookingIn, DepartmentIn
-from hms.security.passwords import hash_password
 from hms.services import appointments, departments, preferences, stats
 from hms.services.principal import Principal
 from hms.services.stats import StatsQuery
@@ -33,32 +32,11 @@ from pages.ui import i18n, theme
 from pages.ui.navigation import NAVIGATION
 
 from . import scheduling_fixtures
-from .factories import ADMIN_EMAIL, ADMIN_PASSWORD, DOCTOR_PASSWORD, PATIENT_PASSWORD
+from .factories import PATIENT_PASSWORD
+from .page_steps import PATIENCE, as_admin, as_doctor, as_patient, eventually, see, switch_to, table
 from .scheduling_fixtures import Clinic, local
 
 clinic = scheduling_fixtures.clinic  # the fixture
-PATIENCE = 50  # handlers run in threads: poll for up to 5 s
-
-
-async def see(user: User, target: str | None = None, **filters: object) -> None:
-    await user.should_see(target, retries=PATIENCE, **filters)  # type: ignore[arg-type]
-
-
-async def eventually(check: Callable[[], bool], what: str) -> None:
-    for _ in range(PATIENCE):
-        if check():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f'timed out waiting for: {what}')
-
-
-async def sign_in(user: User, email: str, password: str, landing: str) -> None:
-    await user.open('/logout')
-    await user.open('/login')
-    user.find('Email').type(email)
-    user.find('Password').type(password)
-    user.find(kind=ui.button, content='Sign in').click()
-    await see(user, landing)
 
 
 def dark_mode(user: User) -> Any:
@@ -76,7 +54,7 @@ def stored_theme(clinic: Clinic, who: Any) -> str:
 async def test_dark_mode_is_remembered_per_user_across_browsers(
     user: User, create_user: Callable[[], User], clinic: Clinic
 ) -> None:
-    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD, 'My health')
+    await as_patient(user)
     assert dark_mode(user) is None  # 'auto': the browser follows the device
     user.find(marker='theme-dark').click()
     await eventually(lambda: dark_mode(user) is True, 'dark mode on')
@@ -87,11 +65,11 @@ async def test_dark_mode_is_remembered_per_user_across_browsers(
     assert dark_mode(user) is True
 
     elsewhere = create_user()  # another browser: a fresh sign-in reads the choice from the account
-    await sign_in(elsewhere, 'ada@example.com', PATIENT_PASSWORD, 'My health')
+    await as_patient(elsewhere)
     await eventually(lambda: dark_mode(elsewhere) is True, 'dark mode in the other browser')
 
     bob = create_user()
-    await sign_in(bob, 'bob@example.com', PATIENT_PASSWORD, 'My health')
+    await as_patient(bob, 'bob@example.com')
     await asyncio.sleep(0.3)  # give a wrong theme the chance to arrive
     assert dark_mode(bob) is None
     assert stored_theme(clinic, clinic.other_patient) == 'auto'
@@ -100,10 +78,10 @@ async def test_dark_mode_is_remembered_per_user_across_browsers(
 async def test_the_same_browser_shows_each_user_their_own_theme(user: User, clinic: Clinic) -> None:
     with clinic.ctx.uow() as uow:
         preferences.set_theme(uow, clinic.patient, 'light')
-    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD, 'My health')
+    await as_patient(user)
     await eventually(lambda: dark_mode(user) is False, 'light mode for Ada')
     await user.open('/logout')
-    await sign_in(user, 'bob@example.com', PATIENT_PASSWORD, 'My health')
+    await as_patient(user, 'bob@example.com')
     await eventually(lambda: dark_mode(user) is None, 'auto mode for Bob')
     user.find(marker='theme-light').click()
     await eventually(lambda: stored_theme(clinic, clinic.other_patient) == 'light', 'saved')
@@ -173,12 +151,6 @@ def is_active(clinic: Clinic, who: Principal) -> bool:
         return account is not None and account.is_active
 
 
-def table_rows(user: User, marker: str) -> list[dict[str, Any]]:
-    assert user.client is not None
-    found = next(e for e in user.client.layout.descendants() if isinstance(e, ui.table) and marker in e._markers)
-    return list(found.rows)
-
-
 async def dismiss(user: User, label: str) -> None:
     user.find(kind=ui.button, content=label).click()
     await eventually(lambda: not any(isinstance(e, ui.dialog) for e in user.client.layout.descendants()), 'closed')
@@ -186,7 +158,7 @@ async def dismiss(user: User, label: str) -> None:
 
 async def test_patient_cancel_asks_first_and_keeping_it_changes_nothing(user: User, clinic: Clinic) -> None:
     visit = book(clinic, clinic.patient, 3, 10)
-    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD, 'My health')
+    await as_patient(user)
     await user.open('/patient/appointments')
     await see(user, marker='cancel')
     user.find(marker='cancel').click()
@@ -202,11 +174,11 @@ async def test_admin_confirmations_explain_and_backing_out_changes_nothing(user:
     visit = book(clinic, clinic.patient, 3, 10)
     with clinic.ctx.uow() as uow:
         departments.create_department(uow, clinic.admin, DepartmentIn(name='Dermatology'))
-    await sign_in(user, ADMIN_EMAIL, ADMIN_PASSWORD, 'Clinic dashboard')
+    await as_admin(user)
 
     await user.open('/admin/departments')
-    await eventually(lambda: len(table_rows(user, 'departments-table')) == 2, 'departments listed')
-    row = next(r for r in table_rows(user, 'departments-table') if r['name'] == 'Dermatology')
+    await eventually(lambda: len(table(user, 'departments-table').rows) == 2, 'departments listed')
+    row = next(r for r in table(user, 'departments-table').rows if r['name'] == 'Dermatology')
     user.find(kind=ui.table, marker='departments-table').trigger('delete', row)
     await see(user, 'will be removed for good')
     assert unnamed(user) == []
@@ -215,8 +187,8 @@ async def test_admin_confirmations_explain_and_backing_out_changes_nothing(user:
         assert 'Dermatology' in [d.name for d in departments.list_departments(uow)]
 
     await user.open('/admin/doctors')
-    await eventually(lambda: len(table_rows(user, 'doctors-table')) == 2, 'doctors listed')
-    row = next(r for r in table_rows(user, 'doctors-table') if r['name'] == 'Meredith Grey')
+    await eventually(lambda: len(table(user, 'doctors-table').rows) == 2, 'doctors listed')
+    row = next(r for r in table(user, 'doctors-table').rows if r['name'] == 'Meredith Grey')
     user.find(kind=ui.table, marker='doctors-table').trigger('deactivate', row)
     await see(user, 'can no longer sign in')
     await see(user, '1 upcoming appointment will be cancelled and the patient notified.')
@@ -233,8 +205,8 @@ async def test_admin_confirmations_explain_and_backing_out_changes_nothing(user:
     assert is_active(clinic, clinic.patient)
 
     await user.open('/admin/appointments')
-    await eventually(lambda: len(table_rows(user, 'appointments-table')) == 1, 'the appointment listed')
-    user.find(kind=ui.table, marker='appointments-table').trigger('cancel', table_rows(user, 'appointments-table')[0])
+    await eventually(lambda: len(table(user, 'appointments-table').rows) == 1, 'the appointment listed')
+    user.find(kind=ui.table, marker='appointments-table').trigger('cancel', table(user, 'appointments-table').rows[0])
     await see(user, 'The patient is notified with your reason, and the time becomes free for others.')
     await dismiss(user, 'Keep appointment')
     assert status_of(clinic, visit.id) is AppointmentStatus.BOOKED
@@ -244,7 +216,7 @@ async def test_admin_confirmations_explain_and_backing_out_changes_nothing(user:
 
 
 async def test_empty_states_say_what_to_do_next(user: User, clinic: Clinic) -> None:
-    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD, 'My health')
+    await as_patient(user)
     await see(user, 'Nothing booked yet. Use "Book an appointment" to find a doctor and a free time.')
     await user.open('/patient/appointments')
     await see(user, 'No upcoming appointments. Use "Book an appointment" to find a doctor and a time.')
@@ -253,22 +225,11 @@ async def test_empty_states_say_what_to_do_next(user: User, clinic: Clinic) -> N
     user.find('Name or specialization').type('nobody-like-this').trigger('keydown.enter')
     await see(user, 'No doctors match your search. Try another name or specialization')
 
-    can_sign_in(clinic, clinic.doctor)
-    await sign_in(user, clinic.doctor.email, DOCTOR_PASSWORD, 'My day')
+    await as_doctor(user, clinic)
     await see(user, 'No appointments booked in the next 7 days. Check your availability so that patients can book.')
 
 
 # --- the booking flow: at most three steps from the patient's home -------------------------------------------------
-
-
-def can_sign_in(clinic: Clinic, doctor: Principal) -> None:
-    """Doctors are created with a one-time password; give this one a known, already changed password."""
-    with clinic.ctx.uow() as uow:
-        account = uow.users.get(doctor.user_id)
-        assert account is not None
-        account.password_hash = hash_password(DOCTOR_PASSWORD)
-        account.must_change_password = False
-        uow.commit()
 
 
 def first_slot_marker(user: User) -> str:
@@ -282,7 +243,7 @@ def first_slot_marker(user: User) -> str:
 
 
 async def test_a_patient_books_in_three_steps_from_home(user: User, clinic: Clinic) -> None:
-    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD, 'My health')
+    await as_patient(user)
     steps = 0
 
     steps += 1  # 1: the doctor, straight from the home page
@@ -303,7 +264,7 @@ async def test_a_patient_books_in_three_steps_from_home(user: User, clinic: Clin
 
 
 async def test_every_doctor_is_one_choice_away_from_the_patients_home(user: User, clinic: Clinic) -> None:
-    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD, 'My health')
+    await as_patient(user)
     picker = next(iter(user.find(kind=ui.select, marker='pick-doctor').elements))
     assert sorted(picker.options.values()) == ['Derek Shepherd (Cardiology)', 'Meredith Grey (Cardiology)']
     with user:
@@ -357,19 +318,18 @@ async def test_main_pages_label_every_field_and_name_every_button(user: User, cl
     visit = book(clinic, clinic.patient, 3, 10)
     assert await walk(user, ['/login', '/register']) == {}
 
-    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD, 'My health')
+    await as_patient(user)
     patient_pages = ['/patient', '/patient/doctors', f'/patient/doctors/{clinic.doctor.user_id}',
                      '/patient/appointments', '/patient/visits', '/patient/profile', '/patient/access-log', '/exports',
                      '/profile']  # fmt: skip
     assert await walk(user, patient_pages) == {}
 
-    can_sign_in(clinic, clinic.doctor)
-    await sign_in(user, clinic.doctor.email, DOCTOR_PASSWORD, 'My day')
+    await as_doctor(user, clinic)
     doctor_pages = ['/doctor', '/doctor/patients', '/doctor/availability', f'/doctor/appointments/{visit.id}',
                     f'/doctor/patients/{clinic.patient.user_id}', '/exports', '/profile']  # fmt: skip
     assert await walk(user, doctor_pages) == {}
 
-    await sign_in(user, ADMIN_EMAIL, ADMIN_PASSWORD, 'Clinic dashboard')
+    await as_admin(user)
     admin_pages = ['/admin', '/admin/departments', '/admin/doctors', f'/admin/doctors/{clinic.doctor.user_id}',
                    '/admin/patients', f'/admin/patients/{clinic.patient.user_id}', '/admin/appointments',
                    '/admin/jobs', '/admin/outbox', '/exports', '/profile']  # fmt: skip
@@ -415,7 +375,7 @@ async def test_the_app_is_installable_with_a_manifest_and_icons(user: User) -> N
 
 
 async def test_enter_submits_dialogs_and_forms(user: User, clinic: Clinic) -> None:
-    await sign_in(user, ADMIN_EMAIL, ADMIN_PASSWORD, 'Clinic dashboard')
+    await as_admin(user)
     await user.open('/admin/departments')
     await see(user, marker='add-department')
     user.find(marker='add-department').click()
@@ -423,7 +383,7 @@ async def test_enter_submits_dialogs_and_forms(user: User, clinic: Clinic) -> No
     user.find(kind=ui.input, content='Name').type('Neurology').trigger('keydown.enter')
     await see(user, 'Department Neurology added.')
 
-    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD, 'My health')
+    await as_patient(user)
     await user.open('/patient/profile')
     await see(user, marker='save-profile')
     phone = next(e for e in user.find(kind=ui.input).elements if e.props.get('label') == 'Phone')
@@ -436,7 +396,7 @@ async def test_enter_submits_dialogs_and_forms(user: User, clinic: Clinic) -> No
 
 
 async def test_slow_lists_show_a_loading_state_while_they_load(user: User, clinic: Clinic) -> None:
-    await sign_in(user, ADMIN_EMAIL, ADMIN_PASSWORD, 'Clinic dashboard')
+    await as_admin(user)
     with user:
         table = ui.table(columns=[], rows=[])
         with forms.loading(table):
@@ -457,7 +417,7 @@ async def test_slow_lists_show_a_loading_state_while_they_load(user: User, clini
 async def test_a_patient_switches_to_german_and_it_follows_them(
     user: User, create_user: Callable[[], User], clinic: Clinic
 ) -> None:
-    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD, 'My health')
+    await as_patient(user)
     user.find(marker='language-de').click()
     await see(user, 'Meine Gesundheit')
     await see(user, 'Termin buchen', kind=ui.button)
@@ -477,7 +437,7 @@ async def test_a_patient_switches_to_german_and_it_follows_them(
     await see(user, 'Meine Angaben speichern', kind=ui.button)
 
     elsewhere = create_user()
-    await sign_in(elsewhere, 'ada@example.com', PATIENT_PASSWORD, 'Ada Lovelace')  # in either language
+    await switch_to(elsewhere, 'ada@example.com', PATIENT_PASSWORD, 'Ada Lovelace')  # in either language
     for _ in range(PATIENCE):  # the first page there learns the choice from the account; the pages then follow it
         await elsewhere.open('/patient')
         assert elsewhere.client is not None
@@ -488,7 +448,7 @@ async def test_a_patient_switches_to_german_and_it_follows_them(
         raise AssertionError('the other browser stayed in English')
 
     bob = create_user()
-    await sign_in(bob, 'bob@example.com', PATIENT_PASSWORD, 'My health')
+    await as_patient(bob, 'bob@example.com')
     await asyncio.sleep(0.3)
     await see(bob, 'Book an appointment', kind=ui.button)
 

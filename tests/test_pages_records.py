@@ -9,9 +9,8 @@ environment); ``clinic`` then replaces that context with the Berlin clinic and i
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from datetime import UTC, date
+from functools import partial
 from typing import Any
 
 from nicegui import ui
@@ -23,79 +22,21 @@ from hms.db.models import DoctorProfile
 from hms.domain.enums import AppointmentStatus, Role
 from hms.domain.records import TreatmentIn
 from hms.domain.scheduling import BookingIn
-from hms.security.passwords import hash_password
 from hms.services import appointments, profile, records
 from hms.services.principal import Principal
 
-from .factories import ADMIN_EMAIL, ADMIN_PASSWORD, DOCTOR_PASSWORD, PATIENT_PASSWORD
+from . import factories, page_steps
+from .factories import PATIENT_PASSWORD
+from .page_steps import FORBIDDEN, as_admin, as_doctor, as_patient, element, fill, fill_in, pick, rows, see, text_of
 from .scheduling_fixtures import Clinic, local  # the clinic fixture itself comes from conftest.py
 
-PATIENCE = 50  # handlers run in worker threads: poll for up to 5 s
-FORBIDDEN = 'You do not have access to this page.'
-TREATMENT = {
-    'diagnosis': 'Seasonal influenza',
-    'treatment': 'Rest and fluids',
-    'prescription': [
-        {'name': 'Paracetamol', 'dose': '500 mg', 'frequency': 'every 6 hours', 'duration': '5 days',
-         'instructions': 'after meals'},
-    ],
-    'tests': 'Full blood count',
-    'notes': 'Stay home until the fever is gone.',
-    'private_notes': 'Watch for secondary infection.',
-    'next_visit': '2026-03-16',
-}  # fmt: skip
+TREATMENT = factories.TREATMENT | {'tests': 'Full blood count'}
 
 
 # --- Helpers ----------------------------------------------------------------------------------------------------------
 
-
-async def see(user: User, target: str | None = None, **filters: object) -> None:
-    await user.should_see(target, retries=PATIENCE, **filters)  # type: ignore[arg-type]
-
-
-async def eventually(check: Callable[[], bool], what: str) -> None:
-    """Poll ``check`` (an assertion failing inside counts as not yet: a rebuilt panel is briefly empty)."""
-    for _ in range(PATIENCE):
-        try:
-            if check():
-                return
-        except (AssertionError, StopIteration):
-            pass
-        await asyncio.sleep(0.1)
-    raise AssertionError(f'timed out waiting for: {what}')
-
-
-def can_sign_in(clinic: Clinic, doctor: Principal) -> None:
-    """Doctors are created with a random one-time password; give this one a known password, already changed."""
-    with clinic.ctx.uow() as uow:
-        account = uow.users.get(doctor.user_id)
-        assert account is not None
-        account.password_hash = hash_password(DOCTOR_PASSWORD)
-        account.must_change_password = False
-        uow.commit()
-
-
-async def sign_in(user: User, email: str, password: str, heading: str) -> None:
-    await user.open('/logout')
-    await user.open('/login')
-    user.find('Email').type(email)
-    user.find('Password').type(password)
-    user.find(kind=ui.button, content='Sign in').click()
-    await see(user, heading)
-
-
-async def as_doctor(user: User, clinic: Clinic, doctor: Principal | None = None) -> None:
-    doctor = doctor or clinic.doctor
-    can_sign_in(clinic, doctor)
-    await sign_in(user, doctor.email, DOCTOR_PASSWORD, 'My day')
-
-
-async def as_patient(user: User, email: str = 'ada@example.com') -> None:
-    await sign_in(user, email, PATIENT_PASSWORD, 'My health')
-
-
-async def as_admin(user: User) -> None:
-    await sign_in(user, ADMIN_EMAIL, ADMIN_PASSWORD, 'Clinic dashboard')
+# A check that fails (an assertion, or no such element yet) while a panel is being rebuilt is not yet true.
+eventually = partial(page_steps.eventually, tolerate=(AssertionError, StopIteration))
 
 
 def book(clinic: Clinic, day: int, hour: int, minute: int = 0, *, patient: Principal | None = None,
@@ -120,37 +61,6 @@ def status_of(clinic: Clinic, appointment_id: int) -> AppointmentStatus:
         return appointments.get_appointment(uow, clinic.admin, appointment_id).status
 
 
-def element(user: User, *, marker: str | None = None, label: str | None = None) -> Any:
-    """One input, select or other element, by marker (within the current scope) or by its label."""
-    if marker is not None:
-        found = user.find(marker=marker).elements
-        assert len(found) == 1, f'expected one element marked {marker!r}, found {len(found)}'
-        return next(iter(found))
-    assert user.client is not None
-    found = [
-        e for e in user.client.layout.descendants()
-        if isinstance(e, ui.input | ui.select) and e.props.get('label') == label
-    ]  # fmt: skip
-    assert len(found) == 1, f'expected one field labelled {label!r}, found {len(found)}'
-    return found[0]
-
-
-def fill(user: User, value: Any, *, marker: str | None = None, label: str | None = None) -> None:
-    """Replace a field's value (as a person selecting all and typing would)."""
-    with user:
-        element(user, marker=marker, label=label).value = value
-
-
-def rows(user: User, marker: str) -> list[dict[str, Any]]:
-    assert user.client is not None
-    table = next(e for e in user.client.layout.descendants() if isinstance(e, ui.table) and marker in e._markers)
-    return list(table.rows) if table.visible else []
-
-
-def text_of(user: User, marker: str) -> str:
-    return str(element(user, marker=marker).text)
-
-
 # --- End to end: admin adds a doctor, a patient books, the doctor completes, the patient reads -----------------------
 
 
@@ -163,12 +73,9 @@ async def test_admin_adds_a_doctor_through_the_page_and_the_doctor_is_in_the_dat
                      'the two doctors listed')  # fmt: skip
     user.find(marker='add-doctor').click()
     await see(user, 'Full name')
-    fill(user, 'Gregory House', label='Full name')
-    fill(user, 'House@Clinic.test', label='Email')
-    user.find(kind=ui.select, content='Department').click()
-    user.find('Cardiology').click()
-    fill(user, '21', label='Years of experience')
-    fill(user, '40', label='Consultation length (minutes)')
+    fill_in(user, {'Full name': 'Gregory House', 'Email': 'House@Clinic.test'})
+    pick(user, 'Department', 'Cardiology')
+    fill_in(user, {'Years of experience': '21', 'Consultation length (minutes)': '40'})
     user.find(kind=ui.button, marker='dialog-confirm').click()
     await see(user, 'Doctor account created')
     user.find(marker='password-done').click()
@@ -238,19 +145,26 @@ async def test_the_doctor_completes_a_visit_with_two_medicines_and_the_patient_r
     user.find(marker=f'open-{appointment_id}').click()
     await see(user, 'Visit: Ada Lovelace')
     await see(user, 'Record the visit')
-    fill(user, 'Acute bronchitis', marker='diagnosis')
-    fill(user, 'Inhalation', marker='treatment')
+    fill_in(user, {'diagnosis': 'Acute bronchitis', 'treatment': 'Inhalation'}, by='marker')
     user.find(marker='add-medicine').click()
     user.find(marker='add-medicine').click()
     for number, (name, dose) in enumerate((('Amoxicillin', '500 mg'), ('Ibuprofen', '400 mg'))):
         with user.scope(marker=f'medicine-{number}'):
-            fill(user, name, marker='medicine-name')
-            fill(user, dose, marker='medicine-dose')
-            fill(user, 'three times a day', marker='medicine-frequency')
-    fill(user, 'Chest X-ray', marker='tests')
-    fill(user, 'Drink plenty of water.', marker='notes')
-    fill(user, 'Smoker: discuss quitting.', marker='private_notes')
-    fill(user, '2026-03-16', marker='next_visit')
+            fill_in(
+                user,
+                {'medicine-name': name, 'medicine-dose': dose, 'medicine-frequency': 'three times a day'},
+                by='marker',
+            )
+    fill_in(
+        user,
+        {
+            'tests': 'Chest X-ray',
+            'notes': 'Drink plenty of water.',
+            'private_notes': 'Smoker: discuss quitting.',
+            'next_visit': '2026-03-16',
+        },
+        by='marker',
+    )
     user.find(marker='save-treatment').click()
     await see(user, 'Visit completed and the record saved.')
     await see(user, marker='treatment-record')  # the visit reloads after the notification
@@ -318,8 +232,7 @@ async def test_completing_without_a_diagnosis_shows_the_errors_next_to_the_field
     await see(user, 'Please correct the highlighted fields.')
     assert status_of(clinic, appointment_id) is AppointmentStatus.BOOKED
 
-    fill(user, '2020-01-01', marker='next_visit')
-    fill(user, 'Asthma', marker='diagnosis')
+    fill_in(user, {'next_visit': '2020-01-01', 'diagnosis': 'Asthma'}, by='marker')
     with user.scope(marker='medicine-0'):
         user.find(marker='remove-medicine').click()
     user.find(marker='save-treatment').click()
@@ -494,11 +407,16 @@ async def test_profile_edit_shows_an_inline_error_for_a_future_birth_date_and_sa
     with clinic.ctx.uow() as uow:
         assert profile.get_profile(uow, clinic.patient).dob == date(1990, 12, 10)
 
-    fill(user, '1990-12-11', label='Date of birth')
-    fill(user, 'AB-', label='Blood group')
-    fill(user, 'Penicillin', label='Allergies')
-    fill(user, 'Charles Babbage, +44 20 7946 0001', label='Emergency contact')
-    fill(user, '+44 20 7946 0999', label='Phone')
+    fill_in(
+        user,
+        {
+            'Date of birth': '1990-12-11',
+            'Blood group': 'AB-',
+            'Allergies': 'Penicillin',
+            'Emergency contact': 'Charles Babbage, +44 20 7946 0001',
+            'Phone': '+44 20 7946 0999',
+        },
+    )
     user.find(marker='save-profile').click()
     await see(user, 'Your details are saved.')
     assert element(user, label='Date of birth').error is None
@@ -524,21 +442,18 @@ def _profile(clinic: Clinic) -> profile.ProfileView:
 async def test_an_email_change_with_a_wrong_password_is_refused(user: User, clinic: Clinic) -> None:
     await as_patient(user)
     await user.open('/patient/profile')
-    fill(user, 'ada@new.example.com', label='New email')
-    fill(user, 'not-my-password', label='Current password')
+    fill_in(user, {'New email': 'ada@new.example.com', 'Current password': 'not-my-password'})
     user.find(marker='change-email').click()
     await eventually(lambda: element(user, label='Current password').error == 'This is not your password.', 'refused')
     assert text_of(user, 'current-email') == 'ada@example.com'
     with clinic.ctx.uow() as uow:
         assert profile.get_profile(uow, clinic.patient).email == 'ada@example.com'
 
-    fill(user, 'BOB@example.com', label='New email')
-    fill(user, PATIENT_PASSWORD, label='Current password')
+    fill_in(user, {'New email': 'BOB@example.com', 'Current password': PATIENT_PASSWORD})
     user.find(marker='change-email').click()
     await eventually(lambda: bool(element(user, label='New email').error), 'the email-taken error')
 
-    fill(user, 'ada@new.example.com', label='New email')
-    fill(user, PATIENT_PASSWORD, label='Current password')
+    fill_in(user, {'New email': 'ada@new.example.com', 'Current password': PATIENT_PASSWORD})
     user.find(marker='change-email').click()
     await see(user, 'Your sign-in email is now ada@new.example.com.')
     assert text_of(user, 'current-email') == 'ada@new.example.com'

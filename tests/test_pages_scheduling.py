@@ -7,9 +7,8 @@ environment); ``clinic`` then replaces that context with the Berlin clinic and i
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 from nicegui import ui
 from nicegui.testing import User
@@ -18,68 +17,18 @@ from hms import context
 from hms.clock import ManualClock
 from hms.domain.enums import AppointmentStatus
 from hms.domain.scheduling import BookingIn, DepartmentIn, DoctorIn
-from hms.security.passwords import hash_password
 from hms.services import appointments, availability, departments, doctors, notices
 from hms.services.principal import Principal
 
-from .factories import DOCTOR_PASSWORD, PATIENT_PASSWORD
+from . import page_steps
+from .page_steps import PATIENCE, as_doctor, as_patient, see, text_of
 from .scheduling_fixtures import Clinic, local  # the clinic fixture itself comes from conftest.py
 
-PATIENCE = 50  # handlers run in worker threads: poll for up to 5 s
 TUESDAY = '2026-03-03'
 DASH = '\N{EN DASH}'
 FULL_DAY = f'09:00{DASH}13:00, 14:00{DASH}17:00'
-
-
-async def see(user: User, target: str | None = None, **filters: object) -> None:
-    await user.should_see(target, retries=PATIENCE, **filters)  # type: ignore[arg-type]
-
-
-async def eventually(check: Callable[[], bool], message: str = 'condition') -> None:
-    """Poll ``check`` (an assertion failing inside counts as not yet: a refreshing list is briefly empty)."""
-    for _ in range(PATIENCE):
-        try:
-            if check():
-                return
-        except AssertionError:
-            pass
-        await asyncio.sleep(0.1)
-    raise AssertionError(f'{message} never became true')
-
-
-def text_of(user: User, marker: str) -> str:
-    with user:
-        elements = user.find(marker=marker).elements
-        assert len(elements) == 1, f'{len(elements)} elements marked {marker}'
-        return str(next(iter(elements)).text)  # type: ignore[attr-defined]
-
-
-def can_sign_in(clinic: Clinic, doctor: Principal) -> None:
-    """Doctors are created with a random one-time password; give this one a known password, already changed."""
-    with clinic.ctx.uow() as uow:
-        account = uow.users.get(doctor.user_id)
-        assert account is not None
-        account.password_hash = hash_password(DOCTOR_PASSWORD)
-        account.must_change_password = False
-        uow.commit()
-
-
-async def sign_in(user: User, email: str, password: str, heading: str) -> None:
-    await user.open('/logout')
-    await user.open('/login')
-    user.find('Email').type(email)
-    user.find('Password').type(password)
-    user.find(kind=ui.button, content='Sign in').click()
-    await see(user, heading)
-
-
-async def as_doctor(user: User, clinic: Clinic) -> None:
-    can_sign_in(clinic, clinic.doctor)
-    await sign_in(user, clinic.doctor.email, DOCTOR_PASSWORD, 'My day')
-
-
-async def as_patient(user: User, email: str = 'ada@example.com') -> None:
-    await sign_in(user, email, PATIENT_PASSWORD, 'My health')
+# A check that fails an assertion (a refreshing list is briefly empty) is not yet true.
+eventually = partial(page_steps.eventually, tolerate=(AssertionError,))
 
 
 def book(clinic: Clinic, day: int, hour: int, minute: int = 0, patient: Principal | None = None) -> int:

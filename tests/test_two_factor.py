@@ -25,6 +25,8 @@ from hms.services.principal import Principal
 
 from .api_fixtures import People, assert_problem
 from .factories import ADMIN_EMAIL, ADMIN_PASSWORD, DOCTOR_PASSWORD, PATIENT_PASSWORD, make_doctor, make_patient
+from .page_steps import see
+from .page_steps import sign_in as password_step  # the first of the two steps
 from .scheduling_fixtures import Clinic
 
 IP = '203.0.113.9'
@@ -267,19 +269,6 @@ def test_api_patient_is_refused_and_anonymous_needs_sign_in(api: TestClient, peo
 
 # --- Pages ----------------------------------------------------------------------------------------------------------
 
-PATIENCE = 50  # handlers that hash a password take a moment
-
-
-async def see(user: User, target: str | None = None, **filters: object) -> None:
-    await user.should_see(target, retries=PATIENCE, **filters)  # type: ignore[arg-type]
-
-
-async def password_step(user: User, email: str, password: str) -> None:
-    await user.open('/login')
-    user.find('Email').type(email)
-    user.find('Password').type(password)
-    user.find(kind=ui.button, content='Sign in').click()
-
 
 def enrol_admin(clock: ManualClock) -> tuple[str, list[str]]:
     ctx = context.get()
@@ -288,8 +277,7 @@ def enrol_admin(clock: ManualClock) -> tuple[str, list[str]]:
 
 async def test_sign_in_page_asks_for_the_code_in_a_second_step(user: User, clock: ManualClock) -> None:
     secret, _ = enrol_admin(clock)
-    await password_step(user, ADMIN_EMAIL, ADMIN_PASSWORD)
-    await see(user, 'Enter the 6-digit code from your authenticator app.')
+    await password_step(user, ADMIN_EMAIL, ADMIN_PASSWORD, 'Enter the 6-digit code from your authenticator app.')
     await user.should_not_see('Clinic dashboard')
     user.find(marker='totp-code').type(wrong_code(secret, clock))
     user.find(marker='sign-in').click()
@@ -301,8 +289,7 @@ async def test_sign_in_page_asks_for_the_code_in_a_second_step(user: User, clock
 
 async def test_sign_in_page_takes_a_recovery_code(user: User, clock: ManualClock) -> None:
     _, codes = enrol_admin(clock)
-    await password_step(user, ADMIN_EMAIL, ADMIN_PASSWORD)
-    await see(user, 'Use a recovery code instead')
+    await password_step(user, ADMIN_EMAIL, ADMIN_PASSWORD, 'Use a recovery code instead')
     user.find(marker='use-recovery').click()
     await see(user, 'Enter one of the recovery codes')
     user.find(marker='totp-code').type(codes[0])
@@ -312,8 +299,7 @@ async def test_sign_in_page_takes_a_recovery_code(user: User, clock: ManualClock
 
 async def test_security_page_enrols_a_doctor_and_shows_recovery_codes_once(user: User, clock: ManualClock) -> None:
     doctor = make_doctor(context.get())
-    await password_step(user, doctor.email, DOCTOR_PASSWORD)
-    await see(user, 'My day')
+    await password_step(user, doctor.email, DOCTOR_PASSWORD, 'My day')
     await user.open('/account/security')
     await see(user, marker='totp-off')
     user.find(marker='setup-password').type('not-my-password')
@@ -338,8 +324,7 @@ async def test_security_page_enrols_a_doctor_and_shows_recovery_codes_once(user:
 
 async def test_security_page_tells_patients_it_is_for_staff(user: User) -> None:
     make_patient(context.get())
-    await password_step(user, 'ada@example.com', PATIENT_PASSWORD)
-    await see(user, 'My health')
+    await password_step(user, 'ada@example.com', PATIENT_PASSWORD, 'My health')
     await user.open('/account/security')
     await see(user, marker='staff-only')
     await user.should_not_see(marker='totp-setup')
@@ -361,8 +346,7 @@ def test_operator_reset_turns_it_off_and_is_audited(
 
 async def test_security_page_makes_new_codes_and_turns_it_off(user: User, clock: ManualClock) -> None:
     secret, codes = enrol_admin(clock)
-    await password_step(user, ADMIN_EMAIL, ADMIN_PASSWORD)
-    await see(user, 'Use a recovery code instead')
+    await password_step(user, ADMIN_EMAIL, ADMIN_PASSWORD, 'Use a recovery code instead')
     user.find(marker='use-recovery').click()
     user.find(marker='totp-code').type(codes[0])
     user.find(marker='sign-in').click()
