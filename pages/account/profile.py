@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from fastapi.responses import RedirectResponse
-from nicegui import run, ui
+from nicegui import ui
 
-from hms import context as app_context
 from hms.domain.errors import DomainError
 from hms.domain.schemas import PasswordChange
 from hms.domain.validation import parse
@@ -15,39 +13,28 @@ from hms.services import accounts
 from hms.services.principal import Principal
 
 from ..components import forms
+from ..components.sections import facts, section
 from ..ui import theme
+from ..ui.access import role_page
+from ..ui.actions import acting
 from ..ui.frame import frame
-from ..ui.session import current_principal, home_of, page_access
+from ..ui.services import call
+from ..ui.session import CHANGE_PASSWORD_PATH, home_of
 
 
 def create() -> None:
-    @ui.page('/profile')
-    async def profile_page() -> RedirectResponse | None:
-        access = await page_access('/profile')
-        if access.redirect:
-            return access.redirect
-        principal = access.principal
-        assert principal is not None
+    @role_page('/profile')
+    async def profile_page(principal: Principal) -> None:
         with frame(principal, 'My account', current_path='/profile'):
-            with ui.card().classes(theme.CARD):
+            with section():
                 ui.label('Account').classes('text-lg font-medium')
-                with ui.grid(columns='auto 1fr').classes('gap-x-6 gap-y-1'):
-                    for label, value in (('Name', principal.name), ('Email', principal.email),
-                                         ('Role', principal.role.value.title())):  # fmt: skip
-                        ui.label(label).classes(theme.SUBTLE)
-                        ui.label(value)
-            with ui.card().classes(theme.CARD):
+                facts([('Name', principal.name), ('Email', principal.email), ('Role', principal.role.value.title())])
+            with section():
                 ui.label('Change password').classes('text-lg font-medium')
                 _password_form(after=lambda: ui.notify('Password changed.', type='positive'))
-        return None
 
-    @ui.page('/change-password')
-    async def forced_change_page() -> RedirectResponse | None:
-        access = await page_access('/change-password', allow_password_change_pending=True)
-        if access.redirect:
-            return access.redirect
-        principal = access.principal
-        assert principal is not None
+    @role_page(CHANGE_PASSWORD_PATH, allow_password_change_pending=True)
+    async def forced_change_page(principal: Principal) -> None:
         with frame(principal, 'Choose your password'):
             with ui.card().classes(theme.CARD + ' max-w-md'):
                 ui.label(
@@ -57,17 +44,11 @@ def create() -> None:
                 ).classes(theme.SUBTLE)
 
                 async def done() -> None:
-                    refreshed = await current_principal()
-                    ui.navigate.to(home_of(refreshed) if refreshed else '/login')
+                    refreshed = await acting()
+                    if refreshed is not None:
+                        ui.navigate.to(home_of(refreshed))
 
                 _password_form(after=done)
-        return None
-
-
-def _change(principal: Principal, data: dict[str, str]) -> None:
-    change = parse(PasswordChange, data)
-    with app_context.get().uow() as uow:
-        accounts.change_password(uow, principal, change)
 
 
 def _password_form(after: Callable[[], Awaitable[None] | None]) -> None:
@@ -90,13 +71,12 @@ def _password_form(after: Callable[[], Awaitable[None] | None]) -> None:
         if fields['new_password'].value != confirm.value:
             confirm.error = 'The two new passwords differ.'
             return
-        principal = await current_principal()
+        principal = await acting()
         if principal is None:
-            ui.navigate.to('/login')
             return
         data = {name: element.value or '' for name, element in fields.items()}
         try:
-            await run.io_bound(_change, principal, data)
+            await call(accounts.change_password, principal, parse(PasswordChange, data))
         except DomainError as failure:
             if not forms.show_field_errors(fields, failure):
                 error.text = failure.message

@@ -5,19 +5,20 @@ Setting up shows a QR code (inline SVG) and the secret once; turning it on shows
 
 from __future__ import annotations
 
-from fastapi.responses import RedirectResponse
-from nicegui import run, ui
+from nicegui import ui
 
-from hms import context as app_context
 from hms.domain.errors import DomainError
 from hms.services import two_factor
 from hms.services.principal import Principal
 from hms.services.two_factor import Enrolment, TwoFactorStatus
 
 from ..components import forms
+from ..components.sections import heading
 from ..ui import formats, theme
+from ..ui.access import role_page
+from ..ui.actions import acting
 from ..ui.frame import frame
-from ..ui.session import current_principal, page_access
+from ..ui.services import call
 
 PATH = '/account/security'
 STAFF_ONLY = (
@@ -26,47 +27,12 @@ STAFF_ONLY = (
 )
 
 
-def _status(principal: Principal) -> TwoFactorStatus:
-    with app_context.get().uow() as uow:
-        return two_factor.status(uow, principal)
-
-
-def _begin(principal: Principal, password: str) -> Enrolment:
-    ctx = app_context.get()
-    with ctx.uow() as uow:
-        return two_factor.begin(uow, ctx.settings, principal, password)
-
-
-def _confirm(principal: Principal, code: str) -> list[str]:
-    ctx = app_context.get()
-    with ctx.uow() as uow:
-        return two_factor.confirm(uow, ctx.settings, principal, code)
-
-
-def _regenerate(principal: Principal, code: str) -> list[str]:
-    ctx = app_context.get()
-    with ctx.uow() as uow:
-        return two_factor.regenerate_recovery_codes(uow, ctx.settings, principal, code)
-
-
-def _disable(principal: Principal, password: str, code: str) -> None:
-    ctx = app_context.get()
-    with ctx.uow() as uow:
-        two_factor.disable(uow, ctx.settings, principal, password, code)
-
-
 def create() -> None:
-    @ui.page(PATH)
-    async def security_page() -> RedirectResponse | None:
-        access = await page_access(PATH)
-        if access.redirect:
-            return access.redirect
-        principal = access.principal
-        assert principal is not None
-        state = await run.io_bound(_status, principal)
+    @role_page(PATH)
+    async def security_page(principal: Principal) -> None:
+        state = await call(two_factor.status, principal)
         with frame(principal, 'Sign-in security', current_path=PATH):
             _SecurityPanel(principal, state)
-        return None
 
 
 class _SecurityPanel:
@@ -76,15 +42,12 @@ class _SecurityPanel:
         self.render(state)
 
     async def _fresh_principal(self) -> Principal | None:
-        principal = await current_principal()
-        if principal is None:
-            ui.navigate.to(f'/login?next={PATH}')
-        return principal
+        return await acting(PATH)
 
     def render(self, state: TwoFactorStatus, recovery_codes: list[str] | None = None) -> None:
         self.card.clear()
         with self.card:
-            ui.label('Two-step verification').classes('text-lg font-medium').props('role=heading aria-level=2')
+            heading('Two-step verification')
             if not state.eligible:
                 ui.label(STAFF_ONLY).classes(theme.INFO_BANNER).mark('staff-only')
                 return
@@ -121,11 +84,11 @@ class _SecurityPanel:
             if principal is None:
                 return
             try:
-                codes = await run.io_bound(_regenerate, principal, regen_code.value or '')
+                codes = await call(two_factor.regenerate_recovery_codes, principal, regen_code.value or '')
             except DomainError as failure:
                 regen_error.text = failure.message
                 return
-            self.render(await run.io_bound(_status, principal), codes)
+            self.render(await call(two_factor.status, principal), codes)
 
         ui.button('Make new recovery codes', on_click=regenerate).props('no-caps outline').mark('regenerate')
 
@@ -143,12 +106,12 @@ class _SecurityPanel:
             if principal is None:
                 return
             try:
-                await run.io_bound(_disable, principal, password.value or '', code.value or '')
+                await call(two_factor.disable, principal, password.value or '', code.value or '')
             except DomainError as failure:
                 off_error.text = failure.message
                 return
             ui.notify('Two-step verification is off.', type='info')
-            self.render(await run.io_bound(_status, principal))
+            self.render(await call(two_factor.status, principal))
 
         ui.button('Turn off two-step verification', on_click=turn_off).props('no-caps color=negative outline').mark(
             'turn-off'
@@ -167,7 +130,7 @@ class _SecurityPanel:
             if principal is None:
                 return
             try:
-                enrolment = await run.io_bound(_begin, principal, password.value or '')
+                enrolment = await call(two_factor.begin, principal, password.value or '')
             except DomainError as failure:
                 setup_error.text = failure.message
                 return
@@ -200,12 +163,12 @@ class _SecurityPanel:
             if principal is None:
                 return
             try:
-                codes = await run.io_bound(_confirm, principal, code.value or '')
+                codes = await call(two_factor.confirm, principal, code.value or '')
             except DomainError as failure:
                 error.text = failure.message
                 return
             ui.notify('Two-step verification is on.', type='positive')
-            self.render(await run.io_bound(_status, principal), codes)
+            self.render(await call(two_factor.status, principal), codes)
 
         code.on('keydown.enter', confirm)
         ui.button('Turn on', on_click=confirm).props('no-caps').mark('totp-confirm')

@@ -5,27 +5,19 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi.responses import RedirectResponse
-from nicegui import app, run, ui
+from nicegui import ui
 
 from hms import context as app_context
-from hms.domain.enums import Gender, SessionKind
 from hms.domain.errors import DomainError
-from hms.domain.schemas import Credentials, PatientRegistration
+from hms.domain.schemas import PatientRegistration
 from hms.domain.validation import parse
 from hms.services import accounts
-from hms.services.principal import Principal
 from hms.services.two_factor import SecondFactorRequired
 
 from ..components import forms
 from ..ui import theme
-from ..ui.session import TOKEN_KEY, client_ip, current_principal, home_of, safe_next, sign_in, sign_out, take_flash
-
-GENDER_LABELS = {
-    Gender.FEMALE.value: 'Female',
-    Gender.MALE.value: 'Male',
-    Gender.OTHER.value: 'Other',
-    Gender.UNDISCLOSED.value: 'Prefer not to say',
-}
+from ..ui.services import call
+from ..ui.session import client_ip, current_principal, home_of, safe_next, sign_in, sign_out, take_flash
 
 
 def create() -> None:
@@ -66,25 +58,6 @@ def _public_frame(title: str) -> ui.card:
     with card:
         ui.label(title).classes('text-xl font-semibold').props('role=heading aria-level=1')
     return card
-
-
-def _login(
-    email: str, password: str, totp_code: str | None, recovery_code: str | None, ip: str
-) -> accounts.LoginResult:
-    ctx = app_context.get()
-    with ctx.uow() as uow:
-        return accounts.login(
-            uow, ctx.settings, Credentials(email=email, password=password), ip=ip, kind=SessionKind.WEB,
-            totp_code=totp_code, recovery_code=recovery_code,
-        )  # fmt: skip
-
-
-async def _sign_in_with_code(email: str, password: str, code: str | None, recovery: bool) -> Principal:
-    """Like session.sign_in, with the second step's code (or recovery code) when the account has one."""
-    totp_code, recovery_code = (None, code) if recovery else (code, None)
-    result = await run.io_bound(_login, email, password, totp_code, recovery_code, client_ip())
-    app.storage.user[TOKEN_KEY] = result.token
-    return result.principal
 
 
 def _login_form(next_path: str | None, flash: str | None) -> None:
@@ -136,8 +109,13 @@ def _login_form(next_path: str | None, flash: str | None) -> None:
                 return
             button.props('loading')
             try:
-                principal = await _sign_in_with_code(
-                    email.value, password.value, code.value if in_second_step else None, bool(use_recovery.value)
+                entered = (code.value or None) if in_second_step else None
+                recovery = bool(use_recovery.value)
+                principal = await sign_in(
+                    email.value,
+                    password.value,
+                    totp_code=None if recovery else entered,
+                    recovery_code=entered if recovery else None,
                 )
             except SecondFactorRequired:
                 credentials.set_visibility(False)
@@ -165,13 +143,6 @@ def _login_form(next_path: str | None, flash: str | None) -> None:
             ui.link('Create an account', '/register')
 
 
-def _register(data: dict[str, object], ip: str) -> None:
-    registration = parse(PatientRegistration, data)
-    ctx = app_context.get()
-    with ctx.uow() as uow:
-        accounts.register_patient(uow, registration, ip=ip)
-
-
 def _registration_form() -> None:
     with _public_frame('Create your patient account'):
         ui.label('Clinic staff accounts are created by the clinic; this form is for patients.').classes(theme.SUBTLE)
@@ -179,10 +150,11 @@ def _registration_form() -> None:
         fields: dict[str, ui.input | ui.select] = {}
         fields['name'] = ui.input('Full name').props('autocomplete=name outlined').classes('w-full')
         fields['email'] = ui.input('Email').props('type=email autocomplete=email outlined').classes('w-full')
-        fields['password'] = ui.input(
-            'Password', password=True, password_toggle_button=True,
-        ).props('autocomplete=new-password outlined hint="At least 8 characters; a phrase is easy to remember."'
-                ).classes('w-full')  # fmt: skip
+        fields['password'] = (
+            ui.input('Password', password=True, password_toggle_button=True)
+            .props('autocomplete=new-password outlined hint="At least 8 characters; a phrase is easy to remember."')
+            .classes('w-full')
+        )
         fields['dob'] = (
             ui.input('Date of birth')
             .props(f'type=date outlined autocomplete=bday max={date.today().isoformat()}')
@@ -190,17 +162,15 @@ def _registration_form() -> None:
         )
         fields['phone'] = ui.input('Phone').props('type=tel autocomplete=tel outlined').classes('w-full')
         fields['address'] = ui.input('Address').props('autocomplete=street-address outlined').classes('w-full')
-        fields['gender'] = ui.select(GENDER_LABELS, label='Gender').props('outlined').classes('w-full')
+        fields['gender'] = ui.select(theme.GENDER_LABELS, label='Gender').props('outlined').classes('w-full')
 
         async def submit() -> None:
             error.text = ''
             forms.clear_errors(fields)
-            data = {name: element.value for name, element in fields.items()}
-            data = {name: (value.strip() if isinstance(value, str) else value) for name, value in data.items()}
-            data = {name: value for name, value in data.items() if value not in (None, '')}
+            data = {name: value for name, value in forms.stripped(fields).items() if value not in (None, '')}
             button.props('loading')
             try:
-                await run.io_bound(_register, data, client_ip())
+                await call(accounts.register_patient, parse(PatientRegistration, data), ip=client_ip())
                 await sign_in(str(data['email']), str(data['password']))
             except DomainError as failure:
                 if not forms.show_field_errors(fields, failure):

@@ -8,28 +8,39 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from fastapi.responses import RedirectResponse
-from nicegui import app, background_tasks, run, ui
-from nicegui.client import Client
+from nicegui import app, background_tasks, ui
+from nicegui import context as ui_context
 
 from hms import clock
 from hms import context as app_context
+from hms.config import Settings
+from hms.db.uow import UnitOfWork
 from hms.domain.enums import Role, SessionKind
 from hms.domain.errors import DomainError
 from hms.events import Event
 from hms.services import accounts, departments, doctors, overview, stats
 from hms.services.principal import Principal
-from hms.services.stats import StatsQuery
+from hms.services.stats import Preset, StatsQuery
 from hms.services.tabular import to_csv
 
 from ..components import charts
-from ..patient.home import security_events
+from ..components.sections import section
+from ..components.tables import columns
 from ..ui import formats, theme
-from ..ui.frame import forbidden, frame
-from ..ui.session import TOKEN_KEY, current_principal, page_access
+from ..ui.access import role_page
+from ..ui.actions import acting
+from ..ui.frame import frame
+from ..ui.services import call, in_thread
+from ..ui.session import TOKEN_KEY
 
-PRESETS = {'last7': 'Last 7 days', 'last30': 'Last 30 days', 'last90': 'Last 90 days', 'month': 'This month',
-           'custom': 'Custom range'}  # fmt: skip
+PRESETS = {
+    'last7': 'Last 7 days',
+    'last30': 'Last 30 days',
+    'last90': 'Last 90 days',
+    'month': 'This month',
+    'custom': 'Custom range',
+}
+PERIODS: dict[str, Preset] = {'last7': 'last7', 'last30': 'last30', 'last90': 'last90', 'month': 'month'}
 LIVE_NAMESPACES = set(stats.STATS_NAMESPACES)
 REFRESH_DELAY = 0.3  # seconds: a burst of changes becomes one refresh
 HEADLINE = [
@@ -55,32 +66,30 @@ class Filters:
     def query(self, today: date) -> StatsQuery:
         if self.preset == 'custom' and self.first and self.last:
             return StatsQuery(self.first, self.last, self.department_id, self.doctor_id)
-        preset = self.preset if self.preset in ('last7', 'last30', 'last90', 'month') else 'last30'
-        return StatsQuery.preset(preset, today, department_id=self.department_id, doctor_id=self.doctor_id)  # type: ignore[arg-type]
+        preset = PERIODS.get(self.preset, 'last30')
+        return StatsQuery.preset(preset, today, department_id=self.department_id, doctor_id=self.doctor_id)
 
 
 def _today() -> date:
     return clock.now().astimezone(app_context.get().settings.zone).date()
 
 
-def _load(token: str, query: StatsQuery) -> dict[str, Any]:
+async def _load(token: str, query: StatsQuery) -> dict[str, Any]:
     """Check the session again (live refreshes come without a request), then read through the cache."""
+    principal = await call(accounts.authenticate, token, kind=SessionKind.WEB, touch=False)
     ctx = app_context.get()
-    with ctx.uow() as uow:
-        principal = accounts.authenticate(uow, ctx.settings, token, kind=SessionKind.WEB, touch=False)
-    data, _ = stats.dashboard_cached(ctx.cache, ctx.uow, ctx.settings, principal, query)
+    data, _ = await in_thread(stats.dashboard_cached, ctx.cache, ctx.uow, ctx.settings, principal, query)
     return data
 
 
-def _options(principal: Principal) -> tuple[dict[int, str], dict[int, str], overview.AdminOverview]:
-    ctx = app_context.get()
-    with ctx.uow() as uow:
-        department_options = {d.id: d.name for d in departments.list_departments(uow)}
-        doctor_options = {
-            d.id: f'{d.name} ({d.department_name})'
-            for d in doctors.search_doctors(uow, ctx.settings, include_inactive=True)
-        }
-        return department_options, doctor_options, overview.admin_overview(uow, principal)
+def _options(
+    uow: UnitOfWork, settings: Settings, principal: Principal
+) -> tuple[dict[int, str], dict[int, str], overview.AdminOverview]:
+    department_options = {d.id: d.name for d in departments.list_departments(uow)}
+    doctor_options = {
+        d.id: f'{d.name} ({d.department_name})' for d in doctors.search_doctors(uow, settings, include_inactive=True)
+    }
+    return department_options, doctor_options, overview.admin_overview(uow, principal)
 
 
 def _format(key: str, pattern: str, value: Any) -> str:
@@ -88,35 +97,30 @@ def _format(key: str, pattern: str, value: Any) -> str:
 
 
 def create() -> None:
-    @ui.page('/admin')
-    async def dashboard_page(client: Client) -> RedirectResponse | None:
-        access = await page_access('/admin', Role.ADMIN)
-        if access.redirect:
-            return access.redirect
-        principal = access.principal
-        assert principal is not None
-        if access.forbidden:
-            forbidden(principal)
-            return None
+    @role_page('/admin', Role.ADMIN)
+    async def dashboard_page(principal: Principal) -> None:
         filters = Filters()
         token = app.storage.user.get(TOKEN_KEY, '')
-        department_options, doctor_options, security = await run.io_bound(_options, principal)
-        data = await run.io_bound(_load, token, filters.query(_today()))
+        department_options, doctor_options, security = await call(_options, principal)
+        data = await _load(token, filters.query(_today()))
         with frame(principal, 'Clinic dashboard', current_path='/admin'):
             view = _Dashboard(token, filters, data, department_options, doctor_options)
-            security_events(security)
+            _security_events(security)
         unsubscribe = app_context.get().hub.subscribe(view.on_event)
-        client.on_delete(unsubscribe)
-        return None
+        ui_context.client.on_delete(unsubscribe)
 
 
 class _Dashboard:
     """One admin's dashboard: its filters, figures and charts, and the refresh they share."""
 
     def __init__(
-        self, token: str, filters: Filters, data: dict[str, Any], department_options: dict[int, str],
+        self,
+        token: str,
+        filters: Filters,
+        data: dict[str, Any],
+        department_options: dict[int, str],
         doctor_options: dict[int, str],
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.token, self.filters, self.data = token, filters, data
         self.refresh_pending = False
         self.figures: dict[str, ui.label] = {}
@@ -155,12 +159,21 @@ class _Dashboard:
             self.last = ui.input('To', on_change=lambda e: self.apply_dates()).props('type=date dense')
             for element in (self.first, self.last):
                 element.bind_visibility_from(self, 'filters', backward=lambda f: f.preset == 'custom')
-            ui.select({0: 'All departments', **department_options}, value=0, label='Department',
-                      on_change=lambda e: self.apply(department_id=e.value or None)).classes(
-                'min-w-[12rem]').mark('filter-department')  # fmt: skip
-            ui.select({0: 'All doctors', **doctor_options}, value=0, label='Doctor', with_input=True,
-                      on_change=lambda e: self.apply(doctor_id=e.value or None)).classes(
-                'min-w-[14rem]').mark('filter-doctor')  # fmt: skip
+            department = ui.select(
+                {0: 'All departments', **department_options},
+                value=0,
+                label='Department',
+                on_change=lambda e: self.apply(department_id=e.value or None),
+            )
+            department.classes('min-w-[12rem]').mark('filter-department')
+            doctor = ui.select(
+                {0: 'All doctors', **doctor_options},
+                value=0,
+                label='Doctor',
+                with_input=True,
+                on_change=lambda e: self.apply(doctor_id=e.value or None),
+            )
+            doctor.classes('min-w-[14rem]').mark('filter-doctor')
 
     def show(self, data: dict[str, Any]) -> None:
         self.data = data
@@ -174,12 +187,11 @@ class _Dashboard:
             plot.update_figure(build(data))
 
     async def reload(self) -> None:
-        if await current_principal() is None:  # a user action: it counts as activity
-            ui.navigate.to('/login')
+        if await acting() is None:  # a user action: it counts as activity
             return
         self.loading.set_visibility(True)
         try:
-            data = await run.io_bound(_load, self.token, self.filters.query(_today()))
+            data = await _load(self.token, self.filters.query(_today()))
         except DomainError as failure:
             self.error.text = failure.message
             return
@@ -216,7 +228,7 @@ class _Dashboard:
         await asyncio.sleep(REFRESH_DELAY)
         self.refresh_pending = False
         try:
-            data = await run.io_bound(_load, self.token, self.filters.query(_today()))
+            data = await _load(self.token, self.filters.query(_today()))
         except DomainError:  # the session ended: the page's own session check will sign it out
             return
         self.show(data)
@@ -225,3 +237,32 @@ class _Dashboard:
         header, rows = table(self.data)
         query = self.data['query']
         ui.download(to_csv(header, rows), f'hms-{stem}-{query["first"]}-{query["last"]}.csv', 'text/csv')
+
+
+SECURITY_ACTIONS = {
+    'login.failed': 'Failed sign-in',
+    'login.throttled': 'Sign-in throttled',
+    'login.refused': 'Blocked account tried to sign in',
+    'account.blacklisted': 'Account blacklisted',
+    'account.reactivated': 'Account reactivated',
+}
+SECURITY_COLUMNS = columns(('at', 'When'), ('event', 'Event'), ('role', 'Role'), ('ip', 'From'))
+
+
+def _security_events(data: overview.AdminOverview) -> None:
+    """Recent failed, throttled and blocked sign-ins."""
+    with section():
+        ui.label('Recent security events').classes('text-lg font-medium')
+        if not data.security_events:
+            ui.label('No failed or blocked sign-ins recently.').classes(theme.SUBTLE)
+            return
+        rows = [
+            {
+                'at': formats.moment(event.at),
+                'event': SECURITY_ACTIONS.get(event.action, event.action),
+                'role': event.actor_role or '-',
+                'ip': event.ip or '-',
+            }
+            for event in data.security_events
+        ]
+        ui.table(columns=SECURITY_COLUMNS, rows=rows).classes('w-full').props('flat dense')

@@ -4,16 +4,16 @@ profile, schedule (day or week) and recent activity, read-only."""
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from fastapi.responses import RedirectResponse
-from nicegui import events, run, ui
+from nicegui import events, ui
 
 from hms import clock
 from hms import context as app_context
+from hms.config import Settings
+from hms.db.uow import UnitOfWork
 from hms.domain.enums import AppointmentStatus, Role
 from hms.domain.errors import DomainError, NotFound
 from hms.domain.scheduling import DoctorIn, DoctorPatch
@@ -23,25 +23,28 @@ from hms.services.doctors import NewDoctor
 from hms.services.exports import ExportKind
 from hms.services.principal import Principal
 from hms.services.records import DoctorSchedule
-from hms.services.views import DepartmentView, DoctorView
+from hms.services.views import DoctorView
 
-from ..account.exports import export_panel
 from ..components import forms
-from ..doctor.home import ScheduleView
-from ..doctor.patients import STATUS_LABELS
+from ..components.dialogs import ConfirmDialog
+from ..components.exports import export_panel
+from ..components.schedule import ScheduleView
+from ..components.sections import facts, heading, section
+from ..components.tables import ListTable, column, columns
 from ..ui import theme
-from ..ui.actions import acting, open_dialog
-from ..ui.frame import forbidden, frame
-from ..ui.session import page_access
+from ..ui.access import role_page
+from ..ui.actions import acting
+from ..ui.frame import frame
+from ..ui.services import call
 
 PATH = '/admin/doctors'
 COLUMNS = [
-    {'name': 'name', 'label': 'Name', 'field': 'name', 'align': 'left', 'sortable': True},
-    {'name': 'department', 'label': 'Department', 'field': 'department', 'align': 'left', 'sortable': True},
-    {'name': 'experience', 'label': 'Experience', 'field': 'experience', 'align': 'right'},
-    {'name': 'minutes', 'label': 'Consultation', 'field': 'minutes', 'align': 'right'},
-    {'name': 'status', 'label': 'Status', 'field': 'status', 'align': 'left'},
-    {'name': 'actions', 'label': 'Actions', 'field': 'id', 'align': 'right'},
+    column('name', 'Name', sortable=True),
+    column('department', 'Department', sortable=True),
+    column('experience', 'Experience', align='right'),
+    column('minutes', 'Consultation', align='right'),
+    column('status', 'Status'),
+    column('actions', 'Actions', align='right', field='id'),
 ]
 ACTIONS_SLOT = r"""
 <q-td :props="props" auto-width>
@@ -61,12 +64,10 @@ NAME_SLOT = r"""
 CLEARABLE = ('qualifications', 'bio')  # may be emptied when editing
 DOCTOR_ID = re.compile(r'[0-9]{1,18}')
 RECENT_DAYS = 7
-ACTIVITY_COLUMNS = [
-    {'name': 'when', 'label': 'When', 'field': 'when', 'align': 'left'},
-    {'name': 'patient', 'label': 'Patient', 'field': 'patient', 'align': 'left'},
-    {'name': 'status', 'label': 'Status', 'field': 'status', 'align': 'left'},
-    {'name': 'reason', 'label': 'Reason for visit', 'field': 'reason', 'align': 'left'},
-]
+ACTIVITY_COLUMNS = columns(
+    ('when', 'When'), ('patient', 'Patient'), ('status', 'Status'), ('reason', 'Reason for visit')
+)
+GONE = 'This doctor is no longer listed; search again.'
 
 
 @dataclass(frozen=True)
@@ -77,43 +78,28 @@ class _DoctorPage:
 
 
 def create() -> None:
-    @ui.page(PATH)
-    async def doctors_page() -> RedirectResponse | None:
-        access = await page_access(PATH, Role.ADMIN)
-        if access.redirect:
-            return access.redirect
-        assert access.principal is not None
-        if access.forbidden:
-            forbidden(access.principal)
-            return None
-        listed = await run.io_bound(_search, '', False)
-        with frame(access.principal, 'Doctors', current_path=PATH):
+    @role_page(PATH, Role.ADMIN)
+    async def doctors_page(principal: Principal) -> None:
+        listed = await call(doctors.search_doctors, text='', include_inactive=False)
+        with frame(principal, 'Doctors', current_path=PATH):
             _DoctorsPanel(listed)
-            await export_panel(access.principal, [ExportKind.DOCTORS], title='Export doctors')
-        return None
+            await export_panel(principal, [ExportKind.DOCTORS], title='Export doctors')
 
-    @ui.page(PATH + '/{doctor_id}')
-    async def doctor_page(doctor_id: str) -> RedirectResponse | None:
-        access = await page_access(f'{PATH}/{doctor_id}', Role.ADMIN)
-        if access.redirect:
-            return access.redirect
-        assert access.principal is not None
-        if access.forbidden:
-            forbidden(access.principal)
-            return None
+    @role_page(PATH + '/{doctor_id}', Role.ADMIN)
+    async def doctor_page(principal: Principal, doctor_id: str) -> None:
         found = None
         if DOCTOR_ID.fullmatch(doctor_id):
             try:
-                found = await run.io_bound(_doctor_page, access.principal, int(doctor_id))
+                found = await call(_doctor_page, principal, int(doctor_id))
             except NotFound:
                 found = None
-        with frame(access.principal, found.doctor.name if found else 'No such doctor', current_path=PATH):
+        with frame(principal, found.doctor.name if found else 'No such doctor', current_path=PATH):
             ui.link('Back to the doctors', PATH)
             if found is None:
                 ui.label(f'No such doctor: there is no doctor with the ID "{doctor_id}".').classes(
                     theme.ERROR_BANNER
                 ).mark('no-such-doctor')
-                return None
+                return
             _doctor_profile(found.doctor)
             ScheduleView(
                 found.today,
@@ -122,66 +108,22 @@ def create() -> None:
                 empty_hint='The doctor sets their own availability.',
             )
             _recent_activity(found.recent)
-        return None
 
 
-def _search(text: str, include_inactive: bool) -> list[DoctorView]:
-    ctx = app_context.get()
-    with ctx.uow() as uow:
-        return doctors.search_doctors(uow, ctx.settings, text=text, include_inactive=include_inactive)
-
-
-def _departments() -> list[DepartmentView]:
-    with app_context.get().uow() as uow:
-        return departments.list_departments(uow)
-
-
-def _add(actor: Principal, data: dict[str, Any]) -> NewDoctor:
-    command = parse(DoctorIn, data)
-    with app_context.get().uow() as uow:
-        return doctors.add_doctor(uow, actor, command)
-
-
-def _update(actor: Principal, doctor_id: int, data: dict[str, Any]) -> DoctorView:
-    patch = parse(DoctorPatch, data)
-    with app_context.get().uow() as uow:
-        return doctors.update_doctor(uow, actor, doctor_id, patch)
-
-
-def _impact(actor: Principal, doctor_id: int) -> int:
-    with app_context.get().uow() as uow:
-        return doctors.deactivation_impact(uow, actor, doctor_id)
-
-
-def _doctor_page(actor: Principal, doctor_id: int) -> _DoctorPage:
-    ctx = app_context.get()
-    today = clock.now().astimezone(ctx.settings.zone).date()
-    with ctx.uow() as uow:
-        doctor = doctors.get_doctor(uow, doctor_id, include_inactive=True)
-        schedule = records.doctor_schedule(uow, ctx.settings, actor, days=1, doctor_id=doctor_id)
-        recent = records.doctor_schedule(
-            uow, ctx.settings, actor, first=today - timedelta(days=RECENT_DAYS), days=RECENT_DAYS, doctor_id=doctor_id
-        )
+def _doctor_page(uow: UnitOfWork, settings: Settings, actor: Principal, doctor_id: int) -> _DoctorPage:
+    today = clock.now().astimezone(settings.zone).date()
+    doctor = doctors.get_doctor(uow, doctor_id, include_inactive=True)
+    schedule = records.doctor_schedule(uow, settings, actor, days=1, doctor_id=doctor_id)
+    first = today - timedelta(days=RECENT_DAYS)
+    recent = records.doctor_schedule(uow, settings, actor, first=first, days=RECENT_DAYS, doctor_id=doctor_id)
     return _DoctorPage(doctor=doctor, today=schedule, recent=recent)
-
-
-def _schedule(actor: Principal, doctor_id: int, days: int) -> DoctorSchedule:
-    ctx = app_context.get()
-    with ctx.uow() as uow:
-        return records.doctor_schedule(uow, ctx.settings, actor, days=days, doctor_id=doctor_id)
 
 
 async def _load_schedule(doctor_id: int, days: int) -> DoctorSchedule | None:
     actor = await acting(f'{PATH}/{doctor_id}')
     if actor is None:
         return None
-    return await run.io_bound(_schedule, actor, doctor_id, days)
-
-
-def _set_active(actor: Principal, doctor_id: int, active: bool, cancel_upcoming: bool) -> int:
-    ctx = app_context.get()
-    with ctx.uow() as uow:
-        return doctors.set_active(uow, ctx.settings, actor, doctor_id, active=active, cancel_upcoming=cancel_upcoming)
+    return await call(records.doctor_schedule, actor, days=days, doctor_id=doctor_id)
 
 
 def _impact_text(count: int) -> str:
@@ -192,77 +134,65 @@ def _impact_text(count: int) -> str:
     return f'{count} upcoming appointments will be cancelled and each patient notified.'
 
 
+def _row(doctor: DoctorView) -> dict[str, Any]:
+    return {
+        'id': doctor.id,
+        'name': doctor.name,
+        'email': doctor.email,
+        'department': doctor.department_name,
+        'experience': f'{doctor.experience_years} yr',
+        'minutes': f'{doctor.consultation_minutes} min',
+        'status': 'Active' if doctor.is_active else 'Deactivated',
+        'active': doctor.is_active,
+    }
+
+
 class _DoctorsPanel:
     """Search, table and the dialogs that change doctors."""
 
     def __init__(self, listed: list[DoctorView]) -> None:
-        self.by_id: dict[int, DoctorView] = {}
-        self.generation = 0
-        self.anchor = ui.column().classes('w-full gap-4')  # a stable place for what follows a closed dialog
-        with self.anchor:
-            with ui.row().classes('w-full items-end gap-3'):
-                self.text = (
-                    ui.input('Search by name or department', on_change=self.reload)
-                    .props('outlined dense clearable debounce=300 type=search')
-                    .classes('min-w-[16rem] flex-1')
-                    .mark('doctor-search')
-                )
-                self.inactive = ui.switch('Include deactivated', on_change=self.reload).mark('include-inactive')
-                ui.button('Add doctor', icon='person_add', on_click=self.open_add).mark('add-doctor')
-            self.empty = ui.label('').classes(theme.INFO_BANNER).mark('doctors-empty')
-            self.table = ui.table(columns=COLUMNS, rows=[], row_key='id').classes('w-full').props('flat bordered')
-            self.table.mark('doctors-table')
-            self.table.add_slot('body-cell-name', NAME_SLOT)
-            self.table.add_slot('body-cell-actions', ACTIONS_SLOT)
-            self.table.on('edit', self.open_edit)
-            self.table.on('deactivate', self.open_deactivate)
-            self.table.on('reactivate', self.reactivate)
-            self.show(listed)
+        with ui.row().classes('w-full items-end gap-3'):
+            self.text = (
+                ui.input('Search by name or department', on_change=self.reload)
+                .props('outlined dense clearable debounce=300 type=search')
+                .classes('min-w-[16rem] flex-1')
+                .mark('doctor-search')
+            )
+            self.inactive = ui.switch('Include deactivated', on_change=self.reload).mark('include-inactive')
+            ui.button('Add doctor', icon='person_add', on_click=self.open_add).mark('add-doctor')
+        self.table = ListTable('doctors', COLUMNS, _row, empty=self._empty_text, load=self._search)
+        self.table.add_slot('body-cell-name', NAME_SLOT)
+        self.table.add_slot('body-cell-actions', ACTIONS_SLOT)
+        self.table.on('edit', self.open_edit)
+        self.table.on('deactivate', self.open_deactivate)
+        self.table.on('reactivate', self.reactivate)
+        self.table.show_items(listed)
 
-    def show(self, listed: list[DoctorView]) -> None:
-        self.by_id = {doctor.id: doctor for doctor in listed}
-        self.table.rows = [
-            {
-                'id': d.id, 'name': d.name, 'email': d.email, 'department': d.department_name,
-                'experience': f'{d.experience_years} yr', 'minutes': f'{d.consultation_minutes} min',
-                'status': 'Active' if d.is_active else 'Deactivated', 'active': d.is_active,
-            }
-            for d in listed
-        ]  # fmt: skip
-        self.table.update()
-        self.table.set_visibility(bool(listed))
-        searching = bool((self.text.value or '').strip())
-        self.empty.text = (
-            'No doctor matches this search. Try part of a name or a department.'
-            if searching
-            else 'No doctors yet. Add the first one with "Add doctor" (create a department first).'
-        )
-        self.empty.set_visibility(not listed)
+    def _searching(self) -> str:
+        return (self.text.value or '').strip()
+
+    def _empty_text(self) -> str:
+        if self._searching():
+            return 'No doctor matches this search. Try part of a name or a department.'
+        return 'No doctors yet. Add the first one with "Add doctor" (create a department first).'
+
+    async def _search(self) -> list[DoctorView]:
+        return await call(doctors.search_doctors, text=self._searching(), include_inactive=bool(self.inactive.value))
 
     async def reload(self) -> None:
-        self.generation += 1
-        generation = self.generation
-        with forms.loading(self.table):
-            listed = await run.io_bound(_search, (self.text.value or '').strip(), bool(self.inactive.value))
-        if generation == self.generation:  # a later search superseded this one
-            self.show(listed)
-
-    def _picked(self, event: events.GenericEventArguments) -> DoctorView | None:
-        row = event.args if isinstance(event.args, dict) else {}
-        doctor = self.by_id.get(int(row.get('id') or 0))
-        if doctor is None:
-            ui.notify('This doctor is no longer listed; search again.', type='warning')
-        return doctor
+        await self.table.reload()
 
     async def open_add(self) -> None:
-        options = {department.id: department.name for department in await run.io_bound(_departments)}
-        with open_dialog('Add doctor') as dialog:
-            if not options:
+        options = {department.id: department.name for department in await call(departments.list_departments)}
+        if not options:
+            dialog = ConfirmDialog('Add doctor', 'Go to departments', dismiss='Close')
+            with dialog:
                 ui.label('There are no departments yet. Every doctor belongs to one: add a department first.')
-                with ui.row().classes('w-full justify-end gap-2'):
-                    ui.button('Close', on_click=dialog.close).props('flat no-caps')
-                    ui.button('Go to departments', on_click=lambda: ui.navigate.to('/admin/departments'))
-                return
+            if await dialog.choice():
+                ui.navigate.to('/admin/departments')
+            return
+        dialog = ConfirmDialog('Add doctor', 'Add doctor')
+        with dialog:
             ui.label(
                 'The doctor gets a one-time password, shown to you once after saving; they choose their own at '
                 'first sign-in.'
@@ -270,68 +200,68 @@ class _DoctorsPanel:
             error = forms.banner()
             fields = _doctor_fields(options, None)
 
-            async def save() -> None:
-                error.text = ''
-                forms.clear_errors(fields)
-                actor = await acting(PATH)
-                if actor is None:
-                    return
-                try:
-                    new = await run.io_bound(_add, actor, _values(fields))
-                except DomainError as failure:
-                    if not forms.show_field_errors(fields, failure):
-                        error.text = failure.message
-                    return
-                dialog.close()
-                with self.anchor:  # the closed dialog is gone: build what follows in the page
-                    ui.notify(f'{new.doctor.name} added.', type='positive')
-                    _show_initial_password(new)
-                    await self.reload()
+        async def save() -> NewDoctor | None:
+            error.text = ''
+            forms.clear_errors(fields)
+            actor = await acting(PATH)
+            if actor is None:
+                return None
+            try:
+                return await call(doctors.add_doctor, actor, parse(DoctorIn, _values(fields)))
+            except DomainError as failure:
+                if not forms.show_field_errors(fields, failure):
+                    error.text = failure.message
+                return None
 
-            _buttons(dialog, 'Add doctor', save)
+        new = await dialog.ask(save)
+        if new is not None:
+            ui.notify(f'{new.doctor.name} added.', type='positive')
+            _show_initial_password(new)
+            await self.reload()
 
     async def open_edit(self, event: events.GenericEventArguments) -> None:
-        doctor = self._picked(event)
+        doctor = self.table.picked(event, GONE)
         if doctor is None:
             return
-        options = {department.id: department.name for department in await run.io_bound(_departments)}
-        with open_dialog(f'Edit {doctor.name}') as dialog:
+        options = {department.id: department.name for department in await call(departments.list_departments)}
+        dialog = ConfirmDialog(f'Edit {doctor.name}', 'Save changes')
+        with dialog:
             error = forms.banner()
             fields = _doctor_fields(options, doctor)
 
-            async def save() -> None:
-                error.text = ''
-                forms.clear_errors(fields)
-                actor = await acting(PATH)
-                if actor is None:
-                    return
-                data = _values(fields, clearable=CLEARABLE)
-                if _missing(fields, data, ('name', 'email', 'department_id')):
-                    return
-                try:
-                    updated = await run.io_bound(_update, actor, doctor.id, data)
-                except DomainError as failure:
-                    if not forms.show_field_errors(fields, failure):
-                        error.text = failure.message
-                    return
-                dialog.close()
-                with self.anchor:
-                    ui.notify(f'{updated.name} saved.', type='positive')
-                    await self.reload()
+        async def save() -> DoctorView | None:
+            error.text = ''
+            forms.clear_errors(fields)
+            actor = await acting(PATH)
+            if actor is None:
+                return None
+            data = _values(fields, clearable=CLEARABLE)
+            if forms.missing(fields, data, ('name', 'email', 'department_id')):
+                return None
+            try:
+                return await call(doctors.update_doctor, actor, doctor.id, parse(DoctorPatch, data))
+            except DomainError as failure:
+                if not forms.show_field_errors(fields, failure):
+                    error.text = failure.message
+                return None
 
-            _buttons(dialog, 'Save changes', save)
+        updated = await dialog.ask(save)
+        if updated is not None:
+            ui.notify(f'{updated.name} saved.', type='positive')
+            await self.reload()
 
     async def open_deactivate(self, event: events.GenericEventArguments) -> None:
-        doctor = self._picked(event)
+        doctor = self.table.picked(event, GONE)
         actor = await acting(PATH)
         if doctor is None or actor is None:
             return
         try:
-            impact = await run.io_bound(_impact, actor, doctor.id)
+            impact = await call(doctors.deactivation_impact, actor, doctor.id)
         except DomainError as failure:
             ui.notify(failure.message, type='negative')
             return
-        with open_dialog(f'Deactivate {doctor.name}?') as dialog:
+        dialog = ConfirmDialog(f'Deactivate {doctor.name}?', 'Deactivate doctor', color='negative')
+        with dialog:
             ui.label(
                 f'{doctor.name} will be signed out at once, can no longer sign in, and is no longer offered to '
                 'patients for booking. You can reactivate the account later.'
@@ -341,33 +271,32 @@ class _DoctorsPanel:
             keep.set_visibility(impact > 0)
             error = forms.banner()
 
-            async def confirm() -> None:
-                error.text = ''
-                current = await acting(PATH)
-                if current is None:
-                    return
-                try:
-                    cancelled = await run.io_bound(_set_active, current, doctor.id, False, not keep.value)
-                except DomainError as failure:
-                    error.text = failure.message
-                    return
-                dialog.close()
-                done = f'{doctor.name} deactivated.'
-                if cancelled:
-                    done += f' {cancelled} appointment{"s" if cancelled != 1 else ""} cancelled; patients notified.'
-                with self.anchor:
-                    ui.notify(done, type='positive')
-                    await self.reload()
+        async def deactivate() -> int | None:
+            error.text = ''
+            current = await acting(PATH)
+            if current is None:
+                return None
+            try:
+                return await call(doctors.set_active, current, doctor.id, active=False, cancel_upcoming=not keep.value)
+            except DomainError as failure:
+                error.text = failure.message
+                return None
 
-            _buttons(dialog, 'Deactivate doctor', confirm, color='negative')
+        cancelled = await dialog.ask(deactivate)
+        if cancelled is not None:
+            done = f'{doctor.name} deactivated.'
+            if cancelled:
+                done += f' {cancelled} appointment{"s" if cancelled != 1 else ""} cancelled; patients notified.'
+            ui.notify(done, type='positive')
+            await self.reload()
 
     async def reactivate(self, event: events.GenericEventArguments) -> None:
-        doctor = self._picked(event)
+        doctor = self.table.picked(event, GONE)
         actor = await acting(PATH)
         if doctor is None or actor is None:
             return
         try:
-            await run.io_bound(_set_active, actor, doctor.id, True, False)
+            await call(doctors.set_active, actor, doctor.id, active=True, cancel_upcoming=False)
         except DomainError as failure:
             ui.notify(failure.message, type='negative')
             return
@@ -376,10 +305,9 @@ class _DoctorsPanel:
 
 
 def _doctor_profile(doctor: DoctorView) -> None:
-    with ui.card().classes(theme.CARD):
-        ui.label('Profile').classes('text-lg font-medium').props('role=heading aria-level=2')
-        with ui.grid(columns='auto 1fr').classes('gap-x-6 gap-y-1').mark('doctor-profile'):
-            for label, value in (
+    with section('Profile'):
+        facts(
+            [
                 ('Doctor ID', str(doctor.id)),
                 ('Email', doctor.email),
                 ('Department', doctor.department_name),
@@ -388,21 +316,20 @@ def _doctor_profile(doctor: DoctorView) -> None:
                 ('Consultation length', f'{doctor.consultation_minutes} minutes'),
                 ('Status', 'Active' if doctor.is_active else 'Deactivated'),
                 ('Biography', doctor.bio or '-'),
-            ):
-                ui.label(label).classes(theme.SUBTLE)
-                ui.label(value).classes('whitespace-pre-line')
+            ],
+            marker='doctor-profile',
+            wrap=True,
+        )
         ui.label('Edit, deactivate or reactivate the doctor from the doctors table.').classes(theme.SUBTLE)
 
 
 def _recent_activity(recent: DoctorSchedule) -> None:
     """The appointments of the last days, newest first, with how each ended."""
     zone = app_context.get().settings.zone
-    with ui.card().classes(theme.CARD).mark('recent-activity'):
-        ui.label(f'Recent activity: the last {RECENT_DAYS} days').classes('text-lg font-medium').props(
-            'role=heading aria-level=2'
-        )
+    with section(marker='recent-activity'):
+        heading(f'Recent activity: the last {RECENT_DAYS} days')
         counts = ', '.join(
-            f'{recent.count(status)} {STATUS_LABELS[status][0].lower()}'
+            f'{recent.count(status)} {theme.STATUS_LABELS[status].lower()}'
             for status in (AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW, AppointmentStatus.CANCELLED)
         )
         ui.label(f'{len(recent.entries)} appointments: {counts}.').classes(theme.SUBTLE).mark('recent-counts')
@@ -411,33 +338,39 @@ def _recent_activity(recent: DoctorSchedule) -> None:
             return
         rows = [
             {
-                'id': e.appointment.id, 'when': notices.when(e.appointment.start, zone),
-                'patient': e.appointment.patient_name, 'status': STATUS_LABELS[e.appointment.status][0],
-                'reason': e.appointment.reason or '-',
+                'id': entry.appointment.id,
+                'when': notices.when(entry.appointment.start, zone),
+                'patient': entry.appointment.patient_name,
+                'status': theme.STATUS_LABELS[entry.appointment.status],
+                'reason': entry.appointment.reason or '-',
             }
-            for e in reversed(recent.entries)
-        ]  # fmt: skip
-        ui.table(columns=ACTIVITY_COLUMNS, rows=rows, row_key='id', pagination=25).classes('w-full').props(
-            'flat dense'
-        ).mark('doctor-activity')
+            for entry in reversed(recent.entries)
+        ]
+        table = ui.table(columns=ACTIVITY_COLUMNS, rows=rows, row_key='id', pagination=25).classes('w-full')
+        table.props('flat dense').mark('doctor-activity')
 
 
 def _doctor_fields(options: dict[int, str], doctor: DoctorView | None) -> dict[str, ui.input | ui.select]:
+    minutes_hint = 'The length of each bookable slot, 5 to 240 minutes.'
     fields: dict[str, ui.input | ui.select] = {
         'name': ui.input('Full name', value=doctor.name if doctor else '').props('outlined maxlength=120'),
         'email': ui.input('Email', value=doctor.email if doctor else '').props('outlined type=email'),
-        'department_id': ui.select(options, label='Department', value=doctor.department_id if doctor else None)
-        .props('outlined'),
-        'experience_years': ui.input('Years of experience', value=str(doctor.experience_years) if doctor else '0')
-        .props('outlined type=number min=0 max=80'),
-        'qualifications': ui.input('Qualifications', value=doctor.qualifications if doctor else '')
-        .props('outlined maxlength=500 hint="e.g. MD, board-certified cardiologist"'),
-        'bio': ui.textarea('Short biography', value=doctor.bio if doctor else '')
-        .props('outlined autogrow maxlength=4000 hint="Shown to patients choosing a doctor."'),
+        'department_id': ui.select(options, label='Department', value=doctor.department_id if doctor else None).props(
+            'outlined'
+        ),
+        'experience_years': ui.input(
+            'Years of experience', value=str(doctor.experience_years) if doctor else '0'
+        ).props('outlined type=number min=0 max=80'),
+        'qualifications': ui.input('Qualifications', value=doctor.qualifications if doctor else '').props(
+            'outlined maxlength=500 hint="e.g. MD, board-certified cardiologist"'
+        ),
+        'bio': ui.textarea('Short biography', value=doctor.bio if doctor else '').props(
+            'outlined autogrow maxlength=4000 hint="Shown to patients choosing a doctor."'
+        ),
         'consultation_minutes': ui.input(
             'Consultation length (minutes)', value=str(doctor.consultation_minutes) if doctor else '20'
-        ).props('outlined type=number min=5 max=240 hint="The length of each bookable slot, 5 to 240 minutes."'),
-    }  # fmt: skip
+        ).props(f'outlined type=number min=5 max=240 hint="{minutes_hint}"'),
+    }
     for element in fields.values():
         element.classes('w-full')
     return fields
@@ -445,20 +378,19 @@ def _doctor_fields(options: dict[int, str], doctor: DoctorView | None) -> dict[s
 
 def _values(fields: dict[str, ui.input | ui.select], *, clearable: tuple[str, ...] = ()) -> dict[str, Any]:
     """The form's values for the command: text stripped, empty fields left out (required ones are then named)."""
-    data: dict[str, Any] = {}
-    for name, element in fields.items():
-        value = element.value
-        if isinstance(value, str):
-            value = value.strip()
-        if value is None or (value == '' and name not in clearable):
-            continue
-        data[name] = value
-    return data
+    return {
+        name: value
+        for name, value in forms.stripped(fields).items()
+        if value is not None and (value != '' or name in clearable)
+    }
 
 
 def _show_initial_password(new: NewDoctor) -> None:
     """The one-time password, shown once: it is kept nowhere else and disappears when the dialog closes."""
-    with open_dialog('Doctor account created', persistent=True) as dialog:
+    dialog = ConfirmDialog(
+        'Doctor account created', 'I have handed it over', dismiss=None, persistent=True, confirm_marker='password-done'
+    )
+    with dialog:
         ui.label(f'{new.doctor.name} signs in with {new.doctor.email} and this one-time password:')
         ui.label(new.initial_password).classes(
             f'font-mono text-xl select-all rounded px-3 py-2 {theme.MUTED_BOX}'
@@ -467,17 +399,4 @@ def _show_initial_password(new: NewDoctor) -> None:
             'It is shown only this once: give it to the doctor now, in person or through a secure channel. '
             'The doctor must change it at first sign-in.'
         ).classes(theme.INFO_BANNER)
-        with ui.row().classes('w-full justify-end'):
-            ui.button('I have handed it over', on_click=dialog.close).props('no-caps').mark('password-done')
-
-
-def _buttons(dialog: ui.dialog, label: str, action: Callable[[], Awaitable[None]], *, color: str = 'primary') -> None:
-    forms.dialog_buttons(dialog, label, action, color=color)
-
-
-def _missing(fields: dict[str, ui.input | ui.select], data: dict[str, Any], names: tuple[str, ...]) -> bool:
-    """Mark required fields left empty (in a change, an empty value would otherwise read as merely too short)."""
-    missing = [name for name in names if data.get(name) in (None, '')]
-    for name in missing:
-        fields[name].error = 'This field is required.'
-    return bool(missing)
+    dialog.ask()

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from fastapi.responses import RedirectResponse
-from nicegui import events, run, ui
+from nicegui import events, ui
 
 from hms import clock
 from hms import context as app_context
+from hms.config import Settings
+from hms.db.uow import UnitOfWork
 from hms.domain.enums import Channel, DeliveryStatus, Role
 from hms.domain.errors import DomainError
-from hms.ports import OpenQueue
 from hms.services import jobs_admin, notices
 from hms.services.jobs_admin import DeliveryFilter, DeliveryView, ExportJobView, Health, RunView
 from hms.services.principal import Principal
@@ -22,9 +22,13 @@ from hms.services.reports import Month
 from hms.services.views import Page
 
 from ..components import forms
+from ..components.sections import heading, section
+from ..components.tables import PagedTable, Sort, column, columns
 from ..ui import theme
-from ..ui.frame import forbidden, frame
-from ..ui.session import current_principal, page_access
+from ..ui.access import role_page
+from ..ui.actions import acting
+from ..ui.frame import frame
+from ..ui.services import call, in_thread
 
 PATH = '/admin/jobs'
 PAGE_SIZE = 25
@@ -39,11 +43,7 @@ CHANNEL_LABELS = {Channel.EMAIL.value: 'Email', Channel.CHAT.value: 'Chat', Chan
 KIND_LABELS = {kind: kind.capitalize() for kind in jobs_admin.KINDS}
 
 
-def _columns(*names: tuple[str, str]) -> list[dict[str, str]]:
-    return [{'name': name, 'label': label, 'field': name, 'align': 'left'} for name, label in names]
-
-
-RUN_COLUMNS = _columns(
+RUN_COLUMNS = columns(
     ('job', 'Job'),
     ('started', 'Started'),
     ('took', 'Took'),
@@ -55,7 +55,7 @@ RUN_COLUMNS = _columns(
     ('by', 'Run by'),
 )
 DELIVERY_COLUMNS = [
-    *_columns(
+    *columns(
         ('created', 'Created'),
         ('kind', 'Kind'),
         ('channel', 'Channel'),
@@ -65,9 +65,9 @@ DELIVERY_COLUMNS = [
         ('attempts', 'Attempts'),
         ('error', 'Last error'),
     ),
-    {'name': 'actions', 'label': '', 'field': 'id', 'align': 'right'},
+    column('actions', '', align='right', field='id'),
 ]
-EXPORT_COLUMNS = _columns(
+EXPORT_COLUMNS = columns(
     ('created', 'Requested'),
     ('kind', 'Kind'),
     ('owner', 'Owner'),
@@ -84,10 +84,6 @@ RETRY_SLOT = r"""
 """
 
 
-def _open_queue() -> OpenQueue | None:
-    return app_context.get().open_queue
-
-
 @dataclass(frozen=True)
 class _Snapshot:
     runs: dict[str, list[RunView]]
@@ -96,29 +92,15 @@ class _Snapshot:
     failed: int
 
 
-def _snapshot(actor: Principal, criteria: DeliveryFilter, offset: int) -> _Snapshot:
-    ctx = app_context.get()
-    with ctx.uow() as uow:
-        return _Snapshot(
-            runs=jobs_admin.last_runs(uow, actor),
-            deliveries=jobs_admin.find_deliveries(uow, ctx.settings, actor, criteria, limit=PAGE_SIZE, offset=offset),
-            exports=jobs_admin.recent_exports(uow, actor),
-            failed=jobs_admin.failed_count(uow, actor),
-        )
-
-
-def _health() -> Health:
-    return jobs_admin.health(app_context.get().settings, _open_queue())
-
-
-def _run_now(actor: Principal, job: str, month: str | None, rerun: bool) -> jobs_admin.Enqueued:
-    ctx = app_context.get()
-    return jobs_admin.run_now(ctx.uow, ctx.settings, actor, _open_queue(), job, month=month, rerun=rerun)
-
-
-def _retry(actor: Principal, delivery_id: int) -> jobs_admin.Enqueued:
-    ctx = app_context.get()
-    return jobs_admin.retry_delivery(ctx.uow, ctx.settings, actor, _open_queue(), delivery_id)
+def _snapshot(
+    uow: UnitOfWork, settings: Settings, actor: Principal, criteria: DeliveryFilter, offset: int, limit: int
+) -> _Snapshot:
+    return _Snapshot(
+        runs=jobs_admin.last_runs(uow, actor),
+        deliveries=jobs_admin.find_deliveries(uow, settings, actor, criteria, limit=limit, offset=offset),
+        exports=jobs_admin.recent_exports(uow, actor),
+        failed=jobs_admin.failed_count(uow, actor),
+    )
 
 
 def _month_options(today: date) -> dict[str, str]:
@@ -131,28 +113,11 @@ def _month_options(today: date) -> dict[str, str]:
 
 
 def create() -> None:
-    @ui.page(PATH)
-    async def jobs_page() -> RedirectResponse | None:
-        access = await page_access(PATH, Role.ADMIN)
-        if access.redirect:
-            return access.redirect
-        assert access.principal is not None
-        if access.forbidden:
-            forbidden(access.principal)
-            return None
-        first = await run.io_bound(_snapshot, access.principal, DeliveryFilter(), 0)
-        with frame(access.principal, 'Jobs', current_path=PATH):
+    @role_page(PATH, Role.ADMIN)
+    async def jobs_page(principal: Principal) -> None:
+        first = await call(_snapshot, principal, DeliveryFilter(), 0, PAGE_SIZE)
+        with frame(principal, 'Jobs', current_path=PATH):
             _JobsPanel(first)
-        return None
-
-
-async def _actor(*, touch: bool = True) -> Principal | None:
-    """The signed-in admin now (the session may have ended since the page was built); the periodic refresh does not
-    count as activity, so it does not keep an idle session alive."""
-    principal = await current_principal(touch=touch)
-    if principal is None:
-        ui.navigate.to(f'/login?next={PATH}')
-    return principal
 
 
 def _when(moment: Any) -> str:
@@ -181,36 +146,73 @@ def _covers(view: RunView) -> str:
     return ', '.join(parts) or '–'
 
 
+def _run_row(run: RunView) -> dict[str, Any]:
+    return {
+        'id': run.id,
+        'job': JOB_LABELS.get(run.job, run.job),
+        'started': _when(run.started_at),
+        'took': _took(run),
+        'status': run.status,
+        'sent': run.sent,
+        'failed': run.failed,
+        'skipped': run.skipped,
+        'covers': _covers(run),
+        'by': run.triggered_by or 'schedule',
+    }
+
+
+def _delivery_row(delivery: DeliveryView) -> dict[str, Any]:
+    return {
+        'id': delivery.id,
+        'created': _when(delivery.created_at),
+        'kind': delivery.kind,
+        'channel': CHANNEL_LABELS[delivery.channel],
+        'recipient': delivery.recipient,
+        'subject': delivery.subject,
+        'status': STATUS_LABELS[delivery.status],
+        'attempts': delivery.attempts,
+        'error': delivery.last_error or '',
+        'failed': delivery.status == DeliveryStatus.FAILED.value,
+    }
+
+
+def _export_row(export: ExportJobView) -> dict[str, Any]:
+    return {
+        'id': export.id,
+        'created': _when(export.created_at),
+        'kind': export.kind,
+        'owner': export.owner,
+        'status': export.status,
+        'rows': '–' if export.rows is None else export.rows,
+        'error': export.error or '',
+    }
+
+
 class _JobsPanel:
     """One admin's Jobs page: reachability, run now, runs, the delivery log (filters, pages, retry) and exports."""
 
     def __init__(self, first: _Snapshot) -> None:
-        settings = app_context.get().settings
-        self.offset = 0
-        self.generation = 0
-        self.anchor = ui.column().classes('w-full gap-4')
-        with self.anchor:
-            self._health_card(bool(settings.redis_url))
-            self._run_card(bool(settings.redis_url))
-            with ui.card().classes(theme.CARD):
-                with ui.row().classes('w-full items-center justify-between'):
-                    ui.label('Last runs').classes('text-lg font-medium').props('role=heading aria-level=2')
-                    ui.button('Refresh', icon='refresh', on_click=self.refresh).props('flat no-caps').mark('refresh')
-                self.runs = ui.table(columns=RUN_COLUMNS, rows=[], row_key='id').classes('w-full')
-                self.runs.props('flat bordered dense').mark('runs-table')
-            self._deliveries_card()
-            with ui.card().classes(theme.CARD):
-                ui.label('Export jobs').classes('text-lg font-medium').props('role=heading aria-level=2')
-                self.no_exports = ui.label('No exports yet.').classes(theme.SUBTLE)
-                self.exports = ui.table(columns=EXPORT_COLUMNS, rows=[], row_key='id').classes('w-full')
-                self.exports.props('flat bordered dense').mark('exports-table')
+        configured = bool(app_context.get().settings.redis_url)
+        self.quiet = False  # a periodic refresh is no activity: it must not keep an idle session alive
+        self._health_card(configured)
+        self._run_card(configured)
+        with section():
+            with ui.row().classes('w-full items-center justify-between'):
+                heading('Last runs')
+                ui.button('Refresh', icon='refresh', on_click=self.refresh).props('flat no-caps').mark('refresh')
+            self.runs = ui.table(columns=RUN_COLUMNS, rows=[], row_key='id').classes('w-full')
+            self.runs.props('flat bordered dense').mark('runs-table')
+        self._deliveries_card(first.deliveries)
+        with section('Export jobs'):
+            self.no_exports = ui.label('No exports yet.').classes(theme.SUBTLE)
+            self.exports = ui.table(columns=EXPORT_COLUMNS, rows=[], row_key='id').classes('w-full')
+            self.exports.props('flat bordered dense').mark('exports-table')
         self.show(first)
         ui.timer(0.05, self.check_health, once=True)  # a worker ping takes up to a second: after the page is up
         ui.timer(REFRESH_SECONDS, self.refresh_quietly, immediate=False)
 
     def _health_card(self, configured: bool) -> None:
-        with ui.card().classes(theme.CARD).mark('health'):
-            ui.label('Background work').classes('text-lg font-medium').props('role=heading aria-level=2')
+        with section('Background work', marker='health'):
             if not configured:
                 ui.label(jobs_admin.NO_REDIS).classes(theme.ERROR_BANNER).props('role=alert').mark('no-redis')
             with ui.row().classes('w-full gap-6'):
@@ -222,8 +224,7 @@ class _JobsPanel:
     def _run_card(self, configured: bool) -> None:
         today = clock.now().astimezone(app_context.get().settings.zone).date()
         options = _month_options(today)
-        with ui.card().classes(theme.CARD):
-            ui.label('Run now').classes('text-lg font-medium').props('role=heading aria-level=2')
+        with section('Run now'):
             with ui.row().classes('w-full items-center gap-4'):
                 ui.label("Daily reminders for today's appointments").classes('min-w-[16rem]')
                 reminders = ui.button(
@@ -246,9 +247,8 @@ class _JobsPanel:
             for button in (reminders, reports):
                 button.set_enabled(configured)
 
-    def _deliveries_card(self) -> None:
-        with ui.card().classes(theme.CARD):
-            ui.label('Delivery log').classes('text-lg font-medium').props('role=heading aria-level=2')
+    def _deliveries_card(self, first: Page[DeliveryView]) -> None:
+        with section('Delivery log'):
             ui.label(f'Dates are in the clinic time zone ({app_context.get().settings.timezone}).').classes(
                 theme.SUBTLE
             )
@@ -262,84 +262,35 @@ class _JobsPanel:
                     (self.channel, 'filter-channel'),
                 ):
                     element.props('outlined dense').classes('min-w-[9rem]').mark(marker)
-                self.first = ui.input('From date', on_change=self.search).props('outlined dense type=date clearable')
-                self.last = ui.input('To date', on_change=self.search).props('outlined dense type=date clearable')
-            self.empty = ui.label('No delivery matches these filters.').classes(theme.INFO_BANNER)
-            self.deliveries = ui.table(columns=DELIVERY_COLUMNS, rows=[], row_key='id').classes('w-full')
-            self.deliveries.props('flat bordered dense wrap-cells').mark('deliveries-table')
+                self.first = forms.date_input('From date', self.search)
+                self.last = forms.date_input('To date', self.search)
+            self.deliveries = PagedTable(
+                'deliveries',
+                DELIVERY_COLUMNS,
+                self._load,
+                _delivery_row,
+                first=first,
+                empty='No delivery matches these filters.',
+                rows_per_page=PAGE_SIZE,
+                order='newest first',
+            )
+            self.deliveries.props('dense wrap-cells')
             self.deliveries.add_slot('body-cell-actions', RETRY_SLOT)
             self.deliveries.on('retry', self.retry)
-            with ui.row().classes('w-full items-center justify-end gap-2'):
-                self.summary = ui.label('').classes(theme.SUBTLE).mark('deliveries-summary')
-                self.previous = ui.button('Previous', icon='chevron_left', on_click=lambda: self.turn(-1))
-                self.previous.props('flat no-caps').mark('deliveries-previous')
-                self.next = ui.button('Next', icon='chevron_right', on_click=lambda: self.turn(1))
-                self.next.props('flat no-caps').mark('deliveries-next')
 
     # --- showing ---------------------------------------------------------------------------------------------------
 
     def show(self, snapshot: _Snapshot) -> None:
-        self.runs.rows = [
-            {
-                'id': run.id,
-                'job': JOB_LABELS.get(run.job, run.job),
-                'started': _when(run.started_at),
-                'took': _took(run),
-                'status': run.status,
-                'sent': run.sent,
-                'failed': run.failed,
-                'skipped': run.skipped,
-                'covers': _covers(run),
-                'by': run.triggered_by or 'schedule',
-            }
-            for runs in snapshot.runs.values()
-            for run in runs
-        ]
-        self.runs.rows.sort(key=lambda row: -row['id'])
+        """The runs, the export jobs and the counters (the delivery log shows its own page)."""
+        runs = [run for runs in snapshot.runs.values() for run in runs]
+        self.runs.rows = [_run_row(run) for run in sorted(runs, key=lambda run: -run.id)]
         self.runs.update()
-        self.show_deliveries(snapshot.deliveries)
-        self.exports.rows = [
-            {
-                'id': e.id,
-                'created': _when(e.created_at),
-                'kind': e.kind,
-                'owner': e.owner,
-                'status': e.status,
-                'rows': '–' if e.rows is None else e.rows,
-                'error': e.error or '',
-            }
-            for e in snapshot.exports
-        ]
+        self.exports.rows = [_export_row(export) for export in snapshot.exports]
         self.exports.update()
         self.exports.set_visibility(bool(snapshot.exports))
         self.no_exports.set_visibility(not snapshot.exports)
         self.failed_state.text = f'Failed deliveries: {snapshot.failed}'
         self.cache_state.text = _cache_text(app_context.get().cache.stats())
-
-    def show_deliveries(self, page: Page[DeliveryView]) -> None:
-        self.offset = page.offset
-        self.deliveries.rows = [
-            {
-                'id': d.id,
-                'created': _when(d.created_at),
-                'kind': d.kind,
-                'channel': CHANNEL_LABELS[d.channel],
-                'recipient': d.recipient,
-                'subject': d.subject,
-                'status': STATUS_LABELS[d.status],
-                'attempts': d.attempts,
-                'error': d.last_error or '',
-                'failed': d.status == DeliveryStatus.FAILED.value,
-            }
-            for d in page.items
-        ]
-        self.deliveries.update()
-        self.deliveries.set_visibility(bool(page.items))
-        self.empty.set_visibility(not page.items)
-        last = page.offset + len(page.items)
-        self.summary.text = f'{page.offset + 1} to {last} of {page.total}, newest first' if page.items else ''
-        self.previous.set_enabled(page.offset > 0)
-        self.next.set_enabled(last < page.total)
 
     def show_health(self, health: Health) -> None:
         if not health.redis_configured:
@@ -355,17 +306,8 @@ class _JobsPanel:
     # --- loading ---------------------------------------------------------------------------------------------------
 
     def criteria(self) -> DeliveryFilter | None:
-        days: list[date | None] = []
-        for element in (self.first, self.last):
-            element.error = None
-            text = (element.value or '').strip()
-            try:
-                days.append(date.fromisoformat(text) if text else None)
-            except ValueError:
-                element.error = 'Enter a date as YYYY-MM-DD.'
-                return None
-        if days[0] and days[1] and days[1] < days[0]:
-            self.last.error = 'The end date is before the start date.'
+        days = forms.period(self.first, self.last)
+        if days is None:
             return None
         return DeliveryFilter(
             status=DeliveryStatus(self.status.value) if self.status.value else None,
@@ -375,47 +317,49 @@ class _JobsPanel:
             last=days[1],
         )
 
-    async def load(self, offset: int, *, touch: bool = True) -> None:
+    async def _load(self, offset: int, limit: int, sort: Sort) -> Page[DeliveryView] | None:
+        """A page of the delivery log, read with the rest of the page (runs, exports, counters) in one go."""
         criteria = self.criteria()
-        actor = await _actor(touch=touch)
+        actor = await acting(PATH, touch=not self.quiet)
         if criteria is None or actor is None:
-            return
-        self.generation += 1
-        generation = self.generation
+            return None
         try:
-            with forms.loading(self.deliveries):
-                snapshot = await run.io_bound(_snapshot, actor, criteria, offset)
+            snapshot = await call(_snapshot, actor, criteria, offset, limit)
         except DomainError as failure:
             ui.notify(failure.message, type='negative')
-            return
-        if generation == self.generation:  # a later search superseded this one
-            self.show(snapshot)
+            return None
+        self.show(snapshot)
+        return snapshot.deliveries
 
     async def search(self) -> None:
-        await self.load(0)
-
-    async def turn(self, step: int) -> None:
-        await self.load(max(0, self.offset + step * PAGE_SIZE))
+        await self.deliveries.reload()
 
     async def refresh(self) -> None:
-        await self.load(self.offset)
+        await self.deliveries.refresh()
 
     async def refresh_quietly(self) -> None:
-        await self.load(self.offset, touch=False)
+        self.quiet = True
+        try:
+            await self.deliveries.refresh()
+        finally:
+            self.quiet = False
 
     async def check_health(self) -> None:
-        self.show_health(await run.io_bound(_health))
+        self.show_health(await in_thread(jobs_admin.health, app_context.get().settings, app_context.get().open_queue))
 
     # --- acting ----------------------------------------------------------------------------------------------------
 
     async def run_now(self, job: str) -> None:
-        actor = await _actor()
+        actor = await acting(PATH)
         if actor is None:
             return
         month = self.month.value if job == 'monthly-reports' else None
         rerun = bool(self.rerun.value) if job == 'monthly-reports' else False
+        ctx = app_context.get()
         try:
-            enqueued = await run.io_bound(_run_now, actor, job, month, rerun)
+            enqueued = await in_thread(
+                jobs_admin.run_now, ctx.uow, ctx.settings, actor, ctx.open_queue, job, month=month, rerun=rerun
+            )
         except DomainError as failure:
             ui.notify(failure.message, type='negative')
             return
@@ -425,11 +369,12 @@ class _JobsPanel:
 
     async def retry(self, event: events.GenericEventArguments) -> None:
         row = event.args if isinstance(event.args, dict) else {}
-        actor = await _actor()
+        actor = await acting(PATH)
         if actor is None or not row.get('id'):
             return
+        ctx = app_context.get()
         try:
-            await run.io_bound(_retry, actor, int(row['id']))
+            await in_thread(jobs_admin.retry_delivery, ctx.uow, ctx.settings, actor, ctx.open_queue, int(row['id']))
         except DomainError as failure:
             ui.notify(failure.message, type='negative')
             return

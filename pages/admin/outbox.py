@@ -7,8 +7,7 @@ Vue property (never parsed as part of this page's markup)."""
 
 from __future__ import annotations
 
-from fastapi.responses import RedirectResponse
-from nicegui import events, run, ui
+from nicegui import events, ui
 
 from hms import context as app_context
 from hms.domain.enums import Role
@@ -17,17 +16,17 @@ from hms.notify.sink import OutboxMessage
 from hms.services import jobs_admin, notices
 from hms.services.principal import Principal
 
+from ..components.tables import column, columns
 from ..ui import theme
-from ..ui.frame import forbidden, frame
-from ..ui.session import current_principal, page_access
+from ..ui.access import role_page
+from ..ui.actions import acting
+from ..ui.frame import frame
+from ..ui.services import in_thread
 
 PATH = '/admin/outbox'
 COLUMNS = [
-    {'name': 'received', 'label': 'Received', 'field': 'received', 'align': 'left'},
-    {'name': 'to', 'label': 'To', 'field': 'to', 'align': 'left'},
-    {'name': 'subject', 'label': 'Subject', 'field': 'subject', 'align': 'left'},
-    {'name': 'attachments', 'label': 'Attachments', 'field': 'attachments', 'align': 'left'},
-    {'name': 'actions', 'label': '', 'field': 'name', 'align': 'right'},
+    *columns(('received', 'Received'), ('to', 'To'), ('subject', 'Subject'), ('attachments', 'Attachments')),
+    column('actions', '', align='right', field='name'),
 ]
 SHOW_SLOT = r"""
 <q-td :props="props" auto-width>
@@ -37,25 +36,13 @@ SHOW_SLOT = r"""
 """
 
 
-def _messages(actor: Principal) -> list[OutboxMessage]:
-    return jobs_admin.outbox(app_context.get().settings, actor)
-
-
-def _html(actor: Principal, name: str) -> str:
-    return jobs_admin.outbox_html(app_context.get().settings, actor, name)
+async def _messages(actor: Principal) -> list[OutboxMessage]:
+    return await in_thread(jobs_admin.outbox, app_context.get().settings, actor)
 
 
 def create() -> None:
-    @ui.page(PATH)
-    async def outbox_page() -> RedirectResponse | None:
-        access = await page_access(PATH, Role.ADMIN)
-        if access.redirect:
-            return access.redirect
-        principal = access.principal
-        assert principal is not None
-        if access.forbidden:
-            forbidden(principal)
-            return None
+    @role_page(PATH, Role.ADMIN)
+    async def outbox_page(principal: Principal) -> None:
         settings = app_context.get().settings
         if not settings.sends_through_sink:
             with frame(principal, 'Outbox', current_path=PATH):
@@ -63,11 +50,10 @@ def create() -> None:
                     f'Mail goes to the configured SMTP server ({settings.smtp_host}:{settings.smtp_port}); there is '
                     'no local outbox. The Jobs page shows every delivery.'
                 ).classes(theme.INFO_BANNER).mark('outbox-server')
-            return None
-        messages = await run.io_bound(_messages, principal)
+            return
+        messages = await _messages(principal)
         with frame(principal, 'Outbox', current_path=PATH):
             _OutboxPanel(messages)
-        return None
 
 
 class _OutboxPanel:
@@ -109,20 +95,17 @@ class _OutboxPanel:
         self.summary.text = f'{count}, newest first' if messages else 'No messages yet.'
 
     async def reload(self) -> None:
-        actor = await current_principal()
-        if actor is None:
-            ui.navigate.to(f'/login?next={PATH}')
-            return
-        self.show(await run.io_bound(_messages, actor))
+        actor = await acting(PATH)
+        if actor is not None:
+            self.show(await _messages(actor))
 
     async def open(self, event: events.GenericEventArguments) -> None:
         row = event.args if isinstance(event.args, dict) else {}
-        actor = await current_principal()
+        actor = await acting(PATH)
         if actor is None:
-            ui.navigate.to(f'/login?next={PATH}')
             return
         try:
-            html = await run.io_bound(_html, actor, str(row.get('name', '')))
+            html = await in_thread(jobs_admin.outbox_html, app_context.get().settings, actor, str(row.get('name', '')))
         except DomainError as failure:
             ui.notify(failure.message, type='negative')
             return

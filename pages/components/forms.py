@@ -1,10 +1,11 @@
-"""Small helpers for forms: error messages shown next to their field, message banners, and dialog buttons that
-Enter presses too."""
+"""Small helpers for forms: error messages shown next to their field, required fields, dates typed into date fields,
+message banners, Enter that submits, and the loading state of a slow list."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 from nicegui import ui
@@ -13,11 +14,13 @@ from hms.domain.errors import DomainError
 
 from ..ui import theme
 
+Fields = Mapping[str, ui.input | ui.select]
+REQUIRED = 'This field is required.'
 
-def show_field_errors(fields: dict[str, ui.input | ui.select], error: DomainError) -> bool:
+
+def show_field_errors(fields: Fields, error: DomainError) -> bool:
     """Put each field's message under it; returns whether any field got one."""
-    for element in fields.values():
-        element.error = None
+    clear_errors(fields)
     shown = False
     for name, message in error.field_errors.items():
         element = fields.get(name)
@@ -27,9 +30,52 @@ def show_field_errors(fields: dict[str, ui.input | ui.select], error: DomainErro
     return shown
 
 
-def clear_errors(fields: dict[str, ui.input | ui.select]) -> None:
+def clear_errors(fields: Fields) -> None:
     for element in fields.values():
         element.error = None
+
+
+def missing(fields: Fields, data: Mapping[str, Any], names: tuple[str, ...], message: str = REQUIRED) -> bool:
+    """Mark required fields left empty (in a change, an empty value would otherwise read as merely too short)."""
+    empty = [name for name in names if data.get(name) in (None, '')]
+    for name in empty:
+        fields[name].error = message
+    return bool(empty)
+
+
+def stripped(fields: Fields) -> dict[str, Any]:
+    """The fields' values, text stripped of surrounding spaces."""
+    return {name: (element.value.strip() if isinstance(element.value, str) else element.value)
+            for name, element in fields.items()}  # fmt: skip
+
+
+def date_input(label: str, on_change: Callable[..., Any] | None = None) -> ui.input:
+    """A date field of a filter (the browser's date picker; the value is ISO, '2026-03-02')."""
+    return ui.input(label, on_change=on_change).props('outlined dense type=date clearable')
+
+
+def day(element: ui.input) -> tuple[date | None, bool]:
+    """The date typed into a date field (None when empty) and whether it was readable (if not, the field says so)."""
+    text = (element.value or '').strip()
+    if not text:
+        return None, True
+    try:
+        return date.fromisoformat(text), True
+    except ValueError:
+        element.error = 'Enter a date as YYYY-MM-DD.'
+        return None, False
+
+
+def period(first: ui.input, last: ui.input) -> tuple[date | None, date | None] | None:
+    """The days of a From/To pair of date fields, or None (with the reason under a field) when they do not make one."""
+    first.error = last.error = None
+    (start, start_ok), (end, end_ok) = day(first), day(last)
+    if not (start_ok and end_ok):
+        return None
+    if start and end and end < start:
+        last.error = 'The end date is before the start date.'
+        return None
+    return start, end
 
 
 def banner(text: str = '', *, kind: str = 'error') -> ui.label:
@@ -46,18 +92,6 @@ def enter_submits(container: ui.element, action: Callable[[], Any]) -> None:
     for element in container.descendants():
         if isinstance(element, ui.number) or (isinstance(element, ui.input) and not isinstance(element, ui.textarea)):
             element.on('keydown.enter', action)
-
-
-def dialog_buttons(
-    dialog: ui.dialog, label: str, action: Callable[[], Awaitable[None]], *, dismiss: str = 'Cancel',
-    color: str = 'primary',
-) -> ui.button:  # fmt: skip
-    """A dialog's dismiss and confirm buttons, at its end; Enter in the dialog's one-line fields confirms too."""
-    with ui.row().classes('w-full justify-end gap-2'):
-        ui.button(dismiss, on_click=dialog.close).props('flat no-caps')
-        confirm = ui.button(label, on_click=action).props(f'color={color} no-caps').mark('dialog-confirm')
-    enter_submits(dialog, action)
-    return confirm
 
 
 @contextmanager

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 
-from fastapi.responses import RedirectResponse
-from nicegui import run, ui
+from nicegui import ui
 
 from hms import context as app_context
+from hms.config import Settings
+from hms.db.uow import UnitOfWork
 from hms.domain.enums import Role
 from hms.domain.errors import AvailabilityConflict, DomainError, InvalidInput
 from hms.domain.scheduling import AvailabilityIn, OverrideIn, WindowIn
@@ -19,27 +20,29 @@ from hms.services.availability import DayPlan
 from hms.services.principal import Principal
 
 from ..components import forms
+from ..components.dialogs import ConfirmDialog
+from ..components.sections import section
 from ..ui import formats, theme
-from ..ui.frame import forbidden, frame
-from ..ui.session import current_principal, page_access
+from ..ui.access import role_page
+from ..ui.actions import acting
+from ..ui.frame import frame
+from ..ui.services import call
 
 PATH = '/doctor/availability'
 DAYS = 7
 WEEKDAYS = ('Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday')
 
+# A change of the hours, run in a unit of work: with True it may cancel the bookings it strands (the doctor agreed);
+# it returns the ids of the appointments it cancelled.
+Change = Callable[[UnitOfWork, Settings, bool], list[int]]
+Apply = Callable[[Change], Awaitable[bool]]
+DayAction = Callable[[DayPlan], Awaitable[None] | None]
+
 
 def create() -> None:
-    @ui.page(PATH)
-    async def availability_page() -> RedirectResponse | None:
-        access = await page_access(PATH, Role.DOCTOR)
-        if access.redirect:
-            return access.redirect
-        assert access.principal is not None
-        if access.forbidden:
-            forbidden(access.principal)
-            return None
-        principal = access.principal
-        template = await run.io_bound(_template, principal)
+    @role_page(PATH, Role.DOCTOR)
+    async def availability_page(principal: Principal) -> None:
+        template = await call(_template, principal)
         with frame(principal, 'My availability', current_path=PATH):
             ui.label(
                 'Patients can book the free times of the next 7 days. Change a single day here, or the weekly '
@@ -49,10 +52,10 @@ def create() -> None:
 
             @ui.refreshable
             async def week() -> None:
-                plan = await run.io_bound(_week, principal)
+                plan = await call(availability.week_plan, principal, days=DAYS)
                 _week_grid(plan, edit=edit_day, day_off=day_off, reset=reset)
 
-            async def apply(change: Callable[[bool], list[int]], shown_in: ui.label | None = None) -> bool:
+            async def apply(change: Change, shown_in: ui.label | None = None) -> bool:
                 banner = shown_in or error
                 error.text = banner.text = ''
                 try:
@@ -76,81 +79,57 @@ def create() -> None:
             async def reset(plan: DayPlan) -> None:
                 await apply(_set_day_change(principal, plan.date, None))
 
-            with ui.card().classes(theme.CARD):
-                ui.label('The next 7 days').classes('text-lg font-medium').props('role=heading aria-level=2')
+            with section('The next 7 days'):
                 await week()
-            await _template_card(template, apply=apply, principal=principal)
-        return None
+            _template_card(template, apply=apply, principal=principal)
 
 
-async def _signed_in() -> Principal | None:
-    """The session is checked again before every change (it may have ended while the page was open)."""
-    principal = await current_principal()
-    if principal is None:
-        ui.navigate.to('/login')
-    return principal
+# --- Reading and changing the hours ----------------------------------------------------------------------------------
 
 
-# --- Service calls, each in a worker thread with its own unit of work ------------------------------------------------
+def _template(uow: UnitOfWork, settings: Settings, principal: Principal) -> list[tuple[int, Window]]:
+    return availability.get_availability(uow, settings, principal).weekly
 
 
-def _week(principal: Principal) -> list[DayPlan]:
-    ctx = app_context.get()
-    with ctx.uow() as uow:
-        return availability.week_plan(uow, ctx.settings, principal, days=DAYS)
-
-
-def _template(principal: Principal) -> list[tuple[int, Window]]:
-    ctx = app_context.get()
-    with ctx.uow() as uow:
-        return availability.get_availability(uow, ctx.settings, principal).weekly
-
-
-def _set_day_change(principal: Principal, day: date, windows: list[WindowIn] | None) -> Callable[[bool], list[int]]:
-    def change(confirm: bool) -> list[int]:
-        ctx = app_context.get()
-        with ctx.uow() as uow:
-            return availability.set_day(uow, ctx.settings, principal, day, windows, confirm_cancel=confirm)
+def _set_day_change(principal: Principal, day: date, windows: list[WindowIn] | None) -> Change:
+    def change(uow: UnitOfWork, settings: Settings, confirm: bool) -> list[int]:
+        return availability.set_day(uow, settings, principal, day, windows, confirm_cancel=confirm)
 
     return change
 
 
-def _copy_template_change(principal: Principal) -> Callable[[bool], list[int]]:
-    def change(confirm: bool) -> list[int]:
-        ctx = app_context.get()
-        with ctx.uow() as uow:
-            return availability.apply_template(uow, ctx.settings, principal, days=DAYS, confirm_cancel=confirm)
+def _copy_template_change(principal: Principal) -> Change:
+    def change(uow: UnitOfWork, settings: Settings, confirm: bool) -> list[int]:
+        return availability.apply_template(uow, settings, principal, days=DAYS, confirm_cancel=confirm)
 
     return change
 
 
-def _template_change(principal: Principal, weekly: list[dict[str, object]]) -> Callable[[bool], list[int]]:
+def _template_change(principal: Principal, weekly: list[dict[str, object]]) -> Change:
     """Replace the weekly template, keeping every date override the doctor already has."""
 
-    def change(confirm: bool) -> list[int]:
-        ctx = app_context.get()
-        with ctx.uow() as uow:
-            current = availability.get_availability(uow, ctx.settings, principal)
-            overrides = [
-                {'date': day, 'windows': [{'start': w.start, 'end': w.end} for w in windows]}
-                for day, windows in current.overrides
-            ]
-            data = parse(AvailabilityIn, {'weekly': weekly, 'overrides': overrides})
-            return availability.set_availability(uow, ctx.settings, principal, data, confirm_cancel=confirm)
+    def change(uow: UnitOfWork, settings: Settings, confirm: bool) -> list[int]:
+        current = availability.get_availability(uow, settings, principal)
+        overrides = [
+            {'date': day, 'windows': [{'start': w.start, 'end': w.end} for w in windows]}
+            for day, windows in current.overrides
+        ]
+        data = parse(AvailabilityIn, {'weekly': weekly, 'overrides': overrides})
+        return availability.set_availability(uow, settings, principal, data, confirm_cancel=confirm)
 
     return change
 
 
-async def _save(change: Callable[[bool], list[int]]) -> bool:
+async def _save(change: Change) -> bool:
     """Run a change; when it would strand bookings, ask first and repeat it confirmed. Returns whether it was saved."""
-    if await _signed_in() is None:
+    if await acting() is None:  # the session may have ended while the page was open
         return False
     try:
-        cancelled = await run.io_bound(change, False)
+        cancelled = await call(change, False)
     except AvailabilityConflict as conflict:
         if not await _confirm_cancellations(conflict):
             return False
-        cancelled = await run.io_bound(change, True)
+        cancelled = await call(change, True)
     count = len(cancelled)
     if count:
         appointments = f'{count} appointment{"s" if count != 1 else ""}'
@@ -171,7 +150,7 @@ def _hours(windows: list[Window]) -> str:
     return ', '.join(f'{w.start:%H:%M}\N{EN DASH}{w.end:%H:%M}' for w in windows) or 'Day off'
 
 
-def _week_grid(plan: list[DayPlan], *, edit: Callable, day_off: Callable, reset: Callable) -> None:
+def _week_grid(plan: list[DayPlan], *, edit: DayAction, day_off: DayAction, reset: DayAction) -> None:
     for day in plan:
         with ui.card().classes('w-full p-3 gap-1').props('flat bordered').mark(f'day-{day.date.isoformat()}'):
             with ui.row().classes('w-full items-center gap-x-4 gap-y-1'):
@@ -198,9 +177,8 @@ def _week_grid(plan: list[DayPlan], *, edit: Callable, day_off: Callable, reset:
                     ).mark('reset-day')
 
 
-async def _template_card(template: list[tuple[int, Window]], *, apply: Callable, principal: Principal) -> None:
-    with ui.card().classes(theme.CARD):
-        ui.label('Weekly template').classes('text-lg font-medium').props('role=heading aria-level=2')
+def _template_card(template: list[tuple[int, Window]], *, apply: Apply, principal: Principal) -> None:
+    with section('Weekly template'):
         ui.label(
             'The hours of a normal week. Saving changes every future week, except the days you changed one by one.'
         ).classes(theme.SUBTLE)
@@ -252,65 +230,61 @@ def _show_window_errors(failure: InvalidInput, prefix: str, locate: Callable[[in
     return ' '.join(general)
 
 
-def _day_dialog(plan: DayPlan, *, save: Callable) -> None:
-    with ui.dialog() as dialog, ui.card().classes('w-full max-w-lg p-4 gap-3').mark('day-dialog'):
-        ui.label(f'Hours on {_day_label(plan.date)}').classes('text-lg font-medium').props('role=heading aria-level=2')
+def _day_dialog(plan: DayPlan, *, save: Callable[[list[WindowIn], ui.label], Awaitable[bool]]) -> None:
+    name = _day_label(plan.date)
+    dialog = ConfirmDialog(
+        f'Hours on {name}',
+        'Save hours',
+        dismiss='Close without saving',
+        icon='save',
+        width='max-w-lg',
+        marker='day-dialog',
+        confirm_marker='save-day',
+    )
+    with dialog:
         ui.label(
             'To block some hours, shorten or split a window; remove every window for a day off. '
             'This changes this day only.'
         ).classes(theme.SUBTLE)
         error = forms.banner()
-        editor = _WindowsEditor(plan.windows, day_name=_day_label(plan.date))
+        editor = _WindowsEditor(plan.windows, day_name=name)
 
-        async def submit() -> None:
-            error.text = ''
-            values = editor.values()
-            if not editor.check():
-                return
-            try:
-                override = parse(OverrideIn, {'date': plan.date, 'windows': values})
-            except InvalidInput as failure:
-                error.text = _show_window_errors(failure, 'windows', lambda i: (editor, i)) or failure.message
-                return
-            if await save(override.windows, error):
-                _discard(dialog)
+    async def submit() -> bool | None:
+        error.text = ''
+        values = editor.values()
+        if not editor.check():
+            return None
+        try:
+            override = parse(OverrideIn, {'date': plan.date, 'windows': values})
+        except InvalidInput as failure:
+            error.text = _show_window_errors(failure, 'windows', lambda i: (editor, i)) or failure.message
+            return None
+        return True if await save(override.windows, error) else None
 
-        with ui.row().classes('w-full justify-end gap-2'):
-            ui.button('Close without saving', on_click=lambda: _discard(dialog)).props('flat no-caps')
-            ui.button('Save hours', icon='save', on_click=submit).mark('save-day')
-    dialog.on('hide', lambda: _discard(dialog))
-    dialog.open()
-
-
-def _discard(dialog: ui.dialog) -> None:
-    """Remove a dialog once it is done with (a closed dialog would otherwise stay in the page, hidden)."""
-    if not dialog.is_deleted:
-        dialog.delete()
+    dialog.ask(submit)
 
 
 async def _confirm_cancellations(conflict: AvailabilityConflict) -> bool:
     """Show the appointments the change would cancel; True when the doctor confirms."""
     zone = app_context.get().settings.zone
-    with (
-        ui.dialog().props('persistent') as dialog,
-        ui.card().classes('w-full max-w-lg p-4 gap-3').mark('conflict-dialog'),
-    ):
-        ui.label('These appointments would be cancelled and the patients notified').classes(
-            'text-lg font-medium'
-        ).props('role=heading aria-level=2')
+    dialog = ConfirmDialog(
+        'These appointments would be cancelled and the patients notified',
+        'Cancel these appointments and save',
+        dismiss='Go back, keep them',
+        color='negative',
+        width='max-w-lg',
+        persistent=True,
+        marker='conflict-dialog',
+        confirm_marker='confirm-cancel',
+        dismiss_marker='keep-appointments',
+    )
+    with dialog:
         ui.label(conflict.message).classes(theme.SUBTLE)
         with ui.column().classes('w-full gap-1 max-h-64 overflow-auto'):
             for item in conflict.affected:
                 start = datetime.fromisoformat(str(item['start']))
                 ui.label(f'{notices.when(start, zone)} — {item["patient"]}').mark('affected')
-        with ui.row().classes('w-full justify-end gap-2'):
-            keep = ui.button('Go back, keep them', on_click=lambda: dialog.submit(False))
-            keep.props('flat no-caps').mark('keep-appointments')
-            confirm = ui.button('Cancel these appointments and save', on_click=lambda: dialog.submit(True))
-            confirm.props('no-caps color=negative').mark('confirm-cancel')
-    confirmed = await dialog
-    _discard(dialog)
-    return bool(confirmed)
+    return await dialog.choice()
 
 
 class _WindowsEditor(ui.column):

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi.responses import RedirectResponse
-from nicegui import run, ui
+from nicegui import ui
 
 from hms import clock
 from hms import context as app_context
+from hms.config import Settings
+from hms.db.uow import UnitOfWork
 from hms.domain.enums import AppointmentStatus, Role
 from hms.domain.errors import DomainError, NotFound
 from hms.domain.records import TreatmentIn
@@ -20,15 +20,18 @@ from hms.domain.scheduling import CancelIn
 from hms.domain.validation import parse
 from hms.services import appointments, notices, records
 from hms.services.principal import Principal
-from hms.services.records import TreatmentView, VersionView
+from hms.services.records import TreatmentView, VersionView, VisitRecord, VisitView
 from hms.services.views import AppointmentView
 
 from ..components import forms
+from ..components.dialogs import ConfirmDialog
+from ..components.history import MEDICINE_KEYS, day_text, prescription_table, status_badge, treatment_details
+from ..components.sections import facts, section
 from ..ui import theme
-from ..ui.actions import open_dialog
-from ..ui.frame import forbidden, frame
-from ..ui.session import current_principal, page_access
-from .patients import MEDICINE_KEYS, day_text, prescription_table, status_badge, treatment_details
+from ..ui.access import role_page
+from ..ui.actions import acting
+from ..ui.frame import frame
+from ..ui.services import call
 
 PATH = '/doctor/appointments'
 APPOINTMENT_ID = re.compile(r'[0-9]{1,18}')
@@ -44,33 +47,20 @@ MEDICINE_HINTS = {'dose': 'e.g. 500 mg', 'frequency': 'e.g. twice a day', 'durat
 MAX_MEDICINES = 30
 
 Submit = Callable[[dict[str, Any]], Awaitable[DomainError | None]]
-
-
-@dataclass(frozen=True)
-class _Visit:
-    appointment: AppointmentView
-    treatment: TreatmentView | None = None
-    versions: list[VersionView] = field(default_factory=list)
+Record = Callable[[UnitOfWork, Settings, Principal, int, TreatmentIn], VisitView]  # complete or amend
 
 
 def create() -> None:
-    @ui.page(PATH + '/{appointment_id}')
-    async def visit_page(appointment_id: str) -> RedirectResponse | None:
-        access = await page_access(f'{PATH}/{appointment_id}', Role.DOCTOR)
-        if access.redirect:
-            return access.redirect
-        assert access.principal is not None
-        if access.forbidden:
-            forbidden(access.principal)
-            return None
+    @role_page(PATH + '/{appointment_id}', Role.DOCTOR)
+    async def visit_page(principal: Principal, appointment_id: str) -> None:
         visit = None
         if APPOINTMENT_ID.fullmatch(appointment_id):
             try:
-                visit = await run.io_bound(_load, access.principal, int(appointment_id))
+                visit = await call(records.get_visit, principal, int(appointment_id))
             except NotFound:
                 visit = None
-        title = f'Visit: {visit.appointment.patient_name}' if visit else 'No such appointment'
-        with frame(access.principal, title, current_path='/doctor'):
+        title = f'Visit: {visit.visit.appointment.patient_name}' if visit else 'No such appointment'
+        with frame(principal, title, current_path='/doctor'):
             if visit is None:
                 ui.label(NO_SUCH_APPOINTMENT).classes(theme.ERROR_BANNER).props('role=alert').mark(
                     'no-such-appointment'
@@ -78,45 +68,6 @@ def create() -> None:
                 ui.link('Back to my day', '/doctor')
             else:
                 _VisitPanel(visit)
-        return None
-
-
-# --- Service calls, each in a worker thread with its own unit of work ------------------------------------------------
-
-
-def _load(actor: Principal, appointment_id: int) -> _Visit:
-    """The appointment (NotFound unless it is the doctor's own); for a completed one, its record and versions."""
-    ctx = app_context.get()
-    with ctx.uow() as uow:
-        record = records.get_visit(uow, actor, appointment_id)
-    return _Visit(record.visit.appointment, record.visit.treatment, record.versions)
-
-
-def _complete(actor: Principal, appointment_id: int, data: dict[str, Any]) -> None:
-    command = parse(TreatmentIn, data)
-    ctx = app_context.get()
-    with ctx.uow() as uow:
-        records.complete_visit(uow, ctx.settings, actor, appointment_id, command)
-
-
-def _amend(actor: Principal, appointment_id: int, data: dict[str, Any]) -> None:
-    command = parse(TreatmentIn, data)
-    ctx = app_context.get()
-    with ctx.uow() as uow:
-        records.amend_treatment(uow, ctx.settings, actor, appointment_id, command)
-
-
-def _cancel(actor: Principal, appointment_id: int, reason: str) -> None:
-    data = parse(CancelIn, {'reason': reason})
-    ctx = app_context.get()
-    with ctx.uow() as uow:
-        appointments.cancel(uow, ctx.settings, actor, appointment_id, data.reason)
-
-
-def _no_show(actor: Principal, appointment_id: int) -> None:
-    ctx = app_context.get()
-    with ctx.uow() as uow:
-        records.mark_no_show(uow, ctx.settings, actor, appointment_id)
 
 
 # --- The treatment form -----------------------------------------------------------------------------------------------
@@ -145,6 +96,10 @@ class _MedicineRow(ui.row):
         return not any(self.values().values())
 
 
+def _area(label: str, value: str, props: str) -> ui.textarea:
+    return ui.textarea(label, value=value).props(f'outlined autogrow {props}')
+
+
 class _TreatmentForm(ui.column):
     """Diagnosis, treatment, prescription rows (added and removed), tests, notes, private notes, next visit."""
 
@@ -156,34 +111,33 @@ class _TreatmentForm(ui.column):
         self.counter = 0
         with self:
             self.error = forms.banner()
+            now = treatment  # the record so far, when amending
             self.fields: dict[str, ui.input] = {
-                'diagnosis': ui.textarea('Diagnosis', value=treatment.diagnosis if treatment else '')
-                .props('outlined autogrow maxlength=2000 hint="Required"').mark('diagnosis'),
-                'treatment': ui.textarea('Treatment given', value=treatment.treatment if treatment else '')
-                .props('outlined autogrow maxlength=4000').mark('treatment'),
-            }  # fmt: skip
+                'diagnosis': _area('Diagnosis', now.diagnosis if now else '', 'maxlength=2000 hint="Required"'),
+                'treatment': _area('Treatment given', now.treatment if now else '', 'maxlength=4000'),
+            }
             ui.label('Prescription').classes('font-medium').props('role=heading aria-level=3')
             self.medicines = ui.column().classes('w-full gap-2').mark('medicines')
             with self.medicines:
                 self.no_medicines = ui.label('No medicines. Use "Add medicine" to prescribe one.').classes(theme.SUBTLE)
             self.add = ui.button('Add medicine', icon='add', on_click=lambda: self.add_medicine({}))
             self.add.props('outline no-caps').mark('add-medicine')
+            private_hint = 'For clinicians only; never shown to the patient.'
+            next_visit = now.next_visit.isoformat() if now and now.next_visit else ''
             self.fields |= {
-                'tests': ui.textarea('Tests advised', value=treatment.tests if treatment else '')
-                .props('outlined autogrow maxlength=2000').mark('tests'),
-                'notes': ui.textarea('Notes for the patient', value=treatment.notes if treatment else '')
-                .props('outlined autogrow maxlength=4000 hint="The patient sees these."').mark('notes'),
-                'private_notes': ui.textarea(
-                    'Private notes', value=(treatment.private_notes or '') if treatment else ''
-                ).props('outlined autogrow maxlength=4000 hint="For clinicians only; never shown to the patient."')
-                .mark('private_notes'),
-                'next_visit': ui.input(
-                    'Suggested next visit',
-                    value=treatment.next_visit.isoformat() if treatment and treatment.next_visit else '',
-                ).props('outlined type=date clearable hint="Optional"').mark('next_visit'),
-            }  # fmt: skip
-            for element in self.fields.values():
-                element.classes('w-full')
+                'tests': _area('Tests advised', now.tests if now else '', 'maxlength=2000'),
+                'notes': _area(
+                    'Notes for the patient', now.notes if now else '', 'maxlength=4000 hint="The patient sees these."'
+                ),
+                'private_notes': _area(
+                    'Private notes', (now.private_notes or '') if now else '', f'maxlength=4000 hint="{private_hint}"'
+                ),
+                'next_visit': ui.input('Suggested next visit', value=next_visit).props(
+                    'outlined type=date clearable hint="Optional"'
+                ),
+            }
+            for name, element in self.fields.items():
+                element.classes('w-full').mark(name)
             self.submit_button = ui.button(submit_label, icon='check', on_click=self.submit).props('no-caps')
             self.submit_button.mark('save-treatment')
         for item in treatment.prescription if treatment else []:
@@ -245,19 +199,15 @@ class _TreatmentForm(ui.column):
 class _VisitPanel:
     """The appointment and what can be done with it; rebuilt after each change."""
 
-    def __init__(self, visit: _Visit) -> None:
-        self.appointment_id = visit.appointment.id
+    def __init__(self, visit: VisitRecord) -> None:
+        self.appointment_id = visit.visit.appointment.id
         self.path = f'{PATH}/{self.appointment_id}'
         with ui.column().classes('w-full gap-4') as self.anchor:  # stays while the container is rebuilt
             self.container = ui.column().classes('w-full gap-4')
         self.render(visit)
 
     async def actor(self) -> Principal | None:
-        """The signed-in user at the moment of an action (the session may have ended since the page was built)."""
-        principal = await current_principal()
-        if principal is None:
-            ui.navigate.to(f'/login?next={self.path}')
-        return principal
+        return await acting(self.path)
 
     async def reload(self) -> None:
         with self.anchor:
@@ -265,15 +215,15 @@ class _VisitPanel:
             if actor is None:
                 return
             try:
-                visit = await run.io_bound(_load, actor, self.appointment_id)
+                visit = await call(records.get_visit, actor, self.appointment_id)
             except DomainError as failure:
                 ui.notify(failure.message, type='negative')
                 return
             self.render(visit)
 
-    def render(self, visit: _Visit) -> None:
+    def render(self, visit: VisitRecord) -> None:
         self.container.clear()
-        appointment = visit.appointment
+        appointment = visit.visit.appointment
         with self.container:
             _summary(appointment)
             if appointment.status is AppointmentStatus.BOOKED:
@@ -294,7 +244,7 @@ class _VisitPanel:
         zone = app_context.get().settings.zone
         now = clock.now()
         day = appointment.start.astimezone(zone).date()
-        with ui.card().classes(theme.CARD).mark('visit-actions'):
+        with section(marker='visit-actions'):
             with ui.row().classes('w-full items-center gap-2'):
                 cancel = ui.button(
                     'Cancel appointment', icon='event_busy', on_click=lambda: self._open_cancel(appointment)
@@ -308,8 +258,7 @@ class _VisitPanel:
                     f'"Mark no-show" becomes available once the appointment has started '
                     f'({notices.when(appointment.start, zone)}).'
                 ).classes(theme.SUBTLE).mark('no-show-later')
-        with ui.card().classes(theme.CARD).mark('complete-visit'):
-            ui.label('Record the visit').classes('text-lg font-medium').props('role=heading aria-level=2')
+        with section('Record the visit', marker='complete-visit'):
             if day > now.astimezone(zone).date():
                 ui.label(
                     f'This appointment is on {day_text(day)}, a future day: the visit cannot be completed yet. '
@@ -319,131 +268,135 @@ class _VisitPanel:
             ui.label('Saving completes the appointment; the record can be amended later.').classes(theme.SUBTLE)
             _TreatmentForm(None, submit_label='Complete visit', on_submit=self._complete)
 
-    def _completed(self, visit: _Visit) -> None:
-        with ui.card().classes(theme.CARD).mark('treatment-record'):
-            ui.label('Treatment record').classes('text-lg font-medium').props('role=heading aria-level=2')
-            if visit.treatment is None:
+    def _completed(self, record: VisitRecord) -> None:
+        treatment = record.visit.treatment
+        with section('Treatment record', marker='treatment-record'):
+            if treatment is None:
                 ui.label('No treatment record was written for this visit.').classes(theme.SUBTLE)
                 return
             zone = app_context.get().settings.zone
-            ui.label(
-                f'Version {visit.treatment.version}, written {notices.when(visit.treatment.recorded_at, zone)}'
-            ).classes(theme.SUBTLE).mark('treatment-version')
-            treatment_details(visit.treatment, private=True, marker='current')
+            ui.label(f'Version {treatment.version}, written {notices.when(treatment.recorded_at, zone)}').classes(
+                theme.SUBTLE
+            ).mark('treatment-version')
+            treatment_details(treatment, private=True, marker='current')
         with ui.expansion('Amend the record', icon='edit').classes('w-full').mark('amend'):
             ui.label(
                 'Saving an amendment replaces the record shown to the patient; the current version is kept below.'
             ).classes(theme.SUBTLE)
-            _TreatmentForm(visit.treatment, submit_label='Save amendment', on_submit=self._amend)
-        _versions(visit.versions)
+            _TreatmentForm(treatment, submit_label='Save amendment', on_submit=self._amend)
+        _versions(record.versions)
 
     async def _complete(self, data: dict[str, Any]) -> DomainError | None:
-        actor = await self.actor()
-        if actor is None:
-            return None
-        try:
-            await run.io_bound(_complete, actor, self.appointment_id, data)
-        except DomainError as failure:
-            return failure
-        ui.notify('Visit completed and the record saved.', type='positive')
-        await self.reload()
-        return None
+        return await self._save(records.complete_visit, data, 'Visit completed and the record saved.')
 
     async def _amend(self, data: dict[str, Any]) -> DomainError | None:
+        return await self._save(records.amend_treatment, data, 'Amendment saved; the earlier version is kept.')
+
+    async def _save(self, service: Record, data: dict[str, Any], done: str) -> DomainError | None:
+        """Write the treatment record through ``service``; the failure, if any, for the form to show."""
         actor = await self.actor()
         if actor is None:
             return None
         try:
-            await run.io_bound(_amend, actor, self.appointment_id, data)
+            await call(service, actor, self.appointment_id, parse(TreatmentIn, data))
         except DomainError as failure:
             return failure
-        ui.notify('Amendment saved; the earlier version is kept.', type='positive')
+        ui.notify(done, type='positive')
         await self.reload()
         return None
 
     def _open_cancel(self, appointment: AppointmentView) -> None:
         zone = app_context.get().settings.zone
-        with open_dialog('Cancel this appointment?', width='max-w-lg') as dialog:
+        dialog = ConfirmDialog(
+            'Cancel this appointment?',
+            'Cancel appointment',
+            dismiss='Keep the appointment',
+            color='negative',
+            width='max-w-lg',
+            confirm_marker='confirm-cancel',
+        )
+        with dialog:
             ui.label(f'{notices.when(appointment.start, zone)} with {appointment.patient_name}')
             ui.label('The patient is told, with your reason.').classes(theme.SUBTLE)
             error = forms.banner()
             reason = ui.textarea('Reason (the patient will see it)').props('outlined autogrow maxlength=500 counter')
             reason.classes('w-full').mark('cancel-reason')
 
-            async def confirm() -> None:
-                error.text = ''
-                reason.error = None
-                text = (reason.value or '').strip()
-                if not text:
-                    reason.error = 'A reason is required.'
-                    return
-                actor = await self.actor()
-                if actor is None:
-                    return
-                try:
-                    await run.io_bound(_cancel, actor, appointment.id, text)
-                except DomainError as failure:
-                    if not forms.show_field_errors({'reason': reason}, failure):
-                        error.text = failure.message
-                    return
-                dialog.close()
-                with self.anchor:  # the closed dialog is gone: continue in the page
-                    ui.notify('Appointment cancelled; the patient is told.', type='positive')
-                    await self.reload()
+        async def cancel() -> bool | None:
+            error.text = ''
+            reason.error = None
+            text = (reason.value or '').strip()
+            if not text:
+                reason.error = 'A reason is required.'
+                return None
+            actor = await self.actor()
+            if actor is None:
+                return None
+            try:
+                await call(appointments.cancel, actor, appointment.id, parse(CancelIn, {'reason': text}).reason)
+            except DomainError as failure:
+                if not forms.show_field_errors({'reason': reason}, failure):
+                    error.text = failure.message
+                return None
+            return True
 
-            with ui.row().classes('w-full justify-end gap-2'):
-                ui.button('Keep the appointment', on_click=dialog.close).props('flat no-caps')
-                ui.button('Cancel appointment', on_click=confirm).props('color=negative no-caps').mark('confirm-cancel')
+        dialog.ask(cancel, then=lambda _: self._done('Appointment cancelled; the patient is told.'))
 
     def _open_no_show(self, appointment: AppointmentView) -> None:
         zone = app_context.get().settings.zone
-        with open_dialog('Mark as a no-show?', width='max-w-lg') as dialog:
+        dialog = ConfirmDialog(
+            'Mark as a no-show?',
+            'Mark no-show',
+            dismiss='Back',
+            color='warning',
+            width='max-w-lg',
+            confirm_marker='confirm-no-show',
+        )
+        with dialog:
             when = notices.when(appointment.start, zone)
             ui.label(f'{appointment.patient_name} did not come to the appointment of {when}. This is final.')
             error = forms.banner()
 
-            async def confirm() -> None:
-                error.text = ''
-                actor = await self.actor()
-                if actor is None:
-                    return
-                try:
-                    await run.io_bound(_no_show, actor, appointment.id)
-                except DomainError as failure:
-                    error.text = failure.message
-                    return
-                dialog.close()
-                with self.anchor:
-                    ui.notify('Marked as a no-show.', type='positive')
-                    await self.reload()
+        async def mark() -> bool | None:
+            error.text = ''
+            actor = await self.actor()
+            if actor is None:
+                return None
+            try:
+                await call(records.mark_no_show, actor, appointment.id)
+            except DomainError as failure:
+                error.text = failure.message
+                return None
+            return True
 
-            with ui.row().classes('w-full justify-end gap-2'):
-                ui.button('Back', on_click=dialog.close).props('flat no-caps')
-                ui.button('Mark no-show', on_click=confirm).props('color=warning no-caps').mark('confirm-no-show')
+        dialog.ask(mark, then=lambda _: self._done('Marked as a no-show.'))
+
+    async def _done(self, message: str) -> None:
+        with self.anchor:  # the button that opened the dialog is rebuilt: continue in the page
+            ui.notify(message, type='positive')
+            await self.reload()
 
 
 def _summary(appointment: AppointmentView) -> None:
     zone = app_context.get().settings.zone
-    with ui.card().classes(theme.CARD).mark('visit-summary'):
+    with section(marker='visit-summary'):
         with ui.row().classes('w-full items-center gap-3'):
             end = appointment.end.astimezone(zone)
             ui.label(f'{notices.when(appointment.start, zone)}–{end:%H:%M}').classes('text-lg font-medium')
             status_badge(appointment.status)
-        with ui.grid(columns='auto 1fr').classes('gap-x-6 gap-y-1'):
-            for label, value in (
+        facts(
+            [
                 ('Patient', appointment.patient_name),
                 ('Reason for the visit', appointment.reason or 'Not given'),
                 ('Department', appointment.department_name),
-            ):
-                ui.label(label).classes(theme.SUBTLE)
-                ui.label(value)
+            ]
+        )
         ui.link("Open the patient's history", f'/doctor/patients/{appointment.patient_id}').mark('patient-history-link')
 
 
 def _versions(versions: list[VersionView]) -> None:
     zone = app_context.get().settings.zone
-    with ui.card().classes(theme.CARD).mark('versions'):
-        ui.label('Earlier versions').classes('text-lg font-medium').props('role=heading aria-level=2')
+    with section('Earlier versions', marker='versions'):
         if not versions:
             ui.label('None: the record has not been amended.').classes(theme.SUBTLE).mark('no-versions')
             return
@@ -455,9 +408,7 @@ def _versions(versions: list[VersionView]) -> None:
                     f'Written {notices.when(version.recorded_at, zone)}; replaced '
                     f'{notices.when(version.replaced_at, zone)} by {version.replaced_by or "an unknown user"}'
                 ).classes(theme.SUBTLE)
-                with ui.grid(columns='auto 1fr').classes('gap-x-6 gap-y-1'):
-                    ui.label('Diagnosis').classes(theme.SUBTLE)
-                    ui.label(str(content.get('diagnosis') or '')).classes('whitespace-pre-line')
+                facts([('Diagnosis', str(content.get('diagnosis') or ''))], wrap=True)
                 prescription = [item for item in content.get('prescription') or [] if isinstance(item, dict)]
                 prescription_table(
                     [{key: item.get(key, '') for key in MEDICINE_KEYS} for item in prescription],

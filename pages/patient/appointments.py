@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
-from fastapi.responses import RedirectResponse
-from nicegui import run, ui
+from nicegui import ui
 
 from hms import clock
 from hms import context as app_context
+from hms.db.uow import UnitOfWork
 from hms.domain.enums import AppointmentStatus, Role
 from hms.domain.errors import DomainError, InvalidTransition, NotFound, SlotTaken
 from hms.domain.scheduling import CancelIn, RescheduleIn
@@ -22,11 +21,16 @@ from hms.services.principal import Principal
 from hms.services.views import AppointmentView, SlotView
 
 from ..components import forms
+from ..components.dialogs import Answer, ConfirmDialog
+from ..components.sections import heading, section
+from ..components.slots import SlotPicker
 from ..ui import formats, theme
-from ..ui.frame import forbidden, frame
+from ..ui.access import role_page
+from ..ui.actions import acting
+from ..ui.frame import frame
 from ..ui.i18n import t
-from ..ui.session import current_principal, page_access
-from .booking import SEARCH_PATH, SlotPicker
+from ..ui.services import call
+from .booking import SEARCH_PATH
 
 PATH = '/patient/appointments'
 PAST_SHOWN = 20
@@ -38,6 +42,7 @@ STATUS = {
 }
 
 Refresh = Callable[[], Awaitable[None]]
+Moved = AppointmentView | InvalidTransition  # moved, or refused (the cut-off passed meanwhile)
 CUTOFF_ONE = (
     'Appointments can be changed or cancelled online until 1 hour before they start. Please call the clinic to '
     'change this one.'
@@ -60,23 +65,15 @@ class _Lists:
 
 
 def create() -> None:
-    @ui.page(PATH)
-    async def appointments_page() -> RedirectResponse | None:
-        access = await page_access(PATH, Role.PATIENT)
-        if access.redirect:
-            return access.redirect
-        assert access.principal is not None
-        if access.forbidden:
-            forbidden(access.principal)
-            return None
-        principal = access.principal
-        messages = await run.io_bound(_read_notices, principal)
+    @role_page(PATH, Role.PATIENT)
+    async def appointments_page(principal: Principal) -> None:
+        messages = await call(_read_notices, principal)
         with frame(principal, 'My appointments', current_path=PATH):
             _notices(messages)
 
             @ui.refreshable
             async def lists() -> None:
-                data = await run.io_bound(_lists, principal)
+                data = await call(_lists, principal)
                 _upcoming(data.upcoming, error=error, refresh=lists.refresh)
                 _past(data.past)
 
@@ -84,82 +81,41 @@ def create() -> None:
                 ui.button(t('Book an appointment'), icon='add', on_click=lambda: ui.navigate.to(SEARCH_PATH))
             error = forms.banner()
             await lists()
-        return None
 
 
-async def _signed_in() -> Principal | None:
-    principal = await current_principal()
-    if principal is None:
-        ui.navigate.to('/login')
-    return principal
-
-
-# --- Service calls, each in a worker thread with its own unit of work ------------------------------------------------
-
-
-def _read_notices(principal: Principal) -> list[NoticeView]:
+def _read_notices(uow: UnitOfWork, principal: Principal) -> list[NoticeView]:
     """The patient's recent notices as they were before this visit; then they are marked read."""
-    with app_context.get().uow() as uow:
-        found = notices.my_notices(uow, principal)
-        if any(not notice.read for notice in found):
-            notices.mark_all_read(uow, principal)
-        return found
+    found = notices.my_notices(uow, principal)
+    if any(not notice.read for notice in found):
+        notices.mark_all_read(uow, principal)
+    return found
 
 
-def _lists(principal: Principal) -> _Lists:
-    with app_context.get().uow() as uow:
-        upcoming = appointments.my_appointments(uow, principal, upcoming=True)
-        past = appointments.my_appointments(uow, principal, upcoming=False)
+def _lists(uow: UnitOfWork, principal: Principal) -> _Lists:
+    upcoming = appointments.my_appointments(uow, principal, upcoming=True)
+    past = appointments.my_appointments(uow, principal, upcoming=False)
     return _Lists(upcoming=upcoming, past=past)
-
-
-def _free_slots(doctor_id: int) -> list[SlotView]:
-    ctx = app_context.get()
-    with ctx.uow() as uow:
-        return availability.free_slots(uow, ctx.settings, doctor_id)
-
-
-def _reschedule(principal: Principal, appointment_id: int, start: datetime) -> AppointmentView:
-    data = parse(RescheduleIn, {'start': start})
-    ctx = app_context.get()
-    with ctx.uow() as uow:
-        return appointments.reschedule(uow, ctx.settings, principal, appointment_id, data.start)
-
-
-def _cancel(principal: Principal, appointment_id: int, reason: str) -> AppointmentView:
-    data = parse(CancelIn, {'reason': reason})
-    ctx = app_context.get()
-    with ctx.uow() as uow:
-        return appointments.cancel(uow, ctx.settings, principal, appointment_id, data.reason)
 
 
 # --- Parts of the page ------------------------------------------------------------------------------------------------
 
 
 def _notices(messages: list[NoticeView]) -> None:
-    if not messages:
-        return
-    zone = app_context.get().settings.zone
     new = [notice for notice in messages if not notice.read]
     earlier = [notice for notice in messages if notice.read]
     if new:
         with ui.card().classes(theme.CARD + ' border-l-4 border-amber-600').mark('new-notices'):
-            ui.label(t('New messages from the clinic')).classes('text-lg font-medium').props(
-                'role=heading aria-level=2'
-            )
+            heading(t('New messages from the clinic'))
             for notice in new:
-                _notice(notice, zone)
+                _notice(notice)
     if earlier:
-        with (
-            ui.expansion(t('Earlier messages ({count})', count=len(earlier)), icon='mail')
-            .classes('w-full')
-            .mark('old-notices')
-        ):
+        title = t('Earlier messages ({count})', count=len(earlier))
+        with ui.expansion(title, icon='mail').classes('w-full').mark('old-notices'):
             for notice in earlier:
-                _notice(notice, zone)
+                _notice(notice)
 
 
-def _notice(notice: NoticeView, zone: ZoneInfo) -> None:
+def _notice(notice: NoticeView) -> None:
     with ui.column().classes('w-full gap-0 py-1'):
         ui.label(notice.subject).classes('font-medium')
         ui.label(formats.moment(notice.created_at)).classes(theme.SUBTLE)
@@ -172,8 +128,7 @@ def _cutoff_passed(appointment: AppointmentView) -> bool:
 
 
 def _upcoming(found: list[AppointmentView], *, error: ui.label, refresh: Refresh) -> None:
-    with ui.card().classes(theme.CARD).mark('upcoming'):
-        ui.label(t('Upcoming')).classes('text-lg font-medium').props('role=heading aria-level=2')
+    with section(t('Upcoming'), marker='upcoming'):
         if not found:
             ui.label(t('No upcoming appointments. Use "Book an appointment" to find a doctor and a time.')).classes(
                 theme.SUBTLE
@@ -190,23 +145,23 @@ def _upcoming(found: list[AppointmentView], *, error: ui.label, refresh: Refresh
                     )
                     continue
                 when = formats.moment(appointment.start)
+                move_label = t('Reschedule the appointment of {when}', when=when)
+                cancel_label = t('Cancel the appointment of {when}', when=when)
                 with ui.row().classes('gap-2'):
-                    move = ui.button(t('Reschedule'), icon='schedule',
-                                     on_click=lambda a=appointment: _reschedule_dialog(a, error, refresh))  # fmt: skip
-                    move.props(
-                        f'outline no-caps aria-label="{t("Reschedule the appointment of {when}", when=when)}"'
-                    ).mark('reschedule')
-                    cancel = ui.button(t('Cancel'), icon='event_busy',
-                                       on_click=lambda a=appointment: _cancel_dialog(a, error, refresh))  # fmt: skip
-                    cancel.props(
-                        f'flat no-caps color=negative aria-label="{t("Cancel the appointment of {when}", when=when)}"'
+                    move = ui.button(
+                        t('Reschedule'),
+                        icon='schedule',
+                        on_click=lambda a=appointment: _reschedule_dialog(a, error, refresh),
                     )
-                    cancel.mark('cancel')
+                    move.props(f'outline no-caps aria-label="{move_label}"').mark('reschedule')
+                    cancel = ui.button(
+                        t('Cancel'), icon='event_busy', on_click=lambda a=appointment: _cancel_dialog(a, error, refresh)
+                    )
+                    cancel.props(f'flat no-caps color=negative aria-label="{cancel_label}"').mark('cancel')
 
 
 def _past(found: list[AppointmentView]) -> None:
-    with ui.card().classes(theme.CARD).mark('past'):
-        ui.label(t('Past appointments')).classes('text-lg font-medium').props('role=heading aria-level=2')
+    with section(t('Past appointments'), marker='past'):
         if not found:
             ui.label(t('No past appointments yet.')).classes(theme.SUBTLE)
             return
@@ -235,106 +190,110 @@ def _appointment_card(appointment: AppointmentView) -> ui.column:
 async def _reschedule_dialog(appointment: AppointmentView, page_error: ui.label, refresh: Refresh) -> None:
     page_error.text = ''
     chosen: dict[str, SlotView | None] = {'slot': None}
-    with ui.dialog() as dialog, ui.card().classes('w-full max-w-2xl p-4 gap-3').mark('reschedule-dialog'):
-        ui.label(t('Choose a new time')).classes('text-lg font-medium').props('role=heading aria-level=2')
+    dialog = ConfirmDialog(
+        t('Choose a new time'),
+        t('Move appointment'),
+        dismiss=t('Keep the current time'),
+        icon='check',
+        width='max-w-2xl',
+        marker='reschedule-dialog',
+        confirm_marker='confirm-reschedule',
+    )
+    with dialog:
         ui.label(
             t('Now: {when} with {doctor}', when=formats.moment(appointment.start), doctor=appointment.doctor_name)
         ).classes(theme.SUBTLE)
         error = forms.banner()
-
-        @ui.refreshable
-        async def picker() -> None:
-            chosen['slot'] = None
-            choice.text = t('No new time chosen yet.')
-            move.disable()
-            loading = ui.spinner(size='lg').props(f'aria-label="{t("Loading free times")}"').mark('loading-slots')
-            try:
-                slots = await run.io_bound(_free_slots, appointment.doctor_id)
-            except NotFound as failure:
-                error.text = failure.message
-                return
-            finally:
-                loading.delete()
-            empty = t(NO_OTHER_TIMES)
-            SlotPicker(slots, choose, empty=empty)
-
-        def choose(slot: SlotView) -> None:
-            chosen['slot'] = slot
-            choice.text = t('New time: {when}', when=formats.moment(slot.start))
-            move.enable()
-
-        async def submit() -> None:
-            slot = chosen['slot']
-            principal = await _signed_in()
-            if slot is None or principal is None:
-                return
-            error.text = ''
-            try:
-                moved = await run.io_bound(_reschedule, principal, appointment.id, slot.start)
-            except SlotTaken as failure:
-                error.text = failure.message
-                await picker.refresh()
-                return
-            except InvalidTransition as failure:  # e.g. the cut-off passed while the page was open
-                _discard(dialog)
-                page_error.text = failure.message
-                await refresh()
-                return
-            except DomainError as failure:
-                error.text = failure.message
-                return
-            ui.notify(
-                t('Moved to {when}.', when=formats.moment(moved.start)), type='positive'
-            )  # while the dialog exists
-            _discard(dialog)
-            await refresh()
-
         choice = ui.label().classes('font-medium').mark('new-time')
         slots_area = ui.scroll_area().classes('w-full h-72')
-        with ui.row().classes('w-full justify-end gap-2'):
-            ui.button(t('Keep the current time'), on_click=lambda: _discard(dialog)).props('flat no-caps')
-            move = ui.button(t('Move appointment'), icon='check', on_click=submit).mark('confirm-reschedule')
-    dialog.on('hide', lambda: _discard(dialog))
-    dialog.open()
+
+    @ui.refreshable
+    async def picker() -> None:
+        chosen['slot'] = None
+        choice.text = t('No new time chosen yet.')
+        dialog.confirm_button.disable()
+        loading = ui.spinner(size='lg').props(f'aria-label="{t("Loading free times")}"').mark('loading-slots')
+        try:
+            slots = await call(availability.free_slots, appointment.doctor_id)
+        except NotFound as failure:
+            error.text = failure.message
+            return
+        finally:
+            loading.delete()
+        SlotPicker(slots, choose, empty=t(NO_OTHER_TIMES))
+
+    def choose(slot: SlotView) -> None:
+        chosen['slot'] = slot
+        choice.text = t('New time: {when}', when=formats.moment(slot.start))
+        dialog.confirm_button.enable()
+
+    async def move() -> Moved | None:
+        slot = chosen['slot']
+        principal = await acting()
+        if slot is None or principal is None:
+            return None
+        error.text = ''
+        try:
+            start = parse(RescheduleIn, {'start': slot.start}).start
+            return await call(appointments.reschedule, principal, appointment.id, start)
+        except SlotTaken as failure:
+            error.text = failure.message
+            await picker.refresh()
+            return None
+        except InvalidTransition as failure:  # e.g. the cut-off passed while the page was open
+            return failure
+        except DomainError as failure:
+            error.text = failure.message
+            return None
+
+    async def answered(moved: Moved) -> None:
+        if isinstance(moved, InvalidTransition):
+            page_error.text = moved.message
+        else:
+            ui.notify(t('Moved to {when}.', when=formats.moment(moved.start)), type='positive')
+        await refresh()
+
+    _: Answer[Moved] = dialog.ask(move, then=answered)  # (mypy infers no union)
     with slots_area:
         await picker()
 
 
 def _cancel_dialog(appointment: AppointmentView, page_error: ui.label, refresh: Refresh) -> None:
     page_error.text = ''
-    with ui.dialog() as dialog, ui.card().classes('w-full max-w-lg p-4 gap-3').mark('cancel-dialog'):
-        ui.label(t('Cancel this appointment?')).classes('text-lg font-medium').props('role=heading aria-level=2')
+    dialog = ConfirmDialog(
+        t('Cancel this appointment?'),
+        t('Yes, cancel it'),
+        dismiss=t('Keep the appointment'),
+        color='negative',
+        width='max-w-lg',
+        marker='cancel-dialog',
+        confirm_marker='confirm-cancel',
+    )
+    with dialog:
         ui.label(t('{when} with {doctor}', when=formats.moment(appointment.start), doctor=appointment.doctor_name))
         ui.label(t(CANCEL_EXPLAINED)).classes(theme.SUBTLE).mark('cancel-explanation')
         error = forms.banner()
         reason = ui.textarea(t('Reason (optional)')).props('outlined autogrow maxlength=500 counter').classes('w-full')
 
-        async def submit() -> None:
-            principal = await _signed_in()
-            if principal is None:
-                return
-            error.text = ''
-            try:
-                await run.io_bound(_cancel, principal, appointment.id, reason.value or '')
-            except InvalidTransition as failure:  # e.g. the cut-off passed while the page was open
-                _discard(dialog)
-                page_error.text = failure.message
-                await refresh()  # the list now says why next to the appointment, and offers no action
-                return
-            except DomainError as failure:
-                error.text = failure.message
-                return
-            ui.notify(t('Appointment cancelled.'), type='positive')  # while the dialog (its context) exists
-            _discard(dialog)
-            await refresh()
+    async def cancel() -> bool | None:
+        principal = await acting()
+        if principal is None:
+            return None
+        error.text = ''
+        try:
+            text = parse(CancelIn, {'reason': reason.value or ''}).reason
+            await call(appointments.cancel, principal, appointment.id, text)
+        except InvalidTransition as failure:  # e.g. the cut-off passed while the page was open
+            page_error.text = failure.message
+            return False  # the list now says why next to the appointment, and offers no action
+        except DomainError as failure:
+            error.text = failure.message
+            return None
+        return True
 
-        with ui.row().classes('w-full justify-end gap-2'):
-            ui.button(t('Keep the appointment'), on_click=lambda: _discard(dialog)).props('flat no-caps')
-            ui.button(t('Yes, cancel it'), color='negative', on_click=submit).props('no-caps').mark('confirm-cancel')
-    dialog.on('hide', lambda: _discard(dialog))
-    dialog.open()
+    async def answered(cancelled: bool) -> None:
+        if cancelled:
+            ui.notify(t('Appointment cancelled.'), type='positive')
+        await refresh()
 
-
-def _discard(dialog: ui.dialog) -> None:
-    if not dialog.is_deleted:
-        dialog.delete()
+    dialog.ask(cancel, then=answered)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, timedelta
-from itertools import groupby
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
-from fastapi.responses import RedirectResponse
-from nicegui import run, ui
+from nicegui import ui
 
 from hms import context as app_context
+from hms.db.uow import UnitOfWork
 from hms.domain.enums import Role
 from hms.domain.errors import DomainError, InvalidInput, NotFound, SlotTaken
 from hms.domain.scheduling import BookingIn
@@ -20,116 +18,49 @@ from hms.services.principal import Principal
 from hms.services.views import AppointmentView, DepartmentView, DoctorView, SlotView
 
 from ..components import forms
+from ..components.dialogs import Answer, ConfirmDialog
+from ..components.sections import facts, section
+from ..components.slots import SlotPicker
 from ..ui import formats, theme
-from ..ui.frame import forbidden, frame
+from ..ui.access import role_page
+from ..ui.actions import acting
+from ..ui.frame import frame
 from ..ui.i18n import t
-from ..ui.session import current_principal, page_access
+from ..ui.services import call
 
 SEARCH_PATH = '/patient/doctors'
 NO_SUCH_DOCTOR = 'No such doctor: this doctor does not exist or is not taking bookings.'
+Booked = AppointmentView | SlotTaken  # booked, or someone was quicker
 NO_MATCH = 'No doctors match your search. Try another name or specialization, another date, or "All specializations".'
 
 
 def create() -> None:
-    @ui.page(SEARCH_PATH)
-    async def doctors_page() -> RedirectResponse | None:
-        access = await page_access(SEARCH_PATH, Role.PATIENT)
-        if access.redirect:
-            return access.redirect
-        assert access.principal is not None
-        if access.forbidden:
-            forbidden(access.principal)
-            return None
-        all_departments = await run.io_bound(_departments)
-        with frame(access.principal, 'Find a doctor', current_path=SEARCH_PATH):
+    @role_page(SEARCH_PATH, Role.PATIENT)
+    async def doctors_page(principal: Principal) -> None:
+        all_departments = await call(departments.list_departments)
+        with frame(principal, 'Find a doctor', current_path=SEARCH_PATH):
             await _search_panel(all_departments)
-        return None
 
-    @ui.page(SEARCH_PATH + '/{doctor_id}')
-    async def doctor_page(doctor_id: str) -> RedirectResponse | None:
-        access = await page_access(f'{SEARCH_PATH}/{doctor_id}', Role.PATIENT)
-        if access.redirect:
-            return access.redirect
-        assert access.principal is not None
-        if access.forbidden:
-            forbidden(access.principal)
-            return None
-        doctor = await run.io_bound(_doctor, doctor_id)
+    @role_page(SEARCH_PATH + '/{doctor_id}', Role.PATIENT)
+    async def doctor_page(principal: Principal, doctor_id: str) -> None:
+        doctor = await call(_doctor, doctor_id)
         if doctor is None:
-            with frame(access.principal, 'No such doctor', current_path=SEARCH_PATH):
+            with frame(principal, 'No such doctor', current_path=SEARCH_PATH):
                 forms.banner(t(NO_SUCH_DOCTOR))
                 ui.button(t('Find a doctor'), icon='search', on_click=lambda: ui.navigate.to(SEARCH_PATH))
-            return None
-        with frame(access.principal, doctor.name, current_path=SEARCH_PATH):
+            return
+        with frame(principal, doctor.name, current_path=SEARCH_PATH):
             _profile(doctor)
             await _booking_panel(doctor)
-        return None
 
 
-class SlotPicker(ui.column):
-    """Free slots grouped by day in the clinic's zone: a heading per day ('Tue 3 Mar'), a button per start time."""
-
-    def __init__(
-        self, slots: list[SlotView], on_pick: Callable[[SlotView], Awaitable[None] | None], *, empty: str
-    ) -> None:
-        super().__init__()
-        self.classes('w-full gap-3')
-        zone = app_context.get().settings.zone
-        with self:
-            if not slots:
-                ui.label(empty).classes(theme.SUBTLE).mark('no-slots')
-                return
-            for day, day_slots in groupby(sorted(slots, key=lambda s: s.start), key=lambda s: _local_day(s, zone)):
-                heading = formats.day(day)
-                with ui.column().classes('w-full gap-1').mark(f'slots-{day.isoformat()}'):
-                    ui.label(heading).classes('font-medium').props('role=heading aria-level=3')
-                    with ui.row().classes('gap-2'):
-                        for slot in day_slots:
-                            local = slot.start.astimezone(zone)
-                            ui.button(formats.time_of_day(slot.start), on_click=lambda s=slot: on_pick(s)).props(
-                                f'outline no-caps aria-label="{heading}, {formats.time_of_day(slot.start)}"'
-                            ).mark(f'slot-{local:%Y-%m-%dT%H:%M}')
-
-
-def _local_day(slot: SlotView, zone: ZoneInfo) -> date:
-    return slot.start.astimezone(zone).date()
-
-
-# --- Service calls, each in a worker thread with its own unit of work ------------------------------------------------
-
-
-def _departments() -> list[DepartmentView]:
-    with app_context.get().uow() as uow:
-        return departments.list_departments(uow)
-
-
-def _search(text: str, specialization: str | None, free_on: date | None) -> list[DoctorView]:
-    ctx = app_context.get()
-    with ctx.uow() as uow:
-        return doctors.search_doctors(uow, ctx.settings, text=text, specialization=specialization, free_on=free_on)
-
-
-def _doctor(doctor_id: str) -> DoctorView | None:
+def _doctor(uow: UnitOfWork, doctor_id: str) -> DoctorView | None:
     if not (doctor_id.isascii() and doctor_id.isdigit()) or len(doctor_id) > 18:  # e.g. '²' is a digit too
         return None
-    with app_context.get().uow() as uow:
-        try:
-            return doctors.get_doctor(uow, int(doctor_id))
-        except NotFound:
-            return None
-
-
-def _free_slots(doctor_id: int) -> list[SlotView]:
-    ctx = app_context.get()
-    with ctx.uow() as uow:
-        return availability.free_slots(uow, ctx.settings, doctor_id)
-
-
-def _book(principal: Principal, doctor_id: int, start: datetime, reason: str) -> AppointmentView:
-    booking = parse(BookingIn, {'doctor_id': doctor_id, 'start': start, 'reason': reason})
-    ctx = app_context.get()
-    with ctx.uow() as uow:
-        return appointments.book(uow, ctx.settings, principal, booking)
+    try:
+        return doctors.get_doctor(uow, int(doctor_id))
+    except NotFound:
+        return None
 
 
 # --- Finding a doctor ------------------------------------------------------------------------------------------------
@@ -140,8 +71,7 @@ async def _search_panel(all_departments: list[DepartmentView]) -> None:
     first, last = availability.booking_days(settings)
     state: dict[str, str | None] = {'department': None}
 
-    with ui.card().classes(theme.CARD):
-        ui.label(t('Specializations')).classes('text-lg font-medium').props('role=heading aria-level=2')
+    with section(t('Specializations')):
 
         @ui.refreshable
         def chips() -> None:
@@ -191,7 +121,12 @@ async def _search_panel(all_departments: list[DepartmentView]) -> None:
                 return
         searching.set_visibility(True)
         try:
-            found = await run.io_bound(_search, (text.value or '').strip(), state['department'], free_on)
+            found = await call(
+                doctors.search_doctors,
+                text=(text.value or '').strip(),
+                specialization=state['department'],
+                free_on=free_on,
+            )
         finally:
             searching.set_visibility(False)
         _doctor_list(found, filtered=bool(text.value or state['department'] or free_on))
@@ -234,33 +169,27 @@ def _doctor_list(found: list[DoctorView], *, filtered: bool) -> None:
 def _profile(doctor: DoctorView) -> None:
     with ui.card().classes(theme.CARD).mark('doctor-profile'):
         ui.label(doctor.department_name).classes('text-lg font-medium')
-        with ui.grid(columns='auto 1fr').classes('gap-x-6 gap-y-1'):
-            years = t('{years} years', years=doctor.experience_years)
-            facts = (
+        facts(
+            [
                 (t('Qualifications'), doctor.qualifications or '-'),
-                (t('Experience'), years),
+                (t('Experience'), t('{years} years', years=doctor.experience_years)),
                 (t('Consultation'), t('{minutes} minutes', minutes=doctor.consultation_minutes)),
-            )
-            for label, value in facts:
-                ui.label(label).classes(theme.SUBTLE)
-                ui.label(value)
+            ]
+        )
         if doctor.bio:
             ui.label(doctor.bio).classes('whitespace-pre-line')
 
 
 async def _booking_panel(doctor: DoctorView) -> None:
     horizon = app_context.get().settings.booking_horizon_days
-    with ui.card().classes(theme.CARD):
-        ui.label(t('Free times in the next {days} days', days=horizon)).classes('text-lg font-medium').props(
-            'role=heading aria-level=2'
-        )
+    with section(t('Free times in the next {days} days', days=horizon)):
         ui.label(t('Choose a time to book it; you can add a reason before confirming.')).classes(theme.SUBTLE)
         error = forms.banner()
 
         @ui.refreshable
         async def slots() -> None:
             try:
-                found = await run.io_bound(_free_slots, doctor.id)
+                found = await call(availability.free_slots, doctor.id)
             except NotFound:
                 error.text = t(NO_SUCH_DOCTOR)
                 return
@@ -277,8 +206,16 @@ def _confirm(
 ) -> None:
     """The confirmation dialog: the chosen time, an optional reason, then the booking."""
     page_error.text = ''
-    with ui.dialog() as dialog, ui.card().classes('w-full max-w-lg p-4 gap-3').mark('booking-dialog'):
-        ui.label(t('Confirm your appointment')).classes('text-lg font-medium').props('role=heading aria-level=2')
+    dialog = ConfirmDialog(
+        t('Confirm your appointment'),
+        t('Book this time'),
+        dismiss=t('Back'),
+        icon='check',
+        width='max-w-lg',
+        marker='booking-dialog',
+        confirm_marker='confirm-booking',
+    )
+    with dialog:
         ui.label(formats.moment(slot.start)).classes('text-base font-medium')
         minutes = int((slot.end - slot.start) / timedelta(minutes=1))
         length = t('{minutes} minutes', minutes=minutes)
@@ -287,41 +224,31 @@ def _confirm(
         reason = ui.textarea(t('Reason for the visit (optional)')).props('outlined autogrow maxlength=500 counter')
         reason.classes('w-full').mark('reason')
 
-        async def book() -> None:
-            error.text = ''
-            reason.error = None
-            principal = await current_principal()
-            if principal is None:
-                ui.navigate.to('/login')
-                return
-            button.props('loading')
-            try:
-                booked = await run.io_bound(_book, principal, doctor.id, slot.start, reason.value or '')
-            except SlotTaken as failure:
-                _discard(dialog)
-                page_error.text = failure.message
-                await refresh_slots()
-                return
-            except DomainError as failure:
-                button.props(remove='loading')
-                if isinstance(failure, InvalidInput) and 'reason' in failure.field_errors:
-                    reason.error = failure.field_errors['reason']
-                else:
-                    error.text = failure.message
-                return
-            # Tell and move on before the dialog goes: this handler runs in the dialog's context.
-            when = formats.moment(booked.start)
-            ui.notify(t('Booked: {when} with {doctor}.', when=when, doctor=booked.doctor_name), type='positive')
-            ui.navigate.to('/patient/appointments')
-            _discard(dialog)
+    async def book() -> Booked | None:
+        error.text = ''
+        reason.error = None
+        principal = await acting()
+        if principal is None:
+            return None
+        booking = {'doctor_id': doctor.id, 'start': slot.start, 'reason': reason.value or ''}
+        try:
+            return await call(appointments.book, principal, parse(BookingIn, booking))
+        except SlotTaken as failure:
+            return failure  # someone was quicker: the page says so and shows the free times again
+        except DomainError as failure:
+            if isinstance(failure, InvalidInput) and 'reason' in failure.field_errors:
+                reason.error = failure.field_errors['reason']
+            else:
+                error.text = failure.message
+            return None
 
-        with ui.row().classes('w-full justify-end gap-2'):
-            ui.button(t('Back'), on_click=lambda: _discard(dialog)).props('flat no-caps')
-            button = ui.button(t('Book this time'), icon='check', on_click=book).mark('confirm-booking')
-    dialog.on('hide', lambda: _discard(dialog))
-    dialog.open()
+    async def answered(booked: Booked) -> None:
+        if isinstance(booked, SlotTaken):
+            page_error.text = booked.message
+            await refresh_slots()
+            return
+        when = formats.moment(booked.start)
+        ui.notify(t('Booked: {when} with {doctor}.', when=when, doctor=booked.doctor_name), type='positive')
+        ui.navigate.to('/patient/appointments')
 
-
-def _discard(dialog: ui.dialog) -> None:
-    if not dialog.is_deleted:
-        dialog.delete()
+    _: Answer[Booked] = dialog.ask(book, then=answered)  # (mypy infers no union)

@@ -1,88 +1,71 @@
-"""The patient's home page, and the admin dashboard's security panel (the doctor's is in doctor_home.py)."""
+"""The patient's home page: book a visit (straight to a doctor if they like), new messages, upcoming appointments."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi.responses import RedirectResponse
-from nicegui import run, ui
+from nicegui import ui
 
-from hms import context as app_context
+from hms.config import Settings
+from hms.db.uow import UnitOfWork
 from hms.domain.enums import AppointmentStatus, Role
-from hms.services import appointments, doctors, notices, overview
+from hms.services import appointments, doctors, notices
 from hms.services.notices import NoticeView
 from hms.services.principal import Principal
 from hms.services.views import AppointmentView, DoctorView
 
+from ..components.sections import heading, section
 from ..ui import formats, theme
-from ..ui.frame import forbidden, frame
+from ..ui.access import role_page
+from ..ui.frame import frame
 from ..ui.i18n import t
-from ..ui.session import page_access
+from ..ui.services import call
 
-ACTION_LABELS = {
-    'login.failed': 'Failed sign-in',
-    'login.throttled': 'Sign-in throttled',
-    'login.refused': 'Blocked account tried to sign in',
-    'account.blacklisted': 'Account blacklisted',
-    'account.reactivated': 'Account reactivated',
-}
 BOOKING = '/patient/doctors'
 QUICK_DOCTORS = 6  # doctors linked from the patient's home (every doctor is in its picker): home → doctor → time
 
 
 def create() -> None:
-    @ui.page('/patient')
-    async def patient_home() -> RedirectResponse | None:
-        access = await page_access('/patient', Role.PATIENT)
-        if access.redirect:
-            return access.redirect
-        assert access.principal is not None
-        if access.forbidden:
-            forbidden(access.principal)
-            return None
-        data = await run.io_bound(_patient_overview, access.principal)
-        with frame(access.principal, 'My health', current_path='/patient'):
-            _welcome(
-                access.principal, t('Book a visit, and see your upcoming appointments and messages from the clinic.')
-            )
-            _patient_panels(data)
-        return None
+    @role_page('/patient', Role.PATIENT)
+    async def patient_home(principal: Principal) -> None:
+        data = await call(_overview, principal)
+        with frame(principal, 'My health', current_path='/patient'):
+            with section():
+                ui.label(t('Welcome, {name}', name=principal.name)).classes('text-lg font-medium')
+                ui.label(t('Book a visit, and see your upcoming appointments and messages from the clinic.')).classes(
+                    theme.SUBTLE
+                )
+            _panels(data)
 
 
 @dataclass(frozen=True)
-class _PatientOverview:
+class _Overview:
     upcoming: list[AppointmentView]
     unread: list[NoticeView]
     doctors: list[DoctorView]
 
 
-def _patient_overview(principal: Principal) -> _PatientOverview:
-    ctx = app_context.get()
-    with ctx.uow() as uow:
-        upcoming = appointments.my_appointments(uow, principal, upcoming=True)
-        unread = [notice for notice in notices.my_notices(uow, principal) if not notice.read]
-        found = doctors.search_doctors(uow, ctx.settings)
+def _overview(uow: UnitOfWork, settings: Settings, principal: Principal) -> _Overview:
+    upcoming = appointments.my_appointments(uow, principal, upcoming=True)
+    unread = [notice for notice in notices.my_notices(uow, principal) if not notice.read]
+    found = doctors.search_doctors(uow, settings)
     booked = [a for a in upcoming if a.status is AppointmentStatus.BOOKED]
-    return _PatientOverview(upcoming=booked, unread=unread, doctors=found)
+    return _Overview(upcoming=booked, unread=unread, doctors=found)
 
 
-def _welcome(principal: Principal, what_next: str) -> None:
-    with ui.card().classes(theme.CARD):
-        ui.label(t('Welcome, {name}', name=principal.name)).classes('text-lg font-medium')
-        ui.label(what_next).classes(theme.SUBTLE)
-
-
-def _patient_panels(data: _PatientOverview) -> None:
-    with ui.card().classes(theme.CARD).mark('book'):
+def _panels(data: _Overview) -> None:
+    with section(marker='book'):
         book = ui.button(t('Book an appointment'), icon='event_available', on_click=lambda: ui.navigate.to(BOOKING))
         book.props('size=lg').mark('book-appointment')
         if data.doctors:
             ui.label(t('Or go straight to a doctor and pick a time:')).classes(theme.SUBTLE)
-            ui.select(
+            picker = ui.select(
                 {doctor.id: f'{doctor.name} ({doctor.department_name})' for doctor in data.doctors},
-                label=t('Doctor'), with_input=True,
+                label=t('Doctor'),
+                with_input=True,
                 on_change=lambda event: ui.navigate.to(f'{BOOKING}/{event.value}') if event.value else None,
-            ).props('outlined clearable').classes('w-full max-w-md').mark('pick-doctor')  # fmt: skip
+            )
+            picker.props('outlined clearable').classes('w-full max-w-md').mark('pick-doctor')
             with ui.row().classes('gap-2'):
                 for doctor in data.doctors[:QUICK_DOCTORS]:
                     ui.link(f'{doctor.name} ({doctor.department_name})', f'{BOOKING}/{doctor.id}')
@@ -90,15 +73,12 @@ def _patient_panels(data: _PatientOverview) -> None:
             ui.label(t('No doctors are taking bookings yet. Please call the clinic.')).classes(theme.SUBTLE)
     if data.unread:
         with ui.card().classes(theme.CARD + ' border-l-4 border-amber-600').mark('unread-notices'):
-            ui.label(t('New messages from the clinic')).classes('text-lg font-medium').props(
-                'role=heading aria-level=2'
-            )
+            heading(t('New messages from the clinic'))
             for notice in data.unread:
                 ui.label(notice.subject).classes('font-medium')
                 ui.label(notice.body)
             ui.link(t('Open my appointments'), '/patient/appointments')
-    with ui.card().classes(theme.CARD).mark('upcoming'):
-        ui.label(t('Upcoming appointments')).classes('text-lg font-medium').props('role=heading aria-level=2')
+    with section(t('Upcoming appointments'), marker='upcoming'):
         if not data.upcoming:
             message = t('Nothing booked yet. Use "Book an appointment" to find a doctor and a free time.')
             ui.label(message).classes(theme.SUBTLE)
@@ -108,28 +88,3 @@ def _patient_panels(data: _PatientOverview) -> None:
                 ui.label(f'{appointment.doctor_name} · {appointment.department_name}')
         if data.upcoming:
             ui.link(t('Reschedule or cancel in My appointments'), '/patient/appointments')
-
-
-def security_events(data: overview.AdminOverview) -> None:
-    """Recent failed, throttled and blocked sign-ins, for the admin's dashboard."""
-    with ui.card().classes(theme.CARD):
-        ui.label('Recent security events').classes('text-lg font-medium')
-        if not data.security_events:
-            ui.label('No failed or blocked sign-ins recently.').classes(theme.SUBTLE)
-            return
-        rows = [
-            {
-                'at': formats.moment(event.at),
-                'event': ACTION_LABELS.get(event.action, event.action),
-                'role': event.actor_role or '-',
-                'ip': event.ip or '-',
-            }
-            for event in data.security_events
-        ]
-        columns = [
-            {'name': 'at', 'label': 'When', 'field': 'at', 'align': 'left'},
-            {'name': 'event', 'label': 'Event', 'field': 'event', 'align': 'left'},
-            {'name': 'role', 'label': 'Role', 'field': 'role', 'align': 'left'},
-            {'name': 'ip', 'label': 'From', 'field': 'ip', 'align': 'left'},
-        ]
-        ui.table(columns=columns, rows=rows).classes('w-full').props('flat dense')

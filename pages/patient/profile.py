@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi.responses import RedirectResponse
-from nicegui import run, ui
+from nicegui import ui
 
 from hms import clock
-from hms import context as app_context
 from hms.domain.enums import Role
 from hms.domain.errors import DomainError
 from hms.domain.records import BLOOD_GROUPS, EmailChange, ProfilePatch
@@ -18,13 +14,15 @@ from hms.services.principal import Principal
 from hms.services.profile import ProfileView
 from hms.services.records import AccessEntry
 
-from ..account.sign_in import GENDER_LABELS
 from ..components import forms
+from ..components.sections import section
+from ..components.tables import columns
 from ..ui import formats, theme
+from ..ui.access import role_page
 from ..ui.actions import acting
-from ..ui.frame import forbidden, frame
+from ..ui.frame import frame
 from ..ui.i18n import t
-from ..ui.session import page_access
+from ..ui.services import call
 
 PATH = '/patient/profile'
 ACCESS_INTRO = (
@@ -38,78 +36,31 @@ ACCESS_PATH = '/patient/access-log'
 BLOOD_GROUP_OPTIONS = {'': 'Not known', **{group: group for group in BLOOD_GROUPS}}
 REQUIRED = ('name', 'dob', 'gender', 'phone')
 ROLE_LABELS = {Role.ADMIN.value: 'Clinic administrator', Role.DOCTOR.value: 'Doctor', Role.PATIENT.value: 'Patient'}
-ACCESS_COLUMNS = [
-    {'name': 'at', 'label': 'When', 'field': 'at', 'align': 'left'},
-    {'name': 'who', 'label': 'Who', 'field': 'who', 'align': 'left'},
-    {'name': 'role', 'label': 'Role', 'field': 'role', 'align': 'left'},
-    {'name': 'action', 'label': 'What', 'field': 'action', 'align': 'left'},
-]
+ACCESS_COLUMNS = columns(('at', 'When'), ('who', 'Who'), ('role', 'Role'), ('action', 'What'))
 
 
 def create() -> None:
-    @ui.page(PATH)
-    async def profile_page() -> RedirectResponse | None:
-        access = await page_access(PATH, Role.PATIENT)
-        if access.redirect:
-            return access.redirect
-        assert access.principal is not None
-        if access.forbidden:
-            forbidden(access.principal)
-            return None
-        mine = await run.io_bound(_profile, access.principal)
-        with frame(access.principal, 'My profile', current_path=PATH):
+    @role_page(PATH, Role.PATIENT)
+    async def profile_page(principal: Principal) -> None:
+        mine = await call(profile.get_profile, principal)
+        with frame(principal, 'My profile', current_path=PATH):
             email = _email_card(mine)
             _profile_form(mine)
             _email_form(email)
             ui.link(t('See who looked at my record'), ACCESS_PATH)
-        return None
 
-    @ui.page(ACCESS_PATH)
-    async def access_log_page() -> RedirectResponse | None:
-        access = await page_access(ACCESS_PATH, Role.PATIENT)
-        if access.redirect:
-            return access.redirect
-        assert access.principal is not None
-        if access.forbidden:
-            forbidden(access.principal)
-            return None
-        entries = await run.io_bound(_access_log, access.principal)
-        with frame(access.principal, 'Who looked at my record', current_path=ACCESS_PATH):
+    @role_page(ACCESS_PATH, Role.PATIENT)
+    async def access_log_page(principal: Principal) -> None:
+        entries = await call(records.access_log, principal)
+        with frame(principal, 'Who looked at my record', current_path=ACCESS_PATH):
             _access_table(entries)
-        return None
-
-
-# --- Service calls, each in a worker thread with its own unit of work ------------------------------------------------
-
-
-def _profile(actor: Principal) -> ProfileView:
-    with app_context.get().uow() as uow:
-        return profile.get_profile(uow, actor)
-
-
-def _update(actor: Principal, data: dict[str, Any]) -> ProfileView:
-    patch = parse(ProfilePatch, data)
-    with app_context.get().uow() as uow:
-        return profile.update_profile(uow, actor, patch)
-
-
-def _change_email(actor: Principal, new_email: str, password: str) -> ProfileView:
-    change = parse(EmailChange, {'new_email': new_email, 'password': password})
-    with app_context.get().uow() as uow:
-        return profile.change_email(uow, actor, change)
-
-
-def _access_log(actor: Principal) -> list[AccessEntry]:
-    with app_context.get().uow() as uow:
-        return records.access_log(uow, actor)
 
 
 # --- Parts of the page ------------------------------------------------------------------------------------------------
 
 
 def _email_card(mine: ProfileView) -> ui.label:
-    with ui.card().classes(theme.CARD):
-        ui.label(t('Sign-in email')).classes('text-lg font-medium').props('role=heading aria-level=2')
+    with section(t('Sign-in email')):
         email = ui.label(mine.email).mark('current-email')
         ui.label(t('You sign in with this address; change it below.')).classes(theme.SUBTLE)
     return email
@@ -117,48 +68,46 @@ def _email_card(mine: ProfileView) -> ui.label:
 
 def _profile_form(mine: ProfileView) -> None:
     today = clock.now().date().isoformat()
-    with ui.card().classes(theme.CARD).mark('profile-form') as card:
-        ui.label(t('Personal details')).classes('text-lg font-medium').props('role=heading aria-level=2')
+    with section(t('Personal details'), marker='profile-form') as card:
         error = forms.banner()
-        genders = {value: t(label) for value, label in GENDER_LABELS.items()}
+        genders = {value: t(label) for value, label in theme.GENDER_LABELS.items()}
         blood_groups = {value: t(label) for value, label in BLOOD_GROUP_OPTIONS.items()}
         allergy_hint = t('Medicines, foods or materials; leave empty if none.')
         contact_hint = t('Name and phone of someone to call; optional.')
         fields: dict[str, ui.input | ui.select] = {
             'name': ui.input(t('Full name'), value=mine.name).props('outlined maxlength=120 autocomplete=name'),
-            'dob': ui.input(t('Date of birth'), value=mine.dob.isoformat())
-            .props(f'outlined type=date max={today} autocomplete=bday'),
+            'dob': ui.input(t('Date of birth'), value=mine.dob.isoformat()).props(
+                f'outlined type=date max={today} autocomplete=bday'
+            ),
             'gender': ui.select(genders, label=t('Gender'), value=mine.gender.value).props('outlined'),
             'phone': ui.input(t('Phone'), value=mine.phone).props('outlined type=tel autocomplete=tel'),
-            'address': ui.input(t('Address'), value=mine.address)
-            .props('outlined maxlength=300 autocomplete=street-address'),
-            'blood_group': ui.select(blood_groups, label=t('Blood group'), value=mine.blood_group or '')
-            .props('outlined'),
-            'allergies': ui.textarea(t('Allergies'), value=mine.allergies or '')
-            .props(f'outlined autogrow maxlength=2000 hint="{allergy_hint}"'),
-            'emergency_contact': ui.input(t('Emergency contact'), value=mine.emergency_contact or '')
-            .props(f'outlined maxlength=300 hint="{contact_hint}"'),
-        }  # fmt: skip
+            'address': ui.input(t('Address'), value=mine.address).props(
+                'outlined maxlength=300 autocomplete=street-address'
+            ),
+            'blood_group': ui.select(blood_groups, label=t('Blood group'), value=mine.blood_group or '').props(
+                'outlined'
+            ),
+            'allergies': ui.textarea(t('Allergies'), value=mine.allergies or '').props(
+                f'outlined autogrow maxlength=2000 hint="{allergy_hint}"'
+            ),
+            'emergency_contact': ui.input(t('Emergency contact'), value=mine.emergency_contact or '').props(
+                f'outlined maxlength=300 hint="{contact_hint}"'
+            ),
+        }
         for element in fields.values():
             element.classes('w-full')
 
         async def save() -> None:
             error.text = ''
             forms.clear_errors(fields)
-            data = {
-                name: (element.value.strip() if isinstance(element.value, str) else element.value)
-                for name, element in fields.items()
-            }
-            missing = [name for name in REQUIRED if data.get(name) in (None, '')]
-            for name in missing:
-                fields[name].error = t('This field is required.')
-            if missing:
+            data = forms.stripped(fields)
+            if forms.missing(fields, data, REQUIRED, t('This field is required.')):
                 return
             actor = await acting(PATH)
             if actor is None:
                 return
             try:
-                saved = await run.io_bound(_update, actor, data)
+                saved = await call(profile.update_profile, actor, parse(ProfilePatch, data))
             except DomainError as failure:
                 if not forms.show_field_errors(fields, failure):
                     error.text = failure.message
@@ -171,34 +120,29 @@ def _profile_form(mine: ProfileView) -> None:
 
 
 def _email_form(current: ui.label) -> None:
-    with ui.card().classes(theme.CARD).mark('email-form') as card:
-        ui.label(t('Change email')).classes('text-lg font-medium').props('role=heading aria-level=2')
+    with section(t('Change email'), marker='email-form') as card:
         ui.label(t('For your safety, confirm the change with your current password.')).classes(theme.SUBTLE)
         error = forms.banner()
         fields: dict[str, ui.input | ui.select] = {
             'new_email': ui.input(t('New email')).props('outlined type=email autocomplete=email'),
-            'password': ui.input(t('Current password'), password=True, password_toggle_button=True)
-            .props('outlined autocomplete=current-password'),
-        }  # fmt: skip
+            'password': ui.input(t('Current password'), password=True, password_toggle_button=True).props(
+                'outlined autocomplete=current-password'
+            ),
+        }
         for element in fields.values():
             element.classes('w-full')
 
         async def change() -> None:
             error.text = ''
             forms.clear_errors(fields)
-            new_email = (fields['new_email'].value or '').strip()
-            password = fields['password'].value or ''
-            if not new_email:
-                fields['new_email'].error = t('This field is required.')
-            if not password:
-                fields['password'].error = t('This field is required.')
-            if not new_email or not password:
+            data = {'new_email': (fields['new_email'].value or '').strip(), 'password': fields['password'].value or ''}
+            if forms.missing(fields, data, ('new_email', 'password'), t('This field is required.')):
                 return
             actor = await acting(PATH)
             if actor is None:
                 return
             try:
-                changed = await run.io_bound(_change_email, actor, new_email, password)
+                changed = await call(profile.change_email, actor, parse(EmailChange, data))
             except DomainError as failure:
                 fields['password'].value = ''
                 if not forms.show_field_errors(fields, failure):
@@ -220,11 +164,14 @@ def _access_table(entries: list[AccessEntry]) -> None:
         return
     rows = [
         {
-            'id': index, 'at': formats.moment(entry.at), 'who': entry.who,
-            'role': t(ROLE_LABELS.get(entry.role, entry.role or '-')), 'action': entry.action,
+            'id': index,
+            'at': formats.moment(entry.at),
+            'who': entry.who,
+            'role': t(ROLE_LABELS.get(entry.role, entry.role or '-')),
+            'action': entry.action,
         }
         for index, entry in enumerate(entries)
-    ]  # fmt: skip
-    columns = [{**column, 'label': t(column['label'])} for column in ACCESS_COLUMNS]
-    table = ui.table(columns=columns, rows=rows, row_key='id', pagination=25).classes('w-full')
+    ]
+    translated = [{**spec, 'label': t(spec['label'])} for spec in ACCESS_COLUMNS]
+    table = ui.table(columns=translated, rows=rows, row_key='id', pagination=25).classes('w-full')
     table.props('flat bordered').mark('access-log')

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi.responses import RedirectResponse
-from nicegui import run, ui
+from nicegui import ui
 
-from hms import context as app_context
 from hms.domain.enums import Role
 from hms.services import records
 from hms.services.exports import ExportKind
 from hms.services.principal import Principal
-from hms.services.records import HistoryView
 
-from ..account.exports import export_panel
-from ..doctor.patients import upcoming_appointments, visit_history
+from ..components.exports import export_panel
+from ..components.history import upcoming_appointments, visit_history
 from ..ui import theme
-from ..ui.frame import forbidden, frame
+from ..ui.access import role_page
+from ..ui.frame import frame
 from ..ui.i18n import t
-from ..ui.session import page_access
+from ..ui.services import call
 
 PATH = '/patient/visits'
 INTRO = (
@@ -27,17 +25,10 @@ INTRO = (
 
 
 def create() -> None:
-    @ui.page(PATH)
-    async def visits_page() -> RedirectResponse | None:
-        access = await page_access(PATH, Role.PATIENT)
-        if access.redirect:
-            return access.redirect
-        assert access.principal is not None
-        if access.forbidden:
-            forbidden(access.principal)
-            return None
-        history = await run.io_bound(_history, access.principal)
-        with frame(access.principal, 'My visits', current_path=PATH):
+    @role_page(PATH, Role.PATIENT)
+    async def visits_page(principal: Principal) -> None:
+        history = await call(records.my_history, principal)
+        with frame(principal, 'My visits', current_path=PATH):
             ui.label(t(INTRO)).classes(theme.SUBTLE)
             empty = 'No upcoming appointments. Use "Find a doctor" in the menu to book one.'
             upcoming_appointments(history.upcoming, empty=empty)
@@ -48,11 +39,4 @@ def create() -> None:
                 title='Past visits',
                 empty='No completed visits yet. After a visit, the record your doctor writes appears here.',
             )
-            await export_panel(access.principal, [ExportKind.MY_HISTORY], title='Download my treatment history')
-        return None
-
-
-def _history(principal: Principal) -> HistoryView:
-    ctx = app_context.get()
-    with ctx.uow() as uow:
-        return records.my_history(uow, ctx.settings, principal)
+            await export_panel(principal, [ExportKind.MY_HISTORY], title='Download my treatment history')

@@ -1,9 +1,6 @@
-"""Shared pieces of page actions: the acting user at the moment of a click, and dialogs built on demand."""
+"""The acting user at the moment of an action: the session may have ended since the page was built."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from nicegui import ui
 
@@ -12,21 +9,12 @@ from hms.services.principal import Principal
 from .session import current_principal
 
 
-async def acting(path: str) -> Principal | None:
-    """The signed-in user at the moment of an action (the session may have ended since the page was built)."""
-    principal = await current_principal()
+async def acting(path: str | None = None, *, touch: bool = True) -> Principal | None:
+    """The signed-in user now, or None after sending the browser to sign in (and back to ``path`` afterwards).
+
+    ``touch=False`` for what the page does by itself (a periodic refresh): that is no activity, and must not keep an
+    idle session alive."""
+    principal = await current_principal(touch=touch)
     if principal is None:
-        ui.navigate.to(f'/login?next={path}')
+        ui.navigate.to(f'/login?next={path}' if path else '/login')
     return principal
-
-
-@contextmanager
-def open_dialog(title: str, *, persistent: bool = False, width: str = 'max-w-xl') -> Iterator[ui.dialog]:
-    """A dialog built on demand and removed once closed (so a closed dialog leaves nothing behind)."""
-    with ui.dialog() as built, ui.card().classes(f'w-full {width} p-6 gap-4'):
-        ui.label(title).classes('text-lg font-semibold').props('role=heading aria-level=2')
-        yield built
-    if persistent:
-        built.props('persistent')
-    built.on_value_change(lambda event: None if event.value else built.delete())
-    built.open()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from nicegui import app, background_tasks, run, ui
+from nicegui import app, background_tasks, ui
 
 from hms import context as app_context
 from hms.domain.enums import Role
@@ -17,6 +17,7 @@ from . import status_banner, theme
 from .actions import acting
 from .i18n import LANGUAGE_KEY, t
 from .navigation import NAVIGATION
+from .services import call
 from .session import current_principal
 
 # How often an open page checks that its session is still valid (automatic logoff when idle or blacklisted).
@@ -118,10 +119,10 @@ class _ThemeChoice:
 
     async def _load(self) -> None:
         try:
-            remembered = await run.io_bound(_read_preferences, self.principal)
+            remembered = await call(preferences.get, self.principal)
         except DomainError:  # the account is gone: the session check signs the page out
             return
-        if remembered is None or self.dark.is_deleted:  # the app is stopping, or the page is gone
+        if self.dark.is_deleted:  # the page is gone
             return
         if remembered.theme != self.theme or self.storage.get(THEME_CACHE_KEY) is None:
             self.show(remembered.theme)
@@ -135,7 +136,7 @@ class _ThemeChoice:
         if actor is None:
             return
         try:
-            saved = await run.io_bound(_save_theme, actor, theme_name)
+            saved = await call(preferences.set_theme, actor, theme_name)
         except DomainError as error:
             ui.notify(error.message, type='negative')
             return
@@ -148,27 +149,12 @@ class _ThemeChoice:
         if actor is None:
             return
         try:
-            saved = await run.io_bound(_save_language, actor, language)
+            saved = await call(preferences.set_language, actor, language)
         except DomainError as error:
             ui.notify(error.message, type='negative')
             return
         self.storage[LANGUAGE_KEY] = saved.language
         ui.navigate.reload()  # every text of the page in the new language
-
-
-def _read_preferences(principal: Principal) -> preferences.Preferences:
-    with app_context.get().uow() as uow:
-        return preferences.get(uow, principal)
-
-
-def _save_theme(principal: Principal, theme_name: str) -> preferences.Preferences:
-    with app_context.get().uow() as uow:
-        return preferences.set_theme(uow, principal, theme_name)
-
-
-def _save_language(principal: Principal, language: str) -> preferences.Preferences:
-    with app_context.get().uow() as uow:
-        return preferences.set_language(uow, principal, language)
 
 
 async def _end_if_session_expired() -> None:

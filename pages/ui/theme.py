@@ -81,5 +81,7 @@ def _luminance(colour: str) -> float:
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
 
-# How each appointment status reads on every page and chart (keys are the stored values; enum members match too).
+# How each appointment status and gender reads on every page and chart (keys are the stored values; enum members
+# match too).
 STATUS_LABELS = {'booked': 'Booked', 'completed': 'Completed', 'cancelled': 'Cancelled', 'no_show': 'No-show'}
+GENDER_LABELS = {'female': 'Female', 'male': 'Male', 'other': 'Other', 'undisclosed': 'Prefer not to say'}

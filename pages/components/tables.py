@@ -1,0 +1,174 @@
+"""Tables: column definitions, ``ListTable`` (a list of items with its empty state, loading bar and row actions) and
+``PagedTable``, a long list read from the server one page at a time through NiceGUI's own table (Quasar's
+server-side pagination)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from nicegui import events, ui
+
+from hms.services.views import Page
+
+from ..ui import theme
+from .forms import loading
+
+T = TypeVar('T')
+ROWS_PER_PAGE = (10, 25, 50, 100)
+
+
+def column(name: str, label: str, *, align: str = 'left', sortable: bool = False, field: str = '') -> dict[str, Any]:
+    """One column of a ``ui.table``; its field is its name unless given."""
+    spec: dict[str, Any] = {'name': name, 'label': label, 'field': field or name, 'align': align}
+    if sortable:
+        spec['sortable'] = True
+    return spec
+
+
+def columns(*pairs: tuple[str, str]) -> list[dict[str, Any]]:
+    """Left-aligned columns from (name, label) pairs."""
+    return [column(name, label) for name, label in pairs]
+
+
+@dataclass(frozen=True)
+class Sort:
+    """The column the user sorts by (None: the list's own order) and its direction."""
+
+    by: str | None = None
+    descending: bool = False
+
+
+R = TypeVar('R')
+
+
+class ListTable(ui.table, Generic[T]):
+    """A list of items as a table: a row per item (``to_row``), ``empty`` in place of the table while there is none,
+    Quasar's loading bar while the list is read again (a later read supersedes a slower earlier one), and the item
+    that a button in a row names (``picked``).
+
+    The table is marked ``{name}-table`` (or ``marker``), the empty state ``{name}-empty``.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        table_columns: list[dict[str, Any]],
+        to_row: Callable[[T], dict[str, Any]],
+        *,
+        empty: str | Callable[[], str],
+        load: Callable[[], Awaitable[list[T] | None]] | None = None,
+        pagination: int | dict[str, Any] | None = None,
+        marker: str | None = None,
+        row_key: str = 'id',
+    ) -> None:
+        super().__init__(columns=table_columns, rows=[], row_key=row_key, pagination=pagination)
+        self.classes('w-full').props('flat bordered').mark(marker or f'{name}-table')
+        self.to_row, self.empty_text, self.load_list = to_row, empty, load
+        self.listed: dict[Any, T] = {}
+        self.generation = 0
+        self.empty = ui.label('').classes(theme.INFO_BANNER).mark(f'{name}-empty')  # shown instead of the table
+
+    def show_items(self, items: list[T]) -> None:
+        rows = [self.to_row(item) for item in items]
+        self.listed = {row[self.row_key]: item for row, item in zip(rows, items, strict=True)}
+        self.rows = rows
+        self.update()
+        self.set_visibility(bool(items))
+        self.empty.text = self.empty_text() if callable(self.empty_text) else self.empty_text
+        self.empty.set_visibility(not items)
+
+    async def reload(self) -> None:
+        """Read the list again and show it."""
+        if self.load_list is None:
+            return
+        items = await self.read(self.load_list())
+        if items is not None:
+            self.show_items(items)
+
+    async def read(self, reading: Awaitable[R | None]) -> R | None:
+        """Wait for ``reading`` under the loading bar; None when a later read has superseded it."""
+        self.generation += 1
+        generation = self.generation
+        with loading(self):
+            result = await reading
+        return result if generation == self.generation else None
+
+    def picked(self, event: events.GenericEventArguments, gone: str) -> T | None:
+        """The listed item whose row sent ``event`` (a button in the row), or None with ``gone`` told to the user."""
+        row = event.args if isinstance(event.args, dict) else {}
+        found = self.listed.get(row.get(self.row_key))
+        if found is None:
+            ui.notify(gone, type='warning')
+        return found
+
+
+Load = Callable[[int, int, Sort], Awaitable[Page[T] | None]]
+
+
+class PagedTable(ListTable[T]):
+    """One page of a long list, read on demand: Quasar's pagination (rows per page, previous and next) and its sortable
+    column headers ask the server for the page to show (the table's ``request`` event).
+
+    ``load(offset, limit, sort)`` reads a page (None: nothing to show now, e.g. the filters are unreadable or the
+    session ended). Under the table a line says where the page is (marked ``{name}-summary``), followed by ``order``.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        table_columns: list[dict[str, Any]],
+        load: Load[T],
+        to_row: Callable[[T], dict[str, Any]],
+        *,
+        first: Page[T],
+        empty: str | Callable[[], str],
+        rows_per_page: int = 25,
+        sort: Sort = Sort(),
+        order: str | Callable[[Sort], str] = '',
+    ) -> None:
+        pagination = {'page': 1, 'rowsPerPage': rows_per_page, 'rowsNumber': 0, 'sortBy': sort.by,
+                      'descending': sort.descending}  # fmt: skip
+        super().__init__(name, table_columns, to_row, empty=empty, pagination=pagination)
+        self.props('color=primary')  # the pagination's buttons, legible in dark mode too
+        self.props['rows-per-page-options'] = list(ROWS_PER_PAGE)
+        self.props[':pagination-label'] = "() => ''"  # the line under the table says where the page is
+        self.load_page, self.order = load, order
+        self.offset, self.limit, self.sort = 0, rows_per_page, sort
+        with ui.row().classes('w-full justify-end'):
+            self.summary = ui.label('').classes(theme.SUBTLE).mark(f'{name}-summary')
+        self.on('request', self._requested)
+        self.show(first, sort)
+
+    def show(self, page: Page[T], sort: Sort) -> None:
+        self.offset, self.limit, self.sort = page.offset, page.limit, sort
+        self.pagination = {'page': page.offset // max(page.limit, 1) + 1, 'rowsPerPage': page.limit,
+                           'rowsNumber': page.total, 'sortBy': sort.by, 'descending': sort.descending}  # fmt: skip
+        self.show_items(page.items)
+        last = page.offset + len(page.items)
+        order = self.order(sort) if callable(self.order) else self.order
+        where = f'{page.offset + 1} to {last} of {page.total}'
+        self.summary.text = (f'{where}, {order}' if order else where) if page.items else ''
+
+    async def reload(self, offset: int = 0, *, limit: int | None = None, sort: Sort | None = None) -> None:
+        """Read the page at ``offset`` again (by default the first one: the filters changed)."""
+        limit, sort = limit or self.limit, sort or self.sort
+        page = await self.read(self.load_page(offset, limit, sort))
+        if page is None:  # nothing to show, or a later read superseded this one
+            return
+        if not page.items and page.total and offset:  # the list got shorter: show its last page
+            await self.reload((page.total - 1) // limit * limit, limit=limit, sort=sort)
+            return
+        self.show(page, sort)
+
+    async def refresh(self) -> None:
+        """Read the page on show again (after a change to one of its rows)."""
+        await self.reload(self.offset)
+
+    async def _requested(self, event: events.GenericEventArguments) -> None:
+        asked = (event.args or {}).get('pagination') or {}
+        limit = int(asked.get('rowsPerPage') or self.limit)
+        page = max(1, int(asked.get('page') or 1))
+        sort = Sort(asked.get('sortBy'), bool(asked.get('descending')))
+        await self.reload((page - 1) * limit, limit=limit, sort=sort)
