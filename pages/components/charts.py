@@ -25,11 +25,17 @@ Table = tuple[list[str], list[list[Any]]]
 
 def _layout(**extra: Any) -> dict[str, Any]:
     layout: dict[str, Any] = {
-        'paper_bgcolor': 'rgba(0,0,0,0)', 'plot_bgcolor': 'rgba(0,0,0,0)', 'font': {'color': INK, 'size': 12},
-        'margin': {'l': 48, 'r': 12, 't': 8, 'b': 40}, 'autosize': True,
-        'legend': {'orientation': 'h', 'y': -0.22, 'x': 0}, 'hovermode': 'closest', 'hoverlabel': HOVER,
-        'xaxis': {'gridcolor': GRID, 'zerolinecolor': GRID}, 'yaxis': {'gridcolor': GRID, 'zerolinecolor': GRID},
-    }  # fmt: skip
+        'paper_bgcolor': 'rgba(0,0,0,0)',
+        'plot_bgcolor': 'rgba(0,0,0,0)',
+        'font': {'color': INK, 'size': 12},
+        'margin': {'l': 48, 'r': 12, 't': 8, 'b': 40},
+        'autosize': True,
+        'legend': {'orientation': 'h', 'y': -0.22, 'x': 0},
+        'hovermode': 'closest',
+        'hoverlabel': HOVER,
+        'xaxis': {'gridcolor': GRID, 'zerolinecolor': GRID},
+        'yaxis': {'gridcolor': GRID, 'zerolinecolor': GRID},
+    }
     layout.update(extra)
     return layout
 
@@ -46,8 +52,17 @@ def _is_empty(data: list[dict[str, Any]]) -> bool:
 
 def _figure(name: str, data: list[dict[str, Any]], **layout: Any) -> Figure:
     if _is_empty(data):  # an empty state that says what to do, instead of bare axes
-        layout['annotations'] = [{'text': EMPTY, 'showarrow': False, 'xref': 'paper', 'yref': 'paper',
-                                  'x': 0.5, 'y': 0.5, 'font': {'size': 13}}]  # fmt: skip
+        layout['annotations'] = [
+            {
+                'text': EMPTY,
+                'showarrow': False,
+                'xref': 'paper',
+                'yref': 'paper',
+                'x': 0.5,
+                'y': 0.5,
+                'font': {'size': 13},
+            }
+        ]
         layout['xaxis'] = {**layout.get('xaxis', {}), 'visible': False}
         layout['yaxis'] = {**layout.get('yaxis', {}), 'visible': False}
         layout['showlegend'] = False
@@ -55,11 +70,12 @@ def _figure(name: str, data: list[dict[str, Any]], **layout: Any) -> Figure:
         'data': data,
         'layout': _layout(**layout),
         'config': {
-            'displaylogo': False, 'responsive': True,
+            'displaylogo': False,
+            'responsive': True,
             'toImageButtonOptions': {'format': 'png', 'filename': f'hms-{name}', 'scale': 2},
             'modeBarButtonsToRemove': ['lasso2d', 'select2d'],
         },
-    }  # fmt: skip
+    }
 
 
 def per_day(data: dict[str, Any]) -> Figure:
@@ -120,17 +136,22 @@ def by_doctor_table(data: dict[str, Any]) -> Table:
 def utilisation(data: dict[str, Any]) -> Figure:
     rows = data['utilisation']
     trace = {
-        'type': 'bar', 'orientation': 'h', 'name': 'Booked share',
-        'x': [round((row['share'] or 0) * 100, 1) for row in rows], 'y': [row['doctor'] for row in rows],
+        'type': 'bar',
+        'orientation': 'h',
+        'name': 'Booked share',
+        'x': [round((row['share'] or 0) * 100, 1) for row in rows],
+        'y': [row['doctor'] for row in rows],
         'customdata': [[row['booked'], row['published']] for row in rows],
         'hovertemplate': '%{y}: %{x}% (%{customdata[0]} of %{customdata[1]} slots)<extra></extra>',
         'marker': {'color': '#0f766e'},
-    }  # fmt: skip
+    }
     return _figure(
-        'doctor-utilisation', [trace], showlegend=False,
+        'doctor-utilisation',
+        [trace],
+        showlegend=False,
         xaxis={'title': {'text': '% of published slots booked'}, 'range': [0, 100], 'gridcolor': GRID},
         yaxis={'autorange': 'reversed', 'automargin': True, 'gridcolor': GRID},
-    )  # fmt: skip
+    )
 
 
 def utilisation_table(data: dict[str, Any]) -> Table:
@@ -141,8 +162,14 @@ def utilisation_table(data: dict[str, Any]) -> Table:
 
 def registrations(data: dict[str, Any]) -> Figure:
     series = data['registrations']
-    trace = {'type': 'bar', 'name': 'New patients', 'x': series['weeks'], 'y': series['counts'],
-             'marker': {'color': '#7c3aed'}, 'hovertemplate': 'Week of %{x}: %{y}<extra></extra>'}  # fmt: skip
+    trace = {
+        'type': 'bar',
+        'name': 'New patients',
+        'x': series['weeks'],
+        'y': series['counts'],
+        'marker': {'color': '#7c3aed'},
+        'hovertemplate': 'Week of %{x}: %{y}<extra></extra>',
+    }
     return _figure('registrations-per-week', [trace], showlegend=False)
 
 
@@ -159,10 +186,13 @@ def heatmap(data: dict[str, Any]) -> Figure:
     first, last = (min(busy_hours), max(busy_hours)) if busy_hours else (8, 18)
     hours = list(range(min(first, 8), max(last, 18) + 1))
     trace = {
-        'type': 'heatmap', 'x': [f'{hour:02d}:00' for hour in hours], 'y': grid['weekdays'],
-        'z': [[row[hour] for hour in hours] for row in grid['z']], 'colorscale': HEAT,
+        'type': 'heatmap',
+        'x': [f'{hour:02d}:00' for hour in hours],
+        'y': grid['weekdays'],
+        'z': [[row[hour] for hour in hours] for row in grid['z']],
+        'colorscale': HEAT,
         'hovertemplate': '%{y} %{x}: %{z} appointments<extra></extra>',
-    }  # fmt: skip
+    }
     return _figure('busiest-hours', [trace], yaxis={'autorange': 'reversed', 'gridcolor': GRID})
 
 
@@ -177,10 +207,15 @@ def demographics(data: dict[str, Any]) -> Figure:
     rows = data['demographics']
     bands = list(dict.fromkeys(row['age_band'] for row in rows))
     traces = [
-        {'type': 'bar', 'name': GENDER_LABELS[gender], 'x': bands, 'marker': {'color': colour},
-         'y': [next(r['count'] for r in rows if r['age_band'] == band and r['gender'] == gender) for band in bands]}
+        {
+            'type': 'bar',
+            'name': GENDER_LABELS[gender],
+            'x': bands,
+            'marker': {'color': colour},
+            'y': [next(r['count'] for r in rows if r['age_band'] == band and r['gender'] == gender) for band in bands],
+        }
         for gender, colour in GENDER_COLOURS.items()
-    ]  # fmt: skip
+    ]
     return _figure('patients-seen-by-age-and-gender', traces, barmode='group')
 
 
@@ -189,8 +224,14 @@ def demographics_table(data: dict[str, Any]) -> Table:
 
 
 def visits_per_week(numbers: dict[str, Any]) -> Figure:
-    trace = {'type': 'bar', 'name': 'Visits', 'x': numbers['weeks'], 'y': numbers['visits_per_week'],
-             'marker': {'color': '#15803d'}, 'hovertemplate': 'Week of %{x}: %{y} visits<extra></extra>'}  # fmt: skip
+    trace = {
+        'type': 'bar',
+        'name': 'Visits',
+        'x': numbers['weeks'],
+        'y': numbers['visits_per_week'],
+        'marker': {'color': '#15803d'},
+        'hovertemplate': 'Week of %{x}: %{y} visits<extra></extra>',
+    }
     return _figure('my-visits-per-week', [trace], showlegend=False, margin={'l': 32, 'r': 8, 't': 8, 'b': 32})
 
 

@@ -45,8 +45,10 @@ def missing(fields: Fields, data: Mapping[str, Any], names: tuple[str, ...], mes
 
 def stripped(fields: Fields) -> dict[str, Any]:
     """The fields' values, text stripped of surrounding spaces."""
-    return {name: (element.value.strip() if isinstance(element.value, str) else element.value)
-            for name, element in fields.items()}  # fmt: skip
+    return {
+        name: (element.value.strip() if isinstance(element.value, str) else element.value)
+        for name, element in fields.items()
+    }
 
 
 def date_input(label: str, on_change: Callable[..., Any] | None = None) -> ui.input:

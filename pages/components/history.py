@@ -26,9 +26,12 @@ BADGES = {
 }
 MEDICINE_KEYS = ('name', 'dose', 'frequency', 'duration', 'instructions')
 PRESCRIPTION_COLUMNS = columns(
-    ('name', 'Medicine'), ('dose', 'Dose'), ('frequency', 'Frequency'), ('duration', 'Duration'),
+    ('name', 'Medicine'),
+    ('dose', 'Dose'),
+    ('frequency', 'Frequency'),
+    ('duration', 'Duration'),
     ('instructions', 'Instructions'),
-)  # fmt: skip
+)
 
 
 def day_text(day: date) -> str:

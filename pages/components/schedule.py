@@ -90,8 +90,9 @@ class ScheduleView(ui.card):
             status_badge(appointment.status)
             if self.visit_links:
                 ui.button(
-                    'Open', icon='chevron_right',
+                    'Open',
+                    icon='chevron_right',
                     on_click=lambda a=appointment.id: ui.navigate.to(f'/doctor/appointments/{a}'),
-                ).props(
-                    f'flat no-caps aria-label="Open the appointment of {start:%H:%M} with {name}"'
-                ).mark(f'open-{appointment.id}')  # fmt: skip
+                ).props(f'flat no-caps aria-label="Open the appointment of {start:%H:%M} with {name}"').mark(
+                    f'open-{appointment.id}'
+                )

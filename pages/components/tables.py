@@ -128,8 +128,13 @@ class PagedTable(ListTable[T]):
         sort: Sort = Sort(),
         order: str | Callable[[Sort], str] = '',
     ) -> None:
-        pagination = {'page': 1, 'rowsPerPage': rows_per_page, 'rowsNumber': 0, 'sortBy': sort.by,
-                      'descending': sort.descending}  # fmt: skip
+        pagination = {
+            'page': 1,
+            'rowsPerPage': rows_per_page,
+            'rowsNumber': 0,
+            'sortBy': sort.by,
+            'descending': sort.descending,
+        }
         super().__init__(name, table_columns, to_row, empty=empty, pagination=pagination)
         self.props('color=primary')  # the pagination's buttons, legible in dark mode too
         self.props['rows-per-page-options'] = list(ROWS_PER_PAGE)
@@ -143,8 +148,13 @@ class PagedTable(ListTable[T]):
 
     def show(self, page: Page[T], sort: Sort) -> None:
         self.offset, self.limit, self.sort = page.offset, page.limit, sort
-        self.pagination = {'page': page.offset // max(page.limit, 1) + 1, 'rowsPerPage': page.limit,
-                           'rowsNumber': page.total, 'sortBy': sort.by, 'descending': sort.descending}  # fmt: skip
+        self.pagination = {
+            'page': page.offset // max(page.limit, 1) + 1,
+            'rowsPerPage': page.limit,
+            'rowsNumber': page.total,
+            'sortBy': sort.by,
+            'descending': sort.descending,
+        }
         self.show_items(page.items)
         last = page.offset + len(page.items)
         order = self.order(sort) if callable(self.order) else self.order

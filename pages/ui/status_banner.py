@@ -53,9 +53,11 @@ def _reachable(url: str) -> bool:
 
 def _probe(url: str) -> bool:
     client = redis.Redis.from_url(
-        url, socket_timeout=PROBE_TIMEOUT_SECONDS, socket_connect_timeout=PROBE_TIMEOUT_SECONDS,
+        url,
+        socket_timeout=PROBE_TIMEOUT_SECONDS,
+        socket_connect_timeout=PROBE_TIMEOUT_SECONDS,
         retry=Retry(NoBackoff(), 0),
-    )  # fmt: skip
+    )
     try:
         return bool(client.ping())
     except (redis.RedisError, OSError):
