@@ -1,30 +1,23 @@
 """Real processes for the fault tests: ``python main.py web`` and ``python main.py worker`` in the test's data folder,
-an embedded Redis that the test stops and starts, and an SMTP server in the test process that records, refuses or
-holds messages. Every process is stopped by PID when the test ends."""
+and an embedded Redis that the test stops and starts (the SMTP server that records or holds messages is in peers.py).
+Every process is stopped by PID when the test ends."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import signal
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from email import message_from_bytes, policy
-from email.message import EmailMessage
-from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from hms.config import Settings
@@ -35,6 +28,7 @@ from hms.runtime.redis_server import EmbeddedRedis
 
 from .factories import ADMIN_EMAIL, ADMIN_PASSWORD
 from .processes import alive, descendants, free_port
+from .redis_server import embedded_redis
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMIT = 60.0  # liveness bound of every wait (slow CI machines), never a performance assertion
@@ -155,88 +149,8 @@ def stack(settings: Settings) -> Iterator[Stack]:
 @pytest.fixture
 def own_redis() -> Iterator[EmbeddedRedis]:
     """A Redis of this test alone (it stops and starts it); short folder, for the unix socket path limit."""
-    server = EmbeddedRedis(Path(tempfile.mkdtemp(prefix='hms-f-', dir='/tmp')))
-    server.start()
-    try:
+    with embedded_redis('hms-f-') as server:
         yield server
-    finally:
-        server.stop()
-
-
-# --- mail ------------------------------------------------------------------------------------------------------
-
-
-class _Handler:
-    def __init__(self, box: Mailbox) -> None:
-        self.box = box
-
-    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
-        # Past the gate's limit every new message waits here: no message is half accepted while the test acts.
-        while self.box.holding():
-            self.box.held += 1
-            await asyncio.sleep(0.05)
-            self.box.held -= 1
-        envelope.mail_from = address
-        return '250 OK'
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(parsed, EmailMessage)
-        with self.box.lock:
-            self.box.messages.append(parsed)
-        return '250 Message accepted for delivery'
-
-
-@dataclass
-class Mailbox:
-    """An SMTP server that records messages; ``hold_after`` makes it stop accepting new ones after that many."""
-
-    port: int = field(default_factory=free_port)
-    messages: list[EmailMessage] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    hold_after: int | None = None
-    held: int = 0
-    _controller: Controller | None = None
-
-    def holding(self) -> bool:
-        with self.lock:
-            return self.hold_after is not None and len(self.messages) >= self.hold_after
-
-    def start(self) -> None:
-        self._controller = Controller(_Handler(self), hostname='127.0.0.1', port=self.port)
-        self._controller.start()
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
-
-    def received(self) -> list[EmailMessage]:
-        with self.lock:
-            return list(self.messages)
-
-    def count_by(self, subject_prefix: str) -> dict[str, int]:
-        """How many messages each recipient got whose subject starts with ``subject_prefix``."""
-        counts: dict[str, int] = {}
-        for message in self.received():
-            if str(message['Subject']).strip().startswith(subject_prefix):
-                address = parseaddr(str(message['To']))[1]
-                counts[address] = counts.get(address, 0) + 1
-        return counts
-
-    def smtp_env(self) -> dict[str, str]:
-        return {'HMS_SMTP_HOST': '127.0.0.1', 'HMS_SMTP_PORT': str(self.port), 'HMS_SMTP_STARTTLS': 'false',
-                'HMS_SMTP_TIMEOUT_SECONDS': '5'}  # fmt: skip
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox()
-    box.start()
-    try:
-        yield box
-    finally:
-        box.stop()
 
 
 def deliveries_by_status(ctx: AppContext, kind: str) -> dict[DeliveryStatus, int]:

@@ -484,7 +484,7 @@ async def test_pages_show_a_clear_error_when_the_database_is_read_only(user: Use
     user.find('Password').type(PATIENT_PASSWORD)
     read_only(ctx.db)
     user.find(kind=ui.button, content='Sign in').click()
-    await user.should_see('The database is read-only at the moment', retries=50)  # a notification, no traceback
+    await page_steps.see(user, 'The database is read-only at the moment')  # a notification, no traceback
     assert any('database unavailable during an action' in record.getMessage() for record in caplog.records)
     assert not any('INSERT' in record.getMessage() and '@example.com' in str(record.exc_info) for record in
                    caplog.records)  # fmt: skip
