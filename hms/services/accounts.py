@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
-
 from hms import clock
 from hms.config import Settings
+from hms.db.errors import CONSTRAINT_VIOLATION
 from hms.db.models import AuthSession, PatientProfile, User
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import Role, SessionKind
@@ -48,11 +47,18 @@ class LoginResult:
     expires_at: datetime
 
 
+def available_email(uow: UnitOfWork, email: object, *, owner_id: int | None = None, field: str = 'email') -> str:
+    """The address in its one stored form, when no account but ``owner_id``'s has it in any letter case."""
+    normalised = str(email).strip().lower()
+    other = uow.users.by_email(normalised)
+    if other is not None and other.id != owner_id:
+        raise EmailTaken(EMAIL_TAKEN, field_errors={field: EMAIL_TAKEN})
+    return normalised
+
+
 def register_patient(uow: UnitOfWork, data: PatientRegistration, *, ip: str | None = None) -> User:
     """Create a patient account and profile; the email is unique in any letter case."""
-    email = str(data.email).strip().lower()
-    if uow.users.by_email(email) is not None:
-        raise EmailTaken(EMAIL_TAKEN, field_errors={'email': EMAIL_TAKEN})
+    email = available_email(uow, data.email)
     now = clock.now()
     user = User(
         email=email,
@@ -83,7 +89,7 @@ def register_patient(uow: UnitOfWork, data: PatientRegistration, *, ip: str | No
             subject_user_id=user.id,
         )
         uow.commit()
-    except IntegrityError as error:  # a concurrent registration won the race for this email
+    except CONSTRAINT_VIOLATION as error:  # a concurrent registration won the race for this email
         uow.rollback()
         raise EmailTaken(EMAIL_TAKEN, field_errors={'email': EMAIL_TAKEN}) from error
     return user

@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
-
 from hms import clock
 from hms.config import Settings
+from hms.db.errors import CONSTRAINT_VIOLATION
 from hms.db.models import Appointment, DoctorProfile
 from hms.db.scheduling import AppointmentFilter, role_of
 from hms.db.uow import UnitOfWork
@@ -120,7 +119,7 @@ def book(uow: UnitOfWork, settings: Settings, actor: Principal, data: BookingIn)
     )
     try:
         uow.appointments.add(appointment)
-    except IntegrityError as error:  # the unique index caught a booking that raced us
+    except CONSTRAINT_VIOLATION as error:  # the unique index caught a booking that raced us
         uow.rollback()
         raise SlotTaken(SLOT_TAKEN) from error
     uow.emit('appointment.booked', appointment_id=appointment.id, doctor_id=doctor.user_id, patient_id=patient.user_id)
@@ -140,7 +139,7 @@ def book(uow: UnitOfWork, settings: Settings, actor: Principal, data: BookingIn)
 def _commit_or_taken(uow: UnitOfWork) -> None:
     try:
         uow.commit()
-    except IntegrityError as error:
+    except CONSTRAINT_VIOLATION as error:
         uow.rollback()
         raise SlotTaken(SLOT_TAKEN) from error
 
@@ -207,7 +206,7 @@ def reschedule(
         )
     try:
         uow.session.flush()
-    except IntegrityError as error:
+    except CONSTRAINT_VIOLATION as error:
         uow.rollback()
         raise SlotTaken(SLOT_TAKEN) from error
     view = views(uow, [appointment])[0]

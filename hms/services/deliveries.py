@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
-
 from hms import clock
 from hms.db.deliveries import DeliveryRepository
+from hms.db.errors import CONSTRAINT_VIOLATION
 from hms.db.models import Delivery
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import Channel, DeliveryStatus
@@ -68,7 +67,7 @@ def claim(
         )
         uow.commit()
         return Claim(delivery.id, 1)
-    except IntegrityError:
+    except CONSTRAINT_VIOLATION:
         uow.rollback()
     # Someone claimed it before: take it over only if it is a retry of ours or a claim abandoned by a dead worker.
     taken = rows.take_over_stale(key, at=now, stale_before=now - STALE_CLAIM, owner=_owner)

@@ -13,7 +13,7 @@ from hms.config import Settings
 from hms.db.models import Department, DoctorProfile, User
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import Role
-from hms.domain.errors import EmailTaken, InvalidInput, NotFound
+from hms.domain.errors import InvalidInput, NotFound
 from hms.domain.scheduling import DoctorIn, DoctorPatch
 from hms.events import doctor_namespaces
 from hms.security.passwords import hash_password
@@ -48,9 +48,7 @@ def _department_or_error(uow: UnitOfWork, department_id: int) -> Department:
 
 def add_doctor(uow: UnitOfWork, actor: Principal, data: DoctorIn) -> NewDoctor:
     require_role(actor, Role.ADMIN, action='add doctors')
-    email = str(data.email).lower()
-    if uow.users.by_email(email) is not None:
-        raise EmailTaken(accounts.EMAIL_TAKEN, field_errors={'email': accounts.EMAIL_TAKEN})
+    email = accounts.available_email(uow, data.email)
     _department_or_error(uow, data.department_id)
     initial_password = secrets.token_urlsafe(12)
     now = clock.now()
@@ -89,11 +87,7 @@ def update_doctor(uow: UnitOfWork, actor: Principal, doctor_id: int, patch: Doct
         raise NotFound('No such doctor.')
     changes = patch.model_dump(exclude_unset=True, exclude_none=True)
     if 'email' in changes:
-        email = str(changes['email']).lower()
-        other = uow.users.by_email(email)
-        if other is not None and other.id != doctor_id:
-            raise EmailTaken(accounts.EMAIL_TAKEN, field_errors={'email': accounts.EMAIL_TAKEN})
-        profile.user.email = email
+        profile.user.email = accounts.available_email(uow, changes['email'], owner_id=doctor_id)
     if 'name' in changes:
         profile.user.name = changes['name']
     if 'department_id' in changes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hms.db.scheduling import AppointmentFilter
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import Role
-from hms.domain.errors import EmailTaken, NotFound
+from hms.domain.errors import NotFound
 from hms.domain.scheduling import PatientContactPatch
 
 from . import accounts, audit
@@ -44,11 +44,7 @@ def update_contact(uow: UnitOfWork, actor: Principal, patient_id: int, patch: Pa
         raise NotFound('No such patient.')
     changes = patch.model_dump(exclude_unset=True)
     if changes.get('email') is not None:
-        email = str(changes['email']).lower()
-        other = uow.users.by_email(email)
-        if other is not None and other.id != patient_id:
-            raise EmailTaken(accounts.EMAIL_TAKEN, field_errors={'email': accounts.EMAIL_TAKEN})
-        profile.user.email = email
+        profile.user.email = accounts.available_email(uow, changes['email'], owner_id=patient_id)
     if changes.get('name') is not None:
         profile.user.name = changes['name']
     for field in ('phone', 'address'):

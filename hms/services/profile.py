@@ -7,7 +7,7 @@ from datetime import date
 
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import Gender, Role
-from hms.domain.errors import EmailTaken, InvalidInput, NotFound
+from hms.domain.errors import InvalidInput, NotFound
 from hms.domain.records import EmailChange, ProfilePatch
 from hms.security.passwords import verify_password
 
@@ -91,10 +91,7 @@ def change_email(uow: UnitOfWork, actor: Principal, change: EmailChange) -> Prof
         audit.record(uow, 'profile.email_change_refused', actor=actor, subject_user_id=user.id, success=False)
         uow.commit()
         raise InvalidInput('Your password is not correct.', field_errors={'password': 'This is not your password.'})
-    email = str(change.new_email).lower()
-    other = uow.users.by_email(email)
-    if other is not None and other.id != user.id:
-        raise EmailTaken(accounts.EMAIL_TAKEN, field_errors={'new_email': accounts.EMAIL_TAKEN})
+    email = accounts.available_email(uow, change.new_email, owner_id=user.id, field='new_email')
     user.email = email
     audit.record(
         uow, 'profile.email_changed', actor=actor, object_type='patient', object_id=user.id, subject_user_id=user.id
