@@ -6,7 +6,6 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
-from hms.domain.errors import DomainError
 from hms.domain.schemas import PasswordChange
 from hms.domain.validation import parse
 from hms.services import accounts
@@ -71,15 +70,13 @@ def _password_form(after: Callable[[], Awaitable[None] | None]) -> None:
         if fields['new_password'].value != confirm.value:
             confirm.error = 'The two new passwords differ.'
             return
-        principal = await acting()
-        if principal is None:
-            return
         data = {name: element.value or '' for name, element in fields.items()}
-        try:
+
+        async def change(principal: Principal) -> bool:
             await call(accounts.change_password, principal, parse(PasswordChange, data))
-        except DomainError as failure:
-            if not forms.show_field_errors(fields, failure):
-                error.text = failure.message
+            return True
+
+        if not await forms.attempt(change, banner=error, fields=fields):
             return
         for element in (*fields.values(), confirm):
             element.value = ''

@@ -5,9 +5,12 @@ Setting up shows a QR code (inline SVG) and the secret once; turning it on shows
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Literal
+
 from nicegui import ui
 
-from hms.domain.errors import DomainError
 from hms.services import two_factor
 from hms.services.principal import Principal
 from hms.services.two_factor import Enrolment, TwoFactorStatus
@@ -16,7 +19,6 @@ from ..components import forms
 from ..components.sections import heading
 from ..ui import formats, theme
 from ..ui.access import role_page
-from ..ui.actions import acting
 from ..ui.frame import frame
 from ..ui.services import call
 
@@ -41,8 +43,27 @@ class _SecurityPanel:
         self.card = ui.card().classes(theme.CARD)
         self.render(state)
 
-    async def _fresh_principal(self) -> Principal | None:
-        return await acting(PATH)
+    async def _apply(
+        self,
+        banner: ui.label,
+        change: Callable[[Principal], Awaitable[list[str] | None]],
+        *,
+        notice: str = '',
+        kind: Literal['positive', 'info'] = 'positive',
+    ) -> None:
+        """Make a change of the second factor (refused: the reason in ``banner``), then show the new state and the
+        recovery codes the change made, if any."""
+
+        async def changed(principal: Principal) -> tuple[TwoFactorStatus, list[str] | None]:
+            codes = await change(principal)
+            return await call(two_factor.status, principal), codes
+
+        done = await forms.attempt(changed, path=PATH, banner=banner)
+        if done is None:
+            return
+        if notice:
+            ui.notify(notice, type=kind)
+        self.render(*done)
 
     def render(self, state: TwoFactorStatus, recovery_codes: list[str] | None = None) -> None:
         self.card.clear()
@@ -79,16 +100,10 @@ class _SecurityPanel:
         regen_code.classes('max-w-xs').mark('regen-code')
 
         async def regenerate() -> None:
-            regen_error.text = ''
-            principal = await self._fresh_principal()
-            if principal is None:
-                return
-            try:
-                codes = await call(two_factor.regenerate_recovery_codes, principal, regen_code.value or '')
-            except DomainError as failure:
-                regen_error.text = failure.message
-                return
-            self.render(await call(two_factor.status, principal), codes)
+            await self._apply(
+                regen_error,
+                lambda principal: call(two_factor.regenerate_recovery_codes, principal, regen_code.value or ''),
+            )
 
         ui.button('Make new recovery codes', on_click=regenerate).props('no-caps outline').mark('regenerate')
 
@@ -101,17 +116,8 @@ class _SecurityPanel:
         code.classes('max-w-xs').mark('off-code')
 
         async def turn_off() -> None:
-            off_error.text = ''
-            principal = await self._fresh_principal()
-            if principal is None:
-                return
-            try:
-                await call(two_factor.disable, principal, password.value or '', code.value or '')
-            except DomainError as failure:
-                off_error.text = failure.message
-                return
-            ui.notify('Two-step verification is off.', type='info')
-            self.render(await call(two_factor.status, principal))
+            disable = partial(call, two_factor.disable, password=password.value or '', code=code.value or '')
+            await self._apply(off_error, disable, notice='Two-step verification is off.', kind='info')
 
         ui.button('Turn off two-step verification', on_click=turn_off).props('no-caps color=negative outline').mark(
             'turn-off'
@@ -125,14 +131,10 @@ class _SecurityPanel:
         area = ui.column().classes('w-full gap-3 p-0')
 
         async def start() -> None:
-            setup_error.text = ''
-            principal = await self._fresh_principal()
-            if principal is None:
-                return
-            try:
-                enrolment = await call(two_factor.begin, principal, password.value or '')
-            except DomainError as failure:
-                setup_error.text = failure.message
+            enrolment = await forms.attempt(
+                lambda principal: call(two_factor.begin, principal, password.value or ''), path=PATH, banner=setup_error
+            )
+            if enrolment is None:
                 return
             area.clear()
             with area:
@@ -158,17 +160,8 @@ class _SecurityPanel:
         code.classes('max-w-xs').mark('confirm-code')
 
         async def confirm() -> None:
-            error.text = ''
-            principal = await self._fresh_principal()
-            if principal is None:
-                return
-            try:
-                codes = await call(two_factor.confirm, principal, code.value or '')
-            except DomainError as failure:
-                error.text = failure.message
-                return
-            ui.notify('Two-step verification is on.', type='positive')
-            self.render(await call(two_factor.status, principal), codes)
+            turn_on = partial(call, two_factor.confirm, code=code.value or '')
+            await self._apply(error, turn_on, notice='Two-step verification is on.')
 
         code.on('keydown.enter', confirm)
         ui.button('Turn on', on_click=confirm).props('no-caps').mark('totp-confirm')

@@ -173,8 +173,7 @@ def _registration_form() -> None:
                 await call(accounts.register_patient, parse(PatientRegistration, data), ip=client_ip())
                 await sign_in(str(data['email']), str(data['password']))
             except DomainError as failure:
-                if not forms.show_field_errors(fields, failure):
-                    error.text = failure.message
+                forms.show_error(failure, error, fields)
                 return
             finally:
                 button.props(remove='loading')

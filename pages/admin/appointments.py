@@ -13,7 +13,6 @@ from hms.config import Settings
 from hms.db.scheduling import AppointmentFilter
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import AppointmentStatus, Role
-from hms.domain.errors import DomainError
 from hms.services import appointments, availability, departments, doctors, notices, patients
 from hms.services.exports import ExportKind
 from hms.services.principal import Principal
@@ -27,7 +26,7 @@ from ..components.slots import SlotPicker
 from ..components.tables import PagedTable, Sort, column, columns
 from ..ui import theme
 from ..ui.access import role_page
-from ..ui.actions import acting
+from ..ui.actions import acting, attempt
 from ..ui.frame import frame
 from ..ui.services import call
 
@@ -231,7 +230,7 @@ class _AppointmentsPanel:
             ui.label('The patient is notified with your reason, and the time becomes free for others.').classes(
                 theme.SUBTLE
             )
-            error = forms.banner()
+            dialog.banner()
             fields: dict[str, ui.input | ui.select] = {
                 'reason': ui.textarea('Reason (the patient sees it)')
                 .props('outlined autogrow maxlength=500 autofocus')
@@ -239,25 +238,17 @@ class _AppointmentsPanel:
                 .mark('cancel-reason')
             }
 
-        async def cancel() -> bool | None:
-            error.text = ''
-            forms.clear_errors(fields)
+        async def cancel() -> AppointmentView | None:
             reason = (fields['reason'].value or '').strip()
-            if not reason:
-                fields['reason'].error = 'A reason is required.'
-                return None
-            actor = await acting(PATH)
-            if actor is None:
-                return None
-            try:
-                await call(appointments.cancel, actor, appointment.id, reason)
-            except DomainError as failure:
-                if not forms.show_field_errors(fields, failure):
-                    error.text = failure.message
-                return None
-            return True
+            return await dialog.attempt(
+                lambda actor: call(appointments.cancel, actor, appointment.id, reason),
+                path=PATH,
+                fields=fields,
+                required=('reason',),
+                required_message='A reason is required.',
+            )
 
-        async def cancelled(_: bool) -> None:
+        async def cancelled(_: AppointmentView) -> None:
             ui.notify('Appointment cancelled; the patient is notified.', type='positive')
             await self.table.refresh()
 
@@ -267,17 +258,15 @@ class _AppointmentsPanel:
         appointment = self.table.picked(event, GONE)
         if appointment is None:
             return
-        try:
-            slots = await call(availability.free_slots, appointment.doctor_id)
-        except DomainError as failure:
-            ui.notify(failure.message, type='negative')
+        slots = await attempt(lambda _: call(availability.free_slots, appointment.doctor_id), path=PATH)
+        if slots is None:
             return
         zone = app_context.get().settings.zone
         chosen: dict[str, datetime] = {}
         dialog = ConfirmDialog('Reschedule appointment', 'Move appointment', dismiss='Keep the time')
         with dialog:
             ui.label(_describe(appointment))
-            error = forms.banner()
+            dialog.banner()
             if not slots:
                 ui.label(f'{appointment.doctor_name} has no free time in the booking period.').classes(
                     theme.INFO_BANNER
@@ -293,19 +282,15 @@ class _AppointmentsPanel:
                 SlotPicker(slots, pick, empty='')
         dialog.confirm_button.disable()
 
-        async def move() -> datetime | None:
-            error.text = ''
-            actor = await acting(PATH)
-            if actor is None or 'start' not in chosen:
+        async def move() -> AppointmentView | None:
+            if 'start' not in chosen:
                 return None
-            try:
-                await call(appointments.reschedule, actor, appointment.id, chosen['start'])
-            except DomainError as failure:
-                error.text = failure.message
-                return None
-            return chosen['start']
+            return await dialog.attempt(
+                lambda actor: call(appointments.reschedule, actor, appointment.id, chosen['start']), path=PATH
+            )
 
         moved = await dialog.ask(move)
         if moved is not None:
-            ui.notify(f'Appointment moved to {notices.when(moved, zone)}; the patient is notified.', type='positive')
+            when = notices.when(moved.start, zone)
+            ui.notify(f'Appointment moved to {when}; the patient is notified.', type='positive')
             await self.table.refresh()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from nicegui import events, ui
 
 from hms.domain.enums import Role
-from hms.domain.errors import DomainError
 from hms.domain.scheduling import DepartmentIn, DepartmentPatch
 from hms.domain.validation import parse
 from hms.services import departments
@@ -17,7 +16,6 @@ from ..components.dialogs import ConfirmDialog
 from ..components.tables import ListTable, column
 from ..ui import theme
 from ..ui.access import role_page
-from ..ui.actions import acting
 from ..ui.frame import frame
 from ..ui.services import call
 
@@ -83,26 +81,17 @@ class _DepartmentsPanel:
         label = 'Add department' if department is None else 'Save changes'
         dialog = ConfirmDialog('Add department' if department is None else f'Edit {department.name}', label)
         with dialog:
-            error = forms.banner()
+            dialog.banner()
             fields = _department_fields(department)
 
-        async def save() -> DepartmentView | None:
-            error.text = ''
-            forms.clear_errors(fields)
+        async def write(actor: Principal) -> DepartmentView:
             data = forms.stripped(fields)
-            if forms.missing(fields, data, ('name',)):
-                return None
-            actor = await acting(PATH)
-            if actor is None:
-                return None
-            try:
-                if department is None:
-                    return await call(departments.create_department, actor, parse(DepartmentIn, data))
-                return await call(departments.update_department, actor, department.id, parse(DepartmentPatch, data))
-            except DomainError as failure:
-                if not forms.show_field_errors(fields, failure):
-                    error.text = failure.message
-                return None
+            if department is None:
+                return await call(departments.create_department, actor, parse(DepartmentIn, data))
+            return await call(departments.update_department, actor, department.id, parse(DepartmentPatch, data))
+
+        async def save() -> DepartmentView | None:
+            return await dialog.attempt(write, path=PATH, fields=fields, required=('name',))
 
         async def saved(done: DepartmentView) -> None:
             ui.notify(f'Department {done.name} {"added" if department is None else "saved"}.', type='positive')
@@ -120,25 +109,17 @@ class _DepartmentsPanel:
                 f'The department {department.name} will be removed for good; patients will no longer find it. '
                 'Only a department without doctors can be deleted: move its doctors to another department first.'
             ).mark('delete-explanation')
-            error = forms.banner().mark('delete-error')
+            dialog.banner().mark('delete-error')
 
-        async def delete() -> bool | None:
-            error.text = ''
-            actor = await acting(PATH)
-            if actor is None:
-                return None
-            try:
-                await call(departments.delete_department, actor, department.id)
-            except DomainError as failure:
-                error.text = failure.message
-                return None
+        async def delete(actor: Principal) -> bool:
+            await call(departments.delete_department, actor, department.id)
             return True
 
         async def deleted(_: bool) -> None:
             ui.notify(f'Department {department.name} deleted.', type='positive')
             await self.table.reload()
 
-        dialog.ask(delete, then=deleted)
+        dialog.ask(lambda: dialog.attempt(delete, path=PATH), then=deleted)
 
 
 def _department_fields(department: DepartmentView | None) -> dict[str, ui.input | ui.select]:

@@ -3,7 +3,6 @@ profile, schedule (day or week) and recent activity, read-only."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -15,7 +14,6 @@ from hms import context as app_context
 from hms.config import Settings
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import AppointmentStatus, Role
-from hms.domain.errors import DomainError, NotFound
 from hms.domain.scheduling import DoctorIn, DoctorPatch
 from hms.domain.validation import parse
 from hms.services import departments, doctors, notices, records
@@ -26,16 +24,16 @@ from hms.services.records import DoctorSchedule
 from hms.services.views import DoctorView
 
 from ..components import forms
-from ..components.dialogs import ConfirmDialog
+from ..components.dialogs import Answer, ConfirmDialog
 from ..components.exports import export_panel
 from ..components.schedule import ScheduleView
 from ..components.sections import facts, heading, section
-from ..components.tables import ListTable, column, columns
+from ..components.tables import ListTable, SearchBox, column, columns
 from ..ui import theme
 from ..ui.access import role_page
 from ..ui.actions import acting
 from ..ui.frame import frame
-from ..ui.services import call
+from ..ui.services import call, find
 
 PATH = '/admin/doctors'
 COLUMNS = [
@@ -62,7 +60,6 @@ NAME_SLOT = r"""
 </q-td>
 """
 CLEARABLE = ('qualifications', 'bio')  # may be emptied when editing
-DOCTOR_ID = re.compile(r'[0-9]{1,18}')
 RECENT_DAYS = 7
 ACTIVITY_COLUMNS = columns(
     ('when', 'When'), ('patient', 'Patient'), ('status', 'Status'), ('reason', 'Reason for visit')
@@ -87,12 +84,7 @@ def create() -> None:
 
     @role_page(PATH + '/{doctor_id}', Role.ADMIN)
     async def doctor_page(principal: Principal, doctor_id: str) -> None:
-        found = None
-        if DOCTOR_ID.fullmatch(doctor_id):
-            try:
-                found = await call(_doctor_page, principal, int(doctor_id))
-            except NotFound:
-                found = None
+        found = await find(doctor_id, lambda number: call(_doctor_page, principal, number))
         with frame(principal, found.doctor.name if found else 'No such doctor', current_path=PATH):
             ui.link('Back to the doctors', PATH)
             if found is None:
@@ -126,6 +118,10 @@ async def _load_schedule(doctor_id: int, days: int) -> DoctorSchedule | None:
     return await call(records.doctor_schedule, actor, days=days, doctor_id=doctor_id)
 
 
+async def _department_options() -> dict[int, str]:
+    return {department.id: department.name for department in await call(departments.list_departments)}
+
+
 def _impact_text(count: int) -> str:
     if count == 0:
         return 'No upcoming appointments are affected.'
@@ -152,15 +148,15 @@ class _DoctorsPanel:
 
     def __init__(self, listed: list[DoctorView]) -> None:
         with ui.row().classes('w-full items-end gap-3'):
-            self.text = (
-                ui.input('Search by name or department', on_change=self.reload)
-                .props('outlined dense clearable debounce=300 type=search')
-                .classes('min-w-[16rem] flex-1')
-                .mark('doctor-search')
-            )
+            self.text = SearchBox('Search by name or department', self.reload, dense=True)
+            self.text.classes('min-w-[16rem] flex-1').mark('doctor-search')
             self.inactive = ui.switch('Include deactivated', on_change=self.reload).mark('include-inactive')
             ui.button('Add doctor', icon='person_add', on_click=self.open_add).mark('add-doctor')
-        self.table = ListTable('doctors', COLUMNS, _row, empty=self._empty_text, load=self._search)
+        empty = self.text.empty(
+            'No doctor matches this search. Try part of a name or a department.',
+            'No doctors yet. Add the first one with "Add doctor" (create a department first).',
+        )
+        self.table = ListTable('doctors', COLUMNS, _row, empty=empty, load=self._search)
         self.table.add_slot('body-cell-name', NAME_SLOT)
         self.table.add_slot('body-cell-actions', ACTIONS_SLOT)
         self.table.on('edit', self.open_edit)
@@ -168,22 +164,14 @@ class _DoctorsPanel:
         self.table.on('reactivate', self.reactivate)
         self.table.show_items(listed)
 
-    def _searching(self) -> str:
-        return (self.text.value or '').strip()
-
-    def _empty_text(self) -> str:
-        if self._searching():
-            return 'No doctor matches this search. Try part of a name or a department.'
-        return 'No doctors yet. Add the first one with "Add doctor" (create a department first).'
-
     async def _search(self) -> list[DoctorView]:
-        return await call(doctors.search_doctors, text=self._searching(), include_inactive=bool(self.inactive.value))
+        return await call(doctors.search_doctors, text=self.text.query, include_inactive=bool(self.inactive.value))
 
     async def reload(self) -> None:
         await self.table.reload()
 
     async def open_add(self) -> None:
-        options = {department.id: department.name for department in await call(departments.list_departments)}
+        options = await _department_options()
         if not options:
             dialog = ConfirmDialog('Add doctor', 'Go to departments', dismiss='Close')
             with dialog:
@@ -191,74 +179,58 @@ class _DoctorsPanel:
             if await dialog.choice():
                 ui.navigate.to('/admin/departments')
             return
-        dialog = ConfirmDialog('Add doctor', 'Add doctor')
-        with dialog:
-            ui.label(
-                'The doctor gets a one-time password, shown to you once after saving; they choose their own at '
-                'first sign-in.'
-            ).classes(theme.SUBTLE)
-            error = forms.banner()
-            fields = _doctor_fields(options, None)
-
-        async def save() -> NewDoctor | None:
-            error.text = ''
-            forms.clear_errors(fields)
-            actor = await acting(PATH)
-            if actor is None:
-                return None
-            try:
-                return await call(doctors.add_doctor, actor, parse(DoctorIn, _values(fields)))
-            except DomainError as failure:
-                if not forms.show_field_errors(fields, failure):
-                    error.text = failure.message
-                return None
-
-        new = await dialog.ask(save)
-        if new is not None:
-            ui.notify(f'{new.doctor.name} added.', type='positive')
-            _show_initial_password(new)
-            await self.reload()
+        await self._form(None, options)
 
     async def open_edit(self, event: events.GenericEventArguments) -> None:
         doctor = self.table.picked(event, GONE)
-        if doctor is None:
-            return
-        options = {department.id: department.name for department in await call(departments.list_departments)}
-        dialog = ConfirmDialog(f'Edit {doctor.name}', 'Save changes')
+        if doctor is not None:
+            await self._form(doctor, await _department_options())
+
+    async def _form(self, doctor: DoctorView | None, options: dict[int, str]) -> None:
+        """Add a doctor (``doctor`` None: they get a one-time password, shown once) or change one."""
+        dialog = ConfirmDialog(
+            f'Edit {doctor.name}' if doctor else 'Add doctor', 'Save changes' if doctor else 'Add doctor'
+        )
         with dialog:
-            error = forms.banner()
+            if doctor is None:
+                ui.label(
+                    'The doctor gets a one-time password, shown to you once after saving; they choose their own at '
+                    'first sign-in.'
+                ).classes(theme.SUBTLE)
+            dialog.banner()
             fields = _doctor_fields(options, doctor)
 
-        async def save() -> DoctorView | None:
-            error.text = ''
-            forms.clear_errors(fields)
-            actor = await acting(PATH)
-            if actor is None:
-                return None
-            data = _values(fields, clearable=CLEARABLE)
-            if forms.missing(fields, data, ('name', 'email', 'department_id')):
-                return None
-            try:
-                return await call(doctors.update_doctor, actor, doctor.id, parse(DoctorPatch, data))
-            except DomainError as failure:
-                if not forms.show_field_errors(fields, failure):
-                    error.text = failure.message
-                return None
+        async def add(actor: Principal) -> NewDoctor:
+            return await call(doctors.add_doctor, actor, parse(DoctorIn, _values(fields)))
 
-        updated = await dialog.ask(save)
-        if updated is not None:
-            ui.notify(f'{updated.name} saved.', type='positive')
+        async def change(actor: Principal) -> NewDoctor | DoctorView:
+            assert doctor is not None
+            patch = parse(DoctorPatch, _values(fields, clearable=CLEARABLE))
+            return await call(doctors.update_doctor, actor, doctor.id, patch)
+
+        async def save() -> NewDoctor | DoctorView | None:
+            if doctor is None:
+                return await dialog.attempt(add, path=PATH, fields=fields)
+            values = _values(fields, clearable=CLEARABLE)
+            required = ('name', 'email', 'department_id')
+            return await dialog.attempt(change, path=PATH, fields=fields, required=required, values=values)
+
+        saved: Answer[NewDoctor | DoctorView] = dialog.ask(save)
+        done = await saved
+        if isinstance(done, NewDoctor):
+            ui.notify(f'{done.doctor.name} added.', type='positive')
+            _show_initial_password(done)
+        elif done is not None:
+            ui.notify(f'{done.name} saved.', type='positive')
+        if done is not None:
             await self.reload()
 
     async def open_deactivate(self, event: events.GenericEventArguments) -> None:
         doctor = self.table.picked(event, GONE)
-        actor = await acting(PATH)
-        if doctor is None or actor is None:
+        if doctor is None:
             return
-        try:
-            impact = await call(doctors.deactivation_impact, actor, doctor.id)
-        except DomainError as failure:
-            ui.notify(failure.message, type='negative')
+        impact = await forms.attempt(lambda actor: call(doctors.deactivation_impact, actor, doctor.id), path=PATH)
+        if impact is None:
             return
         dialog = ConfirmDialog(f'Deactivate {doctor.name}?', 'Deactivate doctor', color='negative')
         with dialog:
@@ -269,20 +241,12 @@ class _DoctorsPanel:
             ui.label(_impact_text(impact)).classes('font-medium').mark('deactivation-impact')
             keep = ui.checkbox('Keep the upcoming appointments (the patients are not told)', value=False)
             keep.set_visibility(impact > 0)
-            error = forms.banner()
+            dialog.banner()
 
-        async def deactivate() -> int | None:
-            error.text = ''
-            current = await acting(PATH)
-            if current is None:
-                return None
-            try:
-                return await call(doctors.set_active, current, doctor.id, active=False, cancel_upcoming=not keep.value)
-            except DomainError as failure:
-                error.text = failure.message
-                return None
+        async def deactivate(current: Principal) -> int:
+            return await call(doctors.set_active, current, doctor.id, active=False, cancel_upcoming=not keep.value)
 
-        cancelled = await dialog.ask(deactivate)
+        cancelled = await dialog.ask(lambda: dialog.attempt(deactivate, path=PATH))
         if cancelled is not None:
             done = f'{doctor.name} deactivated.'
             if cancelled:
@@ -292,16 +256,14 @@ class _DoctorsPanel:
 
     async def reactivate(self, event: events.GenericEventArguments) -> None:
         doctor = self.table.picked(event, GONE)
-        actor = await acting(PATH)
-        if doctor is None or actor is None:
+        if doctor is None:
             return
-        try:
-            await call(doctors.set_active, actor, doctor.id, active=True, cancel_upcoming=False)
-        except DomainError as failure:
-            ui.notify(failure.message, type='negative')
-            return
-        ui.notify(f'{doctor.name} reactivated and can sign in again.', type='positive')
-        await self.reload()
+        reactivated = await forms.attempt(
+            lambda actor: call(doctors.set_active, actor, doctor.id, active=True, cancel_upcoming=False), path=PATH
+        )
+        if reactivated is not None:
+            ui.notify(f'{doctor.name} reactivated and can sign in again.', type='positive')
+            await self.reload()
 
 
 def _doctor_profile(doctor: DoctorView) -> None:

@@ -26,7 +26,7 @@ from ..components.sections import heading, section
 from ..components.tables import PagedTable, Sort, column, columns
 from ..ui import theme
 from ..ui.access import role_page
-from ..ui.actions import acting
+from ..ui.actions import acting, attempt
 from ..ui.frame import frame
 from ..ui.services import call, in_thread
 
@@ -350,18 +350,16 @@ class _JobsPanel:
     # --- acting ----------------------------------------------------------------------------------------------------
 
     async def run_now(self, job: str) -> None:
-        actor = await acting(PATH)
-        if actor is None:
-            return
         month = self.month.value if job == 'monthly-reports' else None
         rerun = bool(self.rerun.value) if job == 'monthly-reports' else False
         ctx = app_context.get()
-        try:
-            enqueued = await in_thread(
+        enqueued = await attempt(
+            lambda actor: in_thread(
                 jobs_admin.run_now, ctx.uow, ctx.settings, actor, ctx.open_queue, job, month=month, rerun=rerun
-            )
-        except DomainError as failure:
-            ui.notify(failure.message, type='negative')
+            ),
+            path=PATH,
+        )
+        if enqueued is None:
             return
         what = JOB_LABELS[job] + (f' for {Month.parse(month).label}' if month else '')
         ui.notify(f'{what}: queued as run {enqueued.run_id}.', type='positive')
@@ -369,14 +367,16 @@ class _JobsPanel:
 
     async def retry(self, event: events.GenericEventArguments) -> None:
         row = event.args if isinstance(event.args, dict) else {}
-        actor = await acting(PATH)
-        if actor is None or not row.get('id'):
+        if not row.get('id'):
             return
         ctx = app_context.get()
-        try:
-            await in_thread(jobs_admin.retry_delivery, ctx.uow, ctx.settings, actor, ctx.open_queue, int(row['id']))
-        except DomainError as failure:
-            ui.notify(failure.message, type='negative')
+        retried = await attempt(
+            lambda actor: in_thread(
+                jobs_admin.retry_delivery, ctx.uow, ctx.settings, actor, ctx.open_queue, int(row['id'])
+            ),
+            path=PATH,
+        )
+        if retried is None:
             return
         ui.notify(f'Sending to {row.get("recipient", "the recipient")} again.', type='positive')
         await self.refresh()

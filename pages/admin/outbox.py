@@ -11,7 +11,6 @@ from nicegui import events, ui
 
 from hms import context as app_context
 from hms.domain.enums import Role
-from hms.domain.errors import DomainError
 from hms.notify.sink import OutboxMessage
 from hms.services import jobs_admin, notices
 from hms.services.principal import Principal
@@ -19,7 +18,7 @@ from hms.services.principal import Principal
 from ..components.tables import column, columns
 from ..ui import theme
 from ..ui.access import role_page
-from ..ui.actions import acting
+from ..ui.actions import acting, attempt
 from ..ui.frame import frame
 from ..ui.services import in_thread
 
@@ -101,13 +100,9 @@ class _OutboxPanel:
 
     async def open(self, event: events.GenericEventArguments) -> None:
         row = event.args if isinstance(event.args, dict) else {}
-        actor = await acting(PATH)
-        if actor is None:
-            return
-        try:
-            html = await in_thread(jobs_admin.outbox_html, app_context.get().settings, actor, str(row.get('name', '')))
-        except DomainError as failure:
-            ui.notify(failure.message, type='negative')
+        settings, name = app_context.get().settings, str(row.get('name', ''))
+        html = await attempt(lambda actor: in_thread(jobs_admin.outbox_html, settings, actor, name), path=PATH)
+        if html is None:
             return
         self.heading.text = f'{row.get("subject", "")} · to {row.get("to", "")}'
         self.frame.props['srcdoc'] = html or '<p>This message has no HTML part.</p>'

@@ -3,7 +3,6 @@ history of visits (read-only)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from nicegui import ui
@@ -11,7 +10,6 @@ from nicegui import ui
 from hms import clock
 from hms import context as app_context
 from hms.domain.enums import AppointmentStatus, Role
-from hms.domain.errors import DomainError, NotFound
 from hms.domain.scheduling import PatientContactPatch
 from hms.domain.validation import parse
 from hms.services import doctors, notices, patients, records
@@ -23,17 +21,16 @@ from ..components import forms
 from ..components.dialogs import ConfirmDialog
 from ..components.exports import export_panel
 from ..components.history import visit_history
-from ..components.sections import facts, section
-from ..components.tables import PagedTable, Sort, columns
+from ..components.sections import Panel, facts, section
+from ..components.tables import PagedTable, SearchBox, Sort, columns
 from ..ui import formats, theme
 from ..ui.access import role_page
 from ..ui.actions import acting
 from ..ui.frame import frame
-from ..ui.services import call
+from ..ui.services import call, find
 
 PATH = '/admin/patients'
 PAGE_SIZE = 25
-PATIENT_ID = re.compile(r'[0-9]{1,18}')
 LIST_COLUMNS = columns(
     ('id', 'Patient ID'), ('name', 'Name'), ('email', 'Email'), ('phone', 'Phone'), ('status', 'Status')
 )
@@ -61,15 +58,9 @@ def create() -> None:
 
     @role_page(PATH + '/{patient_id}', Role.ADMIN)
     async def patient_page(principal: Principal, patient_id: str) -> None:
-        detail = history = None
-        if PATIENT_ID.fullmatch(patient_id):
-            try:
-                detail = await call(patients.patient_detail, principal, int(patient_id))
-                history = await call(
-                    records.patient_history, principal, int(patient_id)
-                )  # audited: the patient sees it
-            except NotFound:
-                detail = None
+        detail = await find(patient_id, lambda number: call(patients.patient_detail, principal, number))
+        # The history view is audited: the patient sees it in the access log.
+        history = await call(records.patient_history, principal, detail.patient.id) if detail else None
         with frame(principal, detail.patient.name if detail else 'No such patient', current_path=PATH):
             if detail is None:
                 ui.label(f'No such patient: there is no patient with the ID "{patient_id}".').classes(
@@ -105,64 +96,40 @@ class _PatientList:
     """The search box and the table of matching patients, a page at a time."""
 
     def __init__(self, first: Page[PatientView]) -> None:
-        self.text = (
-            ui.input('Search patients', on_change=self.search)
-            .props(
-                'outlined clearable debounce=300 type=search hint="Name, patient ID, email or phone; part is enough"'
-            )
-            .classes('w-full')
-            .mark('patient-search')
+        self.text = SearchBox('Search patients', self.search, hint='Name, patient ID, email or phone; part is enough')
+        self.text.classes('w-full').mark('patient-search')
+        empty = self.text.empty(
+            'No patient matches this search. Try part of the name, email or phone, or the patient ID.',
+            'No patients yet. Patients create their own accounts at the registration page.',
         )
-        self.table = PagedTable('patients', LIST_COLUMNS, self._load, _list_row, first=first, empty=self._empty_text)
+        self.table = PagedTable('patients', LIST_COLUMNS, self._load, _list_row, first=first, empty=empty)
         self.table.add_slot('body-cell-name', NAME_SLOT)
 
     async def search(self) -> None:
         await self.table.reload()
 
-    def _searching(self) -> str:
-        return (self.text.value or '').strip()
-
-    def _empty_text(self) -> str:
-        if self._searching():
-            return 'No patient matches this search. Try part of the name, email or phone, or the patient ID.'
-        return 'No patients yet. Patients create their own accounts at the registration page.'
-
     async def _load(self, offset: int, limit: int, sort: Sort) -> Page[PatientView] | None:
         actor = await acting(PATH)
         if actor is None:
             return None
-        return await call(patients.search_patients, actor, self._searching(), limit=limit, offset=offset)
+        return await call(patients.search_patients, actor, self.text.query, limit=limit, offset=offset)
 
 
-class _PatientPanel:
-    """One patient: summary, contact form, account status and appointments; rebuilt after each change."""
+class _PatientPanel(Panel[PatientDetail]):
+    """One patient: summary, contact form, account status and appointments; drawn again after each change."""
 
     def __init__(self, detail: PatientDetail) -> None:
         self.patient_id = detail.patient.id
-        self.path = f'{PATH}/{self.patient_id}'
-        with ui.column().classes('w-full gap-4') as self.anchor:  # stays while the container is rebuilt
-            self.container = ui.column().classes('w-full gap-4')
-        self.render(detail)
+        super().__init__(f'{PATH}/{self.patient_id}', detail)
 
-    async def reload(self) -> None:
-        with self.anchor:
-            actor = await acting(self.path)
-            if actor is None:
-                return
-            try:
-                detail = await call(patients.patient_detail, actor, self.patient_id)
-            except DomainError as failure:
-                ui.notify(failure.message, type='negative')
-                return
-            self.render(detail)
+    async def read(self, actor: Principal) -> PatientDetail:
+        return await call(patients.patient_detail, actor, self.patient_id)
 
-    def render(self, detail: PatientDetail) -> None:
-        self.container.clear()
-        with self.container:
-            _summary(detail.patient)
-            self._contact_form(detail.patient)
-            self._account(detail)
-            _appointments(detail.appointments)
+    def draw(self, data: PatientDetail) -> None:
+        _summary(data.patient)
+        self._contact_form(data.patient)
+        self._account(data)
+        _appointments(data.appointments)
 
     def _contact_form(self, patient: PatientView) -> None:
         with section():
@@ -181,22 +148,18 @@ class _PatientPanel:
                 element.classes('w-full')
 
             async def save() -> None:
-                error.text = ''
-                forms.clear_errors(fields)
-                actor = await acting(self.path)
-                if actor is None:
-                    return
                 data = {name: value or '' for name, value in forms.stripped(fields).items()}
-                if forms.missing(fields, data, ('name', 'email', 'phone')):
-                    return
-                try:
-                    await call(patients.update_contact, actor, self.patient_id, parse(PatientContactPatch, data))
-                except DomainError as failure:
-                    if not forms.show_field_errors(fields, failure):
-                        error.text = failure.message
-                    return
-                ui.notify('Contact details saved.', type='positive')
-                await self.reload()
+                saved = await forms.attempt(
+                    lambda actor: call(
+                        patients.update_contact, actor, self.patient_id, parse(PatientContactPatch, data)
+                    ),
+                    path=self.path,
+                    banner=error,
+                    fields=fields,
+                    required=('name', 'email', 'phone'),
+                )
+                if saved is not None:
+                    await self.done('Contact details saved.')
 
             ui.button('Save contact details', on_click=save).props('no-caps').mark('save-contact')
 
@@ -235,45 +198,31 @@ class _PatientPanel:
                 .classes('w-full')
                 .mark('blacklist-reason')
             )
-            error = forms.banner()
+            dialog.banner()
 
         async def blacklist() -> int | None:
-            error.text = ''
-            reason.error = None
             text = (reason.value or '').strip()
+            reason.error = None if text else 'Give a reason for the record.'
             if not text:
-                reason.error = 'Give a reason for the record.'
                 return None
-            actor = await acting(self.path)
-            if actor is None:
-                return None
-            try:
-                return await call(doctors.set_active, actor, patient.id, active=False, reason=text)
-            except DomainError as failure:
-                error.text = failure.message
-                return None
+            return await dialog.attempt(
+                lambda actor: call(doctors.set_active, actor, patient.id, active=False, reason=text), path=self.path
+            )
 
         async def blacklisted(cancelled: int) -> None:
             done = f'{patient.name} is blacklisted and signed out.'
             if cancelled:
                 done += f' {cancelled} appointment{"s" if cancelled != 1 else ""} cancelled.'
-            with self.anchor:  # the button that opened the dialog is rebuilt: continue in the page
-                ui.notify(done, type='positive')
-                await self.reload()
+            await self.done(done)
 
         dialog.ask(blacklist, then=blacklisted)
 
     async def _reactivate(self) -> None:
-        actor = await acting(self.path)
-        if actor is None:
-            return
-        try:
-            await call(doctors.set_active, actor, self.patient_id, active=True, reason='')
-        except DomainError as failure:
-            ui.notify(failure.message, type='negative')
-            return
-        ui.notify('The patient is reactivated and can sign in again.', type='positive')
-        await self.reload()
+        reactivated = await forms.attempt(
+            lambda actor: call(doctors.set_active, actor, self.patient_id, active=True, reason=''), path=self.path
+        )
+        if reactivated is not None:
+            await self.done('The patient is reactivated and can sign in again.')
 
 
 def _upcoming(appointments: list[AppointmentView]) -> int:

@@ -160,17 +160,24 @@ def utilisation_table(data: dict[str, Any]) -> Table:
     ]
 
 
-def registrations(data: dict[str, Any]) -> Figure:
-    series = data['registrations']
+def _weekly(
+    name: str, label: str, weeks: list[str], counts: list[int], colour: str, unit: str, **layout: Any
+) -> Figure:
+    """One bar a week, without a legend; the hover reads 'Week of 2026-03-02: 4{unit}'."""
     trace = {
         'type': 'bar',
-        'name': 'New patients',
-        'x': series['weeks'],
-        'y': series['counts'],
-        'marker': {'color': '#7c3aed'},
-        'hovertemplate': 'Week of %{x}: %{y}<extra></extra>',
+        'name': label,
+        'x': weeks,
+        'y': counts,
+        'marker': {'color': colour},
+        'hovertemplate': f'Week of %{{x}}: %{{y}}{unit}<extra></extra>',
     }
-    return _figure('registrations-per-week', [trace], showlegend=False)
+    return _figure(name, [trace], showlegend=False, **layout)
+
+
+def registrations(data: dict[str, Any]) -> Figure:
+    series = data['registrations']
+    return _weekly('registrations-per-week', 'New patients', series['weeks'], series['counts'], '#7c3aed', '')
 
 
 def registrations_table(data: dict[str, Any]) -> Table:
@@ -224,15 +231,9 @@ def demographics_table(data: dict[str, Any]) -> Table:
 
 
 def visits_per_week(numbers: dict[str, Any]) -> Figure:
-    trace = {
-        'type': 'bar',
-        'name': 'Visits',
-        'x': numbers['weeks'],
-        'y': numbers['visits_per_week'],
-        'marker': {'color': '#15803d'},
-        'hovertemplate': 'Week of %{x}: %{y} visits<extra></extra>',
-    }
-    return _figure('my-visits-per-week', [trace], showlegend=False, margin={'l': 32, 'r': 8, 't': 8, 'b': 32})
+    margin = {'l': 32, 'r': 8, 't': 8, 'b': 32}
+    weeks, counts = numbers['weeks'], numbers['visits_per_week']
+    return _weekly('my-visits-per-week', 'Visits', weeks, counts, '#15803d', ' visits', margin=margin)
 
 
 # (title, figure builder, table builder, file stem) for every dashboard chart, in page order

@@ -3,14 +3,16 @@ answered, and removed again (a closed dialog leaves nothing behind)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from functools import partial
 from typing import Any, Generic, Self, TypeVar
 
 from nicegui import ui
 from nicegui.awaitable_response import AwaitableResponse
 
-from .forms import enter_submits
+from hms.services.principal import Principal
+
+from . import forms
 
 T = TypeVar('T')
 Action = Callable[[], Awaitable[T | None]]
@@ -53,6 +55,7 @@ class ConfirmDialog(ui.dialog):
         if persistent:
             self.props('persistent')
         self._action: Action[Any] | None = None
+        self.error: ui.label | None = None
         with self.default_slot, ui.card().classes(f'w-full {width} p-6 gap-4') as self.card:
             if marker:
                 self.card.mark(marker)
@@ -73,10 +76,39 @@ class ConfirmDialog(ui.dialog):
     def __exit__(self, *args: Any) -> None:
         self.body.__exit__(*args)
 
+    def banner(self) -> ui.label:
+        """The dialog's message area, placed where it is called; ``attempt`` shows refusals in it."""
+        self.error = forms.banner()
+        return self.error
+
+    async def attempt(
+        self,
+        change: Callable[[Principal], Awaitable[T]],
+        *,
+        path: str | None = None,
+        fields: forms.Fields | None = None,
+        required: tuple[str, ...] = (),
+        values: Mapping[str, Any] | None = None,
+        required_message: str = forms.REQUIRED,
+    ) -> T | None:
+        """``forms.attempt`` with the dialog's banner (placed at the end of the content if the dialog has none)."""
+        if self.error is None:
+            with self.body:
+                self.banner()
+        return await forms.attempt(
+            change,
+            path=path,
+            banner=self.error,
+            fields=fields,
+            required=required,
+            values=values,
+            required_message=required_message,
+        )
+
     def ask(self, action: Action[T] | None = None, *, then: Then[T] | None = None) -> Answer[T]:
         """Open the dialog (see the class)."""
         self._action = action
-        enter_submits(self.body, self._confirmed)
+        forms.enter_submits(self.body, self._confirmed)
         self.submitted.clear()  # now, not when the answer is first awaited: a quick click must not get lost
         self.open()
         answer = partial(self._answer, then)

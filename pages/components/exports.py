@@ -177,8 +177,7 @@ class ExportPanel(ui.card):
                 exports.start_export, ctx.uow, ctx.settings, ctx.tasks, actor, self.chosen.value, first, last
             )
         except DomainError as failure:
-            if not forms.show_field_errors(self.period_fields, failure):
-                self.error.text = failure.message
+            forms.show_error(failure, self.error, self.period_fields)
             return
         finally:
             self.start_button.enable()

@@ -3,16 +3,19 @@ message banners, Enter that submits, and the loading state of a slow list."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from nicegui import ui
 
 from hms.domain.errors import DomainError
+from hms.services.principal import Principal
 
-from ..ui import theme
+from ..ui import actions, theme
+
+T = TypeVar('T')
 
 Fields = Mapping[str, ui.input | ui.select]
 REQUIRED = 'This field is required.'
@@ -30,13 +33,50 @@ def show_field_errors(fields: Fields, error: DomainError) -> bool:
     return shown
 
 
+def show_error(failure: DomainError, banner: ui.label, fields: Fields | None = None) -> None:
+    """A refusal: each message under its field where there is one, else the whole message in ``banner``."""
+    if not (fields and show_field_errors(fields, failure)):
+        banner.text = failure.message
+
+
+async def attempt(
+    change: Callable[[Principal], Awaitable[T]],
+    *,
+    path: str | None = None,
+    banner: ui.label | None = None,
+    fields: Fields | None = None,
+    required: tuple[str, ...] = (),
+    values: Mapping[str, Any] | None = None,
+    required_message: str = REQUIRED,
+) -> T | None:
+    """``actions.attempt`` for a form: the old messages go, the ``required`` fields of ``fields`` must not be empty
+    in ``values`` (the fields' own by default); a refusal is shown under its field, else in ``banner``, else in a
+    notification."""
+    if banner is not None:
+        banner.text = ''
+    if fields:
+        clear_errors(fields)
+        if missing(fields, stripped(fields) if values is None else values, required, required_message):
+            return None
+
+    def refused(failure: DomainError) -> None:
+        if banner is not None:
+            show_error(failure, banner, fields)
+        elif not (fields and show_field_errors(fields, failure)):
+            ui.notify(failure.message, type='negative')
+
+    return await actions.attempt(change, path=path, refused=refused)
+
+
 def clear_errors(fields: Fields) -> None:
     for element in fields.values():
         element.error = None
 
 
 def missing(fields: Fields, data: Mapping[str, Any], names: tuple[str, ...], message: str = REQUIRED) -> bool:
-    """Mark required fields left empty (in a change, an empty value would otherwise read as merely too short)."""
+    """Mark required fields left empty (in a change, an empty value would otherwise read as merely too short); the
+    other fields' old messages go."""
+    clear_errors(fields)
     empty = [name for name in names if data.get(name) in (None, '')]
     for name in empty:
         fields[name].error = message

@@ -1,12 +1,19 @@
-"""The building blocks of a page's body: a card with its heading, and facts as a grid of labels and values."""
+"""The building blocks of a page's body: a card with its heading, facts as a grid of labels and values, and a panel
+drawn again after each change."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Generic, TypeVar
 
 from nicegui import ui
 
+from hms.services.principal import Principal
+
 from ..ui import theme
+from . import forms
+
+T = TypeVar('T')
 
 
 def heading(text: str, *, level: int = 2) -> ui.label:
@@ -36,3 +43,40 @@ def facts(pairs: Iterable[tuple[str, str]], *, marker: str | None = None, wrap: 
     if marker:
         grid.mark(marker)
     return grid
+
+
+class Panel(Generic[T]):
+    """A part of a page drawn from what ``read`` finds for the signed-in user, and drawn again after each change.
+
+    What follows a change (a notification, the new drawing) is built in the panel's anchor, which stays while the
+    content is drawn again (the button that made the change is gone by then).
+    """
+
+    def __init__(self, path: str, first: T) -> None:
+        self.path = path
+        with ui.column().classes('w-full gap-4') as self.anchor:
+            self.container = ui.column().classes('w-full gap-4')
+        self.render(first)
+
+    async def read(self, actor: Principal) -> T:
+        raise NotImplementedError
+
+    def draw(self, data: T) -> None:
+        raise NotImplementedError
+
+    def render(self, data: T) -> None:
+        self.container.clear()
+        with self.container:
+            self.draw(data)
+
+    async def reload(self) -> None:
+        with self.anchor:
+            data = await forms.attempt(self.read, path=self.path)
+            if data is not None:
+                self.render(data)
+
+    async def done(self, message: str) -> None:
+        """Tell the user that the change is made, and draw the panel again."""
+        with self.anchor:
+            ui.notify(message, type='positive')
+            await self.reload()

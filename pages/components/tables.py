@@ -32,6 +32,24 @@ def columns(*pairs: tuple[str, str]) -> list[dict[str, Any]]:
     return [column(name, label) for name, label in pairs]
 
 
+class SearchBox(ui.input):
+    """The search field above a list: every change (debounced) reads the list again."""
+
+    def __init__(self, label: str, on_change: Callable[[], Any], *, hint: str = '', dense: bool = False) -> None:
+        super().__init__(label, on_change=on_change)
+        self.props(f'outlined clearable debounce=300 type=search{" dense" if dense else ""}')
+        if hint:
+            self.props(f'hint="{hint}"')
+
+    @property
+    def query(self) -> str:
+        return (self.value or '').strip()
+
+    def empty(self, no_match: str, none_yet: str) -> Callable[[], str]:
+        """What an empty list says: nothing matches the search, or there is nothing yet."""
+        return lambda: no_match if self.query else none_yet
+
+
 @dataclass(frozen=True)
 class Sort:
     """The column the user sorts by (None: the list's own order) and its direction."""

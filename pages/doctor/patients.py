@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from nicegui import ui
@@ -10,20 +9,18 @@ from nicegui import ui
 from hms import context as app_context
 from hms.db.records import PatientOfDoctor
 from hms.domain.enums import Role
-from hms.domain.errors import NotFound
 from hms.services import notices, records
 from hms.services.principal import Principal
 
 from ..components.history import patient_summary, upcoming_appointments, visit_history
-from ..components.tables import ListTable, column
+from ..components.tables import ListTable, SearchBox, column
 from ..ui import theme
 from ..ui.access import role_page
 from ..ui.actions import acting
 from ..ui.frame import frame
-from ..ui.services import call
+from ..ui.services import call, find
 
 PATH = '/doctor/patients'
-PATIENT_ID = re.compile(r'[0-9]{1,18}')
 NO_SUCH_PATIENT = 'No such patient among yours.'
 LIST_COLUMNS = [
     column('name', 'Patient', sortable=True),
@@ -47,12 +44,7 @@ def create() -> None:
 
     @role_page(PATH + '/{patient_id}', Role.DOCTOR)
     async def history_page(principal: Principal, patient_id: str) -> None:
-        history = None
-        if PATIENT_ID.fullmatch(patient_id):
-            try:
-                history = await call(records.patient_history, principal, int(patient_id))
-            except NotFound:
-                history = None
+        history = await find(patient_id, lambda number: call(records.patient_history, principal, number))
         title = history.patient.name if history else 'No such patient'
         with frame(principal, title, current_path=PATH):
             if history is None:
@@ -85,38 +77,23 @@ class _PatientList:
     """The search box and the patients who have or had an appointment with the doctor."""
 
     def __init__(self, found: list[PatientOfDoctor]) -> None:
-        self.text = (
-            ui.input('Search my patients', on_change=self.search)
-            .props('outlined clearable debounce=300 type=search hint="Part of the name is enough"')
-            .classes('w-full')
-            .mark('patient-search')
+        self.text = SearchBox('Search my patients', self.search, hint='Part of the name is enough')
+        self.text.classes('w-full').mark('patient-search')
+        empty = self.text.empty(
+            'None of your patients matches this search. Try part of the first or last name.',
+            'No patients yet. Patients appear here once they book an appointment with you.',
         )
         self.table = ListTable(
-            'patients',
-            LIST_COLUMNS,
-            _row,
-            empty=self._empty_text,
-            load=self._load,
-            pagination=25,
-            marker='my-patients',
-            row_key='id',
+            'patients', LIST_COLUMNS, _row, empty=empty, load=self._load, pagination=25, marker='my-patients'
         )
         self.table.add_slot('body-cell-name', NAME_SLOT)
         self.table.show_items(found)
-
-    def _searching(self) -> str:
-        return (self.text.value or '').strip()
-
-    def _empty_text(self) -> str:
-        if self._searching():
-            return 'None of your patients matches this search. Try part of the first or last name.'
-        return 'No patients yet. Patients appear here once they book an appointment with you.'
 
     async def _load(self) -> list[PatientOfDoctor] | None:
         principal = await acting(PATH)
         if principal is None:
             return None
-        return await call(records.my_patients, principal, self._searching())
+        return await call(records.my_patients, principal, self.text.query)
 
     async def search(self) -> None:
         await self.table.reload()

@@ -3,7 +3,6 @@ version), cancel the appointment or mark a no-show."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -14,7 +13,7 @@ from hms import context as app_context
 from hms.config import Settings
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import AppointmentStatus, Role
-from hms.domain.errors import DomainError, NotFound
+from hms.domain.errors import DomainError
 from hms.domain.records import TreatmentIn
 from hms.domain.scheduling import CancelIn
 from hms.domain.validation import parse
@@ -26,15 +25,14 @@ from hms.services.views import AppointmentView
 from ..components import forms
 from ..components.dialogs import ConfirmDialog
 from ..components.history import MEDICINE_KEYS, day_text, prescription_table, status_badge, treatment_details
-from ..components.sections import facts, section
+from ..components.sections import Panel, facts, section
 from ..ui import theme
 from ..ui.access import role_page
 from ..ui.actions import acting
 from ..ui.frame import frame
-from ..ui.services import call
+from ..ui.services import call, find
 
 PATH = '/doctor/appointments'
-APPOINTMENT_ID = re.compile(r'[0-9]{1,18}')
 NO_SUCH_APPOINTMENT = 'No such appointment: it does not exist or is not one of yours.'
 MEDICINE_LABELS = {
     'name': 'Medicine',
@@ -53,12 +51,7 @@ Record = Callable[[UnitOfWork, Settings, Principal, int, TreatmentIn], VisitView
 def create() -> None:
     @role_page(PATH + '/{appointment_id}', Role.DOCTOR)
     async def visit_page(principal: Principal, appointment_id: str) -> None:
-        visit = None
-        if APPOINTMENT_ID.fullmatch(appointment_id):
-            try:
-                visit = await call(records.get_visit, principal, int(appointment_id))
-            except NotFound:
-                visit = None
+        visit = await find(appointment_id, lambda number: call(records.get_visit, principal, number))
         title = f'Visit: {visit.visit.appointment.patient_name}' if visit else 'No such appointment'
         with frame(principal, title, current_path='/doctor'):
             if visit is None:
@@ -196,49 +189,32 @@ class _TreatmentForm(ui.column):
 # --- The page ---------------------------------------------------------------------------------------------------------
 
 
-class _VisitPanel:
-    """The appointment and what can be done with it; rebuilt after each change."""
+class _VisitPanel(Panel[VisitRecord]):
+    """The appointment and what can be done with it; drawn again after each change."""
 
     def __init__(self, visit: VisitRecord) -> None:
         self.appointment_id = visit.visit.appointment.id
-        self.path = f'{PATH}/{self.appointment_id}'
-        with ui.column().classes('w-full gap-4') as self.anchor:  # stays while the container is rebuilt
-            self.container = ui.column().classes('w-full gap-4')
-        self.render(visit)
+        super().__init__(f'{PATH}/{self.appointment_id}', visit)
 
-    async def actor(self) -> Principal | None:
-        return await acting(self.path)
+    async def read(self, actor: Principal) -> VisitRecord:
+        return await call(records.get_visit, actor, self.appointment_id)
 
-    async def reload(self) -> None:
-        with self.anchor:
-            actor = await self.actor()
-            if actor is None:
-                return
-            try:
-                visit = await call(records.get_visit, actor, self.appointment_id)
-            except DomainError as failure:
-                ui.notify(failure.message, type='negative')
-                return
-            self.render(visit)
-
-    def render(self, visit: VisitRecord) -> None:
-        self.container.clear()
-        appointment = visit.visit.appointment
-        with self.container:
-            _summary(appointment)
-            if appointment.status is AppointmentStatus.BOOKED:
-                self._booked(appointment)
-            elif appointment.status is AppointmentStatus.COMPLETED:
-                self._completed(visit)
-            elif appointment.status is AppointmentStatus.NO_SHOW:
-                ui.label('The patient did not come: this appointment is marked as a no-show, which is final.').classes(
-                    theme.INFO_BANNER
-                ).mark('visit-state')
-            else:
-                reason = f' Reason: {appointment.cancel_reason}' if appointment.cancel_reason else ''
-                ui.label(f'This appointment was cancelled; no visit can be recorded on it.{reason}').classes(
-                    theme.INFO_BANNER
-                ).mark('visit-state')
+    def draw(self, data: VisitRecord) -> None:
+        appointment = data.visit.appointment
+        _summary(appointment)
+        if appointment.status is AppointmentStatus.BOOKED:
+            self._booked(appointment)
+        elif appointment.status is AppointmentStatus.COMPLETED:
+            self._completed(data)
+        elif appointment.status is AppointmentStatus.NO_SHOW:
+            ui.label('The patient did not come: this appointment is marked as a no-show, which is final.').classes(
+                theme.INFO_BANNER
+            ).mark('visit-state')
+        else:
+            reason = f' Reason: {appointment.cancel_reason}' if appointment.cancel_reason else ''
+            ui.label(f'This appointment was cancelled; no visit can be recorded on it.{reason}').classes(
+                theme.INFO_BANNER
+            ).mark('visit-state')
 
     def _booked(self, appointment: AppointmentView) -> None:
         zone = app_context.get().settings.zone
@@ -294,15 +270,14 @@ class _VisitPanel:
 
     async def _save(self, service: Record, data: dict[str, Any], done: str) -> DomainError | None:
         """Write the treatment record through ``service``; the failure, if any, for the form to show."""
-        actor = await self.actor()
+        actor = await acting(self.path)
         if actor is None:
             return None
         try:
             await call(service, actor, self.appointment_id, parse(TreatmentIn, data))
         except DomainError as failure:
             return failure
-        ui.notify(done, type='positive')
-        await self.reload()
+        await self.done(done)
         return None
 
     def _open_cancel(self, appointment: AppointmentView) -> None:
@@ -318,29 +293,20 @@ class _VisitPanel:
         with dialog:
             ui.label(f'{notices.when(appointment.start, zone)} with {appointment.patient_name}')
             ui.label('The patient is told, with your reason.').classes(theme.SUBTLE)
-            error = forms.banner()
-            reason = ui.textarea('Reason (the patient will see it)').props('outlined autogrow maxlength=500 counter')
-            reason.classes('w-full').mark('cancel-reason')
+            dialog.banner()
+            fields = {'reason': ui.textarea('Reason (the patient will see it)')}
+            fields['reason'].props('outlined autogrow maxlength=500 counter').classes('w-full').mark('cancel-reason')
 
-        async def cancel() -> bool | None:
-            error.text = ''
-            reason.error = None
-            text = (reason.value or '').strip()
-            if not text:
-                reason.error = 'A reason is required.'
-                return None
-            actor = await self.actor()
-            if actor is None:
-                return None
-            try:
-                await call(appointments.cancel, actor, appointment.id, parse(CancelIn, {'reason': text}).reason)
-            except DomainError as failure:
-                if not forms.show_field_errors({'reason': reason}, failure):
-                    error.text = failure.message
-                return None
-            return True
+        async def change(actor: Principal) -> AppointmentView:
+            reason = parse(CancelIn, {'reason': (fields['reason'].value or '').strip()}).reason
+            return await call(appointments.cancel, actor, appointment.id, reason)
 
-        dialog.ask(cancel, then=lambda _: self._done('Appointment cancelled; the patient is told.'))
+        async def cancel() -> AppointmentView | None:
+            return await dialog.attempt(
+                change, path=self.path, fields=fields, required=('reason',), required_message='A reason is required.'
+            )
+
+        dialog.ask(cancel, then=lambda _: self.done('Appointment cancelled; the patient is told.'))
 
     def _open_no_show(self, appointment: AppointmentView) -> None:
         zone = app_context.get().settings.zone
@@ -355,26 +321,12 @@ class _VisitPanel:
         with dialog:
             when = notices.when(appointment.start, zone)
             ui.label(f'{appointment.patient_name} did not come to the appointment of {when}. This is final.')
-            error = forms.banner()
+            dialog.banner()
 
-        async def mark() -> bool | None:
-            error.text = ''
-            actor = await self.actor()
-            if actor is None:
-                return None
-            try:
-                await call(records.mark_no_show, actor, appointment.id)
-            except DomainError as failure:
-                error.text = failure.message
-                return None
-            return True
+        async def mark() -> AppointmentView | None:
+            return await dialog.attempt(lambda actor: call(records.mark_no_show, actor, appointment.id), path=self.path)
 
-        dialog.ask(mark, then=lambda _: self._done('Marked as a no-show.'))
-
-    async def _done(self, message: str) -> None:
-        with self.anchor:  # the button that opened the dialog is rebuilt: continue in the page
-            ui.notify(message, type='positive')
-            await self.reload()
+        dialog.ask(mark, then=lambda _: self.done('Marked as a no-show.'))
 
 
 def _summary(appointment: AppointmentView) -> None:

@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from nicegui import ui
 
 from hms import context as app_context
-from hms.db.uow import UnitOfWork
 from hms.domain.enums import Role
 from hms.domain.errors import DomainError, InvalidInput, NotFound, SlotTaken
 from hms.domain.scheduling import BookingIn
@@ -26,7 +25,7 @@ from ..ui.access import role_page
 from ..ui.actions import acting
 from ..ui.frame import frame
 from ..ui.i18n import t
-from ..ui.services import call
+from ..ui.services import call, find
 
 SEARCH_PATH = '/patient/doctors'
 NO_SUCH_DOCTOR = 'No such doctor: this doctor does not exist or is not taking bookings.'
@@ -43,7 +42,7 @@ def create() -> None:
 
     @role_page(SEARCH_PATH + '/{doctor_id}', Role.PATIENT)
     async def doctor_page(principal: Principal, doctor_id: str) -> None:
-        doctor = await call(_doctor, doctor_id)
+        doctor = await find(doctor_id, lambda number: call(doctors.get_doctor, number))
         if doctor is None:
             with frame(principal, 'No such doctor', current_path=SEARCH_PATH):
                 forms.banner(t(NO_SUCH_DOCTOR))
@@ -52,15 +51,6 @@ def create() -> None:
         with frame(principal, doctor.name, current_path=SEARCH_PATH):
             _profile(doctor)
             await _booking_panel(doctor)
-
-
-def _doctor(uow: UnitOfWork, doctor_id: str) -> DoctorView | None:
-    if not (doctor_id.isascii() and doctor_id.isdigit()) or len(doctor_id) > 18:  # e.g. '²' is a digit too
-        return None
-    try:
-        return doctors.get_doctor(uow, int(doctor_id))
-    except NotFound:
-        return None
 
 
 # --- Finding a doctor ------------------------------------------------------------------------------------------------

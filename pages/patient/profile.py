@@ -19,7 +19,7 @@ from ..components.sections import section
 from ..components.tables import columns
 from ..ui import formats, theme
 from ..ui.access import role_page
-from ..ui.actions import acting
+from ..ui.actions import attempt
 from ..ui.frame import frame
 from ..ui.i18n import t
 from ..ui.services import call
@@ -98,22 +98,18 @@ def _profile_form(mine: ProfileView) -> None:
             element.classes('w-full')
 
         async def save() -> None:
-            error.text = ''
-            forms.clear_errors(fields)
             data = forms.stripped(fields)
-            if forms.missing(fields, data, REQUIRED, t('This field is required.')):
-                return
-            actor = await acting(PATH)
-            if actor is None:
-                return
-            try:
-                saved = await call(profile.update_profile, actor, parse(ProfilePatch, data))
-            except DomainError as failure:
-                if not forms.show_field_errors(fields, failure):
-                    error.text = failure.message
-                return
-            fields['blood_group'].value = saved.blood_group or ''
-            ui.notify(t('Your details are saved.'), type='positive')
+            saved = await forms.attempt(
+                lambda actor: call(profile.update_profile, actor, parse(ProfilePatch, data)),
+                path=PATH,
+                banner=error,
+                fields=fields,
+                required=REQUIRED,
+                required_message=t('This field is required.'),
+            )
+            if saved is not None:
+                fields['blood_group'].value = saved.blood_group or ''
+                ui.notify(t('Your details are saved.'), type='positive')
 
         ui.button(t('Save my details'), icon='save', on_click=save).props('no-caps').mark('save-profile')
         forms.enter_submits(card, save)
@@ -133,23 +129,21 @@ def _email_form(current: ui.label) -> None:
             element.classes('w-full')
 
         async def change() -> None:
-            error.text = ''
-            forms.clear_errors(fields)
             data = {'new_email': (fields['new_email'].value or '').strip(), 'password': fields['password'].value or ''}
             if forms.missing(fields, data, ('new_email', 'password'), t('This field is required.')):
                 return
-            actor = await acting(PATH)
-            if actor is None:
+
+            def refused(failure: DomainError) -> None:
+                fields['password'].value = ''  # asked again (first: a new value clears the field's message)
+                forms.show_error(failure, error, fields)
+
+            changed = await attempt(
+                lambda actor: call(profile.change_email, actor, parse(EmailChange, data)), path=PATH, refused=refused
+            )
+            if changed is None:
                 return
-            try:
-                changed = await call(profile.change_email, actor, parse(EmailChange, data))
-            except DomainError as failure:
-                fields['password'].value = ''
-                if not forms.show_field_errors(fields, failure):
-                    error.text = failure.message
-                return
-            fields['new_email'].value = ''
             fields['password'].value = ''
+            fields['new_email'].value = ''
             current.text = changed.email
             ui.notify(t('Your sign-in email is now {email}.', email=changed.email), type='positive')
 

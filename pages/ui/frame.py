@@ -14,7 +14,7 @@ from hms.services import preferences
 from hms.services.principal import Principal
 
 from . import status_banner, theme
-from .actions import acting
+from .actions import attempt
 from .i18n import LANGUAGE_KEY, t
 from .navigation import NAVIGATION
 from .services import call
@@ -132,26 +132,16 @@ class _ThemeChoice:
                 ui.navigate.reload()
 
     async def choose(self, theme_name: str) -> None:
-        actor = await acting(self.path)
-        if actor is None:
-            return
-        try:
-            saved = await call(preferences.set_theme, actor, theme_name)
-        except DomainError as error:
-            ui.notify(error.message, type='negative')
+        saved = await attempt(lambda actor: call(preferences.set_theme, actor, theme_name), path=self.path)
+        if saved is None:
             return
         self.show(saved.theme)
         name = t(preferences.THEMES[saved.theme])
         ui.notify(t('Colour theme: {name}. We will remember it when you sign in again.', name=name), type='positive')
 
     async def choose_language(self, language: str) -> None:
-        actor = await acting(self.path)
-        if actor is None:
-            return
-        try:
-            saved = await call(preferences.set_language, actor, language)
-        except DomainError as error:
-            ui.notify(error.message, type='negative')
+        saved = await attempt(lambda actor: call(preferences.set_language, actor, language), path=self.path)
+        if saved is None:
             return
         self.storage[LANGUAGE_KEY] = saved.language
         ui.navigate.reload()  # every text of the page in the new language

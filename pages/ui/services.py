@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Callable
+import re
+from collections.abc import Awaitable, Callable
 from functools import cache, partial
 from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 
@@ -19,9 +20,11 @@ from nicegui import run
 from hms import context as app_context
 from hms.config import Settings
 from hms.db.uow import UnitOfWork
+from hms.domain.errors import NotFound
 
 P = ParamSpec('P')
 R = TypeVar('R')
+ID = re.compile(r'[0-9]{1,18}')  # an id as a page's address carries it
 
 
 @overload
@@ -62,3 +65,13 @@ def _in_unit_of_work(service: Callable[..., R], args: tuple[Any, ...], kwargs: d
 def _takes_settings(service: Callable[..., Any]) -> bool:
     parameters = list(inspect.signature(service).parameters)
     return len(parameters) > 1 and parameters[1] == 'settings'
+
+
+async def find(typed_id: str, read: Callable[[int], Awaitable[R]]) -> R | None:
+    """What ``read`` finds for an id from a page's address; None when it is no id, or nothing has it (NotFound)."""
+    if not ID.fullmatch(typed_id):
+        return None
+    try:
+        return await read(int(typed_id))
+    except NotFound:
+        return None
