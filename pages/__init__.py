@@ -1,6 +1,10 @@
 """The NiceGUI pages, by role: ``admin/``, ``doctor/``, ``patient/`` and ``account/`` (signing in, the own account
 and exports, for every role); ``components/`` holds the reusable pieces and ``ui/`` the frame, theme, navigation,
-formats, translations and session. Each page module has one public ``create()`` that registers its pages."""
+formats, translations, session, access and service calls. Each page module has one public ``create()`` that
+registers its pages.
+
+Imports point one way: the role folders use ``components/`` and ``ui/``, ``components/`` uses ``ui/``, and ``ui/``
+uses neither (import-linter refuses cycles between these folders)."""
 
 from .account import exports, profile, security, sign_in
 from .admin import appointments as admin_appointments

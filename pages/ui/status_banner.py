@@ -1,5 +1,8 @@
 """A banner on every signed-in page while background jobs are delayed (Redis, the job queue, is unreachable):
-pages, booking and records keep working; emails, reminders and exports wait until it is back."""
+pages, booking and records keep working; emails, reminders and exports wait until it is back.
+
+Part of the frame (``frame`` shows it on every page), so it lives with the frame in ``ui/``: components build on
+``ui/``, never the other way round."""
 
 from __future__ import annotations
 
