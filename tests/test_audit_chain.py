@@ -18,8 +18,8 @@ from hms import context
 from hms.cli import main
 from hms.clock import ManualClock
 from hms.context import AppContext
-from hms.db.audit_log import AuditFilter
 from hms.db.models import AuditEntry
+from hms.domain.criteria import AuditFilter
 from hms.domain.enums import Role
 from hms.domain.errors import NotAllowed
 from hms.services import audit

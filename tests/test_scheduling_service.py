@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from hms.clock import ManualClock
 from hms.db.models import AuditEntry
-from hms.db.scheduling import AppointmentFilter
+from hms.domain.criteria import AppointmentFilter
 from hms.domain.enums import AppointmentStatus, Role, SessionKind
 from hms.domain.errors import (
     AvailabilityConflict,

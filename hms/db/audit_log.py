@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import TypeVarTuple
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from hms.domain.criteria import AuditFilter
+
 from .models import AuditEntry
 from .scheduling import people_names
 
 Ts = TypeVarTuple('Ts')
-
-
-@dataclass(frozen=True)
-class AuditFilter:
-    actor_id: int | None = None
-    action: str | None = None  # an exact action, or a prefix ending in '.' such as 'login.'
-    subject_user_id: int | None = None
-    since: datetime | None = None  # inclusive
-    until: datetime | None = None  # exclusive
-    success: bool | None = None
 
 
 def _filtered(query: Select[*Ts], where: AuditFilter) -> Select[*Ts]:

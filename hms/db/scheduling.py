@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Select, String, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
+from hms.domain.criteria import AppointmentFilter
 from hms.domain.enums import AppointmentStatus, Role
 
 from .models import (
@@ -235,16 +236,6 @@ class AvailabilityRepository:
 
     def add_override(self, override: DateOverride) -> None:
         self.session.add(override)
-
-
-@dataclass(frozen=True)
-class AppointmentFilter:
-    start_from: datetime | None = None
-    start_to: datetime | None = None
-    doctor_id: int | None = None
-    patient_id: int | None = None
-    department_id: int | None = None
-    statuses: tuple[AppointmentStatus, ...] = ()
 
 
 class AppointmentRepository:

@@ -13,8 +13,9 @@ from hms import clock
 from hms.config import Settings
 from hms.db.errors import CONSTRAINT_VIOLATION
 from hms.db.models import Appointment, DoctorProfile
-from hms.db.scheduling import AppointmentFilter, role_of
+from hms.db.scheduling import role_of
 from hms.db.uow import UnitOfWork
+from hms.domain.criteria import AppointmentFilter
 from hms.domain.enums import AppointmentStatus, Role
 from hms.domain.errors import (
     InvalidInput,

@@ -13,9 +13,9 @@ from typing import Any
 from hms import clock
 from hms.db import audit_log
 from hms.db.audit_chain import GENESIS, AuditLogIsAppendOnly, ChainReport, compute_hash, content, lock, verify
-from hms.db.audit_log import AuditFilter
 from hms.db.models import AuditEntry
 from hms.db.uow import UnitOfWork
+from hms.domain.criteria import AuditFilter
 from hms.domain.enums import Role
 from hms.domain.errors import NotAllowed
 
@@ -115,6 +115,12 @@ def browse(uow: UnitOfWork, principal: Principal, where: AuditFilter, *, limit: 
     _admin_only(principal)
     rows, total = audit_log.search(uow.session, where, limit=limit, offset=offset)
     return Page(items=[_view(row) for row in rows], total=total, limit=limit, offset=offset)
+
+
+def verify_chain(uow: UnitOfWork, principal: Principal) -> ChainReport:
+    """Walk the whole hash chain for the administrator: intact, or the first altered, removed or reordered row."""
+    _admin_only(principal)
+    return verify(uow.session)
 
 
 def action_names(uow: UnitOfWork, principal: Principal) -> list[str]:

@@ -10,8 +10,8 @@ from hms import clock
 from hms.cache import Codec, read_through
 from hms.config import Settings
 from hms.db.models import Appointment, DateOverride, DoctorProfile, OverrideWindow, WeeklyWindow
-from hms.db.scheduling import AppointmentFilter
 from hms.db.uow import UnitOfWork
+from hms.domain.criteria import AppointmentFilter
 from hms.domain.enums import AppointmentStatus, Role
 from hms.domain.errors import AvailabilityConflict, NotAllowed, NotBookable, NotFound, SlotTaken
 from hms.domain.scheduling import MAX_YEAR, AvailabilityIn, WindowIn

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from hms.db.scheduling import AppointmentFilter
 from hms.db.uow import UnitOfWork
+from hms.domain.criteria import AppointmentFilter
 from hms.domain.enums import Role
 from hms.domain.errors import NotFound
 from hms.domain.scheduling import PatientContactPatch

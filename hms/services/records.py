@@ -11,8 +11,8 @@ from hms import clock
 from hms.config import Settings
 from hms.db.models import Appointment, Treatment, TreatmentVersion
 from hms.db.records import PatientOfDoctor
-from hms.db.scheduling import AppointmentFilter
 from hms.db.uow import UnitOfWork
+from hms.domain.criteria import AppointmentFilter
 from hms.domain.enums import AppointmentStatus, Gender, Role
 from hms.domain.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from hms.domain.records import TreatmentIn

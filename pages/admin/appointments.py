@@ -10,8 +10,8 @@ from nicegui import events, ui
 
 from hms import context as app_context
 from hms.config import Settings
-from hms.db.scheduling import AppointmentFilter
 from hms.db.uow import UnitOfWork
+from hms.domain.criteria import AppointmentFilter
 from hms.domain.enums import AppointmentStatus, Role
 from hms.services import appointments, availability, departments, doctors, notices, patients
 from hms.services.exports import ExportKind

@@ -13,12 +13,12 @@ from typing import Any
 from nicegui import ui
 
 from hms import context as app_context
-from hms.db.audit_log import AuditFilter
 from hms.db.uow import UnitOfWork
+from hms.domain.criteria import AuditFilter
 from hms.domain.enums import Role
 from hms.domain.errors import DomainError
 from hms.services import audit, notices
-from hms.services.audit import AuditView, ChainReport
+from hms.services.audit import AuditView
 from hms.services.principal import Principal
 from hms.services.views import Page
 
@@ -59,10 +59,6 @@ def _browse(uow: UnitOfWork, principal: Principal, where: AuditFilter, offset: i
     ids = {i for item in page.items for i in (item.actor_id, item.subject_user_id) if i is not None}
     names = audit.people(uow, principal, ids)
     return Page(items=[_Entry(item, names) for item in page.items], total=page.total, limit=limit, offset=offset)
-
-
-def _verify(uow: UnitOfWork) -> ChainReport:
-    return audit.verify(uow.session)
 
 
 def _person(user_id: int | None, role: str | None, names: dict[int, str]) -> str:
@@ -191,9 +187,10 @@ class _AuditPanel:
         await self.table.reload()
 
     async def verify(self) -> None:
-        if await acting(PATH) is None:
+        principal = await acting(PATH)
+        if principal is None:
             return
-        report = await call(_verify)
+        report = await call(audit.verify_chain, principal)
         if report.ok:
             self.chain.text = f'Chain intact: {report.rows} entries verified.'
             self.chain.classes(replace=theme.SUCCESS_BANNER)

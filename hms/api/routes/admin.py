@@ -43,8 +43,7 @@ from hms.api.schemas import (
     ViewModel,
 )
 from hms.context import AppContext
-from hms.db.audit_log import AuditFilter
-from hms.db.scheduling import AppointmentFilter
+from hms.domain.criteria import AppointmentFilter, AuditFilter
 from hms.domain.scheduling import (
     AvailabilityIn,
     DepartmentIn,
