@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-postgres lint format install clean
+.PHONY: run test test-postgres lint format install clean translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,3 +40,19 @@ format: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# Extract the user-facing strings, update each language's catalogue, compile them and check that nothing is missing,
+# fuzzy or has other placeholders. The .po files are committed; compiled .mo files are not (the app compiles a
+# catalogue in memory when no .mo is beside it).
+LOCALES := hms/locale
+LANGUAGES := de fr
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext --sort-by-file --add-location=file --no-wrap \
+		--project=HMS --copyright-holder="HMS contributors" -o $(LOCALES)/messages.pot hms pages jobs
+	for lang in $(LANGUAGES); do \
+		test -f $(LOCALES)/$$lang/LC_MESSAGES/messages.po || \
+			$(BIN)/pybabel init -i $(LOCALES)/messages.pot -d $(LOCALES) -l $$lang --no-wrap; \
+	done
+	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-fuzzy-matching --ignore-obsolete --no-wrap
+	$(BIN)/pybabel compile -d $(LOCALES) --statistics
+	$(BIN)/python -m hms.i18n.check

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     clinic_name: str = 'HMS Clinic'
     clinic_address: str = ''
     timezone: str = 'UTC'
+    default_language: str = Field(default='en', pattern=r'^(en|de|fr)$')  # when neither account nor browser says
     storage_secret: SecretStr | None = None
     admin_email: str = 'admin@hms.local'
     admin_password: SecretStr | None = None

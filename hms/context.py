@@ -10,6 +10,7 @@ import threading
 from dataclasses import dataclass
 from functools import partial
 
+from hms import i18n
 from hms.cache import Cache
 from hms.config import Settings
 from hms.db.uow import Database, UnitOfWork
@@ -66,6 +67,7 @@ def init(settings: Settings) -> AppContext:
         publisher = LocalPublisher()  # one process, no Redis: hand events straight to this process's hub
         publisher.listeners.append(hub.deliver_threadsafe)
     cache = Cache(settings.redis_url)
+    i18n.configure(settings.default_language)  # what this process speaks when no request or recipient says
     _current = AppContext(
         settings=settings,
         db=Database(settings.effective_database_url, publisher, cache),

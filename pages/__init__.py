@@ -6,6 +6,8 @@ registers its pages.
 Imports point one way: the role folders use ``components/`` and ``ui/``, ``components/`` uses ``ui/``, and ``ui/``
 uses neither (import-linter refuses cycles between these folders)."""
 
+from hms import context as app_context
+
 from .account import exports, profile, security, sign_in
 from .admin import appointments as admin_appointments
 from .admin import audit, dashboard, departments, doctors, jobs, outbox
@@ -17,11 +19,12 @@ from .patient import appointments as patient_appointments
 from .patient import booking, visits
 from .patient import home as patient_home
 from .patient import profile as patient_profile
-from .ui import errors, pwa
+from .ui import errors, i18n, pwa
 
 
 def create() -> None:
     """Register every page (called by main.py; safe to call again after NiceGUI resets, as tests do)."""
+    i18n.install(app_context.get().settings.default_language)
     errors.create()
     pwa.create()
     sign_in.create()

@@ -65,7 +65,8 @@ def _is_our_module(module: str) -> bool:
 
 
 def _private(name: str) -> bool:
-    return name.startswith('_') and not (name.startswith('__') and name.endswith('__'))
+    # '_' alone is gettext's public name (hms.i18n._), dunders are Python's own
+    return name.startswith('_') and name != '_' and not (name.startswith('__') and name.endswith('__'))
 
 
 def _imported_from(source: Source, node: ast.ImportFrom) -> str:

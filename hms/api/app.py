@@ -8,6 +8,7 @@ from starlette.routing import Mount
 from hms.runtime.api_guard import ApiGuard
 
 from . import problems
+from .language import RequestLanguage
 from .openapi import DocumentedAPI
 from .routes import (
     admin,
@@ -38,6 +39,7 @@ def create_api() -> FastAPI:
     )
     problems.install(api)
     api.add_middleware(ApiGuard)  # body size limit, no state change from other sites
+    api.add_middleware(RequestLanguage)  # a problem's detail in the client's language
     api.include_router(health.router)
     api.include_router(auth.router)
     routers = (departments, doctors, appointments, doctor, records, patient, admin, stats, exports, jobs)

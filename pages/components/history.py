@@ -10,11 +10,11 @@ from typing import Any
 from nicegui import ui
 
 from hms.domain.enums import AppointmentStatus
+from hms.i18n import _
 from hms.services.records import PatientSummary, TreatmentView, VisitView
 from hms.services.views import AppointmentView
 
 from ..ui import formats, theme
-from ..ui.i18n import t
 from .sections import facts, section
 from .tables import columns
 
@@ -40,7 +40,7 @@ def day_text(day: date) -> str:
 
 def status_badge(status: AppointmentStatus) -> ui.badge:
     label, color = BADGES[status]
-    return ui.badge(t(label), color=color).mark('status')
+    return ui.badge(_(label), color=color).mark('status')
 
 
 def patient_summary(patient: PatientSummary) -> None:
@@ -62,9 +62,9 @@ def upcoming_appointments(
     found: list[AppointmentView], *, visit_links_for: int | None = None, empty: str = 'No upcoming appointments.'
 ) -> None:
     """Booked appointments ahead; the signed-in doctor's own link to their visit page."""
-    with section(t('Upcoming appointments'), marker='upcoming'):
+    with section(_('Upcoming appointments'), marker='upcoming'):
         if not found:
-            ui.label(t(empty)).classes(theme.SUBTLE).mark('no-upcoming')
+            ui.label(_(empty)).classes(theme.SUBTLE).mark('no-upcoming')
             return
         for appointment in found:
             with ui.row().classes('w-full items-center gap-3').mark(f'upcoming-{appointment.id}'):
@@ -72,40 +72,40 @@ def upcoming_appointments(
                 ui.label(f'{appointment.doctor_name} · {appointment.department_name}')
                 status_badge(appointment.status)
                 if appointment.reason:
-                    ui.label(t('Reason: {reason}', reason=appointment.reason)).classes(theme.SUBTLE)
+                    ui.label(_('Reason: {reason}', reason=appointment.reason)).classes(theme.SUBTLE)
                 if visit_links_for is not None and appointment.doctor_id == visit_links_for:
                     ui.link('Open the visit', f'/doctor/appointments/{appointment.id}')
 
 
 def prescription_table(prescription: list[dict[str, Any]], *, marker: str) -> None:
     if not prescription:
-        ui.label(t('No medicines prescribed.')).classes(theme.SUBTLE).mark(marker)
+        ui.label(_('No medicines prescribed.')).classes(theme.SUBTLE).mark(marker)
         return
     rows = [
         {'id': index, **{key: str(item.get(key) or '') for key in MEDICINE_KEYS}}
         for index, item in enumerate(prescription)
     ]
-    translated = [{**spec, 'label': t(spec['label'])} for spec in PRESCRIPTION_COLUMNS]
+    translated = [{**spec, 'label': _(spec['label'])} for spec in PRESCRIPTION_COLUMNS]
     table = ui.table(columns=translated, rows=rows, row_key='id').classes('w-full')
     table.props('flat dense bordered wrap-cells').mark(marker)
 
 
 def treatment_details(treatment: TreatmentView, *, private: bool, marker: str = '') -> None:
     """The treatment record: what the doctor found and advised; private notes only for clinicians."""
-    found = [(t('Diagnosis'), treatment.diagnosis)]
+    found = [(_('Diagnosis'), treatment.diagnosis)]
     if treatment.treatment:
-        found.append((t('Treatment given'), treatment.treatment))
+        found.append((_('Treatment given'), treatment.treatment))
     facts(found, marker=f'diagnosis-{marker}' if marker else None, wrap=True)
-    ui.label(t('Prescription')).classes('font-medium')
+    ui.label(_('Prescription')).classes('font-medium')
     prescription_table(treatment.prescription, marker=f'prescription-{marker}' if marker else 'prescription')
-    none = t('None')
+    none = _('None')
     advised = [
-        (t('Tests advised'), treatment.tests or none),
-        (t('Notes for the patient'), treatment.notes or none),
+        (_('Tests advised'), treatment.tests or none),
+        (_('Notes for the patient'), treatment.notes or none),
     ]
     if private and treatment.private_notes is not None:
         advised.append(('Private notes', treatment.private_notes or none))  # clinicians only: English
-    advised.append((t('Suggested next visit'), day_text(treatment.next_visit) if treatment.next_visit else none))
+    advised.append((_('Suggested next visit'), day_text(treatment.next_visit) if treatment.next_visit else none))
     facts(advised, wrap=True)
 
 
@@ -118,22 +118,22 @@ def visit_card(visit: VisitView, *, private: bool, visit_links_for: int | None =
             if visit_links_for is not None and appointment.doctor_id == visit_links_for:
                 ui.link('Open the visit', f'/doctor/appointments/{appointment.id}')
         if appointment.reason:
-            ui.label(t('Reason for the visit: {reason}', reason=appointment.reason)).classes(theme.SUBTLE)
+            ui.label(_('Reason for the visit: {reason}', reason=appointment.reason)).classes(theme.SUBTLE)
         if visit.treatment is None:
-            ui.label(t('No treatment record was written for this visit.')).classes(theme.SUBTLE)
+            ui.label(_('No treatment record was written for this visit.')).classes(theme.SUBTLE)
         else:
             treatment_details(visit.treatment, private=private, marker=str(appointment.id))
             if visit.treatment.version > 1:
-                ui.label(t('Amended: version {version}', version=visit.treatment.version)).classes(theme.SUBTLE)
+                ui.label(_('Amended: version {version}', version=visit.treatment.version)).classes(theme.SUBTLE)
 
 
 def visit_history(
     visits: list[VisitView], *, private: bool, empty: str, visit_links_for: int | None = None, title: str = 'Visits'
 ) -> None:
     """Completed visits, newest first, each with its treatment record."""
-    with section(t(title), marker='visits'):
+    with section(_(title), marker='visits'):
         if not visits:
-            ui.label(t(empty)).classes(theme.SUBTLE).mark('no-visits')
+            ui.label(_(empty)).classes(theme.SUBTLE).mark('no-visits')
             return
         for visit in visits:
             visit_card(visit, private=private, visit_links_for=visit_links_for)

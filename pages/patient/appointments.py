@@ -15,6 +15,7 @@ from hms.domain.enums import AppointmentStatus, Role
 from hms.domain.errors import DomainError, InvalidTransition, NotFound, SlotTaken
 from hms.domain.scheduling import CancelIn, RescheduleIn
 from hms.domain.validation import parse
+from hms.i18n import _
 from hms.services import appointments, availability, notices
 from hms.services.notices import NoticeView
 from hms.services.principal import Principal
@@ -28,7 +29,6 @@ from ..ui import formats, theme
 from ..ui.access import role_page
 from ..ui.actions import acting
 from ..ui.frame import frame
-from ..ui.i18n import t
 from ..ui.services import call
 from .booking import SEARCH_PATH
 
@@ -78,7 +78,7 @@ def create() -> None:
                 _past(data.past)
 
             with ui.row().classes('w-full justify-end'):
-                ui.button(t('Book an appointment'), icon='add', on_click=lambda: ui.navigate.to(SEARCH_PATH))
+                ui.button(_('Book an appointment'), icon='add', on_click=lambda: ui.navigate.to(SEARCH_PATH))
             error = forms.banner()
             await lists()
 
@@ -105,11 +105,11 @@ def _notices(messages: list[NoticeView]) -> None:
     earlier = [notice for notice in messages if notice.read]
     if new:
         with ui.card().classes(theme.CARD + ' border-l-4 border-amber-600').mark('new-notices'):
-            heading(t('New messages from the clinic'))
+            heading(_('New messages from the clinic'))
             for notice in new:
                 _notice(notice)
     if earlier:
-        title = t('Earlier messages ({count})', count=len(earlier))
+        title = _('Earlier messages ({count})', count=len(earlier))
         with ui.expansion(title, icon='mail').classes('w-full').mark('old-notices'):
             for notice in earlier:
                 _notice(notice)
@@ -128,9 +128,9 @@ def _cutoff_passed(appointment: AppointmentView) -> bool:
 
 
 def _upcoming(found: list[AppointmentView], *, error: ui.label, refresh: Refresh) -> None:
-    with section(t('Upcoming'), marker='upcoming'):
+    with section(_('Upcoming'), marker='upcoming'):
         if not found:
-            ui.label(t('No upcoming appointments. Use "Book an appointment" to find a doctor and a time.')).classes(
+            ui.label(_('No upcoming appointments. Use "Book an appointment" to find a doctor and a time.')).classes(
                 theme.SUBTLE
             ).mark('no-upcoming')
             return
@@ -140,35 +140,35 @@ def _upcoming(found: list[AppointmentView], *, error: ui.label, refresh: Refresh
                 if appointment.status is not AppointmentStatus.BOOKED:
                     continue
                 if _cutoff_passed(appointment):
-                    ui.label(t(CUTOFF_ONE) if hours == 1 else t(CUTOFF_MANY, hours=hours)).classes(theme.SUBTLE).mark(
+                    ui.label(_(CUTOFF_ONE) if hours == 1 else _(CUTOFF_MANY, hours=hours)).classes(theme.SUBTLE).mark(
                         'too-late'
                     )
                     continue
                 when = formats.moment(appointment.start)
-                move_label = t('Reschedule the appointment of {when}', when=when)
-                cancel_label = t('Cancel the appointment of {when}', when=when)
+                move_label = _('Reschedule the appointment of {when}', when=when)
+                cancel_label = _('Cancel the appointment of {when}', when=when)
                 with ui.row().classes('gap-2'):
                     move = ui.button(
-                        t('Reschedule'),
+                        _('Reschedule'),
                         icon='schedule',
                         on_click=lambda a=appointment: _reschedule_dialog(a, error, refresh),
                     )
                     move.props(f'outline no-caps aria-label="{move_label}"').mark('reschedule')
                     cancel = ui.button(
-                        t('Cancel'), icon='event_busy', on_click=lambda a=appointment: _cancel_dialog(a, error, refresh)
+                        _('Cancel'), icon='event_busy', on_click=lambda a=appointment: _cancel_dialog(a, error, refresh)
                     )
                     cancel.props(f'flat no-caps color=negative aria-label="{cancel_label}"').mark('cancel')
 
 
 def _past(found: list[AppointmentView]) -> None:
-    with section(t('Past appointments'), marker='past'):
+    with section(_('Past appointments'), marker='past'):
         if not found:
-            ui.label(t('No past appointments yet.')).classes(theme.SUBTLE)
+            ui.label(_('No past appointments yet.')).classes(theme.SUBTLE)
             return
         for appointment in found[:PAST_SHOWN]:
             _appointment_card(appointment)
         if len(found) > PAST_SHOWN:
-            ui.label(t('Showing the latest {shown} of {total}.', shown=PAST_SHOWN, total=len(found))).classes(
+            ui.label(_('Showing the latest {shown} of {total}.', shown=PAST_SHOWN, total=len(found))).classes(
                 theme.SUBTLE
             )
 
@@ -178,12 +178,12 @@ def _appointment_card(appointment: AppointmentView) -> ui.column:
     with ui.column().classes('w-full gap-1 border-t pt-2').mark(f'appointment-{appointment.id}') as card:
         with ui.row().classes('w-full items-center gap-2'):
             ui.label(formats.moment(appointment.start)).classes('font-medium')
-            ui.badge(t(label), color=color).mark('status')
+            ui.badge(_(label), color=color).mark('status')
         ui.label(f'{appointment.doctor_name} · {appointment.department_name}')
         if appointment.reason:
-            ui.label(t('Reason: {reason}', reason=appointment.reason)).classes(theme.SUBTLE)
+            ui.label(_('Reason: {reason}', reason=appointment.reason)).classes(theme.SUBTLE)
         if appointment.status is AppointmentStatus.CANCELLED and appointment.cancel_reason:
-            ui.label(t('Cancelled: {reason}', reason=appointment.cancel_reason)).classes(theme.SUBTLE)
+            ui.label(_('Cancelled: {reason}', reason=appointment.cancel_reason)).classes(theme.SUBTLE)
     return card
 
 
@@ -191,9 +191,9 @@ async def _reschedule_dialog(appointment: AppointmentView, page_error: ui.label,
     page_error.text = ''
     chosen: dict[str, SlotView | None] = {'slot': None}
     dialog = ConfirmDialog(
-        t('Choose a new time'),
-        t('Move appointment'),
-        dismiss=t('Keep the current time'),
+        _('Choose a new time'),
+        _('Move appointment'),
+        dismiss=_('Keep the current time'),
         icon='check',
         width='max-w-2xl',
         marker='reschedule-dialog',
@@ -201,7 +201,7 @@ async def _reschedule_dialog(appointment: AppointmentView, page_error: ui.label,
     )
     with dialog:
         ui.label(
-            t('Now: {when} with {doctor}', when=formats.moment(appointment.start), doctor=appointment.doctor_name)
+            _('Now: {when} with {doctor}', when=formats.moment(appointment.start), doctor=appointment.doctor_name)
         ).classes(theme.SUBTLE)
         error = forms.banner()
         choice = ui.label().classes('font-medium').mark('new-time')
@@ -210,9 +210,9 @@ async def _reschedule_dialog(appointment: AppointmentView, page_error: ui.label,
     @ui.refreshable
     async def picker() -> None:
         chosen['slot'] = None
-        choice.text = t('No new time chosen yet.')
+        choice.text = _('No new time chosen yet.')
         dialog.confirm_button.disable()
-        loading = ui.spinner(size='lg').props(f'aria-label="{t("Loading free times")}"').mark('loading-slots')
+        loading = ui.spinner(size='lg').props(f'aria-label="{_("Loading free times")}"').mark('loading-slots')
         try:
             slots = await call(availability.free_slots, appointment.doctor_id)
         except NotFound as failure:
@@ -220,11 +220,11 @@ async def _reschedule_dialog(appointment: AppointmentView, page_error: ui.label,
             return
         finally:
             loading.delete()
-        SlotPicker(slots, choose, empty=t(NO_OTHER_TIMES))
+        SlotPicker(slots, choose, empty=_(NO_OTHER_TIMES))
 
     def choose(slot: SlotView) -> None:
         chosen['slot'] = slot
-        choice.text = t('New time: {when}', when=formats.moment(slot.start))
+        choice.text = _('New time: {when}', when=formats.moment(slot.start))
         dialog.confirm_button.enable()
 
     async def move() -> Moved | None:
@@ -250,10 +250,10 @@ async def _reschedule_dialog(appointment: AppointmentView, page_error: ui.label,
         if isinstance(moved, InvalidTransition):
             page_error.text = moved.message
         else:
-            ui.notify(t('Moved to {when}.', when=formats.moment(moved.start)), type='positive')
+            ui.notify(_('Moved to {when}.', when=formats.moment(moved.start)), type='positive')
         await refresh()
 
-    _: Answer[Moved] = dialog.ask(move, then=answered)  # (mypy infers no union)
+    _moved: Answer[Moved] = dialog.ask(move, then=answered)  # (mypy infers no union)
     with slots_area:
         await picker()
 
@@ -261,19 +261,19 @@ async def _reschedule_dialog(appointment: AppointmentView, page_error: ui.label,
 def _cancel_dialog(appointment: AppointmentView, page_error: ui.label, refresh: Refresh) -> None:
     page_error.text = ''
     dialog = ConfirmDialog(
-        t('Cancel this appointment?'),
-        t('Yes, cancel it'),
-        dismiss=t('Keep the appointment'),
+        _('Cancel this appointment?'),
+        _('Yes, cancel it'),
+        dismiss=_('Keep the appointment'),
         color='negative',
         width='max-w-lg',
         marker='cancel-dialog',
         confirm_marker='confirm-cancel',
     )
     with dialog:
-        ui.label(t('{when} with {doctor}', when=formats.moment(appointment.start), doctor=appointment.doctor_name))
-        ui.label(t(CANCEL_EXPLAINED)).classes(theme.SUBTLE).mark('cancel-explanation')
+        ui.label(_('{when} with {doctor}', when=formats.moment(appointment.start), doctor=appointment.doctor_name))
+        ui.label(_(CANCEL_EXPLAINED)).classes(theme.SUBTLE).mark('cancel-explanation')
         error = forms.banner()
-        reason = ui.textarea(t('Reason (optional)')).props('outlined autogrow maxlength=500 counter').classes('w-full')
+        reason = ui.textarea(_('Reason (optional)')).props('outlined autogrow maxlength=500 counter').classes('w-full')
 
     async def cancel() -> bool | None:
         principal = await acting()
@@ -293,7 +293,7 @@ def _cancel_dialog(appointment: AppointmentView, page_error: ui.label, refresh: 
 
     async def answered(cancelled: bool) -> None:
         if cancelled:
-            ui.notify(t('Appointment cancelled.'), type='positive')
+            ui.notify(_('Appointment cancelled.'), type='positive')
         await refresh()
 
     dialog.ask(cancel, then=answered)

@@ -12,6 +12,7 @@ from hms.domain.enums import Role
 from hms.domain.errors import DomainError, InvalidInput, NotFound, SlotTaken
 from hms.domain.scheduling import BookingIn
 from hms.domain.validation import parse
+from hms.i18n import _
 from hms.services import appointments, availability, departments, doctors
 from hms.services.principal import Principal
 from hms.services.views import AppointmentView, DepartmentView, DoctorView, SlotView
@@ -24,7 +25,6 @@ from ..ui import formats, theme
 from ..ui.access import role_page
 from ..ui.actions import acting
 from ..ui.frame import frame
-from ..ui.i18n import t
 from ..ui.services import call, find
 
 SEARCH_PATH = '/patient/doctors'
@@ -45,8 +45,8 @@ def create() -> None:
         doctor = await find(doctor_id, lambda number: call(doctors.get_doctor, number))
         if doctor is None:
             with frame(principal, 'No such doctor', current_path=SEARCH_PATH):
-                forms.banner(t(NO_SUCH_DOCTOR))
-                ui.button(t('Find a doctor'), icon='search', on_click=lambda: ui.navigate.to(SEARCH_PATH))
+                forms.banner(_(NO_SUCH_DOCTOR))
+                ui.button(_('Find a doctor'), icon='search', on_click=lambda: ui.navigate.to(SEARCH_PATH))
             return
         with frame(principal, doctor.name, current_path=SEARCH_PATH):
             _profile(doctor)
@@ -61,12 +61,12 @@ async def _search_panel(all_departments: list[DepartmentView]) -> None:
     first, last = availability.booking_days(settings)
     state: dict[str, str | None] = {'department': None}
 
-    with section(t('Specializations')):
+    with section(_('Specializations')):
 
         @ui.refreshable
         def chips() -> None:
             with ui.row().classes('gap-2'):
-                options = [(None, t('All specializations'))] + [
+                options = [(None, _('All specializations'))] + [
                     (str(d.id), f'{d.name} ({d.doctor_count})') for d in all_departments
                 ]
                 for value, label in options:
@@ -85,17 +85,17 @@ async def _search_panel(all_departments: list[DepartmentView]) -> None:
 
         chips()
         with ui.row().classes('w-full items-start gap-2'):
-            text = ui.input(t('Name or specialization')).props('outlined clearable type=search')
+            text = ui.input(_('Name or specialization')).props('outlined clearable type=search')
             text.classes('flex-1 min-w-[14rem]')
             day = (
-                ui.input(t('Has a free slot on'))
+                ui.input(_('Has a free slot on'))
                 .props(
                     f'type=date outlined clearable min={first.isoformat()} max={last.isoformat()} '
-                    f'hint="{t("Any day of the next {days} days", days=settings.booking_horizon_days)}"'
+                    f'hint="{_("Any day of the next {days} days", days=settings.booking_horizon_days)}"'
                 )
                 .classes('min-w-[12rem]')
             )
-            ui.button(t('Search'), icon='search', on_click=search).classes('mt-2')
+            ui.button(_('Search'), icon='search', on_click=search).classes('mt-2')
         text.on('keydown.enter', search)
         day.on('keydown.enter', search)
 
@@ -107,7 +107,7 @@ async def _search_panel(all_departments: list[DepartmentView]) -> None:
             try:
                 free_on = date.fromisoformat(day.value)
             except ValueError:
-                day.error = t('Enter a date like 2026-03-03.')
+                day.error = _('Enter a date like 2026-03-03.')
                 return
         searching.set_visibility(True)
         try:
@@ -126,7 +126,7 @@ async def _search_panel(all_departments: list[DepartmentView]) -> None:
         chips.refresh()
         await results.refresh()
 
-    searching = ui.linear_progress(show_value=False).props(f'indeterminate aria-label="{t("Searching")}"')
+    searching = ui.linear_progress(show_value=False).props(f'indeterminate aria-label="{_("Searching")}"')
     searching.classes('w-full')
     searching.mark('searching').set_visibility(False)
     with ui.column().classes('w-full gap-3').props('aria-live=polite'):
@@ -135,21 +135,21 @@ async def _search_panel(all_departments: list[DepartmentView]) -> None:
 
 def _doctor_list(found: list[DoctorView], *, filtered: bool) -> None:
     if not found:
-        ui.label(t(NO_MATCH) if filtered else t('No doctors are taking bookings yet. Please call the clinic.')).classes(
+        ui.label(_(NO_MATCH) if filtered else _('No doctors are taking bookings yet. Please call the clinic.')).classes(
             theme.SUBTLE
         ).mark('no-doctors')
         return
-    ui.label(t('1 doctor') if len(found) == 1 else t('{count} doctors', count=len(found))).classes(theme.SUBTLE)
+    ui.label(_('1 doctor') if len(found) == 1 else _('{count} doctors', count=len(found))).classes(theme.SUBTLE)
     for doctor in found:
         with ui.card().classes('w-full p-3 gap-1').mark(f'doctor-{doctor.id}'):
             ui.link(doctor.name, f'{SEARCH_PATH}/{doctor.id}').classes('text-lg font-medium')
-            years = t('{years} years of experience', years=doctor.experience_years)
+            years = _('{years} years of experience', years=doctor.experience_years)
             ui.label(f'{doctor.department_name} · {years}')
             if doctor.qualifications:
                 ui.label(doctor.qualifications).classes(theme.SUBTLE)
             path = f'{SEARCH_PATH}/{doctor.id}'
-            ui.button(t('See free times'), icon='event', on_click=lambda p=path: ui.navigate.to(p)).props(
-                f'outline no-caps aria-label="{t("See free times of {name}", name=doctor.name)}"'
+            ui.button(_('See free times'), icon='event', on_click=lambda p=path: ui.navigate.to(p)).props(
+                f'outline no-caps aria-label="{_("See free times of {name}", name=doctor.name)}"'
             )
 
 
@@ -161,9 +161,9 @@ def _profile(doctor: DoctorView) -> None:
         ui.label(doctor.department_name).classes('text-lg font-medium')
         facts(
             [
-                (t('Qualifications'), doctor.qualifications or '-'),
-                (t('Experience'), t('{years} years', years=doctor.experience_years)),
-                (t('Consultation'), t('{minutes} minutes', minutes=doctor.consultation_minutes)),
+                (_('Qualifications'), doctor.qualifications or '-'),
+                (_('Experience'), _('{years} years', years=doctor.experience_years)),
+                (_('Consultation'), _('{minutes} minutes', minutes=doctor.consultation_minutes)),
             ]
         )
         if doctor.bio:
@@ -172,8 +172,8 @@ def _profile(doctor: DoctorView) -> None:
 
 async def _booking_panel(doctor: DoctorView) -> None:
     horizon = app_context.get().settings.booking_horizon_days
-    with section(t('Free times in the next {days} days', days=horizon)):
-        ui.label(t('Choose a time to book it; you can add a reason before confirming.')).classes(theme.SUBTLE)
+    with section(_('Free times in the next {days} days', days=horizon)):
+        ui.label(_('Choose a time to book it; you can add a reason before confirming.')).classes(theme.SUBTLE)
         error = forms.banner()
 
         @ui.refreshable
@@ -181,12 +181,12 @@ async def _booking_panel(doctor: DoctorView) -> None:
             try:
                 found = await call(availability.free_slots, doctor.id)
             except NotFound:
-                error.text = t(NO_SUCH_DOCTOR)
+                error.text = _(NO_SUCH_DOCTOR)
                 return
-            empty = t('No free slots in the next {days} days — try another doctor.', days=horizon)
+            empty = _('No free slots in the next {days} days — try another doctor.', days=horizon)
             SlotPicker(found, lambda slot: _confirm(doctor, slot, error, slots.refresh), empty=empty)
             if not found:
-                ui.link(t('Find another doctor'), SEARCH_PATH)
+                ui.link(_('Find another doctor'), SEARCH_PATH)
 
         await slots()
 
@@ -197,9 +197,9 @@ def _confirm(
     """The confirmation dialog: the chosen time, an optional reason, then the booking."""
     page_error.text = ''
     dialog = ConfirmDialog(
-        t('Confirm your appointment'),
-        t('Book this time'),
-        dismiss=t('Back'),
+        _('Confirm your appointment'),
+        _('Book this time'),
+        dismiss=_('Back'),
         icon='check',
         width='max-w-lg',
         marker='booking-dialog',
@@ -208,10 +208,10 @@ def _confirm(
     with dialog:
         ui.label(formats.moment(slot.start)).classes('text-base font-medium')
         minutes = int((slot.end - slot.start) / timedelta(minutes=1))
-        length = t('{minutes} minutes', minutes=minutes)
+        length = _('{minutes} minutes', minutes=minutes)
         ui.label(f'{doctor.name} · {doctor.department_name} · {length}').classes(theme.SUBTLE)
         error = forms.banner()
-        reason = ui.textarea(t('Reason for the visit (optional)')).props('outlined autogrow maxlength=500 counter')
+        reason = ui.textarea(_('Reason for the visit (optional)')).props('outlined autogrow maxlength=500 counter')
         reason.classes('w-full').mark('reason')
 
     async def book() -> Booked | None:
@@ -238,7 +238,7 @@ def _confirm(
             await refresh_slots()
             return
         when = formats.moment(booked.start)
-        ui.notify(t('Booked: {when} with {doctor}.', when=when, doctor=booked.doctor_name), type='positive')
+        ui.notify(_('Booked: {when} with {doctor}.', when=when, doctor=booked.doctor_name), type='positive')
         ui.navigate.to('/patient/appointments')
 
-    _: Answer[Booked] = dialog.ask(book, then=answered)  # (mypy infers no union)
+    _booked: Answer[Booked] = dialog.ask(book, then=answered)  # (mypy infers no union)

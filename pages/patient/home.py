@@ -9,6 +9,7 @@ from nicegui import ui
 from hms.config import Settings
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import AppointmentStatus, Role
+from hms.i18n import _
 from hms.services import appointments, doctors, notices
 from hms.services.notices import NoticeView
 from hms.services.principal import Principal
@@ -18,7 +19,6 @@ from ..components.sections import heading, section
 from ..ui import formats, theme
 from ..ui.access import role_page
 from ..ui.frame import frame
-from ..ui.i18n import t
 from ..ui.services import call
 
 BOOKING = '/patient/doctors'
@@ -31,8 +31,8 @@ def create() -> None:
         data = await call(_overview, principal)
         with frame(principal, 'My health', current_path='/patient'):
             with section():
-                ui.label(t('Welcome, {name}', name=principal.name)).classes('text-lg font-medium')
-                ui.label(t('Book a visit, and see your upcoming appointments and messages from the clinic.')).classes(
+                ui.label(_('Welcome, {name}', name=principal.name)).classes('text-lg font-medium')
+                ui.label(_('Book a visit, and see your upcoming appointments and messages from the clinic.')).classes(
                     theme.SUBTLE
                 )
             _panels(data)
@@ -55,13 +55,13 @@ def _overview(uow: UnitOfWork, settings: Settings, principal: Principal) -> _Ove
 
 def _panels(data: _Overview) -> None:
     with section(marker='book'):
-        book = ui.button(t('Book an appointment'), icon='event_available', on_click=lambda: ui.navigate.to(BOOKING))
+        book = ui.button(_('Book an appointment'), icon='event_available', on_click=lambda: ui.navigate.to(BOOKING))
         book.props('size=lg').mark('book-appointment')
         if data.doctors:
-            ui.label(t('Or go straight to a doctor and pick a time:')).classes(theme.SUBTLE)
+            ui.label(_('Or go straight to a doctor and pick a time:')).classes(theme.SUBTLE)
             picker = ui.select(
                 {doctor.id: f'{doctor.name} ({doctor.department_name})' for doctor in data.doctors},
-                label=t('Doctor'),
+                label=_('Doctor'),
                 with_input=True,
                 on_change=lambda event: ui.navigate.to(f'{BOOKING}/{event.value}') if event.value else None,
             )
@@ -70,21 +70,21 @@ def _panels(data: _Overview) -> None:
                 for doctor in data.doctors[:QUICK_DOCTORS]:
                     ui.link(f'{doctor.name} ({doctor.department_name})', f'{BOOKING}/{doctor.id}')
         else:
-            ui.label(t('No doctors are taking bookings yet. Please call the clinic.')).classes(theme.SUBTLE)
+            ui.label(_('No doctors are taking bookings yet. Please call the clinic.')).classes(theme.SUBTLE)
     if data.unread:
         with ui.card().classes(theme.CARD + ' border-l-4 border-amber-600').mark('unread-notices'):
-            heading(t('New messages from the clinic'))
+            heading(_('New messages from the clinic'))
             for notice in data.unread:
                 ui.label(notice.subject).classes('font-medium')
                 ui.label(notice.body)
-            ui.link(t('Open my appointments'), '/patient/appointments')
-    with section(t('Upcoming appointments'), marker='upcoming'):
+            ui.link(_('Open my appointments'), '/patient/appointments')
+    with section(_('Upcoming appointments'), marker='upcoming'):
         if not data.upcoming:
-            message = t('Nothing booked yet. Use "Book an appointment" to find a doctor and a free time.')
+            message = _('Nothing booked yet. Use "Book an appointment" to find a doctor and a free time.')
             ui.label(message).classes(theme.SUBTLE)
         for appointment in data.upcoming:
             with ui.row().classes('w-full gap-3 items-baseline').mark(f'appointment-{appointment.id}'):
                 ui.label(formats.moment(appointment.start)).classes('font-medium')
                 ui.label(f'{appointment.doctor_name} · {appointment.department_name}')
         if data.upcoming:
-            ui.link(t('Reschedule or cancel in My appointments'), '/patient/appointments')
+            ui.link(_('Reschedule or cancel in My appointments'), '/patient/appointments')

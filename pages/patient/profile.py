@@ -9,6 +9,7 @@ from hms.domain.enums import Role
 from hms.domain.errors import DomainError
 from hms.domain.records import BLOOD_GROUPS, EmailChange, ProfilePatch
 from hms.domain.validation import parse
+from hms.i18n import _
 from hms.services import profile, records
 from hms.services.principal import Principal
 from hms.services.profile import ProfileView
@@ -21,7 +22,6 @@ from ..ui import formats, theme
 from ..ui.access import role_page
 from ..ui.actions import attempt
 from ..ui.frame import frame
-from ..ui.i18n import t
 from ..ui.services import call
 
 PATH = '/patient/profile'
@@ -47,7 +47,7 @@ def create() -> None:
             email = _email_card(mine)
             _profile_form(mine)
             _email_form(email)
-            ui.link(t('See who looked at my record'), ACCESS_PATH)
+            ui.link(_('See who looked at my record'), ACCESS_PATH)
 
     @role_page(ACCESS_PATH, Role.PATIENT)
     async def access_log_page(principal: Principal) -> None:
@@ -60,37 +60,37 @@ def create() -> None:
 
 
 def _email_card(mine: ProfileView) -> ui.label:
-    with section(t('Sign-in email')):
+    with section(_('Sign-in email')):
         email = ui.label(mine.email).mark('current-email')
-        ui.label(t('You sign in with this address; change it below.')).classes(theme.SUBTLE)
+        ui.label(_('You sign in with this address; change it below.')).classes(theme.SUBTLE)
     return email
 
 
 def _profile_form(mine: ProfileView) -> None:
     today = clock.now().date().isoformat()
-    with section(t('Personal details'), marker='profile-form') as card:
+    with section(_('Personal details'), marker='profile-form') as card:
         error = forms.banner()
-        genders = {value: t(label) for value, label in theme.GENDER_LABELS.items()}
-        blood_groups = {value: t(label) for value, label in BLOOD_GROUP_OPTIONS.items()}
-        allergy_hint = t('Medicines, foods or materials; leave empty if none.')
-        contact_hint = t('Name and phone of someone to call; optional.')
+        genders = {value: _(label) for value, label in theme.GENDER_LABELS.items()}
+        blood_groups = {value: _(label) for value, label in BLOOD_GROUP_OPTIONS.items()}
+        allergy_hint = _('Medicines, foods or materials; leave empty if none.')
+        contact_hint = _('Name and phone of someone to call; optional.')
         fields: dict[str, ui.input | ui.select] = {
-            'name': ui.input(t('Full name'), value=mine.name).props('outlined maxlength=120 autocomplete=name'),
-            'dob': ui.input(t('Date of birth'), value=mine.dob.isoformat()).props(
+            'name': ui.input(_('Full name'), value=mine.name).props('outlined maxlength=120 autocomplete=name'),
+            'dob': ui.input(_('Date of birth'), value=mine.dob.isoformat()).props(
                 f'outlined type=date max={today} autocomplete=bday'
             ),
-            'gender': ui.select(genders, label=t('Gender'), value=mine.gender.value).props('outlined'),
-            'phone': ui.input(t('Phone'), value=mine.phone).props('outlined type=tel autocomplete=tel'),
-            'address': ui.input(t('Address'), value=mine.address).props(
+            'gender': ui.select(genders, label=_('Gender'), value=mine.gender.value).props('outlined'),
+            'phone': ui.input(_('Phone'), value=mine.phone).props('outlined type=tel autocomplete=tel'),
+            'address': ui.input(_('Address'), value=mine.address).props(
                 'outlined maxlength=300 autocomplete=street-address'
             ),
-            'blood_group': ui.select(blood_groups, label=t('Blood group'), value=mine.blood_group or '').props(
+            'blood_group': ui.select(blood_groups, label=_('Blood group'), value=mine.blood_group or '').props(
                 'outlined'
             ),
-            'allergies': ui.textarea(t('Allergies'), value=mine.allergies or '').props(
+            'allergies': ui.textarea(_('Allergies'), value=mine.allergies or '').props(
                 f'outlined autogrow maxlength=2000 hint="{allergy_hint}"'
             ),
-            'emergency_contact': ui.input(t('Emergency contact'), value=mine.emergency_contact or '').props(
+            'emergency_contact': ui.input(_('Emergency contact'), value=mine.emergency_contact or '').props(
                 f'outlined maxlength=300 hint="{contact_hint}"'
             ),
         }
@@ -105,23 +105,23 @@ def _profile_form(mine: ProfileView) -> None:
                 banner=error,
                 fields=fields,
                 required=REQUIRED,
-                required_message=t('This field is required.'),
+                required_message=_('This field is required.'),
             )
             if saved is not None:
                 fields['blood_group'].value = saved.blood_group or ''
-                ui.notify(t('Your details are saved.'), type='positive')
+                ui.notify(_('Your details are saved.'), type='positive')
 
-        ui.button(t('Save my details'), icon='save', on_click=save).props('no-caps').mark('save-profile')
+        ui.button(_('Save my details'), icon='save', on_click=save).props('no-caps').mark('save-profile')
         forms.enter_submits(card, save)
 
 
 def _email_form(current: ui.label) -> None:
-    with section(t('Change email'), marker='email-form') as card:
-        ui.label(t('For your safety, confirm the change with your current password.')).classes(theme.SUBTLE)
+    with section(_('Change email'), marker='email-form') as card:
+        ui.label(_('For your safety, confirm the change with your current password.')).classes(theme.SUBTLE)
         error = forms.banner()
         fields: dict[str, ui.input | ui.select] = {
-            'new_email': ui.input(t('New email')).props('outlined type=email autocomplete=email'),
-            'password': ui.input(t('Current password'), password=True, password_toggle_button=True).props(
+            'new_email': ui.input(_('New email')).props('outlined type=email autocomplete=email'),
+            'password': ui.input(_('Current password'), password=True, password_toggle_button=True).props(
                 'outlined autocomplete=current-password'
             ),
         }
@@ -130,7 +130,7 @@ def _email_form(current: ui.label) -> None:
 
         async def change() -> None:
             data = {'new_email': (fields['new_email'].value or '').strip(), 'password': fields['password'].value or ''}
-            if forms.missing(fields, data, ('new_email', 'password'), t('This field is required.')):
+            if forms.missing(fields, data, ('new_email', 'password'), _('This field is required.')):
                 return
 
             def refused(failure: DomainError) -> None:
@@ -145,27 +145,27 @@ def _email_form(current: ui.label) -> None:
             fields['password'].value = ''
             fields['new_email'].value = ''
             current.text = changed.email
-            ui.notify(t('Your sign-in email is now {email}.', email=changed.email), type='positive')
+            ui.notify(_('Your sign-in email is now {email}.', email=changed.email), type='positive')
 
-        ui.button(t('Change email'), icon='alternate_email', on_click=change).props('no-caps').mark('change-email')
+        ui.button(_('Change email'), icon='alternate_email', on_click=change).props('no-caps').mark('change-email')
         forms.enter_submits(card, change)
 
 
 def _access_table(entries: list[AccessEntry]) -> None:
-    ui.label(t(ACCESS_INTRO)).classes(theme.SUBTLE)
+    ui.label(_(ACCESS_INTRO)).classes(theme.SUBTLE)
     if not entries:
-        ui.label(t(ACCESS_EMPTY)).classes(theme.INFO_BANNER).mark('access-empty')
+        ui.label(_(ACCESS_EMPTY)).classes(theme.INFO_BANNER).mark('access-empty')
         return
     rows = [
         {
             'id': index,
             'at': formats.moment(entry.at),
             'who': entry.who,
-            'role': t(ROLE_LABELS.get(entry.role, entry.role or '-')),
+            'role': _(ROLE_LABELS.get(entry.role, entry.role or '-')),
             'action': entry.action,
         }
         for index, entry in enumerate(entries)
     ]
-    translated = [{**spec, 'label': t(spec['label'])} for spec in ACCESS_COLUMNS]
+    translated = [{**spec, 'label': _(spec['label'])} for spec in ACCESS_COLUMNS]
     table = ui.table(columns=translated, rows=rows, row_key='id', pagination=25).classes('w-full')
     table.props('flat bordered').mark('access-log')

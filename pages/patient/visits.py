@@ -5,6 +5,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from hms.domain.enums import Role
+from hms.i18n import _
 from hms.services import records
 from hms.services.exports import ExportKind
 from hms.services.principal import Principal
@@ -14,7 +15,6 @@ from ..components.history import upcoming_appointments, visit_history
 from ..ui import theme
 from ..ui.access import role_page
 from ..ui.frame import frame
-from ..ui.i18n import t
 from ..ui.services import call
 
 PATH = '/patient/visits'
@@ -29,7 +29,7 @@ def create() -> None:
     async def visits_page(principal: Principal) -> None:
         history = await call(records.my_history, principal)
         with frame(principal, 'My visits', current_path=PATH):
-            ui.label(t(INTRO)).classes(theme.SUBTLE)
+            ui.label(_(INTRO)).classes(theme.SUBTLE)
             empty = 'No upcoming appointments. Use "Find a doctor" in the menu to book one.'
             upcoming_appointments(history.upcoming, empty=empty)
             # The service leaves private notes out for the patient (None); they are never shown here either.

@@ -10,12 +10,13 @@ from nicegui import app, background_tasks, ui
 from hms import context as app_context
 from hms.domain.enums import Role
 from hms.domain.errors import DomainError
+from hms.i18n import _
 from hms.services import preferences
 from hms.services.principal import Principal
 
 from . import status_banner, theme
 from .actions import attempt
-from .i18n import LANGUAGE_KEY, t
+from .i18n import LANGUAGE_KEY
 from .navigation import NAVIGATION
 from .services import call
 from .session import current_principal
@@ -34,11 +35,11 @@ def frame(principal: Principal, title: str, *, current_path: str = '') -> Iterat
     """Enter to build a page inside the frame; the caller has already checked access."""
     theme.apply()
     clinic = app_context.get().settings.clinic_name
-    title = t(title)
+    title = _(title)
     ui.page_title(f'{title} · {clinic}')
     display = _ThemeChoice(principal, current_path)
     with ui.header(elevated=True).classes('items-center gap-2 px-3 py-2 bg-primary'):
-        menu = ui.button(icon='menu').props(f'flat round color=white aria-label="{t("Open navigation")}"')
+        menu = ui.button(icon='menu').props(f'flat round color=white aria-label="{_("Open navigation")}"')
         menu.classes('lg:hidden')
         ui.link(clinic, '/').classes('text-lg font-semibold text-white no-underline')
         ui.space()
@@ -47,13 +48,13 @@ def frame(principal: Principal, title: str, *, current_path: str = '') -> Iterat
             display.language_button()
         display.button()
         # On a phone only the icon: with the language and theme buttons the label would push the header to two rows.
-        sign_out = t('Sign out')
+        sign_out = _('Sign out')
         with ui.button(icon='logout', on_click=lambda: ui.navigate.to('/logout')).props(
             f'flat color=white no-caps aria-label="{sign_out}"'
         ):
             ui.label(sign_out).classes('pl-2 max-sm:hidden')
     with ui.left_drawer(bordered=True).props('breakpoint=1024 width=220').classes('p-0') as drawer:
-        with ui.list().classes('w-full').props(f'role=navigation aria-label="{t("Main navigation")}"'):
+        with ui.list().classes('w-full').props(f'role=navigation aria-label="{_("Main navigation")}"'):
             for item in NAVIGATION[principal.role]:
                 active = item.path == current_path
                 with ui.item(on_click=lambda path=item.path: ui.navigate.to(path)).props(
@@ -61,7 +62,7 @@ def frame(principal: Principal, title: str, *, current_path: str = '') -> Iterat
                 ):
                     with ui.item_section().props('avatar'):
                         ui.icon(item.icon)
-                    ui.item_section(t(item.label))
+                    ui.item_section(_(item.label))
     menu.on_click(drawer.toggle)
     ui.timer(SESSION_CHECK_SECONDS, _end_if_session_expired, immediate=False)  # the page build just checked
     with ui.column().classes(f'{theme.PAGE_WIDTH} p-4 gap-4'):
@@ -89,26 +90,26 @@ class _ThemeChoice:
             self.tip = ui.tooltip('')
             with ui.menu().mark('theme-options'):
                 for value, label in preferences.THEMES.items():
-                    ui.menu_item(t(label), on_click=lambda value=value: self.choose(value)).mark(f'theme-{value}')
+                    ui.menu_item(_(label), on_click=lambda value=value: self.choose(value)).mark(f'theme-{value}')
         self._label()
 
     def language_button(self) -> None:
         name = preferences.LANGUAGES[self.storage.get(LANGUAGE_KEY, 'en')]
         with (
             ui.button(icon='translate')
-            .props(f'flat round color=white aria-label="{t("Language: {name}. Change", name=name)}"')
+            .props(f'flat round color=white aria-label="{_("Language: {name}. Change", name=name)}"')
             .mark('language-menu')
         ):
-            ui.tooltip(t('Language'))
+            ui.tooltip(_('Language'))
             with ui.menu():
                 for value, label in preferences.LANGUAGES.items():
                     item = ui.menu_item(label, on_click=lambda value=value: self.choose_language(value))
                     item.props(f'lang={value}').mark(f'language-{value}')
 
     def _label(self) -> None:
-        name = t(preferences.THEMES[self.theme])
-        self.menu_button.props(f'aria-label="{t("Colour theme: {name}. Change", name=name)}"')
-        self.tip.text = t('Colour theme: {name}', name=name)
+        name = _(preferences.THEMES[self.theme])
+        self.menu_button.props(f'aria-label="{_("Colour theme: {name}. Change", name=name)}"')
+        self.tip.text = _('Colour theme: {name}', name=name)
 
     def show(self, theme_name: str) -> None:
         self.theme = theme_name
@@ -136,8 +137,8 @@ class _ThemeChoice:
         if saved is None:
             return
         self.show(saved.theme)
-        name = t(preferences.THEMES[saved.theme])
-        ui.notify(t('Colour theme: {name}. We will remember it when you sign in again.', name=name), type='positive')
+        name = _(preferences.THEMES[saved.theme])
+        ui.notify(_('Colour theme: {name}. We will remember it when you sign in again.', name=name), type='positive')
 
     async def choose_language(self, language: str) -> None:
         saved = await attempt(lambda actor: call(preferences.set_language, actor, language), path=self.path)
@@ -155,8 +156,8 @@ async def _end_if_session_expired() -> None:
 def forbidden(principal: Principal) -> None:
     """The 403 page: signed in, but this page belongs to another role."""
     with frame(principal, 'Not allowed'):
-        ui.label(t('You do not have access to this page.')).classes('text-lg')
-        ui.label(t('This page belongs to another role. Use the navigation to get back to your own pages.')).classes(
+        ui.label(_('You do not have access to this page.')).classes('text-lg')
+        ui.label(_('This page belongs to another role. Use the navigation to get back to your own pages.')).classes(
             theme.SUBTLE
         )
-        ui.button(t('Go to my home page'), on_click=lambda: ui.navigate.to('/'))
+        ui.button(_('Go to my home page'), on_click=lambda: ui.navigate.to('/'))

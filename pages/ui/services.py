@@ -18,6 +18,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 from nicegui import run
 
 from hms import context as app_context
+from hms import i18n
 from hms.config import Settings
 from hms.db.uow import UnitOfWork
 from hms.domain.errors import NotFound
@@ -43,14 +44,16 @@ async def call(service: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 async def in_thread(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     """``function(*args, **kwargs)`` in a worker thread: for services that are handed the context's factories (the
     unit of work, the task queue) rather than one unit of work."""
-    boxed = await run.io_bound(partial(_boxed, function, *args, **kwargs))
+    # The thread speaks the page's language: messages a service words (refusals, notices) come out in it.
+    boxed = await run.io_bound(partial(_boxed, i18n.current_language(), function, *args, **kwargs))
     if boxed is None:  # NiceGUI is shutting down and ran nothing (NiceGUI 4 raises this itself)
         raise asyncio.CancelledError
     return boxed[0]
 
 
-def _boxed(function: Callable[..., R], *args: Any, **kwargs: Any) -> tuple[R]:
-    return (function(*args, **kwargs),)  # a result of None stays distinguishable from "did not run"
+def _boxed(language: str, function: Callable[..., R], *args: Any, **kwargs: Any) -> tuple[R]:
+    with i18n.use_language(language):
+        return (function(*args, **kwargs),)  # a result of None stays distinguishable from "did not run"
 
 
 def _in_unit_of_work(service: Callable[..., R], args: tuple[Any, ...], kwargs: dict[str, Any]) -> R:
