@@ -28,7 +28,7 @@ def drain_outbox(self: Task) -> dict[str, int]:
 
     dispatched = failed = 0
     with ctx.uow() as uow:
-        for _ in range(MAX_BATCHES):
+        for _batch in range(MAX_BATCHES):
             drained = outbox.dispatch(uow, send)
             dispatched, failed = dispatched + drained.dispatched, failed + drained.failed
             if drained.failed or not drained.dispatched or not drained.left:

@@ -26,7 +26,7 @@ _started: dict[str, datetime] = {}
 
 
 @worker_init.connect
-def _note_start(sender: Any = None, **_: Any) -> None:
+def _note_start(sender: Any = None, **_signal: Any) -> None:
     """The worker's start, before its pool and consumer run any task."""
     hostname = getattr(sender, 'hostname', None)
     if hostname:
@@ -34,12 +34,12 @@ def _note_start(sender: Any = None, **_: Any) -> None:
 
 
 @task_prerun.connect
-def _claim_as_this_node(task: Any = None, **_: Any) -> None:
+def _claim_as_this_node(task: Any = None, **_signal: Any) -> None:
     deliveries.set_owner(getattr(getattr(task, 'request', None), 'hostname', None))
 
 
 @worker_ready.connect
-def _recover_on_ready(sender: Any = None, **_: Any) -> None:
+def _recover_on_ready(sender: Any = None, **_signal: Any) -> None:
     hostname = getattr(sender, 'hostname', None)
     started_at = _started.get(hostname or '')
     if hostname and started_at is not None:

@@ -24,8 +24,8 @@ def compose(message: Message, settings: Settings) -> EmailMessage:
     email.set_content(message.text)
     email.add_alternative(message.html, subtype='html')
     for attachment in message.attachments:
-        maintype, _, rest = attachment.mimetype.partition('/')
-        subtype, _, parameters = rest.partition(';')
+        maintype, _slash, rest = attachment.mimetype.partition('/')
+        subtype, _semicolon, parameters = rest.partition(';')
         params = dict(part.strip().split('=', 1) for part in parameters.split(';') if '=' in part)
         email.add_attachment(
             attachment.content, maintype=maintype, subtype=subtype.strip(), filename=attachment.filename, params=params
@@ -60,7 +60,7 @@ def send_composed(email: EmailMessage, settings: Settings, *, sink_port: int | N
                 smtp.login(settings.smtp_user, settings.smtp_password.get_secret_value())
             smtp.send_message(email)
     except smtplib.SMTPRecipientsRefused as error:
-        codes = [code for code, _ in error.recipients.values()]
+        codes = [code for code, _message in error.recipients.values()]
         raise DeliveryError(f'recipient refused ({codes})', permanent=all(code >= 500 for code in codes)) from error
     except smtplib.SMTPResponseException as error:
         raise DeliveryError(f'SMTP {error.smtp_code}', permanent=error.smtp_code >= 500) from error

@@ -1,4 +1,5 @@
-"""iCalendar (.ics) for an appointment: a stable UID per appointment and SEQUENCE raised on each change."""
+"""iCalendar (.ics) for an appointment: a stable UID per appointment and SEQUENCE raised on each change; SUMMARY and
+DESCRIPTION come composed in the recipient's language (and say which with the LANGUAGE parameter)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ def appointment_ics(
     start: datetime,
     end: datetime,
     summary: str,
+    description: str = '',
+    language: str = '',
     location: str,
     organizer_email: str,
     organizer_name: str,
@@ -35,7 +38,10 @@ def appointment_ics(
     event.add('dtstamp', stamp)
     event.add('dtstart', start)
     event.add('dtend', end)
-    event.add('summary', summary)  # 'Appointment with Dr X' - never the reason or any clinical detail
+    text = {'LANGUAGE': language} if language else {}  # the language of SUMMARY and DESCRIPTION (RFC 5545)
+    event.add('summary', summary, parameters=text)  # 'Appointment with Dr X' - never the reason or clinical detail
+    if description:
+        event.add('description', description, parameters=text)
     event.add('location', vText(location))
     event.add('status', 'CANCELLED' if cancelled else 'CONFIRMED')
     organizer = vCalAddress(f'mailto:{organizer_email}')

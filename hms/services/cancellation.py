@@ -13,12 +13,13 @@ from hms.config import Settings
 from hms.db.models import Appointment
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import AppointmentStatus
+from hms.i18n import N_, _
 
 from . import audit, notices
 from .principal import Principal
 
 AVAILABILITY_CAUSE = 'availability'  # the doctor's hours changed: the reason then says it all
-CANCELLED_SUBJECT = 'Your appointment was cancelled'
+CANCELLED_SUBJECT = N_('Your appointment was cancelled')
 
 
 def cancel_appointment(
@@ -45,20 +46,27 @@ def cancel_appointment(
         detail={'cause': cause} if cause else None,
     )
     if actor.user_id != appointment.patient_id:
-        doctor_name = uow.patients_names({appointment.doctor_id}).get(appointment.doctor_id, 'your doctor')
-        notices.send(
-            uow,
-            appointment.patient_id,
-            CANCELLED_SUBJECT,
-            _notice_text(doctor_name, notices.when(appointment.start_at, settings.zone), reason, cause),
-            appointment_id=appointment.id,
-        )
+        doctor_name = uow.patients_names({appointment.doctor_id}).get(appointment.doctor_id)
+
+        def compose() -> tuple[str, str]:  # in the patient's language, whoever cancelled
+            when = notices.when(appointment.start_at, settings.zone)
+            return _(CANCELLED_SUBJECT), _notice_text(doctor_name or _('your doctor'), when, reason, cause)
+
+        notices.notify(uow, appointment.patient_id, compose, appointment_id=appointment.id)
 
 
 def _notice_text(doctor_name: str, when: str, reason: str, cause: str) -> str:
     if cause == AVAILABILITY_CAUSE:
-        return f'Your appointment with {doctor_name} on {when} was cancelled: {reason} Please book another time.'
-    return (
-        f'Your appointment with {doctor_name} on {when} was cancelled. Reason: {reason} '
-        'Please book another time if you still need a visit.'
+        return _(
+            'Your appointment with {doctor} on {when} was cancelled: {reason} Please book another time.',
+            doctor=doctor_name,
+            when=when,
+            reason=reason,
+        )
+    return _(
+        'Your appointment with {doctor} on {when} was cancelled. Reason: {reason} '
+        'Please book another time if you still need a visit.',
+        doctor=doctor_name,
+        when=when,
+        reason=reason,
     )

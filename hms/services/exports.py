@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from html import escape
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,10 +35,13 @@ from hms.db.models import Export
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import AppointmentStatus, ExportStatus, Gender, Role
 from hms.domain.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
+from hms.i18n import N_, _, ngettext
+from hms.i18n.formats import format_date
+from hms.notify import moments, render
 from hms.notify.message import Message
 from hms.runtime.dispatch import Producer
 
-from . import audit
+from . import audit, notices
 from .principal import Principal
 from .tabular import to_csv
 
@@ -51,15 +53,17 @@ EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 PART_SUFFIX = '.part'
 ORPHAN_AGE = timedelta(hours=1)  # files no row points to (a worker died between writing and committing)
 
-# Errors stored on failed exports and shown to their owner: technical, never a patient's data.
-BUILD_FAILED = 'The export could not be built because of an internal error. Please try again.'
-WRITE_FAILED = 'The export file could not be written on the server. Please try again later.'
-QUEUE_DOWN = 'The background worker could not be reached. Please try again in a few minutes.'
-NO_WORKER = (
+# Errors stored on failed exports and shown to their owner: technical, never a patient's data. Stored as written here
+# and translated when shown (``ExportView.of``), in the reader's language.
+BUILD_FAILED = N_('The export could not be built because of an internal error. Please try again.')
+WRITE_FAILED = N_('The export file could not be written on the server. Please try again later.')
+QUEUE_DOWN = N_('The background worker could not be reached. Please try again in a few minutes.')
+NO_WORKER = N_(
     'Exports run in the background worker, which is not configured on this server (no HMS_REDIS_URL). '
     'Please ask the administrator.'
 )
-EMAIL_SUBJECT = 'Your export is ready'
+EMAIL_SUBJECT = N_('Your export is ready')
+NOT_YOURS = N_('No such export among yours.')
 RUN_EXPORT_TASK = 'hms.run_export'
 PUBLISH_RETRY = {'max_retries': 2, 'interval_start': 0, 'interval_step': 0.5, 'interval_max': 1}
 
@@ -74,19 +78,53 @@ class ExportKind(StrEnum):
 
 @dataclass(frozen=True)
 class KindInfo:
+    """An export kind; its texts are marked (``N_``) and translated where shown (``_(info.label)``)."""
+
     label: str
     role: Role
     period: str  # 'required' or 'optional'
     period_meaning: str
+    period_missing: str  # the whole sentence asking for the period
 
 
 KINDS: dict[ExportKind, KindInfo] = {
-    ExportKind.MY_HISTORY: KindInfo('My treatment history', Role.PATIENT, 'optional', 'visit date'),
-    ExportKind.MY_APPOINTMENTS: KindInfo('My appointments', Role.DOCTOR, 'required', 'appointment date'),
-    ExportKind.APPOINTMENTS: KindInfo('Appointments', Role.ADMIN, 'required', 'appointment date'),
-    ExportKind.DOCTORS: KindInfo('Doctors', Role.ADMIN, 'optional', 'registration date'),
-    ExportKind.PATIENTS: KindInfo('Patients', Role.ADMIN, 'optional', 'registration date'),
+    ExportKind.MY_HISTORY: KindInfo(
+        N_('My treatment history'),
+        Role.PATIENT,
+        'optional',
+        N_('visit date'),
+        N_('Choose the period to export (visit date).'),
+    ),
+    ExportKind.MY_APPOINTMENTS: KindInfo(
+        N_('My appointments'),
+        Role.DOCTOR,
+        'required',
+        N_('appointment date'),
+        N_('Choose the period to export (appointment date).'),
+    ),
+    ExportKind.APPOINTMENTS: KindInfo(
+        N_('Appointments'),
+        Role.ADMIN,
+        'required',
+        N_('appointment date'),
+        N_('Choose the period to export (appointment date).'),
+    ),
+    ExportKind.DOCTORS: KindInfo(
+        N_('Doctors'),
+        Role.ADMIN,
+        'optional',
+        N_('registration date'),
+        N_('Choose the period to export (registration date).'),
+    ),
+    ExportKind.PATIENTS: KindInfo(
+        N_('Patients'),
+        Role.ADMIN,
+        'optional',
+        N_('registration date'),
+        N_('Choose the period to export (registration date).'),
+    ),
 }
+# CSV values are data (as the database has them, in English), never translated: only the header row is.
 STATUS_LABELS = {
     AppointmentStatus.BOOKED: 'Booked',
     AppointmentStatus.COMPLETED: 'Completed',
@@ -140,10 +178,10 @@ class ExportView:
             id=export.id,
             owner_id=export.owner_id,
             kind=kind.value,
-            label=KINDS[kind].label,
+            label=_(KINDS[kind].label),
             status=status,
             rows=export.rows,
-            error=export.error,
+            error=_(export.error) if export.error else export.error,
             first=export.first_day,
             last=export.last_day,
             created_at=export.created_at,
@@ -190,35 +228,43 @@ def _kind(value: str) -> ExportKind:
         return ExportKind(value)
     except ValueError:
         choices = ', '.join(kind.value for kind in ExportKind)
-        message = f'Unknown export kind; choose one of {choices}.'
+        message = _('Unknown export kind; choose one of {choices}.', choices=choices)
         raise InvalidInput(message, field_errors={'kind': message}) from None
 
 
 def _check_period(kind: ExportKind, first: date | None, last: date | None) -> None:
     info = KINDS[kind]
+    out_of_range = _(
+        'Choose a date between {first} and {last}.', first=format_date(EARLIEST_DAY), last=format_date(LATEST_DAY)
+    )
     errors = {
-        name: f'Choose a date between {EARLIEST_DAY} and {LATEST_DAY}.'
+        name: out_of_range
         for name, day in (('from', first), ('to', last))
         if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY
     }
     if info.period == 'required':
         for name, day in (('from', first), ('to', last)):
             if day is None:
-                errors.setdefault(name, f'Choose the period to export ({info.period_meaning}).')
+                errors.setdefault(name, _(info.period_missing))
     if not errors and first is not None and last is not None:
         if last < first:
-            errors['to'] = 'The end date is before the start date.'
+            errors['to'] = _('The end date is before the start date.')
         elif info.period == 'required' and (last - first).days + 1 > MAX_PERIOD_DAYS:
-            errors['to'] = f'Export at most {MAX_PERIOD_DAYS} days at a time.'
+            errors['to'] = ngettext(
+                'Export at most {n} day at a time.', 'Export at most {n} days at a time.', MAX_PERIOD_DAYS
+            )
     if errors:
-        raise InvalidInput('The period is not valid. ' + ' '.join(errors.values()), field_errors=errors)
+        # The problems follow the sentence that introduces them, as the field messages show them one by one.
+        raise InvalidInput(
+            _('The period is not valid. {problems}', problems=' '.join(errors.values())), field_errors=errors
+        )
 
 
 def validate_request(actor: Principal, kind: str, first: date | None, last: date | None) -> ExportKind:
     """Refuse a kind the actor's role may not export (403) or an invalid period (422)."""
     export_kind = _kind(kind)
     if actor.role is not KINDS[export_kind].role:
-        raise NotAllowed(f'Your role does not allow the "{export_kind.value}" export.')
+        raise NotAllowed(_('Your role does not allow the "{kind}" export.', kind=export_kind.value))
     _check_period(export_kind, first, last)
     return export_kind
 
@@ -230,7 +276,13 @@ def request_export(
     export_kind = validate_request(actor, kind, first, last)
     active = uow.exports.in_progress_count(actor.user_id)
     if active >= MAX_ACTIVE_PER_USER:
-        raise Conflict(f'You already have {active} exports in progress. Wait until one finishes, then try again.')
+        raise Conflict(
+            ngettext(
+                'You already have {n} export in progress. Wait until it finishes, then try again.',
+                'You already have {n} exports in progress. Wait until one finishes, then try again.',
+                active,
+            )
+        )
     now = clock.now()
     export = Export(
         owner_id=actor.user_id,
@@ -274,7 +326,7 @@ def start_export(
     Without a job system no worker can exist, so this refuses at once (a 503) instead of queueing forever."""
     validate_request(actor, kind, first, last)  # a refusal says why, whatever the worker's state
     if not tasks.available:
-        raise ExportsUnavailable(NO_WORKER)
+        raise ExportsUnavailable(_(NO_WORKER))
     with open_uow() as uow:
         view = request_export(uow, settings, actor, kind, first, last)
     try:
@@ -284,17 +336,17 @@ def start_export(
         logger.warning('export %s: the broker is unreachable (%s)', view.id, type(error).__name__)
         with open_uow() as uow:
             fail(uow, view.id, QUEUE_DOWN)
-        raise ExportsUnavailable(QUEUE_DOWN) from error
+        raise ExportsUnavailable(_(QUEUE_DOWN)) from error
     return view
 
 
 def _own(uow: UnitOfWork, actor: Principal, export_id: int) -> Export:
     """The actor's own export; anybody else's (the administrator's included) does not exist for them."""
     if not 0 < export_id < 2**63:  # a typed-in address can hold any integer; the database holds 64 bits
-        raise NotFound('No such export among yours.')
+        raise NotFound(_(NOT_YOURS))
     export = uow.exports.get(export_id)
     if export is None or export.owner_id != actor.user_id:
-        raise NotFound('No such export among yours.')
+        raise NotFound(_(NOT_YOURS))
     return export
 
 
@@ -315,7 +367,7 @@ def _stored_path(settings: Settings, file_name: str) -> Path:
     folder = settings.exports_path
     path = folder / file_name
     if Path(file_name).name != file_name or path.resolve().parent != folder.resolve():
-        raise NotFound('No such export among yours.')  # a corrupted row never reaches outside the folder
+        raise NotFound(_(NOT_YOURS))  # a corrupted row never reaches outside the folder
     return path
 
 
@@ -324,11 +376,15 @@ def open_download(uow: UnitOfWork, settings: Settings, actor: Principal, export_
     export = _own(uow, actor, export_id)
     view = ExportView.of(export, clock.now())
     if view.in_progress:
-        raise Conflict('This export is not ready yet. It will be available here when it is done.')
+        raise Conflict(_('This export is not ready yet. It will be available here when it is done.'))
     if view.status is ExportStatus.FAILED:
-        raise Conflict('This export failed. Please request a new one.')
+        raise Conflict(_('This export failed. Please request a new one.'))
     expired = ExportExpired(
-        f'This export has expired: files are kept for {settings.export_retention_days} days. Please request a new one.'
+        ngettext(
+            'This export has expired: files are kept for {n} day. Please request a new one.',
+            'This export has expired: files are kept for {n} days. Please request a new one.',
+            settings.export_retention_days,
+        )
     )
     if view.expired or export.file_name is None:
         raise expired
@@ -384,7 +440,8 @@ def finish(uow: UnitOfWork, export_id: int, file_name: str, rows: int) -> bool:
 
 
 def fail(uow: UnitOfWork, export_id: int, message: str) -> None:
-    """Record a failure with a message for the owner (technical, never clinical)."""
+    """Record a failure with a message for the owner (technical, never clinical): one of the marked messages above,
+    stored as written and translated when shown."""
     export = uow.exports.get(export_id)
     if export is None or export.status is ExportStatus.DONE:
         return
@@ -394,8 +451,10 @@ def fail(uow: UnitOfWork, export_id: int, message: str) -> None:
 
 
 def build_csv(uow: UnitOfWork, settings: Settings, job: ExportJob) -> tuple[bytes, int]:
-    """The CSV of one export (RFC 4180, UTF-8 with BOM, formula-safe cells) and its number of data rows."""
-    header, rows = _TABLES[job.kind](uow, settings, job)
+    """The CSV of one export (RFC 4180, UTF-8 with BOM, formula-safe cells) and its number of data rows; the header
+    row in the language of the export's owner (the values are data, as stored)."""
+    with notices.speaking(uow, job.owner_id):
+        header, rows = _TABLES[job.kind](uow, settings, job)
     counted = _Counter(rows)
     return to_csv(header, counted), counted.count
 
@@ -423,29 +482,25 @@ def discard_file(settings: Settings, file_name: str) -> None:
 
 
 def ready_message(uow: UnitOfWork, settings: Settings, export_id: int) -> tuple[int, Message] | None:
-    """The 'your export is ready' email of a finished export (no clinical data: it points to the Exports page)."""
+    """The 'your export is ready' email of a finished export (no clinical data: it points to the Exports page), in
+    the owner's language (templates export_ready.html and .txt)."""
     export = uow.exports.get(export_id)
     if export is None or export.status is not ExportStatus.DONE:
         return None
     owner = uow.users.get(export.owner_id)
     if owner is None or not owner.is_active:
         return None
-    until = f'{export.expires_at.astimezone(settings.zone):%A %d %B %Y, %H:%M}'
-    clinic = settings.clinic_name
-    text = (
-        f'Hello {owner.name},\n\n'
-        f'Your CSV export (number {export.id}) is ready.\n'
-        f'Sign in to {clinic} and open /exports to download it. It can be downloaded until {until}.\n\n'
-        f'If you did not request it, please tell the clinic.\n\n{clinic}\n'
-    )
-    html = (
-        f'<p>Hello {escape(owner.name)},</p>'
-        f'<p>Your CSV export (number {export.id}) is ready.</p>'
-        f'<p>Sign in to {escape(clinic)} and open <b>/exports</b> to download it. '
-        f'It can be downloaded until {escape(until)}.</p>'
-        f'<p>If you did not request it, please tell the clinic.</p><p>{escape(clinic)}</p>'
-    )
-    message = Message(to_email=owner.email, to_name=owner.name, subject=EMAIL_SUBJECT, text=text, html=html)
+    with notices.speaking(uow, owner.id):
+        message = render.email(
+            'export_ready',
+            to_email=owner.email,
+            to_name=owner.name,
+            subject=_(EMAIL_SUBJECT),
+            name=owner.name,
+            number=export.id,
+            clinic=settings.clinic_name,
+            until=moments.long_moment(export.expires_at, settings.zone),
+        )
     return owner.id, message
 
 
@@ -529,17 +584,17 @@ def _my_history(uow: UnitOfWork, settings: Settings, job: ExportJob) -> Table:
     zone = settings.zone
     found = uow.exports.history_rows(job.owner_id, *_bounds(job.first, job.last, zone))
     header = [
-        'Patient ID',
-        'Patient name',
-        'Consulting doctor',
-        'Department',
-        'Appointment date',
-        'Diagnosis',
-        'Treatment',
-        'Prescription',
-        'Tests advised',
-        'Next visit suggested',
-        'Notes from the doctor',
+        _('Patient ID'),
+        _('Patient name'),
+        _('Consulting doctor'),
+        _('Department'),
+        _('Appointment date'),
+        _('Diagnosis'),
+        _('Treatment'),
+        _('Prescription'),
+        _('Tests advised'),
+        _('Next visit suggested'),
+        _('Notes from the doctor'),
     ]
     rows = (
         [
@@ -599,15 +654,15 @@ def _my_appointments(uow: UnitOfWork, settings: Settings, job: ExportJob) -> Tab
     zone = settings.zone
     found = uow.exports.appointment_rows(*_bounds(job.first, job.last, zone), doctor_id=job.owner_id)
     header = [
-        'Appointment ID',
-        'Date',
-        'Start',
-        'End',
-        'Patient ID',
-        'Patient name',
-        'Status',
-        'Reason for visit',
-        'Cancellation reason',
+        _('Appointment ID'),
+        _('Date'),
+        _('Start'),
+        _('End'),
+        _('Patient ID'),
+        _('Patient name'),
+        _('Status'),
+        _('Reason for visit'),
+        _('Cancellation reason'),
     ]
     return header, _appointment_rows(found, zone, doctor=False)
 
@@ -616,18 +671,18 @@ def _appointments(uow: UnitOfWork, settings: Settings, job: ExportJob) -> Table:
     zone = settings.zone
     found = uow.exports.appointment_rows(*_bounds(job.first, job.last, zone))
     header = [
-        'Appointment ID',
-        'Date',
-        'Start',
-        'End',
-        'Doctor ID',
-        'Doctor',
-        'Department',
-        'Patient ID',
-        'Patient name',
-        'Status',
-        'Reason for visit',
-        'Cancellation reason',
+        _('Appointment ID'),
+        _('Date'),
+        _('Start'),
+        _('End'),
+        _('Doctor ID'),
+        _('Doctor'),
+        _('Department'),
+        _('Patient ID'),
+        _('Patient name'),
+        _('Status'),
+        _('Reason for visit'),
+        _('Cancellation reason'),
     ]
     return header, _appointment_rows(found, zone, doctor=True)
 
@@ -640,15 +695,15 @@ def _doctors(uow: UnitOfWork, settings: Settings, job: ExportJob) -> Table:
     zone = settings.zone
     found = uow.exports.doctor_rows(*_bounds(job.first, job.last, zone))
     header = [
-        'Doctor ID',
-        'Name',
-        'Email',
-        'Department',
-        'Qualifications',
-        'Experience (years)',
-        'Consultation (minutes)',
-        'Status',
-        'Registered',
+        _('Doctor ID'),
+        _('Name'),
+        _('Email'),
+        _('Department'),
+        _('Qualifications'),
+        _('Experience (years)'),
+        _('Consultation (minutes)'),
+        _('Status'),
+        _('Registered'),
     ]
     rows = (
         [
@@ -674,16 +729,16 @@ def _patients(uow: UnitOfWork, settings: Settings, job: ExportJob) -> Table:
     zone = settings.zone
     found = uow.exports.patient_rows(*_bounds(job.first, job.last, zone))
     header = [
-        'Patient ID',
-        'Name',
-        'Email',
-        'Phone',
-        'Date of birth',
-        'Gender',
-        'Address',
-        'Emergency contact',
-        'Status',
-        'Registered',
+        _('Patient ID'),
+        _('Name'),
+        _('Email'),
+        _('Phone'),
+        _('Date of birth'),
+        _('Gender'),
+        _('Address'),
+        _('Emergency contact'),
+        _('Status'),
+        _('Registered'),
     ]
     rows = (
         [

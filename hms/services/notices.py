@@ -1,7 +1,13 @@
-"""In-app notices to a person (cancellations by the clinic, changed appointments); the jobs also email them later."""
+"""In-app notices to a person (cancellations by the clinic, changed appointments); the jobs also email them later.
+
+A notice's text is stored when it is sent, so it is composed in its recipient's language (``notify``, or
+``speaking`` around composing), whoever sent it: a doctor cancelling for a patient writes in the patient's language.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -9,6 +15,8 @@ from zoneinfo import ZoneInfo
 from hms import clock
 from hms.db.models import Notice
 from hms.db.uow import UnitOfWork
+from hms.i18n import use_language
+from hms.notify import moments
 
 from .principal import Principal
 
@@ -24,16 +32,39 @@ class NoticeView:
 
 
 def when(moment: datetime, zone: ZoneInfo) -> str:
-    """A moment as people read it in the clinic, e.g. 'Tue 1 Dec 2026, 09:00'."""
-    local = moment.astimezone(zone)
-    return f'{local:%a} {local.day} {local:%b %Y, %H:%M}'
+    """A moment as people read it in the clinic, in the language in force: 'Tue 1 Dec 2026, 09:00',
+    'Di., 1. Dez. 2026, 09:00', 'mar. 1 déc. 2026, 09:00'."""
+    return moments.moment(moment, zone)
+
+
+def language_of(uow: UnitOfWork, user_id: int) -> str | None:
+    """The language a person reads (their account's preference), or None for an unknown account."""
+    user = uow.users.get(user_id)
+    return user.language if user is not None else None
+
+
+@contextmanager
+def speaking(uow: UnitOfWork, user_id: int) -> Iterator[str]:
+    """Compose inside this block what ``user_id`` will read: their language is in force (the clinic's default when
+    they have none or it is not offered)."""
+    with use_language(language_of(uow, user_id)) as language:
+        yield language
 
 
 def send(uow: UnitOfWork, user_id: int, subject: str, body: str, *, appointment_id: int | None = None) -> None:
-    """Queue a notice in the unit of work; it is committed with the change it reports."""
+    """Queue a notice, composed already, in the unit of work; it is committed with the change it reports."""
     uow.notices.add(
         Notice(user_id=user_id, created_at=clock.now(), subject=subject, body=body, appointment_id=appointment_id)
     )
+
+
+def notify(
+    uow: UnitOfWork, user_id: int, compose: Callable[[], tuple[str, str]], *, appointment_id: int | None = None
+) -> None:
+    """Queue a notice whose (subject, body) ``compose`` writes in the recipient's language (``_()`` and dates)."""
+    with speaking(uow, user_id):
+        subject, body = compose()
+    send(uow, user_id, subject, body, appointment_id=appointment_id)
 
 
 def my_notices(uow: UnitOfWork, actor: Principal, limit: int = 20) -> list[NoticeView]:

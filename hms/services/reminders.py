@@ -4,13 +4,15 @@ A message is never stored or queued: the jobs pass ids (appointment, channel, ki
 message again when it sends, from the appointment as it is then. A message whose appointment changed in between
 (cancelled, moved to another day, changed again) is not sent: the change has its own confirmation.
 
-Subjects, chat and SMS texts name the clinic, the time and the doctor only: never the reason for the visit, the
-department or any other clinical detail (they show on lock screens and in shared chat rooms).
+Each message is composed in the patient's language (the chat room's text in the clinic's default language), from the
+templates in hms/notify/templates. Subjects, chat and SMS texts name the clinic, the time and the doctor only: never
+the reason for the visit, the department or any other clinical detail (they show on lock screens and in shared chat
+rooms).
 """
 
 from __future__ import annotations
 
-import html
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parseaddr
@@ -22,10 +24,13 @@ from hms.db.job_runs import JobRunRepository
 from hms.db.reminders import AppointmentFacts, AppointmentFactsRepository
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import AppointmentStatus, Channel
-from hms.notify import email, webhooks
+from hms.i18n import _, current_language, use_language
+from hms.notify import email, moments, render, webhooks
 from hms.notify.ics import appointment_ics
 from hms.notify.message import Attachment, DeliveryError, Message
 from hms.notify.sink import sink_port
+
+from . import notices
 
 JOB = 'daily-reminders'
 REMINDER = 'reminder'
@@ -103,7 +108,8 @@ def due_reminders(uow: UnitOfWork, settings: Settings, day: date) -> list[DueRem
     start, end = day_bounds(day, settings)
     due = []
     for facts in AppointmentFactsRepository(uow.session).booked_between(start, end):
-        subject = reminder_subject(settings, facts)
+        with _speaking(uow, facts):  # the delivery row records the subject the patient gets
+            subject = reminder_subject(settings, facts)
         for channel, recipient in channels(settings, facts):
             due.append(DueReminder(day, facts.id, facts.patient_id, channel, recipient, subject))
     return due
@@ -118,13 +124,15 @@ def plan_confirmation(
     facts = appointment_facts(uow, appointment_id)
     if facts is None or not _still_current(facts, kind):
         return None
+    with _speaking(uow, facts):
+        subject = confirmation_subject(settings, facts, kind)
     return PlannedConfirmation(
         appointment_id=facts.id,
         patient_id=facts.patient_id,
         kind=kind,
         sequence=facts.sequence,
         recipient=facts.patient_email,
-        subject=confirmation_subject(settings, facts, kind),
+        subject=subject,
     )
 
 
@@ -135,17 +143,24 @@ def _still_current(facts: AppointmentFacts, kind: str) -> bool:
 
 
 # --- composing --------------------------------------------------------------------------------------------------
+# Every message goes out in the patient's language (``_speaking``), whoever or whatever sends it; the templates are
+# hms/notify/templates/appointment_*.html and .txt.
+
+TEMPLATES = {
+    REMINDER: 'appointment_reminder',
+    'booked': 'appointment_booked',
+    'rescheduled': 'appointment_rescheduled',
+    'cancelled': 'appointment_cancelled',
+}
+
+
+def _speaking(uow: UnitOfWork, facts: AppointmentFacts) -> AbstractContextManager[str]:
+    return notices.speaking(uow, facts.patient_id)
 
 
 def when(moment: datetime, settings: Settings) -> str:
-    """'Mon 2 Mar 2026, 09:00' in the clinic's zone."""
-    local = moment.astimezone(settings.zone)
-    return f'{local:%a} {local.day} {local:%b %Y, %H:%M}'
-
-
-def _span(facts: AppointmentFacts, settings: Settings) -> str:
-    end = facts.end.astimezone(settings.zone)
-    return f'{when(facts.start, settings)}–{end:%H:%M} ({end:%Z})'
+    """'Mon 2 Mar 2026, 09:00' in the clinic's zone, in the language in force."""
+    return moments.moment(moment, settings.zone)
 
 
 def _location(settings: Settings) -> str:
@@ -153,16 +168,37 @@ def _location(settings: Settings) -> str:
 
 
 def reminder_subject(settings: Settings, facts: AppointmentFacts) -> str:
-    return f'Reminder: your appointment at {settings.clinic_name} on {when(facts.start, settings)}'
+    return _(
+        'Reminder: your appointment at {clinic} on {when}',
+        clinic=settings.clinic_name,
+        when=when(facts.start, settings),
+    )
 
 
 def confirmation_subject(settings: Settings, facts: AppointmentFacts, kind: str) -> str:
     moment = when(facts.start, settings)
     if kind == 'booked':
-        return f'Booked: your appointment at {settings.clinic_name} on {moment}'
+        return _('Booked: your appointment at {clinic} on {when}', clinic=settings.clinic_name, when=moment)
     if kind == 'rescheduled':
-        return f'Moved: your appointment at {settings.clinic_name} is now on {moment}'
-    return f'Cancelled: your appointment at {settings.clinic_name} on {moment}'
+        return _('Moved: your appointment at {clinic} is now on {when}', clinic=settings.clinic_name, when=moment)
+    return _('Cancelled: your appointment at {clinic} on {when}', clinic=settings.clinic_name, when=moment)
+
+
+def _ics_description(settings: Settings, facts: AppointmentFacts, *, cancelled: bool) -> str:
+    moment = when(facts.start, settings)
+    if cancelled:
+        return _(
+            'Cancelled: your appointment with {doctor} on {when} at {clinic}.',
+            doctor=facts.doctor_name,
+            when=moment,
+            clinic=settings.clinic_name,
+        )
+    return _(
+        'Your appointment with {doctor} on {when} at {clinic}. If you cannot come, please cancel or call.',
+        doctor=facts.doctor_name,
+        when=moment,
+        clinic=settings.clinic_name,
+    )
 
 
 def _ics(settings: Settings, facts: AppointmentFacts, *, cancelled: bool) -> Attachment:
@@ -172,7 +208,9 @@ def _ics(settings: Settings, facts: AppointmentFacts, *, cancelled: bool) -> Att
         sequence=facts.sequence,
         start=facts.start,
         end=facts.end,
-        summary=f'Appointment with {facts.doctor_name}',
+        summary=_('Appointment with {doctor}', doctor=facts.doctor_name),
+        description=_ics_description(settings, facts, cancelled=cancelled),
+        language=current_language(),
         location=_location(settings),
         organizer_email=sender_address or 'no-reply@hms.local',
         organizer_name=settings.clinic_name or sender_name,
@@ -185,103 +223,69 @@ def _ics(settings: Settings, facts: AppointmentFacts, *, cancelled: bool) -> Att
     return Attachment('appointment.ics', content, f'text/calendar; method={method}')
 
 
-def _email(
-    settings: Settings,
-    facts: AppointmentFacts,
-    *,
-    subject: str,
-    lead: str,
-    closing: str,
-    cancelled: bool,
-    short_text: str = '',
-) -> Message:
-    rows = [
-        ('When', _span(facts, settings)),
-        ('Doctor', facts.doctor_name),
-        ('Department', facts.department),
-        ('Where', _location(settings)),
-    ]
-    text = '\n'.join(
-        [
-            f'Dear {facts.patient_name},',
-            '',
-            lead,
-            '',
-            *(f'{label}: {value}' for label, value in rows),
-            '',
-            closing,
-            '',
-            settings.clinic_name,
-        ]
-    )
-    cells = ''.join(
-        f'<tr><th align="left" style="padding:2px 12px 2px 0">{html.escape(label)}</th>'
-        f'<td>{html.escape(value)}</td></tr>'
-        for label, value in rows
-    )
-    body = (
-        f'<p>Dear {html.escape(facts.patient_name)},</p><p>{html.escape(lead)}</p><table>{cells}</table>'
-        f'<p>{html.escape(closing)}</p><p>{html.escape(settings.clinic_name)}</p>'
-    )
-    return Message(
+def _email(settings: Settings, facts: AppointmentFacts, kind: str, *, subject: str, short_text: str = '') -> Message:
+    """The email of ``kind`` (a reminder or a confirmation) with the .ics, in the language in force."""
+    return render.email(
+        TEMPLATES[kind],
         to_email=facts.patient_email,
         to_name=facts.patient_name,
         subject=subject,
-        text=text + '\n',
-        html=body,
-        attachments=(_ics(settings, facts, cancelled=cancelled),),
+        attachments=(_ics(settings, facts, cancelled=kind == 'cancelled'),),
         short_text=short_text,
         phone=facts.patient_phone,
+        patient_name=facts.patient_name,
+        when=moments.span(facts.start, facts.end, settings.zone),
+        doctor=facts.doctor_name,
+        department=facts.department,
+        where=_location(settings),
+        clinic=settings.clinic_name,
     )
 
 
 def reminder_message(settings: Settings, facts: AppointmentFacts) -> Message:
-    """The reminder (email with the .ics; ``short_text`` for SMS)."""
-    closing = 'The calendar file attached keeps your calendar up to date. If you cannot come, please cancel or call.'
+    """The reminder (email with the .ics; ``short_text`` for SMS), in the language in force."""
     return _email(
         settings,
         facts,
+        REMINDER,
         subject=reminder_subject(settings, facts),
-        lead='This is a reminder of your appointment:',
-        closing=closing,
-        cancelled=False,
         short_text=sms_text(settings, facts),
     )
 
 
 def sms_text(settings: Settings, facts: AppointmentFacts) -> str:
     """For the patient's phone: time, doctor, address; never the reason or the department."""
-    where = f' at {settings.clinic_address.strip()}' if settings.clinic_address.strip() else ''
-    return (
-        f'{settings.clinic_name}: reminder of your appointment on {when(facts.start, settings)}{where} '
-        f'with {facts.doctor_name}.'
+    address = settings.clinic_address.strip()
+    if address:
+        return _(
+            '{clinic}: reminder of your appointment on {when} at {address} with {doctor}.',
+            clinic=settings.clinic_name,
+            when=when(facts.start, settings),
+            address=address,
+            doctor=facts.doctor_name,
+        )
+    return _(
+        '{clinic}: reminder of your appointment on {when} with {doctor}.',
+        clinic=settings.clinic_name,
+        when=when(facts.start, settings),
+        doctor=facts.doctor_name,
     )
 
 
 def chat_text(settings: Settings, facts: AppointmentFacts) -> str:
     """For the clinic's chat room: who and when, never the reason or the department."""
-    return (
-        f'{settings.clinic_name}: reminder sent to {facts.patient_name} for the appointment on '
-        f'{when(facts.start, settings)} with {facts.doctor_name}.'
+    return _(
+        '{clinic}: reminder sent to {patient} for the appointment on {when} with {doctor}.',
+        clinic=settings.clinic_name,
+        patient=facts.patient_name,
+        when=when(facts.start, settings),
+        doctor=facts.doctor_name,
     )
 
 
 def confirmation_message(settings: Settings, facts: AppointmentFacts, kind: str) -> Message:
-    if kind == 'booked':
-        lead, closing = 'Your appointment is booked:', 'Add the attached invitation to your calendar.'
-    elif kind == 'rescheduled':
-        lead, closing = 'Your appointment was moved. The new time:', 'The attached invitation updates your calendar.'
-    else:
-        lead = 'Your appointment was cancelled:'
-        closing = 'The attached file removes it from your calendar. Please book another time if you still need a visit.'
-    return _email(
-        settings,
-        facts,
-        subject=confirmation_subject(settings, facts, kind),
-        lead=lead,
-        closing=closing,
-        cancelled=kind == 'cancelled',
-    )
+    """The confirmation of a booking, a move or a cancellation, in the language in force."""
+    return _email(settings, facts, kind, subject=confirmation_subject(settings, facts, kind))
 
 
 def compose(
@@ -303,13 +307,16 @@ def compose(
             return None
         if day is not None and facts.start.astimezone(settings.zone).date() != day:
             return None  # moved to another day: that day's run reminds
-        message = reminder_message(settings, facts)
+        with _speaking(uow, facts):
+            message = reminder_message(settings, facts)
         if channel is Channel.CHAT:
-            return replace(message, short_text=chat_text(settings, facts))
+            with use_language(None):  # the clinic's chat room reads the clinic's default language
+                return replace(message, short_text=chat_text(settings, facts))
         return message
     if not _still_current(facts, kind) or (sequence is not None and facts.sequence != sequence):
         return None  # a later change superseded this confirmation; its own confirmation follows
-    return confirmation_message(settings, facts, kind)
+    with _speaking(uow, facts):
+        return confirmation_message(settings, facts, kind)
 
 
 def send_on(channel: Channel, message: Message, settings: Settings) -> None:

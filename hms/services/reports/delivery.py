@@ -1,6 +1,7 @@
 """Sending the month's reports, exactly once per recipient and month: every active doctor gets their own, the
 administrator the clinic's. Each message is claimed by its delivery key before it is sent
-(``report:{month}:doctor:{id}:email``, ``report:{month}:clinic:email``); an explicit re-run adds a key suffix."""
+(``report:{month}:doctor:{id}:email``, ``report:{month}:clinic:email``); an explicit re-run adds a key suffix.
+Each report is written in its recipient's language (their account's preference)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from hms.db.reports import ReportRepository
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import Channel, DeliveryStatus
 from hms.notify.message import DeliveryError
-from hms.services import deliveries
+from hms.services import deliveries, notices
 
 from .figures import clinic_report, doctor_report
 from .month import Month
@@ -77,11 +78,13 @@ def recipients(uow: UnitOfWork) -> list[Recipient]:
 
 
 def build_email(uow: UnitOfWork, settings: Settings, recipient: Recipient, month: Month) -> EmailMessage:
-    if recipient.clinic:
-        rendered = render_clinic(clinic_report(uow, settings, month), settings.clinic_name)
-    else:
-        rendered = render_doctor(doctor_report(uow, settings, recipient.user_id, month), settings.clinic_name)
-    return email_message(rendered, settings, to_email=recipient.email, to_name=recipient.name)
+    """The recipient's report of ``month``, in their language."""
+    with notices.speaking(uow, recipient.user_id):
+        if recipient.clinic:
+            rendered = render_clinic(clinic_report(uow, settings, month), settings.clinic_name)
+        else:
+            rendered = render_doctor(doctor_report(uow, settings, recipient.user_id, month), settings.clinic_name)
+        return email_message(rendered, settings, to_email=recipient.email, to_name=recipient.name)
 
 
 Send = Callable[[EmailMessage], None]
@@ -132,9 +135,10 @@ def send_reports(
         everyone = recipients(uow)
     tally = Tally()
     for recipient in everyone:
-        subject = clinic_subject(month) if recipient.clinic else doctor_subject(month)
         key = delivery_key(month, recipient, key_suffix)
         with uow_factory() as uow:
+            with notices.speaking(uow, recipient.user_id):  # the delivery row records the subject they get
+                subject = clinic_subject(month) if recipient.clinic else doctor_subject(month)
             claim = deliveries.claim(
                 uow,
                 key,

@@ -1,13 +1,16 @@
 """A report as a document (headline figures, charts, tables, notes) and its three outputs: email-safe HTML, plain
-text and a PDF. Each output shows the same document, in the same order."""
+text and a PDF. Each output shows the same document, in the same order, and in the language in force (the
+recipient's): the HTML and text from the templates report.html and report.txt in hms/notify/templates."""
 
 from __future__ import annotations
 
-import html
 import io
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+
+from hms.i18n import _, current_language
+from hms.notify.render import render
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,7 @@ class Table:
     title: str
     header: list[str]
     rows: list[list[str]]
-    empty: str = 'None this month.'
+    empty: str = ''  # what shows when there are no rows; '' for 'None this month.'
     numeric_from: int = 1  # columns from this index on are right-aligned
 
 
@@ -40,66 +43,13 @@ class Document:
 
 
 def to_html(document: Document) -> str:
-    """Email-safe HTML (inline styles, tables); every value from the database is escaped."""
-    e = html.escape
-    cell = 'padding:4px 8px;border-bottom:1px solid #e2e8f0;'
-    parts = [
-        '<!DOCTYPE html><html><head><meta charset="utf-8">',
-        f'<title>{e(document.title)}</title></head>',
-        '<body style="margin:0;padding:16px;background:#f8fafc;font-family:Arial,Helvetica,sans-serif;color:#0f172a;">',
-        '<div style="max-width:680px;margin:0 auto;background:#ffffff;padding:20px;border-radius:8px;">',
-        f'<h1 style="font-size:22px;margin:0 0 4px;color:#0f766e;">{e(document.title)}</h1>',
-        f'<p style="margin:0 0 16px;color:#475569;">{e(document.intro)}</p>',
-        '<table role="presentation" style="border-collapse:collapse;width:100%;margin-bottom:16px;">',
-    ]
-    for index in range(0, len(document.figures), 4):
-        parts.append('<tr>')
-        for label, value in document.figures[index : index + 4]:
-            parts.append(
-                f'<td style="padding:6px;vertical-align:top;width:25%;"><div style="font-size:12px;color:#475569;">'
-                f'{e(label)}</div><div style="font-size:20px;font-weight:bold;">{e(value)}</div></td>'
-            )
-        parts.append('</tr>')
-    parts.append('</table>')
-    for chart in document.charts:
-        parts.append(
-            f'<h2 style="font-size:16px;margin:16px 0 6px;">{e(chart.title)}</h2>'
-            f'<img src="cid:{e(chart.cid)}" width="640" alt="{e(chart.title)} (the tables below hold the same '
-            f'figures)" style="display:block;max-width:100%;height:auto;border:0;">'
-        )
-    for table in document.tables:
-        parts.append(f'<h2 style="font-size:16px;margin:20px 0 6px;">{e(table.title)}</h2>')
-        if not table.rows:
-            parts.append(f'<p style="color:#475569;margin:0;">{e(table.empty)}</p>')
-            continue
-        parts.append('<table style="border-collapse:collapse;width:100%;font-size:13px;">')
-        parts.append('<thead><tr>')
-        for index, name in enumerate(table.header):
-            align = 'right' if index >= table.numeric_from else 'left'
-            parts.append(f'<th style="{cell}text-align:{align};background:#f1f5f9;">{e(name)}</th>')
-        parts.append('</tr></thead><tbody>')
-        for row in table.rows:
-            parts.append('<tr>')
-            for index, value in enumerate(row):
-                align = 'right' if index >= table.numeric_from else 'left'
-                parts.append(f'<td style="{cell}text-align:{align};">{e(value)}</td>')
-            parts.append('</tr>')
-        parts.append('</tbody></table>')
-    parts.append('<div style="margin-top:20px;font-size:12px;color:#475569;">')
-    parts.extend(f'<p style="margin:4px 0;">{e(note)}</p>' for note in document.notes)
-    parts.append('<p style="margin:4px 0;">The same report is attached as a PDF.</p></div></div></body></html>')
-    return ''.join(parts)
+    """Email-safe HTML (inline styles, tables); every value from the database is escaped (template report.html)."""
+    return render('report.html', document=document)
 
 
 def to_text(document: Document) -> str:
-    lines = [document.title, document.intro, '']
-    width = max(len(label) for label, _ in document.figures)
-    lines += [f'{label.ljust(width)}  {value}' for label, value in document.figures]
-    for table in document.tables:
-        lines += ['', table.title, '-' * len(table.title)]
-        lines += [' | '.join(row) for row in [table.header, *table.rows]] if table.rows else [table.empty]
-    lines += ['', *document.notes, 'The same report is attached as a PDF.']
-    return '\n'.join(lines) + '\n'
+    """The same document as plain text (template report.txt)."""
+    return render('report.txt', document=document)
 
 
 @cache
@@ -118,6 +68,7 @@ def to_pdf(document: Document) -> bytes:
     regular, bold = _font_files()
     pdf = FPDF(orientation='portrait', unit='mm', format='A4')
     pdf.set_title(document.title)
+    pdf.set_lang(current_language())
     pdf.set_creator('HMS')
     pdf.add_font('DejaVu', '', str(regular))
     pdf.add_font('DejaVu', 'B', str(bold))
@@ -148,7 +99,7 @@ def to_pdf(document: Document) -> bytes:
         pdf.cell(0, 8, section.title, new_x='LMARGIN', new_y='NEXT')
         pdf.set_font('DejaVu', '', 9)
         if not section.rows:
-            pdf.cell(0, 6, section.empty, new_x='LMARGIN', new_y='NEXT')
+            pdf.cell(0, 6, section.empty or _('None this month.'), new_x='LMARGIN', new_y='NEXT')
             continue
         with pdf.table(headings_style=heading, line_height=5, text_align='LEFT') as table:
             for values in [section.header, *section.rows]:

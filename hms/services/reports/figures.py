@@ -146,7 +146,7 @@ def doctor_report(uow: UnitOfWork, settings: Settings, doctor_id: int, month: Mo
     repo, queries = StatsRepository(uow.session), ReportRepository(uow.session)
     scope = Scope(start=start, end=end, doctor_id=doctor_id)
     [doctor] = repo.doctors(scope)
-    _, name, _, department, _, minutes = doctor
+    _id, name, _email, department, _active, minutes = doctor
     user = uow.users.get(doctor_id)
     email = user.email if user is not None else ''
     rates, per_day = _period(repo, scope, month, zone)

@@ -12,21 +12,9 @@ from zoneinfo import ZoneInfo
 from hms import clock
 from hms.config import Settings
 from hms.domain.errors import InvalidInput
+from hms.i18n import _
+from hms.i18n.formats import format_month
 
-MONTH_NAMES = (
-    'January',
-    'February',
-    'March',
-    'April',
-    'May',
-    'June',
-    'July',
-    'August',
-    'September',
-    'October',
-    'November',
-    'December',
-)
 _MONTH = re.compile(r'^(\d{4})-(0[1-9]|1[0-2])$')
 
 
@@ -39,7 +27,7 @@ class Month:
     def parse(cls, text: str) -> Month:
         match = _MONTH.match(text.strip()) if isinstance(text, str) else None
         if match is None or not 2000 <= int(match.group(1)) <= 2999:
-            message = 'Give the month as YYYY-MM, e.g. 2026-03.'
+            message = _('Give the month as YYYY-MM, e.g. {example}.', example='2026-03')
             raise InvalidInput(message, field_errors={'month': message})
         return cls(int(match.group(1)), int(match.group(2)))
 
@@ -77,7 +65,8 @@ class Month:
 
     @property
     def label(self) -> str:
-        return f'{MONTH_NAMES[self.number - 1]} {self.year}'
+        """'February 2026', 'Februar 2026', 'février 2026': in the language in force."""
+        return format_month(self.year, self.number)
 
     def bounds(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
         """The month as UTC instants [local midnight of the 1st, local midnight of the next 1st)."""
@@ -91,7 +80,7 @@ def requested_month(text: str | None, settings: Settings) -> Month:
         return Month.previous(now, settings.zone)
     month = Month.parse(text)
     if month > Month.of(now.astimezone(settings.zone).date()):
-        message = 'That month has not begun yet.'
+        message = _('That month has not begun yet.')
         raise InvalidInput(message, field_errors={'month': message})
     return month
 

@@ -1,5 +1,8 @@
 """The report as its reader gets it: what the doctor's and the clinic's report show (figures, charts, tables,
-notes), the subjects, and the email that carries the HTML with its charts inline, the plain text and the PDF."""
+notes), the subjects, and the email that carries the HTML with its charts inline, the plain text and the PDF.
+
+Everything here is written in the language in force: the caller composes inside the recipient's language
+(``hms.services.reports.delivery``). Numbers, percentages and dates come from Babel; names and diagnoses are data."""
 
 from __future__ import annotations
 
@@ -8,16 +11,18 @@ from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 
 from hms.config import Settings
+from hms.i18n import _
+from hms.i18n.formats import format_number, format_percent
+from hms.notify import moments
 from hms.notify.email import compose
 from hms.notify.message import Attachment, Message
 
 from .charts import bar_chart, per_day_chart
 from .document import Chart, Document, Table, to_html, to_pdf, to_text
 from .figures import ClinicFigures, DoctorFigures
-from .month import MONTH_NAMES, Month
+from .month import Month
 
 TOP_DOCTORS_CHART = 15
-WEEKDAYS = ('Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun')
 
 
 @dataclass(frozen=True)
@@ -33,27 +38,34 @@ class Rendered:
 def _headline(figures: DoctorFigures | ClinicFigures) -> list[tuple[str, str]]:
     """The figures that open both the doctor's and the clinic's report."""
     return [
-        ('Visits completed', str(figures.completed)),
-        ('Cancelled', str(figures.cancelled)),
-        ('No-shows', str(figures.no_shows)),
-        ('Patients seen', str(figures.patients_seen)),
-        ('New patients', str(figures.new_patients)),
-        ('Returning patients', str(figures.returning_patients)),
-        ('Utilisation', _percent(figures.utilisation)),
-        ('Booked of published slots', f'{figures.booked} of {figures.published}'),
+        (_('Visits completed'), _count(figures.completed)),
+        (_('Cancelled'), _count(figures.cancelled)),
+        (_('No-shows'), _count(figures.no_shows)),
+        (_('Patients seen'), _count(figures.patients_seen)),
+        (_('New patients'), _count(figures.new_patients)),
+        (_('Returning patients'), _count(figures.returning_patients)),
+        (_('Utilisation'), _percent(figures.utilisation)),
+        (
+            _('Booked of published slots'),
+            _('{booked} of {published}', booked=_count(figures.booked), published=_count(figures.published)),
+        ),
     ]
 
 
+def _count(value: int) -> str:
+    return format_number(value)
+
+
 def _percent(value: float | None) -> str:
-    return '–' if value is None else f'{value:.1%}'
+    return format_percent(value, digits=1)
 
 
 def _day(day: date) -> str:
-    return f'{WEEKDAYS[day.weekday()]} {day.day} {MONTH_NAMES[day.month - 1][:3]}'
+    return moments.day(day)
 
 
 def _when(moment: datetime) -> str:
-    return f'{_day(moment.date())}, {moment:%H:%M}'
+    return moments.day_and_time(moment)
 
 
 def _daily_rows(per_day: dict[str, list[int]], month: Month) -> list[list[str]]:
@@ -61,139 +73,156 @@ def _daily_rows(per_day: dict[str, list[int]], month: Month) -> list[list[str]]:
     for index, completed in enumerate(per_day['completed']):
         no_show, cancelled = per_day['no_show'][index], per_day['cancelled'][index]
         if completed or no_show or cancelled:
-            rows.append([_day(month.first + timedelta(days=index)), str(completed), str(no_show), str(cancelled)])
+            day = month.first + timedelta(days=index)
+            rows.append([_day(day), _count(completed), _count(no_show), _count(cancelled)])
     return rows
+
+
+def _day_by_day(per_day: dict[str, list[int]], month: Month) -> Table:
+    header = [_('Day'), _('Completed'), _('No-shows'), _('Cancelled')]
+    return Table(_('Day by day'), header, _daily_rows(per_day, month))
+
+
+def _busiest_days(busiest: list[tuple[date, int]]) -> Table:
+    return Table(_('Busiest days'), [_('Day'), _('Visits')], [[_day(day), _count(n)] for day, n in busiest])
+
+
+def _top_diagnoses(top: list[tuple[str, int]]) -> Table:
+    return Table(_('Diagnoses recorded most'), [_('Diagnosis'), _('Visits')], [[text, _count(n)] for text, n in top])
+
+
+def _per_day_chart(figures: DoctorFigures | ClinicFigures) -> Chart:
+    month = figures.month
+    return Chart(
+        f'per-day-{month.key}@hms.report',
+        'appointments-per-day.png',
+        _('Appointments per day'),
+        per_day_chart(figures.per_day, month),
+    )
 
 
 def _doctor_document(figures: DoctorFigures, clinic: str) -> Document:
     month = figures.month
-    charts = [
-        Chart(
-            f'per-day-{month.key}@hms.report',
-            'appointments-per-day.png',
-            'Appointments per day',
-            per_day_chart(figures.per_day, month),
-        )
-    ]
+    charts = [_per_day_chart(figures)]
     if figures.top_diagnoses:
         labels, values = zip(*figures.top_diagnoses, strict=True)
         charts.append(
             Chart(
                 f'diagnoses-{month.key}@hms.report',
                 'top-diagnoses.png',
-                'Diagnoses recorded most',
-                bar_chart(list(labels), list(values), 'Visits'),
+                _('Diagnoses recorded most'),
+                bar_chart(list(labels), list(values), _('Visits')),
             )
         )
     return Document(
-        title=f'Your activity in {month.label}',
-        intro=f'{figures.name} · {figures.department} · {clinic}',
+        title=_('Your activity in {month}', month=month.label),
+        intro=' · '.join((figures.name, figures.department, clinic)),
         figures=_headline(figures),
         charts=charts,
         tables=[
-            Table('Busiest days', ['Day', 'Visits'], [[_day(day), str(n)] for day, n in figures.busiest_days]),
+            _busiest_days(figures.busiest_days),
+            _top_diagnoses(figures.top_diagnoses),
+            _day_by_day(figures.per_day, month),
             Table(
-                'Diagnoses recorded most',
-                ['Diagnosis', 'Visits'],
-                [[text, str(n)] for text, n in figures.top_diagnoses],
-            ),
-            Table('Day by day', ['Day', 'Completed', 'No-shows', 'Cancelled'], _daily_rows(figures.per_day, month)),
-            Table(
-                'Completed visits',
-                ['Date', 'Patient', 'Diagnosis'],
+                _('Completed visits'),
+                [_('Date'), _('Patient'), _('Diagnosis')],
                 [[_when(v.start), v.patient, v.diagnosis or '–'] for v in figures.visits],
                 numeric_from=3,
             ),
         ],
         notes=[
-            'New patients had their first completed visit with you this month; returning ones had seen you before.',
-            'Utilisation: appointments not cancelled, over the slots your current availability publishes for the '
-            'month.',
-            'This report holds patient information: keep it confidential.',
+            _('New patients had their first completed visit with you this month; returning ones had seen you before.'),
+            _(
+                'Utilisation: appointments not cancelled, over the slots your current availability publishes for the '
+                'month.'
+            ),
+            _('This report holds patient information: keep it confidential.'),
         ],
     )
 
 
 def _clinic_document(figures: ClinicFigures, clinic: str) -> Document:
     month = figures.month
-    charts = [
-        Chart(
-            f'per-day-{month.key}@hms.report',
-            'appointments-per-day.png',
-            'Appointments per day',
-            per_day_chart(figures.per_day, month),
-        )
-    ]
+    charts = [_per_day_chart(figures)]
     busiest = [line for line in figures.doctors if line.completed][:TOP_DOCTORS_CHART]
     if busiest:
         charts.append(
             Chart(
                 f'by-doctor-{month.key}@hms.report',
                 'visits-by-doctor.png',
-                'Visits by doctor',
-                bar_chart([d.name for d in busiest], [d.completed for d in busiest], 'Visits'),
+                _('Visits by doctor'),
+                bar_chart([d.name for d in busiest], [d.completed for d in busiest], _('Visits')),
             )
         )
     return Document(
-        title=f'Clinic activity in {month.label}',
+        title=_('Clinic activity in {month}', month=month.label),
         intro=clinic,
         figures=_headline(figures),
         charts=charts,
         tables=[
             Table(
-                'By department',
-                ['Department', 'Doctors', 'Completed', 'Cancelled', 'No-shows', 'Utilisation'],
+                _('By department'),
+                [_('Department'), _('Doctors'), _('Completed'), _('Cancelled'), _('No-shows'), _('Utilisation')],
                 [
                     [
                         d.department,
-                        str(d.doctors),
-                        str(d.completed),
-                        str(d.cancelled),
-                        str(d.no_shows),
+                        _count(d.doctors),
+                        _count(d.completed),
+                        _count(d.cancelled),
+                        _count(d.no_shows),
                         _percent(d.utilisation),
                     ]
                     for d in figures.departments
                 ],
             ),
             Table(
-                'By doctor',
-                ['Doctor', 'Department', 'Completed', 'Cancelled', 'No-shows', 'Patients', 'New', 'Utilisation'],
+                _('By doctor'),
+                [
+                    _('Doctor'),
+                    _('Department'),
+                    _('Completed'),
+                    _('Cancelled'),
+                    _('No-shows'),
+                    _('Patients'),
+                    _('New'),
+                    _('Utilisation'),
+                ],
                 [
                     [
-                        d.name if d.active else f'{d.name} (deactivated)',
+                        d.name if d.active else _('{name} (deactivated)', name=d.name),
                         d.department,
-                        str(d.completed),
-                        str(d.cancelled),
-                        str(d.no_shows),
-                        str(d.patients_seen),
-                        str(d.new_patients),
+                        _count(d.completed),
+                        _count(d.cancelled),
+                        _count(d.no_shows),
+                        _count(d.patients_seen),
+                        _count(d.new_patients),
                         _percent(d.utilisation),
                     ]
                     for d in figures.doctors
                 ],
                 numeric_from=2,
             ),
-            Table('Busiest days', ['Day', 'Visits'], [[_day(day), str(n)] for day, n in figures.busiest_days]),
-            Table(
-                'Diagnoses recorded most',
-                ['Diagnosis', 'Visits'],
-                [[text, str(n)] for text, n in figures.top_diagnoses],
-            ),
-            Table('Day by day', ['Day', 'Completed', 'No-shows', 'Cancelled'], _daily_rows(figures.per_day, month)),
+            _busiest_days(figures.busiest_days),
+            _top_diagnoses(figures.top_diagnoses),
+            _day_by_day(figures.per_day, month),
         ],
         notes=[
-            'New patients had their first completed visit at the clinic this month (per doctor: with that doctor).',
-            'Utilisation: appointments not cancelled, over the slots the current availability publishes for the month.',
+            _('New patients had their first completed visit at the clinic this month (per doctor: with that doctor).'),
+            _(
+                'Utilisation: appointments not cancelled, over the slots the current availability publishes for the '
+                'month.'
+            ),
         ],
     )
 
 
 def doctor_subject(month: Month) -> str:
-    return f'Your activity report for {month.label}'  # never clinical detail: subjects show on lock screens
+    # never clinical detail: subjects show on lock screens
+    return _('Your activity report for {month}', month=month.label)
 
 
 def clinic_subject(month: Month) -> str:
-    return f'Clinic activity report for {month.label}'
+    return _('Clinic activity report for {month}', month=month.label)
 
 
 def render_doctor(figures: DoctorFigures, clinic: str) -> Rendered:
