@@ -8,7 +8,7 @@ from datetime import date, datetime, tzinfo
 from babel import dates
 
 from hms.i18n import locale
-from hms.i18n.formats import format_skeleton, format_time
+from hms.i18n.formats import format_date, format_skeleton, format_time
 
 # English keeps the clinic's established style (no comma after the weekday); other languages use CLDR's pattern.
 _DAY_WITH_YEAR = {'en': 'EEE d MMM y'}
@@ -65,4 +65,4 @@ def short_day(of: date) -> str:
 
 def long_moment(instant: datetime, zone: tzinfo | None = None) -> str:
     """'Tuesday, 10 March 2026, 09:00', 'Dienstag, 10. März 2026, 09:00', 'mardi 10 mars 2026, 09:00' in ``zone``."""
-    return _join(format_skeleton('yMMMMEEEEd', instant, zone), format_time(instant, 'short', zone=zone))
+    return _join(format_date(instant, 'full', zone=zone), format_time(instant, 'short', zone=zone))
