@@ -1,14 +1,29 @@
-"""Plotly figures (as plain dicts) and their CSV tables, built from the dashboard data. Pure functions."""
+"""Plotly figures (as plain dicts) and their CSV tables, built from the dashboard data. Pure functions.
+
+Every text a figure shows is in the language in force when it is built: trace names (the legend), axis titles, the
+empty state and the hover labels (composed here for each point, so that counts have their plural form and dates and
+numbers their locale's format). Date axes keep ISO dates as their values and carry locale-formatted tick labels; the
+heat map's weekdays and hours come from the locale. The CSV tables are data: their headers and values stay
+machine-readable (ISO dates, status codes).
+"""
 
 from __future__ import annotations
 
+from datetime import date, time
+from math import ceil
 from typing import Any
+
+from babel import numbers
+
+from hms import i18n
+from hms.i18n import N_, _, ngettext
+from hms.i18n.formats import format_date, format_number, format_percent, format_skeleton, format_time, weekday_names
 
 from ..ui.theme import CHART_INK, STATUS_LABELS
 
 STATUS_COLOURS = {'booked': '#0284c7', 'completed': '#15803d', 'cancelled': '#94a3b8', 'no_show': '#d97706'}
 GENDER_COLOURS = {'female': '#db2777', 'male': '#2563eb', 'other': '#7c3aed', 'undisclosed': '#94a3b8'}
-GENDER_LABELS = {'female': 'Female', 'male': 'Male', 'other': 'Other', 'undisclosed': 'Not said'}
+GENDER_LABELS = {'female': N_('Female'), 'male': N_('Male'), 'other': N_('Other'), 'undisclosed': N_('Not said')}
 # Text is drawn in CHART_INK; on dark pages theme.CSS recolours it (the same figure serves both modes, and 'auto'
 # mode is only known to the browser). Backgrounds stay transparent, grid lines and the heat map's empty cells are
 # translucent, and hover labels are white with dark text, so every part reads on light and dark surfaces alike.
@@ -16,11 +31,19 @@ INK = CHART_INK
 GRID = 'rgba(148, 163, 184, 0.25)'
 HEAT = [[0, 'rgba(45, 212, 191, 0.08)'], [0.5, '#2dd4bf'], [1, '#0f766e']]  # teal, the clinic's colour
 HOVER = {'bgcolor': '#ffffff', 'bordercolor': '#94a3b8', 'font': {'color': '#0f172a'}}
+HOVER_TEXT = '%{hovertext}<extra></extra>'  # the hover label composed for each point (see _hover)
+MAX_DATE_TICKS = 8
 
-EMPTY = 'Nothing to show for this period yet. Try a longer period, or other filters.'
+EMPTY = N_('Nothing to show for this period yet. Try a longer period, or other filters.')
 
 Figure = dict[str, Any]
 Table = tuple[list[str], list[list[Any]]]
+
+
+def _separators() -> str:
+    """Plotly's decimal and thousands separators for the current language ('.,' in English, ',.' in German)."""
+    locale = i18n.locale()
+    return numbers.get_decimal_symbol(locale) + numbers.get_group_symbol(locale)
 
 
 def _layout(**extra: Any) -> dict[str, Any]:
@@ -28,6 +51,7 @@ def _layout(**extra: Any) -> dict[str, Any]:
         'paper_bgcolor': 'rgba(0,0,0,0)',
         'plot_bgcolor': 'rgba(0,0,0,0)',
         'font': {'color': INK, 'size': 12},
+        'separators': _separators(),
         'margin': {'l': 48, 'r': 12, 't': 8, 'b': 40},
         'autosize': True,
         'legend': {'orientation': 'h', 'y': -0.22, 'x': 0},
@@ -54,7 +78,7 @@ def _figure(name: str, data: list[dict[str, Any]], **layout: Any) -> Figure:
     if _is_empty(data):  # an empty state that says what to do, instead of bare axes
         layout['annotations'] = [
             {
-                'text': EMPTY,
+                'text': _(EMPTY),
                 'showarrow': False,
                 'xref': 'paper',
                 'yref': 'paper',
@@ -78,19 +102,54 @@ def _figure(name: str, data: list[dict[str, Any]], **layout: Any) -> Figure:
     }
 
 
+def _date_axis(days: list[str], **extra: Any) -> dict[str, Any]:
+    """A date axis over ISO ``days`` whose tick labels are written by the locale ('2 Mar', '2. März', '2 mars'), the
+    year added when the days span more than one; at most about MAX_DATE_TICKS ticks."""
+    axis: dict[str, Any] = {'type': 'date', 'gridcolor': GRID, 'zerolinecolor': GRID, **extra}
+    if not days:
+        return axis
+    parsed = [date.fromisoformat(day) for day in days]
+    skeleton = 'MMMd' if parsed[0].year == parsed[-1].year else 'yMMMd'
+    ticks = parsed[:: max(1, ceil(len(parsed) / MAX_DATE_TICKS))]
+    axis |= {
+        'tickmode': 'array',
+        'tickvals': [day.isoformat() for day in ticks],
+        'ticktext': [format_skeleton(skeleton, day) for day in ticks],
+    }
+    return axis
+
+
+def _day_text(day: str) -> str:
+    """An ISO date as the hover labels show it: '2 Mar 2026', '02.03.2026', '2 mars 2026'."""
+    return format_date(date.fromisoformat(day))
+
+
+def _status_name(status: str) -> str:
+    return _(STATUS_LABELS[status])
+
+
 def per_day(data: dict[str, Any]) -> Figure:
     series = data['per_day']
-    traces = [
-        {
-            'type': 'bar',
-            'name': STATUS_LABELS[status],
-            'x': series['dates'],
-            'y': values,
-            'marker': {'color': STATUS_COLOURS[status]},
-        }
-        for status, values in series['series'].items()
-    ]
-    return _figure('appointments-per-day', traces, barmode='stack')
+    days = series['dates']
+    traces = []
+    for status, values in series['series'].items():
+        name = _status_name(status)
+        hover = [
+            _('{status} on {date}: {count}', status=name, date=_day_text(day), count=format_number(value))
+            for day, value in zip(days, values, strict=True)
+        ]
+        traces.append(
+            {
+                'type': 'bar',
+                'name': name,
+                'x': days,
+                'y': values,
+                'hovertext': hover,
+                'hovertemplate': HOVER_TEXT,
+                'marker': {'color': STATUS_COLOURS[status]},
+            }
+        )
+    return _figure('appointments-per-day', traces, barmode='stack', xaxis=_date_axis(days))
 
 
 def per_day_table(data: dict[str, Any]) -> Table:
@@ -105,7 +164,18 @@ def _stacked_by_status(name: str, rows: list[dict[str, Any]], label: str, *, hor
     traces = []
     for status, colour in STATUS_COLOURS.items():
         values = [row.get(status, 0) for row in rows]
-        trace: dict[str, Any] = {'type': 'bar', 'name': STATUS_LABELS[status], 'marker': {'color': colour}}
+        status_name = _status_name(status)
+        hover = [
+            _('{name}, {status}: {count}', name=text, status=status_name, count=format_number(value))
+            for text, value in zip(labels, values, strict=True)
+        ]
+        trace: dict[str, Any] = {
+            'type': 'bar',
+            'name': status_name,
+            'marker': {'color': colour},
+            'hovertext': hover,
+            'hovertemplate': HOVER_TEXT,
+        }
         trace.update({'x': values, 'y': labels, 'orientation': 'h'} if horizontal else {'x': labels, 'y': values})
         traces.append(trace)
     extra = {'yaxis': {'autorange': 'reversed', 'automargin': True, 'gridcolor': GRID}} if horizontal else {}
@@ -133,23 +203,35 @@ def by_doctor_table(data: dict[str, Any]) -> Table:
     return _status_table(data['by_doctor'], 'doctor')
 
 
+def _utilisation_hover(row: dict[str, Any]) -> str:
+    return ngettext(
+        '{doctor}: {share} ({booked} of {n} slot)',
+        '{doctor}: {share} ({booked} of {n} slots)',
+        row['published'],
+        doctor=row['doctor'],
+        share=format_percent(row['share'] or 0, digits=1),
+        booked=format_number(row['booked']),
+    )
+
+
 def utilisation(data: dict[str, Any]) -> Figure:
     rows = data['utilisation']
     trace = {
         'type': 'bar',
         'orientation': 'h',
-        'name': 'Booked share',
+        'name': _('Booked share'),
         'x': [round((row['share'] or 0) * 100, 1) for row in rows],
         'y': [row['doctor'] for row in rows],
         'customdata': [[row['booked'], row['published']] for row in rows],
-        'hovertemplate': '%{y}: %{x}% (%{customdata[0]} of %{customdata[1]} slots)<extra></extra>',
+        'hovertext': [_utilisation_hover(row) for row in rows],
+        'hovertemplate': HOVER_TEXT,
         'marker': {'color': '#0f766e'},
     }
     return _figure(
         'doctor-utilisation',
         [trace],
         showlegend=False,
-        xaxis={'title': {'text': '% of published slots booked'}, 'range': [0, 100], 'gridcolor': GRID},
+        xaxis={'title': {'text': _('Share of published slots booked (%)')}, 'range': [0, 100], 'gridcolor': GRID},
         yaxis={'autorange': 'reversed', 'automargin': True, 'gridcolor': GRID},
     )
 
@@ -161,23 +243,29 @@ def utilisation_table(data: dict[str, Any]) -> Table:
 
 
 def _weekly(
-    name: str, label: str, weeks: list[str], counts: list[int], colour: str, unit: str, **layout: Any
+    name: str, label: str, weeks: list[str], counts: list[int], colour: str, hover: list[str], **layout: Any
 ) -> Figure:
-    """One bar a week, without a legend; the hover reads 'Week of 2026-03-02: 4{unit}'."""
+    """One bar a week (``weeks``: the ISO dates of their Mondays), without a legend; ``hover`` labels each bar."""
     trace = {
         'type': 'bar',
         'name': label,
         'x': weeks,
         'y': counts,
         'marker': {'color': colour},
-        'hovertemplate': f'Week of %{{x}}: %{{y}}{unit}<extra></extra>',
+        'hovertext': hover,
+        'hovertemplate': HOVER_TEXT,
     }
-    return _figure(name, [trace], showlegend=False, **layout)
+    return _figure(name, [trace], showlegend=False, xaxis=_date_axis(weeks), **layout)
 
 
 def registrations(data: dict[str, Any]) -> Figure:
     series = data['registrations']
-    return _weekly('registrations-per-week', 'New patients', series['weeks'], series['counts'], '#7c3aed', '')
+    weeks, counts = series['weeks'], series['counts']
+    hover = [
+        ngettext('Week of {week}: {n} new patient', 'Week of {week}: {n} new patients', count, week=_day_text(week))
+        for week, count in zip(weeks, counts, strict=True)
+    ]
+    return _weekly('registrations-per-week', _('New patients'), weeks, counts, '#7c3aed', hover)
 
 
 def registrations_table(data: dict[str, Any]) -> Table:
@@ -192,13 +280,24 @@ def heatmap(data: dict[str, Any]) -> Figure:
     busy_hours = [hour for hour in grid['hours'] if any(row[hour] for row in grid['z'])]
     first, last = (min(busy_hours), max(busy_hours)) if busy_hours else (8, 18)
     hours = list(range(min(first, 8), max(last, 18) + 1))
+    hour_labels = [format_time(time(hour)) for hour in hours]
+    weekdays = weekday_names('abbreviated')[: len(grid['z'])]  # the rows run Monday to Sunday
+    z = [[row[hour] for hour in hours] for row in grid['z']]
+    hover = [
+        [
+            ngettext('{day} {time}: {n} appointment', '{day} {time}: {n} appointments', count, day=day, time=label)
+            for label, count in zip(hour_labels, counts, strict=True)
+        ]
+        for day, counts in zip(weekdays, z, strict=True)
+    ]
     trace = {
         'type': 'heatmap',
-        'x': [f'{hour:02d}:00' for hour in hours],
-        'y': grid['weekdays'],
-        'z': [[row[hour] for hour in hours] for row in grid['z']],
+        'x': hour_labels,
+        'y': weekdays,
+        'z': z,
         'colorscale': HEAT,
-        'hovertemplate': '%{y} %{x}: %{z} appointments<extra></extra>',
+        'hovertext': hover,
+        'hovertemplate': HOVER_TEXT,
     }
     return _figure('busiest-hours', [trace], yaxis={'autorange': 'reversed', 'gridcolor': GRID})
 
@@ -213,16 +312,25 @@ def heatmap_table(data: dict[str, Any]) -> Table:
 def demographics(data: dict[str, Any]) -> Figure:
     rows = data['demographics']
     bands = list(dict.fromkeys(row['age_band'] for row in rows))
-    traces = [
-        {
-            'type': 'bar',
-            'name': GENDER_LABELS[gender],
-            'x': bands,
-            'marker': {'color': colour},
-            'y': [next(r['count'] for r in rows if r['age_band'] == band and r['gender'] == gender) for band in bands],
-        }
-        for gender, colour in GENDER_COLOURS.items()
-    ]
+    traces = []
+    for gender, colour in GENDER_COLOURS.items():
+        name = _(GENDER_LABELS[gender])
+        counts = [next(r['count'] for r in rows if r['age_band'] == band and r['gender'] == gender) for band in bands]
+        hover = [
+            ngettext('{gender}, {band}: {n} patient', '{gender}, {band}: {n} patients', count, gender=name, band=band)
+            for band, count in zip(bands, counts, strict=True)
+        ]
+        traces.append(
+            {
+                'type': 'bar',
+                'name': name,
+                'x': bands,
+                'marker': {'color': colour},
+                'y': counts,
+                'hovertext': hover,
+                'hovertemplate': HOVER_TEXT,
+            }
+        )
     return _figure('patients-seen-by-age-and-gender', traces, barmode='group')
 
 
@@ -231,18 +339,23 @@ def demographics_table(data: dict[str, Any]) -> Table:
 
 
 def visits_per_week(numbers: dict[str, Any]) -> Figure:
-    margin = {'l': 32, 'r': 8, 't': 8, 'b': 32}
     weeks, counts = numbers['weeks'], numbers['visits_per_week']
-    return _weekly('my-visits-per-week', 'Visits', weeks, counts, '#15803d', ' visits', margin=margin)
+    hover = [
+        ngettext('Week of {week}: {n} visit', 'Week of {week}: {n} visits', count, week=_day_text(week))
+        for week, count in zip(weeks, counts, strict=True)
+    ]
+    margin = {'l': 32, 'r': 8, 't': 8, 'b': 32}
+    return _weekly('my-visits-per-week', _('Visits'), weeks, counts, '#15803d', hover, margin=margin)
 
 
-# (title, figure builder, table builder, file stem) for every dashboard chart, in page order
+# (title, figure builder, table builder, file stem) for every dashboard chart, in page order; the titles are marked
+# for translation here and translated where they are shown (``_(title)``)
 CHARTS = [
-    ('Appointments per day', per_day, per_day_table, 'appointments-per-day'),
-    ('By department', by_department, by_department_table, 'appointments-by-department'),
-    ('By doctor', by_doctor, by_doctor_table, 'appointments-by-doctor'),
-    ('Doctor utilisation', utilisation, utilisation_table, 'doctor-utilisation'),
-    ('New patients per week', registrations, registrations_table, 'registrations-per-week'),
-    ('Busiest hours of the week', heatmap, heatmap_table, 'busiest-hours'),
-    ('Age and gender of patients seen', demographics, demographics_table, 'patients-seen'),
+    (N_('Appointments per day'), per_day, per_day_table, 'appointments-per-day'),
+    (N_('By department'), by_department, by_department_table, 'appointments-by-department'),
+    (N_('By doctor'), by_doctor, by_doctor_table, 'appointments-by-doctor'),
+    (N_('Doctor utilisation'), utilisation, utilisation_table, 'doctor-utilisation'),
+    (N_('New patients per week'), registrations, registrations_table, 'registrations-per-week'),
+    (N_('Busiest hours of the week'), heatmap, heatmap_table, 'busiest-hours'),
+    (N_('Age and gender of patients seen'), demographics, demographics_table, 'patients-seen'),
 ]

@@ -10,6 +10,7 @@ from typing import Any, Generic, Self, TypeVar
 from nicegui import ui
 from nicegui.awaitable_response import AwaitableResponse
 
+from hms.i18n import N_, _
 from hms.services.principal import Principal
 
 from . import forms
@@ -17,6 +18,7 @@ from . import forms
 T = TypeVar('T')
 Action = Callable[[], Awaitable[T | None]]
 Then = Callable[[T], Awaitable[None] | None]
+DISMISS = N_('Cancel')  # the dismiss button's text unless the dialog names its own
 
 
 class Answer(AwaitableResponse, Generic[T]):
@@ -35,6 +37,9 @@ class ConfirmDialog(ui.dialog):
     answers None. Await the answer (``choice()`` for a plain yes or no), or pass ``then``, called with a confirmed
     answer once the dialog has gone, in the place the dialog was opened from. Enter in the dialog's one-line fields
     confirms too.
+
+    The caller gives ``title``, ``confirm`` and ``dismiss`` already translated; the default dismiss text ('Cancel')
+    is translated here.
     """
 
     def __init__(
@@ -42,7 +47,7 @@ class ConfirmDialog(ui.dialog):
         title: str,
         confirm: str,
         *,
-        dismiss: str | None = 'Cancel',
+        dismiss: str | None = DISMISS,
         color: str = 'primary',
         icon: str | None = None,
         width: str = 'max-w-xl',
@@ -52,6 +57,8 @@ class ConfirmDialog(ui.dialog):
         dismiss_marker: str | None = None,
     ) -> None:
         super().__init__()
+        if dismiss == DISMISS:
+            dismiss = _(DISMISS)
         if persistent:
             self.props('persistent')
         self._action: Action[Any] | None = None
@@ -89,7 +96,7 @@ class ConfirmDialog(ui.dialog):
         fields: forms.Fields | None = None,
         required: tuple[str, ...] = (),
         values: Mapping[str, Any] | None = None,
-        required_message: str = forms.REQUIRED,
+        required_message: str | None = None,
     ) -> T | None:
         """``forms.attempt`` with the dialog's banner (placed at the end of the content if the dialog has none)."""
         if self.error is None:

@@ -4,6 +4,9 @@ their recent exports with Download; the worker's result reaches the panel withou
 The panel starts the export and returns at once. The worker updates the export's row and publishes
 'export.done' / 'export.failed' on Redis; this process's event hub hands it to every open panel, and the panels of
 its owner reload their list and announce it. A page opened later simply reads the rows.
+
+The texts are in the language of the page (the kinds' labels are marked where the service defines them); a panel
+that reloads after a worker's event speaks the language its page was built in.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from hms.db.uow import UnitOfWork
 from hms.domain.enums import ExportStatus, SessionKind
 from hms.domain.errors import DomainError
 from hms.events import Event
+from hms.i18n import N_, _, current_language, ngettext, use_language
 from hms.services import accounts, exports
 from hms.services.exports import KINDS, ExportKind, ExportView
 from hms.services.principal import Principal
@@ -37,18 +41,27 @@ DOWNLOAD_PATH = '/exports/{export_id}/download'
 LISTED = 10
 STAGES = {ExportStatus.QUEUED: 1, ExportStatus.RUNNING: 2, ExportStatus.DONE: 3}
 STATUS_TEXT = {
-    ExportStatus.QUEUED: 'Waiting to start…',
-    ExportStatus.RUNNING: 'Being prepared…',
-    ExportStatus.DONE: 'Ready',
-    ExportStatus.FAILED: 'Failed',
+    ExportStatus.QUEUED: N_('Waiting to start…'),
+    ExportStatus.RUNNING: N_('Being prepared…'),
+    ExportStatus.DONE: N_('Ready'),
+    ExportStatus.FAILED: N_('Failed'),
 }
 DESCRIPTIONS = {
-    ExportKind.MY_HISTORY: 'Every completed visit with its diagnosis, treatment, prescription, tests advised and the '
-    'suggested next visit, as a spreadsheet file.',
-    ExportKind.MY_APPOINTMENTS: 'Your appointments of a period, with patients, statuses and reasons.',
-    ExportKind.APPOINTMENTS: 'Every appointment of a period, with doctors, departments, patients and statuses.',
-    ExportKind.DOCTORS: 'The doctors; with a period, only those registered in it.',
-    ExportKind.PATIENTS: 'The patients and their contact details; with a period, only those registered in it.',
+    ExportKind.MY_HISTORY: N_(
+        'Every completed visit with its diagnosis, treatment, prescription, tests advised and the suggested next '
+        'visit, as a spreadsheet file.'
+    ),
+    ExportKind.MY_APPOINTMENTS: N_('Your appointments of a period, with patients, statuses and reasons.'),
+    ExportKind.APPOINTMENTS: N_('Every appointment of a period, with doctors, departments, patients and statuses.'),
+    ExportKind.DOCTORS: N_('The doctors; with a period, only those registered in it.'),
+    ExportKind.PATIENTS: N_('The patients and their contact details; with a period, only those registered in it.'),
+}
+# What the dates of each kind mean, under the date fields (none for a patient's history: it has no period)
+PERIOD_HINTS = {
+    ExportKind.MY_APPOINTMENTS: N_('Dates are appointment dates in the clinic time zone, both included.'),
+    ExportKind.APPOINTMENTS: N_('Dates are appointment dates in the clinic time zone, both included.'),
+    ExportKind.DOCTORS: N_('Optional: leave the dates empty for everyone, or give a period of registration date.'),
+    ExportKind.PATIENTS: N_('Optional: leave the dates empty for everyone, or give a period of registration date.'),
 }
 
 
@@ -57,9 +70,10 @@ def download_url(export_id: int) -> str:
 
 
 async def export_panel(
-    principal: Principal, kinds: Sequence[ExportKind], *, title: str = 'Export to CSV', link_to_all: bool = True
+    principal: Principal, kinds: Sequence[ExportKind], *, title: str = '', link_to_all: bool = True
 ) -> ExportPanel:
-    """Build an export panel for ``kinds`` (all of the principal's role) with the user's recent exports listed."""
+    """Build an export panel for ``kinds`` (all of the principal's role) with the user's recent exports listed;
+    ``title`` comes translated ('Export to CSV' by default)."""
     listed = await call(exports.list_exports, principal, kinds=[kind.value for kind in kinds], limit=LISTED)
     return ExportPanel(principal, kinds, listed, title=title, link_to_all=link_to_all)
 
@@ -70,14 +84,22 @@ def _listed_for_token(uow: UnitOfWork, settings: Settings, token: str, kinds: li
     return exports.list_exports(uow, principal, kinds=kinds, limit=LISTED)
 
 
+def _label(view: ExportView) -> str:
+    return _(str(view.label))
+
+
 def _period_text(view: ExportView) -> str:
     if view.first and view.last:
         return f'{formats.date_only(view.first)} – {formats.date_only(view.last)}'
     if view.first:
-        return f'from {formats.date_only(view.first)}'
+        return _('from {first}', first=formats.date_only(view.first))
     if view.last:
-        return f'until {formats.date_only(view.last)}'
-    return 'all dates'
+        return _('until {last}', last=formats.date_only(view.last))
+    return _('all dates')
+
+
+def _failure(view: ExportView) -> str:
+    return _('Failed: {error}', error=view.error) if view.error else _('Failed: please try again.')
 
 
 class ExportPanel(ui.card):
@@ -89,30 +111,31 @@ class ExportPanel(ui.card):
         kinds: Sequence[ExportKind],
         listed: list[ExportView],
         *,
-        title: str = 'Export to CSV',
+        title: str = '',
         link_to_all: bool = True,
     ) -> None:
         super().__init__()
         self.classes(theme.CARD).mark('export-panel')
         self.owner_id = principal.user_id
+        self.language = current_language()  # the page's: a reload after a worker's event runs outside the page
         self.kinds = [ExportKind(kind) for kind in kinds]
         self.token = app.storage.user.get(TOKEN_KEY, '')
         self.announce: set[int] = set()  # exports whose end this page announces when it reads them
         self.dirty = self.refreshing = False
         self.period_fields: dict[str, ui.input] = {}
         with self:
-            heading(title)
+            heading(title or _('Export to CSV'))
             self.description = ui.label('').classes(theme.SUBTLE)
             with ui.row().classes('w-full items-start gap-3'):
-                choices = {kind.value: KINDS[kind].label for kind in self.kinds}
-                self.kind = ui.select(choices, value=self.kinds[0].value, label='Export').props('outlined dense')
+                choices = {kind.value: _(str(KINDS[kind].label)) for kind in self.kinds}
+                self.kind = ui.select(choices, value=self.kinds[0].value, label=_('Export')).props('outlined dense')
                 self.kind.classes('min-w-[12rem]').mark('export-kind')
                 self.kind.set_visibility(len(self.kinds) > 1)
                 self.kind.on_value_change(self._kind_changed)
-                self.first = ui.input('Export from').props('outlined dense type=date').mark('export-from')
-                self.last = ui.input('Export to').props('outlined dense type=date').mark('export-to')
+                self.first = ui.input(_('Export from')).props('outlined dense type=date').mark('export-from')
+                self.last = ui.input(_('Export to')).props('outlined dense type=date').mark('export-to')
                 self.period_fields = {'from': self.first, 'to': self.last}
-                self.start_button = ui.button('Export', icon='file_download', on_click=self.start)
+                self.start_button = ui.button(_('Export'), icon='file_download', on_click=self.start)
                 self.start_button.props('no-caps').mark('export-start')
                 forms.enter_submits(self, self.start)
             self.hint = ui.label('').classes(theme.SUBTLE).mark('export-period-hint')
@@ -123,7 +146,7 @@ class ExportPanel(ui.card):
             self.ready.set_visibility(False)
             self.list = ui.column().classes('w-full gap-0').mark('export-list')
             if link_to_all:
-                ui.link('All my exports', EXPORTS_PATH).classes('text-sm')
+                ui.link(_('All my exports'), EXPORTS_PATH).classes('text-sm')
         self._kind_changed()
         self.show(listed)
         unsubscribe = app_context.get().hub.subscribe(self.on_event)
@@ -135,7 +158,7 @@ class ExportPanel(ui.card):
 
     def _kind_changed(self) -> None:
         info = KINDS[self.chosen]
-        self.description.text = DESCRIPTIONS[self.chosen]
+        self.description.text = _(DESCRIPTIONS[self.chosen])
         show_period = self.chosen is not ExportKind.MY_HISTORY  # a patient exports their whole history
         for field in self.period_fields.values():
             field.set_visibility(show_period)
@@ -146,14 +169,10 @@ class ExportPanel(ui.card):
                 self.first.value = today.replace(day=1).isoformat()
             if not self.last.value:
                 self.last.value = today.isoformat()
-            self.hint.text = f'Dates are {info.period_meaning}s in the clinic time zone, both included.'
         else:
             self.first.value = self.last.value = ''
-            self.hint.text = (
-                f'Optional: leave the dates empty for everyone, or give a period of {info.period_meaning}.'
-                if show_period
-                else ''
-            )
+        hint = PERIOD_HINTS.get(self.chosen) if show_period else None
+        self.hint.text = _(hint) if hint else ''
         self.hint.set_visibility(bool(self.hint.text))
 
     def _day(self, name: str) -> tuple[date | None, bool]:
@@ -182,7 +201,7 @@ class ExportPanel(ui.card):
         finally:
             self.start_button.enable()
         self.announce.add(view.id)
-        ui.notify('Export started. It is prepared in the background; you will be told here when it is ready.')
+        ui.notify(_('Export started. It is prepared in the background; you will be told here when it is ready.'))
         self.refresh()
 
     def on_event(self, event: Event) -> None:
@@ -201,6 +220,10 @@ class ExportPanel(ui.card):
             background_tasks.create(self._reload(), name='export-panel-refresh')
 
     async def _reload(self) -> None:
+        with use_language(self.language):
+            await self._reload_in_language()
+
+    async def _reload_in_language(self) -> None:
         try:
             while self.dirty and not self.is_deleted:
                 self.dirty = False
@@ -217,9 +240,9 @@ class ExportPanel(ui.card):
         self.list.clear()
         with self.list:
             if not listed:
-                ui.label('No exports yet. Choose what to export above, then press Export.').classes(theme.SUBTLE).mark(
-                    'export-none'
-                )
+                ui.label(_('No exports yet. Choose what to export above, then press Export.')).classes(
+                    theme.SUBTLE
+                ).mark('export-none')
             for view in listed:
                 self._row(view)
         for view in listed:
@@ -230,49 +253,68 @@ class ExportPanel(ui.card):
     def _row(self, view: ExportView) -> None:
         with ui.row().classes('w-full items-center gap-3 border-t py-2').mark(f'export-{view.id}'):
             with ui.column().classes('gap-0 flex-1 min-w-[12rem]'):
-                ui.label(f'{view.label} · {_period_text(view)}').classes('font-medium')
-                ui.label(f'Requested {formats.moment(view.created_at)}').classes(theme.SUBTLE)
+                ui.label(f'{_label(view)} · {_period_text(view)}').classes('font-medium')
+                ui.label(_('Requested {when}', when=formats.moment(view.created_at))).classes(theme.SUBTLE)
             if view.in_progress:
-                ui.spinner(size='sm').props(f'aria-label="{STATUS_TEXT[view.status]}"')
+                status = _(STATUS_TEXT[view.status])
+                spinner = ui.spinner(size='sm')
+                spinner.props['aria-label'] = status
                 with ui.column().classes('gap-1 min-w-[10rem]'):
-                    ui.label(STATUS_TEXT[view.status]).mark(f'export-status-{view.id}')
+                    ui.label(status).mark(f'export-status-{view.id}')
                     stage = STAGES[view.status]  # the worker reports stages, not rows: show how far along it is
-                    ui.linear_progress(value=stage / len(STAGES), show_value=False).props(
-                        f'rounded size=6px aria-label="Export step {stage} of {len(STAGES)}"'
-                    ).mark(f'export-progress-{view.id}')
+                    progress = ui.linear_progress(value=stage / len(STAGES), show_value=False)
+                    progress.props('rounded size=6px').mark(f'export-progress-{view.id}')
+                    progress.props['aria-label'] = _('Export step {stage} of {stages}', stage=stage, stages=len(STAGES))
             elif view.status is ExportStatus.FAILED:
-                ui.label(f'Failed: {view.error or "please try again."}').classes(theme.ERROR_TEXT).mark(
-                    f'export-status-{view.id}'
-                )
+                ui.label(_failure(view)).classes(theme.ERROR_TEXT).mark(f'export-status-{view.id}')
             elif view.expired:
-                ui.label('Expired: request a new export.').classes(theme.SUBTLE).mark(f'export-status-{view.id}')
+                ui.label(_('Expired: request a new export.')).classes(theme.SUBTLE).mark(f'export-status-{view.id}')
             else:
-                rows = f'{view.rows} row{"" if view.rows == 1 else "s"}'
                 with ui.column().classes('gap-0'):
-                    ui.label(f'Ready · {rows}').mark(f'export-status-{view.id}')
-                    ui.label(f'Until {formats.moment(view.expires_at)}').classes(theme.SUBTLE)
+                    ready = ngettext('Ready · {n} row', 'Ready · {n} rows', view.rows or 0)
+                    ui.label(ready).mark(f'export-status-{view.id}')
+                    ui.label(_('Until {when}', when=formats.moment(view.expires_at))).classes(theme.SUBTLE)
                 self._download_button(view).mark(f'export-download-{view.id}')
 
     def _download_button(self, view: ExportView) -> ui.button:
         url = download_url(view.id)
-        return ui.button('Download', icon='download', on_click=lambda: ui.download.from_url(url)).props(
-            f'outline no-caps aria-label="Download {view.label} export {view.id}"'
-        )
+        button = ui.button(_('Download'), icon='download', on_click=lambda: ui.download.from_url(url))
+        button.props('outline no-caps')
+        button.props['aria-label'] = _('Download {export} export {number}', export=_label(view), number=view.id)
+        return button
 
     def _announce(self, view: ExportView) -> None:
         with self:
             if view.status is ExportStatus.FAILED:
-                ui.notify(f'Your export "{view.label}" failed: {view.error or "please try again."}', type='negative')
+                if view.error:
+                    failed = _('Your export "{export}" failed: {error}', export=_label(view), error=view.error)
+                else:
+                    failed = _('Your export "{export}" failed: please try again.', export=_label(view))
+                ui.notify(failed, type='negative')
                 return
             if not view.downloadable:
                 return
-            ui.notify(f'Your export "{view.label}" is ready ({view.rows} rows).', type='positive')
+            rows = view.rows or 0
+            ui.notify(
+                ngettext(
+                    'Your export "{export}" is ready ({n} row).',
+                    'Your export "{export}" is ready ({n} rows).',
+                    rows,
+                    export=_label(view),
+                ),
+                type='positive',
+            )
         self.ready.clear()
         with self.ready:
             ui.icon('task_alt')
-            ui.label(f'Your export "{view.label}" is ready: {view.rows} rows.').classes('flex-1')
-            self._download_button(view).mark('export-ready-download')
-            ui.button(icon='close', on_click=lambda: self.ready.set_visibility(False)).props(
-                'flat round dense aria-label="Dismiss"'
+            ready = ngettext(
+                'Your export "{export}" is ready: {n} row.',
+                'Your export "{export}" is ready: {n} rows.',
+                rows,
+                export=_label(view),
             )
+            ui.label(ready).classes('flex-1')
+            self._download_button(view).mark('export-ready-download')
+            close = ui.button(icon='close', on_click=lambda: self.ready.set_visibility(False)).props('flat round dense')
+            close.props['aria-label'] = _('Dismiss')
         self.ready.set_visibility(True)

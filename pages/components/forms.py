@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from nicegui import ui
 
 from hms.domain.errors import DomainError
+from hms.i18n import N_, _
 from hms.services.principal import Principal
 
 from ..ui import actions, theme
@@ -18,7 +19,7 @@ from ..ui import actions, theme
 T = TypeVar('T')
 
 Fields = Mapping[str, ui.input | ui.select]
-REQUIRED = 'This field is required.'
+REQUIRED = N_('This field is required.')  # under a required field left empty, unless the form says otherwise
 
 
 def show_field_errors(fields: Fields, error: DomainError) -> bool:
@@ -47,11 +48,11 @@ async def attempt(
     fields: Fields | None = None,
     required: tuple[str, ...] = (),
     values: Mapping[str, Any] | None = None,
-    required_message: str = REQUIRED,
+    required_message: str | None = None,
 ) -> T | None:
     """``actions.attempt`` for a form: the old messages go, the ``required`` fields of ``fields`` must not be empty
     in ``values`` (the fields' own by default); a refusal is shown under its field, else in ``banner``, else in a
-    notification."""
+    notification. ``required_message`` (translated by the caller) replaces 'This field is required.'."""
     if banner is not None:
         banner.text = ''
     if fields:
@@ -73,13 +74,15 @@ def clear_errors(fields: Fields) -> None:
         element.error = None
 
 
-def missing(fields: Fields, data: Mapping[str, Any], names: tuple[str, ...], message: str = REQUIRED) -> bool:
-    """Mark required fields left empty (in a change, an empty value would otherwise read as merely too short); the
-    other fields' old messages go."""
+def missing(fields: Fields, data: Mapping[str, Any], names: tuple[str, ...], message: str | None = None) -> bool:
+    """Mark required fields left empty (in a change, an empty value would otherwise read as merely too short) with
+    ``message`` (translated by the caller; 'This field is required.' by default); the other fields' old messages
+    go."""
     clear_errors(fields)
     empty = [name for name in names if data.get(name) in (None, '')]
+    text = message or _(REQUIRED)
     for name in empty:
-        fields[name].error = message
+        fields[name].error = text
     return bool(empty)
 
 
@@ -92,7 +95,8 @@ def stripped(fields: Fields) -> dict[str, Any]:
 
 
 def date_input(label: str, on_change: Callable[..., Any] | None = None) -> ui.input:
-    """A date field of a filter (the browser's date picker; the value is ISO, '2026-03-02')."""
+    """A date field of a filter (the browser's date picker, which shows the date in the browser's own locale; the
+    value is ISO, '2026-03-02'); ``label`` comes translated."""
     return ui.input(label, on_change=on_change).props('outlined dense type=date clearable')
 
 
@@ -104,7 +108,7 @@ def day(element: ui.input) -> tuple[date | None, bool]:
     try:
         return date.fromisoformat(text), True
     except ValueError:
-        element.error = 'Enter a date as YYYY-MM-DD.'
+        element.error = _('Enter a date as YYYY-MM-DD.')
         return None, False
 
 
@@ -115,7 +119,7 @@ def period(first: ui.input, last: ui.input) -> tuple[date | None, date | None] |
     if not (start_ok and end_ok):
         return None
     if start and end and end < start:
-        last.error = 'The end date is before the start date.'
+        last.error = _('The end date is before the start date.')
         return None
     return start, end
 

@@ -1,6 +1,8 @@
 """A patient's history, as the doctor's patient page, the patient's own visits page and the administrator's patient
 page show it: the patient's summary, upcoming appointments, and completed visits with their treatment record and
-prescription."""
+prescription.
+
+Texts passed in (``title``, ``empty``) are marked by the caller (``N_`` or ``_``) and translated here."""
 
 from __future__ import annotations
 
@@ -10,27 +12,27 @@ from typing import Any
 from nicegui import ui
 
 from hms.domain.enums import AppointmentStatus
-from hms.i18n import _
+from hms.i18n import N_, _, ngettext
 from hms.services.records import PatientSummary, TreatmentView, VisitView
 from hms.services.views import AppointmentView
 
 from ..ui import formats, theme
 from .sections import facts, section
-from .tables import columns
+from .tables import columns, translated
 
 BADGES = {
-    AppointmentStatus.BOOKED: ('Booked', 'primary'),
-    AppointmentStatus.COMPLETED: ('Completed', 'positive'),
-    AppointmentStatus.CANCELLED: ('Cancelled', 'grey-7'),
-    AppointmentStatus.NO_SHOW: ('No-show', 'warning'),
+    AppointmentStatus.BOOKED: (N_('Booked'), 'primary'),
+    AppointmentStatus.COMPLETED: (N_('Completed'), 'positive'),
+    AppointmentStatus.CANCELLED: (N_('Cancelled'), 'grey-7'),
+    AppointmentStatus.NO_SHOW: (N_('No-show'), 'warning'),
 }
 MEDICINE_KEYS = ('name', 'dose', 'frequency', 'duration', 'instructions')
 PRESCRIPTION_COLUMNS = columns(
-    ('name', 'Medicine'),
-    ('dose', 'Dose'),
-    ('frequency', 'Frequency'),
-    ('duration', 'Duration'),
-    ('instructions', 'Instructions'),
+    ('name', N_('Medicine')),
+    ('dose', N_('Dose')),
+    ('frequency', N_('Frequency')),
+    ('duration', N_('Duration')),
+    ('instructions', N_('Instructions')),
 )
 
 
@@ -44,14 +46,15 @@ def status_badge(status: AppointmentStatus) -> ui.badge:
 
 
 def patient_summary(patient: PatientSummary) -> None:
-    with section('Patient'):
+    gender = theme.GENDER_LABELS.get(patient.gender.value)
+    with section(_('Patient')):
         facts(
             [
-                ('Name', patient.name),
-                ('Age', f'{patient.age} years'),
-                ('Gender', theme.GENDER_LABELS.get(patient.gender.value, patient.gender.value)),
-                ('Blood group', patient.blood_group or 'Not recorded'),
-                ('Allergies', patient.allergies or 'None recorded'),
+                (_('Name'), patient.name),
+                (_('Age'), ngettext('{n} year', '{n} years', patient.age)),
+                (_('Gender'), _(gender) if gender else patient.gender.value),
+                (_('Blood group'), patient.blood_group or _('Not recorded')),
+                (_('Allergies'), patient.allergies or _('None recorded')),
             ],
             marker='patient-summary',
             wrap=True,
@@ -59,7 +62,7 @@ def patient_summary(patient: PatientSummary) -> None:
 
 
 def upcoming_appointments(
-    found: list[AppointmentView], *, visit_links_for: int | None = None, empty: str = 'No upcoming appointments.'
+    found: list[AppointmentView], *, visit_links_for: int | None = None, empty: str = N_('No upcoming appointments.')
 ) -> None:
     """Booked appointments ahead; the signed-in doctor's own link to their visit page."""
     with section(_('Upcoming appointments'), marker='upcoming'):
@@ -74,7 +77,7 @@ def upcoming_appointments(
                 if appointment.reason:
                     ui.label(_('Reason: {reason}', reason=appointment.reason)).classes(theme.SUBTLE)
                 if visit_links_for is not None and appointment.doctor_id == visit_links_for:
-                    ui.link('Open the visit', f'/doctor/appointments/{appointment.id}')
+                    ui.link(_('Open the visit'), f'/doctor/appointments/{appointment.id}')
 
 
 def prescription_table(prescription: list[dict[str, Any]], *, marker: str) -> None:
@@ -85,8 +88,7 @@ def prescription_table(prescription: list[dict[str, Any]], *, marker: str) -> No
         {'id': index, **{key: str(item.get(key) or '') for key in MEDICINE_KEYS}}
         for index, item in enumerate(prescription)
     ]
-    translated = [{**spec, 'label': _(spec['label'])} for spec in PRESCRIPTION_COLUMNS]
-    table = ui.table(columns=translated, rows=rows, row_key='id').classes('w-full')
+    table = ui.table(columns=translated(PRESCRIPTION_COLUMNS), rows=rows, row_key='id').classes('w-full')
     table.props('flat dense bordered wrap-cells').mark(marker)
 
 
@@ -104,7 +106,7 @@ def treatment_details(treatment: TreatmentView, *, private: bool, marker: str = 
         (_('Notes for the patient'), treatment.notes or none),
     ]
     if private and treatment.private_notes is not None:
-        advised.append(('Private notes', treatment.private_notes or none))  # clinicians only: English
+        advised.append((_('Private notes'), treatment.private_notes or none))  # clinicians only
     advised.append((_('Suggested next visit'), day_text(treatment.next_visit) if treatment.next_visit else none))
     facts(advised, wrap=True)
 
@@ -116,7 +118,7 @@ def visit_card(visit: VisitView, *, private: bool, visit_links_for: int | None =
             ui.label(formats.moment(appointment.start)).classes('font-medium').props('role=heading aria-level=3')
             ui.label(f'{appointment.doctor_name} · {appointment.department_name}')
             if visit_links_for is not None and appointment.doctor_id == visit_links_for:
-                ui.link('Open the visit', f'/doctor/appointments/{appointment.id}')
+                ui.link(_('Open the visit'), f'/doctor/appointments/{appointment.id}')
         if appointment.reason:
             ui.label(_('Reason for the visit: {reason}', reason=appointment.reason)).classes(theme.SUBTLE)
         if visit.treatment is None:
@@ -128,7 +130,12 @@ def visit_card(visit: VisitView, *, private: bool, visit_links_for: int | None =
 
 
 def visit_history(
-    visits: list[VisitView], *, private: bool, empty: str, visit_links_for: int | None = None, title: str = 'Visits'
+    visits: list[VisitView],
+    *,
+    private: bool,
+    empty: str,
+    visit_links_for: int | None = None,
+    title: str = N_('Visits'),
 ) -> None:
     """Completed visits, newest first, each with its treatment record."""
     with section(_(title), marker='visits'):

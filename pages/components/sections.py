@@ -1,5 +1,5 @@
 """The building blocks of a page's body: a card with its heading, facts as a grid of labels and values, and a panel
-drawn again after each change."""
+drawn again after each change. Every text given to them comes translated (``_()`` where the page is built)."""
 
 from __future__ import annotations
 

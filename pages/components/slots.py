@@ -16,7 +16,7 @@ from ..ui import formats, theme
 
 class SlotPicker(ui.column):
     """Calls ``on_pick`` with the slot whose button is pressed (and shows that button as the chosen one); ``empty``
-    says what to do when there is no free slot."""
+    (translated by the caller) says what to do when there is no free slot. Days and times are the locale's."""
 
     def __init__(
         self, slots: list[SlotView], on_pick: Callable[[SlotView], Awaitable[None] | None], *, empty: str
@@ -39,8 +39,9 @@ class SlotPicker(ui.column):
                     with ui.row().classes('gap-2'):
                         for slot in day_slots:
                             time = formats.time_of_day(slot.start)
-                            button = ui.button(time).props(f'outline no-caps aria-label="{heading}, {time}"')
-                            button.on_click(lambda _, slot=slot, button=button: self._pick(slot, button))
+                            button = ui.button(time).props('outline no-caps')
+                            button.props['aria-label'] = f'{heading}, {time}'
+                            button.on_click(lambda _event, slot=slot, button=button: self._pick(slot, button))
                             button.mark(f'slot-{slot.start.astimezone(zone):%Y-%m-%dT%H:%M}')
                             self.buttons.append(button)
 

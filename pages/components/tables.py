@@ -1,6 +1,11 @@
 """Tables: column definitions, ``ListTable`` (a list of items with its empty state, loading bar and row actions) and
 ``PagedTable``, a long list read from the server one page at a time through NiceGUI's own table (Quasar's
-server-side pagination)."""
+server-side pagination).
+
+Column labels are marked for translation where the columns are defined (``N_``, often at module level) and translated
+by the tables when they are built; everything else a caller passes (search labels, empty states, the order) comes
+translated.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ from typing import Any, Generic, TypeVar
 
 from nicegui import events, ui
 
+from hms.i18n import _
+from hms.i18n.formats import format_number
 from hms.services.views import Page
 
 from ..ui import theme
@@ -20,7 +27,8 @@ ROWS_PER_PAGE = (10, 25, 50, 100)
 
 
 def column(name: str, label: str, *, align: str = 'left', sortable: bool = False, field: str = '') -> dict[str, Any]:
-    """One column of a ``ui.table``; its field is its name unless given."""
+    """One column of a ``ui.table``; its field is its name unless given; ``label`` marked with ``N_`` (the tables
+    translate it)."""
     spec: dict[str, Any] = {'name': name, 'label': label, 'field': field or name, 'align': align}
     if sortable:
         spec['sortable'] = True
@@ -32,6 +40,11 @@ def columns(*pairs: tuple[str, str]) -> list[dict[str, Any]]:
     return [column(name, label) for name, label in pairs]
 
 
+def translated(table_columns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The columns with their labels in the current language."""
+    return [{**spec, 'label': _(spec['label']) if spec.get('label') else ''} for spec in table_columns]
+
+
 class SearchBox(ui.input):
     """The search field above a list: every change (debounced) reads the list again."""
 
@@ -39,7 +52,7 @@ class SearchBox(ui.input):
         super().__init__(label, on_change=on_change)
         self.props(f'outlined clearable debounce=300 type=search{" dense" if dense else ""}')
         if hint:
-            self.props(f'hint="{hint}"')
+            self.props['hint'] = hint
 
     @property
     def query(self) -> str:
@@ -63,10 +76,12 @@ R = TypeVar('R')
 
 class ListTable(ui.table, Generic[T]):
     """A list of items as a table: a row per item (``to_row``), ``empty`` in place of the table while there is none,
-    Quasar's loading bar while the list is read again (a later read supersedes a slower earlier one), and the item
-    that a button in a row names (``picked``).
+        Quasar's loading bar while the list is read again (a later read supersedes a slower earlier one), and the item
+        that a button in a row names (``picked``).
 
-    The table is marked ``{name}-table`` (or ``marker``), the empty state ``{name}-empty``.
+        The table is marked ``{name}-table`` (or ``marker``), the empty state ``{name}-empty``. Column labels are translated
+        here (see the module); Quasar's own texts (rows per page, the position in the list) come in the page's language
+    with Quasar's language pack (``pages/ui/i18n.py``).
     """
 
     def __init__(
@@ -81,7 +96,7 @@ class ListTable(ui.table, Generic[T]):
         marker: str | None = None,
         row_key: str = 'id',
     ) -> None:
-        super().__init__(columns=table_columns, rows=[], row_key=row_key, pagination=pagination)
+        super().__init__(columns=translated(table_columns), rows=[], row_key=row_key, pagination=pagination)
         self.classes('w-full').props('flat bordered').mark(marker or f'{name}-table')
         self.to_row, self.empty_text, self.load_list = to_row, empty, load
         self.listed: dict[Any, T] = {}
@@ -176,8 +191,14 @@ class PagedTable(ListTable[T]):
         self.show_items(page.items)
         last = page.offset + len(page.items)
         order = self.order(sort) if callable(self.order) else self.order
-        where = f'{page.offset + 1} to {last} of {page.total}'
-        self.summary.text = (f'{where}, {order}' if order else where) if page.items else ''
+        numbers = {'first': format_number(page.offset + 1), 'last': format_number(last)}
+        numbers['total'] = format_number(page.total)
+        if not page.items:
+            self.summary.text = ''
+        elif order:
+            self.summary.text = _('{first} to {last} of {total}, {order}', order=order, **numbers)
+        else:
+            self.summary.text = _('{first} to {last} of {total}', **numbers)
 
     async def reload(self, offset: int = 0, *, limit: int | None = None, sort: Sort | None = None) -> None:
         """Read the page at ``offset`` again (by default the first one: the filters changed)."""

@@ -7,7 +7,6 @@ from datetime import date, datetime
 
 from nicegui import ui
 
-from hms import context as app_context
 from hms.config import Settings
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import Role
@@ -15,7 +14,9 @@ from hms.domain.errors import AvailabilityConflict, DomainError, InvalidInput
 from hms.domain.scheduling import AvailabilityIn, OverrideIn, WindowIn
 from hms.domain.slots import Window
 from hms.domain.validation import parse
-from hms.services import availability, notices
+from hms.i18n import N_, _, ngettext
+from hms.i18n.formats import format_time, weekday_names
+from hms.services import availability
 from hms.services.availability import DayPlan
 from hms.services.principal import Principal
 
@@ -30,7 +31,6 @@ from ..ui.services import call
 
 PATH = '/doctor/availability'
 DAYS = 7
-WEEKDAYS = ('Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday')
 
 # A change of the hours, run in a unit of work: with True it may cancel the bookings it strands (the doctor agreed);
 # it returns the ids of the appointments it cancelled.
@@ -43,10 +43,12 @@ def create() -> None:
     @role_page(PATH, Role.DOCTOR)
     async def availability_page(principal: Principal) -> None:
         template = await call(_template, principal)
-        with frame(principal, 'My availability', current_path=PATH):
+        with frame(principal, N_('My availability'), current_path=PATH):
             ui.label(
-                'Patients can book the free times of the next 7 days. Change a single day here, or the weekly '
-                'template that every week follows.'
+                _(
+                    'Patients can book the free times of the next 7 days. Change a single day here, or the weekly '
+                    'template that every week follows.'
+                )
             ).classes(theme.SUBTLE)
             error = forms.banner()
 
@@ -79,7 +81,7 @@ def create() -> None:
             async def reset(plan: DayPlan) -> None:
                 await apply(_set_day_change(principal, plan.date, None))
 
-            with section('The next 7 days'):
+            with section(_('The next 7 days')):
                 await week()
             _template_card(template, apply=apply, principal=principal)
 
@@ -132,10 +134,16 @@ async def _save(change: Change) -> bool:
         cancelled = await call(change, True)
     count = len(cancelled)
     if count:
-        appointments = f'{count} appointment{"s" if count != 1 else ""}'
-        ui.notify(f'Saved. {appointments} cancelled; the patients were notified.', type='warning')
+        ui.notify(
+            ngettext(
+                'Saved. {n} appointment cancelled; the patients were notified.',
+                'Saved. {n} appointments cancelled; the patients were notified.',
+                count,
+            ),
+            type='warning',
+        )
     else:
-        ui.notify('Availability saved.', type='positive')
+        ui.notify(_('Availability saved.'), type='positive')
     return True
 
 
@@ -147,7 +155,8 @@ def _day_label(day: date) -> str:
 
 
 def _hours(windows: list[Window]) -> str:
-    return ', '.join(f'{w.start:%H:%M}\N{EN DASH}{w.end:%H:%M}' for w in windows) or 'Day off'
+    """Each window from its start to its end (the locale's times joined by an en dash), or 'Day off'."""
+    return ', '.join(f'{format_time(w.start)}\N{EN DASH}{format_time(w.end)}' for w in windows) or _('Day off')
 
 
 def _week_grid(plan: list[DayPlan], *, edit: DayAction, day_off: DayAction, reset: DayAction) -> None:
@@ -157,34 +166,34 @@ def _week_grid(plan: list[DayPlan], *, edit: DayAction, day_off: DayAction, rese
                 ui.label(_day_label(day.date)).classes('font-medium min-w-[6rem]')
                 ui.label(_hours(day.windows)).classes('min-w-[12rem]').mark(f'hours-{day.date.isoformat()}')
                 if day.source == 'template':
-                    ui.badge('Weekly template', color='grey-7').props('outline')
+                    ui.badge(_('Weekly template'), color='grey-7').props('outline')
                 else:
-                    ui.badge('Changed for this day', color='accent').props('outline')
-                bookings = f'{day.booked} booking{"s" if day.booked != 1 else ""}' if day.booked else 'No bookings'
+                    ui.badge(_('Changed for this day'), color='accent').props('outline')
+                bookings = ngettext('{n} booking', '{n} bookings', day.booked) if day.booked else _('No bookings')
                 ui.label(bookings).classes(theme.SUBTLE)
             with ui.row().classes('gap-2'):
                 name = _day_label(day.date)
-                ui.button('Edit hours', icon='edit', on_click=lambda d=day: edit(d)).props(
-                    f'flat dense no-caps aria-label="Edit hours of {name}"'
-                ).mark('edit-day')
+                edit_button = ui.button(_('Edit hours'), icon='edit', on_click=lambda d=day: edit(d))
+                edit_button.props('flat dense no-caps').mark('edit-day')
+                edit_button.props['aria-label'] = _('Edit hours of {day}', day=name)
                 if day.windows:
-                    ui.button('Make it a day off', icon='event_busy', on_click=lambda d=day: day_off(d)).props(
-                        f'flat dense no-caps aria-label="Make it a day off: {name}"'
-                    ).mark('day-off')
+                    off = ui.button(_('Make it a day off'), icon='event_busy', on_click=lambda d=day: day_off(d))
+                    off.props('flat dense no-caps').mark('day-off')
+                    off.props['aria-label'] = _('Make it a day off: {day}', day=name)
                 if day.source == 'override':
-                    ui.button('Reset to template', icon='undo', on_click=lambda d=day: reset(d)).props(
-                        f'flat dense no-caps aria-label="Reset to template: {name}"'
-                    ).mark('reset-day')
+                    back = ui.button(_('Reset to template'), icon='undo', on_click=lambda d=day: reset(d))
+                    back.props('flat dense no-caps').mark('reset-day')
+                    back.props['aria-label'] = _('Reset to template: {day}', day=name)
 
 
 def _template_card(template: list[tuple[int, Window]], *, apply: Apply, principal: Principal) -> None:
-    with section('Weekly template'):
+    with section(_('Weekly template')):
         ui.label(
-            'The hours of a normal week. Saving changes every future week, except the days you changed one by one.'
+            _('The hours of a normal week. Saving changes every future week, except the days you changed one by one.')
         ).classes(theme.SUBTLE)
         error = forms.banner()
         editors: list[_WindowsEditor] = []
-        for weekday, name in enumerate(WEEKDAYS):
+        for weekday, name in enumerate(weekday_names('wide')):
             with ui.row().classes('w-full items-start gap-2').mark(f'template-{weekday}'):
                 ui.label(name).classes('font-medium w-28 pt-2')
                 with ui.column().classes('flex-1 gap-1'):
@@ -211,8 +220,8 @@ def _template_card(template: list[tuple[int, Window]], *, apply: Apply, principa
             await apply(_copy_template_change(principal))
 
         with ui.row().classes('gap-2'):
-            ui.button('Save weekly template', icon='save', on_click=save).mark('save-template')
-            ui.button('Copy template to the next 7 days', icon='content_copy', on_click=copy_forward).props(
+            ui.button(_('Save weekly template'), icon='save', on_click=save).mark('save-template')
+            ui.button(_('Copy template to the next 7 days'), icon='content_copy', on_click=copy_forward).props(
                 'outline'
             ).mark('copy-template')
 
@@ -233,9 +242,9 @@ def _show_window_errors(failure: InvalidInput, prefix: str, locate: Callable[[in
 def _day_dialog(plan: DayPlan, *, save: Callable[[list[WindowIn], ui.label], Awaitable[bool]]) -> None:
     name = _day_label(plan.date)
     dialog = ConfirmDialog(
-        f'Hours on {name}',
-        'Save hours',
-        dismiss='Close without saving',
+        _('Hours on {day}', day=name),
+        _('Save hours'),
+        dismiss=_('Close without saving'),
         icon='save',
         width='max-w-lg',
         marker='day-dialog',
@@ -243,8 +252,10 @@ def _day_dialog(plan: DayPlan, *, save: Callable[[list[WindowIn], ui.label], Awa
     )
     with dialog:
         ui.label(
-            'To block some hours, shorten or split a window; remove every window for a day off. '
-            'This changes this day only.'
+            _(
+                'To block some hours, shorten or split a window; remove every window for a day off. '
+                'This changes this day only.'
+            )
         ).classes(theme.SUBTLE)
         error = forms.banner()
         editor = _WindowsEditor(plan.windows, day_name=name)
@@ -266,11 +277,10 @@ def _day_dialog(plan: DayPlan, *, save: Callable[[list[WindowIn], ui.label], Awa
 
 async def _confirm_cancellations(conflict: AvailabilityConflict) -> bool:
     """Show the appointments the change would cancel; True when the doctor confirms."""
-    zone = app_context.get().settings.zone
     dialog = ConfirmDialog(
-        'These appointments would be cancelled and the patients notified',
-        'Cancel these appointments and save',
-        dismiss='Go back, keep them',
+        _('These appointments would be cancelled and the patients notified'),
+        _('Cancel these appointments and save'),
+        dismiss=_('Go back, keep them'),
         color='negative',
         width='max-w-lg',
         persistent=True,
@@ -283,7 +293,7 @@ async def _confirm_cancellations(conflict: AvailabilityConflict) -> bool:
         with ui.column().classes('w-full gap-1 max-h-64 overflow-auto'):
             for item in conflict.affected:
                 start = datetime.fromisoformat(str(item['start']))
-                ui.label(f'{notices.when(start, zone)} — {item["patient"]}').mark('affected')
+                ui.label(f'{formats.moment(start)} — {item["patient"]}').mark('affected')
     return await dialog.choice()
 
 
@@ -298,9 +308,9 @@ class _WindowsEditor(ui.column):
         self.inputs: list[dict[str, ui.input]] = []
         with self:
             self.container = ui.column().classes('w-full gap-1')
-            ui.button('Add hours', icon='add', on_click=self._add).props(
-                f'flat dense no-caps aria-label="Add hours on {day_name}"'
-            ).mark('add-window')
+            add = ui.button(_('Add hours'), icon='add', on_click=self._add).props('flat dense no-caps')
+            add.props['aria-label'] = _('Add hours on {day}', day=day_name)
+            add.mark('add-window')
         self._render()
 
     def values(self) -> list[dict[str, str]]:
@@ -313,7 +323,7 @@ class _WindowsEditor(ui.column):
             for part in ('start', 'end'):
                 self.inputs[index][part].error = None
                 if not row[part]:
-                    self.flag(index, part, 'Enter a time.')
+                    self.flag(index, part, _('Enter a time.'))
                     complete = False
         return complete
 
@@ -334,12 +344,12 @@ class _WindowsEditor(ui.column):
         self.inputs = []
         with self.container:
             if not self.rows:
-                ui.label('Day off — no hours').classes(theme.SUBTLE)
+                ui.label(_('Day off — no hours')).classes(theme.SUBTLE)
             for index, row in enumerate(self.rows):
                 with ui.row().classes('items-start gap-2 no-wrap').mark(f'window-{index}'):
-                    start = ui.input('From').bind_value(row, 'start').props('type=time outlined dense')
-                    end = ui.input('Until').bind_value(row, 'end').props('type=time outlined dense')
-                    ui.button('Remove', icon='delete', on_click=lambda i=index: self._remove(i)).props(
-                        f'flat dense no-caps aria-label="Remove these hours on {self.day_name}"'
-                    ).mark('remove-window')
+                    start = ui.input(_('From')).bind_value(row, 'start').props('type=time outlined dense')
+                    end = ui.input(_('Until')).bind_value(row, 'end').props('type=time outlined dense')
+                    remove = ui.button(_('Remove'), icon='delete', on_click=lambda i=index: self._remove(i))
+                    remove.props('flat dense no-caps').mark('remove-window')
+                    remove.props['aria-label'] = _('Remove these hours on {day}', day=self.day_name)
                 self.inputs.append({'start': start.mark('from'), 'end': end.mark('until')})

@@ -13,6 +13,8 @@ from hms import context as app_context
 from hms.config import Settings
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import AppointmentStatus, Role
+from hms.i18n import N_, _, ngettext
+from hms.i18n.formats import format_number, format_percent
 from hms.services import records, stats
 from hms.services.exports import ExportKind
 from hms.services.principal import Principal
@@ -30,10 +32,10 @@ from ..ui.services import call
 
 PATH = '/doctor'
 COUNTS = [
-    (AppointmentStatus.BOOKED, 'Booked'),
-    (AppointmentStatus.COMPLETED, 'Completed'),
-    (AppointmentStatus.CANCELLED, 'Cancelled'),
-    (AppointmentStatus.NO_SHOW, 'No-show'),
+    (AppointmentStatus.BOOKED, N_('Booked today')),
+    (AppointmentStatus.COMPLETED, N_('Completed today')),
+    (AppointmentStatus.CANCELLED, N_('Cancelled today')),
+    (AppointmentStatus.NO_SHOW, N_('No-show today')),
 ]
 
 
@@ -48,13 +50,13 @@ def create() -> None:
     @role_page(PATH, Role.DOCTOR)
     async def doctor_home(principal: Principal) -> None:
         data = await call(_dashboard, principal)
-        with frame(principal, 'My day', current_path=PATH):
+        with frame(principal, N_('My day'), current_path=PATH):
             _welcome(principal)
             _counts(data.today)
             ScheduleView(data.today, _load_own, visit_links=True)
             _coming(data.coming)
             _numbers(data.numbers)
-            await export_panel(principal, [ExportKind.MY_APPOINTMENTS], title='Export my appointments')
+            await export_panel(principal, [ExportKind.MY_APPOINTMENTS], title=_('Export my appointments'))
 
 
 def _dashboard(uow: UnitOfWork, settings: Settings, principal: Principal) -> _Dashboard:
@@ -82,26 +84,27 @@ async def _load_own(days: int) -> DoctorSchedule | None:
 
 def _welcome(principal: Principal) -> None:
     with section():
-        ui.label(f'Welcome, {principal.name}').classes('text-lg font-medium')
-        ui.label('Open an appointment to record the visit, cancel it or mark a no-show.').classes(theme.SUBTLE)
+        ui.label(_('Welcome, {name}', name=principal.name)).classes('text-lg font-medium')
+        ui.label(_('Open an appointment to record the visit, cancel it or mark a no-show.')).classes(theme.SUBTLE)
         with ui.row().classes('gap-4'):
-            ui.link('My patients', '/doctor/patients').mark('my-patients-link')
-            ui.link('Manage my availability', '/doctor/availability')
+            ui.link(_('My patients'), '/doctor/patients').mark('my-patients-link')
+            ui.link(_('Manage my availability'), '/doctor/availability')
 
 
 def _counts(today: DoctorSchedule) -> None:
     with ui.element('div').classes('w-full grid grid-cols-2 sm:grid-cols-4 gap-3').mark('today-counts'):
         for status, label in COUNTS:
             with ui.card().classes('p-3 gap-0'):
-                ui.label(f'{label} today').classes(theme.SUBTLE)
-                ui.label(str(today.count(status))).classes('text-2xl font-semibold').mark(f'count-{status.value}')
+                ui.label(_(label)).classes(theme.SUBTLE)
+                count = format_number(today.count(status))
+                ui.label(count).classes('text-2xl font-semibold').mark(f'count-{status.value}')
 
 
 def _coming(coming: list[ScheduleEntry]) -> None:
     zone = app_context.get().settings.zone
-    with section('Booked in the next 7 days', marker='doctor-week'):
+    with section(_('Booked in the next 7 days'), marker='doctor-week'):
         if not coming:
-            message = 'No appointments booked in the next 7 days. Check your availability so that patients can book.'
+            message = _('No appointments booked in the next 7 days. Check your availability so that patients can book.')
             ui.label(message).classes(theme.SUBTLE)
         for day, entries in groupby(coming, key=lambda e: e.appointment.start.astimezone(zone).date()):
             ui.label(formats.day(day, long=True)).classes('font-medium pt-2').props('role=heading aria-level=3')
@@ -112,29 +115,35 @@ def _coming(coming: list[ScheduleEntry]) -> None:
                     ui.link(appointment.patient_name, f'/doctor/appointments/{appointment.id}')
                     if appointment.reason:
                         ui.label(appointment.reason).classes(theme.SUBTLE)
-        ui.link('Manage my availability', '/doctor/availability')
-
-
-def _percent(value: float | None) -> str:
-    return '–' if value is None else f'{value:.0%}'
+        ui.link(_('Manage my availability'), '/doctor/availability')
 
 
 def _numbers(numbers: dict[str, Any]) -> None:
-    with section('My numbers', marker='my-numbers'):
+    with section(_('My numbers'), marker='my-numbers'):
         with ui.element('div').classes('w-full grid grid-cols-1 sm:grid-cols-3 gap-3'):
             for key, label, value in (
-                ('month_visits', "This month's visits", str(numbers['month_visits'])),
-                ('completion_rate', 'Completion rate', _percent(numbers['completion_rate'])),
-                ('no_show_rate', 'No-show rate', _percent(numbers['no_show_rate'])),
+                ('month_visits', _("This month's visits"), format_number(numbers['month_visits'])),
+                ('completion_rate', _('Completion rate'), format_percent(numbers['completion_rate'])),
+                ('no_show_rate', _('No-show rate'), format_percent(numbers['no_show_rate'])),
             ):
                 with ui.column().classes('gap-0'):
                     ui.label(label).classes(theme.SUBTLE)
                     ui.label(value).classes('text-2xl font-semibold').mark(f'number-{key}')
         ui.label(
-            'Completion and no-show rates count this month’s appointments that were due: completed or missed.'
+            _('Completion and no-show rates count this month’s appointments that were due: completed or missed.')
         ).classes(theme.SUBTLE)
         total = sum(numbers['visits_per_week'])
-        ui.label(f'Visits per week over the last 3 months ({total} in all)').classes('font-medium')
-        ui.plotly(charts.visits_per_week(numbers)).classes('w-full h-64').props(
-            f'role=img aria-label="Bar chart of completed visits per week, {total} in the last 13 weeks"'
-        ).mark('visits-chart')
+        ui.label(
+            ngettext(
+                'Visits per week over the last 3 months ({n} in all)',
+                'Visits per week over the last 3 months ({n} in all)',
+                total,
+            )
+        ).classes('font-medium')
+        chart = ui.plotly(charts.visits_per_week(numbers)).classes('w-full h-64').props('role=img')
+        chart.props['aria-label'] = ngettext(
+            'Bar chart of completed visits per week, {n} in the last 13 weeks',
+            'Bar chart of completed visits per week, {n} in the last 13 weeks',
+            total,
+        )
+        chart.mark('visits-chart')

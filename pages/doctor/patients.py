@@ -6,27 +6,26 @@ from typing import Any
 
 from nicegui import ui
 
-from hms import context as app_context
 from hms.db.records import PatientOfDoctor
 from hms.domain.enums import Role
-from hms.services import notices, records
+from hms.i18n import N_, _
+from hms.services import records
 from hms.services.principal import Principal
 
 from ..components.history import patient_summary, upcoming_appointments, visit_history
 from ..components.tables import ListTable, SearchBox, column
-from ..ui import theme
+from ..ui import formats, theme
 from ..ui.access import role_page
 from ..ui.actions import acting
 from ..ui.frame import frame
 from ..ui.services import call, find
 
 PATH = '/doctor/patients'
-NO_SUCH_PATIENT = 'No such patient among yours.'
 LIST_COLUMNS = [
-    column('name', 'Patient', sortable=True),
-    column('last_visit', 'Last visit'),
-    column('next_visit', 'Next appointment'),
-    column('appointments', 'Appointments', align='right', sortable=True),
+    column('name', N_('Patient'), sortable=True),
+    column('last_visit', N_('Last visit')),
+    column('next_visit', N_('Next appointment')),
+    column('appointments', N_('Appointments'), align='right', sortable=True),
 ]
 NAME_SLOT = r"""
 <q-td :props="props">
@@ -39,17 +38,19 @@ def create() -> None:
     @role_page(PATH, Role.DOCTOR)
     async def patients_page(principal: Principal) -> None:
         found = await call(records.my_patients, principal, '')
-        with frame(principal, 'My patients', current_path=PATH):
+        with frame(principal, N_('My patients'), current_path=PATH):
             _PatientList(found)
 
     @role_page(PATH + '/{patient_id}', Role.DOCTOR)
     async def history_page(principal: Principal, patient_id: str) -> None:
         history = await find(patient_id, lambda number: call(records.patient_history, principal, number))
-        title = history.patient.name if history else 'No such patient'
+        title = history.patient.name if history else _('No such patient')
         with frame(principal, title, current_path=PATH):
             if history is None:
-                ui.label(NO_SUCH_PATIENT).classes(theme.ERROR_BANNER).props('role=alert').mark('no-such-patient')
-            ui.link('Back to my patients', PATH)
+                ui.label(_('No such patient among yours.')).classes(theme.ERROR_BANNER).props('role=alert').mark(
+                    'no-such-patient'
+                )
+            ui.link(_('Back to my patients'), PATH)
             if history is None:
                 return
             patient_summary(history.patient)
@@ -58,18 +59,17 @@ def create() -> None:
                 history.visits,
                 private=True,
                 visit_links_for=principal.user_id,
-                empty='No completed visits yet. Visits appear here once a doctor completes them.',
+                empty=N_('No completed visits yet. Visits appear here once a doctor completes them.'),
             )
 
 
 def _row(patient: PatientOfDoctor) -> dict[str, Any]:
-    zone = app_context.get().settings.zone
     return {
         'id': patient.patient_id,
         'name': patient.name,
         'appointments': patient.appointments,
-        'last_visit': notices.when(patient.last_visit, zone) if patient.last_visit else '-',
-        'next_visit': notices.when(patient.next_visit, zone) if patient.next_visit else '-',
+        'last_visit': formats.moment(patient.last_visit) if patient.last_visit else '-',
+        'next_visit': formats.moment(patient.next_visit) if patient.next_visit else '-',
     }
 
 
@@ -77,11 +77,11 @@ class _PatientList:
     """The search box and the patients who have or had an appointment with the doctor."""
 
     def __init__(self, found: list[PatientOfDoctor]) -> None:
-        self.text = SearchBox('Search my patients', self.search, hint='Part of the name is enough')
+        self.text = SearchBox(_('Search my patients'), self.search, hint=_('Part of the name is enough'))
         self.text.classes('w-full').mark('patient-search')
         empty = self.text.empty(
-            'None of your patients matches this search. Try part of the first or last name.',
-            'No patients yet. Patients appear here once they book an appointment with you.',
+            _('None of your patients matches this search. Try part of the first or last name.'),
+            _('No patients yet. Patients appear here once they book an appointment with you.'),
         )
         self.table = ListTable(
             'patients', LIST_COLUMNS, _row, empty=empty, load=self._load, pagination=25, marker='my-patients'

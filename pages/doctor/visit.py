@@ -17,7 +17,8 @@ from hms.domain.errors import DomainError
 from hms.domain.records import TreatmentIn
 from hms.domain.scheduling import CancelIn
 from hms.domain.validation import parse
-from hms.services import appointments, notices, records
+from hms.i18n import N_, _
+from hms.services import appointments, records
 from hms.services.principal import Principal
 from hms.services.records import TreatmentView, VersionView, VisitRecord, VisitView
 from hms.services.views import AppointmentView
@@ -26,22 +27,21 @@ from ..components import forms
 from ..components.dialogs import ConfirmDialog
 from ..components.history import MEDICINE_KEYS, day_text, prescription_table, status_badge, treatment_details
 from ..components.sections import Panel, facts, section
-from ..ui import theme
+from ..ui import formats, theme
 from ..ui.access import role_page
 from ..ui.actions import acting
 from ..ui.frame import frame
 from ..ui.services import call, find
 
 PATH = '/doctor/appointments'
-NO_SUCH_APPOINTMENT = 'No such appointment: it does not exist or is not one of yours.'
 MEDICINE_LABELS = {
-    'name': 'Medicine',
-    'dose': 'Dose',
-    'frequency': 'Frequency',
-    'duration': 'Duration',
-    'instructions': 'Instructions',
+    'name': N_('Medicine'),
+    'dose': N_('Dose'),
+    'frequency': N_('Frequency'),
+    'duration': N_('Duration'),
+    'instructions': N_('Instructions'),
 }
-MEDICINE_HINTS = {'dose': 'e.g. 500 mg', 'frequency': 'e.g. twice a day', 'duration': 'e.g. 5 days'}
+MEDICINE_HINTS = {'dose': N_('e.g. 500 mg'), 'frequency': N_('e.g. twice a day'), 'duration': N_('e.g. 5 days')}
 MAX_MEDICINES = 30
 
 Submit = Callable[[dict[str, Any]], Awaitable[DomainError | None]]
@@ -52,13 +52,15 @@ def create() -> None:
     @role_page(PATH + '/{appointment_id}', Role.DOCTOR)
     async def visit_page(principal: Principal, appointment_id: str) -> None:
         visit = await find(appointment_id, lambda number: call(records.get_visit, principal, number))
-        title = f'Visit: {visit.visit.appointment.patient_name}' if visit else 'No such appointment'
+        if visit is None:
+            title = _('No such appointment')
+        else:
+            title = _('Visit: {name}', name=visit.visit.appointment.patient_name)
         with frame(principal, title, current_path='/doctor'):
             if visit is None:
-                ui.label(NO_SUCH_APPOINTMENT).classes(theme.ERROR_BANNER).props('role=alert').mark(
-                    'no-such-appointment'
-                )
-                ui.link('Back to my day', '/doctor')
+                message = _('No such appointment: it does not exist or is not one of yours.')
+                ui.label(message).classes(theme.ERROR_BANNER).props('role=alert').mark('no-such-appointment')
+                ui.link(_('Back to my day'), '/doctor')
             else:
                 _VisitPanel(visit)
 
@@ -73,14 +75,14 @@ class _MedicineRow(ui.row):
         self.inputs: dict[str, ui.input] = {}
         with self:
             for key, label in MEDICINE_LABELS.items():
-                element = ui.input(label, value=str(values.get(key) or '')).props('outlined dense')
+                element = ui.input(_(label), value=str(values.get(key) or '')).props('outlined dense')
                 if key in MEDICINE_HINTS:
-                    element.props(f'hint="{MEDICINE_HINTS[key]}"')
+                    element.props['hint'] = _(MEDICINE_HINTS[key])
                 element.classes('flex-1 min-w-[8rem]' if key != 'instructions' else 'flex-[2] min-w-[12rem]')
                 self.inputs[key] = element.mark(f'medicine-{key}')
-            ui.button(icon='delete', on_click=lambda: on_remove(self)).props(
-                f'flat round color=negative aria-label="Remove medicine {number + 1}"'
-            ).tooltip('Remove this medicine').mark('remove-medicine')
+            remove = ui.button(icon='delete', on_click=lambda: on_remove(self)).props('flat round color=negative')
+            remove.props['aria-label'] = _('Remove medicine {number}', number=number + 1)
+            remove.tooltip(_('Remove this medicine')).mark('remove-medicine')
 
     def values(self) -> dict[str, str]:
         return {key: (element.value or '').strip() for key, element in self.inputs.items()}
@@ -89,8 +91,11 @@ class _MedicineRow(ui.row):
         return not any(self.values().values())
 
 
-def _area(label: str, value: str, props: str) -> ui.textarea:
-    return ui.textarea(label, value=value).props(f'outlined autogrow {props}')
+def _area(label: str, value: str, *, maxlength: int, hint: str = '') -> ui.textarea:
+    area = ui.textarea(label, value=value).props(f'outlined autogrow maxlength={maxlength}')
+    if hint:
+        area.props['hint'] = hint
+    return area
 
 
 class _TreatmentForm(ui.column):
@@ -106,28 +111,35 @@ class _TreatmentForm(ui.column):
             self.error = forms.banner()
             now = treatment  # the record so far, when amending
             self.fields: dict[str, ui.input] = {
-                'diagnosis': _area('Diagnosis', now.diagnosis if now else '', 'maxlength=2000 hint="Required"'),
-                'treatment': _area('Treatment given', now.treatment if now else '', 'maxlength=4000'),
+                'diagnosis': _area(_('Diagnosis'), now.diagnosis if now else '', maxlength=2000, hint=_('Required')),
+                'treatment': _area(_('Treatment given'), now.treatment if now else '', maxlength=4000),
             }
-            ui.label('Prescription').classes('font-medium').props('role=heading aria-level=3')
+            ui.label(_('Prescription')).classes('font-medium').props('role=heading aria-level=3')
             self.medicines = ui.column().classes('w-full gap-2').mark('medicines')
             with self.medicines:
-                self.no_medicines = ui.label('No medicines. Use "Add medicine" to prescribe one.').classes(theme.SUBTLE)
-            self.add = ui.button('Add medicine', icon='add', on_click=lambda: self.add_medicine({}))
+                self.no_medicines = ui.label(_('No medicines. Use "Add medicine" to prescribe one.')).classes(
+                    theme.SUBTLE
+                )
+            self.add = ui.button(_('Add medicine'), icon='add', on_click=lambda: self.add_medicine({}))
             self.add.props('outline no-caps').mark('add-medicine')
-            private_hint = 'For clinicians only; never shown to the patient.'
             next_visit = now.next_visit.isoformat() if now and now.next_visit else ''
+            suggested = ui.input(_('Suggested next visit'), value=next_visit).props('outlined type=date clearable')
+            suggested.props['hint'] = _('Optional')
             self.fields |= {
-                'tests': _area('Tests advised', now.tests if now else '', 'maxlength=2000'),
+                'tests': _area(_('Tests advised'), now.tests if now else '', maxlength=2000),
                 'notes': _area(
-                    'Notes for the patient', now.notes if now else '', 'maxlength=4000 hint="The patient sees these."'
+                    _('Notes for the patient'),
+                    now.notes if now else '',
+                    maxlength=4000,
+                    hint=_('The patient sees these.'),
                 ),
                 'private_notes': _area(
-                    'Private notes', (now.private_notes or '') if now else '', f'maxlength=4000 hint="{private_hint}"'
+                    _('Private notes'),
+                    (now.private_notes or '') if now else '',
+                    maxlength=4000,
+                    hint=_('For clinicians only; never shown to the patient.'),
                 ),
-                'next_visit': ui.input('Suggested next visit', value=next_visit).props(
-                    'outlined type=date clearable hint="Optional"'
-                ),
+                'next_visit': suggested,
             }
             for name, element in self.fields.items():
                 element.classes('w-full').mark(name)
@@ -138,7 +150,7 @@ class _TreatmentForm(ui.column):
 
     def add_medicine(self, values: dict[str, Any]) -> None:
         if len(self.rows) >= MAX_MEDICINES:
-            ui.notify(f'A prescription holds at most {MAX_MEDICINES} medicines.', type='warning')
+            ui.notify(_('A prescription holds at most {count} medicines.', count=MAX_MEDICINES), type='warning')
             return
         with self.medicines:
             self.rows.append(_MedicineRow(self.counter, values, self.remove_medicine))
@@ -207,14 +219,18 @@ class _VisitPanel(Panel[VisitRecord]):
         elif appointment.status is AppointmentStatus.COMPLETED:
             self._completed(data)
         elif appointment.status is AppointmentStatus.NO_SHOW:
-            ui.label('The patient did not come: this appointment is marked as a no-show, which is final.').classes(
+            ui.label(_('The patient did not come: this appointment is marked as a no-show, which is final.')).classes(
                 theme.INFO_BANNER
             ).mark('visit-state')
         else:
-            reason = f' Reason: {appointment.cancel_reason}' if appointment.cancel_reason else ''
-            ui.label(f'This appointment was cancelled; no visit can be recorded on it.{reason}').classes(
-                theme.INFO_BANNER
-            ).mark('visit-state')
+            if appointment.cancel_reason:
+                cancelled = _(
+                    'This appointment was cancelled; no visit can be recorded on it. Reason: {reason}',
+                    reason=appointment.cancel_reason,
+                )
+            else:
+                cancelled = _('This appointment was cancelled; no visit can be recorded on it.')
+            ui.label(cancelled).classes(theme.INFO_BANNER).mark('visit-state')
 
     def _booked(self, appointment: AppointmentView) -> None:
         zone = app_context.get().settings.zone
@@ -223,50 +239,57 @@ class _VisitPanel(Panel[VisitRecord]):
         with section(marker='visit-actions'):
             with ui.row().classes('w-full items-center gap-2'):
                 cancel = ui.button(
-                    'Cancel appointment', icon='event_busy', on_click=lambda: self._open_cancel(appointment)
+                    _('Cancel appointment'), icon='event_busy', on_click=lambda: self._open_cancel(appointment)
                 )
                 cancel.props('outline no-caps color=negative').mark('cancel-appointment')
-                no_show = ui.button('Mark no-show', icon='person_off', on_click=lambda: self._open_no_show(appointment))
+                no_show = ui.button(
+                    _('Mark no-show'), icon='person_off', on_click=lambda: self._open_no_show(appointment)
+                )
                 no_show.props('outline no-caps color=warning').mark('mark-no-show')
             if now < appointment.start:
                 no_show.disable()
                 ui.label(
-                    f'"Mark no-show" becomes available once the appointment has started '
-                    f'({notices.when(appointment.start, zone)}).'
+                    _(
+                        '"Mark no-show" becomes available once the appointment has started ({when}).',
+                        when=formats.moment(appointment.start),
+                    )
                 ).classes(theme.SUBTLE).mark('no-show-later')
-        with section('Record the visit', marker='complete-visit'):
+        with section(_('Record the visit'), marker='complete-visit'):
             if day > now.astimezone(zone).date():
                 ui.label(
-                    f'This appointment is on {day_text(day)}, a future day: the visit cannot be completed yet. '
-                    'A visit can be recorded from the day of the appointment on.'
+                    _(
+                        'This appointment is on {day}, a future day: the visit cannot be completed yet. '
+                        'A visit can be recorded from the day of the appointment on.',
+                        day=day_text(day),
+                    )
                 ).classes(theme.INFO_BANNER).mark('not-yet')
                 return
-            ui.label('Saving completes the appointment; the record can be amended later.').classes(theme.SUBTLE)
-            _TreatmentForm(None, submit_label='Complete visit', on_submit=self._complete)
+            ui.label(_('Saving completes the appointment; the record can be amended later.')).classes(theme.SUBTLE)
+            _TreatmentForm(None, submit_label=_('Complete visit'), on_submit=self._complete)
 
     def _completed(self, record: VisitRecord) -> None:
         treatment = record.visit.treatment
-        with section('Treatment record', marker='treatment-record'):
+        with section(_('Treatment record'), marker='treatment-record'):
             if treatment is None:
-                ui.label('No treatment record was written for this visit.').classes(theme.SUBTLE)
+                ui.label(_('No treatment record was written for this visit.')).classes(theme.SUBTLE)
                 return
-            zone = app_context.get().settings.zone
-            ui.label(f'Version {treatment.version}, written {notices.when(treatment.recorded_at, zone)}').classes(
+            written = formats.moment(treatment.recorded_at)
+            ui.label(_('Version {version}, written {when}', version=treatment.version, when=written)).classes(
                 theme.SUBTLE
             ).mark('treatment-version')
             treatment_details(treatment, private=True, marker='current')
-        with ui.expansion('Amend the record', icon='edit').classes('w-full').mark('amend'):
+        with ui.expansion(_('Amend the record'), icon='edit').classes('w-full').mark('amend'):
             ui.label(
-                'Saving an amendment replaces the record shown to the patient; the current version is kept below.'
+                _('Saving an amendment replaces the record shown to the patient; the current version is kept below.')
             ).classes(theme.SUBTLE)
-            _TreatmentForm(treatment, submit_label='Save amendment', on_submit=self._amend)
+            _TreatmentForm(treatment, submit_label=_('Save amendment'), on_submit=self._amend)
         _versions(record.versions)
 
     async def _complete(self, data: dict[str, Any]) -> DomainError | None:
-        return await self._save(records.complete_visit, data, 'Visit completed and the record saved.')
+        return await self._save(records.complete_visit, data, _('Visit completed and the record saved.'))
 
     async def _amend(self, data: dict[str, Any]) -> DomainError | None:
-        return await self._save(records.amend_treatment, data, 'Amendment saved; the earlier version is kept.')
+        return await self._save(records.amend_treatment, data, _('Amendment saved; the earlier version is kept.'))
 
     async def _save(self, service: Record, data: dict[str, Any], done: str) -> DomainError | None:
         """Write the treatment record through ``service``; the failure, if any, for the form to show."""
@@ -281,20 +304,19 @@ class _VisitPanel(Panel[VisitRecord]):
         return None
 
     def _open_cancel(self, appointment: AppointmentView) -> None:
-        zone = app_context.get().settings.zone
         dialog = ConfirmDialog(
-            'Cancel this appointment?',
-            'Cancel appointment',
-            dismiss='Keep the appointment',
+            _('Cancel this appointment?'),
+            _('Cancel appointment'),
+            dismiss=_('Keep the appointment'),
             color='negative',
             width='max-w-lg',
             confirm_marker='confirm-cancel',
         )
         with dialog:
-            ui.label(f'{notices.when(appointment.start, zone)} with {appointment.patient_name}')
-            ui.label('The patient is told, with your reason.').classes(theme.SUBTLE)
+            ui.label(_('{when} with {name}', when=formats.moment(appointment.start), name=appointment.patient_name))
+            ui.label(_('The patient is told, with your reason.')).classes(theme.SUBTLE)
             dialog.banner()
-            fields = {'reason': ui.textarea('Reason (the patient will see it)')}
+            fields = {'reason': ui.textarea(_('Reason (the patient will see it)'))}
             fields['reason'].props('outlined autogrow maxlength=500 counter').classes('w-full').mark('cancel-reason')
 
         async def change(actor: Principal) -> AppointmentView:
@@ -303,64 +325,83 @@ class _VisitPanel(Panel[VisitRecord]):
 
         async def cancel() -> AppointmentView | None:
             return await dialog.attempt(
-                change, path=self.path, fields=fields, required=('reason',), required_message='A reason is required.'
+                change,
+                path=self.path,
+                fields=fields,
+                required=('reason',),
+                required_message=_('A reason is required.'),
             )
 
-        dialog.ask(cancel, then=lambda _: self.done('Appointment cancelled; the patient is told.'))
+        dialog.ask(cancel, then=lambda _cancelled: self.done(_('Appointment cancelled; the patient is told.')))
 
     def _open_no_show(self, appointment: AppointmentView) -> None:
-        zone = app_context.get().settings.zone
         dialog = ConfirmDialog(
-            'Mark as a no-show?',
-            'Mark no-show',
-            dismiss='Back',
+            _('Mark as a no-show?'),
+            _('Mark no-show'),
+            dismiss=_('Back'),
             color='warning',
             width='max-w-lg',
             confirm_marker='confirm-no-show',
         )
         with dialog:
-            when = notices.when(appointment.start, zone)
-            ui.label(f'{appointment.patient_name} did not come to the appointment of {when}. This is final.')
+            when = formats.moment(appointment.start)
+            ui.label(
+                _(
+                    '{name} did not come to the appointment of {when}. This is final.',
+                    name=appointment.patient_name,
+                    when=when,
+                )
+            )
             dialog.banner()
 
         async def mark() -> AppointmentView | None:
             return await dialog.attempt(lambda actor: call(records.mark_no_show, actor, appointment.id), path=self.path)
 
-        dialog.ask(mark, then=lambda _: self.done('Marked as a no-show.'))
+        dialog.ask(mark, then=lambda _marked: self.done(_('Marked as a no-show.')))
 
 
 def _summary(appointment: AppointmentView) -> None:
-    zone = app_context.get().settings.zone
     with section(marker='visit-summary'):
         with ui.row().classes('w-full items-center gap-3'):
-            end = appointment.end.astimezone(zone)
-            ui.label(f'{notices.when(appointment.start, zone)}–{end:%H:%M}').classes('text-lg font-medium')
+            ui.label(formats.span(appointment.start, appointment.end)).classes('text-lg font-medium')
             status_badge(appointment.status)
         facts(
             [
-                ('Patient', appointment.patient_name),
-                ('Reason for the visit', appointment.reason or 'Not given'),
-                ('Department', appointment.department_name),
+                (_('Patient'), appointment.patient_name),
+                (_('Reason for the visit'), appointment.reason or _('Not given')),
+                (_('Department'), appointment.department_name),
             ]
         )
-        ui.link("Open the patient's history", f'/doctor/patients/{appointment.patient_id}').mark('patient-history-link')
+        ui.link(_("Open the patient's history"), f'/doctor/patients/{appointment.patient_id}').mark(
+            'patient-history-link'
+        )
 
 
 def _versions(versions: list[VersionView]) -> None:
-    zone = app_context.get().settings.zone
-    with section('Earlier versions', marker='versions'):
+    with section(_('Earlier versions'), marker='versions'):
         if not versions:
-            ui.label('None: the record has not been amended.').classes(theme.SUBTLE).mark('no-versions')
+            ui.label(_('None: the record has not been amended.')).classes(theme.SUBTLE).mark('no-versions')
             return
         for version in reversed(versions):  # the latest replaced first
             content = version.content
             with ui.column().classes('w-full gap-1 border-t pt-2').mark(f'version-{version.version}'):
-                ui.label(f'Version {version.version}').classes('font-medium').props('role=heading aria-level=3')
-                ui.label(
-                    f'Written {notices.when(version.recorded_at, zone)}; replaced '
-                    f'{notices.when(version.replaced_at, zone)} by {version.replaced_by or "an unknown user"}'
-                ).classes(theme.SUBTLE)
-                facts([('Diagnosis', str(content.get('diagnosis') or ''))], wrap=True)
+                ui.label(_('Version {version}', version=version.version)).classes('font-medium').props(
+                    'role=heading aria-level=3'
+                )
+                written, replaced = formats.moment(version.recorded_at), formats.moment(version.replaced_at)
+                if version.replaced_by:
+                    history = _(
+                        'Written {written}; replaced {replaced} by {name}',
+                        written=written,
+                        replaced=replaced,
+                        name=version.replaced_by,
+                    )
+                else:
+                    history = _(
+                        'Written {written}; replaced {replaced} by an unknown user', written=written, replaced=replaced
+                    )
+                ui.label(history).classes(theme.SUBTLE)
+                facts([(_('Diagnosis'), str(content.get('diagnosis') or ''))], wrap=True)
                 prescription = [item for item in content.get('prescription') or [] if isinstance(item, dict)]
                 prescription_table(
                     [{key: item.get(key, '') for key in MEDICINE_KEYS} for item in prescription],
