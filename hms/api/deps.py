@@ -13,6 +13,7 @@ from hms import context
 from hms.context import AppContext
 from hms.domain.enums import Role, SessionKind
 from hms.domain.errors import NotAllowed
+from hms.i18n import _
 from hms.services import accounts
 from hms.services.principal import Principal
 
@@ -48,7 +49,7 @@ def require_role(*roles: Role) -> Callable[[Principal], Principal]:
 
     def check(principal: Annotated[Principal, Depends(current_user)]) -> Principal:
         if principal.role not in roles:
-            raise NotAllowed('Your role does not give access to this resource.')
+            raise NotAllowed(_('Your role does not give access to this resource.'))
         return principal
 
     return check

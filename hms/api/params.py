@@ -10,6 +10,8 @@ from fastapi import Path, Query
 
 from hms.domain.enums import AppointmentStatus
 from hms.domain.errors import InvalidInput
+from hms.i18n import _
+from hms.i18n.formats import format_date
 
 IdPath = Annotated[int, Path(gt=0, lt=2**63, description='a positive integer id')]
 QueryId = Annotated[int | None, Query(gt=0, lt=2**63)]
@@ -27,14 +29,17 @@ EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 def check_days(first: date | None, last: date | None, *, first_name: str = 'from', last_name: str = 'to') -> None:
     """Refuse (422) dates outside 1900-2999 and a range that ends before it starts."""
     errors = {
-        name: f'Choose a date between {EARLIEST_DAY} and {LATEST_DAY}.'
+        name: _(
+            'Choose a date between {first} and {last}.', first=format_date(EARLIEST_DAY), last=format_date(LATEST_DAY)
+        )
         for name, day in ((first_name, first), (last_name, last))
         if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY
     }
     if not errors and first is not None and last is not None and last < first:
-        errors[last_name] = f'`{last_name}` must not be before `{first_name}`.'
+        errors[last_name] = _('`{last}` must not be before `{first}`.', last=last_name, first=first_name)
     if errors:
-        raise InvalidInput('The date range is not valid. ' + ' '.join(errors.values()), field_errors=errors)
+        problems = ' '.join(errors.values())
+        raise InvalidInput(_('The date range is not valid. {problems}', problems=problems), field_errors=errors)
 
 
 def day_bounds(first: date | None, last: date | None, zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:

@@ -7,6 +7,8 @@ from functools import lru_cache
 
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
+from hms.i18n import _, ngettext
+
 MIN_LENGTH = 8
 MAX_LENGTH = 128
 
@@ -18,13 +20,13 @@ def common_passwords() -> frozenset[str]:
 
 
 def password_problem(password: str, *, email: str | None = None) -> str | None:
-    """Why ``password`` is not acceptable, or None when it is."""
+    """Why ``password`` is not acceptable (in the language in force), or None when it is."""
     if len(password) < MIN_LENGTH:
-        return f'Use at least {MIN_LENGTH} characters.'
+        return ngettext('Use at least {n} character.', 'Use at least {n} characters.', MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        return f'Use at most {MAX_LENGTH} characters.'
+        return ngettext('Use at most {n} character.', 'Use at most {n} characters.', MAX_LENGTH)
     if password.lower() in common_passwords() or password.strip() == '':
-        return 'This password is too common; choose one that is harder to guess.'
+        return _('This password is too common; choose one that is harder to guess.')
     if email and password.strip().lower() in {email.strip().lower(), email.strip().lower().split('@')[0]}:
-        return 'The password must not be your email address.'
+        return _('The password must not be your email address.')
     return None

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import EmailStr, Field, StringConstraints, field_validator
 
 from hms import clock
+from hms.i18n import _
 
 from .enums import Gender
 from .schemas import Address, Command, Name, Phone
@@ -44,9 +45,9 @@ class TreatmentIn(Command):
         # 'Not in the past' needs the clinic's calendar, so the service checks it; this only bounds the value.
         now = clock.now().date()
         if value is not None and value < now - timedelta(days=1):
-            raise ValueError('the suggested next visit cannot be in the past')
+            raise ValueError(_('The suggested next visit cannot be in the past.'))
         if value is not None and value.year > now.year + 5:
-            raise ValueError('suggest a next visit within five years')
+            raise ValueError(_('Suggest a next visit within five years.'))
         return value
 
 
@@ -69,9 +70,9 @@ class ProfilePatch(Command):
             return value
         today = clock.now().date()
         if value > today:
-            raise ValueError('the date of birth cannot be in the future')
+            raise ValueError(_('The date of birth cannot be in the future.'))
         if value.year < today.year - 130:
-            raise ValueError('enter a real date of birth')
+            raise ValueError(_('Enter a real date of birth.'))
         return value
 
     @field_validator('blood_group')
@@ -81,7 +82,7 @@ class ProfilePatch(Command):
             return value
         normalised = value.upper()
         if normalised not in BLOOD_GROUPS:
-            raise ValueError(f'choose one of {", ".join(BLOOD_GROUPS)}')
+            raise ValueError(_('Choose one of {groups}.', groups=', '.join(BLOOD_GROUPS)))
         return normalised
 
 

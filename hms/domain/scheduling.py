@@ -7,6 +7,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, EmailStr, Field, StringConstraints, model_validator
 
+from hms.i18n import _
+from hms.i18n.formats import format_date, format_time
+
 from .schemas import Address, Command, Name, Phone, no_control_chars
 from .slots import Window, validate_day
 
@@ -69,9 +72,15 @@ class WindowIn(Command):
     @model_validator(mode='after')
     def _ordered(self) -> WindowIn:
         if self.start.tzinfo is not None or self.end.tzinfo is not None:
-            raise ValueError('give times as HH:MM in the clinic time zone, without an offset')
+            raise ValueError(_('Give times as HH:MM in the clinic time zone, without an offset.'))
         if not self.start < self.end:
-            raise ValueError(f'the window {self.start:%H:%M}-{self.end:%H:%M} must start before it ends')
+            raise ValueError(
+                _(
+                    'The window {start}-{end} must start before it ends.',
+                    start=format_time(self.start),
+                    end=format_time(self.end),
+                )
+            )
         return self
 
     def window(self) -> Window:
@@ -103,19 +112,20 @@ class AvailabilityIn(Command):
         dates = [override.date for override in self.overrides]
         duplicates = sorted({day for day in dates if dates.count(day) > 1})
         if duplicates:
-            raise ValueError(f'each date may have one override; repeated: {", ".join(map(str, duplicates))}')
+            repeated = ', '.join(format_date(day) for day in duplicates)
+            raise ValueError(_('Each date may have one override; repeated: {dates}.', dates=repeated))
         return self
 
 
 def _plausible_moment(value: datetime) -> datetime:
     if not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise ValueError(f'give a time between the years {MIN_YEAR} and {MAX_YEAR}')
+        raise ValueError(_('Give a time between the years {first} and {last}.', first=MIN_YEAR, last=MAX_YEAR))
     return value
 
 
 def _plausible_day(value: date) -> date:
     if not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise ValueError(f'give a date between the years {MIN_YEAR} and {MAX_YEAR}')
+        raise ValueError(_('Give a date between the years {first} and {last}.', first=MIN_YEAR, last=MAX_YEAR))
     return value
 
 

@@ -21,6 +21,7 @@ from pydantic import (
 from hms import clock
 from hms.domain.enums import Gender
 from hms.domain.passwords import MAX_LENGTH, password_problem
+from hms.i18n import _
 
 # Clinics run staff mail on internal domains (clinic.local) and test on .test: accept those, refuse the rest of
 # the special-use names (invalid, onion, arpa, localhost) as email-validator does.
@@ -35,13 +36,13 @@ _PHONE = re.compile(r'^\+?[0-9 ()\-.]{6,24}$')
 def no_control_chars(value: str) -> str:
     """A validator for names and addresses: refuses control characters other than tabs and line breaks."""
     if _CONTROL_CHARS.search(value):
-        raise ValueError('must not contain control characters')
+        raise ValueError(_('This field must not contain control characters.'))
     return value
 
 
 def _phone(value: str) -> str:
     if not _PHONE.match(value) or sum(ch.isdigit() for ch in value) < 6:
-        raise ValueError('enter a phone number of digits, optionally starting with +')
+        raise ValueError(_('Enter a phone number of digits, optionally starting with +.'))
     return value
 
 
@@ -69,7 +70,7 @@ class Command(BaseModel):
         """Free text keeps line breaks and tabs, never other control characters (NUL breaks PostgreSQL, escape
         codes garble terminals and logs). Passwords are exempt: they are only ever hashed."""
         if isinstance(value, str) and 'password' not in (info.field_name or '') and _CONTROL_CHARS.search(value):
-            raise ValueError('must not contain control characters (line breaks and tabs are fine)')
+            raise ValueError(_('This field must not contain control characters (line breaks and tabs are fine).'))
         return value
 
 
@@ -87,9 +88,9 @@ class PatientRegistration(Command):
     def _plausible_birth_date(cls, value: date) -> date:
         today = clock.now().date()
         if value > today:
-            raise ValueError('the date of birth cannot be in the future')
+            raise ValueError(_('The date of birth cannot be in the future.'))
         if value.year < today.year - 130:
-            raise ValueError('enter a real date of birth')
+            raise ValueError(_('Enter a real date of birth.'))
         return value
 
     @field_validator('password')

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from hms.i18n import _
+from hms.i18n.formats import format_time
+
 
 @dataclass(frozen=True, order=True)
 class Window:
@@ -19,7 +22,13 @@ class Window:
 
     def __post_init__(self) -> None:
         if not self.start < self.end:
-            raise ValueError(f'window {self.start:%H:%M}-{self.end:%H:%M} must start before it ends')
+            raise ValueError(
+                _(
+                    'The window {start}-{end} must start before it ends.',
+                    start=format_time(self.start),
+                    end=format_time(self.end),
+                )
+            )
 
     def overlaps(self, other: Window) -> bool:
         return self.start < other.end and other.start < self.end
@@ -82,6 +91,12 @@ def validate_day(windows: Iterable[Window]) -> list[Window]:
     for before, after in itertools.pairwise(ordered):
         if before.overlaps(after):
             raise ValueError(
-                f'windows {before.start:%H:%M}-{before.end:%H:%M} and {after.start:%H:%M}-{after.end:%H:%M} overlap'
+                _(
+                    'Windows {first_start}-{first_end} and {second_start}-{second_end} overlap.',
+                    first_start=format_time(before.start),
+                    first_end=format_time(before.end),
+                    second_start=format_time(after.start),
+                    second_end=format_time(after.end),
+                )
             )
     return ordered

@@ -21,20 +21,23 @@ from hms.domain.errors import (
     NotFound,
 )
 from hms.domain.schemas import Credentials, PasswordChange, PatientRegistration
+from hms.i18n import N_, _, ngettext
 from hms.security.passwords import hash_password, needs_rehash, verify_password
 from hms.security.tokens import hash_token, new_token
 
 from . import audit, throttling, two_factor
 from .principal import Principal
 
-WRONG_CREDENTIALS = 'Wrong email or password.'
-EMAIL_TAKEN = 'An account with this email already exists. Sign in instead, or use another email.'
-BLOCKED_MESSAGE = 'This account has been deactivated by the clinic. Please contact the clinic to restore access.'
+# Messages are marked here and translated where they are raised (in the caller's language).
+WRONG_CREDENTIALS = N_('Wrong email or password.')
+EMAIL_TAKEN = N_('An account with this email already exists. Sign in instead, or use another email.')
+BLOCKED_MESSAGE = N_('This account has been deactivated by the clinic. Please contact the clinic to restore access.')
+SIGN_IN = N_('Please sign in.')
 _ENDED_MESSAGES = {
     'blacklisted': BLOCKED_MESSAGE,
-    'expired': 'Your session has ended. Please sign in again.',
-    'idle': 'You were signed out after a period without activity.',
-    'password_changed': 'Your password was changed, so you were signed out here. Please sign in again.',
+    'expired': N_('Your session has ended. Please sign in again.'),
+    'idle': N_('You were signed out after a period without activity.'),
+    'password_changed': N_('Your password was changed, so you were signed out here. Please sign in again.'),
 }
 # Refreshing last_seen on every request would turn each read into a write; a minute's precision is plenty.
 LAST_SEEN_GRANULARITY = timedelta(seconds=60)
@@ -52,7 +55,8 @@ def available_email(uow: UnitOfWork, email: object, *, owner_id: int | None = No
     normalised = str(email).strip().lower()
     other = uow.users.by_email(normalised)
     if other is not None and other.id != owner_id:
-        raise EmailTaken(EMAIL_TAKEN, field_errors={field: EMAIL_TAKEN})
+        message = _(EMAIL_TAKEN)
+        raise EmailTaken(message, field_errors={field: message})
     return normalised
 
 
@@ -91,7 +95,8 @@ def register_patient(uow: UnitOfWork, data: PatientRegistration, *, ip: str | No
         uow.commit()
     except CONSTRAINT_VIOLATION as error:  # a concurrent registration won the race for this email
         uow.rollback()
-        raise EmailTaken(EMAIL_TAKEN, field_errors={'email': EMAIL_TAKEN}) from error
+        message = _(EMAIL_TAKEN)
+        raise EmailTaken(message, field_errors={'email': message}) from error
     return user
 
 
@@ -121,7 +126,7 @@ def login(
             detail={'reason': 'bad_credentials'},
         )
         uow.commit()
-        raise InvalidCredentials(WRONG_CREDENTIALS)
+        raise InvalidCredentials(_(WRONG_CREDENTIALS))
     if not user.is_active:
         audit.record(
             uow,
@@ -134,7 +139,7 @@ def login(
             detail={'reason': 'blacklisted'},
         )
         uow.commit()
-        raise AccountBlocked(BLOCKED_MESSAGE)
+        raise AccountBlocked(_(BLOCKED_MESSAGE))
     if two_factor.required(user):
         two_factor.check_login(uow, user, totp_code=totp_code, recovery_code=recovery_code, ip=ip)
     if needs_rehash(user.password_hash):
@@ -197,22 +202,26 @@ def authenticate(
 ) -> Principal:
     """The principal behind a session token; ends sessions that are idle, too old, or whose user was blacklisted."""
     if not token:
-        raise NotAuthenticated('Please sign in.')
+        raise NotAuthenticated(_(SIGN_IN))
     auth_session = uow.sessions.by_token_hash(hash_token(token))
     if auth_session is None or auth_session.kind != kind:
-        raise NotAuthenticated('Please sign in.')
+        raise NotAuthenticated(_(SIGN_IN))
     if auth_session.revoked_at is not None:
-        raise NotAuthenticated(_ENDED_MESSAGES.get(auth_session.revoked_reason or '', 'Please sign in.'))
+        raise NotAuthenticated(_(_ENDED_MESSAGES.get(auth_session.revoked_reason or '', SIGN_IN)))
     now = clock.now()
     user = uow.users.get(auth_session.user_id)
     reason = None
     if user is None or not user.is_active:
-        reason, message = 'blacklisted', BLOCKED_MESSAGE
+        reason, message = 'blacklisted', _(BLOCKED_MESSAGE)
     elif now >= auth_session.expires_at:
-        reason, message = 'expired', _ENDED_MESSAGES['expired']
+        reason, message = 'expired', _(_ENDED_MESSAGES['expired'])
     elif now - auth_session.last_seen_at >= timedelta(minutes=settings.session_idle_minutes):
         reason = 'idle'
-        message = f'You were signed out after {settings.session_idle_minutes} minutes without activity.'
+        message = ngettext(
+            'You were signed out after {n} minute without activity.',
+            'You were signed out after {n} minutes without activity.',
+            settings.session_idle_minutes,
+        )
     if reason is not None:
         auth_session.revoked_at, auth_session.revoked_reason = now, reason
         audit.record(
@@ -257,19 +266,17 @@ def change_password(uow: UnitOfWork, principal: Principal, change: PasswordChang
     """Change one's own password; other sessions of the user end, the current one stays."""
     user = uow.users.get(principal.user_id)
     if user is None:
-        raise NotAuthenticated('Please sign in.')
+        raise NotAuthenticated(_(SIGN_IN))
     if not verify_password(user.password_hash, change.current_password):
         audit.record(uow, 'password.change_failed', actor=principal, subject_user_id=user.id, success=False)
         uow.commit()
         raise InvalidInput(
-            'The current password is not correct.',
-            field_errors={'current_password': 'This is not your current password.'},
+            _('The current password is not correct.'),
+            field_errors={'current_password': _('This is not your current password.')},
         )
     if verify_password(user.password_hash, change.new_password):
-        raise InvalidInput(
-            'Choose a password different from the current one.',
-            field_errors={'new_password': 'Choose a password different from the current one.'},
-        )
+        message = _('Choose a password different from the current one.')
+        raise InvalidInput(message, field_errors={'new_password': message})
     now = clock.now()
     user.password_hash = hash_password(change.new_password)
     user.must_change_password = False
@@ -286,12 +293,12 @@ def change_password(uow: UnitOfWork, principal: Principal, change: PasswordChang
 def set_active(uow: UnitOfWork, actor: Principal, user_id: int, *, active: bool, reason: str = '') -> User:
     """Blacklist (deactivate) or reactivate an account. Blacklisting ends its sessions and tokens at once."""
     if actor.role is not Role.ADMIN:
-        raise NotAllowed('Only an administrator can change whether an account is active.')
+        raise NotAllowed(_('Only an administrator can change whether an account is active.'))
     user = uow.users.get(user_id)
     if user is None:
-        raise NotFound('No such user.')
+        raise NotFound(_('No such user.'))
     if user.id == actor.user_id and not active:
-        raise NotAllowed('You cannot deactivate your own account.')
+        raise NotAllowed(_('You cannot deactivate your own account.'))
     now = clock.now()
     user.is_active = active
     user.blocked_reason = None if active else (reason.strip()[:500] or None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from hms import clock
 from hms.config import Settings
@@ -27,6 +28,7 @@ from hms.domain.errors import (
     SlotTaken,
 )
 from hms.domain.scheduling import BookingIn
+from hms.i18n import N_, _, ngettext
 
 from . import audit, notices
 from .availability import require_free_slot
@@ -34,7 +36,21 @@ from .cancellation import cancel_appointment
 from .principal import Principal, require_role
 from .views import AppointmentView, Page
 
-SLOT_TAKEN = 'This slot was just taken. Please choose another time.'
+SLOT_TAKEN = N_('This slot was just taken. Please choose another time.')
+PATIENT_CANCELLED = N_('Cancelled by the patient.')
+# Why a booked appointment can no longer be moved or cancelled, by its status: whole sentences for the translators.
+_NO_LONGER = {
+    ('rescheduled', AppointmentStatus.COMPLETED): N_('This appointment is completed and can no longer be rescheduled.'),
+    ('rescheduled', AppointmentStatus.CANCELLED): N_('This appointment is cancelled and can no longer be rescheduled.'),
+    ('rescheduled', AppointmentStatus.NO_SHOW): N_(
+        'This appointment was marked as a no-show and can no longer be rescheduled.'
+    ),
+    ('cancelled', AppointmentStatus.COMPLETED): N_('This appointment is completed and can no longer be cancelled.'),
+    ('cancelled', AppointmentStatus.CANCELLED): N_('This appointment is cancelled and can no longer be cancelled.'),
+    ('cancelled', AppointmentStatus.NO_SHOW): N_(
+        'This appointment was marked as a no-show and can no longer be cancelled.'
+    ),
+}
 
 
 def views(uow: UnitOfWork, appointments: Sequence[Appointment]) -> list[AppointmentView]:
@@ -54,14 +70,14 @@ def _visible(uow: UnitOfWork, actor: Principal, appointment_id: int) -> Appointm
     """The appointment if the actor may see it; otherwise NotFound (never reveal that someone else's exists)."""
     appointment = uow.appointments.get(appointment_id)
     if appointment is None:
-        raise NotFound('No such appointment.')
+        raise NotFound(_('No such appointment.'))
     if actor.role is Role.ADMIN:
         return appointment
     if actor.role is Role.PATIENT and appointment.patient_id == actor.user_id:
         return appointment
     if actor.role is Role.DOCTOR and appointment.doctor_id == actor.user_id:
         return appointment
-    raise NotFound('No such appointment.')
+    raise NotFound(_('No such appointment.'))
 
 
 def get_appointment(uow: UnitOfWork, actor: Principal, appointment_id: int) -> AppointmentView:
@@ -71,7 +87,7 @@ def get_appointment(uow: UnitOfWork, actor: Principal, appointment_id: int) -> A
 def _bookable_doctor(uow: UnitOfWork, doctor_id: int) -> DoctorProfile:
     doctor = uow.doctors.get(doctor_id)
     if doctor is None or not doctor.user.is_active:
-        message = 'This doctor is not taking bookings.'
+        message = _('This doctor is not taking bookings.')
         raise NotBookable(message, field_errors={'doctor_id': message})
     return doctor
 
@@ -80,24 +96,29 @@ def _check_patient_limits(
     uow: UnitOfWork, settings: Settings, patient_id: int, start: datetime, end: datetime, *, moving: int | None = None
 ) -> None:
     if uow.appointments.overlapping_for_patient(patient_id, start, end, exclude_id=moving):
-        raise OverlappingBooking('You already have an appointment at this time.')
+        raise OverlappingBooking(_('You already have an appointment at this time.'))
     if moving is None:
         upcoming = uow.appointments.count(
             AppointmentFilter(start_from=clock.now(), patient_id=patient_id, statuses=(AppointmentStatus.BOOKED,))
         )
         if upcoming >= settings.max_future_bookings:
             raise NotBookable(
-                f'You already have {upcoming} upcoming appointments, the most that can be booked at once. '
-                'Cancel one or wait until after a visit to book another.'
+                ngettext(
+                    'You already have {n} upcoming appointment, the most that can be booked at once. '
+                    'Cancel it or wait until after the visit to book another.',
+                    'You already have {n} upcoming appointments, the most that can be booked at once. '
+                    'Cancel one or wait until after a visit to book another.',
+                    upcoming,
+                )
             )
 
 
 def book(uow: UnitOfWork, settings: Settings, actor: Principal, data: BookingIn) -> AppointmentView:
     """Book a free slot for the acting patient."""
-    require_role(actor, Role.PATIENT, action='book appointments')
+    require_role(actor, Role.PATIENT, refusal=N_('Your role does not allow you to book appointments.'))
     patient = uow.patients.get(actor.user_id)
     if patient is None or not patient.user.is_active:
-        raise NotAllowed('This account cannot book appointments.')
+        raise NotAllowed(_('This account cannot book appointments.'))
     doctor = _bookable_doctor(uow, data.doctor_id)
     # Lock doctor then patient (always this order): concurrent bookings of either wait here, then see each other.
     uow.doctors.lock(doctor.user_id)
@@ -122,7 +143,7 @@ def book(uow: UnitOfWork, settings: Settings, actor: Principal, data: BookingIn)
         uow.appointments.add(appointment)
     except CONSTRAINT_VIOLATION as error:  # the unique index caught a booking that raced us
         uow.rollback()
-        raise SlotTaken(SLOT_TAKEN) from error
+        raise SlotTaken(_(SLOT_TAKEN)) from error
     uow.emit('appointment.booked', appointment_id=appointment.id, doctor_id=doctor.user_id, patient_id=patient.user_id)
     audit.record(
         uow,
@@ -142,23 +163,34 @@ def _commit_or_taken(uow: UnitOfWork) -> None:
         uow.commit()
     except CONSTRAINT_VIOLATION as error:
         uow.rollback()
-        raise SlotTaken(SLOT_TAKEN) from error
+        raise SlotTaken(_(SLOT_TAKEN)) from error
 
 
-def _require_booked(appointment: Appointment, verb: str) -> None:
-    if appointment.status != AppointmentStatus.BOOKED:
-        status = AppointmentStatus(appointment.status).value.replace('_', '-')
-        raise InvalidTransition(f'This appointment is {status} and can no longer be {verb}.')
+def _require_booked(appointment: Appointment, verb: Literal['rescheduled', 'cancelled']) -> None:
+    status = AppointmentStatus(appointment.status)
+    if status is not AppointmentStatus.BOOKED:
+        raise InvalidTransition(_(_NO_LONGER[verb, status]))
 
 
-def _require_before_cutoff(settings: Settings, appointment: Appointment, verb: str) -> None:
+def _require_before_cutoff(
+    settings: Settings, appointment: Appointment, verb: Literal['rescheduled', 'cancelled']
+) -> None:
     cutoff = appointment.start_at - timedelta(hours=settings.cancel_cutoff_hours)
     if clock.now() > cutoff:
         hours = settings.cancel_cutoff_hours
-        raise InvalidTransition(
-            f'Appointments can be {verb} online until {hours} hour{"s" if hours != 1 else ""} before they start. '
-            'Please call the clinic.'
-        )
+        if verb == 'rescheduled':
+            message = ngettext(
+                'Appointments can be rescheduled online until {n} hour before they start. Please call the clinic.',
+                'Appointments can be rescheduled online until {n} hours before they start. Please call the clinic.',
+                hours,
+            )
+        else:
+            message = ngettext(
+                'Appointments can be cancelled online until {n} hour before they start. Please call the clinic.',
+                'Appointments can be cancelled online until {n} hours before they start. Please call the clinic.',
+                hours,
+            )
+        raise InvalidTransition(message)
 
 
 def reschedule(
@@ -167,7 +199,7 @@ def reschedule(
     """Move a booked appointment to another free slot of the same doctor (the patient, or the admin)."""
     appointment = _visible(uow, actor, appointment_id)
     if actor.role not in (Role.PATIENT, Role.ADMIN):
-        raise NotAllowed('Only the patient or the clinic administrator can reschedule an appointment.')
+        raise NotAllowed(_('Only the patient or the clinic administrator can reschedule an appointment.'))
     _require_booked(appointment, 'rescheduled')
     if actor.role is Role.PATIENT:
         _require_before_cutoff(settings, appointment, 'rescheduled')
@@ -176,7 +208,7 @@ def reschedule(
     uow.patients.lock(appointment.patient_id)
     start = new_start.astimezone(UTC)
     if start == appointment.start_at:
-        raise NotBookable('Choose a different time from the current one.', field_errors={'start': 'Same time.'})
+        raise NotBookable(_('Choose a different time from the current one.'), field_errors={'start': _('Same time.')})
     slot = require_free_slot(uow, settings, doctor, start, ignore_appointment=appointment.id)
     _check_patient_limits(uow, settings, appointment.patient_id, slot.start, slot.end, moving=appointment.id)
     previous = appointment.start_at
@@ -197,19 +229,23 @@ def reschedule(
         subject_user_id=appointment.patient_id,
     )
     if actor.role is Role.ADMIN:
-        notices.send(
-            uow,
-            appointment.patient_id,
-            'Your appointment was moved',
-            f'The clinic moved your appointment with {doctor.user.name} from {notices.when(previous, settings.zone)} '
-            f'to {notices.when(slot.start, settings.zone)}.',
-            appointment_id=appointment.id,
-        )
+        doctor_name, moved_to = doctor.user.name, slot.start
+
+        def compose() -> tuple[str, str]:  # in the patient's language
+            body = _(
+                'The clinic moved your appointment with {doctor} from {before} to {after}.',
+                doctor=doctor_name,
+                before=notices.when(previous, settings.zone),
+                after=notices.when(moved_to, settings.zone),
+            )
+            return _('Your appointment was moved'), body
+
+        notices.notify(uow, appointment.patient_id, compose, appointment_id=appointment.id)
     try:
         uow.session.flush()
     except CONSTRAINT_VIOLATION as error:
         uow.rollback()
-        raise SlotTaken(SLOT_TAKEN) from error
+        raise SlotTaken(_(SLOT_TAKEN)) from error
     view = views(uow, [appointment])[0]
     _commit_or_taken(uow)
     return view
@@ -225,8 +261,10 @@ def cancel(
     if actor.role is Role.PATIENT:
         _require_before_cutoff(settings, appointment, 'cancelled')
     elif not reason:
-        raise InvalidInput('Give a reason; the patient will see it.', field_errors={'reason': 'A reason is required.'})
-    cancel_appointment(uow, settings, actor, appointment, reason or 'Cancelled by the patient.')
+        raise InvalidInput(
+            _('Give a reason; the patient will see it.'), field_errors={'reason': _('A reason is required.')}
+        )
+    cancel_appointment(uow, settings, actor, appointment, reason or _(PATIENT_CANCELLED))
     view = views(uow, [appointment])[0]
     uow.commit()
     return view
@@ -242,14 +280,17 @@ def cancel_future(
     reason: str,
     cause: str,
 ) -> int:
-    """Cancel every upcoming booked appointment of a doctor or a patient (caller commits)."""
+    """Cancel every upcoming booked appointment of a doctor or a patient (caller commits). ``reason`` is a message
+    marked with ``N_``: each appointment keeps it in its patient's language, who reads it."""
     upcoming = uow.appointments.find(
         AppointmentFilter(
             start_from=clock.now(), doctor_id=doctor_id, patient_id=patient_id, statuses=(AppointmentStatus.BOOKED,)
         )
     )
     for appointment in upcoming:
-        cancel_appointment(uow, settings, actor, appointment, reason, cause=cause)
+        with notices.speaking(uow, appointment.patient_id):
+            translated = _(reason)
+        cancel_appointment(uow, settings, actor, appointment, translated, cause=cause)
     return len(upcoming)
 
 
@@ -263,7 +304,7 @@ def count_future(uow: UnitOfWork, *, doctor_id: int | None = None, patient_id: i
 
 def my_appointments(uow: UnitOfWork, actor: Principal, *, upcoming: bool | None = None) -> list[AppointmentView]:
     """The acting patient's appointments (upcoming ones first in time order, past ones newest first)."""
-    require_role(actor, Role.PATIENT, action='list your appointments')
+    require_role(actor, Role.PATIENT, refusal=N_('Your role does not allow you to list your appointments.'))
     now = clock.now()
     if upcoming is True:
         found = uow.appointments.find(AppointmentFilter(start_from=now, patient_id=actor.user_id))
@@ -283,7 +324,7 @@ def doctor_appointments(
     statuses: tuple[AppointmentStatus, ...] = (),
 ) -> list[AppointmentView]:
     """The acting doctor's own schedule."""
-    require_role(actor, Role.DOCTOR, action="read a doctor's schedule")
+    require_role(actor, Role.DOCTOR, refusal=N_("Your role does not allow you to read a doctor's schedule."))
     criteria = AppointmentFilter(start_from=start_from, start_to=start_to, doctor_id=actor.user_id, statuses=statuses)
     return views(uow, uow.appointments.find(criteria, limit=1000))
 
@@ -298,7 +339,7 @@ def search(
     newest_first: bool = True,
 ) -> Page[AppointmentView]:
     """Every appointment, filtered and paginated (administrator)."""
-    require_role(actor, Role.ADMIN, action='list all appointments')
+    require_role(actor, Role.ADMIN, refusal=N_('Your role does not allow you to list all appointments.'))
     limit = max(1, min(limit, 500))
     found = uow.appointments.find(criteria, limit=limit, offset=max(0, offset), newest_first=newest_first)
     return Page(items=views(uow, found), total=uow.appointments.count(criteria), limit=limit, offset=max(0, offset))

@@ -18,6 +18,7 @@ from hms.db.uow import UnitOfWork
 from hms.domain.criteria import AuditFilter
 from hms.domain.enums import Role
 from hms.domain.errors import NotAllowed
+from hms.i18n import _
 
 from .principal import Principal
 from .views import Page
@@ -107,7 +108,7 @@ def _view(entry: AuditEntry) -> AuditView:
 
 def _admin_only(principal: Principal) -> None:
     if principal.role != Role.ADMIN:
-        raise NotAllowed('Only the administrator can read the audit log.')
+        raise NotAllowed(_('Only the administrator can read the audit log.'))
 
 
 def browse(uow: UnitOfWork, principal: Principal, where: AuditFilter, *, limit: int, offset: int) -> Page[AuditView]:

@@ -17,13 +17,14 @@ from hms.domain.errors import AvailabilityConflict, NotAllowed, NotBookable, Not
 from hms.domain.scheduling import MAX_YEAR, AvailabilityIn, WindowIn
 from hms.domain.slots import Slot, Window, day_slots
 from hms.events import doctor_namespaces
+from hms.i18n import N_, _, ngettext
 
-from . import audit
+from . import audit, notices
 from .cancellation import AVAILABILITY_CAUSE, cancel_appointment
 from .principal import Principal
 from .views import SlotView
 
-AVAILABILITY_CANCEL_REASON = 'The doctor is no longer available at this time.'
+AVAILABILITY_CANCEL_REASON = N_('The doctor is no longer available at this time.')
 # Free slots change with bookings (any status change), availability and the doctor (deactivation, slot length):
 # the doctor's own changes of each, so that a booking with one doctor leaves the other doctors' slots cached.
 SLOTS_NAMESPACES = ('appointment', 'availability', 'doctor')
@@ -59,16 +60,16 @@ def _doctor_for(uow: UnitOfWork, actor: Principal, doctor_id: int | None) -> Doc
     """The doctor whose availability is read or changed: the actor themself, or any doctor for the admin."""
     if actor.role is Role.DOCTOR:
         if doctor_id not in (None, actor.user_id):
-            raise NotAllowed('You can only manage your own availability.')
+            raise NotAllowed(_('You can only manage your own availability.'))
         doctor_id = actor.user_id
     elif actor.role is Role.ADMIN:
         if doctor_id is None:
-            raise NotFound('Choose a doctor.')
+            raise NotFound(_('Choose a doctor.'))
     else:
-        raise NotAllowed('Only doctors manage availability.')
+        raise NotAllowed(_('Only doctors manage availability.'))
     doctor = uow.doctors.get(doctor_id)
     if doctor is None:
-        raise NotFound('No such doctor.')
+        raise NotFound(_('No such doctor.'))
     return doctor
 
 
@@ -147,7 +148,7 @@ def set_day(
     """Set one date's windows (an empty list is a day off; None returns the date to the weekly template)."""
     doctor = _doctor_for(uow, actor, doctor_id)
     if day < local_today(settings):
-        raise NotBookable('Past days cannot be changed.')
+        raise NotBookable(_('Past days cannot be changed.'))
     uow.availability.delete_overrides_on(doctor.user_id, [day])
     if windows is not None:
         uow.availability.add_override(DateOverride(doctor_id=doctor.user_id, date=day, windows=_to_rows(windows)))
@@ -187,14 +188,20 @@ def _settle(
             }
             for a in stranded
         ]
-        count = len(stranded)
         raise AvailabilityConflict(
-            f'{count} booked appointment{"s" if count != 1 else ""} fall outside the new availability. '
-            'Keep the time open, or confirm to cancel them and notify the patients.',
+            ngettext(
+                '{n} booked appointment falls outside the new availability. '
+                'Keep the time open, or confirm to cancel it and notify the patient.',
+                '{n} booked appointments fall outside the new availability. '
+                'Keep the time open, or confirm to cancel them and notify the patients.',
+                len(stranded),
+            ),
             affected=affected,
         )
     for appointment in stranded:
-        cancel_appointment(uow, settings, actor, appointment, AVAILABILITY_CANCEL_REASON, cause=AVAILABILITY_CAUSE)
+        with notices.speaking(uow, appointment.patient_id):  # kept as the reason its patient reads
+            reason = _(AVAILABILITY_CANCEL_REASON)
+        cancel_appointment(uow, settings, actor, appointment, reason, cause=AVAILABILITY_CAUSE)
     uow.emit('availability.updated', doctor_id=doctor.user_id)
     audit.record(
         uow, action, actor=actor, object_type='doctor', object_id=doctor.user_id, detail={'cancelled': len(stranded)}
@@ -262,7 +269,7 @@ def _local_midnight(day: date, settings: Settings) -> datetime:
 def _bookable_doctor(uow: UnitOfWork, doctor_id: int) -> DoctorProfile:
     doctor = uow.doctors.get(doctor_id)
     if doctor is None or not doctor.user.is_active:
-        raise NotFound('No such doctor, or the doctor is not taking bookings.')
+        raise NotFound(_('No such doctor, or the doctor is not taking bookings.'))
     return doctor
 
 
@@ -361,21 +368,30 @@ def require_free_slot(
     now = clock.now()
     zone = settings.zone
     if start <= now:
-        raise NotBookable('This time is in the past.', field_errors={'start': 'This time is in the past.'})
+        message = _('This time is in the past.')
+        raise NotBookable(message, field_errors={'start': message})
     if start < now + timedelta(minutes=settings.booking_notice_minutes):
-        message = f'Appointments must be booked at least {settings.booking_notice_minutes} minutes ahead.'
+        message = ngettext(
+            'Appointments must be booked at least {n} minute ahead.',
+            'Appointments must be booked at least {n} minutes ahead.',
+            settings.booking_notice_minutes,
+        )
         raise NotBookable(message, field_errors={'start': message})
     day = start.astimezone(zone).date()
-    _, horizon_last = booking_days(settings)
+    horizon_last = booking_days(settings)[1]
     if day > horizon_last:
-        message = f'Bookings open {settings.booking_horizon_days} days ahead; choose an earlier date.'
+        message = ngettext(
+            'Bookings open {n} day ahead; choose an earlier date.',
+            'Bookings open {n} days ahead; choose an earlier date.',
+            settings.booking_horizon_days,
+        )
         raise NotBookable(message, field_errors={'start': message})
     grid = day_slots(day, effective_windows(uow, doctor.user_id, day, day)[day], doctor.consultation_minutes, zone)
     slot = next((slot for slot in grid if slot.start == start), None)
     if slot is None:
-        message = "This time is not one of the doctor's slots. Choose one of the listed free slots."
+        message = _("This time is not one of the doctor's slots. Choose one of the listed free slots.")
         raise NotBookable(message, field_errors={'start': message})
     # One indexed query for this slot instead of recomputing the doctor's whole day of free slots.
     if uow.appointments.overlapping_for_doctor(doctor.user_id, slot.start, slot.end, ignore_appointment):
-        raise SlotTaken('This slot was just taken. Please choose another time.')
+        raise SlotTaken(_('This slot was just taken. Please choose another time.'))
     return slot

@@ -21,17 +21,26 @@ from pathlib import Path
 from hms.config import Settings
 from hms.db import backup as db
 from hms.db.migrate import upgrade
+from hms.i18n import _
 
 SQLITE_HEADER = b'SQLite format 3\x00'
 BACKUP_FOLDER = 'backups'
 # Tables every HMS database has; a file without them is some other SQLite database.
 _HMS_TABLES = {'alembic_version', 'users', 'audit_log'}
 
-PG_INSTRUCTIONS = """PostgreSQL backups use the PostgreSQL tools:
-  back up:  pg_dump -Fc --no-owner -f hms-YYYYmmdd.dump "$DATABASE_URL"
+PG_COMMANDS = """  back up:  pg_dump -Fc --no-owner -f hms-YYYYmmdd.dump "$DATABASE_URL"
   restore:  pg_restore --clean --if-exists --no-owner -d "$DATABASE_URL" hms-YYYYmmdd.dump
-            then: python main.py migrate && python main.py audit-verify
-Install the PostgreSQL client (pg_dump/pg_restore of the server's major version) to let HMS run pg_dump for you."""
+            then: python main.py migrate && python main.py audit-verify"""
+
+
+def pg_instructions() -> str:
+    """How to back up and restore PostgreSQL by hand, in the language in force (the commands stay as they are)."""
+    return _(
+        'PostgreSQL backups use the PostgreSQL tools:\n{commands}\n'
+        "Install the PostgreSQL client (pg_dump/pg_restore of the server's major version) to let HMS run pg_dump "
+        'for you.',
+        commands=PG_COMMANDS,
+    )
 
 
 class BackupError(Exception):
@@ -61,7 +70,7 @@ def sqlite_path(settings: Settings) -> Path | None:
     if database is None:
         return None
     if not database or database == ':memory:':
-        raise BackupError('An in-memory SQLite database cannot be backed up.')
+        raise BackupError(_('An in-memory SQLite database cannot be backed up.'))
     return Path(database).expanduser().resolve()
 
 
@@ -74,19 +83,23 @@ def _private_file(path: Path) -> None:
 def integrity_problem(path: Path) -> str | None:
     """Why ``path`` is not a sound HMS SQLite database, or None when it is."""
     if not path.is_file():
-        return f'{path} does not exist or is not a file.'
+        return _('{path} does not exist or is not a file.', path=path)
     with path.open('rb') as handle:
         if handle.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
-            return f'{path} is not an SQLite database (a PostgreSQL dump is restored with pg_restore).'
+            return _('{path} is not an SQLite database (a PostgreSQL dump is restored with pg_restore).', path=path)
     try:
         result, tables = db.examine(path)
     except db.DatabaseError as error:
-        return f'{path} is damaged: {error}.'
+        return _('{path} is damaged: {error}.', path=path, error=error)
     if result != ['ok']:
-        return f'{path} failed the integrity check: {"; ".join(result[:3])}.'
+        return _('{path} failed the integrity check: {problems}.', path=path, problems='; '.join(result[:3]))
     missing = _HMS_TABLES - tables
     if missing:
-        return f'{path} is an SQLite database but not an HMS one (no {", ".join(sorted(missing))} table).'
+        return _(
+            '{path} is an SQLite database but not an HMS one (no {tables} table).',
+            path=path,
+            tables=', '.join(sorted(missing)),
+        )
     return None
 
 
@@ -98,14 +111,14 @@ def backup(settings: Settings, folder: Path | None = None) -> BackupResult:
     if database is None:
         return _pg_dump(settings, target_folder)
     if not database.is_file():
-        raise BackupError(f'There is no database at {database} yet (run: python main.py migrate).')
+        raise BackupError(_('There is no database at {path} yet (run: python main.py migrate).', path=database))
     target = target_folder / f'hms-{_stamp()}.db'
     _private_file(target)
     try:
         db.snapshot(database, target)
         problem = integrity_problem(target)
         if problem:
-            raise BackupError(f'The backup did not pass its check: {problem}')
+            raise BackupError(_('The backup did not pass its check: {problem}', problem=problem))
     except (db.Error, BackupError):
         target.unlink(missing_ok=True)
         raise
@@ -124,7 +137,7 @@ def _libpq(settings: Settings) -> tuple[str, dict[str, str]]:
 def _pg_dump(settings: Settings, folder: Path) -> BackupResult:
     executable = shutil.which('pg_dump')
     if executable is None:
-        raise BackupError(f'pg_dump is not on PATH.\n{PG_INSTRUCTIONS}')
+        raise BackupError(_('pg_dump is not on PATH.\n{instructions}', instructions=pg_instructions()))
     target = folder / f'hms-{_stamp()}.dump'
     _private_file(target)
     url, env = _libpq(settings)
@@ -137,7 +150,7 @@ def _pg_dump(settings: Settings, folder: Path) -> BackupResult:
     )
     if completed.returncode != 0:
         target.unlink(missing_ok=True)
-        raise BackupError(f'pg_dump failed: {completed.stderr.strip()[:500]}')
+        raise BackupError(_('pg_dump failed: {error}', error=completed.stderr.strip()[:500]))
     return BackupResult(path=target, size=target.stat().st_size, engine='postgresql')
 
 
@@ -154,13 +167,18 @@ def restore(settings: Settings, file: Path, *, migrate: Callable[[str], None] = 
     """Replace the SQLite database with the backup in ``file`` (checked first), then migrate it."""
     database = sqlite_path(settings)
     if database is None:
-        raise BackupError(f'The database is PostgreSQL: restore a pg_dump file with pg_restore.\n{PG_INSTRUCTIONS}')
+        raise BackupError(
+            _(
+                'The database is PostgreSQL: restore a pg_dump file with pg_restore.\n{instructions}',
+                instructions=pg_instructions(),
+            )
+        )
     source_file = file.expanduser().resolve()
     problem = integrity_problem(source_file)
     if problem:
-        raise BackupError(f'Refusing to restore: {problem}')
+        raise BackupError(_('Refusing to restore: {problem}', problem=problem))
     if source_file == database:
-        raise BackupError('That file is the current database itself.')
+        raise BackupError(_('That file is the current database itself.'))
     database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     previous = None
     if database.exists():

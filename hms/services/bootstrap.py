@@ -11,6 +11,7 @@ from hms.db.models import AdminProfile, User
 from hms.db.uow import Database
 from hms.domain.enums import Role
 from hms.domain.passwords import password_problem
+from hms.i18n import _
 from hms.security.passwords import hash_password
 
 from . import audit
@@ -32,7 +33,7 @@ def ensure_admin(db: Database, settings: Settings) -> str | None:
             password = settings.admin_password.get_secret_value()
             problem = password_problem(password, email=settings.admin_email)
             if problem:
-                raise StartupError(f'HMS_ADMIN_PASSWORD is not acceptable: {problem}')
+                raise StartupError(_('HMS_ADMIN_PASSWORD is not acceptable: {problem}', problem=problem))
         else:
             password = generated = secrets.token_urlsafe(15)
         now = clock.now()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from hms import clock
 from hms.cache import Codec, read_through
 from hms.db.errors import CONSTRAINT_VIOLATION
@@ -10,12 +12,13 @@ from hms.db.uow import UnitOfWork
 from hms.domain.enums import Role
 from hms.domain.errors import Conflict, InUse, NotFound
 from hms.domain.scheduling import DepartmentIn, DepartmentPatch
+from hms.i18n import N_, _, ngettext
 
 from . import audit
 from .principal import Principal, require_role
 from .views import DepartmentView
 
-NAME_TAKEN = 'A department with this name already exists.'
+NAME_TAKEN = N_('A department with this name already exists.')
 # The same for every reader; doctor counts change with the doctors (created, moved to another department).
 CACHE_NAMESPACES = ('department', 'doctor')
 CACHE_SECONDS = 600
@@ -52,8 +55,13 @@ def _view(uow: UnitOfWork, department: Department) -> DepartmentView:
 def _existing(uow: UnitOfWork, department_id: int) -> Department:
     department = uow.departments.get(department_id)
     if department is None:
-        raise NotFound('No such department.')
+        raise NotFound(_('No such department.'))
     return department
+
+
+def _name_taken(cause: Exception | None = None) -> NoReturn:
+    message = _(NAME_TAKEN)
+    raise Conflict(message, field_errors={'name': message}) from cause
 
 
 def get_department(uow: UnitOfWork, department_id: int) -> DepartmentView:
@@ -61,15 +69,15 @@ def get_department(uow: UnitOfWork, department_id: int) -> DepartmentView:
 
 
 def create_department(uow: UnitOfWork, actor: Principal, data: DepartmentIn) -> DepartmentView:
-    require_role(actor, Role.ADMIN, action='manage departments')
+    require_role(actor, Role.ADMIN, refusal=N_('Your role does not allow you to manage departments.'))
     if uow.departments.by_name(data.name) is not None:
-        raise Conflict(NAME_TAKEN, field_errors={'name': NAME_TAKEN})
+        _name_taken()
     department = Department(name=data.name, description=data.description, created_at=clock.now())
     try:
         uow.departments.add(department)
     except CONSTRAINT_VIOLATION as error:
         uow.rollback()
-        raise Conflict(NAME_TAKEN, field_errors={'name': NAME_TAKEN}) from error
+        _name_taken(error)
     uow.emit('department.created', department_id=department.id)
     audit.record(uow, 'department.created', actor=actor, object_type='department', object_id=department.id)
     uow.commit()
@@ -77,11 +85,11 @@ def create_department(uow: UnitOfWork, actor: Principal, data: DepartmentIn) -> 
 
 
 def update_department(uow: UnitOfWork, actor: Principal, department_id: int, patch: DepartmentPatch) -> DepartmentView:
-    require_role(actor, Role.ADMIN, action='manage departments')
+    require_role(actor, Role.ADMIN, refusal=N_('Your role does not allow you to manage departments.'))
     department = _existing(uow, department_id)
     renamed = patch.name is not None and patch.name.lower() != department.name.lower()
     if renamed and uow.departments.by_name(patch.name or '') is not None:
-        raise Conflict(NAME_TAKEN, field_errors={'name': NAME_TAKEN})
+        _name_taken()
     if patch.name is not None:
         department.name = patch.name
     if patch.description is not None:
@@ -94,13 +102,17 @@ def update_department(uow: UnitOfWork, actor: Principal, department_id: int, pat
 
 def delete_department(uow: UnitOfWork, actor: Principal, department_id: int) -> None:
     """Delete a department that no doctor belongs to (the schema forbids it too)."""
-    require_role(actor, Role.ADMIN, action='manage departments')
+    require_role(actor, Role.ADMIN, refusal=N_('Your role does not allow you to manage departments.'))
     department = _existing(uow, department_id)
     count = uow.departments.doctor_count(department_id)
     if count:
-        doctors = 'doctor belongs' if count == 1 else 'doctors belong'
         raise InUse(
-            f'{department.name} cannot be deleted: {count} {doctors} to it. Move them to another department first.'
+            ngettext(
+                '{department} cannot be deleted: {n} doctor belongs to it. Move them to another department first.',
+                '{department} cannot be deleted: {n} doctors belong to it. Move them to another department first.',
+                count,
+                department=department.name,
+            )
         )
     uow.departments.remove(department)
     uow.emit('department.deleted', department_id=department_id)

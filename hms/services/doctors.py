@@ -16,6 +16,7 @@ from hms.domain.enums import Role
 from hms.domain.errors import InvalidInput, NotFound
 from hms.domain.scheduling import DoctorIn, DoctorPatch
 from hms.events import doctor_namespaces
+from hms.i18n import N_, _
 from hms.security.passwords import hash_password
 
 from . import accounts, audit
@@ -24,7 +25,8 @@ from .availability import first_free_slot, slot_rules
 from .principal import Principal, require_role
 from .views import DoctorView
 
-DEACTIVATION_REASON = 'The doctor is no longer available at the clinic.'
+DEACTIVATION_REASON = N_('The doctor is no longer available at the clinic.')
+BLACKLISTED_REASON = N_('The account was deactivated by the clinic.')
 # Doctor views show the department's name; a search for free slots on a day also depends on bookings and availability.
 CACHE_NAMESPACES = ('doctor', 'department')
 FREE_ON_NAMESPACES = (*CACHE_NAMESPACES, 'appointment', 'availability')
@@ -42,12 +44,14 @@ class NewDoctor:
 def _department_or_error(uow: UnitOfWork, department_id: int) -> Department:
     department = uow.departments.get(department_id)
     if department is None:
-        raise InvalidInput('Choose an existing department.', field_errors={'department_id': 'No such department.'})
+        raise InvalidInput(
+            _('Choose an existing department.'), field_errors={'department_id': _('No such department.')}
+        )
     return department
 
 
 def add_doctor(uow: UnitOfWork, actor: Principal, data: DoctorIn) -> NewDoctor:
-    require_role(actor, Role.ADMIN, action='add doctors')
+    require_role(actor, Role.ADMIN, refusal=N_('Your role does not allow you to add doctors.'))
     email = accounts.available_email(uow, data.email)
     _department_or_error(uow, data.department_id)
     initial_password = secrets.token_urlsafe(12)
@@ -81,10 +85,10 @@ def add_doctor(uow: UnitOfWork, actor: Principal, data: DoctorIn) -> NewDoctor:
 
 
 def update_doctor(uow: UnitOfWork, actor: Principal, doctor_id: int, patch: DoctorPatch) -> DoctorView:
-    require_role(actor, Role.ADMIN, action='edit doctors')
+    require_role(actor, Role.ADMIN, refusal=N_('Your role does not allow you to edit doctors.'))
     profile = uow.doctors.get(doctor_id)
     if profile is None:
-        raise NotFound('No such doctor.')
+        raise NotFound(_('No such doctor.'))
     changes = patch.model_dump(exclude_unset=True, exclude_none=True)
     if 'email' in changes:
         profile.user.email = accounts.available_email(uow, changes['email'], owner_id=doctor_id)
@@ -111,9 +115,9 @@ def update_doctor(uow: UnitOfWork, actor: Principal, doctor_id: int, patch: Doct
 
 def deactivation_impact(uow: UnitOfWork, actor: Principal, doctor_id: int) -> int:
     """How many upcoming appointments deactivating this doctor would cancel (shown before the admin confirms)."""
-    require_role(actor, Role.ADMIN, action='deactivate doctors')
+    require_role(actor, Role.ADMIN, refusal=N_('Your role does not allow you to deactivate doctors.'))
     if uow.doctors.get(doctor_id) is None:
-        raise NotFound('No such doctor.')
+        raise NotFound(_('No such doctor.'))
     return count_future(uow, doctor_id=doctor_id)
 
 
@@ -139,7 +143,7 @@ def get_doctor_cached(uow: UnitOfWork, doctor_id: int) -> tuple[DoctorView, bool
 def _doctor(uow: UnitOfWork, doctor_id: int, *, include_inactive: bool) -> DoctorView:
     profile = uow.doctors.get(doctor_id)
     if profile is None or (not include_inactive and not profile.user.is_active):
-        raise NotFound('No such doctor.')
+        raise NotFound(_('No such doctor.'))
     return DoctorView.of(profile)
 
 
@@ -186,7 +190,7 @@ def search_doctors_cached(
                 firsts.append(slot.start)
         return views
 
-    def valid_until(_: list[DoctorView]) -> datetime | None:
+    def valid_until(_found: list[DoctorView]) -> datetime | None:
         return min(firsts) - timedelta(minutes=settings.booking_notice_minutes) if firsts else None
 
     day_part = '' if free_on is None else slot_rules(settings)
@@ -230,15 +234,15 @@ def set_active(
 ) -> int:
     """Blacklist/deactivate or reactivate anyone; a deactivated doctor's or patient's upcoming bookings are cancelled
     (by default), each patient told. Returns how many appointments were cancelled."""
-    require_role(actor, Role.ADMIN, action='change whether an account is active')
+    require_role(actor, Role.ADMIN, refusal=N_('Your role does not allow you to change whether an account is active.'))
     user = uow.users.get(user_id)
     if user is None:
-        raise NotFound('No such user.')
+        raise NotFound(_('No such user.'))
     cancelled = 0
     if not active and cancel_upcoming and user.role in (Role.DOCTOR, Role.PATIENT):
         field = 'doctor_id' if user.role is Role.DOCTOR else 'patient_id'
         cause = 'doctor_deactivated' if user.role is Role.DOCTOR else 'patient_blacklisted'
-        why = DEACTIVATION_REASON if user.role is Role.DOCTOR else 'The account was deactivated by the clinic.'
+        why = DEACTIVATION_REASON if user.role is Role.DOCTOR else BLACKLISTED_REASON  # each patient reads it in theirs
         cancelled = cancel_future(uow, settings, actor, reason=why, cause=cause, **{field: user_id})
     if user.role is Role.DOCTOR:
         uow.emit('doctor.updated', doctor_id=user_id)

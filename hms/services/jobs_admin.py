@@ -26,6 +26,7 @@ from hms.db.models import Delivery, JobRun
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import Channel, DeliveryStatus, Role
 from hms.domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from hms.i18n import N_, _
 from hms.notify.sink import OutboxMessage, read_outbox
 from hms.ports import OpenQueue, TaskQueue
 
@@ -39,20 +40,22 @@ EXPORT_EMAIL_TASK = 'hms.export_email'  # 'your export is ready', by export id (
 KINDS = ('reminder', 'confirmation', 'report', 'export')
 WORKER_PING_SECONDS = 1.0
 REDIS_TIMEOUT_SECONDS = 1.0
-NO_REDIS = 'Redis not configured: jobs cannot run.'
+NO_REDIS = N_('Redis not configured: jobs cannot run.')
 
 
 class JobsUnavailable(DomainError):
     """Jobs cannot be queued: no Redis configured, or it does not answer."""
 
     status_code = 503
-    title = 'Service unavailable'
+    title = N_('Service unavailable')
+    code = 'jobs_unavailable'
+    default_message = NO_REDIS
 
 
 @contextmanager
 def _opened(settings: Settings, open_queue: OpenQueue | None) -> Iterator[TaskQueue]:
     if not settings.redis_url or open_queue is None:
-        raise JobsUnavailable(NO_REDIS)
+        raise JobsUnavailable(_(NO_REDIS))
     queue = open_queue()
     try:
         yield queue
@@ -146,17 +149,17 @@ def _run_view(run: JobRun, names: dict[int, str]) -> RunView:
 
 def last_runs(uow: UnitOfWork, actor: Principal, per_job: int = 5) -> dict[str, list[RunView]]:
     """The latest runs of each job, newest first."""
-    require_role(actor, Role.ADMIN, action='see the jobs')
+    require_role(actor, Role.ADMIN, refusal=N_('Your role does not allow you to see the jobs.'))
     found = {job: job_runs.recent_runs(uow, job, limit=per_job) for job in job_runs.JOBS}
     names = _names(uow, {run.triggered_by_id for runs in found.values() for run in runs if run.triggered_by_id})
     return {job: [_run_view(run, names) for run in runs] for job, runs in found.items()}
 
 
 def get_run(uow: UnitOfWork, actor: Principal, run_id: int) -> RunView:
-    require_role(actor, Role.ADMIN, action='see the jobs')
+    require_role(actor, Role.ADMIN, refusal=N_('Your role does not allow you to see the jobs.'))
     run = uow.jobs.run(run_id)
     if run is None:
-        raise NotFound('No such job run.')
+        raise NotFound(_('No such job run.'))
     return _run_view(run, _names(uow, {run.triggered_by_id} if run.triggered_by_id else set()))
 
 
@@ -186,9 +189,9 @@ def find_deliveries(
     offset: int = 0,
 ) -> Page[DeliveryView]:
     """The delivery log, newest first."""
-    require_role(actor, Role.ADMIN, action='see the delivery log')
+    require_role(actor, Role.ADMIN, refusal=N_('Your role does not allow you to see the delivery log.'))
     if criteria.first and criteria.last and criteria.last < criteria.first:
-        message = 'The end date is before the start date.'
+        message = _('The end date is before the start date.')
         raise InvalidInput(message, field_errors={'to': message})
     zone = settings.zone
     where = DeliveryCriteria(
@@ -203,12 +206,12 @@ def find_deliveries(
 
 
 def failed_count(uow: UnitOfWork, actor: Principal) -> int:
-    require_role(actor, Role.ADMIN, action='see the delivery log')
+    require_role(actor, Role.ADMIN, refusal=N_('Your role does not allow you to see the delivery log.'))
     return uow.jobs.delivery_count(DeliveryCriteria(status=DeliveryStatus.FAILED))
 
 
 def recent_exports(uow: UnitOfWork, actor: Principal, limit: int = 20) -> list[ExportJobView]:
-    require_role(actor, Role.ADMIN, action='see the export jobs')
+    require_role(actor, Role.ADMIN, refusal=N_('Your role does not allow you to see the export jobs.'))
     return [
         ExportJobView(
             id=export.id,
@@ -298,7 +301,7 @@ def _send(queue: TaskQueue, enqueued: Enqueued, *, undo: Callable[[], None]) -> 
     except Exception as error:
         undo()
         raise JobsUnavailable(
-            f'The job could not be queued: Redis does not answer ({type(error).__name__}).'
+            _('The job could not be queued: Redis does not answer ({error}).', error=type(error).__name__)
         ) from error
 
 
@@ -316,17 +319,17 @@ def run_now(
 
     The reminder run covers today in the clinic's zone; the report run the given month (default: the previous
     one), sending only what was not sent yet unless ``rerun`` asks to send everything again."""
-    require_role(actor, Role.ADMIN, action='run jobs')
+    require_role(actor, Role.ADMIN, refusal=N_('Your role does not allow you to run jobs.'))
     task = RUNNABLE.get(job)
     if task is None:
-        raise NotFound(f'No job named {job!r}; jobs that can run now: {", ".join(RUNNABLE)}.')
+        raise NotFound(_('No job named {job}; jobs that can run now: {jobs}.', job=repr(job), jobs=', '.join(RUNNABLE)))
     if job == 'monthly-reports':
         target = reports.requested_month(month, settings)
         detail: dict[str, Any] = {'month': target.key, 'rerun': rerun}
         kwargs: dict[str, Any] = {'month': target.key, 'rerun': rerun}
     else:
         if month or rerun:
-            message = 'The daily reminders take no month: they cover today.'
+            message = _('The daily reminders take no month: they cover today.')
             raise InvalidInput(message, field_errors={'month': message})
         detail, kwargs = {'day': clock.now().astimezone(settings.zone).date().isoformat()}, {}
     with _opened(settings, open_queue) as queue:
@@ -350,22 +353,22 @@ def retry_delivery(
     delivery_id: int,
 ) -> Enqueued:
     """An admin's retry of a failed delivery: reopened, then handed to the task that sends it (see retry_plan)."""
-    require_role(actor, Role.ADMIN, action='retry deliveries')
+    require_role(actor, Role.ADMIN, refusal=N_('Your role does not allow you to retry deliveries.'))
     with uow_factory() as uow:
         delivery = uow.jobs.delivery(delivery_id)
         if delivery is None:
-            raise NotFound('No such delivery.')
+            raise NotFound(_('No such delivery.'))
         view = _delivery_view(delivery)
     if view.status != DeliveryStatus.FAILED.value:
-        raise Conflict('Only a failed delivery can be retried.')
+        raise Conflict(_('Only a failed delivery can be retried.'))
     with _opened(settings, open_queue) as queue:
         plan = retry_plan(view, known_tasks(queue), clock.now().astimezone(settings.zone).date())
         if plan is None:
-            raise Conflict('No job sends this message again.')
+            raise Conflict(_('No job sends this message again.'))
         task, kwargs, job = plan
         with uow_factory() as uow:
             if deliveries.reopen(uow, delivery_id) is None:
-                raise Conflict('Only a failed delivery can be retried.')
+                raise Conflict(_('Only a failed delivery can be retried.'))
             run_id = (
                 job_runs.start_run(uow, job, detail={'retry': [delivery_id]}, triggered_by=actor.user_id)
                 if job
@@ -391,21 +394,21 @@ _CID = re.compile(r'cid:([^"\'\s>)]+)')
 
 def outbox(settings: Settings, actor: Principal, limit: int = 200) -> list[OutboxMessage]:
     """The messages the development sink kept, newest first."""
-    require_role(actor, Role.ADMIN, action='read the outbox')
+    require_role(actor, Role.ADMIN, refusal=N_('Your role does not allow you to read the outbox.'))
     return read_outbox(settings.outbox_path, limit=limit)
 
 
 def outbox_html(settings: Settings, actor: Principal, name: str) -> str:
     """The HTML of one message of the Outbox, its inline images (cid:) turned into data: URLs so that a sandboxed
     frame can show them. Only names the sink writes are read (never a path)."""
-    require_role(actor, Role.ADMIN, action='read the outbox')
+    require_role(actor, Role.ADMIN, refusal=N_('Your role does not allow you to read the outbox.'))
     if not _OUTBOX_NAME.match(name):
-        raise NotFound('No such message.')
+        raise NotFound(_('No such message.'))
     path = settings.outbox_path / name
     try:
         raw = path.read_bytes()
     except OSError as error:
-        raise NotFound('No such message.') from error
+        raise NotFound(_('No such message.')) from error
     parsed = message_from_bytes(raw, policy=policy.default)
     assert isinstance(parsed, EmailMessage)
     body = parsed.get_body(preferencelist=('html',))

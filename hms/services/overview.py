@@ -8,6 +8,7 @@ from datetime import datetime
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import Role
 from hms.domain.errors import NotAllowed
+from hms.i18n import _
 
 from .principal import Principal
 
@@ -30,7 +31,7 @@ class AdminOverview:
 
 def admin_overview(uow: UnitOfWork, actor: Principal, *, limit: int = 10) -> AdminOverview:
     if actor.role is not Role.ADMIN:
-        raise NotAllowed('Only an administrator can see the clinic overview.')
+        raise NotAllowed(_('Only an administrator can see the clinic overview.'))
     counts = uow.users.count_by_role()
     events = [
         SecurityEvent(at=entry.at, action=entry.action, actor_role=entry.actor_role, ip=entry.ip)

@@ -7,6 +7,7 @@ from hms.domain.criteria import AppointmentFilter
 from hms.domain.enums import Role
 from hms.domain.errors import NotFound
 from hms.domain.scheduling import PatientContactPatch
+from hms.i18n import N_, _
 
 from . import accounts, audit
 from .appointments import views
@@ -18,17 +19,17 @@ def search_patients(
     uow: UnitOfWork, actor: Principal, text: str | None = None, *, limit: int = 50, offset: int = 0
 ) -> Page[PatientView]:
     """By name, patient ID, email or phone: partial and case-insensitive."""
-    require_role(actor, Role.ADMIN, action='search patients')
+    require_role(actor, Role.ADMIN, refusal=N_('Your role does not allow you to search patients.'))
     limit, offset = max(1, min(limit, 200)), max(0, offset)
     rows, total = uow.patients.search((text or '').strip() or None, limit=limit, offset=offset)
     return Page(items=[PatientView.of(row) for row in rows], total=total, limit=limit, offset=offset)
 
 
 def patient_detail(uow: UnitOfWork, actor: Principal, patient_id: int) -> PatientDetail:
-    require_role(actor, Role.ADMIN, action="read a patient's details")
+    require_role(actor, Role.ADMIN, refusal=N_("Your role does not allow you to read a patient's details."))
     profile = uow.patients.get(patient_id)
     if profile is None:
-        raise NotFound('No such patient.')
+        raise NotFound(_('No such patient.'))
     appointments = uow.appointments.find(AppointmentFilter(patient_id=patient_id), newest_first=True, limit=500)
     audit.record(
         uow, 'patient.viewed', actor=actor, object_type='patient', object_id=patient_id, subject_user_id=patient_id
@@ -38,10 +39,10 @@ def patient_detail(uow: UnitOfWork, actor: Principal, patient_id: int) -> Patien
 
 
 def update_contact(uow: UnitOfWork, actor: Principal, patient_id: int, patch: PatientContactPatch) -> PatientView:
-    require_role(actor, Role.ADMIN, action="edit a patient's contact details")
+    require_role(actor, Role.ADMIN, refusal=N_("Your role does not allow you to edit a patient's contact details."))
     profile = uow.patients.get(patient_id)
     if profile is None:
-        raise NotFound('No such patient.')
+        raise NotFound(_('No such patient.'))
     changes = patch.model_dump(exclude_unset=True)
     if changes.get('email') is not None:
         profile.user.email = accounts.available_email(uow, changes['email'], owner_id=patient_id)

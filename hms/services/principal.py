@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from hms.domain.enums import Role
 from hms.domain.errors import NotAllowed
+from hms.i18n import N_, _
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,9 @@ class Principal:
     ip: str | None = None
 
 
-def require_role(actor: Principal, *roles: Role, action: str = 'do this') -> None:
-    """Refuse unless the actor has one of ``roles`` (the service-layer twin of every page and route check)."""
+def require_role(actor: Principal, *roles: Role, refusal: str = N_('Your role does not allow you to do this.')) -> None:
+    """Refuse unless the actor has one of ``roles`` (the service-layer twin of every page and route check).
+
+    ``refusal`` is the whole sentence to show, marked with ``N_`` by the caller and translated here."""
     if actor.role not in roles:
-        raise NotAllowed(f'Your role does not allow you to {action}.')
+        raise NotAllowed(_(refusal))

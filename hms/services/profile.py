@@ -9,6 +9,7 @@ from hms.db.uow import UnitOfWork
 from hms.domain.enums import Gender, Role
 from hms.domain.errors import InvalidInput, NotFound
 from hms.domain.records import EmailChange, ProfilePatch
+from hms.i18n import N_, _
 from hms.security.passwords import verify_password
 
 from . import accounts, audit
@@ -30,10 +31,10 @@ class ProfileView:
 
 
 def get_profile(uow: UnitOfWork, actor: Principal) -> ProfileView:
-    require_role(actor, Role.PATIENT, action='read a patient profile')
+    require_role(actor, Role.PATIENT, refusal=N_('Your role does not allow you to read a patient profile.'))
     profile = uow.patients.get(actor.user_id)
     if profile is None:
-        raise NotFound('No patient profile for this account.')
+        raise NotFound(_('No patient profile for this account.'))
     return ProfileView(
         id=profile.user_id,
         name=profile.user.name,
@@ -49,10 +50,10 @@ def get_profile(uow: UnitOfWork, actor: Principal) -> ProfileView:
 
 
 def update_profile(uow: UnitOfWork, actor: Principal, patch: ProfilePatch) -> ProfileView:
-    require_role(actor, Role.PATIENT, action='edit a patient profile')
+    require_role(actor, Role.PATIENT, refusal=N_('Your role does not allow you to edit a patient profile.'))
     profile = uow.patients.get(actor.user_id)
     if profile is None:
-        raise NotFound('No patient profile for this account.')
+        raise NotFound(_('No patient profile for this account.'))
     changes = patch.model_dump(exclude_unset=True)
     if changes.get('name'):
         profile.user.name = changes['name']
@@ -83,14 +84,16 @@ def update_profile(uow: UnitOfWork, actor: Principal, patch: ProfilePatch) -> Pr
 
 def change_email(uow: UnitOfWork, actor: Principal, change: EmailChange) -> ProfileView:
     """Change the sign-in email after checking the password again."""
-    require_role(actor, Role.PATIENT, action='change a patient email')
+    require_role(actor, Role.PATIENT, refusal=N_('Your role does not allow you to change a patient email.'))
     user = uow.users.get(actor.user_id)
     if user is None:
-        raise NotFound('No such account.')
+        raise NotFound(_('No such account.'))
     if not verify_password(user.password_hash, change.password):
         audit.record(uow, 'profile.email_change_refused', actor=actor, subject_user_id=user.id, success=False)
         uow.commit()
-        raise InvalidInput('Your password is not correct.', field_errors={'password': 'This is not your password.'})
+        raise InvalidInput(
+            _('Your password is not correct.'), field_errors={'password': _('This is not your password.')}
+        )
     email = accounts.available_email(uow, change.new_email, owner_id=user.id, field='new_email')
     user.email = email
     audit.record(

@@ -16,12 +16,19 @@ from hms.domain.criteria import AppointmentFilter
 from hms.domain.enums import AppointmentStatus, Gender, Role
 from hms.domain.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from hms.domain.records import TreatmentIn
+from hms.i18n import N_, _
 
 from . import audit
 from .appointments import views
 from .principal import Principal, require_role
 from .views import AppointmentView
 
+# Why an appointment cannot be marked a no-show, by its status.
+_NOT_NO_SHOW = {
+    AppointmentStatus.COMPLETED: N_('This appointment is completed; only a booked appointment can be marked no-show.'),
+    AppointmentStatus.CANCELLED: N_('This appointment is cancelled; only a booked appointment can be marked no-show.'),
+    AppointmentStatus.NO_SHOW: N_('This appointment is already marked no-show.'),
+}
 CONTENT_FIELDS = ('diagnosis', 'treatment', 'prescription', 'tests', 'notes', 'private_notes', 'next_visit')
 
 
@@ -106,7 +113,7 @@ def _local_today(settings: Settings) -> date:
 def _check_next_visit(settings: Settings, data: TreatmentIn) -> None:
     """The suggested next visit may not lie in the past of the clinic's calendar."""
     if data.next_visit is not None and data.next_visit < _local_today(settings):
-        message = 'The suggested next visit cannot be in the past.'
+        message = _('The suggested next visit cannot be in the past.')
         raise InvalidInput(message, field_errors={'next_visit': message})
 
 
@@ -194,10 +201,10 @@ def _versions(uow: UnitOfWork, treatment: Treatment) -> list[VersionView]:
 
 def _own_appointment(uow: UnitOfWork, actor: Principal, appointment_id: int) -> Appointment:
     """The acting doctor's own appointment; any other appointment is 'not found' to them."""
-    require_role(actor, Role.DOCTOR, action='write treatment records')
+    require_role(actor, Role.DOCTOR, refusal=N_('Your role does not allow you to write treatment records.'))
     appointment = uow.appointments.get(appointment_id)
     if appointment is None or appointment.doctor_id != actor.user_id:
-        raise NotFound('No such appointment among yours.')
+        raise NotFound(_('No such appointment among yours.'))
     return appointment
 
 
@@ -208,14 +215,14 @@ def complete_visit(
     appointment = _own_appointment(uow, actor, appointment_id)
     status = AppointmentStatus(appointment.status)
     if status is AppointmentStatus.CANCELLED:
-        raise InvalidTransition('This appointment was cancelled; a visit cannot be recorded on it.')
+        raise InvalidTransition(_('This appointment was cancelled; a visit cannot be recorded on it.'))
     if status is AppointmentStatus.COMPLETED:
-        raise InvalidTransition('This visit is already completed. Amend its treatment record instead.')
+        raise InvalidTransition(_('This visit is already completed. Amend its treatment record instead.'))
     if status is AppointmentStatus.NO_SHOW:
-        raise InvalidTransition('This appointment was marked as a no-show, which is final; book a new visit.')
+        raise InvalidTransition(_('This appointment was marked as a no-show, which is final; book a new visit.'))
     _check_next_visit(settings, data)
     if appointment.start_at.astimezone(settings.zone).date() > _local_today(settings):
-        raise InvalidTransition('This appointment is on a future day; a visit can be recorded from its day on.')
+        raise InvalidTransition(_('This appointment is on a future day; a visit can be recorded from its day on.'))
     now = clock.now()
     treatment = Treatment(
         appointment_id=appointment.id, created_at=now, created_by_id=actor.user_id, updated_at=now, version=1
@@ -237,13 +244,13 @@ def amend_treatment(
     appointment = _own_appointment(uow, actor, appointment_id)
     treatment = uow.treatments.for_appointment(appointment.id)
     if treatment is None:
-        raise InvalidTransition('This visit has no treatment record yet; complete the visit first.')
+        raise InvalidTransition(_('This visit has no treatment record yet; complete the visit first.'))
     _check_next_visit(settings, data)
     before = _content(treatment)
     candidate = Treatment()
     _apply(candidate, data)
     if _content(candidate) == before:
-        raise InvalidInput('Nothing changed; edit a field before saving the amendment.')
+        raise InvalidInput(_('Nothing changed; edit a field before saving the amendment.'))
     now = clock.now()
     uow.treatments.add_version(
         TreatmentVersion(
@@ -278,10 +285,10 @@ def get_visit(uow: UnitOfWork, actor: Principal, appointment_id: int) -> VisitRe
     elif actor.role is Role.ADMIN:
         found = uow.appointments.get(appointment_id)
         if found is None:
-            raise NotFound('No such appointment.')
+            raise NotFound(_('No such appointment.'))
         appointment = found
     else:
-        raise NotFound('No such appointment.')
+        raise NotFound(_('No such appointment.'))
     treatment = uow.treatments.for_appointment(appointment.id)
     versions: list[VersionView] = []
     if treatment is not None:
@@ -297,7 +304,7 @@ def treatment_versions(uow: UnitOfWork, actor: Principal, appointment_id: int) -
     if actor.role is Role.DOCTOR:
         appointment = _own_appointment(uow, actor, appointment_id)
     elif actor.role is not Role.ADMIN or appointment is None:
-        raise NotFound('No such appointment.')
+        raise NotFound(_('No such appointment.'))
     treatment = uow.treatments.for_appointment(appointment.id)
     if treatment is None:
         return []
@@ -309,11 +316,11 @@ def treatment_versions(uow: UnitOfWork, actor: Principal, appointment_id: int) -
 
 def mark_no_show(uow: UnitOfWork, settings: Settings, actor: Principal, appointment_id: int) -> AppointmentView:
     appointment = _own_appointment(uow, actor, appointment_id)
-    if appointment.status != AppointmentStatus.BOOKED:
-        status = AppointmentStatus(appointment.status).value.replace('_', '-')
-        raise InvalidTransition(f'This appointment is {status}; only a booked appointment can be marked no-show.')
+    status = AppointmentStatus(appointment.status)
+    if status is not AppointmentStatus.BOOKED:
+        raise InvalidTransition(_(_NOT_NO_SHOW[status]))
     if clock.now() < appointment.start_at:
-        raise InvalidTransition('A patient can be marked as not having come only after the appointment has started.')
+        raise InvalidTransition(_('A patient can be marked as not having come only after the appointment has started.'))
     appointment.status = AppointmentStatus.NO_SHOW
     appointment.updated_at = clock.now()
     _status_changed(uow, actor, appointment, 'appointment.no_show')
@@ -334,7 +341,7 @@ def doctor_schedule(
     if actor.role is Role.DOCTOR:
         doctor_id = actor.user_id
     elif actor.role is not Role.ADMIN or doctor_id is None:
-        raise NotAllowed("Only doctors and the administrator read a doctor's schedule.")
+        raise NotAllowed(_("Only doctors and the administrator read a doctor's schedule."))
     first = first or _local_today(settings)
     last = first + timedelta(days=max(1, days) - 1)
     start = datetime.combine(first, time.min, tzinfo=settings.zone).astimezone(UTC)
@@ -353,7 +360,7 @@ def doctor_schedule(
 
 def my_patients(uow: UnitOfWork, actor: Principal, text: str | None = None) -> list[PatientOfDoctor]:
     """Everyone who has or had an appointment with the acting doctor."""
-    require_role(actor, Role.DOCTOR, action='list your patients')
+    require_role(actor, Role.DOCTOR, refusal=N_('Your role does not allow you to list your patients.'))
     return uow.treatments.patients_of(actor.user_id, (text or '').strip() or None, clock.now())
 
 
@@ -364,7 +371,7 @@ def _may_read_history(uow: UnitOfWork, actor: Principal, patient_id: int) -> Non
         return
     if actor.role is Role.DOCTOR and uow.treatments.has_seen(actor.user_id, patient_id):
         return
-    raise NotFound('No such patient among yours.')
+    raise NotFound(_('No such patient among yours.'))
 
 
 def patient_history(uow: UnitOfWork, settings: Settings, actor: Principal, patient_id: int) -> HistoryView:
@@ -372,7 +379,7 @@ def patient_history(uow: UnitOfWork, settings: Settings, actor: Principal, patie
     _may_read_history(uow, actor, patient_id)
     profile = uow.patients.get(patient_id)
     if profile is None:
-        raise NotFound('No such patient.')
+        raise NotFound(_('No such patient.'))
     now = clock.now()
     completed = uow.appointments.find(
         AppointmentFilter(patient_id=patient_id, statuses=(AppointmentStatus.COMPLETED,)), newest_first=True
@@ -411,35 +418,36 @@ def patient_history(uow: UnitOfWork, settings: Settings, actor: Principal, patie
 
 
 def my_history(uow: UnitOfWork, settings: Settings, actor: Principal) -> HistoryView:
-    require_role(actor, Role.PATIENT, action='read your visits')
+    require_role(actor, Role.PATIENT, refusal=N_('Your role does not allow you to read your visits.'))
     return patient_history(uow, settings, actor, actor.user_id)
 
 
+# What each audited action tells the patient (translated where the log is read).
 ACCESS_ACTIONS = {
-    'history.viewed': 'Viewed your history',
-    'treatment.viewed': 'Viewed a visit record',
-    'patient.viewed': 'Viewed your details',
-    'patient.updated': 'Changed your contact details',
-    'profile.updated': 'Changed your profile',
-    'profile.email_changed': 'Changed your email address',
-    'treatment.created': 'Recorded a visit',
-    'treatment.amended': 'Amended a visit record',
-    'treatment.versions_viewed': 'Viewed earlier versions of a visit record',
-    'appointment.completed': 'Completed a visit',
+    'history.viewed': N_('Viewed your history'),
+    'treatment.viewed': N_('Viewed a visit record'),
+    'patient.viewed': N_('Viewed your details'),
+    'patient.updated': N_('Changed your contact details'),
+    'profile.updated': N_('Changed your profile'),
+    'profile.email_changed': N_('Changed your email address'),
+    'treatment.created': N_('Recorded a visit'),
+    'treatment.amended': N_('Amended a visit record'),
+    'treatment.versions_viewed': N_('Viewed earlier versions of a visit record'),
+    'appointment.completed': N_('Completed a visit'),
 }
 
 
 def access_log(uow: UnitOfWork, actor: Principal, *, limit: int = 200) -> list[AccessEntry]:
     """Who looked at or changed the acting patient's record, newest first."""
-    require_role(actor, Role.PATIENT, action='read who looked at your record')
+    require_role(actor, Role.PATIENT, refusal=N_('Your role does not allow you to read who looked at your record.'))
     rows = [row for row in uow.treatments.access_log(actor.user_id, tuple(ACCESS_ACTIONS), limit=limit)]
     names = uow.patients_names({row.actor_id for row in rows if row.actor_id})
     return [
         AccessEntry(
             at=row.at,
-            who='You' if row.actor_id == actor.user_id else names.get(row.actor_id or 0, 'Unknown'),
+            who=_('You') if row.actor_id == actor.user_id else names.get(row.actor_id or 0) or _('Unknown'),
             role=row.actor_role or '',
-            action=ACCESS_ACTIONS.get(row.action, row.action),
+            action=_(ACCESS_ACTIONS[row.action]) if row.action in ACCESS_ACTIONS else row.action,
         )
         for row in rows
     ]

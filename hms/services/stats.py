@@ -28,11 +28,12 @@ from hms.db.uow import UnitOfWork
 from hms.domain.enums import AppointmentStatus, Gender, Role
 from hms.domain.errors import InvalidInput
 from hms.domain.slots import Window, day_slots
+from hms.i18n import N_, _, current_language, ngettext
+from hms.i18n.formats import weekday_names
 
 from .principal import Principal, require_role
 
 STATUSES = [status.value for status in AppointmentStatus]
-WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']
 AGE_BANDS = [(0, 17, '0–17'), (18, 34, '18–34'), (35, 49, '35–49'), (50, 64, '50–64'), (65, 200, '65+')]
 TOP_DOCTORS = 10
 MAX_PERIOD_DAYS = 731
@@ -100,13 +101,13 @@ def per_day_series(frame: pd.DataFrame, first: date, last: date) -> dict[str, An
 
 
 def _heatmap(frame: pd.DataFrame) -> dict[str, Any]:
-    grid = [[0] * 24 for _ in WEEKDAYS]
+    grid = [[0] * 24 for _weekday in range(7)]
     if not frame.empty:
         held = frame[frame['status'] != AppointmentStatus.CANCELLED.value]
         grouped = held.groupby([held['local'].dt.day_of_week, held['local'].dt.hour])['count'].sum()
         for (weekday, hour), value in grouped.items():
             grid[int(weekday)][int(hour)] = int(value)
-    return {'weekdays': WEEKDAYS, 'hours': list(range(24)), 'z': grid}
+    return {'weekdays': weekday_names('abbreviated'), 'hours': list(range(24)), 'z': grid}
 
 
 def status_rates(frame: pd.DataFrame) -> dict[str, Any]:
@@ -139,7 +140,8 @@ def _by_doctor(
     table['total'] = table.sum(axis=1)
     table = table.sort_values(['total'], ascending=False, kind='stable')
     if len(table) > TOP_DOCTORS:
-        rest = table.iloc[TOP_DOCTORS:].sum().rename(f'Other ({len(table) - TOP_DOCTORS} doctors)')
+        others = len(table) - TOP_DOCTORS
+        rest = table.iloc[TOP_DOCTORS:].sum().rename(ngettext('Other ({n} doctor)', 'Other ({n} doctors)', others))
         table = pd.concat([table.iloc[:TOP_DOCTORS], rest.to_frame().T])
     by_doctor = [
         {'doctor': str(name), **{key: int(value) for key, value in row.items()}} for name, row in table.iterrows()
@@ -257,21 +259,21 @@ def _demographics(rows: list[tuple[Any, int, int]], today: date) -> list[dict[st
         tally[(band, Gender(gender).value)] += int(count)
     return [
         {'age_band': label, 'gender': gender.value, 'count': tally.get((label, gender.value), 0)}
-        for _, _, label in AGE_BANDS
+        for _low, _high, label in AGE_BANDS
         for gender in Gender
     ]
 
 
 def validate(query: StatsQuery) -> None:
     if query.first > query.last:
-        raise InvalidInput('The period must start before it ends.', field_errors={'from': 'After the end date.'})
+        raise InvalidInput(_('The period must start before it ends.'), field_errors={'from': _('After the end date.')})
     if (query.last - query.first).days > MAX_PERIOD_DAYS:
-        raise InvalidInput('Choose a period of at most two years.', field_errors={'to': 'Period too long.'})
+        raise InvalidInput(_('Choose a period of at most two years.'), field_errors={'to': _('Period too long.')})
 
 
 def dashboard(uow: UnitOfWork, settings: Settings, actor: Principal, query: StatsQuery) -> dict[str, Any]:
     """Every figure and series of the admin dashboard for one filter."""
-    require_role(actor, Role.ADMIN, action='read clinic statistics')
+    require_role(actor, Role.ADMIN, refusal=N_('Your role does not allow you to read clinic statistics.'))
     validate(query)
     zone = settings.zone
     repo = StatsRepository(uow.session)
@@ -327,7 +329,8 @@ def dashboard_cached(
     cache: Cache, uow_factory: Callable[[], UnitOfWork], settings: Settings, actor: Principal, query: StatsQuery
 ) -> tuple[dict[str, Any], bool]:
     """The dashboard through the Redis cache (keyed by filter, expired by any relevant change); with a hit flag."""
-    require_role(actor, Role.ADMIN, action='read clinic statistics')  # before the cache: it holds clinic-wide data
+    # Before the cache: it holds clinic-wide data.
+    require_role(actor, Role.ADMIN, refusal=N_('Your role does not allow you to read clinic statistics.'))
     validate(query)
     today = clock.now().astimezone(settings.zone).date()
 
@@ -335,13 +338,14 @@ def dashboard_cached(
         with uow_factory() as uow:
             return dashboard(uow, settings, actor, query)
 
-    scope = f'{settings.timezone}:{today}:{query.key()}'
+    # The weekday names and the 'Other (n doctors)' row are in the reader's language: one entry per language.
+    scope = f'{settings.timezone}:{today}:{query.key()}:{current_language()}'
     return cache.get_or_compute('dashboard', compute, namespaces=STATS_NAMESPACES, scope=scope)
 
 
 def doctor_numbers(uow: UnitOfWork, settings: Settings, actor: Principal) -> dict[str, Any]:
     """The acting doctor's month so far and visits per week over the last 13 weeks."""
-    require_role(actor, Role.DOCTOR, action='read your numbers')
+    require_role(actor, Role.DOCTOR, refusal=N_('Your role does not allow you to read your numbers.'))
     zone = settings.zone
     today = clock.now().astimezone(zone).date()
     repo = StatsRepository(uow.session)

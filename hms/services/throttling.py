@@ -11,6 +11,7 @@ from hms.config import Settings
 from hms.db.models import LoginAttempt
 from hms.db.uow import UnitOfWork
 from hms.domain.errors import TooManyAttempts
+from hms.i18n import ngettext
 from hms.security.tokens import email_key
 
 from . import audit
@@ -37,9 +38,12 @@ def ensure_not_throttled(uow: UnitOfWork, settings: Settings, email: str, ip: st
         minutes = max(1, math.ceil(wait.total_seconds() / 60))
         audit.record(uow, 'login.throttled', ip=ip, success=False)
         uow.commit()
-        unit = 'minute' if minutes == 1 else 'minutes'
         raise TooManyAttempts(
-            f'Too many sign-in attempts. Try again in {minutes} {unit}.',
+            ngettext(
+                'Too many sign-in attempts. Try again in {n} minute.',
+                'Too many sign-in attempts. Try again in {n} minutes.',
+                minutes,
+            ),
             retry_after_seconds=math.ceil(wait.total_seconds()),
         )
 

@@ -20,6 +20,7 @@ from hms.db.recovery_codes import RecoveryCodeRepository, last_totp_step
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import Role
 from hms.domain.errors import Conflict, InvalidCredentials, InvalidInput, NotAllowed, NotAuthenticated
+from hms.i18n import N_, _
 from hms.security import totp
 from hms.security.passwords import verify_password
 
@@ -30,18 +31,21 @@ ELIGIBLE_ROLES = frozenset({Role.ADMIN, Role.DOCTOR})
 # Audit actions whose detail carries the TOTP step spent (the replay guard reads them).
 STEP_ACTIONS = ('login.totp', 'totp.enabled', 'totp.disabled', 'totp.recovery_codes_regenerated')
 
-CODE_REQUIRED = (
+# Messages are marked here and translated where they are raised (in the caller's language).
+CODE_REQUIRED = N_(
     'This account uses two-step verification. Enter the 6-digit code from your authenticator app, '
     'or one of your recovery codes. (API: send it as "totp_code", or "recovery_code".)'
 )
-WRONG_LOGIN_CODE = 'That verification code is not valid. Enter the current code from your authenticator app.'
-WRONG_CODE = 'That code is not valid. Enter the 6-digit code your authenticator app shows now.'
-USED_CODE = 'This code was already used. Wait for the next one (codes change every 30 seconds).'
-WRONG_RECOVERY_CODE = 'That recovery code is not valid or was already used.'
+WRONG_LOGIN_CODE = N_('That verification code is not valid. Enter the current code from your authenticator app.')
+WRONG_CODE = N_('That code is not valid. Enter the 6-digit code your authenticator app shows now.')
+USED_CODE = N_('This code was already used. Wait for the next one (codes change every 30 seconds).')
+WRONG_RECOVERY_CODE = N_('That recovery code is not valid or was already used.')
 
 
 class SecondFactorRequired(NotAuthenticated):
-    title = 'Second factor required'
+    title = N_('Second factor required')
+    code = 'second_factor_required'
+    default_message = CODE_REQUIRED
 
 
 @dataclass(frozen=True)
@@ -67,13 +71,13 @@ def required(user: User) -> bool:
 def _user(uow: UnitOfWork, principal: Principal) -> User:
     user = uow.users.get(principal.user_id)
     if user is None:
-        raise NotAuthenticated('Please sign in.')
+        raise NotAuthenticated(_('Please sign in.'))
     return user
 
 
 def _eligible(user: User) -> None:
     if Role(user.role) not in ELIGIBLE_ROLES:
-        raise NotAllowed('Two-step verification is available to clinic staff (administrators and doctors).')
+        raise NotAllowed(_('Two-step verification is available to clinic staff (administrators and doctors).'))
 
 
 def status(uow: UnitOfWork, principal: Principal) -> TwoFactorStatus:
@@ -96,7 +100,7 @@ def begin(uow: UnitOfWork, settings: Settings, principal: Principal, password: s
     user = _user(uow, principal)
     _eligible(user)
     if required(user):
-        raise Conflict('Two-step verification is already on. Turn it off first to set up another authenticator.')
+        raise Conflict(_('Two-step verification is already on. Turn it off first to set up another authenticator.'))
     _require_password(uow, settings, principal, user, password, 'totp.enrolment_started')
     user.totp_secret = totp.new_secret()
     audit.record(uow, 'totp.enrolment_started', actor=principal, subject_user_id=user.id)
@@ -106,7 +110,8 @@ def begin(uow: UnitOfWork, settings: Settings, principal: Principal, password: s
 
 
 def _spend_code(uow: UnitOfWork, user: User, code: str) -> int | str:
-    """The step of a valid, unspent code; otherwise the message saying why not. Call under the audit lock."""
+    """The step of a valid, unspent code; otherwise the message saying why not (untranslated: ``WRONG_CODE`` or
+    ``USED_CODE``). Call under the audit lock."""
     assert user.totp_secret is not None
     step = totp.matching_step(user.totp_secret, code, clock.now())
     if step is None:
@@ -129,7 +134,7 @@ def _require_password(
             uow, action, actor=principal, subject_user_id=user.id, success=False, detail={'reason': 'password'}
         )
         uow.commit()
-        message = 'The password is not correct.'
+        message = _('The password is not correct.')
         raise InvalidInput(message, field_errors={'password': message})
 
 
@@ -143,7 +148,8 @@ def _checked_code(uow: UnitOfWork, settings: Settings, principal: Principal, use
         throttling.record_failed_attempt(uow, user.email, ip)
         audit.record(uow, action, actor=principal, subject_user_id=user.id, success=False, detail={'reason': 'code'})
         uow.commit()
-        raise InvalidInput(outcome, field_errors={'code': outcome})
+        message = _(outcome)
+        raise InvalidInput(message, field_errors={'code': message})
     return outcome
 
 
@@ -158,9 +164,9 @@ def confirm(uow: UnitOfWork, settings: Settings, principal: Principal, code: str
     user = _user(uow, principal)
     _eligible(user)
     if required(user):
-        raise Conflict('Two-step verification is already on.')
+        raise Conflict(_('Two-step verification is already on.'))
     if user.totp_secret is None:
-        raise Conflict('Start the setup first: scan the QR code, then enter the code your app shows.')
+        raise Conflict(_('Start the setup first: scan the QR code, then enter the code your app shows.'))
     step = _checked_code(uow, settings, principal, user, code, 'totp.enabled')
     user.totp_enabled_at = clock.now()
     codes = _new_recovery_codes(uow, user)
@@ -173,7 +179,7 @@ def regenerate_recovery_codes(uow: UnitOfWork, settings: Settings, principal: Pr
     """Replace every recovery code (used or not) after a valid TOTP code; the new ones are shown once."""
     user = _user(uow, principal)
     if not required(user):
-        raise Conflict('Two-step verification is off, so there are no recovery codes.')
+        raise Conflict(_('Two-step verification is off, so there are no recovery codes.'))
     step = _checked_code(uow, settings, principal, user, code, 'totp.recovery_codes_regenerated')
     codes = _new_recovery_codes(uow, user)
     audit.record(
@@ -187,7 +193,7 @@ def disable(uow: UnitOfWork, settings: Settings, principal: Principal, password:
     """Turn the factor off: needs the password and a current code (or a recovery code)."""
     user = _user(uow, principal)
     if user.totp_secret is None:
-        raise Conflict('Two-step verification is already off.')
+        raise Conflict(_('Two-step verification is already off.'))
     ip = principal.ip or 'unknown'
     _require_password(uow, settings, principal, user, password, 'totp.disabled')
     detail: dict[str, object]
@@ -206,7 +212,8 @@ def disable(uow: UnitOfWork, settings: Settings, principal: Principal, password:
                 detail={'reason': 'recovery_code'},
             )
             uow.commit()
-            raise InvalidInput(WRONG_RECOVERY_CODE, field_errors={'code': WRONG_RECOVERY_CODE})
+            message = _(WRONG_RECOVERY_CODE)
+            raise InvalidInput(message, field_errors={'code': message})
         detail = {'method': 'recovery_code'}
     else:
         detail = {'method': 'totp', 'step': _checked_code(uow, settings, principal, user, code, 'totp.disabled')}
@@ -221,7 +228,7 @@ def check_login(uow: UnitOfWork, user: User, *, totp_code: str | None, recovery_
     """The second step of signing in, after a correct password. Wrong codes count as failed sign-ins."""
     totp_code, recovery_code = (totp_code or '').strip(), (recovery_code or '').strip()
     if not totp_code and not recovery_code:
-        raise SecondFactorRequired(CODE_REQUIRED, field_errors={'totp_code': 'Enter the 6-digit code.'})
+        raise SecondFactorRequired(_(CODE_REQUIRED), field_errors={'totp_code': _('Enter the 6-digit code.')})
     role = str(user.role)
     audit.lock(uow.session)
     if totp_code:
@@ -264,7 +271,7 @@ def check_login(uow: UnitOfWork, user: User, *, totp_code: str | None, recovery_
         detail={'reason': reason},
     )
     uow.commit()
-    raise InvalidCredentials(message)
+    raise InvalidCredentials(_(message))
 
 
 def reset_by_operator(uow: UnitOfWork, email: str) -> bool:

@@ -18,12 +18,13 @@ from hms.context import AppContext
 from hms.domain.enums import Role
 from hms.domain.errors import NotAllowed
 from hms.domain.scheduling import BookingIn, CancelIn, RescheduleIn
+from hms.i18n import N_, _
 from hms.services import appointments
 from hms.services.principal import Principal
 
 router = APIRouter(prefix='/appointments', tags=['appointments'])
 
-ADMIN_LISTS_ELSEWHERE = 'Administrators list appointments at /api/admin/appointments.'
+ADMIN_LISTS_ELSEWHERE = N_('Administrators list appointments at /api/admin/appointments.')
 
 
 def cancel_appointment(
@@ -73,7 +74,7 @@ def my_appointments(
 ) -> list[AppointmentOut]:
     """The caller's appointments: a patient's own bookings, or a doctor's schedule, in time order."""
     if principal.role is Role.ADMIN:
-        raise NotAllowed(ADMIN_LISTS_ELSEWHERE)
+        raise NotAllowed(_(ADMIN_LISTS_ELSEWHERE))
     with ctx.uow() as uow:
         if principal.role is Role.PATIENT:
             views = appointments.my_appointments(uow, principal, upcoming=upcoming)

@@ -12,6 +12,7 @@ from hms.api.problems import Responses, problem_responses
 from hms.api.schemas import MeOut, Message, RegisteredOut, TokenOut, ViewModel
 from hms.domain.enums import SessionKind
 from hms.domain.schemas import Command, Credentials, PasswordChange, PatientRegistration
+from hms.i18n import _
 from hms.services import accounts, two_factor
 
 router = APIRouter(tags=['account'])
@@ -74,7 +75,7 @@ def logout(principal: CurrentUser, ctx: Context, ip: ClientIp, token: str | None
     """Revoke the token used for this call."""
     with ctx.uow() as uow:
         accounts.logout(uow, token, ip=ip)
-    return Message(detail='Signed out.')
+    return Message(detail=_('Signed out.'))
 
 
 @router.get('/me', responses=_PROBLEMS)
@@ -87,7 +88,7 @@ def change_password(body: PasswordChange, principal: CurrentUser, ctx: Context) 
     """Change the caller's password; their other sessions and tokens end."""
     with ctx.uow() as uow:
         accounts.change_password(uow, principal, body)
-    return Message(detail='Password changed.')
+    return Message(detail=_('Password changed.'))
 
 
 # --- Second factor (administrators and doctors) ---------------------------------------------------------------------
@@ -153,14 +154,14 @@ def totp_confirm(body: CodeIn, principal: CurrentUser, ctx: Context) -> Recovery
     """Turn two-step verification on with the first code the app shows."""
     with ctx.uow() as uow:
         codes = two_factor.confirm(uow, ctx.settings, principal, body.code)
-    return RecoveryCodesOut(recovery_codes=codes, detail='Two-step verification is on. Keep these codes safe.')
+    return RecoveryCodesOut(recovery_codes=codes, detail=_('Two-step verification is on. Keep these codes safe.'))
 
 
 @totp.post('/disable', responses=_TOTP_CHANGE)
 def totp_disable(body: DisableIn, principal: CurrentUser, ctx: Context) -> Message:
     with ctx.uow() as uow:
         two_factor.disable(uow, ctx.settings, principal, body.password, body.code)
-    return Message(detail='Two-step verification is off.')
+    return Message(detail=_('Two-step verification is off.'))
 
 
 @totp.post('/recovery-codes', responses=_TOTP_CHANGE)
@@ -168,7 +169,7 @@ def totp_recovery_codes(body: CodeIn, principal: CurrentUser, ctx: Context) -> R
     """Replace all recovery codes; the old ones stop working."""
     with ctx.uow() as uow:
         codes = two_factor.regenerate_recovery_codes(uow, ctx.settings, principal, body.code)
-    return RecoveryCodesOut(recovery_codes=codes, detail='New recovery codes; the old ones no longer work.')
+    return RecoveryCodesOut(recovery_codes=codes, detail=_('New recovery codes; the old ones no longer work.'))
 
 
 router.include_router(totp)

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from hms.api.deps import Context, DoctorUser
 from hms.api.params import FirstDay, LastDay, Statuses, day_bounds
-from hms.api.problems import AvailabilityProblem, Responses, problem, problem_responses
+from hms.api.problems import AvailabilityProblem, Responses, domain_problem, problem_responses
 from hms.api.schemas import AppointmentOut, AvailabilityOut, AvailabilityUpdatedOut
 from hms.context import AppContext
 from hms.domain.errors import AvailabilityConflict
@@ -56,7 +56,7 @@ def replace_availability(
                 uow, ctx.settings, principal, body, doctor_id=doctor_id, confirm_cancel=confirm_cancel
             )
     except AvailabilityConflict as error:
-        return problem(request, 409, error.message, title=error.title, extra={'affected': error.affected})
+        return domain_problem(request, error, extra={'affected': error.affected})
     current = availability_of(ctx, principal, doctor_id)
     return AvailabilityUpdatedOut(cancelled=cancelled, weekly=current.weekly, overrides=current.overrides)
 

@@ -13,6 +13,7 @@ from hms.api.deps import Context, PatientUser
 from hms.api.problems import ProblemFamily
 from hms.api.schemas import AccessEntryOut, HistoryOut, Message, NoticeOut, ProfileOut
 from hms.domain.records import EmailChange, ProfilePatch
+from hms.i18n import _
 from hms.services import notices, profile, records
 
 router = APIRouter(prefix='/patient', tags=['patient'])
@@ -81,4 +82,4 @@ def my_notices(
 def mark_notices_read(principal: PatientUser, ctx: Context) -> Message:
     with ctx.uow() as uow:
         notices.mark_all_read(uow, principal)
-    return Message(detail='All notices marked read.')
+    return Message(detail=_('All notices marked read.'))
