@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.pofile import read_po
 from nicegui import ui
 from nicegui.testing import User
 
@@ -427,7 +428,7 @@ async def test_a_patient_switches_to_german_and_it_follows_them(
 
     await user.open(f'/patient/doctors/{clinic.doctor.user_id}')
     await see(user, 'Freie Zeiten in den nächsten 7 Tagen')
-    await see(user, 'Mo., 2. Mär')  # the clinic's days, named in German
+    await see(user, 'Mo., 2. März')  # the clinic's days, named in German (CLDR)
     user.find(kind=ui.button, marker=first_slot_marker(user)).click()
     await see(user, 'Termin bestätigen')
     await user.open('/patient/visits')
@@ -464,8 +465,16 @@ def test_every_translated_text_has_its_german() -> None:
     singular = [message[0] if isinstance(message, tuple) else message for message in messages]
     labels = [item.label for item in NAVIGATION[Role.PATIENT]] + list(preferences.THEMES.values())
     labels += [label for label, _ in patient_appointments.STATUS.values()]
-    german = hms_i18n.translations('de')
-    missing = [text for text in singular + labels if german.gettext(text) == text]
+    with (hms_i18n.LOCALE_DIR / 'de' / 'LC_MESSAGES' / 'messages.po').open('rb') as handle:
+        german = read_po(handle, locale='de')
+
+    def translated(text: str) -> bool:  # in the catalogue, not fuzzy, every form filled ('Name' is German too)
+        entry = german.get(text)
+        if entry is None or entry.fuzzy:
+            return False
+        return all(entry.string) if isinstance(entry.string, tuple) else bool(entry.string)
+
+    missing = [text for text in singular + labels if not translated(text)]
     assert len(singular) > 50 and missing == []
 
 

@@ -7,15 +7,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from babel.lists import format_list
+
+from hms import i18n
 from hms.db.uow import UnitOfWork
 from hms.domain.errors import InvalidInput, NotFound
+from hms.i18n import N_, _
 
 from .principal import Principal
 
-THEMES = {'auto': 'Match my device', 'light': 'Light', 'dark': 'Dark'}
-LANGUAGES = {'en': 'English', 'de': 'Deutsch'}
+# Theme names are translated where shown (`_(THEMES[theme])`); each language is named in itself ('Deutsch'), so that
+# people find their own whatever the page speaks.
+THEMES = {'auto': N_('Match my device'), 'light': N_('Light'), 'dark': N_('Dark')}
+LANGUAGES = dict(i18n.LANGUAGES)  # English, Deutsch, Français
 DEFAULT_THEME = 'auto'
-DEFAULT_LANGUAGE = 'en'
+DEFAULT_LANGUAGE = i18n.SOURCE_LANGUAGE
 
 
 @dataclass(frozen=True)
@@ -28,7 +34,7 @@ def get(uow: UnitOfWork, actor: Principal) -> Preferences:
     """The actor's own preferences; unknown stored values read as the defaults."""
     user = uow.users.get(actor.user_id)
     if user is None:
-        raise NotFound('No such account.')
+        raise NotFound(_('No such account.'))
     theme = user.theme if user.theme in THEMES else DEFAULT_THEME
     language = user.language if user.language in LANGUAGES else DEFAULT_LANGUAGE
     return Preferences(theme=theme, language=language)
@@ -36,23 +42,34 @@ def get(uow: UnitOfWork, actor: Principal) -> Preferences:
 
 def set_theme(uow: UnitOfWork, actor: Principal, theme: str) -> Preferences:
     if theme not in THEMES:
-        choices = ', '.join(THEMES)
-        raise InvalidInput(f'Choose a colour theme: {choices}.', field_errors={'theme': f'One of {choices}.'})
+        choices = _either([_(name) for name in THEMES.values()])
+        raise InvalidInput(
+            _('Choose a colour theme: {choices}.', choices=choices),
+            field_errors={'theme': _('Choose one of {choices}.', choices=choices)},
+        )
     return _write(uow, actor, theme=theme)
 
 
 def set_language(uow: UnitOfWork, actor: Principal, language: str) -> Preferences:
     if language not in LANGUAGES:
-        choices = ', '.join(LANGUAGES)
-        raise InvalidInput(f'Choose a language: {choices}.', field_errors={'language': f'One of {choices}.'})
+        choices = _either(list(LANGUAGES.values()))
+        raise InvalidInput(
+            _('Choose a language: {choices}.', choices=choices),
+            field_errors={'language': _('Choose one of {choices}.', choices=choices)},
+        )
     return _write(uow, actor, language=language)
 
 
 def _write(uow: UnitOfWork, actor: Principal, **changes: str) -> Preferences:
     user = uow.users.get(actor.user_id)
     if user is None:
-        raise NotFound('No such account.')
+        raise NotFound(_('No such account.'))
     for name, value in changes.items():
         setattr(user, name, value)
     uow.commit()
     return get(uow, actor)
+
+
+def _either(names: list[str]) -> str:
+    """'Light, Dark or Match my device' in the current language's way of listing choices."""
+    return format_list(names, style='or', locale=i18n.locale())

@@ -7,10 +7,12 @@ from fastapi.responses import FileResponse, PlainTextResponse, RedirectResponse,
 from nicegui import app, ui
 
 from hms import context as app_context
+from hms import i18n
 from hms.config import Settings
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import SessionKind
 from hms.domain.errors import AccountBlocked, DomainError, NotAuthenticated
+from hms.i18n import _, ngettext
 from hms.services import accounts, exports
 from hms.services.exports import ExportExpired, ExportFile
 from hms.services.principal import Principal
@@ -19,6 +21,7 @@ from ..components.exports import DOWNLOAD_PATH, EXPORTS_PATH, export_panel
 from ..ui import theme
 from ..ui.access import role_page
 from ..ui.frame import frame
+from ..ui.i18n import browser_language
 from ..ui.services import call
 from ..ui.session import TOKEN_KEY
 
@@ -29,10 +32,15 @@ NO_STORE = {'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff'}
 def create() -> None:
     @role_page(PATH)
     async def exports_page(principal: Principal) -> None:
-        with frame(principal, 'My exports', current_path=PATH):
+        with frame(principal, _('My exports'), current_path=PATH):
             ui.label(
-                'Exports are prepared in the background; you can leave this page meanwhile. Files are kept for '
-                f'{app_context.get().settings.export_retention_days} days and only you can download them.'
+                ngettext(
+                    'Exports are prepared in the background; you can leave this page meanwhile. Files are kept for '
+                    '{n} day and only you can download them.',
+                    'Exports are prepared in the background; you can leave this page meanwhile. Files are kept for '
+                    '{n} days and only you can download them.',
+                    app_context.get().settings.export_retention_days,
+                )
             ).classes(theme.SUBTLE)
             await export_panel(principal, exports.kinds_for(principal.role), link_to_all=False)
 
@@ -44,8 +52,11 @@ def create() -> None:
         if not token:
             return login
         ip = request.client.host if request.client else 'unknown'
+        # No page here: the refusals speak this browser's language, else the one its Accept-Language asks for.
+        spoken = browser_language() or i18n.negotiate(request.headers.get('accept-language'))
         try:
-            found = await call(_open_download, token, ip, export_id)
+            with i18n.use_language(spoken):
+                found = await call(_open_download, token, ip, export_id)
         except (NotAuthenticated, AccountBlocked):
             return login
         except ExportExpired as error:

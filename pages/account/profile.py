@@ -8,6 +8,7 @@ from nicegui import ui
 
 from hms.domain.schemas import PasswordChange
 from hms.domain.validation import parse
+from hms.i18n import _
 from hms.services import accounts
 from hms.services.principal import Principal
 
@@ -24,22 +25,26 @@ from ..ui.session import CHANGE_PASSWORD_PATH, home_of
 def create() -> None:
     @role_page('/profile')
     async def profile_page(principal: Principal) -> None:
-        with frame(principal, 'My account', current_path='/profile'):
-            with section():
-                ui.label('Account').classes('text-lg font-medium')
-                facts([('Name', principal.name), ('Email', principal.email), ('Role', principal.role.value.title())])
-            with section():
-                ui.label('Change password').classes('text-lg font-medium')
-                _password_form(after=lambda: ui.notify('Password changed.', type='positive'))
+        with frame(principal, _('My account'), current_path='/profile'):
+            with section(_('Account')):
+                facts(
+                    [
+                        (_('Name'), principal.name),
+                        (_('Email'), principal.email),
+                        (_('Role'), theme.role_label(principal.role)),
+                    ]
+                )
+            with section(_('Change password')):
+                _password_form(after=lambda: ui.notify(_('Password changed.'), type='positive'))
 
     @role_page(CHANGE_PASSWORD_PATH, allow_password_change_pending=True)
     async def forced_change_page(principal: Principal) -> None:
-        with frame(principal, 'Choose your password'):
+        with frame(principal, _('Choose your password')):
             with ui.card().classes(theme.CARD + ' max-w-md'):
                 ui.label(
-                    'Your account was created with a one-time password. Choose your own password to continue.'
+                    _('Your account was created with a one-time password. Choose your own password to continue.')
                     if principal.must_change_password
-                    else 'Change your password.'
+                    else _('Change your password.')
                 ).classes(theme.SUBTLE)
 
                 async def done() -> None:
@@ -53,14 +58,15 @@ def create() -> None:
 def _password_form(after: Callable[[], Awaitable[None] | None]) -> None:
     error = forms.banner()
     fields: dict[str, ui.input | ui.select] = {
-        'current_password': ui.input('Current password', password=True, password_toggle_button=True)
+        'current_password': ui.input(_('Current password'), password=True, password_toggle_button=True)
         .props('autocomplete=current-password outlined')
         .classes('w-full'),
-        'new_password': ui.input('New password', password=True, password_toggle_button=True)
-        .props('autocomplete=new-password outlined hint="8 to 128 characters; avoid common passwords."')
+        'new_password': ui.input(_('New password'), password=True, password_toggle_button=True)
+        .props('autocomplete=new-password outlined')
         .classes('w-full'),
     }
-    confirm = ui.input('Repeat the new password', password=True).props('autocomplete=new-password outlined')
+    fields['new_password'].props['hint'] = _('8 to 128 characters; avoid common passwords.')
+    confirm = ui.input(_('Repeat the new password'), password=True).props('autocomplete=new-password outlined')
     confirm.classes('w-full')
 
     async def submit() -> None:
@@ -68,7 +74,7 @@ def _password_form(after: Callable[[], Awaitable[None] | None]) -> None:
         forms.clear_errors(fields)
         confirm.error = None
         if fields['new_password'].value != confirm.value:
-            confirm.error = 'The two new passwords differ.'
+            confirm.error = _('The two new passwords differ.')
             return
         data = {name: element.value or '' for name, element in fields.items()}
 
@@ -84,4 +90,4 @@ def _password_form(after: Callable[[], Awaitable[None] | None]) -> None:
         if result is not None:
             await result
 
-    ui.button('Change password', on_click=submit)
+    ui.button(_('Change password'), on_click=submit)

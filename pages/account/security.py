@@ -11,6 +11,8 @@ from typing import Literal
 
 from nicegui import ui
 
+from hms.i18n import N_, _
+from hms.security.totp import RECOVERY_CODE_COUNT as RECOVERY_CODES
 from hms.services import two_factor
 from hms.services.principal import Principal
 from hms.services.two_factor import Enrolment, TwoFactorStatus
@@ -23,7 +25,7 @@ from ..ui.frame import frame
 from ..ui.services import call
 
 PATH = '/account/security'
-STAFF_ONLY = (
+STAFF_ONLY = N_(
     'Two-step verification is offered to clinic staff (administrators and doctors), whose accounts reach many '
     "patients' records. Your account is protected by your password and signs you out after a period without activity."
 )
@@ -33,7 +35,7 @@ def create() -> None:
     @role_page(PATH)
     async def security_page(principal: Principal) -> None:
         state = await call(two_factor.status, principal)
-        with frame(principal, 'Sign-in security', current_path=PATH):
+        with frame(principal, _('Sign-in security'), current_path=PATH):
             _SecurityPanel(principal, state)
 
 
@@ -68,9 +70,9 @@ class _SecurityPanel:
     def render(self, state: TwoFactorStatus, recovery_codes: list[str] | None = None) -> None:
         self.card.clear()
         with self.card:
-            heading('Two-step verification')
+            heading(_('Two-step verification'))
             if not state.eligible:
-                ui.label(STAFF_ONLY).classes(theme.INFO_BANNER).mark('staff-only')
+                ui.label(_(STAFF_ONLY)).classes(theme.INFO_BANNER).mark('staff-only')
                 return
             if recovery_codes:
                 self._show_codes(recovery_codes)
@@ -81,22 +83,27 @@ class _SecurityPanel:
 
     def _show_codes(self, codes: list[str]) -> None:
         with ui.column().classes(theme.SUCCESS_BANNER + ' gap-2').mark('recovery-codes'):
-            ui.label('Your recovery codes: save them now, they are shown only this once.').classes('font-medium')
-            ui.label('Each code signs you in once if you lose your phone. Keep them somewhere safe, offline.')
+            ui.label(_('Your recovery codes: save them now, they are shown only this once.')).classes('font-medium')
+            ui.label(_('Each code signs you in once if you lose your phone. Keep them somewhere safe, offline.'))
             with ui.grid(columns=2).classes('gap-x-8 gap-y-1 font-mono text-base'):
                 for code in codes:
                     ui.label(code)
 
     def _enabled(self, state: TwoFactorStatus) -> None:
-        since = formats.date_only(formats.local(state.enabled_at).date()) if state.enabled_at else ''
-        ui.label(f'On since {since}. Signing in asks for a code from your authenticator app.').mark('totp-on')
-        ui.label(f'Recovery codes left: {state.recovery_codes_left} of 10.').classes(theme.SUBTLE)
+        if state.enabled_at:
+            since = formats.date_only(formats.local(state.enabled_at).date())
+            on = _('On since {date}. Signing in asks for a code from your authenticator app.', date=since)
+        else:
+            on = _('On. Signing in asks for a code from your authenticator app.')
+        ui.label(on).mark('totp-on')
+        left = _('Recovery codes left: {left} of {total}.', left=state.recovery_codes_left, total=RECOVERY_CODES)
+        ui.label(left).classes(theme.SUBTLE)
 
         ui.separator()
-        ui.label('New recovery codes').classes('font-medium')
-        ui.label('Replaces all your recovery codes; the old ones stop working.').classes(theme.SUBTLE)
+        ui.label(_('New recovery codes')).classes('font-medium')
+        ui.label(_('Replaces all your recovery codes; the old ones stop working.')).classes(theme.SUBTLE)
         regen_error = forms.banner()
-        regen_code = ui.input('Current 6-digit code').props('autocomplete=one-time-code inputmode=numeric outlined')
+        regen_code = ui.input(_('Current 6-digit code')).props('autocomplete=one-time-code inputmode=numeric outlined')
         regen_code.classes('max-w-xs').mark('regen-code')
 
         async def regenerate() -> None:
@@ -105,28 +112,30 @@ class _SecurityPanel:
                 lambda principal: call(two_factor.regenerate_recovery_codes, principal, regen_code.value or ''),
             )
 
-        ui.button('Make new recovery codes', on_click=regenerate).props('no-caps outline').mark('regenerate')
+        ui.button(_('Make new recovery codes'), on_click=regenerate).props('no-caps outline').mark('regenerate')
 
         ui.separator()
-        ui.label('Turn off').classes('font-medium')
+        ui.label(_('Turn off')).classes('font-medium')
         off_error = forms.banner()
-        password = ui.input('Password', password=True, password_toggle_button=True)
+        password = ui.input(_('Password'), password=True, password_toggle_button=True)
         password.props('autocomplete=current-password outlined').classes('max-w-xs').mark('off-password')
-        code = ui.input('6-digit code or a recovery code').props('autocomplete=one-time-code outlined')
+        code = ui.input(_('6-digit code or a recovery code')).props('autocomplete=one-time-code outlined')
         code.classes('max-w-xs').mark('off-code')
 
         async def turn_off() -> None:
             disable = partial(call, two_factor.disable, password=password.value or '', code=code.value or '')
-            await self._apply(off_error, disable, notice='Two-step verification is off.', kind='info')
+            await self._apply(off_error, disable, notice=_('Two-step verification is off.'), kind='info')
 
-        ui.button('Turn off two-step verification', on_click=turn_off).props('no-caps color=negative outline').mark(
+        ui.button(_('Turn off two-step verification'), on_click=turn_off).props('no-caps color=negative outline').mark(
             'turn-off'
         )
 
     def _disabled(self, state: TwoFactorStatus) -> None:
         ui.label(
-            'Off. With it on, signing in needs your password and a 6-digit code from an authenticator app on your '
-            'phone (for example Aegis, Google Authenticator, Microsoft Authenticator or 1Password).'
+            _(
+                'Off. With it on, signing in needs your password and a 6-digit code from an authenticator app on '
+                'your phone (for example Aegis, Google Authenticator, Microsoft Authenticator or 1Password).'
+            )
         ).mark('totp-off')
         area = ui.column().classes('w-full gap-3 p-0')
 
@@ -142,26 +151,27 @@ class _SecurityPanel:
 
         with area:
             setup_error = forms.banner()
-            password = ui.input('Your password', password=True, password_toggle_button=True)
+            password = ui.input(_('Your password'), password=True, password_toggle_button=True)
             password.props('autocomplete=current-password outlined').classes('max-w-xs').mark('setup-password')
             password.on('keydown.enter', start)
-            label = 'Continue setting up' if state.pending else 'Set up two-step verification'
+            label = _('Continue setting up') if state.pending else _('Set up two-step verification')
             ui.button(label, icon='qr_code_2', on_click=start).props('no-caps').mark('totp-setup')
 
     def _enrolment(self, enrolment: Enrolment) -> None:
-        ui.label('1. Scan this QR code with your authenticator app.').classes('font-medium')
-        ui.image(enrolment.qr_data_uri).classes('w-56 h-56 bg-white').props('alt="QR code to add HMS to your app"')
-        ui.label('Cannot scan it? Enter this key in the app instead:').classes(theme.SUBTLE)
+        ui.label(_('1. Scan this QR code with your authenticator app.')).classes('font-medium')
+        qr_code = ui.image(enrolment.qr_data_uri).classes('w-56 h-56 bg-white')
+        qr_code.props['alt'] = _('QR code to add HMS to your app')
+        ui.label(_('Cannot scan it? Enter this key in the app instead:')).classes(theme.SUBTLE)
         grouped = ' '.join(enrolment.secret[i : i + 4] for i in range(0, len(enrolment.secret), 4))
         ui.label(grouped).classes('font-mono text-base select-all').mark('totp-secret')
-        ui.label('2. Enter the 6-digit code the app shows.').classes('font-medium')
+        ui.label(_('2. Enter the 6-digit code the app shows.')).classes('font-medium')
         error = forms.banner()
-        code = ui.input('6-digit code').props('autocomplete=one-time-code inputmode=numeric outlined autofocus')
+        code = ui.input(_('6-digit code')).props('autocomplete=one-time-code inputmode=numeric outlined autofocus')
         code.classes('max-w-xs').mark('confirm-code')
 
         async def confirm() -> None:
             turn_on = partial(call, two_factor.confirm, code=code.value or '')
-            await self._apply(error, turn_on, notice='Two-step verification is on.')
+            await self._apply(error, turn_on, notice=_('Two-step verification is on.'))
 
         code.on('keydown.enter', confirm)
-        ui.button('Turn on', on_click=confirm).props('no-caps').mark('totp-confirm')
+        ui.button(_('Turn on'), on_click=confirm).props('no-caps').mark('totp-confirm')

@@ -1,21 +1,23 @@
-"""Sign in, register (patients only), sign out, and the start page that sends each visitor where they belong."""
+"""Sign in, register (patients only), sign out, and the start page that sends each visitor where they belong. Before
+signing in, the language menu keeps a choice for this browser; a new account starts in the language it was made in."""
 
 from __future__ import annotations
-
-from datetime import date
 
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
+from hms import clock
 from hms import context as app_context
 from hms.domain.errors import DomainError
 from hms.domain.schemas import PatientRegistration
 from hms.domain.validation import parse
-from hms.services import accounts
+from hms.i18n import _
+from hms.services import accounts, preferences
 from hms.services.two_factor import SecondFactorRequired
 
 from ..components import forms
-from ..ui import theme
+from ..ui import dates, theme
+from ..ui.i18n import language, language_menu, remember
 from ..ui.services import call
 from ..ui.session import client_ip, current_principal, home_of, safe_next, sign_in, sign_out, take_flash
 
@@ -49,10 +51,13 @@ def create() -> None:
 
 
 def _public_frame(title: str) -> ui.card:
+    """The frame of the pages before signing in: the clinic's name, the language menu, a card with the form."""
     theme.apply()
     clinic = app_context.get().settings.clinic_name
     ui.page_title(f'{title} · {clinic}')
-    with ui.column().classes('w-full items-center pt-8 px-3 gap-2'):
+    with ui.row().classes('w-full justify-end px-3 pt-2'):
+        language_menu(color='primary')
+    with ui.column().classes('w-full items-center pt-2 px-3 gap-2'):
         ui.label(clinic).classes('text-3xl font-semibold text-primary text-center')
         card = ui.card().classes(theme.FORM_CARD)
     with card:
@@ -61,15 +66,15 @@ def _public_frame(title: str) -> ui.card:
 
 
 def _login_form(next_path: str | None, flash: str | None) -> None:
-    with _public_frame('Sign in'):
+    with _public_frame(_('Sign in')):
         if flash:
             forms.banner(flash, kind='info')
         error = forms.banner()
         credentials = ui.column().classes('w-full gap-4 p-0')
         with credentials:
-            email = ui.input('Email').props('type=email autocomplete=username outlined autofocus').classes('w-full')
+            email = ui.input(_('Email')).props('type=email autocomplete=username outlined autofocus').classes('w-full')
             password = (
-                ui.input('Password', password=True, password_toggle_button=True)
+                ui.input(_('Password'), password=True, password_toggle_button=True)
                 .props('autocomplete=current-password outlined')
                 .classes('w-full')
             )
@@ -77,23 +82,23 @@ def _login_form(next_path: str | None, flash: str | None) -> None:
         second = ui.column().classes('w-full gap-2 p-0').mark('second-factor')
         second.set_visibility(False)
         with second:
-            prompt = ui.label('Enter the 6-digit code from your authenticator app.').classes(theme.SUBTLE)
+            prompt = ui.label(_('Enter the 6-digit code from your authenticator app.')).classes(theme.SUBTLE)
             code = (
-                ui.input('Verification code')
+                ui.input(_('Verification code'))
                 .props('autocomplete=one-time-code inputmode=numeric outlined maxlength=64')
                 .classes('w-full')
                 .mark('totp-code')
             )
-            use_recovery = ui.checkbox('Use a recovery code instead').mark('use-recovery')
+            use_recovery = ui.checkbox(_('Use a recovery code instead')).mark('use-recovery')
 
             def switch_kind() -> None:
                 recovery = bool(use_recovery.value)
-                code.label = 'Recovery code' if recovery else 'Verification code'
+                code.label = _('Recovery code') if recovery else _('Verification code')
                 code.props(f'inputmode={"text" if recovery else "numeric"}')
                 prompt.text = (
-                    'Enter one of the recovery codes you saved when you set up two-step verification.'
+                    _('Enter one of the recovery codes you saved when you set up two-step verification.')
                     if recovery
-                    else 'Enter the 6-digit code from your authenticator app.'
+                    else _('Enter the 6-digit code from your authenticator app.')
                 )
 
             use_recovery.on_value_change(switch_kind)
@@ -101,11 +106,11 @@ def _login_form(next_path: str | None, flash: str | None) -> None:
         async def submit() -> None:
             error.text = ''
             if not email.value or not password.value:
-                error.text = 'Enter your email and password.'
+                error.text = _('Enter your email and password.')
                 return
             in_second_step = second.visible
             if in_second_step and not (code.value or '').strip():
-                error.text = 'Enter the code, or tick "Use a recovery code instead".'
+                error.text = _('Enter the code, or tick "Use a recovery code instead".')
                 return
             button.props('loading')
             try:
@@ -120,7 +125,7 @@ def _login_form(next_path: str | None, flash: str | None) -> None:
             except SecondFactorRequired:
                 credentials.set_visibility(False)
                 second.set_visibility(True)
-                button.text = 'Verify'
+                button.text = _('Verify')
                 code.run_method('focus')
                 return
             except DomainError as failure:
@@ -137,50 +142,62 @@ def _login_form(next_path: str | None, flash: str | None) -> None:
         password.on('keydown.enter', submit)
         email.on('keydown.enter', submit)
         code.on('keydown.enter', submit)
-        button = ui.button('Sign in', on_click=submit).classes('w-full').mark('sign-in')
+        button = ui.button(_('Sign in'), on_click=submit).classes('w-full').mark('sign-in')
         with ui.row().classes('w-full justify-center gap-1 text-sm'):
-            ui.label('New patient?')
-            ui.link('Create an account', '/register')
+            ui.label(_('New patient?'))
+            ui.link(_('Create an account'), '/register')
 
 
 def _registration_form() -> None:
-    with _public_frame('Create your patient account'):
-        ui.label('Clinic staff accounts are created by the clinic; this form is for patients.').classes(theme.SUBTLE)
+    with _public_frame(_('Create your patient account')):
+        ui.label(_('Clinic staff accounts are created by the clinic; this form is for patients.')).classes(theme.SUBTLE)
         error = forms.banner()
+        password_hint = _('At least 8 characters; a phrase is easy to remember.')
         fields: dict[str, ui.input | ui.select] = {}
-        fields['name'] = ui.input('Full name').props('autocomplete=name outlined').classes('w-full')
-        fields['email'] = ui.input('Email').props('type=email autocomplete=email outlined').classes('w-full')
+        fields['name'] = ui.input(_('Full name')).props('autocomplete=name outlined').classes('w-full')
+        fields['email'] = ui.input(_('Email')).props('type=email autocomplete=email outlined').classes('w-full')
         fields['password'] = (
-            ui.input('Password', password=True, password_toggle_button=True)
-            .props('autocomplete=new-password outlined hint="At least 8 characters; a phrase is easy to remember."')
+            ui.input(_('Password'), password=True, password_toggle_button=True)
+            .props(f'autocomplete=new-password outlined hint="{password_hint}"')
             .classes('w-full')
         )
         fields['dob'] = (
-            ui.input('Date of birth')
-            .props(f'type=date outlined autocomplete=bday max={date.today().isoformat()}')
+            dates.date_input(_('Date of birth'), last=clock.now().date(), years_first=True)
+            .props('outlined autocomplete=bday')
             .classes('w-full')
         )
-        fields['phone'] = ui.input('Phone').props('type=tel autocomplete=tel outlined').classes('w-full')
-        fields['address'] = ui.input('Address').props('autocomplete=street-address outlined').classes('w-full')
-        fields['gender'] = ui.select(theme.GENDER_LABELS, label='Gender').props('outlined').classes('w-full')
+        fields['phone'] = ui.input(_('Phone')).props('type=tel autocomplete=tel outlined').classes('w-full')
+        fields['address'] = ui.input(_('Address')).props('autocomplete=street-address outlined').classes('w-full')
+        fields['gender'] = ui.select(theme.gender_options(), label=_('Gender')).props('outlined').classes('w-full')
 
         async def submit() -> None:
             error.text = ''
             forms.clear_errors(fields)
             data = {name: value for name, value in forms.stripped(fields).items() if value not in (None, '')}
+            try:
+                dates.parse(data.get('dob'))
+            except ValueError as wrong:  # said in the words of the field's format, not the schema's
+                fields['dob'].error = str(wrong)
+                return
+            if 'dob' in data:
+                data['dob'] = dates.iso(data['dob'])
+            chosen = language()  # the new account keeps the language it was made in
             button.props('loading')
             try:
                 await call(accounts.register_patient, parse(PatientRegistration, data), ip=client_ip())
-                await sign_in(str(data['email']), str(data['password']))
+                principal = await sign_in(str(data['email']), str(data['password']))
+                if chosen in preferences.LANGUAGES:
+                    await call(preferences.set_language, principal, chosen)
+                    remember(chosen)
             except DomainError as failure:
                 forms.show_error(failure, error, fields)
                 return
             finally:
                 button.props(remove='loading')
-            ui.notify('Welcome! Your account is ready.', type='positive')
+            ui.notify(_('Welcome! Your account is ready.'), type='positive')
             ui.navigate.to('/patient')
 
-        button = ui.button('Create account', on_click=submit).classes('w-full')
+        button = ui.button(_('Create account'), on_click=submit).classes('w-full')
         with ui.row().classes('w-full justify-center gap-1 text-sm'):
-            ui.label('Already registered?')
-            ui.link('Sign in', '/login')
+            ui.label(_('Already registered?'))
+            ui.link(_('Sign in'), '/login')

@@ -15,7 +15,7 @@ from hms.domain.enums import AppointmentStatus, Role
 from hms.domain.errors import DomainError, InvalidTransition, NotFound, SlotTaken
 from hms.domain.scheduling import CancelIn, RescheduleIn
 from hms.domain.validation import parse
-from hms.i18n import _
+from hms.i18n import N_, _, ngettext
 from hms.services import appointments, availability, notices
 from hms.services.notices import NoticeView
 from hms.services.principal import Principal
@@ -34,25 +34,19 @@ from .booking import SEARCH_PATH
 
 PATH = '/patient/appointments'
 PAST_SHOWN = 20
-STATUS = {
-    AppointmentStatus.BOOKED: ('Booked', 'positive'),
-    AppointmentStatus.COMPLETED: ('Completed', 'grey-7'),
-    AppointmentStatus.CANCELLED: ('Cancelled', 'negative'),
-    AppointmentStatus.NO_SHOW: ('Missed', 'warning'),
+STATUS = {  # the patient's words for each status (marked here, translated where shown), and its badge colour
+    AppointmentStatus.BOOKED: (N_('Booked'), 'positive'),
+    AppointmentStatus.COMPLETED: (N_('Completed'), 'grey-7'),
+    AppointmentStatus.CANCELLED: (N_('Cancelled'), 'negative'),
+    AppointmentStatus.NO_SHOW: (N_('Missed'), 'warning'),
 }
 
 Refresh = Callable[[], Awaitable[None]]
 Moved = AppointmentView | InvalidTransition  # moved, or refused (the cut-off passed meanwhile)
-CUTOFF_ONE = (
-    'Appointments can be changed or cancelled online until 1 hour before they start. Please call the clinic to '
-    'change this one.'
+NO_OTHER_TIMES = N_(
+    'No other free times in the next days. Keep this appointment, or cancel it and book another doctor.'
 )
-CUTOFF_MANY = (
-    'Appointments can be changed or cancelled online until {hours} hours before they start. Please call the clinic '
-    'to change this one.'
-)
-NO_OTHER_TIMES = 'No other free times in the next days. Keep this appointment, or cancel it and book another doctor.'
-CANCEL_EXPLAINED = (
+CANCEL_EXPLAINED = N_(
     'The time is given back for other patients and the doctor sees the cancellation. This cannot be undone; you can '
     'book a new time afterwards.'
 )
@@ -68,7 +62,7 @@ def create() -> None:
     @role_page(PATH, Role.PATIENT)
     async def appointments_page(principal: Principal) -> None:
         messages = await call(_read_notices, principal)
-        with frame(principal, 'My appointments', current_path=PATH):
+        with frame(principal, _('My appointments'), current_path=PATH):
             _notices(messages)
 
             @ui.refreshable
@@ -104,7 +98,7 @@ def _notices(messages: list[NoticeView]) -> None:
     new = [notice for notice in messages if not notice.read]
     earlier = [notice for notice in messages if notice.read]
     if new:
-        with ui.card().classes(theme.CARD + ' border-l-4 border-amber-600').mark('new-notices'):
+        with ui.card().classes(theme.CARD + ' border-s-4 border-amber-600').mark('new-notices'):
             heading(_('New messages from the clinic'))
             for notice in new:
                 _notice(notice)
@@ -140,9 +134,14 @@ def _upcoming(found: list[AppointmentView], *, error: ui.label, refresh: Refresh
                 if appointment.status is not AppointmentStatus.BOOKED:
                     continue
                 if _cutoff_passed(appointment):
-                    ui.label(_(CUTOFF_ONE) if hours == 1 else _(CUTOFF_MANY, hours=hours)).classes(theme.SUBTLE).mark(
-                        'too-late'
+                    too_late = ngettext(
+                        'Appointments can be changed or cancelled online until {n} hour before they start. Please '
+                        'call the clinic to change this one.',
+                        'Appointments can be changed or cancelled online until {n} hours before they start. Please '
+                        'call the clinic to change this one.',
+                        hours,
                     )
+                    ui.label(too_late).classes(theme.SUBTLE).mark('too-late')
                     continue
                 when = formats.moment(appointment.start)
                 move_label = _('Reschedule the appointment of {when}', when=when)
@@ -153,11 +152,15 @@ def _upcoming(found: list[AppointmentView], *, error: ui.label, refresh: Refresh
                         icon='schedule',
                         on_click=lambda a=appointment: _reschedule_dialog(a, error, refresh),
                     )
-                    move.props(f'outline no-caps aria-label="{move_label}"').mark('reschedule')
+                    move.props('outline no-caps').mark('reschedule')
+                    move.props['aria-label'] = move_label
                     cancel = ui.button(
-                        _('Cancel'), icon='event_busy', on_click=lambda a=appointment: _cancel_dialog(a, error, refresh)
+                        _('Cancel appointment'),
+                        icon='event_busy',
+                        on_click=lambda a=appointment: _cancel_dialog(a, error, refresh),
                     )
-                    cancel.props(f'flat no-caps color=negative aria-label="{cancel_label}"').mark('cancel')
+                    cancel.props('flat no-caps color=negative').mark('cancel')
+                    cancel.props['aria-label'] = cancel_label
 
 
 def _past(found: list[AppointmentView]) -> None:
@@ -212,7 +215,8 @@ async def _reschedule_dialog(appointment: AppointmentView, page_error: ui.label,
         chosen['slot'] = None
         choice.text = _('No new time chosen yet.')
         dialog.confirm_button.disable()
-        loading = ui.spinner(size='lg').props(f'aria-label="{_("Loading free times")}"').mark('loading-slots')
+        loading = ui.spinner(size='lg').mark('loading-slots')
+        loading.props['aria-label'] = _('Loading free times')
         try:
             slots = await call(availability.free_slots, appointment.doctor_id)
         except NotFound as failure:

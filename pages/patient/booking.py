@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import timedelta
 
 from nicegui import ui
 
@@ -12,7 +12,7 @@ from hms.domain.enums import Role
 from hms.domain.errors import DomainError, InvalidInput, NotFound, SlotTaken
 from hms.domain.scheduling import BookingIn
 from hms.domain.validation import parse
-from hms.i18n import _
+from hms.i18n import N_, _, ngettext
 from hms.services import appointments, availability, departments, doctors
 from hms.services.principal import Principal
 from hms.services.views import AppointmentView, DepartmentView, DoctorView, SlotView
@@ -21,30 +21,32 @@ from ..components import forms
 from ..components.dialogs import Answer, ConfirmDialog
 from ..components.sections import facts, section
 from ..components.slots import SlotPicker
-from ..ui import formats, theme
+from ..ui import dates, formats, theme
 from ..ui.access import role_page
 from ..ui.actions import acting
 from ..ui.frame import frame
 from ..ui.services import call, find
 
 SEARCH_PATH = '/patient/doctors'
-NO_SUCH_DOCTOR = 'No such doctor: this doctor does not exist or is not taking bookings.'
+NO_SUCH_DOCTOR = N_('No such doctor: this doctor does not exist or is not taking bookings.')
 Booked = AppointmentView | SlotTaken  # booked, or someone was quicker
-NO_MATCH = 'No doctors match your search. Try another name or specialization, another date, or "All specializations".'
+NO_MATCH = N_(
+    'No doctors match your search. Try another name or specialization, another date, or "All specializations".'
+)
 
 
 def create() -> None:
     @role_page(SEARCH_PATH, Role.PATIENT)
     async def doctors_page(principal: Principal) -> None:
         all_departments = await call(departments.list_departments)
-        with frame(principal, 'Find a doctor', current_path=SEARCH_PATH):
+        with frame(principal, _('Find a doctor'), current_path=SEARCH_PATH):
             await _search_panel(all_departments)
 
     @role_page(SEARCH_PATH + '/{doctor_id}', Role.PATIENT)
     async def doctor_page(principal: Principal, doctor_id: str) -> None:
         doctor = await find(doctor_id, lambda number: call(doctors.get_doctor, number))
         if doctor is None:
-            with frame(principal, 'No such doctor', current_path=SEARCH_PATH):
+            with frame(principal, _('No such doctor'), current_path=SEARCH_PATH):
                 forms.banner(_(NO_SUCH_DOCTOR))
                 ui.button(_('Find a doctor'), icon='search', on_click=lambda: ui.navigate.to(SEARCH_PATH))
             return
@@ -87,14 +89,11 @@ async def _search_panel(all_departments: list[DepartmentView]) -> None:
         with ui.row().classes('w-full items-start gap-2'):
             text = ui.input(_('Name or specialization')).props('outlined clearable type=search')
             text.classes('flex-1 min-w-[14rem]')
-            day = (
-                ui.input(_('Has a free slot on'))
-                .props(
-                    f'type=date outlined clearable min={first.isoformat()} max={last.isoformat()} '
-                    f'hint="{_("Any day of the next {days} days", days=settings.booking_horizon_days)}"'
-                )
-                .classes('min-w-[12rem]')
+            day = dates.date_input(_('Has a free slot on'), first=first, last=last).props('outlined clearable')
+            day.props['hint'] = ngettext(
+                'Any day of the next {n} day', 'Any day of the next {n} days', settings.booking_horizon_days
             )
+            day.classes('min-w-[12rem]')
             ui.button(_('Search'), icon='search', on_click=search).classes('mt-2')
         text.on('keydown.enter', search)
         day.on('keydown.enter', search)
@@ -105,9 +104,9 @@ async def _search_panel(all_departments: list[DepartmentView]) -> None:
         free_on = None
         if day.value:
             try:
-                free_on = date.fromisoformat(day.value)
-            except ValueError:
-                day.error = _('Enter a date like 2026-03-03.')
+                free_on = dates.parse(day.value)
+            except ValueError as wrong:
+                day.error = str(wrong)
                 return
         searching.set_visibility(True)
         try:
@@ -126,7 +125,8 @@ async def _search_panel(all_departments: list[DepartmentView]) -> None:
         chips.refresh()
         await results.refresh()
 
-    searching = ui.linear_progress(show_value=False).props(f'indeterminate aria-label="{_("Searching")}"')
+    searching = ui.linear_progress(show_value=False).props('indeterminate')
+    searching.props['aria-label'] = _('Searching')
     searching.classes('w-full')
     searching.mark('searching').set_visibility(False)
     with ui.column().classes('w-full gap-3').props('aria-live=polite'):
@@ -139,18 +139,18 @@ def _doctor_list(found: list[DoctorView], *, filtered: bool) -> None:
             theme.SUBTLE
         ).mark('no-doctors')
         return
-    ui.label(_('1 doctor') if len(found) == 1 else _('{count} doctors', count=len(found))).classes(theme.SUBTLE)
+    ui.label(ngettext('{n} doctor', '{n} doctors', len(found))).classes(theme.SUBTLE)
     for doctor in found:
         with ui.card().classes('w-full p-3 gap-1').mark(f'doctor-{doctor.id}'):
             ui.link(doctor.name, f'{SEARCH_PATH}/{doctor.id}').classes('text-lg font-medium')
-            years = _('{years} years of experience', years=doctor.experience_years)
+            years = ngettext('{n} year of experience', '{n} years of experience', doctor.experience_years)
             ui.label(f'{doctor.department_name} · {years}')
             if doctor.qualifications:
                 ui.label(doctor.qualifications).classes(theme.SUBTLE)
             path = f'{SEARCH_PATH}/{doctor.id}'
-            ui.button(_('See free times'), icon='event', on_click=lambda p=path: ui.navigate.to(p)).props(
-                f'outline no-caps aria-label="{_("See free times of {name}", name=doctor.name)}"'
-            )
+            see_times = ui.button(_('See free times'), icon='event', on_click=lambda p=path: ui.navigate.to(p))
+            see_times.props('outline no-caps')
+            see_times.props['aria-label'] = _('See free times of {name}', name=doctor.name)
 
 
 # --- One doctor: profile and booking ---------------------------------------------------------------------------------
@@ -162,8 +162,8 @@ def _profile(doctor: DoctorView) -> None:
         facts(
             [
                 (_('Qualifications'), doctor.qualifications or '-'),
-                (_('Experience'), _('{years} years', years=doctor.experience_years)),
-                (_('Consultation'), _('{minutes} minutes', minutes=doctor.consultation_minutes)),
+                (_('Experience'), ngettext('{n} year', '{n} years', doctor.experience_years)),
+                (_('Consultation'), ngettext('{n} minute', '{n} minutes', doctor.consultation_minutes)),
             ]
         )
         if doctor.bio:
@@ -172,7 +172,7 @@ def _profile(doctor: DoctorView) -> None:
 
 async def _booking_panel(doctor: DoctorView) -> None:
     horizon = app_context.get().settings.booking_horizon_days
-    with section(_('Free times in the next {days} days', days=horizon)):
+    with section(ngettext('Free times in the next {n} day', 'Free times in the next {n} days', horizon)):
         ui.label(_('Choose a time to book it; you can add a reason before confirming.')).classes(theme.SUBTLE)
         error = forms.banner()
 
@@ -183,7 +183,11 @@ async def _booking_panel(doctor: DoctorView) -> None:
             except NotFound:
                 error.text = _(NO_SUCH_DOCTOR)
                 return
-            empty = _('No free slots in the next {days} days — try another doctor.', days=horizon)
+            empty = ngettext(
+                'No free slots in the next {n} day — try another doctor.',
+                'No free slots in the next {n} days — try another doctor.',
+                horizon,
+            )
             SlotPicker(found, lambda slot: _confirm(doctor, slot, error, slots.refresh), empty=empty)
             if not found:
                 ui.link(_('Find another doctor'), SEARCH_PATH)
@@ -208,7 +212,7 @@ def _confirm(
     with dialog:
         ui.label(formats.moment(slot.start)).classes('text-base font-medium')
         minutes = int((slot.end - slot.start) / timedelta(minutes=1))
-        length = _('{minutes} minutes', minutes=minutes)
+        length = ngettext('{n} minute', '{n} minutes', minutes)
         ui.label(f'{doctor.name} · {doctor.department_name} · {length}').classes(theme.SUBTLE)
         error = forms.banner()
         reason = ui.textarea(_('Reason for the visit (optional)')).props('outlined autogrow maxlength=500 counter')

@@ -29,7 +29,7 @@ def create() -> None:
     @role_page('/patient', Role.PATIENT)
     async def patient_home(principal: Principal) -> None:
         data = await call(_overview, principal)
-        with frame(principal, 'My health', current_path='/patient'):
+        with frame(principal, _('My health'), current_path='/patient'):
             with section():
                 ui.label(_('Welcome, {name}', name=principal.name)).classes('text-lg font-medium')
                 ui.label(_('Book a visit, and see your upcoming appointments and messages from the clinic.')).classes(
@@ -72,7 +72,7 @@ def _panels(data: _Overview) -> None:
         else:
             ui.label(_('No doctors are taking bookings yet. Please call the clinic.')).classes(theme.SUBTLE)
     if data.unread:
-        with ui.card().classes(theme.CARD + ' border-l-4 border-amber-600').mark('unread-notices'):
+        with ui.card().classes(theme.CARD + ' border-s-4 border-amber-600').mark('unread-notices'):
             heading(_('New messages from the clinic'))
             for notice in data.unread:
                 ui.label(notice.subject).classes('font-medium')

@@ -9,7 +9,7 @@ from hms.domain.enums import Role
 from hms.domain.errors import DomainError
 from hms.domain.records import BLOOD_GROUPS, EmailChange, ProfilePatch
 from hms.domain.validation import parse
-from hms.i18n import _
+from hms.i18n import N_, _
 from hms.services import profile, records
 from hms.services.principal import Principal
 from hms.services.profile import ProfileView
@@ -18,32 +18,31 @@ from hms.services.records import AccessEntry
 from ..components import forms
 from ..components.sections import section
 from ..components.tables import columns
-from ..ui import formats, theme
+from ..ui import dates, formats, theme
 from ..ui.access import role_page
 from ..ui.actions import attempt
 from ..ui.frame import frame
 from ..ui.services import call
 
 PATH = '/patient/profile'
-ACCESS_INTRO = (
+ACCESS_INTRO = N_(
     'Every time someone opened or changed your medical record, newest first: the doctors who treat you, the clinic '
     'administrator, and you.'
 )
-ACCESS_EMPTY = (
+ACCESS_EMPTY = N_(
     'Nobody has opened your record yet. Entries appear here when a doctor or the clinic looks at your history.'
 )
 ACCESS_PATH = '/patient/access-log'
-BLOOD_GROUP_OPTIONS = {'': 'Not known', **{group: group for group in BLOOD_GROUPS}}
+BLOOD_GROUP_OPTIONS = {'': N_('Not known'), **{group: group for group in BLOOD_GROUPS}}
 REQUIRED = ('name', 'dob', 'gender', 'phone')
-ROLE_LABELS = {Role.ADMIN.value: 'Clinic administrator', Role.DOCTOR.value: 'Doctor', Role.PATIENT.value: 'Patient'}
-ACCESS_COLUMNS = columns(('at', 'When'), ('who', 'Who'), ('role', 'Role'), ('action', 'What'))
+ACCESS_COLUMNS = columns(('at', N_('When')), ('who', N_('Who')), ('role', N_('Role')), ('action', N_('What')))
 
 
 def create() -> None:
     @role_page(PATH, Role.PATIENT)
     async def profile_page(principal: Principal) -> None:
         mine = await call(profile.get_profile, principal)
-        with frame(principal, 'My profile', current_path=PATH):
+        with frame(principal, _('My profile'), current_path=PATH):
             email = _email_card(mine)
             _profile_form(mine)
             _email_form(email)
@@ -52,7 +51,7 @@ def create() -> None:
     @role_page(ACCESS_PATH, Role.PATIENT)
     async def access_log_page(principal: Principal) -> None:
         entries = await call(records.access_log, principal)
-        with frame(principal, 'Who looked at my record', current_path=ACCESS_PATH):
+        with frame(principal, _('Who looked at my record'), current_path=ACCESS_PATH):
             _access_table(entries)
 
 
@@ -67,17 +66,17 @@ def _email_card(mine: ProfileView) -> ui.label:
 
 
 def _profile_form(mine: ProfileView) -> None:
-    today = clock.now().date().isoformat()
+    today = clock.now().date()
     with section(_('Personal details'), marker='profile-form') as card:
         error = forms.banner()
-        genders = {value: _(label) for value, label in theme.GENDER_LABELS.items()}
+        genders = theme.gender_options()
         blood_groups = {value: _(label) for value, label in BLOOD_GROUP_OPTIONS.items()}
         allergy_hint = _('Medicines, foods or materials; leave empty if none.')
         contact_hint = _('Name and phone of someone to call; optional.')
         fields: dict[str, ui.input | ui.select] = {
             'name': ui.input(_('Full name'), value=mine.name).props('outlined maxlength=120 autocomplete=name'),
-            'dob': ui.input(_('Date of birth'), value=mine.dob.isoformat()).props(
-                f'outlined type=date max={today} autocomplete=bday'
+            'dob': dates.date_input(_('Date of birth'), mine.dob, last=today, years_first=True).props(
+                'outlined autocomplete=bday'
             ),
             'gender': ui.select(genders, label=_('Gender'), value=mine.gender.value).props('outlined'),
             'phone': ui.input(_('Phone'), value=mine.phone).props('outlined type=tel autocomplete=tel'),
@@ -88,17 +87,22 @@ def _profile_form(mine: ProfileView) -> None:
                 'outlined'
             ),
             'allergies': ui.textarea(_('Allergies'), value=mine.allergies or '').props(
-                f'outlined autogrow maxlength=2000 hint="{allergy_hint}"'
+                'outlined autogrow maxlength=2000'
             ),
             'emergency_contact': ui.input(_('Emergency contact'), value=mine.emergency_contact or '').props(
-                f'outlined maxlength=300 hint="{contact_hint}"'
+                'outlined maxlength=300'
             ),
         }
+        fields['allergies'].props['hint'] = allergy_hint
+        fields['emergency_contact'].props['hint'] = contact_hint
         for element in fields.values():
             element.classes('w-full')
 
         async def save() -> None:
             data = forms.stripped(fields)
+            if not _date_readable(fields['dob'], fields):
+                return
+            data['dob'] = dates.iso(data['dob'])
             saved = await forms.attempt(
                 lambda actor: call(profile.update_profile, actor, parse(ProfilePatch, data)),
                 path=PATH,
@@ -113,6 +117,17 @@ def _profile_form(mine: ProfileView) -> None:
 
         ui.button(_('Save my details'), icon='save', on_click=save).props('no-caps').mark('save-profile')
         forms.enter_submits(card, save)
+
+
+def _date_readable(field: ui.input | ui.select, fields: dict[str, ui.input | ui.select]) -> bool:
+    """A typed date that is no date is said under its field, in the words of the field's format."""
+    try:
+        dates.parse(field.value)
+    except ValueError as wrong:
+        forms.clear_errors(fields)
+        field.error = str(wrong)
+        return False
+    return True
 
 
 def _email_form(current: ui.label) -> None:
@@ -161,7 +176,7 @@ def _access_table(entries: list[AccessEntry]) -> None:
             'id': index,
             'at': formats.moment(entry.at),
             'who': entry.who,
-            'role': _(ROLE_LABELS.get(entry.role, entry.role or '-')),
+            'role': theme.role_label(entry.role) if entry.role else '-',
             'action': entry.action,
         }
         for index, entry in enumerate(entries)

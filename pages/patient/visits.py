@@ -5,7 +5,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from hms.domain.enums import Role
-from hms.i18n import _
+from hms.i18n import N_, _
 from hms.services import records
 from hms.services.exports import ExportKind
 from hms.services.principal import Principal
@@ -18,7 +18,7 @@ from ..ui.frame import frame
 from ..ui.services import call
 
 PATH = '/patient/visits'
-INTRO = (
+INTRO = N_(
     'What your doctors found, prescribed and advised at each visit. To change or cancel an upcoming appointment, '
     'use My appointments.'
 )
@@ -28,15 +28,15 @@ def create() -> None:
     @role_page(PATH, Role.PATIENT)
     async def visits_page(principal: Principal) -> None:
         history = await call(records.my_history, principal)
-        with frame(principal, 'My visits', current_path=PATH):
+        with frame(principal, _('My visits'), current_path=PATH):
             ui.label(_(INTRO)).classes(theme.SUBTLE)
-            empty = 'No upcoming appointments. Use "Find a doctor" in the menu to book one.'
+            empty = _('No upcoming appointments. Use "Find a doctor" in the menu to book one.')
             upcoming_appointments(history.upcoming, empty=empty)
             # The service leaves private notes out for the patient (None); they are never shown here either.
             visit_history(
                 history.visits,
                 private=False,
-                title='Past visits',
-                empty='No completed visits yet. After a visit, the record your doctor writes appears here.',
+                title=_('Past visits'),
+                empty=_('No completed visits yet. After a visit, the record your doctor writes appears here.'),
             )
-            await export_panel(principal, [ExportKind.MY_HISTORY], title='Download my treatment history')
+            await export_panel(principal, [ExportKind.MY_HISTORY], title=_('Download my treatment history'))

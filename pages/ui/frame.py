@@ -1,4 +1,5 @@
-"""The common frame of every signed-in page: header with the clinic's name, the role's navigation, the user, logout."""
+"""The common frame of every signed-in page: header with the clinic's name, the role's navigation, the user, the
+language and colour theme menus, logout."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from contextlib import contextmanager
 from nicegui import app, background_tasks, ui
 
 from hms import context as app_context
-from hms.domain.enums import Role
+from hms import i18n as hms_i18n
 from hms.domain.errors import DomainError
 from hms.i18n import _
 from hms.services import preferences
@@ -16,7 +17,7 @@ from hms.services.principal import Principal
 
 from . import status_banner, theme
 from .actions import attempt
-from .i18n import LANGUAGE_KEY
+from .i18n import LANGUAGE_KEY, language, language_menu
 from .navigation import NAVIGATION
 from .services import call
 from .session import current_principal
@@ -32,29 +33,31 @@ THEME_ICONS = {'auto': 'brightness_auto', 'light': 'light_mode', 'dark': 'dark_m
 
 @contextmanager
 def frame(principal: Principal, title: str, *, current_path: str = '') -> Iterator[None]:
-    """Enter to build a page inside the frame; the caller has already checked access."""
+    """Enter to build a page inside the frame; the caller has already checked access. ``title`` is translated here
+    (pass it marked: ``_('My account')``; a translated text or a name passes through unchanged)."""
     theme.apply()
     clinic = app_context.get().settings.clinic_name
     title = _(title)
     ui.page_title(f'{title} · {clinic}')
     display = _ThemeChoice(principal, current_path)
     with ui.header(elevated=True).classes('items-center gap-2 px-3 py-2 bg-primary'):
-        menu = ui.button(icon='menu').props(f'flat round color=white aria-label="{_("Open navigation")}"')
-        menu.classes('lg:hidden')
+        menu = ui.button(icon='menu').props('flat round color=white').classes('lg:hidden')
+        menu.props['aria-label'] = _('Open navigation')
         ui.link(clinic, '/').classes('text-lg font-semibold text-white no-underline')
         ui.space()
         ui.label(principal.name).classes('text-white text-sm max-sm:hidden').props('data-testid=user-name')
-        if principal.role is Role.PATIENT:  # the pages translated so far are the patient's
-            display.language_button()
+        language_menu(display.choose_language)
         display.button()
         # On a phone only the icon: with the language and theme buttons the label would push the header to two rows.
         sign_out = _('Sign out')
-        with ui.button(icon='logout', on_click=lambda: ui.navigate.to('/logout')).props(
-            f'flat color=white no-caps aria-label="{sign_out}"'
-        ):
-            ui.label(sign_out).classes('pl-2 max-sm:hidden')
+        leave = ui.button(icon='logout', on_click=lambda: ui.navigate.to('/logout')).props('flat color=white no-caps')
+        leave.props['aria-label'] = sign_out
+        with leave:
+            ui.label(sign_out).classes('ps-2 max-sm:hidden')
     with ui.left_drawer(bordered=True).props('breakpoint=1024 width=220').classes('p-0') as drawer:
-        with ui.list().classes('w-full').props(f'role=navigation aria-label="{_("Main navigation")}"'):
+        navigation = ui.list().classes('w-full').props('role=navigation')
+        navigation.props['aria-label'] = _('Main navigation')
+        with navigation:
             for item in NAVIGATION[principal.role]:
                 active = item.path == current_path
                 with ui.item(on_click=lambda path=item.path: ui.navigate.to(path)).props(
@@ -72,10 +75,12 @@ def frame(principal: Principal, title: str, *, current_path: str = '') -> Iterat
 
 
 class _ThemeChoice:
-    """The page's dark mode, set from the user's remembered theme, and the header menu that changes it."""
+    """The page's dark mode, set from the user's remembered theme, and the header menu that changes it; the check that
+    the page speaks the account's language, and the saving of a new choice."""
 
     def __init__(self, principal: Principal, current_path: str) -> None:
         self.principal, self.path = principal, current_path or '/'
+        self.language = language()  # what this page was built in
         self.storage = app.storage.user  # kept: the check below runs outside the page's request
         cached = self.storage.get(THEME_CACHE_KEY) or {}
         self.theme = cached.get('theme', 'auto') if cached.get('user_id') == principal.user_id else 'auto'
@@ -93,22 +98,9 @@ class _ThemeChoice:
                     ui.menu_item(_(label), on_click=lambda value=value: self.choose(value)).mark(f'theme-{value}')
         self._label()
 
-    def language_button(self) -> None:
-        name = preferences.LANGUAGES[self.storage.get(LANGUAGE_KEY, 'en')]
-        with (
-            ui.button(icon='translate')
-            .props(f'flat round color=white aria-label="{_("Language: {name}. Change", name=name)}"')
-            .mark('language-menu')
-        ):
-            ui.tooltip(_('Language'))
-            with ui.menu():
-                for value, label in preferences.LANGUAGES.items():
-                    item = ui.menu_item(label, on_click=lambda value=value: self.choose_language(value))
-                    item.props(f'lang={value}').mark(f'language-{value}')
-
     def _label(self) -> None:
         name = _(preferences.THEMES[self.theme])
-        self.menu_button.props(f'aria-label="{_("Colour theme: {name}. Change", name=name)}"')
+        self.menu_button.props['aria-label'] = _('Colour theme: {name}. Change', name=name)
         self.tip.text = _('Colour theme: {name}', name=name)
 
     def show(self, theme_name: str) -> None:
@@ -127,7 +119,10 @@ class _ThemeChoice:
             return
         if remembered.theme != self.theme or self.storage.get(THEME_CACHE_KEY) is None:
             self.show(remembered.theme)
-        if remembered.language != self.storage.get(LANGUAGE_KEY, 'en'):  # first page in this browser: rebuild it
+        # The account's language wins over this browser's (chosen in another browser meanwhile, or this page was
+        # built before the browser knew it): keep it here and build the page again in it. The pseudo-locale (a
+        # developer's or the page walk's view) is left alone.
+        if self.language not in (remembered.language, hms_i18n.PSEUDO):
             self.storage[LANGUAGE_KEY] = remembered.language
             with self.dark:
                 ui.navigate.reload()
@@ -140,8 +135,9 @@ class _ThemeChoice:
         name = _(preferences.THEMES[saved.theme])
         ui.notify(_('Colour theme: {name}. We will remember it when you sign in again.', name=name), type='positive')
 
-    async def choose_language(self, language: str) -> None:
-        saved = await attempt(lambda actor: call(preferences.set_language, actor, language), path=self.path)
+    async def choose_language(self, code: str) -> None:
+        """Signed in, the language is the account's: saved there, then the page is built again in it."""
+        saved = await attempt(lambda actor: call(preferences.set_language, actor, code), path=self.path)
         if saved is None:
             return
         self.storage[LANGUAGE_KEY] = saved.language
@@ -155,7 +151,7 @@ async def _end_if_session_expired() -> None:
 
 def forbidden(principal: Principal) -> None:
     """The 403 page: signed in, but this page belongs to another role."""
-    with frame(principal, 'Not allowed'):
+    with frame(principal, _('Not allowed')):
         ui.label(_('You do not have access to this page.')).classes('text-lg')
         ui.label(_('This page belongs to another role. Use the navigation to get back to your own pages.')).classes(
             theme.SUBTLE

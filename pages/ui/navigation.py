@@ -1,10 +1,12 @@
-"""The navigation of each role (later features add their entries here)."""
+"""The navigation of each role (later features add their entries here). Labels are marked for the catalogue and
+translated where the frame shows them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from hms.domain.enums import Role
+from hms.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -16,34 +18,34 @@ class NavItem:
 
 NAVIGATION: dict[Role, list[NavItem]] = {
     Role.ADMIN: [
-        NavItem('Dashboard', '/admin', 'dashboard'),
-        NavItem('Departments', '/admin/departments', 'apartment'),
-        NavItem('Doctors', '/admin/doctors', 'medical_services'),
-        NavItem('Patients', '/admin/patients', 'groups'),
-        NavItem('Appointments', '/admin/appointments', 'event'),
-        NavItem('Jobs', '/admin/jobs', 'schedule'),
-        NavItem('Outbox', '/admin/outbox', 'outbox'),
-        NavItem('Audit log', '/admin/audit', 'policy'),
-        NavItem('Exports', '/exports', 'download'),
-        NavItem('My account', '/profile', 'person'),
-        NavItem('Sign-in security', '/account/security', 'security'),
+        NavItem(N_('Dashboard'), '/admin', 'dashboard'),
+        NavItem(N_('Departments'), '/admin/departments', 'apartment'),
+        NavItem(N_('Doctors'), '/admin/doctors', 'medical_services'),
+        NavItem(N_('Patients'), '/admin/patients', 'groups'),
+        NavItem(N_('Appointments'), '/admin/appointments', 'event'),
+        NavItem(N_('Jobs'), '/admin/jobs', 'schedule'),
+        NavItem(N_('Outbox'), '/admin/outbox', 'outbox'),
+        NavItem(N_('Audit log'), '/admin/audit', 'policy'),
+        NavItem(N_('Exports'), '/exports', 'download'),
+        NavItem(N_('My account'), '/profile', 'person'),
+        NavItem(N_('Sign-in security'), '/account/security', 'security'),
     ],
     Role.DOCTOR: [
-        NavItem('My day', '/doctor', 'today'),
-        NavItem('My patients', '/doctor/patients', 'groups'),
-        NavItem('Availability', '/doctor/availability', 'event_available'),
-        NavItem('Exports', '/exports', 'download'),
-        NavItem('My account', '/profile', 'person'),
-        NavItem('Sign-in security', '/account/security', 'security'),
+        NavItem(N_('My day'), '/doctor', 'today'),
+        NavItem(N_('My patients'), '/doctor/patients', 'groups'),
+        NavItem(N_('Availability'), '/doctor/availability', 'event_available'),
+        NavItem(N_('Exports'), '/exports', 'download'),
+        NavItem(N_('My account'), '/profile', 'person'),
+        NavItem(N_('Sign-in security'), '/account/security', 'security'),
     ],
     Role.PATIENT: [
-        NavItem('Home', '/patient', 'home'),
-        NavItem('Find a doctor', '/patient/doctors', 'search'),
-        NavItem('My appointments', '/patient/appointments', 'event'),
-        NavItem('My visits', '/patient/visits', 'medical_information'),
-        NavItem('Profile', '/patient/profile', 'badge'),
-        NavItem('Who looked at my record', '/patient/access-log', 'visibility'),
-        NavItem('Exports', '/exports', 'download'),
-        NavItem('My account', '/profile', 'person'),
+        NavItem(N_('Home'), '/patient', 'home'),
+        NavItem(N_('Find a doctor'), '/patient/doctors', 'search'),
+        NavItem(N_('My appointments'), '/patient/appointments', 'event'),
+        NavItem(N_('My visits'), '/patient/visits', 'medical_information'),
+        NavItem(N_('Profile'), '/patient/profile', 'badge'),
+        NavItem(N_('Who looked at my record'), '/patient/access-log', 'visibility'),
+        NavItem(N_('Exports'), '/exports', 'download'),
+        NavItem(N_('My account'), '/profile', 'person'),
     ],
 }

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from nicegui import app
 
 from hms import context as app_context
+from hms import i18n
+from hms.i18n import _
 
 from . import theme
+from .i18n import QUASAR_LANGUAGES
 
 STATIC = Path(__file__).parent / 'static'
 ICONS = {  # file -> (sizes, purpose); drawn once and committed (white cross on the clinic's teal)
@@ -20,11 +24,13 @@ ICONS = {  # file -> (sizes, purpose); drawn once and committed (white cross on 
 
 
 def manifest(icon_urls: dict[str, str]) -> dict[str, object]:
+    """The manifest in the current language (the installing browser's)."""
     clinic = app_context.get().settings.clinic_name
     return {
         'name': clinic,
         'short_name': clinic[:12],
-        'description': f'Appointments, visits and records at {clinic}',
+        'description': _('Appointments, visits and records at {clinic}', clinic=clinic),
+        'lang': QUASAR_LANGUAGES.get(i18n.current_language(), 'en-GB'),
         'start_url': '/',
         'scope': '/',
         'display': 'standalone',
@@ -43,5 +49,9 @@ def create() -> None:
     theme.APPLE_TOUCH_ICON = icon_urls['icon-192.png']
 
     @app.get(theme.MANIFEST_PATH, include_in_schema=False)
-    def web_manifest() -> JSONResponse:
-        return JSONResponse(manifest(icon_urls), media_type='application/manifest+json')
+    def web_manifest(request: Request) -> JSONResponse:
+        # Browsers fetch a manifest without cookies, so the choice kept in this browser's storage is out of reach:
+        # the installing browser's own languages decide, else the clinic's default.
+        with i18n.use_language(i18n.negotiate(request.headers.get('accept-language'))):
+            body = manifest(icon_urls)
+        return JSONResponse(body, media_type='application/manifest+json', headers={'Vary': 'Accept-Language'})

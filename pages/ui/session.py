@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from nicegui import app, context
 
+from hms import i18n
 from hms.domain.enums import Role, SessionKind
-from hms.domain.errors import AccountBlocked, NotAuthenticated
+from hms.domain.errors import AccountBlocked, DomainError, NotAuthenticated
 from hms.domain.schemas import Credentials
-from hms.services import accounts
+from hms.services import accounts, preferences
 from hms.services.principal import Principal
 
+from .i18n import language, remember
 from .services import call
 
 TOKEN_KEY = 'session_token'  # noqa: S105 - a storage key, not a secret
@@ -43,7 +45,7 @@ async def sign_in(
     email: str, password: str, *, totp_code: str | None = None, recovery_code: str | None = None
 ) -> Principal:
     """Check the credentials (and the second step's code, for accounts that have one) and bind a brand-new server
-    session to this browser."""
+    session to this browser, which from now on speaks the account's language."""
     result = await call(
         accounts.login,
         Credentials(email=email, password=password),
@@ -53,7 +55,20 @@ async def sign_in(
         recovery_code=recovery_code,
     )
     app.storage.user[TOKEN_KEY] = result.token
+    await _speak_the_accounts_language(result.principal)
     return result.principal
+
+
+async def _speak_the_accounts_language(principal: Principal) -> None:
+    """The account's language wins over the one chosen on the sign-in page (the frame checks again on every page);
+    the pseudo-locale, a developer's view, stays."""
+    if language() == i18n.PSEUDO:
+        return
+    try:
+        chosen = await call(preferences.get, principal)
+    except DomainError:
+        return
+    remember(chosen.language)
 
 
 async def sign_out() -> None:

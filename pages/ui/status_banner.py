@@ -15,12 +15,13 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from hms import context as app_context
+from hms.i18n import N_, _
 
 from . import theme
 
 PROBE_EVERY_SECONDS = 5.0  # a page build asks Redis at most this often (per process), and never waits long
 PROBE_TIMEOUT_SECONDS = 0.5
-MESSAGE = (
+MESSAGE = N_(
     'Background jobs are delayed: emails, reminders and exports will go out once the job service is back. '
     'Booking, records and everything else on these pages work as usual.'
 )
@@ -32,7 +33,7 @@ _last: dict[str, tuple[float, bool]] = {}  # Redis URL -> (when checked, reachab
 def show() -> None:
     """Called by the frame: the banner, when background jobs are delayed (nothing otherwise)."""
     if jobs_delayed():
-        ui.label(MESSAGE).classes(theme.INFO_BANNER).props('role=status').mark('jobs-delayed')
+        ui.label(_(MESSAGE)).classes(theme.INFO_BANNER).props('role=status').mark('jobs-delayed')
 
 
 def jobs_delayed() -> bool:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from hms.i18n import N_, _
+
+from . import i18n
+
 PRIMARY = '#0f766e'  # teal 700: calm, clinical, AA contrast on white (and white text on it)
 PRIMARY_ON_DARK = '#5eead4'  # teal 300: links and active items on dark surfaces (teal 700 is too dim there)
 SECONDARY = '#334155'
@@ -58,7 +62,9 @@ APPLE_TOUCH_ICON = ''  # set by pwa.create() to the served icon's URL
 
 
 def apply() -> None:
-    """Colours, the app's own CSS and the head tags that make the site installable; every page calls it first."""
+    """The page's language (``<html lang>``, Quasar's texts), colours, the app's own CSS and the head tags that make
+    the site installable; every page calls it first."""
+    i18n.apply_to_page()
     ui.colors(
         primary=PRIMARY, secondary=SECONDARY, accent=ACCENT, positive=POSITIVE, negative=NEGATIVE, warning=WARNING
     )
@@ -81,7 +87,42 @@ def _luminance(colour: str) -> float:
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
 
-# How each appointment status and gender reads on every page and chart (keys are the stored values; enum members
-# match too).
-STATUS_LABELS = {'booked': 'Booked', 'completed': 'Completed', 'cancelled': 'Cancelled', 'no_show': 'No-show'}
-GENDER_LABELS = {'female': 'Female', 'male': 'Male', 'other': 'Other', 'undisclosed': 'Prefer not to say'}
+# How each appointment status, gender and role reads on every page and chart (keys are the stored values; enum
+# members match too). Marked for the catalogue: translate where shown, `_(theme.STATUS_LABELS[status])`, or use the
+# functions below.
+STATUS_LABELS = {
+    'booked': N_('Booked'),
+    'completed': N_('Completed'),
+    'cancelled': N_('Cancelled'),
+    'no_show': N_('No-show'),
+}
+GENDER_LABELS = {
+    'female': N_('Female'),
+    'male': N_('Male'),
+    'other': N_('Other'),
+    'undisclosed': N_('Prefer not to say'),
+}
+ROLE_LABELS = {'admin': N_('Clinic administrator'), 'doctor': N_('Doctor'), 'patient': N_('Patient')}
+
+
+def status_label(status: object) -> str:
+    """An appointment status in the page's language ('Booked', 'Gebucht'); unknown values as they are."""
+    return _label(STATUS_LABELS, status)
+
+
+def gender_label(gender: object) -> str:
+    return _label(GENDER_LABELS, gender)
+
+
+def role_label(role: object) -> str:
+    return _label(ROLE_LABELS, role)
+
+
+def gender_options() -> dict[str, str]:
+    """The genders for a select, in the page's language."""
+    return {value: _(label) for value, label in GENDER_LABELS.items()}
+
+
+def _label(labels: dict[str, str], value: object) -> str:
+    key = str(getattr(value, 'value', value))
+    return _(labels[key]) if key in labels else key
