@@ -394,29 +394,29 @@ async def test_the_jobs_page_shows_runs_and_deliveries_and_retries(redis_url: st
     [run] = rows(user, 'runs-table')
     assert (run['job'], run['status'], run['sent'], run['failed'], run['skipped']) == (
         'Daily reminders',
-        'done',
+        'Done',
         4,
         1,
         2,
     )
     assert (run['took'], run['covers'], run['by'], run['started']) == (
         '3.0 s',
-        '2026-03-01',
+        '1 Mar 2026',
         'schedule',
         'Sun 1 Mar 2026, 08:00',
     )
     log = rows(user, 'deliveries-table')
     assert [(row['kind'], row['status'], row['failed']) for row in log] == [
-        ('report', 'Failed', True),
-        ('reminder', 'Sent', False),
+        ('Report', 'Failed', True),
+        ('Reminder', 'Sent', False),
     ]
     assert log[0]['error'] == 'SMTP 550'
     assert label_text(user, 'failed-state') == 'Failed deliveries: 1'
     [export] = rows(user, 'exports-table')
     assert (export['kind'], export['owner'], export['status'], export['rows']) == (
-        'appointments',
+        'Appointments',
         'Administrator',
-        'done',
+        'Done',
         12,
     )
     await eventually(lambda: label_text(user, 'redis-state') == 'Redis: reachable', 'Redis answers')
@@ -424,7 +424,7 @@ async def test_the_jobs_page_shows_runs_and_deliveries_and_retries(redis_url: st
 
     with user:
         next(iter(user.find(marker='filter-status').elements)).value = 'sent'  # type: ignore[attr-defined]
-    await eventually(lambda: [row['kind'] for row in rows(user, 'deliveries-table')] == ['reminder'], 'the filter')
+    await eventually(lambda: [row['kind'] for row in rows(user, 'deliveries-table')] == ['Reminder'], 'the filter')
     with user:
         next(iter(user.find(marker='filter-status').elements)).value = None  # type: ignore[attr-defined]
     await eventually(lambda: len(rows(user, 'deliveries-table')) == 2, 'no filter')

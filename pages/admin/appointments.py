@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from html import escape
 from typing import Any
 
 from nicegui import events, ui
@@ -13,43 +14,51 @@ from hms.config import Settings
 from hms.db.uow import UnitOfWork
 from hms.domain.criteria import AppointmentFilter
 from hms.domain.enums import AppointmentStatus, Role
-from hms.services import appointments, availability, departments, doctors, notices, patients
+from hms.i18n import N_, _, ngettext
+from hms.services import appointments, availability, departments, doctors, patients
 from hms.services.exports import ExportKind
 from hms.services.principal import Principal
 from hms.services.views import AppointmentView, Page, SlotView
 
-from ..components import forms
 from ..components.dialogs import ConfirmDialog
 from ..components.exports import export_panel
 from ..components.sections import section
 from ..components.slots import SlotPicker
 from ..components.tables import PagedTable, Sort, column, columns
-from ..ui import theme
+from ..ui import formats, theme
 from ..ui.access import role_page
 from ..ui.actions import acting, attempt
 from ..ui.frame import frame
 from ..ui.services import call
+from .filters import date_filter, period
 
 PATH = '/admin/appointments'
 PAGE_SIZE = 25
 NEWEST_FIRST = Sort('when', descending=True)
+GONE = N_('This appointment is no longer listed; search again.')
 COLUMNS = [
-    column('when', 'When', sortable=True),  # the only order the search knows: by time
-    *columns(('doctor', 'Doctor'), ('department', 'Department'), ('patient', 'Patient'), ('status', 'Status')),
-    *columns(('reason', 'Reason')),
-    column('actions', 'Actions', align='right', field='id'),
+    column('when', N_('When'), sortable=True),  # the only order the search knows: by time
+    *columns(
+        ('doctor', N_('Doctor')), ('department', N_('Department')), ('patient', N_('Patient')), ('status', N_('Status'))
+    ),
+    *columns(('reason', N_('Reason'))),
+    column('actions', N_('Actions'), align='right', field='id'),
 ]
 ACTIONS_SLOT = r"""
 <q-td :props="props" auto-width>
   <template v-if="props.row.booked">
-    <q-btn flat dense no-caps color="primary" icon="schedule" label="Reschedule"
+    <q-btn flat dense no-caps color="primary" icon="schedule" label="{reschedule}"
            @click="() => $parent.$emit('reschedule', props.row)" />
-    <q-btn flat dense no-caps color="negative" icon="event_busy" label="Cancel"
+    <q-btn flat dense no-caps color="negative" icon="event_busy" label="{cancel}"
            @click="() => $parent.$emit('cancel', props.row)" />
   </template>
 </q-td>
 """
-GONE = 'This appointment is no longer listed; search again.'
+
+
+def _actions_slot() -> str:
+    """A booked appointment's Reschedule and Cancel buttons, labelled in the page's language."""
+    return ACTIONS_SLOT.format(reschedule=escape(_('Reschedule')), cancel=escape(_('Cancel')))
 
 
 @dataclass(frozen=True)
@@ -75,16 +84,16 @@ def create() -> None:
     async def appointments_page(principal: Principal) -> None:
         choices = await call(_choices)
         first = await call(_find, principal, _Criteria(), 0, PAGE_SIZE, newest_first=True)
-        with frame(principal, 'Appointments', current_path=PATH):
+        with frame(principal, N_('Appointments'), current_path=PATH):
             _AppointmentsPanel(choices, first)
-            await export_panel(principal, [ExportKind.APPOINTMENTS], title='Export appointments')
+            await export_panel(principal, [ExportKind.APPOINTMENTS], title=_('Export appointments'))
 
 
 def _choices(uow: UnitOfWork, settings: Settings) -> tuple[dict[int, str], dict[int, str]]:
     """The doctors (deactivated ones too) and departments to filter by."""
     found = doctors.search_doctors(uow, settings, include_inactive=True)
     listed = departments.list_departments(uow)
-    doctor_options = {d.id: d.name if d.is_active else f'{d.name} (deactivated)' for d in found}
+    doctor_options = {d.id: d.name if d.is_active else _('{name} (deactivated)', name=d.name) for d in found}
     return doctor_options, {d.id: d.name for d in listed}
 
 
@@ -123,32 +132,39 @@ def _find(
 
 def _patient_problem(text: str, matches: Page[Any]) -> str:
     if not matches.total:
-        return f'No patient matches "{text}".'
-    named = ', '.join(f'{p.name} (ID {p.id})' for p in matches.items)
+        return _('No patient matches "{text}".', text=text)
+    named = ', '.join(_('{name} (ID {id})', name=p.name, id=p.id) for p in matches.items)
     more = ', …' if matches.total > len(matches.items) else ''
-    return f'{matches.total} patients match: {named}{more}. Type more of the name, or the patient ID.'
+    return ngettext(
+        '{n} patient matches: {names}. Type more of the name, or the patient ID.',
+        '{n} patients match: {names}. Type more of the name, or the patient ID.',
+        matches.total,
+        names=named + more,
+    )
 
 
 def _order(sort: Sort) -> str:
-    return 'oldest first' if sort.by == 'when' and not sort.descending else 'newest first'
+    return _('oldest first') if sort.by == 'when' and not sort.descending else _('newest first')
 
 
 def _describe(appointment: AppointmentView) -> str:
-    zone = app_context.get().settings.zone
-    return (
-        f'{appointment.patient_name} with {appointment.doctor_name} ({appointment.department_name}) on '
-        f'{notices.when(appointment.start, zone)}.'
+    return _(
+        '{patient} with {doctor} ({department}) on {when}.',
+        patient=appointment.patient_name,
+        doctor=appointment.doctor_name,
+        department=appointment.department_name,
+        when=formats.moment(appointment.start),
     )
 
 
 def _row(appointment: AppointmentView) -> dict[str, Any]:
     return {
         'id': appointment.id,
-        'when': notices.when(appointment.start, app_context.get().settings.zone),
+        'when': formats.moment(appointment.start),
         'doctor': appointment.doctor_name,
         'department': appointment.department_name,
         'patient': appointment.patient_name,
-        'status': theme.STATUS_LABELS[appointment.status.value],
+        'status': _(theme.STATUS_LABELS[appointment.status.value]),
         'reason': appointment.reason or '-',
         'booked': appointment.status is AppointmentStatus.BOOKED,
     }
@@ -160,22 +176,23 @@ class _AppointmentsPanel:
     def __init__(self, choices: tuple[dict[int, str], dict[int, str]], first: _Result) -> None:
         doctor_options, department_options = choices
         with section(marker='appointment-filters'):
-            ui.label(f'Dates are in the clinic time zone ({app_context.get().settings.timezone}).').classes(
-                theme.SUBTLE
-            )
+            ui.label(
+                _('Dates are in the clinic time zone ({zone}).', zone=app_context.get().settings.timezone)
+            ).classes(theme.SUBTLE)
             with ui.row().classes('w-full items-start gap-3'):
-                self.first = forms.date_input('From date', self.search)
-                self.last = forms.date_input('To date', self.search)
-                self.status = ui.select(theme.STATUS_LABELS, label='Status', clearable=True, on_change=self.search)
+                self.first = date_filter(_('From date'), self.search)
+                self.last = date_filter(_('To date'), self.search)
+                statuses = {value: _(label) for value, label in theme.STATUS_LABELS.items()}
+                self.status = ui.select(statuses, label=_('Status'), clearable=True, on_change=self.search)
                 self.status.props('outlined dense').classes('min-w-[10rem]')
             with ui.row().classes('w-full items-start gap-3'):
-                self.doctor = ui.select(doctor_options, label='Doctor', clearable=True, on_change=self.search)
+                self.doctor = ui.select(doctor_options, label=_('Doctor'), clearable=True, on_change=self.search)
                 self.doctor.props('outlined dense').classes('min-w-[12rem]')
                 self.department = ui.select(
-                    department_options, label='Department', clearable=True, on_change=self.search
+                    department_options, label=_('Department'), clearable=True, on_change=self.search
                 )
                 self.department.props('outlined dense').classes('min-w-[12rem]')
-                self.patient = ui.input('Patient (name or ID)', on_change=self.search)
+                self.patient = ui.input(_('Patient (name or ID)'), on_change=self.search)
                 self.patient.props('outlined dense clearable debounce=300').classes('min-w-[14rem] flex-1')
         self.table = PagedTable(
             'appointments',
@@ -183,19 +200,19 @@ class _AppointmentsPanel:
             self._load,
             _row,
             first=first.page,
-            empty='No appointment matches these filters. Widen the dates or clear a filter.',
+            empty=_('No appointment matches these filters. Widen the dates or clear a filter.'),
             rows_per_page=PAGE_SIZE,
             sort=NEWEST_FIRST,
             order=_order,
         )
-        self.table.add_slot('body-cell-actions', ACTIONS_SLOT)
+        self.table.add_slot('body-cell-actions', _actions_slot())
         self.table.on('cancel', self.open_cancel)
         self.table.on('reschedule', self.open_reschedule)
 
     def criteria(self) -> _Criteria | None:
         """The filters as typed, or None (with the errors shown next to the fields) when a date is unreadable."""
         self.patient.error = None
-        days = forms.period(self.first, self.last)
+        days = period(self.first, self.last)
         if days is None:
             return None
         return _Criteria(
@@ -221,18 +238,20 @@ class _AppointmentsPanel:
         await self.table.reload()
 
     def open_cancel(self, event: events.GenericEventArguments) -> None:
-        appointment = self.table.picked(event, GONE)
+        appointment = self.table.picked(event, _(GONE))
         if appointment is None:
             return
-        dialog = ConfirmDialog('Cancel appointment', 'Cancel appointment', dismiss='Keep appointment', color='negative')
+        dialog = ConfirmDialog(
+            _('Cancel appointment'), _('Cancel appointment'), dismiss=_('Keep appointment'), color='negative'
+        )
         with dialog:
             ui.label(_describe(appointment))
-            ui.label('The patient is notified with your reason, and the time becomes free for others.').classes(
+            ui.label(_('The patient is notified with your reason, and the time becomes free for others.')).classes(
                 theme.SUBTLE
             )
             dialog.banner()
             fields: dict[str, ui.input | ui.select] = {
-                'reason': ui.textarea('Reason (the patient sees it)')
+                'reason': ui.textarea(_('Reason (the patient sees it)'))
                 .props('outlined autogrow maxlength=500 autofocus')
                 .classes('w-full')
                 .mark('cancel-reason')
@@ -245,37 +264,36 @@ class _AppointmentsPanel:
                 path=PATH,
                 fields=fields,
                 required=('reason',),
-                required_message='A reason is required.',
+                required_message=_('A reason is required.'),
             )
 
-        async def cancelled(_: AppointmentView) -> None:
-            ui.notify('Appointment cancelled; the patient is notified.', type='positive')
+        async def cancelled(_cancelled: AppointmentView) -> None:
+            ui.notify(_('Appointment cancelled; the patient is notified.'), type='positive')
             await self.table.refresh()
 
         dialog.ask(cancel, then=cancelled)
 
     async def open_reschedule(self, event: events.GenericEventArguments) -> None:
-        appointment = self.table.picked(event, GONE)
+        appointment = self.table.picked(event, _(GONE))
         if appointment is None:
             return
-        slots = await attempt(lambda _: call(availability.free_slots, appointment.doctor_id), path=PATH)
+        slots = await attempt(lambda _actor: call(availability.free_slots, appointment.doctor_id), path=PATH)
         if slots is None:
             return
-        zone = app_context.get().settings.zone
         chosen: dict[str, datetime] = {}
-        dialog = ConfirmDialog('Reschedule appointment', 'Move appointment', dismiss='Keep the time')
+        dialog = ConfirmDialog(_('Reschedule appointment'), _('Move appointment'), dismiss=_('Keep the time'))
         with dialog:
             ui.label(_describe(appointment))
             dialog.banner()
             if not slots:
-                ui.label(f'{appointment.doctor_name} has no free time in the booking period.').classes(
+                ui.label(_('{doctor} has no free time in the booking period.', doctor=appointment.doctor_name)).classes(
                     theme.INFO_BANNER
                 )
-            choice = ui.label('Choose a new time below.').classes('font-medium').mark('new-time')
+            choice = ui.label(_('Choose a new time below.')).classes('font-medium').mark('new-time')
 
             def pick(slot: SlotView) -> None:
                 chosen['start'] = slot.start
-                choice.text = f'New time: {notices.when(slot.start, zone)}'
+                choice.text = _('New time: {when}', when=formats.moment(slot.start))
                 dialog.confirm_button.enable()
 
             with ui.column().classes('w-full gap-2 max-h-[50vh] overflow-auto'):
@@ -291,6 +309,6 @@ class _AppointmentsPanel:
 
         moved = await dialog.ask(move)
         if moved is not None:
-            when = notices.when(moved.start, zone)
-            ui.notify(f'Appointment moved to {when}; the patient is notified.', type='positive')
+            when = formats.moment(moved.start)
+            ui.notify(_('Appointment moved to {when}; the patient is notified.', when=when), type='positive')
             await self.table.refresh()

@@ -17,32 +17,33 @@ from hms.db.uow import UnitOfWork
 from hms.domain.criteria import AuditFilter
 from hms.domain.enums import Role
 from hms.domain.errors import DomainError
-from hms.services import audit, notices
+from hms.i18n import N_, _, ngettext
+from hms.services import audit
 from hms.services.audit import AuditView
 from hms.services.principal import Principal
 from hms.services.views import Page
 
-from ..components import forms
 from ..components.sections import heading, section
 from ..components.tables import PagedTable, Sort, columns
-from ..ui import theme
+from ..ui import formats, theme
 from ..ui.access import role_page
 from ..ui.actions import acting
 from ..ui.frame import frame
 from ..ui.services import call
+from .filters import date_filter, period
 
 PATH = '/admin/audit'
 PAGE_SIZE = 50
-RESULT_OPTIONS = {'any': 'Any result', 'success': 'Succeeded', 'failure': 'Failed or refused'}
+RESULT_OPTIONS = {'any': N_('Any result'), 'success': N_('Succeeded'), 'failure': N_('Failed or refused')}
 COLUMNS = columns(
-    ('at', 'When'),
-    ('action', 'Action'),
-    ('actor', 'By'),
-    ('subject', 'Concerning'),
-    ('object', 'Object'),
-    ('result', 'Result'),
-    ('ip', 'IP'),
-    ('detail', 'Detail'),
+    ('at', N_('When')),
+    ('action', N_('Action')),
+    ('actor', N_('By')),
+    ('subject', N_('Concerning')),
+    ('object', N_('Object')),
+    ('result', N_('Result')),
+    ('ip', N_('IP')),
+    ('detail', N_('Detail')),
 )
 
 
@@ -64,8 +65,10 @@ def _browse(uow: UnitOfWork, principal: Principal, where: AuditFilter, offset: i
 def _person(user_id: int | None, role: str | None, names: dict[int, str]) -> str:
     if user_id is None:
         return '–'
-    name = names.get(user_id, 'deleted account')
-    return f'{name} (#{user_id}{", " + role if role else ""})'
+    name = names[user_id] if user_id in names else _('deleted account')
+    if role:  # the role as the log records it (a code, like the action)
+        return _('{name} (#{id}, {role})', name=name, id=user_id, role=role)
+    return _('{name} (#{id})', name=name, id=user_id)
 
 
 def _detail(detail: dict[str, object]) -> str:
@@ -78,12 +81,12 @@ def _row(entry: _Entry) -> dict[str, Any]:
     item, names = entry.item, entry.names
     return {
         'id': item.id,
-        'at': notices.when(item.at, app_context.get().settings.zone),
+        'at': formats.moment(item.at),
         'action': item.action,
         'actor': _person(item.actor_id, item.actor_role, names),
         'subject': _person(item.subject_user_id, None, names),
         'object': f'{item.object_type} #{item.object_id}' if item.object_type else '–',
-        'result': 'ok' if item.success else 'failed',
+        'result': _('ok') if item.success else _('failed'),
         'ip': item.ip or '–',
         'detail': _detail(item.detail),
     }
@@ -94,7 +97,7 @@ def create() -> None:
     async def audit_page(principal: Principal) -> None:
         first = await call(_browse, principal, AuditFilter(), 0, PAGE_SIZE)
         actions = await call(audit.action_names, principal)
-        with frame(principal, 'Audit log', current_path=PATH):
+        with frame(principal, N_('Audit log'), current_path=PATH):
             _AuditPanel(first, actions)
 
 
@@ -103,39 +106,42 @@ class _AuditPanel:
         settings = app_context.get().settings
         self.zone = settings.zone
         prefixes = sorted({name.split('.')[0] + '.' for name in actions if '.' in name})
-        choices = {**{p: f'{p}* (all)' for p in prefixes}, **{name: name for name in actions}}
+        choices = {**{p: _('{prefix}* (all)', prefix=p) for p in prefixes}, **{name: name for name in actions}}
         with section():
             with ui.row().classes('w-full items-center justify-between'):
-                heading('Integrity')
-                ui.button('Verify the hash chain', icon='verified', on_click=self.verify).props('flat no-caps').mark(
+                heading(_('Integrity'))
+                ui.button(_('Verify the hash chain'), icon='verified', on_click=self.verify).props('flat no-caps').mark(
                     'verify-chain'
                 )
             self.chain = ui.label(
-                'Each entry carries the hash of the one before it, so a changed or removed entry breaks the chain.'
+                _('Each entry carries the hash of the one before it, so a changed or removed entry breaks the chain.')
             ).classes(theme.SUBTLE)
             self.chain.mark('chain-state')
         with section():
-            ui.label(f'Times are in the clinic time zone ({settings.timezone}).').classes(theme.SUBTLE)
+            ui.label(_('Times are in the clinic time zone ({zone}).', zone=settings.timezone)).classes(theme.SUBTLE)
             with ui.row().classes('w-full items-start gap-3').mark('audit-filters'):
-                self.actor = ui.input('By (email or id)', on_change=self.search).props('outlined dense clearable')
+                self.actor = ui.input(_('By (email or id)'), on_change=self.search).props('outlined dense clearable')
                 self.actor.props('debounce=500').mark('filter-actor')
-                self.subject = ui.input('Concerning (email or id)', on_change=self.search)
+                self.subject = ui.input(_('Concerning (email or id)'), on_change=self.search)
                 self.subject.props('outlined dense clearable debounce=500').mark('filter-subject')
-                self.action = ui.select(choices, label='Action', clearable=True, with_input=True, on_change=self.search)
+                self.action = ui.select(
+                    choices, label=_('Action'), clearable=True, with_input=True, on_change=self.search
+                )
                 self.action.props('outlined dense').classes('min-w-[14rem]').mark('filter-action')
-                self.result = ui.select(RESULT_OPTIONS, value='any', label='Result', on_change=self.search)
+                results = {value: _(label) for value, label in RESULT_OPTIONS.items()}
+                self.result = ui.select(results, value='any', label=_('Result'), on_change=self.search)
                 self.result.props('outlined dense').classes('min-w-[10rem]').mark('filter-result')
-                self.first = forms.date_input('From date', self.search).mark('filter-from')
-                self.last = forms.date_input('To date', self.search).mark('filter-to')
+                self.first = date_filter(_('From date'), self.search).mark('filter-from')
+                self.last = date_filter(_('To date'), self.search).mark('filter-to')
             self.table = PagedTable(
                 'audit',
                 COLUMNS,
                 self._load,
                 _row,
                 first=first,
-                empty='No entry matches these filters.',
+                empty=_('No entry matches these filters.'),
                 rows_per_page=PAGE_SIZE,
-                order='newest first',
+                order=_('newest first'),
             )
             self.table.props('dense wrap-cells')
 
@@ -146,7 +152,7 @@ class _AuditPanel:
             return True, None
         found = await call(audit.user_id_for, principal, text)
         if found is None:
-            element.error = 'No account with this email.'
+            element.error = _('No account with this email.')
             return False, None
         return True, found
 
@@ -154,7 +160,7 @@ class _AuditPanel:
         return datetime.combine(day, time(0), tzinfo=self.zone).astimezone(UTC)
 
     async def criteria(self, principal: Principal) -> AuditFilter | None:
-        days = forms.period(self.first, self.last)
+        days = period(self.first, self.last)
         actor_ok, actor = await self._person_id(principal, self.actor)
         subject_ok, subject = await self._person_id(principal, self.subject)
         if days is None or not (actor_ok and subject_ok):
@@ -192,8 +198,10 @@ class _AuditPanel:
             return
         report = await call(audit.verify_chain, principal)
         if report.ok:
-            self.chain.text = f'Chain intact: {report.rows} entries verified.'
+            self.chain.text = ngettext(
+                'Chain intact: {n} entry verified.', 'Chain intact: {n} entries verified.', report.rows
+            )
             self.chain.classes(replace=theme.SUCCESS_BANNER)
         else:
-            self.chain.text = f'Chain BROKEN at entry #{report.broken_id}: {report.problem}.'
+            self.chain.text = _('Chain BROKEN at entry #{id}: {problem}.', id=report.broken_id, problem=report.problem)
             self.chain.classes(replace=theme.ERROR_BANNER)

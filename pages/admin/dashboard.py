@@ -8,16 +8,19 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from babel import numbers
 from nicegui import app, background_tasks, ui
 from nicegui import context as ui_context
 
-from hms import clock
+from hms import clock, i18n
 from hms import context as app_context
 from hms.config import Settings
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import Role, SessionKind
 from hms.domain.errors import DomainError
 from hms.events import Event
+from hms.i18n import N_, _
+from hms.i18n.formats import format_number
 from hms.services import accounts, departments, doctors, overview, stats
 from hms.services.principal import Principal
 from hms.services.stats import Preset, StatsQuery
@@ -25,33 +28,35 @@ from hms.services.tabular import to_csv
 
 from ..components import charts
 from ..components.sections import section
-from ..components.tables import columns
-from ..ui import formats, theme
+from ..components.tables import columns, translated
+from ..ui import dates, formats, theme
 from ..ui.access import role_page
 from ..ui.actions import acting
 from ..ui.frame import frame
 from ..ui.services import call, in_thread
 from ..ui.session import TOKEN_KEY
+from .filters import date_filter
 
 PRESETS = {
-    'last7': 'Last 7 days',
-    'last30': 'Last 30 days',
-    'last90': 'Last 90 days',
-    'month': 'This month',
-    'custom': 'Custom range',
+    'last7': N_('Last 7 days'),
+    'last30': N_('Last 30 days'),
+    'last90': N_('Last 90 days'),
+    'month': N_('This month'),
+    'custom': N_('Custom range'),
 }
 PERIODS: dict[str, Preset] = {'last7': 'last7', 'last30': 'last30', 'last90': 'last90', 'month': 'month'}
 LIVE_NAMESPACES = set(stats.STATS_NAMESPACES)
 REFRESH_DELAY = 0.3  # seconds: a burst of changes becomes one refresh
+# (key in the data, label, 'count' or 'share'): a count reads '1,234', a share '12.5%', each in the page's language
 HEADLINE = [
-    ('doctors_active', 'Active doctors', '{:,}'),
-    ('patients', 'Patients', '{:,}'),
-    ('appointments_today', 'Appointments today', '{:,}'),
-    ('appointments_week', 'This week', '{:,}'),
-    ('appointments_total', 'All time', '{:,}'),
-    ('completed', 'Completed (period)', '{:,}'),
-    ('cancellation_rate', 'Cancellation rate', '{:.1%}'),
-    ('no_show_rate', 'No-show rate', '{:.1%}'),
+    ('doctors_active', N_('Active doctors'), 'count'),
+    ('patients', N_('Patients'), 'count'),
+    ('appointments_today', N_('Appointments today'), 'count'),
+    ('appointments_week', N_('This week'), 'count'),
+    ('appointments_total', N_('All time'), 'count'),
+    ('completed', N_('Completed (period)'), 'count'),
+    ('cancellation_rate', N_('Cancellation rate'), 'share'),
+    ('no_show_rate', N_('No-show rate'), 'share'),
 ]
 
 
@@ -78,7 +83,7 @@ async def _load(token: str, query: StatsQuery) -> dict[str, Any]:
     """Check the session again (live refreshes come without a request), then read through the cache."""
     principal = await call(accounts.authenticate, token, kind=SessionKind.WEB, touch=False)
     ctx = app_context.get()
-    data, _ = await in_thread(stats.dashboard_cached, ctx.cache, ctx.uow, ctx.settings, principal, query)
+    data, _cached = await in_thread(stats.dashboard_cached, ctx.cache, ctx.uow, ctx.settings, principal, query)
     return data
 
 
@@ -92,8 +97,18 @@ def _options(
     return department_options, doctor_options, overview.admin_overview(uow, principal)
 
 
-def _format(key: str, pattern: str, value: Any) -> str:
-    return '–' if value is None else pattern.format(value)
+def _format(kind: str, value: Any) -> str:
+    if value is None:
+        return '–'
+    return _share(value) if kind == 'share' else format_number(value)
+
+
+def _share(value: float) -> str:
+    """A share with one decimal as the language writes percentages: '12.5%', '12,5 %'."""
+    locale = i18n.locale()
+    pattern = str(locale.percent_formats[None].pattern).split(';')[0]  # '#,##0%', '#,##0\xa0%'
+    last_digit = pattern.rindex('0') + 1
+    return numbers.format_percent(value, format=f'{pattern[:last_digit]}.0{pattern[last_digit:]}', locale=locale)
 
 
 def create() -> None:
@@ -103,7 +118,7 @@ def create() -> None:
         token = app.storage.user.get(TOKEN_KEY, '')
         department_options, doctor_options, security = await call(_options, principal)
         data = await _load(token, filters.query(_today()))
-        with frame(principal, 'Clinic dashboard', current_path='/admin'):
+        with frame(principal, N_('Clinic dashboard'), current_path='/admin'):
             view = _Dashboard(token, filters, data, department_options, doctor_options)
             _security_events(security)
         unsubscribe = app_context.get().hub.subscribe(view.on_event)
@@ -128,24 +143,27 @@ class _Dashboard:
         self._filters_row(department_options, doctor_options)
         self.error = ui.label('').classes(theme.ERROR_BANNER).props('role=alert')
         self.error.bind_visibility_from(self.error, 'text', backward=bool)
-        self.loading = ui.linear_progress(show_value=False).props('indeterminate aria-label="Loading the figures"')
+        self.loading = ui.linear_progress(show_value=False).props('indeterminate')
+        self.loading.props['aria-label'] = _('Loading the figures')
         self.loading.classes('w-full').mark('loading').set_visibility(False)
         self.period = ui.label('').classes(theme.SUBTLE).mark('period')
         with ui.element('div').classes('w-full grid grid-cols-2 sm:grid-cols-4 gap-3'):
-            for key, label, _ in HEADLINE:
+            for key, label, _kind in HEADLINE:
                 with ui.card().classes('p-3 gap-0'):
-                    ui.label(label).classes(theme.SUBTLE)
+                    ui.label(_(label)).classes(theme.SUBTLE)
                     self.figures[key] = ui.label('').classes('text-2xl font-semibold').mark(f'figure-{key}')
         with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-2 gap-4'):
             for title, build, table, stem in charts.CHARTS:
                 with ui.card().classes('w-full p-3 gap-1'):
                     with ui.row().classes('w-full items-center justify-between'):
-                        ui.label(title).classes('text-base font-medium')
-                        ui.button(
-                            'CSV', icon='download', on_click=lambda table=table, stem=stem: self.download(table, stem)
-                        ).props(f'flat dense no-caps aria-label="Download the data of {title} as CSV"').mark(
-                            f'csv-{stem}'
-                        )
+                        ui.label(_(title)).classes('text-base font-medium')
+                        csv = ui.button(
+                            _('CSV'),
+                            icon='download',
+                            on_click=lambda table=table, stem=stem: self.download(table, stem),
+                        ).props('flat dense no-caps')
+                        csv.props['aria-label'] = _('Download the data of {title} as CSV', title=_(title))
+                        csv.mark(f'csv-{stem}')
                     plot = ui.plotly(build(data)).classes('w-full h-72').mark(f'chart-{stem}')
                     self.plots.append((plot, build))
         self.show(data)
@@ -153,23 +171,26 @@ class _Dashboard:
     def _filters_row(self, department_options: dict[int, str], doctor_options: dict[int, str]) -> None:
         with ui.row().classes('w-full items-end gap-3'):
             ui.select(
-                PRESETS, value=self.filters.preset, label='Period', on_change=lambda e: self.apply(preset=e.value)
+                {key: _(label) for key, label in PRESETS.items()},
+                value=self.filters.preset,
+                label=_('Period'),
+                on_change=lambda e: self.apply(preset=e.value),
             ).classes('min-w-[10rem]').mark('filter-period')
-            self.first = ui.input('From', on_change=lambda e: self.apply_dates()).props('type=date dense')
-            self.last = ui.input('To', on_change=lambda e: self.apply_dates()).props('type=date dense')
+            self.first = date_filter(_('From'), self.apply_dates, props='dense').mark('filter-from')
+            self.last = date_filter(_('To'), self.apply_dates, props='dense').mark('filter-to')
             for element in (self.first, self.last):
                 element.bind_visibility_from(self, 'filters', backward=lambda f: f.preset == 'custom')
             department = ui.select(
-                {0: 'All departments', **department_options},
+                {0: _('All departments'), **department_options},
                 value=0,
-                label='Department',
+                label=_('Department'),
                 on_change=lambda e: self.apply(department_id=e.value or None),
             )
             department.classes('min-w-[12rem]').mark('filter-department')
             doctor = ui.select(
-                {0: 'All doctors', **doctor_options},
+                {0: _('All doctors'), **doctor_options},
                 value=0,
-                label='Doctor',
+                label=_('Doctor'),
                 with_input=True,
                 on_change=lambda e: self.apply(doctor_id=e.value or None),
             )
@@ -180,9 +201,14 @@ class _Dashboard:
         query = data['query']
         first, last = date.fromisoformat(query['first']), date.fromisoformat(query['last'])
         updated = formats.time_of_day(datetime.fromisoformat(data['generated_at']))
-        self.period.text = f'{formats.date_only(first)} to {formats.date_only(last)} · updated {updated}'
-        for key, _, pattern in HEADLINE:
-            self.figures[key].text = _format(key, pattern, data['headline'][key])
+        self.period.text = _(
+            '{first} to {last} · updated {time}',
+            first=formats.date_only(first),
+            last=formats.date_only(last),
+            time=updated,
+        )
+        for key, _label, kind in HEADLINE:
+            self.figures[key].text = _format(kind, data['headline'][key])
         for plot, build in self.plots:
             plot.update_figure(build(data))
 
@@ -204,15 +230,17 @@ class _Dashboard:
         self.filters = replace(self.filters, **changes)
         if self.filters.preset == 'custom' and not (self.filters.first and self.filters.last):
             today = _today()
-            self.first.value, self.last.value = (today - timedelta(days=29)).isoformat(), today.isoformat()
+            self.first.value, self.last.value = dates.shown(today - timedelta(days=29)), dates.shown(today)
             return  # apply_dates() runs from the inputs' change events
         await self.reload()
 
     async def apply_dates(self) -> None:
         try:
-            first, last = date.fromisoformat(self.first.value or ''), date.fromisoformat(self.last.value or '')
+            first, last = dates.parse(self.first.value), dates.parse(self.last.value)
         except ValueError:
-            self.error.text = 'Enter both dates of the custom range.'
+            first = last = None
+        if first is None or last is None:
+            self.error.text = _('Enter both dates of the custom range.')
             return
         self.filters = replace(self.filters, first=first, last=last)
         await self.reload()
@@ -240,29 +268,40 @@ class _Dashboard:
 
 
 SECURITY_ACTIONS = {
-    'login.failed': 'Failed sign-in',
-    'login.throttled': 'Sign-in throttled',
-    'login.refused': 'Blocked account tried to sign in',
-    'account.blacklisted': 'Account blacklisted',
-    'account.reactivated': 'Account reactivated',
+    'login.failed': N_('Failed sign-in'),
+    'login.throttled': N_('Sign-in throttled'),
+    'login.refused': N_('Blocked account tried to sign in'),
+    'account.blacklisted': N_('Account blacklisted'),
+    'account.reactivated': N_('Account reactivated'),
 }
-SECURITY_COLUMNS = columns(('at', 'When'), ('event', 'Event'), ('role', 'Role'), ('ip', 'From'))
+ROLE_LABELS = {
+    Role.ADMIN.value: N_('Clinic administrator'),
+    Role.DOCTOR.value: N_('Doctor'),
+    Role.PATIENT.value: N_('Patient'),
+}
+SECURITY_COLUMNS = columns(('at', N_('When')), ('event', N_('Event')), ('role', N_('Role')), ('ip', N_('IP')))
+
+
+def _role(role: str | None) -> str:
+    if not role:
+        return '-'
+    return _(ROLE_LABELS[role]) if role in ROLE_LABELS else role
 
 
 def _security_events(data: overview.AdminOverview) -> None:
     """Recent failed, throttled and blocked sign-ins."""
     with section():
-        ui.label('Recent security events').classes('text-lg font-medium')
+        ui.label(_('Recent security events')).classes('text-lg font-medium')
         if not data.security_events:
-            ui.label('No failed or blocked sign-ins recently.').classes(theme.SUBTLE)
+            ui.label(_('No failed or blocked sign-ins recently.')).classes(theme.SUBTLE)
             return
         rows = [
             {
                 'at': formats.moment(event.at),
-                'event': SECURITY_ACTIONS.get(event.action, event.action),
-                'role': event.actor_role or '-',
+                'event': _(SECURITY_ACTIONS[event.action]) if event.action in SECURITY_ACTIONS else event.action,
+                'role': _role(event.actor_role),
                 'ip': event.ip or '-',
             }
             for event in data.security_events
         ]
-        ui.table(columns=SECURITY_COLUMNS, rows=rows).classes('w-full').props('flat dense')
+        ui.table(columns=translated(SECURITY_COLUMNS), rows=rows).classes('w-full').props('flat dense')

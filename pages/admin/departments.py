@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from nicegui import events, ui
 
 from hms.domain.enums import Role
 from hms.domain.scheduling import DepartmentIn, DepartmentPatch
 from hms.domain.validation import parse
+from hms.i18n import N_, _
 from hms.services import departments
 from hms.services.principal import Principal
 from hms.services.views import DepartmentView
@@ -20,29 +23,34 @@ from ..ui.frame import frame
 from ..ui.services import call
 
 PATH = '/admin/departments'
+EMPTY_TEXT = N_('No departments yet. Add the first one with "Add department"; every doctor belongs to a department.')
+GONE = N_('This department no longer exists.')
 COLUMNS = [
-    column('name', 'Department', sortable=True),
-    column('description', 'Description'),
-    column('doctors', 'Doctors', align='right', sortable=True),
-    column('actions', 'Actions', align='right', field='id'),
+    column('name', N_('Department'), sortable=True),
+    column('description', N_('Description')),
+    column('doctors', N_('Doctors'), align='right', sortable=True),
+    column('actions', N_('Actions'), align='right', field='id'),
 ]
 ACTIONS_SLOT = r"""
 <q-td :props="props" auto-width>
-  <q-btn flat dense no-caps color="primary" icon="edit" label="Edit"
+  <q-btn flat dense no-caps color="primary" icon="edit" label="{edit}"
          @click="() => $parent.$emit('edit', props.row)" />
-  <q-btn flat dense no-caps color="negative" icon="delete" label="Delete"
+  <q-btn flat dense no-caps color="negative" icon="delete" label="{delete}"
          @click="() => $parent.$emit('delete', props.row)" />
 </q-td>
 """
-EMPTY_TEXT = 'No departments yet. Add the first one with "Add department"; every doctor belongs to a department.'
-GONE = 'This department no longer exists.'
+
+
+def _actions_slot() -> str:
+    """Each row's Edit and Delete buttons, labelled in the page's language."""
+    return ACTIONS_SLOT.format(edit=escape(_('Edit')), delete=escape(_('Delete')))
 
 
 def create() -> None:
     @role_page(PATH, Role.ADMIN)
     async def departments_page(principal: Principal) -> None:
         listed = await call(departments.list_departments)
-        with frame(principal, 'Departments', current_path=PATH):
+        with frame(principal, N_('Departments'), current_path=PATH):
             _DepartmentsPanel(listed)
 
 
@@ -60,26 +68,30 @@ class _DepartmentsPanel:
 
     def __init__(self, listed: list[DepartmentView]) -> None:
         with ui.row().classes('w-full items-center gap-2'):
-            ui.label('Doctors are grouped by department; patients search and book by department.').classes(theme.SUBTLE)
+            ui.label(_('Doctors are grouped by department; patients search and book by department.')).classes(
+                theme.SUBTLE
+            )
             ui.space()
-            ui.button('Add department', icon='add', on_click=lambda: self.open_form(None)).mark('add-department')
+            ui.button(_('Add department'), icon='add', on_click=lambda: self.open_form(None)).mark('add-department')
         self.table = ListTable(
-            'departments', COLUMNS, _row, empty=EMPTY_TEXT, load=lambda: call(departments.list_departments)
+            'departments', COLUMNS, _row, empty=_(EMPTY_TEXT), load=lambda: call(departments.list_departments)
         )
-        self.table.add_slot('body-cell-actions', ACTIONS_SLOT)
+        self.table.add_slot('body-cell-actions', _actions_slot())
         self.table.on('edit', self.open_edit)
         self.table.on('delete', self.open_delete)
         self.table.show_items(listed)
 
     def open_edit(self, event: events.GenericEventArguments) -> None:
-        department = self.table.picked(event, GONE)
+        department = self.table.picked(event, _(GONE))
         if department is not None:
             self.open_form(department)
 
     def open_form(self, department: DepartmentView | None) -> None:
         """Add a department (``department`` None) or change one."""
-        label = 'Add department' if department is None else 'Save changes'
-        dialog = ConfirmDialog('Add department' if department is None else f'Edit {department.name}', label)
+        if department is None:
+            dialog = ConfirmDialog(_('Add department'), _('Add department'))
+        else:
+            dialog = ConfirmDialog(_('Edit {name}', name=department.name), _('Save changes'))
         with dialog:
             dialog.banner()
             fields = _department_fields(department)
@@ -94,20 +106,26 @@ class _DepartmentsPanel:
             return await dialog.attempt(write, path=PATH, fields=fields, required=('name',))
 
         async def saved(done: DepartmentView) -> None:
-            ui.notify(f'Department {done.name} {"added" if department is None else "saved"}.', type='positive')
+            if department is None:
+                ui.notify(_('Department {name} added.', name=done.name), type='positive')
+            else:
+                ui.notify(_('Department {name} saved.', name=done.name), type='positive')
             await self.table.reload()
 
         dialog.ask(save, then=saved)
 
     def open_delete(self, event: events.GenericEventArguments) -> None:
-        department = self.table.picked(event, GONE)
+        department = self.table.picked(event, _(GONE))
         if department is None:
             return
-        dialog = ConfirmDialog(f'Delete {department.name}?', 'Delete department', color='negative')
+        dialog = ConfirmDialog(_('Delete {name}?', name=department.name), _('Delete department'), color='negative')
         with dialog:
             ui.label(
-                f'The department {department.name} will be removed for good; patients will no longer find it. '
-                'Only a department without doctors can be deleted: move its doctors to another department first.'
+                _(
+                    'The department {name} will be removed for good; patients will no longer find it. Only a '
+                    'department without doctors can be deleted: move its doctors to another department first.',
+                    name=department.name,
+                )
             ).mark('delete-explanation')
             dialog.banner().mark('delete-error')
 
@@ -115,19 +133,17 @@ class _DepartmentsPanel:
             await call(departments.delete_department, actor, department.id)
             return True
 
-        async def deleted(_: bool) -> None:
-            ui.notify(f'Department {department.name} deleted.', type='positive')
+        async def deleted(_answer: bool) -> None:
+            ui.notify(_('Department {name} deleted.', name=department.name), type='positive')
             await self.table.reload()
 
         dialog.ask(lambda: dialog.attempt(delete, path=PATH), then=deleted)
 
 
 def _department_fields(department: DepartmentView | None) -> dict[str, ui.input | ui.select]:
-    return {
-        'name': ui.input('Name', value=department.name if department else '')
-        .props('outlined autofocus maxlength=120')
-        .classes('w-full'),
-        'description': ui.textarea('Description', value=department.description if department else '')
-        .props('outlined autogrow maxlength=4000 hint="Optional: what the department treats."')
-        .classes('w-full'),
-    }
+    name = ui.input(_('Name'), value=department.name if department else '')
+    name.props('outlined autofocus maxlength=120').classes('w-full')
+    description = ui.textarea(_('Description'), value=department.description if department else '')
+    description.props('outlined autogrow maxlength=4000').classes('w-full')
+    description.props['hint'] = _('Optional: what the department treats.')
+    return {'name': name, 'description': description}

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from html import escape
 from typing import Any
 
 from nicegui import events, ui
 
 from hms import clock
-from hms import context as app_context
 from hms.config import Settings
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import AppointmentStatus, Role
 from hms.domain.scheduling import DoctorIn, DoctorPatch
 from hms.domain.validation import parse
-from hms.services import departments, doctors, notices, records
+from hms.i18n import N_, _, ngettext
+from hms.services import departments, doctors, records
 from hms.services.doctors import NewDoctor
 from hms.services.exports import ExportKind
 from hms.services.principal import Principal
@@ -28,32 +29,14 @@ from ..components.dialogs import Answer, ConfirmDialog
 from ..components.exports import export_panel
 from ..components.schedule import ScheduleView
 from ..components.sections import facts, heading, section
-from ..components.tables import ListTable, SearchBox, column, columns
-from ..ui import theme
+from ..components.tables import ListTable, SearchBox, column, columns, translated
+from ..ui import formats, theme
 from ..ui.access import role_page
 from ..ui.actions import acting
 from ..ui.frame import frame
 from ..ui.services import call, find
 
 PATH = '/admin/doctors'
-COLUMNS = [
-    column('name', 'Name', sortable=True),
-    column('department', 'Department', sortable=True),
-    column('experience', 'Experience', align='right'),
-    column('minutes', 'Consultation', align='right'),
-    column('status', 'Status'),
-    column('actions', 'Actions', align='right', field='id'),
-]
-ACTIONS_SLOT = r"""
-<q-td :props="props" auto-width>
-  <q-btn flat dense no-caps color="primary" icon="edit" label="Edit"
-         @click="() => $parent.$emit('edit', props.row)" />
-  <q-btn v-if="props.row.active" flat dense no-caps color="negative" icon="person_off" label="Deactivate"
-         @click="() => $parent.$emit('deactivate', props.row)" />
-  <q-btn v-else flat dense no-caps color="positive" icon="person" label="Reactivate"
-         @click="() => $parent.$emit('reactivate', props.row)" />
-</q-td>
-"""
 NAME_SLOT = r"""
 <q-td :props="props">
   <a :href="'/admin/doctors/' + props.row.id" class="text-primary font-medium">{{ props.value }}</a>
@@ -61,10 +44,37 @@ NAME_SLOT = r"""
 """
 CLEARABLE = ('qualifications', 'bio')  # may be emptied when editing
 RECENT_DAYS = 7
+GONE = N_('This doctor is no longer listed; search again.')
+COLUMNS = [
+    column('name', N_('Name'), sortable=True),
+    column('department', N_('Department'), sortable=True),
+    column('experience', N_('Experience'), align='right'),
+    column('minutes', N_('Consultation'), align='right'),
+    column('status', N_('Status')),
+    column('actions', N_('Actions'), align='right', field='id'),
+]
+ACTIONS_SLOT = r"""
+<q-td :props="props" auto-width>
+  <q-btn flat dense no-caps color="primary" icon="edit" label="{edit}"
+         @click="() => $parent.$emit('edit', props.row)" />
+  <q-btn v-if="props.row.active" flat dense no-caps color="negative" icon="person_off"
+         label="{deactivate}" @click="() => $parent.$emit('deactivate', props.row)" />
+  <q-btn v-else flat dense no-caps color="positive" icon="person" label="{reactivate}"
+         @click="() => $parent.$emit('reactivate', props.row)" />
+</q-td>
+"""
+
+
+def _actions_slot() -> str:
+    """Each row's Edit and Deactivate or Reactivate buttons, labelled in the page's language."""
+    return ACTIONS_SLOT.format(
+        edit=escape(_('Edit')), deactivate=escape(_('Deactivate')), reactivate=escape(_('Reactivate'))
+    )
+
+
 ACTIVITY_COLUMNS = columns(
-    ('when', 'When'), ('patient', 'Patient'), ('status', 'Status'), ('reason', 'Reason for visit')
+    ('when', N_('When')), ('patient', N_('Patient')), ('status', N_('Status')), ('reason', N_('Reason for visit'))
 )
-GONE = 'This doctor is no longer listed; search again.'
 
 
 @dataclass(frozen=True)
@@ -78,17 +88,17 @@ def create() -> None:
     @role_page(PATH, Role.ADMIN)
     async def doctors_page(principal: Principal) -> None:
         listed = await call(doctors.search_doctors, text='', include_inactive=False)
-        with frame(principal, 'Doctors', current_path=PATH):
+        with frame(principal, N_('Doctors'), current_path=PATH):
             _DoctorsPanel(listed)
-            await export_panel(principal, [ExportKind.DOCTORS], title='Export doctors')
+            await export_panel(principal, [ExportKind.DOCTORS], title=_('Export doctors'))
 
     @role_page(PATH + '/{doctor_id}', Role.ADMIN)
     async def doctor_page(principal: Principal, doctor_id: str) -> None:
         found = await find(doctor_id, lambda number: call(_doctor_page, principal, number))
-        with frame(principal, found.doctor.name if found else 'No such doctor', current_path=PATH):
-            ui.link('Back to the doctors', PATH)
+        with frame(principal, found.doctor.name if found else N_('No such doctor'), current_path=PATH):
+            ui.link(_('Back to the doctors'), PATH)
             if found is None:
-                ui.label(f'No such doctor: there is no doctor with the ID "{doctor_id}".').classes(
+                ui.label(_('No such doctor: there is no doctor with the ID "{id}".', id=doctor_id)).classes(
                     theme.ERROR_BANNER
                 ).mark('no-such-doctor')
                 return
@@ -97,7 +107,7 @@ def create() -> None:
                 found.today,
                 lambda days: _load_schedule(found.doctor.id, days),
                 visit_links=False,
-                empty_hint='The doctor sets their own availability.',
+                empty_hint=_('The doctor sets their own availability.'),
             )
             _recent_activity(found.recent)
 
@@ -124,10 +134,16 @@ async def _department_options() -> dict[int, str]:
 
 def _impact_text(count: int) -> str:
     if count == 0:
-        return 'No upcoming appointments are affected.'
-    if count == 1:
-        return '1 upcoming appointment will be cancelled and the patient notified.'
-    return f'{count} upcoming appointments will be cancelled and each patient notified.'
+        return _('No upcoming appointments are affected.')
+    return ngettext(
+        '{n} upcoming appointment will be cancelled and the patient notified.',
+        '{n} upcoming appointments will be cancelled and each patient notified.',
+        count,
+    )
+
+
+def _status(doctor: DoctorView) -> str:
+    return _('Active') if doctor.is_active else _('Deactivated')
 
 
 def _row(doctor: DoctorView) -> dict[str, Any]:
@@ -136,9 +152,9 @@ def _row(doctor: DoctorView) -> dict[str, Any]:
         'name': doctor.name,
         'email': doctor.email,
         'department': doctor.department_name,
-        'experience': f'{doctor.experience_years} yr',
-        'minutes': f'{doctor.consultation_minutes} min',
-        'status': 'Active' if doctor.is_active else 'Deactivated',
+        'experience': ngettext('{n} yr', '{n} yr', doctor.experience_years),
+        'minutes': _('{minutes} min', minutes=doctor.consultation_minutes),
+        'status': _status(doctor),
         'active': doctor.is_active,
     }
 
@@ -148,17 +164,17 @@ class _DoctorsPanel:
 
     def __init__(self, listed: list[DoctorView]) -> None:
         with ui.row().classes('w-full items-end gap-3'):
-            self.text = SearchBox('Search by name or department', self.reload, dense=True)
+            self.text = SearchBox(_('Search by name or department'), self.reload, dense=True)
             self.text.classes('min-w-[16rem] flex-1').mark('doctor-search')
-            self.inactive = ui.switch('Include deactivated', on_change=self.reload).mark('include-inactive')
-            ui.button('Add doctor', icon='person_add', on_click=self.open_add).mark('add-doctor')
+            self.inactive = ui.switch(_('Include deactivated'), on_change=self.reload).mark('include-inactive')
+            ui.button(_('Add doctor'), icon='person_add', on_click=self.open_add).mark('add-doctor')
         empty = self.text.empty(
-            'No doctor matches this search. Try part of a name or a department.',
-            'No doctors yet. Add the first one with "Add doctor" (create a department first).',
+            _('No doctor matches this search. Try part of a name or a department.'),
+            _('No doctors yet. Add the first one with "Add doctor" (create a department first).'),
         )
         self.table = ListTable('doctors', COLUMNS, _row, empty=empty, load=self._search)
         self.table.add_slot('body-cell-name', NAME_SLOT)
-        self.table.add_slot('body-cell-actions', ACTIONS_SLOT)
+        self.table.add_slot('body-cell-actions', _actions_slot())
         self.table.on('edit', self.open_edit)
         self.table.on('deactivate', self.open_deactivate)
         self.table.on('reactivate', self.reactivate)
@@ -173,29 +189,32 @@ class _DoctorsPanel:
     async def open_add(self) -> None:
         options = await _department_options()
         if not options:
-            dialog = ConfirmDialog('Add doctor', 'Go to departments', dismiss='Close')
+            dialog = ConfirmDialog(_('Add doctor'), _('Go to departments'), dismiss=_('Close'))
             with dialog:
-                ui.label('There are no departments yet. Every doctor belongs to one: add a department first.')
+                ui.label(_('There are no departments yet. Every doctor belongs to one: add a department first.'))
             if await dialog.choice():
                 ui.navigate.to('/admin/departments')
             return
         await self._form(None, options)
 
     async def open_edit(self, event: events.GenericEventArguments) -> None:
-        doctor = self.table.picked(event, GONE)
+        doctor = self.table.picked(event, _(GONE))
         if doctor is not None:
             await self._form(doctor, await _department_options())
 
     async def _form(self, doctor: DoctorView | None, options: dict[int, str]) -> None:
         """Add a doctor (``doctor`` None: they get a one-time password, shown once) or change one."""
-        dialog = ConfirmDialog(
-            f'Edit {doctor.name}' if doctor else 'Add doctor', 'Save changes' if doctor else 'Add doctor'
-        )
+        if doctor is None:
+            dialog = ConfirmDialog(_('Add doctor'), _('Add doctor'))
+        else:
+            dialog = ConfirmDialog(_('Edit {name}', name=doctor.name), _('Save changes'))
         with dialog:
             if doctor is None:
                 ui.label(
-                    'The doctor gets a one-time password, shown to you once after saving; they choose their own at '
-                    'first sign-in.'
+                    _(
+                        'The doctor gets a one-time password, shown to you once after saving; they choose their own '
+                        'at first sign-in.'
+                    )
                 ).classes(theme.SUBTLE)
             dialog.banner()
             fields = _doctor_fields(options, doctor)
@@ -218,28 +237,31 @@ class _DoctorsPanel:
         saved: Answer[NewDoctor | DoctorView] = dialog.ask(save)
         done = await saved
         if isinstance(done, NewDoctor):
-            ui.notify(f'{done.doctor.name} added.', type='positive')
+            ui.notify(_('{name} added.', name=done.doctor.name), type='positive')
             _show_initial_password(done)
         elif done is not None:
-            ui.notify(f'{done.name} saved.', type='positive')
+            ui.notify(_('{name} saved.', name=done.name), type='positive')
         if done is not None:
             await self.reload()
 
     async def open_deactivate(self, event: events.GenericEventArguments) -> None:
-        doctor = self.table.picked(event, GONE)
+        doctor = self.table.picked(event, _(GONE))
         if doctor is None:
             return
         impact = await forms.attempt(lambda actor: call(doctors.deactivation_impact, actor, doctor.id), path=PATH)
         if impact is None:
             return
-        dialog = ConfirmDialog(f'Deactivate {doctor.name}?', 'Deactivate doctor', color='negative')
+        dialog = ConfirmDialog(_('Deactivate {name}?', name=doctor.name), _('Deactivate doctor'), color='negative')
         with dialog:
             ui.label(
-                f'{doctor.name} will be signed out at once, can no longer sign in, and is no longer offered to '
-                'patients for booking. You can reactivate the account later.'
+                _(
+                    '{name} will be signed out at once, can no longer sign in, and is no longer offered to patients '
+                    'for booking. You can reactivate the account later.',
+                    name=doctor.name,
+                )
             )
             ui.label(_impact_text(impact)).classes('font-medium').mark('deactivation-impact')
-            keep = ui.checkbox('Keep the upcoming appointments (the patients are not told)', value=False)
+            keep = ui.checkbox(_('Keep the upcoming appointments (the patients are not told)'), value=False)
             keep.set_visibility(impact > 0)
             dialog.banner()
 
@@ -248,93 +270,108 @@ class _DoctorsPanel:
 
         cancelled = await dialog.ask(lambda: dialog.attempt(deactivate, path=PATH))
         if cancelled is not None:
-            done = f'{doctor.name} deactivated.'
             if cancelled:
-                done += f' {cancelled} appointment{"s" if cancelled != 1 else ""} cancelled; patients notified.'
+                done = ngettext(
+                    '{name} deactivated. {n} appointment cancelled; patients notified.',
+                    '{name} deactivated. {n} appointments cancelled; patients notified.',
+                    cancelled,
+                    name=doctor.name,
+                )
+            else:
+                done = _('{name} deactivated.', name=doctor.name)
             ui.notify(done, type='positive')
             await self.reload()
 
     async def reactivate(self, event: events.GenericEventArguments) -> None:
-        doctor = self.table.picked(event, GONE)
+        doctor = self.table.picked(event, _(GONE))
         if doctor is None:
             return
         reactivated = await forms.attempt(
             lambda actor: call(doctors.set_active, actor, doctor.id, active=True, cancel_upcoming=False), path=PATH
         )
         if reactivated is not None:
-            ui.notify(f'{doctor.name} reactivated and can sign in again.', type='positive')
+            ui.notify(_('{name} reactivated and can sign in again.', name=doctor.name), type='positive')
             await self.reload()
 
 
 def _doctor_profile(doctor: DoctorView) -> None:
-    with section('Profile'):
+    with section(_('Profile')):
         facts(
             [
-                ('Doctor ID', str(doctor.id)),
-                ('Email', doctor.email),
-                ('Department', doctor.department_name),
-                ('Experience', f'{doctor.experience_years} years'),
-                ('Qualifications', doctor.qualifications or '-'),
-                ('Consultation length', f'{doctor.consultation_minutes} minutes'),
-                ('Status', 'Active' if doctor.is_active else 'Deactivated'),
-                ('Biography', doctor.bio or '-'),
+                (_('Doctor ID'), str(doctor.id)),
+                (_('Email'), doctor.email),
+                (_('Department'), doctor.department_name),
+                (_('Experience'), ngettext('{n} year', '{n} years', doctor.experience_years)),
+                (_('Qualifications'), doctor.qualifications or '-'),
+                (_('Consultation length'), ngettext('{n} minute', '{n} minutes', doctor.consultation_minutes)),
+                (_('Status'), _status(doctor)),
+                (_('Biography'), doctor.bio or '-'),
             ],
             marker='doctor-profile',
             wrap=True,
         )
-        ui.label('Edit, deactivate or reactivate the doctor from the doctors table.').classes(theme.SUBTLE)
+        ui.label(_('Edit, deactivate or reactivate the doctor from the doctors table.')).classes(theme.SUBTLE)
 
 
 def _recent_activity(recent: DoctorSchedule) -> None:
     """The appointments of the last days, newest first, with how each ended."""
-    zone = app_context.get().settings.zone
     with section(marker='recent-activity'):
-        heading(f'Recent activity: the last {RECENT_DAYS} days')
-        counts = ', '.join(
-            f'{recent.count(status)} {theme.STATUS_LABELS[status].lower()}'
-            for status in (AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW, AppointmentStatus.CANCELLED)
+        heading(ngettext('Recent activity: the last {n} day', 'Recent activity: the last {n} days', RECENT_DAYS))
+        counts = ngettext(
+            '{n} appointment: {completed} completed, {no_show} no-show, {cancelled} cancelled.',
+            '{n} appointments: {completed} completed, {no_show} no-show, {cancelled} cancelled.',
+            len(recent.entries),
+            completed=recent.count(AppointmentStatus.COMPLETED),
+            no_show=recent.count(AppointmentStatus.NO_SHOW),
+            cancelled=recent.count(AppointmentStatus.CANCELLED),
         )
-        ui.label(f'{len(recent.entries)} appointments: {counts}.').classes(theme.SUBTLE).mark('recent-counts')
+        ui.label(counts).classes(theme.SUBTLE).mark('recent-counts')
         if not recent.entries:
-            ui.label('No appointments in these days.').classes(theme.SUBTLE)
+            ui.label(_('No appointments in these days.')).classes(theme.SUBTLE)
             return
         rows = [
             {
                 'id': entry.appointment.id,
-                'when': notices.when(entry.appointment.start, zone),
+                'when': formats.moment(entry.appointment.start),
                 'patient': entry.appointment.patient_name,
-                'status': theme.STATUS_LABELS[entry.appointment.status],
+                'status': _(theme.STATUS_LABELS[entry.appointment.status]),
                 'reason': entry.appointment.reason or '-',
             }
             for entry in reversed(recent.entries)
         ]
-        table = ui.table(columns=ACTIVITY_COLUMNS, rows=rows, row_key='id', pagination=25).classes('w-full')
+        table = ui.table(columns=translated(ACTIVITY_COLUMNS), rows=rows, row_key='id', pagination=25).classes('w-full')
         table.props('flat dense').mark('doctor-activity')
 
 
 def _doctor_fields(options: dict[int, str], doctor: DoctorView | None) -> dict[str, ui.input | ui.select]:
-    minutes_hint = 'The length of each bookable slot, 5 to 240 minutes.'
     fields: dict[str, ui.input | ui.select] = {
-        'name': ui.input('Full name', value=doctor.name if doctor else '').props('outlined maxlength=120'),
-        'email': ui.input('Email', value=doctor.email if doctor else '').props('outlined type=email'),
-        'department_id': ui.select(options, label='Department', value=doctor.department_id if doctor else None).props(
-            'outlined'
-        ),
+        'name': ui.input(_('Full name'), value=doctor.name if doctor else '').props('outlined maxlength=120'),
+        'email': ui.input(_('Email'), value=doctor.email if doctor else '').props('outlined type=email'),
+        'department_id': ui.select(
+            options, label=_('Department'), value=doctor.department_id if doctor else None
+        ).props('outlined'),
         'experience_years': ui.input(
-            'Years of experience', value=str(doctor.experience_years) if doctor else '0'
+            _('Years of experience'), value=str(doctor.experience_years) if doctor else '0'
         ).props('outlined type=number min=0 max=80'),
-        'qualifications': ui.input('Qualifications', value=doctor.qualifications if doctor else '').props(
-            'outlined maxlength=500 hint="e.g. MD, board-certified cardiologist"'
+        'qualifications': ui.input(_('Qualifications'), value=doctor.qualifications if doctor else '').props(
+            'outlined maxlength=500'
         ),
-        'bio': ui.textarea('Short biography', value=doctor.bio if doctor else '').props(
-            'outlined autogrow maxlength=4000 hint="Shown to patients choosing a doctor."'
+        'bio': ui.textarea(_('Short biography'), value=doctor.bio if doctor else '').props(
+            'outlined autogrow maxlength=4000'
         ),
         'consultation_minutes': ui.input(
-            'Consultation length (minutes)', value=str(doctor.consultation_minutes) if doctor else '20'
-        ).props(f'outlined type=number min=5 max=240 hint="{minutes_hint}"'),
+            _('Consultation length (minutes)'), value=str(doctor.consultation_minutes) if doctor else '20'
+        ).props('outlined type=number min=5 max=240'),
     }
-    for element in fields.values():
+    hints = {
+        'qualifications': _('e.g. MD, board-certified cardiologist'),
+        'bio': _('Shown to patients choosing a doctor.'),
+        'consultation_minutes': _('The length of each bookable slot, 5 to 240 minutes.'),
+    }
+    for name, element in fields.items():
         element.classes('w-full')
+        if name in hints:
+            element.props['hint'] = hints[name]
     return fields
 
 
@@ -350,15 +387,23 @@ def _values(fields: dict[str, ui.input | ui.select], *, clearable: tuple[str, ..
 def _show_initial_password(new: NewDoctor) -> None:
     """The one-time password, shown once: it is kept nowhere else and disappears when the dialog closes."""
     dialog = ConfirmDialog(
-        'Doctor account created', 'I have handed it over', dismiss=None, persistent=True, confirm_marker='password-done'
+        _('Doctor account created'),
+        _('I have handed it over'),
+        dismiss=None,
+        persistent=True,
+        confirm_marker='password-done',
     )
     with dialog:
-        ui.label(f'{new.doctor.name} signs in with {new.doctor.email} and this one-time password:')
+        ui.label(
+            _('{name} signs in with {email} and this one-time password:', name=new.doctor.name, email=new.doctor.email)
+        )
         ui.label(new.initial_password).classes(
             f'font-mono text-xl select-all rounded px-3 py-2 {theme.MUTED_BOX}'
         ).props('data-testid=initial-password').mark('initial-password')
         ui.label(
-            'It is shown only this once: give it to the doctor now, in person or through a secure channel. '
-            'The doctor must change it at first sign-in.'
+            _(
+                'It is shown only this once: give it to the doctor now, in person or through a secure channel. '
+                'The doctor must change it at first sign-in.'
+            )
         ).classes(theme.INFO_BANNER)
     dialog.ask()

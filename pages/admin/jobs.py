@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from html import escape
 from typing import Any
 
 from nicegui import events, ui
@@ -13,75 +14,114 @@ from hms import clock
 from hms import context as app_context
 from hms.config import Settings
 from hms.db.uow import UnitOfWork
-from hms.domain.enums import Channel, DeliveryStatus, Role
+from hms.domain.enums import Channel, DeliveryStatus, ExportStatus, Role
 from hms.domain.errors import DomainError
-from hms.services import jobs_admin, notices
+from hms.i18n import N_, _, ngettext
+from hms.i18n.formats import format_date, format_month, format_number
+from hms.services import jobs_admin
+from hms.services.exports import KINDS as EXPORT_KINDS
+from hms.services.exports import ExportKind
 from hms.services.jobs_admin import DeliveryFilter, DeliveryView, ExportJobView, Health, RunView
 from hms.services.principal import Principal
 from hms.services.reports import Month
 from hms.services.views import Page
 
-from ..components import forms
 from ..components.sections import heading, section
-from ..components.tables import PagedTable, Sort, column, columns
-from ..ui import theme
+from ..components.tables import PagedTable, Sort, column, columns, translated
+from ..ui import formats, theme
 from ..ui.access import role_page
 from ..ui.actions import acting, attempt
 from ..ui.frame import frame
 from ..ui.services import call, in_thread
+from .filters import date_filter, period
 
 PATH = '/admin/jobs'
 PAGE_SIZE = 25
 REFRESH_SECONDS = 10
 JOB_LABELS = {
-    'daily-reminders': 'Daily reminders',
-    'monthly-reports': 'Monthly reports',
-    'export-cleanup': 'Export clean-up',
+    'daily-reminders': N_('Daily reminders'),
+    'monthly-reports': N_('Monthly reports'),
+    'export-cleanup': N_('Export clean-up'),
 }
-STATUS_LABELS = {status.value: status.value.capitalize() for status in DeliveryStatus}
-CHANNEL_LABELS = {Channel.EMAIL.value: 'Email', Channel.CHAT.value: 'Chat', Channel.SMS.value: 'SMS'}
-KIND_LABELS = {kind: kind.capitalize() for kind in jobs_admin.KINDS}
+# How a run, a delivery and an export job read (keys are the stored codes; an unknown code is shown as it is)
+RUN_STATUS_LABELS = {'running': N_('Running'), 'done': N_('Done'), 'failed': N_('Failed')}
+STATUS_LABELS = {
+    DeliveryStatus.PENDING.value: N_('Pending'),
+    DeliveryStatus.SENT.value: N_('Sent'),
+    DeliveryStatus.FAILED.value: N_('Failed'),
+}
+CHANNEL_LABELS = {Channel.EMAIL.value: N_('Email'), Channel.CHAT.value: N_('Chat'), Channel.SMS.value: N_('SMS')}
+KIND_LABELS = {
+    'reminder': N_('Reminder'),
+    'confirmation': N_('Confirmation'),
+    'report': N_('Report'),
+    'export': N_('Export ready'),
+}
+EXPORT_STATUS_LABELS = {
+    ExportStatus.QUEUED.value: N_('Queued'),
+    ExportStatus.RUNNING.value: N_('Running'),
+    ExportStatus.DONE.value: N_('Done'),
+    ExportStatus.FAILED.value: N_('Failed'),
+}
+
+
+def _label(labels: dict[str, str], code: str) -> str:
+    """The translated label of a stored code, or the code itself when it has none."""
+    return _(labels[code]) if code in labels else code
+
+
+def _translated(labels: dict[str, str]) -> dict[str, str]:
+    return {code: _(label) for code, label in labels.items()}
+
+
+def _kinds() -> dict[str, str]:
+    """The kinds of message the delivery log can be filtered by, labelled."""
+    return {kind: _label(KIND_LABELS, kind) for kind in jobs_admin.KINDS}
 
 
 RUN_COLUMNS = columns(
-    ('job', 'Job'),
-    ('started', 'Started'),
-    ('took', 'Took'),
-    ('status', 'Status'),
-    ('sent', 'Sent'),
-    ('failed', 'Failed'),
-    ('skipped', 'Skipped'),
-    ('covers', 'Covers'),
-    ('by', 'Run by'),
+    ('job', N_('Job')),
+    ('started', N_('Started')),
+    ('took', N_('Took')),
+    ('status', N_('Status')),
+    ('sent', N_('Sent')),
+    ('failed', N_('Failed')),
+    ('skipped', N_('Skipped')),
+    ('covers', N_('Covers')),
+    ('by', N_('Run by')),
 )
 DELIVERY_COLUMNS = [
     *columns(
-        ('created', 'Created'),
-        ('kind', 'Kind'),
-        ('channel', 'Channel'),
-        ('recipient', 'Recipient'),
-        ('subject', 'Subject'),
-        ('status', 'Status'),
-        ('attempts', 'Attempts'),
-        ('error', 'Last error'),
+        ('created', N_('Created')),
+        ('kind', N_('Kind')),
+        ('channel', N_('Channel')),
+        ('recipient', N_('Recipient')),
+        ('subject', N_('Subject')),
+        ('status', N_('Status')),
+        ('attempts', N_('Attempts')),
+        ('error', N_('Last error')),
     ),
     column('actions', '', align='right', field='id'),
 ]
 EXPORT_COLUMNS = columns(
-    ('created', 'Requested'),
-    ('kind', 'Kind'),
-    ('owner', 'Owner'),
-    ('status', 'Status'),
-    ('rows', 'Rows'),
-    ('error', 'Error'),
+    ('created', N_('Requested')),
+    ('kind', N_('Kind')),
+    ('owner', N_('Owner')),
+    ('status', N_('Status')),
+    ('rows', N_('Rows')),
+    ('error', N_('Error')),
 )
 RETRY_SLOT = r"""
 <q-td :props="props" auto-width>
-  <q-btn v-if="props.row.failed" flat dense no-caps color="primary" icon="replay" label="Retry"
-         :aria-label="'Retry the delivery to ' + props.row.recipient"
-         @click="() => $parent.$emit('retry', props.row)" />
+  <q-btn v-if="props.row.failed" flat dense no-caps color="primary" icon="replay" label="{retry}"
+         :aria-label="props.row.retry_label" @click="() => $parent.$emit('retry', props.row)" />
 </q-td>
 """
+
+
+def _retry_slot() -> str:
+    """A failed delivery's Retry button; its accessible name (naming the recipient) comes with the row."""
+    return RETRY_SLOT.format(retry=escape(_('Retry')))
 
 
 @dataclass(frozen=True)
@@ -106,29 +146,44 @@ def _snapshot(
 def _month_options(today: date) -> dict[str, str]:
     """The month so far and the twelve before it, newest first."""
     options, month = {}, Month.of(today)
-    for _ in range(13):
-        options[month.key] = month.label if month != Month.of(today) else f'{month.label} (so far)'
+    for _step in range(13):
+        label = _month(month)
+        options[month.key] = label if month != Month.of(today) else _('{month} (so far)', month=label)
         month = Month.of(month.first - timedelta(days=1))
     return options
+
+
+def _month(month: Month) -> str:
+    """'February 2026', 'Februar 2026', 'février 2026'."""
+    return format_month(month.year, month.number)
 
 
 def create() -> None:
     @role_page(PATH, Role.ADMIN)
     async def jobs_page(principal: Principal) -> None:
         first = await call(_snapshot, principal, DeliveryFilter(), 0, PAGE_SIZE)
-        with frame(principal, 'Jobs', current_path=PATH):
+        with frame(principal, N_('Jobs'), current_path=PATH):
             _JobsPanel(first)
 
 
 def _when(moment: Any) -> str:
-    return notices.when(moment, app_context.get().settings.zone) if moment else '–'
+    return formats.moment(moment) if moment else '–'
 
 
 def _took(view: RunView) -> str:
     seconds = view.seconds
     if seconds is None:
-        return 'running' if view.status == 'running' else '–'
-    return f'{seconds:.1f} s' if seconds < 120 else f'{seconds / 60:.0f} min'
+        return _('running') if view.status == 'running' else '–'
+    if seconds < 120:
+        return _('{seconds} s', seconds=format_number(seconds, digits=1))
+    return _('{minutes} min', minutes=format_number(seconds / 60, digits=0))
+
+
+def _day(text: str) -> str:
+    try:
+        return format_date(date.fromisoformat(text))
+    except ValueError:
+        return text
 
 
 def _covers(view: RunView) -> str:
@@ -136,28 +191,35 @@ def _covers(view: RunView) -> str:
     parts = []
     if 'month' in detail:
         month = Month.parse_or_none(str(detail['month']))
-        parts.append(month.label if month else str(detail['month']))
+        parts.append(_month(month) if month else str(detail['month']))
     if 'day' in detail:
-        parts.append(str(detail['day']))
+        parts.append(_day(str(detail['day'])))
     if detail.get('rerun'):
-        parts.append('re-run')
+        parts.append(_('re-run'))
     if detail.get('retry'):
-        parts.append('retry')
+        parts.append(_('retry'))
     return ', '.join(parts) or '–'
+
+
+def _export_kind(code: str) -> str:
+    try:
+        return _(str(EXPORT_KINDS[ExportKind(code)].label))
+    except (KeyError, ValueError):
+        return code
 
 
 def _run_row(run: RunView) -> dict[str, Any]:
     return {
         'id': run.id,
-        'job': JOB_LABELS.get(run.job, run.job),
+        'job': _label(JOB_LABELS, run.job),
         'started': _when(run.started_at),
         'took': _took(run),
-        'status': run.status,
+        'status': _label(RUN_STATUS_LABELS, run.status),
         'sent': run.sent,
         'failed': run.failed,
         'skipped': run.skipped,
         'covers': _covers(run),
-        'by': run.triggered_by or 'schedule',
+        'by': run.triggered_by or _('schedule'),
     }
 
 
@@ -165,14 +227,15 @@ def _delivery_row(delivery: DeliveryView) -> dict[str, Any]:
     return {
         'id': delivery.id,
         'created': _when(delivery.created_at),
-        'kind': delivery.kind,
-        'channel': CHANNEL_LABELS[delivery.channel],
+        'kind': _label(KIND_LABELS, delivery.kind),
+        'channel': _label(CHANNEL_LABELS, delivery.channel),
         'recipient': delivery.recipient,
         'subject': delivery.subject,
-        'status': STATUS_LABELS[delivery.status],
+        'status': _label(STATUS_LABELS, delivery.status),
         'attempts': delivery.attempts,
         'error': delivery.last_error or '',
         'failed': delivery.status == DeliveryStatus.FAILED.value,
+        'retry_label': _('Retry the delivery to {recipient}', recipient=delivery.recipient),
     }
 
 
@@ -180,9 +243,9 @@ def _export_row(export: ExportJobView) -> dict[str, Any]:
     return {
         'id': export.id,
         'created': _when(export.created_at),
-        'kind': export.kind,
+        'kind': _export_kind(export.kind),
         'owner': export.owner,
-        'status': export.status,
+        'status': _label(EXPORT_STATUS_LABELS, export.status),
         'rows': '–' if export.rows is None else export.rows,
         'error': export.error or '',
     }
@@ -198,84 +261,90 @@ class _JobsPanel:
         self._run_card(configured)
         with section():
             with ui.row().classes('w-full items-center justify-between'):
-                heading('Last runs')
-                ui.button('Refresh', icon='refresh', on_click=self.refresh).props('flat no-caps').mark('refresh')
-            self.runs = ui.table(columns=RUN_COLUMNS, rows=[], row_key='id').classes('w-full')
+                heading(_('Last runs'))
+                ui.button(_('Refresh'), icon='refresh', on_click=self.refresh).props('flat no-caps').mark('refresh')
+            self.runs = ui.table(columns=translated(RUN_COLUMNS), rows=[], row_key='id').classes('w-full')
             self.runs.props('flat bordered dense').mark('runs-table')
         self._deliveries_card(first.deliveries)
-        with section('Export jobs'):
-            self.no_exports = ui.label('No exports yet.').classes(theme.SUBTLE)
-            self.exports = ui.table(columns=EXPORT_COLUMNS, rows=[], row_key='id').classes('w-full')
+        with section(_('Export jobs')):
+            self.no_exports = ui.label(_('No exports yet.')).classes(theme.SUBTLE)
+            self.exports = ui.table(columns=translated(EXPORT_COLUMNS), rows=[], row_key='id').classes('w-full')
             self.exports.props('flat bordered dense').mark('exports-table')
         self.show(first)
         ui.timer(0.05, self.check_health, once=True)  # a worker ping takes up to a second: after the page is up
         ui.timer(REFRESH_SECONDS, self.refresh_quietly, immediate=False)
 
     def _health_card(self, configured: bool) -> None:
-        with section('Background work', marker='health'):
+        with section(_('Background work'), marker='health'):
             if not configured:
-                ui.label(jobs_admin.NO_REDIS).classes(theme.ERROR_BANNER).props('role=alert').mark('no-redis')
+                ui.label(_(jobs_admin.NO_REDIS)).classes(theme.ERROR_BANNER).props('role=alert').mark('no-redis')
             with ui.row().classes('w-full gap-6'):
-                self.redis_state = ui.label('Redis: checking…').mark('redis-state')
-                self.worker_state = ui.label('Worker: checking…').mark('worker-state')
+                self.redis_state = ui.label(_('Redis: checking…')).mark('redis-state')
+                self.worker_state = ui.label(_('Worker: checking…')).mark('worker-state')
                 self.cache_state = ui.label('').mark('cache-state')
                 self.failed_state = ui.label('').mark('failed-state')
 
     def _run_card(self, configured: bool) -> None:
         today = clock.now().astimezone(app_context.get().settings.zone).date()
         options = _month_options(today)
-        with section('Run now'):
+        with section(_('Run now')):
             with ui.row().classes('w-full items-center gap-4'):
-                ui.label("Daily reminders for today's appointments").classes('min-w-[16rem]')
+                ui.label(_("Daily reminders for today's appointments")).classes('min-w-[16rem]')
                 reminders = ui.button(
-                    'Run reminders now', icon='play_arrow', on_click=lambda: self.run_now('daily-reminders')
+                    _('Run reminders now'), icon='play_arrow', on_click=lambda: self.run_now('daily-reminders')
                 )
                 reminders.props('no-caps').mark('run-daily-reminders')
             with ui.row().classes('w-full items-center gap-4'):
-                ui.label('Monthly activity reports').classes('min-w-[16rem]')
-                self.month = ui.select(options, value=list(options)[1], label='Month').props('outlined dense')
+                ui.label(_('Monthly activity reports')).classes('min-w-[16rem]')
+                self.month = ui.select(options, value=list(options)[1], label=_('Month')).props('outlined dense')
                 self.month.classes('min-w-[12rem]').mark('report-month')
-                self.rerun = ui.checkbox('Send again to those who already received it').mark('report-rerun')
+                self.rerun = ui.checkbox(_('Send again to those who already received it')).mark('report-rerun')
                 reports = ui.button(
-                    'Run reports now', icon='play_arrow', on_click=lambda: self.run_now('monthly-reports')
+                    _('Run reports now'), icon='play_arrow', on_click=lambda: self.run_now('monthly-reports')
                 )
                 reports.props('no-caps').mark('run-monthly-reports')
             ui.label(
-                'Each report and reminder is sent once; a report run for a month sends only what is missing, unless '
-                'you ask to send again.'
+                _(
+                    'Each report and reminder is sent once; a report run for a month sends only what is missing, '
+                    'unless you ask to send again.'
+                )
             ).classes(theme.SUBTLE)
             for button in (reminders, reports):
                 button.set_enabled(configured)
 
     def _deliveries_card(self, first: Page[DeliveryView]) -> None:
-        with section('Delivery log'):
-            ui.label(f'Dates are in the clinic time zone ({app_context.get().settings.timezone}).').classes(
-                theme.SUBTLE
-            )
+        with section(_('Delivery log')):
+            ui.label(
+                _('Dates are in the clinic time zone ({zone}).', zone=app_context.get().settings.timezone)
+            ).classes(theme.SUBTLE)
             with ui.row().classes('w-full items-start gap-3').mark('delivery-filters'):
-                self.status = ui.select(STATUS_LABELS, label='Status', clearable=True, on_change=self.search)
-                self.kind = ui.select(KIND_LABELS, label='Kind', clearable=True, on_change=self.search)
-                self.channel = ui.select(CHANNEL_LABELS, label='Channel', clearable=True, on_change=self.search)
+                self.status = ui.select(
+                    _translated(STATUS_LABELS), label=_('Status'), clearable=True, on_change=self.search
+                )
+                self.kind = ui.select(_kinds(), label=_('Kind'), clearable=True, on_change=self.search)
+                self.channel = ui.select(
+                    _translated(CHANNEL_LABELS), label=_('Channel'), clearable=True, on_change=self.search
+                )
                 for element, marker in (
                     (self.status, 'filter-status'),
                     (self.kind, 'filter-kind'),
                     (self.channel, 'filter-channel'),
                 ):
                     element.props('outlined dense').classes('min-w-[9rem]').mark(marker)
-                self.first = forms.date_input('From date', self.search)
-                self.last = forms.date_input('To date', self.search)
+                self.first = date_filter(_('From date'), self.search)
+                self.last = date_filter(_('To date'), self.search)
             self.deliveries = PagedTable(
                 'deliveries',
                 DELIVERY_COLUMNS,
                 self._load,
                 _delivery_row,
                 first=first,
-                empty='No delivery matches these filters.',
+                empty=_('No delivery matches these filters.'),
                 rows_per_page=PAGE_SIZE,
-                order='newest first',
+                order=_('newest first'),
             )
             self.deliveries.props('dense wrap-cells')
-            self.deliveries.add_slot('body-cell-actions', RETRY_SLOT)
+            self.deliveries.add_slot('body-cell-actions', _retry_slot())
             self.deliveries.on('retry', self.retry)
 
     # --- showing ---------------------------------------------------------------------------------------------------
@@ -289,24 +358,29 @@ class _JobsPanel:
         self.exports.update()
         self.exports.set_visibility(bool(snapshot.exports))
         self.no_exports.set_visibility(not snapshot.exports)
-        self.failed_state.text = f'Failed deliveries: {snapshot.failed}'
+        self.failed_state.text = _('Failed deliveries: {count}', count=snapshot.failed)
         self.cache_state.text = _cache_text(app_context.get().cache.stats())
 
     def show_health(self, health: Health) -> None:
         if not health.redis_configured:
-            self.redis_state.text, self.worker_state.text = 'Redis: not configured', 'Worker: cannot run'
+            self.redis_state.text, self.worker_state.text = _('Redis: not configured'), _('Worker: cannot run')
             return
-        self.redis_state.text = 'Redis: reachable' if health.redis_reachable else 'Redis: NOT reachable'
+        self.redis_state.text = _('Redis: reachable') if health.redis_reachable else _('Redis: NOT reachable')
         self.worker_state.text = (
-            f'Worker: {len(health.workers)} answering ({", ".join(health.workers)})'
+            ngettext(
+                'Worker: {n} answering ({names})',
+                'Worker: {n} answering ({names})',
+                len(health.workers),
+                names=', '.join(health.workers),
+            )
             if health.worker_reachable
-            else 'Worker: none answering'
+            else _('Worker: none answering')
         )
 
     # --- loading ---------------------------------------------------------------------------------------------------
 
     def criteria(self) -> DeliveryFilter | None:
-        days = forms.period(self.first, self.last)
+        days = period(self.first, self.last)
         if days is None:
             return None
         return DeliveryFilter(
@@ -361,8 +435,16 @@ class _JobsPanel:
         )
         if enqueued is None:
             return
-        what = JOB_LABELS[job] + (f' for {Month.parse(month).label}' if month else '')
-        ui.notify(f'{what}: queued as run {enqueued.run_id}.', type='positive')
+        if month:
+            queued = _(
+                '{job} for {month}: queued as run {run}.',
+                job=_(JOB_LABELS[job]),
+                month=_month(Month.parse(month)),
+                run=enqueued.run_id,
+            )
+        else:
+            queued = _('{job}: queued as run {run}.', job=_(JOB_LABELS[job]), run=enqueued.run_id)
+        ui.notify(queued, type='positive')
         await self.refresh()
 
     async def retry(self, event: events.GenericEventArguments) -> None:
@@ -378,12 +460,22 @@ class _JobsPanel:
         )
         if retried is None:
             return
-        ui.notify(f'Sending to {row.get("recipient", "the recipient")} again.', type='positive')
+        recipient = row.get('recipient')
+        if recipient:
+            ui.notify(_('Sending to {recipient} again.', recipient=recipient), type='positive')
+        else:
+            ui.notify(_('Sending again.'), type='positive')
         await self.refresh()
 
 
 def _cache_text(stats: dict[str, Any]) -> str:
     """This process's cache counters in all, then per cached read (departments, doctors, slots, dashboard, ...)."""
     parts = [f'{name} {counts["hits"]}/{counts["misses"]}' for name, counts in stats.get('by_name', {}).items()]
-    detail = f' (hits/misses: {", ".join(parts)})' if parts else ''
-    return f'Cache: {stats["hits"]} hits, {stats["misses"]} misses{detail}'
+    if parts:
+        return _(
+            'Cache: {hits} hits, {misses} misses (hits/misses: {detail})',
+            hits=stats['hits'],
+            misses=stats['misses'],
+            detail=', '.join(parts),
+        )
+    return _('Cache: {hits} hits, {misses} misses', hits=stats['hits'], misses=stats['misses'])

@@ -7,16 +7,19 @@ Vue property (never parsed as part of this page's markup)."""
 
 from __future__ import annotations
 
+from html import escape
+
 from nicegui import events, ui
 
 from hms import context as app_context
 from hms.domain.enums import Role
+from hms.i18n import N_, _, ngettext
 from hms.notify.sink import OutboxMessage
-from hms.services import jobs_admin, notices
+from hms.services import jobs_admin
 from hms.services.principal import Principal
 
-from ..components.tables import column, columns
-from ..ui import theme
+from ..components.tables import column, columns, translated
+from ..ui import formats, theme
 from ..ui.access import role_page
 from ..ui.actions import acting, attempt
 from ..ui.frame import frame
@@ -24,15 +27,25 @@ from ..ui.services import in_thread
 
 PATH = '/admin/outbox'
 COLUMNS = [
-    *columns(('received', 'Received'), ('to', 'To'), ('subject', 'Subject'), ('attachments', 'Attachments')),
+    *columns(
+        ('received', N_('Received')),
+        ('to', N_('Recipient')),
+        ('subject', N_('Subject')),
+        ('attachments', N_('Attachments')),
+    ),
     column('actions', '', align='right', field='name'),
 ]
 SHOW_SLOT = r"""
 <q-td :props="props" auto-width>
-  <q-btn flat dense no-caps color="primary" icon="visibility" label="Show"
-         :aria-label="'Show the message ' + props.row.subject" @click="() => $parent.$emit('show', props.row)" />
+  <q-btn flat dense no-caps color="primary" icon="visibility" label="{show}"
+         :aria-label="props.row.show_label" @click="() => $parent.$emit('show', props.row)" />
 </q-td>
 """
+
+
+def _show_slot() -> str:
+    """Each message's Show button; its accessible name (naming the subject) comes with the row."""
+    return SHOW_SLOT.format(show=escape(_('Show')))
 
 
 async def _messages(actor: Principal) -> list[OutboxMessage]:
@@ -44,28 +57,32 @@ def create() -> None:
     async def outbox_page(principal: Principal) -> None:
         settings = app_context.get().settings
         if not settings.sends_through_sink:
-            with frame(principal, 'Outbox', current_path=PATH):
+            with frame(principal, N_('Outbox'), current_path=PATH):
                 ui.label(
-                    f'Mail goes to the configured SMTP server ({settings.smtp_host}:{settings.smtp_port}); there is '
-                    'no local outbox. The Jobs page shows every delivery.'
+                    _(
+                        'Mail goes to the configured SMTP server ({host}:{port}); there is no local outbox. The Jobs '
+                        'page shows every delivery.',
+                        host=settings.smtp_host,
+                        port=settings.smtp_port,
+                    )
                 ).classes(theme.INFO_BANNER).mark('outbox-server')
             return
         messages = await _messages(principal)
-        with frame(principal, 'Outbox', current_path=PATH):
+        with frame(principal, N_('Outbox'), current_path=PATH):
             _OutboxPanel(messages)
 
 
 class _OutboxPanel:
     def __init__(self, messages: list[OutboxMessage]) -> None:
         ui.label(
-            'No SMTP server is configured, so email is not sent: a local mail sink keeps every message here instead.'
+            _('No SMTP server is configured, so email is not sent: a local mail sink keeps every message here instead.')
         ).classes(theme.INFO_BANNER)
         with ui.row().classes('w-full items-center justify-between'):
             self.summary = ui.label('').classes(theme.SUBTLE).mark('outbox-summary')
-            ui.button('Refresh', icon='refresh', on_click=self.reload).props('flat no-caps').mark('outbox-refresh')
-        self.table = ui.table(columns=COLUMNS, rows=[], row_key='name').classes('w-full')
+            ui.button(_('Refresh'), icon='refresh', on_click=self.reload).props('flat no-caps').mark('outbox-refresh')
+        self.table = ui.table(columns=translated(COLUMNS), rows=[], row_key='name').classes('w-full')
         self.table.props('flat bordered dense wrap-cells').mark('outbox-table')
-        self.table.add_slot('body-cell-actions', SHOW_SLOT)
+        self.table.add_slot('body-cell-actions', _show_slot())
         self.table.on('show', self.open)
         with ui.card().classes(theme.CARD).mark('outbox-preview') as self.preview:
             self.heading = ui.label('').classes('text-base font-medium').props('role=heading aria-level=2')
@@ -73,25 +90,27 @@ class _OutboxPanel:
             # Set as properties, not through a props string: no quoting to get wrong, and an empty sandbox.
             self.frame.props['sandbox'] = ''
             self.frame.props['referrerpolicy'] = 'no-referrer'
-            self.frame.props['title'] = 'The selected message'
+            self.frame.props['title'] = _('The selected message')
         self.preview.set_visibility(False)
         self.show(messages)
 
     def show(self, messages: list[OutboxMessage]) -> None:
-        zone = app_context.get().settings.zone
         self.table.rows = [
             {
                 'name': m.name,
-                'received': notices.when(m.received_at, zone),
+                'received': formats.moment(m.received_at),
                 'to': m.to,
                 'subject': m.subject,
                 'attachments': ', '.join(m.attachments) or '–',
+                'show_label': _('Show the message {subject}', subject=m.subject),
             }
             for m in messages
         ]
         self.table.update()
-        count = f'{len(messages)} message' + ('' if len(messages) == 1 else 's')
-        self.summary.text = f'{count}, newest first' if messages else 'No messages yet.'
+        if messages:
+            self.summary.text = ngettext('{n} message, newest first', '{n} messages, newest first', len(messages))
+        else:
+            self.summary.text = _('No messages yet.')
 
     async def reload(self) -> None:
         actor = await acting(PATH)
@@ -104,6 +123,7 @@ class _OutboxPanel:
         html = await attempt(lambda actor: in_thread(jobs_admin.outbox_html, settings, actor, name), path=PATH)
         if html is None:
             return
-        self.heading.text = f'{row.get("subject", "")} · to {row.get("to", "")}'
-        self.frame.props['srcdoc'] = html or '<p>This message has no HTML part.</p>'
+        self.heading.text = _('{subject} · to {to}', subject=row.get('subject', ''), to=row.get('to', ''))
+        no_html = escape(_('This message has no HTML part.'))
+        self.frame.props['srcdoc'] = html or f'<p>{no_html}</p>'
         self.preview.set_visibility(True)

@@ -8,11 +8,11 @@ from typing import Any
 from nicegui import ui
 
 from hms import clock
-from hms import context as app_context
 from hms.domain.enums import AppointmentStatus, Role
 from hms.domain.scheduling import PatientContactPatch
 from hms.domain.validation import parse
-from hms.services import doctors, notices, patients, records
+from hms.i18n import N_, _, ngettext
+from hms.services import doctors, patients, records
 from hms.services.exports import ExportKind
 from hms.services.principal import Principal
 from hms.services.views import AppointmentView, Page, PatientDetail, PatientView
@@ -22,7 +22,7 @@ from ..components.dialogs import ConfirmDialog
 from ..components.exports import export_panel
 from ..components.history import visit_history
 from ..components.sections import Panel, facts, section
-from ..components.tables import PagedTable, SearchBox, Sort, columns
+from ..components.tables import PagedTable, SearchBox, Sort, columns, translated
 from ..ui import formats, theme
 from ..ui.access import role_page
 from ..ui.actions import acting
@@ -31,20 +31,24 @@ from ..ui.services import call, find
 
 PATH = '/admin/patients'
 PAGE_SIZE = 25
-LIST_COLUMNS = columns(
-    ('id', 'Patient ID'), ('name', 'Name'), ('email', 'Email'), ('phone', 'Phone'), ('status', 'Status')
-)
 NAME_SLOT = r"""
 <q-td :props="props">
   <a :href="'/admin/patients/' + props.row.id" class="text-primary font-medium">{{ props.value }}</a>
 </q-td>
 """
+LIST_COLUMNS = columns(
+    ('id', N_('Patient ID')),
+    ('name', N_('Name')),
+    ('email', N_('Email')),
+    ('phone', N_('Phone')),
+    ('status', N_('Status')),
+)
 APPOINTMENT_COLUMNS = columns(
-    ('when', 'When'),
-    ('doctor', 'Doctor'),
-    ('department', 'Department'),
-    ('status', 'Status'),
-    ('reason', 'Reason for visit'),
+    ('when', N_('When')),
+    ('doctor', N_('Doctor')),
+    ('department', N_('Department')),
+    ('status', N_('Status')),
+    ('reason', N_('Reason for visit')),
 )
 
 
@@ -52,34 +56,34 @@ def create() -> None:
     @role_page(PATH, Role.ADMIN)
     async def patients_page(principal: Principal) -> None:
         first = await call(patients.search_patients, principal, '', limit=PAGE_SIZE, offset=0)
-        with frame(principal, 'Patients', current_path=PATH):
+        with frame(principal, N_('Patients'), current_path=PATH):
             _PatientList(first)
-            await export_panel(principal, [ExportKind.PATIENTS], title='Export patients')
+            await export_panel(principal, [ExportKind.PATIENTS], title=_('Export patients'))
 
     @role_page(PATH + '/{patient_id}', Role.ADMIN)
     async def patient_page(principal: Principal, patient_id: str) -> None:
         detail = await find(patient_id, lambda number: call(patients.patient_detail, principal, number))
         # The history view is audited: the patient sees it in the access log.
         history = await call(records.patient_history, principal, detail.patient.id) if detail else None
-        with frame(principal, detail.patient.name if detail else 'No such patient', current_path=PATH):
+        with frame(principal, detail.patient.name if detail else N_('No such patient'), current_path=PATH):
             if detail is None:
-                ui.label(f'No such patient: there is no patient with the ID "{patient_id}".').classes(
+                ui.label(_('No such patient: there is no patient with the ID "{id}".', id=patient_id)).classes(
                     theme.ERROR_BANNER
                 ).mark('no-such-patient')
-                ui.link('Back to the patient search', PATH)
+                ui.link(_('Back to the patient search'), PATH)
                 return
             _PatientPanel(detail)
             if history is not None:
                 visit_history(
                     history.visits,
                     private=True,
-                    title='History',
-                    empty='No completed visits yet. A visit appears here once the doctor records it.',
+                    title=N_('History'),
+                    empty=N_('No completed visits yet. A visit appears here once the doctor records it.'),
                 )
 
 
 def _status(patient: PatientView) -> str:
-    return 'Active' if patient.is_active else 'Blacklisted'
+    return _('Active') if patient.is_active else _('Blacklisted')
 
 
 def _list_row(patient: PatientView) -> dict[str, Any]:
@@ -96,11 +100,13 @@ class _PatientList:
     """The search box and the table of matching patients, a page at a time."""
 
     def __init__(self, first: Page[PatientView]) -> None:
-        self.text = SearchBox('Search patients', self.search, hint='Name, patient ID, email or phone; part is enough')
+        self.text = SearchBox(
+            _('Search patients'), self.search, hint=_('Name, patient ID, email or phone; part is enough')
+        )
         self.text.classes('w-full').mark('patient-search')
         empty = self.text.empty(
-            'No patient matches this search. Try part of the name, email or phone, or the patient ID.',
-            'No patients yet. Patients create their own accounts at the registration page.',
+            _('No patient matches this search. Try part of the name, email or phone, or the patient ID.'),
+            _('No patients yet. Patients create their own accounts at the registration page.'),
         )
         self.table = PagedTable('patients', LIST_COLUMNS, self._load, _list_row, first=first, empty=empty)
         self.table.add_slot('body-cell-name', NAME_SLOT)
@@ -133,17 +139,18 @@ class _PatientPanel(Panel[PatientDetail]):
 
     def _contact_form(self, patient: PatientView) -> None:
         with section():
-            ui.label('Contact details').classes('text-lg font-medium')
+            ui.label(_('Contact details')).classes('text-lg font-medium')
             error = forms.banner()
             fields: dict[str, ui.input | ui.select] = {
-                'name': ui.input('Full name', value=patient.name).props('outlined maxlength=120'),
-                'email': ui.input('Email', value=patient.email).props('outlined type=email'),
-                'phone': ui.input('Phone', value=patient.phone).props('outlined type=tel'),
-                'address': ui.input('Address', value=patient.address).props('outlined maxlength=300'),
-                'emergency_contact': ui.input('Emergency contact', value=patient.emergency_contact or '').props(
-                    'outlined maxlength=300 hint="Name and phone of someone to call; optional."'
+                'name': ui.input(_('Full name'), value=patient.name).props('outlined maxlength=120'),
+                'email': ui.input(_('Email'), value=patient.email).props('outlined type=email'),
+                'phone': ui.input(_('Phone'), value=patient.phone).props('outlined type=tel'),
+                'address': ui.input(_('Address'), value=patient.address).props('outlined maxlength=300'),
+                'emergency_contact': ui.input(_('Emergency contact'), value=patient.emergency_contact or '').props(
+                    'outlined maxlength=300'
                 ),
             }
+            fields['emergency_contact'].props['hint'] = _('Name and phone of someone to call; optional.')
             for element in fields.values():
                 element.classes('w-full')
 
@@ -159,41 +166,46 @@ class _PatientPanel(Panel[PatientDetail]):
                     required=('name', 'email', 'phone'),
                 )
                 if saved is not None:
-                    await self.done('Contact details saved.')
+                    await self.done(_('Contact details saved.'))
 
-            ui.button('Save contact details', on_click=save).props('no-caps').mark('save-contact')
+            ui.button(_('Save contact details'), on_click=save).props('no-caps').mark('save-contact')
 
     def _account(self, detail: PatientDetail) -> None:
         patient = detail.patient
         with section():
-            ui.label('Account').classes('text-lg font-medium')
+            ui.label(_('Account')).classes('text-lg font-medium')
             if patient.is_active:
-                ui.label('The patient can sign in and book appointments.').classes(theme.SUBTLE)
+                ui.label(_('The patient can sign in and book appointments.')).classes(theme.SUBTLE)
                 upcoming = _upcoming(detail.appointments)
                 ui.button(
-                    'Blacklist patient', icon='block', on_click=lambda: self._open_blacklist(patient, upcoming)
+                    _('Blacklist patient'), icon='block', on_click=lambda: self._open_blacklist(patient, upcoming)
                 ).props('color=negative no-caps').mark('blacklist')
             else:
-                reason = f' Reason: {patient.blocked_reason}' if patient.blocked_reason else ''
-                ui.label(f'Blacklisted: the patient cannot sign in.{reason}').classes(theme.ERROR_BANNER)
-                ui.button('Reactivate patient', icon='how_to_reg', on_click=self._reactivate).props(
+                if patient.blocked_reason:
+                    blocked = _(
+                        'Blacklisted: the patient cannot sign in. Reason: {reason}', reason=patient.blocked_reason
+                    )
+                else:
+                    blocked = _('Blacklisted: the patient cannot sign in.')
+                ui.label(blocked).classes(theme.ERROR_BANNER)
+                ui.button(_('Reactivate patient'), icon='how_to_reg', on_click=self._reactivate).props(
                     'color=positive no-caps'
                 ).mark('reactivate')
 
     def _open_blacklist(self, patient: PatientView, upcoming: int) -> None:
-        dialog = ConfirmDialog(f'Blacklist {patient.name}?', 'Blacklist patient', color='negative')
+        dialog = ConfirmDialog(_('Blacklist {name}?', name=patient.name), _('Blacklist patient'), color='negative')
         with dialog:
             ui.label(
-                f'{patient.name} is signed out everywhere at once and can no longer sign in or book. '
-                'You can reactivate the account later.'
+                _(
+                    '{name} is signed out everywhere at once and can no longer sign in or book. '
+                    'You can reactivate the account later.',
+                    name=patient.name,
+                )
             )
             if upcoming:
-                plural = 's' if upcoming != 1 else ''
-                ui.label(
-                    f'{upcoming} upcoming appointment{plural} will be cancelled and the patient notified.'
-                ).classes('font-medium')
+                ui.label(_upcoming_text(upcoming)).classes('font-medium')
             reason = (
-                ui.input('Reason (kept in the record)')
+                ui.input(_('Reason (kept in the record)'))
                 .props('outlined maxlength=500 autofocus')
                 .classes('w-full')
                 .mark('blacklist-reason')
@@ -202,7 +214,7 @@ class _PatientPanel(Panel[PatientDetail]):
 
         async def blacklist() -> int | None:
             text = (reason.value or '').strip()
-            reason.error = None if text else 'Give a reason for the record.'
+            reason.error = None if text else _('Give a reason for the record.')
             if not text:
                 return None
             return await dialog.attempt(
@@ -210,9 +222,15 @@ class _PatientPanel(Panel[PatientDetail]):
             )
 
         async def blacklisted(cancelled: int) -> None:
-            done = f'{patient.name} is blacklisted and signed out.'
             if cancelled:
-                done += f' {cancelled} appointment{"s" if cancelled != 1 else ""} cancelled.'
+                done = ngettext(
+                    '{name} is blacklisted and signed out. {n} appointment cancelled.',
+                    '{name} is blacklisted and signed out. {n} appointments cancelled.',
+                    cancelled,
+                    name=patient.name,
+                )
+            else:
+                done = _('{name} is blacklisted and signed out.', name=patient.name)
             await self.done(done)
 
         dialog.ask(blacklist, then=blacklisted)
@@ -222,7 +240,17 @@ class _PatientPanel(Panel[PatientDetail]):
             lambda actor: call(doctors.set_active, actor, self.patient_id, active=True, reason=''), path=self.path
         )
         if reactivated is not None:
-            await self.done('The patient is reactivated and can sign in again.')
+            await self.done(_('The patient is reactivated and can sign in again.'))
+
+
+def _upcoming_text(count: int) -> str:
+    """What blacklisting does to the patient's upcoming appointments. The doctors' page has the same singular sentence
+    with another plural ('each patient notified'), and a catalogue keeps one plural entry per singular: so the one
+    appointment and the several are two sentences here (the languages offered use one form for every count above
+    one)."""
+    if count == 1:
+        return _('1 upcoming appointment will be cancelled and the patient notified.')
+    return _('{count} upcoming appointments will be cancelled and the patient notified.', count=count)
 
 
 def _upcoming(appointments: list[AppointmentView]) -> int:
@@ -234,36 +262,47 @@ def _summary(patient: PatientView) -> None:
     with section():
         facts(
             [
-                ('Patient ID', str(patient.id)),
-                ('Email', patient.email),
-                ('Phone', patient.phone),
-                ('Address', patient.address or '-'),
-                ('Emergency contact', patient.emergency_contact or '-'),
-                ('Date of birth', formats.date_only(patient.date_of_birth)),
-                ('Gender', theme.GENDER_LABELS.get(patient.gender.value, patient.gender.value)),
-                ('Status', _status(patient)),
+                (_('Patient ID'), str(patient.id)),
+                (_('Email'), patient.email),
+                (_('Phone'), patient.phone),
+                (_('Address'), patient.address or '-'),
+                (_('Emergency contact'), patient.emergency_contact or '-'),
+                (_('Date of birth'), formats.date_only(patient.date_of_birth)),
+                (_('Gender'), _gender(patient)),
+                (_('Status'), _status(patient)),
             ],
             marker='patient-summary',
         )
 
 
+def _gender(patient: PatientView) -> str:
+    label = theme.GENDER_LABELS.get(patient.gender.value)
+    return _(label) if label else patient.gender.value
+
+
+def _appointment_status(appointment: AppointmentView) -> str:
+    status = _(theme.STATUS_LABELS[appointment.status])
+    if appointment.cancel_reason:
+        return _('{status}: {reason}', status=status, reason=appointment.cancel_reason)
+    return status
+
+
 def _appointments(appointments: list[AppointmentView]) -> None:
-    zone = app_context.get().settings.zone
     with section():
-        ui.label('Appointments').classes('text-lg font-medium')
+        ui.label(_('Appointments')).classes('text-lg font-medium')
         if not appointments:
-            ui.label('No appointments yet.').classes(theme.SUBTLE)
+            ui.label(_('No appointments yet.')).classes(theme.SUBTLE)
             return
         rows = [
             {
                 'id': a.id,
-                'when': notices.when(a.start, zone),
+                'when': formats.moment(a.start),
                 'doctor': a.doctor_name,
                 'department': a.department_name,
                 'reason': a.reason or '-',
-                'status': theme.STATUS_LABELS[a.status] + (f': {a.cancel_reason}' if a.cancel_reason else ''),
+                'status': _appointment_status(a),
             }
             for a in appointments
         ]
-        table = ui.table(columns=APPOINTMENT_COLUMNS, rows=rows, row_key='id', pagination=PAGE_SIZE)
+        table = ui.table(columns=translated(APPOINTMENT_COLUMNS), rows=rows, row_key='id', pagination=PAGE_SIZE)
         table.classes('w-full').props('flat dense').mark('patient-appointments')
