@@ -129,6 +129,9 @@ class _PseudoTranslations(NullTranslations):
     def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
         return pseudo(msgid1 if n == 1 else msgid2)
 
+    def pgettext(self, context: str, message: str) -> str:
+        return pseudo(message)
+
 
 def pseudo(message: str) -> str:
     parts = _PLACEHOLDER.split(message)
@@ -172,6 +175,12 @@ def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
     return _fill(translations(current_language()).ngettext(singular, plural, n), {'n': n, **params})
 
 
+def pgettext(context: str, message: str, **params: Any) -> str:
+    """``message`` as meant in ``context``, for words whose translation depends on it (a dialog's "Cancel" is not
+    an appointment's "Cancel")."""
+    return _fill(str(translations(current_language()).pgettext(context, message)), params)
+
+
 def N_(message: str) -> str:
     """Mark ``message`` for the catalogue without translating it here (a module-level label, translated where it is
     shown with ``_(label)``)."""
@@ -198,6 +207,7 @@ __all__ = [
     'negotiate',
     'ngettext',
     'normalise',
+    'pgettext',
     'set_language',
     'use_language',
 ]

@@ -48,7 +48,7 @@ def problems(language: str, template: Catalog, catalog: Catalog) -> list[Problem
             continue
         key = source.id
         text = str(key[0] if isinstance(key, (tuple, list)) else key)
-        message = catalog.get(key)
+        message = catalog.get(key, context=source.context)
         if message is None:
             found.append(Problem(language, text, 'missing'))
             continue

@@ -14,7 +14,7 @@ from hms.config import Settings
 from hms.db.uow import UnitOfWork
 from hms.domain.criteria import AppointmentFilter
 from hms.domain.enums import AppointmentStatus, Role
-from hms.i18n import N_, _, ngettext
+from hms.i18n import N_, _, ngettext, pgettext
 from hms.services import appointments, availability, departments, doctors, patients
 from hms.services.exports import ExportKind
 from hms.services.principal import Principal
@@ -58,7 +58,7 @@ ACTIONS_SLOT = r"""
 
 def _actions_slot() -> str:
     """A booked appointment's Reschedule and Cancel buttons, labelled in the page's language."""
-    return ACTIONS_SLOT.format(reschedule=escape(_('Reschedule')), cancel=escape(_('Cancel')))
+    return ACTIONS_SLOT.format(reschedule=escape(_('Reschedule')), cancel=escape(pgettext('appointment', 'Cancel')))
 
 
 @dataclass(frozen=True)

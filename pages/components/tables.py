@@ -76,11 +76,11 @@ R = TypeVar('R')
 
 class ListTable(ui.table, Generic[T]):
     """A list of items as a table: a row per item (``to_row``), ``empty`` in place of the table while there is none,
-        Quasar's loading bar while the list is read again (a later read supersedes a slower earlier one), and the item
-        that a button in a row names (``picked``).
+    Quasar's loading bar while the list is read again (a later read supersedes a slower earlier one), and the item that
+    a button in a row names (``picked``).
 
-        The table is marked ``{name}-table`` (or ``marker``), the empty state ``{name}-empty``. Column labels are translated
-        here (see the module); Quasar's own texts (rows per page, the position in the list) come in the page's language
+    The table is marked ``{name}-table`` (or ``marker``), the empty state ``{name}-empty``. Column labels are translated
+    here (see the module); Quasar's own texts (rows per page, the position in the list) come in the page's language
     with Quasar's language pack (``pages/ui/i18n.py``).
     """
 

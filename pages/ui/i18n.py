@@ -76,7 +76,11 @@ def apply_to_page() -> None:
     except RuntimeError:  # no page being built
         return
     wanted = QUASAR_LANGUAGES.get(language(), QUASAR_LANGUAGES[i18n.SOURCE_LANGUAGE])
-    if client.page.resolve_language() != wanted:
+    try:
+        current = client.page.resolve_language()
+    except AttributeError:  # NiceGUI is shutting down (its app config is being reset): nothing left to serve
+        return
+    if current != wanted:
         own = copy.copy(client.page)
         own.language = wanted
         client.page = own
