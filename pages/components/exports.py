@@ -29,7 +29,7 @@ from hms.services import accounts, exports
 from hms.services.exports import KINDS, ExportKind, ExportView
 from hms.services.principal import Principal
 
-from ..ui import formats, theme
+from ..ui import dates, formats, theme
 from ..ui.actions import acting
 from ..ui.services import call, in_thread
 from ..ui.session import TOKEN_KEY
@@ -132,8 +132,8 @@ class ExportPanel(ui.card):
                 self.kind.classes('min-w-[12rem]').mark('export-kind')
                 self.kind.set_visibility(len(self.kinds) > 1)
                 self.kind.on_value_change(self._kind_changed)
-                self.first = ui.input(_('Export from')).props('outlined dense type=date').mark('export-from')
-                self.last = ui.input(_('Export to')).props('outlined dense type=date').mark('export-to')
+                self.first = forms.date_input(_('Export from')).mark('export-from')
+                self.last = forms.date_input(_('Export to')).mark('export-to')
                 self.period_fields = {'from': self.first, 'to': self.last}
                 self.start_button = ui.button(_('Export'), icon='file_download', on_click=self.start)
                 self.start_button.props('no-caps').mark('export-start')
@@ -166,9 +166,9 @@ class ExportPanel(ui.card):
         if info.period == 'required':
             today = clock.now().astimezone(app_context.get().settings.zone).date()
             if not self.first.value:
-                self.first.value = today.replace(day=1).isoformat()
+                self.first.value = dates.shown(today.replace(day=1))
             if not self.last.value:
-                self.last.value = today.isoformat()
+                self.last.value = dates.shown(today)
         else:
             self.first.value = self.last.value = ''
         hint = PERIOD_HINTS.get(self.chosen) if show_period else None

@@ -14,7 +14,7 @@ from hms.domain.errors import DomainError
 from hms.i18n import N_, _
 from hms.services.principal import Principal
 
-from ..ui import actions, theme
+from ..ui import actions, dates, theme
 
 T = TypeVar('T')
 
@@ -95,20 +95,21 @@ def stripped(fields: Fields) -> dict[str, Any]:
 
 
 def date_input(label: str, on_change: Callable[..., Any] | None = None) -> ui.input:
-    """A date field of a filter (the browser's date picker, which shows the date in the browser's own locale; the
-    value is ISO, '2026-03-02'); ``label`` comes translated."""
-    return ui.input(label, on_change=on_change).props('outlined dense type=date clearable')
+    """A date field of a filter in the page's language ('31.12.2026'; ISO too) with a calendar in that language
+    (``pages/ui/dates``); read it with ``day``. ``label`` comes translated."""
+    field = dates.date_input(label).props('outlined dense clearable')
+    if on_change is not None:
+        field.on_value_change(on_change)
+    return field
 
 
 def day(element: ui.input) -> tuple[date | None, bool]:
-    """The date typed into a date field (None when empty) and whether it was readable (if not, the field says so)."""
-    text = (element.value or '').strip()
-    if not text:
-        return None, True
+    """The date typed into a date field, as the page's language writes dates or ISO (None when empty), and whether it
+    was readable (if not, the field says what to type)."""
     try:
-        return date.fromisoformat(text), True
-    except ValueError:
-        element.error = _('Enter a date as YYYY-MM-DD.')
+        return dates.parse(element.value), True
+    except ValueError as problem:
+        element.error = str(problem)
         return None, False
 
 

@@ -27,7 +27,7 @@ from ..components import forms
 from ..components.dialogs import ConfirmDialog
 from ..components.history import MEDICINE_KEYS, day_text, prescription_table, status_badge, treatment_details
 from ..components.sections import Panel, facts, section
-from ..ui import formats, theme
+from ..ui import dates, formats, theme
 from ..ui.access import role_page
 from ..ui.actions import acting
 from ..ui.frame import frame
@@ -122,8 +122,8 @@ class _TreatmentForm(ui.column):
                 )
             self.add = ui.button(_('Add medicine'), icon='add', on_click=lambda: self.add_medicine({}))
             self.add.props('outline no-caps').mark('add-medicine')
-            next_visit = now.next_visit.isoformat() if now and now.next_visit else ''
-            suggested = ui.input(_('Suggested next visit'), value=next_visit).props('outlined type=date clearable')
+            suggested = dates.date_input(_('Suggested next visit'), now.next_visit if now else None)
+            suggested.props('outlined clearable')
             suggested.props['hint'] = _('Optional')
             self.fields |= {
                 'tests': _area(_('Tests advised'), now.tests if now else '', maxlength=2000),
@@ -173,7 +173,12 @@ class _TreatmentForm(ui.column):
         self._clear_errors()
         filled = [row for row in self.rows if not row.blank()]  # rows left empty are dropped, not refused
         data: dict[str, Any] = {name: (element.value or '').strip() for name, element in self.fields.items()}
-        data['next_visit'] = data['next_visit'] or None
+        try:  # typed as the page's language writes dates (or ISO); the schema takes ISO
+            dates.parse(data['next_visit'])
+            unreadable = ''
+        except ValueError as problem:
+            unreadable = str(problem)  # the schema refuses the text too; the field says it the page's way
+        data['next_visit'] = dates.iso(data['next_visit'])
         data['prescription'] = [row.values() for row in filled]
         self.submit_button.props('loading')
         try:
@@ -183,6 +188,8 @@ class _TreatmentForm(ui.column):
                 self.submit_button.props(remove='loading')
         if failure is not None:
             self.show_error(failure, filled)
+            if unreadable and self.fields['next_visit'].error:
+                self.fields['next_visit'].error = unreadable
 
     def show_error(self, failure: DomainError, filled: list[_MedicineRow]) -> None:
         """Each message under its field ('prescription.1.name' is the second filled row's name); others above."""
