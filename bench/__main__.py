@@ -39,8 +39,9 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog='python -m bench', description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser = argparse.ArgumentParser(
+        prog='python -m bench', description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument('--scale', choices=['small', 'large', 'both'], default='small')
     parser.add_argument('--runs', type=int, default=3, help='repetitions of each measurement (default 3)')
     parser.add_argument('--clients', type=int, default=20, help='concurrent API clients (default 20)')
@@ -61,11 +62,17 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f'unknown sections: {", ".join(sorted(unknown))}')
     options = Options(
-        runs=args.runs, clients=args.clients, requests=args.requests, race_clients=args.race_clients,
-        race_slots=args.race_slots, reminders=args.reminders, export_rows=args.export_rows,
-        levels=tuple(int(level) for level in args.levels.split(',')), database_url=args.database_url,
+        runs=args.runs,
+        clients=args.clients,
+        requests=args.requests,
+        race_clients=args.race_clients,
+        race_slots=args.race_slots,
+        reminders=args.reminders,
+        export_rows=args.export_rows,
+        levels=tuple(int(level) for level in args.levels.split(',')),
+        database_url=args.database_url,
         sections=sections,
-    )  # fmt: skip
+    )
     data_dirs = _data_dirs(args.data_dir, scales)
     out = args.out or Path(tempfile.mkdtemp(prefix='hms-bench-'))
     signal.signal(signal.SIGTERM, _interrupt)

@@ -71,8 +71,9 @@ def read_plans(tokens: Tokens, accounts: Accounts, clients: int, requests: int, 
     doctor_ids = [doctor_id for _, doctor_id in accounts.doctors]
 
     def per_client(make: Any) -> list[list[Call]]:
-        return [[make(index, tokens.readers[index]) for _ in range(max(1, requests // clients))] for index in
-                range(clients)]  # fmt: skip
+        return [
+            [make(index, tokens.readers[index]) for _ in range(max(1, requests // clients))] for index in range(clients)
+        ]
 
     return {
         'baseline GET /api/health': per_client(lambda i, t: Call('GET', '/api/health')),
@@ -96,9 +97,15 @@ async def free_slots(http: httpx.AsyncClient, token: str, doctor_ids: Sequence[i
 
 
 async def booking_plans(
-    http: httpx.AsyncClient, tokens: Tokens, accounts: Accounts, patients: Patients, clients: int, requests: int,
-    rng: random.Random, reserve: int,
-) -> tuple[list[list[Call]], list[tuple[int, str]]]:  # fmt: skip
+    http: httpx.AsyncClient,
+    tokens: Tokens,
+    accounts: Accounts,
+    patients: Patients,
+    clients: int,
+    requests: int,
+    rng: random.Random,
+    reserve: int,
+) -> tuple[list[list[Call]], list[tuple[int, str]]]:
     """Distinct free slots dealt among the clients, each booked by its own fresh patient; the slots left over (at
     least ``reserve`` are kept for the race: a reused data folder runs out of free slots after many runs)."""
     slots = await free_slots(http, tokens.readers[0], [doctor_id for _, doctor_id in accounts.doctors])
@@ -108,10 +115,12 @@ async def booking_plans(
     used = sum(len(part) for part in dealt)
     booking_tokens = iter(await sign_in_many(http, patients.take(used), DEMO_PASSWORD))
     plans = [
-        [Call('POST', '/api/appointments', next(booking_tokens), {'doctor_id': d, 'start': s, 'reason': 'Bench'})
-         for d, s in part]
+        [
+            Call('POST', '/api/appointments', next(booking_tokens), {'doctor_id': d, 'start': s, 'reason': 'Bench'})
+            for d, s in part
+        ]
         for part in dealt
-    ]  # fmt: skip
+    ]
     return plans, slots[used:]
 
 

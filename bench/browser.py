@@ -63,8 +63,10 @@ async def page_times(browser: Browser, base_url: str, accounts: Accounts, runs: 
         chart = page.locator('.js-plotly-plot .main-svg').first
         samples['admin dashboard'].append(await _usable(page, f'{base_url}/admin', chart))
         await context.close()
-    return [{'what': name, 'runs': len(times), 'median_ms': statistics.median(times), 'max_ms': max(times)}
-            for name, times in samples.items()]  # fmt: skip
+    return [
+        {'what': name, 'runs': len(times), 'median_ms': statistics.median(times), 'max_ms': max(times)}
+        for name, times in samples.items()
+    ]
 
 
 async def _open_dashboard(browser: Browser, base_url: str) -> tuple[BrowserContext, Page]:
@@ -123,9 +125,16 @@ async def capacity(
         errors = [result for result in results if isinstance(result, BaseException)]
         failures = len(errors)
         p95 = percentile(latencies, 95)
-        rows.append({'clients': level, 'interactions': len(latencies), 'median_ms': percentile(latencies, 50),
-                     'p95_ms': p95, 'failed_clients': failures,
-                     'error': f'{type(errors[0]).__name__}: {str(errors[0])[:200]}' if errors else ''})  # fmt: skip
+        rows.append(
+            {
+                'clients': level,
+                'interactions': len(latencies),
+                'median_ms': percentile(latencies, 50),
+                'p95_ms': p95,
+                'failed_clients': failures,
+                'error': f'{type(errors[0]).__name__}: {str(errors[0])[:200]}' if errors else '',
+            }
+        )
         if p95 < limit_ms and not failures:
             held = level
         if failures or not p95 < GIVE_UP_MS:  # past the point where more clients could tell anything new
@@ -140,8 +149,14 @@ async def run(
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=['--no-sandbox'])
         try:
-            into.update({'pages': await page_times(browser, base_url, accounts, runs), 'ramp': [], 'held': 0,
-                         'limit_ms': limit_ms})  # fmt: skip
+            into.update(
+                {
+                    'pages': await page_times(browser, base_url, accounts, runs),
+                    'ramp': [],
+                    'held': 0,
+                    'limit_ms': limit_ms,
+                }
+            )
             into['ramp'], into['held'] = await capacity(browser, base_url, levels, rounds=5, limit_ms=limit_ms)
         finally:
             await browser.close()

@@ -54,8 +54,14 @@ def _timed(action: Callable[[], Any]) -> Sample:
 
 def _row(name: str, samples: list[Sample]) -> dict[str, Any]:
     times = [wall for wall, _ in samples]
-    return {'what': name, 'runs': len(times), 'median_ms': statistics.median(times), 'p95_ms': percentile(times, 95),
-            'max_ms': max(times), 'cpu_ms': statistics.median(cpu for _, cpu in samples)}  # fmt: skip
+    return {
+        'what': name,
+        'runs': len(times),
+        'median_ms': statistics.median(times),
+        'p95_ms': percentile(times, 95),
+        'max_ms': max(times),
+        'cpu_ms': statistics.median(cpu for _, cpu in samples),
+    }
 
 
 def filter_cases(settings: Settings, doctor_id: int | None) -> dict[str, StatsQuery]:
@@ -111,16 +117,23 @@ def page_data_times(ctx: AppContext, runs: int) -> list[dict[str, Any]]:
         doctor = doctor_ids[(run + 1) % len(doctor_ids)] if doctor_ids else None
         by_doctor = StatsQuery(first, last, None, doctor)
         refilter.append(_timed(lambda q=by_doctor: cached(q)))
-    rows = [_row('page data, cold cache', cold), _row('page data, warm cache', warm),
-            _row('page data, re-filter (one doctor)', refilter)]  # fmt: skip
+    rows = [
+        _row('page data, cold cache', cold),
+        _row('page data, warm cache', warm),
+        _row('page data, re-filter (one doctor)', refilter),
+    ]
     rows[1]['note'] = f'cache hits {sum(hits)} of {len(hits)} reads (only the warm ones should hit)'
     return rows
 
 
 async def api_times(
-    http: httpx.AsyncClient, admin_token: str, runs: int, doctor_ids: list[int], today: date,
+    http: httpx.AsyncClient,
+    admin_token: str,
+    runs: int,
+    doctor_ids: list[int],
+    today: date,
     server_cpu: Callable[[], float],
-) -> list[dict[str, Any]]:  # fmt: skip
+) -> list[dict[str, Any]]:
     """GET /api/admin/stats one at a time: cold (a range not cached yet: X-Cache MISS), warm (HIT), re-filter; the
     CPU is the web process's for that request."""
     headers = {'Authorization': f'Bearer {admin_token}'}
@@ -142,8 +155,11 @@ async def api_times(
             misses += response.headers.get('X-Cache') == 'MISS'
             hits += response.headers.get('X-Cache') == 'HIT'
         await get(f'{path}&doctor_id={doctor_ids[(run + 7) % len(doctor_ids)]}', refilter)
-    rows = [_row('API /admin/stats, cold', cold), _row('API /admin/stats, warm', warm),
-            _row('API /admin/stats, re-filter (one doctor)', refilter)]  # fmt: skip
+    rows = [
+        _row('API /admin/stats, cold', cold),
+        _row('API /admin/stats, warm', warm),
+        _row('API /admin/stats, re-filter (one doctor)', refilter),
+    ]
     rows[0]['note'] = f'X-Cache MISS {misses}, HIT {hits} of {2 * runs}'
     return rows
 

@@ -57,10 +57,20 @@ def prepare(scale: Scale, data_dir: Path | None, database_url: str | None) -> tu
         return data_dir, None
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     command = [
-        sys.executable, str(ROOT / 'main.py'), 'seed-demo', '--doctors', str(scale.doctors),
-        '--patients', str(scale.patients), '--appointments', str(scale.appointments), '--seed', '1',
-        '--password', DEMO_PASSWORD,
-    ]  # fmt: skip
+        sys.executable,
+        str(ROOT / 'main.py'),
+        'seed-demo',
+        '--doctors',
+        str(scale.doctors),
+        '--patients',
+        str(scale.patients),
+        '--appointments',
+        str(scale.appointments),
+        '--seed',
+        '1',
+        '--password',
+        DEMO_PASSWORD,
+    ]
     started = time.perf_counter()
     with (data_dir / 'bench-seed.log').open('wb') as log:
         subprocess.run(  # noqa: S603 - our own interpreter and main.py

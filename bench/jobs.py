@@ -35,9 +35,10 @@ def _empty_day(ctx: AppContext, first: date) -> date:
         while True:
             start = datetime.combine(day, day_time(0), tzinfo=zone).astimezone(UTC)
             taken = uow.session.scalar(
-                select(func.count()).select_from(Appointment)
+                select(func.count())
+                .select_from(Appointment)
                 .where(Appointment.start_at >= start, Appointment.start_at < start + timedelta(days=1))
-            )  # fmt: skip
+            )
             if not taken:
                 return day
             day += timedelta(days=1)
@@ -58,11 +59,20 @@ def book_day(ctx: AppContext, accounts: Accounts, count: int) -> date:
     for index in range(count):
         doctor, slot = doctors[index % len(doctors)], index // len(doctors)
         start = midnight + timedelta(minutes=slot * step)
-        rows.append({
-            'doctor_id': doctor, 'patient_id': patients[index % len(patients)], 'start_at': start,
-            'end_at': start + timedelta(minutes=step), 'status': AppointmentStatus.BOOKED, 'reason': '',
-            'created_at': now, 'updated_at': now, 'booked_by_id': patients[index % len(patients)], 'sequence': 0,
-        })  # fmt: skip
+        rows.append(
+            {
+                'doctor_id': doctor,
+                'patient_id': patients[index % len(patients)],
+                'start_at': start,
+                'end_at': start + timedelta(minutes=step),
+                'status': AppointmentStatus.BOOKED,
+                'reason': '',
+                'created_at': now,
+                'updated_at': now,
+                'booked_by_id': patients[index % len(patients)],
+                'sequence': 0,
+            }
+        )
     with ctx.uow() as uow:
         uow.session.execute(insert(Appointment), rows)
         uow.commit()
@@ -72,9 +82,10 @@ def book_day(ctx: AppContext, accounts: Accounts, count: int) -> date:
 def _finished_reminders(ctx: AppContext, day: date) -> tuple[int, int]:
     with ctx.uow() as uow:
         rows = uow.session.execute(
-            select(Delivery.status, func.count()).where(Delivery.key.like(f'reminder:{day.isoformat()}:%'))
+            select(Delivery.status, func.count())
+            .where(Delivery.key.like(f'reminder:{day.isoformat()}:%'))
             .group_by(Delivery.status)
-        ).all()  # fmt: skip
+        ).all()
     counts = {DeliveryStatus(status): count for status, count in rows}
     return counts.get(DeliveryStatus.SENT, 0), counts.get(DeliveryStatus.FAILED, 0)
 
@@ -119,8 +130,13 @@ async def monthly_report(http: httpx.AsyncClient, admin_token: str, today: date)
     response.raise_for_status()
     run = await _poll(http, f'/api/admin/jobs/runs/{response.json()["id"]}', headers, {'done', 'failed'})
     wall = time.perf_counter() - started
-    return _row(f'monthly reports {month} (HTML + PDF, one per doctor + admin)', run['sent'], wall,
-                failed=run['failed'], status=run['status'])  # fmt: skip
+    return _row(
+        f'monthly reports {month} (HTML + PDF, one per doctor + admin)',
+        run['sent'],
+        wall,
+        failed=run['failed'],
+        status=run['status'],
+    )
 
 
 def export_period(ctx: AppContext, wanted: int, today: date) -> tuple[date, date, int]:
@@ -134,10 +150,14 @@ def export_period(ctx: AppContext, wanted: int, today: date) -> tuple[date, date
             first = max(earliest, today - timedelta(days=days - 1))
             start = datetime.combine(first, day_time(0), tzinfo=zone).astimezone(UTC)
             end = datetime.combine(today + timedelta(days=1), day_time(0), tzinfo=zone).astimezone(UTC)
-            found = uow.session.scalar(
-                select(func.count()).select_from(Appointment)
-                .where(Appointment.start_at >= start, Appointment.start_at < end)
-            ) or 0  # fmt: skip
+            found = (
+                uow.session.scalar(
+                    select(func.count())
+                    .select_from(Appointment)
+                    .where(Appointment.start_at >= start, Appointment.start_at < end)
+                )
+                or 0
+            )
             if found >= wanted or first == earliest:
                 return first, today, found
             days = int(days * max(1.1, min(4.0, wanted / max(found, 1))))
@@ -149,9 +169,10 @@ async def export(http: httpx.AsyncClient, ctx: AppContext, admin_token: str, wan
     first, last, _ = export_period(ctx, wanted, today)
     started = time.perf_counter()
     response = await http.post(
-        '/api/exports', json={'kind': 'appointments', 'from': first.isoformat(), 'to': last.isoformat()},
+        '/api/exports',
+        json={'kind': 'appointments', 'from': first.isoformat(), 'to': last.isoformat()},
         headers=headers,
-    )  # fmt: skip
+    )
     response.raise_for_status()
     body = await _poll(http, f'/api/exports/{response.json()["id"]}', headers, {'done', 'failed'})
     wall = time.perf_counter() - started

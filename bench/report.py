@@ -16,25 +16,60 @@ def _api(api: dict[str, dict[str, Any]]) -> str:
     base = api.get(BASELINE, {})
     rows = []
     for name, s in api.items():
-        rows.append([name, s['requests'], s['median_ms'], s['p95_ms'], s['per_second'],
-                     ratio(s['median_ms'], base.get('median_ms', 0)), ratio(base.get('per_second', 0), s['per_second']),
-                     s.get('server_cpu_ms'), s['errors'], s['rejected']])  # fmt: skip
-    headers = ['endpoint', 'requests', 'median ms', 'p95 ms', 'req/s', 'median × baseline', 'req/s ÷ baseline',
-               'server CPU ms/req', '5xx', '4xx']  # fmt: skip
+        rows.append(
+            [
+                name,
+                s['requests'],
+                s['median_ms'],
+                s['p95_ms'],
+                s['per_second'],
+                ratio(s['median_ms'], base.get('median_ms', 0)),
+                ratio(base.get('per_second', 0), s['per_second']),
+                s.get('server_cpu_ms'),
+                s['errors'],
+                s['rejected'],
+            ]
+        )
+    headers = [
+        'endpoint',
+        'requests',
+        'median ms',
+        'p95 ms',
+        'req/s',
+        'median × baseline',
+        'req/s ÷ baseline',
+        'server CPU ms/req',
+        '5xx',
+        '4xx',
+    ]
     return markdown_table(headers, rows, numeric=[False, *[True] * 9])
 
 
 def _race(races: list[dict[str, Any]]) -> str:
-    rows = [[r['clients'], r['slots'], ', '.join(map(str, r['accepted_per_slot'])), r['rejected'], r['server_errors'],
-             r['ok']] for r in races]  # fmt: skip
+    rows = [
+        [
+            r['clients'],
+            r['slots'],
+            ', '.join(map(str, r['accepted_per_slot'])),
+            r['rejected'],
+            r['server_errors'],
+            r['ok'],
+        ]
+        for r in races
+    ]
     return markdown_table(['clients', 'slots', 'accepted per slot', '409/4xx', '5xx', 'ok'], rows)
 
 
 def _timings(rows: list[dict[str, Any]]) -> str:
-    body = [[r['what'], r['runs'], r['median_ms'], r.get('p95_ms'), r['max_ms'], r.get('cpu_ms'), r.get('note', '')]
-            for r in rows]  # fmt: skip
-    return markdown_table(['what', 'runs', 'median ms', 'p95 ms', 'max ms', 'CPU ms (median)', 'note'], body,
-                          numeric=[False, True, True, True, True, True, False])  # fmt: skip
+    body = [
+        [r['what'], r['runs'], r['median_ms'], r.get('p95_ms'), r['max_ms'], r.get('cpu_ms'), r.get('note', '')]
+        for r in rows
+    ]
+    return markdown_table(
+        ['what', 'runs', 'median ms', 'p95 ms', 'max ms', 'CPU ms (median)', 'note'],
+        body,
+        numeric=[False, True, True, True, True, True, False],
+    )
 
 
 def _jobs(rows: list[dict[str, Any]]) -> str:
@@ -42,17 +77,22 @@ def _jobs(rows: list[dict[str, Any]]) -> str:
     for r in rows:
         note = ', '.join(f'{k} {v}' for k, v in r.items() if k not in ('what', 'rows', 'wall_s', 'rows_per_s'))
         body.append([r['what'], r['rows'], r['wall_s'], r['rows_per_s'], note])
-    return markdown_table(['job', 'rows', 'wall s', 'rows/s', 'note'], body,
-                          numeric=[False, True, True, True, False])  # fmt: skip
+    return markdown_table(['job', 'rows', 'wall s', 'rows/s', 'note'], body, numeric=[False, True, True, True, False])
 
 
 def _browser(browser: dict[str, Any]) -> str:
-    pages = markdown_table(['page usable', 'runs', 'median ms', 'max ms'],
-                           [[r['what'], r['runs'], r['median_ms'], r['max_ms']] for r in browser['pages']])  # fmt: skip
-    ramp = markdown_table(['connected dashboards', 'interactions', 'median ms', 'p95 ms', 'failed clients', 'error'],
-                          [[r['clients'], r['interactions'], r['median_ms'], r['p95_ms'], r['failed_clients'],
-                            r.get('error', '')] for r in browser['ramp']],
-                          numeric=[True, True, True, True, True, False])  # fmt: skip
+    pages = markdown_table(
+        ['page usable', 'runs', 'median ms', 'max ms'],
+        [[r['what'], r['runs'], r['median_ms'], r['max_ms']] for r in browser['pages']],
+    )
+    ramp = markdown_table(
+        ['connected dashboards', 'interactions', 'median ms', 'p95 ms', 'failed clients', 'error'],
+        [
+            [r['clients'], r['interactions'], r['median_ms'], r['p95_ms'], r['failed_clients'], r.get('error', '')]
+            for r in browser['ramp']
+        ],
+        numeric=[True, True, True, True, True, False],
+    )
     held = (
         f'One web process held **{browser["held"]}** connected dashboards with interaction p95 < '
         f'{browser["limit_ms"]:g} ms.'
@@ -74,15 +114,19 @@ def scale_markdown(result: dict[str, Any]) -> str:
         f'{meta["load_before"]}, after {meta["load_after"]} · {meta["clients"]} clients, {meta["runs"]} runs',
     ]
     memory = result.get('memory') or {}
-    parts.append(markdown_table(
-        ['cold start of python main.py to /login (s)', 'web peak RSS MB', 'worker peak RSS MB', 'seed s'],
-        [[meta.get('cold_start_s'), memory.get('web_mb'), memory.get('worker_mb'), meta.get('seed_s')]],
-        numeric=[True] * 4,
-    ))  # fmt: skip
+    parts.append(
+        markdown_table(
+            ['cold start of python main.py to /login (s)', 'web peak RSS MB', 'worker peak RSS MB', 'seed s'],
+            [[meta.get('cold_start_s'), memory.get('web_mb'), memory.get('worker_mb'), meta.get('seed_s')]],
+            numeric=[True] * 4,
+        )
+    )
     if memory.get('phases'):
         rows = [[phase, peaks.get('web'), peaks.get('worker')] for phase, peaks in memory['phases'].items()]
-        parts += ['### Peak RSS by phase (MB, process and its children)',
-                  markdown_table(['phase', 'web', 'worker'], rows, numeric=[False, True, True])]  # fmt: skip
+        parts += [
+            '### Peak RSS by phase (MB, process and its children)',
+            markdown_table(['phase', 'web', 'worker'], rows, numeric=[False, True, True]),
+        ]
     if result.get('api'):
         parts += ['### API under concurrent clients (median over runs; ratios to the baseline)', _api(result['api'])]
     if result.get('race'):

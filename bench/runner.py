@@ -57,8 +57,9 @@ def _median_summary(summaries: list[Summary]) -> dict[str, Any]:
     return merged
 
 
-async def _http_sections(server: Server, ctx: context.AppContext, accounts: Accounts, options: Options,
-                         result: dict[str, Any]) -> None:  # fmt: skip
+async def _http_sections(
+    server: Server, ctx: context.AppContext, accounts: Accounts, options: Options, result: dict[str, Any]
+) -> None:
     rng = random.Random(time.time_ns())  # noqa: S311 - other patients and slots on each bench run over a reused data folder
     patients = api.Patients(accounts, rng)
     async with client(server.base_url, max(options.clients, options.race_clients)) as http:
@@ -121,14 +122,23 @@ def run_scale(scale_name: str, data_dir: Path | None, options: Options) -> dict[
     print(f'[{scale_name}] preparing the data folder (seeding takes minutes at the large scale)…', flush=True)
     data_dir, seed_s = prepare(scale, data_dir, options.database_url)
     accounts = read_accounts(data_dir)
-    result: dict[str, Any] = {'meta': {
-        'scale': scale_name, 'doctors': scale.doctors, 'patients': scale.patients, 'appointments': scale.appointments,
-        'date': datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC'),
-        'machine': f'{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, '
-                   f'Python {platform.python_version()}',
-        'database': 'PostgreSQL' if options.database_url else 'SQLite', 'data_dir': str(data_dir),
-        'seed_s': seed_s, 'load_before': load(), 'clients': options.clients, 'runs': options.runs,
-    }}  # fmt: skip
+    result: dict[str, Any] = {
+        'meta': {
+            'scale': scale_name,
+            'doctors': scale.doctors,
+            'patients': scale.patients,
+            'appointments': scale.appointments,
+            'date': datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC'),
+            'machine': f'{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, '
+            f'Python {platform.python_version()}',
+            'database': 'PostgreSQL' if options.database_url else 'SQLite',
+            'data_dir': str(data_dir),
+            'seed_s': seed_s,
+            'load_before': load(),
+            'clients': options.clients,
+            'runs': options.runs,
+        }
+    }
     server = Server(data_dir, options.database_url)
     sampler: PeakSampler | None = None
     ctx = None
@@ -147,9 +157,13 @@ def run_scale(scale_name: str, data_dir: Path | None, options: Options) -> dict[
             print(f'[{scale_name}] headless Chromium…', flush=True)
             found = result['browser'] = {}
             levels = list(options.levels)
-            _guarded(result, 'browser', lambda: asyncio.run(
-                browser.run(server.base_url, accounts, options.runs, levels, options.interaction_limit_ms, found)
-            ))  # fmt: skip
+            _guarded(
+                result,
+                'browser',
+                lambda: asyncio.run(
+                    browser.run(server.base_url, accounts, options.runs, levels, options.interaction_limit_ms, found)
+                ),
+            )
     finally:
         if sampler is not None:
             peaks = sampler.stop()

@@ -59,6 +59,12 @@ def check(scale: str, result: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         value = target.pick(result)
         met = None if value is None or math.isnan(value) else value < target.limit
-        rows.append({'target': f'{target.what} < {target.limit:g} {target.unit}', 'measured': value,
-                     'unit': target.unit, 'met': met})  # fmt: skip
+        rows.append(
+            {
+                'target': f'{target.what} < {target.limit:g} {target.unit}',
+                'measured': value,
+                'unit': target.unit,
+                'met': met,
+            }
+        )
     return rows

@@ -14,8 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ANON, PATIENT_A, PATIENT_B, DOCTOR_X, DOCTOR_Y, ADMIN, BLACKLISTED = (
-    'anonymous', 'patient A', 'patient B', 'doctor X', 'doctor Y', 'admin', 'blacklisted',
-)  # fmt: skip
+    'anonymous',
+    'patient A',
+    'patient B',
+    'doctor X',
+    'doctor Y',
+    'admin',
+    'blacklisted',
+)
 ACTORS = (ANON, PATIENT_A, PATIENT_B, DOCTOR_X, DOCTOR_Y, ADMIN, BLACKLISTED)
 
 EVERYONE = frozenset(ACTORS)
@@ -53,11 +59,11 @@ class Rule:
 
 
 def api(method: str, path: str, obj: str, allowed: frozenset[str], **extra: object) -> Rule:
-    return Rule(method, '/api' + path, obj, allowed, **extra)  # type: ignore[arg-type]
+    return Rule(method, '/api' + path, obj, allowed, **extra)
 
 
 def page(path: str, obj: str, allowed: frozenset[str], **extra: object) -> Rule:
-    return Rule('GET', path, obj, allowed, **extra)  # type: ignore[arg-type]
+    return Rule('GET', path, obj, allowed, **extra)
 
 
 NO_WORKER = 'the test runs without Redis: an allowed caller gets 503 (no worker), a refused one 401/403 first'
@@ -80,48 +86,96 @@ API_RULES: tuple[Rule, ...] = (
     api('GET', '/doctors/{doctor_id}/slots', "doctor X's free slots", SIGNED_IN),
     # --- appointments ---------------------------------------------------------------------------------------------
     api('POST', '/appointments', 'a free slot of doctor X, for oneself', PATIENTS, ok=(201,)),
-    api('POST', '/appointments', "a slot, with patient B's id in the body", NOBODY, case='forged patient_id',
-        refused=REFUSED_OR_INVALID),
-    api('POST', '/appointments', "a slot, with a status in the body", NOBODY, case='forged status',
-        refused=REFUSED_OR_INVALID),
+    api(
+        'POST',
+        '/appointments',
+        "a slot, with patient B's id in the body",
+        NOBODY,
+        case='forged patient_id',
+        refused=REFUSED_OR_INVALID,
+    ),
+    api(
+        'POST',
+        '/appointments',
+        'a slot, with a status in the body',
+        NOBODY,
+        case='forged status',
+        refused=REFUSED_OR_INVALID,
+    ),
     api('GET', '/appointments', 'own appointments', STAFF_AND_PATIENTS, note='admin lists at /api/admin/appointments'),
     api('GET', '/appointments/{appointment_id}', "A's appointment with X", frozenset({PATIENT_A, DOCTOR_X, ADMIN})),
     api('PATCH', '/appointments/{appointment_id}', "A's booked appointment with X", frozenset({PATIENT_A, ADMIN})),
-    api('PATCH', '/appointments/{appointment_id}', "A's appointment, with a status in the body", NOBODY,
-        case='forged status', refused=REFUSED_OR_INVALID),
-    api('POST', '/appointments/{appointment_id}/cancel', "A's booked appointment with X",
-        frozenset({PATIENT_A, DOCTOR_X, ADMIN})),
+    api(
+        'PATCH',
+        '/appointments/{appointment_id}',
+        "A's appointment, with a status in the body",
+        NOBODY,
+        case='forged status',
+        refused=REFUSED_OR_INVALID,
+    ),
+    api(
+        'POST',
+        '/appointments/{appointment_id}/cancel',
+        "A's booked appointment with X",
+        frozenset({PATIENT_A, DOCTOR_X, ADMIN}),
+    ),
     # --- the doctor's own -----------------------------------------------------------------------------------------
     api('GET', '/doctor/availability', 'own availability', DOCTORS),
     api('PUT', '/doctor/availability', 'own availability', DOCTORS),
     api('GET', '/doctor/appointments', 'own schedule', DOCTORS),
     api('GET', '/doctor/patients', 'own patients', DOCTORS),
     api('GET', '/doctor/patients/{patient_id}/history', 'patient A (saw X, never Y)', frozenset({DOCTOR_X})),
-    api('GET', '/doctor/patients/{patient_id}/history', 'patient B (never saw X)', frozenset({DOCTOR_Y}),
-        case='patient B'),
+    api(
+        'GET',
+        '/doctor/patients/{patient_id}/history',
+        'patient B (never saw X)',
+        frozenset({DOCTOR_Y}),
+        case='patient B',
+    ),
     api('GET', '/doctor/schedule', 'own day', DOCTORS),
-    api('POST', '/doctor/appointments/{appointment_id}/complete', "A's started appointment with X",
-        frozenset({DOCTOR_X})),
+    api(
+        'POST',
+        '/doctor/appointments/{appointment_id}/complete',
+        "A's started appointment with X",
+        frozenset({DOCTOR_X}),
+    ),
     api('PUT', '/doctor/appointments/{appointment_id}/treatment', "A's completed visit with X", frozenset({DOCTOR_X})),
-    api('GET', '/doctor/appointments/{appointment_id}/treatment/versions', "A's completed visit with X",
-        frozenset({DOCTOR_X})),
-    api('POST', '/doctor/appointments/{appointment_id}/cancel', "A's booked appointment with X",
-        frozenset({DOCTOR_X})),
-    api('POST', '/doctor/appointments/{appointment_id}/no-show', "A's started appointment with X",
-        frozenset({DOCTOR_X})),
+    api(
+        'GET',
+        '/doctor/appointments/{appointment_id}/treatment/versions',
+        "A's completed visit with X",
+        frozenset({DOCTOR_X}),
+    ),
+    api('POST', '/doctor/appointments/{appointment_id}/cancel', "A's booked appointment with X", frozenset({DOCTOR_X})),
+    api(
+        'POST', '/doctor/appointments/{appointment_id}/no-show', "A's started appointment with X", frozenset({DOCTOR_X})
+    ),
     # --- the patient's own ----------------------------------------------------------------------------------------
     api('GET', '/patient/history', 'own history', PATIENTS),
     api('GET', '/patient/profile', 'own profile', PATIENTS),
     api('PATCH', '/patient/profile', 'own profile', PATIENTS),
-    api('PATCH', '/patient/profile', "own profile, with patient B's id in the body", NOBODY, case='forged patient_id',
-        refused=REFUSED_OR_INVALID),
+    api(
+        'PATCH',
+        '/patient/profile',
+        "own profile, with patient B's id in the body",
+        NOBODY,
+        case='forged patient_id',
+        refused=REFUSED_OR_INVALID,
+    ),
     api('GET', '/patient/access-log', "own record's access log", PATIENTS),
     api('GET', '/patient/notices', 'own notices', PATIENTS),
     api('POST', '/patient/notices/read', 'own notices', PATIENTS),
     # --- exports --------------------------------------------------------------------------------------------------
     api('POST', '/exports', "an export of the caller's role", SIGNED_IN, ok=(503,), note=NO_WORKER),
-    api('POST', '/exports', "another role's export (patients' contact details)", ADMIN_ONLY, case='other kind',
-        ok=(503,), note=NO_WORKER),
+    api(
+        'POST',
+        '/exports',
+        "another role's export (patients' contact details)",
+        ADMIN_ONLY,
+        case='other kind',
+        ok=(503,),
+        note=NO_WORKER,
+    ),
     api('GET', '/exports', 'own exports', SIGNED_IN),
     api('GET', '/exports/{export_id}', "A's export", frozenset({PATIENT_A}), note='the admin included: 404'),
     api('GET', '/exports/{export_id}/download', "A's export", frozenset({PATIENT_A})),
@@ -159,15 +213,27 @@ API_RULES: tuple[Rule, ...] = (
     api('GET', '/auth/totp', 'own second-factor status', SIGNED_IN),
     api('POST', '/auth/totp/setup', 'own second factor: start enrolment', STAFF),
     api('POST', '/auth/totp/confirm', 'own second factor: turn on with a code', STAFF),
-    api('POST', '/auth/totp/recovery-codes', 'own recovery codes: replace', STAFF, refused=(*REFUSED, 409),
-        note='patients: 409, they have no second factor'),
-    api('POST', '/auth/totp/disable', 'own second factor: turn off', STAFF, refused=(*REFUSED, 409),
-        note='patients: 409, they have no second factor'),
+    api(
+        'POST',
+        '/auth/totp/recovery-codes',
+        'own recovery codes: replace',
+        STAFF,
+        refused=(*REFUSED, 409),
+        note='patients: 409, they have no second factor',
+    ),
+    api(
+        'POST',
+        '/auth/totp/disable',
+        'own second factor: turn off',
+        STAFF,
+        refused=(*REFUSED, 409),
+        note='patients: 409, they have no second factor',
+    ),
     # --- last: these end or change the caller's credentials -------------------------------------------------------
     api('POST', '/logout', 'own token (a fresh one)', SIGNED_IN),
     api('POST', '/patient/profile/email', 'own email', PATIENTS),
     api('POST', '/me/password', 'own password', SIGNED_IN),
-)  # fmt: skip
+)
 
 PAGE_RULES: tuple[Rule, ...] = (
     page('/', 'the entry point: home by role, else sign-in', EVERYONE, ok=(303,)),
@@ -203,7 +269,7 @@ PAGE_RULES: tuple[Rule, ...] = (
     page('/admin/outbox', 'the local mail sink', ADMIN_ONLY),
     page('/admin/audit', 'the audit log', ADMIN_ONLY),
     page('/logout', 'own session (ends it; everyone lands on /login)', EVERYONE, ok=(303,)),
-)  # fmt: skip
+)
 
 ALL_RULES = API_RULES + PAGE_RULES
 

@@ -29,8 +29,14 @@ from .redis_server import redis_server, redis_url  # noqa: F401 - fixtures share
 from .scheduling_fixtures import clinic  # noqa: F401 - a fixture shared by the scheduling tests
 
 HMS_VARIABLES = (
-    'HMS_DATABASE_URL', 'HMS_REDIS_URL', 'HMS_STORAGE_SECRET', 'HMS_SMTP_HOST', 'HMS_TIMEZONE', 'HMS_PORT', 'HMS_HOST',
-)  # fmt: skip
+    'HMS_DATABASE_URL',
+    'HMS_REDIS_URL',
+    'HMS_STORAGE_SECRET',
+    'HMS_SMTP_HOST',
+    'HMS_TIMEZONE',
+    'HMS_PORT',
+    'HMS_HOST',
+)
 
 
 @pytest.fixture(scope='session', autouse=True)
@@ -119,7 +125,7 @@ def hms_env(
 
 @pytest.fixture
 def settings(hms_env: Path) -> Settings:
-    return Settings(_env_file=None)  # type: ignore[call-arg]
+    return Settings(_env_file=None)
 
 
 @pytest.fixture

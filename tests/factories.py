@@ -68,10 +68,16 @@ def make_doctor(
             uow.session.flush()
         user = uow.users.add(
             User(
-                email=email, password_hash=hash_password(DOCTOR_PASSWORD), role=Role.DOCTOR, name=name,
-                is_active=True, must_change_password=must_change_password, created_at=now, password_changed_at=now,
+                email=email,
+                password_hash=hash_password(DOCTOR_PASSWORD),
+                role=Role.DOCTOR,
+                name=name,
+                is_active=True,
+                must_change_password=must_change_password,
+                created_at=now,
+                password_changed_at=now,
             )
-        )  # fmt: skip
+        )
         uow.session.add(DoctorProfile(user_id=user.id, department_id=department.id, experience_years=10))
         uow.commit()
         return user

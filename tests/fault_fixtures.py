@@ -57,9 +57,13 @@ class HmsProcess:
     def start(self) -> HmsProcess:
         with self.log_path.open('ab') as log:
             self.process = subprocess.Popen(
-                [sys.executable, str(ROOT / 'main.py'), *self.command], cwd=ROOT, env=self.env, stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
+                [sys.executable, str(ROOT / 'main.py'), *self.command],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         return self
 
     @property
@@ -132,10 +136,16 @@ def wait_for_web(process: HmsProcess, base: str) -> None:
 def stack(settings: Settings) -> Iterator[Stack]:
     """The environment of a child process: this test's data folder, nothing inherited from pytest."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(('HMS_', 'PYTEST_', 'NICEGUI_'))}
-    env.update({
-        'HMS_DATA_DIR': str(settings.data_path), 'HMS_HOST': '127.0.0.1', 'HMS_ADMIN_EMAIL': ADMIN_EMAIL,
-        'HMS_ADMIN_PASSWORD': ADMIN_PASSWORD, 'HMS_CLINIC_NAME': settings.clinic_name, 'HMS_LOG_LEVEL': 'INFO',
-    })  # fmt: skip
+    env.update(
+        {
+            'HMS_DATA_DIR': str(settings.data_path),
+            'HMS_HOST': '127.0.0.1',
+            'HMS_ADMIN_EMAIL': ADMIN_EMAIL,
+            'HMS_ADMIN_PASSWORD': ADMIN_PASSWORD,
+            'HMS_CLINIC_NAME': settings.clinic_name,
+            'HMS_LOG_LEVEL': 'INFO',
+        }
+    )
     if settings.database_url:  # HMS_TEST_POSTGRES=1: the test's PostgreSQL database
         env['HMS_DATABASE_URL'] = settings.database_url
     env['NICEGUI_STORAGE_PATH'] = str(settings.data_path / 'nicegui')

@@ -95,24 +95,56 @@ class PostgresServer:
 
     def start(self, timeout: float = 30.0) -> None:
         subprocess.run(
-            [*self._as_user, str(self.bin_dir / 'initdb'), '-D', str(self.data), '-U', 'hms', '--auth=trust',
-             '--encoding=UTF8', '--no-sync'],
-            check=True, capture_output=True,
-        )  # fmt: skip
+            [
+                *self._as_user,
+                str(self.bin_dir / 'initdb'),
+                '-D',
+                str(self.data),
+                '-U',
+                'hms',
+                '--auth=trust',
+                '--encoding=UTF8',
+                '--no-sync',
+            ],
+            check=True,
+            capture_output=True,
+        )
         log = (self.folder / 'postgres.log').open('ab')
         # fsync off and no full-page writes: a test cluster never needs to survive a crash.
         self.process = subprocess.Popen(
-            [*self._as_user, str(self.bin_dir / 'postgres'), '-D', str(self.data), '-k', str(self.folder),
-             '-p', str(self.port), '-c', 'listen_addresses=', '-c', 'fsync=off', '-c', 'synchronous_commit=off',
-             '-c', 'full_page_writes=off', '-c', 'max_connections=200'],
-            stdout=log, stderr=log, start_new_session=True,  # its own group: stop() signals runuser and postgres
-        )  # fmt: skip
+            [
+                *self._as_user,
+                str(self.bin_dir / 'postgres'),
+                '-D',
+                str(self.data),
+                '-k',
+                str(self.folder),
+                '-p',
+                str(self.port),
+                '-c',
+                'listen_addresses=',
+                '-c',
+                'fsync=off',
+                '-c',
+                'synchronous_commit=off',
+                '-c',
+                'full_page_writes=off',
+                '-c',
+                'max_connections=200',
+            ],
+            stdout=log,
+            stderr=log,
+            start_new_session=True,  # its own group: stop() signals runuser and postgres
+        )
         log.close()
         atexit.register(self.stop)
         self._watchdog = subprocess.Popen(
             [sys.executable, '-c', _WATCHDOG, str(os.getpid()), str(self.process.pid), str(self.folder)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -127,7 +159,7 @@ class PostgresServer:
 
     def execute(self, statement: str) -> None:
         with psycopg.connect(self._conninfo(), autocommit=True) as connection:
-            connection.execute(statement)  # type: ignore[arg-type]
+            connection.execute(statement)
 
     def create_template(self) -> None:
         """The migrated database every test database is cloned from (migrating once keeps the suite fast)."""

@@ -58,10 +58,18 @@ def clinic(ctx: AppContext, clock: ManualClock) -> Clinic:
     for name, email in (('Meredith Grey', 'grey@clinic.test'), ('Derek Shepherd', 'shepherd@clinic.test')):
         with ctx.uow() as uow:
             new = doctors.add_doctor(
-                uow, admin,
-                DoctorIn(name=name, email=email, department_id=department.id, consultation_minutes=30,
-                         experience_years=12, qualifications='MD', bio='Cardiologist'),
-            )  # fmt: skip
+                uow,
+                admin,
+                DoctorIn(
+                    name=name,
+                    email=email,
+                    department_id=department.id,
+                    consultation_minutes=30,
+                    experience_years=12,
+                    qualifications='MD',
+                    bio='Cardiologist',
+                ),
+            )
         created.append(principal(new.doctor.id, Role.DOCTOR, name, email))
     for doctor in created:
         with ctx.uow() as uow:
@@ -69,10 +77,14 @@ def clinic(ctx: AppContext, clock: ManualClock) -> Clinic:
     ada = make_patient(ctx, 'ada@example.com')
     bob = make_patient(ctx, 'bob@example.com', name='Bob Builder', phone='+49 30 1234-5678')
     return Clinic(
-        ctx=ctx, admin=admin, department_id=department.id, doctor=created[0], other_doctor=created[1],
+        ctx=ctx,
+        admin=admin,
+        department_id=department.id,
+        doctor=created[0],
+        other_doctor=created[1],
         patient=principal(ada.id, Role.PATIENT, ada.name, ada.email),
         other_patient=principal(bob.id, Role.PATIENT, bob.name, bob.email),
-    )  # fmt: skip
+    )
 
 
 def local(day: int, hour: int, minute: int = 0, month: int = 3) -> datetime:

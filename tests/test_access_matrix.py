@@ -74,8 +74,14 @@ class World:
 
     def person(self, actor: str) -> Principal:
         c = self.clinic
-        return {PATIENT_A: c.patient, PATIENT_B: c.other_patient, DOCTOR_X: c.doctor, DOCTOR_Y: c.other_doctor,
-                ADMIN: c.admin, BLACKLISTED: self.carol}[actor]  # fmt: skip
+        return {
+            PATIENT_A: c.patient,
+            PATIENT_B: c.other_patient,
+            DOCTOR_X: c.doctor,
+            DOCTOR_Y: c.other_doctor,
+            ADMIN: c.admin,
+            BLACKLISTED: self.carol,
+        }[actor]
 
     def password(self, actor: str) -> str:
         return {ADMIN: ADMIN_PASSWORD, DOCTOR_X: DOCTOR_PASSWORD, DOCTOR_Y: DOCTOR_PASSWORD}.get(
@@ -98,8 +104,12 @@ class World:
 
     def fresh_doctor(self) -> int:
         with self.ctx.uow() as uow:
-            data = DoctorIn(name='Temp Doctor', email=self.unique('temp') + '@clinic.test',
-                            department_id=self.clinic.department_id, consultation_minutes=30)  # fmt: skip
+            data = DoctorIn(
+                name='Temp Doctor',
+                email=self.unique('temp') + '@clinic.test',
+                department_id=self.clinic.department_id,
+                consultation_minutes=30,
+            )
             return doctors.add_doctor(uow, self.clinic.admin, data).doctor.id
 
     def fresh_department(self) -> int:
@@ -153,8 +163,13 @@ def build_world(clinic: Clinic, clock: ManualClock) -> World:
     for doctor in (clinic.doctor, clinic.other_doctor):
         give_password(clinic, doctor)
     carol_user = make_patient(ctx, 'carol@example.com', name='Carol Danvers')
-    carol = Principal(user_id=carol_user.id, role=Role.PATIENT, name=carol_user.name, email=carol_user.email,
-                      must_change_password=False)  # fmt: skip
+    carol = Principal(
+        user_id=carol_user.id,
+        role=Role.PATIENT,
+        name=carol_user.name,
+        email=carol_user.email,
+        must_change_password=False,
+    )
     world = World(clinic, clock, carol)
     a, b, x, y = clinic.patient, clinic.other_patient, clinic.doctor, clinic.other_doctor
     ids = world.ids
@@ -179,10 +194,19 @@ def build_world(clinic: Clinic, clock: ManualClock) -> World:
             job='daily-reminders', started_at=now, finished_at=now, status='done', detail={'day': '2026-03-02'}
         )
         delivery = Delivery(
-            key='reminder:2026-03-02:appointment:1:email', kind='reminder', channel=Channel.EMAIL,
-            user_id=a.user_id, appointment_id=ids['started'], recipient=a.email, subject='Your appointment',
-            status=DeliveryStatus.FAILED, attempts=5, last_error='SMTP 550', created_at=now, claimed_at=now,
-        )  # fmt: skip
+            key='reminder:2026-03-02:appointment:1:email',
+            kind='reminder',
+            channel=Channel.EMAIL,
+            user_id=a.user_id,
+            appointment_id=ids['started'],
+            recipient=a.email,
+            subject='Your appointment',
+            status=DeliveryStatus.FAILED,
+            attempts=5,
+            last_error='SMTP 550',
+            created_at=now,
+            claimed_at=now,
+        )
         uow.session.add_all([run, delivery])
         uow.session.flush()
         ids['run'], ids['delivery'] = run.id, delivery.id
@@ -376,8 +400,9 @@ def _reschedule(world: World, actor: str) -> Call:
 
 @builds('PATCH /api/appointments/{appointment_id} [forged status]')
 def _reschedule_forged(world: World, actor: str) -> Call:
-    return Call(f'/api/appointments/{world.ids["booked"]}', json={'start': world.next_slot().isoformat(),
-                                                                 'status': 'completed'})  # fmt: skip
+    return Call(
+        f'/api/appointments/{world.ids["booked"]}', json={'start': world.next_slot().isoformat(), 'status': 'completed'}
+    )
 
 
 @builds('POST /api/appointments/{appointment_id}/cancel')
@@ -436,8 +461,14 @@ def _delete_department(world: World, actor: str) -> Call:
 
 @builds('POST /api/admin/doctors')
 def _new_doctor(world: World, actor: str) -> Call:
-    return Call('/api/admin/doctors', json={'name': 'New Doctor', 'email': world.unique('new') + '@clinic.test',
-                                            'department_id': world.clinic.department_id})  # fmt: skip
+    return Call(
+        '/api/admin/doctors',
+        json={
+            'name': 'New Doctor',
+            'email': world.unique('new') + '@clinic.test',
+            'department_id': world.clinic.department_id,
+        },
+    )
 
 
 @builds('PATCH /api/admin/doctors/{doctor_id}')
@@ -481,20 +512,22 @@ def _by_path(template: str, **objects: Callable[[World], int]) -> Build:
 
 _X: Callable[[World], int] = lambda w: w.clinic.doctor.user_id  # noqa: E731
 _A: Callable[[World], int] = lambda w: w.clinic.patient.user_id  # noqa: E731
-BUILDERS.update({
-    'GET /api/departments/{department_id}': _by_path('/api/departments/{d}', d=lambda w: w.clinic.department_id),
-    'GET /api/admin/departments/{department_id}': _by_path(
-        '/api/admin/departments/{d}', d=lambda w: w.clinic.department_id
-    ),
-    'GET /api/admin/doctors/{doctor_id}': _by_path('/api/admin/doctors/{x}', x=_X),
-    'GET /api/admin/doctors/{doctor_id}/deactivation-impact': _by_path(
-        '/api/admin/doctors/{x}/deactivation-impact', x=_X
-    ),
-    'GET /api/admin/doctors/{doctor_id}/availability': _by_path('/api/admin/doctors/{x}/availability', x=_X),
-    'GET /api/admin/doctors/{doctor_id}/schedule': _by_path('/api/admin/doctors/{x}/schedule', x=_X),
-    'GET /api/admin/patients/{patient_id}': _by_path('/api/admin/patients/{a}', a=_A),
-    'GET /api/admin/patients/{patient_id}/history': _by_path('/api/admin/patients/{a}/history', a=_A),
-})  # fmt: skip
+BUILDERS.update(
+    {
+        'GET /api/departments/{department_id}': _by_path('/api/departments/{d}', d=lambda w: w.clinic.department_id),
+        'GET /api/admin/departments/{department_id}': _by_path(
+            '/api/admin/departments/{d}', d=lambda w: w.clinic.department_id
+        ),
+        'GET /api/admin/doctors/{doctor_id}': _by_path('/api/admin/doctors/{x}', x=_X),
+        'GET /api/admin/doctors/{doctor_id}/deactivation-impact': _by_path(
+            '/api/admin/doctors/{x}/deactivation-impact', x=_X
+        ),
+        'GET /api/admin/doctors/{doctor_id}/availability': _by_path('/api/admin/doctors/{x}/availability', x=_X),
+        'GET /api/admin/doctors/{doctor_id}/schedule': _by_path('/api/admin/doctors/{x}/schedule', x=_X),
+        'GET /api/admin/patients/{patient_id}': _by_path('/api/admin/patients/{a}', a=_A),
+        'GET /api/admin/patients/{patient_id}/history': _by_path('/api/admin/patients/{a}/history', a=_A),
+    }
+)
 
 
 # --- The API walk -----------------------------------------------------------------------------------------------------
@@ -536,8 +569,10 @@ def test_every_api_cell_of_the_matrix(world: World, actor: str) -> None:
             expected = rule.ok if actor in rule.allowed else rule.refused
             if response.status_code not in expected:
                 verdict = 'allowed' if actor in rule.allowed else 'refused'
-                failures.append(f'{rule.key} ({rule.object}): {verdict} expected {expected}, got '
-                                f'{response.status_code} {response.text[:160]}')  # fmt: skip
+                failures.append(
+                    f'{rule.key} ({rule.object}): {verdict} expected {expected}, got '
+                    f'{response.status_code} {response.text[:160]}'
+                )
             elif actor not in rule.allowed and (leaked := [s for s in secrets if s in response.text]):
                 failures.append(f'{rule.key} ({rule.object}): refused, but the answer shows {leaked}')
     finally:
@@ -556,8 +591,14 @@ PAGE_OBJECTS: dict[str, Callable[[World], dict[str, int]]] = {
     '/admin/doctors/{doctor_id}': lambda w: {'doctor_id': w.clinic.doctor.user_id},
     '/admin/patients/{patient_id}': lambda w: {'patient_id': w.clinic.patient.user_id},
 }
-HOME_HEADINGS = {PATIENT_A: 'My health', PATIENT_B: 'My health', DOCTOR_X: 'My day', DOCTOR_Y: 'My day',
-                 ADMIN: 'Clinic dashboard', BLACKLISTED: 'My health'}  # fmt: skip
+HOME_HEADINGS = {
+    PATIENT_A: 'My health',
+    PATIENT_B: 'My health',
+    DOCTOR_X: 'My day',
+    DOCTOR_Y: 'My day',
+    ADMIN: 'Clinic dashboard',
+    BLACKLISTED: 'My health',
+}
 
 
 async def _sign_in(user: User, world: World, actor: str) -> None:

@@ -219,9 +219,10 @@ def test_password_change_checks_the_current_one_and_ends_other_sessions(ctx: App
     assert 'current_password' in caught.value.field_errors
     with ctx.uow() as uow:
         accounts.change_password(
-            uow, here.principal,
+            uow,
+            here.principal,
             PasswordChange(current_password=PATIENT_PASSWORD, new_password='Brand-New-Words-2026'),
-        )  # fmt: skip
+        )
     authenticate(ctx, here.token)
     with pytest.raises(NotAuthenticated):
         authenticate(ctx, elsewhere.token, SessionKind.API)
@@ -243,9 +244,10 @@ def test_audit_rows_for_the_account_lifecycle_without_secrets(ctx: AppContext, c
     result = login(ctx, 'ada@example.com', PATIENT_PASSWORD)
     with ctx.uow() as uow:
         accounts.change_password(
-            uow, result.principal,
+            uow,
+            result.principal,
             PasswordChange(current_password=PATIENT_PASSWORD, new_password='Brand-New-Words-2026'),
-        )  # fmt: skip
+        )
     with ctx.uow() as uow:
         accounts.logout(uow, result.token, ip=IP)
     actions = audit_actions(ctx)

@@ -34,9 +34,12 @@ def test_register_then_login_then_me(api: TestClient, clock: ManualClock) -> Non
     assert body['user_id'] == registered['user_id'] and body['expires_at']
     me = api.get('/api/me', headers={'Authorization': f'Bearer {body["access_token"]}'})
     assert me.json() == {
-        'user_id': registered['user_id'], 'email': 'ada@example.com', 'role': 'patient', 'name': 'Ada Lovelace',
+        'user_id': registered['user_id'],
+        'email': 'ada@example.com',
+        'role': 'patient',
+        'name': 'Ada Lovelace',
         'must_change_password': False,
-    }  # fmt: skip
+    }
 
 
 def test_register_conflict_in_any_letter_case(api: TestClient) -> None:

@@ -29,9 +29,11 @@ from .api_fixtures import People
 EXAMPLES = {GenerationMode.POSITIVE: 4, GenerationMode.NEGATIVE: 3}
 LAST = ('POST /logout', 'POST /me/password', 'POST /patient/profile/email')
 CHECKS = [
-    checks.response_schema_conformance, checks.status_code_conformance, checks.content_type_conformance,
+    checks.response_schema_conformance,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
     checks.ignored_auth,
-]  # fmt: skip
+]
 
 
 def _settings(mode: GenerationMode) -> settings:

@@ -21,19 +21,37 @@ TREATMENT: dict[str, Any] = {
     'diagnosis': 'Acute bronchitis',
     'treatment': 'Rest, fluids, steam inhalation',
     'prescription': [
-        {'name': 'Amoxicillin', 'dose': '500 mg', 'frequency': 'three times a day', 'duration': '7 days',
-         'instructions': 'with food'},
-        {'name': 'Ibuprofen', 'dose': '400 mg', 'frequency': 'as needed', 'duration': '5 days',
-         'instructions': 'not on an empty stomach'},
+        {
+            'name': 'Amoxicillin',
+            'dose': '500 mg',
+            'frequency': 'three times a day',
+            'duration': '7 days',
+            'instructions': 'with food',
+        },
+        {
+            'name': 'Ibuprofen',
+            'dose': '400 mg',
+            'frequency': 'as needed',
+            'duration': '5 days',
+            'instructions': 'not on an empty stomach',
+        },
     ],
     'tests': 'Chest X-ray if no better in a week',
     'notes': 'Come back if the fever rises.',
     'private_notes': PRIVATE,
     'next_visit': '2026-03-16',
-}  # fmt: skip
+}
 TREATMENT_KEYS = {
-    'diagnosis', 'treatment', 'prescription', 'tests', 'notes', 'private_notes', 'next_visit', 'version', 'recorded_at',
-}  # fmt: skip
+    'diagnosis',
+    'treatment',
+    'prescription',
+    'tests',
+    'notes',
+    'private_notes',
+    'next_visit',
+    'version',
+    'recorded_at',
+}
 
 
 def booked(api: TestClient, headers: Headers, doctor_id: int, start: datetime, reason: str = 'Cough') -> dict[str, Any]:
@@ -63,9 +81,14 @@ def completed_visit(people: People, start: datetime | None = None) -> dict[str, 
 
 def test_admin_adds_a_doctor_who_then_exists_in_the_database(api: TestClient, people: People) -> None:
     body = {
-        'name': 'Miranda Bailey', 'email': 'Bailey@Clinic.test', 'department_id': people.clinic.department_id,
-        'experience_years': 15, 'qualifications': 'MD, FACS', 'bio': 'General surgeon', 'consultation_minutes': 30,
-    }  # fmt: skip
+        'name': 'Miranda Bailey',
+        'email': 'Bailey@Clinic.test',
+        'department_id': people.clinic.department_id,
+        'experience_years': 15,
+        'qualifications': 'MD, FACS',
+        'bio': 'General surgeon',
+        'consultation_minutes': 30,
+    }
     created = add_doctor(people, body)
     doctor_id = created['doctor']['id']
     assert created['initial_password']
@@ -74,12 +97,17 @@ def test_admin_adds_a_doctor_who_then_exists_in_the_database(api: TestClient, pe
         profile = uow.doctors.get(doctor_id)
         assert user is not None and profile is not None
         assert (user.name, user.email, user.role, user.is_active) == (
-            'Miranda Bailey', 'bailey@clinic.test', Role.DOCTOR, True,
-        )  # fmt: skip
+            'Miranda Bailey',
+            'bailey@clinic.test',
+            Role.DOCTOR,
+            True,
+        )
         assert user.must_change_password
         assert (profile.department_id, profile.experience_years, profile.consultation_minutes) == (
-            people.clinic.department_id, 15, 30,
-        )  # fmt: skip
+            people.clinic.department_id,
+            15,
+            30,
+        )
     # The new doctor signs in with the one-time password, which they must change.
     headers = login(api, 'bailey@clinic.test', created['initial_password'])
     assert api.get('/api/me', headers=headers).json()['must_change_password'] is True
@@ -197,11 +225,15 @@ def test_doctors_and_the_admin_get_403_on_patient_routes(api: TestClient, people
 @pytest.mark.parametrize(
     'path',
     [
-        '/api/doctor/patients/abc/history', '/api/doctor/patients/0/history', f'/api/doctor/patients/{2**63}/history',
-        '/api/doctor/appointments/-1/treatment/versions', '/api/admin/patients/1.5/history',
-        '/api/admin/doctors/x/schedule', f'/api/admin/appointments/{10**30}/treatment/versions',
+        '/api/doctor/patients/abc/history',
+        '/api/doctor/patients/0/history',
+        f'/api/doctor/patients/{2**63}/history',
+        '/api/doctor/appointments/-1/treatment/versions',
+        '/api/admin/patients/1.5/history',
+        '/api/admin/doctors/x/schedule',
+        f'/api/admin/appointments/{10**30}/treatment/versions',
     ],
-)  # fmt: skip
+)
 def test_invalid_ids_are_422_problems(api: TestClient, people: People, path: str) -> None:
     headers = people.admin if path.startswith('/api/admin/') else people.grey
     body = assert_problem(api.get(path, headers=headers), 422)
@@ -260,9 +292,12 @@ def test_invalid_treatments_are_422_with_field_errors(api: TestClient, people: P
     body = assert_problem(complete(api, people.grey, appointment['id'], **bad), 422)
     assert {'diagnosis', 'next_visit', 'prescription.0.name', 'surprise'} <= set(body['errors'])
     for changes in (
-        {'next_visit': '9999-12-31'}, {'next_visit': 'soon'}, {'notes': 'x' * 4001},
-        {'prescription': [{'name': 'Aspirin'}] * 31}, {'prescription': 'aspirin'},
-    ):  # fmt: skip
+        {'next_visit': '9999-12-31'},
+        {'next_visit': 'soon'},
+        {'notes': 'x' * 4001},
+        {'prescription': [{'name': 'Aspirin'}] * 31},
+        {'prescription': 'aspirin'},
+    ):
         assert_problem(complete(api, people.grey, appointment['id'], **changes), 422)
     assert_problem(api.post(f'/api/doctor/appointments/{appointment["id"]}/complete', headers=people.grey), 422)
     assert api.get(f'/api/appointments/{appointment["id"]}', headers=people.ada).json()['status'] == 'booked'
@@ -376,8 +411,13 @@ def test_a_doctor_reads_only_their_own_patients_histories(api: TestClient, peopl
     assert response.status_code == 200, response.text
     history = response.json()
     assert history['patient'] == {
-        'id': ada_id, 'name': 'Ada Lovelace', 'age': 35, 'gender': 'female', 'blood_group': None, 'allergies': None,
-    }  # fmt: skip
+        'id': ada_id,
+        'name': 'Ada Lovelace',
+        'age': 35,
+        'gender': 'female',
+        'blood_group': None,
+        'allergies': None,
+    }
     assert [v['appointment']['id'] for v in history['visits']] == [visit['appointment']['id']]
     assert history['visits'][0]['treatment']['private_notes'] == PRIVATE
     assert [a['id'] for a in history['upcoming']] == [later['id']]
@@ -451,9 +491,12 @@ def test_my_patients_lists_everyone_with_an_appointment(api: TestClient, people:
     assert response.status_code == 200, response.text
     ada, bob = response.json()
     assert ada == {
-        'id': people.clinic.patient.user_id, 'name': 'Ada Lovelace', 'last_visit': '2026-03-02T09:00:00+01:00',
-        'next_visit': '2026-03-04T09:00:00+01:00', 'appointments': 2,
-    }  # fmt: skip
+        'id': people.clinic.patient.user_id,
+        'name': 'Ada Lovelace',
+        'last_visit': '2026-03-02T09:00:00+01:00',
+        'next_visit': '2026-03-04T09:00:00+01:00',
+        'appointments': 2,
+    }
     assert (bob['name'], bob['last_visit'], bob['appointments']) == ('Bob Builder', None, 1)
     found = api.get('/api/doctor/patients', headers=people.grey, params={'q': 'BUILD'}).json()
     assert [p['name'] for p in found] == ['Bob Builder']
@@ -469,18 +512,27 @@ def test_the_schedule_over_several_days_and_its_bounds(api: TestClient, people: 
     path = '/api/doctor/schedule'
     week = api.get(path, headers=people.grey, params={'date': '2026-03-02', 'days': 7}).json()
     assert [e['appointment']['start'] for e in week['entries']] == [
-        '2026-03-03T09:00:00+01:00', '2026-03-05T16:00:00+01:00',
-    ]  # fmt: skip
+        '2026-03-03T09:00:00+01:00',
+        '2026-03-05T16:00:00+01:00',
+    ]
     assert week['counts']['booked'] == 2 and week['last'] == '2026-03-08'
     thursday = api.get(path, headers=people.grey, params={'date': '2026-03-05'}).json()
     assert [e['appointment']['patient_name'] for e in thursday['entries']] == ['Bob Builder']
     assert api.get(path, headers=people.grey, params={'date': '2999-12-31', 'days': 31}).status_code == 200
     assert api.get(path, headers=people.grey, params={'date': '1900-01-01'}).json()['entries'] == []
     for params in (
-        {'date': '0001-01-01'}, {'date': '1899-12-31'}, {'date': '3000-01-01'}, {'date': '9999-12-31'},
-        {'date': 'today'}, {'date': '2026-02-30'}, {'days': 0}, {'days': 32}, {'days': -1}, {'days': 'x'},
+        {'date': '0001-01-01'},
+        {'date': '1899-12-31'},
+        {'date': '3000-01-01'},
+        {'date': '9999-12-31'},
+        {'date': 'today'},
+        {'date': '2026-02-30'},
+        {'days': 0},
+        {'days': 32},
+        {'days': -1},
+        {'days': 'x'},
         {'days': 10**30},
-    ):  # fmt: skip
+    ):
         assert_problem(api.get(path, headers=people.grey, params=params), 422)
         admin_path = f'/api/admin/doctors/{doctor_id}/schedule'
         assert_problem(api.get(admin_path, headers=people.admin, params=params), 422)
@@ -493,16 +545,25 @@ def test_profile_read_and_edit(api: TestClient, people: People) -> None:
     response = api.get('/api/patient/profile', headers=people.ada)
     assert response.status_code == 200, response.text
     assert response.json() == {
-        'id': people.clinic.patient.user_id, 'name': 'Ada Lovelace', 'email': 'ada@example.com', 'dob': '1990-12-10',
-        'gender': 'female', 'phone': '+44 20 7946 0000', 'address': '12 St James Square, London',
-        'blood_group': None, 'allergies': None, 'emergency_contact': None,
-    }  # fmt: skip
+        'id': people.clinic.patient.user_id,
+        'name': 'Ada Lovelace',
+        'email': 'ada@example.com',
+        'dob': '1990-12-10',
+        'gender': 'female',
+        'phone': '+44 20 7946 0000',
+        'address': '12 St James Square, London',
+        'blood_group': None,
+        'allergies': None,
+        'emergency_contact': None,
+    }
     patch = {'blood_group': 'o-', 'allergies': 'Penicillin', 'phone': '+44 20 7946 0001'}
     updated = api.patch('/api/patient/profile', headers=people.ada, json=patch)
     assert updated.status_code == 200, updated.text
     assert (updated.json()['blood_group'], updated.json()['allergies'], updated.json()['phone']) == (
-        'O-', 'Penicillin', '+44 20 7946 0001',
-    )  # fmt: skip
+        'O-',
+        'Penicillin',
+        '+44 20 7946 0001',
+    )
     assert api.get('/api/patient/profile', headers=people.ada).json()['allergies'] == 'Penicillin'
     cleared = api.patch('/api/patient/profile', headers=people.ada, json={'allergies': None}).json()
     assert cleared['allergies'] is None and cleared['blood_group'] == 'O-'
@@ -516,9 +577,16 @@ def test_profile_refuses_a_future_date_of_birth_and_other_bad_fields(api: TestCl
     body = assert_problem(api.patch('/api/patient/profile', headers=people.ada, json={'dob': '2026-03-03'}), 422)
     assert 'future' in body['errors']['dob']
     for patch in (
-        {'dob': '1850-01-01'}, {'dob': '0001-01-01'}, {'dob': 'yesterday'}, {'blood_group': 'Z+'}, {'name': ''},
-        {'phone': 'call me'}, {'gender': 'robot'}, {'email': 'new@example.com'}, {'allergies': 'x' * 2001},
-    ):  # fmt: skip
+        {'dob': '1850-01-01'},
+        {'dob': '0001-01-01'},
+        {'dob': 'yesterday'},
+        {'blood_group': 'Z+'},
+        {'name': ''},
+        {'phone': 'call me'},
+        {'gender': 'robot'},
+        {'email': 'new@example.com'},
+        {'allergies': 'x' * 2001},
+    ):
         problem = assert_problem(api.patch('/api/patient/profile', headers=people.ada, json=patch), 422)
         assert set(patch) <= set(problem['errors']), problem
     assert api.get('/api/patient/profile', headers=people.ada).json()['dob'] == '1990-12-10'

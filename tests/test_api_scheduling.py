@@ -15,9 +15,15 @@ from .factories import PATIENT_PASSWORD
 from .scheduling_fixtures import Clinic, clinic, local  # noqa: F401
 
 DOCTOR_KEYS = {
-    'id', 'name', 'department_id', 'department_name', 'experience_years', 'qualifications', 'bio',
+    'id',
+    'name',
+    'department_id',
+    'department_name',
+    'experience_years',
+    'qualifications',
+    'bio',
     'consultation_minutes',
-}  # fmt: skip
+}
 APPOINTMENT_KEYS = {'id', 'doctor_id', 'patient_id', 'start', 'end', 'status', 'reason'}
 WORKING_WEEK = [
     {'weekday': day, 'start': start, 'end': end}
@@ -115,11 +121,20 @@ def test_wrong_roles_get_403(api: TestClient, people: People) -> None:
 @pytest.mark.parametrize(
     'path',
     [
-        '/api/doctors/abc', '/api/doctors/0', '/api/doctors/-3', f'/api/doctors/{2**63}', f'/api/doctors/{10**30}',
-        '/api/doctors/1.5', '/api/appointments/abc', '/api/appointments/0', '/api/departments/x',
-        '/api/admin/doctors/abc', '/api/admin/patients/0', f'/api/admin/departments/{2**64}',
+        '/api/doctors/abc',
+        '/api/doctors/0',
+        '/api/doctors/-3',
+        f'/api/doctors/{2**63}',
+        f'/api/doctors/{10**30}',
+        '/api/doctors/1.5',
+        '/api/appointments/abc',
+        '/api/appointments/0',
+        '/api/departments/x',
+        '/api/admin/doctors/abc',
+        '/api/admin/patients/0',
+        f'/api/admin/departments/{2**64}',
     ],
-)  # fmt: skip
+)
 def test_invalid_ids_are_422_problems(api: TestClient, people: People, path: str) -> None:
     body = assert_problem(api.get(path, headers=people.admin), 422)
     assert body['errors']
@@ -160,10 +175,15 @@ def test_doctor_search_by_name_department_and_free_date(api: TestClient, people:
     assert set(everyone[0]) == DOCTOR_KEYS  # no email or is_active outside the admin API
     grey = next(doctor for doctor in everyone if doctor['id'] == clinic_.doctor.user_id)
     assert grey == {
-        'id': clinic_.doctor.user_id, 'name': 'Meredith Grey', 'department_id': clinic_.department_id,
-        'department_name': 'Cardiology', 'experience_years': 12, 'qualifications': 'MD', 'bio': 'Cardiologist',
+        'id': clinic_.doctor.user_id,
+        'name': 'Meredith Grey',
+        'department_id': clinic_.department_id,
+        'department_name': 'Cardiology',
+        'experience_years': 12,
+        'qualifications': 'MD',
+        'bio': 'Cardiologist',
         'consultation_minutes': 30,
-    }  # fmt: skip
+    }
     assert names(q='GREY') == ['Meredith Grey']
     assert names(q='cardio') == ['Derek Shepherd', 'Meredith Grey']
     assert names(q='nobody') == []
@@ -499,8 +519,9 @@ def test_availability_change_that_strands_bookings_needs_confirmation(api: TestC
         {'date': '2026-03-06', 'windows': []},
     ]
     assert api.get('/api/doctor/availability', headers=people.grey).json() == {
-        'weekly': result['weekly'], 'overrides': result['overrides']
-    }  # fmt: skip
+        'weekly': result['weekly'],
+        'overrides': result['overrides'],
+    }
     cancelled = api.get(f'/api/appointments/{monday["id"]}', headers=people.ada).json()
     assert cancelled['status'] == 'cancelled' and cancelled['cancel_reason']
     assert api.get(f'/api/appointments/{kept["id"]}', headers=people.bob).json()['status'] == 'booked'
@@ -593,9 +614,14 @@ def test_a_department_with_doctors_cannot_be_deleted(api: TestClient, people: Pe
 
 def test_admin_adds_a_doctor_who_signs_in_with_the_initial_password(api: TestClient, people: People) -> None:
     data = {
-        'name': 'Cristina Yang', 'email': 'Yang@Clinic.test', 'department_id': people.clinic.department_id,
-        'experience_years': 8, 'qualifications': 'MD, PhD', 'bio': 'Cardiothoracic surgeon', 'consultation_minutes': 45,
-    }  # fmt: skip
+        'name': 'Cristina Yang',
+        'email': 'Yang@Clinic.test',
+        'department_id': people.clinic.department_id,
+        'experience_years': 8,
+        'qualifications': 'MD, PhD',
+        'bio': 'Cardiothoracic surgeon',
+        'consultation_minutes': 45,
+    }
     created = add_doctor(people, data)
     assert created['initial_password'] and len(created['initial_password']) >= 12
     doctor = created['doctor']
@@ -715,8 +741,13 @@ def test_admin_searches_patients_with_pagination(api: TestClient, people: People
     second = api.get('/api/admin/patients', headers=people.admin, params={'limit': 1, 'offset': 1}).json()
     assert [p['name'] for p in second['items']] == ['Bob Builder'] and second['total'] == 2
     assert second['limit'] == 1 and second['offset'] == 1
-    for query, expected in (('BOB', ['Bob Builder']), ('1234-5678', ['Bob Builder']), ('12345678', ['Bob Builder']),
-                            ('ada@', ['Ada Lovelace']), ('nobody', [])):  # fmt: skip
+    for query, expected in (
+        ('BOB', ['Bob Builder']),
+        ('1234-5678', ['Bob Builder']),
+        ('12345678', ['Bob Builder']),
+        ('ada@', ['Ada Lovelace']),
+        ('nobody', []),
+    ):
         found = api.get('/api/admin/patients', headers=people.admin, params={'q': query}).json()
         assert [p['name'] for p in found['items']] == expected, query
     for params in ({'limit': 0}, {'limit': 201}, {'offset': -1}, {'offset': 2**70}, {'q': 'x' * 121}):
@@ -821,7 +852,15 @@ def test_admin_filters_and_pages_through_appointments(api: TestClient, people: P
     assert first['total'] == second['total'] == 4 and (first['limit'], second['offset']) == (2, 2)
     assert [a['id'] for a in first['items'] + second['items']] == [a1['id'], a2['id'], a3['id'], a4['id']]
     assert page(offset=10)['items'] == []
-    for params in ({'limit': 0}, {'limit': 501}, {'offset': -1}, {'doctor_id': 0}, {'patient_id': 'x'},
-                   {'status': 'gone'}, {'from': '2026-03-04', 'to': '2026-03-03'}, {'from': '0001-01-01'},
-                   {'department_id': 2**63}):  # fmt: skip
+    for params in (
+        {'limit': 0},
+        {'limit': 501},
+        {'offset': -1},
+        {'doctor_id': 0},
+        {'patient_id': 'x'},
+        {'status': 'gone'},
+        {'from': '2026-03-04', 'to': '2026-03-03'},
+        {'from': '0001-01-01'},
+        {'department_id': 2**63},
+    ):
         assert_problem(api.get('/api/admin/appointments', headers=people.admin, params=params), 422)

@@ -23,8 +23,16 @@ def test_stats_are_cached_until_a_change(api: TestClient) -> None:
     admin = login(api, ADMIN_EMAIL, ADMIN_PASSWORD)
     first = api.get('/api/admin/stats', headers=admin, params={'from': '2026-01-01', 'to': '2026-01-31'})
     assert first.status_code == 200 and first.headers['x-cache'] == 'MISS'
-    assert set(first.json()) >= {'headline', 'per_day', 'by_department', 'by_doctor', 'utilisation', 'registrations',
-                                 'heatmap', 'demographics'}  # fmt: skip
+    assert set(first.json()) >= {
+        'headline',
+        'per_day',
+        'by_department',
+        'by_doctor',
+        'utilisation',
+        'registrations',
+        'heatmap',
+        'demographics',
+    }
     assert len(first.json()['per_day']['dates']) == 31
     again = api.get('/api/admin/stats', headers=admin, params={'from': '2026-01-01', 'to': '2026-01-31'})
     assert again.headers['x-cache'] == 'HIT' and again.json()['headline'] == first.json()['headline']

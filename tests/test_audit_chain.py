@@ -38,7 +38,7 @@ PATIENT = Principal(user_id=2, role=Role.PATIENT, name='Pat', email='p@x.test', 
 def write(ctx: AppContext, count: int, action: str = 'test.event', **fields: object) -> None:
     with ctx.uow() as uow:
         for number in range(count):
-            audit.record(uow, action, actor_id=7, detail={'n': number}, **fields)  # type: ignore[arg-type]
+            audit.record(uow, action, actor_id=7, detail={'n': number}, **fields)
         uow.commit()
 
 

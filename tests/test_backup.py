@@ -94,7 +94,7 @@ def test_a_backup_restored_into_a_fresh_folder_has_every_record(
     assert snapshot(fresh / 'hms.db') == before
 
     # The services read the restored records, and the chain still verifies.
-    restored = context.init(Settings(_env_file=None))  # type: ignore[call-arg]
+    restored = context.init(Settings(_env_file=None))
     try:
         with restored.uow() as uow:
             history = records.my_history(uow, restored.settings, filled.patient)

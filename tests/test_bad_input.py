@@ -120,8 +120,11 @@ def test_a_body_that_is_not_the_expected_json_object_is_a_clear_422(
 
 
 def test_a_body_of_another_media_type_is_refused(api: TestClient, people: People) -> None:
-    response = api.post('/api/appointments', content=b'doctor_id=1', headers={**people.ada,
-                        'Content-Type': 'application/x-www-form-urlencoded'})  # fmt: skip
+    response = api.post(
+        '/api/appointments',
+        content=b'doctor_id=1',
+        headers={**people.ada, 'Content-Type': 'application/x-www-form-urlencoded'},
+    )
     _not_a_crash(response)
     assert response.status_code in (415, 422)
     assert response.headers['content-type'].startswith(PROBLEM)
@@ -135,8 +138,10 @@ def test_names_in_any_script_are_kept_exactly(api: TestClient, people: People, n
     response = api.post('/api/register', json=patient_data('u@example.com', name=name, address=name))
     assert response.status_code == 201, response.text
     assert response.json()['name'] == name
-    headers = {'Authorization': 'Bearer ' + api.post('/api/login', json={
-        'email': 'u@example.com', 'password': PATIENT_PASSWORD}).json()['access_token']}  # fmt: skip
+    headers = {
+        'Authorization': 'Bearer '
+        + api.post('/api/login', json={'email': 'u@example.com', 'password': PATIENT_PASSWORD}).json()['access_token']
+    }
     profile = api.get('/api/patient/profile', headers=headers).json()
     assert profile['name'] == name and profile['address'] == name
 
@@ -154,10 +159,14 @@ def test_names_in_any_script_are_kept_exactly(api: TestClient, people: People, n
 def test_control_characters_are_refused_in_text_fields(
     api: TestClient, people: People, control: str, method: str, path: str, field: str, body: Any
 ) -> None:
+    payload = body(control)
     if path == '/api/appointments':
-        body = lambda text: {'doctor_id': people.clinic.doctor.user_id,  # noqa: E731
-                             'start': local(3, 9).isoformat(), 'reason': f'Ache{text}here'}  # fmt: skip
-    response = api.request(method, path, json=body(control), headers=people.ada)
+        payload = {
+            'doctor_id': people.clinic.doctor.user_id,
+            'start': local(3, 9).isoformat(),
+            'reason': f'Ache{control}here',
+        }
+    response = api.request(method, path, json=payload, headers=people.ada)
     _not_a_crash(response)
     problem = assert_problem(response, 422)
     assert 'control characters' in problem['errors'][field]
@@ -185,23 +194,47 @@ def _text_fields(api: TestClient, people: People, text: str) -> list[tuple[str, 
         answers.append((what, response.json()))
         return response.json()
 
-    send('registration', 'POST', '/api/register', patient_data('m@example.com', name=f'M {text}',
-         address=text), {})  # fmt: skip
+    send('registration', 'POST', '/api/register', patient_data('m@example.com', name=f'M {text}', address=text), {})
     send('profile', 'PATCH', '/api/patient/profile', {'allergies': text, 'emergency_contact': text}, people.ada)
-    booked = send('booking', 'POST', '/api/appointments', {'doctor_id': clinic.doctor.user_id,
-                  'start': local(2, 9).isoformat(), 'reason': text}, people.ada)  # fmt: skip
-    other = send('booking', 'POST', '/api/appointments', {'doctor_id': clinic.doctor.user_id,
-                 'start': local(3, 9).isoformat(), 'reason': text}, people.ada)  # fmt: skip
+    booked = send(
+        'booking',
+        'POST',
+        '/api/appointments',
+        {'doctor_id': clinic.doctor.user_id, 'start': local(2, 9).isoformat(), 'reason': text},
+        people.ada,
+    )
+    other = send(
+        'booking',
+        'POST',
+        '/api/appointments',
+        {'doctor_id': clinic.doctor.user_id, 'start': local(3, 9).isoformat(), 'reason': text},
+        people.ada,
+    )
     send('cancel', 'POST', f'/api/appointments/{other["id"]}/cancel', {'reason': text}, people.grey)
-    medicine = {'name': text, 'dose': text[:100], 'frequency': text[:100], 'duration': text[:100],
-                'instructions': text}  # fmt: skip
-    treatment = {'diagnosis': text, 'treatment': text, 'tests': text, 'notes': text, 'private_notes': text,
-                 'prescription': [medicine]}  # fmt: skip
+    medicine = {'name': text, 'dose': text[:100], 'frequency': text[:100], 'duration': text[:100], 'instructions': text}
+    treatment = {
+        'diagnosis': text,
+        'treatment': text,
+        'tests': text,
+        'notes': text,
+        'private_notes': text,
+        'prescription': [medicine],
+    }
     send('treatment', 'POST', f'/api/doctor/appointments/{booked["id"]}/complete', treatment, people.grey)
-    send('department', 'POST', '/api/admin/departments', {'name': f'D {text}'[:120], 'description': text},
-         people.admin)  # fmt: skip
-    send('doctor', 'POST', '/api/admin/doctors', {'name': f'Dr {text}'[:120], 'email': 'dr@clinic.test',
-         'department_id': clinic.department_id, 'qualifications': text, 'bio': text}, people.admin)  # fmt: skip
+    send('department', 'POST', '/api/admin/departments', {'name': f'D {text}'[:120], 'description': text}, people.admin)
+    send(
+        'doctor',
+        'POST',
+        '/api/admin/doctors',
+        {
+            'name': f'Dr {text}'[:120],
+            'email': 'dr@clinic.test',
+            'department_id': clinic.department_id,
+            'qualifications': text,
+            'bio': text,
+        },
+        people.admin,
+    )
     return answers
 
 
@@ -303,9 +336,13 @@ async def test_markup_typed_as_a_booking_reason_is_shown_as_text(user: User, cli
 
 ODD_IDS = ['abc', '0', '-1', '99999999999999999999999', '9223372036854775808', '1e3', "1'--", '%00', '%E2%80%AE1', '١٢']
 ID_PAGES = [
-    '/admin/doctors/{}', '/admin/patients/{}', '/doctor/patients/{}', '/doctor/appointments/{}',
-    '/patient/doctors/{}', '/exports/{}/download',
-]  # fmt: skip
+    '/admin/doctors/{}',
+    '/admin/patients/{}',
+    '/doctor/patients/{}',
+    '/doctor/appointments/{}',
+    '/patient/doctors/{}',
+    '/exports/{}/download',
+]
 HOMES = {'admin': '/admin', 'doctor': '/doctor', 'patient': '/patient'}
 
 

@@ -97,11 +97,22 @@ def test_targets_apply_per_scale_and_report_what_is_missing() -> None:
 
 
 def test_report_renders_a_scale_with_only_some_sections() -> None:
-    meta = {'scale': 'small', 'doctors': 20, 'patients': 2000, 'appointments': 20000, 'date': 'today',
-            'machine': 'test', 'database': 'SQLite', 'load_before': '0', 'load_after': '0', 'clients': 20,
-            'runs': 1}  # fmt: skip
-    text = scale_markdown({'meta': meta, 'memory': {'web_mb': 100.0, 'worker_mb': 200.0},
-                           'failures': {'browser': 'TimeoutError'}})  # fmt: skip
+    meta = {
+        'scale': 'small',
+        'doctors': 20,
+        'patients': 2000,
+        'appointments': 20000,
+        'date': 'today',
+        'machine': 'test',
+        'database': 'SQLite',
+        'load_before': '0',
+        'load_after': '0',
+        'clients': 20,
+        'runs': 1,
+    }
+    text = scale_markdown(
+        {'meta': meta, 'memory': {'web_mb': 100.0, 'worker_mb': 200.0}, 'failures': {'browser': 'TimeoutError'}}
+    )
     assert '## Scale: small' in text
     assert '| 100 | 200 |' in text
     assert '- browser: TimeoutError' in text

@@ -44,8 +44,13 @@ FINAL = {AppointmentStatus.COMPLETED, AppointmentStatus.CANCELLED, AppointmentSt
 # weekend, beyond the booking horizon). Hypothesis tries the front of the list most.
 GRID = [(hour, minute) for hour in (9, 10, 11, 12, 14, 15, 16) for minute in (0, 30)]
 STARTS = [local(day, hour, minute) for day in range(2, 7) for hour, minute in GRID] + [
-    local(2, 9, 15), local(3, 13), local(4, 8, 30), local(7, 10), local(16, 10), local(2, 17),
-]  # fmt: skip
+    local(2, 9, 15),
+    local(3, 13),
+    local(4, 8, 30),
+    local(7, 10),
+    local(16, 10),
+    local(2, 17),
+]
 EXAMPLES = 25
 STEPS = 25
 
@@ -71,9 +76,13 @@ class BookingMachine(RuleBasedStateMachine):
         data_dir.mkdir()
         shutil.copy(ENV.template, data_dir / 'hms.db')
         app_settings = Settings(
-            _env_file=None, data_dir=data_dir, database_url=f'sqlite:///{data_dir / "hms.db"}', timezone=ZONE,
-            admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD,
-        )  # type: ignore[call-arg]  # fmt: skip
+            _env_file=None,
+            data_dir=data_dir,
+            database_url=f'sqlite:///{data_dir / "hms.db"}',
+            timezone=ZONE,
+            admin_email=ADMIN_EMAIL,
+            admin_password=ADMIN_PASSWORD,
+        )
         ENV.clock.set(MONDAY_8_LOCAL)
         self.ctx = context.init(app_settings)
         ensure_admin(self.ctx.db, app_settings)
@@ -86,8 +95,12 @@ class BookingMachine(RuleBasedStateMachine):
         self.doctors: list[Principal] = []
         for number in range(2):
             with self.ctx.uow() as uow:
-                data = DoctorIn(name=f'Doctor {number}', email=f'doctor{number}@clinic.test',
-                                department_id=department.id, consultation_minutes=30)  # fmt: skip
+                data = DoctorIn(
+                    name=f'Doctor {number}',
+                    email=f'doctor{number}@clinic.test',
+                    department_id=department.id,
+                    consultation_minutes=30,
+                )
                 new = doctors.add_doctor(uow, self.admin, data)
             doctor = principal(new.doctor.id, Role.DOCTOR, data.name, data.email)
             with self.ctx.uow() as uow:
@@ -138,8 +151,11 @@ class BookingMachine(RuleBasedStateMachine):
 
     # --- rules -----------------------------------------------------------------------------------------------------
 
-    @initialize(picks=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 1), st.sampled_from(STARTS[:28])),
-                               min_size=3, max_size=8))  # fmt: skip
+    @initialize(
+        picks=st.lists(
+            st.tuples(st.integers(0, 2), st.integers(0, 1), st.sampled_from(STARTS[:28])), min_size=3, max_size=8
+        )
+    )
     def morning_bookings(self, picks: list[tuple[int, int, Any]]) -> None:
         """Start from a few bookings today and tomorrow, so that every rule has something to act on."""
         for patient, doctor, start in picks:

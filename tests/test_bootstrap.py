@@ -24,7 +24,7 @@ def admin_count(settings: Settings) -> int:
 
 def test_admin_is_created_once_with_a_random_password(hms_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv('HMS_ADMIN_PASSWORD')
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     ctx = context.init(settings)
     first = prepare(settings, ctx.db)
     assert first is not None and len(first) >= 16
@@ -44,7 +44,7 @@ def test_random_passwords_differ_between_installations(hms_env: Path, monkeypatc
     monkeypatch.delenv('HMS_ADMIN_PASSWORD')
     passwords = []
     for name in ('one', 'two'):
-        settings = Settings(_env_file=None, data_dir=hms_env / name)  # type: ignore[call-arg]
+        settings = Settings(_env_file=None, data_dir=hms_env / name)
         passwords.append(prepare(settings, context.init(settings).db))
     assert passwords[0] != passwords[1]
 
@@ -60,7 +60,7 @@ def test_configured_admin_password_is_used(settings: Settings) -> None:
 
 def test_weak_configured_admin_password_stops_the_start(hms_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv('HMS_ADMIN_PASSWORD', 'admin123')
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     with pytest.raises(StartupError, match='HMS_ADMIN_PASSWORD'):
         ensure_admin(context.init(settings).db, settings)
 
@@ -75,10 +75,10 @@ def test_storage_secret_is_generated_once_into_the_data_folder(settings: Setting
 def test_settings_defaults_and_validation(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ('HMS_DATA_DIR', 'HMS_DATABASE_URL', 'HMS_ADMIN_EMAIL', 'HMS_ADMIN_PASSWORD'):
         monkeypatch.delenv(name, raising=False)
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert settings.port == 8080
     assert settings.data_dir == Path('./data')
     assert settings.effective_database_url == f'sqlite:///{Path("./data").resolve() / "hms.db"}'
     monkeypatch.setenv('HMS_TIMEZONE', 'Mars/Olympus_Mons')
     with pytest.raises(ValueError, match='time zone'):
-        Settings(_env_file=None)  # type: ignore[call-arg]
+        Settings(_env_file=None)

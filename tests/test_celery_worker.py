@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def make_settings(**values: object) -> Settings:
     """Settings from explicit values, ignoring any .env file in the working directory."""
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture

@@ -47,19 +47,33 @@ TREATMENT: dict[str, Any] = {
     'diagnosis': 'Grippe saisonnière',
     'treatment': 'Rest and fluids',
     'prescription': [
-        {'name': 'Paracetamol', 'dose': '500 mg', 'frequency': 'every 6 hours', 'duration': '5 days',
-         'instructions': 'after meals'},
+        {
+            'name': 'Paracetamol',
+            'dose': '500 mg',
+            'frequency': 'every 6 hours',
+            'duration': '5 days',
+            'instructions': 'after meals',
+        },
         {'name': 'Ibuprofen', 'dose': '400 mg', 'frequency': 'as needed'},
     ],
     'tests': '+ chest X-ray if no better',
     'notes': 'Stay home until the fever is gone.',
     'private_notes': 'PRIVATE-CLINICIANS-ONLY',
     'next_visit': '2026-03-16',
-}  # fmt: skip
+}
 HISTORY_HEADER = [
-    'Patient ID', 'Patient name', 'Consulting doctor', 'Department', 'Appointment date', 'Diagnosis', 'Treatment',
-    'Prescription', 'Tests advised', 'Next visit suggested', 'Notes from the doctor',
-]  # fmt: skip
+    'Patient ID',
+    'Patient name',
+    'Consulting doctor',
+    'Department',
+    'Appointment date',
+    'Diagnosis',
+    'Treatment',
+    'Prescription',
+    'Tests advised',
+    'Next visit suggested',
+    'Notes from the doctor',
+]
 PRESCRIPTION = 'Paracetamol 500 mg, every 6 hours, 5 days (after meals); Ibuprofen 400 mg, as needed'
 
 
@@ -173,8 +187,12 @@ def test_a_patient_exports_their_treatment_history(
     export_id = people.request(people.ada, 'my-history')
     body = people.finished(people.ada, export_id)
     assert {key: body[key] for key in ('id', 'kind', 'status', 'rows', 'error')} == {
-        'id': export_id, 'kind': 'my-history', 'status': 'done', 'rows': 1, 'error': None,
-    }  # fmt: skip
+        'id': export_id,
+        'kind': 'my-history',
+        'status': 'done',
+        'rows': 1,
+        'error': None,
+    }
     assert body['download'] == f'/api/exports/{export_id}/download' and body['expired'] is False
 
     response = people.api.get(f'/api/exports/{export_id}/download', headers=people.ada)
@@ -186,10 +204,18 @@ def test_a_patient_exports_their_treatment_history(
     header, row = parse_csv(response.content)
     assert header == HISTORY_HEADER
     assert row == [
-        str(clinic.patient.user_id), 'Ada Lovelace', 'Meredith Grey', 'Cardiology', '2026-03-02 09:00',
-        'Grippe saisonnière', 'Rest and fluids', PRESCRIPTION, "'+ chest X-ray if no better", '2026-03-16',
+        str(clinic.patient.user_id),
+        'Ada Lovelace',
+        'Meredith Grey',
+        'Cardiology',
+        '2026-03-02 09:00',
+        'Grippe saisonnière',
+        'Rest and fluids',
+        PRESCRIPTION,
+        "'+ chest X-ray if no better",
+        '2026-03-16',
         'Stay home until the fever is gone.',
-    ]  # fmt: skip
+    ]
     assert b'PRIVATE-CLINICIANS-ONLY' not in response.content
 
     # The file: in the exports folder, under a random name, readable by its owner only, no temporary left behind.
@@ -225,9 +251,19 @@ def test_the_administrators_and_doctors_exports(people: People, clinic: Clinic) 
 
     appointments_csv = people.csv(people.admin, 'appointments', '2026-03-01', '2026-03-31')
     assert appointments_csv[0] == [
-        'Appointment ID', 'Date', 'Start', 'End', 'Doctor ID', 'Doctor', 'Department', 'Patient ID', 'Patient name',
-        'Status', 'Reason for visit', 'Cancellation reason',
-    ]  # fmt: skip
+        'Appointment ID',
+        'Date',
+        'Start',
+        'End',
+        'Doctor ID',
+        'Doctor',
+        'Department',
+        'Patient ID',
+        'Patient name',
+        'Status',
+        'Reason for visit',
+        'Cancellation reason',
+    ]
     body = [row[1:4] + row[5:7] + row[8:11] for row in appointments_csv[1:]]
     assert body == [
         ['2026-03-02', '09:00', '09:30', 'Meredith Grey', 'Cardiology', 'Ada Lovelace', 'Completed', 'Fever'],
@@ -237,14 +273,30 @@ def test_the_administrators_and_doctors_exports(people: People, clinic: Clinic) 
 
     patients_csv = people.csv(people.admin, 'patients')
     assert patients_csv[0] == [
-        'Patient ID', 'Name', 'Email', 'Phone', 'Date of birth', 'Gender', 'Address', 'Emergency contact', 'Status',
+        'Patient ID',
+        'Name',
+        'Email',
+        'Phone',
+        'Date of birth',
+        'Gender',
+        'Address',
+        'Emergency contact',
+        'Status',
         'Registered',
-    ]  # fmt: skip
+    ]
     names = [row[1] for row in patients_csv[1:]]
     assert names == ["'=cmd()", 'Ada Lovelace', 'Bob Builder', 'Zoë Brontë-Ñúñez']  # formula escaped, accents kept
     bob = next(row for row in patients_csv if row[1] == 'Bob Builder')
-    assert bob[2:] == ['bob@example.com', "'+49 30 1234-5678", '1990-12-10', 'Female', '12 St James Square, London',
-                       '', 'Active', '2026-03-02']  # fmt: skip
+    assert bob[2:] == [
+        'bob@example.com',
+        "'+49 30 1234-5678",
+        '1990-12-10',
+        'Female',
+        '12 St James Square, London',
+        '',
+        'Active',
+        '2026-03-02',
+    ]
 
     doctors_csv = people.csv(people.admin, 'doctors')
     assert [row[1:4] + row[5:] for row in doctors_csv[1:]] == [
@@ -255,8 +307,17 @@ def test_the_administrators_and_doctors_exports(people: People, clinic: Clinic) 
     assert len(people.csv(people.admin, 'doctors', '2026-03-03', '2026-03-31')) == 1
 
     mine = people.csv(people.grey, 'my-appointments', '2026-03-01', '2026-03-31')
-    assert mine[0] == ['Appointment ID', 'Date', 'Start', 'End', 'Patient ID', 'Patient name', 'Status',
-                       'Reason for visit', 'Cancellation reason']  # fmt: skip
+    assert mine[0] == [
+        'Appointment ID',
+        'Date',
+        'Start',
+        'End',
+        'Patient ID',
+        'Patient name',
+        'Status',
+        'Reason for visit',
+        'Cancellation reason',
+    ]
     assert [row[1:] for row in mine[1:]] == [
         ['2026-03-02', '09:00', '09:30', str(clinic.patient.user_id), 'Ada Lovelace', 'Completed', 'Fever', '']
     ]
@@ -311,9 +372,12 @@ def test_an_expired_export_answers_gone_and_cleanup_removes_its_file(
 def test_roles_and_periods_are_checked(people: People) -> None:
     api = people.api
     for headers, kind in (
-        (people.ada, 'appointments'), (people.ada, 'my-appointments'), (people.grey, 'my-history'),
-        (people.grey, 'patients'), (people.admin, 'my-history'),
-    ):  # fmt: skip
+        (people.ada, 'appointments'),
+        (people.ada, 'my-appointments'),
+        (people.grey, 'my-history'),
+        (people.grey, 'patients'),
+        (people.admin, 'my-history'),
+    ):
         body = {'kind': kind, 'from': '2026-03-01', 'to': '2026-03-31'}
         assert_problem(api.post('/api/exports', headers=headers, json=body), 403, kind)
     assert_problem(api.post('/api/exports', headers=people.ada, json={'kind': 'everything'}), 422)
@@ -422,7 +486,7 @@ async def test_a_page_ignores_other_peoples_export_events(user: User, clinic: Cl
     await see(user, 'No exports yet.')
     panel = next(iter(user.find(marker='export-panel').elements))
     reloads: list[int] = []
-    panel.refresh = lambda: reloads.append(1)  # type: ignore[method-assign]
+    panel.refresh = lambda: reloads.append(1)
     hub = context.get().hub
     hub.deliver(Event('export.done', {'export_id': 1, 'owner_id': clinic.other_patient.user_id}))
     hub.deliver(Event('appointment.booked', {'appointment_id': 1, 'patient_id': clinic.patient.user_id}))

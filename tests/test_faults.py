@@ -71,8 +71,9 @@ def open_clinic(ctx: AppContext, *, doctors_count: int = 1, patients_count: int 
     with ctx.uow() as uow:
         admin_user = uow.users.by_email(ADMIN_EMAIL)
         assert admin_user is not None
-    admin = Principal(user_id=admin_user.id, role=Role.ADMIN, name='Admin', email=ADMIN_EMAIL,
-                      must_change_password=False)  # fmt: skip
+    admin = Principal(
+        user_id=admin_user.id, role=Role.ADMIN, name='Admin', email=ADMIN_EMAIL, must_change_password=False
+    )
     with ctx.uow() as uow:
         department = departments.create_department(uow, admin, DepartmentIn(name='General', description='All'))
     doctor_ids = []
@@ -80,11 +81,21 @@ def open_clinic(ctx: AppContext, *, doctors_count: int = 1, patients_count: int 
         email = f'doctor{number}@clinic.test'
         with ctx.uow() as uow:
             added = doctors.add_doctor(
-                uow, admin, DoctorIn(name=f'Doctor Number{number}', email=email, department_id=department.id,
-                                     consultation_minutes=15, experience_years=5, qualifications='MD', bio=''),
-            )  # fmt: skip
-        doctor = Principal(user_id=added.doctor.id, role=Role.DOCTOR, name='Doctor', email=email,
-                           must_change_password=False)  # fmt: skip
+                uow,
+                admin,
+                DoctorIn(
+                    name=f'Doctor Number{number}',
+                    email=email,
+                    department_id=department.id,
+                    consultation_minutes=15,
+                    experience_years=5,
+                    qualifications='MD',
+                    bio='',
+                ),
+            )
+        doctor = Principal(
+            user_id=added.doctor.id, role=Role.DOCTOR, name='Doctor', email=email, must_change_password=False
+        )
         with ctx.uow() as uow:
             availability.set_availability(uow, ctx.settings, doctor, AvailabilityIn.model_validate(ALL_DAY))
             account = uow.users.get(doctor.user_id)
@@ -235,12 +246,12 @@ def tuesday_for_everyone(clinic: Clinic, count: int) -> list[str]:
         for number in range(count):
             email = f'patient{number}@example.com'
             user = make_patient(clinic.ctx, email, name=f'Patient Number{number}')
-            person = Principal(user_id=user.id, role=Role.PATIENT, name=user.name, email=email,
-                               must_change_password=False)  # fmt: skip
+            person = Principal(
+                user_id=user.id, role=Role.PATIENT, name=user.name, email=email, must_change_password=False
+            )
             doctor = (clinic.doctor, clinic.other_doctor)[number % 2]
             with database.uow() as uow:
-                appointments.book(uow, settings, person, BookingIn(doctor_id=doctor.user_id,
-                                                                   start=starts[number // 2]))  # fmt: skip
+                appointments.book(uow, settings, person, BookingIn(doctor_id=doctor.user_id, start=starts[number // 2]))
             emails.append(email)
     finally:
         database.dispose()
@@ -265,8 +276,10 @@ def test_worker_killed_mid_run_every_patient_gets_exactly_one_reminder(
         wait_until(lambda: mailbox.held > 0, 'a sender to wait at the held SMTP server')
         # Killed at a known point: every accepted message recorded as sent (stable for a moment, so no sender is
         # between the server's 250 and its own record), the others claimed, queued or held before sending.
-        wait_until(lambda: settled(clinic.ctx, mailbox) and (time.sleep(0.3) or settled(clinic.ctx, mailbox)),
-                   'the accepted reminders to be recorded')  # fmt: skip
+        wait_until(
+            lambda: settled(clinic.ctx, mailbox) and (time.sleep(0.3) or settled(clinic.ctx, mailbox)),
+            'the accepted reminders to be recorded',
+        )
         assert len(mailbox.received()) < len(emails)
         worker.kill()
         with clinic.ctx.uow() as uow:
@@ -276,8 +289,10 @@ def test_worker_killed_mid_run_every_patient_gets_exactly_one_reminder(
 
         stack.worker()  # the same node starts again and takes over what its previous life left
         wait_until(lambda: len(mailbox.count_by(REMINDED)) == len(emails), 'every patient to get a reminder')
-        wait_until(lambda: deliveries_by_status(clinic.ctx, reminders.REMINDER) == {DeliveryStatus.SENT: 24},
-                   'every reminder recorded as sent')  # fmt: skip
+        wait_until(
+            lambda: deliveries_by_status(clinic.ctx, reminders.REMINDER) == {DeliveryStatus.SENT: 24},
+            'every reminder recorded as sent',
+        )
         app.send_task('hms.ping').get(timeout=LIMIT)  # the worker has drained what was queued before the ping
         assert mailbox.count_by(REMINDED) == dict.fromkeys(emails, 1)  # exactly one each
         with clinic.ctx.uow() as uow:
@@ -310,8 +325,10 @@ def test_smtp_down_for_a_while_every_reminder_arrives_once_it_is_back(
         wait_until(retried, 'every delivery to fail and be retried')
         assert deliveries_by_status(clinic.ctx, reminders.REMINDER) == {DeliveryStatus.PENDING: 3}  # not given up
         box.start()
-        wait_until(lambda: deliveries_by_status(clinic.ctx, reminders.REMINDER) == {DeliveryStatus.SENT: 3},
-                   'the retries to reach the SMTP server')  # fmt: skip
+        wait_until(
+            lambda: deliveries_by_status(clinic.ctx, reminders.REMINDER) == {DeliveryStatus.SENT: 3},
+            'the retries to reach the SMTP server',
+        )
         app.send_task('hms.ping').get(timeout=LIMIT)
         assert box.count_by(REMINDED) == dict.fromkeys(emails, 1)
     finally:
@@ -383,8 +400,12 @@ def tiny_disk() -> Any:
     import tempfile
 
     folder = Path(tempfile.mkdtemp(prefix='hms-disk-', dir='/tmp'))
-    mounted = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=4m,mode=0700', 'tmpfs', str(folder)],
-                             capture_output=True, check=False).returncode == 0  # fmt: skip
+    mounted = (
+        subprocess.run(
+            ['mount', '-t', 'tmpfs', '-o', 'size=4m,mode=0700', 'tmpfs', str(folder)], capture_output=True, check=False
+        ).returncode
+        == 0
+    )
     if not mounted:
         folder.rmdir()
         pytest.skip('mounting a tmpfs needs root; the in-process disk-full test covers the behaviour')
@@ -438,8 +459,9 @@ def test_read_only_database_answers_503_and_logs_it(ctx: AppContext, stack: Stac
     ctx.db.dispose()
     path = ctx.settings.data_path / 'hms.db'
     web, base = stack.web(HMS_DATABASE_URL=f'sqlite:///file:{path}?mode=ro&uri=true')  # a read-only mount, as seen
-    login = httpx.post(f'{base}/api/login', json={'email': clinic.patients[0], 'password': PATIENT_PASSWORD},
-                       timeout=15)  # fmt: skip
+    login = httpx.post(
+        f'{base}/api/login', json={'email': clinic.patients[0], 'password': PATIENT_PASSWORD}, timeout=15
+    )
     assert_problem(login, 503, 'read-only', 'Nothing was changed')
     assert httpx.get(f'{base}/login', timeout=15).status_code == 200  # pages that only read still open
     assert 'database unavailable during POST /api/login: attempt to write a readonly database' in web.log()
@@ -486,8 +508,9 @@ async def test_pages_show_a_clear_error_when_the_database_is_read_only(user: Use
     user.find(kind=ui.button, content='Sign in').click()
     await page_steps.see(user, 'The database is read-only at the moment')  # a notification, no traceback
     assert any('database unavailable during an action' in record.getMessage() for record in caplog.records)
-    assert not any('INSERT' in record.getMessage() and '@example.com' in str(record.exc_info) for record in
-                   caplog.records)  # fmt: skip
+    assert not any(
+        'INSERT' in record.getMessage() and '@example.com' in str(record.exc_info) for record in caplog.records
+    )
     caplog.clear()  # the errors above were the point of this test
 
 
@@ -501,8 +524,11 @@ async def test_a_page_that_cannot_load_shows_the_database_error_page(
     read_only(ctx.db)  # the next page load must record the session's activity, and cannot
     response = await user.http_client.get('/patient/appointments')  # the page as the browser receives it
     assert response.status_code == 500
-    for words in ('The clinic system cannot save or load data right now', 'The database is read-only at the moment',
-                  'Nothing was changed'):  # fmt: skip
+    for words in (
+        'The clinic system cannot save or load data right now',
+        'The database is read-only at the moment',
+        'Nothing was changed',
+    ):
         assert words in response.text
     assert 'Traceback' not in response.text and 'OperationalError' not in response.text
     assert any('database unavailable during a page' in record.getMessage() for record in caplog.records)
@@ -528,8 +554,12 @@ def test_the_database_survives_a_failed_write_intact(ctx: AppContext) -> None:
     disk_full(ctx.db)
     with pytest.raises(Exception, match='full'), ctx.uow() as uow:
         uow.session.execute(text("UPDATE users SET name = 'X' WHERE email = 'ada@example.com'"))
-        uow.session.execute(text("INSERT INTO notices (user_id, created_at, subject, body) SELECT id, '2026-01-01', "
-                                 "hex(randomblob(2000)), hex(randomblob(200000)) FROM users"))  # fmt: skip
+        uow.session.execute(
+            text(
+                "INSERT INTO notices (user_id, created_at, subject, body) SELECT id, '2026-01-01', "
+                'hex(randomblob(2000)), hex(randomblob(200000)) FROM users'
+            )
+        )
         uow.commit()
     ctx.db.dispose()
     assert sqlite_checks(ctx.settings.data_path / 'hms.db') == ('ok', [])
@@ -556,8 +586,9 @@ def test_the_confirmation_commits_with_the_booking_or_not_at_all(clinic: Clinic)
     database = Database(settings.effective_database_url, CompositePublisher([publisher]))
     try:
         with database.uow() as uow:
-            view = appointments.book(uow, settings, clinic.patient, BookingIn(doctor_id=clinic.doctor.user_id,
-                                                                               start=local(3, 9)))  # fmt: skip
+            view = appointments.book(
+                uow, settings, clinic.patient, BookingIn(doctor_id=clinic.doctor.user_id, start=local(3, 9))
+            )
         [row] = outbox_rows(clinic.ctx)
         assert row.kwargs == {'appointment_id': view.id, 'kind': 'booked', 'sequence': 0}
         assert row.dispatched_at is None  # Redis was down: it waits
@@ -646,12 +677,17 @@ def test_a_restarted_node_releases_only_its_own_earlier_claims(ctx: AppContext, 
         assert [item.key for item in released] == ['dead-node-claim']
         deliveries.set_owner('hms@a')
         with ctx.uow() as uow:
-            taken = deliveries.claim(uow, 'dead-node-claim', kind='reminder', channel=Channel.EMAIL,
-                                     recipient='a@b.c', subject='s')  # fmt: skip
+            taken = deliveries.claim(
+                uow, 'dead-node-claim', kind='reminder', channel=Channel.EMAIL, recipient='a@b.c', subject='s'
+            )
             assert taken is not None and taken.attempt == 2  # claimable at once, without the stale wait
             assert not deliveries.take(uow, old)  # a copy of the old task, handed back by Redis later: not ours
-            assert deliveries.claim(uow, 'live-node-claim', kind='reminder', channel=Channel.EMAIL,
-                                    recipient='a@b.c', subject='s') is None  # another node's claim stays  # fmt: skip
+            assert (
+                deliveries.claim(
+                    uow, 'live-node-claim', kind='reminder', channel=Channel.EMAIL, recipient='a@b.c', subject='s'
+                )
+                is None
+            )  # another node's claim stays
             assert deliveries.take(uow, other) and deliveries.take(uow, new)
     finally:
         deliveries.set_owner(None)
@@ -670,17 +706,25 @@ def test_the_periodic_drain_sends_what_waited_in_the_outbox_once(
 ) -> None:
     from jobs.outbox import DRAIN_TASK
 
-    ctx = context.init(context.get().settings.model_copy(update={
-        'smtp_host': '127.0.0.1', 'smtp_port': mailbox.port, 'smtp_starttls': False, 'smtp_timeout_seconds': 5.0,
-    }))  # fmt: skip
+    ctx = context.init(
+        context.get().settings.model_copy(
+            update={
+                'smtp_host': '127.0.0.1',
+                'smtp_port': mailbox.port,
+                'smtp_starttls': False,
+                'smtp_timeout_seconds': 5.0,
+            }
+        )
+    )
     down = dead_redis(ctx.settings)
     publisher = TaskPublisher(down)
     database = Database(down.effective_database_url, CompositePublisher([publisher]))
     try:
         for who, hour in ((clinic.patient, 9), (clinic.other_patient, 10)):
             with database.uow() as uow:  # booked while Redis was down: both confirmations wait in the outbox
-                appointments.book(uow, ctx.settings, who, BookingIn(doctor_id=clinic.doctor.user_id,
-                                                                     start=local(3, hour)))  # fmt: skip
+                appointments.book(
+                    uow, ctx.settings, who, BookingIn(doctor_id=clinic.doctor.user_id, start=local(3, hour))
+                )
         assert len([row for row in outbox_rows(ctx) if row.dispatched_at is None]) == 2
         drain = celery_worker.tasks[DRAIN_TASK]  # the task of the worker's app (a producer made another current)
         assert drain.apply().get()['dispatched'] == 2  # the beat's drain, once Redis is reachable

@@ -86,8 +86,9 @@ def test_the_department_list_is_cached_until_a_department_or_doctor_changes(
     assert state == 'MISS' and [d['doctor_count'] for d in fresh] == [1, 1]
     api.patch(
         f'/api/admin/doctors/{people.clinic.other_doctor.user_id}',
-        headers=people.admin, json={'department_id': people.clinic.department_id},
-    )  # fmt: skip
+        headers=people.admin,
+        json={'department_id': people.clinic.department_id},
+    )
     assert api.delete(f'/api/admin/departments/{neuro}', headers=people.admin).status_code == 204
     fresh, state = read(api, '/api/departments', people.ada)
     assert state == 'MISS' and [d['name'] for d in fresh] == ['Cardiology']
@@ -138,9 +139,14 @@ def test_doctor_list_search_and_profile_are_cached_and_follow_every_edit(
 def test_a_new_doctor_appears_in_the_cached_list(redis_url: str, api: TestClient, people: People) -> None:
     hit_after_miss(api, '/api/doctors', people.ada)
     new = {
-        'name': 'Cristina Yang', 'email': 'yang@clinic.test', 'department_id': people.clinic.department_id,
-        'consultation_minutes': 30, 'experience_years': 8, 'qualifications': 'MD', 'bio': 'Surgeon',
-    }  # fmt: skip
+        'name': 'Cristina Yang',
+        'email': 'yang@clinic.test',
+        'department_id': people.clinic.department_id,
+        'consultation_minutes': 30,
+        'experience_years': 8,
+        'qualifications': 'MD',
+        'bio': 'Surgeon',
+    }
     assert api.post('/api/admin/doctors', headers=people.admin, json=new).status_code == 201
     found, state = read(api, '/api/doctors', people.ada)
     assert state == 'MISS' and 'Cristina Yang' in [d['name'] for d in found]

@@ -240,8 +240,8 @@ async def test_components_speak_the_language_in_force(
     await user.open(f'/i18n-components-{language}')
     with user:
         [field] = user.find(marker='required').elements
-        assert field.error == required  # type: ignore[attr-defined]
+        assert field.error == required
         [button] = user.find(marker='dismiss').elements
-        assert cancel is None or button.text == cancel  # type: ignore[attr-defined]
+        assert cancel is None or button.text == cancel
         [label] = user.find(marker='columns').elements
-        assert label.text == str(columns)  # type: ignore[attr-defined]
+        assert label.text == str(columns)

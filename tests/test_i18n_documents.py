@@ -275,9 +275,17 @@ def test_a_csv_export_has_its_header_in_the_owners_language(clinic: Clinic) -> N
         content, count = exports.build_csv(uow, clinic.ctx.settings, job)  # as the worker builds it
     header, *rows = list(csv.reader(io.StringIO(content.decode('utf-8-sig'))))
     assert header == [
-        'ID patient', 'Nom', 'E-mail', 'Téléphone', 'Date de naissance', 'Genre', 'Adresse', 'Contact d’urgence',
-        'Statut', 'Inscrit le',
-    ]  # fmt: skip
+        'ID patient',
+        'Nom',
+        'E-mail',
+        'Téléphone',
+        'Date de naissance',
+        'Genre',
+        'Adresse',
+        'Contact d’urgence',
+        'Statut',
+        'Inscrit le',
+    ]
     assert count == len(rows) == 2 and {row[8] for row in rows} == {'Active'}  # values are data, never translated
     # The same export for an English owner: the header as before.
     speak(clinic.ctx, clinic.admin.user_id, 'en')
@@ -374,11 +382,14 @@ REPORT = {
         'subject': 'Votre rapport d’activité pour février 2026',
         'clinic_subject': 'Rapport d’activité de la clinique pour février 2026',
         'texts': (
-            'Votre activité en février 2026', 'Consultations effectuées', 'Rendez-vous par jour', 'mar. 3 févr., 09:00'
+            'Votre activité en février 2026',
+            'Consultations effectuées',
+            'Rendez-vous par jour',
+            'mar. 3 févr., 09:00',
         ),
         'clinic_texts': ('Activité de la clinique en février 2026', 'Par service', 'Taux d’occupation'),
     },
-}  # fmt: skip
+}
 
 
 def report_email(clinic: Clinic, recipient: Recipient) -> EmailMessage:
@@ -466,9 +477,14 @@ def test_chart_labels_from_users_are_never_parsed_as_mathtext() -> None:
 def jobs_context(clinic: Clinic, worker_context: AppContext, mailbox: Mailbox) -> Iterator[AppContext]:
     """The clinic over the real Redis, mailing through the test's SMTP server."""
     updated = worker_context.settings.model_copy(
-        update={'smtp_host': '127.0.0.1', 'smtp_port': mailbox.port, 'smtp_starttls': False,
-                'smtp_timeout_seconds': 5.0, 'timezone': 'Europe/Berlin'}
-    )  # fmt: skip
+        update={
+            'smtp_host': '127.0.0.1',
+            'smtp_port': mailbox.port,
+            'smtp_starttls': False,
+            'smtp_timeout_seconds': 5.0,
+            'timezone': 'Europe/Berlin',
+        }
+    )
     yield context.init(updated)
 
 

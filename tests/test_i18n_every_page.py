@@ -33,8 +33,20 @@ PLAIN = re.compile(r'[A-Za-z]+')
 BRACKETED = re.compile(r'\[[^\[\]]*\]')
 # Words that are the same in every language: product and format names, units, and the languages' own names.
 UNTRANSLATABLE = {
-    'HMS', 'CSV', 'PDF', 'PNG', 'SMS', 'UTC', 'TOTP', 'API', 'ICS', 'Plotly', 'English', 'Deutsch', 'Français',
-}  # fmt: skip
+    'HMS',
+    'CSV',
+    'PDF',
+    'PNG',
+    'SMS',
+    'UTC',
+    'TOTP',
+    'API',
+    'ICS',
+    'Plotly',
+    'English',
+    'Deutsch',
+    'Français',
+}
 
 
 def cldr_names() -> set[str]:

@@ -308,7 +308,7 @@ def test_a_deactivated_doctors_appointments_keep_the_reason_in_each_patients_lan
         assert doctors.set_active(uow, clinic.ctx.settings, clinic.admin, clinic.doctor.user_id, active=False) == 2
     with clinic.ctx.uow() as uow:
         reasons = {
-            view.patient_id: uow.appointments.get(view.id).cancel_reason  # type: ignore[union-attr]
+            view.patient_id: uow.appointments.get(view.id).cancel_reason
             for view in appointments.search(uow, clinic.admin, AppointmentFilter()).items
         }
     assert reasons == {

@@ -36,7 +36,7 @@ KEYWORDS = {**DEFAULT_KEYWORDS, 'lazy_gettext': None}
 
 def account_language(clinic: Clinic, who: object) -> str:
     with clinic.ctx.uow() as uow:
-        return preferences.get(uow, who).language  # type: ignore[arg-type]
+        return preferences.get(uow, who).language
 
 
 async def html_of(user: User, path: str) -> str:

@@ -423,10 +423,10 @@ async def test_the_jobs_page_shows_runs_and_deliveries_and_retries(redis_url: st
     assert label_text(user, 'worker-state') == 'Worker: none answering'
 
     with user:
-        next(iter(user.find(marker='filter-status').elements)).value = 'sent'  # type: ignore[attr-defined]
+        next(iter(user.find(marker='filter-status').elements)).value = 'sent'
     await eventually(lambda: [row['kind'] for row in rows(user, 'deliveries-table')] == ['Reminder'], 'the filter')
     with user:
-        next(iter(user.find(marker='filter-status').elements)).value = None  # type: ignore[attr-defined]
+        next(iter(user.find(marker='filter-status').elements)).value = None
     await eventually(lambda: len(rows(user, 'deliveries-table')) == 2, 'no filter')
 
     # The failed row's Retry button emits 'retry' with its row.

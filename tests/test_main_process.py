@@ -30,18 +30,24 @@ def system(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[subprocess.Popen[s
     data_dir = Path(tempfile.mkdtemp(prefix='hms-', dir='/tmp'))  # short: unix socket paths are limited
     port = free_port()
     env = {
-        key: value for key, value in os.environ.items()
+        key: value
+        for key, value in os.environ.items()
         if not key.startswith(('HMS_', 'PYTEST_', 'NICEGUI_'))  # a child must not think it runs under pytest
-    }  # fmt: skip
+    }
     env.update({'HMS_DATA_DIR': str(data_dir), 'HMS_PORT': str(port), 'HMS_HOST': '127.0.0.1'})
     if 'HMS_DATABASE_URL' in os.environ:  # HMS_TEST_POSTGRES=1: the test's PostgreSQL database
         env['HMS_DATABASE_URL'] = os.environ['HMS_DATABASE_URL']
     env.pop('HMS_ADMIN_PASSWORD', None)
     log = (data_dir / 'main.log').open('w')
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / 'main.py')], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, str(ROOT / 'main.py')],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
         start_new_session=True,  # its own process group, so the test can send Ctrl-C to all of it like a terminal
-    )  # fmt: skip
+    )
     try:
         yield process, data_dir, port
     finally:
@@ -77,7 +83,7 @@ def test_one_command_starts_everything_and_ctrl_c_stops_it(system: tuple[subproc
     client.close()
 
     # The worker (with beat) answers a task over that Redis.
-    settings = Settings(_env_file=None, data_dir=data_dir, redis_url=f'unix://{socket_path}')  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, data_dir=data_dir, redis_url=f'unix://{socket_path}')
     celery = create_celery(settings)
     assert celery.send_task('hms.ping').get(timeout=60) == 'pong'
     celery.close()

@@ -24,19 +24,32 @@ STAMP = datetime(2026, 3, 2, 7, tzinfo=UTC)
 
 def message(**changes: Any) -> Message:
     values: dict[str, Any] = {
-        'to_email': 'ada@example.com', 'to_name': 'Ada Lovelace', 'subject': 'Your appointment today',
-        'text': 'See you at 09:00.', 'html': '<p>See you at <b>09:00</b>.</p>', 'short_text': 'Appointment 09:00',
-    }  # fmt: skip
+        'to_email': 'ada@example.com',
+        'to_name': 'Ada Lovelace',
+        'subject': 'Your appointment today',
+        'text': 'See you at 09:00.',
+        'html': '<p>See you at <b>09:00</b>.</p>',
+        'short_text': 'Appointment 09:00',
+    }
     values.update(changes)
     return Message(**values)
 
 
 def test_the_sink_keeps_multipart_mail_with_attachments(mail_sink: SmtpSink, hms_env: Path) -> None:
     ics = appointment_ics(
-        appointment_id=17, sequence=2, start=STAMP, end=STAMP + timedelta(minutes=30), summary='Appointment',
-        location='1 Clinic Road', organizer_email='no-reply@hms.local', organizer_name='HMS Clinic',
-        attendee_email='ada@example.com', attendee_name='Ada Lovelace', cancelled=False, stamp=STAMP,
-    )  # fmt: skip
+        appointment_id=17,
+        sequence=2,
+        start=STAMP,
+        end=STAMP + timedelta(minutes=30),
+        summary='Appointment',
+        location='1 Clinic Road',
+        organizer_email='no-reply@hms.local',
+        organizer_name='HMS Clinic',
+        attendee_email='ada@example.com',
+        attendee_name='Ada Lovelace',
+        cancelled=False,
+        stamp=STAMP,
+    )
     settings = Settings(_env_file=None, data_dir=hms_env, clinic_name='Riverside Clinic')
     invitation = Attachment('appointment.ics', ics, 'text/calendar; method=REQUEST')
     email.send(message(attachments=(invitation,)), settings, sink_port=sink_port(hms_env))
@@ -49,10 +62,17 @@ def test_the_sink_keeps_multipart_mail_with_attachments(mail_sink: SmtpSink, hms
 
 def test_ics_has_a_stable_uid_and_the_method(tmp_path: Path) -> None:
     common = {
-        'appointment_id': 17, 'start': STAMP, 'end': STAMP + timedelta(minutes=30), 'summary': 'Appointment',
-        'location': 'Clinic', 'organizer_email': 'a@hms.local', 'organizer_name': 'HMS', 'attendee_email': 'b@x.org',
-        'attendee_name': 'B', 'stamp': STAMP,
-    }  # fmt: skip
+        'appointment_id': 17,
+        'start': STAMP,
+        'end': STAMP + timedelta(minutes=30),
+        'summary': 'Appointment',
+        'location': 'Clinic',
+        'organizer_email': 'a@hms.local',
+        'organizer_name': 'HMS',
+        'attendee_email': 'b@x.org',
+        'attendee_name': 'B',
+        'stamp': STAMP,
+    }
     booked = Calendar.from_ical(appointment_ics(sequence=0, cancelled=False, **common))
     cancelled = Calendar.from_ical(appointment_ics(sequence=3, cancelled=True, **common))
     first, last = booked.walk('VEVENT')[0], cancelled.walk('VEVENT')[0]
@@ -71,8 +91,9 @@ def test_smtp_5xx_is_a_permanent_failure(tmp_path: Path) -> None:
     controller = Controller(_Refuse(), hostname='127.0.0.1', port=port)
     controller.start()
     try:
-        settings = Settings(_env_file=None, data_dir=tmp_path, smtp_host='127.0.0.1', smtp_port=port,  # type: ignore[call-arg]
-                            smtp_starttls=False)  # fmt: skip
+        settings = Settings(
+            _env_file=None, data_dir=tmp_path, smtp_host='127.0.0.1', smtp_port=port, smtp_starttls=False
+        )
         with pytest.raises(DeliveryError) as caught:
             email.send(message(), settings)
         assert caught.value.permanent
@@ -81,8 +102,14 @@ def test_smtp_5xx_is_a_permanent_failure(tmp_path: Path) -> None:
 
 
 def test_an_unreachable_server_is_a_temporary_failure(tmp_path: Path) -> None:
-    settings = Settings(_env_file=None, data_dir=tmp_path, smtp_host='127.0.0.1', smtp_port=1,  # type: ignore[call-arg]
-                        smtp_starttls=False, smtp_timeout_seconds=2)  # fmt: skip
+    settings = Settings(
+        _env_file=None,
+        data_dir=tmp_path,
+        smtp_host='127.0.0.1',
+        smtp_port=1,
+        smtp_starttls=False,
+        smtp_timeout_seconds=2,
+    )
     with pytest.raises(DeliveryError) as caught:
         email.send(message(), settings)
     assert not caught.value.permanent

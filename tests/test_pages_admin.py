@@ -101,8 +101,11 @@ async def test_admin_adds_a_department_then_a_doctor_and_sees_the_one_time_passw
     await eventually(lambda: column(user, 'doctors-table', 'name') == ['Gregory House'], 'the new doctor listed')
     row = rows(user, 'doctors-table')[0]
     assert (row['department'], row['experience'], row['minutes'], row['status']) == (
-        'Neurology', '21 yr', '40 min', 'Active'
-    )  # fmt: skip
+        'Neurology',
+        '21 yr',
+        '40 min',
+        'Active',
+    )
 
     ctx = context.get()
     with ctx.uow() as uow:
@@ -278,8 +281,9 @@ async def test_patient_detail_edit_shows_inline_errors_then_saves(user: User, cl
     with clinic.ctx.uow() as uow:
         detail = patients.patient_detail(uow, clinic.admin, ada)
     assert (detail.patient.phone, detail.patient.emergency_contact) == (
-        '+49 30 5555 1234', 'Charles Babbage, +44 20 7946 0001'
-    )  # fmt: skip
+        '+49 30 5555 1234',
+        'Charles Babbage, +44 20 7946 0001',
+    )
 
 
 async def test_unknown_patient_id_says_so(user: User) -> None:
@@ -294,9 +298,12 @@ async def test_blacklisting_a_patient_ends_their_session_and_cancels_upcoming(us
     booked = book(clinic, 0, 0, 3, 9, 'Checkup')
     with clinic.ctx.uow() as uow:
         token = accounts.login(
-            uow, clinic.ctx.settings, Credentials(email='ada@example.com', password=PATIENT_PASSWORD), ip='test',
+            uow,
+            clinic.ctx.settings,
+            Credentials(email='ada@example.com', password=PATIENT_PASSWORD),
+            ip='test',
             kind=SessionKind.WEB,
-        ).token  # fmt: skip
+        ).token
     await sign_in_admin(user)
     await user.open(f'/admin/patients/{clinic.patient.user_id}')
     user.find(marker='blacklist').click()
@@ -329,8 +336,12 @@ async def test_appointments_filter_by_status_and_admin_cancels_with_a_reason(use
     await eventually(lambda: column(user, 'appointments-table', 'id') == [bob_visit.id, ada_visit.id], 'newest first')
     first = rows(user, 'appointments-table')[1]
     assert (first['when'], first['doctor'], first['department'], first['patient'], first['status']) == (
-        'Mon 2 Mar 2026, 10:00', 'Meredith Grey', 'Cardiology', 'Ada Lovelace', 'Booked'
-    )  # fmt: skip
+        'Mon 2 Mar 2026, 10:00',
+        'Meredith Grey',
+        'Cardiology',
+        'Ada Lovelace',
+        'Booked',
+    )
     assert first['reason'] == 'Checkup'
 
     fill(user, 'cancelled', label='Status')

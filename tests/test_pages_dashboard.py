@@ -32,7 +32,7 @@ async def shows(user: User, key: str, expected: str) -> None:
 def chart(user: User, stem: str) -> dict:
     plot = user.find(marker=f'chart-{stem}').elements.pop()
     assert isinstance(plot, ui.plotly)
-    return plot.figure  # type: ignore[return-value]
+    return plot.figure
 
 
 def add_completed(clinic: Clinic, days_ago: int) -> None:
@@ -68,10 +68,10 @@ async def test_filters_apply_to_every_chart(user: User, clinic: Clinic) -> None:
     add_completed(clinic, 20)
     await sign_in_admin(user)
     assert figure(user, 'completed') == '2'
-    user.find(marker='filter-period').elements.pop().set_value('last7')  # type: ignore[attr-defined]
+    user.find(marker='filter-period').elements.pop().set_value('last7')
     await shows(user, 'completed', '1')
     assert len(chart(user, 'appointments-per-day')['data'][0]['x']) == 7
-    user.find(marker='filter-doctor').elements.pop().set_value(clinic.other_doctor.user_id)  # type: ignore[attr-defined]
+    user.find(marker='filter-doctor').elements.pop().set_value(clinic.other_doctor.user_id)
     await shows(user, 'completed', '0')
     assert figure(user, 'doctors_active') == '1'
 
@@ -92,9 +92,10 @@ async def test_an_open_dashboard_follows_bookings_made_elsewhere(redis_url: str,
     login = await user.http_client.post('/api/login', json={'email': 'ada@example.com', 'password': PATIENT_PASSWORD})
     headers = {'Authorization': f'Bearer {login.json()["access_token"]}'}
     response = await user.http_client.post(
-        '/api/appointments', headers=headers,
+        '/api/appointments',
+        headers=headers,
         json={'doctor_id': clinic.doctor.user_id, 'start': local(2, 11).isoformat(), 'reason': 'Check-up'},
-    )  # fmt: skip
+    )
     assert response.status_code == 201, response.text
     await shows(user, 'appointments_today', '1')  # no reload: pushed through Redis to the open page
     appointment_id = response.json()['id']

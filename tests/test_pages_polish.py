@@ -321,20 +321,45 @@ async def test_main_pages_label_every_field_and_name_every_button(user: User, cl
     assert await walk(user, ['/login', '/register']) == {}
 
     await as_patient(user)
-    patient_pages = ['/patient', '/patient/doctors', f'/patient/doctors/{clinic.doctor.user_id}',
-                     '/patient/appointments', '/patient/visits', '/patient/profile', '/patient/access-log', '/exports',
-                     '/profile']  # fmt: skip
+    patient_pages = [
+        '/patient',
+        '/patient/doctors',
+        f'/patient/doctors/{clinic.doctor.user_id}',
+        '/patient/appointments',
+        '/patient/visits',
+        '/patient/profile',
+        '/patient/access-log',
+        '/exports',
+        '/profile',
+    ]
     assert await walk(user, patient_pages) == {}
 
     await as_doctor(user, clinic)
-    doctor_pages = ['/doctor', '/doctor/patients', '/doctor/availability', f'/doctor/appointments/{visit.id}',
-                    f'/doctor/patients/{clinic.patient.user_id}', '/exports', '/profile']  # fmt: skip
+    doctor_pages = [
+        '/doctor',
+        '/doctor/patients',
+        '/doctor/availability',
+        f'/doctor/appointments/{visit.id}',
+        f'/doctor/patients/{clinic.patient.user_id}',
+        '/exports',
+        '/profile',
+    ]
     assert await walk(user, doctor_pages) == {}
 
     await as_admin(user)
-    admin_pages = ['/admin', '/admin/departments', '/admin/doctors', f'/admin/doctors/{clinic.doctor.user_id}',
-                   '/admin/patients', f'/admin/patients/{clinic.patient.user_id}', '/admin/appointments',
-                   '/admin/jobs', '/admin/outbox', '/exports', '/profile']  # fmt: skip
+    admin_pages = [
+        '/admin',
+        '/admin/departments',
+        '/admin/doctors',
+        f'/admin/doctors/{clinic.doctor.user_id}',
+        '/admin/patients',
+        f'/admin/patients/{clinic.patient.user_id}',
+        '/admin/appointments',
+        '/admin/jobs',
+        '/admin/outbox',
+        '/exports',
+        '/profile',
+    ]
     assert await walk(user, admin_pages) == {}
 
 

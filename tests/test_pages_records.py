@@ -39,13 +39,23 @@ TREATMENT = factories.TREATMENT | {'tests': 'Full blood count'}
 eventually = partial(page_steps.eventually, tolerate=(AssertionError, StopIteration))
 
 
-def book(clinic: Clinic, day: int, hour: int, minute: int = 0, *, patient: Principal | None = None,
-         doctor: Principal | None = None, reason: str = 'Fever') -> int:  # fmt: skip
+def book(
+    clinic: Clinic,
+    day: int,
+    hour: int,
+    minute: int = 0,
+    *,
+    patient: Principal | None = None,
+    doctor: Principal | None = None,
+    reason: str = 'Fever',
+) -> int:
     with clinic.ctx.uow() as uow:
         booked = appointments.book(
-            uow, clinic.ctx.settings, patient or clinic.patient,
+            uow,
+            clinic.ctx.settings,
+            patient or clinic.patient,
             BookingIn(doctor_id=(doctor or clinic.doctor).user_id, start=local(day, hour, minute), reason=reason),
-        )  # fmt: skip
+        )
     return booked.id
 
 
@@ -69,8 +79,10 @@ async def test_admin_adds_a_doctor_through_the_page_and_the_doctor_is_in_the_dat
 ) -> None:
     await as_admin(user)
     await user.open('/admin/doctors')
-    await eventually(lambda: [r['name'] for r in rows(user, 'doctors-table')] == ['Derek Shepherd', 'Meredith Grey'],
-                     'the two doctors listed')  # fmt: skip
+    await eventually(
+        lambda: [r['name'] for r in rows(user, 'doctors-table')] == ['Derek Shepherd', 'Meredith Grey'],
+        'the two doctors listed',
+    )
     user.find(marker='add-doctor').click()
     await see(user, 'Full name')
     fill_in(user, {'Full name': 'Gregory House', 'Email': 'House@Clinic.test'})
@@ -86,8 +98,10 @@ async def test_admin_adds_a_doctor_through_the_page_and_the_doctor_is_in_the_dat
         doctor = uow.session.get(DoctorProfile, account.id)
         assert doctor is not None
         assert (doctor.department_id, doctor.experience_years, doctor.consultation_minutes) == (
-            clinic.department_id, 21, 40
-        )  # fmt: skip
+            clinic.department_id,
+            21,
+            40,
+        )
         doctor_id = account.id
 
     await user.open(f'/admin/doctors/{doctor_id}')
@@ -319,8 +333,11 @@ async def test_the_dashboard_shows_todays_counts_and_the_visits_per_week_chart(
 
     await as_doctor(user, clinic)
     assert {status: text_of(user, f'count-{status}') for status in ('booked', 'completed', 'cancelled', 'no_show')} == {
-        'booked': '1', 'completed': '1', 'cancelled': '1', 'no_show': '1'
-    }  # fmt: skip
+        'booked': '1',
+        'completed': '1',
+        'cancelled': '1',
+        'no_show': '1',
+    }
     assert (text_of(user, 'number-month_visits'), text_of(user, 'number-completion_rate')) == ('1', '50%')
     assert text_of(user, 'number-no_show_rate') == '50%'
     chart = element(user, marker='visits-chart')
@@ -350,12 +367,16 @@ async def test_the_doctors_patients_list_searches_and_opens_a_history(user: User
     await as_doctor(user, clinic)
     user.find(kind=ui.link, content='My patients').click()
     await see(user, 'Search my patients')
-    await eventually(lambda: [r['name'] for r in rows(user, 'my-patients')] == ['Ada Lovelace', 'Bob Builder'],
-                     'both patients listed')  # fmt: skip
+    await eventually(
+        lambda: [r['name'] for r in rows(user, 'my-patients')] == ['Ada Lovelace', 'Bob Builder'],
+        'both patients listed',
+    )
     ada = rows(user, 'my-patients')[0]
     assert (ada['last_visit'], ada['next_visit'], ada['appointments']) == (
-        'Mon 2 Mar 2026, 09:00', 'Wed 4 Mar 2026, 10:00', 2
-    )  # fmt: skip
+        'Mon 2 Mar 2026, 09:00',
+        'Wed 4 Mar 2026, 10:00',
+        2,
+    )
     fill(user, 'BUIL', marker='patient-search')
     await eventually(lambda: [r['name'] for r in rows(user, 'my-patients')] == ['Bob Builder'], 'only Bob')
     fill(user, 'nobody', marker='patient-search')
@@ -423,8 +444,11 @@ async def test_profile_edit_shows_an_inline_error_for_a_future_birth_date_and_sa
     with clinic.ctx.uow() as uow:
         saved = profile.get_profile(uow, clinic.patient)
     assert (saved.dob, saved.blood_group, saved.allergies, saved.phone) == (
-        date(1990, 12, 11), 'AB-', 'Penicillin', '+44 20 7946 0999'
-    )  # fmt: skip
+        date(1990, 12, 11),
+        'AB-',
+        'Penicillin',
+        '+44 20 7946 0999',
+    )
     assert saved.emergency_contact == 'Charles Babbage, +44 20 7946 0001'
 
     await user.open('/patient/profile')  # it stays after a reload; emptying a field clears it

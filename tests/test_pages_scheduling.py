@@ -34,9 +34,11 @@ eventually = partial(page_steps.eventually, tolerate=(AssertionError,))
 def book(clinic: Clinic, day: int, hour: int, minute: int = 0, patient: Principal | None = None) -> int:
     with clinic.ctx.uow() as uow:
         booked = appointments.book(
-            uow, clinic.ctx.settings, patient or clinic.patient,
+            uow,
+            clinic.ctx.settings,
+            patient or clinic.patient,
             BookingIn(doctor_id=clinic.doctor.user_id, start=local(day, hour, minute), reason='Check-up'),
-        )  # fmt: skip
+        )
     return booked.id
 
 
@@ -187,8 +189,9 @@ async def test_patient_finds_a_doctor_books_reschedules_and_cancels(user: User, 
     with clinic.ctx.uow() as uow:
         skin = departments.create_department(uow, clinic.admin, DepartmentIn(name='Dermatology'))
     with clinic.ctx.uow() as uow:
-        doctors.add_doctor(uow, clinic.admin, DoctorIn(name='Gregory House', email='house@clinic.test',
-                                                       department_id=skin.id))  # fmt: skip
+        doctors.add_doctor(
+            uow, clinic.admin, DoctorIn(name='Gregory House', email='house@clinic.test', department_id=skin.id)
+        )
     await as_patient(user)
     user.find(marker='book-appointment').click()
     await see(user, 'Specializations')

@@ -54,9 +54,15 @@ MONDAY, TUESDAY = '2026-03-02', '2026-03-03'
 def jobs_context(clinic: Clinic, worker_context: AppContext, mailbox: Mailbox) -> Iterator[AppContext]:
     """The clinic (Berlin time, built first) over the real Redis, mailing through the test's SMTP server."""
     updated = worker_context.settings.model_copy(
-        update={'smtp_host': '127.0.0.1', 'smtp_port': mailbox.port, 'smtp_starttls': False,
-                'smtp_timeout_seconds': 5.0, 'clinic_address': ADDRESS, 'timezone': 'Europe/Berlin'}
-    )  # fmt: skip
+        update={
+            'smtp_host': '127.0.0.1',
+            'smtp_port': mailbox.port,
+            'smtp_starttls': False,
+            'smtp_timeout_seconds': 5.0,
+            'clinic_address': ADDRESS,
+            'timezone': 'Europe/Berlin',
+        }
+    )
     ctx = context.init(updated)
     yield ctx
     if isinstance(ctx.publisher, CompositePublisher):
@@ -316,16 +322,25 @@ def test_an_smtp_5xx_is_recorded_as_failed(celery_worker: Celery, week: Week, ma
 
 
 def test_a_worker_that_died_after_claiming_is_taken_over_once_its_claims_are_stale(
-    celery_worker: Celery, week: Week, mailbox: Mailbox, quiet_db: Database, clock: ManualClock,
+    celery_worker: Celery,
+    week: Week,
+    mailbox: Mailbox,
+    quiet_db: Database,
+    clock: ManualClock,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+) -> None:
     monkeypatch.setattr(reminder_jobs, 'FOLLOW_UP_SECONDS', 1.0)
     with quiet_db.uow() as uow:  # a run claimed Monday's reminders, then its worker died before queueing them
         for appointment_id, address in ((week.ada_monday, 'ada@example.com'), (week.bob_monday, 'bob@example.com')):
             claimed = deliveries.claim(
-                uow, reminder_key(date(2026, 3, 2), appointment_id, Channel.EMAIL), kind='reminder',
-                channel=Channel.EMAIL, recipient=address, subject='Reminder', appointment_id=appointment_id,
-            )  # fmt: skip
+                uow,
+                reminder_key(date(2026, 3, 2), appointment_id, Channel.EMAIL),
+                kind='reminder',
+                channel=Channel.EMAIL,
+                recipient=address,
+                subject='Reminder',
+                appointment_id=appointment_id,
+            )
             assert claimed is not None
     first = run_reminders(celery_worker, day=MONDAY)  # the claims are fresh: they may still be being sent
     clock.advance(deliveries.STALE_CLAIM + timedelta(minutes=1))  # ...but nobody sends them: now abandoned
@@ -343,8 +358,9 @@ def test_a_worker_that_died_after_claiming_is_taken_over_once_its_claims_are_sta
     assert (follow_up.sent, follow_up.skipped, follow_up.detail['in_flight']) == (2, 0, 0)
 
 
-def test_chat_and_sms_each_get_one_message(celery_worker: Celery, week: Week, mailbox: Mailbox,
-                                           http_peer: HttpPeer) -> None:  # fmt: skip
+def test_chat_and_sms_each_get_one_message(
+    celery_worker: Celery, week: Week, mailbox: Mailbox, http_peer: HttpPeer
+) -> None:
     reconfigure(
         chat_webhook_url=f'{http_peer.base}/chat', sms_gateway_url=f'{http_peer.base}/sms?to={{phone}}&text={{text}}'
     )
@@ -364,12 +380,15 @@ def test_chat_and_sms_each_get_one_message(celery_worker: Celery, week: Week, ma
         assert REASON not in text and 'chest' not in text.lower() and 'Cardiology' not in text
     assert recipients(mailbox.received()) == ['Ada Lovelace <ada@example.com>']
     assert {(row.channel, row.recipient) for row in all_deliveries()} == {
-        (Channel.EMAIL, 'ada@example.com'), (Channel.CHAT, 'webhook'), (Channel.SMS, '+44 20 7946 0000')
-    }  # fmt: skip
+        (Channel.EMAIL, 'ada@example.com'),
+        (Channel.CHAT, 'webhook'),
+        (Channel.SMS, '+44 20 7946 0000'),
+    }
 
 
-def test_a_failing_chat_channel_does_not_block_email(celery_worker: Celery, week: Week, mailbox: Mailbox,
-                                                      http_peer: HttpPeer) -> None:  # fmt: skip
+def test_a_failing_chat_channel_does_not_block_email(
+    celery_worker: Celery, week: Week, mailbox: Mailbox, http_peer: HttpPeer
+) -> None:
     reconfigure(chat_webhook_url=f'{http_peer.base}/broken-chat')
     result = run_reminders(celery_worker, day=TUESDAY)
     run = finished_run(result['run_id'])
@@ -426,34 +445,56 @@ def test_booking_moving_and_cancelling_send_confirmations_with_the_ics(
         f'confirmation:appointment:{booked.id}:seq:2:cancelled:email',
     ]
     # Exactly once per change: the task queued again for the same change sends nothing.
-    assert celery_worker.send_task(
-        'hms.appointment_email', kwargs={'appointment_id': booked.id, 'kind': 'cancelled'}
-    ).get(timeout=30) == 'skipped'  # fmt: skip
+    assert (
+        celery_worker.send_task('hms.appointment_email', kwargs={'appointment_id': booked.id, 'kind': 'cancelled'}).get(
+            timeout=30
+        )
+        == 'skipped'
+    )
     # A confirmation overtaken by a later change is not sent (that change confirms itself).
-    assert celery_worker.send_task(
-        'hms.appointment_email', kwargs={'appointment_id': booked.id, 'kind': 'rescheduled'}
-    ).get(timeout=30) == 'superseded'  # fmt: skip
+    assert (
+        celery_worker.send_task(
+            'hms.appointment_email', kwargs={'appointment_id': booked.id, 'kind': 'rescheduled'}
+        ).get(timeout=30)
+        == 'superseded'
+    )
     wait_until(lambda: all(row.status == DeliveryStatus.SENT for row in all_deliveries()), what='all sent')
     assert len(mailbox.received()) == 3
 
 
 def test_a_reminder_is_not_sent_for_an_appointment_cancelled_after_its_claim(
-    celery_worker: Celery, week: Week, mailbox: Mailbox, quiet_db: Database, jobs_context: AppContext,
+    celery_worker: Celery,
+    week: Week,
+    mailbox: Mailbox,
+    quiet_db: Database,
+    jobs_context: AppContext,
     clinic: Clinic,
-) -> None:  # fmt: skip
+) -> None:
     with quiet_db.uow() as uow:  # claimed, then cancelled before the delivery task ran
         appointment = uow.session.get(Appointment, week.ada_tuesday)
         assert appointment is not None
         claim = deliveries.claim(
-            uow, f'reminder:{TUESDAY}:appointment:{week.ada_tuesday}:email', kind='reminder', channel=Channel.EMAIL,
-            recipient='ada@example.com', subject='Reminder', appointment_id=week.ada_tuesday,
-        )  # fmt: skip
+            uow,
+            f'reminder:{TUESDAY}:appointment:{week.ada_tuesday}:email',
+            kind='reminder',
+            channel=Channel.EMAIL,
+            recipient='ada@example.com',
+            subject='Reminder',
+            appointment_id=week.ada_tuesday,
+        )
         assert claim is not None
         appointments.cancel(uow, jobs_context.settings, clinic.patient, week.ada_tuesday)
     outcome = celery_worker.send_task(
-        'hms.deliver', kwargs={'delivery_id': claim.delivery_id, 'attempt': 1, 'appointment_id': week.ada_tuesday,
-                               'channel': 'email', 'kind': 'reminder', 'day': TUESDAY},
-    ).get(timeout=30)  # fmt: skip
+        'hms.deliver',
+        kwargs={
+            'delivery_id': claim.delivery_id,
+            'attempt': 1,
+            'appointment_id': week.ada_tuesday,
+            'channel': 'email',
+            'kind': 'reminder',
+            'day': TUESDAY,
+        },
+    ).get(timeout=30)
     assert outcome == 'failed'
     [row] = all_deliveries()
     assert (row.status, row.last_error) == (DeliveryStatus.FAILED, 'not sent: the appointment changed before sending')
@@ -522,9 +563,11 @@ def test_the_daily_reminder_fires_at_eight_in_berlin_across_the_dst_change(setti
         assert next_run == datetime(2026, 3, 29, 6, 0, tzinfo=UTC)  # Sunday 08:00 CEST: the clocks went forward
         assert next_run.astimezone(berlin.zone).hour == 8
 
-        for moment, due in ((datetime(2026, 3, 29, 5, 59, tzinfo=UTC), False),
-                            (datetime(2026, 3, 29, 6, 0, tzinfo=UTC), True),
-                            (datetime(2026, 3, 29, 7, 0, tzinfo=UTC), True)):  # fmt: skip
+        for moment, due in (
+            (datetime(2026, 3, 29, 5, 59, tzinfo=UTC), False),
+            (datetime(2026, 3, 29, 6, 0, tzinfo=UTC), True),
+            (datetime(2026, 3, 29, 7, 0, tzinfo=UTC), True),
+        ):
             schedule.nowfun = lambda moment=moment: moment
             assert schedule.is_due(last_run).is_due is due, moment
         # Once it ran at 08:00 CEST, the next run is Monday 08:00 CEST, 24 h later.

@@ -105,7 +105,7 @@ def test_months_in_the_clinic_zone() -> None:
 
 
 def test_requested_month_defaults_to_the_previous_one_and_refuses_the_future(clock: ManualClock) -> None:
-    settings = Settings(_env_file=None, timezone=ZONE)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, timezone=ZONE)
     clock.set(datetime(2026, 3, 2, 7, tzinfo=UTC))
     assert reports.requested_month(None, settings) == FEBRUARY
     assert reports.requested_month('2026-03', settings) == Month(2026, 3)  # the month so far

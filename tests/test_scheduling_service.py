@@ -42,13 +42,20 @@ from hms.services.views import AppointmentView
 from .scheduling_fixtures import WORKING_WEEK, Clinic, local
 
 
-def book(clinic: Clinic, when: datetime, patient: Principal | None = None, doctor: Principal | None = None,
-         reason: str = 'Check-up') -> AppointmentView:  # fmt: skip
+def book(
+    clinic: Clinic,
+    when: datetime,
+    patient: Principal | None = None,
+    doctor: Principal | None = None,
+    reason: str = 'Check-up',
+) -> AppointmentView:
     with clinic.ctx.uow() as uow:
         return appointments.book(
-            uow, clinic.ctx.settings, patient or clinic.patient,
+            uow,
+            clinic.ctx.settings,
+            patient or clinic.patient,
             BookingIn(doctor_id=(doctor or clinic.doctor).user_id, start=when, reason=reason),
-        )  # fmt: skip
+        )
 
 
 def slots(clinic: Clinic, doctor: Principal | None = None, first: date | None = None, last: date | None = None):
@@ -109,9 +116,12 @@ def test_new_doctor_gets_a_one_time_password_to_change(clinic: Clinic) -> None:
     assert new.doctor.email == 'yang@clinic.test' and len(new.initial_password) >= 12
     with clinic.ctx.uow() as uow:
         result = accounts.login(
-            uow, clinic.ctx.settings, Credentials(email='yang@clinic.test', password=new.initial_password),
-            ip='127.0.0.1', kind=SessionKind.WEB,
-        )  # fmt: skip
+            uow,
+            clinic.ctx.settings,
+            Credentials(email='yang@clinic.test', password=new.initial_password),
+            ip='127.0.0.1',
+            kind=SessionKind.WEB,
+        )
     assert result.principal.role is Role.DOCTOR and result.principal.must_change_password
 
 
@@ -129,14 +139,25 @@ def test_admin_edits_every_doctor_field(clinic: Clinic) -> None:
     with clinic.ctx.uow() as uow:
         other = departments.create_department(uow, clinic.admin, DepartmentIn(name='Surgery'))
     patch = DoctorPatch(
-        name='Dr. M. Grey', email='mgrey@clinic.test', department_id=other.id, experience_years=15,
-        qualifications='MD, FACS', bio='General surgeon', consultation_minutes=45,
-    )  # fmt: skip
+        name='Dr. M. Grey',
+        email='mgrey@clinic.test',
+        department_id=other.id,
+        experience_years=15,
+        qualifications='MD, FACS',
+        bio='General surgeon',
+        consultation_minutes=45,
+    )
     with clinic.ctx.uow() as uow:
         view = doctors.update_doctor(uow, clinic.admin, clinic.doctor.user_id, patch)
-    assert (view.name, view.email, view.department_name, view.experience_years, view.qualifications, view.bio,
-            view.consultation_minutes) == ('Dr. M. Grey', 'mgrey@clinic.test', 'Surgery', 15, 'MD, FACS',
-                                           'General surgeon', 45)  # fmt: skip
+    assert (
+        view.name,
+        view.email,
+        view.department_name,
+        view.experience_years,
+        view.qualifications,
+        view.bio,
+        view.consultation_minutes,
+    ) == ('Dr. M. Grey', 'mgrey@clinic.test', 'Surgery', 15, 'MD, FACS', 'General surgeon', 45)
 
 
 def test_doctor_search_by_name_or_specialization_and_free_date(clinic: Clinic) -> None:
@@ -400,9 +421,12 @@ def test_removing_booked_availability_is_refused_then_confirmed(clinic: Clinic) 
 def test_doctors_manage_only_their_own_availability(clinic: Clinic) -> None:
     with clinic.ctx.uow() as uow, pytest.raises(NotAllowed):
         availability.set_availability(
-            uow, clinic.ctx.settings, clinic.doctor, AvailabilityIn.model_validate(WORKING_WEEK),
+            uow,
+            clinic.ctx.settings,
+            clinic.doctor,
+            AvailabilityIn.model_validate(WORKING_WEEK),
             doctor_id=clinic.other_doctor.user_id,
-        )  # fmt: skip
+        )
     with clinic.ctx.uow() as uow, pytest.raises(NotAllowed):
         availability.get_availability(uow, clinic.ctx.settings, clinic.patient)
 
@@ -447,9 +471,11 @@ def test_patient_detail_and_contact_edit(clinic: Clinic) -> None:
     assert detail.patient.name == 'Ada Lovelace' and [a.start for a in detail.appointments] == [local(3, 9)]
     with clinic.ctx.uow() as uow:
         updated = patients.update_contact(
-            uow, clinic.admin, clinic.patient.user_id,
+            uow,
+            clinic.admin,
+            clinic.patient.user_id,
             PatientContactPatch(phone='+44 1234 567890', emergency_contact='Charles Babbage'),
-        )  # fmt: skip
+        )
     assert (updated.phone, updated.emergency_contact, updated.name) == (
         '+44 1234 567890',
         'Charles Babbage',
@@ -467,9 +493,12 @@ def test_blacklisting_a_patient_ends_sessions_and_frees_their_slots(clinic: Clin
     booked = book(clinic, local(3, 9))
     with clinic.ctx.uow() as uow:
         token = accounts.login(
-            uow, clinic.ctx.settings, Credentials(email='ada@example.com', password=PATIENT_PASSWORD), ip='1.2.3.4',
+            uow,
+            clinic.ctx.settings,
+            Credentials(email='ada@example.com', password=PATIENT_PASSWORD),
+            ip='1.2.3.4',
             kind=SessionKind.API,
-        ).token  # fmt: skip
+        ).token
     with clinic.ctx.uow() as uow:
         assert doctors.set_active(uow, clinic.ctx.settings, clinic.admin, clinic.patient.user_id, active=False) == 1
     with clinic.ctx.uow() as uow, pytest.raises(NotAuthenticated):
@@ -487,7 +516,7 @@ def test_admin_lists_every_appointment_with_filters_and_pages(clinic: Clinic) ->
 
     def ids(**criteria: object) -> list[int]:
         with clinic.ctx.uow() as uow:
-            page = appointments.search(uow, clinic.admin, AppointmentFilter(**criteria), newest_first=False)  # type: ignore[arg-type]
+            page = appointments.search(uow, clinic.admin, AppointmentFilter(**criteria), newest_first=False)
         return [a.id for a in page.items]
 
     assert ids() == [first.id, second.id, third.id]

@@ -27,7 +27,7 @@ def run(ctx: AppContext, number: int = 1) -> object:
 
 def test_generated_data_keeps_the_booking_invariants(ctx: AppContext, clock: ManualClock) -> None:
     result = run(ctx)
-    assert (result.doctors, result.patients, result.appointments) == (6, 60, 800)  # type: ignore[attr-defined]
+    assert (result.doctors, result.patients, result.appointments) == (6, 60, 800)
     with ctx.uow() as uow:
         rows = uow.session.scalars(select(Appointment)).all()
         treated = set(uow.session.scalars(select(Treatment.appointment_id)))
@@ -61,8 +61,12 @@ def test_future_bookings_lie_on_the_slot_grid(ctx: AppContext, clock: ManualCloc
         ).all()
         doctor = uow.doctors.get(upcoming[0].doctor_id)
         assert doctor is not None
-        starts = {slot.start for slot in availability.open_slots(uow, ctx.settings, doctor, clock.now().date(),
-                                                                  clock.now().date() + timedelta(days=30))}  # fmt: skip
+        starts = {
+            slot.start
+            for slot in availability.open_slots(
+                uow, ctx.settings, doctor, clock.now().date(), clock.now().date() + timedelta(days=30)
+            )
+        }
     mine = [a.start_at for a in upcoming if a.doctor_id == doctor.user_id]
     assert mine and not (set(mine) & starts)  # booked starts are grid slots that are no longer free
 
@@ -71,8 +75,9 @@ def test_booking_still_works_after_seeding(ctx: AppContext, clock: ManualClock) 
     """Bulk inserts with explicit ids must leave the database's id sequence ahead of them (PostgreSQL)."""
     run(ctx)
     patient = make_patient(ctx, 'after-seed@example.com')
-    actor = Principal(user_id=patient.id, role=Role.PATIENT, name=patient.name, email=patient.email,
-                      must_change_password=False)  # fmt: skip
+    actor = Principal(
+        user_id=patient.id, role=Role.PATIENT, name=patient.name, email=patient.email, must_change_password=False
+    )
     with ctx.uow() as uow:
         doctor = uow.session.scalars(select(DoctorProfile).order_by(DoctorProfile.user_id)).first()
         assert doctor is not None
@@ -87,7 +92,7 @@ def test_booking_still_works_after_seeding(ctx: AppContext, clock: ManualClock) 
 
 def test_accounts_are_listed_and_can_sign_in(ctx: AppContext, clock: ManualClock) -> None:
     result = run(ctx)
-    with result.accounts_file.open() as handle:  # type: ignore[attr-defined]
+    with result.accounts_file.open() as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 66 and {row['role'] for row in rows} == {'doctor', 'patient'}
     patient = next(row for row in rows if row['role'] == 'patient')
@@ -110,8 +115,9 @@ def test_the_same_seed_gives_the_same_data(ctx: AppContext, clock: ManualClock, 
     run(ctx, 7)
     with ctx.uow() as uow:
         first = [(a.doctor_id, a.patient_id, a.start_at, a.status) for a in uow.session.scalars(select(Appointment))]
-    other = context.init(ctx.settings.model_copy(update={'database_url': f'sqlite:///{tmp_path / "other.db"}',
-                                                         'data_dir': tmp_path}))  # fmt: skip
+    other = context.init(
+        ctx.settings.model_copy(update={'database_url': f'sqlite:///{tmp_path / "other.db"}', 'data_dir': tmp_path})
+    )
     upgrade(other.db.url)
     ensure_admin(other.db, other.settings)
     run(other, 7)

@@ -83,8 +83,10 @@ def test_by_department_and_doctor(data: Clinic) -> None:
 
     assert rows == [('Cardiology', 5, 3, 1, 1), ('Dermatology', 1, 1, 0, 0)]
     assert [(d['doctor'], d['total']) for d in result['by_doctor']] == [
-        ('Meredith Grey', 4), ('Derek Shepherd', 1), ('Gregory House', 1),
-    ]  # fmt: skip
+        ('Meredith Grey', 4),
+        ('Derek Shepherd', 1),
+        ('Gregory House', 1),
+    ]
 
 
 def test_top_doctors_with_the_rest_grouped(data: Clinic, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,9 +12,12 @@ from .server import Server
 
 # The phone prefers a dark colour scheme: its journey also runs the pages in dark mode (the users' theme is 'auto').
 PHONE = {
-    'viewport': {'width': 390, 'height': 844}, 'is_mobile': True, 'has_touch': True, 'device_scale_factor': 2,
+    'viewport': {'width': 390, 'height': 844},
+    'is_mobile': True,
+    'has_touch': True,
+    'device_scale_factor': 2,
     'color_scheme': 'dark',
-}  # fmt: skip
+}
 DESKTOP = {'viewport': {'width': 1280, 'height': 800}}
 TIMEOUT_MS = 20_000  # auto-waiting limit per step: generous for a shared 2-core machine
 

@@ -19,15 +19,17 @@ def clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
     """`python main.py` as an operator starts it, with settings that let a journey book and complete a visit today;
     its data folder is removed at the end, its log kept among pytest's temporary folders."""
     zone = early_morning_zone()
-    server = Server({
-        'HMS_ADMIN_EMAIL': ADMIN_EMAIL,
-        'HMS_ADMIN_PASSWORD': ADMIN_PASSWORD,
-        'HMS_CLINIC_NAME': 'Riverside Clinic',
-        'HMS_TIMEZONE': zone,
-        'HMS_BOOKING_NOTICE_MINUTES': '0',
-        'HMS_CANCEL_CUTOFF_HOURS': '0',
-        'HMS_LOG_LEVEL': 'WARNING',
-    })  # fmt: skip
+    server = Server(
+        {
+            'HMS_ADMIN_EMAIL': ADMIN_EMAIL,
+            'HMS_ADMIN_PASSWORD': ADMIN_PASSWORD,
+            'HMS_CLINIC_NAME': 'Riverside Clinic',
+            'HMS_TIMEZONE': zone,
+            'HMS_BOOKING_NOTICE_MINUTES': '0',
+            'HMS_CANCEL_CUTOFF_HOURS': '0',
+            'HMS_LOG_LEVEL': 'WARNING',
+        }
+    )
     try:
         server.start()
         yield Clinic(server=server, zone=zone)

@@ -123,10 +123,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--out', type=Path, default=Path('docs/screenshots'), help='folder for the PNGs')
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    server = Server({
-        'HMS_ADMIN_EMAIL': ADMIN_EMAIL, 'HMS_ADMIN_PASSWORD': PASSWORD, 'HMS_CLINIC_NAME': 'Riverside Clinic',
-        'HMS_TIMEZONE': 'UTC', 'HMS_LOG_LEVEL': 'WARNING',
-    })  # fmt: skip
+    server = Server(
+        {
+            'HMS_ADMIN_EMAIL': ADMIN_EMAIL,
+            'HMS_ADMIN_PASSWORD': PASSWORD,
+            'HMS_CLINIC_NAME': 'Riverside Clinic',
+            'HMS_TIMEZONE': 'UTC',
+            'HMS_LOG_LEVEL': 'WARNING',
+        }
+    )
     try:
         print(server.run('seed-demo', '--demo', '--password', PASSWORD).strip())
         doctor = busiest_doctor(server.data_dir)

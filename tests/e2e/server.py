@@ -59,9 +59,14 @@ class Server:
     def run(self, *args: str) -> str:
         """Run a one-off command (e.g. seed-demo) against the same data folder; its output."""
         done = subprocess.run(
-            [sys.executable, str(ROOT / 'main.py'), *args], cwd=ROOT, env=self.env, capture_output=True, text=True,
-            timeout=300, check=False,
-        )  # fmt: skip
+            [sys.executable, str(ROOT / 'main.py'), *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         if done.returncode != 0:
             raise RuntimeError(f'main.py {" ".join(args)} failed:\n{done.stdout}\n{done.stderr}')
         return done.stdout
@@ -69,9 +74,13 @@ class Server:
     def start(self) -> Server:
         with self.log_path.open('wb') as log:
             self.process = subprocess.Popen(
-                [sys.executable, str(ROOT / 'main.py')], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                [sys.executable, str(ROOT / 'main.py')],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group
-            )  # fmt: skip
+            )
         deadline = time.monotonic() + STARTUP_LIMIT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

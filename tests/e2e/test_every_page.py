@@ -24,10 +24,14 @@ def accounts(clinic: Clinic, tag: str) -> dict[str, tuple[str, str]]:
         department = client.post('/admin/departments', json={'name': f'Tour {tag}'}, headers=admin)
         doctor_email = f'tour.doctor.{tag}@riverside.test'
         added = client.post(
-            '/admin/doctors', headers=admin,
-            json={'name': f'Tour Doctor {tag.title()}', 'email': doctor_email,
-                  'department_id': department.raise_for_status().json()['id']},
-        )  # fmt: skip
+            '/admin/doctors',
+            headers=admin,
+            json={
+                'name': f'Tour Doctor {tag.title()}',
+                'email': doctor_email,
+                'department_id': department.raise_for_status().json()['id'],
+            },
+        )
         initial = added.raise_for_status().json()['initial_password']
         login = client.post('/login', json={'email': doctor_email, 'password': initial})
         doctor = {'Authorization': f'Bearer {login.raise_for_status().json()["access_token"]}'}
@@ -36,10 +40,18 @@ def accounts(clinic: Clinic, tag: str) -> dict[str, tuple[str, str]]:
         )
         changed.raise_for_status()
         patient_email = f'tour.patient.{tag}@example.test'
-        client.post('/register', json={
-            'name': f'Tour Patient {tag.title()}', 'email': patient_email, 'password': PATIENT_PASSWORD,
-            'dob': '1990-01-01', 'phone': '+49 30 7654321', 'address': '1 Quay', 'gender': 'female',
-        }).raise_for_status()  # fmt: skip
+        client.post(
+            '/register',
+            json={
+                'name': f'Tour Patient {tag.title()}',
+                'email': patient_email,
+                'password': PATIENT_PASSWORD,
+                'dob': '1990-01-01',
+                'phone': '+49 30 7654321',
+                'address': '1 Quay',
+                'gender': 'female',
+            },
+        ).raise_for_status()
     return {
         'admin': (clinic.admin_email, clinic.admin_password),
         'doctor': (doctor_email, DOCTOR_PASSWORD),

@@ -31,11 +31,11 @@ class People:
 
 
 PEOPLE = {
-    'desktop': People('Dermatology', 'Ada Whitfield', 'ada.whitfield@riverside.test', 'Noor Haddad',
-                      'noor.haddad@example.test'),
-    'phone': People('Neurology', 'Iris Okafor', 'iris.okafor@riverside.test', 'Tomas Berg',
-                    'tomas.berg@example.test'),
-}  # fmt: skip
+    'desktop': People(
+        'Dermatology', 'Ada Whitfield', 'ada.whitfield@riverside.test', 'Noor Haddad', 'noor.haddad@example.test'
+    ),
+    'phone': People('Neurology', 'Iris Okafor', 'iris.okafor@riverside.test', 'Tomas Berg', 'tomas.berg@example.test'),
+}
 
 
 # --- Helpers ------------------------------------------------------------------------------------------------------
