@@ -30,7 +30,7 @@ from hms.domain.errors import (
 from hms.domain.scheduling import BookingIn
 from hms.i18n import N_, _, ngettext
 
-from . import audit, notices
+from . import appointment_log, notices
 from .availability import require_free_slot
 from .cancellation import cancel_appointment
 from .principal import Principal, require_role
@@ -144,15 +144,7 @@ def book(uow: UnitOfWork, settings: Settings, actor: Principal, data: BookingIn)
     except CONSTRAINT_VIOLATION as error:  # the unique index caught a booking that raced us
         uow.rollback()
         raise SlotTaken(_(SLOT_TAKEN)) from error
-    uow.emit('appointment.booked', appointment_id=appointment.id, doctor_id=doctor.user_id, patient_id=patient.user_id)
-    audit.record(
-        uow,
-        'appointment.booked',
-        actor=actor,
-        object_type='appointment',
-        object_id=appointment.id,
-        subject_user_id=patient.user_id,
-    )
+    appointment_log.changed(uow, actor, appointment, 'appointment.booked')
     view = views(uow, [appointment])[0]
     _commit_or_taken(uow)
     return view
@@ -214,20 +206,7 @@ def reschedule(
     previous = appointment.start_at
     appointment.start_at, appointment.end_at = slot.start, slot.end
     appointment.updated_at, appointment.sequence = clock.now(), appointment.sequence + 1
-    uow.emit(
-        'appointment.rescheduled',
-        appointment_id=appointment.id,
-        doctor_id=appointment.doctor_id,
-        patient_id=appointment.patient_id,
-    )
-    audit.record(
-        uow,
-        'appointment.rescheduled',
-        actor=actor,
-        object_type='appointment',
-        object_id=appointment.id,
-        subject_user_id=appointment.patient_id,
-    )
+    appointment_log.changed(uow, actor, appointment, 'appointment.rescheduled')
     if actor.role is Role.ADMIN:
         doctor_name, moved_to = doctor.user.name, slot.start
 

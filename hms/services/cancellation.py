@@ -15,7 +15,7 @@ from hms.db.uow import UnitOfWork
 from hms.domain.enums import AppointmentStatus
 from hms.i18n import N_, _
 
-from . import audit, notices
+from . import appointment_log, notices
 from .principal import Principal
 
 AVAILABILITY_CAUSE = 'availability'  # the doctor's hours changed: the reason then says it all
@@ -30,21 +30,7 @@ def cancel_appointment(
     appointment.status = AppointmentStatus.CANCELLED
     appointment.cancelled_at, appointment.cancelled_by_id, appointment.cancel_reason = now, actor.user_id, reason
     appointment.updated_at, appointment.sequence = now, appointment.sequence + 1
-    uow.emit(
-        'appointment.cancelled',
-        appointment_id=appointment.id,
-        doctor_id=appointment.doctor_id,
-        patient_id=appointment.patient_id,
-    )
-    audit.record(
-        uow,
-        'appointment.cancelled',
-        actor=actor,
-        object_type='appointment',
-        object_id=appointment.id,
-        subject_user_id=appointment.patient_id,
-        detail={'cause': cause} if cause else None,
-    )
+    appointment_log.changed(uow, actor, appointment, 'appointment.cancelled', {'cause': cause} if cause else None)
     if actor.user_id != appointment.patient_id:
         doctor_name = uow.patients_names({appointment.doctor_id}).get(appointment.doctor_id)
 

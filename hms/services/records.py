@@ -18,7 +18,7 @@ from hms.domain.errors import InvalidInput, InvalidTransition, NotAllowed, NotFo
 from hms.domain.records import TreatmentIn
 from hms.i18n import N_, _
 
-from . import audit
+from . import appointment_log, audit
 from .appointments import views
 from .principal import Principal, require_role
 from .views import AppointmentView
@@ -154,27 +154,6 @@ def treatment_view(treatment: Treatment, *, for_patient: bool) -> TreatmentView:
     )
 
 
-def _audit(
-    uow: UnitOfWork, actor: Principal, appointment: Appointment, action: str, detail: dict[str, Any] | None = None
-) -> None:
-    """An audit row about one appointment's record, naming its patient as the subject."""
-    audit.record(
-        uow,
-        action,
-        actor=actor,
-        object_type='appointment',
-        object_id=appointment.id,
-        subject_user_id=appointment.patient_id,
-        detail=detail,
-    )
-
-
-def _status_changed(uow: UnitOfWork, actor: Principal, appointment: Appointment, kind: str) -> None:
-    """Announce the appointment's new status and audit it under the same name."""
-    uow.emit(kind, appointment_id=appointment.id, doctor_id=appointment.doctor_id, patient_id=appointment.patient_id)
-    _audit(uow, actor, appointment, kind)
-
-
 def _visit(uow: UnitOfWork, appointment: Appointment, treatment: Treatment | None) -> VisitView:
     """The appointment and its treatment record as its doctor (or the administrator) reads them."""
     return VisitView(
@@ -231,8 +210,8 @@ def complete_visit(
     uow.treatments.add(treatment)
     appointment.status = AppointmentStatus.COMPLETED
     appointment.updated_at, appointment.sequence = now, appointment.sequence + 1
-    _audit(uow, actor, appointment, 'treatment.created')
-    _status_changed(uow, actor, appointment, 'appointment.completed')
+    appointment_log.record(uow, actor, appointment, 'treatment.created')
+    appointment_log.changed(uow, actor, appointment, 'appointment.completed')
     uow.commit()
     return _visit(uow, appointment, treatment)
 
@@ -267,7 +246,7 @@ def amend_treatment(
     treatment.version += 1
     treatment.updated_at = now
     uow.emit('treatment.amended', appointment_id=appointment.id, patient_id=appointment.patient_id)
-    _audit(uow, actor, appointment, 'treatment.amended', detail={'version': treatment.version})
+    appointment_log.record(uow, actor, appointment, 'treatment.amended', detail={'version': treatment.version})
     uow.commit()
     return _visit(uow, appointment, treatment)
 
@@ -293,7 +272,7 @@ def get_visit(uow: UnitOfWork, actor: Principal, appointment_id: int) -> VisitRe
     versions: list[VersionView] = []
     if treatment is not None:
         versions = _versions(uow, treatment)
-        _audit(uow, actor, appointment, 'treatment.viewed')
+        appointment_log.record(uow, actor, appointment, 'treatment.viewed')
         uow.commit()
     return VisitRecord(visit=_visit(uow, appointment, treatment), versions=versions)
 
@@ -309,7 +288,7 @@ def treatment_versions(uow: UnitOfWork, actor: Principal, appointment_id: int) -
     if treatment is None:
         return []
     versions = _versions(uow, treatment)
-    _audit(uow, actor, appointment, 'treatment.versions_viewed')
+    appointment_log.record(uow, actor, appointment, 'treatment.versions_viewed')
     uow.commit()
     return versions
 
@@ -323,7 +302,7 @@ def mark_no_show(uow: UnitOfWork, settings: Settings, actor: Principal, appointm
         raise InvalidTransition(_('A patient can be marked as not having come only after the appointment has started.'))
     appointment.status = AppointmentStatus.NO_SHOW
     appointment.updated_at = clock.now()
-    _status_changed(uow, actor, appointment, 'appointment.no_show')
+    appointment_log.changed(uow, actor, appointment, 'appointment.no_show')
     uow.commit()
     return views(uow, [appointment])[0]
 
