@@ -142,6 +142,29 @@ async def test_after_signing_in_the_accounts_language_wins_over_the_browsers(use
     await see(user, 'Zwei-Schritt-Verifizierung')
 
 
+async def test_an_account_without_a_choice_follows_the_browser_and_a_choice_then_wins(
+    user: User, clinic: Clinic
+) -> None:
+    with clinic.ctx.uow() as uow:
+        assert preferences.get(uow, clinic.patient).language is None  # nobody chose for Ada
+    user.http_client.headers['Accept-Language'] = 'fr'
+    await user.open('/login')
+    user.find('E-mail').type(clinic.patient.email)
+    user.find('Mot de passe').type(PATIENT_PASSWORD)
+    user.find(marker='sign-in').click()
+    await see(user, 'Ma santé')  # her browser's language, kept after signing in
+    await user.open('/patient/appointments')
+    await see(user, 'Mes rendez-vous')
+    with clinic.ctx.uow() as uow:
+        preferences.set_language(uow, clinic.patient, 'de')
+    await user.open('/logout')
+    await user.open('/login')
+    user.find('E-mail').type(clinic.patient.email)
+    user.find('Mot de passe').type(PATIENT_PASSWORD)
+    user.find(marker='sign-in').click()
+    await see(user, 'Meine Gesundheit')  # her own choice now wins over the browser's
+
+
 async def test_a_patient_whose_account_speaks_french_books_in_french(user: User, clinic: Clinic) -> None:
     with clinic.ctx.uow() as uow:
         preferences.set_language(uow, clinic.patient, 'fr')

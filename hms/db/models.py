@@ -64,7 +64,7 @@ class User(Base):
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Display preferences, remembered per user rather than per browser.
     theme: Mapped[str] = mapped_column(String(8), default='auto', server_default='auto')  # auto | light | dark
-    language: Mapped[str] = mapped_column(String(8), default='en', server_default='en')
+    language: Mapped[str | None] = mapped_column(String(8), default=None)  # None: no choice, follow the browser
 
     patient: Mapped[PatientProfile | None] = relationship(back_populates='user', uselist=False)
     doctor: Mapped[DoctorProfile | None] = relationship(back_populates='user', uselist=False)

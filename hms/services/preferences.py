@@ -21,13 +21,12 @@ from .principal import Principal
 THEMES = {'auto': N_('Match my device'), 'light': N_('Light'), 'dark': N_('Dark')}
 LANGUAGES = dict(i18n.LANGUAGES)  # English, Deutsch, Français
 DEFAULT_THEME = 'auto'
-DEFAULT_LANGUAGE = i18n.SOURCE_LANGUAGE
 
 
 @dataclass(frozen=True)
 class Preferences:
     theme: str = DEFAULT_THEME
-    language: str = DEFAULT_LANGUAGE
+    language: str | None = None  # None: the user has not chosen; pages follow the browser's Accept-Language
 
 
 def get(uow: UnitOfWork, actor: Principal) -> Preferences:
@@ -36,7 +35,7 @@ def get(uow: UnitOfWork, actor: Principal) -> Preferences:
     if user is None:
         raise NotFound(_('No such account.'))
     theme = user.theme if user.theme in THEMES else DEFAULT_THEME
-    language = user.language if user.language in LANGUAGES else DEFAULT_LANGUAGE
+    language = user.language if user.language in LANGUAGES else None
     return Preferences(theme=theme, language=language)
 
 

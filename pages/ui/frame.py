@@ -122,7 +122,7 @@ class _ThemeChoice:
         # The account's language wins over this browser's (chosen in another browser meanwhile, or this page was
         # built before the browser knew it): keep it here and build the page again in it. The pseudo-locale (a
         # developer's or the page walk's view) is left alone.
-        if self.language not in (remembered.language, hms_i18n.PSEUDO):
+        if remembered.language is not None and self.language not in (remembered.language, hms_i18n.PSEUDO):
             self.storage[LANGUAGE_KEY] = remembered.language
             with self.dark:
                 ui.navigate.reload()

@@ -68,7 +68,8 @@ async def _speak_the_accounts_language(principal: Principal) -> None:
         chosen = await call(preferences.get, principal)
     except DomainError:
         return
-    remember(chosen.language)
+    if chosen.language is not None:  # no choice on the account: the browser's stays
+        remember(chosen.language)
 
 
 async def sign_out() -> None:
