@@ -8,9 +8,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -20,7 +19,6 @@ import pytest
 from celery import Celery
 from icalendar import Calendar
 
-from hms import context
 from hms.context import AppContext
 from hms.domain.enums import AppointmentStatus, Channel
 from hms.domain.scheduling import BookingIn
@@ -30,8 +28,8 @@ from hms.services import appointments, exports, notices, reminders, reports
 from hms.services.reports import Month, Recipient
 from hms.services.reports.charts import bar_chart
 from hms.services.tabular import to_csv
-from jobs.celery_app import create_celery
 
+from .celery_fixtures import current_celery, mailing_context, wait_until
 from .peers import Mailbox
 from .scheduling_fixtures import Clinic, insert_appointment, local
 
@@ -476,35 +474,12 @@ def test_chart_labels_from_users_are_never_parsed_as_mathtext() -> None:
 @pytest.fixture
 def jobs_context(clinic: Clinic, worker_context: AppContext, mailbox: Mailbox) -> Iterator[AppContext]:
     """The clinic over the real Redis, mailing through the test's SMTP server."""
-    updated = worker_context.settings.model_copy(
-        update={
-            'smtp_host': '127.0.0.1',
-            'smtp_port': mailbox.port,
-            'smtp_starttls': False,
-            'smtp_timeout_seconds': 5.0,
-            'timezone': 'Europe/Berlin',
-        }
-    )
-    yield context.init(updated)
+    yield from mailing_context(worker_context, mailbox.port, timezone='Europe/Berlin')
 
 
 @pytest.fixture
 def celery_app(jobs_context: AppContext) -> Iterator[Celery]:
-    app = create_celery(jobs_context.settings)
-    app.set_current()
-    app.set_default()
-    yield app
-    app.close()
-
-
-def wait_until(condition: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError('timed out')
+    yield from current_celery(jobs_context.settings)
 
 
 def test_the_reminder_job_reminds_each_patient_in_their_language(

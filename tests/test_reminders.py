@@ -11,7 +11,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
@@ -39,6 +39,7 @@ from jobs import reminders as reminder_jobs
 from jobs.celery_app import create_celery
 from jobs.schedule import beat_schedule
 
+from .celery_fixtures import current_celery, mailing_context, wait_until
 from .peers import HttpPeer, Mailbox
 from .scheduling_fixtures import Clinic, local
 
@@ -53,30 +54,13 @@ MONDAY, TUESDAY = '2026-03-02', '2026-03-03'
 @pytest.fixture
 def jobs_context(clinic: Clinic, worker_context: AppContext, mailbox: Mailbox) -> Iterator[AppContext]:
     """The clinic (Berlin time, built first) over the real Redis, mailing through the test's SMTP server."""
-    updated = worker_context.settings.model_copy(
-        update={
-            'smtp_host': '127.0.0.1',
-            'smtp_port': mailbox.port,
-            'smtp_starttls': False,
-            'smtp_timeout_seconds': 5.0,
-            'clinic_address': ADDRESS,
-            'timezone': 'Europe/Berlin',
-        }
-    )
-    ctx = context.init(updated)
-    yield ctx
-    if isinstance(ctx.publisher, CompositePublisher):
-        ctx.publisher.close()
+    yield from mailing_context(worker_context, mailbox.port, clinic_address=ADDRESS, timezone='Europe/Berlin')
 
 
 @pytest.fixture
 def celery_app(jobs_context: AppContext) -> Iterator[Celery]:
     """This module's Celery app: created only once the context points at the test's SMTP server."""
-    app = create_celery(jobs_context.settings)
-    app.set_current()
-    app.set_default()
-    yield app
-    app.close()
+    yield from current_celery(jobs_context.settings)
 
 
 @pytest.fixture
@@ -130,16 +114,6 @@ def week(quiet_db: Database, jobs_context: AppContext, clinic: Clinic) -> Week:
         appointments.cancel(uow, settings, clinic.other_patient, bob_cancelled)
     ada_tuesday = book(quiet_db, settings, clinic, 'ada', 'grey', local(3, 9))
     return Week(ada_monday, bob_monday, bob_cancelled, ada_tuesday)
-
-
-def wait_until(condition: Callable[[], Any], timeout: float = 30.0, what: str = 'condition') -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f'timed out waiting for {what}')
 
 
 def run_reminders(app: Celery, **kwargs: Any) -> dict[str, Any]:
