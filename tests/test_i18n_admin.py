@@ -19,7 +19,7 @@ from hms.db.models import Delivery, JobRun
 from hms.domain.enums import AppointmentStatus, Channel, DeliveryStatus
 from hms.services import preferences
 
-from .factories import ADMIN_EMAIL, ADMIN_PASSWORD
+from .factories import ADMIN_EMAIL, ADMIN_PASSWORD, PATIENT_PASSWORD
 from .page_steps import element, eventually, fill, label_text, rows, see, sign_in
 from .scheduling_fixtures import Clinic, insert_appointment, local
 
@@ -121,6 +121,25 @@ async def test_the_dashboard_speaks_german_with_german_dates_and_figures(user: U
     fill(user, '31.02.2026', marker='filter-from')
     await asyncio.sleep(0.2)
     assert label_text(user, 'period').startswith('27. Feb. 2026 bis')  # no such day: the range stays
+
+
+async def test_a_live_update_keeps_the_dashboard_in_its_language(redis_url: str, user: User, clinic: Clinic) -> None:
+    """A booking made elsewhere refreshes the open dashboard from the event hub, outside the page's request: the
+    refreshed figures, period and charts stay German."""
+    await as_admin(user, clinic, 'de', 'Praxis-Übersicht')
+    assert label_text(user, 'figure-appointments_today') == '0'
+    login = await user.http_client.post(
+        '/api/login', json={'email': clinic.patient.email, 'password': PATIENT_PASSWORD}
+    )
+    response = await user.http_client.post(
+        '/api/appointments',
+        headers={'Authorization': f'Bearer {login.json()["access_token"]}'},
+        json={'doctor_id': clinic.doctor.user_id, 'start': local(2, 11).isoformat(), 'reason': 'Check-up'},
+    )
+    assert response.status_code == 201, response.text
+    await eventually(lambda: label_text(user, 'figure-appointments_today') == '1', 'the pushed booking')
+    assert 'aktualisiert' in label_text(user, 'period')
+    await see(user, 'Aktive Ärztinnen und Ärzte')
 
 
 async def test_the_dashboard_speaks_french(user: User, clinic: Clinic) -> None:

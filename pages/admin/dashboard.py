@@ -10,7 +10,6 @@ from typing import Any
 
 from babel import numbers
 from nicegui import app, background_tasks, ui
-from nicegui import context as ui_context
 
 from hms import clock, i18n
 from hms import context as app_context
@@ -33,6 +32,7 @@ from ..ui import dates, formats, theme
 from ..ui.access import role_page
 from ..ui.actions import acting
 from ..ui.frame import frame
+from ..ui.live import follow_changes
 from ..ui.services import call, in_thread
 from ..ui.session import TOKEN_KEY
 from .filters import date_filter
@@ -121,8 +121,7 @@ def create() -> None:
         with frame(principal, N_('Clinic dashboard'), current_path='/admin'):
             view = _Dashboard(token, filters, data, department_options, doctor_options)
             _security_events(security)
-        unsubscribe = app_context.get().hub.subscribe(view.on_event)
-        ui_context.client.on_delete(unsubscribe)
+        follow_changes(view.on_event)
 
 
 class _Dashboard:

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from datetime import date
 
 from nicegui import app, background_tasks, ui
-from nicegui import context as ui_context
 
 from hms import clock
 from hms import context as app_context
@@ -24,13 +23,14 @@ from hms.db.uow import UnitOfWork
 from hms.domain.enums import ExportStatus, SessionKind
 from hms.domain.errors import DomainError
 from hms.events import Event
-from hms.i18n import N_, _, current_language, ngettext, use_language
+from hms.i18n import N_, _, ngettext
 from hms.services import accounts, exports
 from hms.services.exports import KINDS, ExportKind, ExportView
 from hms.services.principal import Principal
 
 from ..ui import dates, formats, theme
 from ..ui.actions import acting
+from ..ui.live import follow_changes
 from ..ui.services import call, in_thread
 from ..ui.session import TOKEN_KEY
 from . import forms
@@ -117,7 +117,6 @@ class ExportPanel(ui.card):
         super().__init__()
         self.classes(theme.CARD).mark('export-panel')
         self.owner_id = principal.user_id
-        self.language = current_language()  # the page's: a reload after a worker's event runs outside the page
         self.kinds = [ExportKind(kind) for kind in kinds]
         self.token = app.storage.user.get(TOKEN_KEY, '')
         self.announce: set[int] = set()  # exports whose end this page announces when it reads them
@@ -149,8 +148,7 @@ class ExportPanel(ui.card):
                 ui.link(_('All my exports'), EXPORTS_PATH).classes('text-sm')
         self._kind_changed()
         self.show(listed)
-        unsubscribe = app_context.get().hub.subscribe(self.on_event)
-        ui_context.client.on_delete(unsubscribe)
+        follow_changes(self.on_event)
 
     @property
     def chosen(self) -> ExportKind:
@@ -220,10 +218,6 @@ class ExportPanel(ui.card):
             background_tasks.create(self._reload(), name='export-panel-refresh')
 
     async def _reload(self) -> None:
-        with use_language(self.language):
-            await self._reload_in_language()
-
-    async def _reload_in_language(self) -> None:
         try:
             while self.dirty and not self.is_deleted:
                 self.dirty = False

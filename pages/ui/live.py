@@ -1,0 +1,25 @@
+"""Changes pushed to an open page: the process's event hub calls a page's callback for every change, outside the
+page's own request. The callback (and the work it starts: asyncio tasks copy the context they are created in) runs
+in the language the page was built in, so a live update never switches an open page to the default language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from nicegui import context
+
+from hms import context as app_context
+from hms import i18n
+from hms.events import Event
+
+
+def follow_changes(callback: Callable[[Event], None]) -> None:
+    """Call ``callback`` for every change while the current page is open, in the page's language."""
+    language = i18n.current_language()
+
+    def deliver(event: Event) -> None:
+        with i18n.use_language(language):
+            callback(event)
+
+    unsubscribe = app_context.get().hub.subscribe(deliver)
+    context.client.on_delete(unsubscribe)
