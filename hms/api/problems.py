@@ -24,8 +24,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from hms import i18n
 from hms.db import faults
 from hms.domain.errors import DomainError, InvalidInput, NotAuthenticated, TooManyAttempts
-from hms.domain.validation import field_name, readable_message
-from hms.i18n import N_, _
+from hms.domain.validation import first_problems
+from hms.i18n import N_, _, ngettext
 
 logger = logging.getLogger(__name__)
 
@@ -180,18 +180,19 @@ async def _domain_error(request: Request, error: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
-    errors: dict[str, str] = {}
-    for item in error.errors():
-        errors.setdefault(field_name(dict(item)), readable_message(dict(item)))
-    summary = '; '.join(_('{field}: {problem}', field=field, problem=message) for field, message in errors.items())
-    return problem(
-        request,
-        422,
-        _('The request is not valid. {problems}', problems=summary),
-        title=InvalidInput.title,
-        code=InvalidInput.code,
-        errors=errors,
+    found = first_problems(error.errors())  # at most a few fields, however many were wrong
+    summary = '; '.join(
+        _('{field}: {problem}', field=field, problem=message) for field, message in found.listed.items()
     )
+    detail = _('The request is not valid. {problems}', problems=summary)
+    if found.unlisted:
+        detail = ngettext(
+            'The request is not valid. {problems} ({n} more field is not listed.)',
+            'The request is not valid. {problems} ({n} more fields are not listed.)',
+            found.unlisted,
+            problems=summary,
+        )
+    return problem(request, 422, detail, title=InvalidInput.title, code=InvalidInput.code, errors=found.listed)
 
 
 async def _http_error(request: Request, error: Exception) -> JSONResponse:

@@ -12,13 +12,15 @@ from hms.i18n import _
 
 from .enums import Gender
 from .schemas import Address, Command, Name, Phone
+from .text import MULTI_LINE
 
+# Single-line unless marked MULTI_LINE (hms.domain.text): the multi-line ones are typed in text areas.
 Required200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Text100 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 Text300 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
 Text500 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
-Text2000 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
-Text4000 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+Text2000 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), MULTI_LINE]
+Text4000 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000), MULTI_LINE]
 BLOOD_GROUPS = ('A+', 'A-', 'B+', 'B-', 'AB+', 'AB-', 'O+', 'O-')
 
 
@@ -31,7 +33,7 @@ class MedicineIn(Command):
 
 
 class TreatmentIn(Command):
-    diagnosis: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    diagnosis: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), MULTI_LINE]
     treatment: Text4000 = ''
     prescription: list[MedicineIn] = Field(default_factory=list, max_length=30)
     tests: Text2000 = ''

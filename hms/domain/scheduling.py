@@ -10,18 +10,18 @@ from pydantic import AfterValidator, AwareDatetime, EmailStr, Field, StringConst
 from hms.i18n import _
 from hms.i18n.formats import format_date, format_time
 
-from .schemas import Address, Command, Name, Phone, no_control_chars
+from .schemas import Address, Command, Name, Phone
 from .slots import Window, validate_day
+from .text import MULTI_LINE
 
 # Far enough to never limit a clinic, near enough that time-zone arithmetic cannot overflow.
 MIN_YEAR, MAX_YEAR = 1900, 2999
 
-ShortText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), AfterValidator(no_control_chars)
-]
+# Single-line unless marked MULTI_LINE (hms.domain.text): the multi-line ones are typed in text areas.
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Text500 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
-Text4000 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+Text4000 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000), MULTI_LINE]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), MULTI_LINE]
 Id = Annotated[int, Field(gt=0, lt=2**63)]
 Minutes = Annotated[int, Field(ge=5, le=240, description='consultation length in minutes')]
 Years = Annotated[int, Field(ge=0, le=80)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import cache
 from typing import Annotated
 
 import email_validator
@@ -23,21 +24,15 @@ from hms.domain.enums import Gender
 from hms.domain.passwords import MAX_LENGTH, password_problem
 from hms.i18n import _
 
+from .text import clean_text, is_multi_line
+
 # Clinics run staff mail on internal domains (clinic.local) and test on .test: accept those, refuse the rest of
 # the special-use names (invalid, onion, arpa, localhost) as email-validator does.
 email_validator.SPECIAL_USE_DOMAIN_NAMES[:] = [
     name for name in email_validator.SPECIAL_USE_DOMAIN_NAMES if name not in {'local', 'test'}
 ]
 
-_CONTROL_CHARS = re.compile(r'[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]')
 _PHONE = re.compile(r'^\+?[0-9 ()\-.]{6,24}$')
-
-
-def no_control_chars(value: str) -> str:
-    """A validator for names and addresses: refuses control characters other than tabs and line breaks."""
-    if _CONTROL_CHARS.search(value):
-        raise ValueError(_('This field must not contain control characters.'))
-    return value
 
 
 def _phone(value: str) -> str:
@@ -53,25 +48,30 @@ def _strong_password(value: str) -> str:
     return value
 
 
-Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), AfterValidator(no_control_chars)
-]
+# Text fields are single-line unless marked MULTI_LINE; Command applies hms.domain.text's rule to every one.
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), AfterValidator(_phone)]
-Address = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300), AfterValidator(no_control_chars)]
+Address = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
 NewPassword = Annotated[str, Field(max_length=MAX_LENGTH), AfterValidator(_strong_password)]
 
 
 class Command(BaseModel):
     model_config = ConfigDict(extra='forbid', str_max_length=10_000)
 
-    @field_validator('*', mode='after')
+    @field_validator('*', mode='before')
     @classmethod
-    def _no_control_characters(cls, value: object, info: ValidationInfo) -> object:
-        """Free text keeps line breaks and tabs, never other control characters (NUL breaks PostgreSQL, escape
-        codes garble terminals and logs). Passwords are exempt: they are only ever hashed."""
-        if isinstance(value, str) and 'password' not in (info.field_name or '') and _CONTROL_CHARS.search(value):
-            raise ValueError(_('This field must not contain control characters (line breaks and tabs are fine).'))
-        return value
+    def _clean_text(cls, value: object, info: ValidationInfo) -> object:
+        """Every string field follows hms.domain.text's rule, before the length limits and the stripping of spaces
+        see it (so a name of invisible characters only is still too short). Passwords are exempt: only ever hashed."""
+        name = info.field_name or ''
+        if not isinstance(value, str) or 'password' in name:
+            return value
+        return clean_text(value, multi_line=name in _multi_line_fields(cls))
+
+
+@cache
+def _multi_line_fields(model: type[BaseModel]) -> frozenset[str]:
+    return frozenset(name for name, info in model.model_fields.items() if is_multi_line(info.annotation, info.metadata))
 
 
 class PatientRegistration(Command):

@@ -8,7 +8,8 @@ when they were raised and are passed on as they are.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from babel.lists import format_list
@@ -21,6 +22,7 @@ from .errors import InvalidInput
 
 ModelT = TypeVar('ModelT', bound=BaseModel)
 
+MAX_LISTED_PROBLEMS = 10  # fields named in one answer: enough to act on, never a megabyte of errors
 REQUIRED = N_('This field is required.')
 INVALID = N_('This value is not valid.')
 _QUOTED = re.compile(r"'([^']*)'")
@@ -131,17 +133,39 @@ def readable_message(error: dict[str, Any]) -> str:
     return message[:1].upper() + message[1:]
 
 
-def field_name(error: dict[str, Any]) -> str:
+def field_name(error: Mapping[str, Any]) -> str:
     location = [str(part) for part in error.get('loc', ()) if part not in ('body', 'query', 'path')]
     return '.'.join(location) or 'body'
 
 
+@dataclass(frozen=True)
+class Problems:
+    """The first problem of each of the first ``MAX_LISTED_PROBLEMS`` fields, and how many more fields had one."""
+
+    listed: dict[str, str]
+    unlisted: int
+
+
+def first_problems(errors: Iterable[Mapping[str, Any]], limit: int = MAX_LISTED_PROBLEMS) -> Problems:
+    """At most ``limit`` fields, each with its first message; the rest only counted (no message is composed for
+    them: a body of thousands of bad fields costs a count, and its answer stays small)."""
+    listed: dict[str, str] = {}
+    others: set[str] = set()
+    for item in errors:
+        name = field_name(item)
+        if name in listed or name in others:
+            continue
+        if len(listed) < limit:
+            listed[name] = readable_message(dict(item))
+        else:
+            others.add(name)
+    return Problems(listed, len(others))
+
+
 def field_errors(error: ValidationError) -> dict[str, str]:
-    """The first message for each field, e.g. ``{'email': 'Enter a valid email address.'}``."""
-    messages: dict[str, str] = {}
-    for item in error.errors():
-        messages.setdefault(field_name(dict(item)), readable_message(dict(item)))
-    return messages
+    """The first message for each field (the first ``MAX_LISTED_PROBLEMS`` fields), e.g.
+    ``{'email': 'Enter a valid email address.'}``."""
+    return first_problems(error.errors(include_url=False, include_input=False)).listed
 
 
 def parse(model: type[ModelT], data: dict[str, Any]) -> ModelT:

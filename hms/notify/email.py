@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 import smtplib
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 
 from hms.config import Settings
+from hms.domain.text import one_line
 
 from .message import DeliveryError, Message
+
+logger = logging.getLogger(__name__)
 
 
 def compose(message: Message, settings: Settings) -> EmailMessage:
     email = EmailMessage()
     sender_name, sender_address = parseaddr(settings.sender)
     email['From'] = formataddr((sender_name or settings.clinic_name, sender_address))
-    email['To'] = str(Address(display_name=message.to_name, addr_spec=message.to_email))
-    email['Subject'] = message.subject
+    # Headers are one line: a line break typed into a name must not add a header (input refuses it; stored data
+    # from before that rule is made one line here). The email package quotes and encodes the rest.
+    email['To'] = str(Address(display_name=one_line(message.to_name), addr_spec=message.to_email))
+    email['Subject'] = one_line(message.subject)
     email['Date'] = formatdate(localtime=False)
     email['Message-ID'] = make_msgid(domain=sender_address.split('@')[-1] or 'hms.local')
     email['Auto-Submitted'] = 'auto-generated'
@@ -66,3 +72,5 @@ def send_composed(email: EmailMessage, settings: Settings, *, sink_port: int | N
         raise DeliveryError(f'SMTP {error.smtp_code}', permanent=error.smtp_code >= 500) from error
     except (TimeoutError, smtplib.SMTPException, OSError) as error:
         raise DeliveryError(f'SMTP unreachable: {type(error).__name__}', permanent=False) from error
+    # the message id is enough to follow a message through the server's logs; never the recipient or the subject
+    logger.info('email %s sent through %s:%s', email['Message-ID'], host, port)

@@ -7,6 +7,8 @@ from datetime import datetime
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from hms.domain.text import one_line
+
 PRODID = '-//HMS//Clinic appointments//EN'
 
 
@@ -45,10 +47,10 @@ def appointment_ics(
     event.add('location', vText(location))
     event.add('status', 'CANCELLED' if cancelled else 'CONFIRMED')
     organizer = vCalAddress(f'mailto:{organizer_email}')
-    organizer.params['cn'] = vText(organizer_name)
+    organizer.params['cn'] = vText(one_line(organizer_name))  # a parameter is one line; icalendar quotes the rest
     event['organizer'] = organizer
     attendee = vCalAddress(f'mailto:{attendee_email}')
-    attendee.params['cn'] = vText(attendee_name)
+    attendee.params['cn'] = vText(one_line(attendee_name))
     attendee.params['role'] = vText('REQ-PARTICIPANT')
     event.add('attendee', attendee, encode=False)
     calendar.add_component(event)

@@ -3,6 +3,7 @@ the data folder's outbox, where the admin's Outbox page reads them. Used when no
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import tempfile
@@ -12,12 +13,34 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
 
 PORT_FILE = 'smtp-sink.port'
+
+
+logger = logging.getLogger(__name__)
+
+
+class _QuietTranscript(logging.Filter):
+    """aiosmtpd logs every command of the conversation at INFO (``RCPT TO:<ada@example.com>``): recipients, that is
+    personal data. Its records below ERROR are lowered to DEBUG, where a developer can still ask for them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.ERROR:
+            record.levelno, record.levelname = logging.DEBUG, 'DEBUG'
+        return True
+
+
+_QUIET_TRANSCRIPT = _QuietTranscript()
+
+
+def _message_id(content: bytes) -> str:
+    headers = BytesHeaderParser(policy=policy.compat32).parsebytes(content)
+    return str(headers.get('Message-ID', '')).strip() or '(no Message-ID)'
 
 
 class _SaveToFolder:
@@ -31,6 +54,7 @@ class _SaveToFolder:
         with os.fdopen(fd, 'wb') as handle:
             handle.write(envelope.content if isinstance(envelope.content, bytes) else envelope.content.encode())
         os.replace(temporary, self.folder / name)
+        logger.info('smtp sink: kept %s as %s', _message_id(envelope.content), name)  # never the recipients
         return '250 Message accepted for delivery'
 
 
@@ -48,6 +72,7 @@ class SmtpSink:
 
     def start(self) -> int:
         self.outbox.mkdir(parents=True, exist_ok=True, mode=0o700)
+        logging.getLogger('mail.log').addFilter(_QUIET_TRANSCRIPT)  # once: the same filter is not added twice
         port = free_port()
         self._controller = Controller(_SaveToFolder(self.outbox), hostname='127.0.0.1', port=port)
         self._controller.start()

@@ -14,6 +14,8 @@ from hms.config import Settings
 from hms.db.uow import UnitOfWork
 from hms.domain.criteria import AppointmentFilter
 from hms.domain.enums import AppointmentStatus, Role
+from hms.domain.scheduling import CancelIn
+from hms.domain.validation import parse
 from hms.i18n import N_, _, ngettext, pgettext
 from hms.services import appointments, availability, departments, doctors, patients
 from hms.services.exports import ExportKind
@@ -258,9 +260,9 @@ class _AppointmentsPanel:
             }
 
         async def cancel() -> AppointmentView | None:
-            reason = (fields['reason'].value or '').strip()
+            typed = {'reason': (fields['reason'].value or '').strip()}
             return await dialog.attempt(
-                lambda actor: call(appointments.cancel, actor, appointment.id, reason),
+                lambda actor: call(appointments.cancel, actor, appointment.id, parse(CancelIn, typed).reason),
                 path=PATH,
                 fields=fields,
                 required=('reason',),

@@ -9,6 +9,7 @@ machine-readable (ISO dates, status codes).
 
 from __future__ import annotations
 
+import html
 from datetime import date, time
 from math import ceil
 from typing import Any
@@ -159,8 +160,14 @@ def per_day_table(data: dict[str, Any]) -> Table:
     return ['date', *statuses], rows
 
 
+def plain(text: str) -> str:
+    """User text (a doctor's or a department's name) as Plotly shows it literally: Plotly reads labels and hover
+    text as a little HTML (``<b>``, ``<a href>``, ``<br>``) and decodes entities, so escaping makes markup text."""
+    return html.escape(text, quote=False)
+
+
 def _stacked_by_status(name: str, rows: list[dict[str, Any]], label: str, *, horizontal: bool) -> Figure:
-    labels = [row[label] for row in rows]
+    labels = [plain(row[label]) for row in rows]
     traces = []
     for status, colour in STATUS_COLOURS.items():
         values = [row.get(status, 0) for row in rows]
@@ -208,7 +215,7 @@ def _utilisation_hover(row: dict[str, Any]) -> str:
         '{doctor}: {share} ({booked} of {n} slot)',
         '{doctor}: {share} ({booked} of {n} slots)',
         row['published'],
-        doctor=row['doctor'],
+        doctor=plain(row['doctor']),
         share=format_percent(row['share'] or 0, digits=1),
         booked=format_number(row['booked']),
     )
@@ -221,7 +228,7 @@ def utilisation(data: dict[str, Any]) -> Figure:
         'orientation': 'h',
         'name': _('Booked share'),
         'x': [round((row['share'] or 0) * 100, 1) for row in rows],
-        'y': [row['doctor'] for row in rows],
+        'y': [plain(row['doctor']) for row in rows],
         'customdata': [[row['booked'], row['published']] for row in rows],
         'hovertext': [_utilisation_hover(row) for row in rows],
         'hovertemplate': HOVER_TEXT,

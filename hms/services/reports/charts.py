@@ -26,6 +26,10 @@ def _new_figure(width: float = 7.0, height: float = 2.8) -> Any:
 
 
 def _png(figure: Any) -> bytes:
+    from matplotlib.text import Text
+
+    for text in figure.findobj(Text):  # every text as written: '$x$' in a name is not mathtext (per object: threads)
+        text.set_parse_math(False)
     buffer = io.BytesIO()
     figure.savefig(buffer, format='png', metadata={'Software': None})
     return buffer.getvalue()
