@@ -123,42 +123,48 @@ def run_worker(settings: Settings, *, beat: bool) -> None:
 def run_beat(settings: Settings) -> None:
     from jobs.celery_app import beat_argv, create_celery
 
+    settings.ensure_data_dir()  # the schedule file (last run times) lives there
     create_celery(settings).start(beat_argv(settings))
 
 
+RUN_FOLDER = 'run'  # <data folder>/run/<child>.pid: the supervised children's PIDs
+
+
 def run_all(settings: Settings) -> int:
-    """Everything on one machine: Redis (embedded unless configured), a worker with beat, and the web server."""
+    """Everything on one machine, each part its own supervised process (restarted when it dies): Redis (embedded
+    unless configured), a worker, the beat scheduler and the web server."""
     from hms.notify.sink import SmtpSink
     from hms.runtime.redis_server import EmbeddedRedis
     from hms.runtime.supervisor import ChildSpec, Supervisor
 
     prepare_database(settings)
     context.get().db.dispose()  # the children open their own connections
-    redis: EmbeddedRedis | None = None
+    data = settings.ensure_data_dir()
+    children: list[ChildSpec] = []
     redis_url = settings.redis_url
     if redis_url is None:
-        redis = EmbeddedRedis(settings.ensure_data_dir() / 'redis')
-        redis.start()
+        redis = EmbeddedRedis(data / 'redis')
+        # Restarted on the same socket path, so the others reconnect to it; they start once it answers.
+        children.append(ChildSpec('redis', redis.command(), prepare=redis.clear_stale_socket, ready=redis.answers))
         redis_url = redis.url
-        logger.info('redis: started on %s (pid %s)', redis.socket_path, redis.pid)
+        logger.info('redis: embedded, on %s', redis.socket_path)
     sink = None
     if settings.sends_through_sink:  # development default: mail goes to a local SMTP sink and the admin's Outbox
-        sink = SmtpSink(settings.ensure_data_dir())
+        sink = SmtpSink(data)
         logger.info('mail: no HMS_SMTP_HOST, local SMTP sink on 127.0.0.1:%s (see the Outbox page)', sink.start())
     env = {**os.environ, 'HMS_REDIS_URL': redis_url}
     python = sys.executable
-    children = [
-        ChildSpec('worker', [python, str(MAIN_FILE), 'worker', '--beat'], env=env),
+    children += [
+        ChildSpec('worker', [python, str(MAIN_FILE), 'worker'], env=env),
+        ChildSpec('beat', [python, str(MAIN_FILE), 'beat'], env=env),
         ChildSpec('web', [python, str(MAIN_FILE), 'web'], env=env),
     ]
 
     def cleanup() -> None:
         if sink is not None:
             sink.stop()
-        if redis is not None:
-            redis.stop()
 
-    return Supervisor(children).run(extra_cleanup=cleanup)
+    return Supervisor(children, pid_dir=data / RUN_FOLDER).run(extra_cleanup=cleanup)
 
 
 def seed_demo(settings: Settings, args: argparse.Namespace) -> int:
@@ -302,7 +308,7 @@ def totp_reset(settings: Settings, email: str) -> int:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog='main.py', description='HMS clinic management system')
     sub = parser.add_subparsers(dest='command')
-    sub.add_parser('all', help='start Redis (if not configured), a worker with beat, and the web server (default)')
+    sub.add_parser('all', help='start and watch Redis (if not configured), a worker, beat and the web server (default)')
     sub.add_parser('web', help='the NiceGUI web server and JSON API only')
     worker = sub.add_parser('worker', help='a Celery worker (needs HMS_REDIS_URL)')
     worker.add_argument('--beat', action='store_true', help='also run the beat scheduler in this worker')

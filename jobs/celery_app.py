@@ -13,6 +13,7 @@ from pathlib import Path
 from celery import Celery
 
 from hms.config import Settings
+from hms.runtime import heartbeat
 from hms.runtime.dispatch import BROKER_TIMEOUTS
 from hms.runtime.redis_server import celery_broker_url
 
@@ -51,6 +52,12 @@ def create_celery(settings: Settings | None = None) -> Celery:
         result_expires=3600,
         beat_schedule_filename=str(_beat_schedule_path(settings)),
         beat_schedule=beat_schedule(settings),
+        # The scheduler writes its heartbeat from its own loop, which therefore never sleeps longer than its interval.
+        beat_scheduler='jobs.heartbeat:HeartbeatScheduler',
+        beat_max_loop_interval=heartbeat.INTERVAL_SECONDS,
+        # Last run times reach the schedule file after every task sent (Celery's default: every 3 minutes), so a
+        # beat killed right after sending the daily reminders does not send them again when it is restarted.
+        beat_sync_every=1,
         # Keep root-logger handlers installed by HMS itself; Celery still adds its own for --loglevel.
         worker_hijack_root_logger=False,
         # A dead Redis must fail a connection attempt quickly, never freeze a web request or a task for long.

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import redis
@@ -24,10 +25,12 @@ from sqlalchemy import select
 from hms import context
 from hms.clock import ManualClock
 from hms.config import Settings
-from hms.db.models import Delivery, Export, JobRun
+from hms.db.models import Delivery, Export, JobRun, OutboxMessage
 from hms.domain.enums import AppointmentStatus, Channel, DeliveryStatus, ExportStatus
+from hms.domain.errors import NotAllowed
 from hms.notify.email import send_composed
-from hms.notify.sink import SmtpSink, sink_port
+from hms.notify.sink import SmtpSink, free_port, sink_port
+from hms.runtime import heartbeat
 from hms.services import jobs_admin, reports
 from hms.services.jobs_admin import DeliveryView
 from hms.services.reports import Month, Recipient
@@ -271,6 +274,94 @@ def test_without_redis_jobs_cannot_run(api_without_redis: TestClient) -> None:
     }
 
 
+# --- Health of each component, from real signals ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_heartbeat(redis_url: str) -> Iterator[None]:
+    """The session's Redis without a scheduler heartbeat (another test may have left one)."""
+    client = redis.Redis.from_url(redis_url)
+    client.delete(heartbeat.KEY)
+    yield
+    client.delete(heartbeat.KEY)
+    client.close()
+
+
+def components(api: TestClient, **headers: str) -> dict[str, dict[str, Any]]:
+    response = api.get('/api/admin/jobs', headers={**login(api, ADMIN_EMAIL, ADMIN_PASSWORD), **headers})
+    assert response.status_code == 200, response.text
+    return {component['name']: component for component in response.json()['components']}
+
+
+def add_outbox_row(created: datetime, *, dispatched: bool = False) -> None:
+    with context.get().uow() as uow:
+        uow.session.add(
+            OutboxMessage(
+                task='hms.send_confirmation',
+                kwargs={},
+                appointment_id=None,
+                created_at=created,
+                attempts=0,
+                dispatched_at=created if dispatched else None,
+            )
+        )
+        uow.commit()
+
+
+def test_the_scheduler_is_judged_by_the_age_of_its_heartbeat(
+    api: TestClient, redis_url: str, no_heartbeat: None
+) -> None:
+    found = components(api)
+    assert set(found) == {'redis', 'worker', 'scheduler', 'outbox'}
+    assert (found['redis']['status'], found['redis']['evidence']) == ('ok', 'Answers PING.')
+    assert found['worker']['status'] == 'down'  # no worker runs in this test
+    assert (found['scheduler']['status'], found['scheduler']['evidence']) == ('down', 'No heartbeat yet.')
+    for seconds_ago, status in [(5, 'ok'), (45, 'late'), (600, 'down')]:
+        heartbeat.record(redis_url, at=NOW - timedelta(seconds=seconds_ago))
+        scheduler = components(api)['scheduler']
+        assert (scheduler['status'], scheduler['age_seconds']) == (status, seconds_ago), seconds_ago
+        assert (
+            scheduler['seen_at']
+            == (NOW - timedelta(seconds=seconds_ago)).astimezone(ZoneInfo('Europe/Berlin')).isoformat()
+        )
+    assert components(api)['scheduler']['evidence'] == 'Last heartbeat 2 Mar 2026, 07:50:00 (10 min ago).'
+    german = components(api, **{'Accept-Language': 'de'})['scheduler']['evidence']
+    assert german == 'Letztes Lebenszeichen 02.03.2026, 07:50:00 (vor 10 Min.).'
+
+
+def test_the_outbox_is_judged_by_its_oldest_waiting_row(api: TestClient, no_heartbeat: None) -> None:
+    assert components(api)['outbox']['status'] == 'ok'
+    add_outbox_row(NOW - timedelta(hours=3), dispatched=True)  # handed over long ago: not waiting
+    add_outbox_row(NOW - timedelta(seconds=30))
+    outbox = components(api)['outbox']
+    assert (outbox['status'], outbox['age_seconds']) == ('ok', 30)
+    add_outbox_row(NOW - timedelta(minutes=5))
+    outbox = components(api)['outbox']
+    assert (outbox['status'], outbox['age_seconds']) == ('late', 300)
+    assert outbox['evidence'] == '2 messages waiting, the oldest since 2 Mar 2026, 07:55:00 (5 min).'
+    add_outbox_row(NOW - timedelta(minutes=20))
+    assert components(api)['outbox']['status'] == 'down'
+
+
+def test_with_redis_down_every_component_but_the_outbox_is_down(api: TestClient, no_heartbeat: None) -> None:
+    ctx = context.get()
+    ctx.settings = ctx.settings.model_copy(update={'redis_url': f'redis://127.0.0.1:{free_port()}/0'})  # nobody there
+    found = components(api)
+    assert {name: found[name]['status'] for name in found} == {
+        'redis': 'down',
+        'worker': 'down',
+        'scheduler': 'down',
+        'outbox': 'ok',
+    }
+    assert found['scheduler']['evidence'] == 'Unknown while Redis does not answer.'
+
+
+def test_the_health_is_for_the_administrator_only(clinic: Clinic) -> None:
+    ctx = context.get()
+    with pytest.raises(NotAllowed):
+        jobs_admin.health(ctx.uow, ctx.settings, clinic.patient, ctx.open_queue)
+
+
 def test_the_delivery_log_filters_and_pages(api: TestClient) -> None:
     admin = login(api, ADMIN_EMAIL, ADMIN_PASSWORD)
     berlin_day = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)  # 2 March in Berlin
@@ -333,7 +424,9 @@ async def test_the_jobs_page_without_redis_says_jobs_cannot_run(user: User, clin
     await sign_in_admin(user)
     await user.open('/admin/jobs')
     await see(user, 'Redis not configured: jobs cannot run.')
-    await eventually(lambda: label_text(user, 'redis-state') == 'Redis: not configured', 'the reachability')
+    await eventually(
+        lambda: label_text(user, 'redis-state') == 'Redis: DOWN. Redis not configured: jobs cannot run.', 'the health'
+    )
     button = next(iter(user.find(marker='run-monthly-reports').elements))
     assert not button.enabled
 
@@ -419,8 +512,10 @@ async def test_the_jobs_page_shows_runs_and_deliveries_and_retries(redis_url: st
         'Done',
         12,
     )
-    await eventually(lambda: label_text(user, 'redis-state') == 'Redis: reachable', 'Redis answers')
-    assert label_text(user, 'worker-state') == 'Worker: none answering'
+    await eventually(lambda: label_text(user, 'redis-state') == 'Redis: OK. Answers PING.', 'Redis answers')
+    assert label_text(user, 'worker-state') == 'Worker: DOWN. No worker answered a ping within 1 s.'
+    assert label_text(user, 'scheduler-state') == 'Scheduler: DOWN. No heartbeat yet.'
+    assert label_text(user, 'outbox-state') == 'Outbox: OK. Nothing waiting to be handed to the worker.'
 
     with user:
         next(iter(user.find(marker='filter-status').elements)).value = 'sent'

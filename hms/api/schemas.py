@@ -409,6 +409,16 @@ class ReachabilityOut(ViewModel):
     workers: list[str] = Field(description='the workers that answered a ping')
 
 
+class ComponentOut(ViewModel):
+    name: Literal['redis', 'worker', 'scheduler', 'outbox']
+    status: Literal['ok', 'late', 'down']
+    seen_at: ClinicTime | None = Field(
+        description="scheduler: its last heartbeat; outbox: when the oldest row not handed to the worker was written"
+    )
+    age_seconds: float | None = Field(description='seconds between seen_at and the check')
+    evidence: str = Field(description='what the status rests on, in the language of the request')
+
+
 class CacheStatsOut(BaseModel):
     hits: int
     misses: int
@@ -418,6 +428,10 @@ class CacheStatsOut(BaseModel):
 class JobsOut(BaseModel):
     jobs: list[JobOut]
     reachability: ReachabilityOut
+    components: list[ComponentOut] = Field(
+        description='each component, ok, late or down, from a real signal: redis (PING), worker (Celery ping), '
+        'scheduler (its heartbeat), outbox (its oldest waiting row)'
+    )
     failed_deliveries: int = Field(description='deliveries that failed for good (retry them one by one)')
     cache: CacheStatsOut = Field(description="this web process's cache counters")
 

@@ -71,6 +71,12 @@ class OutboxRepository:
         """Rows not handed to the broker yet."""
         return int(self.session.scalar(select(func.count()).where(OutboxMessage.dispatched_at.is_(None))) or 0)
 
+    def oldest_pending_at(self) -> datetime | None:
+        """When the oldest row not handed to the broker yet was written; None when nothing waits."""
+        return self.session.scalar(
+            select(func.min(OutboxMessage.created_at)).where(OutboxMessage.dispatched_at.is_(None))
+        )
+
     def purge_dispatched_before(self, before: datetime) -> int:
         """Forget rows dispatched before ``before``; how many."""
         return rowcount(self.session.execute(delete(OutboxMessage).where(OutboxMessage.dispatched_at < before)))

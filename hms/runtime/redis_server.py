@@ -169,17 +169,29 @@ class EmbeddedRedis:
             return '(no redis.log)'
         return '\n'.join(text.splitlines()[-lines:])
 
+    def command(self) -> list[str]:
+        """The ``redis-server`` command line, for a supervisor that runs the server as its child."""
+        return self._argv(self.executable or find_redis_server())
+
+    def clear_stale_socket(self) -> None:
+        """Make the folder ready for a (re)start: remove the socket a killed server left behind (redis-server refuses
+        to bind over it); raise RuntimeError if another Redis is serving it."""
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if self._socket_path.exists() or self._socket_path.is_symlink():
+            if _answers(self._socket_path):
+                raise RuntimeError(f'another Redis is already serving {self._socket_path}')
+            self._socket_path.unlink()
+
+    def answers(self) -> bool:
+        """Whether a server replies to PING on the socket."""
+        return self._socket_path.exists() and _answers(self._socket_path)
+
     def start(self, timeout: float = 10.0) -> None:
         """Start the server and wait until it answers PING; raise RuntimeError if it does not within ``timeout``."""
         if self._process is not None and self._process.poll() is None:
             raise RuntimeError(f'embedded Redis already running (pid {self._process.pid})')
         self._process = None
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if self._socket_path.exists() or self._socket_path.is_symlink():
-            if _answers(self._socket_path):
-                raise RuntimeError(f'another Redis is already serving {self._socket_path}')
-            # Left behind by a server that was killed; redis-server refuses to bind over it.
-            self._socket_path.unlink()
+        self.clear_stale_socket()
 
         executable = self.executable or find_redis_server()
         # Early errors (bad arguments, unreadable AOF) go to stderr before the logfile is opened, so catch them too.

@@ -23,14 +23,17 @@ from hms import clock
 from hms.config import Settings
 from hms.db.jobs import DeliveryCriteria
 from hms.db.models import Delivery, JobRun
+from hms.db.outbox import OutboxRepository
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import Channel, DeliveryStatus, Role
 from hms.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from hms.i18n import N_, _
 from hms.notify.sink import OutboxMessage, read_outbox
 from hms.ports import OpenQueue, TaskQueue
+from hms.runtime import heartbeat
 
-from . import deliveries, job_runs, reports
+from . import deliveries, health_checks, job_runs, reports
+from .health_checks import ComponentHealth
 from .principal import Principal, require_role
 from .views import Page
 
@@ -126,6 +129,7 @@ class Health:
     redis_reachable: bool
     worker_reachable: bool
     workers: list[str]
+    components: list[ComponentHealth]
 
 
 def _names(uow: UnitOfWork, ids: set[int]) -> dict[int, str]:
@@ -227,28 +231,74 @@ def recent_exports(uow: UnitOfWork, actor: Principal, limit: int = 20) -> list[E
     ]
 
 
-def health(settings: Settings, open_queue: OpenQueue | None) -> Health:
-    """Whether Redis answers PING and a worker answers Celery's ping (each within about a second)."""
+def health(
+    uow_factory: Callable[[], UnitOfWork], settings: Settings, actor: Principal, open_queue: OpenQueue | None
+) -> Health:
+    """Each component's state from a real signal: Redis answers PING, a worker answers Celery's ping (about a second
+    each), the scheduler's heartbeat is recent, and nothing waits long in the outbox. Call it off the event loop."""
+    require_role(actor, Role.ADMIN, refusal=N_('Your role does not allow you to see the jobs.'))
+    with uow_factory() as uow:
+        oldest, waiting = outbox_backlog(uow)
+    outbox_state = health_checks.outbox(oldest, waiting, settings.zone)
     if not settings.redis_url:
-        return Health(redis_configured=False, redis_reachable=False, worker_reachable=False, workers=[])
+        unknown = _(NO_REDIS)
+        return Health(
+            redis_configured=False,
+            redis_reachable=False,
+            worker_reachable=False,
+            workers=[],
+            components=[
+                ComponentHealth('redis', 'down', None, None, unknown),
+                ComponentHealth('worker', 'down', None, None, unknown),
+                ComponentHealth('scheduler', 'down', None, None, unknown),
+                outbox_state,
+            ],
+        )
+    reachable, last_beat = _redis_and_heartbeat(settings.redis_url)
+    workers = _ping_workers(settings, open_queue) if reachable else []
+    return Health(
+        redis_configured=True,
+        redis_reachable=reachable,
+        worker_reachable=bool(workers),
+        workers=workers,
+        components=[
+            health_checks.redis(reachable),
+            health_checks.worker(workers, WORKER_PING_SECONDS),
+            health_checks.scheduler(last_beat, reachable, settings.zone),
+            outbox_state,
+        ],
+    )
+
+
+def outbox_backlog(uow: UnitOfWork) -> tuple[datetime | None, int]:
+    """When the oldest confirmation not handed to the broker yet was written, and how many wait."""
+    repository = OutboxRepository(uow.session)
+    return repository.oldest_pending_at(), repository.pending_count()
+
+
+def _redis_and_heartbeat(redis_url: str) -> tuple[bool, datetime | None]:
     client = redis.Redis.from_url(
-        settings.redis_url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
+        redis_url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
     )
     try:
         reachable = bool(client.ping())
     except redis.RedisError:
-        reachable = False
+        return False, None
     finally:
         client.close()
-    workers: list[str] = []
-    if reachable:
-        try:
-            with _opened(settings, open_queue) as queue:
-                replies = queue.control.ping(timeout=WORKER_PING_SECONDS) or []
-        except Exception:  # any broker trouble means: no worker to be seen
-            replies = []
-        workers = sorted(name for reply in replies for name in reply)
-    return Health(redis_configured=True, redis_reachable=reachable, worker_reachable=bool(workers), workers=workers)
+    try:
+        return reachable, heartbeat.last(redis_url)
+    except redis.RedisError:
+        return reachable, None
+
+
+def _ping_workers(settings: Settings, open_queue: OpenQueue | None) -> list[str]:
+    try:
+        with _opened(settings, open_queue) as queue:
+            replies = queue.control.ping(timeout=WORKER_PING_SECONDS) or []
+    except Exception:  # any broker trouble means: no worker to be seen
+        replies = []
+    return sorted(name for reply in replies for name in reply)
 
 
 # --- Acting ----------------------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from hms.config import Settings
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import Channel, DeliveryStatus, ExportStatus, Role
 from hms.domain.errors import DomainError
-from hms.i18n import N_, _, ngettext
+from hms.i18n import N_, _
 from hms.i18n.formats import format_date, format_month, format_number
 from hms.services import jobs_admin
 from hms.services.exports import KINDS as EXPORT_KINDS
@@ -57,6 +57,14 @@ KIND_LABELS = {
     'report': N_('Report'),
     'export': N_('Export ready'),
 }
+COMPONENT_LABELS = {
+    'redis': N_('Redis'),
+    'worker': N_('Worker'),
+    'scheduler': N_('Scheduler'),
+    'outbox': N_('Outbox'),
+}
+COMPONENT_STATUS_LABELS = {'ok': N_('OK'), 'late': N_('LATE'), 'down': N_('DOWN')}
+COMPONENT_STATUS_CLASSES = {'late': 'text-warning font-medium', 'down': 'text-negative font-medium'}
 EXPORT_STATUS_LABELS = {
     ExportStatus.QUEUED.value: N_('Queued'),
     ExportStatus.RUNNING.value: N_('Running'),
@@ -278,9 +286,14 @@ class _JobsPanel:
         with section(_('Background work'), marker='health'):
             if not configured:
                 ui.label(_(jobs_admin.NO_REDIS)).classes(theme.ERROR_BANNER).props('role=alert').mark('no-redis')
+            with ui.column().classes('w-full gap-1').props('role=list'):
+                self.component_states = {
+                    name: ui.label(_('{component}: checking…', component=_(COMPONENT_LABELS[name])))
+                    .props('role=listitem')
+                    .mark(f'{name}-state')
+                    for name in COMPONENT_LABELS
+                }
             with ui.row().classes('w-full gap-6'):
-                self.redis_state = ui.label(_('Redis: checking…')).mark('redis-state')
-                self.worker_state = ui.label(_('Worker: checking…')).mark('worker-state')
                 self.cache_state = ui.label('').mark('cache-state')
                 self.failed_state = ui.label('').mark('failed-state')
 
@@ -362,20 +375,18 @@ class _JobsPanel:
         self.cache_state.text = _cache_text(app_context.get().cache.stats())
 
     def show_health(self, health: Health) -> None:
-        if not health.redis_configured:
-            self.redis_state.text, self.worker_state.text = _('Redis: not configured'), _('Worker: cannot run')
-            return
-        self.redis_state.text = _('Redis: reachable') if health.redis_reachable else _('Redis: NOT reachable')
-        self.worker_state.text = (
-            ngettext(
-                'Worker: {n} answering ({names})',
-                'Worker: {n} answering ({names})',
-                len(health.workers),
-                names=', '.join(health.workers),
+        """Each component in words (the status is text, never colour alone), with what it rests on."""
+        for component in health.components:
+            label = self.component_states.get(component.name)
+            if label is None:
+                continue
+            label.text = _(
+                '{component}: {status}. {evidence}',
+                component=_(COMPONENT_LABELS[component.name]),
+                status=_label(COMPONENT_STATUS_LABELS, component.status),
+                evidence=component.evidence,
             )
-            if health.worker_reachable
-            else _('Worker: none answering')
-        )
+            label.classes(replace=COMPONENT_STATUS_CLASSES.get(component.status, ''))
 
     # --- loading ---------------------------------------------------------------------------------------------------
 
@@ -415,11 +426,21 @@ class _JobsPanel:
         self.quiet = True
         try:
             await self.deliveries.refresh()
+            await self.check_health()
         finally:
             self.quiet = False
 
     async def check_health(self) -> None:
-        self.show_health(await in_thread(jobs_admin.health, app_context.get().settings, app_context.get().open_queue))
+        actor = await acting(PATH, touch=not self.quiet)
+        if actor is None:
+            return
+        ctx = app_context.get()
+        try:
+            health = await in_thread(jobs_admin.health, ctx.uow, ctx.settings, actor, ctx.open_queue)
+        except DomainError as failure:
+            ui.notify(failure.message, type='negative')
+            return
+        self.show_health(health)
 
     # --- acting ----------------------------------------------------------------------------------------------------
 

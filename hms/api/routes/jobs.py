@@ -13,6 +13,7 @@ from hms.api.params import IdPath, check_days
 from hms.api.problems import ProblemFamily
 from hms.api.schemas import (
     CacheStatsOut,
+    ComponentOut,
     DeliveryPage,
     DeliveryRetryOut,
     JobOut,
@@ -43,13 +44,14 @@ def jobs_overview(principal: AdminUser, ctx: Context) -> JobsOut:
     with ctx.uow() as uow:
         runs = jobs_admin.last_runs(uow, principal)
         failed = jobs_admin.failed_count(uow, principal)
-    health = jobs_admin.health(ctx.settings, ctx.open_queue)
+    health = jobs_admin.health(ctx.uow, ctx.settings, principal, ctx.open_queue)
     return JobsOut(
         jobs=[
             JobOut(name=job, can_run_now=job in jobs_admin.RUNNABLE, runs=JobRunOut.from_views(found, zone))
             for job, found in runs.items()
         ],
         reachability=ReachabilityOut.from_view(health),
+        components=ComponentOut.from_views(health.components, zone),
         failed_deliveries=failed,
         cache=CacheStatsOut(**ctx.cache.stats()),
     )
