@@ -330,11 +330,13 @@ def test_amending_keeps_the_earlier_version(api: TestClient, people: People, clo
     assert first['content']['prescription'] == TREATMENT['prescription']
     assert first['recorded_at'] == '2026-03-02T08:00:00+01:00' and first['replaced_at'] == '2026-03-02T08:20:00+01:00'
     assert first['replaced_by'] == 'Meredith Grey'
-    # The administrator reads the same versions; the patient's history shows only the current record.
+    # The administrator reads the same versions but not the author's private notes; the patient's history shows only
+    # the current record.
+    assert first['content']['private_notes'] == PRIVATE
     as_admin = api.get(
         f'/api/admin/appointments/{visit["appointment"]["id"]}/treatment/versions', headers=people.admin
     ).json()
-    assert as_admin == versions.json()
+    assert as_admin == [first | {'content': first['content'] | {'private_notes': None}}]
     history = api.get('/api/patient/history', headers=people.ada).json()
     assert history['visits'][0]['treatment']['diagnosis'] == 'Viral bronchitis'
     assert 'Acute bronchitis' not in str(history)
@@ -426,6 +428,7 @@ def test_a_doctor_reads_only_their_own_patients_histories(api: TestClient, peopl
     theirs = api.get(f'/api/doctor/patients/{ada_id}/history', headers=people.shepherd)
     assert theirs.status_code == 200
     assert [v['appointment']['doctor_name'] for v in theirs.json()['visits']] == ['Meredith Grey']
+    assert theirs.json()['visits'][0]['treatment']['private_notes'] is None  # Dr Grey's own, not his
 
 
 def test_one_patient_never_reaches_anothers_history(api: TestClient, people: People) -> None:

@@ -257,7 +257,9 @@ class TreatmentOut(ViewModel):
     prescription: list[MedicineOut]
     tests: str
     notes: str = Field(description='notes meant for the patient')
-    private_notes: str | None = Field(description='for clinicians only; always null when the patient reads it')
+    private_notes: str | None = Field(
+        description='the doctor who wrote them reads them; null for everyone else (other doctors, the clinic, the patient)'
+    )
     next_visit: date | None = Field(description='suggested date of the next visit')
     version: int = Field(description='1 for the first record, +1 per amendment')
     recorded_at: ClinicTime = Field(description='when this version was written')

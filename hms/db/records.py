@@ -27,8 +27,10 @@ class TreatmentRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def for_appointment(self, appointment_id: int) -> Treatment | None:
-        return self.session.scalar(select(Treatment).where(Treatment.appointment_id == appointment_id))
+    def for_appointment(self, appointment_id: int, *, fresh: bool = False) -> Treatment | None:
+        """The visit's treatment record; ``fresh`` re-reads one the session already holds (after taking a lock)."""
+        query = select(Treatment).where(Treatment.appointment_id == appointment_id)
+        return self.session.scalar(query.execution_options(populate_existing=True) if fresh else query)
 
     def for_appointments(self, appointment_ids: Sequence[int]) -> dict[int, Treatment]:
         if not appointment_ids:
@@ -51,16 +53,23 @@ class TreatmentRepository:
             .order_by(TreatmentVersion.version)
         ).all()
 
-    def has_seen(self, doctor_id: int, patient_id: int) -> bool:
-        """Whether the patient has or had any appointment with the doctor (the doctor's right to their history)."""
+    def any_appointment(self, doctor_id: int, patient_id: int, statuses: Sequence[AppointmentStatus]) -> bool:
+        """Whether the patient has an appointment with the doctor in one of ``statuses``."""
         found = self.session.scalar(
             select(Appointment.id)
-            .where(Appointment.doctor_id == doctor_id, Appointment.patient_id == patient_id)
+            .where(
+                Appointment.doctor_id == doctor_id,
+                Appointment.patient_id == patient_id,
+                Appointment.status.in_(statuses),
+            )
             .limit(1)
         )
         return found is not None
 
-    def patients_of(self, doctor_id: int, text: str | None, now: datetime, limit: int = 200) -> list[PatientOfDoctor]:
+    def patients_of(
+        self, doctor_id: int, statuses: Sequence[AppointmentStatus], text: str | None, now: datetime, limit: int = 200
+    ) -> list[PatientOfDoctor]:
+        """Patients with an appointment of the doctor in one of ``statuses``, with their last and next visit."""
         completed = Appointment.status == AppointmentStatus.COMPLETED
         booked = Appointment.status == AppointmentStatus.BOOKED
         last_visit = func.max(Appointment.start_at).filter(completed)  # visits may be completed a little early
@@ -68,7 +77,7 @@ class TreatmentRepository:
         query = (
             select(Appointment.patient_id, User.name, last_visit, next_visit, func.count(Appointment.id))
             .join(User, User.id == Appointment.patient_id)
-            .where(Appointment.doctor_id == doctor_id)
+            .where(Appointment.doctor_id == doctor_id, Appointment.status.in_(statuses))
             .group_by(Appointment.patient_id, User.name)
             .order_by(func.lower(User.name))
             .limit(limit)

@@ -245,6 +245,22 @@ class AppointmentRepository:
     def get(self, appointment_id: int) -> Appointment | None:
         return self.session.get(Appointment, appointment_id)
 
+    def lock(self, appointment_id: int) -> Appointment | None:
+        """Take the appointment's row lock (PostgreSQL) or the write lock (SQLite) and read it afresh: a change
+        decided on what this returns cannot be overtaken by another one until the transaction ends.
+
+        The no-op write locks on both databases; ``sequence`` is a column no foreign key points at, so SQLite checks
+        no child rows. ``populate_existing`` replaces whatever the session read before the lock was taken."""
+        self.session.execute(
+            update(Appointment)
+            .where(Appointment.id == appointment_id)
+            .values(sequence=Appointment.sequence)
+            .execution_options(synchronize_session=False)
+        )
+        return self.session.scalar(
+            select(Appointment).where(Appointment.id == appointment_id).execution_options(populate_existing=True)
+        )
+
     def add(self, appointment: Appointment) -> Appointment:
         self.session.add(appointment)
         self.session.flush()

@@ -30,27 +30,14 @@ from hms.domain.errors import (
 from hms.domain.scheduling import BookingIn
 from hms.i18n import N_, _, ngettext
 
-from . import appointment_log, notices
+from . import appointment_log, notices, transitions
 from .availability import require_free_slot
-from .cancellation import cancel_appointment
+from .cancellation import cancel_appointment, cancel_if_booked
 from .principal import Principal, require_role
 from .views import AppointmentView, Page
 
 SLOT_TAKEN = N_('This slot was just taken. Please choose another time.')
 PATIENT_CANCELLED = N_('Cancelled by the patient.')
-# Why a booked appointment can no longer be moved or cancelled, by its status: whole sentences for the translators.
-_NO_LONGER = {
-    ('rescheduled', AppointmentStatus.COMPLETED): N_('This appointment is completed and can no longer be rescheduled.'),
-    ('rescheduled', AppointmentStatus.CANCELLED): N_('This appointment is cancelled and can no longer be rescheduled.'),
-    ('rescheduled', AppointmentStatus.NO_SHOW): N_(
-        'This appointment was marked as a no-show and can no longer be rescheduled.'
-    ),
-    ('cancelled', AppointmentStatus.COMPLETED): N_('This appointment is completed and can no longer be cancelled.'),
-    ('cancelled', AppointmentStatus.CANCELLED): N_('This appointment is cancelled and can no longer be cancelled.'),
-    ('cancelled', AppointmentStatus.NO_SHOW): N_(
-        'This appointment was marked as a no-show and can no longer be cancelled.'
-    ),
-}
 
 
 def views(uow: UnitOfWork, appointments: Sequence[Appointment]) -> list[AppointmentView]:
@@ -158,12 +145,6 @@ def _commit_or_taken(uow: UnitOfWork) -> None:
         raise SlotTaken(_(SLOT_TAKEN)) from error
 
 
-def _require_booked(appointment: Appointment, verb: Literal['rescheduled', 'cancelled']) -> None:
-    status = AppointmentStatus(appointment.status)
-    if status is not AppointmentStatus.BOOKED:
-        raise InvalidTransition(_(_NO_LONGER[verb, status]))
-
-
 def _require_before_cutoff(
     settings: Settings, appointment: Appointment, verb: Literal['rescheduled', 'cancelled']
 ) -> None:
@@ -189,15 +170,16 @@ def reschedule(
     uow: UnitOfWork, settings: Settings, actor: Principal, appointment_id: int, new_start: datetime
 ) -> AppointmentView:
     """Move a booked appointment to another free slot of the same doctor (the patient, or the admin)."""
-    appointment = _visible(uow, actor, appointment_id)
+    seen = _visible(uow, actor, appointment_id)  # its doctor and patient never change: they name the locks
     if actor.role not in (Role.PATIENT, Role.ADMIN):
         raise NotAllowed(_('Only the patient or the clinic administrator can reschedule an appointment.'))
-    _require_booked(appointment, 'rescheduled')
+    uow.doctors.lock(seen.doctor_id)
+    uow.patients.lock(seen.patient_id)
+    appointment = transitions.lock(uow, seen.id)
+    transitions.require_booked(uow, actor, appointment, transitions.Change.RESCHEDULE)
     if actor.role is Role.PATIENT:
         _require_before_cutoff(settings, appointment, 'rescheduled')
     doctor = _bookable_doctor(uow, appointment.doctor_id)
-    uow.doctors.lock(doctor.user_id)
-    uow.patients.lock(appointment.patient_id)
     start = new_start.astimezone(UTC)
     if start == appointment.start_at:
         raise NotBookable(_('Choose a different time from the current one.'), field_errors={'start': _('Same time.')})
@@ -205,7 +187,7 @@ def reschedule(
     _check_patient_limits(uow, settings, appointment.patient_id, slot.start, slot.end, moving=appointment.id)
     previous = appointment.start_at
     appointment.start_at, appointment.end_at = slot.start, slot.end
-    appointment.updated_at, appointment.sequence = clock.now(), appointment.sequence + 1
+    transitions.advance(appointment)
     appointment_log.changed(uow, actor, appointment, 'appointment.rescheduled')
     if actor.role is Role.ADMIN:
         doctor_name, moved_to = doctor.user.name, slot.start
@@ -234,8 +216,8 @@ def cancel(
     uow: UnitOfWork, settings: Settings, actor: Principal, appointment_id: int, reason: str = ''
 ) -> AppointmentView:
     """Cancel a booked appointment: the patient until the cut-off, the doctor and the admin with a reason."""
-    appointment = _visible(uow, actor, appointment_id)
-    _require_booked(appointment, 'cancelled')
+    appointment = transitions.lock(uow, _visible(uow, actor, appointment_id).id)
+    transitions.require_booked(uow, actor, appointment, transitions.Change.CANCEL)
     reason = reason.strip()
     if actor.role is Role.PATIENT:
         _require_before_cutoff(settings, appointment, 'cancelled')
@@ -266,11 +248,12 @@ def cancel_future(
             start_from=clock.now(), doctor_id=doctor_id, patient_id=patient_id, statuses=(AppointmentStatus.BOOKED,)
         )
     )
+    cancelled = 0
     for appointment in upcoming:
         with notices.speaking(uow, appointment.patient_id):
             translated = _(reason)
-        cancel_appointment(uow, settings, actor, appointment, translated, cause=cause)
-    return len(upcoming)
+        cancelled += cancel_if_booked(uow, settings, actor, appointment.id, translated, cause=cause)
+    return cancelled
 
 
 def count_future(uow: UnitOfWork, *, doctor_id: int | None = None, patient_id: int | None = None) -> int:

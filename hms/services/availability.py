@@ -20,7 +20,7 @@ from hms.events import doctor_namespaces
 from hms.i18n import N_, _, ngettext
 
 from . import audit, notices
-from .cancellation import AVAILABILITY_CAUSE, cancel_appointment
+from .cancellation import AVAILABILITY_CAUSE, cancel_if_booked
 from .principal import Principal
 from .views import SlotView
 
@@ -175,6 +175,7 @@ def _settle(
     uow: UnitOfWork, settings: Settings, actor: Principal, doctor: DoctorProfile, confirm_cancel: bool, action: str
 ) -> list[int]:
     """Refuse (or, when confirmed, cancel) bookings the new availability no longer covers, then commit."""
+    uow.doctors.lock(doctor.user_id)  # a booking under way commits first, so it is found stranded or finds no slot
     uow.session.flush()
     stranded = stranded_appointments(uow, settings, doctor)
     if stranded and not confirm_cancel:
@@ -198,16 +199,18 @@ def _settle(
             ),
             affected=affected,
         )
+    cancelled = []
     for appointment in stranded:
         with notices.speaking(uow, appointment.patient_id):  # kept as the reason its patient reads
             reason = _(AVAILABILITY_CANCEL_REASON)
-        cancel_appointment(uow, settings, actor, appointment, reason, cause=AVAILABILITY_CAUSE)
+        if cancel_if_booked(uow, settings, actor, appointment.id, reason, cause=AVAILABILITY_CAUSE):
+            cancelled.append(appointment.id)
     uow.emit('availability.updated', doctor_id=doctor.user_id)
     audit.record(
-        uow, action, actor=actor, object_type='doctor', object_id=doctor.user_id, detail={'cancelled': len(stranded)}
+        uow, action, actor=actor, object_type='doctor', object_id=doctor.user_id, detail={'cancelled': len(cancelled)}
     )
     uow.commit()
-    return [appointment.id for appointment in stranded]
+    return cancelled
 
 
 def stranded_appointments(uow: UnitOfWork, settings: Settings, doctor: DoctorProfile) -> list[Appointment]:

@@ -15,7 +15,7 @@ from hms.db.uow import UnitOfWork
 from hms.domain.enums import AppointmentStatus
 from hms.i18n import N_, _
 
-from . import appointment_log, notices
+from . import appointment_log, notices, transitions
 from .principal import Principal
 
 AVAILABILITY_CAUSE = 'availability'  # the doctor's hours changed: the reason then says it all
@@ -25,11 +25,12 @@ CANCELLED_SUBJECT = N_('Your appointment was cancelled')
 def cancel_appointment(
     uow: UnitOfWork, settings: Settings, actor: Principal, appointment: Appointment, reason: str, *, cause: str = ''
 ) -> None:
-    """Mark cancelled, audit, and tell the patient when someone else cancelled (caller commits)."""
+    """Mark the (locked, booked: see ``transitions``) appointment cancelled, audit, and tell the patient when someone
+    else cancelled (caller commits)."""
     now = clock.now()
     appointment.status = AppointmentStatus.CANCELLED
     appointment.cancelled_at, appointment.cancelled_by_id, appointment.cancel_reason = now, actor.user_id, reason
-    appointment.updated_at, appointment.sequence = now, appointment.sequence + 1
+    transitions.advance(appointment, now)
     appointment_log.changed(uow, actor, appointment, 'appointment.cancelled', {'cause': cause} if cause else None)
     if actor.user_id != appointment.patient_id:
         doctor_name = uow.patients_names({appointment.doctor_id}).get(appointment.doctor_id)
@@ -39,6 +40,18 @@ def cancel_appointment(
             return _(CANCELLED_SUBJECT), _notice_text(doctor_name or _('your doctor'), when, reason, cause)
 
         notices.notify(uow, appointment.patient_id, compose, appointment_id=appointment.id)
+
+
+def cancel_if_booked(
+    uow: UnitOfWork, settings: Settings, actor: Principal, appointment_id: int, reason: str, *, cause: str
+) -> bool:
+    """Cancel one of many (a doctor's stranded hours, a deactivated account's bookings) unless someone changed it
+    since it was listed: whether it was cancelled here (caller commits)."""
+    appointment = transitions.lock(uow, appointment_id)
+    if appointment.status != AppointmentStatus.BOOKED:
+        return False
+    cancel_appointment(uow, settings, actor, appointment, reason, cause=cause)
+    return True
 
 
 def _notice_text(doctor_name: str, when: str, reason: str, cause: str) -> str:

@@ -18,17 +18,14 @@ from hms.domain.errors import InvalidInput, InvalidTransition, NotAllowed, NotFo
 from hms.domain.records import TreatmentIn
 from hms.i18n import N_, _
 
-from . import appointment_log, audit
+from . import appointment_log, audit, transitions
 from .appointments import views
 from .principal import Principal, require_role
 from .views import AppointmentView
 
-# Why an appointment cannot be marked a no-show, by its status.
-_NOT_NO_SHOW = {
-    AppointmentStatus.COMPLETED: N_('This appointment is completed; only a booked appointment can be marked no-show.'),
-    AppointmentStatus.CANCELLED: N_('This appointment is cancelled; only a booked appointment can be marked no-show.'),
-    AppointmentStatus.NO_SHOW: N_('This appointment is already marked no-show.'),
-}
+# Care that happened: a doctor reads a patient's history while they have a booked appointment together, or once the
+# doctor has completed a visit with them. A booking that was cancelled (by anyone) or ended in a no-show gives nothing.
+IN_CARE = (AppointmentStatus.BOOKED, AppointmentStatus.COMPLETED)
 CONTENT_FIELDS = ('diagnosis', 'treatment', 'prescription', 'tests', 'notes', 'private_notes', 'next_visit')
 
 
@@ -40,7 +37,7 @@ class TreatmentView:
     prescription: list[dict[str, str]]
     tests: str
     notes: str
-    private_notes: str | None  # None when the reader is the patient
+    private_notes: str | None  # None unless the reader wrote them
     next_visit: date | None
     version: int
     recorded_at: datetime
@@ -139,7 +136,12 @@ def _apply(treatment: Treatment, data: TreatmentIn) -> None:
     treatment.next_visit_date = data.next_visit
 
 
-def treatment_view(treatment: Treatment, *, for_patient: bool) -> TreatmentView:
+def _authors_only(private_notes: str, author_id: int, reader: Principal) -> str | None:
+    """Private notes are their author's alone: not another doctor's, the clinic's or the patient's to read."""
+    return private_notes if reader.user_id == author_id else None
+
+
+def treatment_view(treatment: Treatment, reader: Principal) -> TreatmentView:
     return TreatmentView(
         appointment_id=treatment.appointment_id,
         diagnosis=treatment.diagnosis,
@@ -147,22 +149,22 @@ def treatment_view(treatment: Treatment, *, for_patient: bool) -> TreatmentView:
         prescription=[dict(item) for item in treatment.prescription],
         tests=treatment.tests_advised,
         notes=treatment.notes,
-        private_notes=None if for_patient else treatment.private_notes,
+        private_notes=_authors_only(treatment.private_notes, treatment.created_by_id, reader),
         next_visit=treatment.next_visit_date,
         version=treatment.version,
         recorded_at=treatment.updated_at,
     )
 
 
-def _visit(uow: UnitOfWork, appointment: Appointment, treatment: Treatment | None) -> VisitView:
+def _visit(uow: UnitOfWork, reader: Principal, appointment: Appointment, treatment: Treatment | None) -> VisitView:
     """The appointment and its treatment record as its doctor (or the administrator) reads them."""
     return VisitView(
         appointment=views(uow, [appointment])[0],
-        treatment=treatment_view(treatment, for_patient=False) if treatment is not None else None,
+        treatment=treatment_view(treatment, reader) if treatment is not None else None,
     )
 
 
-def _versions(uow: UnitOfWork, treatment: Treatment) -> list[VersionView]:
+def _versions(uow: UnitOfWork, reader: Principal, treatment: Treatment) -> list[VersionView]:
     """The treatment record's earlier versions, oldest first, with who replaced each."""
     rows = uow.treatments.versions(treatment.id)
     names = uow.patients_names({row.replaced_by_id for row in rows})
@@ -172,7 +174,10 @@ def _versions(uow: UnitOfWork, treatment: Treatment) -> list[VersionView]:
             recorded_at=row.recorded_at,
             replaced_at=row.replaced_at,
             replaced_by=names.get(row.replaced_by_id, ''),
-            content=dict(row.content),
+            content={
+                **row.content,
+                'private_notes': _authors_only(row.content.get('private_notes') or '', row.recorded_by_id, reader),
+            },
         )
         for row in rows
     ]
@@ -191,14 +196,8 @@ def complete_visit(
     uow: UnitOfWork, settings: Settings, actor: Principal, appointment_id: int, data: TreatmentIn
 ) -> VisitView:
     """Record the treatment and mark the appointment completed, in one transaction."""
-    appointment = _own_appointment(uow, actor, appointment_id)
-    status = AppointmentStatus(appointment.status)
-    if status is AppointmentStatus.CANCELLED:
-        raise InvalidTransition(_('This appointment was cancelled; a visit cannot be recorded on it.'))
-    if status is AppointmentStatus.COMPLETED:
-        raise InvalidTransition(_('This visit is already completed. Amend its treatment record instead.'))
-    if status is AppointmentStatus.NO_SHOW:
-        raise InvalidTransition(_('This appointment was marked as a no-show, which is final; book a new visit.'))
+    appointment = transitions.lock(uow, _own_appointment(uow, actor, appointment_id).id)
+    transitions.require_booked(uow, actor, appointment, transitions.Change.COMPLETE)
     _check_next_visit(settings, data)
     if appointment.start_at.astimezone(settings.zone).date() > _local_today(settings):
         raise InvalidTransition(_('This appointment is on a future day; a visit can be recorded from its day on.'))
@@ -209,19 +208,19 @@ def complete_visit(
     _apply(treatment, data)
     uow.treatments.add(treatment)
     appointment.status = AppointmentStatus.COMPLETED
-    appointment.updated_at, appointment.sequence = now, appointment.sequence + 1
+    transitions.advance(appointment, now)
     appointment_log.record(uow, actor, appointment, 'treatment.created')
     appointment_log.changed(uow, actor, appointment, 'appointment.completed')
     uow.commit()
-    return _visit(uow, appointment, treatment)
+    return _visit(uow, actor, appointment, treatment)
 
 
 def amend_treatment(
     uow: UnitOfWork, settings: Settings, actor: Principal, appointment_id: int, data: TreatmentIn
 ) -> VisitView:
     """Replace the treatment record, keeping the previous version (who wrote it, who replaced it, when)."""
-    appointment = _own_appointment(uow, actor, appointment_id)
-    treatment = uow.treatments.for_appointment(appointment.id)
+    appointment = transitions.lock(uow, _own_appointment(uow, actor, appointment_id).id)
+    treatment = uow.treatments.for_appointment(appointment.id, fresh=True)  # as the last amendment left it
     if treatment is None:
         raise InvalidTransition(_('This visit has no treatment record yet; complete the visit first.'))
     _check_next_visit(settings, data)
@@ -248,7 +247,7 @@ def amend_treatment(
     uow.emit('treatment.amended', appointment_id=appointment.id, patient_id=appointment.patient_id)
     appointment_log.record(uow, actor, appointment, 'treatment.amended', detail={'version': treatment.version})
     uow.commit()
-    return _visit(uow, appointment, treatment)
+    return _visit(uow, actor, appointment, treatment)
 
 
 @dataclass(frozen=True)
@@ -271,10 +270,10 @@ def get_visit(uow: UnitOfWork, actor: Principal, appointment_id: int) -> VisitRe
     treatment = uow.treatments.for_appointment(appointment.id)
     versions: list[VersionView] = []
     if treatment is not None:
-        versions = _versions(uow, treatment)
+        versions = _versions(uow, actor, treatment)
         appointment_log.record(uow, actor, appointment, 'treatment.viewed')
         uow.commit()
-    return VisitRecord(visit=_visit(uow, appointment, treatment), versions=versions)
+    return VisitRecord(visit=_visit(uow, actor, appointment, treatment), versions=versions)
 
 
 def treatment_versions(uow: UnitOfWork, actor: Principal, appointment_id: int) -> list[VersionView]:
@@ -287,21 +286,19 @@ def treatment_versions(uow: UnitOfWork, actor: Principal, appointment_id: int) -
     treatment = uow.treatments.for_appointment(appointment.id)
     if treatment is None:
         return []
-    versions = _versions(uow, treatment)
+    versions = _versions(uow, actor, treatment)
     appointment_log.record(uow, actor, appointment, 'treatment.versions_viewed')
     uow.commit()
     return versions
 
 
 def mark_no_show(uow: UnitOfWork, settings: Settings, actor: Principal, appointment_id: int) -> AppointmentView:
-    appointment = _own_appointment(uow, actor, appointment_id)
-    status = AppointmentStatus(appointment.status)
-    if status is not AppointmentStatus.BOOKED:
-        raise InvalidTransition(_(_NOT_NO_SHOW[status]))
+    appointment = transitions.lock(uow, _own_appointment(uow, actor, appointment_id).id)
+    transitions.require_booked(uow, actor, appointment, transitions.Change.NO_SHOW)
     if clock.now() < appointment.start_at:
         raise InvalidTransition(_('A patient can be marked as not having come only after the appointment has started.'))
     appointment.status = AppointmentStatus.NO_SHOW
-    appointment.updated_at = clock.now()
+    transitions.advance(appointment)
     appointment_log.changed(uow, actor, appointment, 'appointment.no_show')
     uow.commit()
     return views(uow, [appointment])[0]
@@ -338,9 +335,9 @@ def doctor_schedule(
 
 
 def my_patients(uow: UnitOfWork, actor: Principal, text: str | None = None) -> list[PatientOfDoctor]:
-    """Everyone who has or had an appointment with the acting doctor."""
+    """The acting doctor's patients: those in their care (see ``IN_CARE``)."""
     require_role(actor, Role.DOCTOR, refusal=N_('Your role does not allow you to list your patients.'))
-    return uow.treatments.patients_of(actor.user_id, (text or '').strip() or None, clock.now())
+    return uow.treatments.patients_of(actor.user_id, IN_CARE, (text or '').strip() or None, clock.now())
 
 
 def _may_read_history(uow: UnitOfWork, actor: Principal, patient_id: int) -> None:
@@ -348,7 +345,7 @@ def _may_read_history(uow: UnitOfWork, actor: Principal, patient_id: int) -> Non
         return
     if actor.role is Role.PATIENT and actor.user_id == patient_id:
         return
-    if actor.role is Role.DOCTOR and uow.treatments.has_seen(actor.user_id, patient_id):
+    if actor.role is Role.DOCTOR and uow.treatments.any_appointment(actor.user_id, patient_id, IN_CARE):
         return
     raise NotFound(_('No such patient among yours.'))
 
@@ -373,11 +370,10 @@ def patient_history(uow: UnitOfWork, settings: Settings, actor: Principal, patie
         if appointment.end_at > now  # a visit under way is still upcoming until it is completed or ends
     ]
     treatments = uow.treatments.for_appointments([a.id for a in completed])
-    for_patient = actor.role is Role.PATIENT
     visits = [
         VisitView(
             appointment=view,
-            treatment=treatment_view(treatments[view.id], for_patient=for_patient) if view.id in treatments else None,
+            treatment=treatment_view(treatments[view.id], actor) if view.id in treatments else None,
         )
         for view in views(uow, completed)
     ]
