@@ -557,3 +557,18 @@ async def test_the_admin_sees_a_patients_history_and_a_doctors_schedule(user: Us
         await see(user, 'Palpitations')
     await user.open('/admin/doctors/424242')
     await see(user, 'No such doctor: there is no doctor with the ID "424242".')
+
+
+async def test_a_visit_the_patient_cancelled_meanwhile_is_not_completed_and_the_page_says_why(
+    user: User, clinic: Clinic
+) -> None:
+    appointment_id = book(clinic, 2, 11)  # today, after the patients' cut-off for cancelling online
+    await as_doctor(user, clinic)
+    user.find(marker=f'open-{appointment_id}').click()
+    await see(user, 'Record the visit')
+    fill_in(user, {'diagnosis': 'Acute bronchitis', 'treatment': 'Inhalation'}, by='marker')
+    with clinic.ctx.uow() as uow:  # the patient cancels from their phone while the doctor types
+        appointments.cancel(uow, clinic.ctx.settings, clinic.patient, appointment_id)
+    user.find(marker='save-treatment').click()
+    await see(user, 'This appointment was cancelled by the patient a moment ago. Your change was not made.')
+    assert status_of(clinic, appointment_id) is AppointmentStatus.CANCELLED
