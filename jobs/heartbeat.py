@@ -18,7 +18,8 @@ logger = logging.getLogger(__name__)
 
 
 class HeartbeatScheduler(PersistentScheduler):
-    """Writes the heartbeat on every tick that comes at least ``heartbeat.INTERVAL_SECONDS`` after the last one."""
+    """Writes the heartbeat on a tick that finds nothing due (everything due has been sent, so a fresh heartbeat also
+    says the scheduler is keeping up), at most every ``heartbeat.INTERVAL_SECONDS``."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -28,7 +29,7 @@ class HeartbeatScheduler(PersistentScheduler):
     def tick(self, *args: Any, **kwargs: Any) -> float:
         interval = float(super().tick(*args, **kwargs))
         now = time.monotonic()
-        if self._redis_url and now - self._last_beat >= heartbeat.INTERVAL_SECONDS:
+        if self._redis_url and interval > 0 and now - self._last_beat >= heartbeat.INTERVAL_SECONDS:
             self._last_beat = now
             try:
                 heartbeat.record(self._redis_url)
