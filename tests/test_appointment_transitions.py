@@ -297,3 +297,12 @@ def test_the_api_answers_the_loser_with_a_409_problem_in_its_language(
         )
     else:
         assert problem['detail'] == 'This visit was completed a moment ago. Your change was not made.'
+
+
+def test_a_cancellation_reason_from_any_caller_keeps_the_text_rule(clinic: Clinic) -> None:
+    appointment_id = book(clinic, local(4, 9))
+    with pytest.raises(DomainError, match='U\\+202E'):
+        cancel(clinic, clinic.doctor, appointment_id, 'Away \u202eesuoh ym')()
+    assert stored(clinic, appointment_id).status == AppointmentStatus.BOOKED
+    cancel(clinic, clinic.doctor, appointment_id, 'Away\r\nback Monday')()
+    assert stored(clinic, appointment_id).cancel_reason == 'Away\nback Monday'

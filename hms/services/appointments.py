@@ -28,6 +28,7 @@ from hms.domain.errors import (
     SlotTaken,
 )
 from hms.domain.scheduling import BookingIn
+from hms.domain.text import clean_text
 from hms.i18n import N_, _, ngettext
 
 from . import appointment_log, notices, transitions
@@ -218,7 +219,10 @@ def cancel(
     """Cancel a booked appointment: the patient until the cut-off, the doctor and the admin with a reason."""
     appointment = transitions.lock(uow, _visible(uow, actor, appointment_id).id)
     transitions.require_booked(uow, actor, appointment, transitions.Change.CANCEL)
-    reason = reason.strip()
+    try:  # callers other than the API's CancelIn (a page, a job) get the same text rule
+        reason = clean_text(reason, multi_line=True).strip()
+    except ValueError as refused:
+        raise InvalidInput(str(refused), field_errors={'reason': str(refused)}) from refused
     if actor.role is Role.PATIENT:
         _require_before_cutoff(settings, appointment, 'cancelled')
     elif not reason:
