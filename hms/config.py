@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -47,6 +48,10 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_max_failures_per_ip: int = Field(default=20, ge=1)
     login_lockout_minutes: int = Field(default=15, ge=1)
+    login_delay_seconds: int = Field(default=30, ge=1)  # the first wait after the free failures; doubles each time
+    login_max_failures_per_account: int = Field(default=50, ge=1)  # from addresses that never signed in to it
+    registration_per_hour: int = Field(default=5, ge=1)  # registrations per client address
+    trusted_proxies: str = ''  # comma-separated IPs/CIDR networks whose X-Forwarded-For is believed
     booking_notice_minutes: int = Field(default=60, ge=0)
     booking_horizon_days: int = Field(default=7, ge=1, le=365)
     cancel_cutoff_hours: int = Field(default=2, ge=0)
@@ -61,6 +66,14 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise ValueError(f'unknown IANA time zone {value!r}') from error
+        return value
+
+    @field_validator('trusted_proxies')
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        for part in value.split(','):
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)  # a ValueError names the wrong entry
         return value
 
     @property
@@ -94,8 +107,10 @@ class Settings(BaseSettings):
         return self.database_url or f'sqlite:///{self.data_path / "hms.db"}'
 
     def ensure_data_dir(self) -> Path:
-        """Create the data folder, readable by its owner only."""
+        """Create the data folder, readable by its owner only (an older, wider folder is narrowed)."""
         self.data_path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if self.data_path.stat().st_mode & 0o077:
+            os.chmod(self.data_path, 0o700)
         return self.data_path
 
     def effective_storage_secret(self) -> str:

@@ -74,7 +74,7 @@ API_RULES: tuple[Rule, ...] = (
     api('GET', '/docs', 'the API documentation page', EVERYONE),
     api('GET', '/docs/oauth2-redirect', 'Swagger UI helper page', EVERYONE),
     api('GET', '/health', 'liveness', EVERYONE),
-    api('POST', '/register', 'a new patient account', EVERYONE, ok=(201,)),
+    api('POST', '/register', 'a new patient account', EVERYONE, ok=(202,)),
     api('POST', '/login', 'own credentials', SIGNED_IN, note='anonymous: unknown email; blacklisted: refused'),
     # --- own account ----------------------------------------------------------------------------------------------
     api('GET', '/me', 'own account', SIGNED_IN),

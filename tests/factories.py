@@ -52,8 +52,13 @@ def patient_data(email: str = 'ada@example.com', **overrides: object) -> dict[st
 
 
 def make_patient(ctx: AppContext, email: str = 'ada@example.com', **overrides: object) -> User:
+    registration = PatientRegistration.model_validate(patient_data(email, **overrides))
+    unlimited = ctx.settings.model_copy(update={'registration_per_hour': 1_000_000})  # fixtures register many
     with ctx.uow() as uow:
-        return accounts.register_patient(uow, PatientRegistration.model_validate(patient_data(email, **overrides)))
+        accounts.register_patient(uow, unlimited, registration, ip='127.0.0.1')
+        user = uow.users.by_email(registration.email)
+        assert user is not None
+        return user
 
 
 def make_doctor(

@@ -177,7 +177,9 @@ async def test_an_open_page_signs_itself_out_when_idle(user: User, clock: Manual
 async def test_logout_ends_the_session(user: User) -> None:
     make_patient(context.get())
     await sign_in(user, 'ada@example.com', PATIENT_PASSWORD, 'My health')
-    await user.open('/logout')
+    await user.open('/logout')  # a GET only asks
+    user.find(marker='confirm-sign-out').click()
+    await see(user, kind=ui.button, content='Sign in')
     await user.open('/patient')
     await see(user, kind=ui.button, content='Sign in')
 

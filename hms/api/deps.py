@@ -14,6 +14,7 @@ from hms.context import AppContext
 from hms.domain.enums import Role, SessionKind
 from hms.domain.errors import NotAllowed
 from hms.i18n import _
+from hms.security.addresses import client_address, parse_networks
 from hms.services import accounts
 from hms.services.principal import Principal
 
@@ -26,22 +27,32 @@ def app_context() -> AppContext:
     return context.get()
 
 
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else 'unknown'
+def client_ip(request: Request, ctx: Annotated[AppContext, Depends(app_context)]) -> str:
+    """The caller's address: ``X-Forwarded-For`` counts only when the peer is one of ``HMS_TRUSTED_PROXIES``."""
+    proxies = parse_networks(ctx.settings.trusted_proxies)
+    peer = request.client.host if request.client else None
+    return client_address(peer, request.headers.getlist('x-forwarded-for'), proxies)
 
 
 def bearer_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str | None:
     return credentials.credentials if credentials else None
 
 
-def current_user(
+def signed_in_user(
     ctx: Annotated[AppContext, Depends(app_context)],
     token: Annotated[str | None, Depends(bearer_token)],
     ip: Annotated[str, Depends(client_ip)],
 ) -> Principal:
-    """The caller, from a valid bearer token; 401 otherwise, and 403 for a blacklisted account."""
+    """The caller, from a valid bearer token, even one who must still change a one-time password (the routes that
+    change it, sign out and read one's own account)."""
     with ctx.uow() as uow:
         return accounts.authenticate(uow, ctx.settings, token, kind=SessionKind.API, ip=ip)
+
+
+def current_user(principal: Annotated[Principal, Depends(signed_in_user)]) -> Principal:
+    """The caller, from a valid bearer token; 401 otherwise, 403 for a blacklisted account and for one that must
+    change its one-time password first."""
+    return accounts.ensure_password_settled(principal)
 
 
 def require_role(*roles: Role) -> Callable[[Principal], Principal]:
@@ -56,6 +67,7 @@ def require_role(*roles: Role) -> Callable[[Principal], Principal]:
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]
+SignedInUser = Annotated[Principal, Depends(signed_in_user)]
 Context = Annotated[AppContext, Depends(app_context)]
 ClientIp = Annotated[str, Depends(client_ip)]
 AdminUser = Annotated[Principal, Depends(require_role(Role.ADMIN))]

@@ -83,6 +83,11 @@ class AuditRepository:
             select(AuditEntry).where(AuditEntry.subject_user_id == user_id).order_by(AuditEntry.at.desc()).limit(limit)
         ).all()
 
+    def count_from(self, actions: Sequence[str], ip: str, since: datetime) -> int:
+        """How many rows of ``actions`` came from ``ip`` since ``since`` (rate limits by client address)."""
+        query = select(func.count()).where(AuditEntry.action.in_(actions), AuditEntry.ip == ip, AuditEntry.at >= since)
+        return self.session.scalar(query) or 0
+
     def recent(self, *, actions: Sequence[str] | None = None, limit: int = 200) -> Sequence[AuditEntry]:
         query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
         if actions is not None:
@@ -97,16 +102,41 @@ class LoginAttemptRepository:
     def add(self, attempt: LoginAttempt) -> None:
         self.session.add(attempt)
 
-    def failures_for_email(self, email_key: str, since: datetime) -> list[datetime]:
-        """Failure times since ``since`` and after the account's last success, newest first."""
+    def failures_for_pair(self, email_key: str, ip: str, since: datetime) -> list[datetime]:
+        """Failure times of this account at this address since ``since`` and after its last success there, newest
+        first."""
         last_success = self.session.scalar(
-            select(func.max(LoginAttempt.at)).where(LoginAttempt.email_key == email_key, LoginAttempt.succeeded)
+            select(func.max(LoginAttempt.at)).where(
+                LoginAttempt.email_key == email_key, LoginAttempt.ip == ip, LoginAttempt.succeeded
+            )
         )
         query = select(LoginAttempt.at).where(
-            LoginAttempt.email_key == email_key, LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False)
+            LoginAttempt.email_key == email_key,
+            LoginAttempt.ip == ip,
+            LoginAttempt.at >= since,
+            LoginAttempt.succeeded.is_(False),
         )
         if last_success is not None:
             query = query.where(LoginAttempt.at > last_success)
+        return list(self.session.scalars(query.order_by(LoginAttempt.at.desc())))
+
+    def has_succeeded(self, email_key: str, ip: str) -> bool:
+        """Whether this account was ever signed in to from this address (as long as the attempts are kept)."""
+        query = select(LoginAttempt.id).where(
+            LoginAttempt.email_key == email_key, LoginAttempt.ip == ip, LoginAttempt.succeeded
+        )
+        return self.session.scalar(query.limit(1)) is not None
+
+    def failures_from_unknown_addresses(self, email_key: str, since: datetime) -> list[datetime]:
+        """Failure times of this account since ``since`` from addresses it was never signed in to from, newest
+        first."""
+        known = select(LoginAttempt.ip).where(LoginAttempt.email_key == email_key, LoginAttempt.succeeded)
+        query = select(LoginAttempt.at).where(
+            LoginAttempt.email_key == email_key,
+            LoginAttempt.at >= since,
+            LoginAttempt.succeeded.is_(False),
+            LoginAttempt.ip.not_in(known),
+        )
         return list(self.session.scalars(query.order_by(LoginAttempt.at.desc())))
 
     def failures_for_ip(self, ip: str, since: datetime) -> list[datetime]:

@@ -85,6 +85,12 @@ class Conflict(DomainError):
     default_message = N_('This conflicts with a change made in the meantime. Reload and try again.')
 
 
+class PasswordChangeRequired(NotAllowed):
+    title = N_('Password change required')
+    code = 'password_change_required'
+    default_message = N_('Change your one-time password first: until then, changing it is all this account can do.')
+
+
 class EmailTaken(Conflict):
     title = N_('Email already registered')
     code = 'email_taken'

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated
 
-from pydantic import EmailStr, Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_validator
 
 from hms import clock
+from hms.domain.emails import Email
 from hms.i18n import _
 
 from .enums import Gender
@@ -89,5 +90,5 @@ class ProfilePatch(Command):
 
 
 class EmailChange(Command):
-    new_email: EmailStr = Field(max_length=254)
+    new_email: Email
     password: str = Field(min_length=1, max_length=512)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, EmailStr, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, model_validator
 
+from hms.domain.emails import Email
 from hms.i18n import _
 from hms.i18n.formats import format_date, format_time
 
@@ -39,7 +40,7 @@ class DepartmentPatch(Command):
 
 class DoctorIn(Command):
     name: Name
-    email: EmailStr = Field(max_length=254)
+    email: Email
     department_id: Id
     experience_years: Years = 0
     qualifications: Text500 = ''
@@ -49,7 +50,7 @@ class DoctorIn(Command):
 
 class DoctorPatch(Command):
     name: Name | None = None
-    email: EmailStr | None = Field(default=None, max_length=254)
+    email: Email | None = None
     department_id: Id | None = None
     experience_years: Years | None = None
     qualifications: Text500 | None = None
@@ -59,7 +60,7 @@ class DoctorPatch(Command):
 
 class PatientContactPatch(Command):
     name: Name | None = None
-    email: EmailStr | None = Field(default=None, max_length=254)
+    email: Email | None = None
     phone: Phone | None = None
     address: Address | None = None
     emergency_contact: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None

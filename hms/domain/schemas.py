@@ -7,12 +7,10 @@ from datetime import date
 from functools import cache
 from typing import Annotated
 
-import email_validator
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
-    EmailStr,
     Field,
     StringConstraints,
     ValidationInfo,
@@ -20,17 +18,12 @@ from pydantic import (
 )
 
 from hms import clock
+from hms.domain.emails import Email
 from hms.domain.enums import Gender
 from hms.domain.passwords import MAX_LENGTH, password_problem
 from hms.i18n import _
 
 from .text import clean_text, is_multi_line
-
-# Clinics run staff mail on internal domains (clinic.local) and test on .test: accept those, refuse the rest of
-# the special-use names (invalid, onion, arpa, localhost) as email-validator does.
-email_validator.SPECIAL_USE_DOMAIN_NAMES[:] = [
-    name for name in email_validator.SPECIAL_USE_DOMAIN_NAMES if name not in {'local', 'test'}
-]
 
 _PHONE = re.compile(r'^\+?[0-9 ()\-.]{6,24}$')
 
@@ -76,7 +69,7 @@ def _multi_line_fields(model: type[BaseModel]) -> frozenset[str]:
 
 class PatientRegistration(Command):
     name: Name
-    email: EmailStr = Field(max_length=254)
+    email: Email
     password: NewPassword
     dob: date
     phone: Phone

@@ -10,6 +10,7 @@ from hms.config import Settings
 from hms.db.errors import CONSTRAINT_VIOLATION
 from hms.db.models import AuthSession, PatientProfile, User
 from hms.db.uow import UnitOfWork
+from hms.domain.emails import email_or_as_typed, normalise_email
 from hms.domain.enums import Role, SessionKind
 from hms.domain.errors import (
     AccountBlocked,
@@ -19,13 +20,15 @@ from hms.domain.errors import (
     NotAllowed,
     NotAuthenticated,
     NotFound,
+    PasswordChangeRequired,
+    TooManyAttempts,
 )
 from hms.domain.schemas import Credentials, PasswordChange, PatientRegistration
 from hms.i18n import N_, _, ngettext
 from hms.security.passwords import hash_password, needs_rehash, verify_password
 from hms.security.tokens import hash_token, new_token
 
-from . import audit, throttling, two_factor
+from . import audit, notices, throttling, two_factor
 from .principal import Principal
 
 # Messages are marked here and translated where they are raised (in the caller's language).
@@ -33,6 +36,10 @@ WRONG_CREDENTIALS = N_('Wrong email or password.')
 EMAIL_TAKEN = N_('An account with this email already exists. Sign in instead, or use another email.')
 BLOCKED_MESSAGE = N_('This account has been deactivated by the clinic. Please contact the clinic to restore access.')
 SIGN_IN = N_('Please sign in.')
+REGISTERED = N_(
+    'Thank you. We have sent a message to this address. If you have just created your account, you can sign in now.'
+)
+REGISTRATION_ACTIONS = ('account.registered', 'account.registration_repeated')
 _ENDED_MESSAGES = {
     'blacklisted': BLOCKED_MESSAGE,
     'expired': N_('Your session has ended. Please sign in again.'),
@@ -51,8 +58,12 @@ class LoginResult:
 
 
 def available_email(uow: UnitOfWork, email: object, *, owner_id: int | None = None, field: str = 'email') -> str:
-    """The address in its one stored form, when no account but ``owner_id``'s has it in any letter case."""
-    normalised = str(email).strip().lower()
+    """The address in its one stored form (``hms.domain.emails``), when no account but ``owner_id``'s has it or a
+    look-alike of it."""
+    try:
+        normalised = normalise_email(str(email))
+    except ValueError as error:
+        raise InvalidInput(str(error), field_errors={field: str(error)}) from error
     other = uow.users.by_email(normalised)
     if other is not None and other.id != owner_id:
         message = _(EMAIL_TAKEN)
@@ -60,19 +71,30 @@ def available_email(uow: UnitOfWork, email: object, *, owner_id: int | None = No
     return normalised
 
 
-def register_patient(uow: UnitOfWork, data: PatientRegistration, *, ip: str | None = None) -> User:
-    """Create a patient account and profile; the email is unique in any letter case."""
-    email = available_email(uow, data.email)
+def register_patient(
+    uow: UnitOfWork, settings: Settings, data: PatientRegistration, *, ip: str, language: str | None = None
+) -> None:
+    """Create a patient account and profile, answering the same whether or not the address is registered already:
+    the new patient is welcomed, the owner of an existing account is told someone tried, both by a notice the jobs
+    email. Limited to ``HMS_REGISTRATION_PER_HOUR`` attempts per client address."""
+    _ensure_registration_allowed(uow, settings, ip)
+    email = normalise_email(data.email)
+    password_hash = hash_password(data.password)  # hashed either way: the time taken says nothing either
+    existing = uow.users.by_email(email)
+    if existing is not None:
+        _registration_repeated(uow, existing.id, ip)
+        return
     now = clock.now()
     user = User(
         email=email,
-        password_hash=hash_password(data.password),
+        password_hash=password_hash,
         role=Role.PATIENT,
         name=data.name,
         is_active=True,
         must_change_password=False,
         created_at=now,
         password_changed_at=now,
+        language=language,
     )
     try:
         uow.users.add(user)
@@ -82,6 +104,13 @@ def register_patient(uow: UnitOfWork, data: PatientRegistration, *, ip: str | No
             )
         )
         uow.emit('patient.registered', patient_id=user.id)
+        with notices.speaking(uow, user.id):
+            notices.send(
+                uow,
+                user.id,
+                _('Welcome to {clinic}', clinic=settings.clinic_name),
+                _('Your patient account is ready. Sign in with this email address and the password you chose.'),
+            )
         audit.record(
             uow,
             'account.registered',
@@ -93,11 +122,44 @@ def register_patient(uow: UnitOfWork, data: PatientRegistration, *, ip: str | No
             subject_user_id=user.id,
         )
         uow.commit()
-    except CONSTRAINT_VIOLATION as error:  # a concurrent registration won the race for this email
+    except CONSTRAINT_VIOLATION:  # a concurrent registration won the race for this address: the same answer
         uow.rollback()
-        message = _(EMAIL_TAKEN)
-        raise EmailTaken(message, field_errors={'email': message}) from error
-    return user
+        winner = uow.users.by_email(email)
+        if winner is not None:
+            _registration_repeated(uow, winner.id, ip)
+
+
+def _ensure_registration_allowed(uow: UnitOfWork, settings: Settings, ip: str) -> None:
+    hour = timedelta(hours=1)
+    if uow.audit.count_from(REGISTRATION_ACTIONS, ip, clock.now() - hour) >= settings.registration_per_hour:
+        raise TooManyAttempts(
+            _('Too many accounts were created from your network. Please try again later.'),
+            retry_after_seconds=int(hour.total_seconds()),
+        )
+
+
+def _registration_repeated(uow: UnitOfWork, owner_id: int, ip: str) -> None:
+    """Someone tried to register an address that has an account: its owner hears of it, the visitor does not."""
+    with notices.speaking(uow, owner_id):
+        notices.send(
+            uow,
+            owner_id,
+            _('Someone tried to register with your email address'),
+            _(
+                'Someone tried to create a new patient account with your email address. You already have an account: '
+                'sign in as usual. If this was not you, you do not need to do anything.'
+            ),
+        )
+    audit.record(
+        uow,
+        'account.registration_repeated',
+        ip=ip,
+        success=False,
+        subject_user_id=owner_id,
+        object_type='user',
+        object_id=owner_id,
+    )
+    uow.commit()
 
 
 def login(
@@ -112,10 +174,11 @@ def login(
 ) -> LoginResult:
     """Check the credentials (and the second factor when the user has one) and open a new session."""
     now = clock.now()
-    throttling.ensure_not_throttled(uow, settings, credentials.email, ip)
-    user = uow.users.by_email(credentials.email)
+    email = email_or_as_typed(credentials.email)
+    throttling.ensure_not_throttled(uow, settings, email, ip)
+    user = uow.users.by_email(email)
     if not verify_password(user.password_hash if user else None, credentials.password) or user is None:
-        throttling.record_failed_attempt(uow, credentials.email, ip, at=now)
+        throttling.record_failed_attempt(uow, email, ip, at=now, settings=settings)
         audit.record(
             uow,
             'login.failed',
@@ -144,7 +207,7 @@ def login(
         two_factor.check_login(uow, user, totp_code=totp_code, recovery_code=recovery_code, ip=ip)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(credentials.password)
-    throttling.record_success(uow, credentials.email, ip, at=now)
+    throttling.record_success(uow, email, ip, at=now)
     token, auth_session = _open_session(uow, settings, user, kind=kind, ip=ip, now=now)
     audit.record(
         uow,
@@ -240,6 +303,16 @@ def authenticate(
         auth_session.last_seen_at = now
         uow.commit()
     return _principal(user, auth_session, ip)
+
+
+def ensure_password_settled(principal: Principal) -> Principal:
+    """Refuse everything but changing the password (and reading one's account, signing out) to an account that
+    still has its one-time password; the pages send such a user to the change-password page instead."""
+    if principal.must_change_password:
+        raise PasswordChangeRequired(
+            _('Change your one-time password first (POST /api/me/password): until then, that is all you can do.')
+        )
+    return principal
 
 
 def logout(uow: UnitOfWork, token: str | None, *, ip: str | None = None) -> None:

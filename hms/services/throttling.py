@@ -1,5 +1,16 @@
-"""Sign-in throttling: failed attempts (a wrong password, a wrong second-factor code) lock the account, and the
-address they come from, out for a while. Used by signing in and by the changes that ask for the password again."""
+"""Sign-in throttling that slows guessers down without locking the owner out.
+
+Failed attempts (a wrong password, a wrong second-factor code) are counted three ways, each with a few free failures
+and then a wait that doubles with every further failure (``HMS_LOGIN_DELAY_SECONDS`` first, at most
+``HMS_LOGIN_LOCKOUT_MINUTES``):
+- per account *and* address (``HMS_LOGIN_MAX_FAILURES`` free): the guesser at one address is slowed for that account;
+- per address (``HMS_LOGIN_MAX_FAILURES_PER_IP`` free): one address guessing many accounts is slowed for all of them;
+- per account from addresses that never signed in to it (``HMS_LOGIN_MAX_FAILURES_PER_ACCOUNT`` free): many
+  addresses guessing one account are slowed, while the owner's known addresses are not.
+A stranger's failures therefore never stop the owner signing in from another address. The first time an account is
+slowed down in a window its owner gets a notice (emailed by the jobs) and the admin sees it among security events.
+Used by signing in and by the changes that ask for the password or a code again.
+"""
 
 from __future__ import annotations
 
@@ -11,48 +22,113 @@ from hms.config import Settings
 from hms.db.models import LoginAttempt
 from hms.db.uow import UnitOfWork
 from hms.domain.errors import TooManyAttempts
-from hms.i18n import ngettext
+from hms.i18n import _, ngettext
 from hms.security.tokens import email_key
 
-from . import audit
+from . import audit, notices
+
+WARNED = 'login.owner_warned'
 
 
-def _wait(uow: UnitOfWork, settings: Settings, key: str, ip: str, now: datetime) -> timedelta:
-    """How long this account or address must wait before trying again (zero when it may try now)."""
-    window = timedelta(minutes=settings.login_lockout_minutes)
-    unlock_at = now
-    account_failures = uow.login_attempts.failures_for_email(key, now - window)
-    if len(account_failures) >= settings.login_max_failures:
-        unlock_at = max(unlock_at, account_failures[settings.login_max_failures - 1] + window)
-    ip_failures = uow.login_attempts.failures_for_ip(ip, now - window)
-    if len(ip_failures) >= settings.login_max_failures_per_ip:
-        unlock_at = max(unlock_at, ip_failures[settings.login_max_failures_per_ip - 1] + window)
-    return unlock_at - now
+def _progressive_wait(failures: list[datetime], free: int, settings: Settings, now: datetime) -> timedelta:
+    """How long to wait after ``failures`` (newest first): nothing for the first ``free``, then a doubling wait
+    counted from the latest failure."""
+    if len(failures) < free:
+        return timedelta(0)
+    first = timedelta(seconds=settings.login_delay_seconds)
+    cap = timedelta(minutes=settings.login_lockout_minutes)
+    doublings = min(len(failures) - free, 30)  # 2**30 times any delay is past any cap
+    return max(timedelta(0), failures[0] + min(cap, first * (1 << doublings)) - now)
+
+
+def _wait(uow: UnitOfWork, settings: Settings, key: str, ip: str, now: datetime) -> tuple[timedelta, str]:
+    """How long this attempt must wait (zero when it may go ahead), and which count holds it back."""
+    since = now - timedelta(minutes=settings.login_lockout_minutes)
+    attempts = uow.login_attempts
+    waits = [
+        (
+            _progressive_wait(attempts.failures_for_pair(key, ip, since), settings.login_max_failures, settings, now),
+            'pair',
+        ),
+        (
+            _progressive_wait(attempts.failures_for_ip(ip, since), settings.login_max_failures_per_ip, settings, now),
+            'ip',
+        ),
+    ]
+    if not attempts.has_succeeded(key, ip):
+        strangers = attempts.failures_from_unknown_addresses(key, since)
+        waits.append((_progressive_wait(strangers, settings.login_max_failures_per_account, settings, now), 'account'))
+    return max(waits)
 
 
 def ensure_not_throttled(uow: UnitOfWork, settings: Settings, email: str, ip: str) -> None:
-    """Refuse (and audit) an attempt while this account or address is locked out by recent failures."""
+    """Refuse (and audit) an attempt while this account and address must wait after recent failures."""
     now = clock.now()
-    wait = _wait(uow, settings, email_key(email), ip, now)
-    if wait > timedelta(0):
-        minutes = max(1, math.ceil(wait.total_seconds() / 60))
-        audit.record(uow, 'login.throttled', ip=ip, success=False)
-        uow.commit()
-        raise TooManyAttempts(
-            ngettext(
-                'Too many sign-in attempts. Try again in {n} minute.',
-                'Too many sign-in attempts. Try again in {n} minutes.',
-                minutes,
-            ),
-            retry_after_seconds=math.ceil(wait.total_seconds()),
+    wait, scope = _wait(uow, settings, email_key(email), ip, now)
+    if wait <= timedelta(0):
+        return
+    user = uow.users.by_email(email)
+    audit.record(
+        uow,
+        'login.throttled',
+        ip=ip,
+        success=False,
+        subject_user_id=user.id if user else None,
+        detail={'scope': scope},
+    )
+    uow.commit()
+    seconds = math.ceil(wait.total_seconds())
+    if seconds < 120:
+        message = ngettext(
+            'Too many sign-in attempts. Try again in {n} second.',
+            'Too many sign-in attempts. Try again in {n} seconds.',
+            seconds,
         )
+    else:
+        message = ngettext(
+            'Too many sign-in attempts. Try again in {n} minute.',
+            'Too many sign-in attempts. Try again in {n} minutes.',
+            math.ceil(seconds / 60),
+        )
+    raise TooManyAttempts(message, retry_after_seconds=seconds)
 
 
-def record_failed_attempt(uow: UnitOfWork, email: str, ip: str, *, at: datetime | None = None) -> None:
-    """Count a failed attempt (wrong password or wrong second-factor code) towards the throttling."""
-    uow.login_attempts.add(LoginAttempt(at=at or clock.now(), email_key=email_key(email), ip=ip, succeeded=False))
+def record_failed_attempt(
+    uow: UnitOfWork, email: str, ip: str, *, at: datetime | None = None, settings: Settings | None = None
+) -> None:
+    """Count a failed attempt (wrong password or wrong second-factor code); with ``settings``, warn the owner the
+    first time in a window that their account is being slowed down."""
+    now = at or clock.now()
+    key = email_key(email)
+    uow.login_attempts.add(LoginAttempt(at=now, email_key=key, ip=ip, succeeded=False))
+    if settings is None:
+        return
+    if _wait(uow, settings, key, ip, now)[0] > timedelta(0):
+        _warn_owner(uow, settings, email, ip, now)
+
+
+def _warn_owner(uow: UnitOfWork, settings: Settings, email: str, ip: str, now: datetime) -> None:
+    user = uow.users.by_email(email)
+    if user is None:
+        return
+    window = timedelta(minutes=settings.login_lockout_minutes)
+    if any(entry.action == WARNED and entry.at >= now - window for entry in uow.audit.for_subject(user.id, limit=50)):
+        return  # one notice per window, however long the guessing goes on
+    with notices.speaking(uow, user.id):
+        notices.send(
+            uow,
+            user.id,
+            _('Someone is trying to sign in to your account'),
+            _(
+                'There were several failed attempts to sign in to your account from the address {ip}. They are being '
+                'slowed down, and you can still sign in as usual. If this was not you, choose a strong password you '
+                'use nowhere else, and consider two-step verification.',
+                ip=ip,
+            ),
+        )
+    audit.record(uow, WARNED, ip=ip, success=False, subject_user_id=user.id, object_type='user', object_id=user.id)
 
 
 def record_success(uow: UnitOfWork, email: str, ip: str, *, at: datetime | None = None) -> None:
-    """A successful sign-in: the account's earlier failures stop counting."""
+    """A successful sign-in: this address becomes one the account knows, and its failures here stop counting."""
     uow.login_attempts.add(LoginAttempt(at=at or clock.now(), email_key=email_key(email), ip=ip, succeeded=True))

@@ -23,7 +23,7 @@ from ..ui.access import role_page
 from ..ui.frame import frame
 from ..ui.i18n import browser_language
 from ..ui.services import call
-from ..ui.session import TOKEN_KEY
+from ..ui.session import session_token
 
 PATH = EXPORTS_PATH
 NO_STORE = {'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff'}
@@ -48,7 +48,7 @@ def create() -> None:
     async def download_export(export_id: int, request: Request) -> Response:
         """The owner's file, for a signed-in browser session; never a static or guessable URL."""
         login = RedirectResponse(f'/login?next={PATH}', status_code=303)
-        token = app.storage.user.get(TOKEN_KEY)
+        token = session_token(request)
         if not token:
             return login
         ip = request.client.host if request.client else 'unknown'

@@ -3,8 +3,9 @@ signing in, the language menu keeps a choice for this browser; a new account sta
 
 from __future__ import annotations
 
+from fastapi import Query, Request
 from fastapi.responses import RedirectResponse
-from nicegui import ui
+from nicegui import app, ui
 
 from hms import clock
 from hms import context as app_context
@@ -16,8 +17,8 @@ from hms.services import accounts, preferences
 from hms.services.two_factor import SecondFactorRequired
 
 from ..components import forms
-from ..ui import dates, theme
-from ..ui.i18n import language, language_menu, remember
+from ..ui import dates, session, theme
+from ..ui.i18n import language, language_menu
 from ..ui.services import call
 from ..ui.session import client_ip, current_principal, home_of, safe_next, sign_in, sign_out, take_flash
 
@@ -45,9 +46,27 @@ def create() -> None:
         return None
 
     @ui.page('/logout')
-    async def logout_page() -> RedirectResponse:
-        await sign_out()
-        return RedirectResponse('/login', status_code=303)
+    async def logout_page() -> RedirectResponse | None:
+        """A link (or another site's image) only asks: signing out takes the button, a socket event."""
+        principal = await current_principal(touch=False)
+        if principal is None:
+            return RedirectResponse('/login', status_code=303)
+        with _public_frame(_('Sign out')):
+            ui.label(_('Do you want to sign out, {name}?', name=principal.name))
+            with ui.row().classes('w-full justify-end gap-2'):
+                ui.button(_('Stay signed in'), on_click=lambda: ui.navigate.to(home_of(principal))).props('flat')
+                ui.button(_('Sign out'), on_click=sign_out).mark('confirm-sign-out')
+        return None
+
+    @app.get(session.BEGIN_PATH, include_in_schema=False)
+    async def begin_session(
+        request: Request, code: str = '', next_path: str = Query('/', alias='next')
+    ) -> RedirectResponse:
+        return await session.begin(request, code, next_path)
+
+    @app.get(session.END_PATH, include_in_schema=False)
+    async def end_session(request: Request) -> RedirectResponse:
+        return await session.end(request)
 
 
 def _public_frame(title: str) -> ui.card:
@@ -116,11 +135,12 @@ def _login_form(next_path: str | None, flash: str | None) -> None:
             try:
                 entered = (code.value or None) if in_second_step else None
                 recovery = bool(use_recovery.value)
-                principal = await sign_in(
+                signed_in = await sign_in(
                     email.value,
                     password.value,
                     totp_code=None if recovery else entered,
                     recovery_code=entered if recovery else None,
+                    next_path=next_path,
                 )
             except SecondFactorRequired:
                 credentials.set_visibility(False)
@@ -137,7 +157,7 @@ def _login_form(next_path: str | None, flash: str | None) -> None:
                 return
             finally:
                 button.props(remove='loading')
-            ui.navigate.to(next_path if next_path and not principal.must_change_password else home_of(principal))
+            ui.navigate.to(signed_in.handover_path)
 
         password.on('keydown.enter', submit)
         email.on('keydown.enter', submit)
@@ -149,7 +169,7 @@ def _login_form(next_path: str | None, flash: str | None) -> None:
 
 
 def _registration_form() -> None:
-    with _public_frame(_('Create your patient account')):
+    with _public_frame(_('Create your patient account')) as form:
         ui.label(_('Clinic staff accounts are created by the clinic; this form is for patients.')).classes(theme.SUBTLE)
         error = forms.banner()
         password_hint = _('At least 8 characters; a phrase is easy to remember.')
@@ -184,18 +204,19 @@ def _registration_form() -> None:
             chosen = language()  # the new account keeps the language it was made in
             button.props('loading')
             try:
-                await call(accounts.register_patient, parse(PatientRegistration, data), ip=client_ip())
-                principal = await sign_in(str(data['email']), str(data['password']))
-                if chosen in preferences.LANGUAGES:
-                    await call(preferences.set_language, principal, chosen)
-                    remember(chosen)
+                registration = parse(PatientRegistration, data)
+                kept = chosen if chosen in preferences.LANGUAGES else None
+                await call(accounts.register_patient, registration, ip=client_ip(), language=kept)
             except DomainError as failure:
                 forms.show_error(failure, error, fields)
                 return
             finally:
                 button.props(remove='loading')
-            ui.notify(_('Welcome! Your account is ready.'), type='positive')
-            ui.navigate.to('/patient')
+            # The same answer whether or not the address had an account: signing in is the next step either way.
+            form.clear()
+            with form:
+                forms.banner(_(accounts.REGISTERED), kind='info').mark('registered')
+                ui.button(_('Sign in'), on_click=lambda: ui.navigate.to('/login')).classes('w-full')
 
         button = ui.button(_('Create account'), on_click=submit).classes('w-full')
         with ui.row().classes('w-full justify-center gap-1 text-sm'):

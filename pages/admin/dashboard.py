@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from babel import numbers
-from nicegui import app, background_tasks, ui
+from nicegui import background_tasks, ui
 
 from hms import clock, i18n
 from hms import context as app_context
@@ -34,7 +34,7 @@ from ..ui.actions import acting
 from ..ui.frame import frame
 from ..ui.live import follow_changes
 from ..ui.services import call, in_thread
-from ..ui.session import TOKEN_KEY
+from ..ui.session import session_token
 from .filters import date_filter
 
 PRESETS = {
@@ -115,7 +115,7 @@ def create() -> None:
     @role_page('/admin', Role.ADMIN)
     async def dashboard_page(principal: Principal) -> None:
         filters = Filters()
-        token = app.storage.user.get(TOKEN_KEY, '')
+        token = session_token() or ''
         department_options, doctor_options, security = await call(_options, principal)
         data = await _load(token, filters.query(_today()))
         with frame(principal, N_('Clinic dashboard'), current_path='/admin'):

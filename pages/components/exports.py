@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from nicegui import app, background_tasks, ui
+from nicegui import background_tasks, ui
 
 from hms import clock
 from hms import context as app_context
@@ -32,7 +32,7 @@ from ..ui import dates, formats, theme
 from ..ui.actions import acting
 from ..ui.live import follow_changes
 from ..ui.services import call, in_thread
-from ..ui.session import TOKEN_KEY
+from ..ui.session import session_token
 from . import forms
 from .sections import heading
 
@@ -118,7 +118,7 @@ class ExportPanel(ui.card):
         self.classes(theme.CARD).mark('export-panel')
         self.owner_id = principal.user_id
         self.kinds = [ExportKind(kind) for kind in kinds]
-        self.token = app.storage.user.get(TOKEN_KEY, '')
+        self.token = session_token() or ''
         self.announce: set[int] = set()  # exports whose end this page announces when it reads them
         self.dirty = self.refreshing = False
         self.period_fields: dict[str, ui.input] = {}

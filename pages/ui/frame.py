@@ -21,6 +21,7 @@ from .i18n import LANGUAGE_KEY, language, language_menu
 from .navigation import NAVIGATION
 from .services import call
 from .session import current_principal
+from .session import sign_out as end_session
 
 # How often an open page checks that its session is still valid (automatic logoff when idle or blacklisted).
 SESSION_CHECK_SECONDS = 60
@@ -50,7 +51,7 @@ def frame(principal: Principal, title: str, *, current_path: str = '') -> Iterat
         display.button()
         # On a phone only the icon: with the language and theme buttons the label would push the header to two rows.
         sign_out = _('Sign out')
-        leave = ui.button(icon='logout', on_click=lambda: ui.navigate.to('/logout')).props('flat color=white no-caps')
+        leave = ui.button(icon='logout', on_click=end_session).props('flat color=white no-caps').mark('sign-out')
         leave.props['aria-label'] = sign_out
         with leave:
             ui.label(sign_out).classes('ps-2 max-sm:hidden')

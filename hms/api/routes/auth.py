@@ -7,9 +7,9 @@ from datetime import datetime
 from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, Field
 
-from hms.api.deps import ClientIp, Context, CurrentUser, bearer_token
+from hms.api.deps import ClientIp, Context, CurrentUser, SignedInUser, bearer_token
 from hms.api.problems import Responses, problem_responses
-from hms.api.schemas import MeOut, Message, RegisteredOut, TokenOut, ViewModel
+from hms.api.schemas import MeOut, Message, TokenOut, ViewModel
 from hms.domain.enums import SessionKind
 from hms.domain.schemas import Command, Credentials, PasswordChange, PatientRegistration
 from hms.i18n import _
@@ -22,13 +22,17 @@ _PROBLEMS: Responses = {401: {'description': 'Not signed in'}, 403: {'descriptio
 
 @router.post(
     '/register',
-    status_code=status.HTTP_201_CREATED,
-    responses={409: {'description': 'Email already registered'}, 422: {'description': 'Invalid fields'}},
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=problem_responses(
+        422, 429, described={422: 'Invalid fields', 429: 'Too many registrations from this address; see Retry-After'}
+    ),
 )
-def register(body: PatientRegistration, ctx: Context, ip: ClientIp) -> RegisteredOut:
-    """Register a new patient (staff accounts are created by the administrator)."""
+def register(body: PatientRegistration, ctx: Context, ip: ClientIp) -> Message:
+    """Register a new patient (staff accounts are created by the administrator). The answer is the same whether or
+    not the address has an account already: a new patient can sign in now, an existing owner is emailed instead."""
     with ctx.uow() as uow:
-        return RegisteredOut.from_view(accounts.register_patient(uow, body, ip=ip))
+        accounts.register_patient(uow, ctx.settings, body, ip=ip)
+    return Message(detail=_(accounts.REGISTERED))
 
 
 Code = Field(min_length=1, max_length=64)
@@ -71,7 +75,7 @@ def login(body: LoginIn, ctx: Context, ip: ClientIp) -> TokenOut:
 
 
 @router.post('/logout', responses=_PROBLEMS)
-def logout(principal: CurrentUser, ctx: Context, ip: ClientIp, token: str | None = Depends(bearer_token)) -> Message:
+def logout(principal: SignedInUser, ctx: Context, ip: ClientIp, token: str | None = Depends(bearer_token)) -> Message:
     """Revoke the token used for this call."""
     with ctx.uow() as uow:
         accounts.logout(uow, token, ip=ip)
@@ -79,12 +83,12 @@ def logout(principal: CurrentUser, ctx: Context, ip: ClientIp, token: str | None
 
 
 @router.get('/me', responses=_PROBLEMS)
-def me(principal: CurrentUser) -> MeOut:
+def me(principal: SignedInUser) -> MeOut:
     return MeOut.from_view(principal)
 
 
 @router.post('/me/password', responses={**_PROBLEMS, 422: {'description': 'Invalid fields'}})
-def change_password(body: PasswordChange, principal: CurrentUser, ctx: Context) -> Message:
+def change_password(body: PasswordChange, principal: SignedInUser, ctx: Context) -> Message:
     """Change the caller's password; their other sessions and tokens end."""
     with ctx.uow() as uow:
         accounts.change_password(uow, principal, body)
