@@ -201,7 +201,7 @@ def test_no_code_path_changes_or_deletes_audit_rows() -> None:
             offenders += [f'{path.relative_to(ROOT)}: {p.pattern}' for p in CHANGE_PATTERNS if p.search(source)]
     offenders += [
         f'{path.name}: {p.pattern}'
-        for path in (ROOT / 'migrations' / 'versions').glob('*.py')
+        for path in (ROOT / 'hms' / 'migrations' / 'versions').glob('*.py')
         for p in CHANGE_PATTERNS[2:4]
         if p.search(path.read_text(encoding='utf-8'))
     ]

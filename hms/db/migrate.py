@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / 'migrations'
+MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / 'migrations'  # shipped inside the package
 
 
 def alembic_config(database_url: str) -> Config:
