@@ -2,7 +2,8 @@
 each role), and reading the tables and fields of the current page.
 
 ``sign_in`` starts from a signed-out browser; ``switch_to`` and the ``as_...`` steps sign out first (the sign-in form
-sends a signed-in visitor home), so that one test can be several people in turn.
+sends a signed-in visitor home), so that one test can be several people in turn. Signing in hands the new session to
+the browser through ``/session/begin`` (a redirect the simulated user follows, keeping the cookie it sets).
 """
 
 from __future__ import annotations
@@ -82,9 +83,23 @@ def _untouched_sign_in_form(user: User) -> bool:
     return len(buttons) == 1 and not buttons[0].props.get('loading') and not messages
 
 
+async def sign_out(user: User) -> None:
+    """Sign out as a person does: /logout only asks (a link cannot sign anyone out), the button signs out and the
+    browser lands on the sign-in form. Nothing happens for a browser that is not signed in."""
+    await user.open('/logout')
+    if _has_marker(user, 'confirm-sign-out'):
+        user.find(marker='confirm-sign-out').click()
+    await see(user, kind=ui.button, marker='sign-in')
+
+
+def _has_marker(user: User, marker: str) -> bool:
+    assert user.client is not None
+    return any(marker in e._markers for e in user.client.layout.descendants())
+
+
 async def switch_to(user: User, email: str, password: str, expect: str, *, retries: int = PATIENCE) -> None:
     """Sign out whoever is signed in, then sign in as ``email`` and wait to see ``expect``."""
-    await user.open('/logout')
+    await sign_out(user)
     await sign_in(user, email, password, expect, retries=retries)
 
 

@@ -15,7 +15,7 @@ from hms.services import accounts
 
 from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 from .factories import DOCTOR_PASSWORD, PATIENT_PASSWORD, make_doctor, make_patient
-from .page_steps import FORBIDDEN, see, sign_in, submit_credentials
+from .page_steps import FORBIDDEN, see, sign_in, sign_out, submit_credentials
 
 
 async def register(user: User, fields: dict[str, str], gender: str | None = None) -> None:
@@ -51,7 +51,8 @@ async def test_anonymous_visitors_are_sent_to_sign_in(user: User) -> None:
         await see(user, 'Create an account')
 
 
-async def test_register_lands_on_patient_home_and_can_sign_in_again(user: User) -> None:
+async def test_register_then_sign_in_lands_on_patient_home(user: User) -> None:
+    """Registering does not sign in (its answer is the same for a taken address): the new patient signs in next."""
     grace = {
         'Full name': 'Grace Hopper',
         'Email': 'Grace@Example.com',
@@ -61,11 +62,13 @@ async def test_register_lands_on_patient_home_and_can_sign_in_again(user: User) 
         'Address': '1 Navy Yard, Arlington',
     }
     await register(user, grace, 'Female')
-    await see(user, 'My health')
-    await see(user, 'Welcome, Grace Hopper')
-    await user.open('/logout')
-    await see(user, kind=ui.button, content='Sign in')
+    await see(user, marker='registered')
+    await see(user, 'If you have just created your account, you can sign in now.')
+    await user.should_not_see('My health')
+    user.find(kind=ui.button, content='Sign in').click()
+    await see(user, kind=ui.button, marker='sign-in')
     await sign_in(user, 'grace@example.com', 'Navy-Compiler-1952', 'Welcome, Grace Hopper')
+    await see(user, 'My health')
 
 
 async def test_registration_shows_errors_next_to_fields(user: User) -> None:
@@ -76,8 +79,10 @@ async def test_registration_shows_errors_next_to_fields(user: User) -> None:
     assert isinstance(name, ui.input) and name.error == 'This field is required.'
 
 
-async def test_registration_with_a_taken_email_says_so(user: User) -> None:
-    make_patient(context.get(), 'ada@example.com')
+async def test_registration_with_a_taken_email_answers_as_for_a_new_one(user: User) -> None:
+    """The page does not reveal that the address is registered; its owner is emailed, and no account is made."""
+    ctx = context.get()
+    ada = make_patient(ctx, 'ada@example.com')
     someone = {
         'Full name': 'Someone Else',
         'Email': 'ADA@example.com',
@@ -86,7 +91,12 @@ async def test_registration_with_a_taken_email_says_so(user: User) -> None:
         'Phone': '0123456789',
     }
     await register(user, someone, 'Male')
-    await see(user, 'already exists')
+    await see(user, marker='registered')
+    await see(user, 'If you have just created your account, you can sign in now.')
+    await user.should_not_see('already exists')
+    with ctx.uow() as uow:
+        assert uow.notices.for_user(ada.id)[0].subject == ('Someone tried to register with your email address')
+    await sign_in(user, 'ada@example.com', 'Another-Long-Secret-4', 'Wrong email or password.')
 
 
 @pytest.mark.parametrize(
@@ -121,12 +131,17 @@ async def test_wrong_password_shows_one_generic_message(user: User) -> None:
     await user.should_not_see('My health')
 
 
-async def test_repeated_failures_are_throttled_with_a_clear_message(user: User) -> None:
+async def test_repeated_failures_are_throttled_with_a_clear_message(user: User, clock: ManualClock) -> None:
+    """After the free failures the next attempt waits (seconds at first, growing with each failure), then may go."""
+    settings = context.get().settings
     make_patient(context.get())
-    for _ in range(context.get().settings.login_max_failures):
+    for _ in range(settings.login_max_failures):
         await sign_in(user, 'ada@example.com', 'not-my-password', 'Wrong email or password.')
-    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD, 'Too many sign-in attempts. Try again in 15 minutes.')
+    wait = settings.login_delay_seconds
+    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD, f'Too many sign-in attempts. Try again in {wait} seconds.')
     await user.should_not_see('My health')
+    clock.advance(timedelta(seconds=wait))
+    await sign_in(user, 'ada@example.com', PATIENT_PASSWORD, 'My health')
 
 
 async def test_blacklisted_user_is_refused_and_sees_why(user: User) -> None:
@@ -206,7 +221,7 @@ async def test_password_change_from_the_profile_page(user: User) -> None:
     current.value = PATIENT_PASSWORD
     user.find(kind=ui.button, content='Change password').click()
     await see(user, 'Password changed.')
-    await user.open('/logout')
+    await sign_out(user)
     await sign_in(user, 'ada@example.com', 'Analytical-Engine-1843', 'My health')
 
 
@@ -221,7 +236,7 @@ async def test_login_follows_a_safe_next_path_only(user: User) -> None:
     await user.open('/profile')  # redirected to /login?next=/profile
     submit_credentials(user, 'ada@example.com', PATIENT_PASSWORD)
     await see(user, 'Change password')
-    await user.open('/logout')
+    await sign_out(user)
     await user.open('/login?next=//evil.example.com')
     submit_credentials(user, 'ada@example.com', PATIENT_PASSWORD)
     await see(user, 'My health')

@@ -36,6 +36,7 @@ from .services import call
 
 SESSION_COOKIE = 'hms_session'
 FLASH_KEY = 'flash'
+ENDED_KEY = 'ended_session'  # the SHA-256 of the cookie's ended session, never the token
 BEGIN_PATH = '/session/begin'
 END_PATH = '/session/end'
 HANDOVER_SECONDS = 30
@@ -75,10 +76,14 @@ async def current_principal(*, touch: bool = True) -> Principal | None:
     token = session_token()
     if not token:
         return None
+    ended = _digest(token)
+    if app.storage.user.get(ENDED_KEY) == ended:
+        return None  # the browser keeps an ended session's cookie until it signs in: its reason was told once
     try:
         return await call(accounts.authenticate, token, kind=SessionKind.WEB, ip=client_ip(), touch=touch)
     except (NotAuthenticated, AccountBlocked) as error:
         app.storage.user[FLASH_KEY] = error.message
+        app.storage.user[ENDED_KEY] = ended
         return None
 
 
