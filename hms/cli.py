@@ -1,4 +1,5 @@
-"""Command line of main.py: start everything, or one part of the system for production deployments."""
+"""Command line of ``hms`` (and ``python main.py``): start everything, or one part of the system for production
+deployments."""
 
 from __future__ import annotations
 
@@ -11,13 +12,11 @@ import time
 from pathlib import Path
 from typing import Any, TypedDict
 
-from hms import context
+from hms import __version__, context
 from hms.config import Settings
 from hms.services.bootstrap import ADMIN_CREDENTIALS_FILE, StartupError, prepare
 
 logger = logging.getLogger('hms')
-
-MAIN_FILE = Path(__file__).resolve().parents[1] / 'main.py'
 
 
 def _configure_logging(settings: Settings) -> None:
@@ -153,11 +152,12 @@ def run_all(settings: Settings) -> int:
         sink = SmtpSink(data)
         logger.info('mail: no HMS_SMTP_HOST, local SMTP sink on 127.0.0.1:%s (see the Outbox page)', sink.start())
     env = {**os.environ, 'HMS_REDIS_URL': redis_url}
-    python = sys.executable
+    # `python -m hms`, not main.py: an installed package has no main.py, and the children run the same code either way.
+    hms = [sys.executable, '-m', 'hms']
     children += [
-        ChildSpec('worker', [python, str(MAIN_FILE), 'worker'], env=env),
-        ChildSpec('beat', [python, str(MAIN_FILE), 'beat'], env=env),
-        ChildSpec('web', [python, str(MAIN_FILE), 'web'], env=env),
+        ChildSpec('worker', [*hms, 'worker'], env=env),
+        ChildSpec('beat', [*hms, 'beat'], env=env),
+        ChildSpec('web', [*hms, 'web'], env=env),
     ]
 
     def cleanup() -> None:
@@ -168,25 +168,28 @@ def run_all(settings: Settings) -> int:
 
 
 def seed_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from hms.demo import seed_demo_clinic
     from hms.seed import seed
 
     prepare_database(settings)
-    if args.demo:
-        args.doctors, args.patients, args.appointments = 5, 50, 400
     for name in ('doctors', 'patients', 'appointments'):
         if getattr(args, name) < 0:
             print(f'hms: --{name} must not be negative', file=sys.stderr)
             return 2
     started = time.monotonic()
-    result = seed(
-        context.get().db,
-        settings,
-        doctors=args.doctors,
-        patients=args.patients,
-        appointments=args.appointments,
-        seed=args.seed,
-        password=args.password,
-    )
+    db = context.get().db
+    if args.demo:
+        result = seed_demo_clinic(db, settings, seed_number=args.seed, password=args.password)
+    else:
+        result = seed(
+            db,
+            settings,
+            doctors=args.doctors,
+            patients=args.patients,
+            appointments=args.appointments,
+            seed=args.seed,
+            password=args.password,
+        )
     print(
         f'seeded {result.departments} departments, {result.doctors} doctors, {result.patients} patients, '
         f'{result.appointments} appointments and {result.treatments} treatments in {time.monotonic() - started:.1f} s'
@@ -195,7 +198,7 @@ def seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     if result.password:
         print(f'password of every demo account: {result.password} (also in {settings.data_path / "demo-password.txt"})')
     if args.demo:
-        print('try: doctor1@demo.hms.test (doctor), patient1@demo.hms.test (patient)')
+        print('try: doctor1@demo.hms.test (doctor), patient1@demo.hms.test (patient): they meet today and tomorrow')
     return 0
 
 
@@ -305,8 +308,20 @@ def totp_reset(settings: Settings, email: str) -> int:
     return 0
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog='main.py', description='HMS clinic management system')
+OWNER_ONLY_UMASK = 0o077
+
+
+def entry() -> None:
+    """The ``hms`` console script (and ``python -m hms``)."""
+    sys.exit(main(sys.argv[1:], prog='hms'))
+
+
+def main(argv: list[str], prog: str = 'main.py') -> int:
+    # Before anything writes to the data folder: the database, logs, NiceGUI's per-browser storage, PID files and
+    # backups are the owner's only (0600, folders 0700); the children started from here inherit it.
+    os.umask(OWNER_ONLY_UMASK)
+    parser = argparse.ArgumentParser(prog=prog, description='HMS clinic management system')
+    parser.add_argument('--version', action='version', version=f'hms {__version__}')
     sub = parser.add_subparsers(dest='command')
     sub.add_parser('all', help='start and watch Redis (if not configured), a worker, beat and the web server (default)')
     sub.add_parser('web', help='the NiceGUI web server and JSON API only')
@@ -320,7 +335,7 @@ def main(argv: list[str]) -> int:
     demo.add_argument('--appointments', type=int, default=20000)
     demo.add_argument('--seed', type=int, default=1, help='the random seed (same seed, same data)')
     demo.add_argument('--password', help='password of every generated account (default: generated and printed)')
-    demo.add_argument('--demo', action='store_true', help='a small clinic to try right away (5 doctors, 50 patients)')
+    demo.add_argument('--demo', action='store_true', help='a lived-in clinic to try (4 departments, 8 doctors)')
     sub.add_parser('audit-verify', help='check the audit log hash chain; non-zero exit at the first broken link')
     backup_parser = sub.add_parser('backup', help='back the database up (SQLite online backup, or pg_dump)')
     backup_parser.add_argument('--to', metavar='FOLDER', help='where to write it (default: <data folder>/backups)')

@@ -30,7 +30,7 @@ from hms.db.models import (
     User,
     WeeklyWindow,
 )
-from hms.db.uow import Database
+from hms.db.uow import Database, UnitOfWork
 from hms.domain.enums import AppointmentStatus, Gender, Role
 from hms.domain.slots import Slot, Window, day_slots
 from hms.security.passwords import hash_password
@@ -188,7 +188,7 @@ def _chunks(rows: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
         yield batch
 
 
-def _quarters(start: datetime, end: datetime) -> list[datetime]:
+def quarters(start: datetime, end: datetime) -> list[datetime]:
     """The quarter-hours an appointment touches: two appointments overlap only if they share one."""
     cursor = start.replace(minute=start.minute - start.minute % 15, second=0, microsecond=0)
     touched = []
@@ -196,6 +196,57 @@ def _quarters(start: datetime, end: datetime) -> list[datetime]:
         touched.append(cursor)
         cursor += timedelta(minutes=15)
     return touched
+
+
+def appointment_row(
+    rng: random.Random,
+    appointment_id: int,
+    doctor_id: int,
+    patient_id: int,
+    start: datetime,
+    end: datetime,
+    status: AppointmentStatus,
+) -> dict[str, Any]:
+    """An appointment as a bulk-insert row, booked by the patient some days before; a cancelled one by them too."""
+    created_at = start - timedelta(days=rng.randint(1, 20))
+    cancelled = status is AppointmentStatus.CANCELLED
+    return {
+        'id': appointment_id,
+        'doctor_id': doctor_id,
+        'patient_id': patient_id,
+        'start_at': start,
+        'end_at': end,
+        'status': status,
+        'reason': rng.choice(REASONS),
+        'created_at': created_at,
+        'updated_at': created_at,
+        'booked_by_id': patient_id,
+        'sequence': 0,
+        'cancelled_at': created_at if cancelled else None,
+        'cancelled_by_id': patient_id if cancelled else None,
+        'cancel_reason': 'Cancelled by the patient.' if cancelled else None,
+    }
+
+
+def treatment_row(rng: random.Random, appointment_id: int, doctor_id: int, end: datetime) -> dict[str, Any]:
+    """The record of a completed visit (diagnosis, up to two prescription lines) as a bulk-insert row."""
+    medicines = rng.sample(MEDICINES, rng.randint(0, 2))
+    return {
+        'appointment_id': appointment_id,
+        'diagnosis': rng.choice(DIAGNOSES),
+        'treatment_given': 'Advice given.',
+        'prescription': [
+            {'name': n, 'dose': d, 'frequency': f, 'duration': u, 'instructions': ''} for n, d, f, u in medicines
+        ],
+        'tests_advised': '',
+        'notes': 'Rest and plenty of fluids.',
+        'private_notes': '',
+        'next_visit_date': None,
+        'created_at': end,
+        'created_by_id': doctor_id,
+        'updated_at': end,
+        'version': 1,
+    }
 
 
 def _name(rng: random.Random) -> str:
@@ -213,8 +264,13 @@ def seed(
     password: str | None = None,
     past_days: int = 365,
     future_days: int = 21,
+    departments: int | None = None,
 ) -> SeedResult:
-    """Fill the database (which must hold no demo accounts yet) and list the accounts in demo-accounts.csv."""
+    """Fill the database (which must hold no demo accounts yet) and list the accounts in demo-accounts.csv.
+
+    ``departments`` given: that many, with the doctors shared among them in turn (none left without a doctor);
+    otherwise one department per three doctors, each doctor in one drawn at random.
+    """
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
     generated = None if password else secrets.token_urlsafe(10)
     shared_hash = hash_password(password or generated or '')  # one hash for all: hashing a million times proves nothing
@@ -225,7 +281,8 @@ def seed(
     with db.uow() as uow:
         session = uow.session
         department_ids = []
-        for name, description in DEPARTMENTS[: max(1, min(len(DEPARTMENTS), doctors // 3 or 1))]:
+        wanted_departments = departments or max(1, min(len(DEPARTMENTS), doctors // 3 or 1))
+        for name, description in DEPARTMENTS[:wanted_departments]:
             department = uow.departments.by_name(name) or Department(name=name, description=description, created_at=now)
             session.add(department)
             session.flush()
@@ -247,12 +304,13 @@ def seed(
             doctor_rows.append(user)
         session.flush()
         doctor_plans: dict[int, tuple[int, list[tuple[time, time]]]] = {}
-        for user in doctor_rows:
+        for number, user in enumerate(doctor_rows):
             minutes = rng.choice([15, 20, 30, 30])
+            in_turn = department_ids[number % len(department_ids)]
             session.add(
                 DoctorProfile(
                     user_id=user.id,
-                    department_id=rng.choice(department_ids),
+                    department_id=in_turn if departments else rng.choice(department_ids),
                     experience_years=rng.randint(1, 35),
                     qualifications=rng.choice(['MD', 'MBBS', 'MD, PhD', 'MBBS, MRCP']),
                     bio='',
@@ -373,62 +431,40 @@ def _appointments(
             else:
                 status = rng.choices([AppointmentStatus.BOOKED, AppointmentStatus.CANCELLED], [90, 10])[0]
             patient_id = rng.choice(patient_ids)
-            quarters = _quarters(start, end)
+            touched = quarters(start, end)
             active = status is not AppointmentStatus.CANCELLED
-            if active and ((doctor_id, start) in taken or any((patient_id, q) in busy for q in quarters)):
+            if active and ((doctor_id, start) in taken or any((patient_id, q) in busy for q in touched)):
                 continue
             if active:
                 taken.add((doctor_id, start))
-                busy.update((patient_id, q) for q in quarters)
-            created_at = start - timedelta(days=rng.randint(1, 20))
-            appointment_rows.append(
-                {
-                    'id': next_id,
-                    'doctor_id': doctor_id,
-                    'patient_id': patient_id,
-                    'start_at': start,
-                    'end_at': end,
-                    'status': status,
-                    'reason': rng.choice(REASONS),
-                    'created_at': created_at,
-                    'updated_at': created_at,
-                    'booked_by_id': patient_id,
-                    'sequence': 0,
-                    'cancelled_at': created_at if status is AppointmentStatus.CANCELLED else None,
-                    'cancelled_by_id': patient_id if status is AppointmentStatus.CANCELLED else None,
-                    'cancel_reason': 'Cancelled by the patient.' if status is AppointmentStatus.CANCELLED else None,
-                }
-            )
+                busy.update((patient_id, q) for q in touched)
+            appointment_rows.append(appointment_row(rng, next_id, doctor_id, patient_id, start, end, status))
             if status is AppointmentStatus.COMPLETED:
-                medicines = rng.sample(MEDICINES, rng.randint(0, 2))
-                treatment_rows.append(
-                    {
-                        'appointment_id': next_id,
-                        'diagnosis': rng.choice(DIAGNOSES),
-                        'treatment_given': 'Advice given.',
-                        'prescription': [
-                            {'name': n, 'dose': d, 'frequency': f, 'duration': u, 'instructions': ''}
-                            for n, d, f, u in medicines
-                        ],
-                        'tests_advised': '',
-                        'notes': 'Rest and plenty of fluids.',
-                        'private_notes': '',
-                        'next_visit_date': None,
-                        'created_at': end,
-                        'created_by_id': doctor_id,
-                        'updated_at': end,
-                        'version': 1,
-                    }
-                )
+                treatment_rows.append(treatment_row(rng, next_id, doctor_id, end))
                 treatments += 1
             next_id += 1
             created += 1
             if len(appointment_rows) >= CHUNK:
                 flush()
         flush()
-        if db.engine.dialect.name == 'postgresql':  # explicit ids leave the sequence behind: the next booking collides
-            uow.session.execute(
-                text("SELECT setval(pg_get_serial_sequence('appointments', 'id'), MAX(id)) FROM appointments")
-            )
+        _catch_up_ids(uow)
         uow.commit()
     return created, treatments
+
+
+def insert_appointments(db: Database, appointments: list[dict[str, Any]], treatments: list[dict[str, Any]]) -> None:
+    """Write appointment and treatment rows (with explicit ids, as ``appointment_row`` makes them) in bulk."""
+    with db.uow() as uow:
+        for batch in _chunks(appointments):
+            uow.session.execute(insert(Appointment), batch)
+        for batch in _chunks(treatments):
+            uow.session.execute(insert(Treatment), batch)
+        _catch_up_ids(uow)
+        uow.commit()
+
+
+def _catch_up_ids(uow: UnitOfWork) -> None:
+    if uow.session.get_bind().dialect.name == 'postgresql':  # explicit ids leave the sequence behind: bookings collide
+        uow.session.execute(
+            text("SELECT setval(pg_get_serial_sequence('appointments', 'id'), MAX(id)) FROM appointments")
+        )
