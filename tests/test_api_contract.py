@@ -112,7 +112,14 @@ def _required_changes(published: dict[str, Any], current: dict[str, Any]) -> Ite
                     yield f'{method.upper()} {path} {key[0]!r}: a new required parameter'
 
 
+def _without_release(document: dict[str, Any]) -> dict[str, Any]:
+    """The document without info.version: that is the package's release number, which moves on by itself."""
+    info = {key: value for key, value in document.get('info', {}).items() if key != 'version'}
+    return {**document, 'info': info}
+
+
 def contract_breaks(published: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    published, current = _without_release(published), _without_release(current)
     return [*lost(published, current), *_required_changes(published, current)]
 
 

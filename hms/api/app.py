@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.routing import Mount
 
+from hms import __version__
 from hms.runtime.api_guard import ApiGuard
 
 from . import problems
@@ -31,7 +32,7 @@ API_PREFIX = '/api'
 def create_api() -> FastAPI:
     api = DocumentedAPI(  # errors documented as problem details, as they are answered
         title='HMS API',
-        version='1.0',
+        version=__version__,  # the package's release, like `hms --version` and the page footer
         summary='Clinic management: accounts, scheduling, records. Authenticate with `POST /api/login`.',
         docs_url='/docs',
         redoc_url=None,
