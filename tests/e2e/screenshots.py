@@ -23,6 +23,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from .server import BROWSER_ARGS, CHROMIUM, Server
 
 ADMIN_EMAIL = 'admin@demo.hms.test'
+DOCTOR_EMAIL = 'doctor1@demo.hms.test'  # the accounts the README names
 PASSWORD = 'Demo-Pass-2026'  # demo accounts only, in a throwaway data folder
 DESKTOP = {'viewport': {'width': 1280, 'height': 800}}
 PHONE = {'viewport': {'width': 390, 'height': 844}, 'is_mobile': True, 'has_touch': True}
@@ -37,14 +38,14 @@ def save_small(png: bytes, path: Path) -> int:
     return path.stat().st_size
 
 
-def busiest_doctor(data_dir: Path) -> tuple[str, int]:
-    """The demo doctor with the most booked appointments today (UTC clinic), and how many: their day looks lived-in."""
+def named_doctor(data_dir: Path) -> tuple[str, int]:
+    """The doctor the README names and how many appointments they have today (UTC clinic): the demo fills their day."""
     today = datetime.now(UTC).date().isoformat()
     with sqlite3.connect(data_dir / 'hms.db') as db:
         row = db.execute(
             'SELECT u.email, COUNT(a.id) FROM users u LEFT JOIN appointments a ON a.doctor_id = u.id '
-            'AND substr(a.start_at, 1, 10) = ? WHERE u.role = ? GROUP BY u.id ORDER BY COUNT(a.id) DESC, u.id LIMIT 1',
-            (today, 'doctor'),
+            "AND substr(a.start_at, 1, 10) = ? AND a.status != 'cancelled' WHERE u.email = ? GROUP BY u.id",
+            (today, DOCTOR_EMAIL),
         ).fetchone()
     return str(row[0]), int(row[1])
 
@@ -134,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         print(server.run('seed-demo', '--demo', '--password', PASSWORD).strip())
-        doctor = busiest_doctor(server.data_dir)
+        doctor = named_doctor(server.data_dir)
         server.start()
         with sync_playwright() as driver:
             browser = driver.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS, headless=True)
