@@ -8,7 +8,7 @@ uses neither (import-linter refuses cycles between these folders)."""
 
 from hms import context as app_context
 
-from .account import exports, profile, security, sign_in
+from .account import calendar_feed, exports, profile, security, sign_in
 from .admin import appointments as admin_appointments
 from .admin import audit, dashboard, departments, doctors, jobs, outbox
 from .admin import patients as admin_patients
@@ -48,3 +48,4 @@ def create() -> None:
     outbox.create()
     security.create()
     audit.create()
+    calendar_feed.create()

@@ -396,3 +396,25 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(200))
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CalendarFeed(Base):
+    """A doctor's calendar subscription (/calendar/<secret>.ics). Only the secret's SHA-256 is kept; at most one
+    feed per doctor is active (revoked_at unset), which the partial unique index enforces."""
+
+    __tablename__ = 'calendar_feeds'
+    __table_args__ = (
+        Index(
+            'uq_calendar_feeds_doctor_active',
+            'doctor_id',
+            unique=True,
+            sqlite_where=text('revoked_at IS NULL'),
+            postgresql_where=text('revoked_at IS NULL'),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doctor_id: Mapped[int] = mapped_column(ForeignKey('doctor_profiles.user_id', ondelete='CASCADE'))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hms.cache import Cache
 from hms.events import Event, Publisher
 
+from .calendars import CalendarFeedRepository
 from .engine import make_engine, make_session_factory
 from .exports import ExportRepository
 from .jobs import JobsLog
@@ -55,6 +56,7 @@ class UnitOfWork:
         self.treatments = TreatmentRepository(self.session)
         self.exports = ExportRepository(self.session)
         self.jobs = JobsLog(self.session)
+        self.calendar_feeds = CalendarFeedRepository(self.session)
         return self
 
     def __exit__(

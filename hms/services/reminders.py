@@ -26,7 +26,7 @@ from hms.db.uow import UnitOfWork
 from hms.domain.enums import AppointmentStatus, Channel
 from hms.i18n import _, current_language, use_language
 from hms.notify import email, moments, render, webhooks
-from hms.notify.ics import appointment_ics
+from hms.notify.ics import AppointmentEvent, Person, appointment_event, calendar_file
 from hms.notify.message import Attachment, DeliveryError, Message
 from hms.notify.sink import sink_port
 
@@ -163,7 +163,7 @@ def when(moment: datetime, settings: Settings) -> str:
     return moments.moment(moment, settings.zone)
 
 
-def _location(settings: Settings) -> str:
+def clinic_location(settings: Settings) -> str:
     return ', '.join(part for part in (settings.clinic_name, settings.clinic_address.strip()) if part)
 
 
@@ -201,9 +201,11 @@ def _ics_description(settings: Settings, facts: AppointmentFacts, *, cancelled: 
     )
 
 
-def _ics(settings: Settings, facts: AppointmentFacts, *, cancelled: bool) -> Attachment:
+def invitation_event(settings: Settings, facts: AppointmentFacts, *, cancelled: bool) -> AppointmentEvent:
+    """The patient's calendar event of an appointment, in the language in force: the emailed invitation's, and the
+    patient's "Add to calendar" download (which leaves out organizer and attendee)."""
     sender_name, sender_address = parseaddr(settings.sender)
-    content = appointment_ics(
+    return AppointmentEvent(
         appointment_id=facts.id,
         sequence=facts.sequence,
         start=facts.start,
@@ -211,15 +213,17 @@ def _ics(settings: Settings, facts: AppointmentFacts, *, cancelled: bool) -> Att
         summary=_('Appointment with {doctor}', doctor=facts.doctor_name),
         description=_ics_description(settings, facts, cancelled=cancelled),
         language=current_language(),
-        location=_location(settings),
-        organizer_email=sender_address or 'no-reply@hms.local',
-        organizer_name=settings.clinic_name or sender_name,
-        attendee_email=facts.patient_email,
-        attendee_name=facts.patient_name,
+        location=clinic_location(settings),
+        organizer=Person(sender_address or 'no-reply@hms.local', settings.clinic_name or sender_name),
+        attendee=Person(facts.patient_email, facts.patient_name),
         cancelled=cancelled,
         stamp=clock.now(),
     )
+
+
+def _ics(settings: Settings, facts: AppointmentFacts, *, cancelled: bool) -> Attachment:
     method = 'CANCEL' if cancelled else 'REQUEST'
+    content = calendar_file([appointment_event(invitation_event(settings, facts, cancelled=cancelled))], method=method)
     return Attachment('appointment.ics', content, f'text/calendar; method={method}')
 
 
@@ -237,7 +241,7 @@ def _email(settings: Settings, facts: AppointmentFacts, kind: str, *, subject: s
         when=moments.span(facts.start, facts.end, settings.zone),
         doctor=facts.doctor_name,
         department=facts.department,
-        where=_location(settings),
+        where=clinic_location(settings),
         clinic=settings.clinic_name,
     )
 

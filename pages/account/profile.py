@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
+from hms.domain.enums import Role
 from hms.domain.schemas import PasswordChange
 from hms.domain.validation import parse
 from hms.i18n import _
@@ -20,6 +21,7 @@ from ..ui.actions import acting
 from ..ui.frame import frame
 from ..ui.services import call
 from ..ui.session import CHANGE_PASSWORD_PATH, home_of
+from .calendar_feed import feed_section
 
 
 def create() -> None:
@@ -36,6 +38,8 @@ def create() -> None:
                 )
             with section(_('Change password')):
                 _password_form(after=lambda: ui.notify(_('Password changed.'), type='positive'))
+            if principal.role is Role.DOCTOR:
+                await feed_section(principal)
 
     @role_page(CHANGE_PASSWORD_PATH, allow_password_change_pending=True)
     async def forced_change_page(principal: Principal) -> None:

@@ -24,6 +24,7 @@ from hms.services.records import TreatmentView, VersionView, VisitRecord, VisitV
 from hms.services.views import AppointmentView
 
 from ..components import forms
+from ..components.calendar_button import add_to_calendar
 from ..components.dialogs import ConfirmDialog
 from ..components.history import MEDICINE_KEYS, day_text, prescription_table, status_badge, treatment_details
 from ..components.sections import Panel, facts, section
@@ -253,6 +254,8 @@ class _VisitPanel(Panel[VisitRecord]):
                     _('Mark no-show'), icon='person_off', on_click=lambda: self._open_no_show(appointment)
                 )
                 no_show.props('outline no-caps color=warning').mark('mark-no-show')
+                if now < appointment.start:  # upcoming
+                    add_to_calendar(appointment.id, formats.moment(appointment.start))
             if now < appointment.start:
                 no_show.disable()
                 ui.label(

@@ -22,6 +22,7 @@ from hms.services.principal import Principal
 from hms.services.views import AppointmentView, SlotView
 
 from ..components import forms
+from ..components.calendar_button import add_to_calendar
 from ..components.dialogs import Answer, ConfirmDialog
 from ..components.sections import heading, section
 from ..components.slots import SlotPicker
@@ -133,6 +134,8 @@ def _upcoming(found: list[AppointmentView], *, error: ui.label, refresh: Refresh
             with _appointment_card(appointment):
                 if appointment.status is not AppointmentStatus.BOOKED:
                     continue
+                if clock.now() < appointment.start:  # upcoming
+                    add_to_calendar(appointment.id, formats.moment(appointment.start))
                 if _cutoff_passed(appointment):
                     too_late = ngettext(
                         'Appointments can be changed or cancelled online until {n} hour before they start. Please '

@@ -19,7 +19,7 @@ from hms.domain.enums import Role
 from hms.domain.errors import NotAllowed
 from hms.domain.scheduling import BookingIn, CancelIn, RescheduleIn
 from hms.i18n import N_, _
-from hms.services import appointments
+from hms.services import appointments, calendars
 from hms.services.principal import Principal
 
 router = APIRouter(prefix='/appointments', tags=['appointments'])
@@ -94,6 +94,26 @@ def get_appointment(appointment_id: IdPath, principal: CurrentUser, ctx: Context
     with ctx.uow() as uow:
         view = appointments.get_appointment(uow, principal, appointment_id)
     return AppointmentOut.from_view(view, ctx.settings.zone)
+
+
+@router.get(
+    '/{appointment_id}/calendar.ics',
+    response_class=Response,
+    summary='Add to calendar',
+    responses={
+        200: {'content': {'text/calendar': {}}, 'description': 'iCalendar (METHOD PUBLISH): UID stable, SEQUENCE'},
+        **problem_responses(401, 403, 404, 422, described={403: 'Only the patient and the doctor download it'}),
+    },
+)
+def appointment_calendar(appointment_id: IdPath, principal: CurrentUser, ctx: Context) -> Response:
+    """The caller's own appointment as a calendar file (the doctor's names the patient by initials only)."""
+    with ctx.uow() as uow:
+        found = calendars.appointment_calendar(uow, ctx.settings, principal, appointment_id)
+    headers = {
+        'Content-Disposition': f'attachment; filename="{found.filename}"',
+        'Cache-Control': 'private, no-store',
+    }
+    return Response(found.content, media_type=found.media_type, headers=headers)
 
 
 @router.patch(
