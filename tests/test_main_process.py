@@ -1,4 +1,5 @@
-"""`python main.py` as an operator runs it: Redis, a worker with beat and the web server come up; Ctrl-C ends all."""
+"""`python main.py` as an operator runs it: Redis, a worker, beat and the web server come up, each its own supervised
+process with a PID file; Ctrl-C ends all."""
 
 from __future__ import annotations
 
@@ -82,7 +83,11 @@ def test_one_command_starts_everything_and_ctrl_c_stops_it(system: tuple[subproc
     assert client.config_get('port')['port'] == '0'
     client.close()
 
-    # The worker (with beat) answers a task over that Redis.
+    # Each part is its own supervised process, its PID in <data>/run/<name>.pid.
+    pids = {name: int((data_dir / 'run' / f'{name}.pid').read_text()) for name in ('redis', 'worker', 'beat', 'web')}
+    assert len(set(pids.values())) == 4 and all(alive(pid) for pid in pids.values())
+
+    # The worker answers a task over that Redis.
     settings = Settings(_env_file=None, data_dir=data_dir, redis_url=f'unix://{socket_path}')
     celery = create_celery(settings)
     assert celery.send_task('hms.ping').get(timeout=60) == 'pong'
