@@ -18,6 +18,7 @@ from hms.services.two_factor import SecondFactorRequired
 
 from ..components import forms
 from ..ui import dates, session, theme
+from ..ui.footer import version_footer
 from ..ui.i18n import language, language_menu
 from ..ui.services import call
 from ..ui.session import client_ip, current_principal, home_of, safe_next, sign_in, sign_out, take_flash
@@ -76,6 +77,7 @@ def _public_frame(title: str) -> ui.card:
     ui.page_title(f'{title} · {clinic}')
     with ui.row().classes('w-full justify-end px-3 pt-2'):
         language_menu(color='primary')
+    version_footer()
     with ui.column().classes('w-full items-center pt-2 px-3 gap-2'):
         ui.label(clinic).classes('text-3xl font-semibold text-primary text-center')
         card = ui.card().classes(theme.FORM_CARD)

@@ -21,6 +21,7 @@ from hms.db import faults
 from hms.i18n import N_, _
 
 from . import theme
+from .footer import version_footer
 from .i18n import language_menu
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ async def _not_found(request: Request, exception: Exception) -> Response:
 def _error_frame(title: str) -> Iterator[None]:
     theme.apply()
     ui.page_title(f'{title} · {app_context.get().settings.clinic_name}')
+    version_footer()
     with ui.column().classes(f'{theme.PAGE_WIDTH} p-6 gap-4'):
         with ui.row().classes('w-full items-start justify-between gap-2 no-wrap'):
             ui.label(title).classes(theme.HEADING).props('role=heading aria-level=1')

@@ -17,6 +17,7 @@ from hms.services.principal import Principal
 
 from . import status_banner, theme
 from .actions import attempt
+from .footer import version_footer
 from .i18n import LANGUAGE_KEY, language, language_menu
 from .navigation import NAVIGATION
 from .services import call
@@ -68,6 +69,7 @@ def frame(principal: Principal, title: str, *, current_path: str = '') -> Iterat
                         ui.icon(item.icon)
                     ui.item_section(_(item.label))
     menu.on_click(drawer.toggle)
+    version_footer()
     ui.timer(SESSION_CHECK_SECONDS, _end_if_session_expired, immediate=False)  # the page build just checked
     with ui.column().classes(f'{theme.PAGE_WIDTH} p-4 gap-4'):
         ui.label(title).classes(theme.HEADING).props('role=heading aria-level=1')
