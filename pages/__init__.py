@@ -12,7 +12,7 @@ from .account import calendar_feed, exports, profile, security, sign_in
 from .admin import appointments as admin_appointments
 from .admin import audit, dashboard, departments, doctors, jobs, outbox
 from .admin import patients as admin_patients
-from .doctor import availability, visit
+from .doctor import availability, visit, week
 from .doctor import home as doctor_home
 from .doctor import patients as doctor_patients
 from .patient import appointments as patient_appointments
@@ -49,3 +49,4 @@ def create() -> None:
     security.create()
     audit.create()
     calendar_feed.create()
+    week.create()

@@ -237,3 +237,33 @@ def test_the_api_serves_the_callers_own_appointment_only(clinic: Clinic, people:
     assert api.get(path, headers=people.shepherd).status_code == 404
     assert api.get(path, headers=people.admin).status_code == 403
     assert api.get(path).status_code == 401
+
+
+# --- The week grid ----------------------------------------------------------------------------------------------------
+
+
+def test_the_week_places_appointments_and_free_slots_and_is_the_doctors_own(clinic: Clinic) -> None:
+    from datetime import date, time
+
+    from hms.services import week
+
+    appointment = book(clinic, 4, 10)
+    with clinic.ctx.uow() as uow:
+        shown = week.doctor_week(uow, clinic.ctx.settings, clinic.doctor, first=date(2026, 3, 5))
+        others = week.doctor_week(
+            uow, clinic.ctx.settings, clinic.other_doctor, first=date(2026, 3, 5), doctor_id=clinic.doctor.user_id
+        )
+        admins = week.doctor_week(uow, clinic.ctx.settings, clinic.admin, doctor_id=clinic.doctor.user_id)
+        with pytest.raises(NotAllowed):
+            week.doctor_week(uow, clinic.ctx.settings, clinic.patient, doctor_id=clinic.doctor.user_id)
+    assert shown.days[0] == date(2026, 3, 2) and len(shown.days) == 7
+    held = shown.cell(date(2026, 3, 4), time(10))
+    assert held is not None and held.appointment is not None and held.appointment.id == appointment
+    free = shown.cell(date(2026, 3, 3), time(10))
+    assert free is not None and free.appointment is None
+    assert shown.cell(date(2026, 3, 2), time(7, 30)) is None  # before the clock's 08:00 and outside availability
+    assert shown.cell(date(2026, 3, 7), time(10)) is None  # Saturday: no availability
+    assert admins.cells.keys() == shown.cells.keys()
+    # Another doctor asking for this doctor's week gets their own (empty of this booking).
+    assert others.doctor_id == clinic.other_doctor.user_id
+    assert all(cell.appointment is None for cell in others.cells.values())

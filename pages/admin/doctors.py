@@ -4,7 +4,7 @@ profile, schedule (day or week) and recent activity, read-only."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from html import escape
 from typing import Any
 
@@ -17,12 +17,13 @@ from hms.domain.enums import AppointmentStatus, Role
 from hms.domain.scheduling import DoctorIn, DoctorPatch
 from hms.domain.validation import parse
 from hms.i18n import N_, _, ngettext
-from hms.services import departments, doctors, records
+from hms.services import departments, doctors, records, week
 from hms.services.doctors import NewDoctor
 from hms.services.exports import ExportKind
 from hms.services.principal import Principal
 from hms.services.records import DoctorSchedule
 from hms.services.views import DoctorView
+from hms.services.week import WeekView
 
 from ..components import forms
 from ..components.dialogs import Answer, ConfirmDialog
@@ -30,6 +31,7 @@ from ..components.exports import export_panel
 from ..components.schedule import ScheduleView
 from ..components.sections import facts, heading, section
 from ..components.tables import ListTable, SearchBox, column, columns, translated
+from ..components.week_grid import WeekGrid
 from ..ui import formats, theme
 from ..ui.access import role_page
 from ..ui.actions import acting
@@ -82,6 +84,7 @@ class _DoctorPage:
     doctor: DoctorView
     today: DoctorSchedule
     recent: DoctorSchedule
+    week: WeekView
 
 
 def create() -> None:
@@ -109,6 +112,7 @@ def create() -> None:
                 visit_links=False,
                 empty_hint=_('The doctor sets their own availability.'),
             )
+            WeekGrid(found.week, lambda day: _load_week(found.doctor.id, day), open_path=lambda _a: None)
             _recent_activity(found.recent)
 
 
@@ -118,7 +122,8 @@ def _doctor_page(uow: UnitOfWork, settings: Settings, actor: Principal, doctor_i
     schedule = records.doctor_schedule(uow, settings, actor, days=1, doctor_id=doctor_id)
     first = today - timedelta(days=RECENT_DAYS)
     recent = records.doctor_schedule(uow, settings, actor, first=first, days=RECENT_DAYS, doctor_id=doctor_id)
-    return _DoctorPage(doctor=doctor, today=schedule, recent=recent)
+    shown = week.doctor_week(uow, settings, actor, doctor_id=doctor_id)
+    return _DoctorPage(doctor=doctor, today=schedule, recent=recent, week=shown)
 
 
 async def _load_schedule(doctor_id: int, days: int) -> DoctorSchedule | None:
@@ -126,6 +131,13 @@ async def _load_schedule(doctor_id: int, days: int) -> DoctorSchedule | None:
     if actor is None:
         return None
     return await call(records.doctor_schedule, actor, days=days, doctor_id=doctor_id)
+
+
+async def _load_week(doctor_id: int, day: date) -> WeekView | None:
+    actor = await acting(f'{PATH}/{doctor_id}')
+    if actor is None:
+        return None
+    return await call(week.doctor_week, actor, first=day, doctor_id=doctor_id)
 
 
 async def _department_options() -> dict[int, str]:

@@ -32,6 +32,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
     ],
     Role.DOCTOR: [
         NavItem(N_('My day'), '/doctor', 'today'),
+        NavItem(N_('My week'), '/doctor/week', 'calendar_view_week'),
         NavItem(N_('My patients'), '/doctor/patients', 'groups'),
         NavItem(N_('Availability'), '/doctor/availability', 'event_available'),
         NavItem(N_('Exports'), '/exports', 'download'),
