@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, String, cast, delete, func, or_, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload
 
-from hms.domain.criteria import AppointmentFilter
+from hms.domain.criteria import AppointmentFilter, AppointmentSort, PatientSort
 from hms.domain.enums import AppointmentStatus, Role
 
 from .models import (
@@ -168,7 +169,15 @@ class PatientRepository:
             .execution_options(synchronize_session=False)
         )
 
-    def search(self, text: str | None, *, limit: int, offset: int) -> tuple[Sequence[PatientProfile], int]:
+    def search(
+        self,
+        text: str | None,
+        *,
+        limit: int,
+        offset: int,
+        sort: PatientSort = PatientSort.NAME,
+        descending: bool = False,
+    ) -> tuple[Sequence[PatientProfile], int]:
         query = select(PatientProfile).join(User, User.id == PatientProfile.user_id)
         if text:
             pattern = _like(text.strip())
@@ -184,9 +193,15 @@ class PatientRepository:
                 conditions.append(normalised.like(f'%{digits}%'))
             query = query.where(or_(*conditions))
         total = int(self.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+        key = {
+            PatientSort.NAME: func.lower(User.name),
+            PatientSort.ID: User.id,
+            PatientSort.EMAIL: func.lower(User.email),
+            PatientSort.STATUS: User.is_active,
+        }[sort]
         rows = self.session.scalars(
             query.options(joinedload(PatientProfile.user))
-            .order_by(func.lower(User.name), User.id)
+            .order_by(key.desc() if descending else key.asc(), User.id.desc() if descending else User.id)
             .limit(limit)
             .offset(offset)
         ).all()
@@ -285,10 +300,33 @@ class AppointmentRepository:
         return query
 
     def find(
-        self, criteria: AppointmentFilter, *, limit: int | None = None, offset: int = 0, newest_first: bool = False
+        self,
+        criteria: AppointmentFilter,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        newest_first: bool = False,
+        sort: AppointmentSort = AppointmentSort.WHEN,
     ) -> Sequence[Appointment]:
-        order = Appointment.start_at.desc() if newest_first else Appointment.start_at
-        query = self._filtered(criteria).order_by(order, Appointment.id).offset(offset)
+        """Ordered by ``sort`` (descending when ``newest_first``), then by time and id."""
+        query = self._filtered(criteria)
+        key: Any = Appointment.start_at
+        if sort in (AppointmentSort.DOCTOR, AppointmentSort.PATIENT):
+            person = aliased(User)
+            joined = Appointment.doctor_id if sort is AppointmentSort.DOCTOR else Appointment.patient_id
+            query, key = query.join(person, person.id == joined), func.lower(person.name)
+        elif sort is AppointmentSort.DEPARTMENT:
+            if criteria.department_id is None:  # otherwise the filter has joined the doctor's profile already
+                query = query.join(DoctorProfile, DoctorProfile.user_id == Appointment.doctor_id)
+            query = query.join(Department, Department.id == DoctorProfile.department_id)
+            key = func.lower(Department.name)
+        elif sort is AppointmentSort.STATUS:
+            key = Appointment.status
+        if newest_first:
+            query = query.order_by(key.desc(), Appointment.start_at.desc(), Appointment.id)
+        else:
+            query = query.order_by(key.asc(), Appointment.start_at.asc(), Appointment.id)
+        query = query.offset(offset)
         if limit is not None:
             query = query.limit(limit)
         return self.session.scalars(query).all()

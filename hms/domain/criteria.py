@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from .enums import AppointmentStatus
 
@@ -16,6 +17,25 @@ class AppointmentFilter:
     patient_id: int | None = None
     department_id: int | None = None
     statuses: tuple[AppointmentStatus, ...] = ()
+
+
+class AppointmentSort(StrEnum):
+    """The orders a list of appointments may be read in: the only sort keys a client can ask for."""
+
+    WHEN = 'when'
+    DOCTOR = 'doctor'
+    DEPARTMENT = 'department'
+    PATIENT = 'patient'
+    STATUS = 'status'
+
+
+class PatientSort(StrEnum):
+    """The orders a list of patients may be read in: the only sort keys a client can ask for."""
+
+    NAME = 'name'
+    ID = 'id'
+    EMAIL = 'email'
+    STATUS = 'status'
 
 
 @dataclass(frozen=True)

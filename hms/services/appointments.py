@@ -16,7 +16,7 @@ from hms.db.errors import CONSTRAINT_VIOLATION
 from hms.db.models import Appointment, DoctorProfile
 from hms.db.scheduling import role_of
 from hms.db.uow import UnitOfWork
-from hms.domain.criteria import AppointmentFilter
+from hms.domain.criteria import AppointmentFilter, AppointmentSort
 from hms.domain.enums import AppointmentStatus, Role
 from hms.domain.errors import (
     InvalidInput,
@@ -35,6 +35,7 @@ from . import appointment_log, notices, transitions
 from .availability import require_free_slot
 from .cancellation import cancel_appointment, cancel_if_booked
 from .principal import Principal, require_role
+from .sorting import sort_key
 from .views import AppointmentView, Page
 
 SLOT_TAKEN = N_('This slot was just taken. Please choose another time.')
@@ -303,9 +304,12 @@ def search(
     limit: int = 50,
     offset: int = 0,
     newest_first: bool = True,
+    sort: str = AppointmentSort.WHEN,
 ) -> Page[AppointmentView]:
-    """Every appointment, filtered and paginated (administrator)."""
+    """Every appointment, filtered and paginated (administrator), ordered by one of ``AppointmentSort``
+    (descending when ``newest_first``)."""
     require_role(actor, Role.ADMIN, refusal=N_('Your role does not allow you to list all appointments.'))
     limit = max(1, min(limit, 500))
-    found = uow.appointments.find(criteria, limit=limit, offset=max(0, offset), newest_first=newest_first)
+    order = sort_key(AppointmentSort, sort)
+    found = uow.appointments.find(criteria, limit=limit, offset=max(0, offset), newest_first=newest_first, sort=order)
     return Page(items=views(uow, found), total=uow.appointments.count(criteria), limit=limit, offset=max(0, offset))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hms.db.uow import UnitOfWork
-from hms.domain.criteria import AppointmentFilter
+from hms.domain.criteria import AppointmentFilter, PatientSort
 from hms.domain.enums import Role
 from hms.domain.errors import NotFound
 from hms.domain.scheduling import PatientContactPatch
@@ -12,16 +12,26 @@ from hms.i18n import N_, _
 from . import accounts, audit
 from .appointments import views
 from .principal import Principal, require_role
+from .sorting import sort_key
 from .views import Page, PatientDetail, PatientView
 
 
 def search_patients(
-    uow: UnitOfWork, actor: Principal, text: str | None = None, *, limit: int = 50, offset: int = 0
+    uow: UnitOfWork,
+    actor: Principal,
+    text: str | None = None,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    sort: str = PatientSort.NAME,
+    descending: bool = False,
 ) -> Page[PatientView]:
-    """By name, patient ID, email or phone: partial and case-insensitive."""
+    """By name, patient ID, email or phone: partial and case-insensitive; ordered by one of ``PatientSort``."""
     require_role(actor, Role.ADMIN, refusal=N_('Your role does not allow you to search patients.'))
     limit, offset = max(1, min(limit, 200)), max(0, offset)
-    rows, total = uow.patients.search((text or '').strip() or None, limit=limit, offset=offset)
+    order = sort_key(PatientSort, sort)
+    text = (text or '').strip() or None
+    rows, total = uow.patients.search(text, limit=limit, offset=offset, sort=order, descending=descending)
     return Page(items=[PatientView.of(row) for row in rows], total=total, limit=limit, offset=offset)
 
 

@@ -3,11 +3,13 @@ history of visits (read-only)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from nicegui import ui
+from nicegui import background_tasks, ui
 
 from hms import clock
+from hms.domain.criteria import PatientSort
 from hms.domain.enums import AppointmentStatus, Role
 from hms.domain.scheduling import PatientContactPatch
 from hms.domain.validation import parse
@@ -22,10 +24,11 @@ from ..components.dialogs import ConfirmDialog
 from ..components.exports import export_panel
 from ..components.history import visit_history
 from ..components.sections import Panel, facts, section
-from ..components.tables import PagedTable, SearchBox, Sort, columns, translated
+from ..components.tables import ROWS_PER_PAGE, PagedTable, SearchBox, Sort, columns, sortable, translated
 from ..ui import formats, theme
 from ..ui.access import role_page
 from ..ui.actions import acting
+from ..ui.address import Address, keep
 from ..ui.frame import frame
 from ..ui.services import call, find
 
@@ -36,13 +39,12 @@ NAME_SLOT = r"""
   <a :href="'/admin/patients/' + props.row.id" class="text-primary font-medium">{{ props.value }}</a>
 </q-td>
 """
-LIST_COLUMNS = columns(
-    ('id', N_('Patient ID')),
-    ('name', N_('Name')),
-    ('email', N_('Email')),
-    ('phone', N_('Phone')),
-    ('status', N_('Status')),
-)
+LIST_COLUMNS = [
+    *sortable(('id', N_('Patient ID')), ('name', N_('Name')), ('email', N_('Email'))),
+    *columns(('phone', N_('Phone'))),
+    *sortable(('status', N_('Status'))),
+]
+BY_NAME = Sort(PatientSort.NAME.value)
 APPOINTMENT_COLUMNS = columns(
     ('when', N_('When')),
     ('doctor', N_('Doctor')),
@@ -55,9 +57,12 @@ APPOINTMENT_COLUMNS = columns(
 def create() -> None:
     @role_page(PATH, Role.ADMIN)
     async def patients_page(principal: Principal) -> None:
-        first = await call(patients.search_patients, principal, '', limit=PAGE_SIZE, offset=0)
+        address = Address()
+        asked = _ListState.read(address)
+        first = await call(patients.search_patients, principal, asked.text, **asked.reading())
         with frame(principal, N_('Patients'), current_path=PATH):
-            _PatientList(first)
+            _PatientList(first, asked)
+            address.tell()
             await export_panel(principal, [ExportKind.PATIENTS], title=_('Export patients'))
 
     @role_page(PATH + '/{patient_id}', Role.ADMIN)
@@ -96,20 +101,62 @@ def _list_row(patient: PatientView) -> dict[str, Any]:
     }
 
 
-class _PatientList:
-    """The search box and the table of matching patients, a page at a time."""
+@dataclass(frozen=True)
+class _ListState:
+    """What the list shows, as the address keeps it: ?q=text&page=2&rows=50&sort=email&desc=1."""
 
-    def __init__(self, first: Page[PatientView]) -> None:
+    text: str = ''
+    page: int = 1
+    rows: int = PAGE_SIZE
+    sort: Sort = BY_NAME
+
+    @classmethod
+    def read(cls, address: Address) -> _ListState:
+        text = address.text('q')
+        page = address.number('page', 1) or 1
+        rows = address.number('rows', PAGE_SIZE, allowed=ROWS_PER_PAGE) or PAGE_SIZE
+        sort = Sort(address.choice('sort', [key.value for key in PatientSort], BY_NAME.by), address.flag('desc'))
+        return cls(text, page, rows, sort)
+
+    def reading(self) -> dict[str, Any]:
+        """The service's arguments for this page of the list."""
+        by = self.sort.by or BY_NAME.by
+        offset = (self.page - 1) * self.rows
+        return {'limit': self.rows, 'offset': offset, 'sort': by, 'descending': self.sort.descending}
+
+
+class _PatientList:
+    """The search box and the table of matching patients, a page at a time, kept in the address."""
+
+    def __init__(self, first: Page[PatientView], asked: _ListState) -> None:
         self.text = SearchBox(
             _('Search patients'), self.search, hint=_('Name, patient ID, email or phone; part is enough')
         )
+        self.text.value = asked.text
         self.text.classes('w-full').mark('patient-search')
         empty = self.text.empty(
             _('No patient matches this search. Try part of the name, email or phone, or the patient ID.'),
             _('No patients yet. Patients create their own accounts at the registration page.'),
         )
-        self.table = PagedTable('patients', LIST_COLUMNS, self._load, _list_row, first=first, empty=empty)
+        self.table = PagedTable(
+            'patients', LIST_COLUMNS, self._load, _list_row, first=first, empty=empty, sort=asked.sort
+        )
         self.table.add_slot('body-cell-name', NAME_SLOT)
+        self.table.shown = self.keep
+        if not first.items and first.total:  # the address named a page past the end: show the last one
+            background_tasks.create(self.table.reload((first.total - 1) // first.limit * first.limit))
+
+    def keep(self) -> None:
+        table = self.table
+        state = {'q': self.text.query, 'page': table.offset // table.limit + 1, 'rows': table.limit}
+        state |= {'sort': table.sort.by, 'desc': table.sort.descending}
+        if state['page'] == 1:
+            state['page'] = None
+        if state['rows'] == PAGE_SIZE:
+            state['rows'] = None
+        if table.sort == BY_NAME:
+            state['sort'] = None
+        keep(PATH, state)
 
     async def search(self) -> None:
         await self.table.reload()
@@ -118,7 +165,8 @@ class _PatientList:
         actor = await acting(PATH)
         if actor is None:
             return None
-        return await call(patients.search_patients, actor, self.text.query, limit=limit, offset=offset)
+        state = _ListState(self.text.query, offset // limit + 1, limit, Sort(sort.by or BY_NAME.by, sort.descending))
+        return await call(patients.search_patients, actor, state.text, **state.reading())
 
 
 class _PatientPanel(Panel[PatientDetail]):

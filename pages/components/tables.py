@@ -26,13 +26,23 @@ T = TypeVar('T')
 ROWS_PER_PAGE = (10, 25, 50, 100)
 
 
-def column(name: str, label: str, *, align: str = 'left', sortable: bool = False, field: str = '') -> dict[str, Any]:
+def column(
+    name: str, label: str, *, align: str = 'left', sortable: bool = False, field: str = '', sticky: bool = False
+) -> dict[str, Any]:
     """One column of a ``ui.table``; its field is its name unless given; ``label`` marked with ``N_`` (the tables
-    translate it)."""
+    translate it). A ``sticky`` column (a row's actions) stays at the end of the screen while a table too wide for
+    it (a phone, a narrow laptop window) scrolls sideways, so its buttons are never clipped."""
     spec: dict[str, Any] = {'name': name, 'label': label, 'field': field or name, 'align': align}
     if sortable:
         spec['sortable'] = True
+    if sticky:
+        spec['classes'] = spec['headerClasses'] = theme.STICKY_END
     return spec
+
+
+def sortable(*pairs: tuple[str, str]) -> list[dict[str, Any]]:
+    """Left-aligned sortable columns from (name, label) pairs: the name is the sort key the server is asked for."""
+    return [column(name, label, sortable=True) for name, label in pairs]
 
 
 def columns(*pairs: tuple[str, str]) -> list[dict[str, Any]]:
@@ -174,6 +184,7 @@ class PagedTable(ListTable[T]):
         self.props[':pagination-label'] = "() => ''"  # the line under the table says where the page is
         self.load_page, self.order = load, order
         self.offset, self.limit, self.sort = 0, rows_per_page, sort
+        self.shown: Callable[[], None] | None = None  # told after each page is shown (e.g. to update the address)
         with ui.row().classes('w-full justify-end'):
             self.summary = ui.label('').classes(theme.SUBTLE).mark(f'{name}-summary')
         self.on('request', self._requested)
@@ -193,6 +204,8 @@ class PagedTable(ListTable[T]):
         order = self.order(sort) if callable(self.order) else self.order
         numbers = {'first': format_number(page.offset + 1), 'last': format_number(last)}
         numbers['total'] = format_number(page.total)
+        if self.shown is not None:
+            self.shown()
         if not page.items:
             self.summary.text = ''
         elif order:

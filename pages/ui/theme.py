@@ -54,7 +54,10 @@ CSS = f"""
 .body--dark .js-plotly-plot .main-svg text {{ fill: {CHART_INK_ON_DARK} !important; }}
 .body--dark .js-plotly-plot .hoverlayer text {{ fill: #0f172a !important; }}
 .body--dark .js-plotly-plot .modebar-btn path {{ fill: #94a3b8 !important; }}
+.hms-sticky-end {{ position: sticky; inset-inline-end: 0; z-index: 1; background: #fff; }}
+.body--dark .hms-sticky-end {{ background: var(--q-dark); }}
 """
+STICKY_END = 'hms-sticky-end'  # a table column (its actions) that stays on screen while the others scroll sideways
 
 
 MANIFEST_PATH = '/manifest.webmanifest'
