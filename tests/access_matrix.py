@@ -52,6 +52,7 @@ class Rule:
     ok: tuple[int, ...] = (200,)
     refused: tuple[int, ...] = REFUSED
     note: str = ''
+    problem: str = ''  # the stable code of the problem a signed-in caller who is refused gets (checked when set)
 
     @property
     def key(self) -> str:
@@ -232,7 +233,19 @@ API_RULES: tuple[Rule, ...] = (
     # --- last: these end or change the caller's credentials -------------------------------------------------------
     api('POST', '/logout', 'own token (a fresh one)', SIGNED_IN),
     api('POST', '/patient/profile/email', 'own email', PATIENTS),
-    api('POST', '/me/password', 'own password', SIGNED_IN),
+    # From here the caller's account must change its one-time password (as a new staff account must): the API
+    # refuses everything but reading the account, signing out and changing the password.
+    api(
+        'GET',
+        '/appointments',
+        'own appointments, the one-time password unchanged',
+        NOBODY,
+        case='one-time password',
+        problem='password_change_required',
+        note='signed in: 403 password_change_required',
+    ),
+    api('GET', '/me', 'own account, the one-time password unchanged', SIGNED_IN, case='one-time password'),
+    api('POST', '/me/password', 'own password (the one-time password is changed here)', SIGNED_IN),
 )
 
 PAGE_RULES: tuple[Rule, ...] = (
@@ -268,7 +281,9 @@ PAGE_RULES: tuple[Rule, ...] = (
     page('/admin/jobs', 'background jobs', ADMIN_ONLY),
     page('/admin/outbox', 'the local mail sink', ADMIN_ONLY),
     page('/admin/audit', 'the audit log', ADMIN_ONLY),
-    page('/logout', 'own session (ends it; everyone lands on /login)', EVERYONE, ok=(303,)),
+    page('/session/begin', 'a sign-in hand-over code (none here: back to /login)', EVERYONE, ok=(303,)),
+    page('/session/end', 'the cookie of an ended session (a live one is left alone)', EVERYONE, ok=(303,)),
+    page('/logout', 'own session: asks to confirm (a link or image ends nothing)', SIGNED_IN),
 )
 
 ALL_RULES = API_RULES + PAGE_RULES
@@ -304,9 +319,10 @@ def render() -> str:
         '- A has appointments with X; B with Y. B never saw X, A never saw Y.',
         '- ✅ allowed: the API answers its success status (2xx; 503 where the note says the test has no worker),',
         '  a page is shown.',
-        '- — refused: the API answers 401 (not signed in, or the session ended), 403 (wrong role, deactivated) or',
-        "  404 (another person's object does not exist for the caller); forged fields in a body (a status, another",
-        "  patient's id) are refused with 422: unknown fields are never accepted. A refused page redirects to /login",
+        '- — refused: the API answers 401 (not signed in, or the session ended), 403 (wrong role, deactivated, a',
+        "  one-time password still to change) or 404 (another person's object does not exist for the caller); forged",
+        "  fields in a body (a status, another patient's id) are refused with 422: unknown fields are never accepted.",
+        '  A refused page redirects to /login',
         "  (not signed in) or shows a refusal (another role's page, or an object that is not the caller's).",
         '- Every check is made in the service layer, so the pages and the API apply the same rules.',
         '',

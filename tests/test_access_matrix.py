@@ -148,10 +148,20 @@ class World:
             if user is not None and user.totp_secret is not None and user.totp_enabled_at is None:
                 two_factor.confirm(uow, self.ctx.settings, self.person(actor), self.totp_code(actor))
 
-    def api_token(self, actor: str) -> str:
+    def one_time_password_token(self, actor: str) -> str:
+        """The actor's account made to change its password first (as a new staff account must), and a fresh token."""
+        with self.ctx.uow() as uow:
+            user = uow.users.get(self.person(actor).user_id)
+            assert user is not None
+            user.must_change_password = True
+            email = user.email  # a patient's may have changed in an earlier row
+            uow.commit()
+        return self.api_token(actor, email=email)
+
+    def api_token(self, actor: str, *, email: str | None = None) -> str:
         person = self.person(actor)
         with self.ctx.uow() as uow:
-            credentials = Credentials(email=person.email, password=self.password(actor))
+            credentials = Credentials(email=email or person.email, password=self.password(actor))
             return accounts.login(uow, self.ctx.settings, credentials, ip='testclient', kind=SessionKind.API).token
 
 
@@ -326,6 +336,22 @@ def _logout(world: World, actor: str) -> Call:
     if actor in matrix.SIGNED_IN:
         return Call('/api/logout', headers={'Authorization': f'Bearer {world.api_token(actor)}'})
     return Call('/api/logout')
+
+
+def _with_one_time_password(path: str) -> Build:
+    """The request with a token of the caller's account once it must change its password (no change for callers who
+    cannot sign in: anonymous, blacklisted)."""
+
+    def build(world: World, actor: str) -> Call:
+        if actor not in matrix.SIGNED_IN:
+            return Call(path)
+        return Call(path, headers={'Authorization': f'Bearer {world.one_time_password_token(actor)}'})
+
+    return build
+
+
+BUILDERS['GET /api/appointments [one-time password]'] = _with_one_time_password('/api/appointments')
+BUILDERS['GET /api/me [one-time password]'] = _with_one_time_password('/api/me')
 
 
 @builds('POST /api/me/password')
@@ -575,6 +601,8 @@ def test_every_api_cell_of_the_matrix(world: World, actor: str) -> None:
                 )
             elif actor not in rule.allowed and (leaked := [s for s in secrets if s in response.text]):
                 failures.append(f'{rule.key} ({rule.object}): refused, but the answer shows {leaked}')
+            elif rule.problem and actor in matrix.SIGNED_IN and response.json().get('code') != rule.problem:
+                failures.append(f'{rule.key} ({rule.object}): expected problem {rule.problem}, got {response.text}')
     finally:
         client_iter.close()
     assert not failures, f'{actor}: {len(failures)} cells wrong:\n' + '\n'.join(failures)
