@@ -7,12 +7,13 @@ from nicegui.functions.navigate import History
 from nicegui.testing import User
 
 from hms.domain.errors import InvalidInput
-from hms.services import accounts, patients
+from hms.domain.scheduling import BookingIn
+from hms.services import accounts, appointments, patients
 
 from . import scheduling_fixtures
 from .factories import make_patient
 from .page_steps import column, element, eventually, fill, rows, see, sign_in_admin
-from .scheduling_fixtures import Clinic
+from .scheduling_fixtures import Clinic, local
 
 clinic = scheduling_fixtures.clinic
 
@@ -88,3 +89,20 @@ async def test_an_unreadable_address_falls_back_with_a_notice(
     await see(user, 'Some of the address could not be read (page, rows, sort)')
     await eventually(lambda: column(user, 'patients-table', 'name')[0] == 'Ada Lovelace', 'the default order')
     await see(user, '1 to 5 of 5')
+
+
+async def test_appointments_sort_by_patient_from_the_server(user: User, clinic: Clinic) -> None:
+    with clinic.ctx.uow() as uow:
+        for patient, doctor, day in ((clinic.other_patient, clinic.doctor, 2), (clinic.patient, clinic.doctor, 3)):
+            booking = BookingIn(doctor_id=doctor.user_id, start=local(day, 10), reason='Check')
+            appointments.book(uow, clinic.ctx.settings, patient, booking)
+    await sign_in_admin(user)
+    await user.open('/admin/appointments')
+    await eventually(lambda: len(rows(user, 'appointments-table')) == 2, 'both, newest first')
+    assert column(user, 'appointments-table', 'patient') == ['Ada Lovelace', 'Bob Builder']
+    user.find(marker='appointments-table').trigger(
+        'request', {'pagination': {'page': 1, 'rowsPerPage': 25, 'sortBy': 'patient', 'descending': True}}
+    )
+    await eventually(
+        lambda: column(user, 'appointments-table', 'patient') == ['Bob Builder', 'Ada Lovelace'], 'by patient, Z to A'
+    )

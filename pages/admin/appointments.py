@@ -12,7 +12,7 @@ from nicegui import events, ui
 from hms import context as app_context
 from hms.config import Settings
 from hms.db.uow import UnitOfWork
-from hms.domain.criteria import AppointmentFilter
+from hms.domain.criteria import AppointmentFilter, AppointmentSort
 from hms.domain.enums import AppointmentStatus, Role
 from hms.domain.scheduling import CancelIn
 from hms.domain.validation import parse
@@ -26,7 +26,7 @@ from ..components.dialogs import ConfirmDialog
 from ..components.exports import export_panel
 from ..components.sections import section
 from ..components.slots import SlotPicker
-from ..components.tables import PagedTable, Sort, column, columns
+from ..components.tables import PagedTable, Sort, column, columns, sortable
 from ..ui import formats, theme
 from ..ui.access import role_page
 from ..ui.actions import acting, attempt
@@ -38,13 +38,16 @@ PATH = '/admin/appointments'
 PAGE_SIZE = 25
 NEWEST_FIRST = Sort('when', descending=True)
 GONE = N_('This appointment is no longer listed; search again.')
-COLUMNS = [
-    column('when', N_('When'), sortable=True),  # the only order the search knows: by time
-    *columns(
-        ('doctor', N_('Doctor')), ('department', N_('Department')), ('patient', N_('Patient')), ('status', N_('Status'))
+COLUMNS = [  # the sortable columns' names are the service's sort keys (AppointmentSort)
+    *sortable(
+        ('when', N_('When')),
+        ('doctor', N_('Doctor')),
+        ('department', N_('Department')),
+        ('patient', N_('Patient')),
+        ('status', N_('Status')),
     ),
     *columns(('reason', N_('Reason'))),
-    column('actions', N_('Actions'), align='right', field='id'),
+    column('actions', N_('Actions'), align='right', field='id', sticky=True),
 ]
 ACTIONS_SLOT = r"""
 <q-td :props="props" auto-width>
@@ -108,6 +111,7 @@ def _find(
     limit: int,
     *,
     newest_first: bool,
+    sort: str = AppointmentSort.WHEN,
 ) -> _Result:
     zone = settings.zone
     patient_id = None
@@ -129,7 +133,8 @@ def _find(
         patient_id=patient_id,
         statuses=(AppointmentStatus(criteria.status),) if criteria.status else (),
     )
-    return _Result(appointments.search(uow, actor, found, limit=limit, offset=offset, newest_first=newest_first))
+    page = appointments.search(uow, actor, found, limit=limit, offset=offset, newest_first=newest_first, sort=sort)
+    return _Result(page)
 
 
 def _patient_problem(text: str, matches: Page[Any]) -> str:
@@ -146,6 +151,8 @@ def _patient_problem(text: str, matches: Page[Any]) -> str:
 
 
 def _order(sort: Sort) -> str:
+    if sort.by not in (None, AppointmentSort.WHEN):
+        return ''  # the column header shows the order
     return _('oldest first') if sort.by == 'when' and not sort.descending else _('newest first')
 
 
@@ -231,8 +238,9 @@ class _AppointmentsPanel:
         actor = await acting(PATH)
         if criteria is None or actor is None:
             return None
-        newest_first = sort.descending or sort.by != 'when'
-        result = await call(_find, actor, criteria, offset, limit, newest_first=newest_first)
+        by = sort.by or NEWEST_FIRST.by or AppointmentSort.WHEN
+        newest_first = sort.descending if sort.by else True  # sorting switched off: back to the newest first
+        result = await call(_find, actor, criteria, offset, limit, newest_first=newest_first, sort=by)
         self.patient.error = result.patient_problem or None
         return result.page
 
