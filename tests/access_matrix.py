@@ -105,6 +105,12 @@ API_RULES: tuple[Rule, ...] = (
     ),
     api('GET', '/appointments', 'own appointments', STAFF_AND_PATIENTS, note='admin lists at /api/admin/appointments'),
     api('GET', '/appointments/{appointment_id}', "A's appointment with X", frozenset({PATIENT_A, DOCTOR_X, ADMIN})),
+    api(
+        'GET',
+        '/appointments/{appointment_id}/calendar.ics',
+        "A's appointment with X (Add to calendar)",
+        frozenset({PATIENT_A, DOCTOR_X}),
+    ),
     api('PATCH', '/appointments/{appointment_id}', "A's booked appointment with X", frozenset({PATIENT_A, ADMIN})),
     api(
         'PATCH',
@@ -271,6 +277,14 @@ PAGE_RULES: tuple[Rule, ...] = (
     page('/doctor/patients/{patient_id}', 'patient A (saw X, never Y)', frozenset({DOCTOR_X})),
     page('/doctor/patients/{patient_id}', 'patient B (never saw X)', frozenset({DOCTOR_Y}), case='patient B'),
     page('/doctor/appointments/{appointment_id}', "A's appointment with X", frozenset({DOCTOR_X})),
+    page('/doctor/week', 'own week', DOCTORS),
+    page(
+        '/calendar/{secret}.ics',
+        "doctor X's calendar feed, by its secret (calendar apps send no credentials)",
+        EVERYONE,
+        note='the secret is the credential',
+    ),
+    page('/calendar/{secret}.ics', "doctor X's revoked calendar feed", NOBODY, case='revoked', note='404'),
     page('/admin', 'clinic dashboard', ADMIN_ONLY),
     page('/admin/departments', 'departments', ADMIN_ONLY),
     page('/admin/doctors', 'doctors', ADMIN_ONLY),

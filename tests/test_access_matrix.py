@@ -30,7 +30,7 @@ from hms.domain.records import TreatmentIn
 from hms.domain.scheduling import BookingIn, DepartmentIn, DoctorIn
 from hms.domain.schemas import Credentials
 from hms.security import totp
-from hms.services import accounts, appointments, departments, doctors, records, two_factor
+from hms.services import accounts, appointments, calendars, departments, doctors, records, two_factor
 from hms.services.principal import Principal
 
 from . import access_matrix as matrix
@@ -278,6 +278,7 @@ for _key, _build in {
     'GET /api/exports/{export_id}': _simple('/api/exports/{e}', e='export'),
     'GET /api/exports/{export_id}/download': _simple('/api/exports/{e}/download', e='export'),
     'GET /api/appointments/{appointment_id}': _simple('/api/appointments/{a}', a='booked'),
+    'GET /api/appointments/{appointment_id}/calendar.ics': _simple('/api/appointments/{a}/calendar.ics', a='booked'),
     'GET /api/doctor/appointments/{appointment_id}/treatment/versions': _simple(
         '/api/doctor/appointments/{a}/treatment/versions', a='completed'
     ),
@@ -610,12 +611,25 @@ def test_every_api_cell_of_the_matrix(world: World, actor: str) -> None:
 
 # --- The page walk ----------------------------------------------------------------------------------------------------
 
-PAGE_OBJECTS: dict[str, Callable[[World], dict[str, int]]] = {
+
+def _feed_secret(world: World, *, revoked: bool = False) -> str:
+    """A new calendar feed of doctor X (revoked at once with ``revoked``): its secret."""
+    with world.ctx.uow() as uow:
+        secret = calendars.create_feed(uow, world.clinic.doctor).secret
+    if revoked:
+        with world.ctx.uow() as uow:
+            calendars.revoke_feed(uow, world.clinic.doctor)
+    return secret
+
+
+PAGE_OBJECTS: dict[str, Callable[[World], dict[str, int | str]]] = {
     '/exports/{export_id}/download': lambda w: {'export_id': w.ids['export']},
     '/patient/doctors/{doctor_id}': lambda w: {'doctor_id': w.clinic.doctor.user_id},
     '/doctor/patients/{patient_id}': lambda w: {'patient_id': w.clinic.patient.user_id},
     '/doctor/patients/{patient_id} [patient B]': lambda w: {'patient_id': w.clinic.other_patient.user_id},
     '/doctor/appointments/{appointment_id}': lambda w: {'appointment_id': w.ids['booked']},
+    '/calendar/{secret}.ics': lambda w: {'secret': _feed_secret(w)},
+    '/calendar/{secret}.ics [revoked]': lambda w: {'secret': _feed_secret(w, revoked=True)},
     '/admin/doctors/{doctor_id}': lambda w: {'doctor_id': w.clinic.doctor.user_id},
     '/admin/patients/{patient_id}': lambda w: {'patient_id': w.clinic.patient.user_id},
 }
