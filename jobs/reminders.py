@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -219,6 +220,7 @@ def deliver(
         )
     if message is None:
         return _failed(ctx, delivery_id, run_id, 'not sent: the appointment changed before sending')
+    message = replace(message, reference=deliveries.message_reference(settings, delivery_id))
     try:
         try:
             reminders.send_on(on, message, settings)

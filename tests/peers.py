@@ -110,6 +110,15 @@ class Mailbox:
             counts[address] = counts.get(address, 0) + 1
         return counts
 
+    def shown_by(self, subject_prefix: str) -> dict[str, int]:
+        """How many messages each recipient's mailbox shows: a message sent again with the same Message-ID (a worker
+        killed between the SMTP server's acceptance and our record of it) is one message to mail stores."""
+        seen: dict[str, set[str]] = {}
+        for message in self.received(subject_prefix):
+            address = parseaddr(str(message['To']))[1]
+            seen.setdefault(address, set()).add(str(message['Message-ID']))
+        return {address: len(ids) for address, ids in seen.items()}
+
     def smtp_env(self) -> dict[str, str]:
         return {
             'HMS_SMTP_HOST': '127.0.0.1',

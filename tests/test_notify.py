@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -124,3 +125,20 @@ def test_chat_webhook_and_sms_gateway(http_peer: HttpPeer) -> None:
     with pytest.raises(DeliveryError) as caught:
         webhooks.post_chat(f'{base}/broken', 'x')
     assert caught.value.permanent
+
+
+def test_every_attempt_at_one_delivery_keeps_its_message_id(tmp_path: Path) -> None:
+    """A worker killed after the SMTP server accepted a message, but before that was recorded, sends it again: with
+    the same Message-ID, which mail stores and clients show once. Different deliveries and installations differ."""
+    from hms.services.deliveries import message_reference
+
+    here = Settings(data_dir=tmp_path / 'one', storage_secret='first-installation-secret')
+    elsewhere = Settings(data_dir=tmp_path / 'two', storage_secret='second-installation-secret')
+    reference = message_reference(here, 7)
+    assert reference == message_reference(here, 7)
+    assert reference not in {message_reference(here, 8), message_reference(elsewhere, 7)}
+    assert re.fullmatch(r'hms\.[0-9a-f]{32}', reference)  # an opaque digest: no id, nothing about the patient
+    first = email.compose(message(reference=reference), here)
+    again = email.compose(message(reference=reference), here)
+    assert first['Message-ID'] == again['Message-ID'] == f'<{reference}@{here.sender.split("@")[-1].rstrip(">")}>'
+    assert email.compose(message(), here)['Message-ID'] != email.compose(message(), here)['Message-ID']

@@ -25,7 +25,8 @@ def compose(message: Message, settings: Settings) -> EmailMessage:
     email['To'] = str(Address(display_name=one_line(message.to_name), addr_spec=message.to_email))
     email['Subject'] = one_line(message.subject)
     email['Date'] = formatdate(localtime=False)
-    email['Message-ID'] = make_msgid(domain=sender_address.split('@')[-1] or 'hms.local')
+    domain = sender_address.split('@')[-1] or 'hms.local'
+    email['Message-ID'] = f'<{message.reference}@{domain}>' if message.reference else make_msgid(domain=domain)
     email['Auto-Submitted'] = 'auto-generated'
     email.set_content(message.text)
     email.add_alternative(message.html, subtype='html')

@@ -30,3 +30,6 @@ class Message:
     attachments: tuple[Attachment, ...] = field(default_factory=tuple)
     short_text: str = ''  # for chat and SMS
     phone: str | None = None
+    # A stable id of what is sent (one delivery): sent again after a crash between the SMTP server's acceptance and
+    # our record of it, the email keeps its Message-ID, so mail stores and clients show it once. '' = a fresh id.
+    reference: str = ''

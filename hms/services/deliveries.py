@@ -6,10 +6,13 @@ recorded: temporary ones are retried with back-off, permanent ones shown to the 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from hms import clock
+from hms.config import Settings
 from hms.db.deliveries import DeliveryRepository
 from hms.db.errors import CONSTRAINT_VIOLATION
 from hms.db.models import Delivery
@@ -20,6 +23,13 @@ STALE_CLAIM = timedelta(minutes=10)  # a 'pending' claim older than this belongs
 MAX_ATTEMPTS = 6
 
 _owner: str | None = None  # the Celery node claiming in this process (set as each task starts)
+
+
+def message_reference(settings: Settings, delivery_id: int) -> str:
+    """The same for every attempt at one delivery, different for every delivery of every installation (keyed by its
+    own secret), and telling an outsider nothing: the email's Message-ID, see ``Message.reference``."""
+    key = settings.effective_storage_secret().encode()
+    return 'hms.' + hmac.new(key, f'delivery:{delivery_id}'.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def set_owner(node: str | None) -> None:
