@@ -30,7 +30,7 @@ FREE = 'block rounded border border-dashed border-gray-400 px-1 text-gray-700 da
 
 
 def cell_marker(day: date, moment: time) -> str:
-    return f'week-cell-{day.isoformat()}-{moment.strftime("%H%M")}'  # a test marker, never shown
+    return f'week-cell-{day.isoformat()}-{moment.hour:02d}{moment.minute:02d}'  # a test marker, never shown
 
 
 class WeekGrid(ui.card):
