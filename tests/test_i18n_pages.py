@@ -26,7 +26,7 @@ from pages.ui import dates, formats, theme
 
 from . import scheduling_fixtures
 from .factories import ADMIN_EMAIL, ADMIN_PASSWORD, PATIENT_PASSWORD
-from .page_steps import as_doctor, element, eventually, fill, see, sign_in
+from .page_steps import as_doctor, element, eventually, fill, see, sign_in, sign_out
 from .scheduling_fixtures import Clinic, local
 
 clinic = scheduling_fixtures.clinic  # the fixture
@@ -92,6 +92,12 @@ async def test_a_new_account_keeps_the_language_it_was_made_in(user: User) -> No
     user.find('Geschlecht').click()
     user.find('Weiblich').click()
     user.find(kind=ui.button, content='Konto anlegen').click()
+    await see(user, 'Wenn Sie Ihr Konto gerade erstellt haben, können Sie sich jetzt anmelden.')
+    user.find(kind=ui.button, content='Anmelden').click()  # registering does not sign in
+    await see(user, kind=ui.button, marker='sign-in')
+    user.find('E-Mail').type('grete@example.com')
+    user.find('Passwort').type('Lange-Geheime-Phrase-7')
+    user.find(marker='sign-in').click()
     await see(user, 'Willkommen, Grete Weiss')
     with context.get().uow() as uow:
         grete = uow.users.by_email('grete@example.com')
@@ -157,7 +163,7 @@ async def test_an_account_without_a_choice_follows_the_browser_and_a_choice_then
     await see(user, 'Mes rendez-vous')
     with clinic.ctx.uow() as uow:
         preferences.set_language(uow, clinic.patient, 'de')
-    await user.open('/logout')
+    await sign_out(user)
     await user.open('/login')
     user.find('E-mail').type(clinic.patient.email)
     user.find('Mot de passe').type(PATIENT_PASSWORD)
