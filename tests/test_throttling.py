@@ -8,18 +8,22 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from nicegui.testing import User
 from sqlalchemy import select
 
+from hms import context
 from hms.clock import ManualClock
 from hms.context import AppContext
 from hms.db.models import AuditEntry, Notice
 from hms.domain.enums import SessionKind
-from hms.domain.errors import InvalidCredentials, TooManyAttempts
+from hms.domain.errors import InvalidCredentials, NotAllowed, TooManyAttempts
 from hms.domain.schemas import Credentials
 from hms.security.addresses import client_address, parse_networks
-from hms.services import accounts
+from hms.services import accounts, throttling
+from hms.services.principal import Principal
 
-from .factories import PATIENT_PASSWORD, make_patient
+from .factories import ADMIN_EMAIL, ADMIN_PASSWORD, PATIENT_PASSWORD, make_patient
+from .page_steps import rows, see, sign_in_admin
 
 STRANGER, OWNER = '203.0.113.7', '198.51.100.20'
 
@@ -148,3 +152,51 @@ def test_the_api_ignores_a_forwarded_for_header_by_default(api: TestClient, ctx:
     with ctx.uow() as uow:
         ips = [entry.ip for entry in uow.audit.recent(actions=['login.failed'])]
     assert ips and '1.2.3.4' not in ips
+
+
+def _as_admin(ctx: AppContext) -> Principal:
+    with ctx.uow() as uow:
+        credentials = Credentials(email=ADMIN_EMAIL, password=ADMIN_PASSWORD)
+        return accounts.login(uow, ctx.settings, credentials, ip=OWNER, kind=SessionKind.WEB).principal
+
+
+def test_the_admin_sees_which_accounts_and_addresses_are_slowed_down(ctx: AppContext, clock: ManualClock) -> None:
+    user = make_patient(ctx)
+    guess(ctx, clock, ctx.settings.login_max_failures + 1)
+    for index in range(ctx.settings.login_max_failures_per_ip):  # the same address tries many accounts
+        with contextlib.suppress(InvalidCredentials, TooManyAttempts):
+            attempt(ctx, 'x', '192.0.2.50', email=f'someone{index}@example.com')
+    admin = _as_admin(ctx)
+    with ctx.uow() as uow:
+        slowed = throttling.slowed_down(uow, ctx.settings, admin)
+    by_scope = {(entry.scope, entry.ip): entry for entry in slowed}
+    pair = by_scope[('pair', STRANGER)]
+    assert (pair.user_id, pair.email, pair.name) == (user.id, 'ada@example.com', 'Ada Lovelace')
+    # The attempt that had to wait was refused unchecked: it is no failure of its own.
+    assert pair.failures == ctx.settings.login_max_failures and pair.until > clock.now()
+    address = by_scope[('ip', '192.0.2.50')]
+    assert address.user_id is None and address.failures == ctx.settings.login_max_failures_per_ip
+    clock.advance(timedelta(minutes=ctx.settings.login_lockout_minutes + 1))
+    with ctx.uow() as uow:
+        assert throttling.slowed_down(uow, ctx.settings, admin) == []  # waits end; nobody stays locked out
+
+
+def test_only_the_admin_sees_the_slowed_down_sign_ins(ctx: AppContext, clock: ManualClock) -> None:
+    make_patient(ctx)
+    patient = attempt(ctx, PATIENT_PASSWORD, OWNER).principal
+    with ctx.uow() as uow, pytest.raises(NotAllowed):
+        throttling.slowed_down(uow, ctx.settings, patient)
+
+
+async def test_the_audit_page_shows_sign_ins_being_slowed_down(user: User, clock: ManualClock) -> None:
+    ctx = context.get()
+    make_patient(ctx)
+    guess(ctx, clock, ctx.settings.login_max_failures + 2)
+    await sign_in_admin(user)
+    await user.open('/admin/audit')
+    await see(user, 'Sign-in attempts being slowed down')
+    shown = rows(user, 'slowed-down-table')
+    assert [(row['account'], row['ip'], row['scope']) for row in shown] == [
+        ('Ada Lovelace <ada@example.com>', STRANGER, 'This account from this address')
+    ]
+    assert shown[0]['failures'] == ctx.settings.login_max_failures

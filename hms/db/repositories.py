@@ -139,6 +139,16 @@ class LoginAttemptRepository:
         )
         return list(self.session.scalars(query.order_by(LoginAttempt.at.desc())))
 
+    def failing_pairs(self, since: datetime) -> list[tuple[str, str]]:
+        """The (email key, address) pairs with a failed attempt since ``since`` (what may be slowed down now)."""
+        query = (
+            select(LoginAttempt.email_key, LoginAttempt.ip)
+            .where(LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False))
+            .group_by(LoginAttempt.email_key, LoginAttempt.ip)
+            .order_by(LoginAttempt.email_key, LoginAttempt.ip)
+        )
+        return [(key, ip) for key, ip in self.session.execute(query)]
+
     def failures_for_ip(self, ip: str, since: datetime) -> list[datetime]:
         query = select(LoginAttempt.at).where(
             LoginAttempt.ip == ip, LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False)

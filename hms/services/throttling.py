@@ -15,17 +15,20 @@ Used by signing in and by the changes that ask for the password or a code again.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from hms import clock
 from hms.config import Settings
-from hms.db.models import LoginAttempt
+from hms.db.models import LoginAttempt, User
 from hms.db.uow import UnitOfWork
-from hms.domain.errors import TooManyAttempts
+from hms.domain.enums import Role
+from hms.domain.errors import NotAllowed, TooManyAttempts
 from hms.i18n import _, ngettext
 from hms.security.tokens import email_key
 
 from . import audit, notices
+from .principal import Principal
 
 WARNED = 'login.owner_warned'
 
@@ -132,3 +135,63 @@ def _warn_owner(uow: UnitOfWork, settings: Settings, email: str, ip: str, now: d
 def record_success(uow: UnitOfWork, email: str, ip: str, *, at: datetime | None = None) -> None:
     """A successful sign-in: this address becomes one the account knows, and its failures here stop counting."""
     uow.login_attempts.add(LoginAttempt(at=at or clock.now(), email_key=email_key(email), ip=ip, succeeded=True))
+
+
+# --- What the administrator sees ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlowedDown:
+    """One count that makes sign-in attempts wait now: ``scope`` is 'pair' (this account from this address), 'ip'
+    (this address, whatever the account) or 'account' (this account from addresses that never signed in to it)."""
+
+    scope: str
+    user_id: int | None  # None: no account has the address that was typed, or the scope is a whole address
+    name: str | None
+    email: str | None
+    ip: str | None  # None for the 'account' scope: many addresses
+    failures: int
+    until: datetime
+
+
+def slowed_down(uow: UnitOfWork, settings: Settings, principal: Principal) -> list[SlowedDown]:
+    """The accounts and client addresses whose sign-in attempts must wait right now, longest wait first (the
+    administrator's security overview)."""
+    if principal.role != Role.ADMIN:
+        raise NotAllowed(_('Only the administrator can see which sign-ins are being slowed down.'))
+    now = clock.now()
+    since = now - timedelta(minutes=settings.login_lockout_minutes)
+    accounts = _accounts_that_failed(uow, since)
+    attempts = uow.login_attempts
+    found: dict[tuple[str, str | None, str | None], SlowedDown] = {}
+    for key, ip in attempts.failing_pairs(since):
+        wait, scope = _wait(uow, settings, key, ip, now)
+        if wait <= timedelta(0):
+            continue
+        if scope == 'pair':
+            counted = attempts.failures_for_pair(key, ip, since)
+        elif scope == 'ip':
+            counted = attempts.failures_for_ip(ip, since)
+        else:
+            counted = attempts.failures_from_unknown_addresses(key, since)
+        user = accounts.get(key) if scope != 'ip' else None
+        entry = SlowedDown(
+            scope=scope,
+            user_id=user.id if user else None,
+            name=user.name if user else None,
+            email=user.email if user else None,
+            ip=ip if scope != 'account' else None,
+            failures=len(counted),
+            until=now + wait,
+        )
+        found.setdefault((scope, key if scope != 'ip' else None, entry.ip), entry)
+    return sorted(found.values(), key=lambda entry: entry.until, reverse=True)
+
+
+def _accounts_that_failed(uow: UnitOfWork, since: datetime) -> dict[str, User]:
+    """The accounts named by recent failed or throttled sign-ins, by their throttling key (the attempts keep only
+    that key, never the address)."""
+    entries = uow.audit.recent(actions=('login.failed', 'login.throttled'), limit=1000)
+    ids = {entry.subject_user_id for entry in entries if entry.at >= since and entry.subject_user_id is not None}
+    users = [user for user in (uow.users.get(user_id) for user_id in sorted(ids)) if user is not None]
+    return {email_key(user.email): user for user in users}

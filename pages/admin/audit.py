@@ -18,13 +18,13 @@ from hms.domain.criteria import AuditFilter
 from hms.domain.enums import Role
 from hms.domain.errors import DomainError
 from hms.i18n import N_, _, ngettext
-from hms.services import audit
+from hms.services import audit, throttling
 from hms.services.audit import AuditView
 from hms.services.principal import Principal
 from hms.services.views import Page
 
 from ..components.sections import heading, section
-from ..components.tables import PagedTable, Sort, columns
+from ..components.tables import PagedTable, Sort, columns, translated
 from ..ui import formats, theme
 from ..ui.access import role_page
 from ..ui.actions import acting
@@ -34,6 +34,18 @@ from .filters import date_filter, period
 
 PATH = '/admin/audit'
 PAGE_SIZE = 50
+SCOPES = {
+    'pair': N_('This account from this address'),
+    'ip': N_('This address, any account'),
+    'account': N_('This account, from addresses it never signed in from'),
+}
+SLOWED_COLUMNS = columns(
+    ('account', N_('Account')),
+    ('ip', N_('Client address')),
+    ('scope', N_('Slowed down')),
+    ('failures', N_('Failed attempts')),
+    ('until', N_('Waits until')),
+)
 RESULT_OPTIONS = {'any': N_('Any result'), 'success': N_('Succeeded'), 'failure': N_('Failed or refused')}
 COLUMNS = columns(
     ('at', N_('When')),
@@ -97,8 +109,32 @@ def create() -> None:
     async def audit_page(principal: Principal) -> None:
         first = await call(_browse, principal, AuditFilter(), 0, PAGE_SIZE)
         actions = await call(audit.action_names, principal)
+        slowed = await call(throttling.slowed_down, principal)
         with frame(principal, N_('Audit log'), current_path=PATH):
+            _slowed_down(slowed)
             _AuditPanel(first, actions)
+
+
+def _slowed_down(items: list[throttling.SlowedDown]) -> None:
+    """Who is being made to wait before signing in again now (throttling slows guessers, it locks no one out)."""
+    with section(marker='slowed-down'):
+        heading(_('Sign-in attempts being slowed down'))
+        if not items:
+            ui.label(_('No sign-in is being slowed down right now.')).classes(theme.SUBTLE)
+            return
+        rows = [
+            {
+                'id': index,
+                'account': _('{name} <{email}>', name=item.name, email=item.email) if item.email else '–',
+                'ip': item.ip or _('many addresses'),
+                'scope': _(SCOPES[item.scope]),
+                'failures': item.failures,
+                'until': formats.moment(item.until),
+            }
+            for index, item in enumerate(items)
+        ]
+        table = ui.table(columns=translated(SLOWED_COLUMNS), rows=rows, row_key='id').mark('slowed-down-table')
+        table.props('dense flat wrap-cells').classes('w-full')
 
 
 class _AuditPanel:
