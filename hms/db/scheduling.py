@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, String, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session, aliased, joinedload
 
-from hms.domain.criteria import AppointmentFilter, AppointmentSort, PatientSort
+from hms.domain.criteria import AppointmentFilter, AppointmentSort, DepartmentSort, DoctorSort, PatientSort
 from hms.domain.enums import AppointmentStatus, Role
 
 from .models import (
@@ -61,6 +61,32 @@ class DepartmentRepository:
             .order_by(func.lower(Department.name))
         ).all()
         return [(department, int(number)) for department, number in rows]
+
+    def page(
+        self, text: str | None, *, limit: int, offset: int, sort: DepartmentSort, descending: bool
+    ) -> tuple[list[tuple[Department, int]], int]:
+        """Departments whose name or description contains ``text``, with their doctor counts, a page at a time."""
+        query = select(Department)
+        if text:
+            pattern = _like(text)
+            query = query.where(
+                or_(
+                    func.lower(Department.name).like(pattern, escape='\\'),
+                    func.lower(func.coalesce(Department.description, '')).like(pattern, escape='\\'),
+                )
+            )
+        total = int(self.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+        count = func.count(DoctorProfile.user_id)
+        key: Any = count if sort is DepartmentSort.DOCTORS else func.lower(Department.name)
+        rows = self.session.execute(
+            query.add_columns(count)
+            .outerjoin(DoctorProfile, DoctorProfile.department_id == Department.id)
+            .group_by(Department.id)
+            .order_by(key.desc() if descending else key.asc(), Department.id.desc() if descending else Department.id)
+            .limit(limit)
+            .offset(offset)
+        ).all()
+        return [(department, int(number)) for department, number in rows], total
 
     def doctor_count(self, department_id: int) -> int:
         return int(
@@ -118,13 +144,37 @@ class DoctorRepository:
         include_inactive: bool = False,
         limit: int = 200,
     ) -> Sequence[DoctorProfile]:
+        query = self._filtered(text, department_id, department_text, include_inactive)
+        return self.session.scalars(query.order_by(func.lower(User.name)).limit(limit)).all()
+
+    def page(
+        self, text: str | None, *, include_inactive: bool, limit: int, offset: int, sort: DoctorSort, descending: bool
+    ) -> tuple[Sequence[DoctorProfile], int]:
+        """Doctors by name or department (as ``search``), a page at a time in the order of one ``DoctorSort``."""
+        query = self._filtered(text, None, None, include_inactive)
+        total = int(self.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+        key: Any = {
+            DoctorSort.NAME: func.lower(User.name),
+            DoctorSort.DEPARTMENT: func.lower(Department.name),
+            DoctorSort.EXPERIENCE: DoctorProfile.experience_years,
+            DoctorSort.MINUTES: DoctorProfile.consultation_minutes,
+            DoctorSort.STATUS: User.is_active,
+        }[sort]
+        rows = self.session.scalars(
+            query.order_by(key.desc() if descending else key.asc(), User.id.desc() if descending else User.id)
+            .limit(limit)
+            .offset(offset)
+        ).all()
+        return rows, total
+
+    def _filtered(
+        self, text: str | None, department_id: int | None, department_text: str | None, include_inactive: bool
+    ) -> Select[DoctorProfile]:
         query = (
             select(DoctorProfile)
             .join(User, User.id == DoctorProfile.user_id)
             .join(Department, Department.id == DoctorProfile.department_id)
             .options(joinedload(DoctorProfile.user), joinedload(DoctorProfile.department))
-            .order_by(func.lower(User.name))
-            .limit(limit)
         )
         if not include_inactive:
             query = query.where(User.is_active.is_(True))
@@ -140,7 +190,7 @@ class DoctorRepository:
             query = query.where(DoctorProfile.department_id == department_id)
         if department_text:
             query = query.where(func.lower(Department.name).like(_like(department_text), escape='\\'))
-        return self.session.scalars(query).all()
+        return query
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,31 @@ class PatientSort(StrEnum):
     STATUS = 'status'
 
 
+class DoctorSort(StrEnum):
+    """The orders the administrator's list of doctors may be read in."""
+
+    NAME = 'name'
+    DEPARTMENT = 'department'
+    EXPERIENCE = 'experience'
+    MINUTES = 'minutes'
+    STATUS = 'status'
+
+
+class DepartmentSort(StrEnum):
+    """The orders the administrator's list of departments may be read in."""
+
+    NAME = 'name'
+    DOCTORS = 'doctors'
+
+
+class AuditSort(StrEnum):
+    """The orders the audit log may be read in (by time: the order entries were written in)."""
+
+    AT = 'at'
+    ACTION = 'action'
+    RESULT = 'result'
+
+
 @dataclass(frozen=True)
 class AuditFilter:
     actor_id: int | None = None

@@ -9,6 +9,7 @@ from hms.cache import Codec, read_through
 from hms.db.errors import CONSTRAINT_VIOLATION
 from hms.db.models import Department
 from hms.db.uow import UnitOfWork
+from hms.domain.criteria import DepartmentSort
 from hms.domain.enums import Role
 from hms.domain.errors import Conflict, InUse, NotFound
 from hms.domain.scheduling import DepartmentIn, DepartmentPatch
@@ -16,7 +17,8 @@ from hms.i18n import N_, _, ngettext
 
 from . import audit
 from .principal import Principal, require_role
-from .views import DepartmentView
+from .sorting import sort_key
+from .views import DepartmentView, Page
 
 NAME_TAKEN = N_('A department with this name already exists.')
 # The same for every reader; doctor counts change with the doctors (created, moved to another department).
@@ -41,6 +43,27 @@ def list_departments_cached(uow: UnitOfWork) -> tuple[list[DepartmentView], bool
     return read_through(
         uow.read_cache, 'departments', compute, namespaces=CACHE_NAMESPACES, ttl=CACHE_SECONDS, codec=_DEPARTMENTS
     )
+
+
+def browse_departments(
+    uow: UnitOfWork,
+    actor: Principal,
+    text: str | None = None,
+    *,
+    limit: int = 25,
+    offset: int = 0,
+    sort: str = DepartmentSort.NAME,
+    descending: bool = False,
+) -> Page[DepartmentView]:
+    """The administrator's list: name or description containing ``text`` (any case), ordered by one of
+    ``DepartmentSort``, a page at a time (read from the database: it follows each change at once)."""
+    require_role(actor, Role.ADMIN, refusal=N_('Your role does not allow you to manage departments.'))
+    limit, offset = max(1, min(limit, 200)), max(0, offset)
+    order = sort_key(DepartmentSort, sort)
+    text = (text or '').strip() or None
+    rows, total = uow.departments.page(text, limit=limit, offset=offset, sort=order, descending=descending)
+    items = [DepartmentView(id=d.id, name=d.name, description=d.description, doctor_count=n) for d, n in rows]
+    return Page(items=items, total=total, limit=limit, offset=offset)
 
 
 def _view(uow: UnitOfWork, department: Department) -> DepartmentView:

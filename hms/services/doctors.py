@@ -12,6 +12,7 @@ from hms.cache import Codec, digest, read_through
 from hms.config import Settings
 from hms.db.models import Department, DoctorProfile, User
 from hms.db.uow import UnitOfWork
+from hms.domain.criteria import DoctorSort
 from hms.domain.enums import Role
 from hms.domain.errors import InvalidInput, NotFound
 from hms.domain.scheduling import DoctorIn, DoctorPatch
@@ -23,7 +24,8 @@ from . import accounts, audit
 from .appointments import cancel_future, count_future
 from .availability import first_free_slot, slot_rules
 from .principal import Principal, require_role
-from .views import DoctorView
+from .sorting import sort_key
+from .views import DoctorView, Page
 
 DEACTIVATION_REASON = N_('The doctor is no longer available at the clinic.')
 BLACKLISTED_REASON = N_('The account was deactivated by the clinic.')
@@ -204,6 +206,29 @@ def search_doctors_cached(
         codec=_DOCTORS,
         valid_until=valid_until,
     )
+
+
+def browse_doctors(
+    uow: UnitOfWork,
+    actor: Principal,
+    text: str | None = None,
+    *,
+    include_inactive: bool = False,
+    limit: int = 25,
+    offset: int = 0,
+    sort: str = DoctorSort.NAME,
+    descending: bool = False,
+) -> Page[DoctorView]:
+    """The administrator's list: doctors by name or department (partial, any case), deactivated ones on request,
+    ordered by one of ``DoctorSort``, a page at a time (read from the database: it follows each change at once)."""
+    require_role(actor, Role.ADMIN, refusal=N_('Your role does not allow you to manage doctors.'))
+    limit, offset = max(1, min(limit, 200)), max(0, offset)
+    order = sort_key(DoctorSort, sort)
+    text = (text or '').strip() or None
+    rows, total = uow.doctors.page(
+        text, include_inactive=include_inactive, limit=limit, offset=offset, sort=order, descending=descending
+    )
+    return Page(items=[DoctorView.of(row) for row in rows], total=total, limit=limit, offset=offset)
 
 
 def _search(

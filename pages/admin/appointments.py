@@ -26,17 +26,19 @@ from ..components.dialogs import ConfirmDialog
 from ..components.exports import export_panel
 from ..components.sections import section
 from ..components.slots import SlotPicker
-from ..components.tables import PagedTable, Sort, column, columns, sortable
+from ..components.tables import PagedTable, Paging, Sort, column, columns, sortable
 from ..ui import formats, theme
 from ..ui.access import role_page
 from ..ui.actions import acting, attempt
+from ..ui.address import Address
 from ..ui.frame import frame
 from ..ui.services import call
 from .filters import date_filter, period
 
 PATH = '/admin/appointments'
 PAGE_SIZE = 25
-NEWEST_FIRST = Sort('when', descending=True)
+NEWEST_FIRST = Sort(AppointmentSort.WHEN.value, descending=True)
+DEFAULT = Paging(rows=PAGE_SIZE, sort=NEWEST_FIRST)
 GONE = N_('This appointment is no longer listed; search again.')
 COLUMNS = [  # the sortable columns' names are the service's sort keys (AppointmentSort)
     *sortable(
@@ -77,6 +79,35 @@ class _Criteria:
     patient: str = ''
     status: str | None = None
 
+    @classmethod
+    def read(cls, address: Address, choices: tuple[dict[int, str], dict[int, str]]) -> _Criteria:
+        """The filters the address asks for, e.g. ?from=2026-12-01&to=2026-12-31&status=booked&doctor=3&patient=Ada
+        (a doctor or department that is not among the choices, an unknown status or a date that is no date is left
+        out and named in the notice)."""
+        first, last = address.day('from'), address.day('to')
+        if first and last and last < first:
+            address.unreadable.append('to')
+            last = None
+        return cls(
+            first=first,
+            last=last,
+            doctor_id=address.number('doctor', allowed=choices[0]),
+            department_id=address.number('department', allowed=choices[1]),
+            patient=address.text('patient'),
+            status=address.choice('status', [status.value for status in AppointmentStatus]),
+        )
+
+    def written(self) -> dict[str, object]:
+        """The filters as the address keeps them."""
+        return {
+            'from': self.first,
+            'to': self.last,
+            'status': self.status,
+            'doctor': self.doctor_id,
+            'department': self.department_id,
+            'patient': self.patient,
+        }
+
 
 @dataclass(frozen=True)
 class _Result:
@@ -88,9 +119,12 @@ def create() -> None:
     @role_page(PATH, Role.ADMIN)
     async def appointments_page(principal: Principal) -> None:
         choices = await call(_choices)
-        first = await call(_find, principal, _Criteria(), 0, PAGE_SIZE, newest_first=True)
+        address = Address()
+        criteria, paging = _Criteria.read(address, choices), Paging.read(address, list(AppointmentSort), DEFAULT)
+        first = await call(_find, principal, criteria, paging.offset, paging.rows, **_order_of(paging.sort))
         with frame(principal, N_('Appointments'), current_path=PATH):
-            _AppointmentsPanel(choices, first)
+            _AppointmentsPanel(choices, first, criteria, paging)
+            address.tell()
             await export_panel(principal, [ExportKind.APPOINTMENTS], title=_('Export appointments'))
 
 
@@ -150,6 +184,13 @@ def _patient_problem(text: str, matches: Page[Any]) -> str:
     )
 
 
+def _order_of(sort: Sort) -> dict[str, Any]:
+    """The search's order for the table's: sorting switched off is the newest first."""
+    if not sort.by:
+        sort = NEWEST_FIRST
+    return {'sort': sort.by, 'newest_first': sort.descending}
+
+
 def _order(sort: Sort) -> str:
     if sort.by not in (None, AppointmentSort.WHEN):
         return ''  # the column header shows the order
@@ -182,26 +223,36 @@ def _row(appointment: AppointmentView) -> dict[str, Any]:
 class _AppointmentsPanel:
     """Filters, the appointments a page at a time, and the cancel and reschedule dialogs."""
 
-    def __init__(self, choices: tuple[dict[int, str], dict[int, str]], first: _Result) -> None:
-        doctor_options, department_options = choices
+    def __init__(
+        self, choices: tuple[dict[int, str], dict[int, str]], first: _Result, asked: _Criteria, paging: Paging
+    ) -> None:
+        doctor_options, department_options = choices  # the values given from the address read nothing again
         with section(marker='appointment-filters'):
             ui.label(
                 _('Dates are in the clinic time zone ({zone}).', zone=app_context.get().settings.timezone)
             ).classes(theme.SUBTLE)
             with ui.row().classes('w-full items-start gap-3'):
-                self.first = date_filter(_('From date'), self.search)
-                self.last = date_filter(_('To date'), self.search)
+                self.first = date_filter(_('From date'), self.search, value=asked.first)
+                self.last = date_filter(_('To date'), self.search, value=asked.last)
                 statuses = {value: _(label) for value, label in theme.STATUS_LABELS.items()}
-                self.status = ui.select(statuses, label=_('Status'), clearable=True, on_change=self.search)
+                self.status = ui.select(
+                    statuses, label=_('Status'), value=asked.status, clearable=True, on_change=self.search
+                )
                 self.status.props('outlined dense').classes('min-w-[10rem]')
             with ui.row().classes('w-full items-start gap-3'):
-                self.doctor = ui.select(doctor_options, label=_('Doctor'), clearable=True, on_change=self.search)
+                self.doctor = ui.select(
+                    doctor_options, label=_('Doctor'), value=asked.doctor_id, clearable=True, on_change=self.search
+                )
                 self.doctor.props('outlined dense').classes('min-w-[12rem]')
                 self.department = ui.select(
-                    department_options, label=_('Department'), clearable=True, on_change=self.search
+                    department_options,
+                    label=_('Department'),
+                    value=asked.department_id,
+                    clearable=True,
+                    on_change=self.search,
                 )
                 self.department.props('outlined dense').classes('min-w-[12rem]')
-                self.patient = ui.input(_('Patient (name or ID)'), on_change=self.search)
+                self.patient = ui.input(_('Patient (name or ID)'), value=asked.patient, on_change=self.search)
                 self.patient.props('outlined dense clearable debounce=300').classes('min-w-[14rem] flex-1')
         self.table = PagedTable(
             'appointments',
@@ -210,10 +261,12 @@ class _AppointmentsPanel:
             _row,
             first=first.page,
             empty=_('No appointment matches these filters. Widen the dates or clear a filter.'),
-            rows_per_page=PAGE_SIZE,
-            sort=NEWEST_FIRST,
+            sort=paging.sort,
             order=_order,
         )
+        self.patient.error = first.patient_problem or None
+        self.shown = asked  # the filters of the list on show, for the address
+        self.table.keep_in_address(PATH, self._written, DEFAULT)
         self.table.add_slot('body-cell-actions', _actions_slot())
         self.table.on('cancel', self.open_cancel)
         self.table.on('reschedule', self.open_reschedule)
@@ -233,14 +286,16 @@ class _AppointmentsPanel:
             status=self.status.value,
         )
 
+    def _written(self) -> dict[str, object]:
+        return self.shown.written()
+
     async def _load(self, offset: int, limit: int, sort: Sort) -> Page[AppointmentView] | None:
         criteria = self.criteria()
         actor = await acting(PATH)
         if criteria is None or actor is None:
             return None
-        by = sort.by or NEWEST_FIRST.by or AppointmentSort.WHEN
-        newest_first = sort.descending if sort.by else True  # sorting switched off: back to the newest first
-        result = await call(_find, actor, criteria, offset, limit, newest_first=newest_first, sort=by)
+        result = await call(_find, actor, criteria, offset, limit, **_order_of(sort))
+        self.shown = criteria
         self.patient.error = result.patient_problem or None
         return result.page
 

@@ -3,33 +3,39 @@
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from nicegui import events, ui
 
+from hms.domain.criteria import DepartmentSort
 from hms.domain.enums import Role
 from hms.domain.scheduling import DepartmentIn, DepartmentPatch
 from hms.domain.validation import parse
 from hms.i18n import N_, _
 from hms.services import departments
 from hms.services.principal import Principal
-from hms.services.views import DepartmentView
+from hms.services.views import DepartmentView, Page
 
 from ..components import forms
 from ..components.dialogs import ConfirmDialog
-from ..components.tables import ListTable, column
+from ..components.tables import PagedTable, Paging, SearchBox, Sort, column
 from ..ui import theme
 from ..ui.access import role_page
+from ..ui.actions import acting
+from ..ui.address import Address
 from ..ui.frame import frame
 from ..ui.services import call
 
 PATH = '/admin/departments'
 EMPTY_TEXT = N_('No departments yet. Add the first one with "Add department"; every doctor belongs to a department.')
 GONE = N_('This department no longer exists.')
-COLUMNS = [
+PAGE_SIZE = 25
+DEFAULT = Paging(rows=PAGE_SIZE, sort=Sort(DepartmentSort.NAME.value))
+COLUMNS = [  # the sortable columns' names are the service's sort keys (DepartmentSort)
     column('name', N_('Department'), sortable=True),
     column('description', N_('Description')),
     column('doctors', N_('Doctors'), align='right', sortable=True),
-    column('actions', N_('Actions'), align='right', field='id'),
+    column('actions', N_('Actions'), align='right', field='id', sticky=True),
 ]
 ACTIONS_SLOT = r"""
 <q-td :props="props" auto-width>
@@ -49,9 +55,19 @@ def _actions_slot() -> str:
 def create() -> None:
     @role_page(PATH, Role.ADMIN)
     async def departments_page(principal: Principal) -> None:
-        listed = await call(departments.list_departments)
+        address = Address()
+        text, paging = address.text('q'), Paging.read(address, list(DepartmentSort), DEFAULT)
+        listed = await call(
+            departments.browse_departments, principal, text, **_reading(paging.offset, paging.rows, paging.sort)
+        )
         with frame(principal, N_('Departments'), current_path=PATH):
-            _DepartmentsPanel(listed)
+            _DepartmentsPanel(listed, text, paging)
+            address.tell()
+
+
+def _reading(offset: int, limit: int, sort: Sort) -> dict[str, Any]:
+    """The service's arguments for a page of the list (sorting switched off: by name)."""
+    return {'limit': limit, 'offset': offset, 'sort': sort.by or DEFAULT.sort.by, 'descending': sort.descending}
 
 
 def _row(department: DepartmentView) -> dict[str, object]:
@@ -64,22 +80,30 @@ def _row(department: DepartmentView) -> dict[str, object]:
 
 
 class _DepartmentsPanel:
-    """The table, its empty state and the dialogs that change it."""
+    """The search, the table (a page at a time, kept in the address: ?q=text&page=2), its empty state and the dialogs
+    that change it."""
 
-    def __init__(self, listed: list[DepartmentView]) -> None:
-        with ui.row().classes('w-full items-center gap-2'):
-            ui.label(_('Doctors are grouped by department; patients search and book by department.')).classes(
-                theme.SUBTLE
-            )
-            ui.space()
+    def __init__(self, listed: Page[DepartmentView], text: str, paging: Paging) -> None:
+        ui.label(_('Doctors are grouped by department; patients search and book by department.')).classes(theme.SUBTLE)
+        with ui.row().classes('w-full items-end gap-3'):
+            self.text = SearchBox(_('Search departments'), self.search, dense=True, value=text)
+            self.text.classes('min-w-[16rem] flex-1').mark('department-search')
             ui.button(_('Add department'), icon='add', on_click=lambda: self.open_form(None)).mark('add-department')
-        self.table = ListTable(
-            'departments', COLUMNS, _row, empty=_(EMPTY_TEXT), load=lambda: call(departments.list_departments)
-        )
+        empty = self.text.empty(_('No department matches this search. Try part of its name.'), _(EMPTY_TEXT))
+        self.table = PagedTable('departments', COLUMNS, self._load, _row, first=listed, empty=empty, sort=paging.sort)
         self.table.add_slot('body-cell-actions', _actions_slot())
         self.table.on('edit', self.open_edit)
         self.table.on('delete', self.open_delete)
-        self.table.show_items(listed)
+        self.table.keep_in_address(PATH, lambda: {'q': self.text.query}, DEFAULT)
+
+    async def _load(self, offset: int, limit: int, sort: Sort) -> Page[DepartmentView] | None:
+        actor = await acting(PATH)
+        if actor is None:
+            return None
+        return await call(departments.browse_departments, actor, self.text.query, **_reading(offset, limit, sort))
+
+    async def search(self) -> None:
+        await self.table.reload()
 
     def open_edit(self, event: events.GenericEventArguments) -> None:
         department = self.table.picked(event, _(GONE))
@@ -110,7 +134,7 @@ class _DepartmentsPanel:
                 ui.notify(_('Department {name} added.', name=done.name), type='positive')
             else:
                 ui.notify(_('Department {name} saved.', name=done.name), type='positive')
-            await self.table.reload()
+            await self.table.refresh()
 
         dialog.ask(save, then=saved)
 
@@ -135,7 +159,7 @@ class _DepartmentsPanel:
 
         async def deleted(_answer: bool) -> None:
             ui.notify(_('Department {name} deleted.', name=department.name), type='positive')
-            await self.table.reload()
+            await self.table.refresh()
 
         dialog.ask(lambda: dialog.attempt(delete, path=PATH), then=deleted)
 

@@ -13,6 +13,7 @@ from nicegui import events, ui
 from hms import clock
 from hms.config import Settings
 from hms.db.uow import UnitOfWork
+from hms.domain.criteria import DoctorSort
 from hms.domain.enums import AppointmentStatus, Role
 from hms.domain.scheduling import DoctorIn, DoctorPatch
 from hms.domain.validation import parse
@@ -22,7 +23,7 @@ from hms.services.doctors import NewDoctor
 from hms.services.exports import ExportKind
 from hms.services.principal import Principal
 from hms.services.records import DoctorSchedule
-from hms.services.views import DoctorView
+from hms.services.views import DoctorView, Page
 from hms.services.week import WeekView
 
 from ..components import forms
@@ -30,11 +31,12 @@ from ..components.dialogs import Answer, ConfirmDialog
 from ..components.exports import export_panel
 from ..components.schedule import ScheduleView
 from ..components.sections import facts, heading, section
-from ..components.tables import ListTable, SearchBox, column, columns, translated
+from ..components.tables import PagedTable, Paging, SearchBox, Sort, column, columns, sortable, translated
 from ..components.week_grid import WeekGrid
 from ..ui import formats, theme
 from ..ui.access import role_page
 from ..ui.actions import acting
+from ..ui.address import Address
 from ..ui.frame import frame
 from ..ui.services import call, find
 
@@ -47,13 +49,14 @@ NAME_SLOT = r"""
 CLEARABLE = ('qualifications', 'bio')  # may be emptied when editing
 RECENT_DAYS = 7
 GONE = N_('This doctor is no longer listed; search again.')
-COLUMNS = [
-    column('name', N_('Name'), sortable=True),
-    column('department', N_('Department'), sortable=True),
-    column('experience', N_('Experience'), align='right'),
-    column('minutes', N_('Consultation'), align='right'),
-    column('status', N_('Status')),
-    column('actions', N_('Actions'), align='right', field='id'),
+PAGE_SIZE = 25
+DEFAULT = Paging(rows=PAGE_SIZE, sort=Sort(DoctorSort.NAME.value))
+COLUMNS = [  # the sortable columns' names are the service's sort keys (DoctorSort)
+    *sortable(('name', N_('Name')), ('department', N_('Department'))),
+    column('experience', N_('Experience'), align='right', sortable=True),
+    column('minutes', N_('Consultation'), align='right', sortable=True),
+    *sortable(('status', N_('Status'))),
+    column('actions', N_('Actions'), align='right', field='id', sticky=True),
 ]
 ACTIONS_SLOT = r"""
 <q-td :props="props" auto-width>
@@ -90,9 +93,19 @@ class _DoctorPage:
 def create() -> None:
     @role_page(PATH, Role.ADMIN)
     async def doctors_page(principal: Principal) -> None:
-        listed = await call(doctors.search_doctors, text='', include_inactive=False)
+        address = Address()
+        text, inactive = address.text('q'), address.flag('inactive')
+        paging = Paging.read(address, list(DoctorSort), DEFAULT)
+        listed = await call(
+            doctors.browse_doctors,
+            principal,
+            text,
+            include_inactive=inactive,
+            **_reading(paging.offset, paging.rows, paging.sort),
+        )
         with frame(principal, N_('Doctors'), current_path=PATH):
-            _DoctorsPanel(listed)
+            _DoctorsPanel(listed, text, inactive, paging)
+            address.tell()
             await export_panel(principal, [ExportKind.DOCTORS], title=_('Export doctors'))
 
     @role_page(PATH + '/{doctor_id}', Role.ADMIN)
@@ -171,32 +184,48 @@ def _row(doctor: DoctorView) -> dict[str, Any]:
     }
 
 
-class _DoctorsPanel:
-    """Search, table and the dialogs that change doctors."""
+def _reading(offset: int, limit: int, sort: Sort) -> dict[str, Any]:
+    """The service's arguments for a page of the list (sorting switched off: by name)."""
+    return {'limit': limit, 'offset': offset, 'sort': sort.by or DEFAULT.sort.by, 'descending': sort.descending}
 
-    def __init__(self, listed: list[DoctorView]) -> None:
+
+class _DoctorsPanel:
+    """Search, table (a page at a time, kept in the address: ?q=text&inactive=1&page=2) and the dialogs that change
+    doctors."""
+
+    def __init__(self, listed: Page[DoctorView], text: str, inactive: bool, paging: Paging) -> None:
         with ui.row().classes('w-full items-end gap-3'):
-            self.text = SearchBox(_('Search by name or department'), self.reload, dense=True)
+            self.text = SearchBox(_('Search by name or department'), self.search, dense=True, value=text)
             self.text.classes('min-w-[16rem] flex-1').mark('doctor-search')
-            self.inactive = ui.switch(_('Include deactivated'), on_change=self.reload).mark('include-inactive')
+            self.inactive = ui.switch(_('Include deactivated'), value=inactive, on_change=self.search)
+            self.inactive.mark('include-inactive')
             ui.button(_('Add doctor'), icon='person_add', on_click=self.open_add).mark('add-doctor')
         empty = self.text.empty(
             _('No doctor matches this search. Try part of a name or a department.'),
             _('No doctors yet. Add the first one with "Add doctor" (create a department first).'),
         )
-        self.table = ListTable('doctors', COLUMNS, _row, empty=empty, load=self._search)
+        self.table = PagedTable('doctors', COLUMNS, self._load, _row, first=listed, empty=empty, sort=paging.sort)
         self.table.add_slot('body-cell-name', NAME_SLOT)
         self.table.add_slot('body-cell-actions', _actions_slot())
         self.table.on('edit', self.open_edit)
         self.table.on('deactivate', self.open_deactivate)
         self.table.on('reactivate', self.reactivate)
-        self.table.show_items(listed)
+        self.table.keep_in_address(PATH, lambda: {'q': self.text.query, 'inactive': bool(self.inactive.value)}, DEFAULT)
 
-    async def _search(self) -> list[DoctorView]:
-        return await call(doctors.search_doctors, text=self.text.query, include_inactive=bool(self.inactive.value))
+    async def _load(self, offset: int, limit: int, sort: Sort) -> Page[DoctorView] | None:
+        actor = await acting(PATH)
+        if actor is None:
+            return None
+        include_inactive = bool(self.inactive.value)
+        reading = _reading(offset, limit, sort)
+        return await call(doctors.browse_doctors, actor, self.text.query, include_inactive=include_inactive, **reading)
+
+    async def search(self) -> None:
+        await self.table.reload()
 
     async def reload(self) -> None:
-        await self.table.reload()
+        """The page on show, read again after a change to one of its doctors."""
+        await self.table.refresh()
 
     async def open_add(self) -> None:
         options = await _department_options()

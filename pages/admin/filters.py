@@ -14,12 +14,17 @@ from ..ui import dates
 
 
 def date_filter(
-    label: str, on_change: Callable[[], Awaitable[None]], *, props: str = 'outlined dense clearable'
+    label: str,
+    on_change: Callable[[], Awaitable[None]],
+    *,
+    props: str = 'outlined dense clearable',
+    value: date | None = None,
 ) -> ui.input:
     """A date field (``label`` comes translated) that calls ``on_change`` once its text reads as another date, or is
-    emptied: not at every keystroke of a date being typed. Leaving a field whose text is no date says what to type."""
-    field = dates.date_input(label).props(props)
-    shown: dict[str, date | None] = {'day': None}
+    emptied: not at every keystroke of a date being typed. Leaving a field whose text is no date says what to type.
+    ``value`` (from the address) is shown without reading the list again."""
+    field = dates.date_input(label, value).props(props)
+    shown: dict[str, date | None] = {'day': value}
 
     async def changed() -> None:
         try:

@@ -3,10 +3,9 @@ history of visits (read-only)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from nicegui import background_tasks, ui
+from nicegui import ui
 
 from hms import clock
 from hms.domain.criteria import PatientSort
@@ -24,11 +23,11 @@ from ..components.dialogs import ConfirmDialog
 from ..components.exports import export_panel
 from ..components.history import visit_history
 from ..components.sections import Panel, facts, section
-from ..components.tables import ROWS_PER_PAGE, PagedTable, SearchBox, Sort, columns, sortable, translated
+from ..components.tables import PagedTable, Paging, SearchBox, Sort, columns, sortable, translated
 from ..ui import formats, theme
 from ..ui.access import role_page
 from ..ui.actions import acting
-from ..ui.address import Address, keep
+from ..ui.address import Address
 from ..ui.frame import frame
 from ..ui.services import call, find
 
@@ -44,7 +43,7 @@ LIST_COLUMNS = [
     *columns(('phone', N_('Phone'))),
     *sortable(('status', N_('Status'))),
 ]
-BY_NAME = Sort(PatientSort.NAME.value)
+DEFAULT = Paging(rows=PAGE_SIZE, sort=Sort(PatientSort.NAME.value))
 APPOINTMENT_COLUMNS = columns(
     ('when', N_('When')),
     ('doctor', N_('Doctor')),
@@ -58,10 +57,12 @@ def create() -> None:
     @role_page(PATH, Role.ADMIN)
     async def patients_page(principal: Principal) -> None:
         address = Address()
-        asked = _ListState.read(address)
-        first = await call(patients.search_patients, principal, asked.text, **asked.reading())
+        text, paging = address.text('q'), Paging.read(address, list(PatientSort), DEFAULT)
+        first = await call(
+            patients.search_patients, principal, text, **_reading(paging.offset, paging.rows, paging.sort)
+        )
         with frame(principal, N_('Patients'), current_path=PATH):
-            _PatientList(first, asked)
+            _PatientList(first, text, paging)
             address.tell()
             await export_panel(principal, [ExportKind.PATIENTS], title=_('Export patients'))
 
@@ -101,62 +102,23 @@ def _list_row(patient: PatientView) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class _ListState:
-    """What the list shows, as the address keeps it: ?q=text&page=2&rows=50&sort=email&desc=1."""
-
-    text: str = ''
-    page: int = 1
-    rows: int = PAGE_SIZE
-    sort: Sort = BY_NAME
-
-    @classmethod
-    def read(cls, address: Address) -> _ListState:
-        text = address.text('q')
-        page = address.number('page', 1) or 1
-        rows = address.number('rows', PAGE_SIZE, allowed=ROWS_PER_PAGE) or PAGE_SIZE
-        sort = Sort(address.choice('sort', [key.value for key in PatientSort], BY_NAME.by), address.flag('desc'))
-        return cls(text, page, rows, sort)
-
-    def reading(self) -> dict[str, Any]:
-        """The service's arguments for this page of the list."""
-        by = self.sort.by or BY_NAME.by
-        offset = (self.page - 1) * self.rows
-        return {'limit': self.rows, 'offset': offset, 'sort': by, 'descending': self.sort.descending}
-
-
 class _PatientList:
-    """The search box and the table of matching patients, a page at a time, kept in the address."""
+    """The search box and the table of matching patients, a page at a time, kept in the address (?q=text&page=2)."""
 
-    def __init__(self, first: Page[PatientView], asked: _ListState) -> None:
+    def __init__(self, first: Page[PatientView], text: str, paging: Paging) -> None:
         self.text = SearchBox(
-            _('Search patients'), self.search, hint=_('Name, patient ID, email or phone; part is enough')
+            _('Search patients'), self.search, hint=_('Name, patient ID, email or phone; part is enough'), value=text
         )
-        self.text.value = asked.text
         self.text.classes('w-full').mark('patient-search')
         empty = self.text.empty(
             _('No patient matches this search. Try part of the name, email or phone, or the patient ID.'),
             _('No patients yet. Patients create their own accounts at the registration page.'),
         )
         self.table = PagedTable(
-            'patients', LIST_COLUMNS, self._load, _list_row, first=first, empty=empty, sort=asked.sort
+            'patients', LIST_COLUMNS, self._load, _list_row, first=first, empty=empty, sort=paging.sort
         )
         self.table.add_slot('body-cell-name', NAME_SLOT)
-        self.table.shown = self.keep
-        if not first.items and first.total:  # the address named a page past the end: show the last one
-            background_tasks.create(self.table.reload((first.total - 1) // first.limit * first.limit))
-
-    def keep(self) -> None:
-        table = self.table
-        state = {'q': self.text.query, 'page': table.offset // table.limit + 1, 'rows': table.limit}
-        state |= {'sort': table.sort.by, 'desc': table.sort.descending}
-        if state['page'] == 1:
-            state['page'] = None
-        if state['rows'] == PAGE_SIZE:
-            state['rows'] = None
-        if table.sort == BY_NAME:
-            state['sort'] = None
-        keep(PATH, state)
+        self.table.keep_in_address(PATH, lambda: {'q': self.text.query}, DEFAULT)
 
     async def search(self) -> None:
         await self.table.reload()
@@ -165,8 +127,13 @@ class _PatientList:
         actor = await acting(PATH)
         if actor is None:
             return None
-        state = _ListState(self.text.query, offset // limit + 1, limit, Sort(sort.by or BY_NAME.by, sort.descending))
-        return await call(patients.search_patients, actor, state.text, **state.reading())
+        return await call(patients.search_patients, actor, self.text.query, **_reading(offset, limit, sort))
+
+
+def _reading(offset: int, limit: int, sort: Sort) -> dict[str, Any]:
+    """The service's arguments for a page of the list."""
+    by = sort.by or DEFAULT.sort.by
+    return {'limit': limit, 'offset': offset, 'sort': by, 'descending': sort.descending}
 
 
 class _PatientPanel(Panel[PatientDetail]):

@@ -9,17 +9,18 @@ translated.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from nicegui import events, ui
+from nicegui import background_tasks, events, ui
 
 from hms.i18n import _
 from hms.i18n.formats import format_number
 from hms.services.views import Page
 
 from ..ui import theme
+from ..ui.address import Address, keep
 from .forms import loading
 
 T = TypeVar('T')
@@ -58,8 +59,10 @@ def translated(table_columns: list[dict[str, Any]]) -> list[dict[str, Any]]:
 class SearchBox(ui.input):
     """The search field above a list: every change (debounced) reads the list again."""
 
-    def __init__(self, label: str, on_change: Callable[[], Any], *, hint: str = '', dense: bool = False) -> None:
-        super().__init__(label, on_change=on_change)
+    def __init__(
+        self, label: str, on_change: Callable[[], Any], *, hint: str = '', dense: bool = False, value: str = ''
+    ) -> None:
+        super().__init__(label, value=value, on_change=on_change)  # a value given here reads nothing again
         self.props(f'outlined clearable debounce=300 type=search{" dense" if dense else ""}')
         if hint:
             self.props['hint'] = hint
@@ -79,6 +82,41 @@ class Sort:
 
     by: str | None = None
     descending: bool = False
+
+
+@dataclass(frozen=True)
+class Paging:
+    """Which page of a list, how many rows and in what order, as its address keeps them:
+    ``?page=2&rows=50&sort=email&desc=1``. A list's default ``Paging`` is left out of the address."""
+
+    page: int = 1
+    rows: int = 25
+    sort: Sort = Sort()
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.rows
+
+    @classmethod
+    def read(cls, address: Address, keys: Collection[str], default: Paging) -> Paging:
+        """The paging the address asks for; ``keys`` are the sort keys the list's service allows (anything else falls
+        back to ``default`` and is named in the address's notice)."""
+        page = address.number('page', 1) or 1
+        rows = address.number('rows', default.rows, allowed=ROWS_PER_PAGE) or default.rows
+        by = address.choice('sort', keys)
+        sort = Sort(by, address.flag('desc')) if by else default.sort
+        return cls(page, rows, sort)
+
+    def written(self, default: Paging) -> dict[str, object]:
+        """What the address says of this paging: only what differs from the list's default."""
+        sort = self.sort if self.sort.by else default.sort  # sorting switched off: the list's own order
+        changed = sort != default.sort
+        return {
+            'page': self.page if self.page != 1 else None,
+            'rows': self.rows if self.rows != default.rows else None,
+            'sort': sort.by if changed else None,
+            'desc': sort.descending if changed else None,
+        }
 
 
 R = TypeVar('R')
@@ -189,6 +227,18 @@ class PagedTable(ListTable[T]):
             self.summary = ui.label('').classes(theme.SUBTLE).mark(f'{name}-summary')
         self.on('request', self._requested)
         self.show(first, sort)
+        if not first.items and first.total:  # the address named a page past the end: show the last one
+            background_tasks.create(self.reload((first.total - 1) // first.limit * first.limit))
+
+    @property
+    def paging(self) -> Paging:
+        """The page on show, as the address keeps it."""
+        return Paging(self.offset // max(self.limit, 1) + 1, self.limit, self.sort)
+
+    def keep_in_address(self, path: str, filters: Callable[[], Mapping[str, object]], default: Paging) -> None:
+        """After each page is shown, put the filters and the paging into the address of ``path`` (a link or a reload
+        shows the same list)."""
+        self.shown = lambda: keep(path, {**filters(), **self.paging.written(default)})
 
     def show(self, page: Page[T], sort: Sort) -> None:
         self.offset, self.limit, self.sort = page.offset, page.limit, sort
