@@ -12,27 +12,50 @@ import time
 from pathlib import Path
 from typing import Any, TypedDict
 
+from pydantic import ValidationError
+
 from hms import __version__, context
 from hms.config import Settings
+from hms.runtime import logs
 from hms.services.bootstrap import ADMIN_CREDENTIALS_FILE, StartupError, prepare
 
 logger = logging.getLogger('hms')
-
-
-def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level.upper(), format='%(asctime)s %(levelname)s %(name)s: %(message)s')
 
 
 def _announce_admin(settings: Settings, password: str | None) -> None:
     if password is None:
         return
     path = settings.data_path / ADMIN_CREDENTIALS_FILE
-    # Printed once, on purpose: the operator needs it to sign in the first time. It is never logged.
-    print(
-        f'\nHMS created the administrator account.\n  email:    {settings.admin_email}\n  password: {password}\n'
-        f'  (also saved, readable only by you, in {path})\n',
-        flush=True,
-    )
+    lines = [
+        'HMS created the administrator account.',
+        f'  sign in at: http://{settings.host}:{settings.port}/login',
+        f'  email:      {settings.admin_email}',
+        f'  password:   {password}',
+        'Also saved, readable only by you, in',
+        f'  {path}',
+    ]
+    # Printed once, on purpose, last and framed so it is not lost in the log: the operator needs it to sign in the
+    # first time. It is never logged.
+    print(boxed(lines), flush=True)
+
+
+def boxed(lines: list[str]) -> str:
+    """The lines in a frame drawn with box characters."""
+    width = max(len(line) for line in lines)
+    rows = [f'│ {line.ljust(width)} │' for line in lines]
+    return '\n'.join(['', f'╭{"─" * (width + 2)}╮', *rows, f'╰{"─" * (width + 2)}╯', ''])
+
+
+def setting_problems(error: ValidationError) -> list[str]:
+    """One line per bad setting, named as the operator sets it: ``HMS_TIMEZONE: unknown time zone 'Mars/Base'``."""
+    lines = []
+    for problem in error.errors(include_url=False):
+        field = str(problem['loc'][0]) if problem['loc'] else 'settings'
+        reason = problem['msg'].removeprefix('Value error, ')
+        if problem['type'] != 'value_error':  # pydantic's own checks do not quote what they were given
+            reason = f'{reason[:1].lower()}{reason[1:]}, not {problem["input"]!r}'
+        lines.append(f'HMS_{field.upper()}: {reason}')
+    return lines
 
 
 def compose(settings: Settings) -> context.AppContext:
@@ -43,22 +66,45 @@ def compose(settings: Settings) -> context.AppContext:
     return context.init(settings)
 
 
-def prepare_database(settings: Settings) -> None:
-    """Migrate the schema and create the administrator once."""
-    ctx = compose(settings)
-    _announce_admin(settings, prepare(settings, ctx.db))
+def prepare_database(settings: Settings) -> str | None:
+    """Migrate the schema and create the administrator once; returns the administrator's password when it was
+    generated now (for :func:`_announce_admin`). A database that cannot be reached is a StartupError."""
+    from sqlalchemy.exc import ArgumentError, OperationalError
+
+    try:
+        settings.ensure_data_dir()
+    except OSError as error:
+        raise StartupError(f'HMS_DATA_DIR: cannot create {settings.data_path}: {error.strerror}') from error
+    try:
+        ctx = compose(settings)
+        return prepare(settings, ctx.db)
+    except (ArgumentError, OperationalError) as error:
+        raise StartupError(f'HMS_DATABASE_URL: cannot connect: {_database_reason(settings, error)}') from error
 
 
-def build_web(settings: Settings) -> None:
-    """Compose the web process: context, database, API and pages (ui.run follows)."""
+def _database_reason(settings: Settings, error: Exception) -> str:
+    """The driver's first line, without the URL (it may hold a password)."""
+    cause = getattr(error, 'orig', None) or error
+    lines = str(cause).strip().splitlines() or [type(cause).__name__]
+    reason = lines[0].removeprefix('(psycopg.OperationalError) ')
+    if settings.database_url:
+        reason = reason.replace(settings.database_url, '<HMS_DATABASE_URL>')
+    return reason
+
+
+def build_web(settings: Settings) -> str | None:
+    """Compose the web process: context, database, API and pages (ui.run follows). Returns the administrator's
+    password when it was generated now."""
     from nicegui import app, background_tasks
 
     import pages
     from hms.api.app import mount
     from hms.runtime.api_guard import SameSiteSockets
+    from hms.runtime.head import HeadAsGet
     from hms.runtime.headers import SecurityHeaders
+    from hms.runtime.logs import RequestId
 
-    prepare_database(settings)
+    password = prepare_database(settings)
     hub = context.get().hub
 
     async def start_listener() -> None:
@@ -69,8 +115,11 @@ def build_web(settings: Settings) -> None:
     app.on_startup(start_listener)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(SameSiteSockets)  # the pages' socket is never opened by another site
+    app.add_middleware(HeadAsGet)  # uptime monitors probe with HEAD
+    app.add_middleware(RequestId)  # outermost: log lines and the answer carry the request's id
     mount(app)
     pages.create()
+    return password
 
 
 class _UiRunOptions(TypedDict):
@@ -96,11 +145,19 @@ def _ui_run_options(settings: Settings) -> _UiRunOptions:
 def run_web(settings: Settings) -> None:
     # NiceGUI reads its storage path when imported: keep per-browser storage in the data folder.
     os.environ.setdefault('NICEGUI_STORAGE_PATH', str(settings.ensure_data_dir() / 'nicegui'))
-    from nicegui import ui
+    from nicegui import app, ui
 
-    build_web(settings)
+    password = build_web(settings)
+    if password is not None:  # `hms web` on an empty database: framed, once the server answers
+        app.on_startup(lambda: _announce_admin(settings, password))
     logger.info('web: http://%s:%s', settings.host, settings.port)
-    ui.run(host=settings.host, port=settings.port, show_welcome_message=False, **_ui_run_options(settings))
+    ui.run(
+        host=settings.host,
+        port=settings.port,
+        show_welcome_message=False,
+        log_config=None,  # uvicorn's loggers go through ours (text or JSON), not a configuration of its own
+        **_ui_run_options(settings),
+    )
 
 
 def simulate_web() -> None:
@@ -116,14 +173,19 @@ def run_worker(settings: Settings, *, beat: bool) -> None:
     from jobs.celery_app import create_celery, worker_argv
 
     compose(settings)  # tasks use the same services, units of work and publishers as the web process
-    create_celery(settings).worker_main(worker_argv(settings, beat=beat))
+    create_celery(settings).worker_main([*_celery_quiet(settings), *worker_argv(settings, beat=beat)])
 
 
 def run_beat(settings: Settings) -> None:
     from jobs.celery_app import beat_argv, create_celery
 
     settings.ensure_data_dir()  # the schedule file (last run times) lives there
-    create_celery(settings).start(beat_argv(settings))
+    create_celery(settings).start([*_celery_quiet(settings), *beat_argv(settings)])
+
+
+def _celery_quiet(settings: Settings) -> list[str]:
+    """Celery's start-up banners (the worker's, the scheduler's) only when debugging."""
+    return [] if settings.log_level == 'DEBUG' else ['--quiet']
 
 
 RUN_FOLDER = 'run'  # <data folder>/run/<child>.pid: the supervised children's PIDs
@@ -135,8 +197,9 @@ def run_all(settings: Settings) -> int:
     from hms.notify.sink import SmtpSink
     from hms.runtime.redis_server import EmbeddedRedis
     from hms.runtime.supervisor import ChildSpec, Supervisor
+    from hms.services.backup import web_seems_running
 
-    prepare_database(settings)
+    password = prepare_database(settings)
     context.get().db.dispose()  # the children open their own connections
     data = settings.ensure_data_dir()
     children: list[ChildSpec] = []
@@ -157,21 +220,25 @@ def run_all(settings: Settings) -> int:
     children += [
         ChildSpec('worker', [*hms, 'worker'], env=env),
         ChildSpec('beat', [*hms, 'beat'], env=env),
-        ChildSpec('web', [*hms, 'web'], env=env),
+        ChildSpec('web', [*hms, 'web'], env=env, ready=lambda: web_seems_running(settings)),
     ]
+
+    def started() -> None:
+        logger.info('ready: http://%s:%s', settings.host, settings.port)
+        _announce_admin(settings, password)  # last, after everything else has had its say
 
     def cleanup() -> None:
         if sink is not None:
             sink.stop()
 
-    return Supervisor(children, pid_dir=data / RUN_FOLDER).run(extra_cleanup=cleanup)
+    return Supervisor(children, pid_dir=data / RUN_FOLDER).run(extra_cleanup=cleanup, on_started=started)
 
 
 def seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     from hms.demo import seed_demo_clinic
     from hms.seed import seed
 
-    prepare_database(settings)
+    _announce_admin(settings, prepare_database(settings))
     for name in ('doctors', 'patients', 'appointments'):
         if getattr(args, name) < 0:
             print(f'hms: --{name} must not be negative', file=sys.stderr)
@@ -347,8 +414,13 @@ def main(argv: list[str], prog: str = 'main.py') -> int:
     reset.add_argument('email')
     args = parser.parse_args(argv)
 
-    settings = Settings()
-    _configure_logging(settings)
+    try:
+        settings = Settings()
+    except ValidationError as error:  # one line per bad setting, no traceback: the operator fixes the setting
+        for line in setting_problems(error):
+            print(f'hms: {line}', file=sys.stderr)
+        return 2
+    logs.configure(settings.log_level, settings.log_format)
     command = args.command or 'all'
     try:
         if command == 'all':
@@ -360,7 +432,7 @@ def main(argv: list[str], prog: str = 'main.py') -> int:
         elif command == 'beat':
             run_beat(settings)
         elif command == 'migrate':
-            prepare_database(settings)
+            _announce_admin(settings, prepare_database(settings))
         elif command == 'seed-demo':
             return seed_demo(settings, args)
         elif command == 'audit-verify':
