@@ -4,10 +4,12 @@ not say whether an address is registered and is limited per client address."""
 from __future__ import annotations
 
 import pytest
+from alembic import command
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from hms.context import AppContext
+from hms.db.migrate import alembic_config
 from hms.db.models import Notice, User
 from hms.domain.emails import normalise_email
 from hms.domain.errors import EmailTaken
@@ -74,3 +76,37 @@ def test_registration_is_rate_limited_per_client_address(api: TestClient, ctx: A
     assert [answer.status_code for answer in answers] == [202] * limit + [429]
     assert int(answers[-1].headers['retry-after']) > 0
     assert answers[-1].headers['content-type'].startswith('application/problem+json')
+
+
+def test_addresses_stored_before_the_normal_form_are_migrated_to_it(api: TestClient, ctx: AppContext) -> None:
+    """Migration 0010 rewrites older rows (a Unicode domain, a mixed-case or fullwidth local part); a row whose normal
+    form another row has already is left for the administrator."""
+    ids = {email: make_patient(ctx, email).id for email in ('ada@example.org', 'zoe@example.org', 'bob@example.org')}
+    grace = make_patient(ctx, 'grace@example.org').id
+    older = {
+        ids['ada@example.org']: 'Ada@Bücher.Example',
+        ids['zoe@example.org']: 'ＺＯＥ@Example.org',
+        ids['bob@example.org']: 'Grace@Example.org',  # a look-alike of Grace's address: two accounts, one address
+    }
+    url = ctx.settings.effective_database_url
+    command.downgrade(alembic_config(url), '0009')
+    with ctx.uow() as uow:
+        for user_id, email in older.items():
+            uow.session.execute(update(User).where(User.id == user_id).values(email=email))
+        uow.commit()
+    command.upgrade(alembic_config(url), 'head')
+    with ctx.uow() as uow:
+        stored = {user_id: email for user_id, email in uow.session.execute(select(User.id, User.email))}
+    assert stored[ids['ada@example.org']] == 'ada@xn--bcher-kva.example'
+    assert stored[ids['zoe@example.org']] == 'zoe@example.org'
+    assert (stored[ids['bob@example.org']], stored[grace]) == ('Grace@Example.org', 'grace@example.org')
+    for typed in ('ada@bücher.example', 'ADA@xn--bcher-kva.example'):
+        response = api.post('/api/login', json={'email': typed, 'password': PATIENT_PASSWORD})
+        assert response.status_code == 200, typed
+    look_alike = api.post('/api/register', json=patient_data('ａｄａ@BÜCHER.example', name='Mallory'))
+    assert look_alike.status_code == 202
+    with ctx.uow() as uow:
+        at_buecher = select(User.name).where(User.email.like('%@xn--bcher-kva.example'))
+        assert uow.session.scalars(at_buecher).all() == ['Ada Lovelace']  # Mallory got no account
+        with pytest.raises(EmailTaken):  # the admin's and profile forms refuse the look-alike plainly
+            accounts.available_email(uow, 'Ada@Bücher.example')
