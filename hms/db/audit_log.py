@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVarTuple
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from hms.domain.criteria import AuditFilter
+from hms.domain.criteria import AuditFilter, AuditSort
 
 from .models import AuditEntry
 from .scheduling import people_names
 
 Ts = TypeVarTuple('Ts')
+_SORT_KEYS = {AuditSort.AT: AuditEntry.id, AuditSort.ACTION: AuditEntry.action, AuditSort.RESULT: AuditEntry.success}
 
 
 def _filtered(query: Select[*Ts], where: AuditFilter) -> Select[*Ts]:
@@ -36,12 +37,23 @@ def _filtered(query: Select[*Ts], where: AuditFilter) -> Select[*Ts]:
     return query
 
 
-def search(session: Session, where: AuditFilter, *, limit: int, offset: int) -> tuple[Sequence[AuditEntry], int]:
-    """One page of matching rows (newest first) and the number of all matching rows."""
+def search(
+    session: Session,
+    where: AuditFilter,
+    *,
+    limit: int,
+    offset: int,
+    sort: AuditSort = AuditSort.AT,
+    descending: bool = True,
+) -> tuple[Sequence[AuditEntry], int]:
+    """One page of matching rows (by default newest first) and the number of all matching rows. Entries are written
+    in time order, so the id orders by time; ties of another key keep the newest first."""
     total = session.scalar(_filtered(select(func.count(AuditEntry.id)), where)) or 0
-    rows = session.scalars(
-        _filtered(select(AuditEntry), where).order_by(AuditEntry.id.desc()).limit(limit).offset(offset)
-    ).all()
+    key: Any = _SORT_KEYS[sort]
+    order = [key.desc() if descending else key.asc()]
+    if sort is not AuditSort.AT:
+        order.append(AuditEntry.id.desc())
+    rows = session.scalars(_filtered(select(AuditEntry), where).order_by(*order).limit(limit).offset(offset)).all()
     return rows, total
 
 

@@ -15,12 +15,13 @@ from hms.db import audit_log
 from hms.db.audit_chain import GENESIS, AuditLogIsAppendOnly, ChainReport, compute_hash, content, lock, verify
 from hms.db.models import AuditEntry
 from hms.db.uow import UnitOfWork
-from hms.domain.criteria import AuditFilter
+from hms.domain.criteria import AuditFilter, AuditSort
 from hms.domain.enums import Role
 from hms.domain.errors import NotAllowed
 from hms.i18n import _
 
 from .principal import Principal
+from .sorting import sort_key
 from .views import Page
 
 # The public names, the hash chain's among them (they live in hms.db.audit_chain).
@@ -111,10 +112,21 @@ def _admin_only(principal: Principal) -> None:
         raise NotAllowed(_('Only the administrator can read the audit log.'))
 
 
-def browse(uow: UnitOfWork, principal: Principal, where: AuditFilter, *, limit: int, offset: int) -> Page[AuditView]:
-    """A page of the log for the administrator, newest first. Rows hold ids and outcomes, no clinical values."""
+def browse(
+    uow: UnitOfWork,
+    principal: Principal,
+    where: AuditFilter,
+    *,
+    limit: int,
+    offset: int,
+    sort: str = AuditSort.AT,
+    descending: bool = True,
+) -> Page[AuditView]:
+    """A page of the log for the administrator, ordered by one of ``AuditSort`` (by default newest first). Rows hold
+    ids and outcomes, no clinical values."""
     _admin_only(principal)
-    rows, total = audit_log.search(uow.session, where, limit=limit, offset=offset)
+    order = sort_key(AuditSort, sort)
+    rows, total = audit_log.search(uow.session, where, limit=limit, offset=offset, sort=order, descending=descending)
     return Page(items=[_view(row) for row in rows], total=total, limit=limit, offset=offset)
 
 

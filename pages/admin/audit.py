@@ -6,15 +6,17 @@ Rows hold who, what, when, from where and the outcome: ids and codes, never clin
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from nicegui import ui
 
 from hms import context as app_context
 from hms.db.uow import UnitOfWork
-from hms.domain.criteria import AuditFilter
+from hms.domain.criteria import AuditFilter, AuditSort
 from hms.domain.enums import Role
 from hms.domain.errors import DomainError
 from hms.i18n import N_, _, ngettext
@@ -24,10 +26,11 @@ from hms.services.principal import Principal
 from hms.services.views import Page
 
 from ..components.sections import heading, section
-from ..components.tables import PagedTable, Sort, columns, translated
+from ..components.tables import PagedTable, Paging, Sort, columns, sortable, translated
 from ..ui import formats, theme
 from ..ui.access import role_page
 from ..ui.actions import acting
+from ..ui.address import Address
 from ..ui.frame import frame
 from ..ui.services import call
 from .filters import date_filter, period
@@ -47,16 +50,13 @@ SLOWED_COLUMNS = columns(
     ('until', N_('Waits until')),
 )
 RESULT_OPTIONS = {'any': N_('Any result'), 'success': N_('Succeeded'), 'failure': N_('Failed or refused')}
-COLUMNS = columns(
-    ('at', N_('When')),
-    ('action', N_('Action')),
-    ('actor', N_('By')),
-    ('subject', N_('Concerning')),
-    ('object', N_('Object')),
-    ('result', N_('Result')),
-    ('ip', N_('IP')),
-    ('detail', N_('Detail')),
-)
+DEFAULT = Paging(rows=PAGE_SIZE, sort=Sort(AuditSort.AT.value, descending=True))
+COLUMNS = [  # the sortable columns' names are the service's sort keys (AuditSort)
+    *sortable(('at', N_('When')), ('action', N_('Action'))),
+    *columns(('actor', N_('By')), ('subject', N_('Concerning')), ('object', N_('Object'))),
+    *sortable(('result', N_('Result'))),
+    *columns(('ip', N_('IP')), ('detail', N_('Detail'))),
+]
 
 
 @dataclass(frozen=True)
@@ -67,11 +67,91 @@ class _Entry:
     names: dict[int, str]
 
 
-def _browse(uow: UnitOfWork, principal: Principal, where: AuditFilter, offset: int, limit: int) -> Page[_Entry]:
-    page = audit.browse(uow, principal, where, limit=limit, offset=offset)
+@dataclass(frozen=True)
+class _Asked:
+    """The filters as typed (people by email or id), as the address keeps them:
+    ?by=admin@example.com&about=7&action=login.&result=failure&from=2026-12-01&to=2026-12-07."""
+
+    actor: str = ''
+    subject: str = ''
+    action: str | None = None
+    result: str = 'any'
+    first: date | None = None
+    last: date | None = None
+
+    @classmethod
+    def read(cls, address: Address, actions: Collection[str]) -> _Asked:
+        first, last = address.day('from'), address.day('to')
+        if first and last and last < first:
+            address.unreadable.append('to')
+            last = None
+        return cls(
+            actor=address.text('by', max_length=320),
+            subject=address.text('about', max_length=320),
+            action=address.choice('action', actions),
+            result=address.choice('result', list(RESULT_OPTIONS), 'any') or 'any',
+            first=first,
+            last=last,
+        )
+
+    def written(self) -> dict[str, object]:
+        result = None if self.result == 'any' else self.result
+        people = {'by': self.actor, 'about': self.subject}
+        return {**people, 'action': self.action, 'result': result, 'from': self.first, 'to': self.last}
+
+
+def _opened(
+    uow: UnitOfWork, principal: Principal, address: Address, paging: Paging, zone: ZoneInfo
+) -> tuple[_Asked, list[str], Page[_Entry]]:
+    """What the page opens with: the filters the address asks for (a person no account matches is left out and named
+    in the notice), the action names to choose from, and the first page."""
+    actions = audit.action_names(uow, principal)
+    asked = _Asked.read(address, _action_choices(actions))
+    ids: dict[str, int | None] = {}
+    for name, text in (('by', asked.actor), ('about', asked.subject)):
+        ids[name] = audit.user_id_for(uow, principal, text) if text else None
+        if text and ids[name] is None:
+            address.unreadable.append(name)
+    asked = replace(asked, actor=asked.actor if ids['by'] else '', subject=asked.subject if ids['about'] else '')
+    where = _filter(asked, ids['by'], ids['about'], zone)
+    return asked, actions, _browse(uow, principal, where, paging.offset, paging.rows, paging.sort)
+
+
+def _action_choices(actions: list[str]) -> dict[str, str]:
+    """Each action, and each family of actions ('login.': every login action)."""
+    prefixes = sorted({name.split('.')[0] + '.' for name in actions if '.' in name})
+    return {**{p: _('{prefix}* (all)', prefix=p) for p in prefixes}, **{name: name for name in actions}}
+
+
+def _filter(asked: _Asked, actor: int | None, subject: int | None, zone: ZoneInfo) -> AuditFilter:
+    def moment(day: date) -> datetime:
+        return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+    return AuditFilter(
+        actor_id=actor,
+        subject_user_id=subject,
+        action=asked.action or None,
+        since=moment(asked.first) if asked.first else None,
+        until=moment(asked.last + timedelta(days=1)) if asked.last else None,
+        success=None if asked.result == 'any' else asked.result == 'success',
+    )
+
+
+def _browse(
+    uow: UnitOfWork, principal: Principal, where: AuditFilter, offset: int, limit: int, sort: Sort
+) -> Page[_Entry]:
+    order = sort if sort.by else DEFAULT.sort  # sorting switched off: newest first
+    by, descending = order.by or AuditSort.AT, order.descending
+    page = audit.browse(uow, principal, where, limit=limit, offset=offset, sort=by, descending=descending)
     ids = {i for item in page.items for i in (item.actor_id, item.subject_user_id) if i is not None}
     names = audit.people(uow, principal, ids)
     return Page(items=[_Entry(item, names) for item in page.items], total=page.total, limit=limit, offset=offset)
+
+
+def _order(sort: Sort) -> str:
+    if sort.by not in (None, AuditSort.AT):
+        return ''  # the column header shows the order
+    return _('oldest first') if sort.by and not sort.descending else _('newest first')
 
 
 def _person(user_id: int | None, role: str | None, names: dict[int, str]) -> str:
@@ -107,12 +187,15 @@ def _row(entry: _Entry) -> dict[str, Any]:
 def create() -> None:
     @role_page(PATH, Role.ADMIN)
     async def audit_page(principal: Principal) -> None:
-        first = await call(_browse, principal, AuditFilter(), 0, PAGE_SIZE)
-        actions = await call(audit.action_names, principal)
+        address = Address()
+        paging = Paging.read(address, list(AuditSort), DEFAULT)
+        zone = app_context.get().settings.zone
+        asked, actions, first = await call(_opened, principal, address, paging, zone)
         slowed = await call(throttling.slowed_down, principal)
         with frame(principal, N_('Audit log'), current_path=PATH):
             _slowed_down(slowed)
-            _AuditPanel(first, actions)
+            _AuditPanel(first, actions, asked, paging)
+            address.tell()
 
 
 def _slowed_down(items: list[throttling.SlowedDown]) -> None:
@@ -138,11 +221,11 @@ def _slowed_down(items: list[throttling.SlowedDown]) -> None:
 
 
 class _AuditPanel:
-    def __init__(self, first: Page[_Entry], actions: list[str]) -> None:
+    def __init__(self, first: Page[_Entry], actions: list[str], asked: _Asked, paging: Paging) -> None:
         settings = app_context.get().settings
         self.zone = settings.zone
-        prefixes = sorted({name.split('.')[0] + '.' for name in actions if '.' in name})
-        choices = {**{p: _('{prefix}* (all)', prefix=p) for p in prefixes}, **{name: name for name in actions}}
+        choices = _action_choices(actions)
+        self.shown = asked  # the filters of the list on show, for the address (values given below read nothing again)
         with section():
             with ui.row().classes('w-full items-center justify-between'):
                 heading(_('Integrity'))
@@ -156,19 +239,26 @@ class _AuditPanel:
         with section():
             ui.label(_('Times are in the clinic time zone ({zone}).', zone=settings.timezone)).classes(theme.SUBTLE)
             with ui.row().classes('w-full items-start gap-3').mark('audit-filters'):
-                self.actor = ui.input(_('By (email or id)'), on_change=self.search).props('outlined dense clearable')
+                self.actor = ui.input(_('By (email or id)'), value=asked.actor, on_change=self.search).props(
+                    'outlined dense clearable'
+                )
                 self.actor.props('debounce=500').mark('filter-actor')
-                self.subject = ui.input(_('Concerning (email or id)'), on_change=self.search)
+                self.subject = ui.input(_('Concerning (email or id)'), value=asked.subject, on_change=self.search)
                 self.subject.props('outlined dense clearable debounce=500').mark('filter-subject')
                 self.action = ui.select(
-                    choices, label=_('Action'), clearable=True, with_input=True, on_change=self.search
+                    choices,
+                    label=_('Action'),
+                    value=asked.action,
+                    clearable=True,
+                    with_input=True,
+                    on_change=self.search,
                 )
                 self.action.props('outlined dense').classes('min-w-[14rem]').mark('filter-action')
                 results = {value: _(label) for value, label in RESULT_OPTIONS.items()}
-                self.result = ui.select(results, value='any', label=_('Result'), on_change=self.search)
+                self.result = ui.select(results, value=asked.result, label=_('Result'), on_change=self.search)
                 self.result.props('outlined dense').classes('min-w-[10rem]').mark('filter-result')
-                self.first = date_filter(_('From date'), self.search).mark('filter-from')
-                self.last = date_filter(_('To date'), self.search).mark('filter-to')
+                self.first = date_filter(_('From date'), self.search, value=asked.first).mark('filter-from')
+                self.last = date_filter(_('To date'), self.search, value=asked.last).mark('filter-to')
             self.table = PagedTable(
                 'audit',
                 COLUMNS,
@@ -176,10 +266,14 @@ class _AuditPanel:
                 _row,
                 first=first,
                 empty=_('No entry matches these filters.'),
-                rows_per_page=PAGE_SIZE,
-                order=_('newest first'),
+                sort=paging.sort,
+                order=_order,
             )
             self.table.props('dense wrap-cells')
+            self.table.keep_in_address(PATH, self._written, DEFAULT)
+
+    def _written(self) -> dict[str, object]:
+        return self.shown.written()
 
     async def _person_id(self, principal: Principal, element: ui.input) -> tuple[bool, int | None]:
         element.error = None
@@ -192,38 +286,37 @@ class _AuditPanel:
             return False, None
         return True, found
 
-    def _moment(self, day: date) -> datetime:
-        return datetime.combine(day, time(0), tzinfo=self.zone).astimezone(UTC)
-
-    async def criteria(self, principal: Principal) -> AuditFilter | None:
+    async def criteria(self, principal: Principal) -> tuple[_Asked, AuditFilter] | None:
         days = period(self.first, self.last)
         actor_ok, actor = await self._person_id(principal, self.actor)
         subject_ok, subject = await self._person_id(principal, self.subject)
         if days is None or not (actor_ok and subject_ok):
             return None
-        first, last = days
-        result = self.result.value
-        return AuditFilter(
-            actor_id=actor,
-            subject_user_id=subject,
+        asked = _Asked(
+            actor=(self.actor.value or '').strip(),
+            subject=(self.subject.value or '').strip(),
             action=self.action.value or None,
-            since=self._moment(first) if first else None,
-            until=self._moment(last + timedelta(days=1)) if last else None,
-            success=None if result == 'any' else result == 'success',
+            result=self.result.value or 'any',
+            first=days[0],
+            last=days[1],
         )
+        return asked, _filter(asked, actor, subject, self.zone)
 
     async def _load(self, offset: int, limit: int, sort: Sort) -> Page[_Entry] | None:
         principal = await acting(PATH)
         if principal is None:
             return None
-        where = await self.criteria(principal)
-        if where is None:
+        criteria = await self.criteria(principal)
+        if criteria is None:
             return None
+        asked, where = criteria
         try:
-            return await call(_browse, principal, where, offset, limit)
+            page = await call(_browse, principal, where, offset, limit, sort)
         except DomainError as failure:
             ui.notify(failure.message, type='negative')
             return None
+        self.shown = asked
+        return page
 
     async def search(self) -> None:
         await self.table.reload()

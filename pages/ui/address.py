@@ -49,7 +49,8 @@ class Address:
         value = self._raw(name)
         if not value:
             return default
-        if not value.isdecimal() or len(value) > 9 or int(value) < 1 or (allowed is not None and int(value) not in allowed):
+        unreadable = not value.isdecimal() or len(value) > 9 or int(value) < 1
+        if unreadable or (allowed is not None and int(value) not in allowed):
             self._refuse(name)
             return default
         return int(value)
