@@ -27,16 +27,18 @@ from hms.services.reports import Month
 from hms.services.views import Page
 
 from ..components.sections import heading, section
-from ..components.tables import PagedTable, Sort, column, columns, translated
+from ..components.tables import PagedTable, Paging, Sort, column, columns, translated
 from ..ui import formats, theme
 from ..ui.access import role_page
 from ..ui.actions import acting, attempt
+from ..ui.address import Address
 from ..ui.frame import frame
 from ..ui.services import call, in_thread
 from .filters import date_filter, period
 
 PATH = '/admin/jobs'
 PAGE_SIZE = 25
+DEFAULT = Paging(rows=PAGE_SIZE, sort=Sort())
 REFRESH_SECONDS = 10
 JOB_LABELS = {
     'daily-reminders': N_('Daily reminders'),
@@ -109,7 +111,7 @@ DELIVERY_COLUMNS = [
         ('attempts', N_('Attempts')),
         ('error', N_('Last error')),
     ),
-    column('actions', '', align='right', field='id'),
+    column('actions', '', align='right', field='id', sticky=True),
 ]
 EXPORT_COLUMNS = columns(
     ('created', N_('Requested')),
@@ -169,9 +171,40 @@ def _month(month: Month) -> str:
 def create() -> None:
     @role_page(PATH, Role.ADMIN)
     async def jobs_page(principal: Principal) -> None:
-        first = await call(_snapshot, principal, DeliveryFilter(), 0, PAGE_SIZE)
+        address = Address()
+        criteria, paging = _read_filter(address), Paging.read(address, (), DEFAULT)  # the log reads newest first
+        first = await call(_snapshot, principal, criteria, paging.offset, paging.rows)
         with frame(principal, N_('Jobs'), current_path=PATH):
-            _JobsPanel(first)
+            _JobsPanel(first, criteria)
+            address.tell()
+
+
+def _read_filter(address: Address) -> DeliveryFilter:
+    """The delivery log's filters as the address keeps them: ?status=failed&kind=reminder&channel=email&from=…&to=…
+    (an unknown code or a date that is no date is left out and named in the notice)."""
+    status, channel = address.choice('status', list(STATUS_LABELS)), address.choice('channel', list(CHANNEL_LABELS))
+    first, last = address.day('from'), address.day('to')
+    if first and last and last < first:
+        address.unreadable.append('to')
+        last = None
+    return DeliveryFilter(
+        status=DeliveryStatus(status) if status else None,
+        kind=address.choice('kind', list(jobs_admin.KINDS)),
+        channel=Channel(channel) if channel else None,
+        first=first,
+        last=last,
+    )
+
+
+def _written(criteria: DeliveryFilter) -> dict[str, object]:
+    status, channel = criteria.status, criteria.channel
+    return {
+        'status': status.value if status else None,
+        'kind': criteria.kind,
+        'channel': channel.value if channel else None,
+        'from': criteria.first,
+        'to': criteria.last,
+    }
 
 
 def _when(moment: Any) -> str:
@@ -262,7 +295,7 @@ def _export_row(export: ExportJobView) -> dict[str, Any]:
 class _JobsPanel:
     """One admin's Jobs page: reachability, run now, runs, the delivery log (filters, pages, retry) and exports."""
 
-    def __init__(self, first: _Snapshot) -> None:
+    def __init__(self, first: _Snapshot, criteria: DeliveryFilter) -> None:
         configured = bool(app_context.get().settings.redis_url)
         self.quiet = False  # a periodic refresh is no activity: it must not keep an idle session alive
         self._health_card(configured)
@@ -273,7 +306,8 @@ class _JobsPanel:
                 ui.button(_('Refresh'), icon='refresh', on_click=self.refresh).props('flat no-caps').mark('refresh')
             self.runs = ui.table(columns=translated(RUN_COLUMNS), rows=[], row_key='id').classes('w-full')
             self.runs.props('flat bordered dense').mark('runs-table')
-        self._deliveries_card(first.deliveries)
+        self.shown = criteria  # the delivery log's filters on show, for the address
+        self._deliveries_card(first.deliveries, criteria)
         with section(_('Export jobs')):
             self.no_exports = ui.label(_('No exports yet.')).classes(theme.SUBTLE)
             self.exports = ui.table(columns=translated(EXPORT_COLUMNS), rows=[], row_key='id').classes('w-full')
@@ -325,18 +359,27 @@ class _JobsPanel:
             for button in (reminders, reports):
                 button.set_enabled(configured)
 
-    def _deliveries_card(self, first: Page[DeliveryView]) -> None:
+    def _deliveries_card(self, first: Page[DeliveryView], asked: DeliveryFilter) -> None:
+        """The delivery log; the filters given (from the address) read nothing again."""
         with section(_('Delivery log')):
             ui.label(
                 _('Dates are in the clinic time zone ({zone}).', zone=app_context.get().settings.timezone)
             ).classes(theme.SUBTLE)
             with ui.row().classes('w-full items-start gap-3').mark('delivery-filters'):
+                status = asked.status.value if asked.status else None
                 self.status = ui.select(
-                    _translated(STATUS_LABELS), label=_('Status'), clearable=True, on_change=self.search
+                    _translated(STATUS_LABELS), label=_('Status'), value=status, clearable=True, on_change=self.search
                 )
-                self.kind = ui.select(_kinds(), label=_('Kind'), clearable=True, on_change=self.search)
+                self.kind = ui.select(
+                    _kinds(), label=_('Kind'), value=asked.kind, clearable=True, on_change=self.search
+                )
+                channel = asked.channel.value if asked.channel else None
                 self.channel = ui.select(
-                    _translated(CHANNEL_LABELS), label=_('Channel'), clearable=True, on_change=self.search
+                    _translated(CHANNEL_LABELS),
+                    label=_('Channel'),
+                    value=channel,
+                    clearable=True,
+                    on_change=self.search,
                 )
                 for element, marker in (
                     (self.status, 'filter-status'),
@@ -344,8 +387,8 @@ class _JobsPanel:
                     (self.channel, 'filter-channel'),
                 ):
                     element.props('outlined dense').classes('min-w-[9rem]').mark(marker)
-                self.first = date_filter(_('From date'), self.search)
-                self.last = date_filter(_('To date'), self.search)
+                self.first = date_filter(_('From date'), self.search, value=asked.first)
+                self.last = date_filter(_('To date'), self.search, value=asked.last)
             self.deliveries = PagedTable(
                 'deliveries',
                 DELIVERY_COLUMNS,
@@ -353,10 +396,10 @@ class _JobsPanel:
                 _delivery_row,
                 first=first,
                 empty=_('No delivery matches these filters.'),
-                rows_per_page=PAGE_SIZE,
                 order=_('newest first'),
             )
             self.deliveries.props('dense wrap-cells')
+            self.deliveries.keep_in_address(PATH, lambda: _written(self.shown), DEFAULT)
             self.deliveries.add_slot('body-cell-actions', _retry_slot())
             self.deliveries.on('retry', self.retry)
 
@@ -414,6 +457,7 @@ class _JobsPanel:
             ui.notify(failure.message, type='negative')
             return None
         self.show(snapshot)
+        self.shown = criteria
         return snapshot.deliveries
 
     async def search(self) -> None:
