@@ -46,13 +46,22 @@ def boxed(lines: list[str]) -> str:
     return '\n'.join(['', f'╭{"─" * (width + 2)}╮', *rows, f'╰{"─" * (width + 2)}╯', ''])
 
 
+_PARSING_REASONS = {
+    'int_parsing': 'not a whole number',
+    'float_parsing': 'not a number',
+    'bool_parsing': 'not a yes/no',
+}
+
+
 def setting_problems(error: ValidationError) -> list[str]:
     """One line per bad setting, named as the operator sets it: ``HMS_TIMEZONE: unknown time zone 'Mars/Base'``."""
     lines = []
     for problem in error.errors(include_url=False):
         field = str(problem['loc'][0]) if problem['loc'] else 'settings'
         reason = problem['msg'].removeprefix('Value error, ')
-        if problem['type'] != 'value_error':  # pydantic's own checks do not quote what they were given
+        if problem['type'] in _PARSING_REASONS:
+            reason = f'{_PARSING_REASONS[problem["type"]]}: {problem["input"]!r}'
+        elif problem['type'] != 'value_error':  # pydantic's own checks do not quote what they were given
             reason = f'{reason[:1].lower()}{reason[1:]}, not {problem["input"]!r}'
         lines.append(f'HMS_{field.upper()}: {reason}')
     return lines

@@ -6,10 +6,13 @@ import ipaddress
 import os
 import secrets
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOG_LEVELS = ('DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL')
 
 
 class Settings(BaseSettings):
@@ -58,6 +61,7 @@ class Settings(BaseSettings):
     max_future_bookings: int = Field(default=5, ge=1)
     secure_cookies: bool = False
     log_level: str = 'INFO'
+    log_format: Literal['text', 'json'] = 'text'  # json: one object per line (time, level, logger, message, request)
 
     @field_validator('timezone')
     @classmethod
@@ -65,8 +69,15 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as error:
-            raise ValueError(f'unknown IANA time zone {value!r}') from error
+            raise ValueError(f'unknown time zone {value!r}') from error
         return value
+
+    @field_validator('log_level')
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f'unknown log level {value!r} (one of {", ".join(LOG_LEVELS)})')
+        return value.upper()
 
     @field_validator('trusted_proxies')
     @classmethod

@@ -119,3 +119,14 @@ def test_one_command_starts_everything_and_ctrl_c_stops_it(system: tuple[subproc
     assert left == [], f'still running: {left}'
     assert not socket_path.exists()
     assert not (data_dir / 'smtp-sink.port').exists()  # the sink stopped with its owner
+
+    # A quiet start: no migration steps, no Celery banners; the credentials come once, framed, after 'ready'.
+    log = (data_dir / 'main.log').read_text()
+    assert 'Running upgrade' not in log and '[tasks]' not in log and 'celery beat v' not in log
+    lines = log.splitlines()
+    assert log.count(credentials['password']) == 1
+    framed = next(index for index, line in enumerate(lines) if credentials['password'] in line)
+    assert lines[framed].startswith('│') and lines[framed].endswith('│')
+    ready = next(index for index, line in enumerate(lines) if f'ready: http://127.0.0.1:{system[2]}' in line)
+    started = [index for index, line in enumerate(lines) if 'hms: started ' in line]
+    assert max(started) < ready < framed

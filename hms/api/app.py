@@ -7,8 +7,9 @@ from starlette.routing import Mount
 
 from hms import __version__
 from hms.runtime.api_guard import ApiGuard
+from hms.runtime.logs import RequestId
 
-from . import problems
+from . import docs, problems
 from .language import RequestLanguage
 from .openapi import DocumentedAPI
 from .routes import (
@@ -34,13 +35,15 @@ def create_api() -> FastAPI:
         title='HMS API',
         version=__version__,  # the package's release, like `hms --version` and the page footer
         summary='Clinic management: accounts, scheduling, records. Authenticate with `POST /api/login`.',
-        docs_url='/docs',
+        docs_url=None,  # docs.install serves Swagger UI from the package instead of a CDN
         redoc_url=None,
         openapi_url='/openapi.json',
     )
     problems.install(api)
+    docs.install(api)
     api.add_middleware(ApiGuard)  # body size limit, no state change from other sites
     api.add_middleware(RequestLanguage)  # a problem's detail in the client's language
+    api.add_middleware(RequestId)  # outermost: every log line of the request, and the answer, carry its id
     api.include_router(health.router)
     api.include_router(auth.router)
     routers = (departments, doctors, appointments, doctor, records, patient, admin, stats, exports, jobs)

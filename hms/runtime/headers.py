@@ -24,13 +24,8 @@ CSP = '; '.join(
         "frame-ancestors 'none'",
     ]
 )
-# Swagger UI at /api/docs loads its script and styles from a CDN; that page holds no personal data.
-DOCS_CSP = (
-    CSP.replace("script-src 'self'", "script-src 'self' https://cdn.jsdelivr.net")
-    .replace("style-src 'self'", "style-src 'self' https://cdn.jsdelivr.net")
-    .replace("img-src 'self'", "img-src 'self' https://fastapi.tiangolo.com")
-)
-CACHEABLE_PREFIXES = ('/_nicegui/', '/favicon')  # versioned framework assets: no personal data
+# Versioned framework assets and Swagger UI's files (served from the package, no CDN): no personal data.
+CACHEABLE_PREFIXES = ('/_nicegui/', '/favicon', '/api/docs/assets/')
 
 
 class SecurityHeaders:
@@ -54,7 +49,7 @@ class SecurityHeaders:
                     (b'x-content-type-options', b'nosniff'),
                     (b'referrer-policy', b'same-origin'),
                     (b'x-frame-options', b'DENY'),
-                    (b'content-security-policy', (DOCS_CSP if path == '/api/docs' else CSP).encode()),
+                    (b'content-security-policy', CSP.encode()),
                 ]
                 if not cacheable:
                     headers.append((b'cache-control', b'no-store'))

@@ -139,9 +139,10 @@ class Supervisor:
         """Every PID the child ``name`` had, oldest first."""
         return list(self._states[name].history)
 
-    def run(self, extra_cleanup: Callable[[], None] | None = None) -> int:
+    def run(self, extra_cleanup: Callable[[], None] | None = None, on_started: Callable[[], None] | None = None) -> int:
         """Supervise until shutdown; return 0 after a requested shutdown, else the exit status of the child that
-        made the supervisor give up (or 1 when a child could not be started at all)."""
+        made the supervisor give up (or 1 when a child could not be started at all). ``on_started`` runs once, when
+        every child has been started and found ready."""
         previous = {signum: signal.getsignal(signum) for signum in _SIGNALS}
         for signum in _SIGNALS:
             signal.signal(signum, self._on_signal)
@@ -149,6 +150,8 @@ class Supervisor:
             try:
                 code = self._start_all()
                 if code is None:
+                    if on_started is not None:
+                        on_started()
                     code = self._supervise()
             finally:
                 self._stop_all()
