@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-postgres lint format install clean translations
+.PHONY: run test test-postgres browser lint format install clean translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,8 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python main.py
 
-# Style, layering and types first (seconds), then the suite.
-test: $(STAMP)
+# Style, layering and types first (seconds), then the suite (with the real-browser tests: see `browser`).
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
@@ -26,8 +26,17 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 # The whole suite again on PostgreSQL (Debian's postgresql; the tests start their own server in /tmp).
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) browser
 	HMS_TEST_POSTGRES=1 $(BIN)/python -m pytest
+
+# The real-browser tests drive Debian's Chromium (never a downloaded browser). Installed here when it is missing and
+# we can (root, with apt-get); otherwise the suite skips those tests and its last line says how many and how to install.
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" -eq 0 ] && command -v apt-get >/dev/null && \
+		echo 'make: installing Chromium for the browser tests (apt-get install chromium chromium-driver)' && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		chromium chromium-driver >/dev/null; } || \
+		echo 'make: Chromium is missing and could not be installed here (needs root and apt-get): browser tests will be skipped'
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from _pytest.terminal import TerminalReporter
 from argon2 import PasswordHasher
 
 from hms import clock as hms_clock
@@ -22,6 +23,7 @@ from jobs.celery_app import open_queue
 
 from .api_fixtures import api, people  # noqa: F401 - the API client and everyone signed in
 from .celery_fixtures import celery_app, celery_worker, worker_context  # noqa: F401 - real worker thread
+from .e2e.server import INSTALL_CHROMIUM, NO_CHROMIUM
 from .factories import ADMIN_EMAIL, ADMIN_PASSWORD
 from .peers import http_peer, mail_sink, mailbox  # noqa: F401 - mail and webhook peers in the test process
 from .postgres_server import ON_POSTGRES, PostgresServer, find_bin_dir, start_with_template
@@ -72,6 +74,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if marker is not None:
             reason = marker.kwargs.get('reason') or (marker.args[0] if marker.args else 'SQLite only')
             item.add_marker(pytest.mark.skip(reason=f'HMS_TEST_POSTGRES=1: {reason}'))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """End loudly, after pytest's own summary, when the real-browser tests did not run: how many, and the command
+    that makes them run."""
+    reporter = config.pluginmanager.get_plugin('terminalreporter')
+    if not isinstance(reporter, TerminalReporter):
+        return
+    skipped = [
+        report
+        for report in reporter.stats.get('skipped', [])
+        if isinstance(report.longrepr, tuple) and NO_CHROMIUM in str(report.longrepr[2])
+    ]
+    if skipped:
+        reporter.write_sep(
+            '!',
+            f'{len(skipped)} browser tests SKIPPED: Chromium is not installed; to run them: {INSTALL_CHROMIUM}',
+            red=True,
+            bold=True,
+        )
 
 
 @pytest.fixture(scope='session')

@@ -21,8 +21,11 @@ from .api_fixtures import give_password
 from .factories import ADMIN_EMAIL, ADMIN_PASSWORD, DOCTOR_PASSWORD, PATIENT_PASSWORD
 from .scheduling_fixtures import Clinic
 
-# Handlers run in worker threads and some hash a password: poll for up to 5 s rather than NiceGUI's default 0.3 s.
-PATIENCE = 50
+# Handlers run in worker threads and some hash a password (argon2, slow on a busy two-core machine): poll every
+# 0.1 s for up to 60 s rather than NiceGUI's default 0.3 s. Waiting ends as soon as the page shows it.
+PATIENCE = 600
+# How long a click on Sign in may show nothing at all (no spinner, no message) before it counts as lost.
+LOST_CLICK = 50
 FORBIDDEN = 'You do not have access to this page.'
 
 
@@ -64,14 +67,13 @@ async def sign_in(user: User, email: str, password: str, expect: str | None = No
     if expect is None:
         return
     try:
-        await see(user, expect, retries=retries)
+        await see(user, expect, retries=min(retries, LOST_CLICK))
     except AssertionError:
         # In whole-suite runs with several simulated browsers open, NiceGUI's user simulation now and then loses the
-        # click (the form stays filled in, nothing loading, no message). Only that case is tried once more: a refusal
-        # shows its message, and a sign-in that really fails fails again.
-        if not _untouched_sign_in_form(user):
-            raise
-        user.find(kind=ui.button, content='Sign in').click()
+        # click (the form stays filled in, nothing loading, no message). Only that case is clicked once more; a
+        # sign-in still under way is waited for, a refusal shows its message, and one that really fails fails again.
+        if _untouched_sign_in_form(user):
+            user.find(kind=ui.button, content='Sign in').click()
         await see(user, expect, retries=retries)
 
 

@@ -31,7 +31,7 @@ def book(clinic: Clinic, day: int, hour: int, minute: int = 0, *, patient: Princ
 
 
 async def downloaded_event(user: User) -> object:
-    response = await user.download.next(timeout=5)
+    response = await user.download.next(timeout=30)  # a busy machine is slow, not wrong
     [event] = Calendar.from_ical(response.content).walk('VEVENT')
     return event
 

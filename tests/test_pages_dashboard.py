@@ -12,9 +12,9 @@ from .factories import PATIENT_PASSWORD
 from .page_steps import label_text, sign_in_admin
 from .scheduling_fixtures import Clinic, insert_appointment, local
 
-# Waiting is bounded by the product's promise (a change shows within 2 s) plus slack for a loaded CI machine;
+# Waiting ends when the figure shows; the ceiling is generous so that a loaded two-core machine never fails it;
 # how fast it really is belongs to bench/, not to a test.
-PATIENCE_SECONDS = 5.0
+PATIENCE_SECONDS = 30.0
 
 
 def figure(user: User, key: str) -> str:

@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from ..factories import ADMIN_EMAIL, ADMIN_PASSWORD
 from .browsing import DESKTOP, PHONE, Browsing, Clinic
-from .server import BROWSER_ARGS, CHROMIUM, Server, early_morning_zone
+from .server import BROWSER_ARGS, CHROMIUM, NO_CHROMIUM, Server, early_morning_zone
 
 
 @pytest.fixture(scope='package')
@@ -49,7 +49,7 @@ def playwright_driver() -> Iterator[Playwright]:
 @pytest.fixture(scope='package')
 def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():  # .ci/run installs Debian's Chromium; browsers are never downloaded
-        pytest.skip(f'no Chromium at {CHROMIUM}')
+        pytest.skip(f'{NO_CHROMIUM} {CHROMIUM}')
     launched = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS, headless=True)
     yield launched
     launched.close()

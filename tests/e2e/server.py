@@ -20,7 +20,9 @@ from ..processes import alive, descendants, free_port
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_LIMIT = 120.0  # a liveness bound for slow machines, not a performance assertion
 BROWSER_ARGS = ['--no-sandbox', '--disable-dev-shm-usage']
-CHROMIUM = '/usr/bin/chromium'
+CHROMIUM = os.environ.get('HMS_TEST_CHROMIUM', '/usr/bin/chromium')  # Debian's; another path to try without one
+NO_CHROMIUM = 'no Chromium at'  # the reason of each browser test skipped; tests/conftest.py counts them
+INSTALL_CHROMIUM = 'sudo apt-get install -y chromium chromium-driver'
 # NiceGUI's left drawer asks a newly connected browser whether it is open and logs this error when the answer takes
 # over a second (a loaded machine); nothing depends on the answer (the drawer follows Quasar's show-if-above).
 BENIGN = 'JavaScript did not respond within 1.0 s'
