@@ -114,7 +114,7 @@ def pages_of(actor: str, world: World) -> list[str]:
     for rule in matrix.PAGE_RULES:
         if actor not in rule.allowed or 200 not in rule.ok or rule.path in ('/logout', '/manifest.webmanifest'):
             continue
-        if '/download' not in rule.path:
+        if '/download' not in rule.path and not rule.path.endswith('.ics'):  # files, not pages
             found.append(rule.path.format(**PAGE_OBJECTS.get(rule.key.removeprefix('GET '), lambda w: {})(world)))
     return found
 
