@@ -258,7 +258,7 @@ class TreatmentOut(ViewModel):
     tests: str
     notes: str = Field(description='notes meant for the patient')
     private_notes: str | None = Field(
-        description='the doctor who wrote them reads them; null for everyone else (other doctors, the clinic, the patient)'
+        description='read only by the doctor who wrote them; null for everyone else (other doctors, clinic, patient)'
     )
     next_visit: date | None = Field(description='suggested date of the next visit')
     version: int = Field(description='1 for the first record, +1 per amendment')
@@ -415,7 +415,7 @@ class ComponentOut(ViewModel):
     name: Literal['redis', 'worker', 'scheduler', 'outbox']
     status: Literal['ok', 'late', 'down']
     seen_at: ClinicTime | None = Field(
-        description="scheduler: its last heartbeat; outbox: when the oldest row not handed to the worker was written"
+        description='scheduler: its last heartbeat; outbox: when the oldest row not handed to the worker was written'
     )
     age_seconds: float | None = Field(description='seconds between seen_at and the check')
     evidence: str = Field(description='what the status rests on, in the language of the request')
