@@ -122,7 +122,7 @@ def build_web(settings: Settings) -> str | None:
             background_tasks.create(hub.listen(settings.redis_url), name='event-listener')
 
     app.on_startup(start_listener)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, hsts=settings.served_over_https)
     app.add_middleware(SameSiteSockets)  # the pages' socket is never opened by another site
     app.add_middleware(HeadAsGet)  # uptime monitors probe with HEAD
     app.add_middleware(RequestId)  # outermost: log lines and the answer carry the request's id
@@ -145,7 +145,7 @@ def _ui_run_options(settings: Settings) -> _UiRunOptions:
         'title': settings.clinic_name,
         'favicon': '🩺',
         'storage_secret': settings.effective_storage_secret(),
-        'session_middleware_kwargs': {'same_site': 'lax', 'https_only': settings.secure_cookies},
+        'session_middleware_kwargs': {'same_site': 'lax', 'https_only': settings.cookies_secure},
         'reload': False,
         'show': False,
     }

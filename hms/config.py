@@ -7,6 +7,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
@@ -25,6 +26,8 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     host: str = '127.0.0.1'
     port: int = Field(default=8080, ge=1, le=65535)
+    # The address users reach (https://clinic.example.org): every link in every message starts with it.
+    public_url: str | None = None
     clinic_name: str = 'HMS Clinic'
     clinic_address: str = ''
     timezone: str = 'UTC'
@@ -60,6 +63,8 @@ class Settings(BaseSettings):
     cancel_cutoff_hours: int = Field(default=2, ge=0)
     max_future_bookings: int = Field(default=5, ge=1)
     secure_cookies: bool = False
+    reset_minutes: int = Field(default=30, ge=1, le=24 * 60)  # a password-reset link works this long, once
+    verify_email: bool = False  # self-registered accounts sign in only after opening the emailed link
     log_level: str = 'INFO'
     log_format: Literal['text', 'json'] = 'text'  # json: one object per line (time, level, logger, message, request)
 
@@ -79,6 +84,25 @@ class Settings(BaseSettings):
             raise ValueError(f'unknown log level {value!r} (one of {", ".join(LOG_LEVELS)})')
         return value.upper()
 
+    @field_validator('public_url')
+    @classmethod
+    def _public_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - reading it checks the port
+        except ValueError as error:
+            raise ValueError(f'not a URL: {value!r}') from error
+        if parts.scheme not in ('http', 'https') or not parts.hostname:
+            raise ValueError(
+                f'must be an http:// or https:// address with a host, like https://clinic.example.org: {value!r}'
+            )
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError(f'must have no query, fragment or user name: {value!r}')
+        return f'{parts.scheme}://{parts.netloc}{parts.path}'.rstrip('/')  # the scheme in lower case
+
     @field_validator('trusted_proxies')
     @classmethod
     def _proxy_networks(cls, value: str) -> str:
@@ -86,6 +110,24 @@ class Settings(BaseSettings):
             if part.strip():
                 ipaddress.ip_network(part.strip(), strict=False)  # a ValueError names the wrong entry
         return value
+
+    @property
+    def base_url(self) -> str:
+        """HMS_PUBLIC_URL without a trailing slash, else this server on localhost."""
+        return self.public_url or f'http://localhost:{self.port}'
+
+    def link(self, path: str) -> str:
+        """The address users open for ``path`` (``/reset/…``): every link in a message is built here."""
+        return f'{self.base_url}/{path.lstrip("/")}'
+
+    @property
+    def served_over_https(self) -> bool:
+        return self.base_url.startswith('https://')
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Cookies are Secure when asked (HMS_SECURE_COOKIES) or when users reach the app over https."""
+        return self.secure_cookies or self.served_over_https
 
     @property
     def sender(self) -> str:

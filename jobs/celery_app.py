@@ -23,7 +23,15 @@ BEAT_SCHEDULE_NAME = 'celerybeat-schedule'
 # What a worker imports before it starts (and before Celery's ``worker_init`` signal): the task modules, and
 # ``jobs.recovery``, which connects the node's start-up recovery to the worker's signals. Named, not imported here:
 # those modules import the worker's context, which imports this module.
-TASK_MODULES = ['jobs.tasks', 'jobs.reminders', 'jobs.exports', 'jobs.reports', 'jobs.outbox', 'jobs.recovery']
+TASK_MODULES = [
+    'jobs.tasks',
+    'jobs.reminders',
+    'jobs.exports',
+    'jobs.accounts',
+    'jobs.reports',
+    'jobs.outbox',
+    'jobs.recovery',
+]
 
 
 def _beat_schedule_path(settings: Settings) -> Path:

@@ -65,6 +65,8 @@ class User(Base):
     # Display preferences, remembered per user rather than per browser.
     theme: Mapped[str] = mapped_column(String(8), default='auto', server_default='auto')  # auto | light | dark
     language: Mapped[str | None] = mapped_column(String(8), default=None)  # None: no choice, follow the browser
+    # Self-registered with HMS_VERIFY_EMAIL on and the emailed link not opened yet: no sign-in until it is.
+    verification_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text('false'))
 
     patient: Mapped[PatientProfile | None] = relationship(back_populates='user', uselist=False)
     doctor: Mapped[DoctorProfile | None] = relationship(back_populates='user', uselist=False)
@@ -418,3 +420,19 @@ class CalendarFeed(Base):
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AccountToken(Base):
+    """A single-use link sent by email: a password reset or an address verification. Only the token's SHA-256 is
+    kept; ``used_at`` is set once, by a conditional UPDATE, so of two uses at the same moment one wins."""
+
+    __tablename__ = 'account_tokens'
+    __table_args__ = (Index('ix_account_tokens_user_created', 'user_id', 'created_at'),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey('users.id', ondelete='CASCADE'))
+    purpose: Mapped[str] = mapped_column(String(20))  # 'reset' | 'verify'
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

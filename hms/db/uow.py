@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hms.cache import Cache
 from hms.events import Event, Publisher
 
+from .account_tokens import AccountTokenRepository
 from .calendars import CalendarFeedRepository
 from .engine import make_engine, make_session_factory
 from .exports import ExportRepository
@@ -57,6 +58,7 @@ class UnitOfWork:
         self.exports = ExportRepository(self.session)
         self.jobs = JobsLog(self.session)
         self.calendar_feeds = CalendarFeedRepository(self.session)
+        self.account_tokens = AccountTokenRepository(self.session)
         return self
 
     def __exit__(

@@ -150,3 +150,20 @@ class AvailabilityConflict(Conflict):
     def __init__(self, message: str | None = None, *, affected: list[dict[str, object]]) -> None:
         super().__init__(message)
         self.affected = affected
+
+
+class LinkNotValid(DomainError):
+    """A password-reset or verification link that was used already, has expired, or never existed: one answer."""
+
+    status_code = 400
+    title = N_('Link not valid')
+    code = 'link_not_valid'
+    default_message = N_('This link is no longer valid: it was used already or has expired. Ask for a new one.')
+
+
+class EmailNotVerified(NotAllowed):
+    title = N_('Email not confirmed')
+    code = 'email_not_verified'
+    default_message = N_(
+        'Please confirm your email address first: open the link in the message we sent you when you registered.'
+    )

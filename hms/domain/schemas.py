@@ -103,3 +103,12 @@ class Credentials(Command):
 class PasswordChange(Command):
     current_password: str = Field(min_length=1, max_length=MAX_LENGTH * 4)
     new_password: NewPassword
+
+
+class PasswordResetRequest(Command):
+    email: str = Field(min_length=1, max_length=254)  # any text: the answer is the same for every address
+
+
+class PasswordReset(Command):
+    token: str = Field(min_length=1, max_length=128)
+    password: NewPassword

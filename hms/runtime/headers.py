@@ -24,6 +24,8 @@ CSP = '; '.join(
         "frame-ancestors 'none'",
     ]
 )
+# Sent only when users reach the app over https (HMS_PUBLIC_URL): browsers then refuse plain http for a year.
+HSTS = b'max-age=31536000; includeSubDomains'
 # Versioned framework assets and Swagger UI's files (served from the package, no CDN): no personal data.
 CACHEABLE_PREFIXES = ('/_nicegui/', '/favicon', '/api/docs/assets/')
 
@@ -31,8 +33,9 @@ CACHEABLE_PREFIXES = ('/_nicegui/', '/favicon', '/api/docs/assets/')
 class SecurityHeaders:
     """Pure ASGI middleware (works for HTTP responses and leaves websockets alone)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope['type'] != 'http':
@@ -53,10 +56,18 @@ class SecurityHeaders:
                 ]
                 if not cacheable:
                     headers.append((b'cache-control', b'no-store'))
+                if self.hsts:
+                    headers.append((b'strict-transport-security', HSTS))
                 message = {**message, 'headers': headers}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
 
-_REPLACED = {b'x-frame-options', b'content-security-policy', b'referrer-policy', b'x-content-type-options'}
+_REPLACED = {
+    b'strict-transport-security',
+    b'x-frame-options',
+    b'content-security-policy',
+    b'referrer-policy',
+    b'x-content-type-options',
+}

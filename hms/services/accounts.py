@@ -14,6 +14,7 @@ from hms.domain.emails import email_or_as_typed, normalise_email
 from hms.domain.enums import Role, SessionKind
 from hms.domain.errors import (
     AccountBlocked,
+    EmailNotVerified,
     EmailTaken,
     InvalidCredentials,
     InvalidInput,
@@ -25,10 +26,11 @@ from hms.domain.errors import (
 )
 from hms.domain.schemas import Credentials, PasswordChange, PatientRegistration
 from hms.i18n import N_, _, ngettext
+from hms.runtime.dispatch import Producer
 from hms.security.passwords import hash_password, needs_rehash, verify_password
 from hms.security.tokens import hash_token, new_token
 
-from . import audit, notices, throttling, two_factor
+from . import account_links, audit, notices, throttling, two_factor
 from .principal import Principal
 
 # Messages are marked here and translated where they are raised (in the caller's language).
@@ -38,6 +40,10 @@ BLOCKED_MESSAGE = N_('This account has been deactivated by the clinic. Please co
 SIGN_IN = N_('Please sign in.')
 REGISTERED = N_(
     'Thank you. We have sent a message to this address. If you have just created your account, you can sign in now.'
+)
+REGISTERED_CHECK_EMAIL = N_(
+    'Thank you. We have sent a message to this address. If you have just created your account, open the link in it '
+    'to confirm your address, then sign in.'
 )
 REGISTRATION_ACTIONS = ('account.registered', 'account.registration_repeated')
 _ENDED_MESSAGES = {
@@ -71,18 +77,35 @@ def available_email(uow: UnitOfWork, email: object, *, owner_id: int | None = No
     return normalised
 
 
+def registered_message(settings: Settings) -> str:
+    """What registration answers, the same for a new and a taken address."""
+    return _(REGISTERED_CHECK_EMAIL) if settings.verify_email else _(REGISTERED)
+
+
 def register_patient(
-    uow: UnitOfWork, settings: Settings, data: PatientRegistration, *, ip: str, language: str | None = None
+    uow: UnitOfWork,
+    settings: Settings,
+    data: PatientRegistration,
+    *,
+    ip: str,
+    language: str | None = None,
+    tasks: Producer | None = None,
 ) -> None:
     """Create a patient account and profile, answering the same whether or not the address is registered already:
     the new patient is welcomed, the owner of an existing account is told someone tried, both by a notice the jobs
-    email. Limited to ``HMS_REGISTRATION_PER_HOUR`` attempts per client address."""
+    email. Limited to ``HMS_REGISTRATION_PER_HOUR`` attempts per client address. With ``HMS_VERIFY_EMAIL`` the new
+    account waits for its emailed link (``tasks`` carries it to the worker) before it can sign in."""
     _ensure_registration_allowed(uow, settings, ip)
     email = normalise_email(data.email)
     password_hash = hash_password(data.password)  # hashed either way: the time taken says nothing either
     existing = uow.users.by_email(email)
     if existing is not None:
         _registration_repeated(uow, existing.id, ip)
+        if settings.verify_email:  # the same work as for a new address; a still-unconfirmed owner gets a new link
+            pending = existing.verification_pending and existing.is_active
+            mail = account_links.issue_verification(uow, existing) if pending else None
+            uow.commit()
+            account_links.hand_over(tasks, mail or account_links.nothing())
         return
     now = clock.now()
     user = User(
@@ -95,6 +118,7 @@ def register_patient(
         created_at=now,
         password_changed_at=now,
         language=language,
+        verification_pending=settings.verify_email,
     )
     try:
         uow.users.add(user)
@@ -121,7 +145,10 @@ def register_patient(
             object_id=user.id,
             subject_user_id=user.id,
         )
+        mail = account_links.issue_verification(uow, user) if settings.verify_email else None
         uow.commit()
+        if mail is not None:
+            account_links.hand_over(tasks, mail)
     except CONSTRAINT_VIOLATION:  # a concurrent registration won the race for this address: the same answer
         uow.rollback()
         winner = uow.users.by_email(email)
@@ -203,6 +230,19 @@ def login(
         )
         uow.commit()
         raise AccountBlocked(_(BLOCKED_MESSAGE))
+    if settings.verify_email and user.verification_pending:  # told only to whoever knows the password
+        audit.record(
+            uow,
+            'login.refused',
+            actor_id=user.id,
+            actor_role=user.role,
+            ip=ip,
+            success=False,
+            subject_user_id=user.id,
+            detail={'reason': 'email_not_verified'},
+        )
+        uow.commit()
+        raise EmailNotVerified()
     if two_factor.required(user):
         two_factor.check_login(uow, user, totp_code=totp_code, recovery_code=recovery_code, ip=ip)
     if needs_rehash(user.password_hash):

@@ -500,6 +500,7 @@ def ready_message(uow: UnitOfWork, settings: Settings, export_id: int) -> tuple[
             number=export.id,
             clinic=settings.clinic_name,
             until=moments.long_moment(export.expires_at, settings.zone),
+            link=settings.link('/exports'),
         )
     return owner.id, message
 

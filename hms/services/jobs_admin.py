@@ -40,7 +40,7 @@ from .views import Page
 RUNNABLE = {'daily-reminders': 'hms.daily_reminders', 'monthly-reports': 'hms.monthly_reports'}
 REDELIVER_TASK = 'hms.redeliver'  # sends a reopened reminder or confirmation again, by delivery id
 EXPORT_EMAIL_TASK = 'hms.export_email'  # 'your export is ready', by export id (and delivery id on a retry)
-KINDS = ('reminder', 'confirmation', 'report', 'export')
+KINDS = ('reminder', 'confirmation', 'report', 'export', 'account')
 WORKER_PING_SECONDS = 1.0
 REDIS_TIMEOUT_SECONDS = 1.0
 NO_REDIS = N_('Redis not configured: jobs cannot run.')

@@ -36,6 +36,7 @@ JOB = 'daily-reminders'
 REMINDER = 'reminder'
 CONFIRMATION_KINDS = ('booked', 'rescheduled', 'cancelled')
 CHAT_RECIPIENT = 'webhook'
+APPOINTMENTS_PAGE = '/patient/appointments'  # where the emails link to: the patient's appointments
 
 
 @dataclass(frozen=True)
@@ -243,6 +244,7 @@ def _email(settings: Settings, facts: AppointmentFacts, kind: str, *, subject: s
         department=facts.department,
         where=clinic_location(settings),
         clinic=settings.clinic_name,
+        link=settings.link(APPOINTMENTS_PAGE),
     )
 
 

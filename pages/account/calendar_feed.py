@@ -6,7 +6,6 @@ secret replaced."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from fastapi import FastAPI, Response
@@ -24,24 +23,11 @@ from ..components.dialogs import ConfirmDialog
 from ..components.sections import section
 from ..ui import formats, theme
 from ..ui.actions import attempt
+from ..ui.secret_paths import hide_in_access_log
 from ..ui.services import call
 
 FEED_PREFIX = '/calendar/'
 FEED_PATH = FEED_PREFIX + '{secret}.ics'
-HIDDEN = FEED_PREFIX + '…'
-
-
-class _HideFeedSecrets(logging.Filter):
-    """uvicorn's access log line holds the request's path: never the feed's secret."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if isinstance(args, tuple) and len(args) >= 3 and str(args[2]).startswith(FEED_PREFIX):
-            record.args = (*args[:2], HIDDEN, *args[3:])
-        return True
-
-
-HIDE_FEED_SECRETS = _HideFeedSecrets()
 
 
 def create() -> None:
@@ -50,7 +36,7 @@ def create() -> None:
 
 def register(web: FastAPI) -> None:
     """Add the feed's route to ``web`` (the NiceGUI app; tests use a bare FastAPI app)."""
-    logging.getLogger('uvicorn.access').addFilter(HIDE_FEED_SECRETS)  # the same filter is not added twice
+    hide_in_access_log(FEED_PREFIX)
 
     @web.get(FEED_PATH, include_in_schema=False)
     async def calendar_feed(secret: str) -> Response:

@@ -21,7 +21,7 @@ from ..ui import dates, session, theme
 from ..ui.footer import version_footer
 from ..ui.i18n import language, language_menu
 from ..ui.services import call
-from ..ui.session import client_ip, current_principal, home_of, safe_next, sign_in, sign_out, take_flash
+from ..ui.session import FORGOT_PATH, client_ip, current_principal, home_of, safe_next, sign_in, sign_out, take_flash
 
 
 def create() -> None:
@@ -52,7 +52,7 @@ def create() -> None:
         principal = await current_principal(touch=False)
         if principal is None:
             return RedirectResponse('/login', status_code=303)
-        with _public_frame(_('Sign out')):
+        with public_frame(_('Sign out')):
             ui.label(_('Do you want to sign out, {name}?', name=principal.name))
             with ui.row().classes('w-full justify-end gap-2'):
                 ui.button(_('Stay signed in'), on_click=lambda: ui.navigate.to(home_of(principal))).props('flat')
@@ -70,7 +70,7 @@ def create() -> None:
         return await session.end(request)
 
 
-def _public_frame(title: str) -> ui.card:
+def public_frame(title: str) -> ui.card:
     """The frame of the pages before signing in: the clinic's name, the language menu, a card with the form."""
     theme.apply()
     clinic = app_context.get().settings.clinic_name
@@ -87,7 +87,7 @@ def _public_frame(title: str) -> ui.card:
 
 
 def _login_form(next_path: str | None, flash: str | None) -> None:
-    with _public_frame(_('Sign in')):
+    with public_frame(_('Sign in')):
         if flash:
             forms.banner(flash, kind='info')
         error = forms.banner()
@@ -165,13 +165,15 @@ def _login_form(next_path: str | None, flash: str | None) -> None:
         email.on('keydown.enter', submit)
         code.on('keydown.enter', submit)
         button = ui.button(_('Sign in'), on_click=submit).classes('w-full').mark('sign-in')
+        with ui.row().classes('w-full justify-center text-sm'):
+            ui.link(_('Forgot password?'), FORGOT_PATH).mark('forgot-password')
         with ui.row().classes('w-full justify-center gap-1 text-sm'):
             ui.label(_('New patient?'))
             ui.link(_('Create an account'), '/register')
 
 
 def _registration_form() -> None:
-    with _public_frame(_('Create your patient account')) as form:
+    with public_frame(_('Create your patient account')) as form:
         ui.label(_('Clinic staff accounts are created by the clinic; this form is for patients.')).classes(theme.SUBTLE)
         error = forms.banner()
         password_hint = _('At least 8 characters; a phrase is easy to remember.')
@@ -208,7 +210,8 @@ def _registration_form() -> None:
             try:
                 registration = parse(PatientRegistration, data)
                 kept = chosen if chosen in preferences.LANGUAGES else None
-                await call(accounts.register_patient, registration, ip=client_ip(), language=kept)
+                tasks = app_context.get().tasks
+                await call(accounts.register_patient, registration, ip=client_ip(), language=kept, tasks=tasks)
             except DomainError as failure:
                 forms.show_error(failure, error, fields)
                 return
@@ -217,7 +220,8 @@ def _registration_form() -> None:
             # The same answer whether or not the address had an account: signing in is the next step either way.
             form.clear()
             with form:
-                forms.banner(_(accounts.REGISTERED), kind='info').mark('registered')
+                message = accounts.registered_message(app_context.get().settings)
+                forms.banner(message, kind='info').mark('registered')
                 ui.button(_('Sign in'), on_click=lambda: ui.navigate.to('/login')).classes('w-full')
 
         button = ui.button(_('Create account'), on_click=submit).classes('w-full')

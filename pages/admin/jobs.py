@@ -58,6 +58,7 @@ KIND_LABELS = {
     'confirmation': N_('Confirmation'),
     'report': N_('Report'),
     'export': N_('Export ready'),
+    'account': N_('Account email'),
 }
 COMPONENT_LABELS = {
     'redis': N_('Redis'),

@@ -42,6 +42,7 @@ END_PATH = '/session/end'
 HANDOVER_SECONDS = 30
 
 HOME_BY_ROLE = {Role.ADMIN: '/admin', Role.DOCTOR: '/doctor', Role.PATIENT: '/patient'}
+FORGOT_PATH = '/forgot'  # asks for a password-reset link (pages/account/recovery.py)
 CHANGE_PASSWORD_PATH = '/change-password'  # noqa: S105 - a path, not a secret
 _KEPT_ACROSS_IDS = (LANGUAGE_KEY, FLASH_KEY)  # what a new browser id takes over: nothing that signs anyone in
 
@@ -142,7 +143,7 @@ async def _new_browser_id(request: Request) -> None:
 
 
 def _cookie_options() -> dict[str, Any]:
-    secure = app_context.get().settings.secure_cookies
+    secure = app_context.get().settings.cookies_secure
     return {'httponly': True, 'samesite': 'lax', 'secure': secure, 'path': '/'}
 
 

@@ -11,9 +11,16 @@ from hms.api.deps import ClientIp, Context, CurrentUser, SignedInUser, bearer_to
 from hms.api.problems import Responses, problem_responses
 from hms.api.schemas import MeOut, Message, TokenOut, ViewModel
 from hms.domain.enums import SessionKind
-from hms.domain.schemas import Command, Credentials, PasswordChange, PatientRegistration
+from hms.domain.schemas import (
+    Command,
+    Credentials,
+    PasswordChange,
+    PasswordReset,
+    PasswordResetRequest,
+    PatientRegistration,
+)
 from hms.i18n import _
-from hms.services import accounts, two_factor
+from hms.services import account_links, accounts, two_factor
 
 router = APIRouter(tags=['account'])
 
@@ -31,8 +38,29 @@ def register(body: PatientRegistration, ctx: Context, ip: ClientIp) -> Message:
     """Register a new patient (staff accounts are created by the administrator). The answer is the same whether or
     not the address has an account already: a new patient can sign in now, an existing owner is emailed instead."""
     with ctx.uow() as uow:
-        accounts.register_patient(uow, ctx.settings, body, ip=ip)
-    return Message(detail=_(accounts.REGISTERED))
+        accounts.register_patient(uow, ctx.settings, body, ip=ip, tasks=ctx.tasks)
+    return Message(detail=accounts.registered_message(ctx.settings))
+
+
+@router.post('/password-reset', status_code=status.HTTP_202_ACCEPTED, responses=problem_responses(422))
+def password_reset(body: PasswordResetRequest, ctx: Context, ip: ClientIp) -> Message:
+    """Ask for a password-reset link by email. The answer is the same for every address, known or not: the
+    owner of an account gets a single-use link valid for ``HMS_RESET_MINUTES``."""
+    account_links.request_reset(ctx.uow, ctx.settings, ctx.tasks, body.email, ip=ip)
+    return Message(detail=_(account_links.RESET_SENT))
+
+
+@router.post(
+    '/password-reset/confirm',
+    responses=problem_responses(
+        400, 422, described={400: 'The link was used already, has expired or does not exist', 422: 'Invalid fields'}
+    ),
+)
+def password_reset_confirm(body: PasswordReset, ctx: Context, ip: ClientIp) -> Message:
+    """Set a new password with the token from a reset link. Every session of the account ends; it does not sign
+    in (the next sign-in asks for the second factor as usual)."""
+    account_links.confirm_reset(ctx.uow, ctx.settings, ctx.tasks, body, ip=ip)
+    return Message(detail=_(account_links.PASSWORD_RESET))
 
 
 Code = Field(min_length=1, max_length=64)
