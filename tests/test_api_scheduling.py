@@ -630,6 +630,16 @@ def test_admin_adds_a_doctor_who_signs_in_with_the_initial_password(api: TestCli
     headers = login(api, 'yang@clinic.test', created['initial_password'])
     me = api.get('/api/me', headers=headers).json()
     assert me['role'] == 'doctor' and me['must_change_password'] is True and me['user_id'] == doctor['id']
+    # Until the one-time password is changed the API does nothing else; then the new doctor has no hours yet.
+    refused = assert_problem(api.get('/api/doctor/availability', headers=headers), 403)
+    assert refused['code'] == 'password_change_required'
+    changed = api.post(
+        '/api/me/password',
+        headers=headers,
+        json={'current_password': created['initial_password'], 'new_password': 'Quiet-Harbour-Lantern-42'},
+    )
+    assert changed.status_code == 200, changed.text
+    headers = login(api, 'yang@clinic.test', 'Quiet-Harbour-Lantern-42')
     assert api.get('/api/doctor/availability', headers=headers).json() == {'weekly': [], 'overrides': []}
     assert api.get(f'/api/doctors/{doctor["id"]}/slots', headers=people.ada).json() == []
 
