@@ -56,6 +56,7 @@ CSS = f"""
 .body--dark .js-plotly-plot .modebar-btn path {{ fill: #94a3b8 !important; }}
 .hms-sticky-end {{ position: sticky; inset-inline-end: 0; z-index: 1; background: #fff; }}
 .body--dark .hms-sticky-end {{ background: var(--q-dark); }}
+.hms-sticky-end .q-btn__content {{ flex-wrap: nowrap; }}
 """
 STICKY_END = 'hms-sticky-end'  # a table column (its actions) that stays on screen while the others scroll sideways
 
