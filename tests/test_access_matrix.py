@@ -325,6 +325,16 @@ def _register(world: World, actor: str) -> Call:
     return Call('/api/register', json=patient_data(world.unique('newcomer') + '@example.com'))
 
 
+@builds('POST /api/password-reset')
+def _password_reset(world: World, actor: str) -> Call:
+    return Call('/api/password-reset', json={'email': world.unique('forgetful') + '@example.com'})
+
+
+@builds('POST /api/password-reset/confirm')
+def _password_reset_confirm(world: World, actor: str) -> Call:
+    return Call('/api/password-reset/confirm', json={'token': 'not-a-token', 'password': 'a new and long passphrase'})
+
+
 @builds('POST /api/login')
 def _login(world: World, actor: str) -> Call:
     if actor == ANON:
@@ -630,6 +640,8 @@ PAGE_OBJECTS: dict[str, Callable[[World], dict[str, int | str]]] = {
     '/doctor/appointments/{appointment_id}': lambda w: {'appointment_id': w.ids['booked']},
     '/calendar/{secret}.ics': lambda w: {'secret': _feed_secret(w)},
     '/calendar/{secret}.ics [revoked]': lambda w: {'secret': _feed_secret(w, revoked=True)},
+    '/reset/{token}': lambda w: {'token': 'not-a-token'},
+    '/verify/{token}': lambda w: {'token': 'not-a-token'},
     '/admin/doctors/{doctor_id}': lambda w: {'doctor_id': w.clinic.doctor.user_id},
     '/admin/patients/{patient_id}': lambda w: {'patient_id': w.clinic.patient.user_id},
 }

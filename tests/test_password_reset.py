@@ -4,12 +4,14 @@ emails' links built from HMS_PUBLIC_URL; the API contract; two confirmations at 
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from nicegui.testing import User
 from sqlalchemy import select
 
 from hms.clock import ManualClock
@@ -301,3 +303,56 @@ def test_two_confirmations_at_the_same_moment_have_one_winner(ctx: AppContext) -
         thread.join()
     assert sorted(outcomes) == ['refused', 'won']
     assert [action for action, *_rest in actions(ctx)].count('password.reset') == 1
+
+
+# --- Pages, HSTS and cookies over https --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def served_over_https(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv('HMS_PUBLIC_URL', 'https://clinic.example.org')
+
+
+async def test_https_public_address_means_hsts_and_secure_cookies(served_over_https: None, user: User) -> None:
+    """`served_over_https` comes first on purpose: main.py reads the setting when `user` starts it."""
+    response = await user.http_client.get('/login')
+    assert response.headers['strict-transport-security'] == 'max-age=31536000; includeSubDomains'
+    cookies = response.headers.get_list('set-cookie')
+    assert cookies and all('; secure' in cookie.lower() for cookie in cookies)
+
+
+async def test_plain_http_sends_no_hsts(user: User) -> None:
+    response = await user.http_client.get('/login')
+    assert 'strict-transport-security' not in response.headers
+
+
+async def test_the_forgot_page_answers_the_same_for_any_address(user: User) -> None:
+    await user.open('/login')
+    await user.should_see('Forgot password?')
+    for email in ('admin@hms.local', 'nobody@example.com'):
+        await user.open('/forgot')
+        user.find(marker='forgot-email').type(email)
+        user.find(marker='send-reset').click()
+        await user.should_see(marker='reset-sent')
+
+
+async def test_an_unknown_reset_link_says_so(user: User) -> None:
+    await user.open('/reset/not-a-token')
+    await user.should_see(marker='link-not-valid')
+
+
+def test_the_access_log_never_shows_a_links_token() -> None:
+    from pages.ui.secret_paths import HIDE_SECRET_PATHS, hide_in_access_log
+
+    hide_in_access_log('/reset/', '/verify/')
+    record = logging.LogRecord(
+        'uvicorn.access',
+        20,
+        '',
+        0,
+        '%s - "%s %s HTTP/%s" %d',
+        ('1.2.3.4', 'GET', '/reset/secret-token', '1.1', 200),
+        None,
+    )
+    HIDE_SECRET_PATHS.filter(record)
+    assert 'secret-token' not in record.getMessage() and '/reset/…' in record.getMessage()
