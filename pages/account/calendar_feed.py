@@ -6,8 +6,6 @@ secret replaced."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import FastAPI, Response
 from fastapi.responses import PlainTextResponse
 from nicegui import app, ui
@@ -48,11 +46,8 @@ def register(web: FastAPI) -> None:
 
 
 def feed_address(secret: str) -> str:
-    """The feed's full address: HMS_PUBLIC_URL where the app has that setting, else the address this page was
-    opened at."""
-    settings: Any = app_context.get().settings
-    base = getattr(settings, 'public_url', None) or str(ui.context.client.request.base_url)
-    return f'{str(base).rstrip("/")}{FEED_PREFIX}{secret}.ics'
+    """The feed's full address, under the address users reach (HMS_PUBLIC_URL), like every other link."""
+    return app_context.get().settings.link(f'{FEED_PREFIX}{secret}.ics')
 
 
 class FeedSection:
