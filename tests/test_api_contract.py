@@ -8,7 +8,9 @@ none. Removing or changing anything fails, and so does a property whose required
 parameter or a new required field of a request body.
 
 After a deliberate addition, take it into the snapshot (refused while something of the snapshot is missing):
-``.venv/bin/python -m tests.test_api_contract --update``.
+``.venv/bin/python -m tests.test_api_contract --update``. A deliberate breaking change (a security fix that changes
+an answer) is taken with ``--update --breaking`` and is written down for integrators in CHANGELOG.md, under
+"Changed" or "Removed" of the coming release.
 """
 
 from __future__ import annotations
@@ -145,15 +147,17 @@ def test_the_check_sees_a_removed_field_a_changed_type_and_a_new_required_reques
     assert len(breaks) == 3, breaks
 
 
-def _update() -> None:
+def _update(*, breaking: bool) -> None:
     published = json.loads(SNAPSHOT.read_text(encoding='utf-8'))
     current = current_document()
     breaks = contract_breaks(published, current)
-    if breaks:
+    if breaks and not breaking:
         sys.exit('Not updated: the current document drops or changes what was published:\n' + '\n'.join(breaks))
+    if breaks:
+        print('Taken as deliberate (write them down in CHANGELOG.md):\n' + '\n'.join(breaks))
     SNAPSHOT.write_text(json.dumps(current, indent=1, sort_keys=True, ensure_ascii=False) + '\n', encoding='utf-8')
     print(f'{SNAPSHOT} updated')
 
 
-if __name__ == '__main__' and sys.argv[1:] == ['--update']:
-    _update()
+if __name__ == '__main__' and sys.argv[1:2] == ['--update']:
+    _update(breaking=sys.argv[2:] == ['--breaking'])

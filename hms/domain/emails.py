@@ -45,4 +45,5 @@ def email_or_as_typed(text: str) -> str:
         return text.strip().lower()
 
 
-Email = Annotated[str, Field(max_length=254), AfterValidator(normalise_email)]
+# `format: email` in the published schema, as when these fields were pydantic's EmailStr.
+Email = Annotated[str, Field(max_length=254, json_schema_extra={'format': 'email'}), AfterValidator(normalise_email)]
