@@ -8,7 +8,6 @@ re-initialises it over the same database and sets the clock and the Berlin time 
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -437,10 +436,6 @@ async def test_slow_lists_show_a_loading_state_while_they_load(user: User, clini
 # --- English and German, per user ----------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(
-    os.environ.get('HMS_TEST_POSTGRES') == '1',
-    reason='intermittent on PostgreSQL: the second browser sometimes stays on the sign-in page (under investigation)',
-)
 async def test_a_patient_switches_to_german_and_it_follows_them(
     user: User, create_user: Callable[[], User], clinic: Clinic
 ) -> None:
