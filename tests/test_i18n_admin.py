@@ -205,7 +205,8 @@ async def test_the_jobs_page_speaks_french_with_french_dates(user: User, clinic:
     assert column_labels(user, 'runs-table')[:3] == ['Tâche', 'Démarré', 'Durée']
     assert options(user, 'report-month')['2026-02'] == 'février 2026'
     assert options(user, 'report-month')['2026-03'] == 'mars 2026 (jusqu’ici)'
-    await eventually(lambda: label_text(user, 'redis-state') == 'Redis : non configuré', 'the reachability')
+    without_redis = 'Redis : EN PANNE. Redis n’est pas configuré : les tâches ne peuvent pas s’exécuter.'
+    await eventually(lambda: label_text(user, 'redis-state') == without_redis, 'the reachability')
     assert label_text(user, 'failed-state') == 'Envois en échec : 1'
 
 

@@ -134,7 +134,8 @@ def _take_handover(code: str, browser_id: str) -> _Handover | None:
 async def _new_browser_id(request: Request) -> None:
     """Give the browser a fresh NiceGUI id (sent with this response's session cookie), keeping its language."""
     kept: dict[str, Any] = {key: app.storage.user[key] for key in _KEPT_ACROSS_IDS if key in app.storage.user}
-    app.storage.user.clear()
+    for key in [key for key in app.storage.user if key not in _KEPT_ACROSS_IDS]:  # the old id keeps nothing else;
+        del app.storage.user[key]  # its language stays for whatever still runs under it (the page being left)
     new_id = str(uuid.uuid4())
     request.session['id'] = new_id
     # NiceGUI creates a browser's storage on its first request; this one must exist now to take over the language.
