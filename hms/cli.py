@@ -240,7 +240,14 @@ def run_all(settings: Settings) -> int:
         if sink is not None:
             sink.stop()
 
-    return Supervisor(children, pid_dir=data / RUN_FOLDER).run(extra_cleanup=cleanup, on_started=started)
+    # Its lines (started, died, restarting, stopped) go through logging like the rest: text or JSON alike.
+    supervisor_log = logging.getLogger('hms.supervisor')
+
+    def log(line: str) -> None:
+        supervisor_log.info(line.removeprefix('hms: '))
+
+    supervisor = Supervisor(children, pid_dir=data / RUN_FOLDER, log=log)
+    return supervisor.run(extra_cleanup=cleanup, on_started=started)
 
 
 def seed_demo(settings: Settings, args: argparse.Namespace) -> int:

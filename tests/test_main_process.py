@@ -128,5 +128,5 @@ def test_one_command_starts_everything_and_ctrl_c_stops_it(system: tuple[subproc
     framed = next(index for index, line in enumerate(lines) if credentials['password'] in line)
     assert lines[framed].startswith('│') and lines[framed].endswith('│')
     ready = next(index for index, line in enumerate(lines) if f'ready: http://127.0.0.1:{system[2]}' in line)
-    started = [index for index, line in enumerate(lines) if 'hms: started ' in line]
+    started = [index for index, line in enumerate(lines) if 'hms.supervisor: started ' in line]
     assert max(started) < ready < framed

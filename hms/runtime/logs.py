@@ -65,6 +65,7 @@ def configure(level: str, log_format: str) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    logging.captureWarnings(True)  # a library's warning becomes a log line (one JSON object in json mode)
     quiet = logging.getLevelName(level) > logging.DEBUG
     for name in CHATTY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING if quiet else logging.NOTSET)
