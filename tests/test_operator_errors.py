@@ -11,6 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
 
 from hms.cli import boxed
 from hms.runtime import logs
@@ -110,3 +115,28 @@ def test_the_json_formatter_carries_the_request_id_and_the_traceback() -> None:
 def test_the_box_fits_its_longest_line() -> None:
     drawn = boxed(['short', 'a longer line']).strip().splitlines()
     assert drawn == ['╭───────────────╮', '│ short         │', '│ a longer line │', '╰───────────────╯']
+
+
+def test_a_line_logged_while_answering_a_request_carries_its_id() -> None:
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(self.format(record))
+
+    async def endpoint(_request: Request) -> PlainTextResponse:
+        logging.getLogger('hms.test.request').warning('answering')
+        return PlainTextResponse('ok')
+
+    handler = Collect()
+    handler.setFormatter(logs.JsonFormatter())
+    logger = logging.getLogger('hms.test.request')
+    logger.addHandler(handler)
+    try:
+        client = TestClient(logs.RequestId(Starlette(routes=[Route('/', endpoint)])))
+        answer = client.get('/', headers={'X-Request-ID': 'from-the-proxy'})
+    finally:
+        logger.removeHandler(handler)
+    assert answer.headers['x-request-id'] == 'from-the-proxy'
+    assert [json.loads(line)['request_id'] for line in lines] == ['from-the-proxy']
+    assert logs.request_id.get() is None  # nothing leaks past the request
