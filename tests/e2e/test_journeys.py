@@ -139,6 +139,9 @@ def test_clinic_journey(browsing: Browsing, clinic: Clinic, shoot: Shoot, reques
     patient.get_by_role('option', name='Prefer not to say').click()
     step(patient, shoot, 'patient-register')
     reachable(patient.get_by_role('button', name='Create account')).click()
+    # The same answer whether or not the address had an account: the new patient signs in next.
+    expect(patient.get_by_text('you can sign in now', exact=False)).to_be_visible()
+    sign_in(patient, people.patient_email, PATIENT_PASSWORD)
     patient.wait_for_url(re.compile(r'/patient$'))
     reachable(patient.get_by_role('button', name='Book an appointment')).click()
     arrived(patient, 'Find a doctor')
