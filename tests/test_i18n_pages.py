@@ -96,7 +96,7 @@ async def test_a_new_account_keeps_the_language_it_was_made_in(user: User) -> No
     user.find(kind=ui.button, content='Anmelden').click()  # registering does not sign in
     await see(user, kind=ui.button, marker='sign-in')
     user.find('E-Mail').type('grete@example.com')
-    user.find('Passwort').type('Lange-Geheime-Phrase-7')
+    user.find(kind=ui.input, content='Passwort').type('Lange-Geheime-Phrase-7')
     user.find(marker='sign-in').click()
     await see(user, 'Willkommen, Grete Weiss')
     with context.get().uow() as uow:
@@ -139,7 +139,7 @@ async def test_after_signing_in_the_accounts_language_wins_over_the_browsers(use
     user.find(marker='language-fr').click()  # chosen on the sign-in page of this browser
     await see(user, kind=ui.button, content='Se connecter')
     user.find('E-mail').type(ADMIN_EMAIL)
-    user.find('Mot de passe').type(ADMIN_PASSWORD)
+    user.find(kind=ui.input, content='Mot de passe').type(ADMIN_PASSWORD)
     user.find(marker='sign-in').click()
     await see(user, 'Mein Konto', kind=ui.item_section)  # the administrator's navigation, in German at once
     await see(user, marker='language-menu')
@@ -156,7 +156,7 @@ async def test_an_account_without_a_choice_follows_the_browser_and_a_choice_then
     user.http_client.headers['Accept-Language'] = 'fr'
     await user.open('/login')
     user.find('E-mail').type(clinic.patient.email)
-    user.find('Mot de passe').type(PATIENT_PASSWORD)
+    user.find(kind=ui.input, content='Mot de passe').type(PATIENT_PASSWORD)
     user.find(marker='sign-in').click()
     await see(user, 'Ma santé')  # her browser's language, kept after signing in
     await user.open('/patient/appointments')
@@ -166,7 +166,7 @@ async def test_an_account_without_a_choice_follows_the_browser_and_a_choice_then
     await sign_out(user)
     await user.open('/login')
     user.find('E-mail').type(clinic.patient.email)
-    user.find('Mot de passe').type(PATIENT_PASSWORD)
+    user.find(kind=ui.input, content='Mot de passe').type(PATIENT_PASSWORD)
     user.find(marker='sign-in').click()
     await see(user, 'Meine Gesundheit')  # her own choice now wins over the browser's
 
