@@ -20,6 +20,7 @@ def test_a_sent_email_is_logged_by_its_message_id_only(
     settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger='mail.log')  # as an operator's HMS_LOG_LEVEL=DEBUG would (quiet otherwise)
     sink = SmtpSink(tmp_path)
     sink.start()
     try:

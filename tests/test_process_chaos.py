@@ -190,7 +190,7 @@ def test_killing_each_process_loses_nothing(ctx: AppContext, system: System, mai
         for child, component in (('worker', 'worker'), ('beat', 'scheduler'), ('redis', 'redis')):
             bookings.wait_for_one_more(f'a booking before killing {child}')
             new_pid = kill_and_wait_for_the_new_one(system, child)
-            assert f'hms: restarted {child} (pid {new_pid}, restart 1)' in system.log()
+            assert f'restarted {child} (pid {new_pid}, restart 1)' in system.log()
             wait_for_component(system, admin, component)
             if child == 'beat':  # a fresh heartbeat written by the new scheduler process itself
                 wait_until(partial(heartbeat_from, system, new_pid), 'the new scheduler heartbeat')
