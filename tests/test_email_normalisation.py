@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from hms.context import AppContext
 from hms.db.migrate import alembic_config
 from hms.db.models import Notice, User
-from hms.domain.emails import normalise_email
+from hms.domain.emails import look_alike_key, normalise_email
 from hms.domain.errors import EmailTaken
 from hms.services import accounts
 
@@ -110,3 +110,37 @@ def test_addresses_stored_before_the_normal_form_are_migrated_to_it(api: TestCli
         assert uow.session.scalars(at_buecher).all() == ['Ada Lovelace']  # Mallory got no account
         with pytest.raises(EmailTaken):  # the admin's and profile forms refuse the look-alike plainly
             accounts.available_email(uow, 'Ada@Bücher.example')
+
+
+CYRILLIC_ADA = '\u0430d\u0430@example.com'  # 'ada' with two Cyrillic a's: on screen the same as ada@example.com
+
+
+def test_an_address_in_another_script_that_looks_the_same_is_refused(api: TestClient, ctx: AppContext) -> None:
+    assert look_alike_key(normalise_email(CYRILLIC_ADA)) == 'ada@example.com'
+    make_patient(ctx, 'ada@example.com')
+    answer = api.post('/api/register', json=patient_data(CYRILLIC_ADA, name='Mallory'))
+    assert answer.status_code == 202  # the same answer as ever; no second account, the owner is told
+    with ctx.uow() as uow:
+        assert uow.session.scalars(select(User.name).where(User.name == 'Mallory')).all() == []
+        subjects = uow.session.scalars(select(Notice.subject).order_by(Notice.id)).all()
+        assert subjects[-1] == 'Someone tried to register with your email address'
+        with pytest.raises(EmailTaken):  # the admin's forms and a profile change say so plainly
+            accounts.available_email(uow, CYRILLIC_ADA)
+
+
+def test_the_latin_look_alike_of_an_address_in_another_script_is_refused_too(ctx: AppContext) -> None:
+    make_patient(ctx, CYRILLIC_ADA)
+    with ctx.uow() as uow:
+        [stored] = uow.session.execute(select(User.email, User.email_look_alike).where(User.role == 'patient')).all()
+        assert stored == (CYRILLIC_ADA, 'ada@example.com')
+        with pytest.raises(EmailTaken):
+            accounts.available_email(uow, 'ADA@example.com')
+
+
+def test_addresses_in_other_scripts_that_differ_on_screen_are_welcome(ctx: AppContext) -> None:
+    make_patient(ctx, 'иван@example.com', name='Ivan Petrov')
+    make_patient(ctx, 'ирина@example.com', name='Irina Petrova')
+    make_patient(ctx, 'ivan@example.com', name='Ivan Smith')
+    with ctx.uow() as uow:
+        names = uow.session.scalars(select(User.name).where(User.role == 'patient').order_by(User.id)).all()
+    assert names == ['Ivan Petrov', 'Irina Petrova', 'Ivan Smith']

@@ -21,8 +21,9 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
+from hms.domain.emails import look_alike_key
 from hms.domain.enums import AppointmentStatus, Channel, DeliveryStatus, ExportStatus, Gender, Role, SessionKind
 
 from .types import UTCDateTime
@@ -51,6 +52,9 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)  # always stored lower-case
+    # How a non-ASCII address looks (hms.domain.emails.look_alike_key), None when that is the address itself: a new
+    # address is refused when its look is another's address or look.
+    email_look_alike: Mapped[str | None] = mapped_column(String(254), index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(_enum(Role, 'role'), index=True)
     name: Mapped[str] = mapped_column(String(120))
@@ -70,6 +74,12 @@ class User(Base):
 
     patient: Mapped[PatientProfile | None] = relationship(back_populates='user', uselist=False)
     doctor: Mapped[DoctorProfile | None] = relationship(back_populates='user', uselist=False)
+
+    @validates('email')
+    def _keep_the_look(self, _key: str, email: str) -> str:
+        look = look_alike_key(email)
+        self.email_look_alike = look if look != email else None
+        return email
 
 
 class AdminProfile(Base):

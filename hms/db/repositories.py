@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,12 @@ class UserRepository:
 
     def by_email(self, email: str) -> User | None:
         return self.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+    def looking_like(self, look: str) -> User | None:
+        """An account whose address is, or looks like, ``look`` (a key of ``hms.domain.emails.look_alike_key``)."""
+        return self.session.scalar(
+            select(User).where(or_(User.email == look, User.email_look_alike == look)).order_by(User.id).limit(1)
+        )
 
     def add(self, user: User) -> User:
         self.session.add(user)

@@ -8,6 +8,7 @@ import unicodedata
 from typing import Annotated
 
 import email_validator
+from confusable_homoglyphs import confusables
 from pydantic import AfterValidator, Field
 
 from hms.i18n import _
@@ -34,6 +35,25 @@ def normalise_email(text: str) -> str:
         except email_validator.EmailNotValidError as error:
             raise ValueError(_('Enter a valid email address.')) from error
     return f'{local}@{parts.ascii_domain.lower()}'
+
+
+def look_alike_key(normalised: str) -> str:
+    """What a normalised address looks like to a reader: each letter that has a Latin look-alike in another script
+    (Unicode's confusables, e.g. Cyrillic a (U+0430) for Latin a) replaced by it. Two addresses with one key cannot be
+    told apart on a screen; an ASCII address is its own key."""
+    if normalised.isascii():
+        return normalised
+    return ''.join(_latin_look_alike(character) for character in normalised).lower()
+
+
+def _latin_look_alike(character: str) -> str:
+    if character.isascii():
+        return character
+    found = confusables.is_confusable(character, greedy=True, preferred_aliases=['latin'])
+    if not found:
+        return character
+    latin = [glyph['c'] for glyph in found[0]['homoglyphs'] if glyph['c'].isascii() and glyph['c'].isalnum()]
+    return latin[0] if latin else character
 
 
 def email_or_as_typed(text: str) -> str:

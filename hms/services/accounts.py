@@ -10,7 +10,7 @@ from hms.config import Settings
 from hms.db.errors import CONSTRAINT_VIOLATION
 from hms.db.models import AuthSession, PatientProfile, User
 from hms.db.uow import UnitOfWork
-from hms.domain.emails import email_or_as_typed, normalise_email
+from hms.domain.emails import email_or_as_typed, look_alike_key, normalise_email
 from hms.domain.enums import Role, SessionKind
 from hms.domain.errors import (
     AccountBlocked,
@@ -70,7 +70,7 @@ def available_email(uow: UnitOfWork, email: object, *, owner_id: int | None = No
         normalised = normalise_email(str(email))
     except ValueError as error:
         raise InvalidInput(str(error), field_errors={field: str(error)}) from error
-    other = uow.users.by_email(normalised)
+    other = uow.users.looking_like(look_alike_key(normalised))
     if other is not None and other.id != owner_id:
         message = _(EMAIL_TAKEN)
         raise EmailTaken(message, field_errors={field: message})
@@ -98,7 +98,7 @@ def register_patient(
     _ensure_registration_allowed(uow, settings, ip)
     email = normalise_email(data.email)
     password_hash = hash_password(data.password)  # hashed either way: the time taken says nothing either
-    existing = uow.users.by_email(email)
+    existing = uow.users.looking_like(look_alike_key(email))  # the address, or one that looks the same
     if existing is not None:
         _registration_repeated(uow, existing.id, ip)
         if settings.verify_email:  # the same work as for a new address; a still-unconfirmed owner gets a new link
