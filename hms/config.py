@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     reminder_time: str = Field(default='08:00', pattern=r'^([01]\d|2[0-3]):[0-5]\d$')
     report_time: str = Field(default='07:00', pattern=r'^([01]\d|2[0-3]):[0-5]\d$')
     export_retention_days: int = Field(default=7, ge=1)
+    # A task a killed worker had taken goes back to the queue after this long (Redis has no connection-bound acks).
+    task_redelivery_seconds: int = Field(default=3600, ge=10)
 
     session_idle_minutes: int = Field(default=30, ge=1)
     session_absolute_hours: int = Field(default=12, ge=1)

@@ -68,8 +68,15 @@ def create_celery(settings: Settings | None = None) -> Celery:
         beat_sync_every=1,
         # Keep root-logger handlers installed by HMS itself; Celery still adds its own for --loglevel.
         worker_hijack_root_logger=False,
-        # A dead Redis must fail a connection attempt quickly, never freeze a web request or a task for long.
-        broker_transport_options={'socket_connect_timeout': 2},
+        # A dead Redis must fail a connection attempt quickly, never freeze a web request or a task for long. A task
+        # a SIGKILLed worker held unacknowledged is handed out again after HMS_TASK_REDELIVERY_SECONDS, looked for
+        # every 10 s (Kombu's default sweep is every 100 s); delivery claims keep a redelivered send from repeating.
+        broker_transport_options={
+            'socket_connect_timeout': 2,
+            'visibility_timeout': settings.task_redelivery_seconds,
+            'unacked_restore_interval': 10,
+            'unacked_restore_throttle': 1,
+        },
         redis_socket_connect_timeout=2,
     )
     return app

@@ -78,6 +78,7 @@ def system(ctx: AppContext, mailbox: Mailbox) -> Iterator[System]:
             'HMS_ADMIN_PASSWORD': ADMIN_PASSWORD,
             'HMS_CLINIC_NAME': ctx.settings.clinic_name,
             'HMS_MAX_FUTURE_BOOKINGS': '100',
+            'HMS_TASK_REDELIVERY_SECONDS': '15',  # a confirmation the killed worker held comes back within the wait
             **mailbox.smtp_env(),
         }
     )
