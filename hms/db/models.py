@@ -176,14 +176,15 @@ class OverrideWindow(Base):
 class Appointment(Base):
     __tablename__ = 'appointments'
     __table_args__ = (
-        # One active booking per doctor and start; a cancelled slot can be booked again.
+        # One active booking per doctor and start; a cancelled slot can be booked again, and the front desk's
+        # explicit double-bookings (overbooked) are a separate kind outside the guarantee.
         Index(
             'uq_appointments_doctor_start_active',
             'doctor_id',
             'start_at',
             unique=True,
-            sqlite_where=text("status != 'cancelled'"),
-            postgresql_where=text("status != 'cancelled'"),
+            sqlite_where=text("status != 'cancelled' AND overbooked = false"),
+            postgresql_where=text("status != 'cancelled' AND overbooked = false"),
         ),
         Index('ix_appointments_patient_start', 'patient_id', 'start_at'),
         # Covers the dashboard's GROUP BYs over a period (status, doctor, patient) without touching the table.
@@ -207,6 +208,14 @@ class Appointment(Base):
     cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey('users.id'))
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
     sequence: Mapped[int] = mapped_column(Integer, default=0)  # iCalendar SEQUENCE, raised on each change
+    # The day of the visit: when the patient was checked in, called into consultation, and the visit completed.
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    called_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ticket: Mapped[str | None] = mapped_column(String(12))  # the waiting room's code for this visit: no names shown
+    overbooked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text('false'))
+    override_reason: Mapped[str | None] = mapped_column(String(500))  # why the front desk double-booked
+    walk_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text('false'))
 
 
 class Treatment(Base):
@@ -446,3 +455,19 @@ class AccountToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WaitingRoomBoard(Base):
+    """A screen in the waiting room, opened by a device link (/board/<secret>) staff create and revoke: no personal
+    account is signed in on a public screen. Only the secret's SHA-256 is kept; no department means the whole
+    clinic."""
+
+    __tablename__ = 'waiting_room_boards'
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey('departments.id', ondelete='CASCADE'), index=True)
+    name: Mapped[str] = mapped_column(String(120), default='')
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey('users.id'))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -7,6 +7,7 @@ class Role(StrEnum):
     ADMIN = 'admin'
     DOCTOR = 'doctor'
     PATIENT = 'patient'
+    RECEPTION = 'reception'  # the front desk: schedules and contact details, never clinical content
 
 
 class Gender(StrEnum):
@@ -17,7 +18,10 @@ class Gender(StrEnum):
 
 
 class AppointmentStatus(StrEnum):
+    # The day of the visit: booked -> arrived (checked in) -> in_consultation (called in) -> completed.
     BOOKED = 'booked'
+    ARRIVED = 'arrived'
+    IN_CONSULTATION = 'in_consultation'
     COMPLETED = 'completed'
     CANCELLED = 'cancelled'
     NO_SHOW = 'no_show'
