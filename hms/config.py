@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     booking_horizon_days: int = Field(default=7, ge=1, le=365)
     cancel_cutoff_hours: int = Field(default=2, ge=0)
     max_future_bookings: int = Field(default=5, ge=1)
+    no_show_grace_minutes: int = Field(default=15, ge=0, le=24 * 60)  # a no-show only this long after the start
     secure_cookies: bool = False
     reset_minutes: int = Field(default=30, ge=1, le=24 * 60)  # a password-reset link works this long, once
     verify_email: bool = False  # self-registered accounts sign in only after opening the emailed link

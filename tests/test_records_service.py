@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date
+from datetime import UTC, date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -116,11 +116,15 @@ def test_amendments_keep_every_previous_version(clinic: Clinic, clock: ManualClo
         )
 
 
-def test_no_show_only_after_the_start(clinic: Clinic, clock: ManualClock) -> None:
+def test_no_show_only_after_the_start_and_its_grace(clinic: Clinic, clock: ManualClock) -> None:
     booked = book(clinic, local(2, 9))
-    with clinic.ctx.uow() as uow, pytest.raises(InvalidTransition, match='after the appointment has started'):
+    assert clinic.ctx.settings.no_show_grace_minutes == 15
+    with clinic.ctx.uow() as uow, pytest.raises(InvalidTransition, match='15 minutes after the appointment has'):
         records.mark_no_show(uow, clinic.ctx.settings, clinic.doctor, booked.id)
-    clock.set(local(2, 9, 10).astimezone(UTC))
+    clock.set(local(2, 9, 14).astimezone(UTC) + timedelta(seconds=59))  # a second before the grace ends
+    with clinic.ctx.uow() as uow, pytest.raises(InvalidTransition, match='15 minutes after'):
+        records.mark_no_show(uow, clinic.ctx.settings, clinic.doctor, booked.id)
+    clock.set(local(2, 9, 15).astimezone(UTC))  # the grace period is over: exactly then it may be marked
     with clinic.ctx.uow() as uow:
         assert (
             records.mark_no_show(uow, clinic.ctx.settings, clinic.doctor, booked.id).status is AppointmentStatus.NO_SHOW

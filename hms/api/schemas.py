@@ -149,6 +149,14 @@ class AppointmentOut(ViewModel):
     patient_name: str = ''
     cancel_reason: str | None = None
     cancelled_by_role: str | None = None
+    arrived_at: ClinicTime | None = Field(default=None, description='when the patient was checked in')
+    called_at: ClinicTime | None = Field(default=None, description='when the doctor called the patient in')
+    completed_at: ClinicTime | None = Field(default=None, description='when the visit was completed')
+    ticket: str | None = Field(
+        default=None, description="the waiting room's code for this visit (given at check-in), e.g. 'C-007'"
+    )
+    overbooked: bool = Field(default=False, description='a front-desk double-booking of a taken slot')
+    walk_in: bool = Field(default=False, description='a visit added at the desk without a booking')
 
 
 class AppointmentPage(PageOut[AppointmentOut]):

@@ -25,7 +25,8 @@ from .models import (
     WeeklyWindow,
 )
 
-ACTIVE_STATUSES = (AppointmentStatus.BOOKED,)
+# A patient's appointments that hold their time: booked, or under way on the day (checked in, in consultation).
+ACTIVE_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED, AppointmentStatus.IN_CONSULTATION)
 
 
 def _like(text: str) -> str:
@@ -407,6 +408,31 @@ class AppointmentRepository:
         if exclude_id is not None:
             query = query.where(Appointment.id != exclude_id)
         return self.session.scalar(query.limit(1)) is not None
+
+    def tickets_given(self, doctor_id: int, start: datetime, end: datetime) -> int:
+        """How many of the doctor's appointments starting in [start, end) hold a waiting-room ticket."""
+        query = select(func.count(Appointment.id)).where(
+            Appointment.doctor_id == doctor_id,
+            Appointment.start_at >= start,
+            Appointment.start_at < end,
+            Appointment.ticket.is_not(None),
+        )
+        return int(self.session.scalar(query) or 0)
+
+    def next_arrived(self, doctor_id: int, start: datetime, end: datetime) -> Appointment | None:
+        """The doctor's first checked-in appointment starting in [start, end): by appointment time, then arrival."""
+        query = (
+            select(Appointment)
+            .where(
+                Appointment.doctor_id == doctor_id,
+                Appointment.status == AppointmentStatus.ARRIVED,
+                Appointment.start_at >= start,
+                Appointment.start_at < end,
+            )
+            .order_by(Appointment.start_at, Appointment.arrived_at, Appointment.id)
+            .limit(1)
+        )
+        return self.session.scalar(query)
 
     def taken_starts(self, doctor_id: int, start: datetime, end: datetime) -> set[datetime]:
         return set(

@@ -178,7 +178,7 @@ def reschedule(
     uow.doctors.lock(seen.doctor_id)
     uow.patients.lock(seen.patient_id)
     appointment = transitions.lock(uow, seen.id)
-    transitions.require_booked(uow, actor, appointment, transitions.Change.RESCHEDULE)
+    transitions.require(uow, actor, appointment, transitions.Change.RESCHEDULE)
     if actor.role is Role.PATIENT:
         _require_before_cutoff(settings, appointment, 'rescheduled')
     doctor = _bookable_doctor(uow, appointment.doctor_id)
@@ -219,7 +219,7 @@ def cancel(
 ) -> AppointmentView:
     """Cancel a booked appointment: the patient until the cut-off, the doctor and the admin with a reason."""
     appointment = transitions.lock(uow, _visible(uow, actor, appointment_id).id)
-    transitions.require_booked(uow, actor, appointment, transitions.Change.CANCEL)
+    transitions.require(uow, actor, appointment, transitions.Change.CANCEL)
     try:  # callers other than the API's CancelIn (a page, a job) get the same text rule
         reason = clean_text(reason, multi_line=True).strip()
     except ValueError as refused:

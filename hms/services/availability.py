@@ -249,7 +249,7 @@ def week_plan(
             start_from=_local_midnight(today, settings),
             start_to=_local_midnight(last + timedelta(days=1), settings),
             doctor_id=doctor.user_id,
-            statuses=(AppointmentStatus.BOOKED,),
+            statuses=(AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED, AppointmentStatus.IN_CONSULTATION),
         )
     ):
         day = appointment.start_at.astimezone(zone).date()
@@ -300,7 +300,7 @@ def open_slots(
                 start_from=_local_midnight(first, settings) - timedelta(days=1),
                 start_to=_local_midnight(last + timedelta(days=1), settings),
                 doctor_id=doctor.user_id,
-                statuses=(AppointmentStatus.BOOKED, AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW),
+                statuses=tuple(status for status in AppointmentStatus if status is not AppointmentStatus.CANCELLED),
             )
         )
         if a.id != ignore_appointment

@@ -16,16 +16,24 @@ from hms.domain.criteria import AppointmentFilter
 from hms.domain.enums import AppointmentStatus, Gender, Role
 from hms.domain.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from hms.domain.records import TreatmentIn
-from hms.i18n import N_, _
+from hms.i18n import N_, _, ngettext
 
 from . import appointment_log, audit, transitions
 from .appointments import views
 from .principal import Principal, require_role
 from .views import AppointmentView
 
-# Care that happened: a doctor reads a patient's history while they have a booked appointment together, or once the
-# doctor has completed a visit with them. A booking that was cancelled (by anyone) or ended in a no-show gives nothing.
-IN_CARE = (AppointmentStatus.BOOKED, AppointmentStatus.COMPLETED)
+# Care that happened: a doctor reads a patient's history while they have a booked appointment together, while the
+# visit is under way (checked in, in consultation), or once the doctor has completed a visit with them. A booking that
+# was cancelled (by anyone) or ended in a no-show gives nothing.
+IN_CARE = (
+    AppointmentStatus.BOOKED,
+    AppointmentStatus.ARRIVED,
+    AppointmentStatus.IN_CONSULTATION,
+    AppointmentStatus.COMPLETED,
+)
+# Visits not yet over: booked, or under way on the day.
+OPEN = (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED, AppointmentStatus.IN_CONSULTATION)
 CONTENT_FIELDS = ('diagnosis', 'treatment', 'prescription', 'tests', 'notes', 'private_notes', 'next_visit')
 
 
@@ -197,7 +205,7 @@ def complete_visit(
 ) -> VisitView:
     """Record the treatment and mark the appointment completed, in one transaction."""
     appointment = transitions.lock(uow, _own_appointment(uow, actor, appointment_id).id)
-    transitions.require_booked(uow, actor, appointment, transitions.Change.COMPLETE)
+    transitions.require(uow, actor, appointment, transitions.Change.COMPLETE)
     _check_next_visit(settings, data)
     if appointment.start_at.astimezone(settings.zone).date() > _local_today(settings):
         raise InvalidTransition(_('This appointment is on a future day; a visit can be recorded from its day on.'))
@@ -208,6 +216,7 @@ def complete_visit(
     _apply(treatment, data)
     uow.treatments.add(treatment)
     appointment.status = AppointmentStatus.COMPLETED
+    appointment.completed_at = now
     transitions.advance(appointment, now)
     appointment_log.record(uow, actor, appointment, 'treatment.created')
     appointment_log.changed(uow, actor, appointment, 'appointment.completed')
@@ -294,9 +303,18 @@ def treatment_versions(uow: UnitOfWork, actor: Principal, appointment_id: int) -
 
 def mark_no_show(uow: UnitOfWork, settings: Settings, actor: Principal, appointment_id: int) -> AppointmentView:
     appointment = transitions.lock(uow, _own_appointment(uow, actor, appointment_id).id)
-    transitions.require_booked(uow, actor, appointment, transitions.Change.NO_SHOW)
-    if clock.now() < appointment.start_at:
-        raise InvalidTransition(_('A patient can be marked as not having come only after the appointment has started.'))
+    transitions.require(uow, actor, appointment, transitions.Change.NO_SHOW)
+    grace = settings.no_show_grace_minutes
+    if clock.now() < appointment.start_at + timedelta(minutes=grace):
+        raise InvalidTransition(
+            ngettext(
+                'A patient can be marked as not having come only {n} minute after the appointment has started.',
+                'A patient can be marked as not having come only {n} minutes after the appointment has started.',
+                grace,
+            )
+            if grace
+            else _('A patient can be marked as not having come only after the appointment has started.')
+        )
     appointment.status = AppointmentStatus.NO_SHOW
     transitions.advance(appointment)
     appointment_log.changed(uow, actor, appointment, 'appointment.no_show')
@@ -363,11 +381,10 @@ def patient_history(uow: UnitOfWork, settings: Settings, actor: Principal, patie
     upcoming = [
         appointment
         for appointment in uow.appointments.find(
-            AppointmentFilter(
-                patient_id=patient_id, start_from=now - timedelta(days=1), statuses=(AppointmentStatus.BOOKED,)
-            )
+            AppointmentFilter(patient_id=patient_id, start_from=now - timedelta(days=1), statuses=OPEN)
         )
-        if appointment.end_at > now  # a visit under way is still upcoming until it is completed or ends
+        # a booked visit stays upcoming until it ends; one under way (checked in, called in) until it is completed
+        if appointment.end_at > now or appointment.status is not AppointmentStatus.BOOKED
     ]
     treatments = uow.treatments.for_appointments([a.id for a in completed])
     visits = [

@@ -33,7 +33,20 @@ from hms.i18n.formats import weekday_names
 
 from .principal import Principal, require_role
 
-STATUSES = [status.value for status in AppointmentStatus]
+# The statuses the figures count by. A visit under way (checked in, in consultation) is still an open booking there:
+# the series and tables keep their four statuses, and today's visits move to completed when they are.
+STATUSES = ['booked', 'completed', 'cancelled', 'no_show']
+_COUNTED_AS = {status: status.value for status in AppointmentStatus} | {
+    AppointmentStatus.ARRIVED: 'booked',
+    AppointmentStatus.IN_CONSULTATION: 'booked',
+}
+
+
+def counted_as(status: str) -> str:
+    """The status a stored appointment status is counted under in the figures."""
+    return _COUNTED_AS[AppointmentStatus(status)]
+
+
 AGE_BANDS = [(0, 17, '0–17'), (18, 34, '18–34'), (35, 49, '35–49'), (50, 64, '50–64'), (65, 200, '65+')]
 TOP_DOCTORS = 10
 MAX_PERIOD_DAYS = 731
@@ -78,7 +91,7 @@ def buckets_frame(rows: list[tuple[str, Any, int]], zone: ZoneInfo) -> pd.DataFr
     frame = pd.DataFrame(rows, columns=['bucket', 'status', 'count'])
     if frame.empty:
         return frame.assign(local=pd.Series(dtype='datetime64[ns, UTC]'))
-    frame['status'] = frame['status'].map(lambda value: AppointmentStatus(value).value)
+    frame['status'] = frame['status'].map(counted_as)
     frame['local'] = pd.to_datetime(frame['bucket'], format='%Y-%m-%d %H:%M', utc=True).dt.tz_convert(zone)
     return frame
 
@@ -132,7 +145,7 @@ def _by_doctor(
     frame = pd.DataFrame(rows, columns=['doctor_id', 'status', 'count'])
     if frame.empty:
         return [], []
-    frame['status'] = frame['status'].map(lambda value: AppointmentStatus(value).value)
+    frame['status'] = frame['status'].map(counted_as)
     frame['doctor'] = frame['doctor_id'].map(lambda key: doctors.get(key, {}).get('name', f'#{key}'))
     frame['department'] = frame['doctor_id'].map(lambda key: doctors.get(key, {}).get('department', '?'))
     table = frame.pivot_table(index='doctor', columns='status', values='count', aggfunc='sum', fill_value=0)

@@ -33,9 +33,23 @@ class Change(StrEnum):
     CANCEL = 'cancel'
     COMPLETE = 'complete'
     NO_SHOW = 'no_show'
+    CHECK_IN = 'check_in'  # booked -> arrived (the front desk)
+    CALL = 'call'  # arrived -> in_consultation (the doctor calls the patient in)
 
 
 _CANCELLED, _COMPLETED, _NO_SHOW = AppointmentStatus.CANCELLED, AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW
+_BOOKED, _ARRIVED, _IN = AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED, AppointmentStatus.IN_CONSULTATION
+
+# The states each change starts from: the day of the visit runs booked -> arrived -> in_consultation -> completed;
+# cancelling stays possible until the visit starts (in consultation), completing works from any state before it.
+ALLOWED_FROM: dict[Change, tuple[AppointmentStatus, ...]] = {
+    Change.RESCHEDULE: (_BOOKED,),
+    Change.CANCEL: (_BOOKED, _ARRIVED),
+    Change.COMPLETE: (_BOOKED, _ARRIVED, _IN),
+    Change.NO_SHOW: (_BOOKED,),
+    Change.CHECK_IN: (_BOOKED,),
+    Change.CALL: (_ARRIVED,),
+}
 
 # Why a change is impossible in a state (whole sentences for the translators).
 _IMPOSSIBLE = {
@@ -51,6 +65,21 @@ _IMPOSSIBLE = {
     (Change.NO_SHOW, _COMPLETED): N_('This appointment is completed; only a booked appointment can be marked no-show.'),
     (Change.NO_SHOW, _CANCELLED): N_('This appointment is cancelled; only a booked appointment can be marked no-show.'),
     (Change.NO_SHOW, _NO_SHOW): N_('This appointment is already marked no-show.'),
+    (Change.RESCHEDULE, _ARRIVED): N_('The patient has arrived; this appointment can no longer be rescheduled.'),
+    (Change.RESCHEDULE, _IN): N_('This visit has started and can no longer be rescheduled.'),
+    (Change.CANCEL, _IN): N_('This visit has started and can no longer be cancelled.'),
+    (Change.NO_SHOW, _ARRIVED): N_('The patient has arrived; this appointment cannot be marked no-show.'),
+    (Change.NO_SHOW, _IN): N_('This visit has started; it cannot be marked no-show.'),
+    (Change.CHECK_IN, _ARRIVED): N_('This patient is already checked in.'),
+    (Change.CHECK_IN, _IN): N_('This visit has already started.'),
+    (Change.CHECK_IN, _COMPLETED): N_('This visit is already completed.'),
+    (Change.CHECK_IN, _CANCELLED): N_('This appointment is cancelled; book a new visit or add a walk-in.'),
+    (Change.CHECK_IN, _NO_SHOW): N_('This appointment was marked as a no-show; book a new visit or add a walk-in.'),
+    (Change.CALL, _BOOKED): N_('This patient has not checked in yet.'),
+    (Change.CALL, _IN): N_('This patient has already been called in.'),
+    (Change.CALL, _COMPLETED): N_('This visit is already completed.'),
+    (Change.CALL, _CANCELLED): N_('This appointment is cancelled.'),
+    (Change.CALL, _NO_SHOW): N_('This appointment was marked as a no-show.'),
 }
 
 # What happened a moment ago, by the new state and who made the change.
@@ -61,6 +90,8 @@ _CANCELLED_BY = {
 }
 _JUST_COMPLETED = N_('This visit was completed a moment ago.')
 _JUST_NO_SHOW = N_('This appointment was marked as a no-show a moment ago.')
+_JUST_ARRIVED = N_('This patient was checked in a moment ago.')
+_JUST_CALLED = N_('This patient was called in a moment ago.')
 _NOT_MADE = N_('Your change was not made.')
 
 
@@ -72,10 +103,10 @@ def lock(uow: UnitOfWork, appointment_id: int) -> Appointment:
     return appointment
 
 
-def require_booked(uow: UnitOfWork, actor: Principal, appointment: Appointment, change: Change) -> None:
-    """Refuse ``change`` unless the (locked) appointment is still booked."""
+def require(uow: UnitOfWork, actor: Principal, appointment: Appointment, change: Change) -> None:
+    """Refuse ``change`` unless the (locked) appointment is still in a state it starts from (``ALLOWED_FROM``)."""
     status = AppointmentStatus(appointment.status)
-    if status is not AppointmentStatus.BOOKED:
+    if status not in ALLOWED_FROM[change]:
         raise InvalidTransition(_refusal(uow, actor, appointment, change, status))
 
 
@@ -99,6 +130,8 @@ def _what_just_happened(
         if actor.user_id == appointment.doctor_id:
             return None
         return _JUST_COMPLETED if status is AppointmentStatus.COMPLETED else _JUST_NO_SHOW
+    if status in (AppointmentStatus.ARRIVED, AppointmentStatus.IN_CONSULTATION):
+        return _JUST_ARRIVED if status is AppointmentStatus.ARRIVED else _JUST_CALLED
     if appointment.cancelled_by_id is None or appointment.cancelled_by_id == actor.user_id:
         return None
     role = role_of(uow.session, appointment.cancelled_by_id)

@@ -100,6 +100,14 @@ class AppointmentView:
     patient_name: str = ''
     cancel_reason: str | None = None
     cancelled_by_role: str | None = None
+    # The day of the visit (clinic day): checked in, called into consultation, completed; the waiting room's ticket.
+    arrived_at: datetime | None = None
+    called_at: datetime | None = None
+    completed_at: datetime | None = None
+    ticket: str | None = None
+    overbooked: bool = False  # a front-desk double-booking (override_reason says why)
+    override_reason: str | None = None
+    walk_in: bool = False
 
     @classmethod
     def of(
@@ -122,6 +130,13 @@ class AppointmentView:
             patient_name=names.get(appointment.patient_id, ''),
             cancel_reason=appointment.cancel_reason,
             cancelled_by_role=cancelled_by_role,
+            arrived_at=appointment.arrived_at,
+            called_at=appointment.called_at,
+            completed_at=appointment.completed_at,
+            ticket=appointment.ticket,
+            overbooked=bool(appointment.overbooked),
+            override_reason=appointment.override_reason,
+            walk_in=bool(appointment.walk_in),
         )
 
 

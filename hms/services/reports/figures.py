@@ -18,7 +18,6 @@ from hms.config import Settings
 from hms.db.reports import ReportRepository
 from hms.db.stats import Scope, StatsRepository
 from hms.db.uow import UnitOfWork
-from hms.domain.enums import AppointmentStatus
 from hms.services import stats
 
 from .month import Month
@@ -193,7 +192,7 @@ def clinic_report(uow: UnitOfWork, settings: Settings, month: Month) -> ClinicFi
     }
     counts: dict[int, Counter[str]] = defaultdict(Counter)
     for doctor_id, status, count in repo.appointments_by_doctor(scope):
-        counts[doctor_id][AppointmentStatus(status).value] += int(count)
+        counts[doctor_id][stats.counted_as(status)] += int(count)
     published = stats.published_slots(repo, doctors, month.first, month.last, zone)
     seen_by_doctor = queries.seen(start, end, per_doctor=True)
     lines = []
