@@ -4,8 +4,9 @@ This table is the single source: tests/test_access_matrix.py walks it against th
 that every registered route and page has a row, and docs/access-matrix.md is generated from it
 (`python -m tests.access_matrix > docs/access-matrix.md`; a test fails when the document is stale).
 
-Actors: anonymous (no credentials), patient A and patient B, doctor X and doctor Y, the administrator, and a
-blacklisted patient (signed in before the administrator blacklisted them). A is X's patient (A has appointments with
+Actors: anonymous (no credentials), patient A and patient B, doctor X and doctor Y, the administrator, a
+receptionist (the front desk: schedules and contact details, never clinical content), and a blacklisted patient
+(signed in before the administrator blacklisted them). A is X's patient (A has appointments with
 X); B is Y's patient and never saw X; A never saw Y.
 """
 
@@ -13,23 +14,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ANON, PATIENT_A, PATIENT_B, DOCTOR_X, DOCTOR_Y, ADMIN, BLACKLISTED = (
+ANON, PATIENT_A, PATIENT_B, DOCTOR_X, DOCTOR_Y, ADMIN, RECEPTION, BLACKLISTED = (
     'anonymous',
     'patient A',
     'patient B',
     'doctor X',
     'doctor Y',
     'admin',
+    'reception',
     'blacklisted',
 )
-ACTORS = (ANON, PATIENT_A, PATIENT_B, DOCTOR_X, DOCTOR_Y, ADMIN, BLACKLISTED)
+ACTORS = (ANON, PATIENT_A, PATIENT_B, DOCTOR_X, DOCTOR_Y, ADMIN, RECEPTION, BLACKLISTED)
 
 EVERYONE = frozenset(ACTORS)
-SIGNED_IN = frozenset({PATIENT_A, PATIENT_B, DOCTOR_X, DOCTOR_Y, ADMIN})
+SIGNED_IN = frozenset({PATIENT_A, PATIENT_B, DOCTOR_X, DOCTOR_Y, ADMIN, RECEPTION})
 PATIENTS = frozenset({PATIENT_A, PATIENT_B})
 DOCTORS = frozenset({DOCTOR_X, DOCTOR_Y})
 STAFF_AND_PATIENTS = PATIENTS | DOCTORS
-STAFF = DOCTORS | {ADMIN}
+STAFF = DOCTORS | {ADMIN}  # clinical staff: the receptionist is not among them
+EMPLOYEES = STAFF | {RECEPTION}  # everyone who works at the clinic (two-step verification)
+FRONT_DESK = frozenset({RECEPTION, ADMIN})  # the admin can do everything reception can
 ADMIN_ONLY = frozenset({ADMIN})
 NOBODY: frozenset[str] = frozenset()
 
@@ -112,7 +116,13 @@ API_RULES: tuple[Rule, ...] = (
         case='forged status',
         refused=REFUSED_OR_INVALID,
     ),
-    api('GET', '/appointments', 'own appointments', STAFF_AND_PATIENTS, note='admin lists at /api/admin/appointments'),
+    api(
+        'GET',
+        '/appointments',
+        'own appointments',
+        STAFF_AND_PATIENTS,
+        note='admin lists at /api/admin/appointments, reception at /api/reception/*',
+    ),
     api('GET', '/appointments/{appointment_id}', "A's appointment with X", frozenset({PATIENT_A, DOCTOR_X, ADMIN})),
     api(
         'GET',
@@ -182,7 +192,14 @@ API_RULES: tuple[Rule, ...] = (
     api('GET', '/patient/notices', 'own notices', PATIENTS),
     api('POST', '/patient/notices/read', 'own notices', PATIENTS),
     # --- exports --------------------------------------------------------------------------------------------------
-    api('POST', '/exports', "an export of the caller's role", SIGNED_IN, ok=(503,), note=NO_WORKER),
+    api(
+        'POST',
+        '/exports',
+        "an export of the caller's role (reception has none: no records leave the desk)",
+        SIGNED_IN - {RECEPTION},
+        ok=(503,),
+        note=NO_WORKER,
+    ),
     api(
         'POST',
         '/exports',
@@ -227,13 +244,13 @@ API_RULES: tuple[Rule, ...] = (
     api('POST', '/admin/deliveries/{delivery_id}/retry', 'a failed delivery', ADMIN_ONLY, ok=(503,), note=NO_WORKER),
     # --- second factor (staff only); these rows run in this order ---------------------------------------------------
     api('GET', '/auth/totp', 'own second-factor status', SIGNED_IN),
-    api('POST', '/auth/totp/setup', 'own second factor: start enrolment', STAFF),
-    api('POST', '/auth/totp/confirm', 'own second factor: turn on with a code', STAFF),
+    api('POST', '/auth/totp/setup', 'own second factor: start enrolment', EMPLOYEES),
+    api('POST', '/auth/totp/confirm', 'own second factor: turn on with a code', EMPLOYEES),
     api(
         'POST',
         '/auth/totp/recovery-codes',
         'own recovery codes: replace',
-        STAFF,
+        EMPLOYEES,
         refused=(*REFUSED, 409),
         note='patients: 409, they have no second factor',
     ),
@@ -241,7 +258,7 @@ API_RULES: tuple[Rule, ...] = (
         'POST',
         '/auth/totp/disable',
         'own second factor: turn off',
-        STAFF,
+        EMPLOYEES,
         refused=(*REFUSED, 409),
         note='patients: 409, they have no second factor',
     ),
@@ -279,7 +296,7 @@ PAGE_RULES: tuple[Rule, ...] = (
     page('/profile', 'own account', SIGNED_IN),
     page('/change-password', 'own password', SIGNED_IN),
     page('/account/security', 'own sign-in security (patients are told it is for staff)', SIGNED_IN),
-    page('/exports', 'own exports', SIGNED_IN),
+    page('/exports', 'own exports (reception has none)', SIGNED_IN - {RECEPTION}),
     page('/exports/{export_id}/download', "A's export (file download)", frozenset({PATIENT_A})),
     page('/patient', 'own home', PATIENTS),
     page('/patient/doctors', 'doctor search', PATIENTS),
@@ -346,6 +363,7 @@ def render() -> str:
         f'{len(API_RULES)} API rows and {len(PAGE_RULES)} page rows × {len(ACTORS)} actors = **{cells()} cells**.',
         '',
         '- Actors: *anonymous* (no credentials); *patient A*, *patient B*; *doctor X*, *doctor Y*; *admin*;',
+        '  *reception* (a receptionist: schedules, appointments and contact details, never clinical content);',
         '  *blacklisted* (a patient signed in before the administrator blacklisted them: their sessions end at once).',
         '- A has appointments with X; B with Y. B never saw X, A never saw Y.',
         '- ✅ allowed: the API answers its success status (2xx; 503 where the note says the test has no worker),',

@@ -7,16 +7,18 @@ from datetime import date
 from hms import clock
 from hms.context import AppContext
 from hms.db.models import Department, DoctorProfile, User
+from hms.domain.desk import ReceptionistIn
 from hms.domain.enums import Gender, Role
 from hms.domain.schemas import PatientRegistration
 from hms.security.passwords import hash_password
-from hms.services import accounts, exports
+from hms.services import accounts, exports, receptionists
 from hms.services.principal import Principal
 
 ADMIN_EMAIL = 'admin@clinic.test'
 ADMIN_PASSWORD = 'Quiet-Harbour-Lantern-42'
 PATIENT_PASSWORD = 'Meadow-Violet-Thunder-7'
 DOCTOR_PASSWORD = 'Copper-Kettle-Orchard-9'
+RECEPTION_PASSWORD = 'Linen-Sparrow-Beacon-58'
 # A visit's treatment record as the doctor fills it in (the fields of TreatmentIn).
 TREATMENT = {
     'diagnosis': 'Seasonal influenza',
@@ -111,3 +113,20 @@ def finished_export(ctx: AppContext, owner: Principal, kind: str = 'my-history')
     with ctx.uow() as uow:
         assert exports.finish(uow, export_id, name, rows)
     return export_id
+
+
+def make_receptionist(
+    ctx: AppContext, admin: Principal, email: str = 'rita@clinic.test', *, name: str = 'Rita Desk'
+) -> Principal:
+    """A receptionist created by the administrator (``receptionists.add_receptionist``), with RECEPTION_PASSWORD as
+    if the one-time password were already changed: the receptionist's principal."""
+    with ctx.uow() as uow:
+        created = receptionists.add_receptionist(uow, admin, ReceptionistIn(name=name, email=email)).receptionist
+    with ctx.uow() as uow:
+        user = uow.users.get(created.id)
+        assert user is not None
+        user.password_hash, user.must_change_password = hash_password(RECEPTION_PASSWORD), False
+        uow.commit()
+    return Principal(
+        user_id=created.id, role=Role.RECEPTION, name=created.name, email=created.email, must_change_password=False
+    )

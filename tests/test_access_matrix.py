@@ -34,10 +34,19 @@ from hms.services import accounts, appointments, calendars, departments, doctors
 from hms.services.principal import Principal
 
 from . import access_matrix as matrix
-from .access_matrix import ACTORS, ADMIN, ANON, BLACKLISTED, DOCTOR_X, DOCTOR_Y, PATIENT_A, PATIENT_B
+from .access_matrix import ACTORS, ADMIN, ANON, BLACKLISTED, DOCTOR_X, DOCTOR_Y, PATIENT_A, PATIENT_B, RECEPTION
 from .api_fixtures import give_password
-from .factories import ADMIN_PASSWORD, DOCTOR_PASSWORD, PATIENT_PASSWORD, finished_export, make_patient, patient_data
-from .page_steps import sign_in
+from .factories import (
+    ADMIN_PASSWORD,
+    DOCTOR_PASSWORD,
+    PATIENT_PASSWORD,
+    RECEPTION_PASSWORD,
+    finished_export,
+    make_patient,
+    make_receptionist,
+    patient_data,
+)
+from .page_steps import see, sign_in, submit_credentials
 from .scheduling_fixtures import WORKING_WEEK, Clinic, local
 
 DOC = Path(__file__).resolve().parents[1] / 'docs' / 'access-matrix.md'
@@ -55,6 +64,7 @@ class World:
     clinic: Clinic
     clock: ManualClock
     carol: Principal  # the patient who is blacklisted
+    receptionist: Principal
     ids: dict[str, int] = field(default_factory=dict)
     _slots: Iterator[datetime] = field(init=False)
     _serial: Iterator[int] = field(default_factory=itertools.count)
@@ -80,13 +90,17 @@ class World:
             DOCTOR_X: c.doctor,
             DOCTOR_Y: c.other_doctor,
             ADMIN: c.admin,
+            RECEPTION: self.receptionist,
             BLACKLISTED: self.carol,
         }[actor]
 
     def password(self, actor: str) -> str:
-        return {ADMIN: ADMIN_PASSWORD, DOCTOR_X: DOCTOR_PASSWORD, DOCTOR_Y: DOCTOR_PASSWORD}.get(
-            actor, PATIENT_PASSWORD
-        )
+        return {
+            ADMIN: ADMIN_PASSWORD,
+            DOCTOR_X: DOCTOR_PASSWORD,
+            DOCTOR_Y: DOCTOR_PASSWORD,
+            RECEPTION: RECEPTION_PASSWORD,
+        }.get(actor, PATIENT_PASSWORD)
 
     def unique(self, prefix: str) -> str:
         return f'{prefix}{next(self._serial)}'
@@ -180,7 +194,8 @@ def build_world(clinic: Clinic, clock: ManualClock) -> World:
         email=carol_user.email,
         must_change_password=False,
     )
-    world = World(clinic, clock, carol)
+    receptionist = make_receptionist(ctx, clinic.admin)  # created by the administrator, password already changed
+    world = World(clinic, clock, carol, receptionist)
     a, b, x, y = clinic.patient, clinic.other_patient, clinic.doctor, clinic.other_doctor
     ids = world.ids
     # This morning (booked at 08:00, started by the walk's 12:05).
@@ -464,7 +479,12 @@ def _doctor_history_b(world: World, actor: str) -> Call:
     return Call(f'/api/doctor/patients/{world.clinic.other_patient.user_id}/history')
 
 
-EXPORT_KIND = {Role.PATIENT: 'my-history', Role.DOCTOR: 'my-appointments', Role.ADMIN: 'appointments'}
+EXPORT_KIND = {
+    Role.PATIENT: 'my-history',
+    Role.DOCTOR: 'my-appointments',
+    Role.ADMIN: 'appointments',
+    Role.RECEPTION: 'my-history',  # reception has no export: it asks for a patient's history, and is refused
+}
 
 
 @builds('POST /api/exports')
@@ -656,6 +676,11 @@ HOME_HEADINGS = {
 
 
 async def _sign_in(user: User, world: World, actor: str) -> None:
+    if actor == RECEPTION:  # signed in towards a page of every role; the desk's home has a row of its own
+        await user.open('/login?next=/profile')
+        submit_credentials(user, world.person(actor).email, world.password(actor))
+        await see(user, 'My account')
+        return
     await sign_in(user, world.person(actor).email, world.password(actor), HOME_HEADINGS[actor])
 
 

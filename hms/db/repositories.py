@@ -46,6 +46,26 @@ class UserRepository:
     def first_with_role(self, role: Role) -> User | None:
         return self.session.scalar(select(User).where(User.role == role).order_by(User.id).limit(1))
 
+    def page_with_role(
+        self, role: Role, text: str | None, *, include_inactive: bool, limit: int, offset: int
+    ) -> tuple[Sequence[User], int]:
+        """Accounts of ``role`` whose name or email contains ``text`` (any case), by name, a page at a time."""
+        query = select(User).where(User.role == role)
+        if not include_inactive:
+            query = query.where(User.is_active.is_(True))
+        if text:
+            escaped = text.strip().lower().replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_')
+            pattern = f'%{escaped}%'
+            query = query.where(
+                or_(
+                    func.lower(User.name).like(pattern, escape='\\'),
+                    func.lower(func.coalesce(User.email, '')).like(pattern, escape='\\'),
+                )
+            )
+        total = int(self.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+        rows = self.session.scalars(query.order_by(func.lower(User.name), User.id).limit(limit).offset(offset)).all()
+        return rows, total
+
     def count_by_role(self) -> dict[Role, int]:
         rows = self.session.execute(select(User.role, func.count()).group_by(User.role)).all()
         return {Role(role): count for role, count in rows}

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from hms import clock
 from hms.cache import Codec, digest, read_through
 from hms.config import Settings
-from hms.db.models import Department, DoctorProfile, User
+from hms.db.models import Department, DoctorProfile
 from hms.db.uow import UnitOfWork
 from hms.domain.criteria import DoctorSort
 from hms.domain.enums import Role
@@ -18,9 +16,8 @@ from hms.domain.errors import InvalidInput, NotFound
 from hms.domain.scheduling import DoctorIn, DoctorPatch
 from hms.events import doctor_namespaces
 from hms.i18n import N_, _
-from hms.security.passwords import hash_password
 
-from . import accounts, audit
+from . import accounts, audit, staff
 from .appointments import cancel_future, count_future
 from .availability import first_free_slot, slot_rules
 from .principal import Principal, require_role
@@ -54,22 +51,9 @@ def _department_or_error(uow: UnitOfWork, department_id: int) -> Department:
 
 def add_doctor(uow: UnitOfWork, actor: Principal, data: DoctorIn) -> NewDoctor:
     require_role(actor, Role.ADMIN, refusal=N_('Your role does not allow you to add doctors.'))
-    email = accounts.available_email(uow, data.email)
+    accounts.available_email(uow, data.email)  # the address is checked before the department, as the form reads
     _department_or_error(uow, data.department_id)
-    initial_password = secrets.token_urlsafe(12)
-    now = clock.now()
-    user = uow.users.add(
-        User(
-            email=email,
-            password_hash=hash_password(initial_password),
-            role=Role.DOCTOR,
-            name=data.name,
-            is_active=True,
-            must_change_password=True,
-            created_at=now,
-            password_changed_at=now,
-        )
-    )
+    user, initial_password = staff.new_staff_user(uow, role=Role.DOCTOR, name=data.name, email=data.email)
     uow.doctors.add(
         DoctorProfile(
             user_id=user.id,

@@ -1,8 +1,8 @@
 """Optional second factor for staff: TOTP enrolment, recovery codes, and the check at sign-in.
 
-Only administrators and doctors may turn it on (patients are not offered it: their accounts hold only their own
-record, and a lost phone must not lock a patient out of the clinic). The secret is stored once enrolment starts
-(``totp_secret`` set, ``totp_enabled_at`` NULL = pending) and the factor is required from confirmation on.
+Only administrators, doctors and receptionists may turn it on (patients are not offered it: their accounts hold only
+their own record, and a lost phone must not lock a patient out of the clinic). The secret is stored once enrolment
+starts (``totp_secret`` set, ``totp_enabled_at`` NULL = pending) and the factor is required from confirmation on.
 Replay protection: every accepted code's time step is written in the audit row of its use, and a code is accepted
 only for a step later than the newest one spent, checked under the audit writers' lock (so two requests with the
 same code cannot both pass). Neither the secret nor any code is ever written to the audit log.
@@ -27,7 +27,7 @@ from hms.security.passwords import verify_password
 from . import audit, throttling
 from .principal import Principal
 
-ELIGIBLE_ROLES = frozenset({Role.ADMIN, Role.DOCTOR})
+ELIGIBLE_ROLES = frozenset({Role.ADMIN, Role.DOCTOR, Role.RECEPTION})
 # Audit actions whose detail carries the TOTP step spent (the replay guard reads them).
 STEP_ACTIONS = ('login.totp', 'totp.enabled', 'totp.disabled', 'totp.recovery_codes_regenerated')
 
@@ -77,7 +77,9 @@ def _user(uow: UnitOfWork, principal: Principal) -> User:
 
 def _eligible(user: User) -> None:
     if Role(user.role) not in ELIGIBLE_ROLES:
-        raise NotAllowed(_('Two-step verification is available to clinic staff (administrators and doctors).'))
+        raise NotAllowed(
+            _('Two-step verification is available to clinic staff (administrators, doctors and receptionists).')
+        )
 
 
 def status(uow: UnitOfWork, principal: Principal) -> TwoFactorStatus:

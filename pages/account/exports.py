@@ -1,4 +1,5 @@
-"""The "My exports" page of every role, and the authenticated download of an export's file."""
+"""The "My exports" page of every role that has exports (the front desk has none), and the authenticated download of
+an export's file."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from hms import context as app_context
 from hms import i18n
 from hms.config import Settings
 from hms.db.uow import UnitOfWork
-from hms.domain.enums import SessionKind
+from hms.domain.enums import Role, SessionKind
 from hms.domain.errors import AccountBlocked, DomainError, NotAuthenticated
 from hms.i18n import _, ngettext
 from hms.services import accounts, exports
@@ -30,7 +31,7 @@ NO_STORE = {'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff'}
 
 
 def create() -> None:
-    @role_page(PATH)
+    @role_page(PATH, Role.ADMIN, Role.DOCTOR, Role.PATIENT)  # reception: records never leave the desk
     async def exports_page(principal: Principal) -> None:
         with frame(principal, _('My exports'), current_path=PATH):
             ui.label(

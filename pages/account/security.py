@@ -26,8 +26,9 @@ from ..ui.services import call
 
 PATH = '/account/security'
 STAFF_ONLY = N_(
-    'Two-step verification is offered to clinic staff (administrators and doctors), whose accounts reach many '
-    "patients' records. Your account is protected by your password and signs you out after a period without activity."
+    'Two-step verification is offered to clinic staff (administrators, doctors and receptionists), whose accounts '
+    "reach many patients' details. Your account is protected by your password and signs you out after a period "
+    'without activity.'
 )
 
 

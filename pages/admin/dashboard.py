@@ -277,6 +277,7 @@ ROLE_LABELS = {
     Role.ADMIN.value: N_('Clinic administrator'),
     Role.DOCTOR.value: N_('Doctor'),
     Role.PATIENT.value: N_('Patient'),
+    Role.RECEPTION.value: N_('Receptionist'),
 }
 SECURITY_COLUMNS = columns(('at', N_('When')), ('event', N_('Event')), ('role', N_('Role')), ('ip', N_('IP')))
 

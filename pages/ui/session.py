@@ -41,7 +41,7 @@ BEGIN_PATH = '/session/begin'
 END_PATH = '/session/end'
 HANDOVER_SECONDS = 30
 
-HOME_BY_ROLE = {Role.ADMIN: '/admin', Role.DOCTOR: '/doctor', Role.PATIENT: '/patient'}
+HOME_BY_ROLE = {Role.ADMIN: '/admin', Role.DOCTOR: '/doctor', Role.PATIENT: '/patient', Role.RECEPTION: '/reception'}
 FORGOT_PATH = '/forgot'  # asks for a password-reset link (pages/account/recovery.py)
 CHANGE_PASSWORD_PATH = '/change-password'  # noqa: S105 - a path, not a secret
 _KEPT_ACROSS_IDS = (LANGUAGE_KEY, FLASH_KEY)  # what a new browser id takes over: nothing that signs anyone in

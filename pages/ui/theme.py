@@ -106,7 +106,12 @@ GENDER_LABELS = {
     'other': N_('Other'),
     'undisclosed': N_('Prefer not to say'),
 }
-ROLE_LABELS = {'admin': N_('Clinic administrator'), 'doctor': N_('Doctor'), 'patient': N_('Patient')}
+ROLE_LABELS = {
+    'admin': N_('Clinic administrator'),
+    'doctor': N_('Doctor'),
+    'patient': N_('Patient'),
+    'reception': N_('Receptionist'),
+}
 
 
 def status_label(status: object) -> str:

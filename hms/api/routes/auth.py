@@ -123,10 +123,10 @@ def change_password(body: PasswordChange, principal: SignedInUser, ctx: Context)
     return Message(detail=_('Password changed.'))
 
 
-# --- Second factor (administrators and doctors) ---------------------------------------------------------------------
+# --- Second factor (administrators, doctors and receptionists) -------------------------------------------------------
 
 _TOTP_DESCRIPTIONS = {
-    403: 'Two-step verification is for administrators and doctors',
+    403: 'Two-step verification is for staff: administrators, doctors and receptionists',
     409: 'Not possible in the current state (already on, already off, not started)',
     422: 'Wrong code or password; `errors` names the field',
     429: 'Too many wrong codes or passwords; see Retry-After',
