@@ -132,6 +132,12 @@ class InvalidTransition(Conflict):
     default_message = N_('This appointment can no longer be changed this way.')
 
 
+class NobodyWaiting(Conflict):
+    title = N_('Nobody waiting')
+    code = 'nobody_waiting'
+    default_message = N_('Nobody is waiting: no checked-in patient of yours today.')
+
+
 class InUse(Conflict):
     title = N_('Still in use')
     code = 'in_use'

@@ -130,8 +130,10 @@ def _what_just_happened(
         if actor.user_id == appointment.doctor_id:
             return None
         return _JUST_COMPLETED if status is AppointmentStatus.COMPLETED else _JUST_NO_SHOW
-    if status in (AppointmentStatus.ARRIVED, AppointmentStatus.IN_CONSULTATION):
-        return _JUST_ARRIVED if status is AppointmentStatus.ARRIVED else _JUST_CALLED
+    if status is AppointmentStatus.ARRIVED:
+        return _JUST_ARRIVED
+    if status is AppointmentStatus.IN_CONSULTATION:
+        return None if actor.user_id == appointment.doctor_id else _JUST_CALLED
     if appointment.cancelled_by_id is None or appointment.cancelled_by_id == actor.user_id:
         return None
     role = role_of(uow.session, appointment.cancelled_by_id)
