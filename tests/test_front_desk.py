@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
@@ -24,7 +25,8 @@ from hms.services import appointments, front_desk, queue, records
 from hms.services.principal import Principal
 from hms.services.views import AppointmentView
 
-from .factories import make_receptionist
+from .api_fixtures import Headers, People, assert_problem, login
+from .factories import RECEPTION_PASSWORD, make_receptionist
 from .scheduling_fixtures import Clinic, local, principal
 from .test_booking_race import add_patients
 
@@ -400,3 +402,77 @@ def test_a_patient_is_never_walked_in_over_their_own_visit(clinic: Clinic, desk:
                 desk,
                 WalkInIn(patient_id=clinic.patient.user_id, doctor_id=clinic.other_doctor.user_id, reason='x'),
             )
+
+
+# --- the API ---------------------------------------------------------------------------------------------------------
+
+
+def desk_headers(api: TestClient, clinic: Clinic) -> Headers:
+    desk = make_receptionist(clinic.ctx, clinic.admin)
+    return login(api, desk.email, RECEPTION_PASSWORD)
+
+
+def test_api_books_moves_and_cancels_for_a_patient(api: TestClient, people: People, clinic: Clinic) -> None:
+    desk = desk_headers(api, clinic)
+    body = {'patient_id': clinic.patient.user_id, 'doctor_id': clinic.doctor.user_id, 'start': local(20, 9).isoformat()}
+    assert_problem(api.post('/api/reception/appointments', headers=desk, json=body), 422)  # no reason
+    created = api.post('/api/reception/appointments', headers=desk, json=body | {'reason': 'Referral'})
+    assert created.status_code == 201, created.text
+    view = created.json()
+    assert created.headers['location'].endswith(f'/api/appointments/{view["id"]}')
+    assert view['status'] == 'booked' and view['overbooked'] is False and view['walk_in'] is False
+    assert {'arrived_at', 'called_at', 'completed_at', 'ticket', 'override_reason'} <= set(view)
+    other = body | {'patient_id': clinic.other_patient.user_id, 'reason': 'Pain'}
+    assert_problem(api.post('/api/reception/appointments', headers=desk, json=other), 409, 'double-book')
+    assert_problem(api.post('/api/reception/appointments', headers=desk, json=other | {'overbook': True}), 422)
+    double = api.post(
+        '/api/reception/appointments',
+        headers=people.admin,
+        json=other | {'overbook': True, 'override_reason': 'Urgent'},
+    )
+    assert double.status_code == 201 and double.json()['overbooked'] is True
+    assert double.json()['override_reason'] == 'Urgent'
+    seen_by_patient = api.get(f'/api/appointments/{double.json()["id"]}', headers=people.bob).json()
+    assert seen_by_patient['overbooked'] is True and 'override_reason' not in seen_by_patient
+    moved = api.patch(
+        f'/api/reception/appointments/{view["id"]}', headers=desk, json={'start': local(19, 9).isoformat()}
+    )
+    assert_problem(moved, 422)  # no reason
+    moved = api.patch(
+        f'/api/reception/appointments/{view["id"]}',
+        headers=desk,
+        json={'start': local(19, 9).isoformat(), 'reason': 'Doctor away'},
+    )
+    assert moved.status_code == 200 and moved.json()['start'] == local(19, 9).isoformat()
+    cancel = api.post(f'/api/reception/appointments/{view["id"]}/cancel', headers=desk, json={'reason': ''})
+    assert_problem(cancel, 422)
+    cancel = api.post(f'/api/reception/appointments/{view["id"]}/cancel', headers=desk, json={'reason': 'Better'})
+    assert cancel.status_code == 200 and cancel.json()['status'] == 'cancelled'
+    assert_problem(
+        api.post(f'/api/reception/appointments/{view["id"]}/cancel', headers=desk, json={'reason': 'Again'}), 409
+    )
+    assert_problem(api.post('/api/reception/appointments/999999/cancel', headers=desk, json={'reason': 'x'}), 404)
+
+
+def test_api_walk_in_and_the_desk_slots(api: TestClient, people: People, clinic: Clinic, clock: ManualClock) -> None:
+    clock.set(local(2, 9, 10).astimezone(UTC))
+    desk = desk_headers(api, clinic)
+    body = {'patient_id': clinic.patient.user_id, 'doctor_id': clinic.doctor.user_id, 'reason': 'Cough'}
+    created = api.post('/api/reception/walk-ins', headers=desk, json=body)
+    assert created.status_code == 201, created.text
+    walk = created.json()
+    assert walk['walk_in'] is True and walk['status'] == 'arrived' and walk['ticket']
+    assert walk['start'] == local(2, 9).isoformat() and walk['arrived_at'] == local(2, 9, 10).isoformat()
+    assert_problem(api.post('/api/reception/walk-ins', headers=desk, json=body | {'reason': ''}), 422)
+    slots = api.get(
+        f'/api/reception/doctors/{clinic.doctor.user_id}/slots', headers=desk, params={'date': '2026-03-02'}
+    )
+    assert slots.status_code == 200
+    assert slots.json()[0] == {'start': local(2, 9).isoformat(), 'end': local(2, 9, 30).isoformat(), 'taken': True}
+    assert_problem(
+        api.get(f'/api/reception/doctors/{clinic.doctor.user_id}/slots', headers=desk, params={'date': '9999-12-31'}),
+        422,
+    )
+    for headers in (people.ada, people.grey):
+        assert_problem(api.post('/api/reception/walk-ins', headers=headers, json=body), 403)
+        assert_problem(api.get('/api/reception/today', headers=headers), 403)

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from hms.clock import ManualClock
@@ -22,7 +23,8 @@ from hms.services import front_desk, queue, records
 from hms.services.principal import Principal
 from hms.services.views import AppointmentView
 
-from .factories import TREATMENT, make_receptionist
+from .api_fixtures import People, assert_problem, login
+from .factories import RECEPTION_PASSWORD, TREATMENT, make_receptionist
 from .scheduling_fixtures import Clinic, local
 from .test_booking_race import add_patients
 
@@ -297,3 +299,50 @@ def test_no_show_grace_is_a_setting(clinic: Clinic, desk: Principal, clock: Manu
         assert (
             records.mark_no_show(uow, clinic.ctx.settings, clinic.doctor, booked.id).status is AppointmentStatus.NO_SHOW
         )
+
+
+# --- the API ---------------------------------------------------------------------------------------------------------
+
+
+def test_api_today_check_in_and_the_doctors_calls(
+    api: TestClient, people: People, clinic: Clinic, desk: Principal, clock: ManualClock
+) -> None:
+    first = book(clinic, desk, local(2, 9))
+    second = book(clinic, desk, local(2, 9, 30), clinic.other_patient.user_id)
+    clock.set(local(2, 9, 5).astimezone(UTC))
+    headers = login(api, desk.email, RECEPTION_PASSWORD)
+    listed = api.get('/api/reception/today', headers=headers, params={'doctor_id': clinic.doctor.user_id})
+    assert listed.status_code == 200
+    assert [
+        (e['appointment']['id'], e['appointment']['status'], e['waited_minutes'], e['late']) for e in listed.json()
+    ] == [
+        (first.id, 'booked', None, True),
+        (second.id, 'booked', None, False),
+    ]
+    assert_problem(api.post('/api/doctor/call-next', headers=people.grey), 409, 'Nobody is waiting')
+    assert api.post('/api/doctor/call-next', headers=people.grey).json()['code'] == 'nobody_waiting'
+    checked = api.post(f'/api/reception/appointments/{second.id}/check-in', headers=headers)
+    assert checked.status_code == 200 and checked.json()['status'] == 'arrived'
+    assert checked.json()['arrived_at'] == local(2, 9, 5).isoformat() and checked.json()['ticket']
+    assert_problem(api.post(f'/api/reception/appointments/{second.id}/check-in', headers=people.admin), 409)
+    assert_problem(api.post(f'/api/reception/appointments/{first.id}/check-in', headers=people.grey), 403)
+    assert_problem(api.post('/api/reception/appointments/999999/check-in', headers=headers), 404)
+    assert api.post(f'/api/reception/appointments/{first.id}/check-in', headers=people.admin).status_code == 200
+    clock.set(local(2, 9, 12).astimezone(UTC))
+    waits = {
+        e['appointment']['id']: e['waited_minutes'] for e in api.get('/api/reception/today', headers=headers).json()
+    }
+    assert waits == {first.id: 7, second.id: 7}
+    assert_problem(api.post(f'/api/doctor/appointments/{second.id}/call', headers=people.shepherd), 404)
+    assert_problem(api.post(f'/api/doctor/appointments/{second.id}/call', headers=headers), 403)
+    assert_problem(api.post('/api/doctor/call-next', headers=headers), 403)
+    called = api.post(f'/api/doctor/appointments/{second.id}/call', headers=people.grey)
+    assert called.status_code == 200 and called.json()['status'] == 'in_consultation'
+    assert called.json()['called_at'] == local(2, 9, 12).isoformat()
+    assert_problem(api.post(f'/api/doctor/appointments/{second.id}/call', headers=people.grey), 409)
+    nxt = api.post('/api/doctor/call-next', headers=people.grey)
+    assert nxt.status_code == 200 and nxt.json()['id'] == first.id
+    cancel = api.post(f'/api/appointments/{second.id}/cancel', headers=people.admin, json={'reason': 'x'})
+    assert_problem(cancel, 409)  # the visit has started
+    mine = api.get(f'/api/appointments/{second.id}', headers=people.bob).json()
+    assert mine['status'] == 'in_consultation' and mine['ticket'] == checked.json()['ticket']

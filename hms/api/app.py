@@ -23,6 +23,7 @@ from .routes import (
     health,
     jobs,
     patient,
+    reception_day,
     records,
     stats,
 )
@@ -49,6 +50,7 @@ def create_api() -> FastAPI:
     routers = (departments, doctors, appointments, doctor, records, patient, admin, stats, exports, jobs)
     for module in routers:
         api.include_router(module.router)
+    api.include_router(reception_day.router)  # the front desk's clinic day: booking for patients, walk-ins, check-in
     return api
 
 

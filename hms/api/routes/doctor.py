@@ -8,13 +8,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from hms.api.deps import Context, DoctorUser
-from hms.api.params import FirstDay, LastDay, Statuses, day_bounds
+from hms.api.params import FirstDay, IdPath, LastDay, Statuses, day_bounds
 from hms.api.problems import AvailabilityProblem, Responses, domain_problem, problem_responses
 from hms.api.schemas import AppointmentOut, AvailabilityOut, AvailabilityUpdatedOut
 from hms.context import AppContext
 from hms.domain.errors import AvailabilityConflict
 from hms.domain.scheduling import AvailabilityIn
-from hms.services import appointments, availability
+from hms.services import appointments, availability, queue
 from hms.services.principal import Principal
 
 router = APIRouter(prefix='/doctor', tags=['doctor'])
@@ -92,3 +92,41 @@ def schedule(
             uow, principal, start_from=start_from, start_to=start_to, statuses=tuple(statuses or ())
         )
     return AppointmentOut.from_views(views, ctx.settings.zone)
+
+
+_CALL_RESPONSES = {403: 'Only doctors call their patients in'}
+
+
+@router.post(
+    '/call-next',
+    summary='Call the next patient in',
+    responses=problem_responses(
+        401, 403, 409, described={**_CALL_RESPONSES, 409: '`nobody_waiting`: no checked-in patient of yours today'}
+    ),
+)
+def call_next(principal: DoctorUser, ctx: Context) -> AppointmentOut:
+    """Call the next checked-in patient of today into consultation (by appointment time; walk-ins hold the time they
+    were fitted in at): the appointment called in, now `in_consultation` with `called_at`. Two calls at once never
+    call the same patient."""
+    with ctx.uow() as uow:
+        view = queue.call_next(uow, ctx.settings, principal)
+    return AppointmentOut.from_view(view, ctx.settings.zone)
+
+
+@router.post(
+    '/appointments/{appointment_id}/call',
+    summary='Call a patient in',
+    responses=problem_responses(
+        401,
+        403,
+        404,
+        409,
+        422,
+        described={**_CALL_RESPONSES, 404: 'Not one of your appointments', 409: 'The patient is not waiting'},
+    ),
+)
+def call(appointment_id: IdPath, principal: DoctorUser, ctx: Context) -> AppointmentOut:
+    """Call one of your checked-in patients into consultation, out of the queue's order."""
+    with ctx.uow() as uow:
+        view = queue.call(uow, ctx.settings, principal, appointment_id)
+    return AppointmentOut.from_view(view, ctx.settings.zone)
