@@ -318,7 +318,7 @@ def seed(
                 )
             )
             doctor_plans[user.id] = (minutes, rng.choice(WORKING_WEEKS))
-            accounts.append((user.email, 'doctor', user.id))
+            accounts.append((user.email or '', 'doctor', user.id))  # every seeded account has an address
         session.flush()  # profiles before their windows: no relationship tells the flush that order
         for doctor_id, (_, week) in doctor_plans.items():
             for weekday in range(5):
@@ -356,7 +356,7 @@ def seed(
                     )
                 )
                 patient_ids.append(user.id)
-                accounts.append((user.email, 'patient', user.id))
+                accounts.append((user.email or '', 'patient', user.id))
             session.flush()
         uow.commit()
 

@@ -24,6 +24,8 @@ from .routes import (
     jobs,
     patient,
     reception_day,
+    reception_patients,
+    receptionists,
     records,
     stats,
 )
@@ -51,6 +53,8 @@ def create_api() -> FastAPI:
     for module in routers:
         api.include_router(module.router)
     api.include_router(reception_day.router)  # the front desk's clinic day: booking for patients, walk-ins, check-in
+    api.include_router(receptionists.router)  # the administrator's receptionist accounts
+    api.include_router(reception_patients.router)  # the front desk's patients
     return api
 
 

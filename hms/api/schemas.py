@@ -207,7 +207,7 @@ class AvailabilityUpdatedOut(AvailabilityOut):
 class PatientOut(ViewModel):
     id: int
     name: str
-    email: str
+    email: str | None = Field(description='null: registered at the front desk without an address (cannot sign in)')
     phone: str
     address: str
     date_of_birth: date

@@ -37,8 +37,9 @@ HistoryRow = tuple[
     str | None,
 ]
 AppointmentRow = tuple[int, datetime, datetime, AppointmentStatus, str, str | None, int, str, str, int, str]
-DoctorRow = tuple[int, str, str, str, str, int, int, bool, datetime]
-PatientRow = tuple[int, str, str, str, date, Gender, str, str | None, bool, datetime]
+DoctorRow = tuple[int, str, str | None, str, str, int, int, bool, datetime]
+# The email is None for a patient registered at the desk without an address.
+PatientRow = tuple[int, str, str | None, str, date, Gender, str, str | None, bool, datetime]
 
 
 def _within(

@@ -51,7 +51,9 @@ class User(Base):
     __table_args__ = (Index('ix_users_role_created', 'role', 'created_at'),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)  # always stored lower-case
+    # Stored in its normal form (hms.domain.emails); None for a patient registered at the desk without an address,
+    # who cannot sign in until one is set.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
     # How a non-ASCII address looks (hms.domain.emails.look_alike_key), None when that is the address itself: a new
     # address is refused when its look is another's address or look.
     email_look_alike: Mapped[str | None] = mapped_column(String(254), index=True)
@@ -76,8 +78,8 @@ class User(Base):
     doctor: Mapped[DoctorProfile | None] = relationship(back_populates='user', uselist=False)
 
     @validates('email')
-    def _keep_the_look(self, _key: str, email: str) -> str:
-        look = look_alike_key(email)
+    def _keep_the_look(self, _key: str, email: str | None) -> str | None:
+        look = look_alike_key(email) if email is not None else None
         self.email_look_alike = look if look != email else None
         return email
 

@@ -25,13 +25,13 @@ class AppointmentFacts:
     end: datetime
     patient_id: int
     patient_name: str
-    patient_email: str
+    patient_email: str | None  # None: registered at the desk without an address (no email reaches them)
     patient_phone: str
     doctor_name: str
     department: str
 
 
-def _facts_query() -> Select[Appointment, str, str, str, str, str]:
+def _facts_query() -> Select[Appointment, str, str | None, str, str, str]:
     patient, doctor = aliased(User), aliased(User)
     return (
         select(Appointment, patient.name, patient.email, PatientProfile.phone, doctor.name, Department.name)

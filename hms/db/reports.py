@@ -80,9 +80,9 @@ class ReportRepository:
     # --- Recipients -------------------------------------------------------------------------------------------------
 
     def active_doctors(self) -> Sequence[tuple[int, str, str]]:
-        """(id, email, name) of every active doctor, by id."""
+        """(id, email, name) of every active doctor, by id (staff accounts always have an address)."""
         return self.session.execute(
-            select(User.id, User.email, User.name)
+            select(User.id, func.coalesce(User.email, ''), User.name)
             .join(DoctorProfile, DoctorProfile.user_id == User.id)
             .where(User.role == Role.DOCTOR, User.is_active.is_(True))
             .order_by(User.id)
@@ -91,7 +91,7 @@ class ReportRepository:
     def first_active_admin(self) -> tuple[int, str, str] | None:
         """(id, email, name) of the first active administrator account, if any."""
         return self.session.execute(
-            select(User.id, User.email, User.name)
+            select(User.id, func.coalesce(User.email, ''), User.name)
             .where(User.role == Role.ADMIN, User.is_active.is_(True))
             .order_by(User.id)
             .limit(1)

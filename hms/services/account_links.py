@@ -1,5 +1,6 @@
-"""Single-use links sent by email: password reset ("Forgot password?") and, with ``HMS_VERIFY_EMAIL``, the
-confirmation of a new patient's address. One mechanism for both.
+"""Single-use links sent by email: password reset ("Forgot password?"), the welcome of a patient registered at the
+front desk (a reset link that lets them choose their first password and take the account over) and, with
+``HMS_VERIFY_EMAIL``, the confirmation of a new patient's address. One mechanism for all.
 
 A link's token is 256 random bits; only its SHA-256 is stored. The raw token exists in the request that made it, in
 the task that carries it to the worker (never in the outbox table) and in the email. Using a link marks it used with
@@ -42,6 +43,8 @@ logger = logging.getLogger(__name__)
 RESET = 'reset'
 VERIFY = 'verify'
 CHANGED = 'password_changed'  # the "your password was changed" email (no link of its own)
+WELCOME = 'welcome'  # the desk's welcome email: its link is a reset link (the /reset/ page), valid WELCOME_DAYS
+WELCOME_DAYS = 7
 EMAIL_TASK = 'hms.account_email'
 RESET_REQUESTED = 'password.reset_requested'
 # Silent limits (the answer stays 202): a few emails per account, and requests per client address, per hour.
@@ -214,6 +217,16 @@ def issue_verification(uow: UnitOfWork, user: User) -> Mail:
     return issue(uow, user, VERIFY, timedelta(hours=VERIFY_HOURS))
 
 
+# --- The welcome of a patient registered at the desk ------------------------------------------------------------------
+
+
+def issue_welcome(uow: UnitOfWork, user: User) -> Mail:
+    """The welcome email of an account the front desk created: a reset link, open for ``WELCOME_DAYS``, through which
+    the patient chooses a password and so takes the account over (after that, "Forgot password?" as usual)."""
+    link = issue(uow, user, RESET, timedelta(days=WELCOME_DAYS))
+    return Mail(WELCOME, link.token_id, link.token)
+
+
 def verify_email(uow: UnitOfWork, token: str, *, ip: str) -> None:
     """Confirm a new account's address through its link; the account can sign in from now on."""
     found = _valid(uow, token, VERIFY)
@@ -237,25 +250,29 @@ def compose(uow: UnitOfWork, settings: Settings, kind: str, token_id: int, token
     if row is None:
         return None
     user = uow.users.get(row.user_id)
-    if user is None:
+    if user is None or user.email is None:
         return None
     if kind == CHANGED:
         if row.purpose != RESET or row.used_at is None:
             return None
         with notices.speaking(uow, user.id):
             return user.id, _changed_email(settings, user, row)
-    if kind not in PATHS or row.purpose != kind or not hmac.compare_digest(row.token_hash, hash_token(token)):
+    purpose = RESET if kind == WELCOME else kind  # the welcome carries a reset link
+    if purpose not in PATHS or row.purpose != purpose or not hmac.compare_digest(row.token_hash, hash_token(token)):
         return None
     if row.used_at is not None or row.expires_at <= clock.now():
         return None
     with notices.speaking(uow, user.id):
-        return user.id, _link_email(settings, user, row, token)
+        return user.id, _link_email(settings, user, row, token, kind)
 
 
-def _link_email(settings: Settings, user: User, row: AccountToken, token: str) -> Message:
+def _link_email(settings: Settings, user: User, row: AccountToken, token: str, kind: str) -> Message:
     link = settings.link(PATHS[row.purpose] + token)
     until = moments.long_moment(row.expires_at, settings.zone)
-    if row.purpose == RESET:
+    if kind == WELCOME:
+        subject = _('Welcome to {clinic}: choose your password', clinic=settings.clinic_name)
+        template = 'account_welcome'
+    elif row.purpose == RESET:
         subject = _('Reset your password for {clinic}', clinic=settings.clinic_name)
         template = 'password_reset'
     else:
@@ -263,7 +280,7 @@ def _link_email(settings: Settings, user: User, row: AccountToken, token: str) -
         template = 'email_verification'
     return render.email(
         template,
-        to_email=user.email,
+        to_email=user.email or '',  # compose sends nothing to an account without an address
         to_name=user.name,
         subject=subject,
         name=user.name,
@@ -277,7 +294,7 @@ def _changed_email(settings: Settings, user: User, row: AccountToken) -> Message
     assert row.used_at is not None
     return render.email(
         'password_changed',
-        to_email=user.email,
+        to_email=user.email or '',  # compose sends nothing to an account without an address
         to_name=user.name,
         subject=_('Your password for {clinic} was changed', clinic=settings.clinic_name),
         name=user.name,

@@ -287,7 +287,7 @@ def _principal(user: User, auth_session: AuthSession | None, ip: str | None) -> 
         user_id=user.id,
         role=Role(user.role),
         name=user.name,
-        email=user.email,
+        email=user.email or '',  # only an account with an address can sign in
         must_change_password=user.must_change_password,
         session_id=auth_session.id if auth_session else None,
         ip=ip,

@@ -488,7 +488,7 @@ def ready_message(uow: UnitOfWork, settings: Settings, export_id: int) -> tuple[
     if export is None or export.status is not ExportStatus.DONE:
         return None
     owner = uow.users.get(export.owner_id)
-    if owner is None or not owner.is_active:
+    if owner is None or not owner.is_active or owner.email is None:
         return None
     with notices.speaking(uow, owner.id):
         message = render.email(
@@ -745,7 +745,7 @@ def _patients(uow: UnitOfWork, settings: Settings, job: ExportJob) -> Table:
         [
             patient_id,
             name,
-            email,
+            email or '',
             phone,
             born.isoformat(),
             GENDER_LABELS.get(Gender(gender), str(gender)),

@@ -38,7 +38,7 @@ def get_profile(uow: UnitOfWork, actor: Principal) -> ProfileView:
     return ProfileView(
         id=profile.user_id,
         name=profile.user.name,
-        email=profile.user.email,
+        email=profile.user.email or '',  # the signed-in patient's own: an account that signs in has one
         dob=profile.date_of_birth,
         gender=Gender(profile.gender),
         phone=profile.phone,

@@ -95,8 +95,9 @@ def appointment_facts(uow: UnitOfWork, appointment_id: int) -> AppointmentFacts 
 
 
 def channels(settings: Settings, facts: AppointmentFacts) -> list[tuple[Channel, str]]:
-    """The configured channels that can reach this patient, with the recipient each delivery row records."""
-    found = [(Channel.EMAIL, facts.patient_email)]
+    """The configured channels that can reach this patient, with the recipient each delivery row records (no email
+    for a patient registered at the desk without an address)."""
+    found = [(Channel.EMAIL, facts.patient_email)] if facts.patient_email else []
     if settings.chat_webhook_url:
         found.append((Channel.CHAT, CHAT_RECIPIENT))
     if settings.sms_gateway_url and facts.patient_phone:
@@ -123,8 +124,8 @@ def plan_confirmation(
     if kind not in CONFIRMATION_KINDS:
         raise ValueError(f'unknown confirmation kind {kind!r}')
     facts = appointment_facts(uow, appointment_id)
-    if facts is None or not _still_current(facts, kind):
-        return None
+    if facts is None or not _still_current(facts, kind) or not facts.patient_email:
+        return None  # superseded, or a patient registered at the desk without an email address
     with _speaking(uow, facts):
         subject = confirmation_subject(settings, facts, kind)
     return PlannedConfirmation(
@@ -216,7 +217,7 @@ def invitation_event(settings: Settings, facts: AppointmentFacts, *, cancelled: 
         language=current_language(),
         location=clinic_location(settings),
         organizer=Person(sender_address or 'no-reply@hms.local', settings.clinic_name or sender_name),
-        attendee=Person(facts.patient_email, facts.patient_name),
+        attendee=Person(facts.patient_email, facts.patient_name) if facts.patient_email else None,
         cancelled=cancelled,
         stamp=clock.now(),
     )
@@ -232,7 +233,7 @@ def _email(settings: Settings, facts: AppointmentFacts, kind: str, *, subject: s
     """The email of ``kind`` (a reminder or a confirmation) with the .ics, in the language in force."""
     return render.email(
         TEMPLATES[kind],
-        to_email=facts.patient_email,
+        to_email=facts.patient_email or '',  # planned only for a patient with an address
         to_name=facts.patient_name,
         subject=subject,
         attachments=(_ics(settings, facts, cancelled=kind == 'cancelled'),),

@@ -194,4 +194,4 @@ def _accounts_that_failed(uow: UnitOfWork, since: datetime) -> dict[str, User]:
     entries = uow.audit.recent(actions=('login.failed', 'login.throttled'), limit=1000)
     ids = {entry.subject_user_id for entry in entries if entry.at >= since and entry.subject_user_id is not None}
     users = [user for user in (uow.users.get(user_id) for user_id in sorted(ids)) if user is not None]
-    return {email_key(user.email): user for user in users}
+    return {email_key(user.email): user for user in users if user.email is not None}

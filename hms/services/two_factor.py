@@ -75,6 +75,11 @@ def _user(uow: UnitOfWork, principal: Principal) -> User:
     return user
 
 
+def _address(user: User) -> str:
+    """The account's address: every account that signs in (staff always) has one."""
+    return user.email or ''
+
+
 def _eligible(user: User) -> None:
     if Role(user.role) not in ELIGIBLE_ROLES:
         raise NotAllowed(
@@ -107,7 +112,7 @@ def begin(uow: UnitOfWork, settings: Settings, principal: Principal, password: s
     user.totp_secret = totp.new_secret()
     audit.record(uow, 'totp.enrolment_started', actor=principal, subject_user_id=user.id)
     uow.commit()
-    uri = totp.provisioning_uri(user.totp_secret, user.email, settings.clinic_name)
+    uri = totp.provisioning_uri(user.totp_secret, _address(user), settings.clinic_name)
     return Enrolment(secret=user.totp_secret, uri=uri, qr_data_uri=totp.qr_data_uri(uri))
 
 
@@ -129,9 +134,9 @@ def _require_password(
 ) -> None:
     """Re-authentication before a change to the sign-in factors; a wrong password counts like a failed sign-in."""
     ip = principal.ip or 'unknown'
-    throttling.ensure_not_throttled(uow, settings, user.email, ip)
+    throttling.ensure_not_throttled(uow, settings, _address(user), ip)
     if not verify_password(user.password_hash, password):
-        throttling.record_failed_attempt(uow, user.email, ip)
+        throttling.record_failed_attempt(uow, _address(user), ip)
         audit.record(
             uow, action, actor=principal, subject_user_id=user.id, success=False, detail={'reason': 'password'}
         )
@@ -143,11 +148,11 @@ def _require_password(
 def _checked_code(uow: UnitOfWork, settings: Settings, principal: Principal, user: User, code: str, action: str) -> int:
     """Throttle, lock, verify; a wrong code is audited and counted like a wrong password."""
     ip = principal.ip or 'unknown'
-    throttling.ensure_not_throttled(uow, settings, user.email, ip)
+    throttling.ensure_not_throttled(uow, settings, _address(user), ip)
     audit.lock(uow.session)
     outcome = _spend_code(uow, user, code)
     if isinstance(outcome, str):
-        throttling.record_failed_attempt(uow, user.email, ip)
+        throttling.record_failed_attempt(uow, _address(user), ip)
         audit.record(uow, action, actor=principal, subject_user_id=user.id, success=False, detail={'reason': 'code'})
         uow.commit()
         message = _(outcome)
@@ -204,7 +209,7 @@ def disable(uow: UnitOfWork, settings: Settings, principal: Principal, password:
     elif totp.clean_code(code) is None and totp.looks_like_recovery_code(code):
         audit.lock(uow.session)
         if not RecoveryCodeRepository(uow.session).spend(user.id, totp.hash_recovery_code(code), at=clock.now()):
-            throttling.record_failed_attempt(uow, user.email, ip)
+            throttling.record_failed_attempt(uow, _address(user), ip)
             audit.record(
                 uow,
                 'totp.disabled',
@@ -261,7 +266,7 @@ def check_login(uow: UnitOfWork, user: User, *, totp_code: str | None, recovery_
             )
             return
         message, reason = WRONG_RECOVERY_CODE, 'recovery_code'
-    throttling.record_failed_attempt(uow, user.email, ip)
+    throttling.record_failed_attempt(uow, _address(user), ip)
     audit.record(
         uow,
         'login.failed',

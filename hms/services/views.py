@@ -46,7 +46,7 @@ class DoctorView:
         return cls(
             id=profile.user_id,
             name=profile.user.name,
-            email=profile.user.email,
+            email=profile.user.email or '',  # staff accounts always have an address
             department_id=profile.department_id,
             department_name=profile.department.name,
             experience_years=profile.experience_years,
@@ -61,7 +61,7 @@ class DoctorView:
 class PatientView:
     id: int
     name: str
-    email: str
+    email: str | None  # None: registered at the desk without an address (no sign-in, no email)
     phone: str
     address: str
     date_of_birth: date

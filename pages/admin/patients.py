@@ -96,7 +96,7 @@ def _list_row(patient: PatientView) -> dict[str, Any]:
     return {
         'id': patient.id,
         'name': patient.name,
-        'email': patient.email,
+        'email': patient.email or '',
         'phone': patient.phone,
         'status': _status(patient),
     }
@@ -158,7 +158,7 @@ class _PatientPanel(Panel[PatientDetail]):
             error = forms.banner()
             fields: dict[str, ui.input | ui.select] = {
                 'name': ui.input(_('Full name'), value=patient.name).props('outlined maxlength=120'),
-                'email': ui.input(_('Email'), value=patient.email).props('outlined type=email'),
+                'email': ui.input(_('Email'), value=patient.email or '').props('outlined type=email'),
                 'phone': ui.input(_('Phone'), value=patient.phone).props('outlined type=tel'),
                 'address': ui.input(_('Address'), value=patient.address).props('outlined maxlength=300'),
                 'emergency_contact': ui.input(_('Emergency contact'), value=patient.emergency_contact or '').props(
@@ -172,13 +172,15 @@ class _PatientPanel(Panel[PatientDetail]):
             async def save() -> None:
                 data = {name: value or '' for name, value in forms.stripped(fields).items()}
                 saved = await forms.attempt(
+                if not data['email'] and not patient.email:  # registered at the desk without one: may stay so
+                    del data['email']
                     lambda actor: call(
                         patients.update_contact, actor, self.patient_id, parse(PatientContactPatch, data)
                     ),
                     path=self.path,
                     banner=error,
                     fields=fields,
-                    required=('name', 'email', 'phone'),
+                    required=('name', 'email', 'phone') if patient.email else ('name', 'phone'),
                 )
                 if saved is not None:
                     await self.done(_('Contact details saved.'))
@@ -278,7 +280,7 @@ def _summary(patient: PatientView) -> None:
         facts(
             [
                 (_('Patient ID'), str(patient.id)),
-                (_('Email'), patient.email),
+                (_('Email'), patient.email or _('none (cannot sign in)')),
                 (_('Phone'), patient.phone),
                 (_('Address'), patient.address or '-'),
                 (_('Emergency contact'), patient.emergency_contact or '-'),

@@ -170,7 +170,7 @@ def resend(
                 claim = None
             else:
                 claim = deliveries.reclaim_for_retry(uow, delivery_id)
-                recipient = Recipient(user.id, user.email, user.name, clinic=':clinic:' in delivery.key)
+                recipient = Recipient(user.id, user.email or '', user.name, clinic=':clinic:' in delivery.key)
         if claim is None:
             tally.skipped += 1
             continue

@@ -147,7 +147,7 @@ def doctor_report(uow: UnitOfWork, settings: Settings, doctor_id: int, month: Mo
     [doctor] = repo.doctors(scope)
     _id, name, _email, department, _active, minutes = doctor
     user = uow.users.get(doctor_id)
-    email = user.email if user is not None else ''
+    email = (user.email if user is not None else None) or ''  # staff always have an address
     rates, per_day = _period(repo, scope, month, zone)
     seen, returning = queries.seen(start, end, doctor_id=doctor_id).get(doctor_id, (0, 0))
     booked = rates['appointments_period'] - rates['cancelled']
