@@ -212,6 +212,22 @@ API_RULES: tuple[Rule, ...] = (
     api('GET', '/exports', 'own exports', SIGNED_IN),
     api('GET', '/exports/{export_id}', "A's export", frozenset({PATIENT_A}), note='the admin included: 404'),
     api('GET', '/exports/{export_id}/download', "A's export", frozenset({PATIENT_A})),
+    # --- visit documents ------------------------------------------------------------------------------------------
+    api(
+        'GET',
+        '/visits/{appointment_id}/summary.pdf',
+        "A's completed visit with X: the visit summary",
+        frozenset({PATIENT_A, DOCTOR_X, ADMIN}),
+        note='reception: 403, never clinical content',
+    ),
+    api(
+        'GET',
+        '/visits/{appointment_id}/prescription.pdf',
+        "A's completed visit with X: the prescription",
+        frozenset({PATIENT_A, DOCTOR_X, ADMIN}),
+        note='reception: 403, never clinical content',
+    ),
+    api('GET', '/verify/{code}', "the code on a document of A's visit (genuine? current? nothing medical)", EVERYONE),
     # --- administration -------------------------------------------------------------------------------------------
     api('GET', '/admin/departments', 'all departments', ADMIN_ONLY),
     api('POST', '/admin/departments', 'a new department', ADMIN_ONLY, ok=(201,)),
@@ -291,7 +307,24 @@ PAGE_RULES: tuple[Rule, ...] = (
         EVERYONE,
         note='the token is the credential',
     ),
-    page('/verify/{token}', 'an address-confirmation link (used by its button, not by the visit)', EVERYONE),
+    page('/verify/{value}', 'an address-confirmation link (used by its button, not by the visit)', EVERYONE),
+    page(
+        '/verify/{value}',
+        "the code on a document of A's visit: genuine and current, without medical content",
+        EVERYONE,
+        case='document code',
+        note="a code's shape is never an email link's token",
+    ),
+    page(
+        '/visits/{appointment_id}/summary',
+        "A's completed visit with X: the visit summary to print",
+        frozenset({PATIENT_A, DOCTOR_X, ADMIN}),
+    ),
+    page(
+        '/visits/{appointment_id}/prescription',
+        "A's completed visit with X: the prescription to print",
+        frozenset({PATIENT_A, DOCTOR_X, ADMIN}),
+    ),
     page('/manifest.webmanifest', 'the web app manifest (no personal data)', EVERYONE),
     page('/profile', 'own account', SIGNED_IN),
     page('/change-password', 'own password', SIGNED_IN),

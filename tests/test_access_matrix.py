@@ -30,7 +30,7 @@ from hms.domain.records import TreatmentIn
 from hms.domain.scheduling import BookingIn, DepartmentIn, DoctorIn
 from hms.domain.schemas import Credentials
 from hms.security import totp
-from hms.services import accounts, appointments, calendars, departments, doctors, records, two_factor
+from hms.services import accounts, appointments, calendars, departments, doctors, documents, records, two_factor
 from hms.services.principal import Principal
 
 from . import access_matrix as matrix
@@ -52,7 +52,12 @@ from .scheduling_fixtures import WORKING_WEEK, Clinic, local
 DOC = Path(__file__).resolve().parents[1] / 'docs' / 'access-matrix.md'
 WALK_TIME = local(2, 12, 5)  # Monday, after the morning's appointments started
 NEW_PASSWORD = 'Granite-Willow-Compass-31'
-FORBIDDEN_TEXTS = ('You do not have access to this page.', 'No such patient among yours.', 'No such appointment')
+FORBIDDEN_TEXTS = (
+    'You do not have access to this page.',
+    'No such patient among yours.',
+    'No such appointment',
+    'No such document',
+)
 TREATMENT = {'diagnosis': 'Seasonal influenza', 'treatment': 'Rest and fluids'}
 
 
@@ -315,6 +320,9 @@ for _key, _build in {
         '/api/admin/appointments/{a}/treatment/versions', a='completed'
     ),
     'GET /api/admin/stats': _simple('/api/admin/stats'),
+    'GET /api/visits/{appointment_id}/summary.pdf': _simple('/api/visits/{a}/summary.pdf', a='completed'),
+    'GET /api/visits/{appointment_id}/prescription.pdf': _simple('/api/visits/{a}/prescription.pdf', a='completed'),
+    'GET /api/verify/{code}': lambda w, _: Call(f'/api/verify/{_document_code(w)}'),
     'GET /api/admin/audit': _simple('/api/admin/audit'),
     'GET /api/admin/jobs': _simple('/api/admin/jobs'),
     'GET /api/admin/jobs/runs/{run_id}': _simple('/api/admin/jobs/runs/{r}', r='run'),
@@ -642,6 +650,12 @@ def test_every_api_cell_of_the_matrix(world: World, actor: str) -> None:
 # --- The page walk ----------------------------------------------------------------------------------------------------
 
 
+def _document_code(world: World) -> str:
+    """The verification code on the summary of A's completed visit with X (made as the completion email makes it)."""
+    with world.ctx.uow() as uow:
+        return documents.completion_documents(uow, world.ctx.settings, world.ids['completed'])[0].code
+
+
 def _feed_secret(world: World, *, revoked: bool = False) -> str:
     """A new calendar feed of doctor X (revoked at once with ``revoked``): its secret."""
     with world.ctx.uow() as uow:
@@ -661,7 +675,10 @@ PAGE_OBJECTS: dict[str, Callable[[World], dict[str, int | str]]] = {
     '/calendar/{secret}.ics': lambda w: {'secret': _feed_secret(w)},
     '/calendar/{secret}.ics [revoked]': lambda w: {'secret': _feed_secret(w, revoked=True)},
     '/reset/{token}': lambda w: {'token': 'not-a-token'},
-    '/verify/{token}': lambda w: {'token': 'not-a-token'},
+    '/verify/{value}': lambda w: {'value': 'not-a-token'},
+    '/verify/{value} [document code]': lambda w: {'value': _document_code(w)},
+    '/visits/{appointment_id}/summary': lambda w: {'appointment_id': w.ids['completed']},
+    '/visits/{appointment_id}/prescription': lambda w: {'appointment_id': w.ids['completed']},
     '/admin/doctors/{doctor_id}': lambda w: {'doctor_id': w.clinic.doctor.user_id},
     '/admin/patients/{patient_id}': lambda w: {'patient_id': w.clinic.patient.user_id},
 }

@@ -513,6 +513,7 @@ def test_only_appointment_changes_queue_confirmations() -> None:
     ]
     assert TaskPublisher.confirmations(events) == [
         {'appointment_id': 4, 'kind': 'booked'},
+        {'appointment_id': 4, 'kind': 'completed'},  # the visit-completed email with the documents
         {'appointment_id': 5, 'kind': 'cancelled'},
     ]
 

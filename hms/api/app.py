@@ -19,6 +19,7 @@ from .routes import (
     departments,
     doctor,
     doctors,
+    documents,
     exports,
     health,
     jobs,
@@ -52,6 +53,7 @@ def create_api() -> FastAPI:
     routers = (departments, doctors, appointments, doctor, records, patient, admin, stats, exports, jobs)
     for module in routers:
         api.include_router(module.router)
+    api.include_router(documents.router)  # visit documents and their public verification
     api.include_router(reception_day.router)  # the front desk's clinic day: booking for patients, walk-ins, check-in
     api.include_router(receptionists.router)  # the administrator's receptionist accounts
     api.include_router(reception_patients.router)  # the front desk's patients

@@ -32,6 +32,17 @@ class TreatmentRepository:
         query = select(Treatment).where(Treatment.appointment_id == appointment_id)
         return self.session.scalar(query.execution_options(populate_existing=True) if fresh else query)
 
+    def get(self, treatment_id: int) -> Treatment | None:
+        return self.session.get(Treatment, treatment_id)
+
+    def version(self, treatment_id: int, version: int) -> TreatmentVersion | None:
+        """One earlier version of a treatment record (the row an amendment kept), if there is one."""
+        return self.session.scalar(
+            select(TreatmentVersion).where(
+                TreatmentVersion.treatment_id == treatment_id, TreatmentVersion.version == version
+            )
+        )
+
     def for_appointments(self, appointment_ids: Sequence[int]) -> dict[int, Treatment]:
         if not appointment_ids:
             return {}

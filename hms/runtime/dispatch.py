@@ -1,6 +1,7 @@
-"""Change events that start background work: a booking, a move or a cancellation queues the patient's confirmation
-email on Celery. ``CompositePublisher`` hands the same events to several publishers (Redis pub/sub for the open pages,
-Celery for the worker), so that one failing never stops the others.
+"""Change events that start background work: a booking, a move, a cancellation or a completed visit queues the
+patient's email on Celery (a confirmation; after a visit, its documents). ``CompositePublisher`` hands the same events
+to several publishers (Redis pub/sub for the open pages, Celery for the worker), so that one failing never stops the
+others.
 
 The confirmation goes through a transactional outbox (``hms.runtime.outbox``): ``stage`` writes it in the change's
 own transaction (the unit of work calls it just before committing), ``publish`` hands it to the broker right after the
@@ -38,6 +39,7 @@ CONFIRMED_EVENTS = {
     'appointment.booked': 'booked',
     'appointment.rescheduled': 'rescheduled',
     'appointment.cancelled': 'cancelled',
+    'appointment.completed': 'completed',  # the visit-completed email, with the visit's documents
 }
 # A change was already committed when its events are published: never hold the request up for long on a broker
 # that is down (its outbox row waits for the worker's drain instead).

@@ -285,6 +285,30 @@ def get_visit(uow: UnitOfWork, actor: Principal, appointment_id: int) -> VisitRe
     return VisitRecord(visit=_visit(uow, actor, appointment, treatment), versions=versions)
 
 
+def documented_visit(uow: UnitOfWork, actor: Principal, appointment_id: int) -> tuple[Appointment, Treatment]:
+    """A completed visit and its treatment record, for the documents handed out (visit summary, prescription): the
+    patient's own, the treating doctor's, the administrator's. The front desk never reads clinical content (403);
+    anyone else's visit is 'not found' to the caller."""
+    require_role(
+        actor,
+        Role.PATIENT,
+        Role.DOCTOR,
+        Role.ADMIN,
+        refusal=N_('Your role does not allow you to read visit documents.'),
+    )
+    if actor.role is Role.DOCTOR:
+        appointment = _own_appointment(uow, actor, appointment_id)
+    else:
+        found = uow.appointments.get(appointment_id)
+        if found is None or (actor.role is Role.PATIENT and found.patient_id != actor.user_id):
+            raise NotFound(_('No such appointment.'))
+        appointment = found
+    treatment = uow.treatments.for_appointment(appointment.id)
+    if treatment is None:
+        raise NotFound(_('This visit has no treatment record yet.'))
+    return appointment, treatment
+
+
 def treatment_versions(uow: UnitOfWork, actor: Principal, appointment_id: int) -> list[VersionView]:
     """Earlier versions of a treatment record, oldest first (the appointment's doctor or the administrator)."""
     appointment = uow.appointments.get(appointment_id)
@@ -426,6 +450,7 @@ ACCESS_ACTIONS = {
     'treatment.amended': N_('Amended a visit record'),
     'treatment.versions_viewed': N_('Viewed earlier versions of a visit record'),
     'appointment.completed': N_('Completed a visit'),
+    'document.downloaded': N_('Downloaded a visit document'),
 }
 
 

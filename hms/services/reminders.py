@@ -30,13 +30,15 @@ from hms.notify.ics import AppointmentEvent, Person, appointment_event, calendar
 from hms.notify.message import Attachment, DeliveryError, Message
 from hms.notify.sink import sink_port
 
-from . import notices
+from . import document_pdf, documents, notices
 
 JOB = 'daily-reminders'
 REMINDER = 'reminder'
-CONFIRMATION_KINDS = ('booked', 'rescheduled', 'cancelled')
+COMPLETED = 'completed'  # the visit-completed email, with the visit's documents attached
+CONFIRMATION_KINDS = ('booked', 'rescheduled', 'cancelled', COMPLETED)
 CHAT_RECIPIENT = 'webhook'
 APPOINTMENTS_PAGE = '/patient/appointments'  # where the emails link to: the patient's appointments
+VISITS_PAGE = '/patient/visits'  # where the visit-completed email links to: past visits and their documents
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,8 @@ def plan_confirmation(
 def _still_current(facts: AppointmentFacts, kind: str) -> bool:
     if kind == 'cancelled':
         return facts.status is AppointmentStatus.CANCELLED
+    if kind == COMPLETED:
+        return facts.status is AppointmentStatus.COMPLETED
     return facts.status is AppointmentStatus.BOOKED
 
 
@@ -153,6 +157,7 @@ TEMPLATES = {
     'booked': 'appointment_booked',
     'rescheduled': 'appointment_rescheduled',
     'cancelled': 'appointment_cancelled',
+    COMPLETED: 'visit_completed',
 }
 
 
@@ -183,6 +188,8 @@ def confirmation_subject(settings: Settings, facts: AppointmentFacts, kind: str)
         return _('Booked: your appointment at {clinic} on {when}', clinic=settings.clinic_name, when=moment)
     if kind == 'rescheduled':
         return _('Moved: your appointment at {clinic} is now on {when}', clinic=settings.clinic_name, when=moment)
+    if kind == COMPLETED:
+        return _('Your documents from your visit at {clinic} on {when}', clinic=settings.clinic_name, when=moment)
     return _('Cancelled: your appointment at {clinic} on {when}', clinic=settings.clinic_name, when=moment)
 
 
@@ -295,6 +302,33 @@ def confirmation_message(settings: Settings, facts: AppointmentFacts, kind: str)
     return _email(settings, facts, kind, subject=confirmation_subject(settings, facts, kind))
 
 
+def completion_message(uow: UnitOfWork, settings: Settings, facts: AppointmentFacts) -> Message | None:
+    """The visit-completed email with the visit's documents as PDF attachments (the summary, and the prescription
+    when medicines were prescribed), in the language in force; None for a visit without a treatment record. The
+    email's own text says nothing clinical."""
+    found = documents.completion_documents(uow, settings, facts.id)
+    if not found:
+        return None
+    attachments = tuple(
+        Attachment(document.filename, document_pdf.to_pdf(document, settings), document_pdf.MEDIA_TYPE)
+        for document in found
+    )
+    return render.email(
+        TEMPLATES[COMPLETED],
+        to_email=facts.patient_email or '',  # planned only for a patient with an address
+        to_name=facts.patient_name,
+        subject=confirmation_subject(settings, facts, COMPLETED),
+        attachments=attachments,
+        patient_name=facts.patient_name,
+        documents=[document.title for document in found],
+        when=moments.span(facts.start, facts.end, settings.zone),
+        doctor=facts.doctor_name,
+        where=clinic_location(settings),
+        clinic=settings.clinic_name,
+        link=settings.link(VISITS_PAGE),
+    )
+
+
 def compose(
     uow: UnitOfWork,
     settings: Settings,
@@ -323,6 +357,8 @@ def compose(
     if not _still_current(facts, kind) or (sequence is not None and facts.sequence != sequence):
         return None  # a later change superseded this confirmation; its own confirmation follows
     with _speaking(uow, facts):
+        if kind == COMPLETED:
+            return completion_message(uow, settings, facts)
         return confirmation_message(settings, facts, kind)
 
 

@@ -1,6 +1,7 @@
 """Password recovery and address confirmation, before signing in: ``/forgot`` asks for a reset link (the same answer
 for any address), ``/reset/{token}`` sets a new password with it, ``/verify/{token}`` confirms a new account's
-address (with ``HMS_VERIFY_EMAIL``).
+address (with ``HMS_VERIFY_EMAIL``). The same address checks a visit document's code (``/verify/{code}``): a code's
+shape is never a token's (``hms.services.documents.looks_like_code``), so one page serves both.
 
 The token sits in the address: the access log writes these paths without it, the Referrer-Policy (same-origin) keeps
 it from other sites, and the page replaces its address in the browser's history as soon as it has read it."""
@@ -15,13 +16,14 @@ from hms.domain.errors import DomainError, LinkNotValid
 from hms.domain.schemas import PasswordReset, PasswordResetRequest
 from hms.domain.validation import parse
 from hms.i18n import _
-from hms.services import account_links
+from hms.services import account_links, documents
 
 from ..components import forms
 from ..ui import theme
 from ..ui.secret_paths import hide_in_access_log
 from ..ui.services import call, in_thread
 from ..ui.session import FLASH_KEY, FORGOT_PATH, client_ip, current_principal, home_of
+from .documents import verification as document_check
 from .sign_in import public_frame
 
 RESET_PREFIX = account_links.PATHS[account_links.RESET]
@@ -45,10 +47,13 @@ def create() -> None:
         usable = await call(account_links.check_reset_link, token)
         _reset_form(token if usable else None)
 
-    @ui.page(VERIFY_PREFIX + '{token}')
-    async def verify_page(token: str) -> None:
+    @ui.page(VERIFY_PREFIX + '{value}')
+    async def verify_page(value: str) -> None:
+        if documents.looks_like_code(value):  # a visit document's code: no secret, the address may stay
+            await document_check(value)
+            return
         _forget_address(VERIFY_PREFIX)
-        _verify_form(token)
+        _verify_form(value)
 
 
 def _forget_address(prefix: str) -> None:
@@ -112,13 +117,13 @@ def _reset_form(token: str | None) -> None:
         error = forms.banner()
         hint = _('At least 8 characters; a phrase is easy to remember.')
         fields: dict[str, ui.input | ui.select] = {
-            'password': ui.input(_('New password'), password=True, password_toggle_button=True)
+            'password': forms.PasswordInput(_('New password'))
             .props(f'autocomplete=new-password outlined autofocus hint="{hint}"')
             .classes('w-full')
             .mark('new-password'),
         }
         repeat = (
-            ui.input(_('New password again'), password=True, password_toggle_button=True)
+            forms.PasswordInput(_('New password again'))
             .props('autocomplete=new-password outlined')
             .classes('w-full')
             .mark('repeat-password')

@@ -85,6 +85,7 @@ def create() -> None:
                     private=True,
                     title=N_('History'),
                     empty=N_('No completed visits yet. A visit appears here once the doctor records it.'),
+                    documents=True,
                 )
 
 
@@ -171,9 +172,9 @@ class _PatientPanel(Panel[PatientDetail]):
 
             async def save() -> None:
                 data = {name: value or '' for name, value in forms.stripped(fields).items()}
-                saved = await forms.attempt(
                 if not data['email'] and not patient.email:  # registered at the desk without one: may stay so
                     del data['email']
+                saved = await forms.attempt(
                     lambda actor: call(
                         patients.update_contact, actor, self.patient_id, parse(PatientContactPatch, data)
                     ),

@@ -17,6 +17,7 @@ from hms.services.records import PatientSummary, TreatmentView, VisitView
 from hms.services.views import AppointmentView
 
 from ..ui import formats, theme
+from .documents import document_links
 from .sections import facts, section
 from .tables import columns, translated
 
@@ -111,7 +112,9 @@ def treatment_details(treatment: TreatmentView, *, private: bool, marker: str = 
     facts(advised, wrap=True)
 
 
-def visit_card(visit: VisitView, *, private: bool, visit_links_for: int | None = None) -> None:
+def visit_card(visit: VisitView, *, private: bool, visit_links_for: int | None = None, documents: bool = False) -> None:
+    """One completed visit; links to its documents when ``documents`` (the patient, the administrator) or when the
+    signed-in doctor (``visit_links_for``) treated it."""
     appointment = visit.appointment
     with ui.column().classes('w-full gap-2 border-t pt-3').mark(f'visit-{appointment.id}'):
         with ui.row().classes('w-full items-center gap-3'):
@@ -127,6 +130,8 @@ def visit_card(visit: VisitView, *, private: bool, visit_links_for: int | None =
             treatment_details(visit.treatment, private=private, marker=str(appointment.id))
             if visit.treatment.version > 1:
                 ui.label(_('Amended: version {version}', version=visit.treatment.version)).classes(theme.SUBTLE)
+            if documents or (visit_links_for is not None and appointment.doctor_id == visit_links_for):
+                document_links(appointment.id, formats.moment(appointment.start))
 
 
 def visit_history(
@@ -136,11 +141,13 @@ def visit_history(
     empty: str,
     visit_links_for: int | None = None,
     title: str = N_('Visits'),
+    documents: bool = False,
 ) -> None:
-    """Completed visits, newest first, each with its treatment record."""
+    """Completed visits, newest first, each with its treatment record (and links to its documents: see
+    ``visit_card``)."""
     with section(_(title), marker='visits'):
         if not visits:
             ui.label(_(empty)).classes(theme.SUBTLE).mark('no-visits')
             return
         for visit in visits:
-            visit_card(visit, private=private, visit_links_for=visit_links_for)
+            visit_card(visit, private=private, visit_links_for=visit_links_for, documents=documents)

@@ -26,6 +26,7 @@ from hms.services.views import AppointmentView
 from ..components import forms
 from ..components.calendar_button import add_to_calendar
 from ..components.dialogs import ConfirmDialog
+from ..components.documents import document_links
 from ..components.history import MEDICINE_KEYS, day_text, prescription_table, status_badge, treatment_details
 from ..components.sections import Panel, facts, section
 from ..ui import dates, formats, theme
@@ -288,6 +289,7 @@ class _VisitPanel(Panel[VisitRecord]):
                 theme.SUBTLE
             ).mark('treatment-version')
             treatment_details(treatment, private=True, marker='current')
+            document_links(self.appointment_id, formats.moment(record.visit.appointment.start))
         with ui.expansion(_('Amend the record'), icon='edit').classes('w-full').mark('amend'):
             ui.label(
                 _('Saving an amendment replaces the record shown to the patient; the current version is kept below.')

@@ -38,5 +38,6 @@ def create() -> None:
                 private=False,
                 title=_('Past visits'),
                 empty=_('No completed visits yet. After a visit, the record your doctor writes appears here.'),
+                documents=True,  # the visit summary and the prescription, to print or download
             )
             await export_panel(principal, [ExportKind.MY_HISTORY], title=_('Download my treatment history'))
