@@ -13,6 +13,7 @@ from .account import documents as visit_documents
 from .admin import appointments as admin_appointments
 from .admin import audit, dashboard, departments, doctors, jobs, outbox
 from .admin import patients as admin_patients
+from .admin import receptionists as admin_receptionists
 from .doctor import availability, visit, week
 from .doctor import home as doctor_home
 from .doctor import patients as doctor_patients
@@ -20,6 +21,7 @@ from .patient import appointments as patient_appointments
 from .patient import booking, visits
 from .patient import home as patient_home
 from .patient import profile as patient_profile
+from .reception import patients as reception_patients
 from .ui import errors, i18n, pwa
 
 
@@ -53,3 +55,5 @@ def create() -> None:
     audit.create()
     calendar_feed.create()
     week.create()
+    reception_patients.create()
+    admin_receptionists.create()

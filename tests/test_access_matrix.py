@@ -25,12 +25,23 @@ from nicegui.testing import User
 from hms.api.app import API_PREFIX, create_api, mount
 from hms.clock import ManualClock
 from hms.db.models import Delivery, JobRun
+from hms.domain.desk import ReceptionistIn
 from hms.domain.enums import Channel, DeliveryStatus, Role, SessionKind
 from hms.domain.records import TreatmentIn
 from hms.domain.scheduling import BookingIn, DepartmentIn, DoctorIn
 from hms.domain.schemas import Credentials
 from hms.security import totp
-from hms.services import accounts, appointments, calendars, departments, doctors, documents, records, two_factor
+from hms.services import (
+    accounts,
+    appointments,
+    calendars,
+    departments,
+    doctors,
+    documents,
+    receptionists,
+    records,
+    two_factor,
+)
 from hms.services.principal import Principal
 
 from . import access_matrix as matrix
@@ -130,6 +141,11 @@ class World:
                 consultation_minutes=30,
             )
             return doctors.add_doctor(uow, self.clinic.admin, data).doctor.id
+
+    def fresh_receptionist(self) -> int:
+        with self.ctx.uow() as uow:
+            data = ReceptionistIn(name='Temp Desk', email=self.unique('desk') + '@clinic.test')
+            return receptionists.add_receptionist(uow, self.clinic.admin, data).receptionist.id
 
     def fresh_department(self) -> int:
         with self.ctx.uow() as uow:
@@ -561,6 +577,27 @@ def _blacklist(world: World, actor: str) -> Call:
     return Call(f'/api/admin/users/{world.fresh_patient()}/blacklist', json={'reason': 'Abusive messages'})
 
 
+@builds('POST /api/admin/receptionists')
+def _new_receptionist(world: World, actor: str) -> Call:
+    return Call('/api/admin/receptionists', json={'name': 'New Desk', 'email': world.unique('desk') + '@clinic.test'})
+
+
+@builds('PATCH /api/admin/receptionists/{receptionist_id}')
+def _patch_receptionist(world: World, actor: str) -> Call:
+    return Call(f'/api/admin/receptionists/{world.fresh_receptionist()}', json={'name': 'Renamed Desk'})
+
+
+@builds('DELETE /api/admin/receptionists/{receptionist_id}')
+def _delete_receptionist(world: World, actor: str) -> Call:
+    return Call(f'/api/admin/receptionists/{world.fresh_receptionist()}')
+
+
+@builds('POST /api/reception/patients')
+def _desk_patient(world: World, actor: str) -> Call:
+    name = world.unique('Walk In ')
+    return Call('/api/reception/patients', json={'name': name, 'dob': '1970-01-01', 'phone': '+49 30 555 0199'})
+
+
 @builds('POST /api/admin/users/{user_id}/reactivate')
 def _reactivate(world: World, actor: str) -> Call:
     patient = world.fresh_patient()
@@ -591,6 +628,9 @@ BUILDERS.update(
         'GET /api/admin/doctors/{doctor_id}/schedule': _by_path('/api/admin/doctors/{x}/schedule', x=_X),
         'GET /api/admin/patients/{patient_id}': _by_path('/api/admin/patients/{a}', a=_A),
         'GET /api/admin/patients/{patient_id}/history': _by_path('/api/admin/patients/{a}/history', a=_A),
+        'GET /api/admin/receptionists': _by_path('/api/admin/receptionists'),
+        'GET /api/reception/patients': _by_path('/api/reception/patients'),
+        'GET /api/reception/patients/{patient_id}': _by_path('/api/reception/patients/{a}', a=_A),
     }
 )
 
@@ -681,6 +721,7 @@ PAGE_OBJECTS: dict[str, Callable[[World], dict[str, int | str]]] = {
     '/visits/{appointment_id}/prescription': lambda w: {'appointment_id': w.ids['completed']},
     '/admin/doctors/{doctor_id}': lambda w: {'doctor_id': w.clinic.doctor.user_id},
     '/admin/patients/{patient_id}': lambda w: {'patient_id': w.clinic.patient.user_id},
+    '/reception/patients/{patient_id}': lambda w: {'patient_id': w.clinic.patient.user_id},
 }
 HOME_HEADINGS = {
     PATIENT_A: 'My health',

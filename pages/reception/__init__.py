@@ -1,0 +1,1 @@
+"""The front desk's screens (role reception; the administrator may open them too)."""
