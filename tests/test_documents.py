@@ -31,9 +31,16 @@ from hms.services import account_links, appointments, document_pdf, documents, r
 from hms.services.documents import DocumentRef, VisitDocument
 from hms.services.principal import Principal
 
-from .api_fixtures import People
+from .api_fixtures import People, give_password
 from .celery_fixtures import current_celery, mailing_context, wait_until
-from .factories import PATIENT_PASSWORD, RECEPTION_PASSWORD, make_receptionist
+from .factories import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    DOCTOR_PASSWORD,
+    PATIENT_PASSWORD,
+    RECEPTION_PASSWORD,
+    make_receptionist,
+)
 from .page_steps import sign_in
 from .peers import Mailbox
 from .scheduling_fixtures import Clinic, local
@@ -427,6 +434,43 @@ async def test_the_patient_opens_and_prints_her_documents_from_her_visits(
     await user.should_see('Download PDF')
 
 
+async def test_the_treating_doctor_reaches_them_from_the_visit_and_another_doctor_does_not(
+    user: User, clinic: Clinic, clock: ManualClock
+) -> None:
+    visit = complete(clinic, clock)
+    for doctor in (clinic.doctor, clinic.other_doctor):
+        give_password(clinic, doctor)
+    await sign_in(user, clinic.doctor.email, DOCTOR_PASSWORD, 'My day')
+    await user.open(f'/doctor/appointments/{visit}')
+    user.find(marker=f'summary-{visit}')
+    user.find(marker=f'prescription-{visit}')
+    await user.open(f'/doctor/patients/{clinic.patient.user_id}')  # her history: links on his own visits
+    user.find(marker=f'documents-{visit}')
+    await user.open(f'/visits/{visit}/summary')
+    await user.should_see(DIAGNOSIS)
+    await user.should_not_see(PRIVATE)  # his own private notes stay off the document too
+
+
+async def test_another_doctor_is_told_there_is_no_such_document(user: User, clinic: Clinic, clock: ManualClock) -> None:
+    visit = complete(clinic, clock)
+    give_password(clinic, clinic.other_doctor)
+    await sign_in(user, clinic.other_doctor.email, DOCTOR_PASSWORD, 'My day')
+    await user.open(f'/visits/{visit}/summary')
+    await user.should_see('No such document')
+    await user.should_not_see(DIAGNOSIS)
+    await user.should_not_see('Ada Lovelace')
+
+
+async def test_the_admin_reaches_them_from_the_patients_history(user: User, clinic: Clinic, clock: ManualClock) -> None:
+    visit = complete(clinic, clock)
+    await sign_in(user, ADMIN_EMAIL, ADMIN_PASSWORD, 'Clinic dashboard')
+    await user.open(f'/admin/patients/{clinic.patient.user_id}')
+    user.find(marker=f'summary-{visit}')
+    await user.open(f'/visits/{visit}/prescription')
+    await user.should_see('Prescription')
+    await user.should_see('Version 1, written Mon 2 Mar 2026')
+
+
 # --- the visit-completed email --------------------------------------------------------------------------------------
 
 
@@ -469,9 +513,13 @@ def test_completing_a_visit_emails_the_documents(
     assert 'Visit summary' in body and 'Prescription' in body and '/patient/visits' in body
     for clinical in CLINICAL:  # the email's own text and subject say nothing clinical
         assert clinical not in body and clinical not in str(message['Subject'])
-    # Its code verifies as the current version.
+    # Its code is the current version's.
     code = document(clinic, visit, documents.SUMMARY).code
     assert code in summary
+    # Exactly once: the task queued again for the same completion sends nothing.
+    again = celery_worker.send_task('hms.appointment_email', kwargs={'appointment_id': visit, 'kind': 'completed'})
+    assert again.get(timeout=30) == 'skipped'
+    assert len(mailbox.received('Your documents')) == 1
 
 
 @pytest.mark.skipif(not User_.__table__.c.email.nullable, reason='patients without an email address come with 0014')
