@@ -16,7 +16,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # Addresses under the reserved .invalid domain (RFC 2606) reach no one: a downgrade gives one to each account without.
-PLACEHOLDER = "'no-email-' || id || '@hms.invalid'"
+FILL_IN = "UPDATE users SET email = 'no-email-' || id || '@hms.invalid' WHERE email IS NULL"
 
 
 def upgrade() -> None:
@@ -26,6 +26,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(f'UPDATE users SET email = {PLACEHOLDER} WHERE email IS NULL')
+    op.execute(FILL_IN)
     with op.batch_alter_table('users') as batch:
         batch.alter_column('email', existing_type=sa.String(length=254), nullable=False)
