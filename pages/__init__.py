@@ -12,7 +12,9 @@ from .account import calendar_feed, exports, profile, recovery, security, sign_i
 from .account import documents as visit_documents
 from .admin import appointments as admin_appointments
 from .admin import audit, dashboard, departments, doctors, jobs, outbox
+from .admin import boards as admin_boards
 from .admin import patients as admin_patients
+from .board import screen as board_screen
 from .admin import receptionists as admin_receptionists
 from .doctor import availability, visit, week
 from .doctor import home as doctor_home
@@ -55,5 +57,7 @@ def create() -> None:
     audit.create()
     calendar_feed.create()
     week.create()
+    admin_boards.create()
+    board_screen.create()
     reception_patients.create()
     admin_receptionists.create()

@@ -34,6 +34,7 @@ from hms.security import totp
 from hms.services import (
     accounts,
     appointments,
+    boards,
     calendars,
     departments,
     doctors,
@@ -339,6 +340,9 @@ for _key, _build in {
     'GET /api/visits/{appointment_id}/summary.pdf': _simple('/api/visits/{a}/summary.pdf', a='completed'),
     'GET /api/visits/{appointment_id}/prescription.pdf': _simple('/api/visits/{a}/prescription.pdf', a='completed'),
     'GET /api/verify/{code}': lambda w, _: Call(f'/api/verify/{_document_code(w)}'),
+    'GET /api/admin/boards': _simple('/api/admin/boards'),
+    'POST /api/admin/boards': lambda w, _: Call('/api/admin/boards', json={'name': 'Waiting room'}),
+    'DELETE /api/admin/boards/{board_id}': lambda w, _: Call(f'/api/admin/boards/{_board(w)[0]}'),
     'GET /api/admin/audit': _simple('/api/admin/audit'),
     'GET /api/admin/jobs': _simple('/api/admin/jobs'),
     'GET /api/admin/jobs/runs/{run_id}': _simple('/api/admin/jobs/runs/{r}', r='run'),
@@ -690,6 +694,16 @@ def test_every_api_cell_of_the_matrix(world: World, actor: str) -> None:
 # --- The page walk ----------------------------------------------------------------------------------------------------
 
 
+def _board(world: World, *, revoked: bool = False) -> tuple[int, str]:
+    """A new waiting-room board of the clinic (revoked at once with ``revoked``): its id and secret."""
+    with world.ctx.uow() as uow:
+        created = boards.create_board(uow, world.ctx.settings, world.clinic.admin)
+    if revoked:
+        with world.ctx.uow() as uow:
+            boards.revoke_board(uow, world.clinic.admin, created.id)
+    return created.id, created.url.rsplit('/', 1)[1]
+
+
 def _document_code(world: World) -> str:
     """The verification code on the summary of A's completed visit with X (made as the completion email makes it)."""
     with world.ctx.uow() as uow:
@@ -714,6 +728,9 @@ PAGE_OBJECTS: dict[str, Callable[[World], dict[str, int | str]]] = {
     '/doctor/appointments/{appointment_id}': lambda w: {'appointment_id': w.ids['booked']},
     '/calendar/{secret}.ics': lambda w: {'secret': _feed_secret(w)},
     '/calendar/{secret}.ics [revoked]': lambda w: {'secret': _feed_secret(w, revoked=True)},
+    '/board/{secret}': lambda w: {'secret': _board(w)[1]},
+    '/board/{secret} [revoked]': lambda w: {'secret': _board(w, revoked=True)[1]},
+    '/board/{secret} [unknown]': lambda w: {'secret': 'A' * 43},
     '/reset/{token}': lambda w: {'token': 'not-a-token'},
     '/verify/{value}': lambda w: {'value': 'not-a-token'},
     '/verify/{value} [document code]': lambda w: {'value': _document_code(w)},

@@ -16,6 +16,7 @@ from .routes import (
     admin,
     appointments,
     auth,
+    boards,
     departments,
     doctor,
     doctors,
@@ -50,7 +51,7 @@ def create_api() -> FastAPI:
     api.add_middleware(RequestId)  # outermost: every log line of the request, and the answer, carry its id
     api.include_router(health.router)
     api.include_router(auth.router)
-    routers = (departments, doctors, appointments, doctor, records, patient, admin, stats, exports, jobs)
+    routers = (departments, doctors, appointments, doctor, records, patient, admin, stats, exports, jobs, boards)
     for module in routers:
         api.include_router(module.router)
     api.include_router(documents.router)  # visit documents and their public verification

@@ -134,6 +134,21 @@ class StatsRepository:
             query = query.where(DoctorProfile.department_id == scope.department_id)
         return self.session.execute(query).all()
 
+    def visit_times(
+        self, scope: Scope
+    ) -> Sequence[tuple[int, datetime, datetime | None, datetime | None, datetime | None]]:
+        """(doctor id, start, arrived at, called at, completed at) of the visits in scope that were called in: how
+        long patients waited and how long consultations took."""
+        return self.session.execute(
+            select(
+                Appointment.doctor_id,
+                Appointment.start_at,
+                Appointment.arrived_at,
+                Appointment.called_at,
+                Appointment.completed_at,
+            ).where(*_scoped(scope), Appointment.called_at.is_not(None))
+        ).all()
+
     def patient_count(self) -> int:
         return int(self.session.scalar(select(func.count()).select_from(PatientProfile)) or 0)
 

@@ -277,6 +277,87 @@ def _demographics(rows: list[tuple[Any, int, int]], today: date) -> list[dict[st
     ]
 
 
+def _median(values: pd.Series) -> float | None:
+    found = values.dropna()
+    return round(float(found.median()), 1) if len(found) else None
+
+
+def _time_figures(group: pd.DataFrame) -> dict[str, Any]:
+    return {
+        'median_wait_minutes': _median(group['wait']),
+        'median_consultation_minutes': _median(group['consultation']),
+        'waits': int(group['wait'].notna().sum()),
+        'consultations': int(group['consultation'].notna().sum()),
+    }
+
+
+def visit_times(
+    rows: list[tuple[int, datetime, datetime | None, datetime | None, datetime | None]],
+    doctors: dict[int, dict[str, Any]],
+    first: date,
+    last: date,
+    zone: ZoneInfo,
+) -> dict[str, Any]:
+    """Median wait (checked in -> called in) and median consultation (called in -> completed), in minutes: per local
+    day of the visit over the period, and per doctor and per department, for the period and per day. ``rows``: the
+    ``StatsRepository.visit_times`` rows; a time missing or running backwards counts for nothing."""
+    days = [day.isoformat() for day in pd.date_range(first, last, freq='D').date]
+    frame = pd.DataFrame(rows, columns=['doctor_id', 'start', 'arrived', 'called', 'completed'])
+    if frame.empty:
+        return {
+            'dates': days,
+            'per_day': {'wait': [None] * len(days), 'consultation': [None] * len(days)},
+            'by_doctor': [],
+            'by_department': [],
+            'by_doctor_day': [],
+            'by_department_day': [],
+        }
+    moments = {
+        column: pd.to_datetime(frame[column], utc=True) for column in ('start', 'arrived', 'called', 'completed')
+    }
+    wait = (moments['called'] - moments['arrived']).dt.total_seconds() / 60
+    consultation = (moments['completed'] - moments['called']).dt.total_seconds() / 60
+    frame = frame.assign(
+        day=moments['start'].dt.tz_convert(zone).dt.date.map(date.isoformat),
+        wait=wait.where(wait >= 0),
+        consultation=consultation.where(consultation >= 0),
+        doctor=frame['doctor_id'].map(lambda key: doctors.get(key, {}).get('name', f'#{key}')),
+        department=frame['doctor_id'].map(lambda key: doctors.get(key, {}).get('department', '?')),
+    )
+    per_day = {day: _time_figures(group) for day, group in frame.groupby('day')}
+    return {
+        'dates': days,
+        'per_day': {
+            'wait': [per_day[day]['median_wait_minutes'] if day in per_day else None for day in days],
+            'consultation': [per_day[day]['median_consultation_minutes'] if day in per_day else None for day in days],
+        },
+        'by_doctor': sorted(
+            (
+                {'doctor_id': int(key), 'doctor': group['doctor'].iloc[0], 'department': group['department'].iloc[0]}
+                | _time_figures(group)
+                for key, group in frame.groupby('doctor_id')
+            ),
+            key=lambda row: (row['department'], row['doctor']),
+        ),
+        'by_department': [
+            {'department': str(name)} | _time_figures(group) for name, group in frame.groupby('department')
+        ],
+        'by_doctor_day': sorted(
+            (
+                {'date': day, 'doctor_id': int(key), 'doctor': group['doctor'].iloc[0]}
+                | {'department': group['department'].iloc[0]}
+                | _time_figures(group)
+                for (day, key), group in frame.groupby(['day', 'doctor_id'])
+            ),
+            key=lambda row: (row['date'], row['department'], row['doctor']),
+        ),
+        'by_department_day': [
+            {'date': day, 'department': str(name)} | _time_figures(group)
+            for (day, name), group in frame.groupby(['day', 'department'])
+        ],
+    }
+
+
 def validate(query: StatsQuery) -> None:
     if query.first > query.last:
         raise InvalidInput(_('The period must start before it ends.'), field_errors={'from': _('After the end date.')})
@@ -332,6 +413,7 @@ def dashboard(uow: UnitOfWork, settings: Settings, actor: Principal, query: Stat
         ),
         'heatmap': _heatmap(frame),
         'demographics': _demographics(list(repo.patients_seen(scope)), today),
+        'visit_times': visit_times(list(repo.visit_times(scope)), doctors, query.first, query.last, zone),
     }
 
 

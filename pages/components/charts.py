@@ -355,6 +355,58 @@ def visits_per_week(numbers: dict[str, Any]) -> Figure:
     return _weekly('my-visits-per-week', _('Visits'), weeks, counts, '#15803d', hover, margin=margin)
 
 
+WAIT_COLOUR, CONSULTATION_COLOUR = '#b45309', '#0f766e'  # amber 700 and teal 700: AA on white, told apart by hue
+
+
+def _minutes_text(value: float | None) -> str:
+    return _('no data') if value is None else _('{n} min', n=format_number(value))
+
+
+def visit_times(data: dict[str, Any]) -> Figure:
+    """Median wait and median consultation per doctor over the period, in minutes, side by side."""
+    rows = data['visit_times']['by_doctor']
+    labels = [plain(row['doctor']) for row in rows]
+    traces = []
+    for key, name, colour in (
+        ('median_wait_minutes', _('Median wait'), WAIT_COLOUR),
+        ('median_consultation_minutes', _('Median consultation'), CONSULTATION_COLOUR),
+    ):
+        values = [row[key] for row in rows]
+        hover = [
+            _('{name}, {figure}: {minutes}', name=label, figure=name, minutes=_minutes_text(value))
+            for label, value in zip(labels, values, strict=True)
+        ]
+        traces.append(
+            {
+                'type': 'bar',
+                'orientation': 'h',
+                'name': name,
+                'x': values,
+                'y': labels,
+                'hovertext': hover,
+                'hovertemplate': HOVER_TEXT,
+                'marker': {'color': colour},
+            }
+        )
+    return _figure(
+        'waiting-and-consultation-times',
+        traces,
+        barmode='group',
+        xaxis={'title': {'text': _('Minutes')}, 'gridcolor': GRID, 'zerolinecolor': GRID, 'rangemode': 'tozero'},
+        yaxis={'autorange': 'reversed', 'automargin': True, 'gridcolor': GRID},
+    )
+
+
+def visit_times_table(data: dict[str, Any]) -> Table:
+    """The chart's figures: per doctor, then per department as a whole (no doctor), the medians over the period and
+    how many visits each stands on (the API has them per day too)."""
+    times = data['visit_times']
+    columns = ['doctor', 'department', 'median_wait_minutes', 'median_consultation_minutes', 'waits', 'consultations']
+    doctors = [[row.get(column, '') for column in columns] for row in times['by_doctor']]
+    departments = [[row.get(column, '') for column in columns] for row in times['by_department']]
+    return columns, doctors + departments
+
+
 # (title, figure builder, table builder, file stem) for every dashboard chart, in page order; the titles are marked
 # for translation here and translated where they are shown (``_(title)``)
 CHARTS = [
@@ -365,4 +417,5 @@ CHARTS = [
     (N_('New patients per week'), registrations, registrations_table, 'registrations-per-week'),
     (N_('Busiest hours of the week'), heatmap, heatmap_table, 'busiest-hours'),
     (N_('Age and gender of patients seen'), demographics, demographics_table, 'patients-seen'),
+    (N_('Waiting and consultation times'), visit_times, visit_times_table, 'visit-times'),
 ]

@@ -25,6 +25,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         NavItem(N_('Receptionists'), '/admin/receptionists', 'support_agent'),
         NavItem(N_('Front desk'), '/reception/patients', 'desk'),
         NavItem(N_('Appointments'), '/admin/appointments', 'event'),
+        NavItem(N_('Waiting-room boards'), '/admin/boards', 'tv'),
         NavItem(N_('Jobs'), '/admin/jobs', 'schedule'),
         NavItem(N_('Outbox'), '/admin/outbox', 'outbox'),
         NavItem(N_('Audit log'), '/admin/audit', 'policy'),
