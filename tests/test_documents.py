@@ -22,7 +22,6 @@ from pypdf import PdfReader
 from hms.clock import ManualClock
 from hms.config import Settings
 from hms.context import AppContext
-from hms.db.models import User as User_
 from hms.domain.errors import NotAllowed, NotFound
 from hms.domain.records import TreatmentIn
 from hms.domain.scheduling import BookingIn
@@ -522,7 +521,6 @@ def test_completing_a_visit_emails_the_documents(
     assert len(mailbox.received('Your documents')) == 1
 
 
-@pytest.mark.skipif(not User_.__table__.c.email.nullable, reason='patients without an email address come with 0014')
 def test_no_email_for_a_patient_without_an_address(
     celery_worker: Celery, clinic: Clinic, clock: ManualClock, mailbox: Mailbox, jobs_context: AppContext
 ) -> None:
