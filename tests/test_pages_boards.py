@@ -15,7 +15,7 @@ from nicegui.testing import User
 
 from hms.clock import ManualClock
 from hms.domain.enums import AppointmentStatus
-from hms.services import boards
+from hms.services import boards, queue
 
 from .page_steps import as_admin, eventually, row_action, rows, see
 from .scheduling_fixtures import Clinic, local
@@ -58,14 +58,15 @@ async def test_the_board_follows_check_ins_and_calls_without_reload(
     await see(user, 'No one is being called in right now.')
     doctor = f'board-doctor-{clinic.doctor.user_id}'
     assert 'No one waiting.' in texts(user, doctor)
-    change(
-        clinic, first, AppointmentStatus.ARRIVED, 'appointment.checked_in', arrived_at=local(2, 9, 40), ticket='A-001'
-    )
+    with clinic.ctx.uow() as uow:  # the front desk checks the patient in
+        ticket = queue.check_in(uow, clinic.ctx.settings, clinic.admin, first).ticket
+    assert ticket
     waiting = f'board-waiting-{clinic.doctor.user_id}'
-    await eventually(lambda: texts(user, waiting).startswith('A-001'), 'the check-in', tolerate=(AssertionError,))
-    assert 'A-001' not in texts(user, 'board-calling')
-    change(clinic, first, AppointmentStatus.IN_CONSULTATION, 'appointment.called', called_at=local(2, 9, 41))
-    await eventually(lambda: 'A-001' in texts(user, 'board-calling'), 'the call')
+    await eventually(lambda: texts(user, waiting).startswith(ticket), 'the check-in', tolerate=(AssertionError,))
+    assert ticket not in texts(user, 'board-calling')
+    with clinic.ctx.uow() as uow:  # the doctor calls the next patient in
+        queue.call_next(uow, clinic.ctx.settings, clinic.doctor)
+    await eventually(lambda: ticket in texts(user, 'board-calling'), 'the call')
     assert 'No one waiting.' in texts(user, doctor)
 
 
