@@ -3,6 +3,7 @@
     .venv/bin/python -m bench --scale small            # 20 doctors / 2 000 patients / 20 000 appointments
     .venv/bin/python -m bench --scale large --data-dir /tmp/hmsb-large   # 200 / 100 000 / 1 000 000, seeded once
     .venv/bin/python -m bench --scale both --runs 3 --out /tmp/bench-results
+    .venv/bin/python -m bench --only api --postgres   # the API on SQLite, then on a throwaway PostgreSQL, side by side
 
 Results are also written to --out (results.md and results.json; default: a new temporary folder).
 """
@@ -10,6 +11,7 @@ Results are also written to --out (results.md and results.json; default: a new t
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import signal
 import sys
 import tempfile
@@ -34,6 +36,22 @@ def _data_dirs(values: list[str], scales: list[str]) -> dict[str, Path]:
     return found
 
 
+def _on_postgres(scale: str, options: Options) -> dict[str, Any]:
+    """The same scale on a throwaway PostgreSQL cluster (started and stopped here, as the tests do)."""
+    from tests.postgres_server import PostgresServer, find_bin_dir
+
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        raise SystemExit('--postgres: PostgreSQL is not installed (apt-get install postgresql)')
+    server = PostgresServer(bin_dir)
+    server.start()
+    try:
+        server.execute('CREATE DATABASE hms_bench')
+        return run_scale(scale, None, dataclasses.replace(options, database_url=server.url('hms_bench')))
+    finally:
+        server.stop()
+
+
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # SIGTERM stops the servers like Ctrl-C does
 
@@ -44,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument('--scale', choices=['small', 'large', 'both'], default='small')
     parser.add_argument('--runs', type=int, default=3, help='repetitions of each measurement (default 3)')
-    parser.add_argument('--clients', type=int, default=20, help='concurrent API clients (default 20)')
+    parser.add_argument('--clients', type=int, default=10, help='concurrent API clients (default 10)')
     parser.add_argument('--requests', type=int, default=400, help='requests per endpoint and run (default 400)')
     parser.add_argument('--race-clients', type=int, default=50)
     parser.add_argument('--race-slots', type=int, default=3)
@@ -53,6 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--levels', default='5,10,20,40', help='connected dashboards to ramp through')
     parser.add_argument('--data-dir', action='append', default=[], help='a seeded data folder to reuse (see above)')
     parser.add_argument('--database-url', help='run on this database (e.g. postgresql+psycopg://…) instead of SQLite')
+    parser.add_argument(
+        '--postgres',
+        action='store_true',
+        help='after each scale on SQLite, run it again on a throwaway PostgreSQL (as the tests start one) and report '
+        'the booking throughput of both side by side',
+    )
     parser.add_argument('--only', help=f'comma-separated sections to run (default all: {",".join(SECTIONS)})')
     parser.add_argument('--out', type=Path, help='folder for results.md and results.json (default: a temp folder)')
     args = parser.parse_args(argv)
@@ -81,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         for scale in scales:
             results.append(run_scale(scale, data_dirs.get(scale), options))
             report.write(out, results)  # each finished scale is kept even if a later one is interrupted
+            if args.postgres:
+                results.append(_on_postgres(scale, options))
+                report.write(out, results)
     except KeyboardInterrupt:
         print('interrupted: every process the bench started was stopped', file=sys.stderr)
         if results:
@@ -88,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     print()
     print('\n'.join(report.scale_markdown(result) for result in results))
+    compared = report.comparison(results)
+    if compared:
+        print('## Booking by database\n\n' + compared)
     print(f'results: {out / "results.md"} and {out / "results.json"}')
     return 0
 

@@ -3,9 +3,11 @@ booking race (many clients, the same few slots)."""
 
 from __future__ import annotations
 
+import math
 import random
+import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -15,9 +17,12 @@ from hms.seed import DEPARTMENTS, LAST_NAMES
 
 from .data import DEMO_PASSWORD, Accounts
 from .load import Call, drive, sign_in_many
-from .measure import Summary
+from .measure import Summary, cpu_per_request
 from .server import ADMIN_EMAIL, ADMIN_PASSWORD
 from .slots import partition, race_targets
+
+BASELINE = 'baseline GET /api/health'
+BOOKING = 'booking (distinct free slots)'
 
 
 @dataclass
@@ -76,12 +81,14 @@ def read_plans(tokens: Tokens, accounts: Accounts, clients: int, requests: int, 
         ]
 
     return {
-        'baseline GET /api/health': per_client(lambda i, t: Call('GET', '/api/health')),
+        BASELINE: per_client(lambda i, t: Call('GET', '/api/health')),
         'doctor search': per_client(lambda i, t: Call('GET', f'/api/doctors?q={rng.choice(terms)}', t)),
         'free slots of a doctor': per_client(
             lambda i, t: Call('GET', f'/api/doctors/{rng.choice(doctor_ids)}/slots', t)
         ),
         "patient's history": per_client(lambda i, t: Call('GET', '/api/patient/history', t)),
+        'departments': per_client(lambda i, t: Call('GET', '/api/departments', t)),
+        'doctors (list)': per_client(lambda i, t: Call('GET', '/api/doctors', t)),
         'admin stats (last 30 days)': per_client(lambda i, t: Call('GET', '/api/admin/stats', tokens.admin)),
     }
 
@@ -150,10 +157,23 @@ async def race(
     )
 
 
-async def _measured(http: httpx.AsyncClient, plans: list[list[Call]], cpu: Callable[[], float]) -> Summary:
+Cpu = Callable[[], dict[str, float]]
+Settle = Callable[[int, float], Awaitable[None]]
+
+
+async def _measured(
+    http: httpx.AsyncClient, plans: list[list[Call]], cpu: Cpu, settle: Settle | None = None
+) -> Summary:
+    """Run the plans; CPU per request of each process, from process totals read before and after. ``settle`` waits,
+    inside the timed CPU window, for the work the requests left behind (the confirmations a booking queues)."""
     before = cpu()
-    summary = (await drive(http, plans)).summary()
-    return replace(summary, server_cpu_ms=(cpu() - before) * 1000 / max(1, summary.requests))
+    started = time.time()
+    outcome = await drive(http, plans)
+    summary = outcome.summary()
+    if settle is not None:
+        await settle(sum(1 for _, status in outcome.statuses if status == 201), started)
+    per_part = cpu_per_request(before, cpu(), summary.requests)
+    return replace(summary, server_cpu_ms=per_part.get('web', math.nan), cpu_ms=per_part)
 
 
 async def throughput(
@@ -163,15 +183,19 @@ async def throughput(
     clients: int,
     requests: int,
     rng: random.Random,
-    cpu: Callable[[], float],
+    cpu: Cpu,
     reserve: int = 0,
+    settle: Settle | None = None,
+    bookings_only: bool = False,
 ) -> tuple[dict[str, Summary], list[tuple[int, str]]]:
     """One round of every scenario (the baseline first); the free slots no booking used, for the race."""
     tokens = await sign_in_readers(http, patients, clients)
     results: dict[str, Summary] = {}
     for name, plans in read_plans(tokens, accounts, clients, requests, rng).items():
+        if bookings_only and name != BASELINE:
+            continue
         await drive(http, [plan[:1] for plan in plans])  # warm-up: connections, first imports, first cache fill
         results[name] = await _measured(http, plans, cpu)
     plans, spare = await booking_plans(http, tokens, accounts, patients, clients, requests, rng, reserve)
-    results['booking (distinct free slots)'] = await _measured(http, plans, cpu)
+    results[BOOKING] = await _measured(http, plans, cpu, settle)
     return results, spare

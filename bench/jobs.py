@@ -23,6 +23,28 @@ POLL_S = 0.25
 JOB_LIMIT_S = 900.0
 
 
+async def confirmations_sent(ctx: AppContext, booked: int, since: float, limit_s: float = 120.0) -> None:
+    """Wait until the confirmation of each of ``booked`` bookings made since ``since`` (epoch seconds) was sent by the
+    worker (or ``limit_s`` passed): a booking's CPU then includes handing its email over and sending it."""
+    started_at = datetime.fromtimestamp(since, UTC)
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        with ctx.uow() as uow:
+            sent = uow.session.scalar(
+                select(func.count())
+                .select_from(Delivery)
+                .where(
+                    Delivery.kind == 'confirmation',
+                    Delivery.created_at >= started_at,
+                    Delivery.status == DeliveryStatus.SENT,
+                )
+            )
+        if (sent or 0) >= booked:
+            return
+        await asyncio.sleep(POLL_S)
+    print(f'bench: only some of {booked} confirmations were sent within {limit_s:.0f} s', flush=True)
+
+
 def _row(what: str, rows: int, wall_s: float, **extra: Any) -> dict[str, Any]:
     return {'what': what, 'rows': rows, 'wall_s': wall_s, 'rows_per_s': rows / wall_s if wall_s else None, **extra}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
@@ -23,7 +23,8 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 @dataclass(frozen=True)
 class Summary:
-    """What one scenario measured: requests, median and p95 in ms, requests per second, failures."""
+    """What one scenario measured: requests, median, p95 and p99 in ms, requests per second, failures, and the CPU
+    milliseconds per request of each process of the system (``cpu_ms``: main, web, worker, beat, redis, total)."""
 
     requests: int
     median_ms: float
@@ -34,6 +35,8 @@ class Summary:
     rejected: int = 0  # 4xx answers (e.g. 409 for a slot taken in between), counted apart from errors
     # CPU the web process spent per request: unlike latency, hardly moved by other load on a shared machine
     server_cpu_ms: float = math.nan
+    p99_ms: float = math.nan
+    cpu_ms: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -47,6 +50,7 @@ def summarize(latencies_s: Sequence[float], wall_s: float, *, errors: int = 0, r
         requests=count,
         median_ms=percentile(ms, 50),
         p95_ms=percentile(ms, 95),
+        p99_ms=percentile(ms, 99),
         max_ms=max(ms) if ms else math.nan,
         per_second=count / wall_s if wall_s > 0 else math.nan,
         errors=errors,
@@ -59,3 +63,8 @@ def ratio(value: float, baseline: float) -> float:
     if not baseline or math.isnan(baseline):
         return math.nan
     return value / baseline
+
+
+def cpu_per_request(before: dict[str, float], after: dict[str, float], requests: int) -> dict[str, float]:
+    """CPU milliseconds per request of each part, from process CPU totals read before and after the timed phase."""
+    return {name: (after[name] - before.get(name, 0.0)) * 1000 / max(1, requests) for name in after}

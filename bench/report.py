@@ -10,39 +10,73 @@ from .measure import ratio
 from .table import markdown_table
 
 BASELINE = 'baseline GET /api/health'
+BOOKING = 'booking (distinct free slots)'
+
+
+CPU_PARTS = ('web', 'worker', 'beat', 'redis', 'main', 'total')
 
 
 def _api(api: dict[str, dict[str, Any]]) -> str:
     base = api.get(BASELINE, {})
     rows = []
     for name, s in api.items():
+        cpu = s.get('cpu_ms') or {}
         rows.append(
             [
                 name,
                 s['requests'],
+                s['per_second'],
                 s['median_ms'],
                 s['p95_ms'],
-                s['per_second'],
-                ratio(s['median_ms'], base.get('median_ms', 0)),
-                ratio(base.get('per_second', 0), s['per_second']),
-                s.get('server_cpu_ms'),
+                s.get('p99_ms'),
                 s['errors'],
                 s['rejected'],
+                *[cpu.get(part) for part in CPU_PARTS],
+                ratio(cpu.get('total', 0), (base.get('cpu_ms') or {}).get('total', 0)),
             ]
         )
     headers = [
-        'endpoint',
+        'workload',
         'requests',
-        'median ms',
-        'p95 ms',
         'req/s',
-        'median × baseline',
-        'req/s ÷ baseline',
-        'server CPU ms/req',
-        '5xx',
+        'p50 ms',
+        'p95 ms',
+        'p99 ms',
+        'errors (5xx)',
         '4xx',
+        *[f'CPU ms/req {part}' for part in CPU_PARTS],
+        'total CPU × baseline',
     ]
-    return markdown_table(headers, rows, numeric=[False, *[True] * 9])
+    return markdown_table(headers, rows, numeric=[False, *[True] * (len(headers) - 1)])
+
+
+def _idle(idle: dict[str, Any]) -> str:
+    rss, cpu = idle.get('rss_mb') or {}, idle.get('cpu_ms_per_s') or {}
+    parts = [part for part in CPU_PARTS if part in rss or part in cpu]
+    rows = [[part, rss.get(part), cpu.get(part)] for part in parts]
+    return markdown_table(['part', 'idle RSS MB', 'idle CPU ms/s'], rows, numeric=[False, True, True])
+
+
+def comparison(results: list[dict[str, Any]]) -> str:
+    """Booking on each database measured, side by side."""
+    rows = []
+    for result in results:
+        booking = (result.get('api') or {}).get(BOOKING)
+        if booking:
+            cpu = booking.get('cpu_ms') or {}
+            rows.append(
+                [
+                    result['meta']['database'],
+                    booking['per_second'],
+                    booking['median_ms'],
+                    booking['p95_ms'],
+                    cpu.get('web'),
+                    cpu.get('total'),
+                    booking['errors'],
+                ]
+            )
+    headers = ['database', 'bookings/s', 'p50 ms', 'p95 ms', 'CPU ms web', 'CPU ms total', 'errors']
+    return markdown_table(headers, rows, numeric=[False, *[True] * 6]) if len(rows) > 1 else ''
 
 
 def _race(races: list[dict[str, Any]]) -> str:
@@ -127,8 +161,14 @@ def scale_markdown(result: dict[str, Any]) -> str:
             '### Peak RSS by phase (MB, process and its children)',
             markdown_table(['phase', 'web', 'worker'], rows, numeric=[False, True, True]),
         ]
+    if result.get('memory_idle'):
+        parts += ['### At rest (after start, before any load)', _idle(result['memory_idle'])]
     if result.get('api'):
-        parts += ['### API under concurrent clients (median over runs; ratios to the baseline)', _api(result['api'])]
+        parts += [
+            '### API under concurrent clients (median over runs; CPU per request of each process from its CPU totals '
+            'before and after the timed phase; a booking waits for its confirmation to be sent)',
+            _api(result['api']),
+        ]
     if result.get('race'):
         parts += ['### Booking race', _race(result['race'])]
     if result.get('dashboard'):
@@ -149,5 +189,9 @@ def write(out: Path, results: list[dict[str, Any]]) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     (out / 'results.json').write_text(json.dumps(results, indent=2, default=str), encoding='utf-8')
     markdown = out / 'results.md'
-    markdown.write_text('# HMS benchmark\n\n' + '\n'.join(scale_markdown(r) for r in results), encoding='utf-8')
+    text = '# HMS benchmark\n\n' + '\n'.join(scale_markdown(r) for r in results)
+    compared = comparison(results)
+    if compared:
+        text += '\n## Booking by database\n\n' + compared + '\n'
+    markdown.write_text(text, encoding='utf-8')
     return markdown

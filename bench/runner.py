@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import platform
 import random
@@ -21,7 +22,7 @@ from . import api, browser, dashboard, jobs
 from .data import SCALES, Accounts, prepare, read_accounts
 from .load import client, sign_in_many
 from .measure import Summary
-from .memory import PeakSampler
+from .memory import PeakSampler, tree_rss
 from .server import ADMIN_EMAIL, ADMIN_PASSWORD, Server
 from .targets import check
 
@@ -31,7 +32,7 @@ SECTIONS = ('api', 'race', 'dashboard', 'jobs', 'browser')
 @dataclass(frozen=True)
 class Options:
     runs: int = 3
-    clients: int = 20
+    clients: int = 10
     requests: int = 400
     race_clients: int = 50
     race_slots: int = 3
@@ -50,7 +51,12 @@ def load() -> str:
 def _median_summary(summaries: list[Summary]) -> dict[str, Any]:
     """Several runs of one scenario: the median of each figure, errors and rejections added up."""
     rows = [asdict(s) for s in summaries]
-    merged = {key: statistics.median(row[key] for row in rows) for key in rows[0]}
+    merged: dict[str, Any] = {}
+    for key, first in rows[0].items():
+        if isinstance(first, dict):  # CPU per part: the median of each part
+            merged[key] = {part: statistics.median(row[key].get(part, math.nan) for row in rows) for part in first}
+        else:
+            merged[key] = statistics.median(row[key] for row in rows)
     merged['requests'] = sum(row['requests'] for row in rows)
     merged['errors'] = sum(row['errors'] for row in rows)
     merged['rejected'] = sum(row['rejected'] for row in rows)
@@ -74,15 +80,17 @@ async def _http_sections(
                     options.clients,
                     options.requests,
                     rng,
-                    server.cpu_seconds,
+                    server.cpu_by_part,
                     reserve=options.race_slots,
+                    settle=lambda booked, since: jobs.confirmations_sent(ctx, booked, since),
+                    bookings_only='api' not in options.sections,
                 )
                 for name, summary in found.items():
                     runs.setdefault(name, []).append(summary)
                 if 'race' in options.sections:
                     outcome = await api.race(http, spare, patients, options.race_clients, options.race_slots)
                     races.append({**asdict(outcome), 'ok': outcome.ok})
-            if 'api' in options.sections:
+            if runs:
                 result['api'] = {name: _median_summary(found) for name, found in runs.items()}
             if races:
                 result['race'] = races
@@ -106,6 +114,19 @@ async def _http_sections(
                 row = await job()
                 row['worker_cpu_s'] = round(server.cpu_seconds('worker') - before, 1)  # both pool processes
                 result['jobs'].append(row)
+
+
+def _idle(server: Server, seconds: float = 5.0) -> dict[str, Any]:
+    """Resident memory (MB) of each part at rest, and the CPU the whole system burns per second doing nothing."""
+    before = server.cpu_by_part()
+    time.sleep(seconds)
+    after = server.cpu_by_part()
+    members = server.members()
+    rss = {name: tree_rss(members[name][0]) / 2**20 for name in ('web', 'worker', 'beat', 'redis') if members[name]}
+    return {
+        'rss_mb': rss,
+        'cpu_ms_per_s': {name: (after[name] - before.get(name, 0.0)) * 1000 / seconds for name in after},
+    }
 
 
 def _guarded(result: dict[str, Any], name: str, action: Any) -> None:
@@ -148,6 +169,7 @@ def run_scale(scale_name: str, data_dir: Path | None, options: Options) -> dict[
         sampler = PeakSampler({'web': lambda: server.part('web'), 'worker': lambda: server.part('worker')}).start()
         sampler.mark('idle after start')
         time.sleep(3)
+        result['memory_idle'] = _idle(server)
         sampler.mark('API, race, dashboard, jobs')
         ctx = context.init(Settings(data_dir=data_dir, database_url=options.database_url, redis_url=server.redis_url))
         print(f'[{scale_name}] API, race, dashboard, jobs…', flush=True)

