@@ -14,8 +14,8 @@ from .admin import appointments as admin_appointments
 from .admin import audit, dashboard, departments, doctors, jobs, outbox
 from .admin import boards as admin_boards
 from .admin import patients as admin_patients
-from .board import screen as board_screen
 from .admin import receptionists as admin_receptionists
+from .board import screen as board_screen
 from .doctor import availability, visit, week
 from .doctor import home as doctor_home
 from .doctor import patients as doctor_patients
@@ -23,7 +23,9 @@ from .patient import appointments as patient_appointments
 from .patient import booking, visits
 from .patient import home as patient_home
 from .patient import profile as patient_profile
+from .reception import book as reception_book
 from .reception import patients as reception_patients
+from .reception import today as reception_today
 from .ui import errors, i18n, pwa
 
 
@@ -57,7 +59,9 @@ def create() -> None:
     audit.create()
     calendar_feed.create()
     week.create()
-    admin_boards.create()
-    board_screen.create()
+    reception_today.create()
+    reception_book.create()
     reception_patients.create()
     admin_receptionists.create()
+    admin_boards.create()
+    board_screen.create()

@@ -293,7 +293,7 @@ async def test_the_doctor_cancels_with_a_reason_and_marks_a_no_show_after_the_st
 ) -> None:
     cancelled = book(clinic, 2, 11)
     missed = book(clinic, 2, 9, patient=clinic.other_patient)
-    clock.set(local(2, 9, 10).astimezone(UTC))
+    clock.set(local(2, 9, 15).astimezone(UTC))  # the no-show grace (15 minutes) is over
     await as_doctor(user, clinic)
     await user.open(f'/doctor/appointments/{cancelled}')
     user.find(marker='cancel-appointment').click()
@@ -306,7 +306,7 @@ async def test_the_doctor_cancels_with_a_reason_and_marks_a_no_show_after_the_st
     assert status_of(clinic, cancelled) is AppointmentStatus.CANCELLED
 
     await user.open(f'/doctor/appointments/{missed}')
-    assert element(user, marker='mark-no-show').enabled  # 09:10, after the 09:00 start
+    assert element(user, marker='mark-no-show').enabled  # 09:15, the grace after the 09:00 start is over
     user.find(marker='mark-no-show').click()
     user.find(marker='confirm-no-show').click()
     await see(user, 'Marked as a no-show.')

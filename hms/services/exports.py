@@ -127,6 +127,8 @@ KINDS: dict[ExportKind, KindInfo] = {
 # CSV values are data (as the database has them, in English), never translated: only the header row is.
 STATUS_LABELS = {
     AppointmentStatus.BOOKED: 'Booked',
+    AppointmentStatus.ARRIVED: 'Arrived',
+    AppointmentStatus.IN_CONSULTATION: 'In consultation',
     AppointmentStatus.COMPLETED: 'Completed',
     AppointmentStatus.CANCELLED: 'Cancelled',
     AppointmentStatus.NO_SHOW: 'No-show',

@@ -23,6 +23,8 @@ from .tables import columns, translated
 
 BADGES = {
     AppointmentStatus.BOOKED: (N_('Booked'), 'primary'),
+    AppointmentStatus.ARRIVED: (N_('Arrived'), 'primary'),
+    AppointmentStatus.IN_CONSULTATION: (N_('In consultation'), 'primary'),
     AppointmentStatus.COMPLETED: (N_('Completed'), 'positive'),
     AppointmentStatus.CANCELLED: (N_('Cancelled'), 'grey-7'),
     AppointmentStatus.NO_SHOW: (N_('No-show'), 'warning'),

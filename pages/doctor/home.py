@@ -15,9 +15,10 @@ from hms.db.uow import UnitOfWork
 from hms.domain.enums import AppointmentStatus, Role
 from hms.i18n import N_, _, ngettext
 from hms.i18n.formats import format_number, format_percent
-from hms.services import records, stats
+from hms.services import queue, records, stats
 from hms.services.exports import ExportKind
 from hms.services.principal import Principal
+from hms.services.queue import TodayEntry
 from hms.services.records import DoctorSchedule, ScheduleEntry
 
 from ..components import charts
@@ -29,6 +30,7 @@ from ..ui.access import role_page
 from ..ui.actions import acting
 from ..ui.frame import frame
 from ..ui.services import call
+from .waiting import waiting_room
 
 PATH = '/doctor'
 COUNTS = [
@@ -44,6 +46,7 @@ class _Dashboard:
     today: DoctorSchedule
     coming: list[ScheduleEntry]
     numbers: dict[str, Any]
+    waiting: list[TodayEntry]
 
 
 def create() -> None:
@@ -53,6 +56,7 @@ def create() -> None:
         with frame(principal, N_('My day'), current_path=PATH):
             _welcome(principal)
             _counts(data.today)
+            waiting_room(principal, data.waiting)
             ScheduleView(data.today, _load_own, visit_links=True)
             _coming(data.coming)
             _numbers(data.numbers)
@@ -69,7 +73,8 @@ def _dashboard(uow: UnitOfWork, settings: Settings, principal: Principal) -> _Da
         for entry in week.entries
         if entry.appointment.status is AppointmentStatus.BOOKED and entry.appointment.start >= now
     ]
-    return _Dashboard(today=today, coming=coming, numbers=numbers)
+    waiting = queue.today(uow, settings, principal)
+    return _Dashboard(today=today, coming=coming, numbers=numbers, waiting=waiting)
 
 
 async def _load_own(days: int) -> DoctorSchedule | None:

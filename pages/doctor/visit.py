@@ -4,6 +4,7 @@ version), cancel the appointment or mark a no-show."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from nicegui import ui
@@ -17,8 +18,8 @@ from hms.domain.errors import DomainError
 from hms.domain.records import TreatmentIn
 from hms.domain.scheduling import CancelIn
 from hms.domain.validation import parse
-from hms.i18n import N_, _
-from hms.services import appointments, records
+from hms.i18n import N_, _, ngettext
+from hms.services import appointments, queue, records
 from hms.services.principal import Principal
 from hms.services.records import TreatmentView, VersionView, VisitRecord, VisitView
 from hms.services.views import AppointmentView
@@ -35,6 +36,7 @@ from ..ui.actions import acting
 from ..ui.frame import frame
 from ..ui.services import call, find
 
+UNDER_WAY = (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED, AppointmentStatus.IN_CONSULTATION)
 PATH = '/doctor/appointments'
 MEDICINE_LABELS = {
     'name': N_('Medicine'),
@@ -223,7 +225,7 @@ class _VisitPanel(Panel[VisitRecord]):
     def draw(self, data: VisitRecord) -> None:
         appointment = data.visit.appointment
         _summary(appointment)
-        if appointment.status is AppointmentStatus.BOOKED:
+        if appointment.status in UNDER_WAY:
             self._booked(appointment)
         elif appointment.status is AppointmentStatus.COMPLETED:
             self._completed(data)
@@ -242,31 +244,73 @@ class _VisitPanel(Panel[VisitRecord]):
             ui.label(cancelled).classes(theme.INFO_BANNER).mark('visit-state')
 
     def _booked(self, appointment: AppointmentView) -> None:
-        zone = app_context.get().settings.zone
+        settings = app_context.get().settings
+        zone = settings.zone
         now = clock.now()
         day = appointment.start.astimezone(zone).date()
+        if appointment.status is not AppointmentStatus.BOOKED:
+            self._under_way(appointment)
         with section(marker='visit-actions'):
-            with ui.row().classes('w-full items-center gap-2'):
-                cancel = ui.button(
-                    _('Cancel appointment'), icon='event_busy', on_click=lambda: self._open_cancel(appointment)
-                )
-                cancel.props('outline no-caps color=negative').mark('cancel-appointment')
-                no_show = ui.button(
-                    _('Mark no-show'), icon='person_off', on_click=lambda: self._open_no_show(appointment)
-                )
-                no_show.props('outline no-caps color=warning').mark('mark-no-show')
-                if now < appointment.start:  # upcoming
-                    add_to_calendar(appointment.id, formats.moment(appointment.start))
-            if now < appointment.start:
-                no_show.disable()
-                ui.label(
-                    _(
-                        '"Mark no-show" becomes available once the appointment has started ({when}).',
-                        when=formats.moment(appointment.start),
+            if appointment.status is not AppointmentStatus.BOOKED:  # checked in or in consultation: no no-show
+                if appointment.status is AppointmentStatus.ARRIVED:
+                    cancel = ui.button(
+                        _('Cancel appointment'), icon='event_busy', on_click=lambda: self._open_cancel(appointment)
                     )
-                ).classes(theme.SUBTLE).mark('no-show-later')
+                    cancel.props('outline no-caps color=negative').mark('cancel-appointment')
+            else:
+                self._booked_actions(appointment, now, settings.no_show_grace_minutes)
+        self._record_form(day, now.astimezone(zone).date())
+
+    def _under_way(self, appointment: AppointmentView) -> None:
+        """The day of the visit: when the patient arrived and was called in, and the Call in button."""
+        with section(marker='visit-day'):
+            arrived = formats.time_of_day(appointment.arrived_at) if appointment.arrived_at else '–'
+            if appointment.status is AppointmentStatus.ARRIVED:
+                text = _('Checked in at {time}: waiting.', time=arrived)
+            else:
+                called = formats.time_of_day(appointment.called_at) if appointment.called_at else '–'
+                text = _('Checked in at {arrived}, called in at {called}.', arrived=arrived, called=called)
+            ui.label(text).classes(theme.INFO_BANNER).mark('visit-state')
+            if appointment.status is AppointmentStatus.ARRIVED:
+                button = ui.button(_('Call in'), icon='campaign', on_click=lambda: self._call_in(appointment))
+                button.props('no-caps').mark('call-in')
+
+    async def _call_in(self, appointment: AppointmentView) -> None:
+        actor = await acting(self.path)
+        if actor is None:
+            return
+        try:
+            await call(queue.call, actor, appointment.id)
+        except DomainError as failure:
+            ui.notify(failure.message, type='negative')
+            await self.reload()
+            return
+        await self.done(_('{name} is called in.', name=appointment.patient_name))
+
+    def _booked_actions(self, appointment: AppointmentView, now: datetime, grace: int) -> None:
+        with ui.row().classes('w-full items-center gap-2'):
+            cancel = ui.button(
+                _('Cancel appointment'), icon='event_busy', on_click=lambda: self._open_cancel(appointment)
+            )
+            cancel.props('outline no-caps color=negative').mark('cancel-appointment')
+            no_show = ui.button(_('Mark no-show'), icon='person_off', on_click=lambda: self._open_no_show(appointment))
+            no_show.props('outline no-caps color=warning').mark('mark-no-show')
+            if now < appointment.start:  # upcoming
+                add_to_calendar(appointment.id, formats.moment(appointment.start))
+        if now < appointment.start + timedelta(minutes=grace):
+            no_show.disable()
+            ui.label(
+                ngettext(
+                    '"Mark no-show" becomes available {n} minute after the start ({when}).',
+                    '"Mark no-show" becomes available {n} minutes after the start ({when}).',
+                    grace,
+                    when=formats.moment(appointment.start),
+                )
+            ).classes(theme.SUBTLE).mark('no-show-later')
+
+    def _record_form(self, day: date, today: date) -> None:
         with section(_('Record the visit'), marker='complete-visit'):
-            if day > now.astimezone(zone).date():
+            if day > today:
                 ui.label(
                     _(
                         'This appointment is on {day}, a future day: the visit cannot be completed yet. '

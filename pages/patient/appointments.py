@@ -37,6 +37,8 @@ PATH = '/patient/appointments'
 PAST_SHOWN = 20
 STATUS = {  # the patient's words for each status (marked here, translated where shown), and its badge colour
     AppointmentStatus.BOOKED: (N_('Booked'), 'positive'),
+    AppointmentStatus.ARRIVED: (N_('Checked in'), 'positive'),
+    AppointmentStatus.IN_CONSULTATION: (N_('In consultation'), 'positive'),
     AppointmentStatus.COMPLETED: (N_('Completed'), 'grey-7'),
     AppointmentStatus.CANCELLED: (N_('Cancelled'), 'negative'),
     AppointmentStatus.NO_SHOW: (N_('Missed'), 'warning'),

@@ -96,6 +96,8 @@ def _luminance(colour: str) -> float:
 # functions below.
 STATUS_LABELS = {
     'booked': N_('Booked'),
+    'arrived': N_('Arrived'),
+    'in_consultation': N_('In consultation'),
     'completed': N_('Completed'),
     'cancelled': N_('Cancelled'),
     'no_show': N_('No-show'),
