@@ -62,10 +62,10 @@ def create() -> None:
 def _password_form(after: Callable[[], Awaitable[None] | None]) -> None:
     error = forms.banner()
     fields: dict[str, ui.input | ui.select] = {
-        'current_password': ui.input(_('Current password'), password=True, password_toggle_button=True)
+        'current_password': forms.PasswordInput(_('Current password'))
         .props('autocomplete=current-password outlined')
         .classes('w-full'),
-        'new_password': ui.input(_('New password'), password=True, password_toggle_button=True)
+        'new_password': forms.PasswordInput(_('New password'))
         .props('autocomplete=new-password outlined')
         .classes('w-full'),
     }

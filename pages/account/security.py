@@ -118,7 +118,7 @@ class _SecurityPanel:
         ui.separator()
         ui.label(_('Turn off')).classes('font-medium')
         off_error = forms.banner()
-        password = ui.input(_('Password'), password=True, password_toggle_button=True)
+        password = forms.PasswordInput(_('Password'))
         password.props('autocomplete=current-password outlined').classes('max-w-xs').mark('off-password')
         code = ui.input(_('6-digit code or a recovery code')).props('autocomplete=one-time-code outlined')
         code.classes('max-w-xs').mark('off-code')
@@ -152,7 +152,7 @@ class _SecurityPanel:
 
         with area:
             setup_error = forms.banner()
-            password = ui.input(_('Your password'), password=True, password_toggle_button=True)
+            password = forms.PasswordInput(_('Your password'))
             password.props('autocomplete=current-password outlined').classes('max-w-xs').mark('setup-password')
             password.on('keydown.enter', start)
             label = _('Continue setting up') if state.pending else _('Set up two-step verification')

@@ -95,7 +95,7 @@ def _login_form(next_path: str | None, flash: str | None) -> None:
         with credentials:
             email = ui.input(_('Email')).props('type=email autocomplete=username outlined autofocus').classes('w-full')
             password = (
-                ui.input(_('Password'), password=True, password_toggle_button=True)
+                forms.PasswordInput(_('Password'))
                 .props('autocomplete=current-password outlined')
                 .classes('w-full')
             )
@@ -181,7 +181,7 @@ def _registration_form() -> None:
         fields['name'] = ui.input(_('Full name')).props('autocomplete=name outlined').classes('w-full')
         fields['email'] = ui.input(_('Email')).props('type=email autocomplete=email outlined').classes('w-full')
         fields['password'] = (
-            ui.input(_('Password'), password=True, password_toggle_button=True)
+            forms.PasswordInput(_('Password'))
             .props(f'autocomplete=new-password outlined hint="{password_hint}"')
             .classes('w-full')
         )

@@ -26,6 +26,7 @@ from hms.services.stats import Preset, StatsQuery
 from hms.services.tabular import to_csv
 
 from ..components import charts
+from ..components.chart_view import ChartView
 from ..components.sections import section
 from ..components.tables import columns, translated
 from ..ui import dates, formats, theme
@@ -138,7 +139,7 @@ class _Dashboard:
         self.token, self.filters, self.data = token, filters, data
         self.refresh_pending = False
         self.figures: dict[str, ui.label] = {}
-        self.plots: list[tuple[ui.plotly, Any]] = []
+        self.plots: list[tuple[ChartView, Any, Any]] = []
         self._filters_row(department_options, doctor_options)
         self.error = ui.label('').classes(theme.ERROR_BANNER).props('role=alert')
         self.error.bind_visibility_from(self.error, 'text', backward=bool)
@@ -154,8 +155,9 @@ class _Dashboard:
         with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-2 gap-4'):
             for title, build, table, stem in charts.CHARTS:
                 with ui.card().classes('w-full p-3 gap-1'):
-                    with ui.row().classes('w-full items-center justify-between'):
-                        ui.label(_(title)).classes('text-base font-medium')
+                    # A named figure with its table alternative (pages/components/chart_view.py)
+                    view = ChartView(_(title), build(data), table(data), marker=stem)
+                    with view.actions:
                         csv = ui.button(
                             _('CSV'),
                             icon='download',
@@ -163,8 +165,7 @@ class _Dashboard:
                         ).props('flat dense no-caps')
                         csv.props['aria-label'] = _('Download the data of {title} as CSV', title=_(title))
                         csv.mark(f'csv-{stem}')
-                    plot = ui.plotly(build(data)).classes('w-full h-72').mark(f'chart-{stem}')
-                    self.plots.append((plot, build))
+                    self.plots.append((view, build, table))
         self.show(data)
 
     def _filters_row(self, department_options: dict[int, str], doctor_options: dict[int, str]) -> None:
@@ -208,8 +209,8 @@ class _Dashboard:
         )
         for key, _label, kind in HEADLINE:
             self.figures[key].text = _format(kind, data['headline'][key])
-        for plot, build in self.plots:
-            plot.update_figure(build(data))
+        for view, build, table in self.plots:
+            view.show(build(data), table(data))
 
     async def reload(self) -> None:
         if await acting() is None:  # a user action: it counts as activity

@@ -25,6 +25,10 @@ from ..ui.theme import CHART_INK, STATUS_LABELS
 STATUS_COLOURS = {'booked': '#0284c7', 'completed': '#15803d', 'cancelled': '#94a3b8', 'no_show': '#d97706'}
 GENDER_COLOURS = {'female': '#db2777', 'male': '#2563eb', 'other': '#7c3aed', 'undisclosed': '#94a3b8'}
 GENDER_LABELS = {'female': N_('Female'), 'male': N_('Male'), 'other': N_('Other'), 'undisclosed': N_('Not said')}
+# Colour is never the only thing that tells the statuses (or genders) apart: each also has its own pattern inside its
+# bars and legend entry (solid, stripes, crosses, dots), and every chart offers its figures as a table.
+STATUS_PATTERNS = {'booked': '', 'completed': '/', 'cancelled': 'x', 'no_show': '.'}
+GENDER_PATTERNS = {'female': '', 'male': '/', 'other': 'x', 'undisclosed': '.'}
 # Text is drawn in CHART_INK; on dark pages theme.CSS recolours it (the same figure serves both modes, and 'auto'
 # mode is only known to the browser). Backgrounds stay transparent, grid lines and the heat map's empty cells are
 # translucent, and hover labels are white with dark text, so every part reads on light and dark surfaces alike.
@@ -63,6 +67,14 @@ def _layout(**extra: Any) -> dict[str, Any]:
     }
     layout.update(extra)
     return layout
+
+
+def _marker(colour: str, pattern: str = '') -> dict[str, Any]:
+    """A bar's fill: its colour, with a translucent dark pattern drawn over it (none for '')."""
+    marker: dict[str, Any] = {'color': colour}
+    if pattern:
+        marker['pattern'] = {'shape': pattern, 'fillmode': 'overlay', 'fgcolor': '#0f172a', 'fgopacity': 0.5, 'size': 7}
+    return marker
 
 
 def _is_empty(data: list[dict[str, Any]]) -> bool:
@@ -147,7 +159,7 @@ def per_day(data: dict[str, Any]) -> Figure:
                 'y': values,
                 'hovertext': hover,
                 'hovertemplate': HOVER_TEXT,
-                'marker': {'color': STATUS_COLOURS[status]},
+                'marker': _marker(STATUS_COLOURS[status], STATUS_PATTERNS[status]),
             }
         )
     return _figure('appointments-per-day', traces, barmode='stack', xaxis=_date_axis(days))
@@ -179,7 +191,7 @@ def _stacked_by_status(name: str, rows: list[dict[str, Any]], label: str, *, hor
         trace: dict[str, Any] = {
             'type': 'bar',
             'name': status_name,
-            'marker': {'color': colour},
+            'marker': _marker(colour, STATUS_PATTERNS[status]),
             'hovertext': hover,
             'hovertemplate': HOVER_TEXT,
         }
@@ -332,7 +344,7 @@ def demographics(data: dict[str, Any]) -> Figure:
                 'type': 'bar',
                 'name': name,
                 'x': bands,
-                'marker': {'color': colour},
+                'marker': _marker(colour, GENDER_PATTERNS[gender]),
                 'y': counts,
                 'hovertext': hover,
                 'hovertemplate': HOVER_TEXT,
@@ -385,7 +397,7 @@ def visit_times(data: dict[str, Any]) -> Figure:
                 'y': labels,
                 'hovertext': hover,
                 'hovertemplate': HOVER_TEXT,
-                'marker': {'color': colour},
+                'marker': _marker(colour, '' if key == 'median_wait_minutes' else '/'),  # not by hue alone
             }
         )
     return _figure(
@@ -405,6 +417,67 @@ def visit_times_table(data: dict[str, Any]) -> Table:
     doctors = [[row.get(column, '') for column in columns] for row in times['by_doctor']]
     departments = [[row.get(column, '') for column in columns] for row in times['by_department']]
     return columns, doctors + departments
+
+
+def visits_per_week_table(numbers: dict[str, Any]) -> Table:
+    return ['week_starting', 'visits'], [
+        list(pair) for pair in zip(numbers['weeks'], numbers['visits_per_week'], strict=True)
+    ]
+
+
+# The headers of the tables as the page shows them (the CSV files keep the machine-readable names).
+COLUMN_LABELS = {
+    'date': N_('Date'),
+    'department': N_('Department'),
+    'doctor': N_('Doctor'),
+    'total': N_('Total'),
+    'published': N_('Published slots'),
+    'share': N_('Booked share'),
+    'week_starting': N_('Week starting'),
+    'new_patients': N_('New patients'),
+    'visits': N_('Visits'),
+    'weekday': N_('Weekday'),
+    'age_band': N_('Age band'),
+    'gender': N_('Gender'),
+    'patients': N_('Patients'),
+    'median_wait_minutes': N_('Median wait (minutes)'),
+    'median_consultation_minutes': N_('Median consultation (minutes)'),
+    'waits': N_('Waits'),
+    'consultations': N_('Consultations'),
+}
+
+
+def readable(table: Table) -> Table:
+    """A chart's table as a page shows it, with the same figures: headers and values in the page's language (dates,
+    numbers, shares, statuses and genders), user text as it is (the page escapes it)."""
+    header, rows = table
+    return [_column(name) for name in header], [
+        [_cell(name, value) for name, value in zip(header, row, strict=True)] for row in rows
+    ]
+
+
+def _column(name: str) -> str:
+    if name in STATUS_LABELS:
+        return _(STATUS_LABELS[name])
+    if name in COLUMN_LABELS:
+        return _(COLUMN_LABELS[name])
+    if len(name) == 5 and name.endswith(':00') and name[:2].isdigit():  # an hour of the busiest-hours table
+        return format_time(time(int(name[:2])))
+    return name
+
+
+def _cell(name: str, value: Any) -> str:
+    if value is None:
+        return '–'
+    if name == 'share':
+        return format_percent(value, digits=1)
+    if name == 'gender':
+        return _(GENDER_LABELS[value]) if value in GENDER_LABELS else str(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return format_number(value)
+    if name in ('date', 'week_starting'):
+        return _day_text(str(value))
+    return str(value)
 
 
 # (title, figure builder, table builder, file stem) for every dashboard chart, in page order; the titles are marked

@@ -66,7 +66,7 @@ class ConfirmDialog(ui.dialog):
         with self.default_slot, ui.card().classes(f'w-full {width} p-6 gap-4') as self.card:
             if marker:
                 self.card.mark(marker)
-            ui.label(title).classes('text-lg font-semibold').props('role=heading aria-level=2')
+            self.title = ui.label(title).classes('text-lg font-semibold').props('role=heading aria-level=2')
             self.body = ui.column().classes('w-full gap-4 p-0')
             with ui.row().classes('w-full justify-end gap-2'):
                 if dismiss is not None:
@@ -75,6 +75,10 @@ class ConfirmDialog(ui.dialog):
                         self.dismiss_button.mark(dismiss_marker)
                 self.confirm_button = ui.button(confirm, icon=icon, on_click=self._confirmed)
                 self.confirm_button.props(f'color={color} no-caps').mark(confirm_marker)
+        # Quasar puts role=dialog on its outer element and passes these attributes on to it: the dialog is named by
+        # its title. Quasar moves the focus into an opened dialog, closes it on Escape (unless persistent) and gives
+        # the focus back to the control that opened it.
+        self.props['aria-labelledby'] = self.title.html_id
 
     def __enter__(self) -> Self:
         self.body.__enter__()

@@ -149,3 +149,23 @@ def loading(element: ui.element) -> Iterator[None]:
         yield
     finally:
         element.props(remove='loading')
+
+
+class PasswordInput(ui.input):
+    """A password field whose show/hide control is a real, named button: Tab reaches it, Enter or Space uses it, and
+    a screen reader hears whether the password is shown (NiceGUI's ``password_toggle_button`` is a bare icon that only
+    a pointer can use)."""
+
+    def __init__(self, label: str, **options: Any) -> None:
+        super().__init__(label, password=True, **options)
+        with self.add_slot('append'):
+            self.toggle = ui.button(icon='visibility_off', on_click=self._toggle).props('flat round dense')
+            self.toggle.props['aria-label'] = _('Show password')
+            self.toggle.props['aria-pressed'] = 'false'
+            self.toggle.mark('show-password')
+
+    def _toggle(self) -> None:
+        showing = self.props.get('type') == 'password'
+        self.props['type'] = 'text' if showing else 'password'
+        self.toggle.props['icon'] = 'visibility' if showing else 'visibility_off'
+        self.toggle.props['aria-pressed'] = 'true' if showing else 'false'

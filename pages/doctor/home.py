@@ -22,6 +22,7 @@ from hms.services.queue import TodayEntry
 from hms.services.records import DoctorSchedule, ScheduleEntry
 
 from ..components import charts
+from ..components.chart_view import ChartView
 from ..components.exports import export_panel
 from ..components.schedule import ScheduleView
 from ..components.sections import section
@@ -138,17 +139,19 @@ def _numbers(numbers: dict[str, Any]) -> None:
             _('Completion and no-show rates count this month’s appointments that were due: completed or missed.')
         ).classes(theme.SUBTLE)
         total = sum(numbers['visits_per_week'])
-        ui.label(
-            ngettext(
-                'Visits per week over the last 3 months ({n} in all)',
-                'Visits per week over the last 3 months ({n} in all)',
-                total,
-            )
-        ).classes('font-medium')
-        chart = ui.plotly(charts.visits_per_week(numbers)).classes('w-full h-64').props('role=img')
-        chart.props['aria-label'] = ngettext(
+        title = ngettext(
+            'Visits per week over the last 3 months ({n} in all)',
+            'Visits per week over the last 3 months ({n} in all)',
+            total,
+        )
+        summary = ngettext(
             'Bar chart of completed visits per week, {n} in the last 13 weeks',
             'Bar chart of completed visits per week, {n} in the last 13 weeks',
             total,
         )
-        chart.mark('visits-chart')
+        # A named figure with its table alternative, never role=img around Plotly's toolbar (components/chart_view)
+        view = ChartView(
+            title, charts.visits_per_week(numbers), charts.visits_per_week_table(numbers), level=3, height='h-64',
+            marker='visits', summary=summary,
+        )  # fmt: skip
+        view.plot.mark('visits-chart')

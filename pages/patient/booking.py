@@ -21,7 +21,7 @@ from ..components import forms
 from ..components.dialogs import Answer, ConfirmDialog
 from ..components.sections import facts, section
 from ..components.slots import SlotPicker
-from ..ui import dates, formats, theme
+from ..ui import announce, dates, formats, theme
 from ..ui.access import role_page
 from ..ui.actions import acting
 from ..ui.frame import frame
@@ -64,28 +64,34 @@ async def _search_panel(all_departments: list[DepartmentView]) -> None:
     state: dict[str, str | None] = {'department': None}
 
     with section(_('Specializations')):
+        # Real toggle buttons (aria-pressed; Enter and Space; a focus ring), updated in place when one is chosen: the
+        # focus stays on the pressed button instead of dropping to the top of the page with a redrawn row.
+        options = [(None, _('All specializations'))] + [
+            (str(d.id), f'{d.name} ({d.doctor_count})') for d in all_departments
+        ]
+        toggles: dict[str | None, ui.button] = {}
+        with ui.row().classes('gap-2').props('role=group') as group:
+            group.props['aria-label'] = _('Specializations')
+            for value, label in options:
+                toggle = ui.button(label, on_click=lambda v=value: choose(v)).props('rounded no-caps unelevated')
+                toggles[value] = toggle.mark(f'department-{value or "all"}')
 
-        @ui.refreshable
-        def chips() -> None:
-            with ui.row().classes('gap-2'):
-                options = [(None, _('All specializations'))] + [
-                    (str(d.id), f'{d.name} ({d.doctor_count})') for d in all_departments
-                ]
-                for value, label in options:
-                    chosen = state['department'] == value
-                    chip = ui.chip(
-                        label,
-                        icon='check' if chosen else None,
-                        on_click=lambda v=value: choose(v),
-                        color='primary' if chosen else 'grey-3',
-                        text_color='white' if chosen else 'black',
-                    )
-                    chip.props(f'aria-pressed={str(chosen).lower()}').mark(f'department-{value or "all"}')
+        def show_chosen() -> None:
+            for value, toggle in toggles.items():
+                chosen = state['department'] == value
+                toggle.props['aria-pressed'] = 'true' if chosen else 'false'
+                if chosen:
+                    toggle.props['icon'] = 'check'
+                else:
+                    toggle.props.pop('icon', None)
+                toggle.props['color'] = 'primary' if chosen else 'grey-3'
+                toggle.props['text-color'] = 'white' if chosen else 'black'
+
+        show_chosen()
 
         async def search() -> None:
             await results.refresh()
 
-        chips()
         with ui.row().classes('w-full items-start gap-2'):
             text = ui.input(_('Name or specialization')).props('outlined clearable type=search')
             text.classes('flex-1 min-w-[14rem]')
@@ -122,7 +128,7 @@ async def _search_panel(all_departments: list[DepartmentView]) -> None:
 
     async def choose(value: str | None) -> None:
         state['department'] = value
-        chips.refresh()
+        show_chosen()
         await results.refresh()
 
     searching = ui.linear_progress(show_value=False).props('indeterminate')
@@ -242,7 +248,8 @@ def _confirm(
             await refresh_slots()
             return
         when = formats.moment(booked.start)
-        ui.notify(_('Booked: {when} with {doctor}.', when=when, doctor=booked.doctor_name), type='positive')
+        # Told on the page the patient ends up on (its live region), not on this one, which is being left.
+        announce.after_navigation(_('Booked: {when} with {doctor}.', when=when, doctor=booked.doctor_name))
         ui.navigate.to('/patient/appointments')
 
     _booked: Answer[Booked] = dialog.ask(book, then=answered)  # (mypy infers no union)

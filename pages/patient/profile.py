@@ -136,7 +136,7 @@ def _email_form(current: ui.label) -> None:
         error = forms.banner()
         fields: dict[str, ui.input | ui.select] = {
             'new_email': ui.input(_('New email')).props('outlined type=email autocomplete=email'),
-            'password': ui.input(_('Current password'), password=True, password_toggle_button=True).props(
+            'password': forms.PasswordInput(_('Current password')).props(
                 'outlined autocomplete=current-password'
             ),
         }

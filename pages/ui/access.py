@@ -10,7 +10,7 @@ from typing import Any, Concatenate, ParamSpec
 from urllib.parse import quote
 
 from fastapi.responses import RedirectResponse
-from nicegui import ui
+from nicegui import Client, ui
 
 from hms.domain.enums import Role
 from hms.services.principal import Principal
@@ -20,6 +20,26 @@ from .session import CHANGE_PASSWORD_PATH, current_principal
 
 P = ParamSpec('P')
 PageBuilder = Callable[Concatenate[Principal, P], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class RegisteredPage:
+    """A page of the app: its path (with ``{parameters}``) and who may open it: ``None`` for anyone (no sign-in, e.g.
+    the sign-in page), an empty tuple for every signed-in user, else the roles."""
+
+    path: str
+    roles: tuple[Role, ...] | None
+
+
+_ROLE_PAGES: dict[str, tuple[Role, ...]] = {}  # filled by role_page
+
+
+def registered_pages() -> list[RegisteredPage]:
+    """Every page registered so far (``pages.create()`` registers them all), by path: the role pages with their
+    roles, and NiceGUI's other pages as open to anyone. The browser tests visit each one, so that a new page is held
+    to the same checks without being listed anywhere else."""
+    paths = set(Client.page_routes.values()) | set(_ROLE_PAGES)
+    return [RegisteredPage(path, _ROLE_PAGES.get(path)) for path in sorted(paths)]
 
 
 @dataclass(frozen=True)
@@ -75,6 +95,7 @@ def role_page(
         page.__name__ = page.__qualname__ = build.__name__
         page.__module__ = build.__module__
         ui.page(path)(page)
+        _ROLE_PAGES[path] = tuple(roles)
         return build
 
     return register

@@ -118,10 +118,12 @@ def date_input(
     date of birth). Style it as any ``ui.input`` (``.props('outlined clearable')``)."""
     field = ui.input(label, value=shown(value)).props(f'placeholder="{example()}"')
     with field.add_slot('append'):
-        opener = ui.icon('edit_calendar').classes('cursor-pointer').props('tabindex=0 role=button')
+        # A real button (Enter and Space, a focus ring): Quasar's icon is aria-hidden, so a focusable icon would be a
+        # control that screen readers cannot see.
+        opener = ui.button(icon='edit_calendar').props('flat round dense')
         opener.props['aria-label'] = _('{label}: choose a date in the calendar', label=label)
         opener.mark('calendar')
-        with opener, ui.menu() as menu:  # Quasar opens it on a click or Enter on the icon
+        with opener, ui.menu() as menu:  # Quasar opens it on a click, Enter or Space on the button
             picker = calendar(value, first=first, last=last)
             if years_first:
                 picker.props('default-view=Years')

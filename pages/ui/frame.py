@@ -15,7 +15,7 @@ from hms.i18n import _
 from hms.services import preferences
 from hms.services.principal import Principal
 
-from . import status_banner, theme
+from . import announce, status_banner, theme
 from .actions import attempt
 from .footer import version_footer
 from .i18n import LANGUAGE_KEY, language, language_menu
@@ -43,8 +43,12 @@ def frame(principal: Principal, title: str, *, current_path: str = '') -> Iterat
     ui.page_title(f'{title} · {clinic}')
     display = _ThemeChoice(principal, current_path)
     with ui.header(elevated=True).classes('items-center gap-2 px-3 py-2 bg-primary'):
-        menu = ui.button(icon='menu').props('flat round color=white').classes('lg:hidden')
+        # The phone's menu button says whether the drawer is open and which element it opens (aria-expanded and
+        # aria-controls); a11y.js moves the focus into the opened drawer and back, and closes it on Escape.
+        menu = ui.button(icon='menu').props('flat round color=white aria-expanded=false').classes('lg:hidden')
         menu.props['aria-label'] = _('Open navigation')
+        menu.props['data-hms-drawer-toggle'] = ''
+        menu.mark('navigation-menu')
         ui.link(clinic, '/').classes('text-lg font-semibold text-white no-underline')
         ui.space()
         ui.label(principal.name).classes('text-white text-sm max-sm:hidden').props('data-testid=user-name')
@@ -56,25 +60,47 @@ def frame(principal: Principal, title: str, *, current_path: str = '') -> Iterat
         leave.props['aria-label'] = sign_out
         with leave:
             ui.label(sign_out).classes('ps-2 max-sm:hidden')
-    with ui.left_drawer(bordered=True).props('breakpoint=1024 width=220').classes('p-0') as drawer:
-        navigation = ui.list().classes('w-full').props('role=navigation')
-        navigation.props['aria-label'] = _('Main navigation')
-        with navigation:
-            for item in NAVIGATION[principal.role]:
-                active = item.path == current_path
-                with ui.item(on_click=lambda path=item.path: ui.navigate.to(path)).props(
-                    f'clickable {"active" if active else ""} active-class="text-primary"'
-                ):
-                    with ui.item_section().props('avatar'):
-                        ui.icon(item.icon)
-                    ui.item_section(_(item.label))
+    # Closed to begin with, and open on wide screens by Quasar itself (show-if-above), which tells the server: with
+    # no value NiceGUI would ask each newly connected browser, and on a busy machine an answer later than a second
+    # put "Something went wrong" in front of the user.
+    with ui.left_drawer(value=False, bordered=True).props('breakpoint=1024 width=220').classes('p-0') as drawer:
+        drawer.props['show-if-above'] = True
+        navigation_links(principal, current_path)
+    menu.props['aria-controls'] = drawer.html_id
     menu.on_click(drawer.toggle)
+    drawer.on_value_change(lambda event: menu.props.update({'aria-expanded': 'true' if event.value else 'false'}))
     version_footer()
     ui.timer(SESSION_CHECK_SECONDS, _end_if_session_expired, immediate=False)  # the page build just checked
-    with ui.column().classes(f'{theme.PAGE_WIDTH} p-4 gap-4'):
+    with main_content():
         ui.label(title).classes(theme.HEADING).props('role=heading aria-level=1')
         status_banner.show()
+        announce.live_region()
         yield
+
+
+def navigation_links(principal: Principal, current_path: str) -> None:
+    """The role's navigation: a ``<nav>`` landmark holding a list of real links (open in a new tab, listed by a
+    screen reader's links list); the current page's link has ``aria-current="page"`` and is marked by a bar and bold
+    text, not by colour alone."""
+    nav = ui.element('nav').classes('w-full py-2').mark('main-navigation')
+    nav.props['aria-label'] = _('Main navigation')
+    with nav, ui.element('ul').classes(theme.NAV_LIST):
+        for item in NAVIGATION[principal.role]:
+            with ui.element('li'):
+                link = ui.link(target=item.path).classes(theme.NAV_LINK)
+                if item.path == current_path:
+                    link.props['aria-current'] = 'page'
+                with link:
+                    ui.icon(item.icon).classes('text-xl')
+                    ui.label(_(item.label))
+
+
+@contextmanager
+def main_content() -> Iterator[ui.column]:
+    """The page's own content (inside Quasar's ``<main>``), with the skip link to it as the page's first Tab stop."""
+    with ui.column().classes(f'{theme.PAGE_WIDTH} p-4 gap-4') as content:
+        ui.skip_link(_('Skip to main content'), target=content)
+        yield content
 
 
 class _ThemeChoice:

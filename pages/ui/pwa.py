@@ -47,6 +47,7 @@ def create() -> None:
     # NiceGUI serves each icon under a stable, content-addressed /_nicegui/auto/static/... path with caching.
     icon_urls = {name: app.add_static_file(local_file=STATIC / name, max_cache_age=86400) for name in ICONS}
     theme.APPLE_TOUCH_ICON = icon_urls['icon-192.png']
+    theme.serve_script()
 
     @app.get(theme.MANIFEST_PATH, include_in_schema=False)
     def web_manifest(request: Request) -> JSONResponse:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from nicegui import ui
+from pathlib import Path
+
+from nicegui import app, ui
 
 from hms.i18n import N_, _
 
@@ -38,6 +40,58 @@ SUCCESS_BANNER = 'w-full rounded bg-green-50 text-green-900 dark:bg-green-950 da
 ERROR_TEXT = 'text-red-800 dark:text-red-300'
 MUTED_BOX = 'bg-gray-100 text-gray-900 dark:bg-gray-800 dark:text-gray-100'
 
+# Accessibility rules (WCAG 2.2 AA) Quasar and NiceGUI leave to the app:
+# - a focus indicator of 3:1 against what surrounds it in both themes (Quasar draws only a faint tint, 1.2-1.45:1,
+#   and removes the outline): a 3 px outline 2 px away from the control, dark on light pages, light yellow on dark
+#   pages, white on the teal header; a field shows it around its whole box, not the bare text inside;
+# - focus never hidden under the sticky header (scroll-padding), and no animation for who asked for less motion;
+# - the navigation's links, the current one marked by a bar and bold text (not by colour alone);
+# - the live region of ``announce`` takes no room while empty; charts' table alternatives.
+FOCUS_ON_LIGHT = '#0f172a'  # slate 900: 17:1 on white
+FOCUS_ON_DARK = '#fde047'  # yellow 300: 14:1 on Quasar's dark page
+FOCUS_ON_PRIMARY = '#ffffff'  # on the teal header: 5.5:1
+NAV_LIST = 'hms-nav'
+NAV_LINK = 'hms-nav-link'
+LIVE_REGION = 'hms-live'
+CHART_TABLE = 'hms-chart-table'
+HEADER_ROOM = '5rem'  # more than the header's height (one row: 72 px at most, checked by the browser tests)
+A11Y_CSS = f"""
+body {{ --hms-focus: {FOCUS_ON_LIGHT}; }}
+body.body--dark {{ --hms-focus: {FOCUS_ON_DARK}; }}
+.q-header, .bg-primary {{ --hms-focus: {FOCUS_ON_PRIMARY}; }}
+:focus-visible {{ outline: 3px solid var(--hms-focus) !important; outline-offset: 2px !important; }}
+.q-field__native:focus-visible, .q-field__input:focus-visible, [tabindex="-1"]:focus-visible {{
+  outline: none !important;
+}}
+.q-field--focused .q-field__control {{ outline: 3px solid var(--hms-focus); outline-offset: 2px; }}
+.q-drawer :focus-visible, .q-menu :focus-visible {{ outline-offset: -3px !important; }}
+html {{ scroll-padding-top: {HEADER_ROOM}; scroll-padding-bottom: 3rem; }}
+@media (prefers-reduced-motion: reduce) {{
+  *, *::before, *::after {{
+    animation-duration: 0.01ms !important; animation-iteration-count: 1 !important;
+    transition-duration: 0.01ms !important; scroll-behavior: auto !important;
+  }}
+}}
+.{NAV_LIST} {{ list-style: none; margin: 0; padding: 0; }}
+.nicegui-link.{NAV_LINK}, .body--dark .nicegui-link.{NAV_LINK} {{
+  display: flex; align-items: center; gap: 1rem; min-height: 48px; padding: 0.5rem 1rem;
+  color: inherit !important; text-decoration: none; border-inline-start: 4px solid transparent;
+}}
+.{NAV_LINK}:hover {{ background: rgba(15, 23, 42, 0.06); }}
+.body--dark .{NAV_LINK}:hover {{ background: rgba(255, 255, 255, 0.08); }}
+.nicegui-link.{NAV_LINK}[aria-current="page"] {{
+  color: {PRIMARY} !important; font-weight: 600; border-inline-start-color: currentColor;
+  background: rgba(15, 118, 110, 0.08);
+}}
+.body--dark .nicegui-link.{NAV_LINK}[aria-current="page"] {{ color: {PRIMARY_ON_DARK} !important; }}
+.{LIVE_REGION}:empty {{ margin-top: -1rem; }}
+.{CHART_TABLE} {{ border-collapse: collapse; width: 100%; font-size: 0.875rem; }}
+.{CHART_TABLE} caption {{ text-align: start; font-weight: 500; padding-bottom: 0.25rem; }}
+.{CHART_TABLE} th, .{CHART_TABLE} td {{ padding: 0.25rem 0.5rem; border-bottom: 1px solid rgba(148, 163, 184, 0.4); }}
+.{CHART_TABLE} th {{ text-align: start; font-weight: 600; }}
+.{CHART_TABLE} td.num {{ text-align: end; font-variant-numeric: tabular-nums; }}
+"""
+
 # Rules Quasar and NiceGUI leave to the app: link colour with AA contrast, primary text readable in dark mode,
 # and Plotly's SVG text (drawn with inline fills) recoloured on dark pages; hover labels stay dark on white.
 # Quasar's '.text-primary' is !important inside a cascade layer, which beats any unlayered !important rule: the
@@ -50,6 +104,7 @@ CSS = f"""
   .body--dark .text-negative {{ color: {NEGATIVE_ON_DARK} !important; }}
   .body--dark .text-positive {{ color: {POSITIVE_ON_DARK} !important; }}
   .body--dark .text-warning {{ color: {WARNING_ON_DARK} !important; }}
+  .body--dark .text-grey-7, .body--dark .text-grey-8 {{ color: {SUBTLE_INK[1]} !important; }}
 }}
 .body--dark .js-plotly-plot .main-svg text {{ fill: {CHART_INK_ON_DARK} !important; }}
 .body--dark .js-plotly-plot .hoverlayer text {{ fill: #0f172a !important; }}
@@ -57,12 +112,21 @@ CSS = f"""
 .hms-sticky-end {{ position: sticky; inset-inline-end: 0; z-index: 1; background: #fff; }}
 .body--dark .hms-sticky-end {{ background: var(--q-dark); }}
 .hms-sticky-end .q-btn__content {{ flex-wrap: nowrap; }}
-"""
+{A11Y_CSS}"""
 STICKY_END = 'hms-sticky-end'  # a table column (its actions) that stays on screen while the others scroll sideways
 
 
 MANIFEST_PATH = '/manifest.webmanifest'
 APPLE_TOUCH_ICON = ''  # set by pwa.create() to the served icon's URL
+STATIC = Path(__file__).parent / 'static'
+A11Y_SCRIPT = ''  # set by serve_script() to the served a11y.js's URL
+
+
+def serve_script() -> None:
+    """Serve ``static/a11y.js`` (what the page does after Quasar and Plotly have drawn; see the file) under a
+    content-addressed, cached path; pages load it from ``apply``."""
+    global A11Y_SCRIPT  # noqa: PLW0603 - set once when the pages are registered
+    A11Y_SCRIPT = app.add_static_file(local_file=STATIC / 'a11y.js', max_cache_age=86400)
 
 
 def apply() -> None:
@@ -76,6 +140,8 @@ def apply() -> None:
     head = f'<link rel="manifest" href="{MANIFEST_PATH}"><meta name="theme-color" content="{PRIMARY}">'
     if APPLE_TOUCH_ICON:
         head += f'<link rel="apple-touch-icon" href="{APPLE_TOUCH_ICON}">'
+    if A11Y_SCRIPT:
+        head += f'<script src="{A11Y_SCRIPT}" defer></script>'
     ui.add_head_html(head)
 
 

@@ -64,7 +64,7 @@ def sign_in(page: Page, email: str, password: str) -> None:
     page.get_by_label('Email', exact=True).fill(email)
     page.get_by_label('Password', exact=True).fill(password)
     reachable(page.get_by_role('button', name='Sign in')).click()
-    page.wait_for_url(re.compile(r'/(admin|doctor|patient|change-password)$'))
+    page.wait_for_url(re.compile(r'/(admin|doctor|reception|patient|change-password)$'))
 
 
 def sign_in_by_keyboard(page: Page, email: str, password: str) -> None:
@@ -76,7 +76,7 @@ def sign_in_by_keyboard(page: Page, email: str, password: str) -> None:
     expect(page.get_by_label('Password', exact=True)).to_be_focused()
     page.keyboard.type(password)
     page.keyboard.press('Enter')
-    page.wait_for_url(re.compile(r'/(admin|doctor|patient|change-password)$'))
+    page.wait_for_url(re.compile(r'/(admin|doctor|reception|patient|change-password)$'))
 
 
 def go(page: Page, label: str, heading: str | None = None) -> None:
