@@ -274,6 +274,24 @@ API_RULES: tuple[Rule, ...] = (
         "patient A's contact details and appointments (no clinical content)",
         FRONT_DESK,
     ),
+    # --- the clinic day: the desk acts for patients, checks them in; doctors call their own in ----------------------
+    api('POST', '/reception/appointments', 'a slot of doctor X, for patient A (with a reason)', FRONT_DESK, ok=(201,)),
+    api('PATCH', '/reception/appointments/{appointment_id}', "A's booked appointment with X: move", FRONT_DESK),
+    api('POST', '/reception/appointments/{appointment_id}/cancel', "A's booked appointment with X", FRONT_DESK),
+    api('POST', '/reception/walk-ins', 'a walk-in of patient B with doctor Y', FRONT_DESK, ok=(201,)),
+    api('GET', '/reception/today', "today's appointments of every doctor, with waits", FRONT_DESK),
+    api(
+        'POST', '/reception/appointments/{appointment_id}/check-in', "a patient's booked appointment today", FRONT_DESK
+    ),
+    api('GET', '/reception/doctors/{doctor_id}/slots', "doctor X's free and taken times", FRONT_DESK),
+    api(
+        'POST',
+        '/doctor/call-next',
+        "the caller's own next checked-in patient",
+        DOCTORS,
+        note='each doctor calls only from their own queue',
+    ),
+    api('POST', '/doctor/appointments/{appointment_id}/call', "a checked-in patient of X's", frozenset({DOCTOR_X})),
     # --- second factor (staff only); these rows run in this order ---------------------------------------------------
     api('GET', '/auth/totp', 'own second-factor status', SIGNED_IN),
     api('POST', '/auth/totp/setup', 'own second factor: start enrolment', EMPLOYEES),
@@ -383,6 +401,8 @@ PAGE_RULES: tuple[Rule, ...] = (
     page('/admin/patients', 'patients', ADMIN_ONLY),
     page('/admin/patients/{patient_id}', 'patient A', ADMIN_ONLY),
     page('/admin/receptionists', 'receptionists', ADMIN_ONLY),
+    page('/reception', "the desk's today: every doctor's list, check in", FRONT_DESK),
+    page('/reception/book', 'booking for a patient (no patient chosen: says to choose one)', FRONT_DESK),
     page('/reception/patients', "the desk's patient search and registration", FRONT_DESK),
     page('/reception/patients/{patient_id}', "patient A's contact details and appointments", FRONT_DESK),
     page('/admin/appointments', 'every appointment', ADMIN_ONLY),

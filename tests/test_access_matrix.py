@@ -27,6 +27,7 @@ from hms.clock import ManualClock
 from hms.db.models import Delivery, JobRun
 from hms.domain.desk import ReceptionistIn
 from hms.domain.enums import Channel, DeliveryStatus, Role, SessionKind
+from hms.domain.front_desk import DeskBookingIn
 from hms.domain.records import TreatmentIn
 from hms.domain.scheduling import BookingIn, DepartmentIn, DoctorIn
 from hms.domain.schemas import Credentials
@@ -39,6 +40,8 @@ from hms.services import (
     departments,
     doctors,
     documents,
+    front_desk,
+    queue,
     receptionists,
     records,
     two_factor,
@@ -579,6 +582,83 @@ def _patch_patient(world: World, actor: str) -> Call:
 @builds('POST /api/admin/users/{user_id}/blacklist')
 def _blacklist(world: World, actor: str) -> Call:
     return Call(f'/api/admin/users/{world.fresh_patient()}/blacklist', json={'reason': 'Abusive messages'})
+
+
+# --- the clinic day ---------------------------------------------------------------------------------------------------
+AFTERNOON = local(2, 14)  # today, after the walk's 12:05: a time the desk may still book
+
+
+def _desk_booking(world: World, doctor: Principal) -> int:
+    """A fresh patient booked by the desk today with ``doctor`` (a double-booking: the time may be taken)."""
+    data = DeskBookingIn(
+        patient_id=world.fresh_patient(),
+        doctor_id=doctor.user_id,
+        start=AFTERNOON,
+        reason='At the desk',
+        overbook=True,
+        override_reason='Matrix',
+    )
+    with world.ctx.uow() as uow:
+        return front_desk.book_for(uow, world.ctx.settings, world.clinic.admin, data).id
+
+
+def _arrived(world: World, doctor: Principal) -> int:
+    appointment = _desk_booking(world, doctor)
+    with world.ctx.uow() as uow:
+        queue.check_in(uow, world.ctx.settings, world.clinic.admin, appointment)
+    return appointment
+
+
+@builds('POST /api/reception/appointments')
+def _desk_book(world: World, actor: str) -> Call:
+    body = {'patient_id': world.clinic.patient.user_id, 'doctor_id': world.clinic.doctor.user_id}
+    return Call('/api/reception/appointments', json=body | {'start': world.next_slot().isoformat(), 'reason': 'Desk'})
+
+
+@builds('PATCH /api/reception/appointments/{appointment_id}')
+def _desk_move(world: World, actor: str) -> Call:
+    appointment = world.book(world.clinic.patient, world.clinic.doctor)
+    body = {'start': world.next_slot().isoformat(), 'reason': 'Doctor away'}
+    return Call(f'/api/reception/appointments/{appointment}', json=body)
+
+
+@builds('POST /api/reception/appointments/{appointment_id}/cancel')
+def _desk_cancel(world: World, actor: str) -> Call:
+    appointment = world.book(world.clinic.patient, world.clinic.doctor)
+    return Call(f'/api/reception/appointments/{appointment}/cancel', json={'reason': 'Called in'})
+
+
+@builds('POST /api/reception/walk-ins')
+def _walk_in(world: World, actor: str) -> Call:
+    body = {'patient_id': world.fresh_patient(), 'doctor_id': world.clinic.other_doctor.user_id, 'reason': 'Cough'}
+    return Call('/api/reception/walk-ins', json=body)
+
+
+@builds('POST /api/reception/appointments/{appointment_id}/check-in')
+def _check_in(world: World, actor: str) -> Call:
+    return Call(f'/api/reception/appointments/{_desk_booking(world, world.clinic.other_doctor)}/check-in')
+
+
+@builds('GET /api/reception/today')
+def _today(world: World, actor: str) -> Call:
+    return Call('/api/reception/today')
+
+
+@builds('GET /api/reception/doctors/{doctor_id}/slots')
+def _desk_slots(world: World, actor: str) -> Call:
+    return Call(f'/api/reception/doctors/{world.clinic.doctor.user_id}/slots', params={'date': '2026-03-03'})
+
+
+@builds('POST /api/doctor/call-next')
+def _call_next(world: World, actor: str) -> Call:
+    person = world.person(actor) if actor != ANON else world.clinic.doctor
+    _arrived(world, person if person.role is Role.DOCTOR else world.clinic.doctor)
+    return Call('/api/doctor/call-next')
+
+
+@builds('POST /api/doctor/appointments/{appointment_id}/call')
+def _call(world: World, actor: str) -> Call:
+    return Call(f'/api/doctor/appointments/{_arrived(world, world.clinic.doctor)}/call')
 
 
 @builds('POST /api/admin/receptionists')
