@@ -119,7 +119,9 @@ def test_a_booking_shows_in_the_doctors_schedule(api: TestClient, people: People
     assert day.status_code == 200, day.text
     schedule = day.json()
     assert (schedule['first'], schedule['last']) == ('2026-03-02', '2026-03-02')
-    assert schedule['counts'] == {'booked': 1, 'completed': 0, 'cancelled': 0, 'no_show': 0}
+    assert schedule['counts'] == {
+        'booked': 1, 'arrived': 0, 'in_consultation': 0, 'completed': 0, 'cancelled': 0, 'no_show': 0
+    }  # fmt: skip
     [entry] = schedule['entries']
     assert entry['patient_age'] == 35
     assert entry['appointment']['id'] == appointment['id']
@@ -356,20 +358,22 @@ def test_amending_keeps_the_earlier_version(api: TestClient, people: People, clo
 def test_no_show_only_after_the_start(api: TestClient, people: People, clock: ManualClock) -> None:
     appointment = booked(api, people.ada, people.clinic.doctor.user_id, local(2, 9))
     path = f'/api/doctor/appointments/{appointment["id"]}/no-show'
-    assert_problem(api.post(path, headers=people.grey), 409, 'after the appointment has started')
-    clock.set(local(2, 9, 10).astimezone(UTC))
+    assert_problem(api.post(path, headers=people.grey), 409, '15 minutes after the appointment has started')
+    clock.set(local(2, 9, 15).astimezone(UTC))  # the no-show grace (HMS_NO_SHOW_GRACE_MINUTES) is over
     people.relogin()
     response = api.post(path, headers=people.grey)
     assert response.status_code == 200, response.text
     assert response.json()['status'] == 'no_show'
     assert_problem(api.post(path, headers=people.grey), 409, 'no-show')
     schedule = api.get('/api/doctor/schedule', headers=people.grey).json()
-    assert schedule['counts'] == {'booked': 0, 'completed': 0, 'cancelled': 0, 'no_show': 1}
+    assert schedule['counts'] == {
+        'booked': 0, 'arrived': 0, 'in_consultation': 0, 'completed': 0, 'cancelled': 0, 'no_show': 1
+    }  # fmt: skip
 
 
 def test_a_no_show_cannot_be_completed(api: TestClient, people: People, clock: ManualClock) -> None:
     appointment = booked(api, people.ada, people.clinic.doctor.user_id, local(2, 9))
-    clock.set(local(2, 9, 10).astimezone(UTC))
+    clock.set(local(2, 9, 15).astimezone(UTC))
     people.relogin()
     assert api.post(f'/api/doctor/appointments/{appointment["id"]}/no-show', headers=people.grey).status_code == 200
     assert_problem(complete(api, people.grey, appointment['id']), 409)

@@ -303,6 +303,8 @@ class TreatmentVersionOut(ViewModel):
 
 class ScheduleCountsOut(ViewModel):
     booked: int
+    arrived: int = Field(default=0, description='checked in, waiting to be called')
+    in_consultation: int = 0
     completed: int
     cancelled: int
     no_show: int
