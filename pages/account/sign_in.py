@@ -95,9 +95,7 @@ def _login_form(next_path: str | None, flash: str | None) -> None:
         with credentials:
             email = ui.input(_('Email')).props('type=email autocomplete=username outlined autofocus').classes('w-full')
             password = (
-                forms.PasswordInput(_('Password'))
-                .props('autocomplete=current-password outlined')
-                .classes('w-full')
+                forms.PasswordInput(_('Password')).props('autocomplete=current-password outlined').classes('w-full')
             )
         # The second step, for accounts with two-step verification: shown once the password was right.
         second = ui.column().classes('w-full gap-2 p-0').mark('second-factor')
@@ -222,7 +220,9 @@ def _registration_form() -> None:
             with form:
                 message = accounts.registered_message(app_context.get().settings)
                 forms.banner(message, kind='info').mark('registered')
-                ui.button(_('Sign in'), on_click=lambda: ui.navigate.to('/login')).classes('w-full')
+                go_on = ui.button(_('Sign in'), on_click=lambda: ui.navigate.to('/login')).classes('w-full')
+            # The form (and the button that had the focus) is gone: the focus goes to the next step, not the page top.
+            ui.run_javascript(f'document.getElementById("{go_on.html_id}")?.focus()')
 
         button = ui.button(_('Create account'), on_click=submit).classes('w-full')
         with ui.row().classes('w-full justify-center gap-1 text-sm'):

@@ -42,8 +42,9 @@ MUTED_BOX = 'bg-gray-100 text-gray-900 dark:bg-gray-800 dark:text-gray-100'
 
 # Accessibility rules (WCAG 2.2 AA) Quasar and NiceGUI leave to the app:
 # - a focus indicator of 3:1 against what surrounds it in both themes (Quasar draws only a faint tint, 1.2-1.45:1,
-#   and removes the outline): a 3 px outline 2 px away from the control, dark on light pages, light yellow on dark
-#   pages, white on the teal header; a field shows it around its whole box, not the bare text inside;
+#   and removes the outline with its own !important rules inside a cascade layer, which beat unlayered ones: so these
+#   rules go into the first layer too): a 3 px outline 2 px away from the control, dark on light pages, light yellow
+#   on dark pages, white on the teal header; a field shows it around its whole box, not the bare text inside;
 # - focus never hidden under the sticky header (scroll-padding), and no animation for who asked for less motion;
 # - the navigation's links, the current one marked by a bar and bold text (not by colour alone);
 # - the live region of ``announce`` takes no room while empty; charts' table alternatives.
@@ -59,12 +60,14 @@ A11Y_CSS = f"""
 body {{ --hms-focus: {FOCUS_ON_LIGHT}; }}
 body.body--dark {{ --hms-focus: {FOCUS_ON_DARK}; }}
 .q-header, .bg-primary {{ --hms-focus: {FOCUS_ON_PRIMARY}; }}
-:focus-visible {{ outline: 3px solid var(--hms-focus) !important; outline-offset: 2px !important; }}
-.q-field__native:focus-visible, .q-field__input:focus-visible, [tabindex="-1"]:focus-visible {{
-  outline: none !important;
+@layer theme {{
+  :focus-visible {{ outline: 3px solid var(--hms-focus) !important; outline-offset: 2px !important; }}
+  .q-field__native:focus-visible, .q-field__input:focus-visible, [tabindex="-1"]:focus-visible {{
+    outline: none !important;
+  }}
+  .q-field--focused .q-field__control {{ outline: 3px solid var(--hms-focus) !important; outline-offset: 2px; }}
+  .q-drawer :focus-visible, .q-menu :focus-visible {{ outline-offset: -3px !important; }}
 }}
-.q-field--focused .q-field__control {{ outline: 3px solid var(--hms-focus); outline-offset: 2px; }}
-.q-drawer :focus-visible, .q-menu :focus-visible {{ outline-offset: -3px !important; }}
 html {{ scroll-padding-top: {HEADER_ROOM}; scroll-padding-bottom: 3rem; }}
 @media (prefers-reduced-motion: reduce) {{
   *, *::before, *::after {{

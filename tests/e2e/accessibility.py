@@ -205,3 +205,15 @@ def cast(clinic: Clinic, tag: str) -> Cast:
         if board.status_code == 201:
             found.samples['secret'] = board.json()['url'].rstrip('/').rsplit('/', 1)[-1]
     return found
+
+
+def book(clinic: Clinic, people: Cast) -> int:
+    """The cast's patient books the doctor's next free slot through the API; the appointment's id."""
+    with httpx.Client(base_url=f'{clinic.url}/api', timeout=30) as client:
+        patient = _bearer(client, *people.accounts['patient'])
+        doctor_id = int(people.samples['doctor_id'])
+        slots = client.get(f'/doctors/{doctor_id}/slots', headers=patient).raise_for_status().json()
+        booked = client.post(
+            '/appointments', json={'doctor_id': doctor_id, 'start': slots[0]['start']}, headers=patient
+        ).raise_for_status()
+    return int(booked.json()['id'])

@@ -30,6 +30,7 @@
     requestAnimationFrame(() => {
       pending = false;
       tidy();
+      watchDialogs();
     });
   });
 
@@ -72,6 +73,34 @@
     };
     if (opening) requestAnimationFrame(settle);
   });
+
+  // Dialogs: Quasar gives the focus back to the control that opened a dialog when the dialog hides, but the app
+  // removes a dialog once it is answered (pages/components/dialogs.py), and then the focus fell to the page's top.
+  // The last control focused outside any dialog takes it back; if that control was drawn anew meanwhile (a list
+  // refreshed after the change), the page's main content does (the skip link's target).
+  let lastOutside = null;
+  let dialogOpen = false;
+  document.addEventListener('focusin', (event) => {
+    if (!event.target.closest('.q-dialog, .q-menu')) lastOutside = event.target;
+  });
+  function mainContent() {
+    const skip = document.querySelector('.nicegui-skip-link');
+    const target = skip && document.getElementById(skip.hash.slice(1));
+    if (target && !target.hasAttribute('tabindex')) target.setAttribute('tabindex', '-1');
+    return target;
+  }
+  function watchDialogs() {
+    const open = document.querySelector('.q-dialog') !== null;
+    if (dialogOpen && !open) {
+      setTimeout(() => {
+        const active = document.activeElement;
+        if (active && active !== document.body && active.isConnected) return;  // Quasar (or the page) placed it
+        const back = lastOutside && lastOutside.isConnected ? lastOutside : mainContent();
+        if (back) back.focus();
+      }, 50);
+    }
+    dialogOpen = open;
+  }
 
   function start() {
     tidy();
