@@ -136,9 +136,7 @@ def _email_form(current: ui.label) -> None:
         error = forms.banner()
         fields: dict[str, ui.input | ui.select] = {
             'new_email': ui.input(_('New email')).props('outlined type=email autocomplete=email'),
-            'password': forms.PasswordInput(_('Current password')).props(
-                'outlined autocomplete=current-password'
-            ),
+            'password': forms.PasswordInput(_('Current password')).props('outlined autocomplete=current-password'),
         }
         for element in fields.values():
             element.classes('w-full')
