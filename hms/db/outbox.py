@@ -31,23 +31,25 @@ class OutboxRepository:
         self.session.add(row)
         return row
 
-    def claim(self, ids: Iterable[int] | None, *, limit: int, at: datetime, stale_before: datetime) -> list[int]:
-        """Claim up to ``limit`` claimable rows (of ``ids`` only, when given), oldest first; the ids claimed.
+    def claim(
+        self, ids: Iterable[int] | None, *, limit: int, at: datetime, stale_before: datetime
+    ) -> list[tuple[int, str, dict[str, Any]]]:
+        """Claim up to ``limit`` claimable rows (of ``ids`` only, when given); (id, task, kwargs) of each, oldest
+        first.
 
-        Each claim is a conditional UPDATE, so two claimers never both get a row. The caller commits."""
-        query = select(OutboxMessage.id).where(*_claimable(stale_before)).order_by(OutboxMessage.id).limit(limit)
+        One conditional UPDATE … RETURNING over the batch, so two claimers never both get a row. The caller
+        commits."""
+        chosen = select(OutboxMessage.id).where(*_claimable(stale_before)).order_by(OutboxMessage.id).limit(limit)
         if ids is not None:
-            query = query.where(OutboxMessage.id.in_(list(ids)))
-        claimed = []
-        for row_id in self.session.scalars(query).all():
-            result = self.session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == row_id, *_claimable(stale_before))
-                .values(claimed_at=at, attempts=OutboxMessage.attempts + 1)
-            )
-            if rowcount(result):
-                claimed.append(row_id)
-        return claimed
+            chosen = chosen.where(OutboxMessage.id.in_(list(ids)))
+        claimed = self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(chosen.scalar_subquery()), *_claimable(stale_before))
+            .values(claimed_at=at, attempts=OutboxMessage.attempts + 1)
+            .returning(OutboxMessage.id, OutboxMessage.task, OutboxMessage.kwargs)
+            .execution_options(synchronize_session=False)
+        ).all()
+        return sorted((row_id, task, dict(kwargs or {})) for row_id, task, kwargs in claimed)
 
     def by_ids(self, ids: Iterable[int]) -> list[OutboxMessage]:
         ids = list(ids)

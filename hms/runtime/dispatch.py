@@ -4,8 +4,10 @@ to several publishers (Redis pub/sub for the open pages, Celery for the worker),
 others.
 
 The confirmation goes through a transactional outbox (``hms.runtime.outbox``): ``stage`` writes it in the change's
-own transaction (the unit of work calls it just before committing), ``publish`` hands it to the broker right after the
-commit. A broker that is down then leaves the row waiting for the worker's periodic drain; nothing is lost.
+own transaction (the unit of work calls it just before committing), and ``publish`` wakes this process's dispatcher
+thread, which hands whatever waits to the broker in batches, off the request path: a booking is one write
+transaction and no broker round trip. A broker that is down leaves the rows waiting (the dispatcher retries with
+back-off, the worker's periodic drain takes them too); nothing is lost.
 
 Tasks reach the job system through ``hms.ports.TaskQueue``, which the composition root plugs in (``hms`` never
 imports ``jobs``); only the task's name and ids cross the broker (JSON), never an object.
@@ -18,19 +20,17 @@ import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from hms.config import Settings
-from hms.db.models import Appointment, OutboxMessage
+from hms.db.models import Appointment
 from hms.db.uow import UnitOfWork
 from hms.events import Event, Publisher
 from hms.ports import OpenQueue, TaskQueue
 
 from . import outbox
+from .outbox import Send
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +45,6 @@ CONFIRMED_EVENTS = {
 # that is down (its outbox row waits for the worker's drain instead).
 PUBLISH_RETRY_POLICY = {'max_retries': 1, 'interval_start': 0, 'interval_step': 0.2, 'interval_max': 0.5}
 BROKER_TIMEOUTS = {'socket_connect_timeout': 2, 'socket_timeout': 2}  # a hung Redis costs a request ~4 s at most
-# Before handing rows over, a PING this short tells a request whether Redis answers at all (else the rows wait).
-PROBE_TIMEOUT_SECONDS = 0.5
 
 
 class Producer:
@@ -81,17 +79,92 @@ class Producer:
                 self._queue = None
 
 
+class OutboxDispatcher:
+    """This process's one thread that hands committed outbox rows to the broker, off the request path.
+
+    A commit that staged rows only ``wake``s it (setting an event costs microseconds); the thread then claims
+    whatever waits, in batches, so a burst of bookings shares a few claim/mark transactions and broker round trips.
+    While the broker fails, it tries again after 1 s, 2 s, 4 s … up to ``MAX_RETRY_SECONDS`` (the worker's periodic
+    drain covers a process that stops meanwhile: nothing is lost, nothing is sent twice)."""
+
+    MAX_RETRY_SECONDS = 30.0
+
+    def __init__(self, engine: Engine, send: Send) -> None:
+        self._factory = sessionmaker(engine, expire_on_commit=False)  # once per process, not per wake
+        self._send = send
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._down = False
+        self.idle = threading.Event()  # set while nothing is being handed over (tests wait on it)
+        self.idle.set()
+
+    def wake(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._stop.clear()
+                self._thread = threading.Thread(target=self._run, name='outbox-dispatcher', daemon=True)
+                self._thread.start()
+        self.idle.clear()
+        self._wake.set()
+
+    def _run(self) -> None:
+        delay = 0.0
+        while not self._stop.is_set():
+            if not self._wake.wait(timeout=delay or None):  # a retry after a failure is due
+                self._wake.set()
+            if self._stop.is_set():
+                break
+            self._wake.clear()
+            delay = 0.0 if self.drain() else min(max(1.0, delay * 2), self.MAX_RETRY_SECONDS)
+            if not self._wake.is_set():
+                self.idle.set()
+
+    def drain(self) -> bool:
+        """Hand over everything waiting; False when the broker (or the database) failed and rows still wait."""
+        try:
+            with UnitOfWork(self._factory) as uow:
+                while True:
+                    drained = outbox.dispatch(uow, self._send, count_left=False)
+                    if drained.failed:
+                        raise ConnectionError('the broker refused')
+                    if not drained.left:
+                        break
+        except Exception as error:  # the rows stay in the outbox; the next wake or retry, or the drain, takes them
+            if not self._down:
+                logger.warning(
+                    'outbox: handing over failed (%s); confirmations wait in the outbox', type(error).__name__
+                )
+            self._down = True
+            return False
+        if self._down:
+            logger.info('outbox: the broker takes tasks again; what waited was handed over')
+        self._down = False
+        return True
+
+    def close(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
+        self.idle.set()
+
+
 class TaskPublisher:
     """Queues ``hms.appointment_email`` for each booked, rescheduled or cancelled appointment, through the outbox.
 
-    Without a ``producer`` (no job system plugged in) the rows only wait in the outbox, for a worker's drain."""
+    The rows commit with the change (``stage``); after the commit ``publish`` only wakes this process's
+    ``OutboxDispatcher``. Without a ``producer`` (no job system plugged in) the rows wait in the outbox for a
+    worker's drain."""
 
     def __init__(self, settings: Settings, producer: Producer | None = None) -> None:
         self.settings = settings
         self.producer = producer or Producer(None)
-        self._staged = threading.local()  # rows staged by this thread's unit of work, until it publishes
-        self._probe: redis.Redis | None = None
-        self._down = False
+        self._staged = threading.local()  # whether this thread's unit of work staged rows, until it publishes
+        self._dispatchers: dict[int, OutboxDispatcher] = {}
+        self._lock = threading.Lock()
 
     @staticmethod
     def confirmations(events: Iterable[Event]) -> list[dict[str, Any]]:
@@ -106,65 +179,42 @@ class TaskPublisher:
 
     def stage(self, session: Session, events: Iterable[Event]) -> None:
         """Write the confirmations into the change's own transaction (called just before it commits)."""
-        rows: list[OutboxMessage] = []
+        staged = False
         for kwargs in self.confirmations(events):
             appointment = session.get(Appointment, kwargs['appointment_id'])
             if appointment is not None:  # the sequence lets a late confirmation see that a newer change superseded it
                 kwargs['sequence'] = appointment.sequence
-            rows.append(outbox.stage(session, CONFIRMATION_TASK, kwargs, appointment_id=kwargs['appointment_id']))
-        self._staged.rows, self._staged.bind = rows, session.get_bind()
+            outbox.stage(session, CONFIRMATION_TASK, kwargs, appointment_id=kwargs['appointment_id'])
+            staged = True
+        self._staged.staged, self._staged.bind = staged, session.get_bind()
 
     def publish(self, events: Iterable[Event]) -> None:
-        rows, bind = getattr(self._staged, 'rows', None), getattr(self._staged, 'bind', None)
-        self._staged.rows = self._staged.bind = None
-        if rows is None or not isinstance(bind, Engine):  # not staged (no unit of work): send directly, best effort
+        staged, bind = getattr(self._staged, 'staged', None), getattr(self._staged, 'bind', None)
+        self._staged.staged = self._staged.bind = None
+        if staged is None or not isinstance(bind, Engine):  # not staged (no unit of work): send directly, best effort
             for kwargs in self.confirmations(events):
                 self.send(CONFIRMATION_TASK, kwargs)
             return
-        if rows and self._answers():
-            self.dispatch(bind, ids=[row.id for row in rows if row.id is not None])
+        if staged and self.producer.available:
+            self.dispatcher(bind).wake()
 
-    def _answers(self) -> bool:
-        """Whether Redis answers a PING at once: a request never pays the broker's retries on a Redis that is down."""
-        if self.settings.redis_url is None:
-            return False
-        if self._probe is None:
-            self._probe = redis.Redis.from_url(
-                self.settings.redis_url,
-                socket_connect_timeout=PROBE_TIMEOUT_SECONDS,
-                socket_timeout=PROBE_TIMEOUT_SECONDS,
-                retry=Retry(NoBackoff(), 0),
-            )
-        try:
-            self._probe.ping()
-        except (redis.RedisError, OSError) as error:
-            if not self._down:
-                logger.warning('outbox: Redis unreachable (%s); confirmations wait in the outbox', type(error).__name__)
-            self._down = True
-            return False
-        if self._down:
-            logger.info('outbox: Redis reachable again; handing over what waited')
-        self._down = False
-        return True
-
-    def dispatch(self, bind: Engine, *, ids: list[int] | None = None) -> None:
-        """Hand these rows to the broker now; once that works, also those left waiting by an earlier outage."""
-        with UnitOfWork(sessionmaker(bind, expire_on_commit=False)) as uow:
-            drained = outbox.dispatch(uow, self.send, ids=ids)
-            if drained.failed:
-                logger.warning('outbox: the broker refused; %d task(s) wait for the next attempt', drained.left)
-                return
-            if ids is not None and drained.left:  # the broker is back: catch up on what waited meanwhile
-                outbox.dispatch(uow, self.send)
+    def dispatcher(self, engine: Engine) -> OutboxDispatcher:
+        """The dispatcher of ``engine`` (one per database this process writes to)."""
+        with self._lock:
+            found = self._dispatchers.get(id(engine))
+            if found is None:
+                found = self._dispatchers[id(engine)] = OutboxDispatcher(engine, self.send)
+            return found
 
     def send(self, task: str, kwargs: dict[str, Any]) -> None:
         self.producer.send(task, kwargs)
 
     def close(self) -> None:
+        with self._lock:
+            dispatchers, self._dispatchers = list(self._dispatchers.values()), {}
+        for found in dispatchers:
+            found.close()
         self.producer.close()
-        if self._probe is not None:
-            self._probe.close()
-            self._probe = None
 
 
 class CompositePublisher:

@@ -1,10 +1,11 @@
 """Transactional outbox: a task that a change calls for (the patient's confirmation email) is written as a row in the
 change's own transaction, so the two commit or roll back together. Handing rows to the broker comes after: at once
-(right after the commit, ``hms.runtime.dispatch.TaskPublisher``) and again from a periodic drain (``jobs.outbox``)
-until the broker took each one. A broker that is down at commit time therefore delays the task instead of losing it.
+(a dispatcher thread woken by the commit, off the request path: ``hms.runtime.dispatch.OutboxDispatcher``) and again
+from a periodic drain (``jobs.outbox``) until the broker took each one. A broker that is down at commit time
+therefore delays the task instead of losing it.
 
-A row is claimed before it is handed over (a conditional UPDATE, like the deliveries' claims), so the immediate
-attempt and the drain, or two drains, never hand the same row over at the same time. A process that dies between
+A row is claimed before it is handed over (a conditional UPDATE, like the deliveries' claims), so the web process's
+dispatcher and the drain, or two drains, never hand the same row over at the same time. A process that dies between
 handing a row over and marking it dispatched leaves it to be handed over once more after ``STALE_DISPATCH``: the
 tasks fed from here are idempotent (each email is claimed by its delivery key), so that copy sends nothing twice.
 The queries are ``hms.db.outbox``.
@@ -43,28 +44,37 @@ def stage(session: Session, task: str, kwargs: dict[str, Any], *, appointment_id
     return OutboxRepository(session).add(task, kwargs, appointment_id=appointment_id, at=clock.now())
 
 
-def dispatch(uow: UnitOfWork, send: Send, *, ids: Iterable[int] | None = None, limit: int = BATCH) -> Drained:
-    """Hand the waiting rows (or only ``ids``) to ``send``; stop at the first broker failure and leave the rest."""
+def dispatch(
+    uow: UnitOfWork, send: Send, *, ids: Iterable[int] | None = None, limit: int = BATCH, count_left: bool = True
+) -> Drained:
+    """Hand the waiting rows (or only ``ids``) to ``send``; stop at the first broker failure and leave the rest.
+
+    Two write transactions per batch, whatever its size: the claim, then the rows marked as handed over (and those
+    the broker refused given back). ``count_left=False`` skips counting what still waits: ``left`` is then 1 when
+    the batch was full (there may be more) and 0 otherwise."""
     rows = OutboxRepository(uow.session)
     now = clock.now()
     claimed = rows.claim(ids, limit=limit, at=now, stale_before=now - STALE_DISPATCH)
     uow.commit()
-    messages = rows.by_ids(claimed)
+    if not claimed:
+        return Drained(dispatched=0, failed=0, left=rows.pending_count() if count_left else 0)
     done: list[int] = []
     error: Exception | None = None
-    for message in messages:
+    for row_id, task, kwargs in claimed:
         try:
-            send(message.task, dict(message.kwargs or {}))
+            send(task, kwargs)
         except Exception as failure:  # the broker is down or refuses: every row left waits for the next attempt
             error = failure
             break
-        done.append(message.id)
-        rows.mark_dispatched([message.id], at=clock.now())  # one at a time: a crash after sending re-sends little
-        uow.commit()
+        done.append(row_id)
+    if done:  # a crash before this commit hands the batch over again after STALE_DISPATCH: the tasks are idempotent
+        rows.mark_dispatched(done, at=clock.now())
     if error is not None:
-        rows.release([message.id for message in messages if message.id not in done], error=type(error).__name__)
-        uow.commit()
-    return Drained(dispatched=len(done), failed=len(messages) - len(done), left=rows.pending_count())
+        rows.release([row_id for row_id, _, _ in claimed if row_id not in done], error=type(error).__name__)
+    uow.commit()
+    failed = len(claimed) - len(done)
+    left = rows.pending_count() if count_left else int(failed > 0 or len(claimed) >= limit)
+    return Drained(dispatched=len(done), failed=failed, left=left)
 
 
 def pending_count(uow: UnitOfWork) -> int:
