@@ -18,6 +18,7 @@ from hms.events import LocalPublisher, Publisher, RedisPublisher
 from hms.ports import OpenQueue, QueueFactory
 from hms.runtime.dispatch import CompositePublisher, Producer, TaskPublisher
 from hms.runtime.listener import EventHub, hub
+from hms.runtime.sessions import SessionCache
 
 
 @dataclass
@@ -29,6 +30,7 @@ class AppContext:
     hub: EventHub
     open_queue: OpenQueue | None  # a new connection to the job system (closed after use); None: no jobs can run
     tasks: Producer  # this process's shared connection for sending tasks
+    sessions: SessionCache  # verified sessions, for authentication without a database round trip
 
     def uow(self) -> UnitOfWork:
         return self.db.uow()
@@ -51,6 +53,7 @@ def init(settings: Settings) -> AppContext:
     if _current is not None:
         _current.db.dispose()
         _current.tasks.close()
+        _current.sessions.close()
         if isinstance(_current.publisher, CompositePublisher):
             _current.publisher.close()
     # No worker can run without Redis, so nothing is queued then.
@@ -68,14 +71,18 @@ def init(settings: Settings) -> AppContext:
         publisher.listeners.append(hub.deliver_threadsafe)
     cache = Cache(settings.redis_url)
     i18n.configure(settings.default_language)  # what this process speaks when no request or recipient says
+    db = Database(settings.effective_database_url, publisher, cache)
+    sessions = SessionCache(settings.redis_url)
+    sessions.watch(db.session_factory)  # a commit that ends or alters a session is heard by every process
     _current = AppContext(
         settings=settings,
-        db=Database(settings.effective_database_url, publisher, cache),
+        db=db,
         cache=cache,
         publisher=publisher,
         hub=hub,
         open_queue=open_queue,
         tasks=tasks,
+        sessions=sessions,
     )
     return _current
 

@@ -45,8 +45,11 @@ def signed_in_user(
 ) -> Principal:
     """The caller, from a valid bearer token, even one who must still change a one-time password (the routes that
     change it, sign out and read one's own account)."""
+    cached = accounts.cached_principal(ctx.sessions, token, kind=SessionKind.API, ip=ip)
+    if cached is not None:  # verified moments ago in this process; an ended session is announced at once
+        return cached
     with ctx.uow() as uow:
-        return accounts.authenticate(uow, ctx.settings, token, kind=SessionKind.API, ip=ip)
+        return accounts.authenticate(uow, ctx.settings, token, kind=SessionKind.API, ip=ip, sessions=ctx.sessions)
 
 
 def current_user(principal: Annotated[Principal, Depends(signed_in_user)]) -> Principal:

@@ -112,5 +112,10 @@ class Database:
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self._session_factory, self.publisher, self.cache)
 
+    @property
+    def session_factory(self) -> sessionmaker[Session]:
+        """The factory of this database's sessions (for ORM event hooks: ``hms.runtime.sessions``)."""
+        return self._session_factory
+
     def dispose(self) -> None:
         self.engine.dispose()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from time import monotonic
 
 from hms import clock
 from hms.config import Settings
@@ -27,6 +28,7 @@ from hms.domain.errors import (
 from hms.domain.schemas import Credentials, PasswordChange, PatientRegistration
 from hms.i18n import N_, _, ngettext
 from hms.runtime.dispatch import Producer
+from hms.runtime.sessions import SessionCache, Verified
 from hms.security.passwords import hash_password, needs_rehash, verify_password
 from hms.security.tokens import hash_token, new_token
 
@@ -294,6 +296,23 @@ def _principal(user: User, auth_session: AuthSession | None, ip: str | None) -> 
     )
 
 
+def cached_principal(
+    sessions: SessionCache | None, token: str | None, *, kind: SessionKind, ip: str | None = None
+) -> Principal | None:
+    """The principal behind a session token verified moments ago in this process, without a database round trip;
+    None when the database must say (not cached, the cache not live, "last seen" a minute old, or expired)."""
+    if sessions is None or not token:
+        return None
+    found = sessions.get(hash_token(token))
+    if found is None or found.kind != kind:
+        return None
+    now = clock.now()
+    if now >= found.expires_at or now - found.last_seen_at >= LAST_SEEN_GRANULARITY:
+        return None  # the database ends it, or refreshes "last seen" (which also keeps idleness exact)
+    principal: Principal = found.principal
+    return principal if principal.ip == ip else replace(principal, ip=ip)
+
+
 def authenticate(
     uow: UnitOfWork,
     settings: Settings,
@@ -302,11 +321,15 @@ def authenticate(
     kind: SessionKind,
     ip: str | None = None,
     touch: bool = True,
+    sessions: SessionCache | None = None,
 ) -> Principal:
-    """The principal behind a session token; ends sessions that are idle, too old, or whose user was blacklisted."""
+    """The principal behind a session token; ends sessions that are idle, too old, or whose user was blacklisted.
+    With ``sessions``, a valid one is remembered there for ``cached_principal``."""
     if not token:
         raise NotAuthenticated(_(SIGN_IN))
-    auth_session = uow.sessions.by_token_hash(hash_token(token))
+    version = sessions.version() if sessions is not None else 0
+    token_hash = hash_token(token)
+    auth_session = uow.sessions.by_token_hash(token_hash)
     if auth_session is None or auth_session.kind != kind:
         raise NotAuthenticated(_(SIGN_IN))
     if auth_session.revoked_at is not None:
@@ -342,7 +365,13 @@ def authenticate(
     if touch and now - auth_session.last_seen_at >= LAST_SEEN_GRANULARITY:
         auth_session.last_seen_at = now
         uow.commit()
-    return _principal(user, auth_session, ip)
+    principal = _principal(user, auth_session, ip)
+    if sessions is not None and touch:
+        verified = Verified(
+            principal, user.id, str(auth_session.kind), auth_session.expires_at, auth_session.last_seen_at, monotonic()
+        )
+        sessions.remember(token_hash, verified, version)
+    return principal
 
 
 def ensure_password_settled(principal: Principal) -> Principal:

@@ -80,8 +80,14 @@ async def current_principal(*, touch: bool = True) -> Principal | None:
     ended = _digest(token)
     if app.storage.user.get(ENDED_KEY) == ended:
         return None  # the browser keeps an ended session's cookie until it signs in: its reason was told once
+    sessions = app_context.get().sessions
+    ip = client_ip()
+    if touch:
+        cached = accounts.cached_principal(sessions, token, kind=SessionKind.WEB, ip=ip)
+        if cached is not None:  # verified moments ago in this process, no database round trip
+            return cached
     try:
-        return await call(accounts.authenticate, token, kind=SessionKind.WEB, ip=client_ip(), touch=touch)
+        return await call(accounts.authenticate, token, kind=SessionKind.WEB, ip=ip, touch=touch, sessions=sessions)
     except (NotAuthenticated, AccountBlocked) as error:
         app.storage.user[FLASH_KEY] = error.message
         app.storage.user[ENDED_KEY] = ended
