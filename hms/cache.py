@@ -25,6 +25,7 @@ from typing import Any, Generic, TypeVar
 
 import redis
 from pydantic import TypeAdapter
+from redis.commands.core import Script
 
 from . import clock
 from .events import GENERATION_KEY, RETRY_AFTER_SECONDS
@@ -89,11 +90,24 @@ def digest(*parts: object) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:24]
 
 
+# KEYS: the generation counters (epoch first); ARGV: the key's prefix and scope, and whether to read the value.
+# Returns the generations as the key writes them, and the stored value (or nil): one round trip per cached read.
+_LOOKUP = """
+local found = redis.call('MGET', unpack(KEYS))
+local parts = {}
+for index = 1, #KEYS do parts[index] = found[index] or '0' end
+local versions = table.concat(parts, '.')
+if ARGV[3] == '0' then return {versions, false} end
+return {versions, redis.call('GET', ARGV[1] .. ':' .. versions .. ':' .. ARGV[2])}
+"""
+
+
 class Cache:
     def __init__(self, url: str | None) -> None:
         self.client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1) if url else None
         self._down_since: float | None = None
         self._started = False
+        self._script: Script | None = None
         self.counts: dict[str, Counter[str]] = {}
 
     @property
@@ -120,6 +134,14 @@ class Cache:
 
     def key(self, name: str, *, namespaces: tuple[str, ...], scope: str = '') -> str | None:
         """The cache key of ``name`` for ``scope`` at the current generations of ``namespaces`` (None if no cache)."""
+        found = self._lookup(name, namespaces, scope, read=False)
+        return found[0] if found is not None else None
+
+    def _lookup(
+        self, name: str, namespaces: tuple[str, ...], scope: str, *, read: bool = True
+    ) -> tuple[str, bytes | None] | None:
+        """The key at the current generations and, with ``read``, its stored value: one round trip (a Lua script
+        reads the generations and the value together). None when there is no cache to use."""
         if not self.available:
             return None
         assert self.client is not None
@@ -127,15 +149,18 @@ class Cache:
             if not self._started:  # what this process finds cached may predate offline changes (seed, restore)
                 self.client.incr(GENERATION_KEY.format(namespace=EPOCH))
                 self._started = True
-            generations = self.client.mget([GENERATION_KEY.format(namespace=n) for n in (EPOCH, *namespaces)])
+            if self._script is None:
+                self._script = self.client.register_script(_LOOKUP)
+            generations = [GENERATION_KEY.format(namespace=n) for n in (EPOCH, *namespaces)]
+            versions, raw = self._script(keys=generations, args=[f'{PREFIX}{name}', scope, int(read)])
         except redis.RedisError as error:
             self._failed(error)
             return None
         if self._down_since is not None:
             logger.info('cache: Redis reachable again')
         self._down_since = None
-        versions = '.'.join(_text(value or b'0') for value in generations)
-        return f'{PREFIX}{name}:{versions}:{scope}'
+        key = f'{PREFIX}{name}:{_text(versions)}:{scope}'
+        return key, (raw if isinstance(raw, bytes) or raw is None else raw.encode())
 
     def get_or_compute(
         self,
@@ -150,21 +175,16 @@ class Cache:
     ) -> tuple[T, bool]:
         """The cached value, or ``compute()`` stored for next time; the flag says whether it was a hit.
 
-        ``valid_until`` gives the instant after which a computed value is no longer true; it is then read as a miss.
+        A hit is one round trip to Redis; a miss adds the SET. ``valid_until`` gives the instant after which a
+        computed value is no longer true; it is then read as a miss.
         """
-        key = self.key(f'{name}.{codec.tag}' if codec.tag else name, namespaces=namespaces, scope=scope)
-        if key is not None:
-            assert self.client is not None
-            try:
-                raw = self.client.get(key)
-            except redis.RedisError as error:
-                self._failed(error)
-                key, raw = None, None
-            if raw is not None:
-                found = _decode(raw if isinstance(raw, bytes) else raw.encode(), codec)
-                if found is not None:
-                    self._count(name, 'hits')
-                    return found[0], True
+        found = self._lookup(f'{name}.{codec.tag}' if codec.tag else name, namespaces, scope)
+        key = found[0] if found is not None else None
+        if found is not None and found[1] is not None:
+            stored = _decode(found[1], codec)
+            if stored is not None:
+                self._count(name, 'hits')
+                return stored[0], True
         self._count(name, 'misses')
         value = compute()
         if key is not None:

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from starlette.routing import Mount
 
 from hms import __version__
+from hms.runtime import fast_path
 from hms.runtime.api_guard import ApiGuard
 from hms.runtime.logs import RequestId
 
@@ -68,4 +69,5 @@ def mount(app: FastAPI) -> FastAPI:
             app.router.routes.remove(route)
     api = create_api()
     app.mount(API_PREFIX, api)
+    fast_path.install(app, API_PREFIX, api)  # API requests skip the pages' session and storage middleware
     return api
