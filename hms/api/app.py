@@ -56,9 +56,9 @@ def create_api() -> FastAPI:
     for module in routers:
         api.include_router(module.router)
     api.include_router(documents.router)  # visit documents and their public verification
-    api.include_router(reception_day.router)  # the front desk's clinic day: booking for patients, walk-ins, check-in
     api.include_router(receptionists.router)  # the administrator's receptionist accounts
     api.include_router(reception_patients.router)  # the front desk's patients
+    api.include_router(reception_day.router)  # the front desk's clinic day: booking for patients, walk-ins, check-in
     return api
 
 
