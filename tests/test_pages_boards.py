@@ -7,8 +7,10 @@ secret gets the "no page at this address" answer.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+from datetime import timedelta
 
 from nicegui import ui
 from nicegui.testing import User
@@ -131,3 +133,27 @@ async def test_the_admin_creates_copies_and_revokes_a_board(user: User, clinic: 
     await see(user, marker='confirm-revoke-board')
     user.find(marker='confirm-revoke-board').click()
     await eventually(lambda: rows(user, 'boards-table')[0]['active'] is False, 'the board revoked')
+
+
+async def test_yesterdays_queue_leaves_the_board_after_midnight_without_any_change(
+    user: User, clinic: Clinic, clock: ManualClock
+) -> None:
+    clock.set(local(2, 23, 59) + timedelta(seconds=57))  # the screen opens three seconds before the clinic's midnight
+    visit(clinic, local(2, 23, 30), status=AppointmentStatus.ARRIVED, ticket='A-009', arrived=local(2, 23, 20))
+    secret = new_board(clinic)
+    await user.open(f'/board/{secret}')
+    waiting = f'board-waiting-{clinic.doctor.user_id}'
+    await eventually(lambda: 'A-009' in texts(user, waiting), 'the late ticket', tolerate=(AssertionError,))
+    # The next day has begun: no change is announced, the board reads itself again.
+    clock.set(local(3, 0) + timedelta(seconds=10))
+    shown = 'A-009'
+    for _ in range(150):  # the screen's own timer fires 8 s after it opened
+        try:
+            shown = texts(user, waiting)
+        except AssertionError:  # the doctor sees no one today: their card is gone
+            shown = ''
+        if 'A-009' not in shown:
+            break
+        await asyncio.sleep(0.1)
+    assert 'A-009' not in shown
+    await see(user, 'No one is being called in right now.')

@@ -219,3 +219,17 @@ def _booking(clinic: Clinic, hour: int):
 def _patients_appointments(clinic: Clinic):
     with clinic.ctx.uow() as uow:
         return front_desk.patient_appointments(uow, clinic.ctx.settings, clinic.admin, clinic.patient.user_id)
+
+
+async def test_the_patient_sees_their_ticket_once_checked_in(user: User, clinic: Clinic, clock: ManualClock) -> None:
+    clock.set(local(2, 8, 50).astimezone(UTC))
+    desk = make_receptionist(clinic.ctx, clinic.admin)
+    booked = desk_book(clinic, desk, 9)
+    await as_patient(user)  # Ada, the clinic's first patient
+    await user.open('/patient/appointments')
+    await see(user, marker=f'appointment-{booked}')
+    assert not present(user, 'ticket')  # no ticket before arrival
+    with clinic.ctx.uow() as uow:
+        ticket = queue.check_in(uow, clinic.ctx.settings, desk, booked).ticket
+    await user.open('/patient/appointments')
+    await see(user, f'Your ticket: {ticket}')  # what the waiting-room board shows instead of their name

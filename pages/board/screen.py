@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import datetime, time, timedelta
 
 from nicegui import background_tasks, context, ui
 
+from hms import clock
+from hms import context as app_context
 from hms.domain.errors import NotFound
 from hms.events import Event
 from hms.i18n import _, ngettext
@@ -142,6 +145,23 @@ class BoardScreen:
             self.body = ui.column().classes('w-full gap-6')
             self.updated = ui.label('').classes('hms-quiet text-lg').mark('board-updated')
         self.show(view)
+        self._at_next_day()
+
+    def _at_next_day(self) -> None:
+        """Read the board again just after the clinic's midnight: yesterday's queue leaves the screen without any
+        change being announced (one timer per day, not polling)."""
+        zone = app_context.get().settings.zone
+        now = clock.now().astimezone(zone)
+        midnight = datetime.combine(now.date() + timedelta(days=1), time(0, 0, 5), tzinfo=zone)
+        ui.timer((midnight - now).total_seconds(), self._new_day, once=True)
+
+    async def _new_day(self) -> None:
+        if self.revoked or self.gone:
+            return
+        await self._refresh_soon()
+        if not (self.revoked or self.gone):
+            with self.body:
+                self._at_next_day()
 
     @staticmethod
     def _calling_keys(view: BoardView) -> set[tuple[str, int, str]]:

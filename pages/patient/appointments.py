@@ -188,6 +188,11 @@ def _appointment_card(appointment: AppointmentView) -> ui.column:
             ui.label(formats.moment(appointment.start)).classes('font-medium')
             ui.badge(_(label), color=color).mark('status')
         ui.label(f'{appointment.doctor_name} · {appointment.department_name}')
+        if appointment.ticket and appointment.status in (AppointmentStatus.ARRIVED, AppointmentStatus.IN_CONSULTATION):
+            # What the waiting-room board shows instead of the patient's name.
+            ui.label(_('Your ticket: {ticket}', ticket=appointment.ticket)).classes('text-lg font-semibold').mark(
+                'ticket'
+            )
         if appointment.reason:
             ui.label(_('Reason: {reason}', reason=appointment.reason)).classes(theme.SUBTLE)
         if appointment.status is AppointmentStatus.CANCELLED and appointment.cancel_reason:
