@@ -2,14 +2,25 @@
 
 The task is a thin wrapper: hms.services.reports decides who gets what and claims each message exactly once; this
 module sends the composed emails over SMTP and turns temporary failures into Celery retries with back-off.
+
+The month's reports are spread over the worker's processes: the task (the coordinator) sends helpers
+(``hms.monthly_reports_helper``), one fewer than the worker has processes, and all of them walk the recipients from
+different places, each report going to whoever claims it first. A helper marks a report in Redis before claiming it
+and writes its outcome there afterwards, so the coordinator, once through the list, waits only for the reports its
+helpers are still building, and counts them in the run; a helper that never got to start finds nothing left to do.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import time
+from collections.abc import Callable
 from email.message import EmailMessage
 from typing import Any
 
+import redis
 from celery import shared_task
 
 from hms import clock
@@ -28,6 +39,12 @@ MAX_RETRIES = deliveries.MAX_ATTEMPTS  # a delivery fails for good after that ma
 # Claims found unfinished are looked at again once they count as abandoned (and taken over then); a few times at most.
 FOLLOW_UP_SECONDS = deliveries.STALE_CLAIM.total_seconds() + 60
 MAX_FOLLOW_UPS = 3
+HELPER_TASK = 'hms.monthly_reports_helper'
+MIN_PER_HELPER = 8  # fewer reports than this per process are not worth another task
+PROGRESS_KEY = 'hms:reports:progress:{run_id}'  # delivery key -> 'claiming', or a helper's outcome
+PROGRESS_TTL_SECONDS = 86_400
+CLAIMING = 'claiming'
+POLL_SECONDS = 0.2
 
 
 def backoff(retries: int) -> int:
@@ -74,7 +91,10 @@ def monthly_reports(
             tally = reports.resend(ctx.uow, settings, target, send, delivery_ids)
         else:
             suffix = reports.rerun_suffix(rerun_of or run_id) if rerun else ''
+            helpers = _send_helpers(self, run_id, target, suffix)
             tally = reports.send_reports(ctx.uow, settings, target, send, key_suffix=suffix)
+            if helpers:
+                count_helpers_work(run_id, tally)
     except Exception:
         with ctx.uow() as uow:
             job_runs.finish_run(uow, run_id, sent=sent, failed=failed, skipped=skipped, status='failed')
@@ -113,3 +133,87 @@ def monthly_reports(
     with ctx.uow() as uow:
         job_runs.finish_run(uow, run_id, sent=sent, failed=failed, skipped=skipped)
     return {'run_id': run_id, 'month': target.key, 'sent': sent, 'failed': failed, 'skipped': skipped}
+
+
+def _progress(run_id: int) -> tuple[redis.Redis, str]:
+    url = worker_context().settings.redis_url
+    if url is None:
+        raise RuntimeError('no Redis: the reports are not spread over processes')
+    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5), PROGRESS_KEY.format(run_id=run_id)
+
+
+def _send_helpers(task: Any, run_id: int, month: Month, suffix: str) -> int:
+    """Helpers for the other worker processes (none for a few reports, or without Redis); how many were sent."""
+    ctx = worker_context()
+    if ctx.settings.redis_url is None:
+        return 0
+    with ctx.uow() as uow:
+        total = len(reports.recipients(uow))
+    processes = int(task.app.conf.worker_concurrency or os.cpu_count() or 1)
+    helpers = min(processes - 1, total // MIN_PER_HELPER - 1)
+    for index in range(1, helpers + 1):
+        start = total * index // (helpers + 1)
+        kwargs = {'run_id': run_id, 'month': month.key, 'key_suffix': suffix, 'start': start}
+        task.app.send_task(HELPER_TASK, kwargs=kwargs, ignore_result=True)
+    return max(0, helpers)
+
+
+def count_helpers_work(run_id: int, tally: reports.Tally, limit_s: float | None = None) -> None:
+    """Count in ``tally`` the reports this run's helpers sent (or tried), waiting for those they are still building;
+    reports claimed by anyone else stay skipped or in flight (a follow-up looks at those later, as before)."""
+    deadline = time.monotonic() + (limit_s if limit_s is not None else deliveries.STALE_CLAIM.total_seconds())
+    client, progress = _progress(run_id)
+    try:
+        waiting = list(tally.skipped_keys)
+        while waiting:
+            marks = client.hmget(progress, waiting)
+            still = []
+            for key, mark in zip(waiting, marks, strict=True):
+                text = mark.decode() if isinstance(mark, bytes) else mark
+                if text == CLAIMING:
+                    still.append(key)
+                elif text is not None:
+                    tally.take_over(key, text)
+            if not still or time.monotonic() > deadline:
+                return
+            waiting = still
+            time.sleep(POLL_SECONDS)
+    except redis.RedisError as error:  # the helpers' reports stay skipped or in flight: the follow-up counts them
+        logger.warning("monthly reports: could not read the helpers' progress (%s)", type(error).__name__)
+    finally:
+        client.close()
+
+
+@shared_task(name=HELPER_TASK, bind=True, ignore_result=True, acks_late=True)
+def monthly_reports_helper(self: Any, run_id: int, month: str, key_suffix: str = '', start: int = 0) -> int:
+    """Send whichever of the month's reports nobody has claimed yet, beginning at ``start``; tell the coordinator
+    (through Redis) about each one claimed. Returns how many this helper sent."""
+    ctx = worker_context()
+    settings = ctx.settings
+    port = sink_port(settings.data_path) if settings.sends_through_sink else None
+    client, progress = _progress(run_id)
+
+    def send(email: EmailMessage) -> None:
+        send_composed(email, settings, sink_port=port)
+
+    def claiming(key: str) -> Callable[[str | None], None]:
+        with contextlib.suppress(redis.RedisError):
+            client.hset(progress, key, CLAIMING)
+            client.expire(progress, PROGRESS_TTL_SECONDS)
+
+        def told(outcome: str | None) -> None:
+            with contextlib.suppress(redis.RedisError):
+                if outcome is None:
+                    client.hdel(progress, key)
+                else:
+                    client.hset(progress, key, outcome)
+
+        return told
+
+    try:
+        tally = reports.send_reports(
+            ctx.uow, settings, Month.parse(month), send, key_suffix=key_suffix, start=start, claiming=claiming
+        )
+    finally:
+        client.close()
+    return tally.sent

@@ -339,14 +339,17 @@ def pdf_text(pdf: bytes) -> str:
             continue
         contents = re.search(rb'/Contents (\d+) 0 R', body)
         assert contents is not None
-        current: dict[bytes, str] = {}
+        current: dict[bytes, str] | None = {}
         for font, literal in re.findall(
             rb'/(F\d+) [\d.]+ Tf|\(((?:\\.|[^\\)])*)\) Tj', stream(objects[int(contents[1])])
         ):
             if font:
-                current = fonts[font]
+                current = fonts.get(font)  # None: a built-in font (Helvetica), one byte per character
                 continue
             raw = re.sub(rb'\\(.)', lambda m: {b'n': b'\n', b'r': b'\r', b't': b'\t'}.get(m[1], m[1]), literal)
+            if current is None:
+                lines.append(raw.decode('cp1252'))
+                continue
             lines.append(''.join(current.get(raw[i : i + 2], '?') for i in range(0, len(raw), 2)))
     return '\n'.join(lines)
 

@@ -30,7 +30,7 @@ from hms.notify.ics import AppointmentEvent, Person, appointment_event, calendar
 from hms.notify.message import Attachment, DeliveryError, Message
 from hms.notify.sink import sink_port
 
-from . import document_pdf, documents, notices
+from . import documents, notices
 
 JOB = 'daily-reminders'
 REMINDER = 'reminder'
@@ -309,6 +309,8 @@ def completion_message(uow: UnitOfWork, settings: Settings, facts: AppointmentFa
     found = documents.completion_documents(uow, settings, facts.id)
     if not found:
         return None
+    from . import document_pdf  # fpdf2 and segno: loaded by the worker only when a visit's PDFs go out
+
     attachments = tuple(
         Attachment(document.filename, document_pdf.to_pdf(document, settings), document_pdf.MEDIA_TYPE)
         for document in found

@@ -16,11 +16,11 @@ COLOURS = {'completed': '#0f766e', 'no_show': '#b45309', 'cancelled': '#94a3b8'}
 STATUS_LABELS = (('completed', N_('Completed')), ('no_show', N_('No-show')), ('cancelled', N_('Cancelled')))
 
 
-def _new_figure(width: float = 7.0, height: float = 2.8) -> Any:
+def _new_figure(width: float = 7.0, height: float = 2.8, *, constrained: bool = True) -> Any:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(width, height), dpi=100, layout='constrained')
+    figure = Figure(figsize=(width, height), dpi=100, layout='constrained' if constrained else None)
     FigureCanvasAgg(figure)
     return figure
 
@@ -36,8 +36,10 @@ def _png(figure: Any) -> bytes:
 
 
 def per_day_chart(per_day: dict[str, list[int]], month: Month) -> bytes:
-    """Appointments per day of the month, stacked by status."""
-    figure = _new_figure()
+    """Appointments per day of the month, stacked by status. Its labels are short (counts, days), so fixed margins
+    replace the constrained layout, which drew the figure twice (a third of a report's time went to charts)."""
+    figure = _new_figure(constrained=False)
+    figure.subplots_adjust(left=0.08, right=0.96, top=0.97, bottom=0.22)
     axes = figure.add_subplot()
     days = list(range(1, len(per_day['completed']) + 1))
     bottom = [0] * len(days)

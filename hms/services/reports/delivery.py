@@ -42,6 +42,8 @@ class Tally:
     skipped: int = 0
     pending: list[int] = field(default_factory=list)  # deliveries that failed for now: retry them later
     in_flight: int = 0  # of the skipped: claimed but unfinished (elsewhere now, or by a worker that died)
+    in_flight_keys: list[str] = field(default_factory=list)  # their delivery keys
+    skipped_keys: list[str] = field(default_factory=list)  # the delivery keys of all skipped, in flight or not
 
     def merge(self, other: Tally) -> None:
         self.sent += other.sent
@@ -49,6 +51,30 @@ class Tally:
         self.skipped += other.skipped
         self.pending.extend(other.pending)
         self.in_flight += other.in_flight
+        self.in_flight_keys.extend(other.in_flight_keys)
+        self.skipped_keys.extend(other.skipped_keys)
+
+    def outcome(self) -> str:
+        """One report's outcome as a word (a helper tells the coordinator): sent, failed, pending:<delivery id>."""
+        if self.pending:
+            return f'pending:{self.pending[0]}'
+        return 'sent' if self.sent else 'failed' if self.failed else 'skipped'
+
+    def take_over(self, key: str, outcome: str) -> None:
+        """Count a report this run's helper sent (or tried), which this tally had skipped (finished, or in flight)."""
+        if key not in self.skipped_keys:
+            return
+        self.skipped_keys.remove(key)
+        self.skipped -= 1
+        if key in self.in_flight_keys:
+            self.in_flight_keys.remove(key)
+            self.in_flight -= 1
+        if outcome == 'sent':
+            self.sent += 1
+        elif outcome == 'failed':
+            self.failed += 1
+        elif outcome.startswith('pending:'):
+            self.pending.append(int(outcome.split(':', 1)[1]))
 
 
 def delivery_key(month: Month, recipient: Recipient, suffix: str = '') -> str:
@@ -120,6 +146,9 @@ def _deliver(
     return Tally(sent=1)
 
 
+Claiming = Callable[[str], Callable[[str | None], None]]
+
+
 def send_reports(
     uow_factory: Callable[[], UnitOfWork],
     settings: Settings,
@@ -127,15 +156,25 @@ def send_reports(
     send: Send,
     *,
     key_suffix: str = '',
+    start: int = 0,
+    claiming: Claiming | None = None,
 ) -> Tally:
     """Every active doctor's report and the clinic report, each claimed before it is sent (already sent, failed
     for good, or being sent elsewhere: skipped). A claim left unfinished by a worker that died is taken over once it
-    is stale (``deliveries.STALE_CLAIM``); ``in_flight`` counts the fresh ones, for a later look."""
+    is stale (``deliveries.STALE_CLAIM``); ``in_flight`` counts the fresh ones, for a later look.
+
+    Several processes may run this at once over the same month (the worker's helpers): each report goes to whoever
+    claims it first. ``start`` rotates the order, so that they begin in different places; ``claiming(key)`` is
+    called before each claim and the function it returns after it, with the report's outcome (None: not ours)."""
     with uow_factory() as uow:
         everyone = recipients(uow)
+    if everyone and start:
+        start %= len(everyone)
+        everyone = everyone[start:] + everyone[:start]
     tally = Tally()
     for recipient in everyone:
         key = delivery_key(month, recipient, key_suffix)
+        told = claiming(key) if claiming is not None else None
         with uow_factory() as uow:
             with notices.speaking(uow, recipient.user_id):  # the delivery row records the subject they get
                 subject = clinic_subject(month) if recipient.clinic else doctor_subject(month)
@@ -149,10 +188,23 @@ def send_reports(
                 user_id=recipient.user_id,
             )
             if claim is None:
+                if told is not None:
+                    told(None)
                 status = ReportRepository(uow.session).delivery_status_of_key(key)
-                tally.merge(Tally(skipped=1, in_flight=int(status is DeliveryStatus.PENDING)))
+                in_flight = status is DeliveryStatus.PENDING
+                tally.merge(
+                    Tally(
+                        skipped=1,
+                        in_flight=int(in_flight),
+                        in_flight_keys=[key] if in_flight else [],
+                        skipped_keys=[key],
+                    )
+                )
                 continue
-        tally.merge(_deliver(uow_factory, settings, recipient, month, claim, send))
+        done = _deliver(uow_factory, settings, recipient, month, claim, send)
+        if told is not None:
+            told(done.outcome())
+        tally.merge(done)
     return tally
 
 

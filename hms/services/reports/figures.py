@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from types import ModuleType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,12 +19,18 @@ from hms.config import Settings
 from hms.db.reports import ReportRepository
 from hms.db.stats import Scope, StatsRepository
 from hms.db.uow import UnitOfWork
-from hms.services import stats
 
 from .month import Month
 
 TOP_DIAGNOSES = 5
 BUSIEST_DAYS = 3
+
+
+def _stats() -> ModuleType:
+    """The dashboard's figures (pandas): imported when a report is computed, not when the worker starts."""
+    from hms.services import stats  # keeps pandas out of every idle worker process
+
+    return stats
 
 
 @dataclass(frozen=True)
@@ -133,6 +140,7 @@ def _period(
     repo: StatsRepository, scope: Scope, month: Month, zone: ZoneInfo
 ) -> tuple[dict[str, Any], dict[str, list[int]]]:
     """The month's counts and rates, and its appointments per status and day."""
+    stats = _stats()
     frame = stats.buckets_frame(list(repo.appointments_by_quarter_hour(scope)), zone)
     series: dict[str, list[int]] = stats.per_day_series(frame, month.first, month.last)['series']
     return stats.status_rates(frame), series
@@ -151,7 +159,7 @@ def doctor_report(uow: UnitOfWork, settings: Settings, doctor_id: int, month: Mo
     rates, per_day = _period(repo, scope, month, zone)
     seen, returning = queries.seen(start, end, doctor_id=doctor_id).get(doctor_id, (0, 0))
     booked = rates['appointments_period'] - rates['cancelled']
-    slots = stats.published_slots(repo, {doctor_id: {'minutes': minutes}}, month.first, month.last, zone)
+    slots = _stats().published_slots(repo, {doctor_id: {'minutes': minutes}}, month.first, month.last, zone)
     published = slots[doctor_id]
     visits = [
         VisitRow(moment.astimezone(zone), patient, diagnosis or '')
@@ -191,6 +199,7 @@ def clinic_report(uow: UnitOfWork, settings: Settings, month: Month) -> ClinicFi
         for row in repo.doctors(scope)
     }
     counts: dict[int, Counter[str]] = defaultdict(Counter)
+    stats = _stats()
     for doctor_id, status, count in repo.appointments_by_doctor(scope):
         counts[doctor_id][stats.counted_as(status)] += int(count)
     published = stats.published_slots(repo, doctors, month.first, month.last, zone)
