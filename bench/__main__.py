@@ -77,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         help='after each scale on SQLite, run it again on a throwaway PostgreSQL (as the tests start one) and report '
         'the booking throughput of both side by side',
     )
+    parser.add_argument('--jobs', default='reminders,reports,export', help="the jobs section's jobs (default all)")
+    parser.add_argument('--profile', type=Path, help='record py-spy over the web process per API workload into here')
     parser.add_argument('--only', help=f'comma-separated sections to run (default all: {",".join(SECTIONS)})')
     parser.add_argument('--out', type=Path, help='folder for results.md and results.json (default: a temp folder)')
     args = parser.parse_args(argv)
@@ -96,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         levels=tuple(int(level) for level in args.levels.split(',')),
         database_url=args.database_url,
         sections=sections,
+        profile=args.profile,
+        jobs=tuple(args.jobs.split(',')),
     )
     data_dirs = _data_dirs(args.data_dir, scales)
     out = args.out or Path(tempfile.mkdtemp(prefix='hms-bench-'))

@@ -18,6 +18,7 @@ from hms.seed import DEPARTMENTS, LAST_NAMES
 from .data import DEMO_PASSWORD, Accounts
 from .load import Call, drive, sign_in_many
 from .measure import Summary, cpu_per_request
+from .profile import Recordings as Recording
 from .server import ADMIN_EMAIL, ADMIN_PASSWORD
 from .slots import partition, race_targets
 
@@ -162,10 +163,15 @@ Settle = Callable[[int, float], Awaitable[None]]
 
 
 async def _measured(
-    http: httpx.AsyncClient, plans: list[list[Call]], cpu: Cpu, settle: Settle | None = None
+    http: httpx.AsyncClient,
+    plans: list[list[Call]],
+    cpu: Cpu,
+    settle: Settle | None = None,
+    profile: Callable[[], Recording] | None = None,
 ) -> Summary:
     """Run the plans; CPU per request of each process, from process totals read before and after. ``settle`` waits,
     inside the timed CPU window, for the work the requests left behind (the confirmations a booking queues)."""
+    recording = profile() if profile is not None else None
     before = cpu()
     started = time.time()
     outcome = await drive(http, plans)
@@ -173,7 +179,13 @@ async def _measured(
     if settle is not None:
         await settle(sum(1 for _, status in outcome.statuses if status == 201), started)
     per_part = cpu_per_request(before, cpu(), summary.requests)
+    if recording is not None:
+        recording.stop()
     return replace(summary, server_cpu_ms=per_part.get('web', math.nan), cpu_ms=per_part)
+
+
+def _named(profile: Callable[[str], Recording] | None, name: str) -> Callable[[], Recording] | None:
+    return (lambda: profile(name)) if profile is not None else None
 
 
 async def throughput(
@@ -187,6 +199,7 @@ async def throughput(
     reserve: int = 0,
     settle: Settle | None = None,
     bookings_only: bool = False,
+    profile: Callable[[str], Recording] | None = None,
 ) -> tuple[dict[str, Summary], list[tuple[int, str]]]:
     """One round of every scenario (the baseline first); the free slots no booking used, for the race."""
     tokens = await sign_in_readers(http, patients, clients)
@@ -195,7 +208,7 @@ async def throughput(
         if bookings_only and name != BASELINE:
             continue
         await drive(http, [plan[:1] for plan in plans])  # warm-up: connections, first imports, first cache fill
-        results[name] = await _measured(http, plans, cpu)
+        results[name] = await _measured(http, plans, cpu, profile=_named(profile, name))
     plans, spare = await booking_plans(http, tokens, accounts, patients, clients, requests, rng, reserve)
-    results[BOOKING] = await _measured(http, plans, cpu, settle)
+    results[BOOKING] = await _measured(http, plans, cpu, settle, profile=_named(profile, BOOKING))
     return results, spare

@@ -23,6 +23,7 @@ from .data import SCALES, Accounts, prepare, read_accounts
 from .load import client, sign_in_many
 from .measure import Summary
 from .memory import PeakSampler, tree_rss
+from .profile import Recording, Recordings
 from .server import ADMIN_EMAIL, ADMIN_PASSWORD, Server
 from .targets import check
 
@@ -42,6 +43,8 @@ class Options:
     interaction_limit_ms: float = 250.0
     database_url: str | None = None
     sections: tuple[str, ...] = SECTIONS
+    profile: Path | None = None  # py-spy over the web process during each API workload, into this folder
+    jobs: tuple[str, ...] = ('reminders', 'reports', 'export')
 
 
 def load() -> str:
@@ -84,6 +87,7 @@ async def _http_sections(
                     reserve=options.race_slots,
                     settle=lambda booked, since: jobs.confirmations_sent(ctx, booked, since),
                     bookings_only='api' not in options.sections,
+                    profile=_profiler(server, options),
                 )
                 for name, summary in found.items():
                     runs.setdefault(name, []).append(summary)
@@ -105,15 +109,32 @@ async def _http_sections(
             result['dashboard'] += await asyncio.to_thread(dashboard.aggregation_times, ctx, options.runs)
         if 'jobs' in options.sections:
             result['jobs'] = []
-            for job in (
-                lambda: asyncio.to_thread(jobs.reminders, ctx, accounts, options.reminders),
-                lambda: jobs.monthly_report(http, admin, today),
-                lambda: jobs.export(http, ctx, admin, options.export_rows, today),
-            ):
+            chosen = {
+                'reminders': lambda: asyncio.to_thread(jobs.reminders, ctx, accounts, options.reminders),
+                'reports': lambda: jobs.monthly_report(http, admin, today),
+                'export': lambda: jobs.export(http, ctx, admin, options.export_rows, today),
+            }
+            for job in (chosen[name] for name in options.jobs):
                 before = server.cpu_seconds('worker')
                 row = await job()
                 row['worker_cpu_s'] = round(server.cpu_seconds('worker') - before, 1)  # both pool processes
                 result['jobs'].append(row)
+
+
+def _profiler(server: Server, options: Options) -> Any:
+    if options.profile is None:
+        return None
+    folder = options.profile
+
+    def start(name: str) -> Recordings:
+        web, worker = server.part('web'), server.part('worker')
+        found = [Recording(web.pid if web is not None else None, folder, name)]
+        if name.startswith('booking'):  # the confirmations are sent by the worker
+            pid = worker.pid if worker is not None else None
+            found.append(Recording(pid, folder, f'{name} worker', subprocesses=True))
+        return Recordings(found)
+
+    return start
 
 
 def _idle(server: Server, seconds: float = 5.0) -> dict[str, Any]:
