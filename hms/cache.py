@@ -17,8 +17,9 @@ import dataclasses
 import hashlib
 import json
 import logging
+import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime, timezone
 from typing import Any, Generic, TypeVar
@@ -33,6 +34,7 @@ from .events import GENERATION_KEY, RETRY_AFTER_SECONDS
 logger = logging.getLogger(__name__)
 T = TypeVar('T')
 PREFIX = 'hms:cache:'
+MEMO_ENTRIES = 512  # decoded values kept per process, by key (a key names its generations: never stale)
 # In every key. Each process raises it when it first reaches Redis, so nothing cached before a (re)start is read
 # back: the data may have been changed offline meanwhile (seed-demo, a restore, a write whose event was lost).
 EPOCH = 'epoch'
@@ -108,6 +110,8 @@ class Cache:
         self._down_since: float | None = None
         self._started = False
         self._script: Script | None = None
+        self._memo: OrderedDict[str, tuple[bytes, Any]] = OrderedDict()  # key -> (bytes, decoded), newest last
+        self._memo_lock = threading.Lock()
         self.counts: dict[str, Counter[str]] = {}
 
     @property
@@ -181,7 +185,7 @@ class Cache:
         found = self._lookup(f'{name}.{codec.tag}' if codec.tag else name, namespaces, scope)
         key = found[0] if found is not None else None
         if found is not None and found[1] is not None:
-            stored = _decode(found[1], codec)
+            stored = self._decoded(found[0], found[1], codec)
             if stored is not None:
                 self._count(name, 'hits')
                 return stored[0], True
@@ -197,6 +201,31 @@ class Cache:
                 self._failed(error)
         return value, False
 
+    def _decoded(self, key: str, raw: bytes, codec: Codec[T]) -> tuple[T] | None:
+        """The stored value, decoded; the same bytes under the same key were decoded before in this process, so
+        typed values (immutable views) are kept decoded, and only the bytes are compared (JSON data, which callers
+        may change, is decoded each time)."""
+        if not codec.tag:
+            return _decode(raw, codec)
+        with self._memo_lock:
+            kept = self._memo.get(key)
+            if kept is not None:
+                self._memo.move_to_end(key)
+        if kept is not None and kept[0] == raw:
+            if not _still_true(raw):
+                return None
+            value = kept[1]
+            return (list(value) if isinstance(value, list) else value,)  # type: ignore[return-value]
+        decoded = _decode(raw, codec)
+        if decoded is not None:
+            with self._memo_lock:
+                self._memo[key] = (raw, decoded[0])
+                if len(self._memo) > MEMO_ENTRIES:
+                    self._memo.popitem(last=False)
+            value = decoded[0]
+            return (list(value) if isinstance(value, list) else value,)  # type: ignore[return-value]
+        return None
+
     def stats(self) -> dict[str, Any]:
         """This process's hits and misses, in all and per cached read, and whether Redis is in use right now."""
         by_name = {name: {'hits': c['hits'], 'misses': c['misses']} for name, c in sorted(list(self.counts.items()))}
@@ -206,6 +235,15 @@ class Cache:
 def _text(value: bytes | str) -> str:
     """A Redis reply as text (this client answers bytes; the stubs allow str too)."""
     return value.decode() if isinstance(value, bytes) else value
+
+
+def _still_true(raw: bytes) -> bool:
+    """Whether a stored value's "no longer true after" instant (its first line) has not passed."""
+    until = raw[: raw.find(b'\n')] if b'\n' in raw else b''
+    try:
+        return not until or clock.now() <= datetime.fromisoformat(until.decode())
+    except ValueError:
+        return False
 
 
 def _decode(raw: bytes, codec: Codec[T]) -> tuple[T] | None:

@@ -68,3 +68,30 @@ def test_sqlite_connections_are_tuned_and_reused(ctx: AppContext) -> None:
             assert connection.connection.dbapi_connection is first  # the same connection again, not a new one
     finally:
         engine.dispose()
+
+
+def test_a_typed_value_is_decoded_once_per_process_and_its_expiry_still_holds(
+    redis_url: str, clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from hms.cache import Codec
+
+    cache = Cache(redis_url)
+    codec: Codec[list[int]] = Codec(list[int])
+    decoded: list[bytes] = []
+    original = codec.loads
+    monkeypatch.setattr(codec, 'loads', lambda raw: decoded.append(raw) or original(raw))
+    until = clock.now() + timedelta(minutes=5)
+
+    def read() -> tuple[list[int], bool]:
+        return cache.get_or_compute('memo', lambda: [1, 2], namespaces=('x',), codec=codec, valid_until=lambda _: until)
+
+    assert read() == ([1, 2], False)
+    first, hit = read()
+    assert (first, hit) == ([1, 2], True)
+    first.append(3)  # a caller changing its copy changes nobody else's
+    assert read() == ([1, 2], True)
+    assert len(decoded) == 1  # decoded once, then only the bytes compared
+    clock.advance(timedelta(minutes=6))
+    assert read()[1] is False  # no longer true: recomputed, as without the memo
