@@ -87,6 +87,10 @@ html {{ scroll-padding-top: {HEADER_ROOM}; scroll-padding-bottom: 3rem; }}
   background: rgba(15, 118, 110, 0.08);
 }}
 .body--dark .nicegui-link.{NAV_LINK}[aria-current="page"] {{ color: {PRIMARY_ON_DARK} !important; }}
+/* Quasar paints a dialog's backdrop at z-index -1 under the dialog; axe's colour check then takes the backdrop for
+   the background of the dialog's text. The same order, in plain numbers, reads the same on screen and to axe. */
+.q-dialog__backdrop {{ z-index: 0; }}
+.q-dialog__inner {{ z-index: 1; }}
 .{LIVE_REGION}:empty {{ margin-top: -1rem; }}
 .{CHART_TABLE} {{ border-collapse: collapse; width: 100%; font-size: 0.875rem; }}
 .{CHART_TABLE} caption {{ text-align: start; font-weight: 500; padding-bottom: 0.25rem; }}
@@ -108,6 +112,7 @@ CSS = f"""
   .body--dark .text-positive {{ color: {POSITIVE_ON_DARK} !important; }}
   .body--dark .text-warning {{ color: {WARNING_ON_DARK} !important; }}
   .body--dark .text-grey-7, .body--dark .text-grey-8 {{ color: {SUBTLE_INK[1]} !important; }}
+  .body--dark .q-field--highlighted .q-field__label {{ color: {PRIMARY_ON_DARK} !important; }}
 }}
 .body--dark .js-plotly-plot .main-svg text {{ fill: {CHART_INK_ON_DARK} !important; }}
 .body--dark .js-plotly-plot .hoverlayer text {{ fill: #0f172a !important; }}

@@ -59,7 +59,9 @@ def violations(page: Page, where: str, *, colours_only: bool = False) -> list[st
             target = ' '.join(str(part) for part in node['target'])
             snippet = ' '.join(node['html'].split())[:160]
             rule, impact = violation['id'], violation['impact']
-            lines.append(f'{where}: {rule} ({impact}) at {target} {snippet}: {violation["help"]}')
+            found_by = [check['message'] for check in node['any'] + node['all'] + node['none']][:1]
+            detail = f' ({found_by[0]})' if found_by else ''
+            lines.append(f'{where}: {rule} ({impact}) at {target} {snippet}: {violation["help"]}{detail}')
     return lines
 
 

@@ -65,6 +65,7 @@ def sign_in(page: Page, email: str, password: str) -> None:
     page.get_by_label('Password', exact=True).fill(password)
     reachable(page.get_by_role('button', name='Sign in')).click()
     page.wait_for_url(re.compile(r'/(admin|doctor|reception|patient|change-password)$'))
+    page.wait_for_load_state('networkidle')  # what the home page loads after its HTML (a chart's script) is in
 
 
 def sign_in_by_keyboard(page: Page, email: str, password: str) -> None:
@@ -77,6 +78,7 @@ def sign_in_by_keyboard(page: Page, email: str, password: str) -> None:
     page.keyboard.type(password)
     page.keyboard.press('Enter')
     page.wait_for_url(re.compile(r'/(admin|doctor|reception|patient|change-password)$'))
+    page.wait_for_load_state('networkidle')  # what the home page loads after its HTML (a chart's script) is in
 
 
 def go(page: Page, label: str, heading: str | None = None) -> None:

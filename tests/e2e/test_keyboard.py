@@ -81,11 +81,13 @@ def focus_is(target: Locator) -> None:
     ring(target.page)
 
 
-def dialog_opened(page: Page, name: str) -> Locator:
+def dialog_opened(page: Page, name: str | re.Pattern[str]) -> Locator:
     """The dialog named ``name`` is open and holds the focus."""
     dialog = page.get_by_role('dialog', name=name)
     expect(dialog).to_be_visible()
     page.wait_for_function("() => document.activeElement && document.activeElement.closest('[role=dialog]') !== null")
+    # Quasar fades the dialog in: its colours are the final ones once the transition has ended
+    page.wait_for_function("() => document.getAnimations().every(animation => animation.playState !== 'running')")
     return dialog
 
 
@@ -322,3 +324,49 @@ def test_pages_zoomed_to_200_percent_need_no_sideways_scrolling(
             expect(zoomed.get_by_role('heading', level=1).first).to_be_visible()
             zoomed.wait_for_load_state('networkidle')
             fits(zoomed)
+
+
+# (role, page, the button that opens it, the dialog's name): the pages' dialogs, each opened from the keyboard
+DIALOGS: list[tuple[str, str, str | re.Pattern[str], str | re.Pattern[str]]] = [
+    ('admin', '/admin/departments', 'Add department', 'Add department'),
+    ('admin', '/admin/doctors', 'Add doctor', 'Add doctor'),
+    ('admin', '/admin/receptionists', 'Add receptionist', 'Add receptionist'),
+    ('admin', '/admin/patients/{patient_id}', re.compile('^Blacklist'), re.compile('^Blacklist .*\\?$')),
+    ('doctor', '/doctor/appointments/{appointment_id}', 'Cancel appointment', 'Cancel this appointment?'),
+    ('doctor', '/doctor/availability', re.compile('^Edit hours of'), re.compile('^Hours on')),
+    ('patient', '/patient/appointments', re.compile('^Reschedule the appointment of'), 'Choose a new time'),
+    ('patient', '/patient/appointments', re.compile('^Cancel the appointment of'), 'Cancel this appointment?'),
+    ('patient', '/patient/doctors/{doctor_id}', re.compile(r', \d\d:\d\d$'), 'Confirm your appointment'),
+]
+
+
+@pytest.mark.parametrize('browsing', ['desktop', 'phone'], indirect=True)
+def test_dialogs_are_named_take_the_focus_pass_axe_and_give_it_back(
+    browsing: Browsing, clinic: Clinic, people: Cast, request: pytest.FixtureRequest
+) -> None:
+    """Each page's dialogs, opened with Enter: axe finds nothing with the dialog open (in the device's theme), the
+    dialog is named and holds the focus, and Escape closes it and gives the focus back to the button."""
+    device = str(request.node.callspec.params['browsing'])
+    upcoming = str(book(clinic, people))  # the patient's, to reschedule or cancel, and the doctor's, to cancel
+    samples = {**people.samples, 'appointment_id': upcoming}
+    problems: list[str] = []
+    pages: dict[str, Page] = {}
+    for role, template, opener_name, dialog_name in DIALOGS:
+        if role not in pages:
+            pages[role] = browsing.page(role)
+            email, password = (clinic.admin_email, clinic.admin_password) if role == 'admin' else people.accounts[role]
+            sign_in(pages[role], email, password)
+        page = pages[role]
+        page.goto(re.sub(r'\{(\w+)\}', lambda match: samples[match.group(1)], template))
+        expect(page.get_by_role('heading', level=1).first).to_be_visible()
+        page.wait_for_load_state('networkidle')
+        opener = page.locator('main').get_by_role('button', name=opener_name).first
+        opener.focus()
+        page.keyboard.press('Enter')
+        dialog = dialog_opened(page, dialog_name)
+        problems += violations(page, f'{template} ({role}, {device}, dialog {dialog_name} open)')
+        page.keyboard.press('Escape')
+        expect(dialog).to_be_hidden()
+        focus_is(opener)
+        page.wait_for_load_state('networkidle')  # nothing of this page still loading when the next one opens
+    assert not problems, '\n'.join(problems)
