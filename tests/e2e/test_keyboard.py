@@ -267,22 +267,38 @@ def test_dashboard_filters_and_a_charts_figures_as_an_admin(browsing: Browsing, 
 
 
 @desktop
-def test_the_front_desk_checks_a_patient_in(browsing: Browsing, clinic: Clinic, people: Cast) -> None:
+def test_the_front_desk_books_and_checks_a_patient_in(browsing: Browsing, clinic: Clinic, people: Cast) -> None:
     if 'reception' not in people.accounts:
         pytest.skip(people.missing['reception'])
-    book(clinic, people)  # a visit today that is still to come
     page = browsing.page('reception')
     sign_in_by_keyboard(page, *people.accounts['reception'])
+    page.goto(f'/reception/book?patient={people.samples["patient_id"]}')
+    expect(page.get_by_role('heading', name='Book for a patient', level=1)).to_be_visible()
+    doctor = page.get_by_label('Doctor', exact=True)
+    tab_to(page, doctor)
+    page.keyboard.press('Enter')
+    page.keyboard.type('Access Doctor Keys')  # Quasar's select picks the option that starts with what is typed
+    page.keyboard.press('Enter')
+    expect(page.locator('.q-field').filter(has=doctor)).to_contain_text('Access Doctor Keys')
+    page.keyboard.press('Escape')
+    free_time = page.get_by_role('radio', name=re.compile(r'^\d\d:\d\d$')).first
+    time = free_time.inner_text().strip()
+    tab_to(page, free_time)
+    page.keyboard.press('Space')
+    expect(free_time).to_have_attribute('aria-checked', 'true')
+    tab_to(page, page.get_by_label('Reason for the visit (required)', exact=True))
+    page.keyboard.type('Follow-up at the desk')
+    tab_to(page, page.get_by_role('button', name='Book', exact=True))
+    page.keyboard.press('Enter')
+    expect(page.get_by_role('radio', name=f'{time} (taken)')).to_be_visible()  # booked: the time is taken now
+    assert page.evaluate('() => document.activeElement !== document.body'), 'the focus fell to the page top'
+
+    page.goto('/reception')
     check_in = page.get_by_role('button', name=re.compile('Check in'))
     tab_to(page, check_in.first)
     page.keyboard.press('Enter')
     expect(page.get_by_text(re.compile('is checked in: ticket'))).to_be_visible()
     assert page.evaluate('() => document.activeElement !== document.body'), 'the focus fell to the page top'
-    manage = page.get_by_role('link', name='Appointments').first
-    tab_to(page, manage)
-    page.keyboard.press('Enter')
-    page.wait_for_url(re.compile(r'/reception/book\?patient=\d+'))
-    expect(page.get_by_role('heading', name='Book for a patient', level=1)).to_be_visible()
 
 
 @phone
@@ -370,3 +386,14 @@ def test_dialogs_are_named_take_the_focus_pass_axe_and_give_it_back(
         focus_is(opener)
         page.wait_for_load_state('networkidle')  # nothing of this page still loading when the next one opens
     assert not problems, '\n'.join(problems)
+
+
+@desktop
+def test_no_motion_for_who_asks_for_less(browsing: Browsing, people: Cast) -> None:
+    """With the device's 'reduce motion' setting, Quasar's transitions (the focus tint, the dialogs) take no time."""
+    durations = "() => getComputedStyle(document.querySelector('.q-focus-helper')).transitionDuration"
+    for motion, moves in (('no-preference', True), ('reduce', False)):
+        page = browsing.page(f'motion-{motion}', reduced_motion=motion)
+        sign_in(page, *people.accounts['patient'])
+        seconds = [float(part.strip().rstrip('s')) for part in page.evaluate(durations).split(',')]
+        assert (max(seconds) > 0.01) is moves, (motion, seconds)
