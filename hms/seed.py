@@ -210,6 +210,13 @@ def appointment_row(
     """An appointment as a bulk-insert row, booked by the patient some days before; a cancelled one by them too."""
     created_at = start - timedelta(days=rng.randint(1, 20))
     cancelled = status is AppointmentStatus.CANCELLED
+    # A completed visit's day (check-in, call, end) for the waiting-time figures; spread by the id rather than drawn
+    # from ``rng``, so the rest of the data stays what a seed always gave.
+    arrived_at = called_at = completed_at = None
+    if status is AppointmentStatus.COMPLETED:
+        arrived_at = start - timedelta(minutes=appointment_id * 7 % 16)
+        called_at = start + timedelta(minutes=appointment_id * 11 % 21)
+        completed_at = called_at + (end - start) * (0.6 + appointment_id % 5 / 10)
     return {
         'id': appointment_id,
         'doctor_id': doctor_id,
@@ -225,6 +232,9 @@ def appointment_row(
         'cancelled_at': created_at if cancelled else None,
         'cancelled_by_id': patient_id if cancelled else None,
         'cancel_reason': 'Cancelled by the patient.' if cancelled else None,
+        'arrived_at': arrived_at,
+        'called_at': called_at,
+        'completed_at': completed_at,
     }
 
 

@@ -214,6 +214,9 @@ def test_completing_a_visit_or_a_no_show_expires_the_slots(
     done = api.post(f'/api/doctor/appointments/{first["id"]}/complete', headers=people.grey, json=visit)
     assert done.status_code == 200, done.text
     assert read(api, path, people.ada, **day) == (slots, 'MISS')  # expired; a completed visit still holds its time
+    clock.set(local(2, 9, 46))  # a no-show only after the grace period (HMS_NO_SHOW_GRACE_MINUTES, 15)
+    people.relogin()
+    assert read(api, path, people.ada, **day) == (slots, 'HIT')  # still from 11:00 on
     assert api.post(f'/api/doctor/appointments/{second["id"]}/no-show', headers=people.grey).status_code == 200
     assert read(api, path, people.ada, **day) == (slots, 'MISS')
 

@@ -54,7 +54,14 @@ def test_generated_data_keeps_the_booking_invariants(ctx: AppContext, clock: Man
         if appointment.start_at > now:
             assert appointment.status in (AppointmentStatus.BOOKED, AppointmentStatus.CANCELLED)
         assert (appointment.status == AppointmentStatus.COMPLETED) == (appointment.id in treated)
-    assert {a.status for a in rows} == set(AppointmentStatus)
+        if appointment.status == AppointmentStatus.COMPLETED:  # its day: checked in, called in, then done
+            assert appointment.arrived_at and appointment.called_at and appointment.completed_at
+            assert appointment.arrived_at <= appointment.start_at <= appointment.called_at < appointment.completed_at
+        else:
+            assert appointment.arrived_at is None and appointment.completed_at is None
+    # Every status a visit rests in; checked in and in consultation are the hours of one day, not seeded history.
+    day_of_visit = {AppointmentStatus.ARRIVED, AppointmentStatus.IN_CONSULTATION}
+    assert {a.status for a in rows} == set(AppointmentStatus) - day_of_visit
     assert len(windows) == 6 * 5 * 2
 
 

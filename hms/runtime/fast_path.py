@@ -47,14 +47,16 @@ class _Prefixed:
 
 
 class _Mounted:
-    """The scope a ``Mount(prefix, app)`` gives its app."""
+    """The scope a ``Mount(prefix, app)`` gives its app, reached through ``router`` (the application's)."""
 
-    def __init__(self, app: ASGIApp, prefix: str) -> None:
-        self.app, self.prefix = app, prefix
+    def __init__(self, app: ASGIApp, prefix: str, router: Any) -> None:
+        self.app, self.prefix, self.router = app, prefix, router
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         child = {**scope, 'app_root_path': scope.get('app_root_path', ''), 'root_path': self.prefix}
         child.setdefault('path_params', {})
+        # The outer router, as when the request went through it: url_for then names the mounted path (/api/...).
+        child.setdefault('router', self.router)
         await self.app(child, receive, send)
 
 
@@ -79,7 +81,7 @@ def install(app: Starlette, prefix: str, api: ASGIApp) -> None:
 
     def build_with_fast_path() -> ASGIApp:
         assert target is not None
-        direct: ASGIApp = _Mounted(target.api, prefix)
+        direct: ASGIApp = _Mounted(target.api, prefix, app.router)
         for factory, args, kwargs in reversed(app.user_middleware):
             if _kept(factory):
                 direct = factory(direct, *args, **kwargs)
