@@ -148,7 +148,7 @@ def test_registering_with_the_keyboard(browsing: Browsing) -> None:
     gender = page.get_by_label('Gender', exact=True)
     tab_to(page, gender)
     page.keyboard.press('Enter')  # opens the choice
-    page.keyboard.type('Female')  # Quasar's select picks the option that starts with what is typed
+    page.keyboard.type('Female')  # Quasar's select picks the first option holding the typed letters in order
     page.keyboard.press('Enter')
     expect(page.locator('.q-field').filter(has=gender)).to_contain_text('Female')
     page.keyboard.press('Escape')
@@ -277,7 +277,8 @@ def test_the_front_desk_books_and_checks_a_patient_in(browsing: Browsing, clinic
     doctor = page.get_by_label('Doctor', exact=True)
     tab_to(page, doctor)
     page.keyboard.press('Enter')
-    page.keyboard.type('Access Doctor Keys')  # Quasar's select picks the option that starts with what is typed
+    # Quasar's select picks the first option holding the typed letters in order: the whole label is unambiguous
+    page.keyboard.type('Access Doctor Keys · Access keys')
     page.keyboard.press('Enter')
     expect(page.locator('.q-field').filter(has=doctor)).to_contain_text('Access Doctor Keys')
     page.keyboard.press('Escape')
