@@ -75,6 +75,17 @@ async def doctor_in(user: User, clinic: Clinic, language: str, path: str, expect
     raise AssertionError(f'{path} never showed {expect!r} in {language}: {texts(user)}')
 
 
+async def all_shown(user: User, expected: set[str]) -> list[str]:
+    """The page's texts once all of ``expected`` are among them: its later parts (the waiting room, the export
+    panel) are drawn after the heading, once their data is read."""
+    for _attempt in range(PATIENCE):
+        shown = texts(user)
+        if expected <= set(shown):
+            return shown
+        await asyncio.sleep(0.1)
+    raise AssertionError(expected - set(texts(user)))
+
+
 # --- Pages ------------------------------------------------------------------------------------------------------------
 
 
@@ -141,7 +152,7 @@ async def test_english_reads_as_before(user: User, clinic: Clinic) -> None:
         'Schedule',
         'Show one day or a week',
     }
-    assert expected <= set(shown), expected - set(shown)
+    shown = await all_shown(user, expected)
     assert any('Tuesday' in text and '3 March' in text for text in shown), shown
     await user.open('/doctor/availability')
     await see(user, 'Monday')
