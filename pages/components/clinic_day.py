@@ -13,17 +13,36 @@ from datetime import datetime
 from nicegui import background_tasks, ui
 
 from hms import clock
-from hms.domain.enums import AppointmentStatus
+from hms.domain.enums import AppointmentStatus, SessionKind
+from hms.domain.errors import DomainError
 from hms.events import Event
 from hms.i18n import N_, _, ngettext
+from hms.services import accounts, queue
 from hms.services.queue import TodayEntry
 from hms.services.views import AppointmentView
 
 from ..ui import formats, theme
 from ..ui.live import follow_changes
+from ..ui.services import call
 from .history import status_badge
 
 Load = Callable[[], Awaitable[list[TodayEntry] | None]]
+
+
+def today_loader(token: str) -> Load:
+    """Today's list read again when a change is pushed: as the page's session (without touching it, as the
+    dashboard does); None once that session has ended (the page's own session check signs it out)."""
+
+    async def load() -> list[TodayEntry] | None:
+        try:
+            principal = await call(accounts.authenticate, token, kind=SessionKind.WEB, touch=False)
+            return await call(queue.today, principal)
+        except DomainError:
+            return None
+
+    return load
+
+
 Action = Callable[[AppointmentView], Awaitable[None]]
 RECOUNT_SECONDS = 30.0
 REFRESH_DELAY = 0.2  # a burst of changes (a walk-in, then its check-in) reloads once

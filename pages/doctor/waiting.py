@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from hms.domain.enums import AppointmentStatus, SessionKind
+from hms.domain.enums import AppointmentStatus
 from hms.domain.errors import DomainError
 from hms.i18n import _, ngettext
-from hms.services import accounts, queue
+from hms.services import queue
 from hms.services.principal import Principal
 from hms.services.queue import TodayEntry
 from hms.services.views import AppointmentView
 
-from ..components.clinic_day import DayList, Load
+from ..components.clinic_day import DayList, today_loader
 from ..components.sections import section
 from ..ui import formats
 from ..ui.actions import acting
@@ -33,7 +33,7 @@ def waiting_room(principal: Principal, entries: list[TodayEntry]) -> DayList:
             button.props('no-caps').mark('call-next')
             count = ui.label('').props('aria-live=polite').mark('waiting-count')
         day = DayList(
-            _loader(session_token() or ''),
+            today_loader(session_token() or ''),
             entries,
             actions=_actions,
             show_doctor=False,
@@ -48,20 +48,6 @@ def _count(label: ui.label, entries: list[TodayEntry]) -> None:
     label.text = (
         ngettext('{n} patient waiting', '{n} patients waiting', waiting) if waiting else _('Nobody is waiting.')
     )
-
-
-def _loader(token: str) -> Load:
-    """Today's list read again when a change is pushed: as the page's session (without touching it, as the
-    dashboard does); None once that session has ended (the page's own session check signs it out)."""
-
-    async def load() -> list[TodayEntry] | None:
-        try:
-            principal = await call(accounts.authenticate, token, kind=SessionKind.WEB, touch=False)
-            return await call(queue.today, principal)
-        except DomainError:
-            return None
-
-    return load
 
 
 def _actions(view: AppointmentView, day: DayList) -> None:

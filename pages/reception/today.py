@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from hms.domain.enums import AppointmentStatus, Role, SessionKind
-from hms.domain.errors import DomainError
+from hms.domain.enums import AppointmentStatus, Role
 from hms.i18n import N_, _
-from hms.services import accounts, queue
+from hms.services import queue
 from hms.services.principal import Principal
-from hms.services.queue import TodayEntry
 from hms.services.views import AppointmentView
 
-from ..components.clinic_day import DayList, Load
+from ..components.clinic_day import DayList, today_loader
 from ..components.sections import section
 from ..ui import formats, theme
 from ..ui.access import role_page
@@ -39,22 +37,8 @@ def create() -> None:
                 search.props('outlined dense clearable type=search').classes('w-full max-w-xl').mark('today-search')
                 ui.link(_('Find or register a patient to book or add a walk-in'), '/reception/patients')
             with section(_("Today's appointments"), marker='today-list'):
-                day = DayList(_loader(session_token() or ''), entries, actions=_actions, show_doctor=True)
+                day = DayList(today_loader(session_token() or ''), entries, actions=_actions, show_doctor=True)
             search.on_value_change(lambda event: day.filter(event.value or ''))
-
-
-def _loader(token: str) -> Load:
-    """Today's list read again when a change is pushed: as the page's session (without touching it, as the
-    dashboard does); None once that session has ended (the page's own session check signs it out)."""
-
-    async def load() -> list[TodayEntry] | None:
-        try:
-            principal = await call(accounts.authenticate, token, kind=SessionKind.WEB, touch=False)
-            return await call(queue.today, principal)
-        except DomainError:
-            return None
-
-    return load
 
 
 def _actions(view: AppointmentView, _day: DayList) -> None:
