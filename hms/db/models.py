@@ -218,6 +218,8 @@ class Appointment(Base):
     overbooked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text('false'))
     override_reason: Mapped[str | None] = mapped_column(String(500))  # why the front desk double-booked
     walk_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text('false'))
+    # When the patient confirmed they will come (a one-tap link); shown to the doctor and the front desk.
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Treatment(Base):
@@ -457,6 +459,18 @@ class AccountToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ActionLinkUse(Base):
+    """A one-tap link (hms.services.action_links) that was used: its token's SHA-256, inserted once, so a link
+    works once and of two uses at the same moment one wins (the primary key refuses the second)."""
+
+    __tablename__ = 'action_link_uses'
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    action: Mapped[str] = mapped_column(String(20))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class WaitingRoomBoard(Base):
