@@ -142,6 +142,11 @@ def test_blacklisted_user_cannot_log_in_and_is_told_why(ctx: AppContext, clock: 
         login(ctx, 'ada@example.com', PATIENT_PASSWORD)
     assert 'deactivated' in caught.value.message
     with ctx.uow() as uow:
+        refused = uow.session.scalars(select(AuditEntry).where(AuditEntry.action == 'login.refused')).all()
+    assert [(entry.subject_user_id, entry.success, entry.detail) for entry in refused] == [
+        (user.id, False, {'reason': 'blacklisted'})
+    ]
+    with ctx.uow() as uow:
         accounts.set_active(uow, admin(ctx), user.id, active=True)
     assert login(ctx, 'ada@example.com', PATIENT_PASSWORD).principal.user_id == user.id
 

@@ -191,6 +191,21 @@ def _registration_repeated(uow: UnitOfWork, owner_id: int, ip: str) -> None:
     uow.commit()
 
 
+def _refuse_login(uow: UnitOfWork, user: User, *, ip: str, reason: str) -> None:
+    """Keep a refused sign-in by the right password in the audit trail (committed: the caller raises next)."""
+    audit.record(
+        uow,
+        'login.refused',
+        actor_id=user.id,
+        actor_role=user.role,
+        ip=ip,
+        success=False,
+        subject_user_id=user.id,
+        detail={'reason': reason},
+    )
+    uow.commit()
+
+
 def login(
     uow: UnitOfWork,
     settings: Settings,
@@ -220,30 +235,10 @@ def login(
         uow.commit()
         raise InvalidCredentials(_(WRONG_CREDENTIALS))
     if not user.is_active:
-        audit.record(
-            uow,
-            'login.refused',
-            actor_id=user.id,
-            actor_role=user.role,
-            ip=ip,
-            success=False,
-            subject_user_id=user.id,
-            detail={'reason': 'blacklisted'},
-        )
-        uow.commit()
+        _refuse_login(uow, user, ip=ip, reason='blacklisted')
         raise AccountBlocked(_(BLOCKED_MESSAGE))
     if settings.verify_email and user.verification_pending:  # told only to whoever knows the password
-        audit.record(
-            uow,
-            'login.refused',
-            actor_id=user.id,
-            actor_role=user.role,
-            ip=ip,
-            success=False,
-            subject_user_id=user.id,
-            detail={'reason': 'email_not_verified'},
-        )
-        uow.commit()
+        _refuse_login(uow, user, ip=ip, reason='email_not_verified')
         raise EmailNotVerified()
     if two_factor.required(user):
         two_factor.check_login(uow, user, totp_code=totp_code, recovery_code=recovery_code, ip=ip)
