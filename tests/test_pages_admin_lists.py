@@ -6,6 +6,7 @@ import pytest
 from nicegui.functions.navigate import History
 from nicegui.testing import User
 
+from hms.db.models import Appointment
 from hms.domain.errors import InvalidInput, NotAllowed
 from hms.domain.scheduling import BookingIn, DepartmentIn
 from hms.services import accounts, appointments, departments, doctors, patients
@@ -106,6 +107,21 @@ async def test_appointments_sort_by_patient_from_the_server(user: User, clinic: 
     await eventually(
         lambda: column(user, 'appointments-table', 'patient') == ['Bob Builder', 'Ada Lovelace'], 'by patient, Z to A'
     )
+
+
+async def test_walk_ins_and_double_bookings_are_said_beside_the_status(user: User, clinic: Clinic) -> None:
+    with clinic.ctx.uow() as uow:
+        for patient, day in ((clinic.other_patient, 2), (clinic.patient, 3)):
+            booking = BookingIn(doctor_id=clinic.doctor.user_id, start=local(day, 10), reason='Check')
+            view = appointments.book(uow, clinic.ctx.settings, patient, booking)
+        marked = uow.session.get(Appointment, view.id)
+        assert marked is not None
+        marked.walk_in, marked.overbooked = True, True  # as the front desk's walk-in into a taken slot leaves it
+        uow.commit()
+    await sign_in_admin(user)
+    await user.open('/admin/appointments')
+    await eventually(lambda: len(rows(user, 'appointments-table')) == 2, 'both, newest first')
+    assert column(user, 'appointments-table', 'status') == ['Booked · Walk-in · Double-booked', 'Booked']
 
 
 # --- every admin list: the same address helper (page, rows, sort; filters), sorting and paging on the server ----------

@@ -22,6 +22,7 @@ from hms.services.exports import ExportKind
 from hms.services.principal import Principal
 from hms.services.views import AppointmentView, Page, SlotView
 
+from ..components.clinic_day import MARK_OVERBOOKED, MARK_WALK_IN
 from ..components.dialogs import ConfirmDialog
 from ..components.exports import export_panel
 from ..components.sections import section
@@ -207,6 +208,15 @@ def _describe(appointment: AppointmentView) -> str:
     )
 
 
+def _markers(appointment: AppointmentView) -> list[str]:
+    """The front desk's walk-ins and double-bookings, said in words beside the status as on the doctor's day."""
+    return [
+        _(label)
+        for marked, label in ((appointment.walk_in, MARK_WALK_IN), (appointment.overbooked, MARK_OVERBOOKED))
+        if marked
+    ]
+
+
 def _row(appointment: AppointmentView) -> dict[str, Any]:
     return {
         'id': appointment.id,
@@ -214,7 +224,7 @@ def _row(appointment: AppointmentView) -> dict[str, Any]:
         'doctor': appointment.doctor_name,
         'department': appointment.department_name,
         'patient': appointment.patient_name,
-        'status': _(theme.STATUS_LABELS[appointment.status.value]),
+        'status': ' · '.join([_(theme.STATUS_LABELS[appointment.status.value]), *_markers(appointment)]),
         'reason': appointment.reason or '-',
         'booked': appointment.status is AppointmentStatus.BOOKED,
     }
