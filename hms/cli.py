@@ -91,6 +91,31 @@ def prepare_database(settings: Settings) -> str | None:
         raise StartupError(f'HMS_DATABASE_URL: cannot connect: {_database_reason(settings, error)}') from error
 
 
+def check_database(settings: Settings) -> str | None:
+    """What a web instance does with the database before it serves: on SQLite (a file on this machine, the
+    all-in-one setup) prepare it as ``migrate`` does; on a shared database only check that its schema is this
+    version's (migrations are the deploy step ``python main.py migrate``, run once) and refuse to start otherwise.
+    Returns the administrator's password when it was generated now."""
+    from sqlalchemy.exc import ArgumentError, OperationalError
+
+    from hms.runtime.schema import schema_state
+    from hms.services.bootstrap import ensure_admin
+
+    if settings.effective_database_url.startswith('sqlite'):
+        return prepare_database(settings)
+    try:
+        settings.ensure_data_dir()
+    except OSError as error:
+        raise StartupError(f'HMS_DATA_DIR: cannot create {settings.data_path}: {error.strerror}') from error
+    try:
+        problem = schema_state(settings.effective_database_url).problem()
+        if problem is not None:
+            raise StartupError(f'HMS_DATABASE_URL: {problem}')
+        return ensure_admin(compose(settings).db, settings)
+    except (ArgumentError, OperationalError) as error:
+        raise StartupError(f'HMS_DATABASE_URL: cannot connect: {_database_reason(settings, error)}') from error
+
+
 def _database_reason(settings: Settings, error: Exception) -> str:
     """The driver's first line, without the URL (it may hold a password)."""
     cause = getattr(error, 'orig', None) or error
@@ -113,7 +138,7 @@ def build_web(settings: Settings) -> str | None:
     from hms.runtime.headers import SecurityHeaders
     from hms.runtime.logs import RequestId
 
-    password = prepare_database(settings)
+    password = check_database(settings)
     hub = context.get().hub
 
     async def start_listener() -> None:
@@ -152,8 +177,17 @@ def _ui_run_options(settings: Settings) -> _UiRunOptions:
 
 
 def run_web(settings: Settings) -> None:
-    # NiceGUI reads its storage path when imported: keep per-browser storage in the data folder.
+    # NiceGUI reads its storage settings when imported: per-browser storage in the data folder, or, with a Redis of
+    # the deployment's own, in that Redis, so that any web instance serves any signed-in browser. (The all-in-one
+    # supervisor sets NICEGUI_REDIS_URL empty for its web child: one instance, files.)
     os.environ.setdefault('NICEGUI_STORAGE_PATH', str(settings.ensure_data_dir() / 'nicegui'))
+    if settings.redis_url:
+        os.environ.setdefault('NICEGUI_REDIS_URL', settings.redis_url)
+        if os.environ['NICEGUI_REDIS_URL'] and settings.storage_secret is None:
+            logger.warning(
+                'web: HMS_STORAGE_SECRET is not set: this instance signs cookies with the secret of its own data '
+                'folder, so other web instances will not know its users; set the same secret on every instance'
+            )
     from nicegui import app, ui
 
     password = build_web(settings)
@@ -178,17 +212,26 @@ def simulate_web() -> None:
     ui.run(**_ui_run_options(settings))
 
 
-def run_worker(settings: Settings, *, beat: bool) -> None:
+def worker_name(given: str | None) -> str:
+    """The Celery node name: the one given (``--hostname``, Celery's ``%h`` is this host), else one no other worker
+    has, on this host or any (``hms-worker-<pid>@<host>``), so that the Jobs page tells them apart. A stable name
+    (``hms-1@%h``) lets a restarted worker take back at once what its previous life left half done."""
+    return given or f'hms-worker-{os.getpid()}@%h'
+
+
+def run_worker(settings: Settings, *, beat: bool, name: str | None = None) -> None:
     from jobs.celery_app import create_celery, worker_argv
 
+    settings.ensure_data_dir()
     compose(settings)  # tasks use the same services, units of work and publishers as the web process
-    create_celery(settings).worker_main([*_celery_quiet(settings), *worker_argv(settings, beat=beat)])
+    argv = worker_argv(settings, beat=beat, name=worker_name(name))
+    create_celery(settings).worker_main([*_celery_quiet(settings), *argv])
 
 
 def run_beat(settings: Settings) -> None:
     from jobs.celery_app import beat_argv, create_celery
 
-    settings.ensure_data_dir()  # the schedule file (last run times) lives there
+    settings.ensure_data_dir()  # log and PID files may go there; the schedule itself lives in Redis (RedBeat)
     create_celery(settings).start([*_celery_quiet(settings), *beat_argv(settings)])
 
 
@@ -224,12 +267,14 @@ def run_all(settings: Settings) -> int:
         sink = SmtpSink(data)
         logger.info('mail: no HMS_SMTP_HOST, local SMTP sink on 127.0.0.1:%s (see the Outbox page)', sink.start())
     env = {**os.environ, 'HMS_REDIS_URL': redis_url}
+    # One web instance: NiceGUI's per-browser storage in files of the data folder (unless the operator chose Redis).
+    web_env = {'NICEGUI_REDIS_URL': '', **env} if settings.redis_url is None else env
     # `python -m hms`, not main.py: an installed package has no main.py, and the children run the same code either way.
     hms = [sys.executable, '-m', 'hms']
     children += [
-        ChildSpec('worker', [*hms, 'worker'], env=env),
+        ChildSpec('worker', [*hms, 'worker', '--hostname', 'hms@%h'], env=env),  # its name stays across restarts
         ChildSpec('beat', [*hms, 'beat'], env=env),
-        ChildSpec('web', [*hms, 'web'], env=env, ready=lambda: web_seems_running(settings)),
+        ChildSpec('web', [*hms, 'web'], env=web_env, ready=lambda: web_seems_running(settings)),
     ]
 
     def started() -> None:
@@ -407,10 +452,15 @@ def main(argv: list[str], prog: str = 'main.py') -> int:
     parser.add_argument('--version', action='version', version=f'hms {__version__}')
     sub = parser.add_subparsers(dest='command')
     sub.add_parser('all', help='start and watch Redis (if not configured), a worker, beat and the web server (default)')
-    sub.add_parser('web', help='the NiceGUI web server and JSON API only')
-    worker = sub.add_parser('worker', help='a Celery worker (needs HMS_REDIS_URL)')
+    web = sub.add_parser('web', help='the NiceGUI web server and JSON API only (one per instance, as many as wanted)')
+    web.add_argument('--host', help='address to bind (default: HMS_HOST)')
+    web.add_argument('--port', type=int, help='port to listen on (default: HMS_PORT)')
+    worker = sub.add_parser('worker', help='a Celery worker (needs HMS_REDIS_URL; as many as wanted)')
     worker.add_argument('--beat', action='store_true', help='also run the beat scheduler in this worker')
-    sub.add_parser('beat', help='the Celery beat scheduler alone (run exactly one)')
+    worker.add_argument(
+        '--hostname', metavar='NAME', help='node name, e.g. hms-1@%%h (default: hms-worker-<pid>@<host>)'
+    )
+    sub.add_parser('beat', help='the beat scheduler (its lock is in Redis: a second one waits as a standby)')
     sub.add_parser('migrate', help='migrate the database and create the administrator, then exit')
     demo = sub.add_parser('seed-demo', help='fill the database with realistic, reproducible demo data')
     demo.add_argument('--doctors', type=int, default=20)
@@ -429,6 +479,10 @@ def main(argv: list[str], prog: str = 'main.py') -> int:
     reset = sub.add_parser('totp-reset', help="turn off an account's two-step verification (lost phone and codes)")
     reset.add_argument('email')
     args = parser.parse_args(argv)
+    if args.command == 'web':  # the same as HMS_HOST / HMS_PORT, for this process (and checked like them)
+        for name in ('host', 'port'):
+            if getattr(args, name) is not None:
+                os.environ[f'HMS_{name.upper()}'] = str(getattr(args, name))
 
     try:
         settings = Settings()
@@ -444,7 +498,7 @@ def main(argv: list[str], prog: str = 'main.py') -> int:
         if command == 'web':
             run_web(settings)
         elif command == 'worker':
-            run_worker(settings, beat=args.beat)
+            run_worker(settings, beat=args.beat, name=args.hostname)
         elif command == 'beat':
             run_beat(settings)
         elif command == 'migrate':

@@ -34,6 +34,10 @@ TASK_MODULES = [
 ]
 
 
+REDBEAT_KEY_PREFIX = 'hms:beat:'
+REDBEAT_LOCK_SECONDS = int(3 * heartbeat.INTERVAL_SECONDS)
+
+
 def _beat_schedule_path(settings: Settings) -> Path:
     return settings.data_path / BEAT_SCHEDULE_NAME
 
@@ -63,6 +67,13 @@ def create_celery(settings: Settings | None = None) -> Celery:
         # The scheduler writes its heartbeat from its own loop, which therefore never sleeps longer than its interval.
         beat_scheduler='jobs.heartbeat:HeartbeatScheduler',
         beat_max_loop_interval=heartbeat.INTERVAL_SECONDS,
+        # RedBeat (jobs.heartbeat): the schedule and last run times live in Redis, under a lock that one beat holds
+        # at a time; any other beat waits for it, so beat may run on several machines and each job is sent once.
+        # The lock outlives a killed holder by this long (it is extended on every tick, at least every 10 s).
+        redbeat_redis_url=settings.redis_url,
+        redbeat_key_prefix=REDBEAT_KEY_PREFIX,
+        redbeat_lock_timeout=REDBEAT_LOCK_SECONDS,
+        redbeat_redis_options={'socket_connect_timeout': 2, 'socket_timeout': 10},
         # Last run times reach the schedule file after every task sent (Celery's default: every 3 minutes), so a
         # beat killed right after sending the daily reminders does not send them again when it is restarted.
         beat_sync_every=1,
@@ -90,12 +101,13 @@ def open_queue(settings: Settings) -> Celery:
     return app
 
 
-def worker_argv(settings: Settings, *, beat: bool) -> list[str]:
-    """Arguments for ``celery_app.worker_main``; with ``beat`` the worker also runs the scheduler (one process only).
+def worker_argv(settings: Settings, *, beat: bool, name: str = 'hms@%h') -> list[str]:
+    """Arguments for ``celery_app.worker_main``; with ``beat`` the worker also runs the scheduler (its lock in Redis
+    keeps it to one process in the deployment). ``name`` is the node name; each running worker needs its own.
 
     The data folder must exist before a worker with beat starts (``settings.ensure_data_dir()``).
     """
-    argv = ['worker', '--loglevel=INFO', '--concurrency=2', '--hostname=hms@%h']
+    argv = ['worker', '--loglevel=INFO', '--concurrency=2', f'--hostname={name}']
     if beat:
         argv += ['-B', '--schedule', str(_beat_schedule_path(settings))]
     return argv

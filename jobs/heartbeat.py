@@ -1,6 +1,7 @@
-"""The beat scheduler HMS runs: Celery's persistent scheduler (last run times in the data folder, so a daily or
-monthly job whose time passed while beat was down runs once when it is back) that also writes the scheduler's
-heartbeat (``hms.runtime.heartbeat``) from the beat process itself."""
+"""The beat scheduler HMS runs: RedBeat (celery-redbeat: the schedule and last run times in Redis, under a lock one
+beat holds at a time, so beats on several machines send each job once, and a daily or monthly job whose time passed
+while beat was down runs once when it is back) that also writes the scheduler's heartbeat (``hms.runtime.heartbeat``)
+from the beat process holding the lock."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import time
 from typing import Any
 
 import redis
-from celery.beat import PersistentScheduler
+from redbeat import RedBeatScheduler  # type: ignore[import-untyped]
 
 from hms.config import Settings
 from hms.runtime import heartbeat
@@ -17,7 +18,7 @@ from hms.runtime import heartbeat
 logger = logging.getLogger(__name__)
 
 
-class HeartbeatScheduler(PersistentScheduler):
+class HeartbeatScheduler(RedBeatScheduler):
     """Writes the heartbeat on a tick that finds nothing due (everything due has been sent, so a fresh heartbeat also
     says the scheduler is keeping up), at most every ``heartbeat.INTERVAL_SECONDS``."""
 

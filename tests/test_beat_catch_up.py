@@ -6,20 +6,19 @@ from __future__ import annotations
 
 import json
 import os
-import shelve
 import signal
 import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 import redis
+from redbeat.decoder import RedBeatJSONDecoder, RedBeatJSONEncoder  # type: ignore[import-untyped]
 
 from hms.runtime import heartbeat
-from jobs.celery_app import BEAT_SCHEDULE_NAME
+from jobs.celery_app import REDBEAT_KEY_PREFIX
 
 from .fault_fixtures import wait_until
 from .processes import alive, descendants, short_folder
@@ -93,13 +92,13 @@ def wait_for_heartbeat_of(client: redis.Redis, process: subprocess.Popen[bytes],
     wait_until(written, f'the heartbeat of beat {process.pid}')
 
 
-def move_last_runs_back(folder: Path, days: int) -> None:
-    """As if beat had been down for ``days``: the schedule file's last run of each caught-up job moves back."""
-    with shelve.open(str(folder / BEAT_SCHEDULE_NAME)) as schedule:  # noqa: S301 - beat's own file in our folder
-        entries: dict[str, Any] = schedule['entries']
-        for name in CAUGHT_UP:
-            entries[name].last_run_at = datetime.now(UTC) - timedelta(days=days)
-        schedule['entries'] = entries
+def move_last_runs_back(client: redis.Redis, days: int) -> None:
+    """As if beat had been down for ``days``: the last run of each caught-up job (RedBeat's, in Redis) moves back."""
+    for name in CAUGHT_UP:
+        key = f'{REDBEAT_KEY_PREFIX}{name}'
+        meta = json.loads(client.hget(key, 'meta') or '{}', cls=RedBeatJSONDecoder)
+        meta['last_run_at'] = datetime.now(UTC) - timedelta(days=days)
+        client.hset(key, 'meta', json.dumps(meta, cls=RedBeatJSONEncoder))
 
 
 def test_a_job_missed_while_beat_was_down_runs_once_when_it_is_back(beat: Beat, redis_url: str) -> None:
@@ -107,11 +106,11 @@ def test_a_job_missed_while_beat_was_down_runs_once_when_it_is_back(beat: Beat, 
     try:
         first = beat.start()
         wait_for_heartbeat_of(client, first, beat)  # the scheduler process itself wrote it: no worker runs
-        assert count(client, 'hms.daily_reminders') == 0  # a new schedule file: nothing is overdue
+        assert count(client, 'hms.daily_reminders') == 0  # a new schedule: nothing is overdue
         first.send_signal(signal.SIGTERM)
         assert first.wait(timeout=60) == 0, beat.log()
 
-        move_last_runs_back(beat.folder, days=40)  # beat was 'down' across a 1st of the month and many mornings
+        move_last_runs_back(client, days=40)  # beat was 'down' across a 1st of the month and many mornings
         second = beat.start()
         wait_for_heartbeat_of(client, second, beat)  # written once nothing is due any more
         assert count(client, 'hms.daily_reminders') == 1
