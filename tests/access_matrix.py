@@ -89,6 +89,14 @@ API_RULES: tuple[Rule, ...] = (
         refused=(400,),
         note='the token is the credential: an unknown, used or expired one is 400 link_not_valid for everyone',
     ),
+    api(
+        'POST',
+        '/verify-email',
+        'an address confirmed through an unknown verification link',
+        NOBODY,
+        refused=(400,),
+        note='the token is the credential: an unknown, used or expired one is 400 link_not_valid for everyone',
+    ),
     api('POST', '/login', 'own credentials', SIGNED_IN, note='anonymous: unknown email; blacklisted: refused'),
     # --- own account ----------------------------------------------------------------------------------------------
     api('GET', '/me', 'own account', SIGNED_IN),

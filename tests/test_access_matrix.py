@@ -381,6 +381,11 @@ def _password_reset_confirm(world: World, actor: str) -> Call:
     return Call('/api/password-reset/confirm', json={'token': 'not-a-token', 'password': 'a new and long passphrase'})
 
 
+@builds('POST /api/verify-email')
+def _verify_email(world: World, actor: str) -> Call:
+    return Call('/api/verify-email', json={'token': 'not-a-token'})
+
+
 @builds('POST /api/login')
 def _login(world: World, actor: str) -> Call:
     if actor == ANON:

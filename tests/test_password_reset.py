@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from fastapi.testclient import TestClient
 from nicegui.testing import User
 from sqlalchemy import select
 
+from hms import context
 from hms.clock import ManualClock
 from hms.config import Settings
 from hms.context import AppContext
@@ -25,6 +27,7 @@ from hms.i18n import use_language
 from hms.security import totp
 from hms.services import account_links, accounts, two_factor
 
+from .api_fixtures import api_over
 from .factories import DOCTOR_PASSWORD, PATIENT_PASSWORD, make_doctor, make_patient, patient_data
 
 IP = '198.51.100.7'
@@ -252,6 +255,28 @@ def test_with_verification_a_new_account_signs_in_only_after_its_link(ctx: AppCo
 
 
 # --- API ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def verifying_api(settings: Settings) -> Iterator[TestClient]:
+    yield from api_over(settings.model_copy(update={'verify_email': True}))
+
+
+def test_an_address_is_confirmed_through_the_api_once(verifying_api: TestClient, clock: ManualClock) -> None:
+    api, ctx = verifying_api, context.get()
+    tasks = Tasks()
+    register(ctx, ctx.settings, tasks, 'ada@example.com')
+    (token,) = (kwargs['token'] for kwargs in tasks.sent)
+    credentials = {'email': 'ada@example.com', 'password': PATIENT_PASSWORD}
+    assert api.post('/api/login', json=credentials).status_code == 403  # not yet confirmed
+    assert api.post('/api/verify-email', json={}).status_code == 422
+    unknown = api.post('/api/verify-email', json={'token': 'nope'})
+    assert unknown.status_code == 400 and unknown.json()['code'] == 'link_not_valid'
+    done = api.post('/api/verify-email', json={'token': token})
+    assert done.status_code == 200 and done.json()['detail'] == 'Your email address is confirmed. You can sign in now.'
+    again = api.post('/api/verify-email', json={'token': token})
+    assert again.status_code == 400 and again.json()['code'] == 'link_not_valid'
+    assert api.post('/api/login', json=credentials).status_code == 200
 
 
 def test_api_contract(api: TestClient, ctx: AppContext, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -109,6 +109,10 @@ class PasswordResetRequest(Command):
     email: str = Field(min_length=1, max_length=254)  # any text: the answer is the same for every address
 
 
+class EmailVerification(Command):
+    token: str = Field(min_length=1, max_length=128)
+
+
 class PasswordReset(Command):
     token: str = Field(min_length=1, max_length=128)
     password: NewPassword

@@ -227,6 +227,9 @@ def issue_welcome(uow: UnitOfWork, user: User) -> Mail:
     return Mail(WELCOME, link.token_id, link.token)
 
 
+ADDRESS_CONFIRMED = N_('Your email address is confirmed. You can sign in now.')
+
+
 def verify_email(uow: UnitOfWork, token: str, *, ip: str) -> None:
     """Confirm a new account's address through its link; the account can sign in from now on."""
     found = _valid(uow, token, VERIFY)

@@ -169,7 +169,7 @@ def _verify_form(token: str) -> None:
                 return
             form.clear()
             with form:
-                forms.banner(_('Your email address is confirmed. You can sign in now.'), kind='info').mark('verified')
+                forms.banner(_(account_links.ADDRESS_CONFIRMED), kind='info').mark('verified')
                 ui.button(_('Sign in'), on_click=lambda: ui.navigate.to('/login')).classes('w-full')
 
         # A button, not the visit itself: mail scanners that open links must not use them up.

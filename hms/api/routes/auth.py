@@ -14,6 +14,7 @@ from hms.domain.enums import SessionKind
 from hms.domain.schemas import (
     Command,
     Credentials,
+    EmailVerification,
     PasswordChange,
     PasswordReset,
     PasswordResetRequest,
@@ -61,6 +62,20 @@ def password_reset_confirm(body: PasswordReset, ctx: Context, ip: ClientIp) -> M
     in (the next sign-in asks for the second factor as usual)."""
     account_links.confirm_reset(ctx.uow, ctx.settings, ctx.tasks, body, ip=ip)
     return Message(detail=_(account_links.PASSWORD_RESET))
+
+
+@router.post(
+    '/verify-email',
+    responses=problem_responses(
+        400, 422, described={400: 'The link was used already, has expired or does not exist', 422: 'Invalid fields'}
+    ),
+)
+def verify_email(body: EmailVerification, ctx: Context, ip: ClientIp) -> Message:
+    """Confirm a new account's address with the token from its verification email (``HMS_VERIFY_EMAIL``); the
+    account can sign in from now on. The same single-use token as the page ``/verify/{token}``."""
+    with ctx.uow() as uow:
+        account_links.verify_email(uow, body.token, ip=ip)
+    return Message(detail=_(account_links.ADDRESS_CONFIRMED))
 
 
 Code = Field(min_length=1, max_length=64)
