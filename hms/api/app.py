@@ -25,6 +25,7 @@ from .routes import (
     exports,
     health,
     jobs,
+    links,
     patient,
     reception_day,
     reception_patients,
@@ -59,6 +60,7 @@ def create_api() -> FastAPI:
     api.include_router(receptionists.router)  # the administrator's receptionist accounts
     api.include_router(reception_patients.router)  # the front desk's patients
     api.include_router(reception_day.router)  # the front desk's clinic day: booking for patients, walk-ins, check-in
+    api.include_router(links.router)  # one-tap links from messages (public: the signed token is the authority)
     return api
 
 

@@ -157,6 +157,9 @@ class AppointmentOut(ViewModel):
     )
     overbooked: bool = Field(default=False, description='a front-desk double-booking of a taken slot')
     walk_in: bool = Field(default=False, description='a visit added at the desk without a booking')
+    confirmed_at: ClinicTime | None = Field(
+        default=None, description='when the patient confirmed they will come (a one-tap link), else null'
+    )
 
 
 class AppointmentPage(PageOut[AppointmentOut]):

@@ -35,6 +35,7 @@ class Change(StrEnum):
     NO_SHOW = 'no_show'
     CHECK_IN = 'check_in'  # booked -> arrived (the front desk)
     CALL = 'call'  # arrived -> in_consultation (the doctor calls the patient in)
+    CONFIRM = 'confirm'  # the patient confirms they will come (a one-tap link): booked stays booked, confirmed_at set
 
 
 _CANCELLED, _COMPLETED, _NO_SHOW = AppointmentStatus.CANCELLED, AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW
@@ -49,6 +50,7 @@ ALLOWED_FROM: dict[Change, tuple[AppointmentStatus, ...]] = {
     Change.NO_SHOW: (_BOOKED,),
     Change.CHECK_IN: (_BOOKED,),
     Change.CALL: (_ARRIVED,),
+    Change.CONFIRM: (_BOOKED,),
 }
 
 # Why a change is impossible in a state (whole sentences for the translators).
@@ -80,6 +82,11 @@ _IMPOSSIBLE = {
     (Change.CALL, _COMPLETED): N_('This visit is already completed.'),
     (Change.CALL, _CANCELLED): N_('This appointment is cancelled.'),
     (Change.CALL, _NO_SHOW): N_('This appointment was marked as a no-show.'),
+    (Change.CONFIRM, _ARRIVED): N_('You have already checked in for this visit.'),
+    (Change.CONFIRM, _IN): N_('This visit has already started.'),
+    (Change.CONFIRM, _COMPLETED): N_('This visit is already completed.'),
+    (Change.CONFIRM, _CANCELLED): N_('This appointment is cancelled and can no longer be confirmed.'),
+    (Change.CONFIRM, _NO_SHOW): N_('This appointment was marked as a no-show and can no longer be confirmed.'),
 }
 
 # What happened a moment ago, by the new state and who made the change.

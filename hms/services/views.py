@@ -108,6 +108,7 @@ class AppointmentView:
     overbooked: bool = False  # a front-desk double-booking (override_reason says why)
     override_reason: str | None = None
     walk_in: bool = False
+    confirmed_at: datetime | None = None  # the patient confirmed they will come (a one-tap link)
 
     @classmethod
     def of(
@@ -137,6 +138,7 @@ class AppointmentView:
             overbooked=bool(appointment.overbooked),
             override_reason=appointment.override_reason,
             walk_in=bool(appointment.walk_in),
+            confirmed_at=appointment.confirmed_at,
         )
 
 

@@ -1,0 +1,242 @@
+"""One-tap links (hms.services.action_links and the appointment's confirm, cancel and reschedule): signed, single
+purpose, single use, expiring at the start and when the appointment changes; reading one changes nothing."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from hms.clock import ManualClock
+from hms.db.models import ActionLinkUse, Appointment
+from hms.domain.enums import AppointmentStatus
+from hms.domain.errors import DomainError
+from hms.domain.scheduling import BookingIn
+from hms.services import action_links, appointment_actions, appointments
+from hms.services.action_links import Claims, LinkUsed
+
+from .api_fixtures import assert_problem
+from .scheduling_fixtures import Clinic, local
+
+
+def book(clinic: Clinic, when: Any, patient: Any = None) -> Appointment:
+    with clinic.ctx.uow() as uow:
+        view = appointments.book(
+            uow, clinic.ctx.settings, patient or clinic.patient, BookingIn(doctor_id=clinic.doctor.user_id, start=when)
+        )
+    return read(clinic, view.id)
+
+
+def read(clinic: Clinic, appointment_id: int) -> Appointment:
+    with clinic.ctx.uow() as uow:
+        found = uow.appointments.get(appointment_id)
+        assert found is not None
+        return found
+
+
+def token_of(url: str) -> str:
+    return url.rsplit('/a/', 1)[1]
+
+
+def links(clinic: Clinic, appointment: Appointment) -> dict[str, str]:
+    made = appointment_actions.links(clinic.ctx.settings, appointment)
+    for url in made.values():
+        assert url.startswith(clinic.ctx.settings.base_url + '/a/')
+    return {action: token_of(url) for action, url in made.items()}
+
+
+def uses(clinic: Clinic) -> int:
+    with clinic.ctx.uow() as uow:
+        return int(uow.session.scalar(select(func.count()).select_from(ActionLinkUse)) or 0)
+
+
+def test_reading_a_link_changes_nothing_and_shows_the_appointment(clinic: Clinic, api: TestClient) -> None:
+    appointment = book(clinic, local(3, 10))
+    tokens = links(clinic, appointment)
+    for action, token in tokens.items():
+        for _ in range(2):  # a mail scanner opening it, then the patient
+            body = api.get(f'/api/links/{token}').json()
+            assert body['action'] == action and body['valid'] is True and body['reason'] is None
+            assert body['appointment']['id'] == appointment.id
+            assert body['appointment']['doctor_name'] == 'Meredith Grey'
+            assert 'reason' not in body['appointment'] and 'patient_name' not in body['appointment']
+    after = read(clinic, appointment.id)
+    assert (after.status, after.sequence, after.confirmed_at) == (AppointmentStatus.BOOKED, appointment.sequence, None)
+    assert uses(clinic) == 0
+
+
+def test_confirm_works_once_and_keeps_the_other_links(clinic: Clinic, api: TestClient) -> None:
+    appointment = book(clinic, local(3, 10))
+    tokens = links(clinic, appointment)
+    answer = api.post(f'/api/links/{tokens["confirm"]}')
+    assert answer.status_code == 200, answer.text
+    assert answer.json()['appointment']['confirmed_at'] is not None
+    confirmed = read(clinic, appointment.id)
+    assert confirmed.confirmed_at is not None and confirmed.sequence == appointment.sequence
+    # replayed: refused, and the GET says why
+    assert assert_problem(api.post(f'/api/links/{tokens["confirm"]}'), 409)['code'] == 'link_used'
+    state = api.get(f'/api/links/{tokens["confirm"]}').json()
+    assert (state['valid'], state['reason']) == (False, 'used') and state['message']
+    # the confirmation is on the appointment's views
+    with clinic.ctx.uow() as uow:
+        assert appointments.get_appointment(uow, clinic.doctor, appointment.id).confirmed_at is not None
+    # confirming keeps the sequence: the cancel link still works
+    assert api.get(f'/api/links/{tokens["cancel"]}').json()['valid'] is True
+
+
+def test_a_tampered_link_is_refused_and_reveals_nothing(clinic: Clinic, api: TestClient) -> None:
+    mine = book(clinic, local(3, 10))
+    theirs = book(clinic, local(3, 11), clinic.other_patient)
+    token = links(clinic, mine)['cancel']
+    payload, signature = token.split('.')
+    claims = json.loads(base64.urlsafe_b64decode(payload + '=' * (-len(payload) % 4)))
+    claims['s'] = theirs.id  # the same link pointed at someone else's appointment
+    forged_payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b'=').decode()
+    broken_signature = ('A' if signature[0] != 'A' else 'B') + signature[1:]
+    unknown_action = action_links.make_token(clinic.ctx.settings, Claims('explode', mine.id, 0, mine.start_at))
+    for bad in (f'{forged_payload}.{signature}', f'{payload}.{broken_signature}', payload, 'x.y.z', unknown_action):
+        state = api.get(f'/api/links/{bad}').json()
+        assert (state['valid'], state['reason'], state['appointment']) == (False, 'tampered', None)
+        assert assert_problem(api.post(f'/api/links/{bad}'), 400)['code'] == 'link_tampered'
+    assert read(clinic, theirs.id).status == AppointmentStatus.BOOKED
+    assert read(clinic, mine.id).status == AppointmentStatus.BOOKED
+
+
+def test_a_link_only_acts_on_its_own_appointment(clinic: Clinic, api: TestClient) -> None:
+    mine = book(clinic, local(3, 10))
+    theirs = book(clinic, local(3, 11), clinic.other_patient)
+    assert api.post(f'/api/links/{links(clinic, mine)["cancel"]}').status_code == 200
+    assert read(clinic, mine.id).status == AppointmentStatus.CANCELLED
+    assert read(clinic, theirs.id).status == AppointmentStatus.BOOKED
+
+
+def test_a_link_expires_at_the_start(clinic: Clinic, api: TestClient, clock: ManualClock) -> None:
+    appointment = book(clinic, local(3, 10))
+    tokens = links(clinic, appointment)
+    clock.set(appointment.start_at)
+    state = api.get(f'/api/links/{tokens["confirm"]}').json()
+    assert (state['valid'], state['reason']) == (False, 'expired')
+    assert state['appointment']['id'] == appointment.id  # a genuine link still shows what it was for
+    assert assert_problem(api.post(f'/api/links/{tokens["confirm"]}'), 410)['code'] == 'link_expired'
+    assert read(clinic, appointment.id).confirmed_at is None
+
+
+def test_a_change_supersedes_the_links(clinic: Clinic, api: TestClient) -> None:
+    appointment = book(clinic, local(3, 10))
+    tokens = links(clinic, appointment)
+    with clinic.ctx.uow() as uow:
+        appointments.reschedule(uow, clinic.ctx.settings, clinic.patient, appointment.id, local(3, 11))
+    for token in tokens.values():
+        state = api.get(f'/api/links/{token}').json()
+        assert (state['valid'], state['reason']) == (False, 'superseded')
+        assert assert_problem(api.post(f'/api/links/{token}', json={'start': local(3, 12).isoformat()}), 409)[
+            'code'
+        ] == ('link_superseded')
+    moved = read(clinic, appointment.id)
+    assert moved.status == AppointmentStatus.BOOKED and moved.start_at == local(3, 11)
+    # the new links of the new time work
+    assert api.get(f'/api/links/{links(clinic, moved)["cancel"]}').json()['valid'] is True
+
+
+def test_reschedule_shows_the_doctors_free_times_and_moves_to_one(clinic: Clinic, api: TestClient) -> None:
+    appointment = book(clinic, local(3, 10))
+    taken = book(clinic, local(3, 12), clinic.other_patient)
+    token = links(clinic, appointment)['reschedule']
+    state = api.get(f'/api/links/{token}').json()
+    starts = [slot['start'] for slot in state['slots']]
+    assert local(3, 10, 30).isoformat() in starts
+    assert local(3, 10).isoformat() not in starts and local(3, 12).isoformat() not in starts
+    assert assert_problem(api.post(f'/api/links/{token}', json={}), 422)['code'] == 'invalid_input'
+    assert api.post(f'/api/links/{token}', json={'start': 'soon'}).status_code == 422
+    refused = api.post(f'/api/links/{token}', json={'start': taken.start_at.isoformat()})
+    assert 400 <= refused.status_code < 500 and refused.status_code != 404
+    # a refused attempt leaves the link usable
+    assert api.get(f'/api/links/{token}').json()['valid'] is True
+    moved = api.post(f'/api/links/{token}', json={'start': local(3, 10, 30).isoformat()})
+    assert moved.status_code == 200, moved.text
+    assert read(clinic, appointment.id).start_at == local(3, 10, 30)
+
+
+def test_cancel_keeps_the_patients_cut_off(clinic: Clinic, api: TestClient, clock: ManualClock) -> None:
+    appointment = book(clinic, local(3, 10))
+    token = links(clinic, appointment)['cancel']
+    clock.set(appointment.start_at - timedelta(minutes=30))  # inside the 2-hour cut-off
+    refused = assert_problem(api.post(f'/api/links/{token}'), 409, 'Please call the clinic')
+    assert refused['code'] == 'invalid_transition'
+    assert read(clinic, appointment.id).status == AppointmentStatus.BOOKED
+    assert api.get(f'/api/links/{token}').json()['valid'] is True
+
+
+def test_two_uses_at_once_one_wins(clinic: Clinic, monkeypatch: pytest.MonkeyPatch) -> None:
+    appointment = book(clinic, local(3, 10))
+    token = links(clinic, appointment)['cancel']
+    barrier = threading.Barrier(2, timeout=20)
+    original = action_links._check
+
+    def checked_together(*args: Any) -> Any:
+        found = original(*args)
+        barrier.wait()  # both have found the link unused and the appointment unchanged
+        return found
+
+    monkeypatch.setattr(action_links, '_check', checked_together)
+    results: list[object] = []
+
+    def use() -> None:
+        try:
+            with clinic.ctx.uow() as uow:
+                results.append(action_links.perform(uow, clinic.ctx.settings, token))
+        except DomainError as error:
+            results.append(error)
+
+    threads = [threading.Thread(target=use) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(results) == 2
+    errors = [result for result in results if isinstance(result, DomainError)]
+    assert len(errors) == 1 and isinstance(errors[0], LinkUsed) and errors[0].status_code == 409
+    after = read(clinic, appointment.id)
+    assert after.status == AppointmentStatus.CANCELLED and after.sequence == appointment.sequence + 1
+    assert uses(clinic) == 1
+
+
+def test_two_different_links_at_once_one_wins(clinic: Clinic, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cancel and reschedule of one appointment at the same moment: the second finds it changed (409)."""
+    appointment = book(clinic, local(3, 10))
+    tokens = links(clinic, appointment)
+    barrier = threading.Barrier(2, timeout=20)
+    original = action_links._check
+
+    def checked_together(*args: Any) -> Any:
+        found = original(*args)
+        barrier.wait()
+        return found
+
+    monkeypatch.setattr(action_links, '_check', checked_together)
+    results: list[object] = []
+
+    def use(token: str, body: dict[str, Any]) -> None:
+        try:
+            with clinic.ctx.uow() as uow:
+                results.append(action_links.perform(uow, clinic.ctx.settings, token, body))
+        except DomainError as error:
+            results.append(error)
+
+    threads = [
+        threading.Thread(target=use, args=(tokens['cancel'], {})),
+        threading.Thread(target=use, args=(tokens['reschedule'], {'start': local(3, 11)})),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    errors = [result for result in results if isinstance(result, DomainError)]
+    assert len(results) == 2 and len(errors) == 1 and errors[0].status_code == 409
+    assert read(clinic, appointment.id).sequence == appointment.sequence + 1
