@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, extract, func, select
+from sqlalchemy import ColumnElement, and_, exists, extract, false, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -27,6 +27,7 @@ from .models import (
     DoctorProfile,
     OverrideWindow,
     PatientProfile,
+    Treatment,
     User,
     WeeklyWindow,
 )
@@ -64,12 +65,23 @@ class Scope:
     end: datetime
     department_id: int | None = None
     doctor_id: int | None = None
+    statuses: tuple[str, ...] = ()  # stored statuses (empty: every status)
+    # UTC intervals [start, end) the appointment must start in (a weekday and/or hour in the clinic's zone), or None
+    windows: tuple[tuple[datetime, datetime], ...] | None = None
 
 
 def _scoped(scope: Scope, *, within_period: bool = True) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if within_period:
         conditions += [Appointment.start_at >= scope.start, Appointment.start_at < scope.end]
+        if scope.windows is not None:
+            conditions.append(
+                or_(*(and_(Appointment.start_at >= low, Appointment.start_at < high) for low, high in scope.windows))
+                if scope.windows
+                else false()
+            )
+    if scope.statuses:
+        conditions.append(Appointment.status.in_([AppointmentStatus(status) for status in scope.statuses]))
     if scope.doctor_id is not None:
         conditions.append(Appointment.doctor_id == scope.doctor_id)
     if scope.department_id is not None:
@@ -134,6 +146,12 @@ class StatsRepository:
             query = query.where(DoctorProfile.department_id == scope.department_id)
         return self.session.execute(query).all()
 
+    def department_exists(self, department_id: int) -> bool:
+        return self.session.get(Department, department_id) is not None
+
+    def doctor_exists(self, doctor_id: int) -> bool:
+        return self.session.get(DoctorProfile, doctor_id) is not None
+
     def visit_times(
         self, scope: Scope
     ) -> Sequence[tuple[int, datetime, datetime | None, datetime | None, datetime | None]]:
@@ -188,3 +206,103 @@ class StatsRepository:
             .outerjoin(OverrideWindow, and_(OverrideWindow.override_id == DateOverride.id))
             .where(DateOverride.doctor_id.in_(doctor_ids), DateOverride.date >= first, DateOverride.date <= last)
         ).all()
+
+    # --- the measures (hms.services.measures) and the drill-down list ------------------------------------------------
+
+    def bookings(self, scope: Scope) -> Sequence[tuple[int, datetime, datetime, str, datetime | None]]:
+        """(doctor id, start, booked at, status, cancelled at) of every appointment in scope: lead times, late
+        cancellations. One narrow row per appointment in the period."""
+        return self.session.execute(
+            select(
+                Appointment.doctor_id,
+                Appointment.start_at,
+                Appointment.created_at,
+                Appointment.status,
+                Appointment.cancelled_at,
+            ).where(*_scoped(scope))
+        ).all()
+
+    def cancelled_rebooked(self, scope: Scope) -> tuple[int, int]:
+        """(cancelled appointments in scope, of which the same doctor's same start time is held by another booking)."""
+        other = Appointment.__table__.alias('other')
+        held = exists().where(
+            other.c.doctor_id == Appointment.doctor_id,
+            other.c.start_at == Appointment.start_at,
+            other.c.id != Appointment.id,
+            other.c.status != AppointmentStatus.CANCELLED,
+        )
+        cancelled = [*_scoped(scope), Appointment.status == AppointmentStatus.CANCELLED]
+        total = self.session.scalar(select(func.count()).select_from(Appointment).where(*cancelled)) or 0
+        rebooked = self.session.scalar(select(func.count()).select_from(Appointment).where(*cancelled, held)) or 0
+        return int(total), int(rebooked)
+
+    def patients_new_and_returning(self, scope: Scope) -> tuple[int, int]:
+        """(patients with a completed visit in scope, of whom had one before the period, same doctor/department)."""
+        done = Appointment.status == AppointmentStatus.COMPLETED
+        seen = select(Appointment.patient_id).where(*_scoped(scope), done).distinct().subquery()
+        before = (
+            select(Appointment.patient_id)
+            .where(*_scoped(scope, within_period=False), done, Appointment.start_at < scope.start)
+            .distinct()
+            .subquery()
+        )
+        total = self.session.scalar(select(func.count()).select_from(seen)) or 0
+        returning = (
+            self.session.scalar(
+                select(func.count()).select_from(seen).where(seen.c.patient_id.in_(select(before.c.patient_id)))
+            )
+            or 0
+        )
+        return int(total), int(returning)
+
+    def follow_ups(self, scope: Scope, first: date, last: date) -> Sequence[tuple[date, datetime | None]]:
+        """(recommended next-visit date, the patient's first completed visit after the one that recommended it, or
+        None) of every treatment of a visit in scope (its doctor, department) whose next-visit date falls from
+        ``first`` to ``last``."""
+        later = Appointment.__table__.alias('later')
+        next_visit = (
+            select(func.min(later.c.start_at))
+            .where(
+                later.c.patient_id == Appointment.patient_id,
+                later.c.start_at > Appointment.start_at,
+                later.c.status == AppointmentStatus.COMPLETED,
+            )
+            .scalar_subquery()
+        )
+        return self.session.execute(
+            select(Treatment.next_visit_date, next_visit)
+            .join(Appointment, Appointment.id == Treatment.appointment_id)
+            .where(
+                *_scoped(scope, within_period=False),
+                Treatment.next_visit_date >= first,
+                Treatment.next_visit_date <= last,
+            )
+        ).all()
+
+    def appointment_page(
+        self, scope: Scope, *, limit: int, offset: int
+    ) -> tuple[Sequence[tuple[int, datetime, str, int, str, int, str]], int]:
+        """One page of the appointments in scope, by start: (id, start, status, patient id, patient name, doctor id,
+        doctor name), and how many there are in all."""
+        patient = User.__table__.alias('patient')
+        doctor = User.__table__.alias('doctor')
+        conditions = _scoped(scope)
+        total = int(self.session.scalar(select(func.count()).select_from(Appointment).where(*conditions)) or 0)
+        rows = self.session.execute(
+            select(
+                Appointment.id,
+                Appointment.start_at,
+                Appointment.status,
+                Appointment.patient_id,
+                patient.c.name,
+                Appointment.doctor_id,
+                doctor.c.name,
+            )
+            .join(patient, patient.c.id == Appointment.patient_id)
+            .join(doctor, doctor.c.id == Appointment.doctor_id)
+            .where(*conditions)
+            .order_by(Appointment.start_at, Appointment.id)
+            .limit(limit)
+            .offset(offset)
+        ).all()
+        return rows, total

@@ -12,8 +12,8 @@ monthly report (hms.services.reports) computes its figures with them, so that bo
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -31,6 +31,7 @@ from hms.domain.slots import Window, day_slots
 from hms.i18n import N_, _, current_language, ngettext
 from hms.i18n.formats import weekday_names
 
+from . import measures
 from .principal import Principal, require_role
 
 # The statuses the figures count by. A visit under way (checked in, in consultation) is still an open booking there:
@@ -59,9 +60,12 @@ class StatsQuery:
     last: date
     department_id: int | None = None
     doctor_id: int | None = None
+    status: str | None = None  # one of STATUSES (a visit under way counts as booked)
+    weekday: int | None = None  # 0 = Monday, in the clinic's zone
+    hour: int | None = None  # 0-23, in the clinic's zone
 
     @classmethod
-    def preset(cls, name: Preset, today: date, **filters: int | None) -> StatsQuery:
+    def preset(cls, name: Preset, today: date, **filters: Any) -> StatsQuery:
         if name == 'month':
             return cls(today.replace(day=1), today, **filters)
         days = {'last7': 7, 'last30': 30, 'last90': 90}[name]
@@ -69,11 +73,97 @@ class StatsQuery:
 
     def key(self) -> str:
         """A cache key part naming exactly this filter."""
-        return f'{self.first}:{self.last}:{self.department_id or "-"}:{self.doctor_id or "-"}'
+        extra = [self.status, self.weekday, self.hour]
+        tail = '' if extra == [None, None, None] else ':' + ':'.join('-' if v is None else str(v) for v in extra)
+        return f'{self.first}:{self.last}:{self.department_id or "-"}:{self.doctor_id or "-"}{tail}'
+
+    def previous(self) -> StatsQuery:
+        """The same filter over the period of the same length just before this one."""
+        length = (self.last - self.first).days + 1
+        return replace(self, first=self.first - timedelta(days=length), last=self.first - timedelta(days=1))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), 'first': self.first.isoformat(), 'last': self.last.isoformat()}
+
+
+PRESETS: tuple[Preset, ...] = ('last7', 'last30', 'last90', 'month')
+# The query parameters of a dashboard view, in the page's address and in GET /api/admin/stats alike
+PARAMETERS = ('period', 'from', 'to', 'department', 'doctor', 'status', 'weekday', 'hour')
+
+
+def _whole(value: str | None, field: str, low: int, high: int) -> int | None:
+    if value is None or value == '':
+        return None
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise InvalidInput(_('Not a valid filter.'), field_errors={field: _('Not a valid value.')})
+    return int(value)
+
+
+def query_from(params: Mapping[str, str], today: date) -> tuple[StatsQuery, str]:
+    """The filter a view's query parameters name, and its period preset ('custom' for from/to): ``period`` (last7,
+    last30, last90, month; default last30), or ``from``/``to`` (ISO dates; either alone: 30 days from/to it),
+    ``department``, ``doctor`` (ids), ``status`` (booked, completed, cancelled, no_show), ``weekday`` (0 = Monday)
+    and ``hour`` (0-23, the clinic's zone). Anything unreadable: InvalidInput naming the parameter."""
+    first_text, last_text = params.get('from') or None, params.get('to') or None
+    if first_text or last_text:
+        try:
+            last = date.fromisoformat(last_text) if last_text else None
+            first = date.fromisoformat(first_text) if first_text else None
+        except ValueError:
+            raise InvalidInput(_('Not a valid date.'), field_errors={'from': _('Not a date.')}) from None
+        if first is None:
+            assert last is not None
+            first = last - timedelta(days=29)
+        last = last or min(first + timedelta(days=29), max(today, first))
+        preset = 'custom'
+    else:
+        preset = params.get('period') or 'last30'
+        if preset not in PRESETS:
+            raise InvalidInput(_('Unknown period.'), field_errors={'period': _('Unknown period.')})
+        named = StatsQuery.preset(preset, today)
+        first, last = named.first, named.last
+    status = params.get('status') or None
+    query = StatsQuery(
+        first,
+        last,
+        department_id=_whole(params.get('department'), 'department', 1, 2**62),
+        doctor_id=_whole(params.get('doctor'), 'doctor', 1, 2**62),
+        status=status,
+        weekday=_whole(params.get('weekday'), 'weekday', 0, 6),
+        hour=_whole(params.get('hour'), 'hour', 0, 23),
+    )
+    validate(query)
+    return query, preset
+
+
+def params_of(query: StatsQuery, preset: str) -> dict[str, str]:
+    """The query parameters naming ``query`` (the inverse of ``query_from``): a preset by name, else its dates."""
+    params: dict[str, str] = (
+        {'period': preset} if preset in PRESETS else {'from': str(query.first), 'to': str(query.last)}
+    )
+    for name, value in (
+        ('department', query.department_id),
+        ('doctor', query.doctor_id),
+        ('status', query.status),
+        ('weekday', query.weekday),
+        ('hour', query.hour),
+    ):
+        if value is not None:
+            params[name] = str(value)
+    if params.get('period') == 'last30':
+        del params['period']  # the default view has the shortest address
+    return params
 
 
 def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+
+
+def stored_statuses(status: str | None) -> tuple[str, ...]:
+    """The stored statuses a figure status stands for ('booked' holds the visits under way)."""
+    if status is None:
+        return ()
+    return tuple(stored.value for stored, counted in _COUNTED_AS.items() if counted == status)
 
 
 def _scope(query: StatsQuery, zone: ZoneInfo) -> Scope:
@@ -82,6 +172,8 @@ def _scope(query: StatsQuery, zone: ZoneInfo) -> Scope:
         end=_local_midnight(query.last + timedelta(days=1), zone),
         department_id=query.department_id,
         doctor_id=query.doctor_id,
+        statuses=stored_statuses(query.status),
+        windows=measures.local_windows(query.first, query.last, zone, weekday=query.weekday, hour=query.hour),
     )
 
 
@@ -146,26 +238,37 @@ def _by_doctor(
     if frame.empty:
         return [], []
     frame['status'] = frame['status'].map(counted_as)
-    frame['doctor'] = frame['doctor_id'].map(lambda key: doctors.get(key, {}).get('name', f'#{key}'))
-    frame['department'] = frame['doctor_id'].map(lambda key: doctors.get(key, {}).get('department', '?'))
-    table = frame.pivot_table(index='doctor', columns='status', values='count', aggfunc='sum', fill_value=0)
+    frame['department_id'] = frame['doctor_id'].map(lambda key: doctors.get(key, {}).get('department_id', 0))
+    table = frame.pivot_table(index='doctor_id', columns='status', values='count', aggfunc='sum', fill_value=0)
     table = table.reindex(columns=STATUSES, fill_value=0)
     table['total'] = table.sum(axis=1)
-    table = table.sort_values(['total'], ascending=False, kind='stable')
+    names = {key: doctors.get(key, {}).get('name', f'#{key}') for key in table.index}
+    table = table.assign(name=[names[key] for key in table.index])
+    table = table.sort_values(['total', 'name'], ascending=[False, True], kind='stable').drop(columns='name')
+    by_doctor = [
+        {'doctor': names[key], 'doctor_id': int(key), **{name: int(value) for name, value in row.items()}}
+        for key, row in table.iloc[:TOP_DOCTORS].iterrows()
+    ]
     if len(table) > TOP_DOCTORS:
         others = len(table) - TOP_DOCTORS
-        rest = table.iloc[TOP_DOCTORS:].sum().rename(ngettext('Other ({n} doctor)', 'Other ({n} doctors)', others))
-        table = pd.concat([table.iloc[:TOP_DOCTORS], rest.to_frame().T])
-    by_doctor = [
-        {'doctor': str(name), **{key: int(value) for key, value in row.items()}} for name, row in table.iterrows()
-    ]
-    departments = frame.pivot_table(index='department', columns='status', values='count', aggfunc='sum', fill_value=0)
+        rest = table.iloc[TOP_DOCTORS:].sum()
+        label = ngettext('Other ({n} doctor)', 'Other ({n} doctors)', others)
+        by_doctor.append({'doctor': label, 'doctor_id': None, **{name: int(value) for name, value in rest.items()}})
+    departments = frame.pivot_table(
+        index='department_id', columns='status', values='count', aggfunc='sum', fill_value=0
+    )
     departments = departments.reindex(columns=STATUSES, fill_value=0)
     departments['total'] = departments.sum(axis=1)
-    departments = departments.sort_values('total', ascending=False, kind='stable')
+    titles = {doctor['department_id']: doctor['department'] for doctor in doctors.values()}
+    departments = departments.assign(name=[titles.get(key, '?') for key in departments.index])
+    departments = departments.sort_values(['total', 'name'], ascending=[False, True], kind='stable')
     by_department = [
-        {'department': str(name), **{key: int(value) for key, value in row.items()}}
-        for name, row in departments.iterrows()
+        {
+            'department': titles.get(key, '?'),
+            'department_id': int(key) or None,
+            **{name: int(value) for name, value in row.drop('name').items()},
+        }
+        for key, row in departments.iterrows()
     ]
     return by_department, by_doctor
 
@@ -242,6 +345,7 @@ def _utilisation(
     result = [
         {
             'doctor': doctor['name'],
+            'doctor_id': doctor_id,
             'booked': booked[doctor_id],
             'published': published.get(doctor_id, 0),
             'share': round(booked[doctor_id] / published[doctor_id], 4) if published.get(doctor_id) else None,
@@ -363,6 +467,21 @@ def validate(query: StatsQuery) -> None:
         raise InvalidInput(_('The period must start before it ends.'), field_errors={'from': _('After the end date.')})
     if (query.last - query.first).days > MAX_PERIOD_DAYS:
         raise InvalidInput(_('Choose a period of at most two years.'), field_errors={'to': _('Period too long.')})
+    if query.status is not None and query.status not in STATUSES:
+        raise InvalidInput(_('Unknown status.'), field_errors={'status': _('Unknown status.')})
+    if query.weekday is not None and not 0 <= query.weekday <= 6:
+        raise InvalidInput(_('Unknown weekday.'), field_errors={'weekday': _('From 0 (Monday) to 6 (Sunday).')})
+    if query.hour is not None and not 0 <= query.hour <= 23:
+        raise InvalidInput(_('Unknown hour.'), field_errors={'hour': _('From 0 to 23.')})
+
+
+def check_ids(uow: UnitOfWork, query: StatsQuery) -> None:
+    """A department or doctor id of the filter that names none: InvalidInput naming the field (never a 500)."""
+    repo = StatsRepository(uow.session)
+    if query.department_id is not None and not repo.department_exists(query.department_id):
+        raise InvalidInput(_('No such department.'), field_errors={'department': _('No such department.')})
+    if query.doctor_id is not None and not repo.doctor_exists(query.doctor_id):
+        raise InvalidInput(_('No such doctor.'), field_errors={'doctor': _('No such doctor.')})
 
 
 def dashboard(uow: UnitOfWork, settings: Settings, actor: Principal, query: StatsQuery) -> dict[str, Any]:
@@ -388,6 +507,23 @@ def dashboard(uow: UnitOfWork, settings: Settings, actor: Principal, query: Stat
     doctor_rows = list(repo.appointments_by_doctor(scope))
     by_department, by_doctor = _by_doctor(doctor_rows, doctors)
     published = published_slots(repo, doctors, query.first, query.last, zone)
+    booked: dict[int, int] = defaultdict(int)
+    for doctor_id, status, count in doctor_rows:
+        if AppointmentStatus(status) is not AppointmentStatus.CANCELLED:
+            booked[doctor_id] += int(count)
+    steer = measures.measures(
+        repo,
+        scope,
+        query.first,
+        query.last,
+        zone,
+        doctors=doctors,
+        booked=booked,
+        cutoff=timedelta(hours=settings.cancel_cutoff_hours),
+        today=today,
+        weekday=query.weekday,
+        hour=query.hour,
+    )
     headline = {
         'doctors_active': sum(1 for doctor in doctors.values() if doctor['active']),
         'patients': repo.patient_count(),
@@ -401,7 +537,7 @@ def dashboard(uow: UnitOfWork, settings: Settings, actor: Principal, query: Stat
         **status_rates(frame),
     }
     return {
-        'query': {**asdict(query), 'first': query.first.isoformat(), 'last': query.last.isoformat()},
+        'query': query.as_dict(),
         'generated_at': clock.now().isoformat(),
         'headline': headline,
         'per_day': per_day_series(frame, query.first, query.last),
@@ -414,6 +550,7 @@ def dashboard(uow: UnitOfWork, settings: Settings, actor: Principal, query: Stat
         'heatmap': _heatmap(frame),
         'demographics': _demographics(list(repo.patients_seen(scope)), today),
         'visit_times': visit_times(list(repo.visit_times(scope)), doctors, query.first, query.last, zone),
+        'measures': steer,
     }
 
 
@@ -421,21 +558,89 @@ STATS_NAMESPACES = ('appointment', 'availability', 'doctor', 'department', 'pati
 
 
 def dashboard_cached(
-    cache: Cache, uow_factory: Callable[[], UnitOfWork], settings: Settings, actor: Principal, query: StatsQuery
+    cache: Cache,
+    uow_factory: Callable[[], UnitOfWork],
+    settings: Settings,
+    actor: Principal,
+    query: StatsQuery,
+    *,
+    compare: bool = False,
 ) -> tuple[dict[str, Any], bool]:
-    """The dashboard through the Redis cache (keyed by filter, expired by any relevant change); with a hit flag."""
+    """The dashboard through the Redis cache (keyed by filter, expired by any relevant change); with a hit flag.
+    ``compare``: also the previous period of the same length (``previous``) and the headline's and the measures'
+    relative changes against it (``change``: key -> fraction, None where the previous figure was 0 or missing)."""
     # Before the cache: it holds clinic-wide data.
     require_role(actor, Role.ADMIN, refusal=N_('Your role does not allow you to read clinic statistics.'))
     validate(query)
     today = clock.now().astimezone(settings.zone).date()
 
-    def compute() -> dict[str, Any]:
-        with uow_factory() as uow:
-            return dashboard(uow, settings, actor, query)
+    def read(wanted: StatsQuery) -> tuple[dict[str, Any], bool]:
+        def compute() -> dict[str, Any]:
+            with uow_factory() as uow:
+                check_ids(uow, wanted)
+                return dashboard(uow, settings, actor, wanted)
 
-    # The weekday names and the 'Other (n doctors)' row are in the reader's language: one entry per language.
-    scope = f'{settings.timezone}:{today}:{query.key()}:{current_language()}'
-    return cache.get_or_compute('dashboard', compute, namespaces=STATS_NAMESPACES, scope=scope)
+        # The weekday names and the 'Other (n doctors)' row are in the reader's language: one entry per language.
+        scope = f'{settings.timezone}:{today}:{wanted.key()}:{current_language()}'
+        return cache.get_or_compute('dashboard', compute, namespaces=STATS_NAMESPACES, scope=scope)
+
+    data, hit = read(query)
+    if not compare:
+        return data, hit
+    before, _hit = read(query.previous())
+    previous = {key: before[key] for key in ('query', 'headline', 'per_day', 'measures')}
+    return {**data, 'previous': previous, 'change': changes(data, before)}, hit
+
+
+COMPARED = ('appointments_period', 'completed', 'cancelled', 'no_shows', 'cancellation_rate', 'no_show_rate')
+COMPARED_MEASURES = tuple(measures.DEFINITIONS)
+
+
+def changes(now: dict[str, Any], before: dict[str, Any]) -> dict[str, float | None]:
+    """Relative change of each compared headline figure and measure against the previous period (0.25: 25 % up)."""
+
+    def change(current: Any, earlier: Any) -> float | None:
+        if current is None or earlier is None or earlier == 0:
+            return None
+        return round(float(current - earlier) / float(earlier), 4)
+
+    result = {key: change(now['headline'].get(key), before['headline'].get(key)) for key in COMPARED}
+    for key in COMPARED_MEASURES:
+        result[key] = change(now['measures'].get(key), before['measures'].get(key))
+    return result
+
+
+def appointment_list(
+    uow: UnitOfWork, settings: Settings, actor: Principal, query: StatsQuery, *, page: int = 1, per_page: int = 25
+) -> dict[str, Any]:
+    """The appointments behind a figure: every filter of ``query`` applied (period, department, doctor, status,
+    weekday, hour), by start time, one page at a time (``page`` from 1)."""
+    require_role(actor, Role.ADMIN, refusal=N_('Your role does not allow you to read clinic statistics.'))
+    validate(query)
+    check_ids(uow, query)
+    per_page = max(1, min(per_page, 100))
+    page = max(1, page)
+    rows, total = StatsRepository(uow.session).appointment_page(
+        _scope(query, settings.zone), limit=per_page, offset=(page - 1) * per_page
+    )
+    return {
+        'query': query.as_dict(),
+        'page': page,
+        'per_page': per_page,
+        'total': total,
+        'items': [
+            {
+                'id': key,
+                'start_at': start.isoformat(),
+                'status': counted_as(status),
+                'patient_id': patient_id,
+                'patient': patient,
+                'doctor_id': doctor_id,
+                'doctor': doctor,
+            }
+            for key, start, status, patient_id, patient, doctor_id, doctor in rows
+        ],
+    }
 
 
 def doctor_numbers(uow: UnitOfWork, settings: Settings, actor: Principal) -> dict[str, Any]:

@@ -87,8 +87,14 @@ def _is_empty(data: list[dict[str, Any]]) -> bool:
     return True
 
 
-def _figure(name: str, data: list[dict[str, Any]], **layout: Any) -> Figure:
-    if _is_empty(data):  # an empty state that says what to do, instead of bare axes
+def is_empty(figure: Figure) -> bool:
+    """Whether a figure is in its empty state (no traces: the page shows the empty text as wrapping HTML)."""
+    return not figure['data']
+
+
+def _figure(name: str, data: list[dict[str, Any]], *, select: bool = False, **layout: Any) -> Figure:
+    if _is_empty(data):  # an empty state that says what to do, instead of bare axes (or a heat map's solid block)
+        data = []
         layout['annotations'] = [
             {
                 'text': _(EMPTY),
@@ -110,7 +116,8 @@ def _figure(name: str, data: list[dict[str, Any]], **layout: Any) -> Figure:
             'displaylogo': False,
             'responsive': True,
             'toImageButtonOptions': {'format': 'png', 'filename': f'hms-{name}', 'scale': 2},
-            'modeBarButtonsToRemove': ['lasso2d', 'select2d'],
+            # a time axis keeps box select: selecting a range of days sets the period
+            'modeBarButtonsToRemove': ['lasso2d'] if select else ['lasso2d', 'select2d'],
         },
     }
 
@@ -142,6 +149,8 @@ def _status_name(status: str) -> str:
 
 
 def per_day(data: dict[str, Any]) -> Figure:
+    """Appointments per day stacked by status; with ``data['previous']`` (and ``overlay``), the previous period's
+    daily totals drawn over the same days as a line. A click on a bar lists that day's appointments."""
     series = data['per_day']
     days = series['dates']
     traces = []
@@ -160,9 +169,32 @@ def per_day(data: dict[str, Any]) -> Figure:
                 'hovertext': hover,
                 'hovertemplate': HOVER_TEXT,
                 'marker': _marker(STATUS_COLOURS[status], STATUS_PATTERNS[status]),
+                'meta': {'status': status},
             }
         )
-    return _figure('appointments-per-day', traces, barmode='stack', xaxis=_date_axis(days))
+    previous = data.get('previous') if data.get('overlay') else None
+    if previous and any(any(values) for values in series['series'].values()):
+        earlier = previous['per_day']
+        totals = [sum(values[index] for values in earlier['series'].values()) for index in range(len(earlier['dates']))]
+        totals = (totals + [0] * len(days))[: len(days)]
+        hover = [
+            _('Previous period, {date}: {count}', date=_day_text(day), count=format_number(total))
+            for day, total in zip(earlier['dates'], totals, strict=False)
+        ]
+        traces.append(
+            {
+                'type': 'scatter',
+                'mode': 'lines+markers',
+                'name': _('Previous period (total)'),
+                'x': days,
+                'y': totals,
+                'hovertext': hover,
+                'hovertemplate': HOVER_TEXT,
+                'line': {'color': INK, 'dash': 'dot', 'width': 2},
+                'marker': {'symbol': 'diamond', 'size': 6, 'color': INK},
+            }
+        )
+    return _figure('appointments-per-day', traces, select=True, barmode='stack', xaxis=_date_axis(days))
 
 
 def per_day_table(data: dict[str, Any]) -> Table:
@@ -179,7 +211,10 @@ def plain(text: str) -> str:
 
 
 def _stacked_by_status(name: str, rows: list[dict[str, Any]], label: str, *, horizontal: bool) -> Figure:
+    """Bars of ``rows`` stacked by status; each trace's ``meta`` names its status and the ids of its bars (a click
+    filters the dashboard to that department or doctor)."""
     labels = [plain(row[label]) for row in rows]
+    ids = [row.get(f'{label}_id') for row in rows]
     traces = []
     for status, colour in STATUS_COLOURS.items():
         values = [row.get(status, 0) for row in rows]
@@ -194,6 +229,7 @@ def _stacked_by_status(name: str, rows: list[dict[str, Any]], label: str, *, hor
             'marker': _marker(colour, STATUS_PATTERNS[status]),
             'hovertext': hover,
             'hovertemplate': HOVER_TEXT,
+            'meta': {'status': status, 'filter': label, 'ids': ids},
         }
         trace.update({'x': values, 'y': labels, 'orientation': 'h'} if horizontal else {'x': labels, 'y': values})
         traces.append(trace)
@@ -245,6 +281,7 @@ def utilisation(data: dict[str, Any]) -> Figure:
         'hovertext': [_utilisation_hover(row) for row in rows],
         'hovertemplate': HOVER_TEXT,
         'marker': {'color': '#0f766e'},
+        'meta': {'filter': 'doctor', 'ids': [row.get('doctor_id') for row in rows]},
     }
     return _figure(
         'doctor-utilisation',
@@ -314,9 +351,12 @@ def heatmap(data: dict[str, Any]) -> Figure:
         'x': hour_labels,
         'y': weekdays,
         'z': z,
+        'zmin': 0,
         'colorscale': HEAT,
+        'colorbar': {'thickness': 10, 'tickformat': 'd'},
         'hovertext': hover,
         'hovertemplate': HOVER_TEXT,
+        'meta': {'hours': hours},  # a click on a cell filters to its weekday (the row) and hour
     }
     return _figure('busiest-hours', [trace], yaxis={'autorange': 'reversed', 'gridcolor': GRID})
 

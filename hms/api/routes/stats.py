@@ -1,9 +1,10 @@
-"""Clinic statistics: the admin dashboard's figures and series as JSON (read through the Redis cache)."""
+"""Clinic statistics: the admin dashboard's figures and series as JSON (read through the Redis cache), under the
+same filters as the dashboard's address (``/admin?from=…&to=…&department=…&doctor=…&status=…``)."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
@@ -16,6 +17,8 @@ from hms.services.stats import StatsQuery
 
 router = APIRouter(prefix='/admin/stats', tags=['statistics'])
 
+FigureStatus = Literal['booked', 'completed', 'cancelled', 'no_show']
+
 
 @router.get('', summary='Dashboard figures and series', responses=problem_responses(401, 403, 422))
 def dashboard(
@@ -26,15 +29,32 @@ def dashboard(
         date | None, Query(alias='from', description='first local date (default: 29 days before `to`)')
     ] = None,
     last: Annotated[date | None, Query(alias='to', description='last local date, included (default: today)')] = None,
+    department: Annotated[int | None, Query(gt=0, lt=2**63, description='a department id')] = None,
+    doctor: Annotated[int | None, Query(gt=0, lt=2**63, description="a doctor's user id")] = None,
     department_id: QueryId = None,
     doctor_id: QueryId = None,
+    status: Annotated[
+        FigureStatus | None, Query(description='only appointments counted under this status (arrived: booked)')
+    ] = None,
+    weekday: Annotated[int | None, Query(ge=0, le=6, description="0 = Monday, in the clinic's time zone")] = None,
+    hour: Annotated[int | None, Query(ge=0, le=23, description="hour of the start, in the clinic's time zone")] = None,
+    compare: Annotated[
+        Literal['previous'] | None,
+        Query(description='`previous`: also the previous period of the same length (`previous`, `change`)'),
+    ] = None,
 ) -> dict[str, Any]:
     """Headline figures (doctors, patients, appointments today / this week / all time, completed, cancellation and
-    no-show rates) and every chart's series for the period. `X-Cache` says whether it came from the cache."""
+    no-show rates), the measures (`measures`: utilisation, late cancellations, lead time, re-booked cancellations,
+    new and returning patients, follow-up adherence) and every chart's series for the period, under the filters.
+    `department` and `doctor` are the dashboard address's names (`department_id`, `doctor_id` still work). An unknown
+    id is a 422. `X-Cache` says whether it came from the cache."""
     check_days(first, last)
     today = clock.now().astimezone(ctx.settings.zone).date()
     last = last or today
     first = first or last - timedelta(days=29)
     check_days(first, last)
-    query = StatsQuery(first, last, department_id, doctor_id)
-    return from_cache(response, stats.dashboard_cached(ctx.cache, ctx.uow, ctx.settings, principal, query))
+    query = StatsQuery(
+        first, last, department or department_id, doctor or doctor_id, status=status, weekday=weekday, hour=hour
+    )
+    found = stats.dashboard_cached(ctx.cache, ctx.uow, ctx.settings, principal, query, compare=compare == 'previous')
+    return from_cache(response, found)
