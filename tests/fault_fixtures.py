@@ -113,7 +113,8 @@ class Stack:
         return process, base
 
     def worker(self, *, beat: bool = False, **extra: str) -> HmsProcess:
-        return self.spawn('worker', *(['--beat'] if beat else []), **extra)
+        # One name across restarts (as a systemd unit gives it): a restarted node takes back what its previous life left.
+        return self.spawn('worker', '--hostname', 'hms@%h', *(['--beat'] if beat else []), **extra)
 
     def stop_all(self) -> None:
         for process in self.started:
