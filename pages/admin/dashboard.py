@@ -1,41 +1,43 @@
-"""The admin's live statistics dashboard at /admin: headline figures and Plotly charts under shared filters,
-refreshed within moments of any change anywhere (change events via the process's event hub)."""
+"""The admin's live statistics dashboard at /admin: headline figures compared with the previous period, the measures
+clinics steer by, and Plotly charts under shared filters that clicks on the charts set (drill down, cross-filter,
+zoom to a period), all kept in the address; the appointments behind a day or a filter in a paginated list; live
+through one broadcast per process (``dashboard_live``)."""
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass, replace
+import html
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from babel import numbers
-from nicegui import background_tasks, ui
+from nicegui import ui
 
 from hms import clock, i18n
 from hms import context as app_context
 from hms.config import Settings
 from hms.db.uow import UnitOfWork
-from hms.domain.enums import Role, SessionKind
-from hms.domain.errors import DomainError
-from hms.events import Event
+from hms.domain.enums import Role
+from hms.domain.errors import DomainError, InvalidInput
 from hms.i18n import N_, _
-from hms.i18n.formats import format_number
-from hms.services import accounts, departments, doctors, overview, stats
+from hms.i18n.formats import format_number, weekday_names
+from hms.services import departments, doctors, measures, overview, stats
 from hms.services.principal import Principal
-from hms.services.stats import Preset, StatsQuery
 from hms.services.tabular import to_csv
+from hms.services.views import Page
 
 from ..components import charts
-from ..components.chart_view import ChartView
+from ..components.chart_view import ChartView, Handler
 from ..components.sections import section
-from ..components.tables import columns, translated
+from ..components.tables import PagedTable, Sort, column, columns, translated
 from ..ui import dates, formats, theme
 from ..ui.access import role_page
 from ..ui.actions import acting
 from ..ui.frame import frame
-from ..ui.live import follow_changes
-from ..ui.services import call, in_thread
+from ..ui.services import call
 from ..ui.session import session_token
+from . import dashboard_live, dashboard_state
+from .dashboard_state import View
 from .filters import date_filter
 
 PRESETS = {
@@ -45,47 +47,46 @@ PRESETS = {
     'month': N_('This month'),
     'custom': N_('Custom range'),
 }
-PERIODS: dict[str, Preset] = {'last7': 'last7', 'last30': 'last30', 'last90': 'last90', 'month': 'month'}
-LIVE_NAMESPACES = set(stats.STATS_NAMESPACES)
-REFRESH_DELAY = 0.3  # seconds: a burst of changes becomes one refresh
-# (key in the data, label, 'count' or 'share'): a count reads '1,234', a share '12.5%', each in the page's language
-HEADLINE = [
-    ('doctors_active', N_('Active doctors'), 'count'),
-    ('patients', N_('Patients'), 'count'),
-    ('appointments_today', N_('Appointments today'), 'count'),
-    ('appointments_week', N_('This week'), 'count'),
-    ('appointments_total', N_('All time'), 'count'),
-    ('completed', N_('Completed (period)'), 'count'),
-    ('cancellation_rate', N_('Cancellation rate'), 'share'),
-    ('no_show_rate', N_('No-show rate'), 'share'),
+# (key in the data, label, 'count' or 'share', is a rise good news: True, False, None for neither or not compared).
+# Another figure is one more row here (the grid makes room).
+HEADLINE: list[tuple[str, str, str, bool | None]] = [
+    ('doctors_active', N_('Active doctors'), 'count', None),
+    ('patients', N_('Patients'), 'count', None),
+    ('appointments_today', N_('Appointments today'), 'count', None),
+    ('appointments_week', N_('This week'), 'count', None),
+    ('appointments_total', N_('All time'), 'count', None),
+    ('appointments_period', N_('Appointments (period)'), 'count', True),
+    ('completed', N_('Completed (period)'), 'count', True),
+    ('cancellation_rate', N_('Cancellation rate'), 'share', False),
+    ('no_show_rate', N_('No-show rate'), 'share', False),
 ]
-
-
-@dataclass(frozen=True)
-class Filters:
-    preset: str = 'last30'
-    first: date | None = None
-    last: date | None = None
-    department_id: int | None = None
-    doctor_id: int | None = None
-
-    def query(self, today: date) -> StatsQuery:
-        if self.preset == 'custom' and self.first and self.last:
-            return StatsQuery(self.first, self.last, self.department_id, self.doctor_id)
-        preset = PERIODS.get(self.preset, 'last30')
-        return StatsQuery.preset(preset, today, department_id=self.department_id, doctor_id=self.doctor_id)
+COMPARED = {key for key, _label, _kind, good in HEADLINE if good is not None}
+MEASURES: list[tuple[str, str, str]] = [
+    ('utilisation', N_('Utilisation'), 'share'),
+    ('late_cancellation_rate', N_('Late cancellations'), 'share'),
+    ('lead_time_days', N_('Booking lead time'), 'days'),
+    ('rebooked_share', N_('Cancelled slots re-booked'), 'share'),
+    ('new_patients', N_('New patients seen'), 'count'),
+    ('returning_patients', N_('Returning patients seen'), 'count'),
+    ('follow_up_adherence', N_('Follow-up adherence'), 'share'),
+]
+STATUS_FILTERS = {status: theme.STATUS_LABELS[status] for status in stats.STATUSES}
+LIST_COLUMNS = [
+    *columns(('when', N_('When')), ('patient', N_('Patient')), ('doctor', N_('Doctor')), ('status', N_('Status'))),
+    column('links', N_('Links'), align='right', field='id'),
+]
+LINKS_SLOT = r"""
+<q-td :props="props" auto-width>
+  <a class="text-primary underline mr-3" :href="props.row.appointment_href">{appointment}</a>
+  <a class="text-primary underline" :href="props.row.patient_href">{patient}</a>
+</q-td>
+"""
+GOOD = 'text-green-800 dark:text-green-300'
+BAD = 'text-red-700 dark:text-red-300'
 
 
 def _today() -> date:
     return clock.now().astimezone(app_context.get().settings.zone).date()
-
-
-async def _load(token: str, query: StatsQuery) -> dict[str, Any]:
-    """Check the session again (live refreshes come without a request), then read through the cache."""
-    principal = await call(accounts.authenticate, token, kind=SessionKind.WEB, touch=False)
-    ctx = app_context.get()
-    data, _cached = await in_thread(stats.dashboard_cached, ctx.cache, ctx.uow, ctx.settings, principal, query)
-    return data
 
 
 def _options(
@@ -101,7 +102,11 @@ def _options(
 def _format(kind: str, value: Any) -> str:
     if value is None:
         return '–'
-    return _share(value) if kind == 'share' else format_number(value)
+    if kind == 'share':
+        return _share(value)
+    if kind == 'days':
+        return _('{n} days', n=format_number(value))
+    return format_number(value)
 
 
 def _share(value: float) -> str:
@@ -112,129 +117,407 @@ def _share(value: float) -> str:
     return numbers.format_percent(value, format=f'{pattern[:last_digit]}.0{pattern[last_digit:]}', locale=locale)
 
 
+def change_text(change: float | None, good_when_up: bool | None) -> tuple[str, str, str]:
+    """A change against the previous period as shown (arrow and percentage), as read aloud, and its colour classes:
+    green for good news, red for bad, grey when neither; the arrow and the words say it without the colour."""
+    if change is None:
+        return '', '', theme.SUBTLE
+    if change == 0:
+        return '= 0 %', _('unchanged from the previous period'), theme.SUBTLE
+    up = change > 0
+    amount = _share(abs(change))
+    shown = f'{"▲" if up else "▼"} {amount}'
+    spoken = (
+        _('up {share} on the previous period', share=amount)
+        if up
+        else _('down {share} on the previous period', share=amount)
+    )
+    if good_when_up is None:
+        return shown, spoken, theme.SUBTLE
+    return shown, spoken, GOOD if up == good_when_up else BAD
+
+
+def range_period(first_text: str, last_text: str) -> tuple[date, date] | None:
+    """The days a range chosen on a date axis covers (each day's bar is centred on its midnight): from the first
+    midnight at or after the start to the last at or before the end; a range within one bar is that day."""
+    try:
+        start = datetime.fromisoformat(first_text.strip().replace(' ', 'T')[:19])
+        end = datetime.fromisoformat(last_text.strip().replace(' ', 'T')[:19])
+    except ValueError:
+        return None
+    if end < start:
+        start, end = end, start
+    first = start.date() if start.time() == datetime.min.time() else start.date() + timedelta(days=1)
+    last = end.date()
+    if first > last:
+        middle = start + (end - start) / 2
+        first = last = (middle + timedelta(hours=12)).date()
+    return first, last
+
+
+def figures_of(data: dict[str, Any], overlay: bool) -> dict[str, Any]:
+    """Every chart's figure and table for one filter (built once per filter set and language, for every page)."""
+    shaped = {**data, 'overlay': overlay}
+    return {stem: (build(shaped), table(shaped)) for _title, build, table, stem in charts.CHARTS}
+
+
 def create() -> None:
     @role_page('/admin', Role.ADMIN)
     async def dashboard_page(principal: Principal) -> None:
-        filters = Filters()
+        today = _today()
+        request = ui.context.client.request
+        view, unreadable = dashboard_state.read(dict(request.query_params), today)
         token = session_token() or ''
         department_options, doctor_options, security = await call(_options, principal)
-        data = await _load(token, filters.query(_today()))
+        try:
+            data = await dashboard_live.load(principal, view.query)
+        except InvalidInput as problem:  # e.g. an id that names no department or doctor
+            unreadable += sorted(problem.field_errors or {'from': ''})
+            view = dashboard_state.default_view(today)
+            data = await dashboard_live.load(principal, view.query)
         with frame(principal, N_('Clinic dashboard'), current_path='/admin'):
-            view = _Dashboard(token, filters, data, department_options, doctor_options)
+            _Dashboard(principal, token, view, data, department_options, doctor_options, unreadable)
             _security_events(security)
-        follow_changes(view.on_event)
 
 
 class _Dashboard:
-    """One admin's dashboard: its filters, figures and charts, and the refresh they share."""
+    """One admin's dashboard: its view (filters, period, listed day), figures and charts."""
 
     def __init__(
         self,
+        principal: Principal,
         token: str,
-        filters: Filters,
+        view: View,
         data: dict[str, Any],
         department_options: dict[int, str],
         doctor_options: dict[int, str],
+        unreadable: list[str],
     ) -> None:
-        self.token, self.filters, self.data = token, filters, data
-        self.refresh_pending = False
+        self.principal, self.token, self.view, self.data = principal, token, view, data
+        self.language = i18n.current_language()
+        self.department_options, self.doctor_options = department_options, doctor_options
         self.figures: dict[str, ui.label] = {}
-        self.plots: list[tuple[ChartView, Any, Any]] = []
-        self._filters_row(department_options, doctor_options)
+        self.changes: dict[str, ui.label] = {}
+        self.views: dict[str, ChartView] = {}
+        self.following = True
+        self.pushes = 0  # live updates received (tests and the bench read it)
+        self.notice = ui.label('').classes(theme.INFO_BANNER).props('role=status').mark('dashboard-notice')
+        self.notice.bind_visibility_from(self.notice, 'text', backward=bool)
+        self._filters_row()
+        self.chips = ui.row().classes('w-full items-center gap-2').mark('filter-chips')
         self.error = ui.label('').classes(theme.ERROR_BANNER).props('role=alert')
         self.error.bind_visibility_from(self.error, 'text', backward=bool)
         self.loading = ui.linear_progress(show_value=False).props('indeterminate')
         self.loading.props['aria-label'] = _('Loading the figures')
         self.loading.classes('w-full').mark('loading').set_visibility(False)
         self.period = ui.label('').classes(theme.SUBTLE).mark('period')
-        with ui.element('div').classes('w-full grid grid-cols-2 sm:grid-cols-4 gap-3'):
-            for key, label, _kind in HEADLINE:
+        self._headline()
+        self._measures()
+        self._charts()
+        self._day_list()
+        if unreadable:
+            self.notice.text = _(
+                'Some of the address could not be read ({names}); the dashboard shows the default view instead.',
+                names=', '.join(unreadable),
+            )
+            ui.navigate.history.replace(self.view.url())
+        self.show(data)
+        figures = figures_of(data, view.compare)
+        for stem, (figure, table) in figures.items():
+            self.views[stem].show(figure, table)
+        # The back and forward buttons: the address changed without a request; read it and show that view.
+        ui.on('dashboard_popstate', self._popstate)
+        ui.run_javascript(
+            'if (!window.hmsDashboardPopstate) { window.hmsDashboardPopstate = true;'
+            " window.addEventListener('popstate', () => emitEvent('dashboard_popstate', location.search)); }"
+        )
+        broadcast = dashboard_live.broadcast(figures_of)
+        ui.context.client.on_delete(broadcast.follow(self))
+        if view.day is not None:
+            self.list_dialog.open()
+
+    # --- building -----------------------------------------------------------------------------------------------------
+
+    def _filters_row(self) -> None:
+        with ui.row().classes('w-full items-end gap-3'):
+            self.preset = (
+                ui.select(
+                    {key: _(label) for key, label in PRESETS.items()},
+                    value=self.view.preset,
+                    label=_('Period'),
+                    on_change=lambda e: self._preset_chosen(e.value),
+                )
+                .classes('min-w-[10rem]')
+                .mark('filter-period')
+            )
+            query = self.view.query
+            custom = self.view.preset == 'custom'
+            self.first = date_filter(_('From'), self._dates_typed, props='dense', value=query.first if custom else None)
+            self.first.mark('filter-from')
+            self.last = date_filter(_('To'), self._dates_typed, props='dense', value=query.last if custom else None)
+            self.last.mark('filter-to')
+            for element in (self.first, self.last):
+                element.bind_visibility_from(self.preset, 'value', backward=lambda value: value == 'custom')
+            self.department = (
+                ui.select(
+                    {0: _('All departments'), **self.department_options},
+                    value=query.department_id or 0,
+                    label=_('Department'),
+                    on_change=lambda e: self._chosen(department_id=e.value or None),
+                )
+                .classes('min-w-[12rem]')
+                .mark('filter-department')
+            )
+            self.doctor = (
+                ui.select(
+                    {0: _('All doctors'), **self.doctor_options},
+                    value=query.doctor_id or 0,
+                    label=_('Doctor'),
+                    with_input=True,
+                    on_change=lambda e: self._chosen(doctor_id=e.value or None),
+                )
+                .classes('min-w-[14rem]')
+                .mark('filter-doctor')
+            )
+            self.status = (
+                ui.select(
+                    {'': _('All statuses'), **{key: _(label) for key, label in STATUS_FILTERS.items()}},
+                    value=query.status or '',
+                    label=_('Status'),
+                    on_change=lambda e: self._chosen(status=e.value or None),
+                )
+                .classes('min-w-[10rem]')
+                .mark('filter-status')
+            )
+            self.overlay = ui.switch(
+                _('Show the previous period'), value=self.view.compare, on_change=lambda e: self._overlay(e.value)
+            ).mark('filter-compare')
+        with ui.row().classes('w-full items-center gap-2 print:hidden'):
+            listing = ui.button(_('List these appointments'), icon='list', on_click=lambda: self._open_list(None))
+            listing.props('outline no-caps').mark('list-appointments')
+            printing = ui.button(
+                _('Print or save as PDF'), icon='print', on_click=lambda: ui.run_javascript('window.print()')
+            )
+            printing.props('outline no-caps').mark('print-dashboard')
+            ui.label(
+                _('Click a bar, a cell or a day in a chart to explore; select days on a time axis to set the period.')
+            ).classes(theme.SUBTLE)
+
+    def _headline(self) -> None:
+        with ui.element('div').classes('w-full grid grid-cols-2 sm:grid-cols-3 lg:grid-cols-5 gap-3'):
+            for key, label, _kind, _good in HEADLINE:
                 with ui.card().classes('p-3 gap-0'):
                     ui.label(_(label)).classes(theme.SUBTLE)
                     self.figures[key] = ui.label('').classes('text-2xl font-semibold').mark(f'figure-{key}')
+                    if key in COMPARED:
+                        self.changes[key] = ui.label('').classes('text-sm').mark(f'change-{key}')
+
+    def _measures(self) -> None:
+        ui.label(_('Measures')).classes('text-lg font-medium').props('role=heading aria-level=2')
+        with ui.element('div').classes('w-full grid grid-cols-2 sm:grid-cols-3 lg:grid-cols-4 gap-3'):
+            for key, label, _kind in MEASURES:
+                definition = _(measures.DEFINITIONS[key])
+                # The definition shows on hover and on focus (the card is focusable), and is the card's description.
+                with ui.card().classes('p-3 gap-0 group focus:outline focus:outline-2').props('tabindex=0') as card:
+                    title = ui.label(_(label)).classes(theme.SUBTLE)
+                    self.figures[key] = ui.label('').classes('text-xl font-semibold').mark(f'measure-{key}')
+                    self.changes[key] = ui.label('').classes('text-sm').mark(f'change-{key}')
+                    note = ui.label(definition).classes(
+                        'text-xs hidden group-hover:block group-focus:block ' + theme.SUBTLE
+                    )
+                    note.mark(f'definition-{key}')
+                card.props(f'role=group aria-labelledby={title.html_id} aria-describedby={note.html_id}')
+
+    def _charts(self) -> None:
+        handlers: dict[str, dict[str, Handler]] = {
+            'appointments-per-day': {'on_click': self._day_clicked, 'on_range': self._range_chosen},
+            'appointments-by-status': {'on_click': self._status_clicked},
+            'appointments-by-department': {'on_click': self._bar_clicked},
+            'appointments-by-doctor': {'on_click': self._bar_clicked},
+            'doctor-utilisation': {'on_click': self._bar_clicked},
+            'busiest-hours': {'on_click': self._cell_clicked},
+        }
+        empty: dict[str, Any] = {'data': [], 'layout': {}, 'config': {}}
         with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-2 gap-4'):
-            for title, build, table, stem in charts.CHARTS:
-                with ui.card().classes('w-full p-3 gap-1'):
-                    # A named figure with its table alternative (pages/components/chart_view.py)
-                    view = ChartView(_(title), build(data), table(data), marker=stem)
+            for title, _build, _table, stem in charts.CHARTS:
+                with ui.card().classes('w-full p-3 gap-1 break-inside-avoid'):
+                    wanted = handlers.get(stem, {})
+                    view = ChartView(
+                        _(title),
+                        empty,
+                        ([], []),
+                        marker=stem,
+                        on_click=wanted.get('on_click'),
+                        on_range=wanted.get('on_range'),
+                    )
                     with view.actions:
-                        csv = ui.button(
-                            _('CSV'),
-                            icon='download',
-                            on_click=lambda table=table, stem=stem: self.download(table, stem),
-                        ).props('flat dense no-caps')
+                        csv = ui.button(_('CSV'), icon='download', on_click=lambda stem=stem: self.download(stem))
+                        csv.props('flat dense no-caps')
                         csv.props['aria-label'] = _('Download the data of {title} as CSV', title=_(title))
                         csv.mark(f'csv-{stem}')
-                    self.plots.append((view, build, table))
-        self.show(data)
+                    self.views[stem] = view
 
-    def _filters_row(self, department_options: dict[int, str], doctor_options: dict[int, str]) -> None:
-        with ui.row().classes('w-full items-end gap-3'):
-            ui.select(
-                {key: _(label) for key, label in PRESETS.items()},
-                value=self.filters.preset,
-                label=_('Period'),
-                on_change=lambda e: self.apply(preset=e.value),
-            ).classes('min-w-[10rem]').mark('filter-period')
-            self.first = date_filter(_('From'), self.apply_dates, props='dense').mark('filter-from')
-            self.last = date_filter(_('To'), self.apply_dates, props='dense').mark('filter-to')
-            for element in (self.first, self.last):
-                element.bind_visibility_from(self, 'filters', backward=lambda f: f.preset == 'custom')
-            department = ui.select(
-                {0: _('All departments'), **department_options},
-                value=0,
-                label=_('Department'),
-                on_change=lambda e: self.apply(department_id=e.value or None),
+    def _day_list(self) -> None:
+        with ui.dialog() as self.list_dialog, ui.card().classes('w-full max-w-4xl'):
+            self.list_title = ui.label('').classes('text-lg font-medium').props('role=heading aria-level=2')
+            self.list_title.mark('day-list-title')
+            self.list_table: PagedTable[dict[str, Any]] = PagedTable(
+                'day-list',
+                LIST_COLUMNS,
+                self._list_page,
+                self._list_row,
+                first=Page([], 0, 25, 0),
+                empty=_('No appointments under these filters.'),
             )
-            department.classes('min-w-[12rem]').mark('filter-department')
-            doctor = ui.select(
-                {0: _('All doctors'), **doctor_options},
-                value=0,
-                label=_('Doctor'),
-                with_input=True,
-                on_change=lambda e: self.apply(doctor_id=e.value or None),
+            self.list_table.add_slot(
+                'body-cell-links',
+                LINKS_SLOT.format(
+                    appointment=_html(_('Appointment')),
+                    patient=_html(_('Patient')),
+                ),
             )
-            doctor.classes('min-w-[14rem]').mark('filter-doctor')
+            ui.button(_('Close'), on_click=self.list_dialog.close).props('flat no-caps').mark('day-list-close')
+        self.list_dialog.on('hide', self._list_closed)
+
+    # --- showing ------------------------------------------------------------------------------------------------------
 
     def show(self, data: dict[str, Any]) -> None:
         self.data = data
         query = data['query']
         first, last = date.fromisoformat(query['first']), date.fromisoformat(query['last'])
         updated = formats.time_of_day(datetime.fromisoformat(data['generated_at']))
-        self.period.text = _(
-            '{first} to {last} · updated {time}',
-            first=formats.date_only(first),
-            last=formats.date_only(last),
-            time=updated,
+        _set(
+            self.period,
+            _(
+                '{first} to {last} · updated {time}',
+                first=formats.date_only(first),
+                last=formats.date_only(last),
+                time=updated,
+            ),
         )
-        for key, _label, kind in HEADLINE:
-            self.figures[key].text = _format(kind, data['headline'][key])
-        for view, build, table in self.plots:
-            view.show(build(data), table(data))
+        change = data.get('change') or {}
+        for key, _label, kind, good in HEADLINE:
+            _set(self.figures[key], _format(kind, data['headline'].get(key)))
+            if key in self.changes:
+                self._show_change(key, change.get(key), good)
+        for key, _label, kind in MEASURES:
+            _set(self.figures[key], _format(kind, data['measures'].get(key)))
+            self._show_change(key, change.get(key), measures.GOOD_WHEN_UP.get(key))
+        self._show_chips()
 
-    async def reload(self) -> None:
+    def _show_change(self, key: str, change: float | None, good: bool | None) -> None:
+        shown, spoken, colour = change_text(change, good)
+        label = self.changes[key]
+        _set(label, shown)
+        label.classes(replace='text-sm ' + colour)
+        if spoken:
+            label.props['aria-label'] = spoken
+            label.props['title'] = spoken
+
+    def _show_chips(self) -> None:
+        self.chips.clear()
+        query = self.view.query
+        chips: list[tuple[str, dict[str, Any]]] = []
+        if query.department_id is not None:
+            name = self.department_options.get(query.department_id, f'#{query.department_id}')
+            chips.append((_('Department: {name}', name=name), {'department_id': None}))
+        if query.doctor_id is not None:
+            name = self.doctor_options.get(query.doctor_id, f'#{query.doctor_id}')
+            chips.append((_('Doctor: {name}', name=name), {'doctor_id': None}))
+        if query.status is not None:
+            chips.append((_('Status: {name}', name=_(STATUS_FILTERS[query.status])), {'status': None}))
+        if query.weekday is not None:
+            day = weekday_names('wide')[query.weekday]
+            chips.append((_('Weekday: {name}', name=day), {'weekday': None}))
+        if query.hour is not None:
+            chips.append((_('Hour: {name}', name=f'{query.hour:02d}:00'), {'hour': None}))
+        with self.chips:
+            for text, removal in chips:
+                chip = ui.chip(text, removable=True, color='teal-1', text_color='teal-10').mark('filter-chip')
+                chip.props['remove-aria-label'] = _('Remove the filter {name}', name=text)
+                chip.on('remove', lambda removal=removal: self._chosen(**removal))
+            if chips:
+                reset = ui.button(_('Reset all'), icon='filter_alt_off', on_click=self._reset)
+                reset.props('flat dense no-caps').mark('reset-filters')
+
+    def push(self, data: dict[str, Any], figures: dict[str, Any]) -> None:
+        """A live update built by the broadcast for this page's filter and language: send only what changed."""
+        self.pushes += 1
+        with i18n.use_language(self.language):
+            self.show(data)
+        for stem, (figure, table) in figures.items():
+            self.views[stem].show(figure, table)
+
+    def live_query(self) -> tuple[stats.StatsQuery, bool] | None:
+        return (self.view.query, self.view.compare) if self.following else None
+
+    def signed_out(self) -> None:
+        self.following = False
+
+    # --- changing the view --------------------------------------------------------------------------------------------
+
+    async def go(self, view: View, *, push: bool = True) -> None:
+        """Show ``view``: read its data, draw it, and (unless the address already says it) put it in the address."""
         if await acting() is None:  # a user action: it counts as activity
             return
         self.loading.set_visibility(True)
         try:
-            data = await _load(self.token, self.filters.query(_today()))
+            data = await dashboard_live.load(self.principal, view.query)
         except DomainError as failure:
             self.error.text = failure.message
             return
         finally:
             self.loading.set_visibility(False)
         self.error.text = ''
+        self.notice.text = ''
+        day_changed = view.day != self.view.day
+        self.view = view
+        if push:
+            ui.navigate.history.push(view.url())
+        self._sync_controls()
         self.show(data)
+        for stem, (figure, table) in figures_of(data, view.compare).items():
+            self.views[stem].show(figure, table)
+        if view.day is not None or (self.list_dialog.value and not day_changed):
+            await self._show_list()
+        elif day_changed:
+            self.list_dialog.close()
 
-    async def apply(self, **changes: Any) -> None:
-        self.filters = replace(self.filters, **changes)
-        if self.filters.preset == 'custom' and not (self.filters.first and self.filters.last):
-            today = _today()
-            self.first.value, self.last.value = dates.shown(today - timedelta(days=29)), dates.shown(today)
-            return  # apply_dates() runs from the inputs' change events
-        await self.reload()
+    def _sync_controls(self) -> None:
+        """The filter controls say what the view is (after a click on a chart, a chip, the back button)."""
+        query = self.view.query
+        self._syncing = True
+        try:
+            self.preset.set_value(self.view.preset)
+            if self.view.preset == 'custom':
+                self.first.value, self.last.value = dates.shown(query.first), dates.shown(query.last)
+            self.department.set_value(query.department_id or 0)
+            self.doctor.set_value(query.doctor_id or 0)
+            self.status.set_value(query.status or '')
+            self.overlay.set_value(self.view.compare)
+        finally:
+            self._syncing = False
 
-    async def apply_dates(self) -> None:
+    _syncing = False
+
+    async def _chosen(self, **changes: Any) -> None:
+        if self._syncing or all(getattr(self.view.query, key) == value for key, value in changes.items()):
+            return
+        await self.go(self.view.with_filters(**changes))
+
+    async def _preset_chosen(self, preset: str) -> None:
+        if self._syncing or preset == self.view.preset:
+            return
+        if preset == 'custom':
+            query = self.view.query
+            self.first.value, self.last.value = dates.shown(query.first), dates.shown(query.last)
+            await self.go(replace(self.view, preset='custom', day=None))
+            return
+        await self.go(self.view.with_preset(preset, _today()))
+
+    async def _dates_typed(self) -> None:
+        if self._syncing:
+            return
         try:
             first, last = dates.parse(self.first.value), dates.parse(self.last.value)
         except ValueError:
@@ -242,29 +525,127 @@ class _Dashboard:
         if first is None or last is None:
             self.error.text = _('Enter both dates of the custom range.')
             return
-        self.filters = replace(self.filters, first=first, last=last)
-        await self.reload()
+        if (first, last) != (self.view.query.first, self.view.query.last):
+            await self.go(self.view.with_period(first, last))
 
-    def on_event(self, event: Event) -> None:
-        """Called by the event hub for every change in the clinic; refreshes once per burst of changes."""
-        if event.namespace not in LIVE_NAMESPACES or self.refresh_pending:
-            return
-        self.refresh_pending = True
-        background_tasks.create(self._refresh_soon(), name='dashboard-refresh')
+    async def _overlay(self, shown: bool) -> None:
+        if not self._syncing and shown != self.view.compare:
+            await self.go(replace(self.view, compare=shown))
 
-    async def _refresh_soon(self) -> None:
-        await asyncio.sleep(REFRESH_DELAY)
-        self.refresh_pending = False
+    async def _reset(self) -> None:
+        await self.go(self.view.with_filters(department_id=None, doctor_id=None, status=None, weekday=None, hour=None))
+
+    async def _popstate(self, event: Any) -> None:
+        view, unreadable = dashboard_state.read_search(str(event.args or ''), _today())
+        if unreadable:
+            view = dashboard_state.default_view(_today())
+        await self.go(view, push=False)
+
+    # --- clicks on the charts -----------------------------------------------------------------------------------------
+
+    async def _bar_clicked(self, args: dict[str, Any]) -> None:
+        meta = args.get('meta') or {}
+        key = meta.get('id')
+        if not isinstance(key, int):
+            return  # 'Other (n doctors)' has no single doctor
+        if meta.get('filter') == 'department':
+            await self._chosen(department_id=key)
+        else:
+            await self._chosen(doctor_id=key)
+
+    async def _status_clicked(self, args: dict[str, Any]) -> None:
+        status = (args.get('meta') or {}).get('status')
+        if status in STATUS_FILTERS:
+            await self._chosen(status=status)
+
+    async def _cell_clicked(self, args: dict[str, Any]) -> None:
+        index, hour = args.get('index') or [], (args.get('meta') or {}).get('hour')
+        if len(index) == 2 and isinstance(index[0], int) and 0 <= index[0] <= 6 and isinstance(hour, int):
+            await self._chosen(weekday=index[0], hour=hour)
+
+    async def _day_clicked(self, args: dict[str, Any]) -> None:
         try:
-            data = await _load(self.token, self.filters.query(_today()))
-        except DomainError:  # the session ended: the page's own session check will sign it out
+            day = date.fromisoformat(str(args.get('x', ''))[:10])
+        except ValueError:
             return
-        self.show(data)
+        await self._open_list(day)
 
-    def download(self, table: Any, stem: str) -> None:
-        header, rows = table(self.data)
+    async def _range_chosen(self, args: dict[str, Any]) -> None:
+        period = range_period(str(args.get('first', '')), str(args.get('last', '')))
+        if period is None or period == (self.view.query.first, self.view.query.last):
+            return
+        try:
+            stats.validate(replace(self.view.query, first=period[0], last=period[1]))
+        except InvalidInput as problem:
+            self.error.text = problem.message
+            return
+        await self.go(self.view.with_period(*period))
+
+    # --- the appointments behind a figure -----------------------------------------------------------------------------
+
+    async def _open_list(self, day: date | None) -> None:
+        if day is not None and not self.view.query.first <= day <= self.view.query.last:
+            return
+        view = replace(self.view, day=day)
+        if day != self.view.day:
+            self.view = view
+            ui.navigate.history.push(view.url())
+        await self._show_list()
+
+    async def _show_list(self) -> None:
+        day = self.view.day
+        self.list_title.text = (
+            _('Appointments on {day}', day=formats.date_only(day)) if day else _('Appointments under these filters')
+        )
+        self.list_dialog.open()
+        await self.list_table.reload()
+
+    async def _list_page(self, offset: int, limit: int, _sort: Sort) -> Page[dict[str, Any]] | None:
+        principal = await acting()
+        if principal is None:
+            return None
+        try:
+            found = await call(
+                stats.appointment_list, principal, self.view.list_query(), page=offset // limit + 1, per_page=limit
+            )
+        except DomainError as failure:
+            self.error.text = failure.message
+            return None
+        return Page(found['items'], found['total'], found['per_page'], (found['page'] - 1) * found['per_page'])
+
+    @staticmethod
+    def _list_row(item: dict[str, Any]) -> dict[str, Any]:
+        start = datetime.fromisoformat(item['start_at'])
+        day = formats.local(start).date().isoformat()
+        return {
+            'id': item['id'],
+            'when': formats.moment(start),
+            'patient': item['patient'],
+            'doctor': item['doctor'],
+            'status': _(theme.STATUS_LABELS[item['status']]),
+            'appointment_href': f'/admin/appointments?from={day}&to={day}&doctor={item["doctor_id"]}',
+            'patient_href': f'/admin/patients/{item["patient_id"]}',
+        }
+
+    async def _list_closed(self) -> None:
+        if self.view.day is not None:
+            self.view = replace(self.view, day=None)
+            ui.navigate.history.push(self.view.url())
+
+    def download(self, stem: str) -> None:
+        table = self.views[stem].table
+        header, rows = table
         query = self.data['query']
         ui.download(to_csv(header, rows), f'hms-{stem}-{query["first"]}-{query["last"]}.csv', 'text/csv')
+
+
+def _set(label: ui.label, text: str) -> None:
+    if label.text != text:  # an unchanged figure sends nothing
+        label.text = text
+
+
+def _html(text: str) -> str:
+    return html.escape(text)
 
 
 SECURITY_ACTIONS = {

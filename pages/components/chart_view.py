@@ -11,6 +11,8 @@ table with a caption and column headers) is one Tab away.
 from __future__ import annotations
 
 import html
+import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from nicegui import ui
@@ -18,7 +20,41 @@ from nicegui import ui
 from hms.i18n import _
 
 from ..ui import theme
-from .charts import Figure, Table, readable
+from .charts import EMPTY, Figure, Table, is_empty, readable
+
+# What a click on a point tells the server: compact, never Plotly's whole trace (``p.data``) with every point.
+CLICK_JS = """(e) => {
+  const p = e && e.points && e.points[0];
+  if (!p) return;
+  const meta = (p.data && p.data.meta) || {};
+  const index = Array.isArray(p.pointIndex) ? p.pointIndex : [p.pointIndex ?? p.pointNumber];
+  emit({x: String(p.x ?? ''), y: String(p.y ?? ''), index: index, meta: {
+    status: meta.status ?? null, filter: meta.filter ?? null,
+    id: meta.ids ? (meta.ids[index[0]] ?? null) : null,
+    hour: meta.hours ? (meta.hours[index[1]] ?? null) : null}});
+}"""
+# A range chosen on a time axis: zooming (relayout) or box select (selected); both as [first, last] texts.
+RANGE_JS = """(e) => {
+  if (!e) return;
+  let a = e['xaxis.range[0]'], b = e['xaxis.range[1]'];
+  if (a === undefined && Array.isArray(e['xaxis.range'])) [a, b] = e['xaxis.range'];
+  if (a === undefined && e.range && Array.isArray(e.range.x)) [a, b] = e.range.x;
+  if (a !== undefined && b !== undefined) emit({first: String(a), last: String(b)});
+}"""
+Handler = Callable[[dict[str, Any]], Awaitable[None] | None]
+
+
+def _shown(figure: Figure) -> Figure:
+    """The figure as the picture draws it: an empty state's text is drawn as HTML over it (it wraps on a phone)."""
+    if not is_empty(figure):
+        return figure
+    layout = {key: value for key, value in figure['layout'].items() if key != 'annotations'}
+    return {**figure, 'layout': layout}
+
+
+def _frame_of(figure: Figure) -> str:
+    """Everything of a figure but its data (what a data-only update leaves as it is)."""
+    return json.dumps([figure['layout'], figure.get('config')], sort_keys=True, default=str)
 
 
 class ChartView:
@@ -35,6 +71,8 @@ class ChartView:
         height: str = 'h-72',
         marker: str | None = None,
         summary: str = '',
+        on_click: Handler | None = None,
+        on_range: Handler | None = None,
     ) -> None:
         self.title = title
         self.table: Table = table
@@ -50,10 +88,23 @@ class ChartView:
                     self.switch.mark(f'table-switch-{marker}' if marker else 'table-switch')
             if summary:
                 ui.label(summary).classes(theme.SUBTLE)
-            self.plot = ui.plotly(figure).classes(f'w-full {height}')
-            self.plot.props['aria-hidden'] = 'true'
+            with ui.element('div').classes('relative w-full'):
+                self.plot = ui.plotly(_shown(figure)).classes(f'w-full {height}')
+                self.plot.props['aria-hidden'] = 'true'
+                # the empty state: text that wraps at any width, over a picture without traces
+                self.empty = ui.label(_(EMPTY)).classes(
+                    'absolute inset-0 flex items-center justify-center text-center px-6 text-sm ' + theme.SUBTLE
+                )
+                self.empty.set_visibility(is_empty(figure))
+                if marker:
+                    self.empty.mark(f'empty-{marker}')
             if marker:
                 self.plot.mark(f'chart-{marker}')
+            if on_click is not None:
+                self.plot.on('plotly_click', lambda event: on_click(event.args), js_handler=CLICK_JS)
+            if on_range is not None:
+                for name in ('plotly_relayout', 'plotly_selected'):
+                    self.plot.on(name, lambda event: on_range(event.args), js_handler=RANGE_JS)
             # A region that scrolls sideways on narrow screens is focusable, so a keyboard can scroll it too.
             self.box = ui.element('div').classes('w-full overflow-x-auto').props('tabindex=0 role=region')
             self.box.props['aria-label'] = _('{title}: table', title=title)
@@ -63,6 +114,9 @@ class ChartView:
         self.holder.props['aria-labelledby'] = heading.html_id
         self.switch.props['aria-controls'] = self.box.html_id
         self.grid: ui.html | None = None
+        self.figure_json = json.dumps(figure, sort_keys=True, default=str)
+        self.frame = _frame_of(_shown(figure))
+        self.sends = {'full': 0, 'data': 0}  # how this chart's updates went out (tests and the bench read it)
 
     def toggle(self) -> None:
         shown = not self.box.visible
@@ -75,11 +129,36 @@ class ChartView:
         if shown:
             self._draw_table()
 
-    def show(self, figure: Figure, table: Table) -> None:
-        self.plot.update_figure(figure)
+    def show(self, figure: Figure, table: Table) -> bool:
+        """Show a new figure and table; nothing is sent when the figure did not change, and only its data when its
+        layout and config did not (Plotly.react on the page keeps the layout, the user's zoom included). Whether
+        anything changed."""
+        text = json.dumps(figure, sort_keys=True, default=str)
         self.table = table
+        if text == self.figure_json:
+            return False
+        self.figure_json = text
+        shown = _shown(figure)
+        frame = _frame_of(shown)
+        self.empty.set_visibility(is_empty(figure))
+        if frame == self.frame and self.plot.client.has_socket_connection:
+            self.plot.figure = shown
+            with self.plot._props.suspend_updates():  # the state a reconnecting page is drawn from, not sent now
+                self.plot._props['options'] = shown
+            data = json.dumps(shown['data'])
+            self.plot.client.run_javascript(
+                f'(() => {{ const c = getElement({self.plot.id}); if (!c || !c.Plotly) return;'
+                f' const data = {data}; c.options.data = data;'
+                ' c.Plotly.react(c.$el, data, c.$el.layout, c.options.config); })()'
+            )
+            self.sends['data'] += 1
+        else:
+            self.frame = frame
+            self.plot.update_figure(shown)
+            self.sends['full'] += 1
         if self.box.visible:
             self._draw_table()
+        return True
 
     def _draw_table(self) -> None:
         content = table_html(self.title, self.table)

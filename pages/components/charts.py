@@ -204,6 +204,40 @@ def per_day_table(data: dict[str, Any]) -> Table:
     return ['date', *statuses], rows
 
 
+def by_status(data: dict[str, Any]) -> Figure:
+    """The period's appointments per status, one bar each; a click on a bar filters to that status."""
+    series = data['per_day']['series']
+    traces = []
+    for status, values in series.items():
+        name = _status_name(status)
+        total = sum(values)
+        traces.append(
+            {
+                'type': 'bar',
+                'orientation': 'h',
+                'name': name,
+                'x': [total],
+                'y': [name],
+                'hovertext': [_('{status}: {count}', status=name, count=format_number(total))],
+                'hovertemplate': HOVER_TEXT,
+                'marker': _marker(STATUS_COLOURS[status], STATUS_PATTERNS[status]),
+                'meta': {'status': status},
+            }
+        )
+    return _figure(
+        'appointments-by-status',
+        traces,
+        showlegend=False,
+        yaxis={'autorange': 'reversed', 'automargin': True, 'gridcolor': GRID},
+        xaxis={'gridcolor': GRID, 'zerolinecolor': GRID, 'rangemode': 'tozero'},
+    )
+
+
+def by_status_table(data: dict[str, Any]) -> Table:
+    series = data['per_day']['series']
+    return ['status', 'total'], [[status, sum(values)] for status, values in series.items()]
+
+
 def plain(text: str) -> str:
     """User text (a doctor's or a department's name) as Plotly shows it literally: Plotly reads labels and hover
     text as a little HTML (``<b>``, ``<a href>``, ``<br>``) and decodes entities, so escaping makes markup text."""
@@ -233,7 +267,9 @@ def _stacked_by_status(name: str, rows: list[dict[str, Any]], label: str, *, hor
         }
         trace.update({'x': values, 'y': labels, 'orientation': 'h'} if horizontal else {'x': labels, 'y': values})
         traces.append(trace)
-    extra = {'yaxis': {'autorange': 'reversed', 'automargin': True, 'gridcolor': GRID}} if horizontal else {}
+    extra: dict[str, Any] = (
+        {'yaxis': {'autorange': 'reversed', 'automargin': True, 'gridcolor': GRID}} if horizontal else {}
+    )
     return _figure(name, traces, barmode='stack', **extra)
 
 
@@ -468,6 +504,7 @@ def visits_per_week_table(numbers: dict[str, Any]) -> Table:
 # The headers of the tables as the page shows them (the CSV files keep the machine-readable names).
 COLUMN_LABELS = {
     'date': N_('Date'),
+    'status': N_('Status'),
     'department': N_('Department'),
     'doctor': N_('Doctor'),
     'total': N_('Total'),
@@ -511,6 +548,8 @@ def _cell(name: str, value: Any) -> str:
         return '–'
     if name == 'share':
         return format_percent(value, digits=1)
+    if name == 'status' and value in STATUS_LABELS:
+        return _(STATUS_LABELS[value])
     if name == 'gender':
         return _(GENDER_LABELS[value]) if value in GENDER_LABELS else str(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -524,6 +563,7 @@ def _cell(name: str, value: Any) -> str:
 # for translation here and translated where they are shown (``_(title)``)
 CHARTS = [
     (N_('Appointments per day'), per_day, per_day_table, 'appointments-per-day'),
+    (N_('By status'), by_status, by_status_table, 'appointments-by-status'),
     (N_('By department'), by_department, by_department_table, 'appointments-by-department'),
     (N_('By doctor'), by_doctor, by_doctor_table, 'appointments-by-doctor'),
     (N_('Doctor utilisation'), utilisation, utilisation_table, 'doctor-utilisation'),
