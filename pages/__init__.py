@@ -8,7 +8,7 @@ uses neither (import-linter refuses cycles between these folders)."""
 
 from hms import context as app_context
 
-from .account import calendar_feed, exports, profile, recovery, security, sign_in
+from .account import action_link, calendar_feed, exports, profile, recovery, security, sign_in
 from .account import documents as visit_documents
 from .admin import appointments as admin_appointments
 from .admin import audit, dashboard, departments, doctors, jobs, outbox
@@ -36,6 +36,7 @@ def create() -> None:
     pwa.create()
     sign_in.create()
     recovery.create()
+    action_link.create()
     visit_documents.create()
     patient_home.create()
     doctor_home.create()

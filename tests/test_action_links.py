@@ -6,11 +6,12 @@ from __future__ import annotations
 import base64
 import json
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from nicegui.testing import User
 from sqlalchemy import func, select
 
 from hms.clock import ManualClock
@@ -22,6 +23,7 @@ from hms.services import action_links, appointment_actions, appointments
 from hms.services.action_links import Claims, LinkUsed
 
 from .api_fixtures import assert_problem
+from .page_steps import see
 from .scheduling_fixtures import Clinic, local
 
 
@@ -240,3 +242,49 @@ def test_two_different_links_at_once_one_wins(clinic: Clinic, monkeypatch: pytes
     errors = [result for result in results if isinstance(result, DomainError)]
     assert len(results) == 2 and len(errors) == 1 and errors[0].status_code == 409
     assert read(clinic, appointment.id).sequence == appointment.sequence + 1
+
+
+# --- the page /a/{token} ---------------------------------------------------------------------------------------------
+
+
+async def test_the_page_confirms_with_one_click_and_opening_it_changes_nothing(user: User, clinic: Clinic) -> None:
+    appointment = book(clinic, local(3, 10))
+    token = links(clinic, appointment)['confirm']
+    await user.open(f'/a/{token}')
+    await see(user, 'Confirm your appointment')
+    await see(user, marker='link-appointment')
+    assert read(clinic, appointment.id).confirmed_at is None and uses(clinic) == 0
+    user.find(marker='link-act').click()
+    await see(user, marker='link-done')
+    await see(user, 'Thank you: your appointment is confirmed.')
+    assert read(clinic, appointment.id).confirmed_at is not None
+    await user.open(f'/a/{token}')  # again: used, and it says so, offering sign-in
+    await see(user, marker='link-used')
+    await see(user, marker='link-sign-in')
+
+
+async def test_the_page_explains_an_expired_and_a_tampered_link(user: User, clinic: Clinic, clock: ManualClock) -> None:
+    appointment = book(clinic, local(3, 10))
+    token = links(clinic, appointment)['cancel']
+    await user.open(f'/a/{token[:-3]}xyz')
+    await see(user, marker='link-tampered')
+    await see(user, marker='link-sign-in')
+    clock.set(appointment.start_at + timedelta(minutes=1))
+    await user.open(f'/a/{token}')
+    await see(user, marker='link-expired')
+    await see(user, 'This link has expired. Sign in to see where things stand.')
+
+
+async def test_the_page_moves_an_appointment_to_a_chosen_free_time(user: User, clinic: Clinic) -> None:
+    appointment = book(clinic, local(3, 10))
+    token = links(clinic, appointment)['reschedule']
+    await user.open(f'/a/{token}')
+    await see(user, marker='link-times')
+    user.find(marker='link-act').click()  # nothing chosen yet
+    await see(user, 'Choose one of the free times.')
+    with user:
+        choice = next(iter(user.find(marker='link-times').elements))
+        choice.value = next(key for key in choice.options if datetime.fromisoformat(key) == local(3, 11))
+    user.find(marker='link-act').click()
+    await see(user, marker='link-done')
+    assert read(clinic, appointment.id).start_at == local(3, 11)
