@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     cancel_cutoff_hours: int = Field(default=2, ge=0)
     max_future_bookings: int = Field(default=5, ge=1)
     no_show_grace_minutes: int = Field(default=15, ge=0, le=24 * 60)  # a no-show only this long after the start
+    waitlist_hold_minutes: int = Field(default=30, ge=1, le=24 * 60)  # a freed slot is held for one patient
+    rescue_deadline_hours: int = Field(default=48, ge=1, le=24 * 30)  # stranded by a leave: rebook within this
     secure_cookies: bool = False
     reset_minutes: int = Field(default=30, ge=1, le=24 * 60)  # a password-reset link works this long, once
     verify_email: bool = False  # self-registered accounts sign in only after opening the emailed link

@@ -487,3 +487,134 @@ class WaitingRoomBoard(Base):
     created_by_id: Mapped[int] = mapped_column(ForeignKey('users.id'))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WaitlistEntry(Base):
+    """A patient waiting for a doctor's or a department's free time between two dates (times of day optional).
+    Exactly one of doctor and department; offered freed slots in the order entries were made (FIFO)."""
+
+    __tablename__ = 'waitlist_entries'
+    __table_args__ = (
+        CheckConstraint('(doctor_id IS NULL) <> (department_id IS NULL)', name='doctor_or_department'),
+        CheckConstraint('first_day <= last_day', name='days_in_order'),
+        Index('ix_waitlist_entries_state_created', 'state', 'created_at'),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey('patient_profiles.user_id', ondelete='CASCADE'), index=True)
+    doctor_id: Mapped[int | None] = mapped_column(ForeignKey('doctor_profiles.user_id', ondelete='CASCADE'))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey('departments.id', ondelete='CASCADE'))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    times: Mapped[str] = mapped_column(String(40), default='')  # 'morning,afternoon' (empty: any time of day)
+    state: Mapped[str] = mapped_column(String(12), default='waiting')  # waiting | booked | removed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SlotOffer(Base):
+    """A free slot held for one waiting patient until ``expires_at``. At most one held offer per doctor and start
+    (the partial unique index), so a slot is never offered to two patients at once."""
+
+    __tablename__ = 'slot_offers'
+    __table_args__ = (
+        Index(
+            'uq_slot_offers_doctor_start_held',
+            'doctor_id',
+            'start_at',
+            unique=True,
+            sqlite_where=text("state = 'held'"),
+            postgresql_where=text("state = 'held'"),
+        ),
+        Index(
+            'uq_slot_offers_entry_held',
+            'entry_id',
+            unique=True,
+            sqlite_where=text("state = 'held'"),
+            postgresql_where=text("state = 'held'"),
+        ),
+        Index('ix_slot_offers_state_expires', 'state', 'expires_at'),
+        Index('ix_slot_offers_patient', 'patient_id', 'offered_at'),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey('waitlist_entries.id', ondelete='CASCADE'))
+    patient_id: Mapped[int] = mapped_column(ForeignKey('patient_profiles.user_id', ondelete='CASCADE'))
+    doctor_id: Mapped[int] = mapped_column(ForeignKey('doctor_profiles.user_id', ondelete='CASCADE'))
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(12), default='held')  # held | accepted | declined | expired | withdrawn
+    offered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey('appointments.id', ondelete='SET NULL'))
+
+
+class FreedSlot(Base):
+    """A booked slot that a cancellation gave back while it was still bookable: the dashboard's refill figure counts
+    how many of them were booked again, and how soon."""
+
+    __tablename__ = 'freed_slots'
+    __table_args__ = (
+        UniqueConstraint('doctor_id', 'start_at', 'freed_at', name='uq_freed_slots_doctor_start_freed'),
+        Index('ix_freed_slots_freed_at', 'freed_at'),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doctor_id: Mapped[int] = mapped_column(ForeignKey('doctor_profiles.user_id', ondelete='CASCADE'))
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    freed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DoctorLeave(Base):
+    """Days a doctor does not work (local dates, both included): no free slots are published on them."""
+
+    __tablename__ = 'doctor_leaves'
+    __table_args__ = (
+        CheckConstraint('first_day <= last_day', name='days_in_order'),
+        Index('ix_doctor_leaves_doctor_days', 'doctor_id', 'first_day', 'last_day'),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doctor_id: Mapped[int] = mapped_column(ForeignKey('doctor_profiles.user_id', ondelete='CASCADE'))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(300), default='')
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey('users.id', ondelete='SET NULL'))
+
+
+class ClinicClosure(Base):
+    """Days the whole clinic is closed (holidays; local dates, both included)."""
+
+    __tablename__ = 'clinic_closures'
+    __table_args__ = (
+        CheckConstraint('first_day <= last_day', name='days_in_order'),
+        Index('ix_clinic_closures_days', 'first_day', 'last_day'),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(300), default='')
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey('users.id', ondelete='SET NULL'))
+
+
+class RescueCase(Base):
+    """A booked appointment that a new leave or closure stranded: its patient was offered the nearest free slots
+    (``proposals``: [{"start": iso, "doctor_id": n}]) until ``deadline_at``; unrebooked by then, it is cancelled."""
+
+    __tablename__ = 'rescue_cases'
+    __table_args__ = (Index('ix_rescue_cases_state_deadline', 'state', 'deadline_at'),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey('appointments.id', ondelete='CASCADE'), unique=True)
+    leave_id: Mapped[int | None] = mapped_column(ForeignKey('doctor_leaves.id', ondelete='SET NULL'))
+    closure_id: Mapped[int | None] = mapped_column(ForeignKey('clinic_closures.id', ondelete='SET NULL'))
+    state: Mapped[str] = mapped_column(String(12), default='open')  # open | rebooked | cancelled | withdrawn | gone
+    proposals: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    new_appointment_id: Mapped[int | None] = mapped_column(ForeignKey('appointments.id', ondelete='SET NULL'))

@@ -39,8 +39,12 @@ class Drained:
     left: int  # rows still waiting (the broker failed, or more than one batch was waiting)
 
 
+STAGED_FLAG = 'hms.outbox.staged'  # in ``Session.info``: rows wait, wake the dispatcher once the change commits
+
+
 def stage(session: Session, task: str, kwargs: dict[str, Any], *, appointment_id: int | None = None) -> OutboxMessage:
     """Add a row to the caller's open transaction (committed with it, or not at all)."""
+    session.info[STAGED_FLAG] = True
     return OutboxRepository(session).add(task, kwargs, appointment_id=appointment_id, at=clock.now())
 
 

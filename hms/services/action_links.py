@@ -45,7 +45,7 @@ from hms.security.tokens import hash_token
 
 PATH = '/a/'
 # The modules whose import registers their actions (each calls ``register_action`` at import time).
-HANDLER_MODULES: list[str] = ['hms.services.appointment_actions']
+HANDLER_MODULES: list[str] = ['hms.services.appointment_actions', 'hms.services.offers', 'hms.services.rescue']
 _KEY_LABEL = b'hms action link'
 
 

@@ -6,7 +6,7 @@ appointments for one patient, never more than ``max_future_bookings`` ahead, and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
@@ -102,8 +102,16 @@ def _check_patient_limits(
             )
 
 
-def book(uow: UnitOfWork, settings: Settings, actor: Principal, data: BookingIn) -> AppointmentView:
-    """Book a free slot for the acting patient."""
+def book(
+    uow: UnitOfWork,
+    settings: Settings,
+    actor: Principal,
+    data: BookingIn,
+    *,
+    offered: Callable[[Appointment], None] | None = None,
+) -> AppointmentView:
+    """Book a free slot for the acting patient. ``offered`` books a slot held for them (a waitlist offer): it may book
+    the held time, and checks the offer (under the locks, before the commit) given the new appointment."""
     require_role(actor, Role.PATIENT, refusal=N_('Your role does not allow you to book appointments.'))
     patient = uow.patients.get(actor.user_id)
     if patient is None or not patient.user.is_active:
@@ -113,7 +121,7 @@ def book(uow: UnitOfWork, settings: Settings, actor: Principal, data: BookingIn)
     uow.doctors.lock(doctor.user_id)
     uow.patients.lock(patient.user_id)
     start = data.start.astimezone(UTC)
-    slot = require_free_slot(uow, settings, doctor, start)
+    slot = require_free_slot(uow, settings, doctor, start, holder=actor.user_id if offered else None)
     _check_patient_limits(uow, settings, patient.user_id, slot.start, slot.end)
     now = clock.now()
     appointment = Appointment(
@@ -134,6 +142,8 @@ def book(uow: UnitOfWork, settings: Settings, actor: Principal, data: BookingIn)
         uow.rollback()
         raise SlotTaken(_(SLOT_TAKEN)) from error
     appointment_log.changed(uow, actor, appointment, 'appointment.booked')
+    if offered is not None:
+        offered(appointment)
     view = views(uow, [appointment])[0]
     _commit_or_taken(uow)
     return view

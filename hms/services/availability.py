@@ -9,8 +9,10 @@ from typing import Literal
 from hms import clock
 from hms.cache import Codec, read_through
 from hms.config import Settings
+from hms.db.leave import LeaveRepository
 from hms.db.models import Appointment, DateOverride, DoctorProfile, OverrideWindow, WeeklyWindow
 from hms.db.uow import UnitOfWork
+from hms.db.waitlist import WaitlistRepository
 from hms.domain.criteria import AppointmentFilter
 from hms.domain.enums import AppointmentStatus, Role
 from hms.domain.errors import AvailabilityConflict, NotAllowed, NotBookable, NotFound, SlotTaken
@@ -19,7 +21,7 @@ from hms.domain.slots import Slot, Window, day_slots
 from hms.events import doctor_namespaces
 from hms.i18n import N_, _, ngettext
 
-from . import audit, notices
+from . import audit, notices, refills
 from .cancellation import AVAILABILITY_CAUSE, cancel_if_booked
 from .principal import Principal
 from .views import SlotView
@@ -27,7 +29,7 @@ from .views import SlotView
 AVAILABILITY_CANCEL_REASON = N_('The doctor is no longer available at this time.')
 # Free slots change with bookings (any status change), availability and the doctor (deactivation, slot length):
 # the doctor's own changes of each, so that a booking with one doctor leaves the other doctors' slots cached.
-SLOTS_NAMESPACES = ('appointment', 'availability', 'doctor')
+SLOTS_NAMESPACES = ('appointment', 'availability', 'doctor', 'offer')  # offer: a slot held for the waitlist
 SLOTS_CACHE_SECONDS = 300
 _SLOTS: Codec[list[SlotView]] = Codec(list[SlotView])
 
@@ -74,7 +76,8 @@ def _doctor_for(uow: UnitOfWork, actor: Principal, doctor_id: int | None) -> Doc
 
 
 def effective_windows(uow: UnitOfWork, doctor_id: int, first: date, last: date) -> dict[date, list[Window]]:
-    """Each date's windows: its override where there is one, else the weekly template for its weekday."""
+    """Each date's windows: its override where there is one, else the weekly template for its weekday; none on the
+    doctor's leave and the clinic's closures."""
     weekly: dict[int, list[Window]] = {}
     for row in uow.availability.weekly(doctor_id):
         weekly.setdefault(row.weekday, []).append(Window(row.start_time, row.end_time))
@@ -82,10 +85,14 @@ def effective_windows(uow: UnitOfWork, doctor_id: int, first: date, last: date) 
         row.date: [Window(w.start_time, w.end_time) for w in row.windows]
         for row in uow.availability.overrides(doctor_id, first, last)
     }
+    off = LeaveRepository(uow.session).days_off(doctor_id, first, last)
     days: dict[date, list[Window]] = {}
     day = first
     while day <= last:
-        days[day] = sorted(overrides[day]) if day in overrides else sorted(weekly.get(day.weekday(), []))
+        if day in off:
+            days[day] = []
+        else:
+            days[day] = sorted(overrides[day]) if day in overrides else sorted(weekly.get(day.weekday(), []))
         day += timedelta(days=1)
     return days
 
@@ -206,6 +213,7 @@ def _settle(
         if cancel_if_booked(uow, settings, actor, appointment.id, reason, cause=AVAILABILITY_CAUSE):
             cancelled.append(appointment.id)
     uow.emit('availability.updated', doctor_id=doctor.user_id)
+    refills.slots_opened(uow, doctor.user_id, *booking_days(settings))  # new hours go to the waitlist first
     audit.record(
         uow, action, actor=actor, object_type='doctor', object_id=doctor.user_id, detail={'cancelled': len(cancelled)}
     )
@@ -230,7 +238,12 @@ def stranded_appointments(uow: UnitOfWork, settings: Settings, doctor: DoctorPro
         for day, day_windows in windows.items()
         for slot in day_slots(day, [Window(w.start, w.end) for w in day_windows], doctor.consultation_minutes, zone)
     }
-    return [appointment for appointment in upcoming if appointment.start_at not in starts]
+    off = LeaveRepository(uow.session).days_off(doctor.user_id, first, last)  # leave and closures: rescued instead
+    return [
+        appointment
+        for appointment in upcoming
+        if appointment.start_at not in starts and appointment.start_at.astimezone(zone).date() not in off
+    ]
 
 
 def week_plan(
@@ -284,10 +297,12 @@ def open_slots(
     last: date,
     *,
     ignore_appointment: int | None = None,
+    horizon: bool = True,
 ) -> list[Slot]:
-    """Free slots of ``doctor`` between two local dates, inside the notice period and the booking horizon."""
+    """Free slots of ``doctor`` between two local dates, inside the notice period and (unless ``horizon`` is False:
+    the clinic proposing times to a patient whose visit a leave strands) the booking horizon."""
     horizon_first, horizon_last = booking_days(settings)
-    first, last = max(first, horizon_first), min(last, horizon_last)
+    first, last = max(first, horizon_first), min(last, horizon_last) if horizon else last
     if first > last:
         return []
     zone = settings.zone
@@ -304,6 +319,12 @@ def open_slots(
             )
         )
         if a.id != ignore_appointment
+    ]
+    busy += [  # held for a patient on the waitlist: taken for everyone else until the offer ends
+        (offer.start_at, offer.end_at)
+        for offer in WaitlistRepository(uow.session).held(
+            doctor.user_id, _local_midnight(first, settings), _local_midnight(last + timedelta(days=1), settings)
+        )
     ]
     slots: list[Slot] = []
     for day, day_windows in windows.items():
@@ -366,8 +387,10 @@ def require_free_slot(
     start: datetime,
     *,
     ignore_appointment: int | None = None,
+    holder: int | None = None,
 ) -> Slot:
-    """The slot starting at ``start``, or an error saying why it cannot be booked."""
+    """The slot starting at ``start``, or an error saying why it cannot be booked (a slot held for a waiting patient
+    can be booked only by them, ``holder``, through their offer)."""
     now = clock.now()
     zone = settings.zone
     if start <= now:
@@ -397,4 +420,7 @@ def require_free_slot(
     # One indexed query for this slot instead of recomputing the doctor's whole day of free slots.
     if uow.appointments.overlapping_for_doctor(doctor.user_id, slot.start, slot.end, ignore_appointment):
         raise SlotTaken(_('This slot was just taken. Please choose another time.'))
+    held = WaitlistRepository(uow.session).held(doctor.user_id, slot.start, slot.end)
+    if any(offer.patient_id != holder for offer in held):
+        raise SlotTaken(_('This time is held for a patient on the waiting list. Please choose another time.'))
     return slot

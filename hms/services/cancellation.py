@@ -15,7 +15,7 @@ from hms.db.uow import UnitOfWork
 from hms.domain.enums import AppointmentStatus
 from hms.i18n import N_, _
 
-from . import appointment_log, notices, transitions
+from . import appointment_log, notices, refills, transitions
 from .principal import Principal
 
 AVAILABILITY_CAUSE = 'availability'  # the doctor's hours changed: the reason then says it all
@@ -32,6 +32,7 @@ def cancel_appointment(
     appointment.cancelled_at, appointment.cancelled_by_id, appointment.cancel_reason = now, actor.user_id, reason
     transitions.advance(appointment, now)
     appointment_log.changed(uow, actor, appointment, 'appointment.cancelled', {'cause': cause} if cause else None)
+    refills.slot_freed(uow, appointment)  # its time goes to the waitlist once this commits
     if actor.user_id != appointment.patient_id:
         doctor_name = uow.patients_names({appointment.doctor_id}).get(appointment.doctor_id)
 

@@ -1,0 +1,71 @@
+"""Slots that free up, and how soon they are booked again.
+
+A cancellation (``cancellation.cancel_appointment``), new availability and a withdrawn leave or closure stage a task in
+the change's own transaction (the outbox: it reaches the worker only if the change commits). The worker then offers
+the time to the waitlist (``offers.slot_freed`` / ``offers.slots_opened``) and records a cancelled slot that is still
+bookable as *freed*; ``refill_summary`` says how many freed slots were booked again, and how fast.
+
+Kept free of the offer rules (it imports no other service), so that the cancellation rule can call it.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from hms import clock
+from hms.db.models import Appointment
+from hms.db.uow import UnitOfWork
+from hms.db.waitlist import WaitlistRepository
+from hms.runtime import outbox
+
+SLOT_FREED_TASK = 'hms.waitlist_slot_freed'
+SLOTS_OPENED_TASK = 'hms.waitlist_slots_opened'
+
+
+def slot_freed(uow: UnitOfWork, appointment: Appointment) -> None:
+    """A booked appointment was just cancelled: offer its time to the waitlist once the change commits (only times
+    still ahead; the worker checks the slot is really free and bookable)."""
+    now = clock.now()
+    if appointment.start_at <= now or appointment.overbooked:
+        return
+    outbox.stage(
+        uow.session,
+        SLOT_FREED_TASK,
+        {'doctor_id': appointment.doctor_id, 'start': appointment.start_at.isoformat(), 'freed_at': now.isoformat()},
+    )
+    uow.emit('waitlist.slot_freed', doctor_id=appointment.doctor_id)
+
+
+def slots_opened(uow: UnitOfWork, doctor_id: int | None, first: date, last: date) -> None:
+    """Time opened up (new availability, a leave or closure withdrawn): offer the free slots of ``doctor_id`` (None:
+    every doctor) between two local dates to the waitlist once the change commits."""
+    outbox.stage(
+        uow.session,
+        SLOTS_OPENED_TASK,
+        {'doctor_id': doctor_id, 'first_day': first.isoformat(), 'last_day': last.isoformat()},
+    )
+    uow.emit('waitlist.slots_opened', **({'doctor_id': doctor_id} if doctor_id is not None else {}))
+
+
+@dataclass(frozen=True)
+class RefillSummary:
+    freed: int  # slots freed by cancellations (still bookable at the time) in the period
+    refilled: int  # of those, booked again (through the waitlist or otherwise)
+    median_minutes: float | None  # from freeing to the new booking, over the refilled ones
+
+    @property
+    def rate(self) -> float | None:
+        return self.refilled / self.freed if self.freed else None
+
+
+def refill_summary(uow: UnitOfWork, start: datetime, end: datetime) -> RefillSummary:
+    """How many slots freed in [start, end) were booked again, and the median minutes it took."""
+    rows = WaitlistRepository(uow.session).refills(start, end)
+    waits = [(again - freed).total_seconds() / 60 for freed, again in rows if again is not None]
+    return RefillSummary(
+        freed=len(rows),
+        refilled=len(waits),
+        median_minutes=round(statistics.median(waits), 1) if waits else None,
+    )
