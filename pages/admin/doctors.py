@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from html import escape
 from typing import Any
 
 from nicegui import events, ui
@@ -26,7 +25,7 @@ from hms.services.records import DoctorSchedule
 from hms.services.views import DoctorView, Page
 from hms.services.week import WeekView
 
-from ..components import forms
+from ..components import forms, staff
 from ..components.dialogs import Answer, ConfirmDialog
 from ..components.exports import export_panel
 from ..components.schedule import ScheduleView
@@ -58,23 +57,6 @@ COLUMNS = [  # the sortable columns' names are the service's sort keys (DoctorSo
     *sortable(('status', N_('Status'))),
     column('actions', N_('Actions'), align='right', field='id', sticky=True),
 ]
-ACTIONS_SLOT = r"""
-<q-td :props="props" auto-width>
-  <q-btn flat dense no-caps color="primary" icon="edit" label="{edit}"
-         @click="() => $parent.$emit('edit', props.row)" />
-  <q-btn v-if="props.row.active" flat dense no-caps color="negative" icon="person_off"
-         label="{deactivate}" @click="() => $parent.$emit('deactivate', props.row)" />
-  <q-btn v-else flat dense no-caps color="positive" icon="person" label="{reactivate}"
-         @click="() => $parent.$emit('reactivate', props.row)" />
-</q-td>
-"""
-
-
-def _actions_slot() -> str:
-    """Each row's Edit and Deactivate or Reactivate buttons, labelled in the page's language."""
-    return ACTIONS_SLOT.format(
-        edit=escape(_('Edit')), deactivate=escape(_('Deactivate')), reactivate=escape(_('Reactivate'))
-    )
 
 
 ACTIVITY_COLUMNS = columns(
@@ -206,7 +188,7 @@ class _DoctorsPanel:
         )
         self.table = PagedTable('doctors', COLUMNS, self._load, _row, first=listed, empty=empty, sort=paging.sort)
         self.table.add_slot('body-cell-name', NAME_SLOT)
-        self.table.add_slot('body-cell-actions', _actions_slot())
+        self.table.add_slot('body-cell-actions', staff.actions_slot())
         self.table.on('edit', self.open_edit)
         self.table.on('deactivate', self.open_deactivate)
         self.table.on('reactivate', self.reactivate)
@@ -426,25 +408,13 @@ def _values(fields: dict[str, ui.input | ui.select], *, clearable: tuple[str, ..
 
 
 def _show_initial_password(new: NewDoctor) -> None:
-    """The one-time password, shown once: it is kept nowhere else and disappears when the dialog closes."""
-    dialog = ConfirmDialog(
+    staff.show_initial_password(
         _('Doctor account created'),
-        _('I have handed it over'),
-        dismiss=None,
-        persistent=True,
-        confirm_marker='password-done',
+        new.doctor.name,
+        new.doctor.email or '',
+        new.initial_password,
+        _(
+            'It is shown only this once: give it to the doctor now, in person or through a secure channel. '
+            'The doctor must change it at first sign-in.'
+        ),
     )
-    with dialog:
-        ui.label(
-            _('{name} signs in with {email} and this one-time password:', name=new.doctor.name, email=new.doctor.email)
-        )
-        ui.label(new.initial_password).classes(
-            f'font-mono text-xl select-all rounded px-3 py-2 {theme.MUTED_BOX}'
-        ).props('data-testid=initial-password').mark('initial-password')
-        ui.label(
-            _(
-                'It is shown only this once: give it to the doctor now, in person or through a secure channel. '
-                'The doctor must change it at first sign-in.'
-            )
-        ).classes(theme.INFO_BANNER)
-    dialog.ask()

@@ -3,7 +3,6 @@ reactivate front-desk accounts; a page at a time, kept in the address like the d
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
 
 from nicegui import events, ui
@@ -17,7 +16,7 @@ from hms.services.principal import Principal
 from hms.services.receptionists import NewReceptionist, ReceptionistView
 from hms.services.views import Page
 
-from ..components import forms
+from ..components import forms, staff
 from ..components.dialogs import Answer, ConfirmDialog
 from ..components.tables import PagedTable, Paging, SearchBox, Sort, column, columns
 from ..ui import theme
@@ -35,22 +34,6 @@ COLUMNS = [
     *columns(('name', N_('Name')), ('email', N_('Email')), ('status', N_('Status'))),
     column('actions', N_('Actions'), align='right', field='id', sticky=True),
 ]
-ACTIONS_SLOT = r"""
-<q-td :props="props" auto-width>
-  <q-btn flat dense no-caps color="primary" icon="edit" label="{edit}"
-         @click="() => $parent.$emit('edit', props.row)" />
-  <q-btn v-if="props.row.active" flat dense no-caps color="negative" icon="person_off"
-         label="{deactivate}" @click="() => $parent.$emit('deactivate', props.row)" />
-  <q-btn v-else flat dense no-caps color="positive" icon="person" label="{reactivate}"
-         @click="() => $parent.$emit('reactivate', props.row)" />
-</q-td>
-"""
-
-
-def _actions_slot() -> str:
-    return ACTIONS_SLOT.format(
-        edit=escape(_('Edit')), deactivate=escape(_('Deactivate')), reactivate=escape(_('Reactivate'))
-    )
 
 
 def create() -> None:
@@ -109,7 +92,7 @@ class _ReceptionistsPanel:
             _('No receptionists yet. Add the first one with "Add receptionist".'),
         )
         self.table = PagedTable('receptionists', COLUMNS, self._load, _row, first=listed, empty=empty, sort=Sort())
-        self.table.add_slot('body-cell-actions', _actions_slot())
+        self.table.add_slot('body-cell-actions', staff.actions_slot())
         self.table.on('edit', self.open_edit)
         self.table.on('deactivate', self.open_deactivate)
         self.table.on('reactivate', self.reactivate)
@@ -232,29 +215,13 @@ class _ReceptionistsPanel:
 
 
 def _show_initial_password(new: NewReceptionist) -> None:
-    """The one-time password, shown once: it is kept nowhere else and disappears when the dialog closes."""
-    dialog = ConfirmDialog(
+    staff.show_initial_password(
         _('Receptionist account created'),
-        _('I have handed it over'),
-        dismiss=None,
-        persistent=True,
-        confirm_marker='password-done',
+        new.receptionist.name,
+        new.receptionist.email or '',
+        new.initial_password,
+        _(
+            'It is shown only this once: give it to the receptionist now, in person or through a secure channel. '
+            'The receptionist must change it at first sign-in.'
+        ),
     )
-    with dialog:
-        ui.label(
-            _(
-                '{name} signs in with {email} and this one-time password:',
-                name=new.receptionist.name,
-                email=new.receptionist.email,
-            )
-        )
-        ui.label(new.initial_password).classes(
-            f'font-mono text-xl select-all rounded px-3 py-2 {theme.MUTED_BOX}'
-        ).props('data-testid=initial-password').mark('initial-password')
-        ui.label(
-            _(
-                'It is shown only this once: give it to the receptionist now, in person or through a secure channel. '
-                'The receptionist must change it at first sign-in.'
-            )
-        ).classes(theme.INFO_BANNER)
-    dialog.ask()
