@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,7 +20,7 @@ from hms.db.models import ActionLinkUse, Appointment
 from hms.domain.enums import AppointmentStatus
 from hms.domain.errors import DomainError
 from hms.domain.scheduling import BookingIn
-from hms.services import action_links, appointment_actions, appointments
+from hms.services import action_links, appointment_actions, appointments, reminders
 from hms.services.action_links import Claims, LinkUsed
 
 from .api_fixtures import assert_problem
@@ -288,3 +289,32 @@ async def test_the_page_moves_an_appointment_to_a_chosen_free_time(user: User, c
     user.find(marker='link-act').click()
     await see(user, marker='link-done')
     assert read(clinic, appointment.id).start_at == local(3, 11)
+
+
+# --- the links in messages -------------------------------------------------------------------------------------------
+
+
+def test_confirmations_and_reminders_carry_the_three_links(clinic: Clinic) -> None:
+    settings = clinic.ctx.settings = clinic.ctx.settings.model_copy(update={'public_url': 'https://clinic.example'})
+    appointment = book(clinic, local(3, 10))
+    with clinic.ctx.uow() as uow:
+        facts = reminders.appointment_facts(uow, appointment.id)
+        assert facts is not None
+        messages = [
+            reminders.reminder_message(settings, facts),
+            reminders.confirmation_message(settings, facts, 'booked'),
+            reminders.confirmation_message(settings, facts, 'rescheduled'),
+        ]
+        for message in messages:
+            found = re.findall(r'https://clinic\.example/a/[A-Za-z0-9_.-]+', message.text)
+            assert len(found) == 3, message.text
+            for url in found:
+                assert f'href="{url}"' in message.html
+                assert action_links.inspect(uow, settings, token_of(url)).valid
+            claims = [action_links.read_token(settings, token_of(url)) for url in found]
+            assert {claim.action for claim in claims if claim is not None} == {'confirm', 'cancel', 'reschedule'}
+            assert 'Confirm that you will come' in message.text and 'Choose another time' in message.html
+        sms = messages[0].short_text
+        assert sms.count('https://clinic.example/a/') == 3 and 'Confirm: ' in sms
+        cancelled = reminders.confirmation_message(settings, facts, 'cancelled')
+        assert '/a/' not in cancelled.text and '/a/' not in cancelled.html

@@ -30,12 +30,13 @@ from hms.notify.ics import AppointmentEvent, Person, appointment_event, calendar
 from hms.notify.message import Attachment, DeliveryError, Message
 from hms.notify.sink import sink_port
 
-from . import documents, notices
+from . import action_links, appointment_actions, documents, notices
 
 JOB = 'daily-reminders'
 REMINDER = 'reminder'
 COMPLETED = 'completed'  # the visit-completed email, with the visit's documents attached
 CONFIRMATION_KINDS = ('booked', 'rescheduled', 'cancelled', COMPLETED)
+ONE_TAP_KINDS = (REMINDER, 'booked', 'rescheduled')  # messages about a booked appointment carry its one-tap links
 CHAT_RECIPIENT = 'webhook'
 APPOINTMENTS_PAGE = '/patient/appointments'  # where the emails link to: the patient's appointments
 VISITS_PAGE = '/patient/visits'  # where the visit-completed email links to: past visits and their documents
@@ -253,7 +254,17 @@ def _email(settings: Settings, facts: AppointmentFacts, kind: str, *, subject: s
         where=clinic_location(settings),
         clinic=settings.clinic_name,
         link=settings.link(APPOINTMENTS_PAGE),
+        actions=one_tap_links(settings, facts) if kind in ONE_TAP_KINDS else {},
     )
+
+
+def one_tap_links(settings: Settings, facts: AppointmentFacts) -> dict[str, str]:
+    """The Confirm, Cancel and Reschedule links of a booked appointment's message (hms.services.action_links): they
+    expire at its start and when it changes."""
+    return {
+        action: action_links.make_link(settings, action, facts.id, facts.sequence, facts.start)
+        for action in appointment_actions.ACTIONS
+    }
 
 
 def reminder_message(settings: Settings, facts: AppointmentFacts) -> Message:
@@ -271,18 +282,28 @@ def sms_text(settings: Settings, facts: AppointmentFacts) -> str:
     """For the patient's phone: time, doctor, address; never the reason or the department."""
     address = settings.clinic_address.strip()
     if address:
-        return _(
+        text = _(
             '{clinic}: reminder of your appointment on {when} at {address} with {doctor}.',
             clinic=settings.clinic_name,
             when=when(facts.start, settings),
             address=address,
             doctor=facts.doctor_name,
         )
-    return _(
-        '{clinic}: reminder of your appointment on {when} with {doctor}.',
-        clinic=settings.clinic_name,
-        when=when(facts.start, settings),
-        doctor=facts.doctor_name,
+    else:
+        text = _(
+            '{clinic}: reminder of your appointment on {when} with {doctor}.',
+            clinic=settings.clinic_name,
+            when=when(facts.start, settings),
+            doctor=facts.doctor_name,
+        )
+    links = one_tap_links(settings, facts)
+    return ' '.join(
+        (
+            text,
+            _('Confirm: {link}', link=links[appointment_actions.CONFIRM]),
+            _('Reschedule: {link}', link=links[appointment_actions.RESCHEDULE]),
+            _('Cancel: {link}', link=links[appointment_actions.CANCEL]),
+        )
     )
 
 
