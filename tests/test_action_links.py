@@ -24,7 +24,8 @@ from hms.services import action_links, appointment_actions, appointments, remind
 from hms.services.action_links import Claims, LinkUsed
 
 from .api_fixtures import assert_problem
-from .page_steps import see
+from .factories import RECEPTION_PASSWORD, make_receptionist
+from .page_steps import see, switch_to
 from .scheduling_fixtures import Clinic, local
 
 
@@ -318,3 +319,17 @@ def test_confirmations_and_reminders_carry_the_three_links(clinic: Clinic) -> No
         assert sms.count('https://clinic.example/a/') == 3 and 'Confirm: ' in sms
         cancelled = reminders.confirmation_message(settings, facts, 'cancelled')
         assert '/a/' not in cancelled.text and '/a/' not in cancelled.html
+
+
+async def test_the_desk_sees_a_confirmed_appointment_as_confirmed(user: User, clinic: Clinic) -> None:
+    confirmed = book(clinic, local(2, 10))
+    unconfirmed = book(clinic, local(2, 11), clinic.other_patient)
+    with clinic.ctx.uow() as uow:
+        action_links.perform(uow, clinic.ctx.settings, links(clinic, confirmed)['confirm'])
+    desk = make_receptionist(clinic.ctx, clinic.admin)
+    await switch_to(user, desk.email, RECEPTION_PASSWORD, 'Today at the desk')
+    await see(user, marker=f'confirmed-{confirmed.id}')
+    await see(user, marker=f'today-{unconfirmed.id}')
+    assert user.client is not None
+    markers = {marker for element in user.client.layout.descendants() for marker in element._markers}
+    assert f'confirmed-{unconfirmed.id}' not in markers

@@ -49,6 +49,7 @@ REFRESH_DELAY = 0.2  # a burst of changes (a walk-in, then its check-in) reloads
 MARK_LATE = N_('Late')
 MARK_WALK_IN = N_('Walk-in')
 MARK_OVERBOOKED = N_('Double-booked')
+MARK_CONFIRMED = N_('Confirmed')  # the patient confirmed they will come (a one-tap link)
 WAITING_STATES = (AppointmentStatus.ARRIVED,)
 
 
@@ -158,6 +159,8 @@ class DayList(ui.column):
                     marker(_(MARK_WALK_IN), f'walk-in-{view.id}')
                 if view.overbooked:
                     marker(_(MARK_OVERBOOKED), f'overbooked-{view.id}')
+                if view.confirmed_at is not None and view.status is AppointmentStatus.BOOKED:
+                    marker(_(MARK_CONFIRMED), f'confirmed-{view.id}')
                 status_badge(view.status)
                 wait = ui.label('').classes('text-sm w-36').mark(f'wait-{view.id}')
                 self.waits[view.id] = (wait, view)
