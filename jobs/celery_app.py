@@ -30,6 +30,8 @@ TASK_MODULES = [
     'jobs.accounts',
     'jobs.reports',
     'jobs.outbox',
+    'jobs.waitlist',
+    'jobs.rescue',
     'jobs.recovery',
 ]
 

@@ -29,4 +29,7 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
         'export-cleanup': {'task': 'hms.cleanup_exports', 'schedule': crontab(minute=17)},
         # Confirmations whose hand-over to the broker failed at commit time (Redis was down) wait in the outbox.
         'outbox-drain': {'task': 'hms.drain_outbox', 'schedule': crontab()},
+        # Waitlist offers whose hold ran out go to the next patient; stranded visits past their deadline are cancelled.
+        'waitlist-sweep': {'task': 'hms.waitlist_sweep', 'schedule': crontab()},
+        'rescue-deadlines': {'task': 'hms.rescue_deadlines', 'schedule': crontab(minute='*/5')},
     }

@@ -25,6 +25,7 @@ from .routes import (
     exports,
     health,
     jobs,
+    leave,
     links,
     patient,
     reception_day,
@@ -32,6 +33,7 @@ from .routes import (
     receptionists,
     records,
     stats,
+    waitlist,
 )
 
 API_PREFIX = '/api'
@@ -61,6 +63,8 @@ def create_api() -> FastAPI:
     api.include_router(reception_patients.router)  # the front desk's patients
     api.include_router(reception_day.router)  # the front desk's clinic day: booking for patients, walk-ins, check-in
     api.include_router(links.router)  # one-tap links from messages (public: the signed token is the authority)
+    api.include_router(waitlist.router)  # the patient's waiting lists and offers of freed slots
+    api.include_router(leave.router)  # doctors' leave, clinic closures, stranded appointments
     return api
 
 

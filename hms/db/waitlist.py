@@ -162,7 +162,7 @@ class WaitlistRepository:
             .where(
                 Appointment.doctor_id == FreedSlot.doctor_id,
                 Appointment.start_at == FreedSlot.start_at,
-                Appointment.created_at >= FreedSlot.freed_at,
+                Appointment.created_at > FreedSlot.freed_at,
             )
             .correlate(FreedSlot)
             .scalar_subquery()

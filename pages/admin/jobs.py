@@ -44,6 +44,8 @@ JOB_LABELS = {
     'daily-reminders': N_('Daily reminders'),
     'monthly-reports': N_('Monthly reports'),
     'export-cleanup': N_('Export clean-up'),
+    'waitlist-offers': N_('Waitlist offers'),
+    'rescue-deadlines': N_('Rescue deadlines'),
 }
 # How a run, a delivery and an export job read (keys are the stored codes; an unknown code is shown as it is)
 RUN_STATUS_LABELS = {'running': N_('Running'), 'done': N_('Done'), 'failed': N_('Failed')}

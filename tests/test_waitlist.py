@@ -1,0 +1,102 @@
+"""The waitlist through the API: joining (exactly one of doctor and department, sane dates, times of day), listing,
+leaving one's own entry only; offers listed, accepted into a booking and declined; the jobs' schedule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from hms.services import refills
+
+from .api_fixtures import People, assert_problem
+from .scheduling_fixtures import Clinic
+from .test_offers import TUESDAY_10, book, cancel, held, run_staged
+
+
+def entry(clinic: Clinic, **fields: Any) -> dict[str, Any]:
+    return {'doctor_id': clinic.doctor.user_id, 'first_day': '2026-03-03', 'last_day': '2026-03-04', **fields}
+
+
+def test_join_list_and_leave(api: TestClient, people: People, clinic: Clinic) -> None:
+    created = api.post('/api/patient/waitlist', json=entry(clinic, times=['evening', 'morning']), headers=people.bob)
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body['doctor_name'] == 'Meredith Grey' and body['department_name'] == 'Cardiology'
+    assert body['times'] == ['morning', 'evening'] and body['state'] == 'waiting'
+    by_department = api.post(
+        '/api/patient/waitlist',
+        json={'department_id': clinic.department_id, 'first_day': '2026-03-02', 'last_day': '2026-03-20'},
+        headers=people.bob,
+    )
+    assert by_department.status_code == 201 and by_department.json()['doctor_id'] is None
+    listed = api.get('/api/patient/waitlist', headers=people.bob).json()
+    assert [item['id'] for item in listed] == [body['id'], by_department.json()['id']]
+    assert api.get('/api/patient/waitlist', headers=people.ada).json() == []  # Ada sees only her own
+    assert api.delete(f'/api/patient/waitlist/{body["id"]}', headers=people.ada).status_code == 404
+    assert api.delete(f'/api/patient/waitlist/{body["id"]}', headers=people.bob).status_code == 204
+    assert api.delete(f'/api/patient/waitlist/{body["id"]}', headers=people.bob).status_code == 404
+    assert [item['id'] for item in api.get('/api/patient/waitlist', headers=people.bob).json()] == [
+        by_department.json()['id']
+    ]
+
+
+def test_join_refuses_bad_entries_with_field_errors(api: TestClient, people: People, clinic: Clinic) -> None:
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({**entry(clinic), 'department_id': clinic.department_id}, 'doctor_id'),  # both
+        ({'first_day': '2026-03-03', 'last_day': '2026-03-04'}, 'department_id'),  # neither
+        (entry(clinic, doctor_id=999_999), 'doctor_id'),
+        (entry(clinic, first_day='2026-03-01'), 'first_day'),  # yesterday
+        (entry(clinic, last_day='2026-03-02'), 'last_day'),  # before the first day
+        (entry(clinic, last_day='2026-09-30'), 'last_day'),  # half a year
+    ]
+    for body, field in cases:
+        response = api.post('/api/patient/waitlist', json=body, headers=people.bob)
+        problem = assert_problem(response, 422)
+        assert field in problem.get('errors', {}) or field in str(problem), (body, problem)
+    for body in (entry(clinic, times=['night']), entry(clinic, first_day='not a day'), entry(clinic, doctor_id=-1)):
+        assert api.post('/api/patient/waitlist', json=body, headers=people.bob).status_code == 422
+    assert api.post('/api/patient/waitlist', json=entry(clinic), headers=people.grey).status_code == 403
+    assert api.post('/api/patient/waitlist', json=entry(clinic)).status_code == 401
+
+
+def test_offer_through_the_api(api: TestClient, people: People, clinic: Clinic) -> None:
+    run_staged(clinic)
+    taken = book(clinic, clinic.patient)
+    assert api.post('/api/patient/waitlist', json=entry(clinic), headers=people.bob).status_code == 201
+    cancel(clinic, clinic.patient, taken)
+    assert run_staged(clinic) == [refills.SLOT_FREED_TASK]
+    [offer] = api.get('/api/patient/offers', headers=people.bob).json()
+    assert offer['state'] == 'held' and offer['doctor_name'] == 'Meredith Grey'
+    assert api.get('/api/patient/offers', headers=people.ada).json() == []
+    assert api.post(f'/api/patient/offers/{offer["id"]}/accept', headers=people.ada).status_code == 404
+    free = api.get(f'/api/doctors/{clinic.doctor.user_id}/slots', headers=people.ada).json()
+    assert TUESDAY_10.isoformat() not in [slot['start'] for slot in free]  # held: not listed as free
+    accepted = api.post(f'/api/patient/offers/{offer["id"]}/accept', headers=people.bob)
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()['patient_id'] == clinic.other_patient.user_id
+    assert_problem(api.post(f'/api/patient/offers/{offer["id"]}/decline', headers=people.bob), 409, 'accepted')
+    assert held(clinic) == []
+
+
+def test_decline_through_the_api(api: TestClient, people: People, clinic: Clinic) -> None:
+    run_staged(clinic)
+    taken = book(clinic, clinic.patient)
+    api.post('/api/patient/waitlist', json=entry(clinic), headers=people.bob)
+    cancel(clinic, clinic.patient, taken)
+    run_staged(clinic)
+    [offer] = api.get('/api/patient/offers', headers=people.bob).json()
+    declined = api.post(f'/api/patient/offers/{offer["id"]}/decline', headers=people.bob)
+    assert declined.status_code == 200 and declined.json()['state'] == 'declined'
+    assert api.post(f'/api/patient/offers/{offer["id"]}/accept', headers=people.bob).status_code == 409
+
+
+def test_the_beat_runs_the_sweeps() -> None:
+    from hms.config import Settings
+    from jobs.celery_app import TASK_MODULES
+    from jobs.schedule import beat_schedule
+
+    schedule = beat_schedule(Settings(_env_file=None))
+    assert schedule['waitlist-sweep']['task'] == 'hms.waitlist_sweep'
+    assert schedule['rescue-deadlines']['task'] == 'hms.rescue_deadlines'
+    assert {'jobs.waitlist', 'jobs.rescue'} <= set(TASK_MODULES)
