@@ -724,6 +724,85 @@ BUILDERS.update(
 )
 
 
+# The waitlist and leave (issue 20): days far from the bookings the other rows make (3 to 6 March).
+LEAVE_DAYS = {'first_day': '2026-03-20', 'last_day': '2026-03-20', 'reason': 'Course'}
+
+
+def _a_waits(world: World) -> int:
+    from hms.domain.waitlist import WaitlistIn
+    from hms.services import waitlist
+
+    data = WaitlistIn(doctor_id=world.clinic.doctor.user_id, first_day=local(3, 0).date(), last_day=local(6, 0).date())
+    with world.ctx.uow() as uow:
+        return waitlist.join(uow, world.ctx.settings, world.clinic.patient, data).id
+
+
+def _held_for_a(world: World) -> int:
+    from hms.db.models import SlotOffer
+
+    entry, start, now = _a_waits(world), world.next_slot(), world.clock.now()
+    with world.ctx.uow() as uow:
+        offer = SlotOffer(
+            entry_id=entry,
+            patient_id=world.clinic.patient.user_id,
+            doctor_id=world.clinic.doctor.user_id,
+            start_at=start,
+            end_at=start + timedelta(minutes=30),
+            state='held',
+            offered_at=now,
+            expires_at=now + timedelta(minutes=30),
+        )
+        uow.session.add(offer)
+        uow.commit()
+        return offer.id
+
+
+def _leave_of_x(world: World) -> int:
+    from hms.domain.waitlist import LeaveIn
+    from hms.services import leave
+
+    with world.ctx.uow() as uow:
+        view = leave.add_leave(uow, world.ctx.settings, world.clinic.doctor, LeaveIn.model_validate(LEAVE_DAYS))
+        return view.id
+
+
+def _closure(world: World) -> int:
+    from hms.domain.waitlist import LeaveIn
+    from hms.services import leave
+
+    with world.ctx.uow() as uow:
+        days = LeaveIn.model_validate({**LEAVE_DAYS, 'first_day': '2026-03-21', 'last_day': '2026-03-21'})
+        return leave.add_closure(uow, world.ctx.settings, world.clinic.admin, days).id
+
+
+for _key, _build in {
+    'POST /api/patient/waitlist': lambda w, _: Call(
+        '/api/patient/waitlist',
+        json={'doctor_id': w.clinic.doctor.user_id, 'first_day': '2026-03-03', 'last_day': '2026-03-06'},
+    ),
+    'GET /api/patient/waitlist': _simple('/api/patient/waitlist'),
+    'DELETE /api/patient/waitlist/{entry_id}': lambda w, _: Call(f'/api/patient/waitlist/{_a_waits(w)}'),
+    'GET /api/patient/offers': _simple('/api/patient/offers'),
+    'POST /api/patient/offers/{offer_id}/accept': lambda w, _: Call(f'/api/patient/offers/{_held_for_a(w)}/accept'),
+    'POST /api/patient/offers/{offer_id}/decline': lambda w, _: Call(f'/api/patient/offers/{_held_for_a(w)}/decline'),
+    'POST /api/doctor/leave': lambda w, _: Call('/api/doctor/leave', json=LEAVE_DAYS),
+    'GET /api/doctor/leave': _simple('/api/doctor/leave'),
+    'DELETE /api/doctor/leave/{leave_id}': lambda w, _: Call(f'/api/doctor/leave/{_leave_of_x(w)}'),
+    'POST /api/admin/doctors/{doctor_id}/leave': lambda w, _: Call(
+        f'/api/admin/doctors/{w.clinic.doctor.user_id}/leave', json=LEAVE_DAYS
+    ),
+    'GET /api/admin/leave': _simple('/api/admin/leave'),
+    'DELETE /api/admin/leave/{leave_id}': lambda w, _: Call(f'/api/admin/leave/{_leave_of_x(w)}'),
+    'POST /api/admin/closures': lambda w, _: Call(
+        '/api/admin/closures', json={**LEAVE_DAYS, 'first_day': '2026-03-21', 'last_day': '2026-03-21'}
+    ),
+    'GET /api/admin/closures': _simple('/api/admin/closures'),
+    'DELETE /api/admin/closures/{closure_id}': lambda w, _: Call(f'/api/admin/closures/{_closure(w)}'),
+    'GET /api/admin/stranded': _simple('/api/admin/stranded'),
+}.items():
+    BUILDERS[_key] = _build
+
+
 # --- The API walk -----------------------------------------------------------------------------------------------------
 
 
