@@ -156,7 +156,9 @@ def test_leave_dates_are_checked(api: TestClient, people: People) -> None:
     assert api.post('/api/doctor/leave', json=LEAVE, headers=people.ada).status_code == 403
 
 
-def test_refill_summary_counts_freed_slots_booked_again(clinic: Clinic, clock: ManualClock) -> None:
+def test_refill_summary_counts_freed_slots_booked_again(
+    api: TestClient, people: People, clinic: Clinic, clock: ManualClock
+) -> None:
     from .test_offers import run_staged
 
     run_staged(clinic)
@@ -170,3 +172,6 @@ def test_refill_summary_counts_freed_slots_booked_again(clinic: Clinic, clock: M
     with clinic.ctx.uow() as uow:
         summary = refills.refill_summary(uow, start, end)
     assert (summary.freed, summary.refilled, summary.median_minutes, summary.rate) == (1, 1, 12.0, 1.0)
+    stats = api.get('/api/admin/stats', params={'from': '2026-03-01', 'to': '2026-03-09'}, headers=people.admin)
+    assert stats.status_code == 200, stats.text
+    assert stats.json()['refills'] == {'freed': 1, 'refilled': 1, 'rate': 1.0, 'median_minutes': 12.0}

@@ -186,6 +186,7 @@ class TaskPublisher:
                 kwargs['sequence'] = appointment.sequence
             outbox.stage(session, CONFIRMATION_TASK, kwargs, appointment_id=kwargs['appointment_id'])
             staged = True
+        staged = session.info.pop(outbox.STAGED_FLAG, False) or staged  # rows a service staged itself (waitlist)
         self._staged.staged, self._staged.bind = staged, session.get_bind()
 
     def publish(self, events: Iterable[Event]) -> None:

@@ -69,3 +69,15 @@ def refill_summary(uow: UnitOfWork, start: datetime, end: datetime) -> RefillSum
         refilled=len(waits),
         median_minutes=round(statistics.median(waits), 1) if waits else None,
     )
+
+
+def refill_figure(uow: UnitOfWork, start: datetime, end: datetime) -> dict[str, float | int | None]:
+    """The dashboard's refill figure for slots freed in [start, end) (the whole clinic): ``freed``, ``refilled``,
+    ``rate`` (refilled / freed) and ``median_minutes`` from freeing to the new booking."""
+    summary = refill_summary(uow, start, end)
+    return {
+        'freed': summary.freed,
+        'refilled': summary.refilled,
+        'rate': round(summary.rate, 4) if summary.rate is not None else None,
+        'median_minutes': summary.median_minutes,
+    }

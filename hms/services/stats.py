@@ -31,7 +31,7 @@ from hms.domain.slots import Window, day_slots
 from hms.i18n import N_, _, current_language, ngettext
 from hms.i18n.formats import weekday_names
 
-from . import measures
+from . import measures, refills
 from .principal import Principal, require_role
 
 # The statuses the figures count by. A visit under way (checked in, in consultation) is still an open booking there:
@@ -551,6 +551,7 @@ def dashboard(uow: UnitOfWork, settings: Settings, actor: Principal, query: Stat
         'demographics': _demographics(list(repo.patients_seen(scope)), today),
         'visit_times': visit_times(list(repo.visit_times(scope)), doctors, query.first, query.last, zone),
         'measures': steer,
+        'refills': refills.refill_figure(uow, scope.start, scope.end),  # freed slots booked again, how fast
     }
 
 
