@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     cancel_cutoff_hours: int = Field(default=2, ge=0)
     max_future_bookings: int = Field(default=5, ge=1)
     no_show_grace_minutes: int = Field(default=15, ge=0, le=24 * 60)  # a no-show only this long after the start
+    no_show_limit: int = Field(default=3, ge=1)  # no-shows in 12 months after which booking goes through the desk
+    recall_days_before: int = Field(default=14, ge=0, le=365)  # a follow-up's reminder goes out this long before
     waitlist_hold_minutes: int = Field(default=30, ge=1, le=24 * 60)  # a freed slot is held for one patient
     rescue_deadline_hours: int = Field(default=48, ge=1, le=24 * 30)  # stranded by a leave: rebook within this
     secure_cookies: bool = False

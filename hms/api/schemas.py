@@ -218,6 +218,10 @@ class PatientOut(ViewModel):
     emergency_contact: str | None
     is_active: bool
     blocked_reason: str | None
+    no_shows_12m: int = Field(default=0, description='appointments missed in the last 12 months')
+    late_cancellations_12m: int = Field(
+        default=0, description='cancelled for the patient after the online cut-off, in the last 12 months'
+    )
 
 
 class PatientPage(PageOut[PatientOut]):
@@ -345,6 +349,14 @@ class ProfileOut(ViewModel):
     blood_group: str | None
     allergies: str | None
     emergency_contact: str | None
+    no_shows_12m: int = Field(default=0, description='appointments you missed in the last 12 months')
+    late_cancellations_12m: int = Field(
+        default=0, description='appointments cancelled after the online cut-off in the last 12 months'
+    )
+    no_show_limit: int = Field(
+        default=3, description='missed appointments in 12 months after which you book at the desk'
+    )
+    online_booking_paused: bool = Field(default=False, description='true once the limit is reached')
 
 
 class AccessEntryOut(ViewModel):

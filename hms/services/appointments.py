@@ -7,7 +7,7 @@ appointments for one patient, never more than ``max_future_bookings`` ahead, and
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Literal
 
 from hms import clock
@@ -31,9 +31,9 @@ from hms.domain.scheduling import BookingIn
 from hms.domain.text import clean_text
 from hms.i18n import N_, _, ngettext
 
-from . import appointment_log, notices, transitions
+from . import appointment_log, no_shows, notices, transitions
 from .availability import require_free_slot
-from .cancellation import cancel_appointment, cancel_if_booked
+from .cancellation import cancel_appointment, cancel_cutoff, cancel_if_booked
 from .principal import Principal, require_role
 from .sorting import sort_key
 from .views import AppointmentView, Page
@@ -116,6 +116,7 @@ def book(
     patient = uow.patients.get(actor.user_id)
     if patient is None or not patient.user.is_active:
         raise NotAllowed(_('This account cannot book appointments.'))
+    no_shows.require_online_booking(uow, settings, patient.user_id)  # after too many no-shows: the front desk books
     doctor = _bookable_doctor(uow, data.doctor_id)
     # Lock doctor then patient (always this order): concurrent bookings of either wait here, then see each other.
     uow.doctors.lock(doctor.user_id)
@@ -160,8 +161,7 @@ def _commit_or_taken(uow: UnitOfWork) -> None:
 def _require_before_cutoff(
     settings: Settings, appointment: Appointment, verb: Literal['rescheduled', 'cancelled']
 ) -> None:
-    cutoff = appointment.start_at - timedelta(hours=settings.cancel_cutoff_hours)
-    if clock.now() > cutoff:
+    if clock.now() > cancel_cutoff(settings, appointment.start_at):
         hours = settings.cancel_cutoff_hours
         if verb == 'rescheduled':
             message = ngettext(

@@ -8,6 +8,8 @@ cancels what a change of hours strands) need it.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from hms import clock
 from hms.config import Settings
 from hms.db.models import Appointment
@@ -20,6 +22,12 @@ from .principal import Principal
 
 AVAILABILITY_CAUSE = 'availability'  # the doctor's hours changed: the reason then says it all
 CANCELLED_SUBJECT = N_('Your appointment was cancelled')
+
+
+def cancel_cutoff(settings: Settings, start: datetime) -> datetime:
+    """The end of online cancelling and rescheduling for the patient (``HMS_CANCEL_CUTOFF_HOURS`` before the start):
+    a cancellation for the patient after it is a late one (hms.services.no_shows)."""
+    return start - timedelta(hours=settings.cancel_cutoff_hours)
 
 
 def cancel_appointment(

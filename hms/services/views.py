@@ -69,6 +69,9 @@ class PatientView:
     emergency_contact: str | None
     is_active: bool
     blocked_reason: str | None
+    # The no-show policy (hms.services.no_shows), for staff: filled in where staff read patients.
+    no_shows_12m: int = 0
+    late_cancellations_12m: int = 0
 
     @classmethod
     def of(cls, profile: PatientProfile) -> PatientView:

@@ -18,6 +18,7 @@ from hms.services.principal import Principal
 from hms.services.views import AppointmentView, DepartmentView, DoctorView, SlotView
 
 from ..components import forms
+from ..components.booking_standing import paused_notice
 from ..components.dialogs import Answer, ConfirmDialog
 from ..components.sections import facts, section
 from ..components.slots import SlotPicker
@@ -40,6 +41,7 @@ def create() -> None:
     async def doctors_page(principal: Principal) -> None:
         all_departments = await call(departments.list_departments)
         with frame(principal, _('Find a doctor'), current_path=SEARCH_PATH):
+            await paused_notice(principal)
             await _search_panel(all_departments)
 
     @role_page(SEARCH_PATH + '/{doctor_id}', Role.PATIENT)
@@ -52,6 +54,7 @@ def create() -> None:
             return
         with frame(principal, doctor.name, current_path=SEARCH_PATH):
             _profile(doctor)
+            await paused_notice(principal)  # the no-show policy: booking then goes through the front desk
             await _booking_panel(doctor)
 
 

@@ -16,6 +16,7 @@ from hms.services.profile import ProfileView
 from hms.services.records import AccessEntry
 
 from ..components import forms
+from ..components.booking_standing import standing_section
 from ..components.sections import section
 from ..components.tables import columns
 from ..ui import dates, formats, theme
@@ -46,6 +47,7 @@ def create() -> None:
             email = _email_card(mine)
             _profile_form(mine)
             _email_form(email)
+            await standing_section(principal)  # the no-show policy and where the patient stands
             ui.link(_('See who looked at my record'), ACCESS_PATH)
 
     @role_page(ACCESS_PATH, Role.PATIENT)

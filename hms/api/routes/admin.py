@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response, status
@@ -54,7 +55,7 @@ from hms.domain.scheduling import (
     Reason,
 )
 from hms.domain.schemas import Command
-from hms.services import appointments, audit, departments, doctors, patients
+from hms.services import appointments, audit, departments, doctors, no_shows, patients
 from hms.services.principal import Principal
 
 from .doctor import AVAILABILITY_PUT_RESPONSES, ConfirmCancel, availability_of, replace_availability
@@ -243,13 +244,16 @@ def search_patients(
     offset: Offset = 0,
 ) -> PatientPage:
     with ctx.uow() as uow:
-        return PatientPage.from_view(patients.search_patients(uow, principal, q, limit=limit, offset=offset))
+        found = patients.search_patients(uow, principal, q, limit=limit, offset=offset)
+        return PatientPage.from_view(no_shows.page_with_counts(uow, ctx.settings, found))
 
 
 @router.get('/patients/{patient_id}', summary='A patient with their appointments', responses=_responses(404, 422))
 def patient_detail(patient_id: IdPath, principal: AdminUser, ctx: Context) -> PatientDetailOut:
     with ctx.uow() as uow:
-        return PatientDetailOut.from_view(patients.patient_detail(uow, principal, patient_id), ctx.settings.zone)
+        detail = patients.patient_detail(uow, principal, patient_id)
+        detail = replace(detail, patient=no_shows.patient_with_counts(uow, ctx.settings, detail.patient))
+        return PatientDetailOut.from_view(detail, ctx.settings.zone)
 
 
 @router.patch(

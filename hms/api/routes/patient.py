@@ -14,7 +14,7 @@ from hms.api.problems import ProblemFamily
 from hms.api.schemas import AccessEntryOut, HistoryOut, Message, NoticeOut, ProfileOut
 from hms.domain.records import EmailChange, ProfilePatch
 from hms.i18n import _
-from hms.services import notices, profile, records
+from hms.services import no_shows, notices, profile, records
 
 router = APIRouter(prefix='/patient', tags=['patient'])
 
@@ -31,8 +31,19 @@ def my_history(principal: PatientUser, ctx: Context) -> HistoryOut:
 
 @router.get('/profile', summary='My profile', responses=_responses())
 def get_profile(principal: PatientUser, ctx: Context) -> ProfileOut:
+    """Your details, and where you stand with the no-show policy: after `no_show_limit` missed appointments in 12
+    months, online booking is paused and the front desk books for you."""
     with ctx.uow() as uow:
-        return ProfileOut.from_view(profile.get_profile(uow, principal))
+        view = profile.get_profile(uow, principal)
+        standing = no_shows.my_standing(uow, ctx.settings, principal)
+    return ProfileOut.from_view(view).model_copy(
+        update={
+            'no_shows_12m': standing.no_shows_12m,
+            'late_cancellations_12m': standing.late_cancellations_12m,
+            'no_show_limit': standing.limit,
+            'online_booking_paused': standing.booking_paused,
+        }
+    )
 
 
 @router.patch('/profile', summary='Edit my profile', responses=_responses(422))

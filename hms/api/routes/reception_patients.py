@@ -4,6 +4,7 @@ Reception and the administrator; never clinical content."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, status
@@ -16,7 +17,7 @@ from hms.api.problems import Problem, ProblemFamily, domain_problem
 from hms.api.schemas import AppointmentOut, PatientOut, PatientPage, ViewModel
 from hms.domain.desk import DeskPatientIn
 from hms.domain.enums import Role
-from hms.services import desk_patients
+from hms.services import desk_patients, no_shows
 from hms.services.principal import Principal
 
 router = APIRouter(prefix='/reception/patients', tags=['reception'])
@@ -55,7 +56,8 @@ def search_patients(
 ) -> PatientPage:
     """By name, patient ID, email or phone (partial, any case), ordered by name, a page at a time."""
     with ctx.uow() as uow:
-        return PatientPage.from_view(desk_patients.search(uow, principal, q, limit=limit, offset=offset))
+        found = desk_patients.search(uow, principal, q, limit=limit, offset=offset)
+        return PatientPage.from_view(no_shows.page_with_counts(uow, ctx.settings, found))
 
 
 @router.post(
@@ -91,4 +93,5 @@ def patient_detail(patient_id: IdPath, principal: FrontDesk, ctx: Context) -> De
     """Contact details and appointments, upcoming and past; never clinical content."""
     with ctx.uow() as uow:
         detail = desk_patients.patient_detail(uow, principal, patient_id)
+        detail = replace(detail, patient=no_shows.patient_with_counts(uow, ctx.settings, detail.patient))
     return DeskPatientDetailOut.from_view(detail, ctx.settings.zone)
