@@ -57,4 +57,8 @@ def patient_cancellations(
             or_(Appointment.cancelled_by_id == Appointment.patient_id, Appointment.cancelled_by_id.in_(desk)),
         )
     )
-    return [Cancellation(patient_id, start, cancelled_at) for patient_id, start, cancelled_at in rows]
+    return [
+        Cancellation(patient_id, start, cancelled_at)
+        for patient_id, start, cancelled_at in rows
+        if cancelled_at is not None  # never, by the query: for the type
+    ]
