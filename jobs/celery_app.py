@@ -32,6 +32,7 @@ TASK_MODULES = [
     'jobs.outbox',
     'jobs.waitlist',
     'jobs.rescue',
+    'jobs.recalls',
     'jobs.recovery',
 ]
 

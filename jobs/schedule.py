@@ -32,4 +32,6 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
         # Waitlist offers whose hold ran out go to the next patient; stranded visits past their deadline are cancelled.
         'waitlist-sweep': {'task': 'hms.waitlist_sweep', 'schedule': crontab()},
         'rescue-deadlines': {'task': 'hms.rescue_deadlines', 'schedule': crontab(minute='*/5')},
+        # Follow-ups due soon: one reminder with a booking link per recall (hms.services.recalls).
+        'recalls': {'task': 'hms.recalls', 'schedule': crontab(hour=reminder_hour, minute=reminder_minute)},
     }

@@ -34,6 +34,7 @@ from .routes import (
     records,
     stats,
     waitlist,
+    worklists,
 )
 
 API_PREFIX = '/api'
@@ -63,6 +64,7 @@ def create_api() -> FastAPI:
     api.include_router(reception_patients.router)  # the front desk's patients
     api.include_router(reception_day.router)  # the front desk's clinic day: booking for patients, walk-ins, check-in
     api.include_router(links.router)  # one-tap links from messages (public: the signed token is the authority)
+    api.include_router(worklists.router)  # the desk's worklists: unclosed appointments, recalls
     api.include_router(waitlist.router)  # the patient's waiting lists and offers of freed slots
     api.include_router(leave.router)  # doctors' leave, clinic closures, stranded appointments
     return api

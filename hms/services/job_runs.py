@@ -10,7 +10,7 @@ from hms.db.job_runs import JobRunRepository
 from hms.db.models import JobRun
 from hms.db.uow import UnitOfWork
 
-JOBS = ('daily-reminders', 'monthly-reports', 'export-cleanup', 'waitlist-offers', 'rescue-deadlines')
+JOBS = ('daily-reminders', 'monthly-reports', 'export-cleanup', 'waitlist-offers', 'rescue-deadlines', 'recalls')
 
 
 def start_run(

@@ -46,6 +46,7 @@ JOB_LABELS = {
     'export-cleanup': N_('Export clean-up'),
     'waitlist-offers': N_('Waitlist offers'),
     'rescue-deadlines': N_('Rescue deadlines'),
+    'recalls': N_('Follow-up recalls'),
 }
 # How a run, a delivery and an export job read (keys are the stored codes; an unknown code is shown as it is)
 RUN_STATUS_LABELS = {'running': N_('Running'), 'done': N_('Done'), 'failed': N_('Failed')}
@@ -61,6 +62,7 @@ KIND_LABELS = {
     'report': N_('Report'),
     'export': N_('Export ready'),
     'account': N_('Account email'),
+    'recall': N_('Follow-up recall'),
 }
 COMPONENT_LABELS = {
     'redis': N_('Redis'),
