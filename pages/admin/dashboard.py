@@ -169,14 +169,9 @@ def create() -> None:
         view, unreadable = dashboard_state.read(dict(request.query_params), today)
         token = session_token() or ''
         department_options, doctor_options, security = await call(_options, principal)
-        try:
-            data = await dashboard_live.load(principal, view.query)
-        except InvalidInput as problem:  # e.g. an id that names no department or doctor
-            unreadable += sorted(problem.field_errors or {'from': ''})
-            view = dashboard_state.default_view(today)
-            data = await dashboard_live.load(principal, view.query)
         with frame(principal, N_('Clinic dashboard'), current_path='/admin'):
-            _Dashboard(principal, token, view, data, department_options, doctor_options, unreadable)
+            # The figures are read once the page is on screen (a cold read must not hold the page back).
+            _Dashboard(principal, token, view, department_options, doctor_options, unreadable)
             _security_events(security)
 
 
@@ -188,12 +183,12 @@ class _Dashboard:
         principal: Principal,
         token: str,
         view: View,
-        data: dict[str, Any],
         department_options: dict[int, str],
         doctor_options: dict[int, str],
         unreadable: list[str],
     ) -> None:
-        self.principal, self.token, self.view, self.data = principal, token, view, data
+        self.principal, self.token, self.view = principal, token, view
+        self.data: dict[str, Any] = {}
         self.language = i18n.current_language()
         self.department_options, self.doctor_options = department_options, doctor_options
         self.figures: dict[str, ui.label] = {}
@@ -215,15 +210,30 @@ class _Dashboard:
         self._measures()
         self._charts()
         self._day_list()
+        self.unreadable = unreadable
+        self.loading.set_visibility(True)
+        ui.timer(0, self._first_load, once=True)
+
+    async def _first_load(self) -> None:
+        view, unreadable = self.view, self.unreadable
+        try:
+            data = await dashboard_live.load(self.principal, view.query)
+        except InvalidInput as problem:  # e.g. an id that names no department or doctor
+            unreadable = unreadable + sorted(problem.field_errors or {'from': ''})
+            view = dashboard_state.default_view(_today())
+            data = await dashboard_live.load(self.principal, view.query)
+        finally:
+            self.loading.set_visibility(False)
         if unreadable:
             self.notice.text = _(
                 'Some of the address could not be read ({names}); the dashboard shows the default view instead.',
                 names=', '.join(unreadable),
             )
-            ui.navigate.history.replace(self.view.url())
+            ui.navigate.history.replace(view.url())
+        self.view = view
+        self._sync_controls()
         self.show(data)
-        figures = figures_of(data, view.compare)
-        for stem, (figure, table) in figures.items():
+        for stem, (figure, table) in figures_of(data, view.compare).items():
             self.views[stem].show(figure, table)
         # The back and forward buttons: the address changed without a request; read it and show that view.
         ui.on('dashboard_popstate', self._popstate)
@@ -234,7 +244,7 @@ class _Dashboard:
         broadcast = dashboard_live.broadcast(figures_of)
         ui.context.client.on_delete(broadcast.follow(self))
         if view.day is not None:
-            self.list_dialog.open()
+            await self._show_list()
 
     # --- building -----------------------------------------------------------------------------------------------------
 
