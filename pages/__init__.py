@@ -26,6 +26,8 @@ from .patient import profile as patient_profile
 from .reception import book as reception_book
 from .reception import patients as reception_patients
 from .reception import today as reception_today
+from .reception import recalls as reception_recalls
+from .reception import unclosed as reception_unclosed
 from .ui import errors, i18n, pwa
 
 
@@ -63,6 +65,8 @@ def create() -> None:
     reception_today.create()
     reception_book.create()
     reception_patients.create()
+    reception_unclosed.create()
+    reception_recalls.create()
     admin_receptionists.create()
     admin_boards.create()
     board_screen.create()

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from nicegui.testing import User
 from sqlalchemy import select
 
 from hms import context
@@ -25,6 +26,7 @@ from jobs.schedule import beat_schedule
 
 from .api_fixtures import People, assert_problem, login
 from .factories import RECEPTION_PASSWORD, make_receptionist
+from .page_steps import see, switch_to
 from .peers import Mailbox
 from .scheduling_fixtures import Clinic, insert_appointment, local
 
@@ -171,3 +173,20 @@ def test_the_run_is_on_the_beat_schedule_and_the_jobs_page(clinic: Clinic) -> No
     entry = beat_schedule(clinic.ctx.settings)['recalls']
     assert entry['task'] == recall_jobs.RECALLS_TASK
     assert recalls.JOB in job_runs.JOBS
+
+
+async def test_the_desk_page_lists_recalls_by_state(user: User, clinic: Clinic, recall_clinic: Recalls) -> None:
+    desk = make_receptionist(clinic.ctx, clinic.admin)
+    await switch_to(user, desk.email, RECEPTION_PASSWORD, 'Today at the desk')
+    await user.open('/reception/recalls')
+    await see(user, marker=f'recall-{recall_clinic.due}')
+    await see(user, 'Follow-up due on Tue 10 Mar 2026')
+    await see(user, 'Ada Lovelace')
+    with user:
+        choice = next(iter(user.find(marker='recall-state').elements))
+        choice.value = 'overdue'
+    await see(user, marker=f'recall-{recall_clinic.overdue}')
+    await see(user, 'Bob Builder')
+    assert user.client is not None
+    texts = ' '.join(str(getattr(e, 'text', '')) for e in user.client.layout.descendants())
+    assert DIAGNOSIS not in texts

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from nicegui.testing import User
 
 from hms.domain.enums import AppointmentStatus
 from hms.domain.errors import DomainError, InvalidTransition, NotAllowed, NotFound
@@ -16,6 +17,7 @@ from hms.services.principal import Principal
 
 from .api_fixtures import People, assert_problem, login
 from .factories import RECEPTION_PASSWORD, make_receptionist
+from .page_steps import as_doctor, eventually, see, switch_to
 from .scheduling_fixtures import Clinic, insert_appointment, local
 
 BOOKED, ARRIVED, IN = AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED, AppointmentStatus.IN_CONSULTATION
@@ -130,3 +132,32 @@ def test_the_api_lists_and_closes(clinic: Clinic, api: TestClient, people: Peopl
     assert assert_problem(api.post(path, headers=headers, json={'outcome': 'completed'}), 409)['code'] == (
         'invalid_transition'
     )
+
+
+# --- the page ----------------------------------------------------------------------------------------------------
+
+
+async def test_the_desk_closes_from_the_page_and_a_doctor_sees_their_own(user: User, clinic: Clinic) -> None:
+    booked = past(clinic, 27, 9, BOOKED)
+    arrived = past(clinic, 27, 10, ARRIVED)
+    others = past(clinic, 27, 9, BOOKED, clinic.other_doctor)
+    desk = make_receptionist(clinic.ctx, clinic.admin)
+    await switch_to(user, desk.email, RECEPTION_PASSWORD, 'Today at the desk')
+    await user.open('/unclosed')
+    await see(user, 'Appointments to close')
+    await see(user, marker=f'unclosed-{others}')
+    assert not present(user, f'no-show-{arrived}')  # they came: only "Completed"
+    user.find(marker=f'no-show-{booked}').click()
+    await eventually(lambda: status_of(clinic, booked)[0] is AppointmentStatus.NO_SHOW, 'closed as a no-show')
+    await eventually(lambda: not present(user, f'unclosed-{booked}'), 'its row gone')
+    await as_doctor(user, clinic)
+    await user.open('/unclosed')
+    await see(user, marker=f'unclosed-{arrived}')
+    assert not present(user, f'unclosed-{others}') and not present(user, f'unclosed-{booked}')
+    user.find(marker=f'completed-{arrived}').click()
+    await eventually(lambda: status_of(clinic, arrived)[0] is AppointmentStatus.COMPLETED, 'closed as completed')
+
+
+def present(user: User, marker: str) -> bool:
+    assert user.client is not None
+    return any(marker in element._markers for element in user.client.layout.descendants())

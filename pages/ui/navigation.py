@@ -38,6 +38,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         NavItem(N_('My week'), '/doctor/week', 'calendar_view_week'),
         NavItem(N_('My patients'), '/doctor/patients', 'groups'),
         NavItem(N_('Availability'), '/doctor/availability', 'event_available'),
+        NavItem(N_('To close'), '/unclosed', 'task_alt'),
         NavItem(N_('Exports'), '/exports', 'download'),
         NavItem(N_('My account'), '/profile', 'person'),
         NavItem(N_('Sign-in security'), '/account/security', 'security'),
@@ -45,6 +46,8 @@ NAVIGATION: dict[Role, list[NavItem]] = {
     Role.RECEPTION: [
         NavItem(N_('Today'), '/reception', 'today'),
         NavItem(N_('Patients'), '/reception/patients', 'groups'),
+        NavItem(N_('To close'), '/unclosed', 'task_alt'),
+        NavItem(N_('Recalls'), '/reception/recalls', 'phone_callback'),
         NavItem(N_('My account'), '/profile', 'person'),
         NavItem(N_('Sign-in security'), '/account/security', 'security'),
     ],
