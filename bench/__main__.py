@@ -4,6 +4,7 @@
     .venv/bin/python -m bench --scale large --data-dir /tmp/hmsb-large   # 200 / 100 000 / 1 000 000, seeded once
     .venv/bin/python -m bench --scale both --runs 3 --out /tmp/bench-results
     .venv/bin/python -m bench --only api --postgres   # the API on SQLite, then on a throwaway PostgreSQL, side by side
+    .venv/bin/python -m bench --only scaleout         # through HAProxy with one, then two web instances (PostgreSQL)
 
 Results are also written to --out (results.md and results.json; default: a new temporary folder).
 """
@@ -79,9 +80,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument('--jobs', default='reminders,reports,export', help="the jobs section's jobs (default all)")
     parser.add_argument('--profile', type=Path, help='record py-spy over the web process per API workload into here')
-    parser.add_argument('--only', help=f'comma-separated sections to run (default all: {",".join(SECTIONS)})')
+    parser.add_argument(
+        '--only', help=f'comma-separated sections to run (default all: {",".join(SECTIONS)}), or scaleout alone'
+    )
     parser.add_argument('--out', type=Path, help='folder for results.md and results.json (default: a temp folder)')
     args = parser.parse_args(argv)
+    if args.only == 'scaleout':  # a topology of its own (bench/scaleout.py), not a section of `python main.py`
+        from . import scaleout
+
+        return scaleout.main(args, args.out or Path(tempfile.mkdtemp(prefix='hms-bench-')))
     scales = ['small', 'large'] if args.scale == 'both' else [args.scale]
     sections = tuple(args.only.split(',')) if args.only else SECTIONS
     unknown = set(sections) - set(SECTIONS)
