@@ -13,6 +13,7 @@ from .account import documents as visit_documents
 from .admin import appointments as admin_appointments
 from .admin import audit, dashboard, departments, doctors, jobs, outbox
 from .admin import boards as admin_boards
+from .admin import leave as admin_leave
 from .admin import patients as admin_patients
 from .admin import receptionists as admin_receptionists
 from .board import screen as board_screen
@@ -23,10 +24,11 @@ from .patient import appointments as patient_appointments
 from .patient import booking, visits
 from .patient import home as patient_home
 from .patient import profile as patient_profile
+from .patient import waitlist as patient_waitlist
 from .reception import book as reception_book
 from .reception import patients as reception_patients
-from .reception import today as reception_today
 from .reception import recalls as reception_recalls
+from .reception import today as reception_today
 from .reception import unclosed as reception_unclosed
 from .ui import errors, i18n, pwa
 
@@ -51,6 +53,8 @@ def create() -> None:
     availability.create()
     booking.create()
     patient_appointments.create()
+    patient_waitlist.create()
+    admin_leave.create()
     visit.create()
     doctor_patients.create()
     visits.create()

@@ -175,3 +175,48 @@ def test_refill_summary_counts_freed_slots_booked_again(
     stats = api.get('/api/admin/stats', params={'from': '2026-03-01', 'to': '2026-03-09'}, headers=people.admin)
     assert stats.status_code == 200, stats.text
     assert stats.json()['refills'] == {'freed': 1, 'refilled': 1, 'rate': 1.0, 'median_minutes': 12.0}
+
+
+# --- The pages (NiceGUI's simulated user; ``user`` first: it runs main.py) -----------------------------------------
+
+
+async def test_the_doctor_enters_leave_on_the_availability_page(user: object, clinic: Clinic) -> None:
+    from nicegui.testing import User
+
+    from .page_steps import as_doctor, eventually, fill, see
+
+    assert isinstance(user, User)
+    book(clinic, clinic.patient, TUESDAY_10)
+    await as_doctor(user, clinic)
+    await user.open('/doctor/availability')
+    await see(user, 'No leave entered.')
+    fill(user, '2026-03-03', marker='leave-first')
+    fill(user, '2026-03-03', marker='leave-last')
+    fill(user, 'Conference', marker='leave-reason')
+    user.find(marker='leave-add').click()
+    await eventually(lambda: list(cases(clinic)), 'the leave entered and its appointment rescued')
+    await see(user, 'Conference', marker='leave-list')
+    await see(user, 'its patient is asked to choose a new time', retries=20)
+    assert slots_on(clinic, clinic.doctor, 3) == []
+
+
+async def test_the_admin_sees_closures_leave_and_stranded(user: object, clinic: Clinic) -> None:
+    from nicegui.testing import User
+
+    from .page_steps import as_admin, eventually, fill, rows, see
+
+    assert isinstance(user, User)
+    book(clinic, clinic.patient, TUESDAY_10)
+    await as_admin(user)
+    await user.open('/admin/leave')
+    await see(user, 'No closures ahead.')
+    await see(user, 'No appointment is stranded by a leave or closure.')
+    fill(user, '2026-03-03', marker='closure-first')
+    fill(user, '2026-03-03', marker='closure-last')
+    fill(user, 'Holiday', marker='closure-reason')
+    user.find(marker='closure-add').click()
+    await eventually(lambda: list(cases(clinic)), 'the closure entered')
+    await user.open('/admin/leave')
+    await see(user, 'Holiday', marker='closure-list')
+    [row] = rows(user, 'stranded-table')
+    assert row['patient'] == clinic.patient.name and row['state'] == 'Waiting for the patient'

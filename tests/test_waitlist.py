@@ -100,3 +100,36 @@ def test_the_beat_runs_the_sweeps() -> None:
     assert schedule['waitlist-sweep']['task'] == 'hms.waitlist_sweep'
     assert schedule['rescue-deadlines']['task'] == 'hms.rescue_deadlines'
     assert {'jobs.waitlist', 'jobs.rescue'} <= set(TASK_MODULES)
+
+
+# --- The pages (NiceGUI's simulated user; ``user`` first: it runs main.py) -----------------------------------------
+
+
+async def test_the_waitlist_page_offers_a_freed_time_to_accept(user: Any, clinic: Clinic) -> None:
+    from .page_steps import as_patient, eventually, fill, see
+
+    run_staged(clinic)
+    taken = book(clinic, clinic.patient)
+    await as_patient(user, 'bob@example.com')
+    await user.open(f'/patient/doctors/{clinic.doctor.user_id}')
+    await see(user, marker='join-waitlist-link')  # the doctor's page offers the waiting list
+    await user.open(f'/patient/waitlist?doctor={clinic.doctor.user_id}')
+    await see(user, 'No time is offered to you right now.')
+    fill(user, '2026-03-04', label='Until')
+    user.find(marker='join-waitlist').click()
+    await eventually(lambda: _entries_of_bob(clinic), 'Bob on the waiting list')
+    await see(user, marker=f'entry-{_entries_of_bob(clinic)[0]}')
+    cancel(clinic, clinic.patient, taken)
+    run_staged(clinic)
+    [offer] = held(clinic)
+    await see(user, marker=f'offer-{offer.id}')  # pushed to the open page: no reload
+    user.find(marker=f'accept-{offer.id}').click()
+    await eventually(lambda: held(clinic) == [], 'the offer accepted')
+    await see(user, 'Upcoming')  # the booking, on My appointments
+
+
+def _entries_of_bob(clinic: Clinic) -> list[int]:
+    from hms.services import waitlist
+
+    with clinic.ctx.uow() as uow:
+        return [entry.id for entry in waitlist.my_entries(uow, clinic.ctx.settings, clinic.other_patient)]

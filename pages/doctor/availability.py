@@ -16,12 +16,13 @@ from hms.domain.slots import Window
 from hms.domain.validation import parse
 from hms.i18n import N_, _, ngettext
 from hms.i18n.formats import format_time, weekday_names
-from hms.services import availability
+from hms.services import availability, leave
 from hms.services.availability import DayPlan
 from hms.services.principal import Principal
 
 from ..components import forms
 from ..components.dialogs import ConfirmDialog
+from ..components.leave import RangeEditor
 from ..components.sections import section
 from ..ui import formats, theme
 from ..ui.access import role_page
@@ -37,6 +38,12 @@ DAYS = 7
 Change = Callable[[UnitOfWork, Settings, bool], list[int]]
 Apply = Callable[[Change], Awaitable[bool]]
 DayAction = Callable[[DayPlan], Awaitable[None] | None]
+
+
+LEAVE_HINT = N_(
+    'No free times are published on days of leave. Patients already booked on them are sent the nearest free times '
+    'to choose from; what is not rebooked in time is cancelled and the patient told.'
+)
 
 
 def create() -> None:
@@ -84,6 +91,17 @@ def create() -> None:
             with section(_('The next 7 days')):
                 await week()
             _template_card(template, apply=apply, principal=principal)
+            with section(_('My leave'), marker='leave'):  # days off as a range: no free slots, patients rescued
+                ui.label(_(LEAVE_HINT)).classes(theme.SUBTLE)
+                leave_editor = RangeEditor(
+                    lambda: call(leave.leaves, principal),
+                    lambda data: call(leave.add_leave, principal, data),
+                    lambda leave_id: call(leave.remove_leave, principal, leave_id),
+                    marker='leave',
+                    empty=_('No leave entered.'),
+                    add_label=_('Enter leave'),
+                )
+                await leave_editor.show()
 
 
 # --- Reading and changing the hours ----------------------------------------------------------------------------------

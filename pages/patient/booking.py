@@ -29,6 +29,7 @@ from ..ui.frame import frame
 from ..ui.services import call, find
 
 SEARCH_PATH = '/patient/doctors'
+WAITLIST_PATH = '/patient/waitlist'  # pages/patient/waitlist.py
 NO_SUCH_DOCTOR = N_('No such doctor: this doctor does not exist or is not taking bookings.')
 Booked = AppointmentView | SlotTaken  # booked, or someone was quicker
 NO_MATCH = N_(
@@ -200,6 +201,9 @@ async def _booking_panel(doctor: DoctorView) -> None:
             SlotPicker(found, lambda slot: _confirm(doctor, slot, error, slots.refresh), empty=empty)
             if not found:
                 ui.link(_('Find another doctor'), SEARCH_PATH)
+            with ui.row().classes('items-center gap-2').mark('waitlist-offer'):  # nothing suitable free: wait for it
+                ui.label(_('Nothing suitable? A time that frees up can be offered to you.')).classes(theme.SUBTLE)
+                ui.link(_('Join the waitlist'), f'{WAITLIST_PATH}?doctor={doctor.id}').mark('join-waitlist-link')
 
         await slots()
 
