@@ -271,7 +271,7 @@ class _Dashboard:
             self.department = (
                 ui.select(
                     {0: _('All departments'), **self.department_options},
-                    value=query.department_id or 0,
+                    value=_known(query.department_id, self.department_options),
                     label=_('Department'),
                     on_change=lambda e: self._chosen(department_id=e.value or None),
                 )
@@ -281,7 +281,7 @@ class _Dashboard:
             self.doctor = (
                 ui.select(
                     {0: _('All doctors'), **self.doctor_options},
-                    value=query.doctor_id or 0,
+                    value=_known(query.doctor_id, self.doctor_options),
                     label=_('Doctor'),
                     with_input=True,
                     on_change=lambda e: self._chosen(doctor_id=e.value or None),
@@ -501,8 +501,8 @@ class _Dashboard:
             self.preset.set_value(self.view.preset)
             if self.view.preset == 'custom':
                 self.first.value, self.last.value = dates.shown(query.first), dates.shown(query.last)
-            self.department.set_value(query.department_id or 0)
-            self.doctor.set_value(query.doctor_id or 0)
+            self.department.set_value(_known(query.department_id, self.department_options))
+            self.doctor.set_value(_known(query.doctor_id, self.doctor_options))
             self.status.set_value(query.status or '')
             self.overlay.set_value(self.view.compare)
         finally:
@@ -647,6 +647,11 @@ class _Dashboard:
         header, rows = table
         query = self.data['query']
         ui.download(to_csv(header, rows), f'hms-{stem}-{query["first"]}-{query["last"]}.csv', 'text/csv')
+
+
+def _known(key: int | None, options: dict[int, str]) -> int:
+    """A select's value for an id: the id when it is among the options, else 'all' (0)."""
+    return key if key is not None and key in options else 0
 
 
 def _set(label: ui.label, text: str) -> None:

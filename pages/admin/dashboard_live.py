@@ -88,6 +88,7 @@ class Broadcast:
         for follower in list(self.followers):
             if principals.get(follower.token) is None:
                 follower.signed_out()
+                self.followers.discard(follower)
                 continue
             wanted = follower.live_query()
             if wanted is None:
