@@ -308,6 +308,30 @@ API_RULES: tuple[Rule, ...] = (
         'POST', '/reception/appointments/{appointment_id}/check-in', "a patient's booked appointment today", FRONT_DESK
     ),
     api('GET', '/reception/doctors/{doctor_id}/slots', "doctor X's free and taken times", FRONT_DESK),
+    # --- one-tap links, the worklists, recalls (issue 20) ----------------------------------------------------------
+    api(
+        'GET',
+        '/links/{token}',
+        "a one-tap link of A's booked appointment with X: read (changes nothing; nothing clinical)",
+        EVERYONE,
+        note='the signed token is the credential',
+    ),
+    api(
+        'POST',
+        '/links/{token}',
+        'a one-tap link that was tampered with',
+        NOBODY,
+        refused=(400,),
+        note='the signed token is the credential: a forged one is refused alike for everyone',
+    ),
+    api('GET', '/reception/unclosed', 'past appointments nobody closed (a doctor: own)', FRONT_DESK | DOCTORS),
+    api(
+        'POST',
+        '/reception/unclosed/{appointment_id}/close',
+        "A's past appointment with X, still booked: close as a no-show",
+        FRONT_DESK | {DOCTOR_X},
+    ),
+    api('GET', '/reception/recalls', 'follow-ups due, for phoning (nothing clinical)', FRONT_DESK),
     api(
         'POST',
         '/doctor/call-next',
@@ -430,6 +454,14 @@ PAGE_RULES: tuple[Rule, ...] = (
     page('/reception/book', 'booking for a patient (no patient chosen: says to choose one)', FRONT_DESK),
     page('/reception/patients', "the desk's patient search and registration", FRONT_DESK),
     page('/reception/patients/{patient_id}', "patient A's contact details and appointments", FRONT_DESK),
+    page('/reception/recalls', 'follow-ups due, for phoning', FRONT_DESK),
+    page('/unclosed', 'past appointments nobody closed (a doctor: own)', FRONT_DESK | DOCTORS),
+    page(
+        '/a/{token}',
+        'a one-tap link (an unknown one: says it does not work, offers sign-in)',
+        EVERYONE,
+        note='the token is the credential',
+    ),
     page('/admin/appointments', 'every appointment', ADMIN_ONLY),
     page('/admin/jobs', 'background jobs', ADMIN_ONLY),
     page('/admin/outbox', 'the local mail sink', ADMIN_ONLY),

@@ -26,7 +26,7 @@ from hms.api.app import API_PREFIX, create_api, mount
 from hms.clock import ManualClock
 from hms.db.models import Delivery, JobRun
 from hms.domain.desk import ReceptionistIn
-from hms.domain.enums import Channel, DeliveryStatus, Role, SessionKind
+from hms.domain.enums import AppointmentStatus, Channel, DeliveryStatus, Role, SessionKind
 from hms.domain.front_desk import DeskBookingIn
 from hms.domain.records import TreatmentIn
 from hms.domain.scheduling import BookingIn, DepartmentIn, DoctorIn
@@ -62,7 +62,7 @@ from .factories import (
     patient_data,
 )
 from .page_steps import see, sign_in, submit_credentials
-from .scheduling_fixtures import WORKING_WEEK, Clinic, local
+from .scheduling_fixtures import WORKING_WEEK, Clinic, insert_appointment, local
 
 DOC = Path(__file__).resolve().parents[1] / 'docs' / 'access-matrix.md'
 WALK_TIME = local(2, 12, 5)  # Monday, after the morning's appointments started
@@ -803,6 +803,38 @@ for _key, _build in {
     BUILDERS[_key] = _build
 
 
+# One-tap links, the worklists and recalls (issue 20).
+def _link_of_booked(world: World) -> str:
+    from hms.services import appointment_actions
+
+    with world.ctx.uow() as uow:
+        appointment = uow.appointments.get(world.ids['booked'])
+        assert appointment is not None
+        url = appointment_actions.links(world.ctx.settings, appointment)['confirm']
+    return url.rsplit('/a/', 1)[1]
+
+
+def _past_booked_of_a_with_x(world: World) -> int:
+    """A fresh appointment of A with X that ended a week ago and is still booked (each call its own time)."""
+    start = world.clock.now().replace(second=0, microsecond=0) - timedelta(days=7, minutes=30 * next(world._serial))
+    return insert_appointment(
+        world.clinic, world.clinic.doctor.user_id, world.clinic.patient.user_id, start, AppointmentStatus.BOOKED
+    )
+
+
+BUILDERS.update(
+    {
+        'GET /api/links/{token}': lambda w, _: Call(f'/api/links/{_link_of_booked(w)}'),
+        'POST /api/links/{token}': lambda w, _: Call('/api/links/not-a-token'),
+        'GET /api/reception/unclosed': _simple('/api/reception/unclosed'),
+        'POST /api/reception/unclosed/{appointment_id}/close': lambda w, _: Call(
+            f'/api/reception/unclosed/{_past_booked_of_a_with_x(w)}/close', json={'outcome': 'no_show'}
+        ),
+        'GET /api/reception/recalls': _simple('/api/reception/recalls'),
+    }
+)
+
+
 # --- The API walk -----------------------------------------------------------------------------------------------------
 
 
@@ -896,6 +928,7 @@ PAGE_OBJECTS: dict[str, Callable[[World], dict[str, int | str]]] = {
     '/board/{secret} [revoked]': lambda w: {'secret': _board(w, revoked=True)[1]},
     '/board/{secret} [unknown]': lambda w: {'secret': 'A' * 43},
     '/reset/{token}': lambda w: {'token': 'not-a-token'},
+    '/a/{token}': lambda w: {'token': 'not-a-token'},
     '/verify/{value}': lambda w: {'value': 'not-a-token'},
     '/verify/{value} [document code]': lambda w: {'value': _document_code(w)},
     '/visits/{appointment_id}/summary': lambda w: {'appointment_id': w.ids['completed']},
