@@ -468,7 +468,8 @@ def test_api_walk_in_and_the_desk_slots(api: TestClient, people: People, clinic:
         f'/api/reception/doctors/{clinic.doctor.user_id}/slots', headers=desk, params={'date': '2026-03-02'}
     )
     assert slots.status_code == 200
-    assert slots.json()[0] == {'start': local(2, 9).isoformat(), 'end': local(2, 9, 30).isoformat(), 'taken': True}
+    first = {'start': local(2, 9).isoformat(), 'end': local(2, 9, 30).isoformat(), 'taken': True, 'held': False}
+    assert slots.json()[0] == first
     assert_problem(
         api.get(f'/api/reception/doctors/{clinic.doctor.user_id}/slots', headers=desk, params={'date': '9999-12-31'}),
         422,

@@ -288,3 +288,20 @@ def test_two_patients_accepting_the_same_slot_one_booking(clinic: Clinic, clock:
     assert results == ['OfferGone', 'ok']
     [only] = active_at(clinic, TUESDAY_10)
     assert only.patient_id == third.user_id
+
+
+def test_the_front_desk_sees_a_held_slot_as_held(clinic: Clinic, third: Principal) -> None:
+    from hms.domain.front_desk import DeskBookingIn
+    from hms.services import front_desk
+
+    offer = freed_slot_offered(clinic, [clinic.other_patient])
+    settings = clinic.ctx.settings
+    with clinic.ctx.uow() as uow:
+        found = front_desk.desk_slots(uow, settings, clinic.admin, clinic.doctor.user_id, date(2026, 3, 3))
+    [slot] = [slot for slot in found if slot.start == offer.start_at]
+    assert slot.held and slot.taken
+    assert not any(other.held for other in found if other.start != offer.start_at)
+    data = DeskBookingIn(patient_id=third.user_id, doctor_id=clinic.doctor.user_id, start=TUESDAY_10, reason='Pain')
+    with pytest.raises(SlotTaken):
+        with clinic.ctx.uow() as uow:
+            front_desk.book_for(uow, settings, clinic.admin, data)

@@ -27,6 +27,7 @@ from hms.config import Settings
 from hms.db.errors import CONSTRAINT_VIOLATION
 from hms.db.models import Appointment, DoctorProfile, PatientProfile
 from hms.db.uow import UnitOfWork
+from hms.db.waitlist import WaitlistRepository
 from hms.domain.criteria import AppointmentFilter
 from hms.domain.enums import AppointmentStatus
 from hms.domain.errors import NotBookable, NotFound, OverlappingBooking, SlotTaken
@@ -51,6 +52,7 @@ class DeskSlot:
     start: datetime
     end: datetime
     taken: bool  # an active appointment holds it: bookable only as a double-booking
+    held: bool = False  # held for a patient on the waitlist (an offer): taken too until the offer ends
 
 
 @dataclass(frozen=True)
@@ -168,8 +170,14 @@ def desk_slots(uow: UnitOfWork, settings: Settings, actor: Principal, doctor_id:
         )
         if a.status is not AppointmentStatus.CANCELLED
     ]
+    offers = WaitlistRepository(uow.session).held(doctor.user_id, slots[0].start, slots[-1].end)
+    held = [(offer.start_at, offer.end_at) for offer in offers]
+
+    def overlaps(slot: Slot, spans: list[tuple[datetime, datetime]]) -> bool:
+        return any(start < slot.end and slot.start < end for start, end in spans)
+
     return [
-        DeskSlot(slot.start, slot.end, any(start < slot.end and slot.start < end for start, end in busy))
+        DeskSlot(slot.start, slot.end, overlaps(slot, busy) or overlaps(slot, held), overlaps(slot, held))
         for slot in slots
     ]
 
@@ -184,6 +192,7 @@ def book_for(uow: UnitOfWork, settings: Settings, actor: Principal, data: DeskBo
     slot = _slot_at(uow, settings, doctor, data.start.astimezone(UTC))
     _not_elsewhere(uow, patient.user_id, slot)
     taken = uow.appointments.overlapping_for_doctor(doctor.user_id, slot.start, slot.end, None)
+    taken = taken or bool(WaitlistRepository(uow.session).held(doctor.user_id, slot.start, slot.end))  # an offer
     if taken and not data.overbook:
         raise SlotTaken(_(SLOT_TAKEN_AT_DESK))
     now = clock.now()

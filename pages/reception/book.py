@@ -140,7 +140,9 @@ class _BookingDesk:
                 ui.label(_('No times left on this day.')).classes(theme.SUBTLE).mark('desk-no-slots')
                 return
             options = {
-                slot.start.isoformat(): _('{time} (taken)', time=formats.time_of_day(slot.start))
+                slot.start.isoformat(): _('{time} (held for the waitlist)', time=formats.time_of_day(slot.start))
+                if slot.held
+                else _('{time} (taken)', time=formats.time_of_day(slot.start))
                 if slot.taken
                 else formats.time_of_day(slot.start)
                 for slot in self.slots

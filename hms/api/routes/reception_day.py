@@ -40,6 +40,7 @@ class DeskSlotOut(ViewModel):
     start: ClinicTime
     end: ClinicTime
     taken: bool = Field(description='held by an appointment: bookable only as a double-booking (overbook)')
+    held: bool = Field(default=False, description='held for a patient on the waitlist (an offer): taken until it ends')
 
 
 def _out(view: object, ctx: Context) -> DeskAppointmentOut:
