@@ -220,3 +220,27 @@ async def test_the_admin_sees_closures_leave_and_stranded(user: object, clinic: 
     await see(user, 'Holiday', marker='closure-list')
     [row] = rows(user, 'stranded-table')
     assert row['patient'] == clinic.patient.name and row['state'] == 'Waiting for the patient'
+
+
+def test_the_rescue_tasks_mail_once_and_cancel_at_the_deadline(
+    mail_sink: object, clinic: Clinic, clock: ManualClock
+) -> None:
+    from hms.db.models import JobRun
+    from hms.domain.waitlist import LeaveIn
+    from hms.services import leave
+    from jobs import rescue as tasks
+
+    ada = book(clinic, clinic.patient, TUESDAY_10)
+    with clinic.ctx.uow() as uow:
+        leave.add_leave(uow, clinic.ctx.settings, clinic.doctor, LeaveIn.model_validate(LEAVE))
+    case_id = cases(clinic)[ada].id
+    assert tasks.rescue_email(case_id=case_id) == 'sent'
+    assert tasks.rescue_email(case_id=case_id) == 'already sent'
+    assert tasks.rescue_deadlines() == {'cancelled': 0, 'closed': 0}
+    clock.set(TUESDAY_10)
+    assert tasks.rescue_deadlines() == {'cancelled': 1, 'closed': 0}
+    assert status_of(clinic, ada) is AppointmentStatus.CANCELLED
+    assert tasks.rescue_email(case_id=case_id) == 'nothing to send'
+    with clinic.ctx.uow() as uow:
+        [run] = uow.session.scalars(select(JobRun).where(JobRun.job == 'rescue-deadlines'))
+        assert run.sent == 1

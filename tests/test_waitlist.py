@@ -133,3 +133,43 @@ def _entries_of_bob(clinic: Clinic) -> list[int]:
 
     with clinic.ctx.uow() as uow:
         return [entry.id for entry in waitlist.my_entries(uow, clinic.ctx.settings, clinic.other_patient)]
+
+
+def test_the_tasks_offer_mail_once_and_the_sweep_is_a_job_run(mail_sink: Any, clinic: Clinic, clock: Any) -> None:
+    """The Celery tasks called as the worker calls them: the freed slot offered, its email sent once (a delivery
+    claimed by key, shown on the Jobs page), the sweep's expiries recorded as a run of 'waitlist-offers'."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from hms.db.models import Delivery, JobRun
+    from jobs import waitlist as tasks
+
+    from .test_offers import join
+
+    run_staged(clinic)
+    taken = book(clinic, clinic.patient)
+    join(clinic, clinic.other_patient)
+    cancel(clinic, clinic.patient, taken)
+    with clinic.ctx.uow() as uow:
+        from hms.db.models import OutboxMessage
+
+        [row] = uow.session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.task == refills.SLOT_FREED_TASK, OutboxMessage.dispatched_at.is_(None)
+            )
+        ).all()
+        kwargs = dict(row.kwargs)
+    offer_id = tasks.slot_freed(**kwargs)
+    assert offer_id is not None and tasks.slot_freed(**kwargs) is None  # a second delivery offers nothing more
+    assert tasks.offer_email(offer_id=offer_id) == 'sent'
+    assert tasks.offer_email(offer_id=offer_id) == 'already sent'
+    with clinic.ctx.uow() as uow:
+        [delivery] = uow.session.scalars(select(Delivery).where(Delivery.key == f'waitlist-offer:{offer_id}:email'))
+        assert delivery.recipient == clinic.other_patient.email and delivery.kind == 'waitlist'
+    assert tasks.waitlist_sweep() == {'expired': 0, 'offered': 0}
+    clock.advance(timedelta(minutes=31))
+    assert tasks.waitlist_sweep() == {'expired': 1, 'offered': 0}
+    with clinic.ctx.uow() as uow:
+        [run] = uow.session.scalars(select(JobRun).where(JobRun.job == 'waitlist-offers'))
+        assert run.status == 'done' and run.detail == {'expired': 1, 'offered': 0}
