@@ -12,6 +12,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 _IDLE = re.compile(r'^(wait|_wait|select|poll|epoll|sleep|acquire|get|_worker|accept|recv|readinto)\b')
@@ -30,7 +31,7 @@ class Recording:
     ) -> None:
         self.out = out / f'{slug(name)}.raw' if out is not None else None
         self.process: subprocess.Popen[bytes] | None = None
-        spy = shutil.which('py-spy')
+        spy = shutil.which('py-spy') or shutil.which('py-spy', path=str(Path(sys.executable).parent))  # the venv's
         if out is None or pid is None or spy is None:
             return
         out.mkdir(parents=True, exist_ok=True)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from zxcvbn.frequency_lists import FREQUENCY_LISTS
-
 from hms.i18n import _, ngettext
 
 MIN_LENGTH = 8
@@ -16,6 +14,8 @@ MAX_LENGTH = 128
 @lru_cache(maxsize=1)
 def common_passwords() -> frozenset[str]:
     """The passwords people choose most often (zxcvbn's list), refused whatever their length."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS  # ~12 MB: loaded by the first password check only
+
     return frozenset(FREQUENCY_LISTS['passwords'])
 
 

@@ -6,11 +6,10 @@ attendee), the "Add to calendar" download and the doctor's subscription feed (ME
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
-
-from icalendar import Calendar, Event, vCalAddress, vText
+from datetime import UTC, datetime
 
 from hms.domain.text import one_line
 
@@ -47,44 +46,96 @@ def event_uid(appointment_id: int, domain: str = 'hms.local') -> str:
     return f'appointment-{appointment_id}@{domain}'
 
 
-def appointment_event(facts: AppointmentEvent, *, domain: str = 'hms.local') -> Event:
-    event = Event()
-    event.add('uid', event_uid(facts.appointment_id, domain))
-    event.add('sequence', facts.sequence)
-    event.add('dtstamp', facts.stamp)
-    event.add('dtstart', facts.start)
-    event.add('dtend', facts.end)
-    text = {'LANGUAGE': facts.language} if facts.language else {}  # the language of SUMMARY and DESCRIPTION
-    event.add('summary', facts.summary, parameters=text)
+@dataclass(frozen=True)
+class VEvent:
+    """One VEVENT, its content lines already written (``calendar_file`` puts them in a VCALENDAR)."""
+
+    lines: tuple[str, ...]
+
+
+def appointment_event(facts: AppointmentEvent, *, domain: str = 'hms.local') -> VEvent:
+    language = f';LANGUAGE={_parameter(facts.language)}' if facts.language else ''  # of SUMMARY and DESCRIPTION
+    lines = [
+        'BEGIN:VEVENT',
+        f'UID:{_text(event_uid(facts.appointment_id, domain))}',
+        f'SEQUENCE:{int(facts.sequence)}',
+        f'DTSTAMP:{_moment(facts.stamp)}',
+        f'DTSTART:{_moment(facts.start)}',
+        f'DTEND:{_moment(facts.end)}',
+        f'SUMMARY{language}:{_text(facts.summary)}',
+    ]
     if facts.description:
-        event.add('description', facts.description, parameters=text)
+        lines.append(f'DESCRIPTION{language}:{_text(facts.description)}')
     if facts.location:
-        event.add('location', vText(facts.location))
-    event.add('status', 'CANCELLED' if facts.cancelled else 'CONFIRMED')
-    if facts.organizer is not None:
-        organizer = vCalAddress(f'mailto:{facts.organizer.email}')
-        organizer.params['cn'] = vText(one_line(facts.organizer.name))  # a parameter is one line; icalendar quotes
-        event['organizer'] = organizer
+        lines.append(f'LOCATION:{_text(facts.location)}')
+    lines.append(f'STATUS:{"CANCELLED" if facts.cancelled else "CONFIRMED"}')
+    if facts.organizer is not None:  # a parameter is one line, quoted
+        lines.append(f'ORGANIZER;CN={_parameter(one_line(facts.organizer.name))}:{_address(facts.organizer.email)}')
     if facts.attendee is not None:
-        attendee = vCalAddress(f'mailto:{facts.attendee.email}')
-        attendee.params['cn'] = vText(one_line(facts.attendee.name))
-        attendee.params['role'] = vText('REQ-PARTICIPANT')
-        event.add('attendee', attendee, encode=False)
-    return event
+        name = _parameter(one_line(facts.attendee.name))
+        lines.append(f'ATTENDEE;CN={name};ROLE=REQ-PARTICIPANT:{_address(facts.attendee.email)}')
+    lines.append('END:VEVENT')
+    return VEvent(tuple(lines))
 
 
-def calendar_file(events: Iterable[Event], *, method: str, name: str = '') -> bytes:
+def calendar_file(events: Iterable[VEvent], *, method: str, name: str = '') -> bytes:
     """A VCALENDAR of ``events``; ``name`` is what subscribing clients show for the calendar."""
-    calendar = Calendar()
-    calendar.add('prodid', PRODID)
-    calendar.add('version', '2.0')
-    calendar.add('method', method)
+    lines = ['BEGIN:VCALENDAR', 'VERSION:2.0', f'PRODID:{_text(PRODID)}', f'METHOD:{_text(method)}']
     if name:
-        calendar.add('x-wr-calname', one_line(name))
+        lines.append(f'X-WR-CALNAME:{_text(one_line(name))}')
     for event in events:
-        calendar.add_component(event)
-    content: bytes = calendar.to_ical()  # icalendar leaves it untyped
-    return content
+        lines.extend(event.lines)
+    lines.append('END:VCALENDAR')
+    return b''.join(_fold(line) for line in lines)
+
+
+# --- RFC 5545 content lines, written directly (building icalendar's objects cost more than the rest of an email) --
+
+_CONTROL = re.compile('[\x00-\x08\x0b-\x1f\x7f]')  # not allowed in a value; line breaks are escaped instead
+_LINE_BREAK = re.compile('\r\n|\r|\n')
+_SAFE_PARAMETER = re.compile('[A-Za-z0-9-]*')
+
+
+def _text(value: str) -> str:
+    """A TEXT value: backslash, semicolon and comma escaped, line breaks as \\n."""
+    value = _CONTROL.sub('', value.replace('\\', '\\\\').replace(';', '\\;').replace(',', '\\,'))
+    return _LINE_BREAK.sub('\\\\n', value)
+
+
+def _parameter(value: str) -> str:
+    """A parameter value, quoted unless plain; a double quote, a caret and a line break as RFC 6868 writes them."""
+    if _SAFE_PARAMETER.fullmatch(value):
+        return value
+    value = _LINE_BREAK.sub('^n', value.replace('^', '^^').replace('"', "^'"))
+    return f'"{_CONTROL.sub("", value)}"'
+
+
+def _address(email: str) -> str:
+    """A CAL-ADDRESS (a URI: never escaped as text, but one line)."""
+    return 'mailto:' + _CONTROL.sub('', _LINE_BREAK.sub('', email))
+
+
+def _moment(value: datetime) -> str:
+    """A DATE-TIME in UTC ('20260302T070000Z'); a naive one is written as it is (floating time)."""
+    if value.tzinfo is None:
+        return value.strftime('%Y%m%dT%H%M%S')
+    return value.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')
+
+
+def _fold(line: str) -> bytes:
+    """The line ended by CRLF, folded after 75 octets (continuations start with a space), never inside a UTF-8
+    character."""
+    data = line.encode()
+    if len(data) <= 75:
+        return data + b'\r\n'
+    parts, start, limit = [], 0, 75
+    while start < len(data):
+        end = min(start + limit, len(data))
+        while end < len(data) and data[end] & 0xC0 == 0x80:  # a continuation byte: cut before its character
+            end -= 1
+        parts.append(data[start:end])
+        start, limit = end, 74
+    return b'\r\n '.join(parts) + b'\r\n'
 
 
 def appointment_ics(

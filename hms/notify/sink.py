@@ -15,9 +15,10 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiosmtpd.controller import Controller
+if TYPE_CHECKING:
+    from aiosmtpd.controller import Controller
 
 PORT_FILE = 'smtp-sink.port'
 
@@ -71,6 +72,8 @@ class SmtpSink:
         return self._controller.port if self._controller else None
 
     def start(self) -> int:
+        from aiosmtpd.controller import Controller  # the supervisor's only; workers read the port file alone
+
         self.outbox.mkdir(parents=True, exist_ok=True, mode=0o700)
         logging.getLogger('mail.log').addFilter(_QUIET_TRANSCRIPT)  # once: the same filter is not added twice
         port = free_port()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import quote
-
-import httpx
 
 from .message import DeliveryError
 
-TIMEOUT = httpx.Timeout(10.0)
+if TYPE_CHECKING:
+    import httpx
+
+# httpx is imported when a message goes out on these channels: a worker that only sends email never loads it.
+TIMEOUT = 10.0
 
 
 def _raise_for(response: httpx.Response, what: str) -> None:
@@ -18,6 +21,8 @@ def _raise_for(response: httpx.Response, what: str) -> None:
 
 
 def post_chat(url: str, text: str) -> None:
+    import httpx
+
     try:
         response = httpx.post(url, json={'text': text}, timeout=TIMEOUT)
     except httpx.HTTPError as error:
@@ -26,6 +31,8 @@ def post_chat(url: str, text: str) -> None:
 
 
 def send_sms(url_template: str, phone: str, text: str) -> None:
+    import httpx
+
     url = url_template.replace('{phone}', quote(phone, safe='')).replace('{text}', quote(text, safe=''))
     try:
         response = httpx.get(url, timeout=TIMEOUT)

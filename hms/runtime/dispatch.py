@@ -34,7 +34,8 @@ from .outbox import Send
 
 logger = logging.getLogger(__name__)
 
-CONFIRMATION_TASK = 'hms.appointment_email'
+# One task per change (jobs.tasks.confirmation); 'hms.appointment_email' (two tasks) still takes rows written before
+CONFIRMATION_TASK = 'hms.confirmation'
 CONFIRMED_EVENTS = {
     'appointment.booked': 'booked',
     'appointment.rescheduled': 'rescheduled',

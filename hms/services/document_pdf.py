@@ -12,10 +12,9 @@ import io
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import segno
-from fpdf import FPDF
-from fpdf.fonts import FontFace
 
 from hms.config import Settings
 from hms.db.uow import UnitOfWork
@@ -25,6 +24,9 @@ from hms.notify import moments
 from . import documents
 from .documents import Medicine, VisitDocument
 from .principal import Principal
+
+if TYPE_CHECKING:  # fpdf2 (with Pillow and NumPy, ~28 MB) is loaded by the first PDF drawn, not by every process
+    from fpdf import FPDF
 
 MEDIA_TYPE = 'application/pdf'
 MEDICINE_COLUMNS = (N_('Medicine'), N_('Dose'), N_('Frequency'), N_('Duration'), N_('Instructions'))
@@ -119,6 +121,9 @@ def verification_lines(document: VisitDocument) -> list[str]:
 
 def to_pdf(document: VisitDocument, settings: Settings) -> bytes:
     """The document as a one-page PDF (more pages only for a very long record), in the language in force."""
+    from fpdf import FPDF
+    from fpdf.fonts import FontFace
+
     regular, bold = _font_files()
     pdf = FPDF(orientation='portrait', unit='mm', format='A4')
     pdf.set_title(f'{document.title} · {document.clinic_name}')

@@ -141,6 +141,36 @@ def plan_confirmation(
     )
 
 
+def confirmation(
+    uow: UnitOfWork, settings: Settings, appointment_id: int, kind: str, sequence: int | None = None
+) -> tuple[PlannedConfirmation, Message | None] | None:
+    """The confirmation of a change and its message, from one read of the appointment (the worker's one task per
+    change); None when a later change superseded it (``sequence``: the appointment's as the change left it). The
+    message is None for a completed visit without documents."""
+    if kind not in CONFIRMATION_KINDS:
+        raise ValueError(f'unknown confirmation kind {kind!r}')
+    facts = appointment_facts(uow, appointment_id)
+    if facts is None or not _still_current(facts, kind) or not facts.patient_email:
+        return None
+    if sequence is not None and facts.sequence != sequence:
+        return None
+    with _speaking(uow, facts):
+        subject = confirmation_subject(settings, facts, kind)
+        if kind == COMPLETED:
+            message = completion_message(uow, settings, facts)
+        else:
+            message = _email(settings, facts, kind, subject=subject)
+    plan = PlannedConfirmation(
+        appointment_id=facts.id,
+        patient_id=facts.patient_id,
+        kind=kind,
+        sequence=facts.sequence,
+        recipient=facts.patient_email,
+        subject=subject,
+    )
+    return plan, message
+
+
 def _still_current(facts: AppointmentFacts, kind: str) -> bool:
     if kind == 'cancelled':
         return facts.status is AppointmentStatus.CANCELLED
