@@ -216,7 +216,14 @@ def test_run_now_answers_202_and_the_run_appears(api: TestClient, redis_url: str
     overview = api.get('/api/admin/jobs', headers=admin)
     assert overview.status_code == 200
     jobs = {job['name']: job for job in overview.json()['jobs']}
-    assert set(jobs) == {'daily-reminders', 'monthly-reports', 'export-cleanup', 'waitlist-offers', 'rescue-deadlines'}
+    assert set(jobs) == {
+        'daily-reminders',
+        'monthly-reports',
+        'export-cleanup',
+        'waitlist-offers',
+        'rescue-deadlines',
+        'recalls',
+    }
     assert not jobs['export-cleanup']['can_run_now'] and jobs['monthly-reports']['can_run_now']
     [newest, first] = jobs['monthly-reports']['runs']
     assert (first['id'], first['status'], first['triggered_by']) == (body['id'], 'running', 'Administrator')
