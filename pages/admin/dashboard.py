@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from babel import numbers
@@ -19,8 +19,8 @@ from hms.config import Settings
 from hms.db.uow import UnitOfWork
 from hms.domain.enums import Role
 from hms.domain.errors import DomainError, InvalidInput
-from hms.i18n import N_, _
-from hms.i18n.formats import format_number, weekday_names
+from hms.i18n import N_, _, ngettext
+from hms.i18n.formats import format_number, format_time, weekday_names
 from hms.services import departments, doctors, measures, overview, stats
 from hms.services.principal import Principal
 from hms.services.tabular import to_csv
@@ -105,7 +105,7 @@ def _format(kind: str, value: Any) -> str:
     if kind == 'share':
         return _share(value)
     if kind == 'days':
-        return _('{n} days', n=format_number(value))
+        return ngettext('{count} day', '{count} days', 1 if value == 1 else 2, count=format_number(value))
     return format_number(value)
 
 
@@ -440,7 +440,7 @@ class _Dashboard:
             day = weekday_names('wide')[query.weekday]
             chips.append((_('Weekday: {name}', name=day), {'weekday': None}))
         if query.hour is not None:
-            chips.append((_('Hour: {name}', name=f'{query.hour:02d}:00'), {'hour': None}))
+            chips.append((_('Hour: {name}', name=format_time(time(query.hour))), {'hour': None}))
         with self.chips:
             for text, removal in chips:
                 chip = ui.chip(text, removable=True, color='teal-1', text_color='teal-10').mark('filter-chip')

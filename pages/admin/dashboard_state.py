@@ -48,7 +48,7 @@ class View:
     def with_preset(self, preset: str, today: date) -> View:
         if preset not in stats.PRESETS:
             return replace(self, preset='custom')
-        named = StatsQuery.preset(preset, today)  # type: ignore[arg-type]  # checked just above
+        named = StatsQuery.preset(preset, today)
         return replace(self, query=replace(self.query, first=named.first, last=named.last), preset=preset, day=None)
 
     def list_query(self) -> StatsQuery:
