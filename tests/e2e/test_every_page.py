@@ -15,7 +15,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from .accessibility import ROLES, cast, follows_colour_scheme, registered_pages, violations
+from .accessibility import ROLES, Cast, cast, follows_colour_scheme, registered_pages, violations
 from .browsing import Browsing, Clinic
 from .checks import sign_in, usable
 
@@ -29,16 +29,25 @@ def opened(page: Page, path: str) -> None:
     page.wait_for_load_state('networkidle')
 
 
+GROUPS = ('signed out', *ROLES)
+_casts: dict[str, Cast] = {}  # one set of accounts per device, shared by the groups' tests
+_visited: dict[str, set[str]] = {}  # device → the registered pages checked so far
+
+
+@pytest.mark.parametrize('group', GROUPS)
 def test_every_registered_page_passes_axe_in_both_themes(
-    browsing: Browsing, clinic: Clinic, request: pytest.FixtureRequest
+    browsing: Browsing, clinic: Clinic, request: pytest.FixtureRequest, group: str
 ) -> None:
+    """One group at a time (signed out, then each role), so that each test stays short and says whose pages failed."""
     device = str(request.node.callspec.params['browsing'])
     first_scheme = str(browsing.device.get('color_scheme', 'light'))
     other_scheme = 'light' if first_scheme == 'dark' else 'dark'
     registry = registered_pages()
-    people = cast(clinic, f'every-{device}')
+    if device not in _casts:
+        _casts[device] = cast(clinic, f'every-{device}')
+    people = _casts[device]
     problems: list[str] = []
-    visited: set[str] = set()
+    visited = _visited.setdefault(device, set())
 
     def check(page: Page, template: str, who: str) -> None:
         try:
@@ -57,40 +66,50 @@ def test_every_registered_page_passes_axe_in_both_themes(
             expected = f'404 (Not Found) ({clinic.url}{NO_SUCH_PAGE})'
             browsing.errors[:] = [error for error in browsing.errors if not error.endswith(expected)]
 
-    visitor = browsing.page('visitor')
-    for template, roles in registry.items():
-        if roles is None:
-            check(visitor, template, 'signed out')
-    check(visitor, NO_SUCH_PAGE, 'signed out')
+    if group == 'signed out':
+        visitor = browsing.page('visitor')
+        for template, roles in registry.items():
+            if roles is None:
+                check(visitor, template, 'signed out')
+        check(visitor, NO_SUCH_PAGE, 'signed out')
+        assert not problems, f'{len(problems)} accessibility violations:\n' + '\n'.join(problems)
+        return
 
     # A page of one role is visited by that role; a page several roles open (the account pages, exports, documents),
     # the "not allowed" page and the 404 page by one of them in turn, another at each device size: each role's frame
     # and navigation are checked on its own pages anyway.
-    roles_here = [role for role in ROLES if role in people.accounts]
+    role = group
+    roles_here = [taker for taker in ROLES if taker in people.accounts]
+    if role not in roles_here:
+        pytest.fail(f'no {role} account: {people.missing.get(role, "see accessibility.cast")}')
     shared = [path for path, roles in registry.items() if roles is not None and len(roles) != 1]
     turn = 0 if device == 'desktop' else 1
-    for role in roles_here:
-        page = browsing.page(role)
-        sign_in(page, *people.accounts[role])
-        for template, roles in registry.items():
-            if roles is None or role not in (roles or ROLES):
+    page = browsing.page(role)
+    sign_in(page, *people.accounts[role])
+    for template, roles in registry.items():
+        if roles is None or role not in (roles or ROLES):
+            continue
+        if template in shared:
+            takers = [taker for taker in roles_here if taker in (roles or ROLES)]
+            if takers[(shared.index(template) + turn) % len(takers)] != role:
                 continue
-            if template in shared:
-                takers = [taker for taker in roles_here if taker in (roles or ROLES)]
-                if takers[(shared.index(template) + turn) % len(takers)] != role:
-                    continue
-            check(page, template, role)
-        if role == roles_here[turn % len(roles_here)]:
-            others = [path for path, roles in registry.items() if roles and role not in roles and '{' not in path]
-            check(page, others[0], f'{role}, not allowed')  # the "not allowed" page
-            check(page, NO_SUCH_PAGE, role)
+        check(page, template, role)
+    if role == roles_here[turn % len(roles_here)]:
+        others = [path for path, roles in registry.items() if roles and role not in roles and '{' not in path]
+        check(page, others[0], f'{role}, not allowed')  # the "not allowed" page
+        check(page, NO_SUCH_PAGE, role)
+    assert not problems, f'{len(problems)} accessibility violations:\n' + '\n'.join(problems)
 
+
+def test_no_registered_page_went_unchecked() -> None:
+    """Runs after the groups above (pytest keeps a module's order): every registered page was checked at each size."""
+    if not _visited:
+        pytest.skip('runs together with test_every_registered_page_passes_axe_in_both_themes')
+    registry = registered_pages()
     not_visited = [
-        f'{path} (for {", ".join(roles or ["everyone"])}: '
-        + '; '.join(people.missing.get(role, f'no {role} account') for role in roles or [] if role in people.missing)
-        + ')'
+        f'{path} at {device} (for {", ".join(roles or ["everyone"])})'
+        for device, visited in sorted(_visited.items())
         for path, roles in registry.items()
         if path not in visited
     ]
     assert not not_visited, 'registered pages no one could open:\n' + '\n'.join(not_visited)
-    assert not problems, f'{len(problems)} accessibility violations:\n' + '\n'.join(problems)
