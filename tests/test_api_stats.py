@@ -54,3 +54,26 @@ def test_stats_are_for_admins_only(api: TestClient) -> None:
 def test_bad_filters_are_422(api: TestClient, params: dict[str, object]) -> None:
     response = api.get('/api/admin/stats', headers=login(api, ADMIN_EMAIL, ADMIN_PASSWORD), params=params)
     assert response.status_code == 422 and response.json()['detail']
+
+
+def test_stats_take_the_dashboard_address_parameters_and_compare(api: TestClient) -> None:
+    admin = login(api, ADMIN_EMAIL, ADMIN_PASSWORD)
+    params = {'from': '2026-01-08', 'to': '2026-01-14', 'status': 'completed', 'weekday': 0, 'hour': 9}
+    found = api.get('/api/admin/stats', headers=admin, params={**params, 'compare': 'previous'})
+    assert found.status_code == 200, found.text
+    body = found.json()
+    assert body['query'] | {'first': '2026-01-08', 'last': '2026-01-14'} == body['query']
+    assert (body['query']['status'], body['query']['weekday'], body['query']['hour']) == ('completed', 0, 9)
+    assert body['previous']['query']['first'] == '2026-01-01' and body['previous']['query']['last'] == '2026-01-07'
+    assert set(body['change']) >= {'completed', 'no_show_rate', 'utilisation'}
+    assert set(body['measures']) >= {'utilisation', 'late_cancellation_rate', 'follow_up_adherence'}
+    assert 'previous' not in api.get('/api/admin/stats', headers=admin, params=params).json()
+
+
+@pytest.mark.parametrize(
+    'params',
+    [{'department': 987654}, {'doctor': 987654}, {'status': 'lost'}, {'weekday': 7}, {'hour': 24}, {'compare': 'x'}],
+)
+def test_unknown_filters_and_foreign_ids_are_422(api: TestClient, params: dict[str, object]) -> None:
+    response = api.get('/api/admin/stats', headers=login(api, ADMIN_EMAIL, ADMIN_PASSWORD), params=params)
+    assert response.status_code == 422, response.text

@@ -44,10 +44,7 @@ def dashboard(
     ] = None,
 ) -> dict[str, Any]:
     """Headline figures (doctors, patients, appointments today / this week / all time, completed, cancellation and
-    no-show rates), the measures (`measures`: utilisation, late cancellations, lead time, re-booked cancellations,
-    new and returning patients, follow-up adherence) and every chart's series for the period, under the filters.
-    `department` and `doctor` are the dashboard address's names (`department_id`, `doctor_id` still work). An unknown
-    id is a 422. `X-Cache` says whether it came from the cache."""
+    no-show rates) and every chart's series for the period. `X-Cache` says whether it came from the cache."""
     check_days(first, last)
     today = clock.now().astimezone(ctx.settings.zone).date()
     last = last or today
