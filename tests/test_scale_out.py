@@ -66,7 +66,7 @@ HAPROXY_CONFIG = ROOT / 'deploy' / 'haproxy.cfg'
 STORAGE_SECRET = 'scale-out-test-secret-shared-by-every-web-instance'
 REMINDED = 'Reminder: your appointment'
 REMINDED_PATIENTS = 12
-LIVE = 2.0  # seconds within which a signed-out session is refused by the other instance (pub/sub, no polling)
+LIVE = 2.0  # seconds within which an ended session is refused by the other instance (pub/sub, no polling)
 
 
 @dataclass
@@ -355,6 +355,21 @@ def test_a_session_signed_out_through_one_instance_is_refused_by_the_other(topol
         deadline = time.monotonic() + LIVE
         while other.get('/api/me', headers=headers).status_code != 401:
             assert time.monotonic() < deadline, 'the other instance still accepts the signed-out session'
+            time.sleep(0.1)
+
+
+def test_a_blacklisting_through_one_instance_ends_the_sessions_on_the_other(topology: Topology) -> None:
+    blocked = make_patient(context.get(), 'blocked@example.com', name='Blocked Patient')
+    (_, first), (_, second) = topology.webs['web1'], topology.webs['web2']
+    with httpx.Client(base_url=first, timeout=15) as one, httpx.Client(base_url=second, timeout=15) as other:
+        headers = api_token(other, 'blocked@example.com', PATIENT_PASSWORD)
+        assert other.get('/api/me', headers=headers).status_code == 200
+        admin = api_token(one, ADMIN_EMAIL, ADMIN_PASSWORD)
+        response = one.post(f'/api/admin/users/{blocked.id}/blacklist', headers=admin, json={'reason': 'Test'})
+        assert response.status_code == 200, response.text
+        deadline = time.monotonic() + LIVE
+        while other.get('/api/me', headers=headers).status_code != 401:
+            assert time.monotonic() < deadline, 'the other instance still accepts the blacklisted account'
             time.sleep(0.1)
 
 
