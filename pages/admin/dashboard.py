@@ -27,7 +27,7 @@ from hms.services.tabular import to_csv
 from hms.services.views import Page
 
 from ..components import charts
-from ..components.chart_view import ChartView, Handler
+from ..components.chart_view import ChartView, Handler, Prepared, prepare
 from ..components.sections import section
 from ..components.tables import PagedTable, Sort, column, columns, translated
 from ..ui import dates, formats, theme
@@ -155,10 +155,11 @@ def range_period(first_text: str, last_text: str) -> tuple[date, date] | None:
     return first, last
 
 
-def figures_of(data: dict[str, Any], overlay: bool) -> dict[str, Any]:
-    """Every chart's figure and table for one filter (built once per filter set and language, for every page)."""
+def figures_of(data: dict[str, Any], overlay: bool) -> dict[str, Prepared]:
+    """Every chart's figure and table for one filter, ready to send (built once per filter set and language, for
+    every page that shows it)."""
     shaped = {**data, 'overlay': overlay}
-    return {stem: (build(shaped), table(shaped)) for _title, build, table, stem in charts.CHARTS}
+    return {stem: prepare(build(shaped), table(shaped)) for _title, build, table, stem in charts.CHARTS}
 
 
 def create() -> None:
@@ -193,6 +194,8 @@ class _Dashboard:
         self.department_options, self.doctor_options = department_options, doctor_options
         self.figures: dict[str, ui.label] = {}
         self.changes: dict[str, ui.label] = {}
+        self.change_states: dict[str, tuple[str, str, str]] = {}
+        self.chips_for: stats.StatsQuery | None = None
         self.views: dict[str, ChartView] = {}
         self.following = True
         self.pushes = 0  # live updates received (tests and the bench read it)
@@ -233,8 +236,8 @@ class _Dashboard:
         self.view = view
         self._sync_controls()
         self.show(data)
-        for stem, (figure, table) in figures_of(data, view.compare).items():
-            self.views[stem].show(figure, table)
+        for stem, ready in figures_of(data, view.compare).items():
+            self.views[stem].show_prepared(ready)
         # The back and forward buttons: the address changed without a request; read it and show that view.
         ui.on('dashboard_popstate', self._popstate)
         ui.run_javascript(
@@ -418,15 +421,20 @@ class _Dashboard:
     def _show_change(self, key: str, change: float | None, good: bool | None) -> None:
         shown, spoken, colour = change_text(change, good)
         label = self.changes[key]
+        if self.change_states.get(key) == (shown, spoken, colour):
+            return  # unchanged: nothing sent
+        self.change_states[key] = (shown, spoken, colour)
         _set(label, shown)
         label.classes(replace='text-sm ' + colour)
-        if spoken:
-            label.props['aria-label'] = spoken
-            label.props['title'] = spoken
+        label.props['aria-label'] = spoken or None
+        label.props['title'] = spoken or None
 
     def _show_chips(self) -> None:
-        self.chips.clear()
         query = self.view.query
+        if self.chips_for == query:
+            return  # the same filters: the same chips, nothing sent
+        self.chips_for = query
+        self.chips.clear()
         chips: list[tuple[str, dict[str, Any]]] = []
         if query.department_id is not None:
             name = self.department_options.get(query.department_id, f'#{query.department_id}')
@@ -455,8 +463,8 @@ class _Dashboard:
         self.pushes += 1
         with i18n.use_language(self.language):
             self.show(data)
-        for stem, (figure, table) in figures.items():
-            self.views[stem].show(figure, table)
+        for stem, ready in figures.items():
+            self.views[stem].show_prepared(ready)
 
     def live_query(self) -> tuple[stats.StatsQuery, bool] | None:
         return (self.view.query, self.view.compare) if self.following else None
@@ -486,8 +494,8 @@ class _Dashboard:
             ui.navigate.history.push(view.url())
         self._sync_controls()
         self.show(data)
-        for stem, (figure, table) in figures_of(data, view.compare).items():
-            self.views[stem].show(figure, table)
+        for stem, ready in figures_of(data, view.compare).items():
+            self.views[stem].show_prepared(ready)
         if view.day is not None or (self.list_dialog.value and not day_changed):
             await self._show_list()
         elif day_changed:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from nicegui import ui
@@ -55,6 +56,25 @@ def _shown(figure: Figure) -> Figure:
 def _frame_of(figure: Figure) -> str:
     """Everything of a figure but its data (what a data-only update leaves as it is)."""
     return json.dumps([figure['layout'], figure.get('config')], sort_keys=True, default=str)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A figure and its table made ready to send once, for every page that shows them: the JSON texts that tell
+    whether anything changed (``text``), whether only the data did (``frame``), and the data as sent (``data``)."""
+
+    figure: Figure  # as the picture draws it
+    table: Table
+    empty: bool
+    text: str
+    frame: str
+    data: str
+
+
+def prepare(figure: Figure, table: Table) -> Prepared:
+    shown = _shown(figure)
+    text = json.dumps(figure, sort_keys=True, default=str)
+    return Prepared(shown, table, is_empty(figure), text, _frame_of(shown), json.dumps(shown['data'], default=str))
 
 
 class ChartView:
@@ -130,31 +150,30 @@ class ChartView:
             self._draw_table()
 
     def show(self, figure: Figure, table: Table) -> bool:
-        """Show a new figure and table; nothing is sent when the figure did not change, and only its data when its
-        layout and config did not (Plotly.react on the page keeps the layout, the user's zoom included). Whether
-        anything changed."""
-        text = json.dumps(figure, sort_keys=True, default=str)
-        self.table = table
-        if text == self.figure_json:
+        """Show a new figure and table (see ``show_prepared``); whether anything changed."""
+        return self.show_prepared(prepare(figure, table))
+
+    def show_prepared(self, ready: Prepared) -> bool:
+        """Show a prepared figure and table: nothing is sent when the figure did not change, and only its data when
+        its layout and config did not (Plotly.react on the page keeps the layout, the user's zoom included)."""
+        self.table = ready.table
+        if ready.text == self.figure_json:
             return False
-        self.figure_json = text
-        shown = _shown(figure)
-        frame = _frame_of(shown)
-        self.empty.set_visibility(is_empty(figure))
-        if frame == self.frame and self.plot.client.has_socket_connection:
-            self.plot.figure = shown
+        self.figure_json = ready.text
+        self.empty.set_visibility(ready.empty)
+        if ready.frame == self.frame and self.plot.client.has_socket_connection:
+            self.plot.figure = ready.figure
             with self.plot._props.suspend_updates():  # the state a reconnecting page is drawn from, not sent now
-                self.plot._props['options'] = shown
-            data = json.dumps(shown['data'])
+                self.plot._props['options'] = ready.figure
             self.plot.client.run_javascript(
                 f'(() => {{ const c = getElement({self.plot.id}); if (!c || !c.Plotly) return;'
-                f' const data = {data}; c.options.data = data;'
+                f' const data = {ready.data}; c.options.data = data;'
                 ' c.Plotly.react(c.$el, data, c.$el.layout, c.options.config); })()'
             )
             self.sends['data'] += 1
         else:
-            self.frame = frame
-            self.plot.update_figure(shown)
+            self.frame = ready.frame
+            self.plot.update_figure(ready.figure)
             self.sends['full'] += 1
         if self.box.visible:
             self._draw_table()
