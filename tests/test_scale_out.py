@@ -323,8 +323,8 @@ def test_every_process_named_and_the_proxy_sets_hsts(topology: Topology) -> None
 
 
 def test_a_booking_on_one_instance_reaches_a_dashboard_on_the_other(topology: Topology, browser: Browser) -> None:
-    # The change arrives through Redis pub/sub; how soon (2 s and less on an idle machine) is bench material: here the
-    # wait is only a liveness bound, as the load of this shared machine decides the rest.
+    # The change arrives through Redis pub/sub, then the dashboard recomputes its figures: the wait is a liveness
+    # bound, as the load of this shared machine decides how long that takes (docs/deploy.md, Live updates).
     admin = on_node(browser, topology, 'web2').new_page()
     try:
         sign_in(admin, ADMIN_EMAIL, ADMIN_PASSWORD)
