@@ -169,11 +169,10 @@ def create() -> None:
         request = ui.context.client.request
         view, unreadable = dashboard_state.read(dict(request.query_params), today)
         token = session_token() or ''
-        department_options, doctor_options, security = await call(_options, principal)
         with frame(principal, N_('Clinic dashboard'), current_path='/admin'):
-            # The figures are read once the page is on screen (a cold read must not hold the page back).
-            _Dashboard(principal, token, view, department_options, doctor_options, unreadable)
-            _security_events(security)
+            # Everything is read once the page is on screen: many dashboards opening at once, or a cold read, must
+            # not hold the page past NiceGUI's response timeout.
+            _Dashboard(principal, token, view, {}, {}, unreadable)
 
 
 class _Dashboard:
@@ -213,12 +212,22 @@ class _Dashboard:
         self._measures()
         self._charts()
         self._day_list()
+        self.security = ui.column().classes('w-full gap-0')  # recent security events, read with the figures
         self.unreadable = unreadable
         self.loading.set_visibility(True)
         ui.timer(0, self._first_load, once=True)
 
     async def _first_load(self) -> None:
         view, unreadable = self.view, self.unreadable
+        self.department_options, self.doctor_options, security = await call(_options, self.principal)
+        self._syncing = True  # filling the options is no choice of the user's
+        try:
+            self.department.set_options({0: _('All departments'), **self.department_options}, value=0)
+            self.doctor.set_options({0: _('All doctors'), **self.doctor_options}, value=0)
+        finally:
+            self._syncing = False
+        with self.security:
+            _security_events(security)
         try:
             data = await dashboard_live.load(self.principal, view.query)
         except InvalidInput as problem:  # e.g. an id that names no department or doctor
