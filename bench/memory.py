@@ -20,6 +20,17 @@ def tree_rss(process: psutil.Process) -> int:
     return total
 
 
+def tree_pss(process: psutil.Process) -> int:
+    """PSS in bytes of ``process`` plus its descendants: each page shared by n of them counted 1/n (the worker's pool
+    processes are forked from its main process and share most of their memory, which RSS counts in each)."""
+    total = 0
+    with contextlib.suppress(psutil.Error):
+        for member in [process, *process.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error, AttributeError):
+                total += member.memory_full_info().pss
+    return total
+
+
 class PeakSampler:
     """Samples named process trees every ``interval`` seconds and keeps each one's peak RSS (bytes)."""
 

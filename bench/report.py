@@ -52,9 +52,11 @@ def _api(api: dict[str, dict[str, Any]]) -> str:
 
 def _idle(idle: dict[str, Any]) -> str:
     rss, cpu = idle.get('rss_mb') or {}, idle.get('cpu_ms_per_s') or {}
+    pss = idle.get('pss_mb') or {}  # shared pages counted once over the part's processes
     parts = [part for part in CPU_PARTS if part in rss or part in cpu]
-    rows = [[part, rss.get(part), cpu.get(part)] for part in parts]
-    return markdown_table(['part', 'idle RSS MB', 'idle CPU ms/s'], rows, numeric=[False, True, True])
+    rows = [[part, rss.get(part), pss.get(part), cpu.get(part)] for part in parts]
+    headers = ['part', 'idle RSS MB', 'idle PSS MB', 'idle CPU ms/s']
+    return markdown_table(headers, rows, numeric=[False, True, True, True])
 
 
 def comparison(results: list[dict[str, Any]]) -> str:

@@ -22,7 +22,7 @@ from . import api, browser, dashboard, jobs
 from .data import SCALES, Accounts, prepare, read_accounts
 from .load import client, sign_in_many
 from .measure import Summary
-from .memory import PeakSampler, tree_rss
+from .memory import PeakSampler, tree_pss, tree_rss
 from .profile import Recording, Recordings
 from .server import ADMIN_EMAIL, ADMIN_PASSWORD, Server
 from .targets import check
@@ -143,9 +143,10 @@ def _idle(server: Server, seconds: float = 5.0) -> dict[str, Any]:
     time.sleep(seconds)
     after = server.cpu_by_part()
     members = server.members()
-    rss = {name: tree_rss(members[name][0]) / 2**20 for name in ('web', 'worker', 'beat', 'redis') if members[name]}
+    parts = [name for name in ('web', 'worker', 'beat', 'redis') if members[name]]
     return {
-        'rss_mb': rss,
+        'rss_mb': {name: tree_rss(members[name][0]) / 2**20 for name in parts},
+        'pss_mb': {name: tree_pss(members[name][0]) / 2**20 for name in parts},
         'cpu_ms_per_s': {name: (after[name] - before.get(name, 0.0)) * 1000 / seconds for name in after},
     }
 
