@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
 import threading
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ from hms.domain.errors import DomainError
 from hms.domain.scheduling import BookingIn
 from hms.services import action_links, appointment_actions, appointments, reminders
 from hms.services.action_links import Claims, LinkUsed
+from pages.ui.secret_paths import HIDE_SECRET_PATHS
 
 from .api_fixtures import assert_problem
 from .factories import RECEPTION_PASSWORD, make_receptionist
@@ -333,3 +335,12 @@ async def test_the_desk_sees_a_confirmed_appointment_as_confirmed(user: User, cl
     assert user.client is not None
     markers = {marker for element in user.client.layout.descendants() for marker in element._markers}
     assert f'confirmed-{unconfirmed.id}' not in markers
+
+
+async def test_the_access_log_never_writes_a_links_token(user: User, clinic: Clinic) -> None:
+    token = links(clinic, book(clinic, local(3, 10)))['cancel']
+    for path in (f'/a/{token}', f'/api/links/{token}'):
+        record = logging.LogRecord('uvicorn.access', logging.INFO, '', 0, '%s "%s %s HTTP/%s" %d', None, None)
+        record.args = ('127.0.0.1:5000', 'GET', path, '1.1', 200)
+        HIDE_SECRET_PATHS.filter(record)
+        assert token not in record.getMessage() and '…' in record.getMessage()

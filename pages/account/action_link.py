@@ -32,10 +32,11 @@ BUTTONS = {
 }
 GENERIC_TITLE = N_('Your link')
 GENERIC_BUTTON = N_('Go ahead')
+API_PATH = '/api/links/'
 
 
 def create() -> None:
-    hide_in_access_log(action_links.PATH)
+    hide_in_access_log(action_links.PATH, API_PATH)  # the page's address and the API's carry the token
 
     @ui.page(action_links.PATH + '{token}')
     async def action_link_page(token: str) -> None:
