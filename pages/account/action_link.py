@@ -24,11 +24,15 @@ TITLES = {
     'confirm': N_('Confirm your appointment'),
     'cancel': N_('Cancel your appointment'),
     'reschedule': N_('Move your appointment'),
+    'offer': N_('A time has become free for you'),
+    'rescue': N_('Take the proposed time'),
 }
 BUTTONS = {
     'confirm': N_('Confirm'),
     'cancel': N_('Cancel the appointment'),
     'reschedule': N_('Move to this time'),
+    'offer': N_('Accept this time'),
+    'rescue': N_('Take this time'),
 }
 GENERIC_TITLE = N_('Your link')
 GENERIC_BUTTON = N_('Go ahead')
@@ -80,6 +84,11 @@ def _build(token: str, state: LinkState) -> None:
         error = forms.banner()
         choice: ui.radio | None = None
         slots = state.description.slots
+        if state.action != 'reschedule' and slots:  # a proposed time (a rescue): the one the button takes
+            for start, end in slots:
+                ui.label(_('Proposed time: {when}', when=formats.span(start, end))).classes('font-medium').mark(
+                    'link-proposed'
+                )
         if state.action == 'reschedule':
             if not slots:
                 forms.banner(_('There are no free times with this doctor at the moment.'), kind='info')
