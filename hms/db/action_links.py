@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .models import ActionLinkUse
-from .repositories import rowcount
 
 
 def was_used(session: Session, token_hash: str) -> bool:
@@ -20,8 +19,3 @@ def record_use(session: Session, token_hash: str, action: str, subject_id: int, 
     and on PostgreSQL a second transaction inserting it waits here until the first one ends."""
     session.add(ActionLinkUse(token_hash=token_hash, action=action, subject_id=subject_id, used_at=at))
     session.flush()
-
-
-def forget_before(session: Session, before: datetime) -> int:
-    """Drop uses older than ``before`` (their links have long expired)."""
-    return rowcount(session.execute(delete(ActionLinkUse).where(ActionLinkUse.used_at < before)))
