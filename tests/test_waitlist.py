@@ -11,7 +11,7 @@ from hms.services import refills
 
 from .api_fixtures import People, assert_problem
 from .scheduling_fixtures import Clinic
-from .test_offers import TUESDAY_10, book, cancel, held, run_staged
+from .test_offers import TUESDAY_10, book, cancel, held, join, run_staged
 
 
 def entry(clinic: Clinic, **fields: Any) -> dict[str, Any]:
@@ -145,8 +145,6 @@ def test_the_tasks_offer_mail_once_and_the_sweep_is_a_job_run(mail_sink: Any, cl
     from hms.db.models import Delivery, JobRun
     from jobs import waitlist as tasks
 
-    from .test_offers import join
-
     run_staged(clinic)
     taken = book(clinic, clinic.patient)
     join(clinic, clinic.other_patient)
@@ -173,3 +171,26 @@ def test_the_tasks_offer_mail_once_and_the_sweep_is_a_job_run(mail_sink: Any, cl
     with clinic.ctx.uow() as uow:
         [run] = uow.session.scalars(select(JobRun).where(JobRun.job == 'waitlist-offers'))
         assert run.status == 'done' and run.detail == {'expired': 1, 'offered': 0}
+
+
+def test_the_offer_link_through_the_api(api: TestClient, clinic: Clinic) -> None:
+    """GET reads the offer and changes nothing (mail scanners); POST books it; a second POST is refused."""
+    from hms.services import offers
+
+    run_staged(clinic)
+    taken = book(clinic, clinic.patient)
+    join(clinic, clinic.other_patient)
+    cancel(clinic, clinic.patient, taken)
+    run_staged(clinic)
+    [offer] = held(clinic)
+    token = offers.offer_link(clinic.ctx.settings, offer).rsplit('/', 1)[1]
+    for _ in range(2):
+        read = api.get(f'/api/links/{token}')
+        assert read.status_code == 200, read.text
+        assert read.json()['action'] == 'offer' and read.json()['valid'] is True
+    assert held(clinic) != []  # reading held nothing up
+    used = api.post(f'/api/links/{token}')
+    assert used.status_code in (200, 201), used.text
+    assert held(clinic) == []
+    assert api.post(f'/api/links/{token}').status_code == 409
+    assert api.get(f'/api/links/{token}').json()['valid'] is False
