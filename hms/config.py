@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix='HMS_', env_file='.env', extra='ignore')
 
     data_dir: Path = Path('./data')
+    # Where CSV exports are written (by a worker) and read (by a web instance): a folder every one of them shares.
+    exports_dir: Path | None = None
     database_url: str | None = None
     redis_url: str | None = None
     host: str = '127.0.0.1'
@@ -152,6 +154,8 @@ class Settings(BaseSettings):
 
     @property
     def exports_path(self) -> Path:
+        if self.exports_dir is not None:
+            return self.exports_dir.expanduser().resolve()
         return self.data_path / 'exports'
 
     @property

@@ -185,6 +185,7 @@ def _topology(folder: Path, server: EmbeddedRedis, postgres: PostgresServer) -> 
             'HMS_ADMIN_PASSWORD': ADMIN_PASSWORD,
             'HMS_CLINIC_NAME': 'Riverside Clinic',
             'HMS_TIMEZONE': zone,
+            'HMS_EXPORTS_DIR': str(folder / 'shared-exports'),  # the network mount of a real deployment
             'HMS_BOOKING_NOTICE_MINUTES': '0',
             'HMS_MAX_FUTURE_BOOKINGS': '100',
             'HMS_TASK_REDELIVERY_SECONDS': '15',  # a task a killed worker held comes back within the test's wait
@@ -286,7 +287,7 @@ def sign_in(page: Page, email: str, password: str) -> None:
 
 def today_figure(page: Page) -> int:
     card = page.locator('.q-card').filter(has=page.get_by_text('Appointments today', exact=True))
-    expect(card).to_have_text(re.compile(r'Appointments today\s*[\d,]+'))
+    expect(card).to_have_text(re.compile(r'Appointments today\s*[\d,]+'), timeout=LIMIT * 1000)  # read after drawing
     return int(card.inner_text().replace('Appointments today', '').strip().replace(',', ''))
 
 
@@ -356,6 +357,26 @@ def test_a_session_signed_out_through_one_instance_is_refused_by_the_other(topol
         while other.get('/api/me', headers=headers).status_code != 401:
             assert time.monotonic() < deadline, 'the other instance still accepts the signed-out session'
             time.sleep(0.1)
+
+
+def test_an_export_made_by_a_worker_is_downloaded_from_either_instance(topology: Topology) -> None:
+    (_, first), (_, second) = topology.webs['web1'], topology.webs['web2']
+    with httpx.Client(base_url=first, timeout=15) as one, httpx.Client(base_url=second, timeout=15) as other:
+        headers = api_token(one, topology.patient_email, PATIENT_PASSWORD)
+        started = one.post('/api/exports', headers=headers, json={'kind': 'my-history'})
+        assert started.status_code == 202, started.text
+        export = started.json()['id']
+
+        def done() -> bool:
+            state = other.get(f'/api/exports/{export}', headers=headers).json()['status']
+            assert state not in ('failed', 'expired'), state
+            return bool(state == 'done')
+
+        wait_until(done, 'the export to be written by a worker')
+        for client in (one, other):
+            download = client.get(f'/api/exports/{export}/download', headers=headers)
+            assert download.status_code == 200, download.text
+            assert download.headers['content-type'].startswith('text/csv')
 
 
 def test_a_blacklisting_through_one_instance_ends_the_sessions_on_the_other(topology: Topology) -> None:
