@@ -223,7 +223,11 @@ async def _open(http: httpx.AsyncClient, base_url: str, cookie: str) -> Dashboar
     written = {key: str(value).lower() if isinstance(value, bool) else str(value) for key, value in query.items()}
     url = f'{base_url}?{urlencode(written)}'
     await socket.connect(
-        url, socketio_path='/_nicegui_ws/socket.io', transports=['websocket'], headers={'Cookie': cookie}
+        url,
+        socketio_path='/_nicegui_ws/socket.io',
+        transports=['websocket'],
+        headers={'Cookie': cookie},
+        wait_timeout=120,
     )
     if not query.get('implicit_handshake'):
         accepted = await socket.call('handshake', query, timeout=30)
@@ -343,7 +347,7 @@ async def _live_round(
             )
         ).raise_for_status()
         deadline = sent + PUSH_LIMIT_S
-        while time.perf_counter() < deadline and any(
+        while time.perf_counter() < deadline and any(  # noqa: ASYNC110 - polling many sockets
             len(board.received) == mark for board, mark in zip(boards, marks, strict=True)
         ):
             await asyncio.sleep(0.05)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import weakref
 from collections import defaultdict
 from collections.abc import Callable
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 DELAY = 0.25  # seconds: a burst of changes becomes one computation
 LIVE_NAMESPACES = frozenset(stats.STATS_NAMESPACES)
+STUCK_SECONDS = 30.0  # a burst not finished by then (its loop stopped) no longer holds the next one back
 
 
 class Follower(Protocol):
@@ -55,6 +57,7 @@ class Broadcast:
         self.build = build
         self.followers: set[Follower] = set()
         self.pending = False
+        self.pending_since = 0.0
         self.bursts = 0  # computations started, for tests and the bench
         self.computed = 0  # filter sets computed over all bursts
         self._unsubscribe: Callable[[], None] | None = None
@@ -66,9 +69,11 @@ class Broadcast:
         return lambda: self.followers.discard(follower)
 
     def on_event(self, event: Event) -> None:
-        if event.namespace not in LIVE_NAMESPACES or self.pending or not self.followers:
+        if event.namespace not in LIVE_NAMESPACES or not self.followers:
             return
-        self.pending = True
+        if self.pending and time.monotonic() - self.pending_since < STUCK_SECONDS:
+            return  # the burst under way takes this change too
+        self.pending, self.pending_since = True, time.monotonic()
         background_tasks.create(self._burst(), name='dashboard-broadcast')
 
     async def _burst(self) -> None:
