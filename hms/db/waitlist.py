@@ -57,6 +57,15 @@ class WaitlistRepository:
             .order_by(WaitlistEntry.created_at, WaitlistEntry.id)
         ).all()
 
+    def anyone_waiting(self, doctor_id: int | None, department_id: int | None, first: date, last: date) -> bool:
+        """Whether an entry waits for this doctor or department (both None: for anyone) on a day in [first, last]."""
+        query = select(WaitlistEntry.id).where(
+            WaitlistEntry.state == WAITING, WaitlistEntry.first_day <= last, WaitlistEntry.last_day >= first
+        )
+        if doctor_id is not None or department_id is not None:
+            query = query.where(or_(WaitlistEntry.doctor_id == doctor_id, WaitlistEntry.department_id == department_id))
+        return self.session.scalar(query.limit(1)) is not None
+
     # --- offers -------------------------------------------------------------------------------------------------
 
     def add_offer(self, offer: SlotOffer) -> SlotOffer:

@@ -40,7 +40,7 @@ def cancel_appointment(
     appointment.cancelled_at, appointment.cancelled_by_id, appointment.cancel_reason = now, actor.user_id, reason
     transitions.advance(appointment, now)
     appointment_log.changed(uow, actor, appointment, 'appointment.cancelled', {'cause': cause} if cause else None)
-    refills.slot_freed(uow, appointment)  # its time goes to the waitlist once this commits
+    refills.slot_freed(uow, settings, appointment, cause)  # its time goes to the waitlist once this commits
     if actor.user_id != appointment.patient_id:
         doctor_name = uow.patients_names({appointment.doctor_id}).get(appointment.doctor_id)
 

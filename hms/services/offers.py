@@ -192,9 +192,9 @@ def _active_doctor(uow: UnitOfWork, doctor_id: int) -> DoctorProfile | None:
 
 
 def slot_freed(uow: UnitOfWork, settings: Settings, doctor_id: int, start: datetime, freed_at: datetime) -> int | None:
-    """A cancellation gave back the doctor's slot at ``start``: if it is still free and bookable, record it as freed
-    (for the refill figure) and offer it to the waitlist. The id of the offer made, if any (idempotent: a second
-    run finds the slot held, or recorded)."""
+    """A cancellation gave back the doctor's slot at ``start`` (``refills`` recorded it as freed): if it is still
+    free and bookable, offer it to the waitlist. The id of the offer made, if any (idempotent: a second run finds
+    the slot held)."""
     doctor = _active_doctor(uow, doctor_id)
     if doctor is None:
         return None
@@ -204,7 +204,6 @@ def slot_freed(uow: UnitOfWork, settings: Settings, doctor_id: int, start: datet
     if slot is None:
         uow.rollback()
         return None
-    WaitlistRepository(uow.session).add_freed(doctor_id, start, freed_at.astimezone(UTC))
     offer = _offer_next(uow, settings, doctor, slot)
     uow.commit()
     return offer.id if offer is not None else None

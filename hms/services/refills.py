@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from hms import clock
+from hms.config import Settings
 from hms.db.models import Appointment
 from hms.db.uow import UnitOfWork
 from hms.db.waitlist import WaitlistRepository
@@ -24,11 +25,23 @@ SLOT_FREED_TASK = 'hms.waitlist_slot_freed'
 SLOTS_OPENED_TASK = 'hms.waitlist_slots_opened'
 
 
-def slot_freed(uow: UnitOfWork, appointment: Appointment) -> None:
-    """A booked appointment was just cancelled: offer its time to the waitlist once the change commits (only times
-    still ahead; the worker checks the slot is really free and bookable)."""
+UNBOOKABLE_CAUSES = ('availability', 'rescue', 'doctor_deactivated')  # the time itself is gone, not freed
+
+
+def slot_freed(uow: UnitOfWork, settings: Settings, appointment: Appointment, cause: str = '') -> None:
+    """A booked appointment was just cancelled (caller commits): a time still bookable (ahead of the booking notice,
+    not a double-booking, not cancelled because the time itself went) is recorded as freed, for the refill figure,
+    and, when someone waits for it, offered to the waitlist once the change commits (the worker checks it is free)."""
     now = clock.now()
-    if appointment.start_at <= now or appointment.overbooked:
+    if appointment.overbooked or cause in UNBOOKABLE_CAUSES:
+        return
+    if appointment.start_at <= now + timedelta(minutes=settings.booking_notice_minutes):
+        return
+    repo = WaitlistRepository(uow.session)
+    repo.add_freed(appointment.doctor_id, appointment.start_at, now)
+    doctor = uow.doctors.get(appointment.doctor_id)
+    day = appointment.start_at.astimezone(settings.zone).date()
+    if doctor is None or not repo.anyone_waiting(doctor.user_id, doctor.department_id, day, day):
         return
     outbox.stage(
         uow.session,
@@ -40,7 +53,13 @@ def slot_freed(uow: UnitOfWork, appointment: Appointment) -> None:
 
 def slots_opened(uow: UnitOfWork, doctor_id: int | None, first: date, last: date) -> None:
     """Time opened up (new availability, a leave or closure withdrawn): offer the free slots of ``doctor_id`` (None:
-    every doctor) between two local dates to the waitlist once the change commits."""
+    every doctor) between two local dates to the waitlist once the change commits (when anyone waits then)."""
+    department_id = None
+    if doctor_id is not None:
+        doctor = uow.doctors.get(doctor_id)
+        department_id = doctor.department_id if doctor is not None else None
+    if not WaitlistRepository(uow.session).anyone_waiting(doctor_id, department_id, first, last):
+        return
     outbox.stage(
         uow.session,
         SLOTS_OPENED_TASK,

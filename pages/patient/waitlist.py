@@ -51,6 +51,7 @@ class _WaitlistPage:
     def __init__(self, principal: Principal) -> None:
         self.principal = principal
         self.reloading = False
+        self.acting = False  # an action of this page is under way: it reloads (or leaves) by itself afterwards
 
     async def build(self, doctor: str | None) -> None:
         with section(_('Times offered to you'), marker='offers'):
@@ -65,11 +66,13 @@ class _WaitlistPage:
     def on_event(self, event: Event) -> None:
         """Offers of this patient arriving, ending or changing: read them again."""
         mine = event.namespace in ('offer', 'waitlist') and event.data.get('patient_id') == self.principal.user_id
-        if mine and not self.reloading:
+        if mine and not self.reloading and not self.acting:
             self.reloading = True
             background_tasks.create(self.reload(), name='waitlist-refresh')
 
     async def reload(self) -> None:
+        if self.offers_box.is_deleted:  # the page was left
+            return
         try:
             found = await call(offers.my_offers, self.principal)
             entries = await call(waitlist.my_entries, self.principal)
@@ -121,10 +124,12 @@ class _WaitlistPage:
         principal = await acting()
         if principal is None:
             return
+        self.acting = True  # the live update must not redraw the button whose click this is
         try:
             booked = await call(offers.accept, principal, offer.id)
         except DomainError as failure:
             self.error.text = failure.message
+            self.acting = False
             await self.reload()
             return
         announce.after_navigation(
@@ -137,20 +142,24 @@ class _WaitlistPage:
         principal = await acting()
         if principal is None:
             return
+        self.acting = True
         try:
             await call(offers.decline, principal, offer.id)
         except DomainError as failure:
             self.error.text = failure.message
+        self.acting = False
         await self.reload()
 
     async def remove(self, entry_id: int) -> None:
         principal = await acting()
         if principal is None:
             return
+        self.acting = True
         try:
             await call(offers.leave_waitlist, principal, entry_id)
         except DomainError as failure:
             self.error.text = failure.message
+        self.acting = False
         await self.reload()
 
     async def _join_form(self, doctor: str | None) -> None:
