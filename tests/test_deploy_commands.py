@@ -106,7 +106,8 @@ def test_a_web_instance_on_a_shared_database_refuses_an_old_schema(
     with pytest.raises(StartupError, match=r'behind this version .*: run python main.py migrate'):
         cli.check_database(shared)
     assert called == []  # never migrated by a web instance
-    assert cli.check_database(settings) is None and called == ['migrated']  # SQLite: prepared as before
+    on_sqlite = settings.model_copy(update={'database_url': None})  # the data folder's file, as by default
+    assert cli.check_database(on_sqlite) is None and called == ['migrated']  # prepared as before
 
 
 def test_the_all_in_one_command_keeps_browser_storage_in_files(
