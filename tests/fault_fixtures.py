@@ -113,7 +113,7 @@ class Stack:
         return process, base
 
     def worker(self, *, beat: bool = False, **extra: str) -> HmsProcess:
-        # One name across restarts (as a systemd unit gives it): a restarted node takes back what its previous life left.
+        # One name across restarts (as a systemd unit gives it): a restarted node takes back what it left undone.
         return self.spawn('worker', '--hostname', 'hms@%h', *(['--beat'] if beat else []), **extra)
 
     def stop_all(self) -> None:
