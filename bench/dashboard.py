@@ -21,6 +21,7 @@ import argparse
 import ast
 import asyncio
 import json
+import random
 import re
 import statistics
 import time
@@ -292,7 +293,7 @@ async def live(data_dir: Path, counts: list[int]) -> list[dict[str, Any]]:
             admin = await sign_in(http, ADMIN_EMAIL, ADMIN_PASSWORD)
             accounts = read_accounts(data_dir)
             idle_p95 = await _api_p95(http, admin)
-            patients = iter(accounts.patients[-(LIVE_BOOKINGS * len(counts) + 10) :])
+            patients = iter(random.sample(accounts.patients, LIVE_BOOKINGS * len(counts) + 10))
             for count in counts:
                 row = await _live_round(http, server, web, cookie, admin, count, idle_p95, patients)
                 rows.append(row)
@@ -335,17 +336,19 @@ async def _live_round(
     doctors = [doctor_id for _, doctor_id in read_accounts_cached(server.data_dir).doctors]
     for token in tokens:
         found = await free_slots(http, token, doctors[:3])
-        doctor_id, start = found[len(found) // 2]
+        random.shuffle(found)
         marks = [len(board.received) for board in boards]
         sent = time.perf_counter()
         api = asyncio.create_task(_api_p95(http, admin, 40))
-        (
-            await http.post(
+        for doctor_id, start in found[:20]:  # a patient of an earlier run may hold that time elsewhere: 409
+            booked = await http.post(
                 '/api/appointments',
                 json={'doctor_id': doctor_id, 'start': start, 'reason': 'Bench'},
                 headers={'Authorization': f'Bearer {token}'},
             )
-        ).raise_for_status()
+            if booked.status_code != 409:
+                booked.raise_for_status()
+                break
         deadline = sent + PUSH_LIMIT_S
         while time.perf_counter() < deadline and any(  # noqa: ASYNC110 - polling many sockets
             len(board.received) == mark for board, mark in zip(boards, marks, strict=True)

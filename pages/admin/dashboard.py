@@ -399,6 +399,7 @@ class _Dashboard:
                 ),
             )
             ui.button(_('Close'), on_click=self.list_dialog.close).props('flat no-caps').mark('day-list-close')
+        self.list_dialog.props['aria-labelledby'] = self.list_title.html_id  # Quasar's role=dialog, named by its title
         self.list_dialog.on('hide', self._list_closed)
 
     # --- showing ------------------------------------------------------------------------------------------------------

@@ -15,8 +15,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from .browsing import DESKTOP, Browsing, Clinic
-from .checks import PATIENT_PASSWORD, sign_in
+from .accessibility import violations
+from .browsing import DESKTOP, PHONE, Browsing, Clinic
+from .checks import PATIENT_PASSWORD, sign_in, usable
 
 PLOT = 'figure:has(div[role=heading]:text-is("{title}")) .js-plotly-plot'
 
@@ -199,3 +200,42 @@ def _until(check: Callable[[], bool], attempts: int = 100) -> None:
             return
         time.sleep(0.2)
     assert check()
+
+
+EMPTY_TEXT = 'Nothing to show for this period yet. Try a longer period, or other filters.'
+
+
+def test_empty_charts_at_phone_width_read_whole_and_pass_axe(
+    browser: Browser, clinic: Clinic, explored: dict[str, int], tmp_path: Path
+) -> None:
+    """A period without appointments at 390 px: every chart card says so in text that wraps inside the card (never
+    cut off), the busiest-hours heat map draws no block and no colour scale, and the page passes axe with its list
+    dialog open."""
+    session = Browsing(browser=browser, base_url=clinic.url, device=PHONE)
+    try:
+        page = session.page('admin')
+        sign_in(page, clinic.admin_email, clinic.admin_password)
+        page.goto('/admin?from=2001-01-01&to=2001-01-31')
+        expect(page.get_by_text(EMPTY_TEXT, exact=True).first).to_be_visible()
+        boxes = page.evaluate(
+            """text => [...document.querySelectorAll('figure div')]
+                .filter(el => el.textContent === text && el.children.length === 0 && el.offsetParent !== null)
+                .map(el => [el.getBoundingClientRect(), el.closest('figure').getBoundingClientRect()])
+                .map(([box, card]) => [box.left, box.right, card.left, card.right, box.height])""",
+            EMPTY_TEXT,
+        )
+        assert len(boxes) >= 7, boxes  # utilisation may show 0 % of the published hours: that is news, not empty
+        for left, right, card_left, card_right, height in boxes:
+            assert card_left - 0.5 <= left and right <= card_right + 0.5 and left >= 0 and right <= 390, boxes
+            assert height > 20, boxes  # wrapped onto several lines rather than cut
+        heat = page.locator(PLOT.format(title='Busiest hours of the week'))
+        assert heat.evaluate('el => el.data.length') == 0
+        assert heat.locator('.colorbar').count() == 0
+        usable(page)
+        assert violations(page, '/admin, empty, phone') == []
+        page.get_by_role('button', name='List these appointments').click()
+        expect(page.get_by_role('dialog').get_by_text('No appointments under these filters.')).to_be_visible()
+        assert violations(page, '/admin, list dialog, phone') == []
+    finally:
+        session.close(tmp_path)
+    assert session.errors == [], '\n'.join(session.errors)
