@@ -305,3 +305,25 @@ def test_the_front_desk_sees_a_held_slot_as_held(clinic: Clinic, third: Principa
     with pytest.raises(SlotTaken):
         with clinic.ctx.uow() as uow:
             front_desk.book_for(uow, settings, clinic.admin, data)
+
+
+def test_the_database_refuses_a_second_held_offer_of_one_slot(clinic: Clinic, third: Principal) -> None:
+    from hms.db.errors import CONSTRAINT_VIOLATION
+
+    offer = freed_slot_offered(clinic, [clinic.other_patient])
+    entry = join(clinic, third)
+    with clinic.ctx.uow() as uow:
+        uow.session.add(
+            SlotOffer(
+                entry_id=entry,
+                patient_id=third.user_id,
+                doctor_id=offer.doctor_id,
+                start_at=offer.start_at,
+                end_at=offer.end_at,
+                state='held',
+                offered_at=offer.offered_at,
+                expires_at=offer.expires_at,
+            )
+        )
+        with pytest.raises(CONSTRAINT_VIOLATION):
+            uow.session.flush()
