@@ -5,13 +5,14 @@ through one broadcast per process (``dashboard_live``)."""
 
 from __future__ import annotations
 
+import asyncio
 import html
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from babel import numbers
-from nicegui import ui
+from nicegui import background_tasks, ui
 
 from hms import clock, i18n
 from hms import context as app_context
@@ -81,6 +82,7 @@ LINKS_SLOT = r"""
   <a class="text-primary underline" :href="props.row.patient_href">{patient}</a>
 </q-td>
 """
+BUILD_WAIT_SECONDS = 1.0  # the figures read within this long are drawn with the page
 GOOD = 'text-green-800 dark:text-green-300'
 BAD = 'text-red-700 dark:text-red-300'
 
@@ -170,9 +172,17 @@ def create() -> None:
         view, unreadable = dashboard_state.read(dict(request.query_params), today)
         token = session_token() or ''
         with frame(principal, N_('Clinic dashboard'), current_path='/admin'):
-            # Everything is read once the page is on screen: many dashboards opening at once, or a cold read, must
-            # not hold the page past NiceGUI's response timeout.
-            _Dashboard(principal, token, view, {}, {}, unreadable)
+            board = _Dashboard(principal, token, view, {}, {}, unreadable)
+        # The figures are drawn with the page when they are read in time; else the page answers at once (many
+        # dashboards opening together, or a cold read, must not hold it past NiceGUI's response timeout) and they
+        # are drawn when they arrive.
+        reading = asyncio.ensure_future(board.read_first())
+        done, _pending = await asyncio.wait({reading}, timeout=BUILD_WAIT_SECONDS)
+        if done:
+            await board.apply_first(reading.result())
+        else:
+            board.loading.set_visibility(True)
+            background_tasks.create(board.apply_later(reading), name='dashboard-first-figures')
 
 
 class _Dashboard:
@@ -214,39 +224,52 @@ class _Dashboard:
         self._day_list()
         self.security = ui.column().classes('w-full gap-0')  # recent security events, read with the figures
         self.unreadable = unreadable
-        self.loading.set_visibility(True)
-        ui.timer(0, self._first_load, once=True)
+        self.client = ui.context.client
+        self.changed = False  # the user changed the view (before the first figures arrived)
 
-    async def _first_load(self) -> None:
+    async def read_first(self) -> tuple[Any, View, dict[str, Any], list[str]]:
+        """What the page shows first: the filters' options and the security events, and the figures of the view
+        the address names (the default view, with the reason, when it names something that does not exist)."""
         view, unreadable = self.view, self.unreadable
-        self.department_options, self.doctor_options, security = await call(_options, self.principal)
-        self._syncing = True  # filling the options is no choice of the user's
-        try:
-            self.department.set_options({0: _('All departments'), **self.department_options}, value=0)
-            self.doctor.set_options({0: _('All doctors'), **self.doctor_options}, value=0)
-        finally:
-            self._syncing = False
-        with self.security:
-            _security_events(security)
+        options = await call(_options, self.principal)
         try:
             data = await dashboard_live.load(self.principal, view.query)
         except InvalidInput as problem:  # e.g. an id that names no department or doctor
             unreadable = unreadable + sorted(problem.field_errors or {'from': ''})
             view = dashboard_state.default_view(_today())
             data = await dashboard_live.load(self.principal, view.query)
+        return options, view, data, unreadable
+
+    async def apply_later(self, reading: asyncio.Future[tuple[Any, View, dict[str, Any], list[str]]]) -> None:
+        try:
+            found = await reading
         finally:
             self.loading.set_visibility(False)
+        with self.client:
+            await self.apply_first(found)
+
+    async def apply_first(self, found: tuple[Any, View, dict[str, Any], list[str]]) -> None:
+        (self.department_options, self.doctor_options, security), view, data, unreadable = found
+        self._syncing = True  # filling the options is no choice of the user's
+        try:
+            self.department.set_options({0: _('All departments'), **self.department_options}, value=0)
+            self.doctor.set_options({0: _('All doctors'), **self.doctor_options}, value=0)
+        finally:
+            self._syncing = False
         if unreadable:
             self.notice.text = _(
                 'Some of the address could not be read ({names}); the dashboard shows the default view instead.',
                 names=', '.join(unreadable),
             )
             ui.navigate.history.replace(view.url())
-        self.view = view
-        self._sync_controls()
-        self.show(data)
-        for stem, ready in figures_of(data, view.compare).items():
-            self.views[stem].show_prepared(ready)
+        if not self.changed:  # the user chose another view meanwhile: that one is on show
+            self.view = view
+            self._sync_controls()
+            self.show(data)
+            for stem, ready in figures_of(data, view.compare).items():
+                self.views[stem].show_prepared(ready)
+        with self.security:
+            _security_events(security)
         # The back and forward buttons: the address changed without a request; read it and show that view.
         ui.on('dashboard_popstate', self._popstate)
         ui.run_javascript(
@@ -254,7 +277,7 @@ class _Dashboard:
             " window.addEventListener('popstate', () => emitEvent('dashboard_popstate', location.search)); }"
         )
         broadcast = dashboard_live.broadcast(figures_of)
-        ui.context.client.on_delete(broadcast.follow(self))
+        self.client.on_delete(broadcast.follow(self))
         if view.day is not None:
             await self._show_list()
 
@@ -488,6 +511,7 @@ class _Dashboard:
         """Show ``view``: read its data, draw it, and (unless the address already says it) put it in the address."""
         if await acting() is None:  # a user action: it counts as activity
             return
+        self.changed = True
         self.loading.set_visibility(True)
         try:
             data = await dashboard_live.load(self.principal, view.query)

@@ -58,6 +58,7 @@ class Broadcast:
         self.followers: set[Follower] = set()
         self.pending = False
         self.pending_since = 0.0
+        self.pending_loop: asyncio.AbstractEventLoop | None = None  # a burst of a loop that stopped never ends
         self.bursts = 0  # computations started, for tests and the bench
         self.computed = 0  # filter sets computed over all bursts
         self._unsubscribe: Callable[[], None] | None = None
@@ -71,9 +72,10 @@ class Broadcast:
     def on_event(self, event: Event) -> None:
         if event.namespace not in LIVE_NAMESPACES or not self.followers:
             return
-        if self.pending and time.monotonic() - self.pending_since < STUCK_SECONDS:
+        loop = asyncio.get_running_loop()
+        if self.pending and self.pending_loop is loop and time.monotonic() - self.pending_since < STUCK_SECONDS:
             return  # the burst under way takes this change too
-        self.pending, self.pending_since = True, time.monotonic()
+        self.pending, self.pending_since, self.pending_loop = True, time.monotonic(), loop
         background_tasks.create(self._burst(), name='dashboard-broadcast')
 
     async def _burst(self) -> None:
