@@ -54,6 +54,7 @@ EXPECTED: dict[str, dict[str, str]] = {
         'description': 'Your appointment with Meredith Grey on Tue 3 Mar 2026, 10:00 at Riverside Clinic.',
         'sms': f'Riverside Clinic: reminder of your appointment on Tue 3 Mar 2026, 10:00 at {ADDRESS} with '
         'Meredith Grey.',
+        'sms_links': ('Confirm: ', 'Reschedule: ', 'Cancel: '),
         'notice_subject': 'Your appointment was cancelled',
         'notice_body': 'Your appointment with Meredith Grey on Tue 3 Mar 2026, 11:00 was cancelled. Reason: Ill. ',
     },
@@ -72,6 +73,7 @@ EXPECTED: dict[str, dict[str, str]] = {
         'description': 'Ihr Termin bei Meredith Grey am Di., 3. März 2026, 10:00 in Riverside Clinic.',
         'sms': f'Riverside Clinic: Erinnerung an Ihren Termin am Di., 3. März 2026, 10:00 in {ADDRESS} bei '
         'Meredith Grey.',
+        'sms_links': ('Bestätigen: ', 'Verschieben: ', 'Absagen: '),
         'notice_subject': 'Ihr Termin wurde abgesagt',
         'notice_body': 'Ihr Termin bei Meredith Grey am Di., 3. März 2026, 11:00 wurde abgesagt. Grund: Ill. ',
     },
@@ -90,6 +92,7 @@ EXPECTED: dict[str, dict[str, str]] = {
         'description': 'Votre rendez-vous avec Meredith Grey le mar. 3 mars 2026, 10:00 à Riverside Clinic.',
         'sms': f'Riverside Clinic : rappel de votre rendez-vous le mar. 3 mars 2026, 10:00 à l’adresse {ADDRESS} avec '
         'Meredith Grey.',
+        'sms_links': ('Confirmer : ', 'Déplacer : ', 'Annuler : '),
         'notice_subject': 'Votre rendez-vous a été annulé',
         'notice_body': 'Votre rendez-vous avec Meredith Grey le mar. 3 mars 2026, 11:00 a été annulé. Motif : Ill. ',
     },
@@ -156,7 +159,12 @@ def test_every_appointment_message_is_in_the_patients_language(berlin: Clinic, l
     assert str(event['SUMMARY']) == expected['summary']
     assert str(event['DESCRIPTION']).startswith(expected['description'])
     assert event['DESCRIPTION'].params['LANGUAGE'] == language
-    assert reminder.short_text == expected['sms']
+    assert reminder.short_text.startswith(expected['sms'])
+    # then the one-tap links, each after its label in the patient's language, each a different signed link
+    links = reminder.short_text.removeprefix(expected['sms'])
+    for label in expected['sms_links']:
+        assert f' {label}http://localhost:8080/a/' in links
+    assert len(set(re.findall(r'/a/(\S+)', links))) == 3
     # The clinic's chat room reads the clinic's default language (English here), whoever the patient is.
     chat = compose(reminders.REMINDER, Channel.CHAT).short_text
     assert chat.startswith('Riverside Clinic: reminder sent to Ada Lovelace') and 'Tue 3 Mar 2026, 10:00' in chat
