@@ -80,6 +80,14 @@ def test_changes_say_up_or_down_in_words_and_colour_by_good_news() -> None:
     assert dashboard.change_text(None, True) == ('', '', dashboard.theme.SUBTLE)
 
 
+def test_the_waitlist_refills_read_as_a_share_and_a_median() -> None:
+    assert dashboard.refills_text({'freed': 9, 'refilled': 7, 'rate': 0.7778, 'median_minutes': 41.6}) == (
+        '7 of 9 (77.8%) · median 42 min'
+    )
+    assert dashboard.refills_text({'freed': 2, 'refilled': 0, 'rate': 0.0, 'median_minutes': None}) == '0 of 2 (0.0%)'
+    assert dashboard.refills_text({'freed': 0, 'refilled': 0, 'rate': None, 'median_minutes': None}) == '–'
+
+
 # --- the page -------------------------------------------------------------------------------------------------------
 
 PATIENCE = 600  # polls of 0.05 s

@@ -82,6 +82,10 @@ LINKS_SLOT = r"""
   <a class="text-primary underline" :href="props.row.patient_href">{patient}</a>
 </q-td>
 """
+REFILLS = 'refills'
+REFILLS_DEFINITION = N_(
+    'Slots freed in the period (cancellations, leave withdrawn) that someone booked again, and the median time it took.'
+)
 BUILD_WAIT_SECONDS = 1.0  # the figures read within this long are drawn with the page
 GOOD = 'text-green-800 dark:text-green-300'
 BAD = 'text-red-700 dark:text-red-300'
@@ -109,6 +113,23 @@ def _format(kind: str, value: Any) -> str:
     if kind == 'days':
         return ngettext('{count} day', '{count} days', 1 if value == 1 else 2, count=format_number(value))
     return format_number(value)
+
+
+def refills_text(refills: dict[str, Any]) -> str:
+    """'7 of 9 (77.8%) · median 42 min'; a dash when no slot was freed."""
+    freed, refilled = refills.get('freed') or 0, refills.get('refilled') or 0
+    if not freed:
+        return '–'
+    shown = _(
+        '{refilled} of {freed} ({share})',
+        refilled=format_number(refilled),
+        freed=format_number(freed),
+        share=_share(refilled / freed),
+    )
+    median = refills.get('median_minutes')
+    if median is None:
+        return shown
+    return _('{shown} · median {minutes} min', shown=shown, minutes=format_number(round(median)))
 
 
 def _share(value: float) -> str:
@@ -372,6 +393,15 @@ class _Dashboard:
                     )
                     note.mark(f'definition-{key}')
                 card.props(f'role=group aria-labelledby={title.html_id} aria-describedby={note.html_id}')
+            # The waitlist's work: slots freed in the period and booked again (the whole clinic, whatever the filters).
+            with ui.card().classes('p-3 gap-0 group focus:outline focus:outline-2').props('tabindex=0') as card:
+                title = ui.label(_('Freed slots refilled')).classes(theme.SUBTLE)
+                self.figures[REFILLS] = ui.label('').classes('text-xl font-semibold').mark(f'measure-{REFILLS}')
+                note = ui.label(_(REFILLS_DEFINITION)).classes(
+                    'text-xs hidden group-hover:block group-focus:block ' + theme.SUBTLE
+                )
+                note.mark(f'definition-{REFILLS}')
+            card.props(f'role=group aria-labelledby={title.html_id} aria-describedby={note.html_id}')
 
     def _charts(self) -> None:
         handlers: dict[str, dict[str, Handler]] = {
@@ -449,6 +479,7 @@ class _Dashboard:
         for key, _label, kind in MEASURES:
             _set(self.figures[key], _format(kind, data['measures'].get(key)))
             self._show_change(key, change.get(key), measures.GOOD_WHEN_UP.get(key))
+        _set(self.figures[REFILLS], refills_text(data.get('refills') or {}))
         self._show_chips()
 
     def _show_change(self, key: str, change: float | None, good: bool | None) -> None:
