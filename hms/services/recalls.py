@@ -158,4 +158,3 @@ def recall_message(settings: Settings, row: RecallRow) -> Message:
         clinic=settings.clinic_name,
         link=settings.link(BOOKING_PATH.format(doctor_id=row.doctor_id)),
     )
-

@@ -38,7 +38,7 @@ def create() -> None:
         with frame(principal, _('Leave and closures'), current_path=PATH):
             ui.label(
                 _(
-                    'No free times are published on closed days or a doctor\'s leave. Booked patients are sent the '
+                    "No free times are published on closed days or a doctor's leave. Booked patients are sent the "
                     'nearest free times to choose from; the table at the end shows how each rescue is going.'
                 )
             ).classes(theme.SUBTLE)
