@@ -32,6 +32,10 @@ class RegisteredPage:
 
 
 _ROLE_PAGES: dict[str, tuple[Role, ...]] = {}  # filled by role_page
+# How long a page may take to build before NiceGUI gives up with an error page (its default is 3 s): when hundreds of
+# screens open at once (a clinic's dashboards after a restart), a page waits its turn for the session check and its
+# first reads; slow beats an error.
+PAGE_BUILD_SECONDS = 20.0
 
 
 def registered_pages() -> list[RegisteredPage]:
@@ -94,7 +98,7 @@ def role_page(
         page.__signature__ = inspect.Signature(list(inspect.signature(build).parameters.values())[1:])  # type: ignore[attr-defined]
         page.__name__ = page.__qualname__ = build.__name__
         page.__module__ = build.__module__
-        ui.page(path)(page)
+        ui.page(path, response_timeout=PAGE_BUILD_SECONDS)(page)
         _ROLE_PAGES[path] = tuple(roles)
         return build
 
