@@ -566,6 +566,10 @@ def test_profile_read_and_edit(api: TestClient, people: People) -> None:
         'blood_group': None,
         'allergies': None,
         'emergency_contact': None,
+        'no_shows_12m': 0,
+        'late_cancellations_12m': 0,
+        'no_show_limit': 3,
+        'online_booking_paused': False,
     }
     patch = {'blood_group': 'o-', 'allergies': 'Penicillin', 'phone': '+44 20 7946 0001'}
     updated = api.patch('/api/patient/profile', headers=people.ada, json=patch)
