@@ -26,6 +26,7 @@ request_id: ContextVar[str | None] = ContextVar('request_id', default=None)
 # them all.
 CHATTY_LOGGERS = (
     'alembic.runtime.migration',
+    'alembic.runtime.plugins',  # 'setup plugin …' on Alembic's (lazy) import
     'mail.log',
     'celery.worker.consumer.connection',
     'celery.worker.consumer.mingle',
