@@ -61,6 +61,7 @@ class Broadcast:
         self.pending_loop: asyncio.AbstractEventLoop | None = None  # a burst of a loop that stopped never ends
         self.bursts = 0  # computations started, for tests and the bench
         self.computed = 0  # filter sets computed over all bursts
+        self.refreshing = 0  # refreshes under way (a burst's, or a caller's)
         self._unsubscribe: Callable[[], None] | None = None
 
     def follow(self, follower: Follower) -> Callable[[], None]:
@@ -89,6 +90,13 @@ class Broadcast:
 
     async def refresh(self) -> None:
         """Compute every followed filter set once and hand the result to its pages."""
+        self.refreshing += 1
+        try:
+            await self._refresh()
+        finally:
+            self.refreshing -= 1
+
+    async def _refresh(self) -> None:
         principals = await self._sessions({follower.token for follower in self.followers})
         groups: dict[tuple[str, str, bool], list[Follower]] = defaultdict(list)
         queries: dict[tuple[str, str, bool], StatsQuery] = {}
