@@ -194,3 +194,33 @@ def test_the_offer_link_through_the_api(api: TestClient, clinic: Clinic) -> None
     assert held(clinic) == []
     assert api.post(f'/api/links/{token}').status_code == 409
     assert api.get(f'/api/links/{token}').json()['valid'] is False
+
+
+async def test_a_page_left_while_its_offers_were_read_draws_nothing(monkeypatch: Any) -> None:
+    """A live change read the offers while the patient left the page: nothing is drawn on the gone page (NiceGUI
+    would raise 'The client this element belongs to has been deleted')."""
+    from types import SimpleNamespace
+
+    from pages.patient import waitlist as waitlist_page
+
+    class LeavingBox:  # there when the reload starts, gone once the offers are read
+        is_deleted = False
+        reads = 0
+
+        @property
+        def client(self) -> Any:
+            if LeavingBox.reads:
+                raise RuntimeError('The client this element belongs to has been deleted.')
+            return SimpleNamespace(is_deleted=False)
+
+    async def read(service: Any, *args: Any) -> list[Any]:
+        LeavingBox.reads += 1
+        return []
+
+    monkeypatch.setattr(waitlist_page, 'call', read)
+    page = waitlist_page._WaitlistPage.__new__(waitlist_page._WaitlistPage)
+    page.offers_box, page.principal, page.reloading = LeavingBox(), None, True  # type: ignore[assignment]
+    drawn: list[str] = []
+    monkeypatch.setattr(page, '_show_offers', lambda found: drawn.append('offers'), raising=False)
+    await page.reload()
+    assert LeavingBox.reads == 2 and drawn == [] and page.reloading is False

@@ -70,14 +70,23 @@ class _WaitlistPage:
             self.reloading = True
             background_tasks.create(self.reload(), name='waitlist-refresh')
 
+    def _left(self) -> bool:
+        """The page was left (its elements deleted, or its client gone with them)."""
+        try:
+            return self.offers_box.is_deleted or self.offers_box.client.is_deleted
+        except RuntimeError:  # NiceGUI: "The client this element belongs to has been deleted."
+            return True
+
     async def reload(self) -> None:
-        if self.offers_box.is_deleted:  # the page was left
+        if self._left():
             return
         try:
             found = await call(offers.my_offers, self.principal)
             entries = await call(waitlist.my_entries, self.principal)
         finally:
             self.reloading = False
+        if self._left():  # while the offers were read
+            return
         self._show_offers(found)
         self._show_entries(entries)
 
