@@ -29,8 +29,13 @@ def fits(page: Page) -> None:
 def reachable(button: Locator) -> Locator:
     """The control can be scrolled to and lies fully inside the viewport's width (not cut off)."""
     expect(button).to_be_visible()
-    button.click(trial=True)  # scrolls it into view, unobscured and enabled (re-found if the page redrew it)
-    box = button.bounding_box()
+    box = None
+    for _attempt in range(50):  # a live list redrawn between the two steps hides it for a moment: measure again
+        button.click(trial=True)  # scrolls it into view, unobscured and enabled (re-found if the page redrew it)
+        box = button.bounding_box()
+        if box is not None:
+            break
+        button.page.wait_for_timeout(100)
     width = button.page.evaluate('() => window.innerWidth')
     assert box is not None and box['x'] >= 0 and box['x'] + box['width'] <= width + 0.5, f'cut off: {box}'
     return button
