@@ -8,6 +8,7 @@ at #c42 <button ...>: Elements must meet minimum color contrast ratio thresholds
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -46,9 +47,22 @@ def axe_version() -> str:
     return found.group(1) if found else 'unknown'
 
 
+FINITE_ANIMATIONS_DONE = """() => document.getAnimations()
+    .filter(animation => animation.effect?.getTiming().iterations !== Infinity)
+    .every(animation => animation.playState !== 'running')"""
+
+
+def settled(page: Page) -> None:
+    """Wait until no transition or finite animation runs (a dialog fading in has its final colours only then; a
+    spinner's endless animation does not count)."""
+    with contextlib.suppress(PlaywrightTimeout):  # something keeps moving: axe reads the page as it is
+        page.wait_for_function(FINITE_ANIMATIONS_DONE, timeout=5000)
+
+
 def violations(page: Page, where: str, *, colours_only: bool = False) -> list[str]:
     """axe's violations on the page as it is now, each as one line naming the page, the rule and the element.
     ``colours_only``: just the rules a colour theme can change (the page's structure was checked in the other)."""
+    settled(page)
     if not page.evaluate("typeof window.axe === 'object'"):
         page.evaluate(_axe.axe_script)  # injected once per loaded page
     options = {'runOnly': {'type': 'rule', 'values': COLOUR_RULES}} if colours_only else AXE_OPTIONS
