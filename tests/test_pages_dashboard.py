@@ -9,7 +9,7 @@ from nicegui import ui
 from nicegui.testing import User
 
 from .factories import PATIENT_PASSWORD
-from .page_steps import label_text, sign_in_admin
+from .page_steps import eventually, label_text, sign_in_admin
 from .scheduling_fixtures import Clinic, insert_appointment, local
 
 # Waiting ends when the figure shows; the ceiling is generous so that a loaded two-core machine never fails it;
@@ -74,10 +74,14 @@ async def test_filters_apply_to_every_chart(user: User, clinic: Clinic) -> None:
     await shows(user, 'completed', '2')
     user.find(marker='filter-period').elements.pop().set_value('last7')
     await shows(user, 'completed', '1')
-    assert len(chart(user, 'appointments-per-day')['data'][0]['x']) == 7
+    await eventually(  # the labels and each chart arrive as separate updates
+        lambda: len(chart(user, 'appointments-per-day')['data'][0]['x']) == 7,
+        'seven days on the per-day chart',
+        tolerate=(KeyError, IndexError),
+    )
     user.find(marker='filter-doctor').elements.pop().set_value(clinic.other_doctor.user_id)
     await shows(user, 'completed', '0')
-    assert figure(user, 'doctors_active') == '1'
+    await eventually(lambda: figure(user, 'doctors_active') == '1', 'one doctor in the filter')
 
 
 async def test_chart_data_downloads_as_csv(user: User, clinic: Clinic) -> None:
