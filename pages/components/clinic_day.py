@@ -191,6 +191,12 @@ class DayList(ui.column):
 
     async def reload(self) -> None:
         entries = await self.load()
-        if entries is not None:
+        if entries is not None and not self._left():  # the page may have been left while the list was read
             self.entries = entries
             self.show()
+
+    def _left(self) -> bool:
+        try:
+            return self.is_deleted or self.client.is_deleted
+        except RuntimeError:  # NiceGUI: "The client this element belongs to has been deleted."
+            return True
