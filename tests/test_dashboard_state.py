@@ -184,3 +184,71 @@ async def test_a_live_change_is_computed_once_per_filter_set(user: User, clinic:
     sent = dict(by_status.sends)
     await broadcast.refresh()  # nothing changed: nothing is sent again
     assert by_status.sends == sent
+
+
+async def test_a_slow_older_choice_does_not_replace_a_newer_one(
+    user: User, clinic: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    insert_appointment(clinic, clinic.doctor.user_id, clinic.patient.user_id, local(2, 10))
+    await sign_in_admin(user)
+    await see_label(user, 'figure-completed', '1')
+    real_load, gate, held = dashboard_live.load, asyncio.Event(), []
+
+    async def load(principal, query: StatsQuery):  # the first read after the period changed waits for the gate
+        if query.doctor_id is None and not held:
+            held.append(query)
+            await gate.wait()
+            found = await real_load(principal, query)
+            held.append(query)
+            return found
+        return await real_load(principal, query)
+
+    monkeypatch.setattr(dashboard_live, 'load', load)
+    user.find(marker='filter-period').elements.pop().set_value('last7')
+    await until(lambda: bool(held))
+    user.find(marker='filter-doctor').elements.pop().set_value(clinic.other_doctor.user_id)
+    await see_label(user, 'figure-completed', '0')  # the newer choice (last 7 days of the other doctor) is shown
+    gate.set()
+    await until(lambda: len(held) == 2)  # the older read has ended
+    await asyncio.sleep(0.2)  # its page task goes on from there without waiting for anything: it drew nothing
+    assert label_text(user, 'figure-completed') == '0'
+    page = next(follower for follower in dashboard_live.broadcast(dashboard.figures_of).followers)
+    assert page.view.query.doctor_id == clinic.other_doctor.user_id and page.view.preset == 'last7'
+
+
+async def test_a_live_update_read_for_a_filter_left_meanwhile_is_not_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = StatsQuery(date(2026, 3, 1), date(2026, 3, 2)), StatsQuery(date(2026, 2, 1), date(2026, 3, 2))
+
+    class Page:
+        token, language = 'session', 'en'
+
+        def __init__(self) -> None:
+            self.query, self.pushed = first, []
+
+        def live_query(self):
+            return self.query, False
+
+        def push(self, data, figures) -> None:
+            self.pushed.append(data)
+
+        def signed_out(self) -> None:
+            raise AssertionError('the session is valid')
+
+    page = Page()
+
+    async def load(principal, query: StatsQuery):
+        page.query = second  # the admin chose another period while the figures of the first were read
+        return {'query': query.key()}
+
+    async def sessions(tokens):
+        return dict.fromkeys(tokens, object())
+
+    broadcast = dashboard_live.Broadcast(lambda data, overlay: {})
+    broadcast._unsubscribe = lambda: None  # no event hub: the refresh is started by hand
+    monkeypatch.setattr(broadcast, '_sessions', sessions)
+    monkeypatch.setattr(dashboard_live, 'load', load)
+    broadcast.follow(page)
+    await broadcast.refresh()
+    assert page.pushed == []
+    await broadcast.refresh()
+    assert page.pushed == [{'query': second.key()}]

@@ -247,6 +247,7 @@ class _Dashboard:
         self.unreadable = unreadable
         self.client = ui.context.client
         self.changed = False  # the user changed the view (before the first figures arrived)
+        self.choices = 0  # views chosen so far: a slow read of an older choice must not replace a newer one
 
     async def read_first(self) -> tuple[Any, View, dict[str, Any], list[str]]:
         """What the page shows first: the filters' options and the security events, and the figures of the view
@@ -543,18 +544,26 @@ class _Dashboard:
         if await acting() is None:  # a user action: it counts as activity
             return
         self.changed = True
+        self.choices += 1
+        choice, shown = self.choices, self.view
+        self.view = view  # a further choice made while this one is read builds on it
         self.loading.set_visibility(True)
         try:
             data = await dashboard_live.load(self.principal, view.query)
         except DomainError as failure:
-            self.error.text = failure.message
+            if choice == self.choices:
+                self.view = shown
+                self._sync_controls()
+                self.error.text = failure.message
             return
         finally:
-            self.loading.set_visibility(False)
+            if choice == self.choices:
+                self.loading.set_visibility(False)
+        if choice != self.choices:
+            return  # a later choice was made while this one was read: that one is shown
         self.error.text = ''
         self.notice.text = ''
-        day_changed = view.day != self.view.day
-        self.view = view
+        day_changed = view.day != shown.day
         if push:
             ui.navigate.history.push(view.url())
         self._sync_controls()

@@ -108,10 +108,9 @@ class Broadcast:
             wanted = follower.live_query()
             if wanted is None:
                 continue
-            query, overlay = wanted
-            key = (query.key(), follower.language, overlay)
+            key = _key(follower, wanted)
             groups[key].append(follower)
-            queries[key] = query
+            queries[key] = wanted[0]
         for key, members in groups.items():
             principal = principals[members[0].token]
             assert principal is not None
@@ -123,7 +122,9 @@ class Broadcast:
                 self.computed += 1
                 figures = self.build(data, key[2])
                 for follower in members:
-                    if follower in self.followers:
+                    # A page whose filter changed while this was read has its own, newer figures on show.
+                    wanted = follower.live_query()
+                    if follower in self.followers and wanted is not None and _key(follower, wanted) == key:
                         follower.push(data, figures)
 
     async def _sessions(self, tokens: set[str]) -> dict[str, Principal | None]:
@@ -135,6 +136,12 @@ class Broadcast:
             except DomainError:
                 found[token] = None
         return found
+
+
+def _key(follower: Follower, wanted: tuple[StatsQuery, bool]) -> tuple[str, str, bool]:
+    """Pages with equal keys are shown the same data and figures."""
+    query, overlay = wanted
+    return (query.key(), follower.language, overlay)
 
 
 async def load(principal: Principal, query: StatsQuery) -> dict[str, Any]:
