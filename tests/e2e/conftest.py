@@ -7,10 +7,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 from ..factories import ADMIN_EMAIL, ADMIN_PASSWORD
-from .browsing import DESKTOP, PHONE, Browsing, Clinic
+from .browsing import DESKTOP, PHONE, TIMEOUT_MS, Browsing, Clinic
 from .server import BROWSER_ARGS, CHROMIUM, NO_CHROMIUM, Server, early_morning_zone
 
 
@@ -40,6 +40,11 @@ def clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
         if server.log_path.exists():
             shutil.copy(server.log_path, tmp_path_factory.mktemp('server') / 'main.log')
         shutil.rmtree(server.data_dir, ignore_errors=True)
+
+
+# Assertions wait as long as actions do (Playwright's own default, 5 s, is too short on a loaded 2-core machine: a
+# page built while both test suites run side by side took longer once).
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope='package')
