@@ -42,6 +42,15 @@ class DeliveryRepository:
     def status_of(self, key: str) -> DeliveryStatus | None:
         return self.session.scalar(select(Delivery.status).where(Delivery.key == key))
 
+    def mark_sent(self, delivery_id: int, *, at: datetime) -> None:
+        """One UPDATE: the sender knows the id, so the row is not loaded first."""
+        self.session.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id)
+            .values(status=DeliveryStatus.SENT, sent_at=at, last_error=None)
+            .execution_options(synchronize_session=False)
+        )
+
     def take_over_stale(self, key: str, *, at: datetime, stale_before: datetime, owner: str | None) -> bool:
         """Claim a pending row whose claim is older than ``stale_before`` (a conditional UPDATE: one taker wins)."""
         result = self.session.execute(

@@ -164,10 +164,8 @@ def in_flight(uow: UnitOfWork, key: str) -> bool:
 
 
 def mark_sent(uow: UnitOfWork, delivery_id: int) -> None:
-    delivery = DeliveryRepository(uow.session).get(delivery_id)
-    if delivery is not None:
-        delivery.status, delivery.sent_at, delivery.last_error = DeliveryStatus.SENT, clock.now(), None
-        uow.commit()
+    DeliveryRepository(uow.session).mark_sent(delivery_id, at=clock.now())
+    uow.commit()
 
 
 def mark_failed(uow: UnitOfWork, delivery_id: int, error: str, *, permanent: bool) -> None:
