@@ -233,3 +233,46 @@ async def test_the_patient_sees_their_ticket_once_checked_in(user: User, clinic:
         ticket = queue.check_in(uow, clinic.ctx.settings, desk, booked).ticket
     await user.open('/patient/appointments')
     await see(user, f'Your ticket: {ticket}')  # what the waiting-room board shows instead of their name
+
+
+async def test_a_day_list_left_while_it_was_read_draws_nothing(monkeypatch) -> None:
+    """A live change read the day while the receptionist left the page: nothing is drawn on the gone page (NiceGUI
+    would raise 'The client this element belongs to has been deleted')."""
+    from pages.components import clinic_day
+
+    day = DayList.__new__(DayList)
+    still_there = [True]
+
+    async def load() -> list:
+        still_there[0] = False  # the page is left while the list is read
+        return []
+
+    drawn: list[str] = []
+    monkeypatch.setattr(clinic_day, 'left', lambda element: not still_there[0])
+    day.load, day.entries = load, None  # type: ignore[method-assign]
+    monkeypatch.setattr(day, 'show', lambda: drawn.append('day'), raising=False)
+    await day.reload()
+    assert drawn == [] and day.entries is None
+    still_there[0] = True
+    monkeypatch.setattr(clinic_day, 'left', lambda element: False)
+    await day.reload()
+    assert drawn == ['day'] and day.entries == []
+
+
+def test_a_page_counts_as_left_when_its_element_or_client_is_gone() -> None:
+    from types import SimpleNamespace
+
+    from pages.ui.live import left
+
+    class Orphan:  # NiceGUI raises when an element's client was deleted
+        is_deleted = False
+
+        @property
+        def client(self) -> object:
+            raise RuntimeError('The client this element belongs to has been deleted.')
+
+    open_page = SimpleNamespace(is_deleted=False, client=SimpleNamespace(is_deleted=False))
+    assert left(open_page) is False  # type: ignore[arg-type]
+    assert left(SimpleNamespace(is_deleted=True, client=open_page.client)) is True  # type: ignore[arg-type]
+    assert left(SimpleNamespace(is_deleted=False, client=SimpleNamespace(is_deleted=True))) is True  # type: ignore[arg-type]
+    assert left(Orphan()) is True  # type: ignore[arg-type]

@@ -26,7 +26,7 @@ from hms.services import boards
 from hms.services.boards import BoardView, DoctorQueue
 
 from ..ui import formats, theme
-from ..ui.live import follow_changes
+from ..ui.live import follow_changes, left
 from ..ui.secret_paths import hide_in_access_log
 from ..ui.services import call
 
@@ -173,12 +173,7 @@ class BoardScreen:
     @property
     def gone(self) -> bool:
         """Whether the page is gone (its browser left): nothing is drawn then."""
-        if self.closed:
-            return True
-        try:
-            return self.body.client.is_deleted
-        except RuntimeError:  # the client was dropped without its delete handlers
-            return True
+        return self.closed or left(self.body)
 
     def _sound_changed(self, event: object) -> None:
         enabled = bool(getattr(event, 'args', False))

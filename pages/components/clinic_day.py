@@ -22,7 +22,7 @@ from hms.services.queue import TodayEntry
 from hms.services.views import AppointmentView
 
 from ..ui import formats, theme
-from ..ui.live import follow_changes
+from ..ui.live import follow_changes, left
 from ..ui.services import call
 from .history import status_badge
 
@@ -191,12 +191,6 @@ class DayList(ui.column):
 
     async def reload(self) -> None:
         entries = await self.load()
-        if entries is not None and not self._left():  # the page may have been left while the list was read
+        if entries is not None and not left(self):  # the page may have been left while the list was read
             self.entries = entries
             self.show()
-
-    def _left(self) -> bool:
-        try:
-            return self.is_deleted or self.client.is_deleted
-        except RuntimeError:  # NiceGUI: "The client this element belongs to has been deleted."
-            return True

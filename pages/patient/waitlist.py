@@ -23,7 +23,7 @@ from ..ui import announce, dates, formats, theme
 from ..ui.access import role_page
 from ..ui.actions import acting
 from ..ui.frame import frame
-from ..ui.live import follow_changes
+from ..ui.live import follow_changes, left
 from ..ui.services import call
 
 PATH = '/patient/waitlist'
@@ -70,22 +70,15 @@ class _WaitlistPage:
             self.reloading = True
             background_tasks.create(self.reload(), name='waitlist-refresh')
 
-    def _left(self) -> bool:
-        """The page was left (its elements deleted, or its client gone with them)."""
-        try:
-            return self.offers_box.is_deleted or self.offers_box.client.is_deleted
-        except RuntimeError:  # NiceGUI: "The client this element belongs to has been deleted."
-            return True
-
     async def reload(self) -> None:
-        if self._left():
+        if left(self.offers_box):
             return
         try:
             found = await call(offers.my_offers, self.principal)
             entries = await call(waitlist.my_entries, self.principal)
         finally:
             self.reloading = False
-        if self._left():  # while the offers were read
+        if left(self.offers_box):  # while the offers were read
             return
         self._show_offers(found)
         self._show_entries(entries)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from nicegui import context
+from nicegui import context, ui
 
 from hms import context as app_context
 from hms import i18n
@@ -23,3 +23,12 @@ def follow_changes(callback: Callable[[Event], None]) -> None:
 
     unsubscribe = app_context.get().hub.subscribe(deliver)
     context.client.on_delete(unsubscribe)
+
+
+def left(element: ui.element) -> bool:
+    """Whether the page holding ``element`` was left (the element deleted, or its client gone with it): work that
+    ends after an await checks this before drawing."""
+    try:
+        return element.is_deleted or element.client.is_deleted
+    except RuntimeError:  # NiceGUI: "The client this element belongs to has been deleted."
+        return True
