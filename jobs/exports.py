@@ -13,12 +13,10 @@ from typing import Any
 from celery import shared_task
 
 from hms.context import AppContext
-from hms.domain.enums import Channel, ExportStatus
-from hms.notify import email
-from hms.notify.message import DeliveryError
-from hms.notify.sink import sink_port
-from hms.services import deliveries, exports, job_runs
+from hms.domain.enums import ExportStatus
+from hms.services import exports, job_runs
 
+from .sending import EMAIL_RETRIES, claim_email, send_email
 from .worker import worker_context
 
 logger = logging.getLogger(__name__)
@@ -26,8 +24,7 @@ logger = logging.getLogger(__name__)
 RUN_EXPORT = exports.RUN_EXPORT_TASK
 EXPORT_EMAIL = 'hms.export_email'
 CLEANUP_EXPORTS = 'hms.cleanup_exports'
-EMAIL_RETRIES = deliveries.MAX_ATTEMPTS - 1
-EMAIL_BACKOFF_SECONDS = 30
+EMAIL_BACKOFF_SECONDS = 30  # the export is ready for days: no hurry
 
 
 # --- The tasks --------------------------------------------------------------------------------------------------------
@@ -83,35 +80,14 @@ def export_email(self: Any, export_id: int, delivery_id: int | None = None) -> s
         if ready is None:
             return 'nothing to send'
         owner_id, message = ready
-        if delivery_id is None:
-            claim = deliveries.claim(
-                uow,
-                f'export:{export_id}:email',
-                kind='export',
-                channel=Channel.EMAIL,
-                recipient=message.to_email,
-                subject=message.subject,
-                user_id=owner_id,
-            )
-        else:
-            claim = deliveries.reclaim_for_retry(uow, delivery_id)
+        key = f'export:{export_id}:email'
+        claim = claim_email(uow, key, kind='export', user_id=owner_id, message=message, delivery_id=delivery_id)
     if claim is None:
         return 'already sent'
-    try:
-        email.send(message, settings, sink_port=sink_port(settings.data_path))
-    except DeliveryError as error:
-        with ctx.uow() as uow:
-            deliveries.mark_failed(uow, claim.delivery_id, str(error), permanent=error.permanent)
-        if error.permanent or self.request.retries >= EMAIL_RETRIES:
-            logger.warning('export %s: email failed for good (%s)', export_id, error)
-            return 'failed'
-        countdown = EMAIL_BACKOFF_SECONDS * 2**self.request.retries
-        raise self.retry(
-            kwargs={'export_id': export_id, 'delivery_id': claim.delivery_id}, countdown=countdown, exc=error
-        ) from error
-    with ctx.uow() as uow:
-        deliveries.mark_sent(uow, claim.delivery_id)
-    return 'sent'
+    kwargs = {'export_id': export_id}
+    return send_email(
+        self, claim.delivery_id, message, kwargs, what=f'export {export_id}', backoff_seconds=EMAIL_BACKOFF_SECONDS
+    )
 
 
 @shared_task(name=CLEANUP_EXPORTS, acks_late=True)

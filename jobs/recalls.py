@@ -9,16 +9,15 @@ dead worker left pending. Its runs are on the admin's Jobs page like the other j
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from datetime import date
 from typing import Any
 
 from celery import Task, shared_task
 
 from hms.domain.enums import Channel
-from hms.notify.message import DeliveryError
-from hms.services import deliveries, job_runs, recalls, reminders
+from hms.services import deliveries, job_runs, recalls
 
+from .sending import send_once
 from .worker import worker_context
 
 logger = logging.getLogger(__name__)
@@ -61,10 +60,8 @@ def recall_run(self: Task, run_id: int | None = None, day: str | None = None) ->
                     deliveries.mark_failed(uow, claim.delivery_id, 'not sent: booked before sending', permanent=True)
                 skipped += 1
                 continue
-            message = replace(message, reference=deliveries.message_reference(settings, claim.delivery_id))
-            try:
-                reminders.send_on(Channel.EMAIL, message, settings)
-            except DeliveryError as error:
+            error = send_once(ctx, claim.delivery_id, Channel.EMAIL, message)
+            if error is not None:
                 with ctx.uow() as uow:
                     deliveries.mark_failed(uow, claim.delivery_id, str(error), permanent=error.permanent)
                 failed += 1

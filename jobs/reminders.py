@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -21,9 +20,9 @@ from celery import Task, shared_task
 
 from hms.context import AppContext
 from hms.domain.enums import Channel
-from hms.notify.message import DeliveryError
 from hms.services import deliveries, job_runs, reminders
 
+from .sending import send_once
 from .worker import worker_context
 
 logger = logging.getLogger(__name__)
@@ -220,16 +219,8 @@ def deliver(
         )
     if message is None:
         return _failed(ctx, delivery_id, run_id, 'not sent: the appointment changed before sending')
-    message = replace(message, reference=deliveries.message_reference(settings, delivery_id))
-    try:
-        try:
-            reminders.send_on(on, message, settings)
-        except DeliveryError:
-            raise
-        except Exception as unexpected:  # a bug or a passing fault: retried like an outage, never lost silently
-            logger.exception('delivery %s (%s): unexpected error while sending', delivery_id, on)
-            raise DeliveryError(f'unexpected {type(unexpected).__name__}', permanent=False) from unexpected
-    except DeliveryError as error:
+    error = send_once(ctx, delivery_id, on, message)
+    if error is not None:
         if error.permanent:
             return _failed(ctx, delivery_id, run_id, str(error))
         with ctx.uow() as uow:

@@ -13,7 +13,7 @@ from celery import shared_task
 
 from hms.services import job_runs, rescue
 
-from .waitlist import claim_email, send_claimed
+from .sending import claim_email, send_email
 from .worker import worker_context
 
 DEADLINES_TASK = 'hms.rescue_deadlines'
@@ -28,10 +28,11 @@ def rescue_email(self: Any, case_id: int, delivery_id: int | None = None) -> str
         if found is None:
             return 'nothing to send'
         user_id, message = found
-        claim = claim_email(uow, f'rescue:{case_id}:email', user_id, message, delivery_id)
+        key = f'rescue:{case_id}:email'
+        claim = claim_email(uow, key, kind='waitlist', user_id=user_id, message=message, delivery_id=delivery_id)
     if claim is None:
         return 'already sent'
-    return send_claimed(self, claim.delivery_id, message, {'case_id': case_id}, what=f'rescue {case_id}')
+    return send_email(self, claim.delivery_id, message, {'case_id': case_id}, what=f'rescue {case_id}')
 
 
 @shared_task(name=DEADLINES_TASK, acks_late=True, ignore_result=True)

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 
 from celery import Task, shared_task
 
 from hms.context import AppContext
 from hms.domain.enums import Channel
-from hms.notify.message import DeliveryError
 from hms.runtime.dispatch import CONFIRMATION_TASK
 from hms.services import deliveries, reminders
 
 from .reminders import DELIVER_TASK, backoff
+from .sending import send_once
 from .worker import worker_context
 
 logger = logging.getLogger(__name__)
@@ -59,16 +58,8 @@ def confirmation(self: Task, appointment_id: int, kind: str, sequence: int | Non
         return 'skipped'
     if message is None:
         return _settle(ctx, claim.delivery_id, 'not sent: the appointment changed before sending', permanent=True)
-    message = replace(message, reference=deliveries.message_reference(settings, claim.delivery_id))
-    try:
-        try:
-            reminders.send_on(Channel.EMAIL, message, settings)
-        except DeliveryError:
-            raise
-        except Exception as unexpected:  # a bug or a passing fault: retried like an outage, never lost silently
-            logger.exception('delivery %s (email): unexpected error while sending', claim.delivery_id)
-            raise DeliveryError(f'unexpected {type(unexpected).__name__}', permanent=False) from unexpected
-    except DeliveryError as error:
+    error = send_once(ctx, claim.delivery_id, Channel.EMAIL, message)
+    if error is not None:
         if error.permanent:
             return _settle(ctx, claim.delivery_id, str(error), permanent=True)
         with ctx.uow() as uow:

@@ -15,20 +15,15 @@ from typing import Any
 
 from celery import shared_task
 
-from hms.domain.enums import Channel
-from hms.notify import email
-from hms.notify.message import DeliveryError, Message
-from hms.notify.sink import sink_port
-from hms.services import deliveries, job_runs, offers, refills
+from hms.services import job_runs, offers, refills
 
+from .sending import EMAIL_RETRIES, claim_email, send_email
 from .worker import worker_context
 
 logger = logging.getLogger(__name__)
 
 SWEEP_TASK = 'hms.waitlist_sweep'
 JOB = 'waitlist-offers'
-EMAIL_RETRIES = deliveries.MAX_ATTEMPTS - 1
-EMAIL_BACKOFF_SECONDS = 15
 
 
 @shared_task(name=refills.SLOT_FREED_TASK, acks_late=True)
@@ -60,45 +55,11 @@ def offer_email(self: Any, offer_id: int, delivery_id: int | None = None) -> str
         if found is None:
             return 'nothing to send'
         user_id, message = found
-        claim = claim_email(uow, f'waitlist-offer:{offer_id}:email', user_id, message, delivery_id)
+        key = f'waitlist-offer:{offer_id}:email'
+        claim = claim_email(uow, key, kind='waitlist', user_id=user_id, message=message, delivery_id=delivery_id)
     if claim is None:
         return 'already sent'
-    return send_claimed(self, claim.delivery_id, message, {'offer_id': offer_id}, what=f'offer {offer_id}')
-
-
-def claim_email(uow: Any, key: str, user_id: int, message: Message, delivery_id: int | None) -> Any:
-    if delivery_id is not None:
-        return deliveries.reclaim_for_retry(uow, delivery_id)
-    return deliveries.claim(
-        uow,
-        key,
-        kind='waitlist',
-        channel=Channel.EMAIL,
-        recipient=message.to_email,
-        subject=message.subject,
-        user_id=user_id,
-    )
-
-
-def send_claimed(task: Any, delivery_id: int, message: Message, kwargs: dict[str, Any], *, what: str) -> str:
-    """Send a claimed email and record the outcome (shared with ``jobs.rescue``)."""
-    ctx = worker_context()
-    try:
-        email.send(message, ctx.settings, sink_port=sink_port(ctx.settings.data_path))
-    except DeliveryError as error:
-        with ctx.uow() as uow:
-            deliveries.mark_failed(uow, delivery_id, str(error), permanent=error.permanent)
-        if error.permanent or task.request.retries >= EMAIL_RETRIES:
-            logger.warning('%s: email failed for good (%s)', what, error)
-            return 'failed'
-        raise task.retry(
-            kwargs={**kwargs, 'delivery_id': delivery_id},
-            countdown=EMAIL_BACKOFF_SECONDS * 2**task.request.retries,
-            exc=error,
-        ) from error
-    with ctx.uow() as uow:
-        deliveries.mark_sent(uow, delivery_id)
-    return 'sent'
+    return send_email(self, claim.delivery_id, message, {'offer_id': offer_id}, what=f'offer {offer_id}')
 
 
 @shared_task(name=SWEEP_TASK, acks_late=True, ignore_result=True)
