@@ -304,6 +304,20 @@ def test_the_desk_moves_an_appointment_with_a_reason_the_patient_reads(clinic: C
         )
 
 
+def test_a_move_by_the_admin_is_told_to_the_patient_and_their_own_is_not(clinic: Clinic) -> None:
+    booked = patient_book(clinic, local(3, 9))
+    with clinic.ctx.uow() as uow:
+        appointments.reschedule(uow, clinic.ctx.settings, clinic.patient, booked.id, local(3, 10))
+    about = lambda: [notice for notice in notices_of(clinic, clinic.patient.user_id) if notice.appointment_id]  # noqa: E731
+    assert about() == []  # the patient moved it themself
+    with clinic.ctx.uow() as uow:
+        appointments.reschedule(uow, clinic.ctx.settings, clinic.admin, booked.id, local(3, 11))
+    [notice] = about()
+    assert notice.subject == 'Your appointment was moved' and notice.appointment_id == booked.id
+    assert notice.body.startswith('The clinic moved your appointment with ') and notice.body.endswith('11:00.')
+    assert 'Reason' not in notice.body and '10:00' in notice.body
+
+
 def test_a_double_booking_moved_to_a_free_slot_is_ordinary_again(clinic: Clinic, desk: Principal) -> None:
     patient_book(clinic, local(3, 9))
     double = desk_book(clinic, desk, local(3, 9), patient=clinic.other_patient, overbook=True, override_reason='Urgent')

@@ -202,18 +202,15 @@ def reschedule(
     transitions.advance(appointment)
     appointment_log.changed(uow, actor, appointment, 'appointment.rescheduled')
     if actor.role is Role.ADMIN:
-        doctor_name, moved_to = doctor.user.name, slot.start
-
-        def compose() -> tuple[str, str]:  # in the patient's language
-            body = _(
-                'The clinic moved your appointment with {doctor} from {before} to {after}.',
-                doctor=doctor_name,
-                before=notices.when(previous, settings.zone),
-                after=notices.when(moved_to, settings.zone),
-            )
-            return _('Your appointment was moved'), body
-
-        notices.notify(uow, appointment.patient_id, compose, appointment_id=appointment.id)
+        notices.moved_by_the_clinic(
+            uow,
+            settings.zone,
+            patient_id=appointment.patient_id,
+            appointment_id=appointment.id,
+            doctor_name=doctor.user.name,
+            before=previous,
+            after=slot.start,
+        )
     try:
         uow.session.flush()
     except CONSTRAINT_VIOLATION as error:

@@ -249,19 +249,16 @@ def reschedule_for(
     appointment_log.changed(
         uow, actor, appointment, 'appointment.rescheduled', {'on_behalf': True, 'reason': data.reason}
     )
-    doctor_name, reason = doctor.user.name, data.reason
-
-    def compose() -> tuple[str, str]:  # in the patient's language
-        body = _(
-            'The clinic moved your appointment with {doctor} from {before} to {after}. Reason: {reason}',
-            doctor=doctor_name,
-            before=notices.when(previous, settings.zone),
-            after=notices.when(slot.start, settings.zone),
-            reason=reason,
-        )
-        return _('Your appointment was moved'), body
-
-    notices.notify(uow, appointment.patient_id, compose, appointment_id=appointment.id)
+    notices.moved_by_the_clinic(
+        uow,
+        settings.zone,
+        patient_id=appointment.patient_id,
+        appointment_id=appointment.id,
+        doctor_name=doctor.user.name,
+        before=previous,
+        after=slot.start,
+        reason=data.reason,
+    )
     try:
         uow.session.flush()
     except CONSTRAINT_VIOLATION as error:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from hms import clock
 from hms.db.models import Notice
 from hms.db.uow import UnitOfWork
-from hms.i18n import use_language
+from hms.i18n import _, use_language
 from hms.notify import moments
 
 from .principal import Principal
@@ -65,6 +65,40 @@ def notify(
     with speaking(uow, user_id):
         subject, body = compose()
     send(uow, user_id, subject, body, appointment_id=appointment_id)
+
+
+def moved_by_the_clinic(
+    uow: UnitOfWork,
+    zone: ZoneInfo,
+    *,
+    patient_id: int,
+    appointment_id: int,
+    doctor_name: str,
+    before: datetime,
+    after: datetime,
+    reason: str | None = None,
+) -> None:
+    """Tell the patient that the clinic (the admin or the front desk) moved their appointment, and why if said."""
+
+    def compose() -> tuple[str, str]:
+        if reason:
+            body = _(
+                'The clinic moved your appointment with {doctor} from {before} to {after}. Reason: {reason}',
+                doctor=doctor_name,
+                before=when(before, zone),
+                after=when(after, zone),
+                reason=reason,
+            )
+        else:
+            body = _(
+                'The clinic moved your appointment with {doctor} from {before} to {after}.',
+                doctor=doctor_name,
+                before=when(before, zone),
+                after=when(after, zone),
+            )
+        return _('Your appointment was moved'), body
+
+    notify(uow, patient_id, compose, appointment_id=appointment_id)
 
 
 def my_notices(uow: UnitOfWork, actor: Principal, limit: int = 20) -> list[NoticeView]:
