@@ -178,3 +178,12 @@ def test_compare_with_the_previous_period(clinic: Clinic) -> None:
     assert data['previous']['query']['first'] == '2026-02-16' and data['previous']['query']['last'] == '2026-02-22'
     assert data['change']['completed'] == 1.0  # 2 against 1: up 100 %
     assert data['change']['no_show_rate'] is None  # 0 before: no percentage
+    # The previous period is read for its compared parts only, and they are what a full reading of it gives.
+    with clinic.ctx.uow() as uow:
+        full = stats.dashboard(uow, ctx.settings, clinic.admin, WEEK.previous())
+    assert set(data['previous']) == set(stats.COMPARED_PARTS)
+    for part in stats.COMPARED_PARTS:
+        assert data['previous'][part] == full[part], part
+    with clinic.ctx.uow() as uow:
+        compared = stats.dashboard(uow, ctx.settings, clinic.admin, WEEK.previous(), compared_only=True)
+    assert set(compared) == {*stats.COMPARED_PARTS, 'generated_at'}

@@ -501,8 +501,14 @@ def check_ids(uow: UnitOfWork, query: StatsQuery) -> None:
         raise InvalidInput(_('No such doctor.'), field_errors={'doctor': _('No such doctor.')})
 
 
-def dashboard(uow: UnitOfWork, settings: Settings, actor: Principal, query: StatsQuery) -> dict[str, Any]:
-    """Every figure and series of the admin dashboard for one filter."""
+COMPARED_PARTS = ('query', 'headline', 'per_day', 'measures')  # what a previous period is read for
+
+
+def dashboard(
+    uow: UnitOfWork, settings: Settings, actor: Principal, query: StatsQuery, *, compared_only: bool = False
+) -> dict[str, Any]:
+    """Every figure and series of the admin dashboard for one filter (``compared_only``: the parts compared with
+    another period, ``COMPARED_PARTS``)."""
     require_role(actor, Role.ADMIN, refusal=N_('Your role does not allow you to read clinic statistics.'))
     validate(query)
     zone = settings.zone
@@ -522,8 +528,6 @@ def dashboard(uow: UnitOfWork, settings: Settings, actor: Principal, query: Stat
     }
     frame = buckets_frame(list(repo.appointments_by_quarter_hour(scope)), zone)
     doctor_rows = list(repo.appointments_by_doctor(scope))
-    by_department, by_doctor = _by_doctor(doctor_rows, doctors)
-    published = published_slots(repo, doctors, query.first, query.last, zone)
     booked: dict[int, int] = defaultdict(int)
     for doctor_id, status, count in doctor_rows:
         if AppointmentStatus(status) is not AppointmentStatus.CANCELLED:
@@ -553,11 +557,19 @@ def dashboard(uow: UnitOfWork, settings: Settings, actor: Principal, query: Stat
         'appointments_total': repo.count_all(scope),
         **status_rates(frame),
     }
-    return {
+    compared = {
         'query': query.as_dict(),
         'generated_at': clock.now().isoformat(),
         'headline': headline,
         'per_day': per_day_series(frame, query.first, query.last),
+        'measures': steer,
+    }
+    if compared_only:
+        return compared
+    by_department, by_doctor = _by_doctor(doctor_rows, doctors)
+    published = published_slots(repo, doctors, query.first, query.last, zone)
+    return {
+        **compared,
         'by_department': by_department,
         'by_doctor': by_doctor,
         'utilisation': _utilisation(doctor_rows, doctors, published),
@@ -567,7 +579,6 @@ def dashboard(uow: UnitOfWork, settings: Settings, actor: Principal, query: Stat
         'heatmap': _heatmap(frame),
         'demographics': _demographics(list(repo.patients_seen(scope)), today),
         'visit_times': visit_times(list(repo.visit_times(scope)), doctors, query.first, query.last, zone),
-        'measures': steer,
         'refills': refills.refill_figure(uow, scope.start, scope.end),  # freed slots booked again, how fast
     }
 
@@ -592,21 +603,22 @@ def dashboard_cached(
     validate(query)
     today = clock.now().astimezone(settings.zone).date()
 
-    def read(wanted: StatsQuery) -> tuple[dict[str, Any], bool]:
+    def read(wanted: StatsQuery, *, compared_only: bool = False) -> tuple[dict[str, Any], bool]:
         def compute() -> dict[str, Any]:
             with uow_factory() as uow:
                 check_ids(uow, wanted)
-                return dashboard(uow, settings, actor, wanted)
+                return dashboard(uow, settings, actor, wanted, compared_only=compared_only)
 
         # The weekday names and the 'Other (n doctors)' row are in the reader's language: one entry per language.
-        scope = f'{settings.timezone}:{today}:{wanted.key()}:{current_language()}'
+        parts = ':compared' if compared_only else ''
+        scope = f'{settings.timezone}:{today}:{wanted.key()}:{current_language()}{parts}'
         return cache.get_or_compute('dashboard', compute, namespaces=STATS_NAMESPACES, scope=scope)
 
     data, hit = read(query)
     if not compare:
         return data, hit
-    before, _hit = read(query.previous())
-    previous = {key: before[key] for key in ('query', 'headline', 'per_day', 'measures')}
+    before, _hit = read(query.previous(), compared_only=True)  # the charts of the previous period are never shown
+    previous = {key: before[key] for key in COMPARED_PARTS}
     return {**data, 'previous': previous, 'change': changes(data, before)}, hit
 
 
