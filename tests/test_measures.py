@@ -121,6 +121,13 @@ def test_rebooked_cancellations_and_new_and_returning_patients(clinic: Clinic) -
     assert found['rebooked_share'] == 0.5 and found['cancelled_rebooked'] == 1
     assert (found['new_patients'], found['returning_patients']) == (1, 1)
     assert set(measures.DEFINITIONS) <= set(found)
+    # Earlier visits count only when completed, and only with the doctor (or department) filtered for.
+    add(clinic, grey, bob, local(11, 9, month=2), AppointmentStatus.CANCELLED)
+    add(clinic, clinic.other_doctor.user_id, bob, local(12, 9, month=2), AppointmentStatus.COMPLETED)
+    found = dashboard(clinic)['measures']
+    assert (found['new_patients'], found['returning_patients']) == (0, 2)
+    found = dashboard(clinic, StatsQuery(WEEK.first, WEEK.last, doctor_id=grey))['measures']
+    assert (found['new_patients'], found['returning_patients']) == (1, 1)
 
 
 def test_follow_up_adherence_from_the_records(clinic: Clinic) -> None:

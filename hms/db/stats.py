@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, extract, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, extract, false, func, or_, select
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import String
 
@@ -70,23 +70,24 @@ class Scope:
     windows: tuple[tuple[datetime, datetime], ...] | None = None
 
 
-def _scoped(scope: Scope, *, within_period: bool = True) -> list[ColumnElement[bool]]:
+def _scoped(scope: Scope, *, within_period: bool = True, on: Any = Appointment) -> list[ColumnElement[bool]]:
+    """The conditions of ``scope`` on the appointments ``on`` (the table, or an alias of it)."""
     conditions: list[ColumnElement[bool]] = []
     if within_period:
-        conditions += [Appointment.start_at >= scope.start, Appointment.start_at < scope.end]
+        conditions += [on.start_at >= scope.start, on.start_at < scope.end]
         if scope.windows is not None:
             conditions.append(
-                or_(*(and_(Appointment.start_at >= low, Appointment.start_at < high) for low, high in scope.windows))
+                or_(*(and_(on.start_at >= low, on.start_at < high) for low, high in scope.windows))
                 if scope.windows
                 else false()
             )
     if scope.statuses:
-        conditions.append(Appointment.status.in_([AppointmentStatus(status) for status in scope.statuses]))
+        conditions.append(on.status.in_([AppointmentStatus(status) for status in scope.statuses]))
     if scope.doctor_id is not None:
-        conditions.append(Appointment.doctor_id == scope.doctor_id)
+        conditions.append(on.doctor_id == scope.doctor_id)
     if scope.department_id is not None:
         conditions.append(
-            Appointment.doctor_id.in_(
+            on.doctor_id.in_(
                 select(DoctorProfile.user_id).where(DoctorProfile.department_id == scope.department_id)
             )
         )
@@ -240,19 +241,17 @@ class StatsRepository:
         """(patients with a completed visit in scope, of whom had one before the period, same doctor/department)."""
         done = Appointment.status == AppointmentStatus.COMPLETED
         seen = select(Appointment.patient_id).where(*_scoped(scope), done).distinct().subquery()
-        before = (
-            select(Appointment.patient_id)
-            .where(*_scoped(scope, within_period=False), done, Appointment.start_at < scope.start)
-            .distinct()
-            .subquery()
+        # One probe of (patient, start) per patient seen, not a scan of everyone's history before the period.
+        earlier = aliased(Appointment)
+        came_before = exists().where(
+            earlier.patient_id == seen.c.patient_id,
+            earlier.start_at < scope.start,
+            earlier.status == AppointmentStatus.COMPLETED,
+            *_scoped(scope, within_period=False, on=earlier),
         )
-        total = self.session.scalar(select(func.count()).select_from(seen)) or 0
-        returning = (
-            self.session.scalar(
-                select(func.count()).select_from(seen).where(seen.c.patient_id.in_(select(before.c.patient_id)))
-            )
-            or 0
-        )
+        total, returning = self.session.execute(
+            select(func.count(), func.coalesce(func.sum(case((came_before, 1), else_=0)), 0)).select_from(seen)
+        ).one()
         return int(total), int(returning)
 
     def follow_ups(self, scope: Scope, first: date, last: date) -> Sequence[tuple[date, datetime | None]]:
