@@ -55,17 +55,24 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=BERLIN).astimezone(UTC)
 
 
+def _booking(start: datetime, booked: datetime, status: str, cancelled: datetime | None) -> tuple:
+    """A row as ``StatsRepository.bookings`` gives it."""
+    before = (start - cancelled).total_seconds() if cancelled is not None else None
+    return (status, (start - booked).total_seconds(), before)
+
+
 def test_late_cancellations_lead_time_and_no_shows() -> None:
     start = _at(SPRING, 10)
     rows = [
-        (1, start, start - timedelta(days=2), 'completed', None),
-        (1, start, start - timedelta(days=4), 'no_show', None),
-        (1, start, start - timedelta(days=1), 'cancelled', start - timedelta(hours=1)),  # late: 1 h before
-        (1, start, start - timedelta(days=1), 'cancelled', start - timedelta(hours=3)),  # in time
-        (1, start, start - timedelta(days=9), 'booked', None),
+        _booking(start, start - timedelta(days=2), 'completed', None),
+        _booking(start, start - timedelta(days=4), 'no_show', None),
+        _booking(start, start - timedelta(days=1), 'cancelled', start - timedelta(hours=1)),  # late: 1 h before
+        _booking(start, start - timedelta(days=1), 'cancelled', start - timedelta(hours=3)),  # in time
+        _booking(start, start - timedelta(days=9), 'booked', None),
+        _booking(start, start - timedelta(days=1), 'cancelled', start + timedelta(minutes=5)),  # after it: late
     ]
     figures = measures.booking_figures(rows, timedelta(hours=2))
-    assert figures['late_cancellation_rate'] == round(1 / 5, 4) and figures['late_cancellations'] == 1
+    assert figures['late_cancellation_rate'] == round(2 / 6, 4) and figures['late_cancellations'] == 2
     assert figures['lead_time_days'] == 4.0  # median of 2, 4, 9 days (cancelled bookings left out)
     assert figures['no_show_rate'] == 0.5
 
@@ -73,7 +80,7 @@ def test_late_cancellations_lead_time_and_no_shows() -> None:
 def test_lead_time_is_real_elapsed_time_across_a_clock_change() -> None:
     booked = _at(date(2026, 3, 28), 10)  # Saturday 10:00 CET
     visit = _at(SPRING, 10)  # Sunday 10:00 CEST: 23 real hours later
-    figures = measures.booking_figures([(1, visit, booked, 'booked', None)], timedelta(hours=2))
+    figures = measures.booking_figures([_booking(visit, booked, 'booked', None)], timedelta(hours=2))
     assert figures['lead_time_days'] == round(23 / 24, 1)
 
 
@@ -194,3 +201,19 @@ def test_compare_with_the_previous_period(clinic: Clinic) -> None:
     with clinic.ctx.uow() as uow:
         compared = stats.dashboard(uow, ctx.settings, clinic.admin, WEEK.previous(), compared_only=True)
     assert set(compared) == {*stats.COMPARED_PARTS, 'generated_at'}
+
+
+def test_lead_times_and_late_cancellations_are_computed_by_the_database(clinic: Clinic) -> None:
+    grey, ada = clinic.doctor.user_id, clinic.patient.user_id
+    visit = local(24, 9, month=2)
+    lead = add(clinic, grey, ada, visit, AppointmentStatus.COMPLETED)
+    late = add(clinic, grey, ada, local(25, 9, month=2), AppointmentStatus.CANCELLED)
+    in_time = add(clinic, grey, ada, local(26, 9, month=2), AppointmentStatus.CANCELLED)
+    with clinic.ctx.uow() as uow:
+        uow.session.get(Appointment, lead).created_at = visit - timedelta(days=3, hours=12)
+        uow.session.get(Appointment, late).cancelled_at = local(25, 8, month=2)  # an hour before
+        uow.session.get(Appointment, in_time).cancelled_at = local(25, 9, month=2)  # a day before
+        uow.commit()
+    found = dashboard(clinic)['measures']  # the cancel cut-off: two hours (the default)
+    assert found['lead_time_days'] == 3.5
+    assert found['late_cancellations'] == 1 and found['late_cancellation_rate'] == round(1 / 3, 4)

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, and_, case, exists, extract, false, func, 
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import String
+from sqlalchemy.types import Float, String
 
 from hms.domain.enums import AppointmentStatus, Role
 
@@ -55,6 +55,25 @@ def _quarter_hour_postgresql(element: quarter_hour, compiler: Any, **kw: Any) ->
         f"to_char(date_trunc('hour', {column}) + "
         f"floor(extract(minute from {column}) / 15) * interval '15 minutes', 'YYYY-MM-DD HH24:MI')"
     )
+
+
+class seconds_between(FunctionElement[float]):
+    """``later - earlier`` in seconds, computed by the database (no timestamps to convert in Python)."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(seconds_between, 'sqlite')
+def _seconds_between_sqlite(element: seconds_between, compiler: Any, **kw: Any) -> str:
+    later, earlier = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f'((julianday({later}) - julianday({earlier})) * 86400.0)'
+
+
+@compiles(seconds_between, 'postgresql')
+def _seconds_between_postgresql(element: seconds_between, compiler: Any, **kw: Any) -> str:
+    later, earlier = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f'EXTRACT(EPOCH FROM ({later} - {earlier}))'
 
 
 @dataclass(frozen=True)
@@ -210,16 +229,14 @@ class StatsRepository:
 
     # --- the measures (hms.services.measures) and the drill-down list ------------------------------------------------
 
-    def bookings(self, scope: Scope) -> Sequence[tuple[int, datetime, datetime, str, datetime | None]]:
-        """(doctor id, start, booked at, status, cancelled at) of every appointment in scope: lead times, late
-        cancellations. One narrow row per appointment in the period."""
+    def bookings(self, scope: Scope) -> Sequence[tuple[str, float, float | None]]:
+        """(status, seconds from booking to start, seconds from cancellation to start or None) of every appointment
+        in scope: lead times, late cancellations. One narrow row per appointment in the period."""
         return self.session.execute(
             select(
-                Appointment.doctor_id,
-                Appointment.start_at,
-                Appointment.created_at,
                 Appointment.status,
-                Appointment.cancelled_at,
+                seconds_between(Appointment.start_at, Appointment.created_at),
+                seconds_between(Appointment.start_at, Appointment.cancelled_at),
             ).where(*_scoped(scope))
         ).all()
 

@@ -141,22 +141,22 @@ def utilisation(
     }
 
 
-def booking_figures(
-    rows: Iterable[tuple[int, datetime, datetime, str, datetime | None]], cutoff: timedelta
-) -> dict[str, Any]:
-    """From (doctor, start, booked at, status, cancelled at) rows: the late-cancellation rate (cancelled less than
-    ``cutoff`` before the start, or after it, of all appointments), the median lead time in days (real elapsed time
-    from booking to start, cancelled bookings left out) and the no-show rate (no-shows of the visits due)."""
+def booking_figures(rows: Iterable[tuple[str, float, float | None]], cutoff: timedelta) -> dict[str, Any]:
+    """From (status, seconds from booking to start, seconds from cancellation to start or None) rows: the
+    late-cancellation rate (cancelled less than ``cutoff`` before the start, or after it, of all appointments), the
+    median lead time in days (real elapsed time from booking to start, cancelled bookings left out) and the no-show
+    rate (no-shows of the visits due)."""
     total = late = no_shows = completed = 0
     leads: list[float] = []
-    for _doctor, start, booked_at, status, cancelled_at in rows:
+    margin = cutoff.total_seconds()
+    for status, lead_seconds, cancelled_before in rows:
         total += 1
         state = AppointmentStatus(status)
         if state is AppointmentStatus.CANCELLED:
-            if cancelled_at is not None and start - cancelled_at < cutoff:
+            if cancelled_before is not None and cancelled_before < margin:
                 late += 1
             continue
-        leads.append(max((start - booked_at).total_seconds(), 0.0) / 86400)
+        leads.append(max(float(lead_seconds), 0.0) / 86400)
         no_shows += state is AppointmentStatus.NO_SHOW
         completed += state is AppointmentStatus.COMPLETED
     return {
