@@ -172,18 +172,15 @@ class StatsRepository:
     def doctor_exists(self, doctor_id: int) -> bool:
         return self.session.get(DoctorProfile, doctor_id) is not None
 
-    def visit_times(
-        self, scope: Scope
-    ) -> Sequence[tuple[int, datetime, datetime | None, datetime | None, datetime | None]]:
-        """(doctor id, start, arrived at, called at, completed at) of the visits in scope that were called in: how
-        long patients waited and how long consultations took."""
+    def visit_times(self, scope: Scope) -> Sequence[tuple[int, datetime, float | None, float | None]]:
+        """(doctor id, start, minutes from arrival to call, minutes from call to completion; None where a time is
+        missing) of the visits in scope that were called in: how long patients waited, how long consultations took."""
         return self.session.execute(
             select(
                 Appointment.doctor_id,
                 Appointment.start_at,
-                Appointment.arrived_at,
-                Appointment.called_at,
-                Appointment.completed_at,
+                seconds_between(Appointment.called_at, Appointment.arrived_at) / 60,
+                seconds_between(Appointment.completed_at, Appointment.called_at) / 60,
             ).where(*_scoped(scope), Appointment.called_at.is_not(None))
         ).all()
 

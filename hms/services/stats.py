@@ -412,7 +412,7 @@ def _figures_by(frame: pd.DataFrame, keys: str | list[str]) -> dict[Any, dict[st
 
 
 def visit_times(
-    rows: list[tuple[int, datetime, datetime | None, datetime | None, datetime | None]],
+    rows: list[tuple[int, datetime, float | None, float | None]],
     doctors: dict[int, dict[str, Any]],
     first: date,
     last: date,
@@ -422,7 +422,7 @@ def visit_times(
     day of the visit over the period, and per doctor and per department, for the period and per day. ``rows``: the
     ``StatsRepository.visit_times`` rows; a time missing or running backwards counts for nothing."""
     days = [day.isoformat() for day in pd.date_range(first, last, freq='D').date]
-    frame = pd.DataFrame(rows, columns=['doctor_id', 'start', 'arrived', 'called', 'completed'])
+    frame = pd.DataFrame(rows, columns=['doctor_id', 'start', 'wait', 'consultation'])
     if frame.empty:
         return {
             'dates': days,
@@ -432,13 +432,9 @@ def visit_times(
             'by_doctor_day': [],
             'by_department_day': [],
         }
-    moments = {
-        column: pd.to_datetime(frame[column], utc=True) for column in ('start', 'arrived', 'called', 'completed')
-    }
-    wait = (moments['called'] - moments['arrived']).dt.total_seconds() / 60
-    consultation = (moments['completed'] - moments['called']).dt.total_seconds() / 60
+    wait, consultation = frame['wait'].astype(float), frame['consultation'].astype(float)
     frame = frame.assign(
-        day=moments['start'].dt.tz_convert(zone).dt.date.map(date.isoformat),
+        day=pd.to_datetime(frame['start'], utc=True).dt.tz_convert(zone).dt.date.map(date.isoformat),
         wait=wait.where(wait >= 0),
         consultation=consultation.where(consultation >= 0),
         department=frame['doctor_id'].map(lambda key: doctors.get(key, {}).get('department', '?')),
