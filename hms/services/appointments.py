@@ -145,7 +145,9 @@ def book(
     appointment_log.changed(uow, actor, appointment, 'appointment.booked')
     if offered is not None:
         offered(appointment)
-    view = views(uow, [appointment])[0]
+    # The names are loaded already (no query for them, as ``views`` would make).
+    names = {doctor.user_id: doctor.user.name, patient.user_id: patient.user.name}
+    view = AppointmentView.of(appointment, names, {doctor.user_id: doctor.department.name}, None)
     _commit_or_taken(uow)
     return view
 

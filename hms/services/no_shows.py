@@ -102,9 +102,10 @@ def my_standing(uow: UnitOfWork, settings: Settings, actor: Principal) -> Standi
 
 def require_online_booking(uow: UnitOfWork, settings: Settings, patient_id: int) -> None:
     """Refuse a patient's own booking once they reached the no-show limit (the front desk's booking never asks)."""
-    standing = standing_of(uow, settings, patient_id)
-    if standing.booking_paused:
-        raise NoShowLimitReached(explain(standing))
+    since, until = _period()
+    # Only the no-shows decide (one query on every booking); the late cancellations only for the refusal's text.
+    if db.no_show_counts(uow.session, [patient_id], since, until).get(patient_id, 0) >= settings.no_show_limit:
+        raise NoShowLimitReached(explain(standing_of(uow, settings, patient_id)))
 
 
 def explain(standing: Standing) -> str:
