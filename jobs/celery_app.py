@@ -18,6 +18,7 @@ from hms.runtime.dispatch import BROKER_TIMEOUTS
 from hms.runtime.redis_server import celery_broker_url
 
 from .schedule import beat_schedule
+from .worker import MAX_PROCESSES, MIN_PROCESSES, WORKER_MEMORY_LIMIT_KIB
 
 BEAT_SCHEDULE_NAME = 'celerybeat-schedule'
 # What a worker imports before it starts (and before Celery's ``worker_init`` signal): the task modules, and
@@ -58,6 +59,10 @@ def create_celery(settings: Settings | None = None) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
+        worker_autoscaler='jobs.autoscale:PatientAutoscaler',
+        # A pool process starts at ~100 MB; one that built PDFs or charts (reports, documents) holds twice that, so
+        # it is replaced by a fresh one once its task is done.
+        worker_max_memory_per_child=WORKER_MEMORY_LIMIT_KIB,
         timezone=settings.timezone,
         enable_utc=True,
         task_serializer='json',
@@ -110,7 +115,7 @@ def worker_argv(settings: Settings, *, beat: bool, name: str = 'hms@%h') -> list
 
     The data folder must exist before a worker with beat starts (``settings.ensure_data_dir()``).
     """
-    argv = ['worker', '--loglevel=INFO', '--concurrency=2', f'--hostname={name}']
+    argv = ['worker', '--loglevel=INFO', f'--autoscale={MAX_PROCESSES},{MIN_PROCESSES}', f'--hostname={name}']
     if beat:
         argv += ['-B', '--schedule', str(_beat_schedule_path(settings))]
     return argv

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Callable
 from email.message import EmailMessage
@@ -29,7 +28,7 @@ from hms.notify.sink import sink_port
 from hms.services import deliveries, job_runs, reports
 from hms.services.reports import Month
 
-from .worker import worker_context
+from .worker import MAX_PROCESSES, worker_context
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +148,7 @@ def _send_helpers(task: Any, run_id: int, month: Month, suffix: str) -> int:
         return 0
     with ctx.uow() as uow:
         total = len(reports.recipients(uow))
-    processes = int(task.app.conf.worker_concurrency or os.cpu_count() or 1)
+    processes = MAX_PROCESSES  # the autoscaler starts the second process for the helper waiting
     helpers = min(processes - 1, total // MIN_PER_HELPER - 1)
     for index in range(1, helpers + 1):
         start = total * index // (helpers + 1)

@@ -59,9 +59,13 @@ def test_unix_socket_url_becomes_a_kombu_url(folder: Path) -> None:
 def test_worker_and_beat_arguments(folder: Path) -> None:
     settings = make_settings(data_dir=folder)
     schedule = str(folder / 'celerybeat-schedule')
-    assert worker_argv(settings, beat=False) == ['worker', '--loglevel=INFO', '--concurrency=2', '--hostname=hms@%h']
+    assert worker_argv(settings, beat=False) == ['worker', '--loglevel=INFO', '--autoscale=2,1', '--hostname=hms@%h']
     assert worker_argv(settings, beat=True)[-3:] == ['-B', '--schedule', schedule]
     assert beat_argv(settings) == ['beat', '--loglevel=INFO', '--schedule', schedule]
+    # The pool grows from one process only when work waits (jobs/autoscale.py).
+    app = create_celery(settings)
+    assert app.conf.worker_autoscaler == 'jobs.autoscale:PatientAutoscaler'
+    assert 100_000 < app.conf.worker_max_memory_per_child < 250_000  # KiB: a process grown by PDFs is replaced
 
 
 def test_real_worker_answers_ping_over_the_embedded_redis(folder: Path) -> None:
