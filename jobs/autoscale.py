@@ -13,6 +13,8 @@ from typing import Any
 
 from celery.worker.autoscale import Autoscaler
 
+MIN_PROCESSES, MAX_PROCESSES = 1, 2  # pool processes of a worker (each holds ~100 MB when fresh)
+WORKER_MEMORY_LIMIT_KIB = 180_000  # a pool process above this after a task is replaced by a fresh one
 CHECK_SECONDS = 1.0  # how often the worker's event loop asks (Celery calls it the keepalive)
 GROW_AFTER_SECONDS = 1.0
 IDLE_SECONDS = 60.0

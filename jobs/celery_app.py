@@ -17,8 +17,8 @@ from hms.runtime import heartbeat
 from hms.runtime.dispatch import BROKER_TIMEOUTS
 from hms.runtime.redis_server import celery_broker_url
 
+from .autoscale import MAX_PROCESSES, MIN_PROCESSES, WORKER_MEMORY_LIMIT_KIB
 from .schedule import beat_schedule
-from .worker import MAX_PROCESSES, MIN_PROCESSES, WORKER_MEMORY_LIMIT_KIB
 
 BEAT_SCHEDULE_NAME = 'celerybeat-schedule'
 # What a worker imports before it starts (and before Celery's ``worker_init`` signal): the task modules, and

@@ -28,7 +28,8 @@ from hms.notify.sink import sink_port
 from hms.services import deliveries, job_runs, reports
 from hms.services.reports import Month
 
-from .worker import MAX_PROCESSES, worker_context
+from .autoscale import MAX_PROCESSES
+from .worker import worker_context
 
 logger = logging.getLogger(__name__)
 

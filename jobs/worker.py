@@ -6,11 +6,6 @@ from __future__ import annotations
 from hms import context
 from hms.context import AppContext
 
-# Pool processes of a worker: one while it is idle (each holds ~100 MB), a second one started by Celery's autoscaler
-# when tasks wait (a burst of confirmations, the month's reports), stopped again after 30 s without work.
-MIN_PROCESSES, MAX_PROCESSES = 1, 2
-WORKER_MEMORY_LIMIT_KIB = 180_000  # a pool process above this after a task is replaced by a fresh one
-
 
 def worker_context() -> AppContext:
     """The context every task works in; the first task of a worker process creates it."""

@@ -106,9 +106,7 @@ def _scoped(scope: Scope, *, within_period: bool = True, on: Any = Appointment) 
         conditions.append(on.doctor_id == scope.doctor_id)
     if scope.department_id is not None:
         conditions.append(
-            on.doctor_id.in_(
-                select(DoctorProfile.user_id).where(DoctorProfile.department_id == scope.department_id)
-            )
+            on.doctor_id.in_(select(DoctorProfile.user_id).where(DoctorProfile.department_id == scope.department_id))
         )
     return conditions
 
