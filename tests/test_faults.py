@@ -208,6 +208,12 @@ def test_redis_outage_keeps_the_app_working_and_loses_no_confirmation(
         wait_until(lambda: len(mailbox.count_by('Your export')) == 1, 'the export email')
         with ctx.uow() as uow:
             assert uow.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dispatched_at.is_(None))) is None
+
+        def all_done() -> bool:  # the worker that ran each task said so (the row's header reached it)
+            with ctx.uow() as uow:
+                return uow.session.scalar(select(OutboxMessage.id).where(OutboxMessage.done_at.is_(None))) is None
+
+        wait_until(all_done, 'every outbox row marked done by the worker')
         assert mailbox.count_by(CONFIRMED) == expected  # still once each: nothing sent twice
     finally:
         app.close()
@@ -626,7 +632,7 @@ def test_outbox_rows_are_handed_over_once_and_wait_while_the_broker_fails(ctx: A
         uow.commit()
     sent: list[int] = []
 
-    def broker_fails_on_the_second(task: str, kwargs: dict[str, Any]) -> None:
+    def broker_fails_on_the_second(task: str, kwargs: dict[str, Any], row_id: int) -> None:
         if kwargs['n'] == 1 and not sent.count(-1):
             sent.append(-1)
             raise ConnectionError('broker down')
@@ -641,6 +647,9 @@ def test_outbox_rows_are_handed_over_once_and_wait_while_the_broker_fails(ctx: A
     assert [n for n in sent if n >= 0] == [0, 1, 2]  # each once, in order
     with ctx.uow() as uow:
         assert outbox.dispatch(uow, broker_fails_on_the_second).dispatched == 0  # nothing twice
+    with ctx.uow() as uow:  # the worker ran those three
+        for row in outbox_rows(ctx):
+            outbox.mark_done(uow, row.id)
 
     with ctx.uow() as uow:  # a row claimed by a process that died before handing it over ...
         row = outbox.stage(uow.session, 'hms.ping', {'n': 3})
@@ -652,9 +661,49 @@ def test_outbox_rows_are_handed_over_once_and_wait_while_the_broker_fails(ctx: A
     clock.advance(outbox.STALE_DISPATCH + timedelta(seconds=1))
     with ctx.uow() as uow:
         assert outbox.dispatch(uow, broker_fails_on_the_second).dispatched == 1  # ... then taken over
+    with ctx.uow() as uow:  # every task ran: nothing is handed over again, however long it waits
+        for row in outbox_rows(ctx):
+            outbox.mark_done(uow, row.id)
+    clock.advance(outbox.LOST_AFTER * 10)
+    with ctx.uow() as uow:
+        assert outbox.dispatch(uow, broker_fails_on_the_second).dispatched == 0
     clock.advance(outbox.KEEP_DISPATCHED + timedelta(days=1))
     with ctx.uow() as uow:
         assert outbox.purge(uow) == 4 and outbox.pending_count(uow) == 0
+
+
+def test_a_task_the_broker_lost_is_handed_over_again(ctx: AppContext, clock: Any) -> None:
+    """Handed over, but its worker never said it ran (a Redis killed before its append-only file had the task): after
+    LOST_AFTER it goes to the broker again, a few times at most; once a worker ran it, never again."""
+    from hms.runtime import outbox
+
+    with ctx.uow() as uow:
+        lost = outbox.stage(uow.session, 'hms.ping', {'n': 'lost'})
+        ran = outbox.stage(uow.session, 'hms.ping', {'n': 'ran'})
+        uow.commit()
+    sent: list[tuple[object, int]] = []
+
+    def send(task: str, kwargs: dict[str, Any], row_id: int) -> None:
+        sent.append((kwargs['n'], row_id))
+
+    with ctx.uow() as uow:
+        assert outbox.dispatch(uow, send).dispatched == 2
+    assert sent == [('lost', lost.id), ('ran', ran.id)]  # each task names its row (the worker's header)
+    with ctx.uow() as uow:
+        outbox.mark_done(uow, ran.id)  # the worker ran this one; the other never arrived
+    clock.advance(outbox.LOST_AFTER - timedelta(seconds=5))
+    with ctx.uow() as uow:
+        assert outbox.dispatch(uow, send).dispatched == 0  # a task may be slow: not yet
+    clock.advance(timedelta(seconds=10))
+    with ctx.uow() as uow:
+        assert outbox.dispatch(uow, send).dispatched == 1
+    assert sent[-1] == ('lost', lost.id)
+    for _again in range(outbox.MOST_HANDOVERS):
+        clock.advance(outbox.LOST_AFTER + timedelta(seconds=1))
+        with ctx.uow() as uow:
+            outbox.dispatch(uow, send)
+    assert [n for n, _row in sent].count('lost') == outbox.MOST_HANDOVERS  # then it is left for the admin to see
+    assert [n for n, _row in sent].count('ran') == 1
 
 
 def test_a_restarted_node_releases_only_its_own_earlier_claims(ctx: AppContext, clock: Any) -> None:

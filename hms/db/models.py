@@ -410,7 +410,10 @@ class OutboxMessage(Base):
     handed to the broker afterwards: a broker that is down at commit time delays the task, it never loses it."""
 
     __tablename__ = 'outbox'
-    __table_args__ = (Index('ix_outbox_pending', 'dispatched_at', 'id'),)
+    __table_args__ = (
+        Index('ix_outbox_pending', 'dispatched_at', 'id'),
+        Index('ix_outbox_unfinished', 'done_at', 'dispatched_at'),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task: Mapped[str] = mapped_column(String(100))  # the Celery task name, e.g. 'hms.appointment_email'
@@ -421,6 +424,8 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(200))
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set by the worker that ran the task: a row handed over but never done (the broker lost it) is handed over again.
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class CalendarFeed(Base):

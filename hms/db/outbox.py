@@ -6,18 +6,29 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from .models import OutboxMessage
 from .repositories import rowcount
 
 
-def _claimable(stale_before: datetime) -> tuple[ColumnElement[bool], ...]:
-    """Not dispatched, and not claimed, or claimed before ``stale_before`` (by a process that died since)."""
+def _claimable(stale_before: datetime, lost_before: datetime, most_handovers: int) -> tuple[ColumnElement[bool], ...]:
+    """Not dispatched, and not claimed, or claimed before ``stale_before`` (by a process that died since); or handed
+    over before ``lost_before`` and never done (the broker lost the task), fewer than ``most_handovers`` times."""
     return (
-        OutboxMessage.dispatched_at.is_(None),
-        or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at < stale_before),
+        or_(
+            and_(
+                OutboxMessage.dispatched_at.is_(None),
+                or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at < stale_before),
+            ),
+            and_(
+                OutboxMessage.done_at.is_(None),
+                OutboxMessage.dispatched_at < lost_before,
+                or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at < lost_before),
+                OutboxMessage.attempts < most_handovers,
+            ),
+        ),
     )
 
 
@@ -32,19 +43,33 @@ class OutboxRepository:
         return row
 
     def claim(
-        self, ids: Iterable[int] | None, *, limit: int, at: datetime, stale_before: datetime
+        self,
+        ids: Iterable[int] | None,
+        *,
+        limit: int,
+        at: datetime,
+        stale_before: datetime,
+        lost_before: datetime,
+        most_handovers: int,
     ) -> list[tuple[int, str, dict[str, Any]]]:
         """Claim up to ``limit`` claimable rows (of ``ids`` only, when given); (id, task, kwargs) of each, oldest
         first.
 
         One conditional UPDATE … RETURNING over the batch, so two claimers never both get a row. The caller
         commits."""
-        chosen = select(OutboxMessage.id).where(*_claimable(stale_before)).order_by(OutboxMessage.id).limit(limit)
+        chosen = (
+            select(OutboxMessage.id)
+            .where(*_claimable(stale_before, lost_before, most_handovers))
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
         if ids is not None:
             chosen = chosen.where(OutboxMessage.id.in_(list(ids)))
         claimed = self.session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(chosen.scalar_subquery()), *_claimable(stale_before))
+            .where(
+                OutboxMessage.id.in_(chosen.scalar_subquery()), *_claimable(stale_before, lost_before, most_handovers)
+            )
             .values(claimed_at=at, attempts=OutboxMessage.attempts + 1)
             .returning(OutboxMessage.id, OutboxMessage.task, OutboxMessage.kwargs)
             .execution_options(synchronize_session=False)
@@ -61,6 +86,15 @@ class OutboxRepository:
     def mark_dispatched(self, ids: Iterable[int], *, at: datetime) -> None:
         self.session.execute(
             update(OutboxMessage).where(OutboxMessage.id.in_(list(ids))).values(dispatched_at=at, last_error=None)
+        )
+
+    def mark_done(self, row_id: int, *, at: datetime) -> None:
+        """The worker ran the row's task (once is enough: a repeated hand-over leaves the first time)."""
+        self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id, OutboxMessage.done_at.is_(None))
+            .values(done_at=at)
+            .execution_options(synchronize_session=False)
         )
 
     def release(self, ids: Iterable[int], *, error: str) -> None:

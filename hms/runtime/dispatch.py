@@ -61,7 +61,14 @@ class Producer:
         """Whether a job system is plugged in at all (no Redis, no worker: nothing can be queued)."""
         return self._open is not None
 
-    def send(self, task: str, kwargs: dict[str, Any], *, retry_policy: dict[str, float] | None = None) -> None:
+    def send(
+        self,
+        task: str,
+        kwargs: dict[str, Any],
+        *,
+        retry_policy: dict[str, float] | None = None,
+        headers: dict[str, Any] | None = None,
+    ) -> None:
         """Send ``task`` with ``kwargs``; broker errors propagate (the caller decides what waiting means)."""
         if self._open is None:
             raise RuntimeError('no task queue is plugged in')
@@ -70,7 +77,12 @@ class Producer:
                 self._queue = self._open()
             queue = self._queue
         queue.send_task(
-            task, kwargs=kwargs, ignore_result=True, retry=True, retry_policy=retry_policy or PUBLISH_RETRY_POLICY
+            task,
+            kwargs=kwargs,
+            ignore_result=True,
+            retry=True,
+            retry_policy=retry_policy or PUBLISH_RETRY_POLICY,
+            headers=headers,
         )
 
     def close(self) -> None:
@@ -205,11 +217,15 @@ class TaskPublisher:
         with self._lock:
             found = self._dispatchers.get(id(engine))
             if found is None:
-                found = self._dispatchers[id(engine)] = OutboxDispatcher(engine, self.send)
+                found = self._dispatchers[id(engine)] = OutboxDispatcher(engine, self.hand_over)
             return found
 
     def send(self, task: str, kwargs: dict[str, Any]) -> None:
         self.producer.send(task, kwargs)
+
+    def hand_over(self, task: str, kwargs: dict[str, Any], row_id: int) -> None:
+        """Send an outbox row's task, named in a header so that the worker that runs it marks the row done."""
+        self.producer.send(task, kwargs, headers={outbox.OUTBOX_HEADER: row_id})
 
     def close(self) -> None:
         with self._lock:

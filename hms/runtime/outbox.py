@@ -26,10 +26,16 @@ from hms.db.outbox import OutboxRepository
 from hms.db.uow import UnitOfWork
 
 STALE_DISPATCH = timedelta(minutes=2)  # a row claimed for hand-over longer ago than this was abandoned
+# A task handed over this long ago whose worker never said it ran was lost by the broker (a Redis killed before its
+# append-only file had the task, a reserved task dropped with the worker's connection): it is handed over again, at
+# most MOST_HANDOVERS times in all. A copy of a task that was only slow finds its delivery claimed and sends nothing.
+LOST_AFTER = timedelta(seconds=60)
+MOST_HANDOVERS = 5
+OUTBOX_HEADER = 'hms_outbox_id'  # the message header naming the row, read by the worker that runs the task
 KEEP_DISPATCHED = timedelta(days=7)  # dispatched rows are kept this long, for the admin and for debugging
 BATCH = 200
 
-Send = Callable[[str, dict[str, Any]], None]
+Send = Callable[[str, dict[str, Any], int], None]  # (task, kwargs, outbox row id)
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,14 @@ def dispatch(
     the batch was full (there may be more) and 0 otherwise."""
     rows = OutboxRepository(uow.session)
     now = clock.now()
-    claimed = rows.claim(ids, limit=limit, at=now, stale_before=now - STALE_DISPATCH)
+    claimed = rows.claim(
+        ids,
+        limit=limit,
+        at=now,
+        stale_before=now - STALE_DISPATCH,
+        lost_before=now - LOST_AFTER,
+        most_handovers=MOST_HANDOVERS,
+    )
     uow.commit()
     if not claimed:
         return Drained(dispatched=0, failed=0, left=rows.pending_count() if count_left else 0)
@@ -66,7 +79,7 @@ def dispatch(
     error: Exception | None = None
     for row_id, task, kwargs in claimed:
         try:
-            send(task, kwargs)
+            send(task, kwargs, row_id)
         except Exception as failure:  # the broker is down or refuses: every row left waits for the next attempt
             error = failure
             break
@@ -79,6 +92,12 @@ def dispatch(
     failed = len(claimed) - len(done)
     left = rows.pending_count() if count_left else int(failed > 0 or len(claimed) >= limit)
     return Drained(dispatched=len(done), failed=failed, left=left)
+
+
+def mark_done(uow: UnitOfWork, row_id: int) -> None:
+    """The worker ran the task of outbox row ``row_id``: it is not handed over again."""
+    OutboxRepository(uow.session).mark_done(row_id, at=clock.now())
+    uow.commit()
 
 
 def pending_count(uow: UnitOfWork) -> int:
