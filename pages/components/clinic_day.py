@@ -22,7 +22,7 @@ from hms.services.queue import TodayEntry
 from hms.services.views import AppointmentView
 
 from ..ui import formats, theme
-from ..ui.live import follow_changes, left
+from ..ui.live import follow_changes, keep_focus, left
 from ..ui.services import call
 from .history import status_badge
 
@@ -141,7 +141,8 @@ class DayList(ui.column):
 
     def _row(self, entry: TodayEntry) -> None:
         view = entry.appointment
-        with ui.row().classes('w-full items-center gap-3 border-t py-2').mark(f'today-{view.id}'):
+        row = ui.row().classes('w-full items-center gap-3 border-t py-2').mark(f'today-{view.id}')
+        with keep_focus(row, f'day-row-{view.id}'):  # a row redrawn keeps the focus it had
             ui.label(formats.time_of_day(view.start)).classes('font-medium w-14')
             with ui.column().classes('gap-0 flex-1 min-w-[10rem]'):
                 with ui.row().classes('items-center gap-2'):

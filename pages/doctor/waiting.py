@@ -18,6 +18,7 @@ from ..components.clinic_day import DayList, today_loader
 from ..components.sections import section
 from ..ui import formats
 from ..ui.actions import acting
+from ..ui.live import keep_focus
 from ..ui.services import call
 from ..ui.session import session_token
 
@@ -55,8 +56,9 @@ def _actions(view: AppointmentView, day: DayList) -> None:
     if view.status is AppointmentStatus.ARRIVED:
         button = ui.button(_('Call in'), on_click=lambda v=view: _call(v, day)).props('outline no-caps')
         button.props['aria-label'] = _('Call in {name}', name=name)
-        button.mark(f'call-in-{view.id}')
+        keep_focus(button.mark(f'call-in-{view.id}'), f'day-action-{view.id}')
     link = ui.link(_('Open'), f'/doctor/appointments/{view.id}').mark(f'open-visit-{view.id}')
+    keep_focus(link, f'day-action-{view.id}')  # called in, the row's next control takes the focus
     link.props['aria-label'] = _(
         'Open the appointment of {time} with {name}', time=formats.time_of_day(view.start), name=name
     )

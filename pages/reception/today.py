@@ -17,6 +17,7 @@ from ..ui import formats, theme
 from ..ui.access import role_page
 from ..ui.actions import attempt
 from ..ui.frame import frame
+from ..ui.live import keep_focus
 from ..ui.services import call
 from ..ui.session import session_token
 
@@ -46,8 +47,9 @@ def _actions(view: AppointmentView, _day: DayList) -> None:
     if view.status is AppointmentStatus.BOOKED:
         button = ui.button(_('Check in'), icon='how_to_reg', on_click=lambda v=view: _check_in(v)).props('no-caps')
         button.props['aria-label'] = _('Check in {name} ({time})', name=name, time=time)
-        button.mark(f'check-in-{view.id}')
+        keep_focus(button.mark(f'check-in-{view.id}'), f'day-action-{view.id}')
     link = ui.link(_('Appointments'), f'{BOOK_PATH}?patient={view.patient_id}').mark(f'manage-{view.id}')
+    keep_focus(link, f'day-action-{view.id}')  # checked in, the row's next control takes the focus
     link.props['aria-label'] = _("{name}'s appointments", name=name)
 
 

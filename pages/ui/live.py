@@ -32,3 +32,14 @@ def left(element: ui.element) -> bool:
         return element.is_deleted or element.client.is_deleted
     except RuntimeError:  # NiceGUI: "The client this element belongs to has been deleted."
         return True
+
+
+FOCUS_ATTRIBUTE = 'data-hms-focus'
+
+
+def keep_focus(element: ui.element, name: str) -> ui.element:
+    """Name ``element`` for the focus: when a live redraw replaces it while it (or an element inside it) has the
+    focus, the focus goes to the first element of the same name in the new drawing (pages/ui/static/a11y.js), so a
+    keyboard user is not sent back to the top of the page."""
+    element.props[FOCUS_ATTRIBUTE] = name
+    return element

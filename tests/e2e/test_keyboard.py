@@ -296,10 +296,18 @@ def test_the_front_desk_books_and_checks_a_patient_in(browsing: Browsing, clinic
 
     page.goto('/reception')
     check_in = page.get_by_role('button', name=re.compile('Check in'))
+    label = check_in.first.get_attribute('aria-label') or ''
+    patient = re.sub(r'^Check in (.*) \(\d\d:\d\d\)$', r'\1', label)
+    row_controls = check_in.first.get_attribute('data-hms-focus')  # the name the row's controls share
     tab_to(page, check_in.first)
     page.keyboard.press('Enter')
     expect(page.get_by_text(re.compile('is checked in: ticket'))).to_be_visible()
-    assert page.evaluate('() => document.activeElement !== document.body'), 'the focus fell to the page top'
+    # The list is drawn anew with the patient checked in (no Check in button any more): the focus goes to the
+    # row's next control, never to the page's top.
+    next_control = page.get_by_role('link', name=f"{patient}'s appointments").and_(
+        page.locator(f'[data-hms-focus="{row_controls}"]')
+    )
+    expect(next_control).to_be_focused()
 
 
 @phone

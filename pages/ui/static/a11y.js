@@ -30,6 +30,7 @@
     requestAnimationFrame(() => {
       pending = false;
       tidy();
+      keepFocus();
       watchDialogs();
     });
   });
@@ -89,6 +90,36 @@
     if (target && !target.hasAttribute('tabindex')) target.setAttribute('tabindex', '-1');
     return target;
   }
+  // A list drawn anew (a live refresh after a check-in, a call, a change made elsewhere) replaces its controls: the
+  // focused one is gone, and the focus would fall to the page's top. It goes to the element that carries the same
+  // data-hms-focus name in the new drawing (the control itself, else the row it was in: pages/components), else to
+  // the main content. Controls in dialogs and menus are left to the dialogs' own handling below.
+  let lastFocused = null;
+  let lastNames = [];
+  document.addEventListener('focusin', (event) => {
+    if (event.target.closest('.q-dialog, .q-menu')) return;
+    lastFocused = event.target;
+    lastNames = [];
+    for (let node = event.target; node && node !== document.body; node = node.parentElement) {
+      if (node.dataset && node.dataset.hmsFocus) lastNames.push(node.dataset.hmsFocus);
+    }
+  });
+  function keepFocus() {
+    if (!lastFocused || lastFocused.isConnected || document.querySelector('.q-dialog')) return;
+    const active = document.activeElement;
+    if (active && active !== document.body && active.isConnected) return;  // the page placed it
+    for (const name of lastNames) {
+      const found = document.querySelector(`[data-hms-focus="${CSS.escape(name)}"]`);
+      if (found) {
+        if (!found.matches('a[href], button, input, select, textarea, [tabindex]')) found.setAttribute('tabindex', '-1');
+        found.focus();
+        return;
+      }
+    }
+    const main = mainContent();
+    if (main) main.focus();
+  }
+
   function watchDialogs() {
     const open = document.querySelector('.q-dialog') !== null;
     if (dialogOpen && !open) {
